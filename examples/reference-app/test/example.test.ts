@@ -1,0 +1,20 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { sourceNodeFlags } from '@tenantry/testkit';
+import { expect, it } from 'vitest';
+
+const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+
+it('the reference example runs and keeps tenants apart', async () => {
+  const { stdout } = await promisify(execFile)(process.execPath, [...sourceNodeFlags(), main], {
+    timeout: 30_000,
+  });
+  expect(stdout).toContain('refused with TENANT_CONTEXT_MISSING');
+  expect(stdout).toContain('request for acme by ana: cache key tenantry:t:acme:cache:invoices:open');
+  expect(stdout).toContain('request for globex by bob: cache key tenantry:t:globex:cache:invoices:open');
+  expect(stdout).toContain('bus listener registered by acme runs as acme');
+  expect(stdout).toContain('bus listener registered by globex runs as globex');
+  expect(stdout).toContain('worker restored job context: tenant acme, actor ana');
+  expect(stdout).toContain('system_scope.entered(success), system_scope.exited(success)');
+});

@@ -1,0 +1,27 @@
+export {
+  type BackendKind,
+  BACKEND_KINDS,
+  URL_ENV,
+  backendStatus,
+  requiredBackends,
+  resolveBackend,
+  type Resolution,
+} from './backends.js';
+export {
+  uniqueId,
+  hasBackend,
+  skipLabel,
+  withDatabase,
+  useTestDatabase,
+  useRedisPrefix,
+  useMongoDatabase,
+} from './isolation.js';
+export { type BackendCase, type ConformanceSuite, runConformance } from './conformance.js';
+export {
+  type RunWorkersOptions,
+  type RunWorkersResult,
+  type WorkerExit,
+  runWorkers,
+  sourceNodeFlags,
+} from './processes.js';
+export { type LocalRedisCluster, startRedisCluster, redisClusterUnavailableReason } from './redis-cluster.js';
