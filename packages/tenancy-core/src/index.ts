@@ -61,3 +61,4 @@ export {
   MemoryNotificationPort,
 } from './ports/notification-port.js';
 export { type RandomSource, cryptoRandom } from './ports/random.js';
+export type { PgQueryResult, PgQueryable, PgPoolClientLike, PgPoolLike, RedisLike } from './drivers.js';
