@@ -18,6 +18,11 @@ export const TenantUnitOfWorkOptionsSchema = z
   .strict();
 export type TenantUnitOfWorkOptions = z.input<typeof TenantUnitOfWorkOptionsSchema>;
 
+interface EventedClient {
+  on?(event: 'error', listener: (error: Error) => void): unknown;
+  removeListener?(event: 'error', listener: (error: Error) => void): unknown;
+}
+
 /** Options of one unit of work. */
 export interface RunOptions {
   /** The tenant; defaults to the current context's tenant (`requireTenant`). */
@@ -57,6 +62,19 @@ export function createTenantUnitOfWork(pool: PgPoolLike, options: TenantUnitOfWo
       const tenantId = parseInput(TenantIdSchema, runOptions.tenantId ?? requireTenantId(), 'tenant id');
       const mode = `ISOLATION LEVEL ${o.isolation.toUpperCase()}${runOptions.readOnly ? ' READ ONLY' : ''}`;
       const client = await pool.connect();
+      // A connection that dies while checked out emits 'error' on the client (pg removes its pool
+      // listener during checkout); listen while we hold it, so the process does not crash and the
+      // connection is destroyed instead of returned.
+      const events = client as unknown as EventedClient;
+      let broken: Error | undefined;
+      const onError = (error: Error): void => {
+        broken = error;
+      };
+      events.on?.('error', onError);
+      const release = (destroy?: Error): void => {
+        events.removeListener?.('error', onError);
+        client.release(destroy ?? broken);
+      };
       let result: R;
       try {
         await client.query(`BEGIN ${mode}; SELECT set_config(${settingLiteral}, ${quoteLiteral(tenantId)}, true)`);
@@ -74,13 +92,13 @@ export function createTenantUnitOfWork(pool: PgPoolLike, options: TenantUnitOfWo
         try {
           await client.query('ROLLBACK');
         } catch (rollbackError) {
-          client.release(rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError)));
+          release(rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError)));
           throw error;
         }
-        client.release();
+        release();
         throw error;
       }
-      client.release();
+      release();
       return result;
     },
   });
