@@ -125,7 +125,11 @@ export interface Impersonation {
 export function createImpersonation(options: ImpersonationOptions): Impersonation {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? noopLogger;
-  const supportRoles = parseInput(z.array(RoleSchema), options.supportRoles ?? [Roles.SUPER_ADMIN], 'support roles');
+  const supportRoles = parseInput(
+    z.array(RoleSchema),
+    options.supportRoles ?? [Roles.SUPER_ADMIN],
+    'support roles',
+  );
   const permission = options.permission ?? 'tenant:impersonate';
   const maxDurationMs = parseInput(
     z.number().int().min(1000),
@@ -143,7 +147,11 @@ export function createImpersonation(options: ImpersonationOptions): Impersonatio
   const mayImpersonate = (a: Actor): boolean =>
     a.roles.some((r) => supportRoles.includes(r)) || (options.accessPolicy?.can(a, permission) ?? false);
 
-  const event = (s: ImpersonationSession, action: string, outcome: AuditPortEvent['outcome']): AuditPortEvent => ({
+  const event = (
+    s: ImpersonationSession,
+    action: string,
+    outcome: AuditPortEvent['outcome'],
+  ): AuditPortEvent => ({
     tenantId: s.tenantId,
     actor: s.target,
     impersonator: s.support,
@@ -189,7 +197,10 @@ export function createImpersonation(options: ImpersonationOptions): Impersonatio
     }
   };
 
-  const end = async (s: ImpersonationSession, outcome: AuditPortEvent['outcome'] = 'success'): Promise<void> => {
+  const end = async (
+    s: ImpersonationSession,
+    outcome: AuditPortEvent['outcome'] = 'success',
+  ): Promise<void> => {
     if (ended.has(s.id)) return;
     forgetExpired(clock.now().getTime());
     ended.set(s.id, s.expiresAt.getTime());
@@ -197,7 +208,10 @@ export function createImpersonation(options: ImpersonationOptions): Impersonatio
     try {
       await notify(s, 'impersonation.ended');
     } catch (error) {
-      logger.warn({ err: error, sessionId: s.id, tenantId: s.tenantId }, 'impersonation end notification failed');
+      logger.warn(
+        { err: error, sessionId: s.id, tenantId: s.tenantId },
+        'impersonation end notification failed',
+      );
     }
   };
 
@@ -216,9 +230,11 @@ export function createImpersonation(options: ImpersonationOptions): Impersonatio
       });
       if (!mayImpersonate(i.support)) {
         // Best effort: the refusal is reported even if this write fails.
-        await options.audit.record(event(session, 'impersonation.denied', 'denied')).catch((error: unknown) => {
-          logger.error({ err: error, tenantId: i.tenantId }, 'audit of a denied impersonation failed');
-        });
+        await options.audit
+          .record(event(session, 'impersonation.denied', 'denied'))
+          .catch((error: unknown) => {
+            logger.error({ err: error, tenantId: i.tenantId }, 'audit of a denied impersonation failed');
+          });
         throw new TenantryError('PERMISSION_DENIED', `Missing permission ${permission}`, {
           details: { permission },
         });
@@ -233,7 +249,10 @@ export function createImpersonation(options: ImpersonationOptions): Impersonatio
         await notify(session, 'impersonation.started');
       } catch (cause) {
         if (onNotifyFailure === 'log') {
-          logger.warn({ err: cause, sessionId: session.id, tenantId: session.tenantId }, 'impersonation notification failed');
+          logger.warn(
+            { err: cause, sessionId: session.id, tenantId: session.tenantId },
+            'impersonation notification failed',
+          );
         } else {
           await end(session, 'failure');
           throw new ImpersonationError('IMPERSONATION_NOTIFY_FAILED', 'The tenant could not be notified', {
@@ -246,9 +265,13 @@ export function createImpersonation(options: ImpersonationOptions): Impersonatio
     },
     run<R>(session: ImpersonationSession, fn: () => R, requestId?: string): R {
       if (ended.has(session.id) || clock.now().getTime() >= session.expiresAt.getTime()) {
-        throw new ImpersonationError('IMPERSONATION_EXPIRED', 'The impersonation session has expired or ended', {
-          details: { sessionId: session.id, expiresAt: session.expiresAt.toISOString() },
-        });
+        throw new ImpersonationError(
+          'IMPERSONATION_EXPIRED',
+          'The impersonation session has expired or ended',
+          {
+            details: { sessionId: session.id, expiresAt: session.expiresAt.toISOString() },
+          },
+        );
       }
       return runAsTenant(
         { tenantId: session.tenantId, actor: session.target, impersonator: session.support, requestId },

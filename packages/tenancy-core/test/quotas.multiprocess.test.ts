@@ -1,5 +1,12 @@
 import { fileURLToPath } from 'node:url';
-import { runWorkers, skipLabel, hasBackend, uniqueId, useRedisPrefix, useTestDatabase } from '@tenantry/testkit';
+import {
+  runWorkers,
+  skipLabel,
+  hasBackend,
+  uniqueId,
+  useRedisPrefix,
+  useTestDatabase,
+} from '@tenantry/testkit';
 import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PostgresQuotaStore } from '../src/postgres.js';
@@ -41,26 +48,38 @@ describe(`quota consumed by ${WORKERS} processes at once [postgres]${skipLabel('
     await pool.end();
   });
 
-  it.skipIf(!hasBackend('postgres'))('never grants more than the limit, and grants exactly it when demand exceeds it', async () => {
-    const r = await race('postgres', db.url(), '', 300, 150); // demand 600 for a limit of 300
-    expect(r.granted).toBe(300);
-    expect(r.refused).toBe(300);
-    // Every process got some: they really raced.
-    expect(r.perWorker.filter((g) => g > 0).length).toBeGreaterThan(1);
-  }, 120_000);
+  it.skipIf(!hasBackend('postgres'))(
+    'never grants more than the limit, and grants exactly it when demand exceeds it',
+    async () => {
+      const r = await race('postgres', db.url(), '', 300, 150); // demand 600 for a limit of 300
+      expect(r.granted).toBe(300);
+      expect(r.refused).toBe(300);
+      // Every process got some: they really raced.
+      expect(r.perWorker.filter((g) => g > 0).length).toBeGreaterThan(1);
+    },
+    120_000,
+  );
 
-  it.skipIf(!hasBackend('postgres'))('grants everything when demand stays under the limit', async () => {
-    const r = await race('postgres', db.url(), '', 1000, 100);
-    expect(r.granted).toBe(400);
-    expect(r.refused).toBe(0);
-  }, 120_000);
+  it.skipIf(!hasBackend('postgres'))(
+    'grants everything when demand stays under the limit',
+    async () => {
+      const r = await race('postgres', db.url(), '', 1000, 100);
+      expect(r.granted).toBe(400);
+      expect(r.refused).toBe(0);
+    },
+    120_000,
+  );
 });
 
 describe(`quota consumed by ${WORKERS} processes at once [redis]${skipLabel('redis')}`, () => {
-  it.skipIf(!hasBackend('redis'))('never grants more than the limit, and grants exactly it when demand exceeds it', async () => {
-    const r = await race('redis', redis.url(), `${redis.prefix()}mp:`, 500, 400); // demand 1600 for 500
-    expect(r.granted).toBe(500);
-    expect(r.refused).toBe(1100);
-    expect(r.perWorker.filter((g) => g > 0).length).toBeGreaterThan(1);
-  }, 120_000);
+  it.skipIf(!hasBackend('redis'))(
+    'never grants more than the limit, and grants exactly it when demand exceeds it',
+    async () => {
+      const r = await race('redis', redis.url(), `${redis.prefix()}mp:`, 500, 400); // demand 1600 for 500
+      expect(r.granted).toBe(500);
+      expect(r.refused).toBe(1100);
+      expect(r.perWorker.filter((g) => g > 0).length).toBeGreaterThan(1);
+    },
+    120_000,
+  );
 });

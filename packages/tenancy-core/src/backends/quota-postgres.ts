@@ -16,7 +16,10 @@ export const PostgresQuotaStoreOptionsSchema = z
     /** The counters table (optionally `schema.table`). @default 'tenantry_quota_usage' */
     table: z
       .string()
-      .regex(/^([a-z_][a-z0-9_]{0,62}\.)?[a-z_][a-z0-9_]{0,62}$/, 'must be [schema.]table in lower snake case')
+      .regex(
+        /^([a-z_][a-z0-9_]{0,62}\.)?[a-z_][a-z0-9_]{0,62}$/,
+        'must be [schema.]table in lower snake case',
+      )
       .default('tenantry_quota_usage'),
   })
   .strict();

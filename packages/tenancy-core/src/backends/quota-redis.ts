@@ -35,7 +35,11 @@ const sha1 = (s: string): string => createHash('sha1').update(s).digest('hex');
 export const RedisQuotaStoreOptionsSchema = z
   .object({
     /** Prefix of every key, e.g. your app name. @default 'tenantry:quota:' */
-    keyPrefix: z.string().max(200).regex(/^[^{}]*$/, 'must not contain { or }').default('tenantry:quota:'),
+    keyPrefix: z
+      .string()
+      .max(200)
+      .regex(/^[^{}]*$/, 'must not contain { or }')
+      .default('tenantry:quota:'),
   })
   .strict();
 export type RedisQuotaStoreOptions = z.input<typeof RedisQuotaStoreOptionsSchema>;
@@ -78,7 +82,10 @@ export class RedisQuotaStore implements QuotaStore {
   async consume(request: QuotaConsumeRequest): Promise<QuotaConsumeResult> {
     const r = parseInput(QuotaConsumeRequestSchema, request, 'quota consume request');
     const ttl = Math.max(1000, r.expiresAt - r.now);
-    const [granted, used] = (await this.#run(CONSUME, this.key(r), r.amount, r.limit, ttl)) as [number, number];
+    const [granted, used] = (await this.#run(CONSUME, this.key(r), r.amount, r.limit, ttl)) as [
+      number,
+      number,
+    ];
     return { granted: granted === 1, used: Number(used) };
   }
 

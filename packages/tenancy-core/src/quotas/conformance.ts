@@ -64,7 +64,10 @@ export function quotaStoreConformance(api: ConformanceTestApi): (harness: () => 
       assert.deepEqual(await store.consume(req({ tenantId, amount: 8 })), { granted: true, used: 8 });
       assert.deepEqual(await store.consume(req({ tenantId, amount: 3 })), { granted: false, used: 8 });
       assert.deepEqual(await store.consume(req({ tenantId, amount: 2 })), { granted: true, used: 10 });
-      assert.deepEqual(await store.consume(req({ tenantId, amount: 11, limit: 10 })), { granted: false, used: 10 });
+      assert.deepEqual(await store.consume(req({ tenantId, amount: 11, limit: 10 })), {
+        granted: false,
+        used: 10,
+      });
     });
 
     it('a limit of 0 refuses everything', async () => {
@@ -168,7 +171,9 @@ export function quotaStoreConformance(api: ConformanceTestApi): (harness: () => 
       await assert.rejects(quotas.consume('nope', { tenantId: t }), (e: unknown) =>
         isTenantryError(e, 'QUOTA_UNKNOWN'),
       );
-      await assert.rejects(quotas.consume('emails'), (e: unknown) => isTenantryError(e, 'TENANT_CONTEXT_MISSING'));
+      await assert.rejects(quotas.consume('emails'), (e: unknown) =>
+        isTenantryError(e, 'TENANT_CONTEXT_MISSING'),
+      );
     });
   };
 }

@@ -32,7 +32,10 @@ export interface QuotasOptions {
    * number, `null` for unlimited, or `undefined` to fall back to `defaultLimit`.
    * @default () => undefined
    */
-  limitFor?: (tenantId: string, quota: string) => number | null | undefined | Promise<number | null | undefined>;
+  limitFor?: (
+    tenantId: string,
+    quota: string,
+  ) => number | null | undefined | Promise<number | null | undefined>;
   /** @default systemClock */
   clock?: Clock;
   /**
@@ -124,11 +127,7 @@ export function createQuotas(options: QuotasOptions): Quotas {
     return { tenantId, limit, now, bounds };
   };
 
-  const state = (
-    r: Awaited<ReturnType<typeof resolve>>,
-    quota: string,
-    used: number,
-  ): QuotaState => ({
+  const state = (r: Awaited<ReturnType<typeof resolve>>, quota: string, used: number): QuotaState => ({
     tenantId: r.tenantId,
     quota,
     used,
@@ -177,12 +176,20 @@ export function createQuotas(options: QuotasOptions): Quotas {
     },
     async usage(quota: string, opts: { tenantId?: string } = {}): Promise<QuotaState> {
       const r = await resolve(quota, opts.tenantId);
-      return state(r, quota, await store.peek({ tenantId: r.tenantId, quota, windowStart: r.bounds.start }, r.now));
+      return state(
+        r,
+        quota,
+        await store.peek({ tenantId: r.tenantId, quota, windowStart: r.bounds.start }, r.now),
+      );
     },
     async refund(quota: string, opts: ConsumeOptions = {}): Promise<QuotaState> {
       const { amount, tenantId } = parseInput(ConsumeOptionsSchema, opts, 'refund options');
       const r = await resolve(quota, tenantId);
-      const used = await store.refund({ tenantId: r.tenantId, quota, windowStart: r.bounds.start }, amount, r.now);
+      const used = await store.refund(
+        { tenantId: r.tenantId, quota, windowStart: r.bounds.start },
+        amount,
+        r.now,
+      );
       return state(r, quota, used);
     },
   });

@@ -9,7 +9,15 @@ const DAY = 86_400_000;
  */
 export const QuotaWindowSchema = z.union([
   z.enum(['minute', 'hour', 'day', 'week', 'month']),
-  z.object({ ms: z.number().int().min(1000).max(366 * DAY) }).strict(),
+  z
+    .object({
+      ms: z
+        .number()
+        .int()
+        .min(1000)
+        .max(366 * DAY),
+    })
+    .strict(),
 ]);
 export type QuotaWindow = z.output<typeof QuotaWindowSchema>;
 

@@ -66,9 +66,13 @@ interface TableRow {
  * @throws ValidationError `VALIDATION_FAILED` on malformed options
  * @example await assertRlsEnforced(pool, { tables: ['invoices', 'customers'] });
  */
-export async function assertRlsEnforced(db: PgQueryable, options: RlsCheckOptions = {}): Promise<RlsCheckReport> {
+export async function assertRlsEnforced(
+  db: PgQueryable,
+  options: RlsCheckOptions = {},
+): Promise<RlsCheckReport> {
   const o = parseInput(RlsCheckOptionsSchema, options, 'RLS check options');
-  for (const t of o.tables ?? []) for (const part of t.split('.')) parseInput(PgIdentifierSchema, part, 'table name');
+  for (const t of o.tables ?? [])
+    for (const part of t.split('.')) parseInput(PgIdentifierSchema, part, 'table name');
 
   const roleRes = await db.query<RoleRow>(
     `SELECT r.rolname AS role, r.rolsuper, r.rolbypassrls,
@@ -80,9 +84,13 @@ export async function assertRlsEnforced(db: PgQueryable, options: RlsCheckOption
   const role = roleRes.rows[0];
   if (!role) throw new RlsError('RLS_NOT_ENFORCED', 'Could not read the current role');
   if (role.rolsuper) {
-    throw new RlsError('RLS_SUPERUSER', 'The database role is a superuser; row-level security would not apply', {
-      details: { role: role.role },
-    });
+    throw new RlsError(
+      'RLS_SUPERUSER',
+      'The database role is a superuser; row-level security would not apply',
+      {
+        details: { role: role.role },
+      },
+    );
   }
   if (role.rolbypassrls || role.escalates_to) {
     throw new RlsError('RLS_BYPASSRLS', 'The database role can bypass row-level security', {
@@ -108,15 +116,23 @@ export async function assertRlsEnforced(db: PgQueryable, options: RlsCheckOption
   const missing = tableRes.rows.filter((r) => r.name === null).map((r) => r.requested);
   const unenforced = tableRes.rows.filter((r) => r.name !== null && !(r.rls && r.forced)).map((r) => r.name);
   if (missing.length > 0 || unenforced.length > 0) {
-    throw new RlsError('RLS_NOT_ENFORCED', 'Tenant tables are missing or lack enabled and forced row-level security', {
-      details: { role: role.role, missing, unenforced },
-    });
+    throw new RlsError(
+      'RLS_NOT_ENFORCED',
+      'Tenant tables are missing or lack enabled and forced row-level security',
+      {
+        details: { role: role.role, missing, unenforced },
+      },
+    );
   }
   const owned = tableRes.rows.filter((r) => r.owned).map((r) => r.name);
   if (owned.length > 0) {
-    throw new RlsError('RLS_TABLE_OWNER', 'The database role owns tenant tables and could disable their policies', {
-      details: { role: role.role, tables: owned },
-    });
+    throw new RlsError(
+      'RLS_TABLE_OWNER',
+      'The database role owns tenant tables and could disable their policies',
+      {
+        details: { role: role.role, tables: owned },
+      },
+    );
   }
   return { role: role.role, tables: tableRes.rows.map((r) => r.name as string) };
 }

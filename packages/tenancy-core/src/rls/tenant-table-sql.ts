@@ -119,9 +119,13 @@ export function tenantTableSql(options: TenantTableSqlOptions): string[] {
   for (const fk of o.foreignKeys) {
     const refCols = fk.referencedColumns ?? ['id'];
     if (refCols.length !== fk.columns.length) {
-      throw new TenantryError('VALIDATION_FAILED', 'Foreign key columns and referenced columns differ in number', {
-        details: { table: o.table, references: fk.references },
-      });
+      throw new TenantryError(
+        'VALIDATION_FAILED',
+        'Foreign key columns and referenced columns differ in number',
+        {
+          details: { table: o.table, references: fk.references },
+        },
+      );
     }
     const ref = `${quoteIdent(fk.referencesSchema ?? o.schema)}.${quoteIdent(fk.references)}`;
     const name = objectName(o.table, ...fk.columns, 'fkey');

@@ -54,7 +54,10 @@ export interface TenantUnitOfWork {
  * const uow = createTenantUnitOfWork(pool);
  * const invoices = await runAsTenant(ctx, () => uow.run((db) => db.query('SELECT * FROM invoices')));
  */
-export function createTenantUnitOfWork(pool: PgPoolLike, options: TenantUnitOfWorkOptions = {}): TenantUnitOfWork {
+export function createTenantUnitOfWork(
+  pool: PgPoolLike,
+  options: TenantUnitOfWorkOptions = {},
+): TenantUnitOfWork {
   const o = parseInput(TenantUnitOfWorkOptionsSchema, options, 'unit of work options');
   const settingLiteral = quoteLiteral(o.setting);
   return Object.freeze({
@@ -77,7 +80,9 @@ export function createTenantUnitOfWork(pool: PgPoolLike, options: TenantUnitOfWo
       };
       let result: R;
       try {
-        await client.query(`BEGIN ${mode}; SELECT set_config(${settingLiteral}, ${quoteLiteral(tenantId)}, true)`);
+        await client.query(
+          `BEGIN ${mode}; SELECT set_config(${settingLiteral}, ${quoteLiteral(tenantId)}, true)`,
+        );
         result = await fn(client);
         const commit = (await client.query('COMMIT')) as { command?: string };
         // COMMIT of a transaction that failed inside `fn` (an error the callback caught) rolls back.
