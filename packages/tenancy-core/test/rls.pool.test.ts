@@ -118,9 +118,13 @@ describe.skipIf(!hasBackend('postgres'))(
       const seen = new Set<number>();
       await Promise.all(
         Array.from({ length: 20 }, () =>
-          uow.run(async (c) => void seen.add((await c.query('SELECT pg_backend_pid() AS pid')).rows[0].pid), {
-            tenantId: TENANTS[1],
-          }),
+          uow.run(
+            async (c) =>
+              void seen.add((await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid),
+            {
+              tenantId: TENANTS[1],
+            },
+          ),
         ),
       );
       expect(killedPid).toBeGreaterThan(0);

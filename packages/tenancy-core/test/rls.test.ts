@@ -219,7 +219,11 @@ describe.skipIf(!hasBackend('postgres'))(
       const uow = createTenantUnitOfWork(app);
       const plan = await uow.run(
         async (c) =>
-          (await c.query('EXPLAIN (FORMAT JSON, COSTS OFF) SELECT * FROM invoices')).rows[0]['QUERY PLAN'],
+          (
+            await c.query<{ 'QUERY PLAN': unknown }>(
+              'EXPLAIN (FORMAT JSON, COSTS OFF) SELECT * FROM invoices',
+            )
+          ).rows[0]!['QUERY PLAN'],
         { tenantId: 'bulk-7' },
       );
       const text = JSON.stringify(plan);
@@ -229,7 +233,7 @@ describe.skipIf(!hasBackend('postgres'))(
       // The setting is evaluated once (an InitPlan), not per row; the column is compared bare.
       expect(text).toContain('InitPlan');
       const rows = await uow.run(
-        async (c) => (await c.query('SELECT count(*)::int AS n FROM invoices')).rows[0].n,
+        async (c) => (await c.query<{ n: number }>('SELECT count(*)::int AS n FROM invoices')).rows[0]!.n,
         {
           tenantId: 'bulk-7',
         },
