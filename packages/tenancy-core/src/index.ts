@@ -64,6 +64,8 @@ export { type RandomSource, cryptoRandom } from './ports/random.js';
 export type { PgQueryResult, PgQueryable, PgPoolClientLike, PgPoolLike, RedisLike } from './drivers.js';
 export {
   QuotaNameSchema,
+  QuotaLimitSchema,
+  QuotaAmountSchema,
   QuotaConsumeRequestSchema,
   type QuotaConsumeRequest,
   type QuotaConsumeResult,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { PgQueryable } from '../drivers.js';
 import {
+  QuotaAmountSchema,
   QuotaConsumeRequestSchema,
   type QuotaConsumeRequest,
   type QuotaConsumeResult,
@@ -97,7 +98,7 @@ export class PostgresQuotaStore implements QuotaStore {
   }
 
   async refund(ref: QuotaCounterRef, amount: number, now: number): Promise<number> {
-    parseInput(z.number().int().positive(), amount, 'refund amount');
+    parseInput(QuotaAmountSchema, amount, 'refund amount');
     const res = await this.db.query<{ used: string }>(
       `UPDATE ${this.#table} SET used = GREATEST(0, used - $4)
        WHERE tenant_id = $1 AND quota = $2 AND window_start = $3 AND expires_at > $5 RETURNING used`,

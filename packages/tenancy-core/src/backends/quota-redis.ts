@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { RedisLike } from '../drivers.js';
 import {
+  QuotaAmountSchema,
   QuotaConsumeRequestSchema,
   type QuotaConsumeRequest,
   type QuotaConsumeResult,
@@ -30,6 +31,7 @@ return next
 `;
 
 const sha1 = (s: string): string => createHash('sha1').update(s).digest('hex');
+const SHAS = new Map([CONSUME, REFUND].map((script) => [script, sha1(script)]));
 
 /** Options of {@link RedisQuotaStore}. */
 export const RedisQuotaStoreOptionsSchema = z
@@ -72,7 +74,7 @@ export class RedisQuotaStore implements QuotaStore {
 
   async #run(script: string, key: string, ...args: Array<string | number>): Promise<unknown> {
     try {
-      return await this.redis.evalsha(sha1(script), 1, key, ...args);
+      return await this.redis.evalsha(SHAS.get(script) ?? sha1(script), 1, key, ...args);
     } catch (error) {
       if (!String((error as Error).message).includes('NOSCRIPT')) throw error;
       return await this.redis.eval(script, 1, key, ...args);
@@ -94,7 +96,7 @@ export class RedisQuotaStore implements QuotaStore {
   }
 
   async refund(ref: QuotaCounterRef, amount: number): Promise<number> {
-    parseInput(z.number().int().positive(), amount, 'refund amount');
+    parseInput(QuotaAmountSchema, amount, 'refund amount');
     return Number(await this.#run(REFUND, this.key(ref), amount));
   }
 }

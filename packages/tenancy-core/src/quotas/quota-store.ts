@@ -9,6 +9,11 @@ export const QuotaNameSchema = z
   .string()
   .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be 1-64 chars of [a-z0-9._-], starting alphanumeric');
 
+/** A quota limit or amount: a non-negative safe integer. */
+export const QuotaLimitSchema = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+/** A refund amount: a positive safe integer. */
+export const QuotaAmountSchema = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+
 /**
  * One atomic request to a {@link QuotaStore}: add `amount` to the counter of
  * (`tenantId`, `quota`, `windowStart`) unless that would take it past `limit`.

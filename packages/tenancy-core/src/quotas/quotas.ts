@@ -4,7 +4,7 @@ import { TenantIdSchema } from '../identity.js';
 import { systemClock, type Clock } from '../ports/clock.js';
 import { parseInput } from '../validation.js';
 import { QuotaError } from './quota-errors.js';
-import { QuotaNameSchema, type QuotaStore } from './quota-store.js';
+import { QuotaLimitSchema, QuotaNameSchema, type QuotaStore } from './quota-store.js';
 import { QuotaWindowSchema, type QuotaWindow, windowBounds } from './windows.js';
 
 /** How one quota is counted. */
@@ -121,7 +121,7 @@ export function createQuotas(options: QuotasOptions): Quotas {
         details: { quota, tenantId },
       });
     }
-    if (limit !== null) parseInput(z.number().int().nonnegative(), limit, `limit of quota ${quota}`);
+    if (limit !== null) parseInput(QuotaLimitSchema, limit, `limit of quota ${quota}`);
     const now = clock.now().getTime();
     const bounds = windowBounds(def.window, now);
     return { tenantId, limit, now, bounds };
