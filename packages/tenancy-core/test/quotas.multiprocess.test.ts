@@ -1,14 +1,17 @@
 import { fileURLToPath } from 'node:url';
 import {
+  hasBackend,
+  type LocalRedisCluster,
+  redisClusterUnavailableReason,
   runWorkers,
   skipLabel,
-  hasBackend,
+  startRedisCluster,
   uniqueId,
   useRedisPrefix,
   useTestDatabase,
 } from '@tenantry/testkit';
 import pg from 'pg';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresQuotaStore } from '../src/postgres.js';
 
 const worker = fileURLToPath(new URL('./fixtures/quota-worker.ts', import.meta.url));
@@ -83,3 +86,24 @@ describe(`quota consumed by ${WORKERS} processes at once [redis]${skipLabel('red
     120_000,
   );
 });
+
+const clusterReason = hasBackend('redis') ? await redisClusterUnavailableReason() : 'redis unavailable';
+describe.skipIf(clusterReason !== undefined)(
+  `quota consumed by ${WORKERS} processes at once [redis cluster, 3 masters]${clusterReason ? ` [SKIPPED: ${clusterReason}]` : ''}`,
+  () => {
+    let cluster: LocalRedisCluster | undefined;
+    beforeAll(async () => {
+      cluster = await startRedisCluster(3);
+    }, 60_000);
+    afterAll(async () => {
+      await cluster?.stop();
+    });
+
+    it('never grants more than the limit, and grants exactly it when demand exceeds it', async () => {
+      const r = await race('cluster', JSON.stringify(cluster!.nodes), `${uniqueId('q')}:`, 500, 400);
+      expect(r.granted).toBe(500);
+      expect(r.refused).toBe(1100);
+      expect(r.perWorker.filter((g) => g > 0).length).toBeGreaterThan(1);
+    }, 120_000);
+  },
+);

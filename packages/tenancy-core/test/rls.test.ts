@@ -144,6 +144,22 @@ describe.skipIf(!hasBackend('postgres'))(
       expect(ok.rowCount).toBe(1);
     });
 
+    it('readOnly units of work cannot write, and the isolation level is applied', async () => {
+      const uow = createTenantUnitOfWork(rls().app, { isolation: 'serializable' });
+      await expect(
+        uow.run((c) => c.query("INSERT INTO customers (tenant_id, name) VALUES ('acme', 'ro')"), {
+          tenantId: 'acme',
+          readOnly: true,
+        }),
+      ).rejects.toMatchObject({ code: '25006' });
+      const level = await uow.run(
+        async (c) =>
+          (await c.query<{ l: string }>("SELECT current_setting('transaction_isolation') AS l")).rows[0]!.l,
+        { tenantId: 'acme' },
+      );
+      expect(level).toBe('serializable');
+    });
+
     it('the startup check refuses a superuser', async () => {
       await expect(assertRlsEnforced(rls().admin, { tables: ['invoices'] })).rejects.toSatisfy((e) =>
         isTenantryError(e, 'RLS_SUPERUSER'),
