@@ -1,3 +1,4 @@
+import type { Span } from '@opentelemetry/api';
 import { z } from 'zod';
 import { runAsTenant } from './context.js';
 import { TenantryError } from './errors.js';
@@ -8,6 +9,7 @@ import { systemClock, type Clock } from './ports/clock.js';
 import { type Logger, noopLogger } from './ports/logger.js';
 import type { NotificationPort } from './ports/notification-port.js';
 import { type AccessPolicy, RoleSchema, Roles } from './roles.js';
+import { withSpan } from './instrumentation.js';
 import { parseInput } from './validation.js';
 
 /** Error codes of impersonation. Stable API. */
@@ -215,54 +217,57 @@ export function createImpersonation(options: ImpersonationOptions): Impersonatio
     }
   };
 
-  return Object.freeze({
-    async start(input: StartImpersonationInput): Promise<ImpersonationSession> {
-      const i = parseInput(StartImpersonationSchema, input, 'impersonation');
-      const now = clock.now();
-      const session: ImpersonationSession = Object.freeze({
-        id: newId(),
-        tenantId: i.tenantId,
-        support: i.support,
-        target: i.target,
-        reason: i.reason,
-        startedAt: now,
-        expiresAt: new Date(now.getTime() + Math.min(i.durationMs ?? 900_000, maxDurationMs)),
+  const start = async (input: StartImpersonationInput, span: Span): Promise<ImpersonationSession> => {
+    const i = parseInput(StartImpersonationSchema, input, 'impersonation');
+    span.setAttribute('tenantry.tenant_id', i.tenantId);
+    const now = clock.now();
+    const session: ImpersonationSession = Object.freeze({
+      id: newId(),
+      tenantId: i.tenantId,
+      support: i.support,
+      target: i.target,
+      reason: i.reason,
+      startedAt: now,
+      expiresAt: new Date(now.getTime() + Math.min(i.durationMs ?? 900_000, maxDurationMs)),
+    });
+    span.setAttribute('tenantry.impersonation.session_id', session.id);
+    if (!mayImpersonate(i.support)) {
+      // Best effort: the refusal is reported even if this write fails.
+      await options.audit.record(event(session, 'impersonation.denied', 'denied')).catch((error: unknown) => {
+        logger.error({ err: error, tenantId: i.tenantId }, 'audit of a denied impersonation failed');
       });
-      if (!mayImpersonate(i.support)) {
-        // Best effort: the refusal is reported even if this write fails.
-        await options.audit
-          .record(event(session, 'impersonation.denied', 'denied'))
-          .catch((error: unknown) => {
-            logger.error({ err: error, tenantId: i.tenantId }, 'audit of a denied impersonation failed');
-          });
-        throw new TenantryError('PERMISSION_DENIED', `Missing permission ${permission}`, {
-          details: { permission },
+      throw new TenantryError('PERMISSION_DENIED', `Missing permission ${permission}`, {
+        details: { permission },
+      });
+    }
+    if (i.target.id === i.support.id || i.target.roles.some((r) => supportRoles.includes(r))) {
+      throw new ImpersonationError('IMPERSONATION_TARGET_FORBIDDEN', 'This user cannot be impersonated', {
+        details: { tenantId: i.tenantId, targetUserId: i.target.id },
+      });
+    }
+    await recordOrFail(event(session, 'impersonation.started', 'success'));
+    try {
+      await notify(session, 'impersonation.started');
+    } catch (cause) {
+      if (onNotifyFailure === 'log') {
+        logger.warn(
+          { err: cause, sessionId: session.id, tenantId: session.tenantId },
+          'impersonation notification failed',
+        );
+      } else {
+        await end(session, 'failure');
+        throw new ImpersonationError('IMPERSONATION_NOTIFY_FAILED', 'The tenant could not be notified', {
+          cause,
+          details: { tenantId: session.tenantId },
         });
       }
-      if (i.target.id === i.support.id || i.target.roles.some((r) => supportRoles.includes(r))) {
-        throw new ImpersonationError('IMPERSONATION_TARGET_FORBIDDEN', 'This user cannot be impersonated', {
-          details: { tenantId: i.tenantId, targetUserId: i.target.id },
-        });
-      }
-      await recordOrFail(event(session, 'impersonation.started', 'success'));
-      try {
-        await notify(session, 'impersonation.started');
-      } catch (cause) {
-        if (onNotifyFailure === 'log') {
-          logger.warn(
-            { err: cause, sessionId: session.id, tenantId: session.tenantId },
-            'impersonation notification failed',
-          );
-        } else {
-          await end(session, 'failure');
-          throw new ImpersonationError('IMPERSONATION_NOTIFY_FAILED', 'The tenant could not be notified', {
-            cause,
-            details: { tenantId: session.tenantId },
-          });
-        }
-      }
-      return session;
-    },
+    }
+    return session;
+  };
+
+  return Object.freeze({
+    start: (input: StartImpersonationInput) =>
+      withSpan('tenantry.impersonation.start', {}, (span) => start(input, span)),
     run<R>(session: ImpersonationSession, fn: () => R, requestId?: string): R {
       if (ended.has(session.id) || clock.now().getTime() >= session.expiresAt.getTime()) {
         throw new ImpersonationError(
@@ -278,6 +283,11 @@ export function createImpersonation(options: ImpersonationOptions): Impersonatio
         fn,
       );
     },
-    end: (session: ImpersonationSession) => end(session),
+    end: (session: ImpersonationSession) =>
+      withSpan(
+        'tenantry.impersonation.end',
+        { 'tenantry.tenant_id': session.tenantId, 'tenantry.impersonation.session_id': session.id },
+        () => end(session),
+      ),
   });
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { requireTenantId } from '../context.js';
 import { TenantIdSchema } from '../identity.js';
 import { systemClock, type Clock } from '../ports/clock.js';
+import { withSpan } from '../instrumentation.js';
 import { parseInput } from '../validation.js';
 import { QuotaError } from './quota-errors.js';
 import { QuotaLimitSchema, QuotaNameSchema, type QuotaStore } from './quota-store.js';
@@ -137,25 +138,31 @@ export function createQuotas(options: QuotasOptions): Quotas {
     resetAt: new Date(r.bounds.end),
   });
 
-  const tryConsume = async (quota: string, opts: ConsumeOptions = {}): Promise<TryConsumeResult> => {
-    const { amount, tenantId } = parseInput(ConsumeOptionsSchema, opts, 'consume options');
-    const r = await resolve(quota, tenantId);
-    const limit = r.limit ?? Number.MAX_SAFE_INTEGER;
-    if (amount > limit) {
-      const used = await store.peek({ tenantId: r.tenantId, quota, windowStart: r.bounds.start }, r.now);
-      return { ok: false, ...state(r, quota, used) };
-    }
-    const res = await store.consume({
-      tenantId: r.tenantId,
-      quota,
-      windowStart: r.bounds.start,
-      expiresAt: r.bounds.end + graceMs,
-      now: r.now,
-      amount,
-      limit,
+  const tryConsume = (quota: string, opts: ConsumeOptions = {}): Promise<TryConsumeResult> =>
+    withSpan('tenantry.quota.consume', { 'tenantry.quota': quota }, async (span) => {
+      const { amount, tenantId } = parseInput(ConsumeOptionsSchema, opts, 'consume options');
+      const r = await resolve(quota, tenantId);
+      span.setAttributes({ 'tenantry.tenant_id': r.tenantId, 'tenantry.quota.amount': amount });
+      const limit = r.limit ?? Number.MAX_SAFE_INTEGER;
+      let result: TryConsumeResult;
+      if (amount > limit) {
+        const used = await store.peek({ tenantId: r.tenantId, quota, windowStart: r.bounds.start }, r.now);
+        result = { ok: false, ...state(r, quota, used) };
+      } else {
+        const res = await store.consume({
+          tenantId: r.tenantId,
+          quota,
+          windowStart: r.bounds.start,
+          expiresAt: r.bounds.end + graceMs,
+          now: r.now,
+          amount,
+          limit,
+        });
+        result = { ok: res.granted, ...state(r, quota, res.used) };
+      }
+      span.setAttributes({ 'tenantry.quota.granted': result.ok, 'tenantry.quota.used': result.used });
+      return result;
     });
-    return { ok: res.granted, ...state(r, quota, res.used) };
-  };
 
   return Object.freeze({
     tryConsume,

@@ -3,6 +3,7 @@ import { requireTenantId } from '../context.js';
 import { TenantryError } from '../errors.js';
 import type { PgPoolClientLike, PgPoolLike } from '../drivers.js';
 import { TenantIdSchema } from '../identity.js';
+import { withSpan } from '../instrumentation.js';
 import { parseInput } from '../validation.js';
 import { quoteLiteral } from './sql-quote.js';
 import { TenantSettingNameSchema } from './tenant-table-sql.js';
@@ -64,47 +65,59 @@ export function createTenantUnitOfWork(
     async run<R>(fn: (client: PgPoolClientLike) => Promise<R>, runOptions: RunOptions = {}): Promise<R> {
       const tenantId = parseInput(TenantIdSchema, runOptions.tenantId ?? requireTenantId(), 'tenant id');
       const mode = `ISOLATION LEVEL ${o.isolation.toUpperCase()}${runOptions.readOnly ? ' READ ONLY' : ''}`;
-      const client = await pool.connect();
-      // A connection that dies while checked out emits 'error' on the client (pg removes its pool
-      // listener during checkout); listen while we hold it, so the process does not crash and the
-      // connection is destroyed instead of returned.
-      const events = client as unknown as EventedClient;
-      let broken: Error | undefined;
-      const onError = (error: Error): void => {
-        broken = error;
-      };
-      events.on?.('error', onError);
-      const release = (destroy?: Error): void => {
-        events.removeListener?.('error', onError);
-        client.release(destroy ?? broken);
-      };
-      let result: R;
-      try {
-        await client.query(
-          `BEGIN ${mode}; SELECT set_config(${settingLiteral}, ${quoteLiteral(tenantId)}, true)`,
+      return withSpan(
+        'tenantry.pg.unit_of_work',
+        { 'tenantry.tenant_id': tenantId, 'db.system': 'postgresql', 'tenantry.pg.isolation': o.isolation },
+        () => runInTransaction(tenantId, mode, fn),
+      );
+    },
+  });
+
+  async function runInTransaction<R>(
+    tenantId: string,
+    mode: string,
+    fn: (client: PgPoolClientLike) => Promise<R>,
+  ): Promise<R> {
+    const client = await pool.connect();
+    // A connection that dies while checked out emits 'error' on the client (pg removes its pool
+    // listener during checkout); listen while we hold it, so the process does not crash and the
+    // connection is destroyed instead of returned.
+    const events = client as unknown as EventedClient;
+    let broken: Error | undefined;
+    const onError = (error: Error): void => {
+      broken = error;
+    };
+    events.on?.('error', onError);
+    const release = (destroy?: Error): void => {
+      events.removeListener?.('error', onError);
+      client.release(destroy ?? broken);
+    };
+    let result: R;
+    try {
+      await client.query(
+        `BEGIN ${mode}; SELECT set_config(${settingLiteral}, ${quoteLiteral(tenantId)}, true)`,
+      );
+      result = await fn(client);
+      const commit = (await client.query('COMMIT')) as { command?: string };
+      // COMMIT of a transaction that failed inside `fn` (an error the callback caught) rolls back.
+      if (commit.command === 'ROLLBACK') {
+        throw new TenantryError(
+          'UNIT_OF_WORK_ROLLED_BACK',
+          'The transaction failed inside the unit of work and was rolled back on COMMIT',
+          { details: { tenantId } },
         );
-        result = await fn(client);
-        const commit = (await client.query('COMMIT')) as { command?: string };
-        // COMMIT of a transaction that failed inside `fn` (an error the callback caught) rolls back.
-        if (commit.command === 'ROLLBACK') {
-          throw new TenantryError(
-            'UNIT_OF_WORK_ROLLED_BACK',
-            'The transaction failed inside the unit of work and was rolled back on COMMIT',
-            { details: { tenantId } },
-          );
-        }
-      } catch (error) {
-        try {
-          await client.query('ROLLBACK');
-        } catch (rollbackError) {
-          release(rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError)));
-          throw error;
-        }
-        release();
+      }
+    } catch (error) {
+      try {
+        await client.query('ROLLBACK');
+      } catch (rollbackError) {
+        release(rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError)));
         throw error;
       }
       release();
-      return result;
-    },
-  });
+      throw error;
+    }
+    release();
+    return result;
+  }
 }
