@@ -29,11 +29,17 @@ const provider: TracerProvider = {
         const rec: Recorded = { name, attributes: { ...opts.attributes }, ended: false };
         spans.push(rec);
         const span = {
-          setAttribute: (k: string, v: unknown) => void (rec.attributes[k] = v),
+          setAttribute: (k: string, v: unknown) => {
+            rec.attributes[k] = v;
+          },
           setAttributes: (a: Record<string, unknown>) => void Object.assign(rec.attributes, a),
-          setStatus: (st: Recorded['status']) => void (rec.status = st),
+          setStatus: (st: Recorded['status']) => {
+            rec.status = st;
+          },
           recordException: () => undefined,
-          end: () => void (rec.ended = true),
+          end: () => {
+            rec.ended = true;
+          },
         };
         return fn(span as unknown as Span);
       },
