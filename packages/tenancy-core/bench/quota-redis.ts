@@ -26,7 +26,8 @@ try {
         workload: `redis quota tryConsume vs raw INCR (1 connection, ${concurrency} in flight)`,
         unit: 'ops/s',
         concurrency,
-        durationMs: 1500,
+        durationMs: 700,
+        rounds: 7,
         ours: async () => {
           const r = await quotas.tryConsume('emails', { tenantId: tenant() });
           if (!r.ok) throw new Error('unexpected refusal');
@@ -46,7 +47,8 @@ local v = redis.call('INCR', KEYS[1]) if v == 1 then redis.call('PEXPIRE', KEYS[
       workload: 'redis quota tryConsume vs hand-written Lua limit check (1 connection, 16 in flight)',
       unit: 'ops/s',
       concurrency: 16,
-      durationMs: 1500,
+      durationMs: 700,
+      rounds: 7,
       ours: async () => {
         const r = await quotas.tryConsume('emails', { tenantId: tenant() });
         if (!r.ok) throw new Error('unexpected refusal');
