@@ -192,12 +192,14 @@ describe.skipIf(!hasBackend('postgres'))(
       }
     });
 
-    it('the startup check refuses BYPASSRLS, directly or through a role it can become', async () => {
+    it('the startup check refuses BYPASSRLS, directly or through a role it can become (also a superuser role)', async () => {
       const { urlAs, admin, createRole } = rls();
       const bypass = await createRole('byp', 'BYPASSRLS');
       const member = await createRole('bym');
       await admin.query(`GRANT ${bypass} TO ${member}`);
-      for (const role of [bypass, member]) {
+      const superMember = await createRole('sum');
+      await admin.query(`GRANT postgres TO ${superMember}`); // may SET ROLE postgres: a superuser in waiting
+      for (const role of [bypass, member, superMember]) {
         const c = new pg.Client({ connectionString: urlAs(role) });
         await c.connect();
         try {
