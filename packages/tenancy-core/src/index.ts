@@ -62,3 +62,38 @@ export {
 } from './ports/notification-port.js';
 export { type RandomSource, cryptoRandom } from './ports/random.js';
 export type { PgQueryResult, PgQueryable, PgPoolClientLike, PgPoolLike, RedisLike } from './drivers.js';
+export {
+  QuotaNameSchema,
+  QuotaLimitSchema,
+  QuotaAmountSchema,
+  QuotaConsumeRequestSchema,
+  type QuotaConsumeRequest,
+  type QuotaConsumeResult,
+  type QuotaCounterRef,
+  type QuotaStore,
+} from './quotas/quota-store.js';
+export { QuotaWindowSchema, type QuotaWindow, type WindowBounds, windowBounds } from './quotas/windows.js';
+export { QuotaErrorCodes, type QuotaErrorCode, QuotaError } from './quotas/quota-errors.js';
+export {
+  QuotaDefinitionSchema,
+  type QuotaDefinition,
+  ConsumeOptionsSchema,
+  type ConsumeOptions,
+  type QuotasOptions,
+  type QuotaState,
+  type TryConsumeResult,
+  type Quotas,
+  createQuotas,
+} from './quotas/quotas.js';
+export { MemoryQuotaStore } from './backends/quota-memory.js';
+export {
+  ImpersonationErrorCodes,
+  type ImpersonationErrorCode,
+  ImpersonationError,
+  StartImpersonationSchema,
+  type StartImpersonationInput,
+  type ImpersonationSession,
+  type ImpersonationOptions,
+  type Impersonation,
+  createImpersonation,
+} from './impersonation.js';

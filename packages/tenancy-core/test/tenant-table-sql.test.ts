@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { quoteIdent, quoteLiteral, tenantSettingExpression, tenantTableSql } from '../src/postgres.js';
+
+describe('tenantTableSql (generated SQL)', () => {
+  it('enables and forces RLS, adds the tenant-first unique index, the policy and composite foreign keys', () => {
+    const sql = tenantTableSql({
+      table: 'invoices',
+      foreignKeys: [{ columns: ['customer_id'], references: 'customers', onDelete: 'CASCADE' }],
+    });
+    expect(sql).toEqual([
+      'ALTER TABLE "public"."invoices" ENABLE ROW LEVEL SECURITY',
+      'ALTER TABLE "public"."invoices" FORCE ROW LEVEL SECURITY',
+      'ALTER TABLE "public"."invoices" ADD CONSTRAINT "invoices_tenant_id_id_key" UNIQUE ("tenant_id", "id")',
+      'DROP POLICY IF EXISTS "tenant_isolation" ON "public"."invoices"',
+      `CREATE POLICY "tenant_isolation" ON "public"."invoices" AS PERMISSIVE FOR ALL USING ("tenant_id" = (SELECT NULLIF(current_setting('app.tenant_id', true), '')::text)) WITH CHECK ("tenant_id" = (SELECT NULLIF(current_setting('app.tenant_id', true), '')::text))`,
+      'ALTER TABLE "public"."invoices" ADD CONSTRAINT "invoices_customer_id_fkey" FOREIGN KEY ("tenant_id", "customer_id") REFERENCES "public"."customers" ("tenant_id", "id") ON DELETE CASCADE',
+    ]);
+  });
+
+  it('uses a plain tenant index when the table has no id column, and casts to the column type', () => {
+    const sql = tenantTableSql({
+      table: 'events',
+      idColumn: null,
+      tenantColumn: 'org',
+      tenantColumnType: 'uuid',
+      setting: 'my.org',
+    });
+    expect(sql[2]).toBe('CREATE INDEX IF NOT EXISTS "events_org_idx" ON "public"."events" ("org")');
+    expect(sql[4]).toContain(`"org" = (SELECT NULLIF(current_setting('my.org', true), '')::uuid)`);
+  });
+
+  it('shortens long constraint names with a hash instead of letting PostgreSQL truncate them into collisions', () => {
+    const a = tenantTableSql({ table: `${'t'.repeat(50)}_alpha` })[2]!;
+    const b = tenantTableSql({ table: `${'t'.repeat(50)}_bravo` })[2]!;
+    const name = (s: string) => /CONSTRAINT "([^"]+)"/.exec(s)![1]!;
+    expect(Buffer.byteLength(name(a))).toBeLessThanOrEqual(63);
+    expect(name(a)).not.toBe(name(b));
+  });
+
+  it('refuses malformed options', () => {
+    expect(() => tenantTableSql({ table: 'x'.repeat(64) })).toThrow(
+      expect.objectContaining({ code: 'VALIDATION_FAILED' }),
+    );
+    expect(() => tenantTableSql({ table: 'a', setting: "x'; DROP TABLE y; --" })).toThrow(
+      expect.objectContaining({ code: 'VALIDATION_FAILED' }),
+    );
+    expect(() =>
+      tenantTableSql({ table: 'a', foreignKeys: [{ columns: ['x', 'y'], references: 'b' }] }),
+    ).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
+  });
+
+  it('quotes identifiers and literals', () => {
+    expect(quoteIdent('a"b')).toBe('"a""b"');
+    expect(quoteLiteral("it's")).toBe("'it''s'");
+    expect(() => quoteIdent('a\u0000')).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
+    expect(tenantSettingExpression()).toBe(
+      `(SELECT NULLIF(current_setting('app.tenant_id', true), '')::text)`,
+    );
+  });
+});
