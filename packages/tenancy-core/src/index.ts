@@ -62,3 +62,90 @@ export {
 } from './ports/notification-port.js';
 export { type RandomSource, cryptoRandom } from './ports/random.js';
 export type { PgQueryResult, PgQueryable, PgPoolClientLike, PgPoolLike, RedisLike } from './drivers.js';
+export {
+  type JsonValue,
+  JsonValueSchema,
+  ConfigKeySchema,
+  ConfigMapSchema,
+  type ConfigMap,
+} from './model/json.js';
+export { ModelErrorCodes, type ModelErrorCode, TenancyModelError } from './model/errors.js';
+export {
+  PartnerIdSchema,
+  PartnerKindSchema,
+  type PartnerKind,
+  NewPartnerSchema,
+  type NewPartnerInput,
+  PartnerSchema,
+  type Partner,
+} from './model/partner.js';
+export {
+  TenantStatusSchema,
+  type TenantStatus,
+  IsolationSchema,
+  type Isolation,
+  NewTenantSchema,
+  type NewTenantInput,
+  TenantSchema,
+  type Tenant,
+  TenantConfigPatchSchema,
+  type TenantConfigPatch,
+} from './model/tenant.js';
+export {
+  PlanIdSchema,
+  QuotaWindowSchema,
+  type QuotaWindow,
+  QuotaLimitSchema,
+  type QuotaLimit,
+  PlanInputSchema,
+  type PlanInput,
+  PlanSchema,
+  type Plan,
+} from './model/plan.js';
+export {
+  SubscriptionStatusSchema,
+  type SubscriptionStatus,
+  NewSubscriptionSchema,
+  type NewSubscriptionInput,
+  SubscriptionSchema,
+  type Subscription,
+} from './model/subscription.js';
+export {
+  AgreementDocumentSchema,
+  AgreementInputSchema,
+  type AgreementInput,
+  AgreementSchema,
+  type Agreement,
+} from './model/agreement.js';
+export {
+  PlatformSettingsInputSchema,
+  type PlatformSettingsInput,
+  PlatformSettingsSchema,
+  type PlatformSettings,
+  defaultPlatformSettings,
+} from './model/platform-settings.js';
+export {
+  TENANT_TRANSITIONS,
+  SUBSCRIPTION_TRANSITIONS,
+  canTransitionTenant,
+  canTransitionSubscription,
+  assertTransition,
+} from './model/lifecycle.js';
+export type { TenancyEvent, TenancyEventType, TenancyEventHandler } from './model/events.js';
+export type { TenantStore, TenantFilter } from './stores/tenant-store.js';
+export { MemoryTenantStore } from './backends/tenant-store-memory.js';
+export {
+  createTenantDirectory,
+  type TenantDirectory,
+  type TenantDirectoryOptions,
+  type SettingsValidator,
+  type WriteOptions,
+  type TransitionOptions,
+} from './tenant-directory.js';
+export {
+  InvalidationMessageSchema,
+  type InvalidationMessage,
+  type InvalidationListener,
+  type InvalidationBus,
+  MemoryInvalidationBus,
+} from './invalidation-bus.js';

@@ -1,0 +1,9 @@
+export { PostgresTenantStore, type PostgresTenantStoreOptions } from './backends/tenant-store-postgres.js';
+export { coreModelMigrations } from './migrations/core-model.js';
+export {
+  runMigrations,
+  MigrationSchema,
+  type Migration,
+  type MigrationReport,
+  MIGRATIONS_TABLE,
+} from './migrations.js';

@@ -1,0 +1,1 @@
+export { tenantStoreConformance, type TenantStoreHarness } from './conformance/tenant-store-suite.js';
