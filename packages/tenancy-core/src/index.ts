@@ -149,3 +149,36 @@ export {
   type InvalidationBus,
   MemoryInvalidationBus,
 } from './invalidation-bus.js';
+export {
+  defineSettings,
+  type SettingDefinition,
+  type SettingDefinitions,
+  type SettingValues,
+  type FlagKey,
+  type SettingSource,
+  type SettingLayers,
+  type ResolvedSettings,
+  type SettingsRegistry,
+  resolveTenantSettings,
+} from './settings.js';
+export {
+  type TenantConfig,
+  type TenantConfigSource,
+  directConfigSource,
+  createTenantConfigCache,
+  type TenantConfigCache,
+  type TenantConfigCacheOptions,
+  type TenantConfigCacheStats,
+} from './config-cache.js';
+export {
+  GatekeeperCodes,
+  type GatekeeperCode,
+  GatekeeperError,
+  GateRequestSchema,
+  type GateRequest,
+  type GateDecision,
+  type TermsRequirement,
+  type GatekeeperOptions,
+  type Gatekeeper,
+  createGatekeeper,
+} from './gatekeeper.js';

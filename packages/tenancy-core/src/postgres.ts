@@ -7,3 +7,8 @@ export {
   type MigrationReport,
   MIGRATIONS_TABLE,
 } from './migrations.js';
+export {
+  createPgInvalidationBus,
+  type PgInvalidationBusOptions,
+  type PgListenClientLike,
+} from './backends/invalidation-bus-postgres.js';
