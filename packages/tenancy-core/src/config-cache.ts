@@ -61,6 +61,14 @@ export interface TenantConfigCacheOptions {
    * of a message lost while the subscription looked healthy). @default 30000
    */
   ttlMs?: number;
+  /**
+   * `strict`: before answering from memory, wait for the bus's delivery barrier (`bus.sync()`: one
+   * round trip on the subscription connection, shared by concurrent reads), so a read that starts
+   * after an update completed in any process sees it. `eventual`: answer from memory at once; an
+   * update becomes visible when its message arrives (usually within milliseconds).
+   * @default 'strict'
+   */
+  consistency?: 'strict' | 'eventual';
   /** Most tenants kept; the least recently loaded are dropped first. @default 10000 */
   maxEntries?: number;
   /** @default systemClock */
@@ -99,8 +107,10 @@ interface Entry<T> {
  * Cache tenants' configuration in this process and drop entries when any process changes them.
  *
  * Guarantees: (1) every write made through a `TenantDirectory` with the same bus publishes an
- * invalidation after it commits; an entry is dropped when the message arrives, so a read that starts
- * after delivery sees the write. (2) A message can be missed only when the subscription is down: the
+ * invalidation after it commits; an entry is dropped when the message arrives. With `strict`
+ * consistency (the default) each read first passes the bus's delivery barrier, so a read that starts
+ * after a write completed — in any process — sees it; with `eventual`, it sees it once the message
+ * arrived (milliseconds). (2) A message can be missed only when the subscription is down: the
  * bus reports it, the cache is flushed and **bypassed** (every read goes to the store) until the bus is
  * subscribed again, so nothing missed can leave a stale entry. (3) A load that raced with an
  * invalidation is returned but not cached (generation check). (4) `ttlMs` bounds anything else
@@ -122,6 +132,42 @@ export function createTenantConfigCache(options: TenantConfigCacheOptions): Tena
   let healthy = false;
   let unsubscribe: (() => Promise<void>) | undefined;
   const stats: TenantConfigCacheStats = { hits: 0, misses: 0, invalidations: 0, resets: 0 };
+  const strict = (options.consistency ?? 'strict') === 'strict';
+
+  // Barrier sharing: a read may reuse a sync only if that sync started after the read did.
+  let inflight: Promise<void> | undefined;
+  let queued: Promise<void> | undefined;
+  const startSync = (): Promise<void> => {
+    const p = bus.sync().finally(() => {
+      if (inflight === p) inflight = undefined;
+    });
+    inflight = p;
+    return p;
+  };
+  const barrier = (): Promise<void> => {
+    if (!inflight) return startSync();
+    if (!queued) {
+      const after = inflight
+        .catch(() => undefined)
+        .then(() => {
+          queued = undefined;
+          return startSync();
+        });
+      queued = after;
+    }
+    return queued;
+  };
+  /** Whether memory may answer now (after the barrier in strict mode). */
+  const usable = async (): Promise<boolean> => {
+    if (!healthy) return false;
+    if (!strict) return true;
+    try {
+      await barrier();
+      return healthy;
+    } catch {
+      return false; // the subscription is failing: read through
+    }
+  };
 
   const flush = (): void => {
     generation++;
@@ -140,9 +186,9 @@ export function createTenantConfigCache(options: TenantConfigCacheOptions): Tena
     }
   };
 
-  const getPlatform = async (): Promise<PlatformSettings> => {
+  const getPlatform = async (useMemory: boolean): Promise<PlatformSettings> => {
     const now = clock.now().getTime();
-    if (healthy && platform && platform.expiresAt > now) return platform.value;
+    if (useMemory && platform && platform.expiresAt > now) return platform.value;
     const gen = generation;
     const value = deepFreeze(await store.getPlatformSettings());
     if (healthy && gen === generation) platform = { value, expiresAt: now + ttlMs };
@@ -178,10 +224,11 @@ export function createTenantConfigCache(options: TenantConfigCacheOptions): Tena
       await u?.();
     },
     async get(tenantId: string): Promise<TenantConfig | null> {
+      const useMemory = await usable();
       const now = clock.now().getTime();
-      const platformValue = await getPlatform();
+      const platformValue = await getPlatform(useMemory);
       const cached = tenants.get(tenantId);
-      if (healthy && cached && cached.expiresAt > now) {
+      if (useMemory && healthy && cached && cached.expiresAt > now) {
         stats.hits++;
         return { ...cached.value, platform: platformValue };
       }

@@ -32,6 +32,12 @@ export interface InvalidationBus {
   publish(message: InvalidationMessage): Promise<void>;
   /** Start receiving; resolves once subscribed (after `onReady`). Returns an unsubscribe function. */
   subscribe(listener: InvalidationListener): Promise<() => Promise<void>>;
+  /**
+   * A barrier: resolves once every message whose `publish` completed before this call started has
+   * been delivered to this process's listeners (one round trip on the subscription's connection).
+   * Rejects when the subscription is down. Used by the cache's `strict` consistency.
+   */
+  sync(): Promise<void>;
 }
 
 /** Encode a message for the wire. @internal */
@@ -59,6 +65,8 @@ export class MemoryInvalidationBus implements InvalidationBus {
   async publish(message: InvalidationMessage): Promise<void> {
     for (const l of this.#listeners) if (!this.#disconnected.has(l)) l.onMessage(message);
   }
+  /** Delivery is synchronous, so there is nothing to wait for. */
+  async sync(): Promise<void> {}
   async subscribe(listener: InvalidationListener): Promise<() => Promise<void>> {
     this.#listeners.add(listener);
     listener.onReady();

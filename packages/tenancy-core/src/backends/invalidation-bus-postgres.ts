@@ -48,8 +48,19 @@ export function createPgInvalidationBus(options: PgInvalidationBusOptions): Inva
   const healthCheckMs = options.healthCheckMs ?? 10_000;
   const [minDelay, maxDelay] = options.reconnectDelayMs ?? [100, 5000];
   const logger = options.logger ?? noopLogger;
+  const live = new Set<PgListenClientLike>();
 
   return {
+    /**
+     * `SELECT 1` on the listening connection. PostgreSQL signals listeners when the notifying
+     * transaction commits and sends pending notifications before the reply to the next query, so
+     * after this round trip every notification committed before it has been received.
+     */
+    async sync(): Promise<void> {
+      const [c] = live;
+      if (!c) throw new Error('LISTEN connection is down');
+      await c.query('SELECT 1');
+    },
     async publish(message: InvalidationMessage): Promise<void> {
       await options.pool.query('SELECT pg_notify($1, $2)', [channel, encodeInvalidation(message)]);
     },
@@ -64,6 +75,7 @@ export function createPgInvalidationBus(options: PgInvalidationBusOptions): Inva
       const lost = (current: PgListenClientLike, why: unknown): void => {
         if (client !== current || closed) return;
         client = undefined;
+        live.delete(current);
         if (probe) clearInterval(probe);
         logger.warn({ err: why, channel }, 'LISTEN connection lost');
         listener.onReset();
@@ -95,6 +107,7 @@ export function createPgInvalidationBus(options: PgInvalidationBusOptions): Inva
         c.on('end', () => lost(c, new Error('connection ended')));
         client = c;
         await c.query(`LISTEN ${channel}`);
+        live.add(c);
         delay = minDelay;
         probe = setInterval(() => {
           c.query('SELECT 1').catch((e) => lost(c, e));
@@ -110,6 +123,7 @@ export function createPgInvalidationBus(options: PgInvalidationBusOptions): Inva
         if (probe) clearInterval(probe);
         const c = client;
         client = undefined;
+        if (c) live.delete(c);
         await c?.end().catch(() => undefined);
       };
     },

@@ -16,9 +16,12 @@ export interface RedisPublisherLike {
 export interface RedisSubscriberLike {
   subscribe(...channels: string[]): Promise<unknown>;
   unsubscribe(...channels: string[]): Promise<unknown>;
+  /** Allowed in subscriber mode; used as a delivery barrier by `sync()`. */
+  ping(): Promise<unknown>;
   on(event: 'message', listener: (channel: string, message: string) => void): unknown;
   on(event: 'ready' | 'close', listener: () => void): unknown;
-  off(event: string, listener: (...args: never[]) => void): unknown;
+  off(event: 'message', listener: (channel: string, message: string) => void): unknown;
+  off(event: 'ready' | 'close', listener: () => void): unknown;
 }
 
 /** Options of {@link createRedisInvalidationBus}. */
@@ -43,7 +46,18 @@ export function createRedisInvalidationBus(options: RedisInvalidationBusOptions)
   const channel = options.channel ?? 'tenantry:config';
   const logger = options.logger ?? noopLogger;
   const { publisher, subscriber } = options;
+  let subscribed = false;
   return {
+    /**
+     * `PING` on the subscriber connection: Redis writes a published message into every subscriber's
+     * output before replying to PUBLISH, and answers commands in order, so after the PONG every
+     * message published before the call has been received. Not a barrier on Redis Cluster, where
+     * PUBLISH reaches other nodes asynchronously over the cluster bus.
+     */
+    async sync(): Promise<void> {
+      if (!subscribed) throw new Error('Redis subscription is down');
+      await subscriber.ping();
+    },
     async publish(message: InvalidationMessage): Promise<void> {
       await publisher.publish(channel, encodeInvalidation(message));
     },
@@ -58,6 +72,7 @@ export function createRedisInvalidationBus(options: RedisInvalidationBusOptions)
       const onClose = (): void => {
         if (!up || closed) return;
         up = false;
+        subscribed = false;
         logger.warn({ channel }, 'Redis subscription connection closed');
         listener.onReset();
       };
@@ -68,6 +83,7 @@ export function createRedisInvalidationBus(options: RedisInvalidationBusOptions)
           () => {
             if (up || closed) return;
             up = true;
+            subscribed = true;
             listener.onReady();
           },
           (error: unknown) => logger.warn({ err: error, channel }, 'Redis re-subscribe failed'),
@@ -78,9 +94,11 @@ export function createRedisInvalidationBus(options: RedisInvalidationBusOptions)
       subscriber.on('ready', onReadyEvent);
       await subscriber.subscribe(channel);
       up = true;
+      subscribed = true;
       listener.onReady();
       return async () => {
         closed = true;
+        subscribed = false;
         subscriber.off('message', onMessage);
         subscriber.off('close', onClose);
         subscriber.off('ready', onReadyEvent);
