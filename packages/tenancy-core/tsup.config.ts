@@ -1,7 +1,13 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { index: 'src/index.ts' },
+  entry: {
+    index: 'src/index.ts',
+    postgres: 'src/postgres.ts',
+    redis: 'src/redis.ts',
+    mongo: 'src/mongo.ts',
+    testing: 'src/testing.ts',
+  },
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,

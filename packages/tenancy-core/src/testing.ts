@@ -1,1 +1,5 @@
-export { tenantStoreConformance, type TenantStoreHarness } from './conformance/tenant-store-suite.js';
+export {
+  tenantStoreConformance,
+  type TenantStoreHarness,
+  type ConformanceTestApi,
+} from './conformance/tenant-store-suite.js';

@@ -1,6 +1,7 @@
 import { hasBackend, runConformance, useMongoDatabase, useTestDatabase } from '@tenantry/testkit';
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
+import * as vitest from 'vitest';
 import { MemoryTenantStore } from '../src/index.js';
 import { MongoTenantStore } from '../src/mongo.js';
 import { PostgresTenantStore, coreModelMigrations, runMigrations } from '../src/postgres.js';
@@ -40,5 +41,5 @@ runConformance<Harness>(
       teardown: (h) => h.close(),
     },
   ],
-  (h) => tenantStoreConformance(h),
+  (h) => tenantStoreConformance(h, vitest),
 );

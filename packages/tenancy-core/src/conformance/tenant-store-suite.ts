@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import type * as Vitest from 'vitest';
 import { isTenantryError } from '../errors.js';
 import type { TenancyEvent } from '../model/events.js';
 import type { Plan } from '../model/plan.js';
@@ -7,6 +7,13 @@ import type { Subscription } from '../model/subscription.js';
 import type { Tenant } from '../model/tenant.js';
 import type { TenantStore } from '../stores/tenant-store.js';
 import { createTenantDirectory } from '../tenant-directory.js';
+
+/**
+ * The test functions the suite declares its tests with: pass vitest's own (`import * as vitest from
+ * 'vitest'`). They are injected rather than imported so that `@tenantry/core/testing` loads under
+ * both ESM and CommonJS (vitest refuses to be `require`d).
+ */
+export type ConformanceTestApi = Pick<typeof Vitest, 'describe' | 'it' | 'expect'>;
 
 /** What the {@link tenantStoreConformance} suite needs from a backend case. */
 export interface TenantStoreHarness {
@@ -66,10 +73,12 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
 /**
  * The contract every {@link TenantStore} must meet. Run it with your backend to prove it:
  * @example
+ * import * as vitest from 'vitest';
  * import { tenantStoreConformance } from '@tenantry/core/testing';
- * describe('my store', () => tenantStoreConformance(() => ({ store: myStore })));
+ * vitest.describe('my store', () => tenantStoreConformance(() => ({ store: myStore }), vitest));
  */
-export function tenantStoreConformance(harness: () => TenantStoreHarness): void {
+export function tenantStoreConformance(harness: () => TenantStoreHarness, api: ConformanceTestApi): void {
+  const { describe, it, expect } = api;
   const store = (): TenantStore => harness().store;
 
   describe('partners', () => {
