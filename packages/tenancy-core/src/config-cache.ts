@@ -1,4 +1,5 @@
 import type { InvalidationBus, InvalidationMessage } from './invalidation-bus.js';
+import type { Agreement } from './model/agreement.js';
 import type { Plan } from './model/plan.js';
 import type { PlatformSettings } from './model/platform-settings.js';
 import type { Subscription } from './model/subscription.js';
@@ -16,12 +17,20 @@ export interface TenantConfig {
   readonly plan: Plan | null;
   /** Platform settings (global values and maintenance). */
   readonly platform: PlatformSettings;
+  /** The user's latest acceptance of the document, when asked for with `options.agreement`. */
+  readonly agreement?: Agreement | null;
+}
+
+/** Extra data to read with a tenant's configuration. */
+export interface ConfigReadOptions {
+  /** Also read this user's latest acceptance of `document` (e.g. `terms-of-service`). */
+  agreement?: { userId: string; document: string };
 }
 
 /** Where the gatekeeper and settings read a tenant's configuration from. */
 export interface TenantConfigSource {
   /** The tenant's configuration, or `null` if the tenant does not exist. */
-  get(tenantId: string): Promise<TenantConfig | null>;
+  get(tenantId: string, options?: ConfigReadOptions): Promise<TenantConfig | null>;
 }
 
 async function loadTenant(
@@ -41,12 +50,15 @@ async function loadTenant(
  */
 export function directConfigSource(store: TenantStore): TenantConfigSource {
   return {
-    async get(tenantId) {
+    async get(tenantId, options = {}) {
       const [loaded, platform] = await Promise.all([
         loadTenant(store, tenantId),
         store.getPlatformSettings(),
       ]);
-      return loaded ? deepFreeze({ ...loaded, platform }) : null;
+      if (!loaded) return null;
+      const a = options.agreement;
+      const agreement = a ? { agreement: await store.latestAgreement(tenantId, a.userId, a.document) } : {};
+      return deepFreeze({ ...loaded, platform, ...agreement });
     },
   };
 }
@@ -127,6 +139,8 @@ export function createTenantConfigCache(options: TenantConfigCacheOptions): Tena
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? noopLogger;
   const tenants = new Map<string, Entry<Omit<TenantConfig, 'platform'>>>();
+  // Latest acceptances (or their absence) per tenant, then per JSON [userId, document].
+  const agreements = new Map<string, Map<string, Entry<Agreement | null>>>();
   let platform: Entry<PlatformSettings> | undefined;
   let generation = 0;
   let healthy = false;
@@ -172,6 +186,7 @@ export function createTenantConfigCache(options: TenantConfigCacheOptions): Tena
   const flush = (): void => {
     generation++;
     tenants.clear();
+    agreements.clear();
     platform = undefined;
   };
   const onMessage = (m: InvalidationMessage): void => {
@@ -181,6 +196,7 @@ export function createTenantConfigCache(options: TenantConfigCacheOptions): Tena
       flush();
     } else if (m.scope === 'tenant') {
       tenants.delete(m.id);
+      agreements.delete(m.id);
     } else {
       for (const [id, e] of tenants) if (e.value.subscription?.planId === m.id) tenants.delete(id);
     }
@@ -192,6 +208,30 @@ export function createTenantConfigCache(options: TenantConfigCacheOptions): Tena
     const gen = generation;
     const value = deepFreeze(await store.getPlatformSettings());
     if (healthy && gen === generation) platform = { value, expiresAt: now + ttlMs };
+    return value;
+  };
+
+  const getAgreement = async (
+    tenantId: string,
+    a: { userId: string; document: string },
+    useMemory: boolean,
+    now: number,
+  ): Promise<Agreement | null> => {
+    const key = JSON.stringify([a.userId, a.document]);
+    const hit = agreements.get(tenantId)?.get(key);
+    if (useMemory && healthy && hit && hit.expiresAt > now) return hit.value;
+    const gen = generation;
+    const value = deepFreeze(await store.latestAgreement(tenantId, a.userId, a.document));
+    if (healthy && gen === generation) {
+      let perTenant = agreements.get(tenantId);
+      if (!perTenant) {
+        perTenant = new Map();
+        agreements.set(tenantId, perTenant);
+        if (agreements.size > maxEntries) agreements.delete(agreements.keys().next().value as string);
+      }
+      perTenant.set(key, { value, expiresAt: now + ttlMs });
+      if (perTenant.size > maxEntries) perTenant.delete(perTenant.keys().next().value as string);
+    }
     return value;
   };
 
@@ -223,26 +263,34 @@ export function createTenantConfigCache(options: TenantConfigCacheOptions): Tena
       unsubscribe = undefined;
       await u?.();
     },
-    async get(tenantId: string): Promise<TenantConfig | null> {
+    async get(tenantId: string, options: ConfigReadOptions = {}): Promise<TenantConfig | null> {
       const useMemory = await usable();
       const now = clock.now().getTime();
       const platformValue = await getPlatform(useMemory);
+      let value: Omit<TenantConfig, 'platform'>;
       const cached = tenants.get(tenantId);
       if (useMemory && healthy && cached && cached.expiresAt > now) {
         stats.hits++;
-        return { ...cached.value, platform: platformValue };
+        value = cached.value;
+      } else {
+        stats.misses++;
+        const gen = generation;
+        const loaded = await loadTenant(store, tenantId);
+        if (!loaded) return null;
+        value = deepFreeze(loaded);
+        if (healthy && gen === generation) {
+          tenants.delete(tenantId);
+          tenants.set(tenantId, { value, expiresAt: now + ttlMs });
+          if (tenants.size > maxEntries) tenants.delete(tenants.keys().next().value as string);
+        }
       }
-      stats.misses++;
-      const gen = generation;
-      const loaded = await loadTenant(store, tenantId);
-      if (!loaded) return null;
-      const value = deepFreeze(loaded);
-      if (healthy && gen === generation) {
-        tenants.delete(tenantId);
-        tenants.set(tenantId, { value, expiresAt: now + ttlMs });
-        if (tenants.size > maxEntries) tenants.delete(tenants.keys().next().value as string);
-      }
-      return { ...value, platform: platformValue };
+      const a = options.agreement;
+      if (!a) return { ...value, platform: platformValue };
+      return {
+        ...value,
+        platform: platformValue,
+        agreement: await getAgreement(tenantId, a, useMemory, now),
+      };
     },
   };
 }

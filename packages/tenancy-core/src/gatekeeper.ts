@@ -4,7 +4,6 @@ import { TenantryError } from './errors.js';
 import { type Actor, ActorSchema, TenantIdSchema } from './identity.js';
 import type { Tenant } from './model/tenant.js';
 import { Roles } from './roles.js';
-import type { TenantStore } from './stores/tenant-store.js';
 import { parseInput } from './validation.js';
 
 /** Why the gatekeeper refused. One distinct, stable code per reason. */
@@ -71,10 +70,11 @@ export interface TermsRequirement {
 
 /** Options of {@link createGatekeeper}. */
 export interface GatekeeperOptions {
-  /** Tenant configuration: a `TenantConfigCache` (recommended) or `directConfigSource(store)`. */
+  /**
+   * Tenant configuration and terms acceptances: a `TenantConfigCache` (recommended; acceptances are
+   * cached and invalidated like the rest) or `directConfigSource(store)`.
+   */
   config: TenantConfigSource;
-  /** Where terms acceptances are read (not cached: one indexed read per check when terms are required). */
-  store: Pick<TenantStore, 'latestAgreement'>;
   /** Terms to enforce for `user` actors (service and system actors never accept terms). */
   terms?: TermsRequirement;
   /** Refuse tenants without any subscription. @default false */
@@ -96,7 +96,7 @@ const hasRole = (actor: Actor, role: string): boolean => actor.roles.includes(ro
  * CANCELED (tenant admins pass, `settleOnly`); maintenance (global, then tenant) for writes unless
  * SUPER_ADMIN; the user accepted the current terms.
  * @example
- * const gate = createGatekeeper({ config: cache, store, terms: { currentVersion: '2026-01' } });
+ * const gate = createGatekeeper({ config: cache, terms: { currentVersion: '2026-01' } });
  * const d = await gate.check({ tenantId: 'acme', actor: ctx.actor, access: 'write' });
  * if (!d.allowed) return res.status(403).json({ code: d.code });
  */
@@ -156,7 +156,7 @@ export function createGatekeeper(options: GatekeeperOptions): Gatekeeper {
           ? options.terms.currentVersion(tenant)
           : options.terms.currentVersion;
       if (required !== undefined) {
-        const accepted = await options.store.latestAgreement(tenant.id, req.actor.id, document);
+        const accepted = config.agreement;
         if (accepted?.version !== required) {
           return refuse('TERMS_NOT_ACCEPTED', 'The current terms have not been accepted', {
             ...base,
@@ -172,7 +172,10 @@ export function createGatekeeper(options: GatekeeperOptions): Gatekeeper {
 
   const check = async (request: GateRequest): Promise<GateDecision> => {
     const req = parseInput(GateRequestSchema, request, 'gate request');
-    return decide(req, await options.config.get(req.tenantId));
+    // One read brings the configuration and, when terms apply, the user's acceptance.
+    const agreement =
+      options.terms && req.actor.kind === 'user' ? { userId: req.actor.id, document } : undefined;
+    return decide(req, await options.config.get(req.tenantId, agreement ? { agreement } : {}));
   };
 
   return Object.freeze({

@@ -164,6 +164,7 @@ export {
 export {
   type TenantConfig,
   type TenantConfigSource,
+  type ConfigReadOptions,
   directConfigSource,
   createTenantConfigCache,
   type TenantConfigCache,

@@ -373,6 +373,7 @@ export function createTenantDirectory(options: TenantDirectoryOptions): TenantDi
       const parsed = parseInput(AgreementInputSchema, input, 'agreement');
       const now = clock.now();
       const saved = await store.recordAgreement({ ...parsed, acceptedAt: parsed.acceptedAt ?? now });
+      await invalidate({ scope: 'tenant', id: saved.tenantId });
       await events.emit({ type: 'terms.accepted', agreement: saved, at: now });
       return saved;
     },

@@ -3,9 +3,11 @@ import {
   type ActorInput,
   type Gatekeeper,
   GatekeeperCodes,
+  MemoryInvalidationBus,
   MemoryTenantStore,
   type TenantDirectory,
   createGatekeeper,
+  createTenantConfigCache,
   createTenantDirectory,
   directConfigSource,
   isTenantryError,
@@ -20,10 +22,14 @@ let directory: TenantDirectory;
 let gate: Gatekeeper;
 let subId: string;
 
-beforeEach(async () => {
+async function setup(source: 'direct' | 'cached'): Promise<void> {
   const store = new MemoryTenantStore();
-  directory = createTenantDirectory({ store });
-  gate = createGatekeeper({ config: directConfigSource(store), store, terms: { currentVersion: '2026-01' } });
+  const bus = new MemoryInvalidationBus();
+  directory = createTenantDirectory({ store, bus });
+  const cache = createTenantConfigCache({ store, bus });
+  await cache.start();
+  const config = source === 'direct' ? directConfigSource(store) : cache;
+  gate = createGatekeeper({ config, terms: { currentVersion: '2026-01' } });
   await directory.createTenant({ id: 'acme', name: 'Acme' });
   await directory.activateTenant('acme');
   await directory.putPlan({ id: 'pro', name: 'Pro' });
@@ -31,7 +37,7 @@ beforeEach(async () => {
   for (const a of [user, admin, superAdmin]) {
     await directory.acceptTerms({ tenantId: 'acme', userId: a.id, version: '2026-01' });
   }
-});
+}
 
 async function code(
   actor: ActorInput,
@@ -42,7 +48,11 @@ async function code(
   return d.allowed ? (d.settleOnly ? 'ALLOWED_SETTLE_ONLY' : 'ALLOWED') : d.code;
 }
 
-describe('gatekeeper', () => {
+// The same decisions whether the configuration is read straight from the store or through the cache
+// (whose entries, including terms acceptances, must be invalidated by every write).
+describe.each(['direct', 'cached'] as const)('gatekeeper [%s config]', (source) => {
+  beforeEach(() => setup(source));
+
   it('lets an ACTIVE, paid tenant in for reads and writes', async () => {
     expect(await code(user)).toBe('ALLOWED');
     expect(await code(user, 'read')).toBe('ALLOWED');
@@ -75,8 +85,8 @@ describe('gatekeeper', () => {
     const d = createTenantDirectory({ store });
     await d.createTenant({ id: 'free', name: 'Free' });
     await d.activateTenant('free');
-    const strict = createGatekeeper({ config: directConfigSource(store), store, requireSubscription: true });
-    const lax = createGatekeeper({ config: directConfigSource(store), store });
+    const strict = createGatekeeper({ config: directConfigSource(store), requireSubscription: true });
+    const lax = createGatekeeper({ config: directConfigSource(store) });
     expect(await strict.check({ tenantId: 'free', actor: user })).toMatchObject({
       allowed: false,
       code: 'SUBSCRIPTION_MISSING',
