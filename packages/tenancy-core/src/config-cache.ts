@@ -7,6 +7,7 @@ import type { Tenant } from './model/tenant.js';
 import { type Clock, systemClock } from './ports/clock.js';
 import { type Logger, noopLogger } from './ports/logger.js';
 import type { TenantStore } from './stores/tenant-store.js';
+import { assertTenantAccess } from './tenant-guard.js';
 
 /** Everything needed to decide about and configure one tenant. */
 export interface TenantConfig {
@@ -51,6 +52,7 @@ async function loadTenant(
 export function directConfigSource(store: TenantStore): TenantConfigSource {
   return {
     async get(tenantId, options = {}) {
+      assertTenantAccess(tenantId, 'tenant configuration');
       const [loaded, platform] = await Promise.all([
         loadTenant(store, tenantId),
         store.getPlatformSettings(),
@@ -264,6 +266,7 @@ export function createTenantConfigCache(options: TenantConfigCacheOptions): Tena
       await u?.();
     },
     async get(tenantId: string, options: ConfigReadOptions = {}): Promise<TenantConfig | null> {
+      assertTenantAccess(tenantId, 'tenant configuration');
       const useMemory = await usable();
       const now = clock.now().getTime();
       const platformValue = await getPlatform(useMemory);

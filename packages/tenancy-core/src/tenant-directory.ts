@@ -33,6 +33,7 @@ import { type Clock, systemClock } from './ports/clock.js';
 import { type Logger, noopLogger } from './ports/logger.js';
 import { notFound } from './stores/store-errors.js';
 import type { TenantStore } from './stores/tenant-store.js';
+import { assertTenantAccess } from './tenant-guard.js';
 import { parseInput } from './validation.js';
 
 /** Validates setting values before they are written (a `SettingsRegistry` from `defineSettings` is one). */
@@ -76,6 +77,8 @@ const TransitionOptionsSchema = z.object({
 /**
  * The tenancy model's service: every write goes through it, so that the state machines are enforced,
  * transitions are conditional writes, events are emitted after commit and caches are invalidated.
+ * It is back-office code: inside a tenant context it only touches that tenant, and refuses
+ * platform-wide changes (`TENANT_CONTEXT_CONFLICT`); cross-tenant work belongs in `runAsSystem`.
  */
 export interface TenantDirectory {
   readonly store: TenantStore;
@@ -177,6 +180,7 @@ export function createTenantDirectory(options: TenantDirectoryOptions): TenantDi
     to: TenantStatus,
     raw: TransitionOptions = {},
   ): Promise<Tenant> => {
+    assertTenantAccess(id, 'tenant');
     const target = parseInput(TenantStatusSchema, to, 'tenant status');
     const opts = parseInput(TransitionOptionsSchema, raw, 'transition options');
     const { before, after } = await casLoop(
@@ -216,6 +220,7 @@ export function createTenantDirectory(options: TenantDirectoryOptions): TenantDi
       id,
       () => store.getSubscription(id),
       (s) => {
+        assertTenantAccess(s.tenantId, 'subscription');
         assertTransition('subscription', s.status, target, id);
         return { ...s, status: target, version: s.version + 1, updatedAt: clock.now() };
       },
@@ -241,6 +246,7 @@ export function createTenantDirectory(options: TenantDirectoryOptions): TenantDi
       events.on(type, handler),
 
     async createPartner(input: NewPartnerInput): Promise<Partner> {
+      assertTenantAccess(null, 'partner');
       const parsed = parseInput(NewPartnerSchema, input, 'partner');
       const partner = await store.createPartner({ ...parsed, createdAt: clock.now() });
       await events.emit({ type: 'partner.created', partnerId: partner.id, at: partner.createdAt });
@@ -249,6 +255,7 @@ export function createTenantDirectory(options: TenantDirectoryOptions): TenantDi
 
     async createTenant(input: NewTenantInput): Promise<Tenant> {
       const parsed = parseInput(NewTenantSchema, input, 'tenant');
+      assertTenantAccess(parsed.id, 'tenant');
       settings?.validateLayer(parsed.settings, 'tenant');
       const now = clock.now();
       const tenant = await store.createTenant({
@@ -277,6 +284,7 @@ export function createTenantDirectory(options: TenantDirectoryOptions): TenantDi
     archiveTenant: (id, o) => transitionTenant(id, 'ARCHIVED', o),
 
     async updateTenant(id: string, patch: TenantConfigPatch, raw: WriteOptions = {}): Promise<Tenant> {
+      assertTenantAccess(id, 'tenant');
       const parsed = parseInput(TenantConfigPatchSchema, patch, 'tenant patch');
       const opts = parseInput(TransitionOptionsSchema, raw, 'write options');
       if (parsed.settings) settings?.validateLayer(parsed.settings, 'tenant');
@@ -307,6 +315,7 @@ export function createTenantDirectory(options: TenantDirectoryOptions): TenantDi
     },
 
     async putPlan(input: PlanInput): Promise<Plan> {
+      assertTenantAccess(null, 'plan');
       const parsed = parseInput(PlanInputSchema, input, 'plan');
       settings?.validateLayer(parsed.features, 'plan');
       const existing = await store.getPlan(parsed.id);
@@ -322,6 +331,7 @@ export function createTenantDirectory(options: TenantDirectoryOptions): TenantDi
 
     async startSubscription(input: NewSubscriptionInput): Promise<Subscription> {
       const parsed = parseInput(NewSubscriptionSchema, input, 'subscription');
+      assertTenantAccess(parsed.tenantId, 'subscription');
       const now = clock.now();
       const sub = await store.createSubscription({
         ...parsed,
@@ -351,6 +361,7 @@ export function createTenantDirectory(options: TenantDirectoryOptions): TenantDi
         subscriptionId,
         () => store.getSubscription(subscriptionId),
         (s) => {
+          assertTenantAccess(s.tenantId, 'subscription');
           if (s.status === 'CANCELED') assertTransition('subscription', s.status, s.status, subscriptionId);
           return { ...s, planId: plan, version: s.version + 1, updatedAt: clock.now() };
         },
@@ -371,6 +382,7 @@ export function createTenantDirectory(options: TenantDirectoryOptions): TenantDi
 
     async acceptTerms(input: AgreementInput): Promise<Agreement> {
       const parsed = parseInput(AgreementInputSchema, input, 'agreement');
+      assertTenantAccess(parsed.tenantId, 'agreement');
       const now = clock.now();
       const saved = await store.recordAgreement({ ...parsed, acceptedAt: parsed.acceptedAt ?? now });
       await invalidate({ scope: 'tenant', id: saved.tenantId });
@@ -382,6 +394,7 @@ export function createTenantDirectory(options: TenantDirectoryOptions): TenantDi
       patch: Partial<PlatformSettingsInput>,
       raw: WriteOptions = {},
     ): Promise<PlatformSettings> {
+      assertTenantAccess(null, 'platform settings');
       const parsed = parseInput(PlatformSettingsInputSchema.partial(), patch, 'platform settings');
       const opts = parseInput(TransitionOptionsSchema, raw, 'write options');
       if (parsed.values) settings?.validateLayer(parsed.values, 'global');

@@ -7,6 +7,7 @@ import {
   encodeInvalidation,
 } from '../invalidation-bus.js';
 import { type Logger, noopLogger } from '../ports/logger.js';
+import { ValidationError } from '../validation.js';
 
 /** A dedicated (not pooled) `pg` Client, as LISTEN needs one session for as long as it listens. */
 export interface PgListenClientLike extends PgQueryable {
@@ -38,6 +39,7 @@ export interface PgInvalidationBusOptions {
 /**
  * Cache invalidation over PostgreSQL LISTEN/NOTIFY. A lost listening connection is reported to the
  * listener (`onReset`), reconnected with back-off, re-LISTENed, then reported ready (`onReady`).
+ * @throws ValidationError `VALIDATION_FAILED` for a channel that is not a plain SQL identifier
  * @example
  * const bus = createPgInvalidationBus({ pool, connect: async () => { const c = new pg.Client(url); await c.connect(); return c; } });
  */
