@@ -1,9 +1,11 @@
+import { trace } from '@opentelemetry/api';
 import { z } from 'zod';
 import type { TenantConfig, TenantConfigSource } from './config-cache.js';
 import { TenantryError } from './errors.js';
 import { type Actor, ActorSchema, TenantIdSchema } from './identity.js';
 import type { Tenant } from './model/tenant.js';
 import { Roles } from './roles.js';
+import { withSpan } from './telemetry.js';
 import { parseInput } from './validation.js';
 
 /** Why the gatekeeper refused. One distinct, stable code per reason. */
@@ -172,6 +174,17 @@ export function createGatekeeper(options: GatekeeperOptions): Gatekeeper {
 
   const check = async (request: GateRequest): Promise<GateDecision> => {
     const req = parseInput(GateRequestSchema, request, 'gate request');
+    return withSpan(
+      'gatekeeper.check',
+      { 'tenantry.tenant_id': req.tenantId, 'tenantry.access': req.access },
+      async () => {
+        const d = await checkParsed(req);
+        trace.getActiveSpan()?.setAttribute('tenantry.decision', d.allowed ? 'allowed' : d.code);
+        return d;
+      },
+    );
+  };
+  const checkParsed = async (req: z.output<typeof GateRequestSchema>): Promise<GateDecision> => {
     // One read brings the configuration and, when terms apply, the user's acceptance.
     const agreement =
       options.terms && req.actor.kind === 'user' ? { userId: req.actor.id, document } : undefined;

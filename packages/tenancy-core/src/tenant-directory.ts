@@ -33,6 +33,7 @@ import { type Clock, systemClock } from './ports/clock.js';
 import { type Logger, noopLogger } from './ports/logger.js';
 import { notFound } from './stores/store-errors.js';
 import type { TenantStore } from './stores/tenant-store.js';
+import { withSpan } from './telemetry.js';
 import { assertTenantAccess } from './tenant-guard.js';
 import { parseInput } from './validation.js';
 
@@ -175,7 +176,7 @@ export function createTenantDirectory(options: TenantDirectoryOptions): TenantDi
     }
   }
 
-  const transitionTenant = async (
+  const transitionTenantRaw = async (
     id: string,
     to: TenantStatus,
     raw: TransitionOptions = {},
@@ -208,7 +209,7 @@ export function createTenantDirectory(options: TenantDirectoryOptions): TenantDi
     return after;
   };
 
-  const transitionSubscription = async (
+  const transitionSubscriptionRaw = async (
     id: string,
     to: SubscriptionStatus,
     raw: TransitionOptions = {},
@@ -240,7 +241,22 @@ export function createTenantDirectory(options: TenantDirectoryOptions): TenantDi
     return after;
   };
 
-  return Object.freeze({
+  const transitionTenant = (id: string, to: TenantStatus, o?: TransitionOptions): Promise<Tenant> =>
+    withSpan('directory.transition_tenant', { 'tenantry.tenant_id': id, 'tenantry.to': String(to) }, () =>
+      transitionTenantRaw(id, to, o),
+    );
+  const transitionSubscription = (
+    id: string,
+    to: SubscriptionStatus,
+    o?: TransitionOptions,
+  ): Promise<Subscription> =>
+    withSpan(
+      'directory.transition_subscription',
+      { 'tenantry.subscription_id': id, 'tenantry.to': String(to) },
+      () => transitionSubscriptionRaw(id, to, o),
+    );
+
+  const api: TenantDirectory = {
     store,
     on: <T extends TenancyEventType | '*'>(type: T, handler: TenancyEventHandler<T>) =>
       events.on(type, handler),
@@ -415,7 +431,34 @@ export function createTenantDirectory(options: TenantDirectoryOptions): TenantDi
       await events.emit({ type: 'platform-settings.updated', version: after.version, at: after.updatedAt! });
       return after;
     },
-  } satisfies TenantDirectory);
+  };
+  /** Trace every other write as `tenantry.directory.<method>`, tagged with the tenant when known. */
+  const traced =
+    <A extends unknown[], R>(
+      name: string,
+      fn: (...args: A) => Promise<R>,
+      tenantOf?: (...args: A) => unknown,
+    ) =>
+    (...args: A): Promise<R> => {
+      const tenant = tenantOf?.(...args);
+      return withSpan(
+        `directory.${name}`,
+        typeof tenant === 'string' ? { 'tenantry.tenant_id': tenant } : {},
+        () => fn(...args),
+      );
+    };
+  const input = (i: unknown): unknown => (i as { id?: unknown; tenantId?: unknown } | undefined)?.tenantId;
+  return Object.freeze({
+    ...api,
+    createPartner: traced('create_partner', api.createPartner),
+    createTenant: traced('create_tenant', api.createTenant, (i) => (i as { id?: unknown } | undefined)?.id),
+    updateTenant: traced('update_tenant', api.updateTenant, (id) => id),
+    putPlan: traced('put_plan', api.putPlan),
+    startSubscription: traced('start_subscription', api.startSubscription, input),
+    changePlan: traced('change_plan', api.changePlan),
+    acceptTerms: traced('accept_terms', api.acceptTerms, input),
+    updatePlatformSettings: traced('update_platform_settings', api.updatePlatformSettings),
+  });
 }
 
 function conflict(what: string, id: string): TenancyModelError {

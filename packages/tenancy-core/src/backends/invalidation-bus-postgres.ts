@@ -6,6 +6,7 @@ import {
   decodeInvalidation,
   encodeInvalidation,
 } from '../invalidation-bus.js';
+import { TenancyModelError } from '../model/errors.js';
 import { type Logger, noopLogger } from '../ports/logger.js';
 import { ValidationError } from '../validation.js';
 
@@ -45,8 +46,11 @@ export interface PgInvalidationBusOptions {
  */
 export function createPgInvalidationBus(options: PgInvalidationBusOptions): InvalidationBus {
   const channel = options.channel ?? 'tenantry_config';
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(channel))
-    throw new Error('channel must be a lower-case SQL identifier');
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(channel)) {
+    throw new ValidationError('invalidation bus options', [
+      { path: ['channel'], message: 'must be a lower-case SQL identifier' },
+    ]);
+  }
   const healthCheckMs = options.healthCheckMs ?? 10_000;
   const [minDelay, maxDelay] = options.reconnectDelayMs ?? [100, 5000];
   const logger = options.logger ?? noopLogger;
@@ -60,7 +64,7 @@ export function createPgInvalidationBus(options: PgInvalidationBusOptions): Inva
      */
     async sync(): Promise<void> {
       const [c] = live;
-      if (!c) throw new Error('LISTEN connection is down');
+      if (!c) throw new TenancyModelError('INVALIDATION_BUS_DOWN', 'LISTEN connection is down');
       await c.query('SELECT 1');
     },
     async publish(message: InvalidationMessage): Promise<void> {

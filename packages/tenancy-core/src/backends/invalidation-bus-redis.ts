@@ -5,6 +5,7 @@ import {
   decodeInvalidation,
   encodeInvalidation,
 } from '../invalidation-bus.js';
+import { TenancyModelError } from '../model/errors.js';
 import { type Logger, noopLogger } from '../ports/logger.js';
 
 /** The publishing side: any ioredis client (or Cluster). */
@@ -55,7 +56,7 @@ export function createRedisInvalidationBus(options: RedisInvalidationBusOptions)
      * PUBLISH reaches other nodes asynchronously over the cluster bus.
      */
     async sync(): Promise<void> {
-      if (!subscribed) throw new Error('Redis subscription is down');
+      if (!subscribed) throw new TenancyModelError('INVALIDATION_BUS_DOWN', 'Redis subscription is down');
       await subscriber.ping();
     },
     async publish(message: InvalidationMessage): Promise<void> {

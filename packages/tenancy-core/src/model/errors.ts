@@ -16,6 +16,8 @@ export const ModelErrorCodes = {
   SETTING_INVALID: 'SETTING_INVALID',
   /** Reading an undefined setting. */
   SETTING_UNKNOWN: 'SETTING_UNKNOWN',
+  /** The invalidation bus's subscription is down (a cache then reads through to the store). */
+  INVALIDATION_BUS_DOWN: 'INVALIDATION_BUS_DOWN',
   /** An applied migration's SQL differs from the one the package ships. */
   MIGRATION_CHECKSUM_MISMATCH: 'MIGRATION_CHECKSUM_MISMATCH',
 } as const;
