@@ -50,7 +50,9 @@ export class MemoryTenantStore implements TenantStore {
     return [...this.#tenants.values()]
       .filter((t) => filter.partnerId === undefined || t.partnerId === filter.partnerId)
       .filter((t) => filter.status === undefined || t.status === filter.status)
+      .filter((t) => filter.after === undefined || t.id > filter.after)
       .sort(byId)
+      .slice(0, filter.limit ?? Number.POSITIVE_INFINITY)
       .map((t) => structuredClone(t));
   }
   async replaceTenant(next: Tenant, expectedVersion: number): Promise<Tenant | null> {

@@ -115,7 +115,10 @@ export class MongoTenantStore implements TenantStore {
     const q: Record<string, unknown> = {};
     if (filter.partnerId !== undefined) q.partnerId = filter.partnerId;
     if (filter.status !== undefined) q.status = filter.status;
-    return (await this.#tenants.find(q).sort({ _id: 1 }).toArray()).map((d) => strip<Tenant>(d));
+    if (filter.after !== undefined) q._id = { $gt: filter.after };
+    const cursor = this.#tenants.find(q).sort({ _id: 1 });
+    if (filter.limit !== undefined) cursor.limit(filter.limit);
+    return (await cursor.toArray()).map((d) => strip<Tenant>(d));
   }
   async replaceTenant(next: Tenant, expectedVersion: number): Promise<Tenant | null> {
     await this.#checkPartner(next.partnerId);

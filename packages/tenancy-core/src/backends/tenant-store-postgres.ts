@@ -67,7 +67,7 @@ export class PostgresTenantStore implements TenantStore {
   }
   async listPartners(): Promise<Partner[]> {
     return (
-      await this.#q('SELECT * FROM tenantry_partners ORDER BY id COLLATE "C"', [], {
+      await this.#q('SELECT * FROM tenantry_partners ORDER BY id', [], {
         kind: 'partner',
         id: '',
       })
@@ -107,7 +107,9 @@ export class PostgresTenantStore implements TenantStore {
     if (filter.partnerId === null) where.push('partner_id IS NULL');
     else if (filter.partnerId !== undefined) where.push(`partner_id = $${values.push(filter.partnerId)}`);
     if (filter.status !== undefined) where.push(`status = $${values.push(filter.status)}`);
-    const sql = `SELECT * FROM tenantry_tenants${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id COLLATE "C"`;
+    if (filter.after !== undefined) where.push(`id > $${values.push(filter.after)}`);
+    const limit = filter.limit === undefined ? '' : ` LIMIT $${values.push(filter.limit)}`;
+    const sql = `SELECT * FROM tenantry_tenants${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id${limit}`;
     return (await this.#q(sql, values, { kind: 'tenant', id: '' })).map(toTenant);
   }
   async replaceTenant(t: Tenant, expectedVersion: number): Promise<Tenant | null> {
@@ -150,9 +152,9 @@ export class PostgresTenantStore implements TenantStore {
     return rows[0] ? toPlan(rows[0]) : null;
   }
   async listPlans(): Promise<Plan[]> {
-    return (
-      await this.#q('SELECT * FROM tenantry_plans ORDER BY id COLLATE "C"', [], { kind: 'plan', id: '' })
-    ).map(toPlan);
+    return (await this.#q('SELECT * FROM tenantry_plans ORDER BY id', [], { kind: 'plan', id: '' })).map(
+      toPlan,
+    );
   }
 
   async createSubscription(s: Subscription): Promise<Subscription> {
@@ -175,7 +177,7 @@ export class PostgresTenantStore implements TenantStore {
   async currentSubscription(tenantId: string): Promise<Subscription | null> {
     const rows = await this.#q(
       `SELECT * FROM tenantry_subscriptions WHERE tenant_id = $1
-       ORDER BY (status <> 'CANCELED') DESC, created_at DESC, id COLLATE "C" DESC LIMIT 1`,
+       ORDER BY (status <> 'CANCELED') DESC, created_at DESC, id DESC LIMIT 1`,
       [tenantId],
       { kind: 'subscription', id: tenantId },
     );

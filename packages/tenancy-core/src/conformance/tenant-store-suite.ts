@@ -154,6 +154,33 @@ export function tenantStoreConformance(harness: () => TenantStoreHarness, api: C
       expect(direct).not.toContain(ids[0]);
     });
 
+    it('pages through tenants by id in byte order (keyset: after + limit)', async () => {
+      const partnerId = uid('p');
+      await store().createPartner({
+        id: partnerId,
+        name: 'Pager',
+        kind: 'RESELLER',
+        attributes: {},
+        createdAt: at(1),
+      });
+      const ids = ['Zeta', 'alpha', 'Beta', 'b.2', 'b-1', '9lives'].map((x) => `${partnerId}-${x}`);
+      for (const id of ids) await store().createTenant(tenant(id, { partnerId }));
+      const expected = [...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      const seen: string[] = [];
+      let after: string | undefined;
+      for (;;) {
+        const page = await store().listTenants({
+          partnerId,
+          limit: 4,
+          ...(after === undefined ? {} : { after }),
+        });
+        seen.push(...page.map((t) => t.id));
+        if (page.length < 4) break;
+        after = page[page.length - 1]!.id;
+      }
+      expect(seen).toEqual(expected);
+    });
+
     it('replaceTenant is a conditional write: a stale version writes nothing and returns null', async () => {
       const t = await store().createTenant(tenant(uid('t')));
       const v2 = await store().replaceTenant({ ...t, status: 'ACTIVE', version: 2, updatedAt: at(9) }, 1);

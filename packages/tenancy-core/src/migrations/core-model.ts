@@ -10,16 +10,17 @@ export const coreModelMigrations: readonly Migration[] = Object.freeze([
     version: 1,
     name: 'partners, tenants, plans, subscriptions, agreements, platform settings',
     sql: `
+-- Ids use the "C" collation: byte order, as in memory and MongoDB, and index-friendly keyset paging.
 CREATE TABLE tenantry_partners (
-  id text PRIMARY KEY,
+  id text COLLATE "C" PRIMARY KEY,
   name text NOT NULL,
   kind text NOT NULL CHECK (kind IN ('RESELLER', 'REGIONAL_OPERATOR')),
   attributes jsonb NOT NULL DEFAULT '{}'::jsonb,
   created_at timestamptz NOT NULL
 );
 CREATE TABLE tenantry_tenants (
-  id text PRIMARY KEY,
-  partner_id text REFERENCES tenantry_partners (id),
+  id text COLLATE "C" PRIMARY KEY,
+  partner_id text COLLATE "C" REFERENCES tenantry_partners (id),
   name text NOT NULL,
   status text NOT NULL CHECK (status IN ('PROVISIONING', 'ACTIVE', 'SUSPENDED', 'ARCHIVED')),
   isolation jsonb NOT NULL,
@@ -32,7 +33,7 @@ CREATE TABLE tenantry_tenants (
 );
 CREATE INDEX tenantry_tenants_partner_idx ON tenantry_tenants (partner_id, id);
 CREATE TABLE tenantry_plans (
-  id text PRIMARY KEY,
+  id text COLLATE "C" PRIMARY KEY,
   name text NOT NULL,
   quotas jsonb NOT NULL DEFAULT '{}'::jsonb,
   features jsonb NOT NULL DEFAULT '{}'::jsonb,
@@ -40,9 +41,9 @@ CREATE TABLE tenantry_plans (
   updated_at timestamptz NOT NULL
 );
 CREATE TABLE tenantry_subscriptions (
-  id text PRIMARY KEY,
-  tenant_id text NOT NULL REFERENCES tenantry_tenants (id),
-  plan_id text NOT NULL REFERENCES tenantry_plans (id),
+  id text COLLATE "C" PRIMARY KEY,
+  tenant_id text COLLATE "C" NOT NULL REFERENCES tenantry_tenants (id),
+  plan_id text COLLATE "C" NOT NULL REFERENCES tenantry_plans (id),
   status text NOT NULL CHECK (status IN ('TRIAL', 'ACTIVE', 'PAST_DUE', 'CANCELED')),
   period_ends_at timestamptz,
   version integer NOT NULL CHECK (version >= 1),
@@ -52,7 +53,7 @@ CREATE TABLE tenantry_subscriptions (
 CREATE UNIQUE INDEX tenantry_subscriptions_one_live ON tenantry_subscriptions (tenant_id) WHERE status <> 'CANCELED';
 CREATE INDEX tenantry_subscriptions_tenant_idx ON tenantry_subscriptions (tenant_id, created_at DESC);
 CREATE TABLE tenantry_agreements (
-  tenant_id text NOT NULL REFERENCES tenantry_tenants (id),
+  tenant_id text COLLATE "C" NOT NULL REFERENCES tenantry_tenants (id),
   user_id text NOT NULL,
   document text NOT NULL,
   version text NOT NULL,

@@ -21,7 +21,15 @@ export const ConfigKeySchema = z
   .regex(/^[a-z][a-z0-9_-]*(\.[a-z0-9][a-z0-9_-]*)*$/, 'must be dotted lower-case, e.g. exports.csv')
   .max(128);
 
-/** A JSON object keyed by {@link ConfigKeySchema}: settings values, plan features, tenant overrides. */
-export const ConfigMapSchema = z.record(ConfigKeySchema, JsonValueSchema);
+/** Largest serialised size of one config map (64 KiB): configuration, not a document store. */
+export const MAX_CONFIG_MAP_BYTES = 65_536;
+
+/** A JSON object keyed by {@link ConfigKeySchema}: settings values, plan features, tenant overrides (≤ 64 KiB). */
+export const ConfigMapSchema = z
+  .record(ConfigKeySchema, JsonValueSchema)
+  .refine(
+    (m) => Buffer.byteLength(JSON.stringify(m)) <= MAX_CONFIG_MAP_BYTES,
+    'must serialise to at most 64 KiB',
+  );
 /** A JSON object keyed by config keys. */
 export type ConfigMap = Record<string, JsonValue>;

@@ -10,6 +10,10 @@ export interface TenantFilter {
   /** Only tenants of this partner; `null` for tenants without a partner. */
   partnerId?: string | null;
   status?: TenantStatus;
+  /** Keyset pagination: only ids after this one (in byte order). */
+  after?: string;
+  /** At most this many. @default all */
+  limit?: number;
 }
 
 /**
@@ -43,7 +47,7 @@ export interface TenantStore {
   /** @throws TenancyModelError `ALREADY_EXISTS`, `REFERENCE_NOT_FOUND` (partner) */
   createTenant(tenant: Tenant): Promise<Tenant>;
   getTenant(id: string): Promise<Tenant | null>;
-  /** Tenants ordered by id. */
+  /** Tenants ordered by id (byte order), optionally a page of them. */
   listTenants(filter?: TenantFilter): Promise<Tenant[]>;
   /**
    * Replace the tenant iff its stored version is `expectedVersion`; `next.version` must be greater.
