@@ -31,6 +31,7 @@ describe('PostgreSQL migrations', () => {
     expect(rows).toEqual([
       { component: 'core-model', version: 1 },
       { component: 'core-model', version: 2 },
+      { component: 'core-model', version: 3 },
       { component: 'host-app', version: 1 },
     ]);
     expect((await runMigrations(pool, coreModelMigrations)).applied).toEqual([]);

@@ -27,7 +27,11 @@ export interface PgInvalidationBusOptions {
    * Called again after every lost connection. Do not point it at PgBouncer in transaction mode.
    */
   connect: () => Promise<PgListenClientLike>;
-  /** @default 'tenantry_config' */
+  /**
+   * Keep the default to also receive the notifications that the `core-model` migration's triggers
+   * send from inside every write transaction (including writes made with raw SQL).
+   * @default 'tenantry_config'
+   */
   channel?: string;
   /** How often the listening connection is probed (`SELECT 1`), so a dead one is noticed. @default 10000 */
   healthCheckMs?: number;

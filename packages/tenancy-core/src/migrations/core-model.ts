@@ -104,4 +104,38 @@ CREATE TRIGGER tenantry_subscriptions_lifecycle BEFORE UPDATE OF status ON tenan
   FOR EACH ROW EXECUTE FUNCTION tenantry_guard_lifecycle();
 `,
   },
+  {
+    component: 'core-model',
+    version: 3,
+    name: 'transactional cache invalidation: NOTIFY tenantry_config from every write',
+    sql: `
+CREATE FUNCTION tenantry_notify_config() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE r record; msg jsonb;
+BEGIN
+  IF TG_OP = 'DELETE' THEN r := OLD; ELSE r := NEW; END IF;
+  -- IF, not CASE: a record's fields are resolved per statement, and each table has different ones.
+  IF TG_TABLE_NAME = 'tenantry_tenants' THEN
+    msg := jsonb_build_object('scope', 'tenant', 'id', r.id);
+  ELSIF TG_TABLE_NAME = 'tenantry_plans' THEN
+    msg := jsonb_build_object('scope', 'plan', 'id', r.id);
+  ELSIF TG_TABLE_NAME = 'tenantry_platform_settings' THEN
+    msg := jsonb_build_object('scope', 'global');
+  ELSE
+    msg := jsonb_build_object('scope', 'tenant', 'id', r.tenant_id);
+  END IF;
+  PERFORM pg_notify('tenantry_config', msg::text);
+  RETURN NULL;
+END $$;
+CREATE TRIGGER tenantry_tenants_notify AFTER INSERT OR UPDATE OR DELETE ON tenantry_tenants
+  FOR EACH ROW EXECUTE FUNCTION tenantry_notify_config();
+CREATE TRIGGER tenantry_plans_notify AFTER INSERT OR UPDATE OR DELETE ON tenantry_plans
+  FOR EACH ROW EXECUTE FUNCTION tenantry_notify_config();
+CREATE TRIGGER tenantry_platform_settings_notify AFTER INSERT OR UPDATE OR DELETE ON tenantry_platform_settings
+  FOR EACH ROW EXECUTE FUNCTION tenantry_notify_config();
+CREATE TRIGGER tenantry_subscriptions_notify AFTER INSERT OR UPDATE OR DELETE ON tenantry_subscriptions
+  FOR EACH ROW EXECUTE FUNCTION tenantry_notify_config();
+CREATE TRIGGER tenantry_agreements_notify AFTER INSERT OR UPDATE OR DELETE ON tenantry_agreements
+  FOR EACH ROW EXECUTE FUNCTION tenantry_notify_config();
+`,
+  },
 ]);
