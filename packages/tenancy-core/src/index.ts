@@ -68,6 +68,7 @@ export {
   ConfigKeySchema,
   ConfigMapSchema,
   type ConfigMap,
+  MAX_CONFIG_MAP_BYTES,
 } from './model/json.js';
 export { ModelErrorCodes, type ModelErrorCode, TenancyModelError } from './model/errors.js';
 export {
