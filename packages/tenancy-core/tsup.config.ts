@@ -5,6 +5,7 @@ export default defineConfig({
     index: 'src/index.ts',
     postgres: 'src/postgres.ts',
     redis: 'src/redis.ts',
+    mongo: 'src/mongo.ts',
     testing: 'src/testing.ts',
   },
   format: ['esm', 'cjs'],

@@ -97,3 +97,126 @@ export {
   type Impersonation,
   createImpersonation,
 } from './impersonation.js';
+export {
+  type JsonValue,
+  JsonValueSchema,
+  ConfigKeySchema,
+  ConfigMapSchema,
+  type ConfigMap,
+  MAX_CONFIG_MAP_BYTES,
+} from './model/json.js';
+export { ModelErrorCodes, type ModelErrorCode, TenancyModelError } from './model/errors.js';
+export {
+  PartnerIdSchema,
+  PartnerKindSchema,
+  type PartnerKind,
+  NewPartnerSchema,
+  type NewPartnerInput,
+  PartnerSchema,
+  type Partner,
+} from './model/partner.js';
+export {
+  TenantStatusSchema,
+  type TenantStatus,
+  IsolationSchema,
+  type Isolation,
+  NewTenantSchema,
+  type NewTenantInput,
+  TenantSchema,
+  type Tenant,
+  TenantConfigPatchSchema,
+  type TenantConfigPatch,
+} from './model/tenant.js';
+export {
+  PlanIdSchema,
+  PlanQuotaWindowSchema,
+  type PlanQuotaWindow,
+  PlanQuotaSchema,
+  type PlanQuota,
+  PlanInputSchema,
+  type PlanInput,
+  PlanSchema,
+  type Plan,
+} from './model/plan.js';
+export {
+  SubscriptionStatusSchema,
+  type SubscriptionStatus,
+  NewSubscriptionSchema,
+  type NewSubscriptionInput,
+  SubscriptionSchema,
+  type Subscription,
+} from './model/subscription.js';
+export {
+  AgreementDocumentSchema,
+  AgreementInputSchema,
+  type AgreementInput,
+  AgreementSchema,
+  type Agreement,
+} from './model/agreement.js';
+export {
+  PlatformSettingsInputSchema,
+  type PlatformSettingsInput,
+  PlatformSettingsSchema,
+  type PlatformSettings,
+  defaultPlatformSettings,
+} from './model/platform-settings.js';
+export {
+  TENANT_TRANSITIONS,
+  SUBSCRIPTION_TRANSITIONS,
+  canTransitionTenant,
+  canTransitionSubscription,
+  assertTransition,
+} from './model/lifecycle.js';
+export type { TenancyEvent, TenancyEventType, TenancyEventHandler } from './model/events.js';
+export type { TenantStore, TenantFilter } from './stores/tenant-store.js';
+export { MemoryTenantStore } from './backends/tenant-store-memory.js';
+export {
+  createTenantDirectory,
+  type TenantDirectory,
+  type TenantDirectoryOptions,
+  type SettingsValidator,
+  type WriteOptions,
+  type TransitionOptions,
+} from './tenant-directory.js';
+export {
+  InvalidationMessageSchema,
+  type InvalidationMessage,
+  type InvalidationListener,
+  type InvalidationBus,
+  MemoryInvalidationBus,
+} from './invalidation-bus.js';
+export {
+  defineSettings,
+  type SettingDefinition,
+  type SettingDefinitions,
+  type SettingValues,
+  type FlagKey,
+  type SettingSource,
+  type SettingLayers,
+  type ResolvedSettings,
+  type SettingsRegistry,
+  resolveTenantSettings,
+} from './settings.js';
+export {
+  type TenantConfig,
+  type TenantConfigSource,
+  type ConfigReadOptions,
+  directConfigSource,
+  createTenantConfigCache,
+  type TenantConfigCache,
+  type TenantConfigCacheOptions,
+  type TenantConfigCacheStats,
+} from './config-cache.js';
+export {
+  GatekeeperCodes,
+  type GatekeeperCode,
+  GatekeeperError,
+  GateRequestSchema,
+  type GateRequest,
+  type GateDecision,
+  type TermsRequirement,
+  type GatekeeperOptions,
+  type Gatekeeper,
+  createGatekeeper,
+} from './gatekeeper.js';
+export { planQuotaLimits } from './quotas/plan-limits.js';

@@ -4,3 +4,9 @@ export {
   RedisQuotaStoreOptionsSchema,
   type RedisQuotaStoreOptions,
 } from './backends/quota-redis.js';
+export {
+  createRedisInvalidationBus,
+  type RedisInvalidationBusOptions,
+  type RedisPublisherLike,
+  type RedisSubscriberLike,
+} from './backends/invalidation-bus-redis.js';

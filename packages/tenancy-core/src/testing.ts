@@ -1,6 +1,11 @@
 // @tenantry/core/testing: conformance suites for custom backends (re-exports only).
 export {
   type QuotaStoreHarness,
-  type ConformanceTestApi,
+  type QuotaConformanceApi,
   quotaStoreConformance,
 } from './quotas/conformance.js';
+export {
+  tenantStoreConformance,
+  type TenantStoreHarness,
+  type ConformanceTestApi,
+} from './conformance/tenant-store-suite.js';

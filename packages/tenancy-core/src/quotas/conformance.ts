@@ -15,7 +15,7 @@ export interface QuotaStoreHarness {
  * The test-declaring function of your runner (vitest's or jest's `it`). The suite asserts with
  * `node:assert`, so it does not import any test framework and this module loads anywhere.
  */
-export interface ConformanceTestApi {
+export interface QuotaConformanceApi {
   it(name: string, fn: () => Promise<void>, timeoutMs?: number): void;
 }
 
@@ -39,7 +39,7 @@ const req = (over: Partial<QuotaConsumeRequest> & { tenantId: string }): QuotaCo
  * import { it } from 'vitest';
  * describe('my store', () => quotaStoreConformance({ it })(() => ({ store: myStore })));
  */
-export function quotaStoreConformance(api: ConformanceTestApi): (harness: () => QuotaStoreHarness) => void {
+export function quotaStoreConformance(api: QuotaConformanceApi): (harness: () => QuotaStoreHarness) => void {
   const { it } = api;
   return (harness) => {
     it('grants up to the limit, then refuses without changing the counter', async () => {

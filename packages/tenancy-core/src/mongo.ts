@@ -1,0 +1,1 @@
+export { MongoTenantStore, type MongoTenantStoreOptions } from './backends/tenant-store-mongo.js';

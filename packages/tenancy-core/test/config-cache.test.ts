@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ManualClock,
+  MemoryInvalidationBus,
+  MemoryTenantStore,
+  type Tenant,
+  createTenantConfigCache,
+  createTenantDirectory,
+} from '../src/index.js';
+
+async function setup(ttlMs = 30_000) {
+  const store = new MemoryTenantStore();
+  const bus = new MemoryInvalidationBus();
+  const clock = new ManualClock('2026-01-01T00:00:00Z');
+  // The writer and the cache share only the bus, as two processes would.
+  const writer = createTenantDirectory({ store, bus, clock });
+  const cache = createTenantConfigCache({ store, bus, clock, ttlMs });
+  await writer.createTenant({ id: 'acme', name: 'Acme', settings: { 'ui.theme': 'light' } });
+  await writer.putPlan({ id: 'pro', name: 'Pro', features: { 'exports.csv': true } });
+  await writer.startSubscription({ tenantId: 'acme', planId: 'pro' });
+  return { store, bus, clock, writer, cache };
+}
+
+describe('tenant config cache (in-process bus)', () => {
+  it('serves repeated reads from memory, and re-reads after an update to the tenant', async () => {
+    const { cache, writer } = await setup();
+    await cache.start();
+    await cache.get('acme');
+    await cache.get('acme');
+    expect(cache.stats()).toMatchObject({ hits: 1, misses: 1 });
+    await writer.updateTenant('acme', { settings: { 'ui.theme': 'dark' } });
+    expect((await cache.get('acme'))?.tenant.settings['ui.theme']).toBe('dark');
+    expect(cache.stats().misses).toBe(2);
+  });
+
+  it('invalidates on subscription, plan and platform changes', async () => {
+    const { cache, writer, store } = await setup();
+    await cache.start();
+    const sub = await store.currentSubscription('acme');
+    await cache.get('acme');
+    await writer.transitionSubscription(sub!.id, 'PAST_DUE');
+    expect((await cache.get('acme'))?.subscription?.status).toBe('PAST_DUE');
+    await writer.putPlan({ id: 'pro', name: 'Pro', features: { 'exports.csv': false } });
+    expect((await cache.get('acme'))?.plan?.features['exports.csv']).toBe(false);
+    await writer.updatePlatformSettings({ maintenance: true });
+    expect((await cache.get('acme'))?.platform.maintenance).toBe(true);
+  });
+
+  it('never serves from memory before start() or while the subscription is down, and flushes on reconnect', async () => {
+    const { cache, writer, bus } = await setup();
+    await cache.get('acme');
+    await cache.get('acme');
+    expect(cache.stats().hits).toBe(0); // not started: bypass
+    await cache.start();
+    await cache.get('acme');
+    const outage = bus.simulateDisconnect();
+    expect(cache.healthy).toBe(false);
+    await writer.updateTenant('acme', { name: 'Acme (missed message)' }); // this message is lost
+    expect((await cache.get('acme'))?.tenant.name).toBe('Acme (missed message)');
+    outage.resume();
+    expect(cache.healthy).toBe(true);
+    expect((await cache.get('acme'))?.tenant.name).toBe('Acme (missed message)');
+    expect(cache.stats().resets).toBe(1);
+  });
+
+  it('does not cache a load that raced with an invalidation', async () => {
+    const { cache, writer, store } = await setup();
+    await cache.start();
+    // Make the store pause inside the load, and update the tenant meanwhile.
+    const original = store.getTenant.bind(store);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    let first = true;
+    store.getTenant = async (id: string): Promise<Tenant | null> => {
+      const t = await original(id);
+      if (first) {
+        first = false;
+        await gate;
+      }
+      return t;
+    };
+    const slow = cache.get('acme');
+    await new Promise((r) => setTimeout(r, 5));
+    await writer.updateTenant('acme', { name: 'Acme v2' });
+    release();
+    expect((await slow)?.tenant.name).toBe('Acme'); // the old read returns what it read…
+    expect((await cache.get('acme'))?.tenant.name).toBe('Acme v2'); // …but was not cached
+  });
+
+  it('re-reads after the TTL even without any message (safety net)', async () => {
+    const { cache, store, clock } = await setup(1_000);
+    await cache.start();
+    await cache.get('acme');
+    const t = (await store.getTenant('acme'))!;
+    await store.replaceTenant({ ...t, name: 'changed behind the bus', version: t.version + 1 }, t.version);
+    expect((await cache.get('acme'))?.tenant.name).toBe('Acme');
+    clock.advance(1_001);
+    expect((await cache.get('acme'))?.tenant.name).toBe('changed behind the bus');
+  });
+
+  it('returns frozen values, so a caller cannot corrupt the cache', async () => {
+    const { cache } = await setup();
+    await cache.start();
+    const c = await cache.get('acme');
+    expect(() => {
+      (c!.tenant.settings as Record<string, unknown>)['ui.theme'] = 'hacked';
+    }).toThrow();
+    expect(await cache.get('nobody')).toBeNull();
+  });
+});
