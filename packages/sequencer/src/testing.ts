@@ -1,0 +1,2 @@
+export { counterStoreConformance, type CounterStoreHarness } from './testing/counter-store-suite.js';
+export { lockBackendConformance, type LockBackendHarness } from './testing/lock-backend-suite.js';
