@@ -81,9 +81,13 @@ describe.skipIf(!hasBackend('postgres'))(`PostgreSQL in-transaction sequencer${s
     expect(Date.now() - started).toBeGreaterThanOrEqual(250);
   });
 
-  it('fails with SEQUENCER_LOCK_TIMEOUT after the configured bounded wait', async () => {
+  it.each([
+    ['an existing counter (row lock)', true],
+    ['a counter another transaction is creating', false],
+  ])('fails with SEQUENCER_LOCK_TIMEOUT after the configured bounded wait on %s', async (_label, existing) => {
     const s = series();
     const quick = createPostgresSequencer({ lockTimeoutMs: 200 });
+    if (existing) await inTx((c) => quick.next(s, { tx: c }));
     const holder = await pool.connect();
     await holder.query('BEGIN');
     await quick.next(s, { tx: holder });
@@ -94,17 +98,24 @@ describe.skipIf(!hasBackend('postgres'))(`PostgreSQL in-transaction sequencer${s
     expect(waited).toBeLessThan(1_500);
     await holder.query('ROLLBACK');
     holder.release();
-    expect((await inTx((c) => quick.next(s, { tx: c }))).number).toBe(1);
+    expect((await inTx((c) => quick.next(s, { tx: c }))).number).toBe(existing ? 2 : 1);
   });
 
-  it("restores the transaction's own lock_timeout after allocating", async () => {
-    const s = series();
+  it("restores the transaction's own lock_timeout after allocating (new and existing counters, refusals)", async () => {
+    const s = series({ chronology: true });
     const shown = await inTx(async (c) => {
       await c.query("SET LOCAL lock_timeout = '7s'");
-      await seq.next(s, { tx: c });
-      return (await c.query<{ lock_timeout: string }>('SHOW lock_timeout')).rows[0]?.lock_timeout;
+      const show = async () => (await c.query<{ lock_timeout: string }>('SHOW lock_timeout')).rows[0]?.lock_timeout;
+      await seq.next(s, { tx: c, issueDate: '2026-01-02' }); // new counter: upsert path
+      const afterNew = await show();
+      await seq.next(s, { tx: c, issueDate: '2026-01-02' }); // existing counter: update path
+      const afterExisting = await show();
+      await c.query('SAVEPOINT refusal');
+      await seq.next(s, { tx: c, issueDate: '2026-01-01' }).catch(() => undefined); // refused by chronology
+      await c.query('ROLLBACK TO SAVEPOINT refusal');
+      return [afterNew, afterExisting, await show()];
     });
-    expect(shown).toBe('7s');
+    expect(shown).toEqual(['7s', '7s', '7s']);
   });
 
   it('restarts each fiscal year at the start value and never shares counters (S5)', async () => {

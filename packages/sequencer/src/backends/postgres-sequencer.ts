@@ -72,19 +72,33 @@ export interface PostgresSequencer {
   voids(series: Series, options: { db: PgQueryable; issueDate?: IssueDateInput }): Promise<VoidRecord[]>;
 }
 
-// The lock_timeout is set before the INSERT meets the locked row (the CTE feeds its only input row) and
-// restored in RETURNING, once the row is ours: one round trip, no session state (PgBouncer-safe).
-const NEXT_SQL = `WITH prev AS MATERIALIZED (SELECT current_setting('lock_timeout') AS v),
-cfg AS MATERIALIZED (SELECT CASE WHEN $6::text IS NULL THEN NULL ELSE set_config('lock_timeout', $6::text, true) END AS v FROM prev)
-INSERT INTO tenantry_sequencer_counters AS c (tenant, series, period, last_value, last_issue_date)
+// The lock_timeout is set before the statement meets the locked row (the CTE feeds the only input row,
+// so it runs before the row is locked) and restored by the outer SELECT once the row is ours (always, even when no row matched): one round trip,
+// no session state (PgBouncer-safe). UPDATE first (the common case: the counter exists); the upsert only
+// runs for a new counter, or to tell a chronology refusal apart.
+const CFG = `WITH prev AS MATERIALIZED (SELECT current_setting('lock_timeout') AS v),
+cfg AS MATERIALIZED (SELECT CASE WHEN $6::text IS NULL THEN NULL ELSE set_config('lock_timeout', $6::text, true) END AS v FROM prev)`;
+const RESTORE = `CASE WHEN $6::text IS NULL THEN NULL ELSE set_config('lock_timeout', (SELECT v FROM prev), true) END AS restored`;
+const CHRONOLOGY_OK = `(NOT $8::boolean OR c.last_issue_date IS NULL OR $7::date IS NULL OR c.last_issue_date <= $7::date)`;
+
+const NEXT_UPDATE_SQL = `${CFG},
+upd AS (UPDATE tenantry_sequencer_counters AS c
+   SET last_value = COALESCE(c.last_value, $4::bigint - 1) + $5::bigint,
+       last_issue_date = GREATEST(c.last_issue_date, $7::date)
+  FROM cfg
+ WHERE c.tenant = $1 AND c.series = $2 AND c.period = $3 AND ${CHRONOLOGY_OK}
+RETURNING c.last_value)
+SELECT (SELECT last_value FROM upd) AS last_value, ${RESTORE}`;
+
+const NEXT_UPSERT_SQL = `${CFG},
+ins AS (INSERT INTO tenantry_sequencer_counters AS c (tenant, series, period, last_value, last_issue_date)
 SELECT $1, $2, $3, $4::bigint - 1 + $5::bigint, $7::date FROM cfg
 ON CONFLICT (tenant, series, period) DO UPDATE
   SET last_value = COALESCE(c.last_value, $4::bigint - 1) + $5::bigint,
       last_issue_date = GREATEST(c.last_issue_date, EXCLUDED.last_issue_date)
-  WHERE NOT $8::boolean OR c.last_issue_date IS NULL OR EXCLUDED.last_issue_date IS NULL
-     OR c.last_issue_date <= EXCLUDED.last_issue_date
-RETURNING c.last_value,
-  CASE WHEN $6::text IS NULL THEN NULL ELSE set_config('lock_timeout', (SELECT v FROM prev), true) END AS restored`;
+  WHERE ${CHRONOLOGY_OK}
+RETURNING c.last_value)
+SELECT (SELECT last_value FROM ins) AS last_value, ${RESTORE}`;
 
 const VOID_SQL = `INSERT INTO tenantry_sequencer_voids (tenant, series, period, number, reason, voided_at)
 SELECT $1, $2, $3, $4::bigint, $5, $6 FROM tenantry_sequencer_counters c
@@ -113,23 +127,27 @@ export function createPostgresSequencer(
   const allocate = async (series: Series, count: number, opts: PgAllocateOptions): Promise<AllocatedNumber[]> => {
     const req = resolveRequest(series, { issueDate: opts.issueDate, count });
     const { key } = req;
-    let rows: Array<{ last_value: string }>;
+    const values = [
+      key.tenant,
+      key.series,
+      key.period,
+      key.start,
+      req.count,
+      timeout,
+      req.issueDate ?? null,
+      series.chronology,
+    ];
+    let rows: Array<{ last_value: string | null }>;
     try {
-      ({ rows } = await query<{ last_value: string }>(opts.tx, 'tenantry_seq_next_v1', NEXT_SQL, [
-        key.tenant,
-        key.series,
-        key.period,
-        key.start,
-        req.count,
-        timeout,
-        req.issueDate ?? null,
-        series.chronology,
-      ]));
+      ({ rows } = await query<{ last_value: string | null }>(opts.tx, 'tenantry_seq_next_u2', NEXT_UPDATE_SQL, values));
+      if (rows[0]?.last_value == null) {
+        ({ rows } = await query<{ last_value: string | null }>(opts.tx, 'tenantry_seq_next_i2', NEXT_UPSERT_SQL, values));
+      }
     } catch (e) {
       throw mapPgError(e, key, waitMs);
     }
     const row = rows[0];
-    if (row === undefined) {
+    if (row?.last_value == null) {
       throw new SequencerError(
         'SEQUENCER_CHRONOLOGY_VIOLATION',
         `Issue date ${req.issueDate} is earlier than the last committed one in series ${key.series}; roll back`,
