@@ -1,24 +1,22 @@
 /**
  * Lua scripts of the Redis backend. Every script touches only keys of one counter, which all share the
  * hash tag `{tenant:series}`, so each runs on one Redis Cluster slot.
- * Mark hash fields: m = mark ('' before the first), f = highest fence seen, d = latest issue date.
+ * Mark hash fields: m = mark ('' before the first), f = fence counter / highest fence seen, d = latest issue date.
  * @internal
  */
 export const SCRIPTS = {
-  // KEYS: lock, fence, mark. ARGV: owner, ttlMs. -> {fence, mark, date} or {0, pttl}
+  // KEYS: lock, mark. ARGV: lock value, ttlMs. -> {fence, mark, date} or {0, pttl}
+  // The mark hash's `f` field is both the fence counter and the highest fence seen: taking the lock
+  // fences off every older holder at once.
   acquireRead: `
-if redis.call('EXISTS', KEYS[1]) == 1 then return {0, redis.call('PTTL', KEYS[1])} end
-local f = redis.call('INCR', KEYS[2])
-redis.call('SET', KEYS[1], ARGV[1] .. ':' .. f, 'PX', ARGV[2])
-local seen = tonumber(redis.call('HGET', KEYS[3], 'f') or '0')
-if f > seen then redis.call('HSET', KEYS[3], 'f', f) end
-return {f, redis.call('HGET', KEYS[3], 'm') or '', redis.call('HGET', KEYS[3], 'd') or ''}`,
-  // KEYS: lock, fence. ARGV: owner, ttlMs. -> fence or {0, pttl}
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return {0, redis.call('PTTL', KEYS[1])} end
+local f = redis.call('HINCRBY', KEYS[2], 'f', 1)
+local md = redis.call('HMGET', KEYS[2], 'm', 'd')
+return {f, md[1] or '', md[2] or ''}`,
+  // KEYS: lock, mark. ARGV: lock value, ttlMs. -> {fence} or {0, pttl}
   acquire: `
-if redis.call('EXISTS', KEYS[1]) == 1 then return {0, redis.call('PTTL', KEYS[1])} end
-local f = redis.call('INCR', KEYS[2])
-redis.call('SET', KEYS[1], ARGV[1] .. ':' .. f, 'PX', ARGV[2])
-return {f}`,
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return {0, redis.call('PTTL', KEYS[1])} end
+return {redis.call('HINCRBY', KEYS[2], 'f', 1)}`,
   // KEYS: lock. ARGV: value, ttlMs.
   renew: `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
@@ -44,11 +42,14 @@ return 1`,
   // KEYS: lock, mark. ARGV: lock value, from, to, fence, date. -> 1 ok, -3 lock lost, -1 fenced, -2 conflict
   advanceRelease: `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -3 end
-local seen = tonumber(redis.call('HGET', KEYS[2], 'f') or '0')
-if tonumber(ARGV[4]) < seen then return -1 end
-if (redis.call('HGET', KEYS[2], 'm') or '') ~= ARGV[2] then return -2 end
-redis.call('HSET', KEYS[2], 'm', ARGV[3], 'f', ARGV[4])
-if ARGV[5] ~= '' and ARGV[5] > (redis.call('HGET', KEYS[2], 'd') or '') then redis.call('HSET', KEYS[2], 'd', ARGV[5]) end
+local fmd = redis.call('HMGET', KEYS[2], 'f', 'm', 'd')
+if tonumber(ARGV[4]) < tonumber(fmd[1] or '0') then return -1 end
+if (fmd[2] or '') ~= ARGV[2] then return -2 end
+if ARGV[5] ~= '' and ARGV[5] > (fmd[3] or '') then
+  redis.call('HSET', KEYS[2], 'm', ARGV[3], 'd', ARGV[5])
+else
+  redis.call('HSET', KEYS[2], 'm', ARGV[3])
+end
 redis.call('DEL', KEYS[1])
 return 1`,
   // KEYS: mark. ARGV: committed ('' = none), fence. -> {1, mark, date} or {-1}

@@ -34,9 +34,9 @@ interface RedisLease extends LockLease {
 
 /**
  * Redis lock backend and counter store in one (ioredis `Redis` or `Cluster`). Keys are
- * `<prefix>:{<tenant>:<series>}:<lock|fence|mark|voids>:<period>`: one hash tag per series, so every Lua
- * script touches one Cluster slot. Locks are `SET NX PX` with an owner value `<random>:<fence>`, fencing
- * tokens come from `INCR` on a per-counter key, renewal and release compare the owner value in Lua
+ * `<prefix>:{<tenant>:<series>}:<lock|mark|voids>:<period>`: one hash tag per series, so every Lua
+ * script touches one Cluster slot. Locks are `SET NX PX` with a value unique to the acquisition, fencing
+ * tokens come from `HINCRBY` on the counter's hash (which also fences off older holders at once), renewal and release compare the owner value in Lua
  * (a holder never deletes a newer holder's lock). Used as both lock and store of
  * `createLockedSequencer`, allocation takes two round trips (lock+read, advance+release), and the
  * advance is refused atomically when the lease was lost.
@@ -51,6 +51,13 @@ export class RedisSequencerBackend implements LockBackend, CounterStore, FusedLo
   readonly #redis: RedisLike;
   readonly #prefix: string;
   readonly #owner = randomBytes(9).toString('base64url');
+  #leases = 0;
+
+  /** A lock value unique to this acquisition: process-random prefix + local counter. */
+  #nextValue(): string {
+    this.#leases = (this.#leases + 1) % Number.MAX_SAFE_INTEGER;
+    return `${this.#owner}:${this.#leases}`;
+  }
 
   /** @param redis an ioredis `Redis` or `Cluster` (not closed by the backend) */
   constructor(redis: RedisLike, options: z.input<typeof RedisBackendOptionsSchema> = {}) {
@@ -59,10 +66,10 @@ export class RedisSequencerBackend implements LockBackend, CounterStore, FusedLo
   }
 
   /** The keys of one counter (exposed for operators and tests). */
-  keys(key: CounterKey): { lock: string; fence: string; mark: string; voids: string } {
+  keys(key: CounterKey): { lock: string; mark: string; voids: string } {
     const base = `${this.#prefix}:{${key.tenant}:${key.series}}`;
     const p = key.period === '' ? '-' : key.period;
-    return { lock: `${base}:lock:${p}`, fence: `${base}:fence:${p}`, mark: `${base}:mark:${p}`, voids: `${base}:voids:${p}` };
+    return { lock: `${base}:lock:${p}`, mark: `${base}:mark:${p}`, voids: `${base}:voids:${p}` };
   }
 
   async #run(name: ScriptName, keys: string[], args: Array<string | number>): Promise<unknown> {
@@ -74,9 +81,8 @@ export class RedisSequencerBackend implements LockBackend, CounterStore, FusedLo
     }
   }
 
-  #lease(key: CounterKey, fence: number): RedisLease {
+  #lease(key: CounterKey, fence: number, value: string): RedisLease {
     const k = this.keys(key);
-    const value = `${this.#owner}:${fence}`;
     return Object.freeze({
       fence,
       value,
@@ -102,17 +108,19 @@ export class RedisSequencerBackend implements LockBackend, CounterStore, FusedLo
   acquire(key: CounterKey, options: AcquireOptions): Promise<LockLease> {
     const k = this.keys(key);
     return this.#acquireLoop(key, options, async () => {
-      const r = (await this.#run('acquire', [k.lock, k.fence], [this.#owner, options.ttlMs])) as unknown[];
-      return Number(r[0]) === 0 ? Number(r[1]) : this.#lease(key, Number(r[0]));
+      const value = this.#nextValue();
+      const r = (await this.#run('acquire', [k.lock, k.mark], [value, options.ttlMs])) as unknown[];
+      return Number(r[0]) === 0 ? Number(r[1]) : this.#lease(key, Number(r[0]), value);
     });
   }
 
   acquireAndRead(key: CounterKey, options: AcquireOptions): Promise<{ lease: LockLease; state: CounterState }> {
     const k = this.keys(key);
     return this.#acquireLoop(key, options, async () => {
-      const r = (await this.#run('acquireRead', [k.lock, k.fence, k.mark], [this.#owner, options.ttlMs])) as unknown[];
+      const value = this.#nextValue();
+      const r = (await this.#run('acquireRead', [k.lock, k.mark], [value, options.ttlMs])) as unknown[];
       if (Number(r[0]) === 0) return Number(r[1]);
-      return { lease: this.#lease(key, Number(r[0])), state: toState(r[1], r[2]) };
+      return { lease: this.#lease(key, Number(r[0]), value), state: toState(r[1], r[2]) };
     });
   }
 
@@ -122,7 +130,7 @@ export class RedisSequencerBackend implements LockBackend, CounterStore, FusedLo
     change: { from: number | null; to: number; issueDate?: string | undefined },
   ): Promise<void> {
     const k = this.keys(key);
-    const value = (lease as RedisLease).value ?? `${this.#owner}:${lease.fence}`;
+    const value = (lease as RedisLease).value;
     const r = Number(
       await this.#run(
         'advanceRelease',

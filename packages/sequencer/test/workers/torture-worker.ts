@@ -7,11 +7,11 @@ import { type CounterKey, createLockedSequencer, defineSeries, type Series } fro
 import { createPostgresSequencer } from '../../src/postgres.js';
 import { RedisSequencerBackend } from '../../src/redis.js';
 
-const env = process.env as Record<string, string>;
-const mode = env.TORTURE_MODE;
-const deadline = Number(env.TORTURE_DEADLINE);
-const table = env.TORTURE_TABLE ?? 'tdocs';
-const tenant = env.TORTURE_TENANT ?? 'acme';
+const e = (name: string): string => process.env[name] ?? '';
+const mode = e('TORTURE_MODE');
+const deadline = Number(e('TORTURE_DEADLINE'));
+const table = e('TORTURE_TABLE') || 'tdocs';
+const tenant = e('TORTURE_TENANT') || 'acme';
 const appName = `seqtorture-${workerIdentity().index}`;
 const hr = () => process.hrtime.bigint().toString();
 
@@ -40,7 +40,7 @@ async function pgMode(): Promise<void> {
   const seq = createPostgresSequencer({ lockTimeoutMs: 5_000 });
   const connect = async (): Promise<pg.Client> => {
     for (;;) {
-      const c = new pg.Client({ connectionString: env.TORTURE_PG, application_name: appName });
+      const c = new pg.Client({ connectionString: e('TORTURE_PG'), application_name: appName });
       c.on('error', () => undefined);
       try {
         await c.connect();
@@ -85,13 +85,13 @@ async function pgMode(): Promise<void> {
 }
 
 async function redisMode(): Promise<void> {
-  const redis = new Redis(env.TORTURE_REDIS, { maxRetriesPerRequest: 3 });
-  const pool = new pg.Pool({ connectionString: env.TORTURE_PG, max: 2, application_name: appName });
+  const redis = new Redis(e('TORTURE_REDIS'), { maxRetriesPerRequest: 3 });
+  const pool = new pg.Pool({ connectionString: e('TORTURE_PG'), max: 2, application_name: appName });
   pool.on('error', () => undefined);
   // A checked-out client whose backend is terminated between queries emits 'error': swallow it here;
   // the next query on it fails and the write is reported as lost.
   pool.on('connect', (c) => c.on('error', () => undefined));
-  const backend = new RedisSequencerBackend(redis, { prefix: env.TORTURE_PREFIX });
+  const backend = new RedisSequencerBackend(redis, { prefix: e('TORTURE_PREFIX') });
   const highest = async (k: CounterKey) => {
     const { rows } = await pool.query<{ m: string | null }>(
       `SELECT max(number) AS m FROM ${table} WHERE tenant = $1 AND series = $2 AND period = $3`,
@@ -137,9 +137,9 @@ async function redisMode(): Promise<void> {
 }
 
 async function stallMode(): Promise<void> {
-  const redis = new Redis(env.TORTURE_REDIS);
-  const pool = new pg.Pool({ connectionString: env.TORTURE_PG, max: 1 });
-  const backend = new RedisSequencerBackend(redis, { prefix: env.TORTURE_PREFIX });
+  const redis = new Redis(e('TORTURE_REDIS'));
+  const pool = new pg.Pool({ connectionString: e('TORTURE_PG'), max: 1 });
+  const backend = new RedisSequencerBackend(redis, { prefix: e('TORTURE_PREFIX') });
   const seq = createLockedSequencer({
     lock: backend,
     store: backend,
@@ -150,7 +150,7 @@ async function stallMode(): Promise<void> {
   let outcome = 'ok';
   try {
     await seq.withNumber(s, {}, async (a) => {
-      await redis.set(`${env.TORTURE_PREFIX}:stall-holding`, String(a.number));
+      await redis.set(`${e('TORTURE_PREFIX')}:stall-holding`, String(a.number));
       // A real stall: the event loop is frozen (no renewal can run) for 4x the TTL.
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1_200);
       await pool.query(insertSql, [a.tenant, a.series, a.period, a.number]);
