@@ -44,7 +44,11 @@ try {
   const ours = (series: () => Series) => () =>
     inTx(async (c) => {
       const n = await seq.next(series(), { tx: c });
-      await c.query({ name: 'bench_insert', text: insertDoc, values: [n.tenant, n.series, n.period, n.number] });
+      await c.query({
+        name: 'bench_insert',
+        text: insertDoc,
+        values: [n.tenant, n.series, n.period, n.number],
+      });
     });
 
   const handWritten = async (tenant: string) => {
@@ -56,7 +60,11 @@ try {
           text: 'UPDATE hand_counters SET last_value = last_value + 1 WHERE tenant = $1 AND series = $2 RETURNING last_value',
           values: [tenant, 'invoice'],
         });
-        await c.query({ name: 'bench_insert', text: insertDoc, values: [tenant, 'invoice', '', rows[0]?.last_value] });
+        await c.query({
+          name: 'bench_insert',
+          text: insertDoc,
+          values: [tenant, 'invoice', '', rows[0]?.last_value],
+        });
       });
   };
 
@@ -69,7 +77,11 @@ try {
             text: "SELECT COALESCE(max(number), 0) + 1 AS n FROM docs WHERE tenant = $1 AND series = 'invoice' AND period = ''",
             values: [tenant],
           });
-          await c.query({ name: 'bench_insert', text: insertDoc, values: [tenant, 'invoice', '', rows[0]?.n] });
+          await c.query({
+            name: 'bench_insert',
+            text: insertDoc,
+            values: [tenant, 'invoice', '', rows[0]?.n],
+          });
         });
         return;
       } catch (e) {
@@ -118,7 +130,10 @@ try {
       baseline: ours(() => hot),
     }),
   );
-  printBench('@tenantry/sequencer: PostgreSQL (each allocation in its own transaction with its document)', rows);
+  printBench(
+    '@tenantry/sequencer: PostgreSQL (each allocation in its own transaction with its document)',
+    rows,
+  );
 } finally {
   await pool.end();
   await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);

@@ -18,7 +18,13 @@ export {
   periodKey,
   toCalendarDate,
 } from './period.js';
-export { FormatTemplateSchema, type FormatPart, type FormatValues, formatNumber, parseFormat } from './format.js';
+export {
+  FormatTemplateSchema,
+  type FormatPart,
+  type FormatValues,
+  formatNumber,
+  parseFormat,
+} from './format.js';
 export type { CounterState, CounterStore, CounterStoreCapabilities, VoidRecord } from './counter-store.js';
 export {
   type AcquireOptions,

@@ -43,7 +43,9 @@ export function findGapsAndDuplicates(numbers: Iterable<number>, start = 1): Gap
     first: sorted[0] ?? null,
     last: sorted.at(-1) ?? null,
     gaps,
-    duplicates: sorted.filter((n) => (counts.get(n) ?? 0) > 1).map((n) => ({ number: n, count: counts.get(n) ?? 0 })),
+    duplicates: sorted
+      .filter((n) => (counts.get(n) ?? 0) > 1)
+      .map((n) => ({ number: n, count: counts.get(n) ?? 0 })),
     belowStart: sorted.length > 0 && (sorted[0] as number) < start,
   };
 }

@@ -38,7 +38,10 @@ export interface LockBackend {
  * lock + read in one round trip, and advance + release in one round trip, checking the lease atomically.
  */
 export interface FusedLockedCounter {
-  acquireAndRead(key: CounterKey, options: AcquireOptions): Promise<{ lease: LockLease; state: CounterState }>;
+  acquireAndRead(
+    key: CounterKey,
+    options: AcquireOptions,
+  ): Promise<{ lease: LockLease; state: CounterState }>;
   /**
    * Advance the mark only if `lease` still holds the lock, then release it.
    * @throws SequencerError `SEQUENCER_LOCK_LOST`, `SEQUENCER_FENCED` or `SEQUENCER_COUNTER_CONFLICT`

@@ -183,7 +183,10 @@ export function createLockedSequencer(config: LockedSequencerConfig): LockedSequ
             );
           }
           const before = state.mark;
-          state = await store.recover(key, { committed: await config.highestCommitted(key), fence: lease.fence });
+          state = await store.recover(key, {
+            committed: await config.highestCommitted(key),
+            fence: lease.fence,
+          });
           if (state.mark === before) {
             throw new SequencerError(
               'SEQUENCER_RECOVERY_FAILED',
@@ -258,7 +261,10 @@ export function createLockedSequencer(config: LockedSequencerConfig): LockedSequ
 /** Validate a void request. @internal */
 export function parseVoid(number: number, reason: string, clock: Clock): VoidRecord {
   const v = parseInput(
-    z.object({ number: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER), reason: z.string().min(1).max(500) }),
+    z.object({
+      number: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+      reason: z.string().min(1).max(500),
+    }),
     { number, reason },
     'void',
   );

@@ -1,7 +1,13 @@
 import { currentTenantContext, parseInput, requireTenantId, TenantIdSchema } from '@tenantry/core';
 import { z } from 'zod';
 import { SequencerError } from './errors.js';
-import { type FormatPart, FormatTemplateSchema, formatNeedsDate, formatNumber, parseFormat } from './format.js';
+import {
+  type FormatPart,
+  FormatTemplateSchema,
+  formatNeedsDate,
+  formatNumber,
+  parseFormat,
+} from './format.js';
 import {
   type IssueDateInput,
   IssueDateSchema,

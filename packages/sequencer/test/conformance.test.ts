@@ -1,7 +1,13 @@
-import { type BackendCase, runConformance, startRedisCluster, type LocalRedisCluster } from '@tenantry/testkit';
+import {
+  type BackendCase,
+  runConformance,
+  startRedisCluster,
+  type LocalRedisCluster,
+} from '@tenantry/testkit';
 import { Cluster, Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
+import { expect, it } from 'vitest';
 import { MemoryCounterStore, MemoryLockBackend } from '../src/memory.js';
 import { MongoCounterStore, MongoLockBackend, ensureMongoIndexes } from '../src/mongo.js';
 import { PostgresAdvisoryLockBackend, PostgresCounterStore, migratePostgres } from '../src/postgres.js';
@@ -133,5 +139,5 @@ const lockCases: BackendCase<LockH>[] = [
   },
 ];
 
-runConformance('CounterStore', storeCases, counterStoreConformance);
-runConformance('LockBackend', lockCases, lockBackendConformance);
+runConformance('CounterStore', storeCases, (h) => counterStoreConformance(h, { it, expect }));
+runConformance('LockBackend', lockCases, (h) => lockBackendConformance(h, { it, expect }));

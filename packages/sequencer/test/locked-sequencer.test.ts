@@ -38,11 +38,15 @@ function memoryDocs(): Docs {
       rows.add(k);
     },
     async highest(k) {
-      const ns = [...rows].filter((r) => r.startsWith(`${k.tenant}|${k.series}|${k.period}|`)).map((r) => Number(r.split('|')[3]));
+      const ns = [...rows]
+        .filter((r) => r.startsWith(`${k.tenant}|${k.series}|${k.period}|`))
+        .map((r) => Number(r.split('|')[3]));
       return ns.length ? Math.max(...ns) : null;
     },
     async numbers(s, period = '') {
-      return [...rows].filter((r) => r.startsWith(`${s.tenant}|${s.key}|${period}|`)).map((r) => Number(r.split('|')[3]));
+      return [...rows]
+        .filter((r) => r.startsWith(`${s.tenant}|${s.key}|${period}|`))
+        .map((r) => Number(r.split('|')[3]));
     },
   };
 }
@@ -50,14 +54,25 @@ function memoryDocs(): Docs {
 function pgDocs(pool: pg.Pool): Docs {
   return {
     async insert(n) {
-      await pool.query('INSERT INTO ldocs (tenant, series, period, number) VALUES ($1, $2, $3, $4)', [n.tenant, n.series, n.period, n.number]);
+      await pool.query('INSERT INTO ldocs (tenant, series, period, number) VALUES ($1, $2, $3, $4)', [
+        n.tenant,
+        n.series,
+        n.period,
+        n.number,
+      ]);
     },
     async highest(k) {
-      const { rows } = await pool.query<{ m: string | null }>('SELECT max(number) AS m FROM ldocs WHERE tenant = $1 AND series = $2 AND period = $3', [k.tenant, k.series, k.period]);
+      const { rows } = await pool.query<{ m: string | null }>(
+        'SELECT max(number) AS m FROM ldocs WHERE tenant = $1 AND series = $2 AND period = $3',
+        [k.tenant, k.series, k.period],
+      );
       return rows[0]?.m == null ? null : Number(rows[0].m);
     },
     async numbers(s, period = '') {
-      const { rows } = await pool.query<{ number: string }>('SELECT number FROM ldocs WHERE tenant = $1 AND series = $2 AND period = $3', [s.tenant, s.key, period]);
+      const { rows } = await pool.query<{ number: string }>(
+        'SELECT number FROM ldocs WHERE tenant = $1 AND series = $2 AND period = $3',
+        [s.tenant, s.key, period],
+      );
       return rows.map((r) => Number(r.number));
     },
   };
@@ -72,14 +87,25 @@ interface H {
   make: (ttlMs?: number, renewEveryMs?: number) => LockedSequencer;
 }
 
-const build = (lock: LockBackend, store: CounterStore, docs: Docs, expires: boolean, close: () => Promise<void>): H => ({
+const build = (
+  lock: LockBackend,
+  store: CounterStore,
+  docs: Docs,
+  expires: boolean,
+  close: () => Promise<void>,
+): H => ({
   lock,
   store,
   docs,
   expires,
   close,
   make: (ttlMs = 5_000, renewEveryMs?: number) =>
-    createLockedSequencer({ lock, store, highestCommitted: (k) => docs.highest(k), options: { lockTtlMs: ttlMs, lockWaitMs: 10_000, renewEveryMs } }),
+    createLockedSequencer({
+      lock,
+      store,
+      highestCommitted: (k) => docs.highest(k),
+      options: { lockTtlMs: ttlMs, lockWaitMs: 10_000, renewEveryMs },
+    }),
 });
 
 const withPgDocs = async (): Promise<{ pool: pg.Pool; docs: Docs }> => {
@@ -91,7 +117,10 @@ const withPgDocs = async (): Promise<{ pool: pg.Pool; docs: Docs }> => {
 };
 
 const cases: BackendCase<H>[] = [
-  { name: 'memory lock + memory store', setup: () => build(new MemoryLockBackend(), new MemoryCounterStore(), memoryDocs(), true, async () => {}) },
+  {
+    name: 'memory lock + memory store',
+    setup: () => build(new MemoryLockBackend(), new MemoryCounterStore(), memoryDocs(), true, async () => {}),
+  },
   {
     name: 'redis lock + redis store (fused), documents in postgres',
     needs: 'redis',
@@ -112,10 +141,16 @@ const cases: BackendCase<H>[] = [
     setup: async () => {
       const { pool, docs } = await withPgDocs();
       const redis = new Redis(env.redisUrl());
-      return build(new RedisSequencerBackend(redis, { prefix: env.redisPrefix() }), new PostgresCounterStore(pool), docs, true, async () => {
-        redis.disconnect();
-        await pool.end();
-      });
+      return build(
+        new RedisSequencerBackend(redis, { prefix: env.redisPrefix() }),
+        new PostgresCounterStore(pool),
+        docs,
+        true,
+        async () => {
+          redis.disconnect();
+          await pool.end();
+        },
+      );
     },
     teardown: (h) => h.close(),
   },
@@ -124,13 +159,23 @@ const cases: BackendCase<H>[] = [
     needs: 'postgres',
     setup: async () => {
       const { pool, docs } = await withPgDocs();
-      return build(new PostgresAdvisoryLockBackend(pool), new PostgresCounterStore(pool), docs, false, () => pool.end());
+      return build(new PostgresAdvisoryLockBackend(pool), new PostgresCounterStore(pool), docs, false, () =>
+        pool.end(),
+      );
     },
     teardown: (h) => h.close(),
   },
 ];
 
-const series = (def: Record<string, unknown> = {}) => defineSeries({ tenant: uniqueId('t').replace(/_/g, '-'), key: 'invoice', ...def });
+const series = (def: Record<string, unknown> = {}) =>
+  defineSeries({ tenant: uniqueId('t').replace(/_/g, '-'), key: 'invoice', ...def });
+/** Insert the document, then return something about its number. */
+const insertAnd =
+  <T>(docs: Docs, pick: (n: AllocatedNumber) => T) =>
+  async (n: AllocatedNumber): Promise<T> => {
+    await docs.insert(n);
+    return pick(n);
+  };
 const codeOf = async (p: Promise<unknown>): Promise<string> => {
   try {
     await p;
@@ -145,9 +190,19 @@ runConformance('createLockedSequencer (callback form)', cases, (h) => {
     const { docs, make } = h();
     const seq = make();
     const s = series({ start: 7, format: 'INV-{n:04}' });
-    const a = await seq.withNumber(s, {}, async (n) => (await docs.insert(n), n.formatted));
-    expect(await codeOf(seq.withNumber(s, {}, async () => Promise.reject(new Error('boom'))))).toBe('Error: boom');
-    const b = await seq.withNumber(s, {}, async (n) => (await docs.insert(n), n.formatted));
+    const a = await seq.withNumber(
+      s,
+      {},
+      insertAnd(docs, (n) => n.formatted),
+    );
+    expect(await codeOf(seq.withNumber(s, {}, async () => Promise.reject(new Error('boom'))))).toBe(
+      'Error: boom',
+    );
+    const b = await seq.withNumber(
+      s,
+      {},
+      insertAnd(docs, (n) => n.formatted),
+    );
     expect([a, b]).toEqual(['INV-0007', 'INV-0008']);
     expect(await seq.lastCommitted(s)).toBe(8);
   });
@@ -158,8 +213,19 @@ runConformance('createLockedSequencer (callback form)', cases, (h) => {
     const s = series();
     await seq.withNumber(s, {}, (n) => docs.insert(n));
     // A crashed holder's document: number 2 committed, mark still at 1.
-    await docs.insert({ tenant: s.tenant, series: s.key, period: '', number: 2, formatted: '2', issueDate: undefined });
-    const third = await seq.withNumber(s, {}, async (n) => (await docs.insert(n), n.number));
+    await docs.insert({
+      tenant: s.tenant,
+      series: s.key,
+      period: '',
+      number: 2,
+      formatted: '2',
+      issueDate: undefined,
+    });
+    const third = await seq.withNumber(
+      s,
+      {},
+      insertAnd(docs, (n) => n.number),
+    );
     expect(third).toBe(3);
     expect(isGapless(findGapsAndDuplicates(await docs.numbers(s)))).toBe(true);
   });
@@ -174,7 +240,13 @@ runConformance('createLockedSequencer (callback form)', cases, (h) => {
       return ns.map((n) => n.formatted);
     });
     expect(got).toEqual(['2026/2', '2026/3', '2026/4']);
-    expect(await seq.withNumber(s, { issueDate: '2027-01-01' }, async (n) => (await docs.insert(n), n.formatted))).toBe('2027/1');
+    expect(
+      await seq.withNumber(
+        s,
+        { issueDate: '2027-01-01' },
+        insertAnd(docs, (n) => n.formatted),
+      ),
+    ).toBe('2027/1');
   });
 
   it('enforces chronology within the series and period', async () => {
@@ -182,8 +254,16 @@ runConformance('createLockedSequencer (callback form)', cases, (h) => {
     const seq = make();
     const s = series({ chronology: true });
     await seq.withNumber(s, { issueDate: '2026-02-02' }, (n) => docs.insert(n));
-    expect(await codeOf(seq.withNumber(s, { issueDate: '2026-02-01' }, (n) => docs.insert(n)))).toBe('SEQUENCER_CHRONOLOGY_VIOLATION');
-    expect(await seq.withNumber(s, { issueDate: '2026-02-03' }, async (n) => (await docs.insert(n), n.number))).toBe(2);
+    expect(await codeOf(seq.withNumber(s, { issueDate: '2026-02-01' }, (n) => docs.insert(n)))).toBe(
+      'SEQUENCER_CHRONOLOGY_VIOLATION',
+    );
+    expect(
+      await seq.withNumber(
+        s,
+        { issueDate: '2026-02-03' },
+        insertAnd(docs, (n) => n.number),
+      ),
+    ).toBe(2);
   });
 
   it('records voids without reissuing the number', async () => {
@@ -195,7 +275,13 @@ runConformance('createLockedSequencer (callback form)', cases, (h) => {
     expect(await codeOf(seq.void(s, 1, { reason: 'again' }))).toBe('SEQUENCER_ALREADY_VOIDED');
     expect(await codeOf(seq.void(s, 3, { reason: 'x' }))).toBe('SEQUENCER_NUMBER_NOT_ISSUED');
     expect((await seq.voids(s)).map((v) => v.number)).toEqual([1]);
-    expect(await seq.withNumber(s, {}, async (n) => (await docs.insert(n), n.number))).toBe(3);
+    expect(
+      await seq.withNumber(
+        s,
+        {},
+        insertAnd(docs, (n) => n.number),
+      ),
+    ).toBe(3);
   });
 
   it('stays gapless with 6 concurrent writers, some failing on purpose', async () => {
@@ -222,9 +308,12 @@ runConformance('createLockedSequencer (callback form)', cases, (h) => {
     expect(isGapless(report)).toBe(true);
   });
 
-  it('fences off a holder that stalled past its TTL: its write is refused, numbering stays gapless', async ({ skip }) => {
+  it('fences off a holder that stalled past its TTL: its write is refused, numbering stays gapless', async ({
+    skip,
+  }) => {
     const { docs, make, expires } = h();
-    if (!expires) skip('advisory locks do not expire: a stalled holder keeps the lock until its connection dies');
+    if (!expires)
+      skip('advisory locks do not expire: a stalled holder keeps the lock until its connection dies');
     const s = series();
     // Renewal slower than the TTL: the stalled holder's lease expires while it sleeps.
     const stalled = make(150, 60_000);

@@ -61,7 +61,8 @@ export class MemoryCounterStore implements CounterStore {
     const e = this.#entry(key);
     if (change.fence < e.fence) throw fenced(key, change.fence);
     e.fence = change.fence;
-    if (change.committed !== null && (e.mark === null || change.committed > e.mark)) e.mark = change.committed;
+    if (change.committed !== null && (e.mark === null || change.committed > e.mark))
+      e.mark = change.committed;
     return { mark: e.mark, lastIssueDate: e.lastIssueDate };
   }
 
@@ -77,7 +78,6 @@ export class MemoryCounterStore implements CounterStore {
     return [...(e?.voids.values() ?? [])].sort((a, b) => a.number - b.number);
   }
 }
-
 
 interface Held {
   token: string;

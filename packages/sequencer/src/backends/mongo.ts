@@ -1,12 +1,19 @@
 import { randomBytes } from 'node:crypto';
-import { type Clock, parseInput, systemClock } from '@tenantry/core';
+import { type Clock, systemClock } from '@tenantry/core';
 import type { ClientSession, Collection, Db, Document } from 'mongodb';
 import type { CounterState, CounterStore, VoidRecord } from '../counter-store.js';
 import { SequencerError } from '../errors.js';
 import { parseVoid } from '../locked-sequencer.js';
 import { type AcquireOptions, counterResource, type LockBackend, type LockLease } from '../lock-backend.js';
 import type { IssueDateInput } from '../period.js';
-import { type AllocatedNumber, buildAllocations, type CounterKey, checkRange, resolveRequest, type Series } from '../series.js';
+import {
+  type AllocatedNumber,
+  buildAllocations,
+  type CounterKey,
+  checkRange,
+  resolveRequest,
+  type Series,
+} from '../series.js';
 import { alreadyVoided, checkVoid, conflict, fenced, lockTimeout, sleep } from './shared.js';
 
 interface CounterDoc extends Document {
@@ -55,7 +62,9 @@ const toState = (d: CounterDoc | null | undefined): CounterState => ({
  */
 export async function ensureMongoIndexes(db: Db): Promise<void> {
   await db.collection(MONGO_COLLECTIONS.locks).createIndex({ expireAt: 1 }, { expireAfterSeconds: 0 });
-  await db.collection(MONGO_COLLECTIONS.counters).createIndex({ tenant: 1, series: 1, period: 1 }, { unique: true });
+  await db
+    .collection(MONGO_COLLECTIONS.counters)
+    .createIndex({ tenant: 1, series: 1, period: 1 }, { unique: true });
   await db
     .collection(MONGO_COLLECTIONS.voids)
     .createIndex({ tenant: 1, series: 1, period: 1, number: 1 }, { unique: true });
@@ -84,7 +93,13 @@ export class MongoCounterStore implements CounterStore {
         { _id: counterResource(key), fence: { $lte: fence } },
         {
           $set: { fence },
-          $setOnInsert: { tenant: key.tenant, series: key.series, period: key.period, mark: null, lastIssueDate: null },
+          $setOnInsert: {
+            tenant: key.tenant,
+            series: key.series,
+            period: key.period,
+            mark: null,
+            lastIssueDate: null,
+          },
         },
         { upsert: true, returnDocument: 'after' },
       );
@@ -205,7 +220,11 @@ export interface MongoSequencer {
   /** `count` consecutive numbers in the same transaction, all or none. */
   nextBatch(series: Series, count: number, options: MongoAllocateOptions): Promise<AllocatedNumber[]>;
   lastCommitted(series: Series, options?: { issueDate?: IssueDateInput }): Promise<number | null>;
-  void(series: Series, number: number, options: { session?: ClientSession; issueDate?: IssueDateInput; reason: string }): Promise<VoidRecord>;
+  void(
+    series: Series,
+    number: number,
+    options: { session?: ClientSession; issueDate?: IssueDateInput; reason: string },
+  ): Promise<VoidRecord>;
 }
 
 /**
@@ -229,7 +248,9 @@ export function createMongoSequencer(db: Db, options: { clock?: Clock } = {}): M
             period: key.period,
             fence: { $ifNull: ['$fence', 0] },
             mark: { $add: [{ $ifNull: ['$mark', key.start - 1] }, req.count] },
-            lastIssueDate: { $max: [{ $ifNull: ['$lastIssueDate', null] }, { $literal: req.issueDate ?? null }] },
+            lastIssueDate: {
+              $max: [{ $ifNull: ['$lastIssueDate', null] }, { $literal: req.issueDate ?? null }],
+            },
           },
         },
       ],
@@ -252,11 +273,16 @@ export function createMongoSequencer(db: Db, options: { clock?: Clock } = {}): M
     return buildAllocations(series, req, first);
   };
   return Object.freeze({
-    next: async (series: Series, opts: MongoAllocateOptions) => (await allocate(series, 1, opts))[0] as AllocatedNumber,
+    next: async (series: Series, opts: MongoAllocateOptions) =>
+      (await allocate(series, 1, opts))[0] as AllocatedNumber,
     nextBatch: allocate,
     lastCommitted: async (series: Series, opts: { issueDate?: IssueDateInput } = {}) =>
       (await store.peek(resolveRequest(series, opts).key)).mark,
-    async void(series: Series, number: number, opts: { session?: ClientSession; issueDate?: IssueDateInput; reason: string }) {
+    async void(
+      series: Series,
+      number: number,
+      opts: { session?: ClientSession; issueDate?: IssueDateInput; reason: string },
+    ) {
       const record = parseVoid(number, opts.reason, clock);
       await store.recordVoid(resolveRequest(series, opts).key, record, opts.session);
       return record;
@@ -312,10 +338,9 @@ export class MongoLockBackend implements LockBackend {
     return Object.freeze({
       fence,
       renew: async (ttlMs: number) => {
-        const r = await this.#locks.updateOne(
-          { _id: id, owner, $expr: { $gt: ['$expireAt', '$$NOW'] } },
-          [{ $set: { expireAt: { $add: ['$$NOW', ttlMs] } } }],
-        );
+        const r = await this.#locks.updateOne({ _id: id, owner, $expr: { $gt: ['$expireAt', '$$NOW'] } }, [
+          { $set: { expireAt: { $add: ['$$NOW', ttlMs] } } },
+        ]);
         return r.matchedCount === 1;
       },
       release: async () => {

@@ -2,7 +2,9 @@ import { type PgQueryable, parseInput } from '@tenantry/core';
 import { z } from 'zod';
 import type { GapReport } from '../inspection.js';
 
-const Ident = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$/, 'must be a plain SQL identifier');
+const Ident = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$/, 'must be a plain SQL identifier');
 const quote = (id: string): string =>
   id
     .split('.')
@@ -21,7 +23,12 @@ export const PostgresScanOptionsSchema = z.object({
   start: z.number().int().min(0).default(1),
   /** Column names. @default { tenant: 'tenant', series: 'series', period: 'period', number: 'number' } */
   columns: z
-    .object({ tenant: Ident.default('tenant'), series: Ident.default('series'), period: Ident.default('period'), number: Ident.default('number') })
+    .object({
+      tenant: Ident.default('tenant'),
+      series: Ident.default('series'),
+      period: Ident.default('period'),
+      number: Ident.default('number'),
+    })
     .default({ tenant: 'tenant', series: 'series', period: 'period', number: 'number' }),
   /** At most this many gaps and duplicates are listed. @default 1000 */
   limit: z.number().int().min(1).max(100_000).default(1000),

@@ -57,7 +57,10 @@ export interface PostgresSequencer {
   /** `count` consecutive numbers in one statement, all or none (bulk invoicing). */
   nextBatch(series: Series, count: number, options: PgAllocateOptions): Promise<AllocatedNumber[]>;
   /** The last committed number of a series and period (`null` before the first). */
-  lastCommitted(series: Series, options: { db: PgQueryable; issueDate?: IssueDateInput }): Promise<number | null>;
+  lastCommitted(
+    series: Series,
+    options: { db: PgQueryable; issueDate?: IssueDateInput },
+  ): Promise<number | null>;
   /**
    * Record a void: the number stays consumed and is never reissued. Run it in the transaction that marks
    * the document voided.
@@ -124,7 +127,11 @@ export function createPostgresSequencer(
       ? (db as unknown as PgNamedQueryable).query<R>({ name, text, values })
       : db.query<R>(text, values);
 
-  const allocate = async (series: Series, count: number, opts: PgAllocateOptions): Promise<AllocatedNumber[]> => {
+  const allocate = async (
+    series: Series,
+    count: number,
+    opts: PgAllocateOptions,
+  ): Promise<AllocatedNumber[]> => {
     const req = resolveRequest(series, { issueDate: opts.issueDate, count });
     const { key } = req;
     const values = [
@@ -139,9 +146,19 @@ export function createPostgresSequencer(
     ];
     let rows: Array<{ last_value: string | null }>;
     try {
-      ({ rows } = await query<{ last_value: string | null }>(opts.tx, 'tenantry_seq_next_u2', NEXT_UPDATE_SQL, values));
+      ({ rows } = await query<{ last_value: string | null }>(
+        opts.tx,
+        'tenantry_seq_next_u2',
+        NEXT_UPDATE_SQL,
+        values,
+      ));
       if (rows[0]?.last_value == null) {
-        ({ rows } = await query<{ last_value: string | null }>(opts.tx, 'tenantry_seq_next_i2', NEXT_UPSERT_SQL, values));
+        ({ rows } = await query<{ last_value: string | null }>(
+          opts.tx,
+          'tenantry_seq_next_i2',
+          NEXT_UPSERT_SQL,
+          values,
+        ));
       }
     } catch (e) {
       throw mapPgError(e, key, waitMs);
@@ -163,7 +180,8 @@ export function createPostgresSequencer(
     resolveRequest(series, { issueDate }).key;
 
   return Object.freeze({
-    next: async (series: Series, opts: PgAllocateOptions) => (await allocate(series, 1, opts))[0] as AllocatedNumber,
+    next: async (series: Series, opts: PgAllocateOptions) =>
+      (await allocate(series, 1, opts))[0] as AllocatedNumber,
     nextBatch: allocate,
     async lastCommitted(series: Series, opts: { db: PgQueryable; issueDate?: IssueDateInput }) {
       const key = keyOf(series, opts.issueDate);
@@ -177,7 +195,11 @@ export function createPostgresSequencer(
         throw mapPgError(e, key, waitMs);
       }
     },
-    async void(series: Series, number: number, opts: { tx: PgQueryable; issueDate?: IssueDateInput; reason: string }) {
+    async void(
+      series: Series,
+      number: number,
+      opts: { tx: PgQueryable; issueDate?: IssueDateInput; reason: string },
+    ) {
       const key = keyOf(series, opts.issueDate);
       const record = parseVoid(number, opts.reason, clock);
       await pgRecordVoid(opts.tx, key, record, waitMs);
@@ -189,7 +211,12 @@ export function createPostgresSequencer(
 }
 
 /** Insert a void row if `number` was committed and not voided yet. @internal */
-export async function pgRecordVoid(db: PgQueryable, key: CounterKey, record: VoidRecord, waitMs = 0): Promise<void> {
+export async function pgRecordVoid(
+  db: PgQueryable,
+  key: CounterKey,
+  record: VoidRecord,
+  waitMs = 0,
+): Promise<void> {
   try {
     const { rows } = await db.query(VOID_SQL, [
       key.tenant,
@@ -220,7 +247,9 @@ export async function pgListVoids(db: PgQueryable, key: CounterKey): Promise<Voi
         WHERE tenant = $1 AND series = $2 AND period = $3 ORDER BY number`,
       [key.tenant, key.series, key.period],
     );
-    return rows.map((r) => Object.freeze({ number: Number(r.number), reason: r.reason, voidedAt: r.voided_at }));
+    return rows.map((r) =>
+      Object.freeze({ number: Number(r.number), reason: r.reason, voidedAt: r.voided_at }),
+    );
   } catch (e) {
     throw mapPgError(e, key, 0);
   }

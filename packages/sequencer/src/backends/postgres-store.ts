@@ -87,11 +87,11 @@ export class PostgresCounterStore implements CounterStore {
       if (updated.length === 1) return;
     }
     const row = (
-      await this.#q(key, 'SELECT fence FROM tenantry_sequencer_counters WHERE tenant = $1 AND series = $2 AND period = $3', [
-        key.tenant,
-        key.series,
-        key.period,
-      ])
+      await this.#q(
+        key,
+        'SELECT fence FROM tenantry_sequencer_counters WHERE tenant = $1 AND series = $2 AND period = $3',
+        [key.tenant, key.series, key.period],
+      )
     )[0];
     if (row !== undefined && Number(row.fence) > change.fence) throw fenced(key, change.fence);
     throw conflict(key);
@@ -154,7 +154,9 @@ export class PostgresAdvisoryLockBackend implements LockBackend {
       await client.query('ROLLBACK').catch(() => undefined);
       client.release();
       const mapped = mapPgError(e, key, options.waitMs);
-      throw (mapped as { code?: string }).code === 'SEQUENCER_LOCK_TIMEOUT' ? lockTimeout(key, options.waitMs, e) : mapped;
+      throw (mapped as { code?: string }).code === 'SEQUENCER_LOCK_TIMEOUT'
+        ? lockTimeout(key, options.waitMs, e)
+        : mapped;
     }
     let open = true;
     return Object.freeze({

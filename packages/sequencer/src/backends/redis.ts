@@ -93,7 +93,11 @@ export class RedisSequencerBackend implements LockBackend, CounterStore, FusedLo
     });
   }
 
-  async #acquireLoop<T>(key: CounterKey, options: AcquireOptions, attempt: () => Promise<T | number>): Promise<T> {
+  async #acquireLoop<T>(
+    key: CounterKey,
+    options: AcquireOptions,
+    attempt: () => Promise<T | number>,
+  ): Promise<T> {
     const deadline = Date.now() + options.waitMs;
     for (let backoff = 2; ; backoff = Math.min(backoff * 2, 50)) {
       const r = await attempt();
@@ -114,7 +118,10 @@ export class RedisSequencerBackend implements LockBackend, CounterStore, FusedLo
     });
   }
 
-  acquireAndRead(key: CounterKey, options: AcquireOptions): Promise<{ lease: LockLease; state: CounterState }> {
+  acquireAndRead(
+    key: CounterKey,
+    options: AcquireOptions,
+  ): Promise<{ lease: LockLease; state: CounterState }> {
     const k = this.keys(key);
     return this.#acquireLoop(key, options, async () => {
       const value = this.#nextValue();
@@ -135,15 +142,25 @@ export class RedisSequencerBackend implements LockBackend, CounterStore, FusedLo
       await this.#run(
         'advanceRelease',
         [k.lock, k.mark],
-        [value, change.from === null ? '' : String(change.from), String(change.to), lease.fence, change.issueDate ?? ''],
+        [
+          value,
+          change.from === null ? '' : String(change.from),
+          String(change.to),
+          lease.fence,
+          change.issueDate ?? '',
+        ],
       ),
     );
     if (r === 1) return;
     await lease.release().catch(() => undefined);
     if (r === -3) {
-      throw new SequencerError('SEQUENCER_LOCK_LOST', `Lost the lock of series ${key.series} before advancing`, {
-        details: { tenant: key.tenant, series: key.series, period: key.period, fence: lease.fence },
-      });
+      throw new SequencerError(
+        'SEQUENCER_LOCK_LOST',
+        `Lost the lock of series ${key.series} before advancing`,
+        {
+          details: { tenant: key.tenant, series: key.series, period: key.period, fence: lease.fence },
+        },
+      );
     }
     throw r === -1 ? fenced(key, lease.fence) : conflict(key);
   }
@@ -167,7 +184,12 @@ export class RedisSequencerBackend implements LockBackend, CounterStore, FusedLo
       await this.#run(
         'advance',
         [this.keys(key).mark],
-        [change.from === null ? '' : String(change.from), String(change.to), change.fence, change.issueDate ?? ''],
+        [
+          change.from === null ? '' : String(change.from),
+          String(change.to),
+          change.fence,
+          change.issueDate ?? '',
+        ],
       ),
     );
     if (r === 1) return;
@@ -187,7 +209,9 @@ export class RedisSequencerBackend implements LockBackend, CounterStore, FusedLo
   async recordVoid(key: CounterKey, record: VoidRecord): Promise<void> {
     const k = this.keys(key);
     const json = JSON.stringify({ reason: record.reason, voidedAt: record.voidedAt.toISOString() });
-    const r = Number(await this.#run('recordVoid', [k.mark, k.voids], [String(record.number), key.start, json]));
+    const r = Number(
+      await this.#run('recordVoid', [k.mark, k.voids], [String(record.number), key.start, json]),
+    );
     if (r === -1) checkVoid(key, null, record.number);
     if (r === -2) throw alreadyVoided(key, record.number);
   }

@@ -32,9 +32,13 @@ export function checkVoid(key: CounterKey, mark: number | null, number: number):
 
 /** @internal */
 export function alreadyVoided(key: CounterKey, number: number): SequencerError {
-  return new SequencerError('SEQUENCER_ALREADY_VOIDED', `Number ${number} of ${key.series} is already voided`, {
-    details: { tenant: key.tenant, series: key.series, period: key.period, number },
-  });
+  return new SequencerError(
+    'SEQUENCER_ALREADY_VOIDED',
+    `Number ${number} of ${key.series} is already voided`,
+    {
+      details: { tenant: key.tenant, series: key.series, period: key.period, number },
+    },
+  );
 }
 
 /** @internal */

@@ -1,5 +1,5 @@
 import { isTenantryError } from '@tenantry/core';
-import { expect, it } from 'vitest';
+import type { SuiteApi } from './api.js';
 import type { CounterStore } from '../counter-store.js';
 import type { CounterKey } from '../series.js';
 
@@ -22,10 +22,11 @@ const code = async (p: Promise<unknown>): Promise<string> => {
 /**
  * The contract every {@link CounterStore} must meet: compare-and-set marks, fencing (a lower token is
  * refused once a higher one was seen), recovery that only raises the mark, voids that never move it,
- * isolation of tenants, series and periods (S5). Run it with your backend inside a `describe`.
- * @example describe('my store', () => counterStoreConformance(() => ({ store, newKey })));
+ * isolation of tenants, series and periods (S5). Pass vitest's `it` and `expect` (the module never imports vitest at run time, so it loads under CJS too).
+ * @example describe('my store', () => counterStoreConformance(() => ({ store, newKey }), { it, expect }));
  */
-export function counterStoreConformance(harness: () => CounterStoreHarness): void {
+export function counterStoreConformance(harness: () => CounterStoreHarness, api: SuiteApi): void {
+  const { it, expect } = api;
   it('starts empty and reads null before the first number', async () => {
     const { store, newKey } = harness();
     const key = newKey();
@@ -41,7 +42,9 @@ export function counterStoreConformance(harness: () => CounterStoreHarness): voi
     await store.advance(key, { from: 1, to: 4, fence: 1 });
     expect((await store.peek(key)).mark).toBe(4);
     expect(await code(store.advance(key, { from: 1, to: 5, fence: 1 }))).toBe('SEQUENCER_COUNTER_CONFLICT');
-    expect(await code(store.advance(key, { from: null, to: 5, fence: 1 }))).toBe('SEQUENCER_COUNTER_CONFLICT');
+    expect(await code(store.advance(key, { from: null, to: 5, fence: 1 }))).toBe(
+      'SEQUENCER_COUNTER_CONFLICT',
+    );
     expect((await store.peek(key)).mark).toBe(4);
   });
 

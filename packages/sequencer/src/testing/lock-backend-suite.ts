@@ -1,5 +1,5 @@
 import { isTenantryError } from '@tenantry/core';
-import { expect, it } from 'vitest';
+import type { SuiteApi } from './api.js';
 import type { LockBackend } from '../lock-backend.js';
 import type { CounterKey } from '../series.js';
 
@@ -26,9 +26,10 @@ const code = async (p: Promise<unknown>): Promise<string> => {
  * The contract every {@link LockBackend} must meet: mutual exclusion, bounded waits with a typed
  * timeout, strictly increasing fencing tokens, independent keys, and (for TTL backends) expiry after
  * which the stale holder can neither renew nor release the new holder's lease.
- * @example describe('my lock', () => lockBackendConformance(() => ({ lock, newKey, expires: true })));
+ * @example describe('my lock', () => lockBackendConformance(() => ({ lock, newKey, expires: true }), { it, expect }));
  */
-export function lockBackendConformance(harness: () => LockBackendHarness): void {
+export function lockBackendConformance(harness: () => LockBackendHarness, api: SuiteApi): void {
+  const { it, expect } = api;
   it('hands out strictly increasing fencing tokens', async () => {
     const { lock, newKey } = harness();
     const key = newKey();
@@ -92,7 +93,11 @@ export function lockBackendConformance(harness: () => LockBackendHarness): void 
     const { lock, newKey } = harness();
     const key = newKey();
     const held = await lock.acquire(key, { ttlMs: 5_000, waitMs: 1_000 });
-    for (const other of [{ ...key, tenant: `${key.tenant}x` }, { ...key, series: `${key.series}x` }, { ...key, period: '2027' }]) {
+    for (const other of [
+      { ...key, tenant: `${key.tenant}x` },
+      { ...key, series: `${key.series}x` },
+      { ...key, period: '2027' },
+    ]) {
       const lease = await lock.acquire(other, { ttlMs: 5_000, waitMs: 200 });
       await lease.release();
     }
@@ -106,7 +111,8 @@ export function lockBackendConformance(harness: () => LockBackendHarness): void 
     await sleep(150);
     expect(await lease.renew(600)).toBe(true);
     await sleep(250);
-    if (expires) expect(await code(lock.acquire(key, { ttlMs: 300, waitMs: 0 }))).toBe('SEQUENCER_LOCK_TIMEOUT');
+    if (expires)
+      expect(await code(lock.acquire(key, { ttlMs: 300, waitMs: 0 }))).toBe('SEQUENCER_LOCK_TIMEOUT');
     await lease.release();
   });
 

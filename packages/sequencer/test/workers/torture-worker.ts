@@ -74,7 +74,12 @@ async function pgMode(): Promise<void> {
       }
       await client.query('COMMIT');
       const first = ns[0]!;
-      reportToParent({ k: `${first.tenant}|${first.series}|${first.period}`, n: ns.map((x) => x.number), t0, t1: hr() });
+      reportToParent({
+        k: `${first.tenant}|${first.series}|${first.period}`,
+        n: ns.map((x) => x.number),
+        t0,
+        t1: hr(),
+      });
     } catch (e) {
       reportToParent({ dropped: 1, code: (e as { code?: string }).code });
       await client.end().catch(() => undefined);
