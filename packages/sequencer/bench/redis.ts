@@ -11,6 +11,7 @@ if (!status.available) throw new Error(`redis unavailable: ${status.reason}`);
 const prefix = uniqueId('bench');
 const redis = new Redis(status.url);
 const DURATION = Number(process.env.BENCH_MS ?? 1_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 
 try {
   const backend = new RedisSequencerBackend(redis, { prefix });
@@ -26,6 +27,7 @@ try {
       workload: 'redis vs raw INCR, 1 client',
       unit: 'allocations/s',
       durationMs: DURATION,
+      rounds: ROUNDS,
       ours: () => seq.withNumber(one, {}, write),
       baseline: () => redis.incr(`${prefix}:raw-incr`),
     }),
@@ -36,6 +38,7 @@ try {
       unit: 'allocations/s',
       concurrency: 8,
       durationMs: DURATION,
+      rounds: ROUNDS,
       ours: () => seq.withNumber(many[next++ % many.length] as Series, {}, write),
       baseline: () => seq.withNumber(one, {}, write),
     }),
