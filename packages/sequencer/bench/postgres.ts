@@ -108,7 +108,7 @@ try {
     };
 
     const unit = 'allocations/s';
-    for (const clients of [1, 8, 32]) {
+    for (const clients of (process.env.BENCH_CLIENTS ?? '1,8,32').split(',').map(Number)) {
       const oursSeries = defineSeries({ tenant: uniqueId('o').replace(/_/g, '-'), key: 'invoice' });
       rows.push(
         await compare({

@@ -114,22 +114,25 @@ describe.skipIf(!hasBackend('postgres'))(
       },
     );
 
-    it("restores the transaction's own lock_timeout after allocating (new and existing counters, refusals)", async () => {
-      const s = series({ chronology: true });
+    it('sets lock_timeout transaction-locally (new and existing counters), or leaves it alone with null', async () => {
+      const s = series();
+      const untouched = createPostgresSequencer({ lockTimeoutMs: null });
       const shown = await inTx(async (c) => {
-        await c.query("SET LOCAL lock_timeout = '7s'");
         const show = async () =>
           (await c.query<{ lock_timeout: string }>('SHOW lock_timeout')).rows[0]?.lock_timeout;
-        await seq.next(s, { tx: c, issueDate: '2026-01-02' }); // new counter: upsert path
+        await c.query("SET LOCAL lock_timeout = '7s'");
+        await untouched.next(s, { tx: c }); // new counter: upsert path
+        await untouched.next(s, { tx: c }); // existing counter: update path
+        const kept = await show();
+        await seq.next(series(), { tx: c });
         const afterNew = await show();
-        await seq.next(s, { tx: c, issueDate: '2026-01-02' }); // existing counter: update path
-        const afterExisting = await show();
-        await c.query('SAVEPOINT refusal');
-        await seq.next(s, { tx: c, issueDate: '2026-01-01' }).catch(() => undefined); // refused by chronology
-        await c.query('ROLLBACK TO SAVEPOINT refusal');
-        return [afterNew, afterExisting, await show()];
+        await c.query("SET LOCAL lock_timeout = '7s'");
+        await seq.next(s, { tx: c });
+        return [kept, afterNew, await show()];
       });
-      expect(shown).toEqual(['7s', '7s', '7s']);
+      expect(shown).toEqual(['7s', '2s', '2s']);
+      const outside = await pool.query<{ lock_timeout: string }>('SHOW lock_timeout');
+      expect(outside.rows[0]?.lock_timeout).toBe('0'); // transaction-local: gone after COMMIT
     });
 
     it('restarts each fiscal year at the start value and never shares counters (S5)', async () => {

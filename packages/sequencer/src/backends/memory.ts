@@ -106,7 +106,9 @@ export class MemoryLockBackend implements LockBackend {
       const h = this.#held.get(id);
       const now = this.#now();
       if (!h || h.expiresAt <= now) {
-        const fence = (this.#fences.get(id) ?? 0) + 1;
+        // Microsecond wall-clock floor: tokens keep growing across process restarts, so a memory lock
+        // never hands out a token lower than one a persistent counter store has already seen.
+        const fence = Math.max((this.#fences.get(id) ?? 0) + 1, Math.floor(this.#now() * 1000));
         this.#fences.set(id, fence);
         const token = randomUUID();
         this.#held.set(id, { token, expiresAt: now + options.ttlMs });

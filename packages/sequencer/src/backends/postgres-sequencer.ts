@@ -19,8 +19,9 @@ import { alreadyVoided, checkVoid } from './shared.js';
 export const PostgresSequencerOptionsSchema = z.object({
   /**
    * How long an allocation waits for a counter row another transaction holds before failing with
-   * `SEQUENCER_LOCK_TIMEOUT` (transaction-local `lock_timeout`, restored after the allocation). `null`
-   * leaves the transaction's own `lock_timeout` alone.
+   * `SEQUENCER_LOCK_TIMEOUT`. Applied as a transaction-local `lock_timeout` (like `SET LOCAL`), which
+   * stays in force for the rest of the caller's transaction. `null` leaves the transaction's own
+   * `lock_timeout` alone (PostgreSQL's default, 0, waits forever).
    * @default 5000
    */
   lockTimeoutMs: z.number().int().min(1).max(3_600_000).nullable().default(5_000),
@@ -75,33 +76,26 @@ export interface PostgresSequencer {
   voids(series: Series, options: { db: PgQueryable; issueDate?: IssueDateInput }): Promise<VoidRecord[]>;
 }
 
-// The lock_timeout is set before the statement meets the locked row (the CTE feeds the only input row,
-// so it runs before the row is locked) and restored by the outer SELECT once the row is ours (always, even when no row matched): one round trip,
-// no session state (PgBouncer-safe). UPDATE first (the common case: the counter exists); the upsert only
-// runs for a new counter, or to tell a chronology refusal apart.
-const CFG = `WITH prev AS MATERIALIZED (SELECT current_setting('lock_timeout') AS v),
-cfg AS MATERIALIZED (SELECT CASE WHEN $6::text IS NULL THEN NULL ELSE set_config('lock_timeout', $6::text, true) END AS v FROM prev)`;
-const RESTORE = `CASE WHEN $6::text IS NULL THEN NULL ELSE set_config('lock_timeout', (SELECT v FROM prev), true) END AS restored`;
+// The bounded wait: `set_config('lock_timeout', …, true)` sits in the statement's own filter, which
+// PostgreSQL evaluates on the fetched row before it locks (or waits for) it, so the wait is bounded in the
+// same round trip, with no session state (PgBouncer-safe). UPDATE first (the common case: the counter
+// exists); the upsert runs only for a new counter, or to tell a chronology refusal apart.
+const LOCK_TIMEOUT_QUAL = `($6::text IS NULL OR set_config('lock_timeout', $6::text, true) IS NOT NULL)`;
 const CHRONOLOGY_OK = `(NOT $8::boolean OR c.last_issue_date IS NULL OR $7::date IS NULL OR c.last_issue_date <= $7::date)`;
 
-const NEXT_UPDATE_SQL = `${CFG},
-upd AS (UPDATE tenantry_sequencer_counters AS c
+const NEXT_UPDATE_SQL = `UPDATE tenantry_sequencer_counters AS c
    SET last_value = COALESCE(c.last_value, $4::bigint - 1) + $5::bigint,
        last_issue_date = GREATEST(c.last_issue_date, $7::date)
-  FROM cfg
- WHERE c.tenant = $1 AND c.series = $2 AND c.period = $3 AND ${CHRONOLOGY_OK}
-RETURNING c.last_value)
-SELECT (SELECT last_value FROM upd) AS last_value, ${RESTORE}`;
+ WHERE c.tenant = $1 AND c.series = $2 AND c.period = $3 AND ${LOCK_TIMEOUT_QUAL} AND ${CHRONOLOGY_OK}
+RETURNING c.last_value`;
 
-const NEXT_UPSERT_SQL = `${CFG},
-ins AS (INSERT INTO tenantry_sequencer_counters AS c (tenant, series, period, last_value, last_issue_date)
-SELECT $1, $2, $3, $4::bigint - 1 + $5::bigint, $7::date FROM cfg
+const NEXT_UPSERT_SQL = `INSERT INTO tenantry_sequencer_counters AS c (tenant, series, period, last_value, last_issue_date)
+SELECT $1, $2, $3, $4::bigint - 1 + $5::bigint, $7::date WHERE ${LOCK_TIMEOUT_QUAL}
 ON CONFLICT (tenant, series, period) DO UPDATE
   SET last_value = COALESCE(c.last_value, $4::bigint - 1) + $5::bigint,
       last_issue_date = GREATEST(c.last_issue_date, EXCLUDED.last_issue_date)
   WHERE ${CHRONOLOGY_OK}
-RETURNING c.last_value)
-SELECT (SELECT last_value FROM ins) AS last_value, ${RESTORE}`;
+RETURNING c.last_value`;
 
 const VOID_SQL = `INSERT INTO tenantry_sequencer_voids (tenant, series, period, number, reason, voided_at)
 SELECT $1, $2, $3, $4::bigint, $5, $6 FROM tenantry_sequencer_counters c
@@ -148,14 +142,14 @@ export function createPostgresSequencer(
     try {
       ({ rows } = await query<{ last_value: string | null }>(
         opts.tx,
-        'tenantry_seq_next_u2',
+        'tenantry_seq_next_u3',
         NEXT_UPDATE_SQL,
         values,
       ));
-      if (rows[0]?.last_value == null) {
+      if (rows.length === 0) {
         ({ rows } = await query<{ last_value: string | null }>(
           opts.tx,
-          'tenantry_seq_next_i2',
+          'tenantry_seq_next_i3',
           NEXT_UPSERT_SQL,
           values,
         ));
