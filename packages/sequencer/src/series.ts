@@ -91,12 +91,15 @@ export interface CounterKey {
   readonly start: number;
 }
 
+/** Largest batch one call may take. */
+export const MAX_BATCH = 100_000;
+
 /** Options shared by every allocation call. */
 export const AllocationOptionsSchema = z.object({
   /** The document's issue date; required for periodic series, chronology and date tokens. */
   issueDate: IssueDateSchema.optional(),
   /** How many consecutive numbers to take at once (batch), all or none. @default 1 */
-  count: z.number().int().min(1).max(100_000).default(1),
+  count: z.number().int().min(1).max(MAX_BATCH).default(1),
 });
 
 /** One allocated number. */
@@ -131,11 +134,13 @@ export function resolveRequest(
       { details: { series: series.key } },
     );
   }
-  const o = parseInput(
-    AllocationOptionsSchema,
-    { issueDate: options.issueDate, count: options.count },
-    'allocation options',
-  );
+  // Fast path for the common call (no date, count absent or a plain valid integer): skip zod.
+  const c = options.count;
+  const o =
+    options.issueDate === undefined &&
+    (c === undefined || (Number.isInteger(c) && (c as number) >= 1 && (c as number) <= MAX_BATCH))
+      ? { issueDate: undefined, count: c ?? 1 }
+      : parseInput(AllocationOptionsSchema, { issueDate: options.issueDate, count: c }, 'allocation options');
   const issueDate = o.issueDate === undefined ? undefined : toCalendarDate(o.issueDate, series.timeZone);
   if (
     issueDate === undefined &&
