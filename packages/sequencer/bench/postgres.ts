@@ -112,7 +112,7 @@ try {
       const oursSeries = defineSeries({ tenant: uniqueId('o').replace(/_/g, '-'), key: 'invoice' });
       rows.push(
         await compare({
-          workload: `postgres vs hand-written SQL, ${clients} clients${tag}`,
+          workload: `postgres vs hand-written SQL, ${clients} client${clients === 1 ? '' : 's'}${tag}`,
           unit,
           concurrency: clients,
           durationMs: DURATION,
@@ -124,7 +124,7 @@ try {
       const oursSeries2 = defineSeries({ tenant: uniqueId('o').replace(/_/g, '-'), key: 'invoice' });
       rows.push(
         await compare({
-          workload: `postgres vs naive MAX()+1 with retry, ${clients} clients${tag}`,
+          workload: `postgres vs naive MAX()+1 with retry, ${clients} client${clients === 1 ? '' : 's'}${tag}`,
           unit,
           concurrency: clients,
           durationMs: DURATION,
