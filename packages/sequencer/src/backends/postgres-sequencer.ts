@@ -1,0 +1,250 @@
+import { type Clock, type PgQueryable, parseInput, systemClock } from '@tenantry/core';
+import { z } from 'zod';
+import type { VoidRecord } from '../counter-store.js';
+import { SequencerError } from '../errors.js';
+import { parseVoid } from '../locked-sequencer.js';
+import type { IssueDateInput } from '../period.js';
+import {
+  type AllocatedNumber,
+  buildAllocations,
+  type CounterKey,
+  checkRange,
+  resolveRequest,
+  type Series,
+} from '../series.js';
+import { mapPgError, type PgNamedQueryable, toNumber } from './postgres-errors.js';
+import { alreadyVoided, checkVoid } from './shared.js';
+
+/** Options of {@link createPostgresSequencer}. */
+export const PostgresSequencerOptionsSchema = z.object({
+  /**
+   * How long an allocation waits for a counter row another transaction holds before failing with
+   * `SEQUENCER_LOCK_TIMEOUT`. Applied as a transaction-local `lock_timeout` (like `SET LOCAL`), which
+   * stays in force for the rest of the caller's transaction. `null` leaves the transaction's own
+   * `lock_timeout` alone (PostgreSQL's default, 0, waits forever).
+   * @default 5000
+   */
+  lockTimeoutMs: z.number().int().min(1).max(3_600_000).nullable().default(5_000),
+  /**
+   * Send statements with names so PostgreSQL parses them once per connection (`pg`'s
+   * `{ name, text, values }` form). Turn off for clients without named statements (e.g. PGlite).
+   * @default true
+   */
+  namedStatements: z.boolean().default(true),
+});
+
+/** Options of one in-transaction allocation. */
+export interface PgAllocateOptions {
+  /** The caller's transaction: a `pg` client inside `BEGIN`, which also writes the document. */
+  tx: PgQueryable;
+  /** The document's issue date; required for periodic series, chronology and date tokens. */
+  issueDate?: IssueDateInput;
+}
+
+/** The PostgreSQL in-transaction sequencer. */
+export interface PostgresSequencer {
+  /**
+   * Take the next number inside `tx`: the counter row is locked `FOR UPDATE` until `tx` commits or
+   * rolls back, so the number and the document commit or roll back together (S1–S4). One round trip.
+   * @throws SequencerError `SEQUENCER_LOCK_TIMEOUT` (retry the transaction), `SEQUENCER_CHRONOLOGY_VIOLATION`,
+   *   `SEQUENCER_ISSUE_DATE_REQUIRED`, `SEQUENCER_EXHAUSTED`, `SEQUENCER_NOT_MIGRATED`
+   * @example
+   * await client.query('BEGIN');
+   * const n = await seq.next(invoices, { tx: client, issueDate: '2026-03-01' });
+   * await client.query('INSERT INTO invoices (tenant, series, period, number) VALUES ($1,$2,$3,$4)', [n.tenant, n.series, n.period, n.number]);
+   * await client.query('COMMIT');
+   */
+  next(series: Series, options: PgAllocateOptions): Promise<AllocatedNumber>;
+  /** `count` consecutive numbers in one statement, all or none (bulk invoicing). */
+  nextBatch(series: Series, count: number, options: PgAllocateOptions): Promise<AllocatedNumber[]>;
+  /** The last committed number of a series and period (`null` before the first). */
+  lastCommitted(
+    series: Series,
+    options: { db: PgQueryable; issueDate?: IssueDateInput },
+  ): Promise<number | null>;
+  /**
+   * Record a void: the number stays consumed and is never reissued. Run it in the transaction that marks
+   * the document voided.
+   * @throws SequencerError `SEQUENCER_NUMBER_NOT_ISSUED`, `SEQUENCER_ALREADY_VOIDED`
+   */
+  void(
+    series: Series,
+    number: number,
+    options: { tx: PgQueryable; issueDate?: IssueDateInput; reason: string },
+  ): Promise<VoidRecord>;
+  /** Voids recorded for a series and period, by number. */
+  voids(series: Series, options: { db: PgQueryable; issueDate?: IssueDateInput }): Promise<VoidRecord[]>;
+}
+
+// The bounded wait: `set_config('lock_timeout', …, true)` sits in the statement's own filter, which
+// PostgreSQL evaluates on the fetched row before it locks (or waits for) it, so the wait is bounded in the
+// same round trip, with no session state (PgBouncer-safe). UPDATE first (the common case: the counter
+// exists); the upsert runs only for a new counter, or to tell a chronology refusal apart.
+const LOCK_TIMEOUT_QUAL = `($6::text IS NULL OR set_config('lock_timeout', $6::text, true) IS NOT NULL)`;
+const CHRONOLOGY_OK = `(NOT $8::boolean OR c.last_issue_date IS NULL OR $7::date IS NULL OR c.last_issue_date <= $7::date)`;
+
+const NEXT_UPDATE_SQL = `UPDATE tenantry_sequencer_counters AS c
+   SET last_value = COALESCE(c.last_value, $4::bigint - 1) + $5::bigint,
+       last_issue_date = GREATEST(c.last_issue_date, $7::date)
+ WHERE c.tenant = $1 AND c.series = $2 AND c.period = $3 AND ${LOCK_TIMEOUT_QUAL} AND ${CHRONOLOGY_OK}
+RETURNING c.last_value`;
+
+const NEXT_UPSERT_SQL = `INSERT INTO tenantry_sequencer_counters AS c (tenant, series, period, last_value, last_issue_date)
+SELECT $1, $2, $3, $4::bigint - 1 + $5::bigint, $7::date WHERE ${LOCK_TIMEOUT_QUAL}
+ON CONFLICT (tenant, series, period) DO UPDATE
+  SET last_value = COALESCE(c.last_value, $4::bigint - 1) + $5::bigint,
+      last_issue_date = GREATEST(c.last_issue_date, EXCLUDED.last_issue_date)
+  WHERE ${CHRONOLOGY_OK}
+RETURNING c.last_value`;
+
+const VOID_SQL = `INSERT INTO tenantry_sequencer_voids (tenant, series, period, number, reason, voided_at)
+SELECT $1, $2, $3, $4::bigint, $5, $6 FROM tenantry_sequencer_counters c
+ WHERE c.tenant = $1 AND c.series = $2 AND c.period = $3 AND $4::bigint >= $7::bigint AND $4::bigint <= c.last_value
+ON CONFLICT DO NOTHING RETURNING number`;
+
+/**
+ * The PostgreSQL in-transaction sequencer (strongest form: the counter row lives in the same database
+ * transaction as the document). Needs the migration (`migratePostgres`).
+ * @throws ValidationError `VALIDATION_FAILED` on bad options
+ * @example const seq = createPostgresSequencer({ lockTimeoutMs: 2000 });
+ */
+export function createPostgresSequencer(
+  options: z.input<typeof PostgresSequencerOptionsSchema> & { clock?: Clock } = {},
+): PostgresSequencer {
+  const { clock = systemClock, ...rest } = options;
+  const o = parseInput(PostgresSequencerOptionsSchema, rest, 'postgres sequencer options');
+  const timeout = o.lockTimeoutMs === null ? null : `${o.lockTimeoutMs}ms`;
+  const waitMs = o.lockTimeoutMs ?? 0;
+
+  const query = <R>(db: PgQueryable, name: string, text: string, values: unknown[]) =>
+    o.namedStatements
+      ? (db as unknown as PgNamedQueryable).query<R>({ name, text, values })
+      : db.query<R>(text, values);
+
+  const allocate = async (
+    series: Series,
+    count: number,
+    opts: PgAllocateOptions,
+  ): Promise<AllocatedNumber[]> => {
+    const req = resolveRequest(series, { issueDate: opts.issueDate, count });
+    const { key } = req;
+    const values = [
+      key.tenant,
+      key.series,
+      key.period,
+      key.start,
+      req.count,
+      timeout,
+      req.issueDate ?? null,
+      series.chronology,
+    ];
+    let rows: Array<{ last_value: string | null }>;
+    try {
+      ({ rows } = await query<{ last_value: string | null }>(
+        opts.tx,
+        'tenantry_seq_next_u3',
+        NEXT_UPDATE_SQL,
+        values,
+      ));
+      if (rows.length === 0) {
+        ({ rows } = await query<{ last_value: string | null }>(
+          opts.tx,
+          'tenantry_seq_next_i3',
+          NEXT_UPSERT_SQL,
+          values,
+        ));
+      }
+    } catch (e) {
+      throw mapPgError(e, key, waitMs);
+    }
+    const row = rows[0];
+    if (row?.last_value == null) {
+      throw new SequencerError(
+        'SEQUENCER_CHRONOLOGY_VIOLATION',
+        `Issue date ${req.issueDate} is earlier than the last committed one in series ${key.series}; roll back`,
+        { details: { tenant: key.tenant, series: key.series, period: key.period } },
+      );
+    }
+    const last = Number(row.last_value);
+    checkRange(key, last);
+    return buildAllocations(series, req, last - req.count + 1);
+  };
+
+  const keyOf = (series: Series, issueDate: IssueDateInput | undefined): CounterKey =>
+    resolveRequest(series, { issueDate }).key;
+
+  return Object.freeze({
+    next: async (series: Series, opts: PgAllocateOptions) =>
+      (await allocate(series, 1, opts))[0] as AllocatedNumber,
+    nextBatch: allocate,
+    async lastCommitted(series: Series, opts: { db: PgQueryable; issueDate?: IssueDateInput }) {
+      const key = keyOf(series, opts.issueDate);
+      try {
+        const { rows } = await opts.db.query<{ last_value: string | null }>(
+          'SELECT last_value FROM tenantry_sequencer_counters WHERE tenant = $1 AND series = $2 AND period = $3',
+          [key.tenant, key.series, key.period],
+        );
+        return toNumber(rows[0]?.last_value);
+      } catch (e) {
+        throw mapPgError(e, key, waitMs);
+      }
+    },
+    async void(
+      series: Series,
+      number: number,
+      opts: { tx: PgQueryable; issueDate?: IssueDateInput; reason: string },
+    ) {
+      const key = keyOf(series, opts.issueDate);
+      const record = parseVoid(number, opts.reason, clock);
+      await pgRecordVoid(opts.tx, key, record, waitMs);
+      return record;
+    },
+    voids: (series: Series, opts: { db: PgQueryable; issueDate?: IssueDateInput }) =>
+      pgListVoids(opts.db, keyOf(series, opts.issueDate)),
+  });
+}
+
+/** Insert a void row if `number` was committed and not voided yet. @internal */
+export async function pgRecordVoid(
+  db: PgQueryable,
+  key: CounterKey,
+  record: VoidRecord,
+  waitMs = 0,
+): Promise<void> {
+  try {
+    const { rows } = await db.query(VOID_SQL, [
+      key.tenant,
+      key.series,
+      key.period,
+      record.number,
+      record.reason,
+      record.voidedAt,
+      key.start,
+    ]);
+    if (rows.length === 1) return;
+    const existing = await db.query(
+      'SELECT 1 FROM tenantry_sequencer_voids WHERE tenant = $1 AND series = $2 AND period = $3 AND number = $4',
+      [key.tenant, key.series, key.period, record.number],
+    );
+    if (existing.rows.length > 0) throw alreadyVoided(key, record.number);
+    checkVoid(key, null, record.number);
+  } catch (e) {
+    throw mapPgError(e, key, waitMs);
+  }
+}
+
+/** List void rows of one counter. @internal */
+export async function pgListVoids(db: PgQueryable, key: CounterKey): Promise<VoidRecord[]> {
+  try {
+    const { rows } = await db.query<{ number: string; reason: string; voided_at: Date }>(
+      `SELECT number, reason, voided_at FROM tenantry_sequencer_voids
+        WHERE tenant = $1 AND series = $2 AND period = $3 ORDER BY number`,
+      [key.tenant, key.series, key.period],
+    );
+    return rows.map((r) =>
+      Object.freeze({ number: Number(r.number), reason: r.reason, voidedAt: r.voided_at }),
+    );
+  } catch (e) {
+    throw mapPgError(e, key, 0);
+  }
+}

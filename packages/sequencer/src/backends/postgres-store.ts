@@ -1,0 +1,185 @@
+import type { PgPoolClientLike, PgPoolLike, PgQueryable } from '@tenantry/core';
+import type { CounterState, CounterStore, VoidRecord } from '../counter-store.js';
+import { type AcquireOptions, counterResource, type LockBackend, type LockLease } from '../lock-backend.js';
+import type { CounterKey } from '../series.js';
+import { mapPgError, toNumber } from './postgres-errors.js';
+import { pgListVoids, pgRecordVoid } from './postgres-sequencer.js';
+import { conflict, fenced, lockTimeout } from './shared.js';
+
+type Row = { last_value: string | null; last_issue_date: string | null; fence: string };
+const state = (r: Row | undefined): CounterState => ({
+  mark: toNumber(r?.last_value),
+  lastIssueDate: r?.last_issue_date ?? null,
+});
+const COLS = 'c.last_value, c.last_issue_date::text AS last_issue_date, c.fence';
+
+/**
+ * PostgreSQL counter store for the callback form (`createLockedSequencer`), on the migrated tables.
+ * Every call is one statement; fences are checked in the `WHERE` of the write.
+ * For documents in the same PostgreSQL database, prefer `createPostgresSequencer` (in-transaction).
+ * @example const store = new PostgresCounterStore(pool);
+ */
+export class PostgresCounterStore implements CounterStore {
+  readonly kind = 'postgres';
+  readonly capabilities = Object.freeze({ sharesTransactionWithDocuments: true, ownsConnection: false });
+  readonly #db: PgQueryable;
+
+  /** @param db a `pg` Pool or client (not closed by the store) */
+  constructor(db: PgQueryable) {
+    this.#db = db;
+  }
+
+  async #q(key: CounterKey, text: string, values: unknown[]): Promise<Row[]> {
+    try {
+      return (await this.#db.query<Row>(text, values)).rows;
+    } catch (e) {
+      throw mapPgError(e, key, 0);
+    }
+  }
+
+  async read(key: CounterKey, fence: number): Promise<CounterState> {
+    const rows = await this.#q(
+      key,
+      `INSERT INTO tenantry_sequencer_counters AS c (tenant, series, period, last_value, fence)
+       VALUES ($1, $2, $3, NULL, $4)
+       ON CONFLICT (tenant, series, period) DO UPDATE SET fence = EXCLUDED.fence WHERE c.fence <= EXCLUDED.fence
+       RETURNING ${COLS}`,
+      [key.tenant, key.series, key.period, fence],
+    );
+    if (rows.length === 0) throw fenced(key, fence);
+    return state(rows[0]);
+  }
+
+  async peek(key: CounterKey): Promise<CounterState> {
+    const rows = await this.#q(
+      key,
+      `SELECT ${COLS} FROM tenantry_sequencer_counters c WHERE tenant = $1 AND series = $2 AND period = $3`,
+      [key.tenant, key.series, key.period],
+    );
+    return state(rows[0]);
+  }
+
+  async advance(
+    key: CounterKey,
+    change: { from: number | null; to: number; fence: number; issueDate?: string | undefined },
+  ): Promise<void> {
+    const rows = await this.#q(
+      key,
+      `INSERT INTO tenantry_sequencer_counters AS c (tenant, series, period, last_value, fence, last_issue_date)
+       SELECT $1, $2, $3, $5::bigint, $6::bigint, $7::date WHERE $4::bigint IS NULL
+       ON CONFLICT (tenant, series, period) DO UPDATE
+         SET last_value = EXCLUDED.last_value, fence = EXCLUDED.fence,
+             last_issue_date = GREATEST(c.last_issue_date, EXCLUDED.last_issue_date)
+         WHERE c.fence <= EXCLUDED.fence AND c.last_value IS NOT DISTINCT FROM $4::bigint
+       RETURNING ${COLS}`,
+      [key.tenant, key.series, key.period, change.from, change.to, change.fence, change.issueDate ?? null],
+    );
+    if (rows.length === 1) return;
+    if (change.from !== null) {
+      const updated = await this.#q(
+        key,
+        `UPDATE tenantry_sequencer_counters c SET last_value = $5, fence = $6,
+           last_issue_date = GREATEST(c.last_issue_date, $7::date)
+         WHERE tenant = $1 AND series = $2 AND period = $3 AND c.fence <= $6 AND c.last_value = $4
+         RETURNING ${COLS}`,
+        [key.tenant, key.series, key.period, change.from, change.to, change.fence, change.issueDate ?? null],
+      );
+      if (updated.length === 1) return;
+    }
+    const row = (
+      await this.#q(
+        key,
+        'SELECT fence FROM tenantry_sequencer_counters WHERE tenant = $1 AND series = $2 AND period = $3',
+        [key.tenant, key.series, key.period],
+      )
+    )[0];
+    if (row !== undefined && Number(row.fence) > change.fence) throw fenced(key, change.fence);
+    throw conflict(key);
+  }
+
+  async recover(key: CounterKey, change: { committed: number | null; fence: number }): Promise<CounterState> {
+    const rows = await this.#q(
+      key,
+      `INSERT INTO tenantry_sequencer_counters AS c (tenant, series, period, last_value, fence)
+       VALUES ($1, $2, $3, $4::bigint, $5)
+       ON CONFLICT (tenant, series, period) DO UPDATE
+         SET last_value = GREATEST(c.last_value, EXCLUDED.last_value), fence = EXCLUDED.fence
+         WHERE c.fence <= EXCLUDED.fence
+       RETURNING ${COLS}`,
+      [key.tenant, key.series, key.period, change.committed, change.fence],
+    );
+    if (rows.length === 0) throw fenced(key, change.fence);
+    return state(rows[0]);
+  }
+
+  recordVoid(key: CounterKey, record: VoidRecord): Promise<void> {
+    return pgRecordVoid(this.#db, key, record);
+  }
+
+  listVoids(key: CounterKey): Promise<VoidRecord[]> {
+    return pgListVoids(this.#db, key);
+  }
+}
+
+/**
+ * PostgreSQL lock backend: a transaction-scoped advisory lock (`pg_advisory_xact_lock`) held on a
+ * dedicated pooled connection inside `BEGIN … COMMIT`, waiting at most `waitMs` (`lock_timeout`). The
+ * lock ends with the transaction, so a crashed holder or a dropped connection frees it at once; fencing
+ * tokens come from the `tenantry_sequencer_fence` sequence (never rolled back, so always increasing).
+ * TTLs do not apply: a lease lives exactly as long as its connection; `renew` checks the connection.
+ * @example const lock = new PostgresAdvisoryLockBackend(pool);
+ */
+export class PostgresAdvisoryLockBackend implements LockBackend {
+  readonly kind = 'postgres-advisory';
+  readonly #pool: PgPoolLike;
+
+  /** @param pool a `pg` Pool; each held lease occupies one of its connections */
+  constructor(pool: PgPoolLike) {
+    this.#pool = pool;
+  }
+
+  async acquire(key: CounterKey, options: AcquireOptions): Promise<LockLease> {
+    const client: PgPoolClientLike = await this.#pool.connect();
+    let fence: number;
+    try {
+      await client.query('BEGIN');
+      const { rows } = await client.query<{ fence: string }>(
+        `WITH cfg AS MATERIALIZED (SELECT set_config('lock_timeout', $1, true))
+         SELECT nextval('tenantry_sequencer_fence') AS fence
+           FROM (SELECT pg_advisory_xact_lock(hashtextextended($2, 0)) FROM cfg) l`,
+        [`${Math.max(1, options.waitMs)}ms`, `tenantry:sequencer:${counterResource(key)}`],
+      );
+      fence = Number(rows[0]?.fence);
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      client.release();
+      const mapped = mapPgError(e, key, options.waitMs);
+      throw (mapped as { code?: string }).code === 'SEQUENCER_LOCK_TIMEOUT'
+        ? lockTimeout(key, options.waitMs, e)
+        : mapped;
+    }
+    let open = true;
+    return Object.freeze({
+      fence,
+      renew: async () => {
+        if (!open) return false;
+        try {
+          await client.query('SELECT 1');
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      release: async () => {
+        if (!open) return;
+        open = false;
+        try {
+          await client.query('COMMIT');
+          client.release();
+        } catch (e) {
+          client.release(e instanceof Error ? e : true);
+        }
+      },
+    });
+  }
+}

@@ -1,0 +1,228 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { type RedisLike, parseInput } from '@tenantry/core';
+import { z } from 'zod';
+import type { CounterState, CounterStore, VoidRecord } from '../counter-store.js';
+import { SequencerError } from '../errors.js';
+import type { AcquireOptions, FusedLockedCounter, LockBackend, LockLease } from '../lock-backend.js';
+import type { CounterKey } from '../series.js';
+import { SCRIPTS } from './redis-scripts.js';
+import { alreadyVoided, checkVoid, conflict, fenced, lockTimeout, sleep } from './shared.js';
+
+/** Options of {@link RedisSequencerBackend}. */
+export const RedisBackendOptionsSchema = z.object({
+  /** Prefix of every key, before the `{tenant:series}` hash tag. @default 'tenantry:seq' */
+  prefix: z
+    .string()
+    .regex(/^[A-Za-z0-9:_.-]{1,64}$/)
+    .default('tenantry:seq'),
+});
+
+type ScriptName = keyof typeof SCRIPTS;
+const SHAS = Object.fromEntries(
+  Object.entries(SCRIPTS).map(([k, v]) => [k, createHash('sha1').update(v).digest('hex')]),
+) as Record<ScriptName, string>;
+
+const str = (v: unknown): string => (typeof v === 'string' ? v : v == null ? '' : String(v));
+const toState = (m: unknown, d: unknown): CounterState => ({
+  mark: str(m) === '' ? null : Number(str(m)),
+  lastIssueDate: str(d) === '' ? null : str(d),
+});
+
+interface RedisLease extends LockLease {
+  readonly value: string;
+}
+
+/**
+ * Redis lock backend and counter store in one (ioredis `Redis` or `Cluster`). Keys are
+ * `<prefix>:{<tenant>:<series>}:<lock|mark|voids>:<period>`: one hash tag per series, so every Lua
+ * script touches one Cluster slot. Locks are `SET NX PX` with a value unique to the acquisition, fencing
+ * tokens come from `HINCRBY` on the counter's hash (which also fences off older holders at once), renewal and release compare the owner value in Lua
+ * (a holder never deletes a newer holder's lock). Used as both lock and store of
+ * `createLockedSequencer`, allocation takes two round trips (lock+read, advance+release), and the
+ * advance is refused atomically when the lease was lost.
+ *
+ * Redis is not the truth: a failover can lose acknowledged writes, so the document store's unique
+ * constraint and `highestCommitted` recovery keep S1/S2 (see README).
+ * @example const backend = new RedisSequencerBackend(redis); const seq = createLockedSequencer({ lock: backend, store: backend, highestCommitted });
+ */
+export class RedisSequencerBackend implements LockBackend, CounterStore, FusedLockedCounter {
+  readonly kind = 'redis';
+  readonly capabilities = Object.freeze({ sharesTransactionWithDocuments: false, ownsConnection: false });
+  readonly #redis: RedisLike;
+  readonly #prefix: string;
+  readonly #owner = randomBytes(9).toString('base64url');
+  #leases = 0;
+
+  /** A lock value unique to this acquisition: process-random prefix + local counter. */
+  #nextValue(): string {
+    this.#leases = (this.#leases + 1) % Number.MAX_SAFE_INTEGER;
+    return `${this.#owner}:${this.#leases}`;
+  }
+
+  /** @param redis an ioredis `Redis` or `Cluster` (not closed by the backend) */
+  constructor(redis: RedisLike, options: z.input<typeof RedisBackendOptionsSchema> = {}) {
+    this.#redis = redis;
+    this.#prefix = parseInput(RedisBackendOptionsSchema, options, 'redis backend options').prefix;
+  }
+
+  /** The keys of one counter (exposed for operators and tests). */
+  keys(key: CounterKey): { lock: string; mark: string; voids: string } {
+    const base = `${this.#prefix}:{${key.tenant}:${key.series}}`;
+    const p = key.period === '' ? '-' : key.period;
+    return { lock: `${base}:lock:${p}`, mark: `${base}:mark:${p}`, voids: `${base}:voids:${p}` };
+  }
+
+  async #run(name: ScriptName, keys: string[], args: Array<string | number>): Promise<unknown> {
+    try {
+      return await this.#redis.evalsha(SHAS[name], keys.length, ...keys, ...args);
+    } catch (e) {
+      if (!String((e as Error)?.message ?? '').includes('NOSCRIPT')) throw e;
+      return this.#redis.eval(SCRIPTS[name], keys.length, ...keys, ...args);
+    }
+  }
+
+  #lease(key: CounterKey, fence: number, value: string): RedisLease {
+    const k = this.keys(key);
+    return Object.freeze({
+      fence,
+      value,
+      renew: async (ttlMs: number) => Number(await this.#run('renew', [k.lock], [value, ttlMs])) === 1,
+      release: async () => {
+        await this.#run('release', [k.lock], [value]);
+      },
+    });
+  }
+
+  async #acquireLoop<T>(
+    key: CounterKey,
+    options: AcquireOptions,
+    attempt: () => Promise<T | number>,
+  ): Promise<T> {
+    const deadline = Date.now() + options.waitMs;
+    for (let backoff = 2; ; backoff = Math.min(backoff * 2, 50)) {
+      const r = await attempt();
+      if (typeof r !== 'number') return r;
+      const left = deadline - Date.now();
+      if (left <= 0) throw lockTimeout(key, options.waitMs);
+      const pttl = r > 0 ? r : backoff;
+      await sleep(Math.max(1, Math.min(left, pttl, backoff * (0.5 + Math.random()))));
+    }
+  }
+
+  acquire(key: CounterKey, options: AcquireOptions): Promise<LockLease> {
+    const k = this.keys(key);
+    return this.#acquireLoop(key, options, async () => {
+      const value = this.#nextValue();
+      const r = (await this.#run('acquire', [k.lock, k.mark], [value, options.ttlMs])) as unknown[];
+      return Number(r[0]) === 0 ? Number(r[1]) : this.#lease(key, Number(r[0]), value);
+    });
+  }
+
+  acquireAndRead(
+    key: CounterKey,
+    options: AcquireOptions,
+  ): Promise<{ lease: LockLease; state: CounterState }> {
+    const k = this.keys(key);
+    return this.#acquireLoop(key, options, async () => {
+      const value = this.#nextValue();
+      const r = (await this.#run('acquireRead', [k.lock, k.mark], [value, options.ttlMs])) as unknown[];
+      if (Number(r[0]) === 0) return Number(r[1]);
+      return { lease: this.#lease(key, Number(r[0]), value), state: toState(r[1], r[2]) };
+    });
+  }
+
+  async advanceAndRelease(
+    lease: LockLease,
+    key: CounterKey,
+    change: { from: number | null; to: number; issueDate?: string | undefined },
+  ): Promise<void> {
+    const k = this.keys(key);
+    const value = (lease as RedisLease).value;
+    const r = Number(
+      await this.#run(
+        'advanceRelease',
+        [k.lock, k.mark],
+        [
+          value,
+          change.from === null ? '' : String(change.from),
+          String(change.to),
+          lease.fence,
+          change.issueDate ?? '',
+        ],
+      ),
+    );
+    if (r === 1) return;
+    await lease.release().catch(() => undefined);
+    if (r === -3) {
+      throw new SequencerError(
+        'SEQUENCER_LOCK_LOST',
+        `Lost the lock of series ${key.series} before advancing`,
+        {
+          details: { tenant: key.tenant, series: key.series, period: key.period, fence: lease.fence },
+        },
+      );
+    }
+    throw r === -1 ? fenced(key, lease.fence) : conflict(key);
+  }
+
+  async read(key: CounterKey, fence: number): Promise<CounterState> {
+    const r = (await this.#run('read', [this.keys(key).mark], [fence])) as unknown[];
+    if (Number(r[0]) !== 1) throw fenced(key, fence);
+    return toState(r[1], r[2]);
+  }
+
+  async peek(key: CounterKey): Promise<CounterState> {
+    const r = (await this.#run('peek', [this.keys(key).mark], [])) as unknown[];
+    return toState(r[0], r[1]);
+  }
+
+  async advance(
+    key: CounterKey,
+    change: { from: number | null; to: number; fence: number; issueDate?: string | undefined },
+  ): Promise<void> {
+    const r = Number(
+      await this.#run(
+        'advance',
+        [this.keys(key).mark],
+        [
+          change.from === null ? '' : String(change.from),
+          String(change.to),
+          change.fence,
+          change.issueDate ?? '',
+        ],
+      ),
+    );
+    if (r === 1) return;
+    throw r === -1 ? fenced(key, change.fence) : conflict(key);
+  }
+
+  async recover(key: CounterKey, change: { committed: number | null; fence: number }): Promise<CounterState> {
+    const r = (await this.#run(
+      'recover',
+      [this.keys(key).mark],
+      [change.committed === null ? '' : String(change.committed), change.fence],
+    )) as unknown[];
+    if (Number(r[0]) !== 1) throw fenced(key, change.fence);
+    return toState(r[1], r[2]);
+  }
+
+  async recordVoid(key: CounterKey, record: VoidRecord): Promise<void> {
+    const k = this.keys(key);
+    const json = JSON.stringify({ reason: record.reason, voidedAt: record.voidedAt.toISOString() });
+    const r = Number(
+      await this.#run('recordVoid', [k.mark, k.voids], [String(record.number), key.start, json]),
+    );
+    if (r === -1) checkVoid(key, null, record.number);
+    if (r === -2) throw alreadyVoided(key, record.number);
+  }
+
+  async listVoids(key: CounterKey): Promise<VoidRecord[]> {
+    const flat = (await this.#run('listVoids', [this.keys(key).voids], [])) as string[];
+    const out: VoidRecord[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const v = JSON.parse(str(flat[i + 1])) as { reason: string; voidedAt: string };
+      out.push(Object.freeze({ number: Number(flat[i]), reason: v.reason, voidedAt: new Date(v.voidedAt) }));
+    }
+    return out.sort((a, b) => a.number - b.number);
+  }
+}

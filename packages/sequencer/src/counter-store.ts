@@ -1,0 +1,68 @@
+import type { CounterKey } from './series.js';
+
+/** What a counter store knows about one (tenant, series, period). */
+export interface CounterState {
+  /** The committed high-water mark: the last number known committed, or `null` before the first. */
+  readonly mark: number | null;
+  /** The latest issue date committed (`YYYY-MM-DD`), or `null` if none was given. */
+  readonly lastIssueDate: string | null;
+}
+
+/** A voided number: it stays consumed and is never reissued (S4). */
+export interface VoidRecord {
+  readonly number: number;
+  readonly reason: string;
+  readonly voidedAt: Date;
+}
+
+/** What a backend declares, so the sequencer checks capabilities instead of guessing. */
+export interface CounterStoreCapabilities {
+  /** The counter can be advanced inside the same transaction as the document (PostgreSQL, Mongo with a session). */
+  readonly sharesTransactionWithDocuments: boolean;
+  /** Whether `close()` closes a connection the store opened itself (false: the user's client stays open). */
+  readonly ownsConnection: boolean;
+}
+
+/**
+ * The counter-store port used by the callback form ({@link createLockedSequencer}): a high-water mark
+ * per (tenant, series, period) guarded by fencing tokens. Every implementation must pass
+ * `counterStoreConformance` from `@tenantry/sequencer/testing`.
+ *
+ * Fencing rule: `read`, `advance` and `recover` carry the caller's lock fence; the store remembers the
+ * highest fence it has seen per counter and refuses (`SEQUENCER_FENCED`) any call with a lower one, so a
+ * holder whose lock expired cannot move the mark once a newer holder has touched it.
+ */
+export interface CounterStore {
+  /** Short backend name for messages, e.g. `postgres`. */
+  readonly kind: string;
+  readonly capabilities: CounterStoreCapabilities;
+  /**
+   * Read the mark and register `fence` as the newest holder's token.
+   * @throws SequencerError `SEQUENCER_FENCED` when a newer fence was already seen
+   */
+  read(key: CounterKey, fence: number): Promise<CounterState>;
+  /** Read the mark without registering a fence (inspection). */
+  peek(key: CounterKey): Promise<CounterState>;
+  /**
+   * Compare-and-set the mark from `from` to `to`, recording `issueDate` as the latest if later.
+   * @throws SequencerError `SEQUENCER_FENCED` when a newer fence was seen; `SEQUENCER_COUNTER_CONFLICT` when the mark is not `from`
+   */
+  advance(
+    key: CounterKey,
+    change: { from: number | null; to: number; fence: number; issueDate?: string | undefined },
+  ): Promise<void>;
+  /**
+   * Raise the mark to `committed` (the highest number the document store holds) if it is higher.
+   * @throws SequencerError `SEQUENCER_FENCED` when a newer fence was seen
+   */
+  recover(key: CounterKey, change: { committed: number | null; fence: number }): Promise<CounterState>;
+  /**
+   * Record that `number` was voided. The mark does not move: the number stays consumed.
+   * @throws SequencerError `SEQUENCER_NUMBER_NOT_ISSUED` when `number` is outside start…mark; `SEQUENCER_ALREADY_VOIDED`
+   */
+  recordVoid(key: CounterKey, record: VoidRecord): Promise<void>;
+  /** Voids of one counter, by number. */
+  listVoids(key: CounterKey): Promise<VoidRecord[]>;
+  /** Release resources the store owns (nothing when it uses the caller's client). */
+  close?(): Promise<void>;
+}

@@ -1,0 +1,59 @@
+import type { CounterState } from './counter-store.js';
+import type { CounterKey } from './series.js';
+
+/** A held series lock. */
+export interface LockLease {
+  /** Fencing token: strictly greater than every earlier lease's token on the same series and period. */
+  readonly fence: number;
+  /** Extend the lease by `ttlMs`; `false` when it was already lost (expired and taken, or connection gone). */
+  renew(ttlMs: number): Promise<boolean>;
+  /** Release the lease if still held by us; never releases a newer holder's lease. */
+  release(): Promise<void>;
+}
+
+/** Options for {@link LockBackend.acquire}. */
+export interface AcquireOptions {
+  /** Lease time-to-live in ms (backends without TTLs, like PostgreSQL advisory locks, ignore it). */
+  ttlMs: number;
+  /** How long to wait for a busy lock before `SEQUENCER_LOCK_TIMEOUT`. */
+  waitMs: number;
+}
+
+/**
+ * The lock-backend port of the callback form. Every implementation must pass `lockBackendConformance`
+ * from `@tenantry/sequencer/testing`.
+ */
+export interface LockBackend {
+  /** Short backend name for messages, e.g. `redis`. */
+  readonly kind: string;
+  /**
+   * Take the lock of one counter, waiting up to `waitMs`.
+   * @throws SequencerError `SEQUENCER_LOCK_TIMEOUT`
+   */
+  acquire(key: CounterKey, options: AcquireOptions): Promise<LockLease>;
+}
+
+/**
+ * Optional fast path for a backend that is both the lock and the counter store on one server (Redis):
+ * lock + read in one round trip, and advance + release in one round trip, checking the lease atomically.
+ */
+export interface FusedLockedCounter {
+  acquireAndRead(
+    key: CounterKey,
+    options: AcquireOptions,
+  ): Promise<{ lease: LockLease; state: CounterState }>;
+  /**
+   * Advance the mark only if `lease` still holds the lock, then release it.
+   * @throws SequencerError `SEQUENCER_LOCK_LOST`, `SEQUENCER_FENCED` or `SEQUENCER_COUNTER_CONFLICT`
+   */
+  advanceAndRelease(
+    lease: LockLease,
+    key: CounterKey,
+    change: { from: number | null; to: number; issueDate?: string | undefined },
+  ): Promise<void>;
+}
+
+/** A stable string naming one counter, for lock names (`tenant:series:period`). */
+export function counterResource(key: CounterKey): string {
+  return `${key.tenant}:${key.series}:${key.period}`;
+}

@@ -1,0 +1,272 @@
+import { type Logger, noopLogger, parseInput, systemClock, type Clock } from '@tenantry/core';
+import { z } from 'zod';
+import type { CounterState, CounterStore, VoidRecord } from './counter-store.js';
+import { isDuplicateKeyError } from './duplicates.js';
+import { SequencerError } from './errors.js';
+import type { FusedLockedCounter, LockBackend, LockLease } from './lock-backend.js';
+import type { IssueDateInput } from './period.js';
+import {
+  type AllocatedNumber,
+  buildAllocations,
+  type CounterKey,
+  checkRange,
+  resolveRequest,
+  type Series,
+} from './series.js';
+
+/** Tunables of {@link createLockedSequencer}. */
+export const LockedSequencerOptionsSchema = z.object({
+  /** Lease TTL in ms; renewed every `renewEveryMs` while the callback runs. @default 10000 */
+  lockTtlMs: z.number().int().min(50).max(600_000).default(10_000),
+  /** How long to wait for a busy series before `SEQUENCER_LOCK_TIMEOUT`. @default 5000 */
+  lockWaitMs: z.number().int().min(0).max(600_000).default(5_000),
+  /** Renewal interval in ms. @default lockTtlMs / 3 */
+  renewEveryMs: z.number().int().min(10).optional(),
+  /** Duplicate-and-recover rounds before `SEQUENCER_RECOVERY_FAILED`. @default 3 */
+  maxRecoveries: z.number().int().min(0).max(20).default(3),
+});
+
+/** Configuration of {@link createLockedSequencer}. */
+export interface LockedSequencerConfig {
+  /** Serialises holders of one series and period. */
+  lock: LockBackend;
+  /** Keeps the committed high-water mark. May be the same object as `lock` (Redis: fused fast path). */
+  store: CounterStore;
+  /**
+   * Reads the highest number committed in the document store for a counter (`null` if none). Called
+   * when the document write reports a duplicate, to close the window where a holder committed its
+   * document and crashed before advancing the mark. Required: it is what keeps S1/S2 true.
+   */
+  highestCommitted: (key: CounterKey) => Promise<number | null>;
+  /** Whether an error thrown by the callback is the document store's unique violation. @default PG 23505, Mongo 11000, MySQL 1062 */
+  isDuplicate?: (error: unknown) => boolean;
+  /** @see LockedSequencerOptionsSchema */
+  options?: z.input<typeof LockedSequencerOptionsSchema>;
+  /** Time source for void records. @default systemClock */
+  clock?: Clock;
+  /** Warnings (e.g. a mark not advanced after a committed document). @default noopLogger */
+  logger?: Logger;
+}
+
+/** What the callback receives beside its numbers. */
+export interface HolderContext {
+  /** The lease's fencing token; store it on the document if your store can check it. */
+  readonly fence: number;
+  /** Aborted when the lease is lost (renewal failed): stop and throw. */
+  readonly signal: AbortSignal;
+}
+
+/** Options of one callback-form allocation. */
+export interface WithNumberOptions {
+  /** The document's issue date; required for periodic series, chronology and date tokens. */
+  issueDate?: IssueDateInput;
+}
+
+/** The callback-form sequencer. */
+export interface LockedSequencer {
+  /**
+   * Lock the series, hand the next number to `write` (which writes the document with it), advance the
+   * mark only after `write` resolves, release. If `write` throws, nothing is consumed.
+   * @throws SequencerError `SEQUENCER_LOCK_TIMEOUT`, `SEQUENCER_LOCK_LOST`, `SEQUENCER_CHRONOLOGY_VIOLATION`, `SEQUENCER_ISSUE_DATE_REQUIRED`, `SEQUENCER_RECOVERY_FAILED`
+   * @example await seq.withNumber(invoices, { issueDate }, (n) => db.insert({ ...doc, number: n.number }));
+   */
+  withNumber<T>(
+    series: Series,
+    options: WithNumberOptions,
+    write: (allocated: AllocatedNumber, holder: HolderContext) => Promise<T>,
+  ): Promise<T>;
+  /** Batch form: `count` consecutive numbers for one `write`, all or none. */
+  withNumbers<T>(
+    series: Series,
+    options: WithNumberOptions & { count: number },
+    write: (allocated: AllocatedNumber[], holder: HolderContext) => Promise<T>,
+  ): Promise<T>;
+  /** The last committed number of a series and period (after recovery from the document store). */
+  lastCommitted(series: Series, options?: WithNumberOptions): Promise<number | null>;
+  /** Record a void; the number stays consumed and is never reissued. */
+  void(series: Series, number: number, options: WithNumberOptions & { reason: string }): Promise<VoidRecord>;
+  /** Voids recorded for a series and period. */
+  voids(series: Series, options?: WithNumberOptions): Promise<VoidRecord[]>;
+}
+
+const isFused = (x: unknown): x is FusedLockedCounter =>
+  typeof (x as FusedLockedCounter).acquireAndRead === 'function' &&
+  typeof (x as FusedLockedCounter).advanceAndRelease === 'function';
+
+/**
+ * The callback form, for document stores that cannot share a transaction with the counter (Redis as
+ * counter, or Mongo without transactions). S1 relies on the document store's unique constraint on
+ * (tenant, series, period, number); `highestCommitted` closes crash windows.
+ * @throws ValidationError `VALIDATION_FAILED` on bad options
+ * @example
+ * const seq = createLockedSequencer({ lock: redisBackend, store: redisBackend, highestCommitted: (k) => maxNumberInDocs(k) });
+ */
+export function createLockedSequencer(config: LockedSequencerConfig): LockedSequencer {
+  const o = parseInput(LockedSequencerOptionsSchema, config.options ?? {}, 'locked sequencer options');
+  const renewEvery = o.renewEveryMs ?? Math.max(10, Math.floor(o.lockTtlMs / 3));
+  const isDuplicate = config.isDuplicate ?? isDuplicateKeyError;
+  const clock = config.clock ?? systemClock;
+  const logger = config.logger ?? noopLogger;
+  const fused = config.lock === (config.store as unknown) && isFused(config.lock) ? config.lock : undefined;
+  const { lock, store } = config;
+
+  const run = async <T>(
+    series: Series,
+    options: WithNumberOptions & { count?: number },
+    write: (allocated: AllocatedNumber[], holder: HolderContext) => Promise<T>,
+  ): Promise<T> => {
+    const req = resolveRequest(series, options);
+    const { key } = req;
+    const acquire = { ttlMs: o.lockTtlMs, waitMs: o.lockWaitMs };
+    let lease: LockLease;
+    let state: CounterState;
+    if (fused) {
+      ({ lease, state } = await fused.acquireAndRead(key, acquire));
+    } else {
+      lease = await lock.acquire(key, acquire);
+      try {
+        state = await store.read(key, lease.fence);
+      } catch (e) {
+        await lease.release().catch(() => undefined);
+        throw e;
+      }
+    }
+    const controller = new AbortController();
+    const lost = (): SequencerError =>
+      new SequencerError('SEQUENCER_LOCK_LOST', `Lost the lock of series ${key.series} while holding it`, {
+        details: { tenant: key.tenant, series: key.series, period: key.period, fence: lease.fence },
+      });
+    const timer = setInterval(() => {
+      lease.renew(o.lockTtlMs).then(
+        (ok) => {
+          if (!ok) controller.abort(lost());
+        },
+        (e: unknown) => controller.abort(e),
+      );
+    }, renewEvery);
+    timer.unref?.();
+    let released = false;
+    try {
+      for (let attempt = 0; ; attempt++) {
+        if (controller.signal.aborted) throw lost();
+        if (
+          series.chronology &&
+          req.issueDate !== undefined &&
+          state.lastIssueDate !== null &&
+          req.issueDate < state.lastIssueDate
+        ) {
+          throw new SequencerError(
+            'SEQUENCER_CHRONOLOGY_VIOLATION',
+            `Issue date ${req.issueDate} is earlier than the last committed ${state.lastIssueDate} in series ${key.series}`,
+            { details: { tenant: key.tenant, series: key.series, period: key.period } },
+          );
+        }
+        const first = (state.mark ?? key.start - 1) + 1;
+        const last = first + req.count - 1;
+        checkRange(key, last);
+        let result: T;
+        try {
+          result = await write(buildAllocations(series, req, first), {
+            fence: lease.fence,
+            signal: controller.signal,
+          });
+        } catch (e) {
+          if (!isDuplicate(e)) throw e;
+          // Another holder (stale, or crashed before advancing) committed this number. If we still hold
+          // the lock, re-read the truth from the document store and try the next number.
+          if (controller.signal.aborted || !(await lease.renew(o.lockTtlMs))) throw lost();
+          if (attempt >= o.maxRecoveries) {
+            throw new SequencerError(
+              'SEQUENCER_RECOVERY_FAILED',
+              `Series ${key.series} still reports duplicates after ${attempt} recoveries`,
+              { cause: e, details: { tenant: key.tenant, series: key.series, period: key.period } },
+            );
+          }
+          const before = state.mark;
+          state = await store.recover(key, {
+            committed: await config.highestCommitted(key),
+            fence: lease.fence,
+          });
+          if (state.mark === before) {
+            throw new SequencerError(
+              'SEQUENCER_RECOVERY_FAILED',
+              `The document store reported a duplicate in series ${key.series} but holds no higher number`,
+              { cause: e, details: { tenant: key.tenant, series: key.series, period: key.period } },
+            );
+          }
+          continue;
+        }
+        // The documents are committed: advance the mark. If that fails (fenced, lock lost, store down) the
+        // numbers are still valid; the next holder's duplicate + recovery step accounts for them.
+        try {
+          const change = { from: state.mark, to: last, issueDate: req.issueDate };
+          if (fused) {
+            released = true;
+            await fused.advanceAndRelease(lease, key, change);
+          } else {
+            await store.advance(key, { ...change, fence: lease.fence });
+          }
+        } catch (e) {
+          logger.warn(
+            { err: e, tenant: key.tenant, series: key.series, period: key.period, number: last },
+            'sequencer: document committed but the mark was not advanced; the next holder recovers it',
+          );
+        }
+        return result;
+      }
+    } finally {
+      clearInterval(timer);
+      if (!released) await lease.release().catch(() => undefined);
+    }
+  };
+
+  const keyOf = (series: Series, options: WithNumberOptions = {}): CounterKey =>
+    resolveRequest(series, { issueDate: options.issueDate }).key;
+
+  return Object.freeze({
+    withNumber: <T>(
+      series: Series,
+      options: WithNumberOptions,
+      write: (allocated: AllocatedNumber, holder: HolderContext) => Promise<T>,
+    ) => run(series, options, (a, h) => write(a[0] as AllocatedNumber, h)),
+    withNumbers: run,
+    async lastCommitted(series: Series, options?: WithNumberOptions) {
+      const key = keyOf(series, options);
+      const [state, highest] = await Promise.all([store.peek(key), config.highestCommitted(key)]);
+      const m = Math.max(state.mark ?? -1, highest ?? -1);
+      return m < 0 ? null : m;
+    },
+    async void(series: Series, number: number, options: WithNumberOptions & { reason: string }) {
+      const key = keyOf(series, options);
+      const record = parseVoid(number, options.reason, clock);
+      const highest = await config.highestCommitted(key);
+      const state = await store.peek(key);
+      if (highest !== null && (state.mark === null || state.mark < highest)) {
+        // Bring the mark up to the document store before checking the number was issued.
+        const lease = await lock.acquire(key, { ttlMs: o.lockTtlMs, waitMs: o.lockWaitMs });
+        try {
+          await store.read(key, lease.fence);
+          await store.recover(key, { committed: highest, fence: lease.fence });
+        } finally {
+          await lease.release().catch(() => undefined);
+        }
+      }
+      await store.recordVoid(key, record);
+      return record;
+    },
+    voids: (series: Series, options?: WithNumberOptions) => store.listVoids(keyOf(series, options)),
+  });
+}
+
+/** Validate a void request. @internal */
+export function parseVoid(number: number, reason: string, clock: Clock): VoidRecord {
+  const v = parseInput(
+    z.object({
+      number: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+      reason: z.string().min(1).max(500),
+    }),
+    { number, reason },
+    'void',
+  );
+  return Object.freeze({ number: v.number, reason: v.reason, voidedAt: clock.now() });
+}

@@ -1,0 +1,1 @@
+export { MemoryCounterStore, MemoryLockBackend } from './backends/memory.js';

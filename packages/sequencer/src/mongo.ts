@@ -1,0 +1,9 @@
+export {
+  MongoCounterStore,
+  MongoLockBackend,
+  createMongoSequencer,
+  ensureMongoIndexes,
+  MONGO_COLLECTIONS,
+  type MongoSequencer,
+  type MongoAllocateOptions,
+} from './backends/mongo.js';

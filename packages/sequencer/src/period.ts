@@ -1,0 +1,56 @@
+import { z } from 'zod';
+
+/**
+ * How a series restarts: `none` (one counter forever), `yearly` (per calendar year of the issue date),
+ * `monthly` (per calendar month of the issue date). The period always comes from the document's issue
+ * date that the caller gives, never from the server clock.
+ */
+export const PeriodRuleSchema = z.enum(['none', 'yearly', 'monthly']);
+/** One of {@link PeriodRuleSchema}'s values. */
+export type PeriodRule = z.infer<typeof PeriodRuleSchema>;
+
+/** An issue date: a `Date` (read in the series' time zone) or a calendar date `YYYY-MM-DD`. */
+export const IssueDateSchema = z.union([
+  z.date().refine((d) => !Number.isNaN(d.getTime()), 'invalid date'),
+  z.iso.date(),
+]);
+/** Input type of {@link IssueDateSchema}. */
+export type IssueDateInput = z.input<typeof IssueDateSchema>;
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+/** Whether `zone` is an IANA time zone this runtime knows. */
+export function isValidTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-CA', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The calendar date (`YYYY-MM-DD`) of an issue date in `timeZone`. Strings pass through unchanged.
+ * @example toCalendarDate(new Date('2026-01-01T02:00:00Z'), 'America/Caracas') // '2025-12-31'
+ */
+export function toCalendarDate(date: Date | string, timeZone: string): string {
+  if (typeof date === 'string') return date;
+  let f = formatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    formatters.set(timeZone, f);
+  }
+  const parts = f.formatToParts(date);
+  const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
+  return `${get('year')}-${get('month')}-${get('day')}`;
+}
+
+/**
+ * The period key a calendar date falls in: `''` for `none`, `YYYY` for `yearly`, `YYYY-MM` for `monthly`.
+ * @example periodKey('yearly', '2026-03-14') // '2026'
+ */
+export function periodKey(rule: PeriodRule, calendarDate: string | undefined): string {
+  if (rule === 'none') return '';
+  if (calendarDate === undefined) throw new Error('periodic series need a date');
+  return rule === 'yearly' ? calendarDate.slice(0, 4) : calendarDate.slice(0, 7);
+}

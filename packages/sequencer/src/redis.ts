@@ -1,0 +1,1 @@
+export { RedisSequencerBackend, RedisBackendOptionsSchema } from './backends/redis.js';

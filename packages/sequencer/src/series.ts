@@ -1,0 +1,200 @@
+import { currentTenantContext, parseInput, requireTenantId, TenantIdSchema } from '@tenantry/core';
+import { z } from 'zod';
+import { SequencerError } from './errors.js';
+import {
+  type FormatPart,
+  FormatTemplateSchema,
+  formatNeedsDate,
+  formatNumber,
+  parseFormat,
+} from './format.js';
+import {
+  type IssueDateInput,
+  IssueDateSchema,
+  isValidTimeZone,
+  type PeriodRule,
+  PeriodRuleSchema,
+  periodKey,
+  toCalendarDate,
+} from './period.js';
+
+/** A series key such as `invoice`, `credit-note` or `invoice.branch-03`: 1–64 of `[A-Za-z0-9._-]`. */
+export const SeriesKeySchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 chars of [A-Za-z0-9._-], starting alphanumeric');
+
+/** Largest number a series may reach: numbers are exact JavaScript integers. */
+export const MAX_SEQUENCE_NUMBER = Number.MAX_SAFE_INTEGER;
+
+/** Input accepted by {@link defineSeries}. */
+export const SeriesDefinitionSchema = z
+  .object({
+    /** The tenant the series belongs to. @default the current context's tenant */
+    tenant: TenantIdSchema.optional(),
+    /** The series key, e.g. `invoice`; use one key per branch or point of sale if numbering is per branch. */
+    key: SeriesKeySchema,
+    /** When the counter restarts. @default 'none' */
+    period: PeriodRuleSchema.default('none'),
+    /** The first number of the series and of every new period (e.g. a registered start number). @default 1 */
+    start: z.number().int().min(0).max(MAX_SEQUENCE_NUMBER).default(1),
+    /** Format template, e.g. `{prefix}{yyyy}-{n:08}`. @default '{n}' */
+    format: FormatTemplateSchema.default('{n}'),
+    /** Text for `{prefix}`, e.g. a branch code. @default '' */
+    prefix: z
+      .string()
+      .max(64)
+      .regex(/^[^{}\p{Cc}]*$/u, 'may not contain braces or control characters')
+      .default(''),
+    /** Refuse an issue date earlier than the last committed one in the same series and period. @default false */
+    chronology: z.boolean().default(false),
+    /** IANA time zone in which `Date` issue dates are read as calendar dates. @default 'UTC' */
+    timeZone: z.string().refine(isValidTimeZone, 'unknown IANA time zone').default('UTC'),
+  })
+  .strict();
+
+/** Input type of {@link SeriesDefinitionSchema}. */
+export type SeriesDefinitionInput = z.input<typeof SeriesDefinitionSchema>;
+
+/** A validated, frozen series definition; build it with {@link defineSeries}. */
+export interface Series {
+  readonly tenant: string;
+  readonly key: string;
+  readonly period: PeriodRule;
+  readonly start: number;
+  readonly format: string;
+  readonly prefix: string;
+  readonly chronology: boolean;
+  readonly timeZone: string;
+  /** @internal parsed template */
+  readonly formatParts: readonly FormatPart[];
+}
+
+/**
+ * Validate a series definition. The tenant defaults to the current tenant context.
+ * @throws ValidationError `VALIDATION_FAILED` on a malformed definition (unknown template token, bad key …)
+ * @throws TenantryError `TENANT_CONTEXT_MISSING` when no tenant is given and none is in context
+ * @example const invoices = defineSeries({ tenant: 'acme', key: 'invoice', period: 'yearly', format: 'F{yyyy}-{n:06}' });
+ */
+export function defineSeries(input: SeriesDefinitionInput): Series {
+  const d = parseInput(SeriesDefinitionSchema, input, 'series definition');
+  const tenant = d.tenant ?? requireTenantId();
+  return Object.freeze({ ...d, tenant, formatParts: Object.freeze(parseFormat(d.format)) });
+}
+
+/** Which counter an allocation touches: tenants, series and periods never share one (S5). */
+export interface CounterKey {
+  readonly tenant: string;
+  readonly series: string;
+  /** `''` for `none`, `YYYY` or `YYYY-MM`. */
+  readonly period: string;
+  /** The series' start value, used when the counter does not exist yet. */
+  readonly start: number;
+}
+
+/** Largest batch one call may take. */
+export const MAX_BATCH = 100_000;
+
+/** Options shared by every allocation call. */
+export const AllocationOptionsSchema = z.object({
+  /** The document's issue date; required for periodic series, chronology and date tokens. */
+  issueDate: IssueDateSchema.optional(),
+  /** How many consecutive numbers to take at once (batch), all or none. @default 1 */
+  count: z.number().int().min(1).max(MAX_BATCH).default(1),
+});
+
+/** One allocated number. */
+export interface AllocatedNumber {
+  readonly tenant: string;
+  readonly series: string;
+  readonly period: string;
+  readonly number: number;
+  /** The number rendered with the series' format template. */
+  readonly formatted: string;
+  /** The issue date as `YYYY-MM-DD`, when given. */
+  readonly issueDate: string | undefined;
+}
+
+/** A resolved allocation request. @internal */
+export interface ResolvedRequest {
+  key: CounterKey;
+  issueDate: string | undefined;
+  count: number;
+}
+
+/** Resolve the counter key, calendar date and count of a request, checking tenant context and dates. @internal */
+export function resolveRequest(
+  series: Series,
+  options: { issueDate?: IssueDateInput | undefined; count?: number | undefined },
+): ResolvedRequest {
+  const ctx = currentTenantContext();
+  if (ctx !== undefined && ctx.tenantId !== series.tenant) {
+    throw new SequencerError(
+      'TENANT_CONTEXT_CONFLICT',
+      'The series belongs to another tenant than the current tenant context',
+      { details: { series: series.key } },
+    );
+  }
+  // Fast path for the common call (no date, count absent or a plain valid integer): skip zod.
+  const c = options.count;
+  const o =
+    options.issueDate === undefined &&
+    (c === undefined || (Number.isInteger(c) && (c as number) >= 1 && (c as number) <= MAX_BATCH))
+      ? { issueDate: undefined, count: c ?? 1 }
+      : parseInput(AllocationOptionsSchema, { issueDate: options.issueDate, count: c }, 'allocation options');
+  const issueDate = o.issueDate === undefined ? undefined : toCalendarDate(o.issueDate, series.timeZone);
+  if (
+    issueDate === undefined &&
+    (series.period !== 'none' || series.chronology || formatNeedsDate(series.formatParts))
+  ) {
+    throw new SequencerError(
+      'SEQUENCER_ISSUE_DATE_REQUIRED',
+      `Series ${series.key} needs the document's issue date (periodic, chronological or dated format)`,
+      { details: { tenant: series.tenant, series: series.key } },
+    );
+  }
+  return {
+    key: {
+      tenant: series.tenant,
+      series: series.key,
+      period: periodKey(series.period, issueDate),
+      start: series.start,
+    },
+    issueDate,
+    count: o.count,
+  };
+}
+
+/** Build the allocated numbers `first…first+count-1`. @internal */
+export function buildAllocations(series: Series, req: ResolvedRequest, first: number): AllocatedNumber[] {
+  const out: AllocatedNumber[] = [];
+  for (let i = 0; i < req.count; i++) {
+    const number = first + i;
+    out.push(
+      Object.freeze({
+        tenant: series.tenant,
+        series: series.key,
+        period: req.key.period,
+        number,
+        issueDate: req.issueDate,
+        formatted: formatNumber(series.formatParts, {
+          prefix: series.prefix,
+          series: series.key,
+          tenant: series.tenant,
+          period: req.key.period,
+          issueDate: req.issueDate,
+          number,
+        }),
+      }),
+    );
+  }
+  return out;
+}
+
+/** Throw `SEQUENCER_EXHAUSTED` if `last` is past the safe range. @internal */
+export function checkRange(key: CounterKey, last: number): void {
+  if (!Number.isSafeInteger(last) || last > MAX_SEQUENCE_NUMBER) {
+    throw new SequencerError('SEQUENCER_EXHAUSTED', `Series ${key.series} has no numbers left`, {
+      details: { tenant: key.tenant, series: key.series, period: key.period },
+    });
+  }
+}

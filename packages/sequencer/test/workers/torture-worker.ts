@@ -1,0 +1,171 @@
+// A torture-test worker. Modes (TORTURE_MODE): `pg` (in-transaction allocation), `redis` (callback form,
+// Redis lock + mark, documents in PostgreSQL), `stall` (takes a Redis lock and freezes past its TTL).
+import { reportToParent, workerIdentity } from '@tenantry/testkit/child';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { type CounterKey, createLockedSequencer, defineSeries, type Series } from '../../src/index.js';
+import { createPostgresSequencer } from '../../src/postgres.js';
+import { RedisSequencerBackend } from '../../src/redis.js';
+
+const e = (name: string): string => process.env[name] ?? '';
+const mode = e('TORTURE_MODE');
+const deadline = Number(e('TORTURE_DEADLINE'));
+const table = e('TORTURE_TABLE') || 'tdocs';
+const tenant = e('TORTURE_TENANT') || 'acme';
+const appName = `seqtorture-${workerIdentity().index}`;
+const hr = () => process.hrtime.bigint().toString();
+
+const seriesList: Array<{ s: Series; weight: number; dates: string[] }> = [
+  { s: defineSeries({ tenant, key: 'hot' }), weight: 5, dates: [] },
+  { s: defineSeries({ tenant, key: 'cold', start: 100 }), weight: 1, dates: [] },
+  { s: defineSeries({ tenant: `${tenant}-2`, key: 'hot' }), weight: 1, dates: [] },
+  {
+    s: defineSeries({ tenant, key: 'fiscal', period: 'yearly', format: 'F{yyyy}-{n:06}' }),
+    weight: 2,
+    dates: ['2025-11-30', '2026-01-15'],
+  },
+];
+const totalWeight = seriesList.reduce((a, b) => a + b.weight, 0);
+const pick = () => {
+  let r = Math.random() * totalWeight;
+  for (const x of seriesList) {
+    r -= x.weight;
+    if (r < 0) return x;
+  }
+  return seriesList[0]!;
+};
+const insertSql = `INSERT INTO ${table} (tenant, series, period, number) VALUES ($1, $2, $3, $4)`;
+
+async function pgMode(): Promise<void> {
+  const seq = createPostgresSequencer({ lockTimeoutMs: 5_000 });
+  const connect = async (): Promise<pg.Client> => {
+    for (;;) {
+      const c = new pg.Client({ connectionString: e('TORTURE_PG'), application_name: appName });
+      c.on('error', () => undefined);
+      try {
+        await c.connect();
+        return c;
+      } catch {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  };
+  let client = await connect();
+  while (Date.now() < deadline) {
+    const { s, dates } = pick();
+    const issueDate = dates.length ? dates[Math.floor(Math.random() * dates.length)] : undefined;
+    const count = Math.random() < 0.1 ? 3 : 1;
+    const r = Math.random();
+    const abort = r < 0.08 ? 'before-insert' : r < 0.16 ? 'after-insert' : null;
+    const t0 = hr();
+    try {
+      await client.query('BEGIN');
+      const ns = await seq.nextBatch(s, count, { tx: client, issueDate });
+      if (abort === 'before-insert') {
+        await client.query('ROLLBACK');
+        reportToParent({ abort: 1 });
+        continue;
+      }
+      for (const n of ns) await client.query(insertSql, [n.tenant, n.series, n.period, n.number]);
+      if (abort === 'after-insert') {
+        await client.query('ROLLBACK');
+        reportToParent({ abort: 1 });
+        continue;
+      }
+      await client.query('COMMIT');
+      const first = ns[0]!;
+      reportToParent({
+        k: `${first.tenant}|${first.series}|${first.period}`,
+        n: ns.map((x) => x.number),
+        t0,
+        t1: hr(),
+      });
+    } catch (e) {
+      reportToParent({ dropped: 1, code: (e as { code?: string }).code });
+      await client.end().catch(() => undefined);
+      client = await connect();
+    }
+  }
+  await client.end();
+}
+
+async function redisMode(): Promise<void> {
+  const redis = new Redis(e('TORTURE_REDIS'), { maxRetriesPerRequest: 3 });
+  const pool = new pg.Pool({ connectionString: e('TORTURE_PG'), max: 2, application_name: appName });
+  pool.on('error', () => undefined);
+  // A checked-out client whose backend is terminated between queries emits 'error': swallow it here;
+  // the next query on it fails and the write is reported as lost.
+  pool.on('connect', (c) => c.on('error', () => undefined));
+  const backend = new RedisSequencerBackend(redis, { prefix: e('TORTURE_PREFIX') });
+  const highest = async (k: CounterKey) => {
+    const { rows } = await pool.query<{ m: string | null }>(
+      `SELECT max(number) AS m FROM ${table} WHERE tenant = $1 AND series = $2 AND period = $3`,
+      [k.tenant, k.series, k.period],
+    );
+    return rows[0]?.m == null ? null : Number(rows[0].m);
+  };
+  const seq = createLockedSequencer({
+    lock: backend,
+    store: backend,
+    highestCommitted: highest,
+    options: { lockTtlMs: 1_500, lockWaitMs: 15_000 },
+  });
+  while (Date.now() < deadline) {
+    const { s, dates } = pick();
+    const issueDate = dates.length ? dates[Math.floor(Math.random() * dates.length)] : undefined;
+    const abort = Math.random() < 0.15;
+    const t0 = hr();
+    try {
+      const n = await seq.withNumber(s, { issueDate }, async (a) => {
+        const c = await pool.connect();
+        try {
+          await c.query('BEGIN');
+          await c.query(insertSql, [a.tenant, a.series, a.period, a.number]);
+          if (abort) throw new Error('aborted on purpose');
+          await c.query('COMMIT');
+        } catch (e) {
+          await c.query('ROLLBACK').catch(() => undefined);
+          throw e;
+        } finally {
+          c.release(true);
+        }
+        return a;
+      });
+      reportToParent({ k: `${n.tenant}|${n.series}|${n.period}`, n: [n.number], t0, t1: hr() });
+    } catch (e) {
+      if ((e as Error).message === 'aborted on purpose') reportToParent({ abort: 1 });
+      else reportToParent({ dropped: 1, code: (e as { code?: string }).code ?? String(e) });
+    }
+  }
+  redis.disconnect();
+  await pool.end();
+}
+
+async function stallMode(): Promise<void> {
+  const redis = new Redis(e('TORTURE_REDIS'));
+  const pool = new pg.Pool({ connectionString: e('TORTURE_PG'), max: 1 });
+  const backend = new RedisSequencerBackend(redis, { prefix: e('TORTURE_PREFIX') });
+  const seq = createLockedSequencer({
+    lock: backend,
+    store: backend,
+    highestCommitted: async () => null,
+    options: { lockTtlMs: 300, lockWaitMs: 5_000 },
+  });
+  const s = defineSeries({ tenant, key: 'stall' });
+  let outcome = 'ok';
+  try {
+    await seq.withNumber(s, {}, async (a) => {
+      await redis.set(`${e('TORTURE_PREFIX')}:stall-holding`, String(a.number));
+      // A real stall: the event loop is frozen (no renewal can run) for 4x the TTL.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1_200);
+      await pool.query(insertSql, [a.tenant, a.series, a.period, a.number]);
+    });
+  } catch (e) {
+    outcome = (e as { code?: string }).code ?? String(e);
+  }
+  reportToParent({ stall: outcome });
+  redis.disconnect();
+  await pool.end();
+}
+
+await (mode === 'pg' ? pgMode() : mode === 'redis' ? redisMode() : stallMode());
