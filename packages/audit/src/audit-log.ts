@@ -286,7 +286,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
 
   const log: AuditLog = {
     record,
-    recordInContext(event) {
+    async recordInContext(event) {
       const ctx = requireTenant();
       return record({
         ...event,
