@@ -75,9 +75,22 @@ export async function verifyEvents(
   let prev: string | undefined = fromSeq === 1 ? GENESIS_HASH : anchorAt.get(fromSeq - 1);
   let checked = 0;
   let last: ChainHead | null = null;
-  // Recent hashes → seq, to tell an insertion (a genuine event linking further back) from a modification.
-  const recent = new Map<string, number>();
-  if (prev !== undefined) recent.set(prev, fromSeq - 1);
+  let lastEvent: ChainedEvent | undefined;
+  // A ring of recent hashes (slot = seq mod WINDOW), searched only on a failure, to tell an insertion
+  // (a genuine event linking further back) from a modification.
+  const ring: Array<string | undefined> = new Array(WINDOW);
+  const ringSeq = new Array<number>(WINDOW).fill(-1);
+  const remember = (seq: number, hash: string) => {
+    const slot = ((seq % WINDOW) + WINDOW) % WINDOW;
+    ring[slot] = hash;
+    ringSeq[slot] = seq;
+  };
+  const recall = (hash: string): number | undefined => {
+    let found: number | undefined;
+    for (let k = 0; k < WINDOW; k++) if (ring[k] === hash && (found === undefined || ringSeq[k]! > found)) found = ringSeq[k];
+    return found;
+  };
+  if (prev !== undefined) remember(fromSeq - 1, prev);
   const fail = (firstBadSeq: number, kind: VerifyFailureKind): VerifyResult => ({
     ok: false,
     chain,
@@ -95,7 +108,7 @@ export async function verifyEvents(
       const ownOk = hashEvent(e.chain, e.seq, e.recordedAt, e.prevHash, e.text) === e.hash;
       const linkOk = prev === undefined || e.prevHash === prev;
       if (!ownOk || !linkOk) {
-        const linked = recent.get(e.prevHash);
+        const linked = recall(e.prevHash);
         if (!linkOk && linked !== undefined && linked < expected - 1) return fail(linked + 1, 'inserted');
         if (!ownOk) return fail(e.seq, 'modified');
         return e.seq === fromSeq ? fail(e.seq, 'anchor-mismatch') : fail(e.seq - 1, 'modified');
@@ -104,12 +117,12 @@ export async function verifyEvents(
       if (cp !== undefined && cp !== e.hash) return fail(e.seq, 'checkpoint-mismatch');
       checked++;
       prev = e.hash;
-      recent.set(e.hash, e.seq);
-      if (recent.size > WINDOW) recent.delete(recent.keys().next().value as string);
-      last = { seq: e.seq, hash: e.hash, recordedAt: e.recordedAt };
+      remember(e.seq, e.hash);
+      lastEvent = e;
       expected++;
     }
   }
+  if (lastEvent) last = { seq: lastEvent.seq, hash: lastEvent.hash, recordedAt: lastEvent.recordedAt };
   const lastSeq = last?.seq ?? fromSeq - 1;
   if (options.toSeq !== undefined && lastSeq < options.toSeq) return fail(lastSeq + 1, 'missing');
   const beyond = anchors.find((a) => a.seq > lastSeq && (options.toSeq === undefined || a.seq <= options.toSeq));

@@ -21,7 +21,6 @@ export function auditNames(names: PostgresAuditNames = {}) {
     prefix,
     events: q('events'),
     checkpoints: q('checkpoints'),
-    targetKeys: q('target_keys'),
     refuse: q('refuse_change'),
     ensurePartitions: q('ensure_partitions'),
     partitionName: (suffix: string) => `${prefix}_events_${suffix}`,
@@ -29,7 +28,8 @@ export function auditNames(names: PostgresAuditNames = {}) {
 }
 
 /**
- * The migration creating the audit tables: events partitioned by month of store time, checkpoints,
+ * The migration creating the audit tables: events partitioned by month of store time (epoch µs),
+ * checkpoints,
  * and the triggers that make both append-only (UPDATE, DELETE and TRUNCATE raise, for every role,
  * owner included, unless a superuser disables triggers). Idempotent. The same SQL, for the default
  * names, ships as `migrations/001_tenantry_audit.sql`.
@@ -38,27 +38,22 @@ export function auditNames(names: PostgresAuditNames = {}) {
 export function auditMigrationSql(names: PostgresAuditNames = {}): string {
   const n = auditNames(names);
   return `-- @tenantry/audit migration 001 (schema ${n.schema}, prefix ${n.prefix})
-CREATE OR REPLACE FUNCTION ${n.targetKeys}(body text) RETURNS text[]
-  LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $f$
-  SELECT coalesce(array_agg(k ORDER BY k), '{}')
-  FROM jsonb_array_elements(coalesce(body::jsonb -> 'targets', '[]'::jsonb)) AS t,
-       LATERAL (VALUES ((t ->> 'type') || ':'), ((t ->> 'type') || ':' || (t ->> 'id'))) AS v(k)
-  WHERE k IS NOT NULL
-$f$;
-
 CREATE TABLE IF NOT EXISTS ${n.events} (
   tenant_id   text        NOT NULL,
   seq         bigint      NOT NULL CHECK (seq > 0),
-  recorded_at timestamptz NOT NULL,
+  recorded_at bigint      NOT NULL,
   prev_hash   text        NOT NULL CHECK (prev_hash ~ '^[0-9a-f]{64}$'),
   hash        text        NOT NULL CHECK (hash ~ '^[0-9a-f]{64}$'),
   body        text        NOT NULL,
-  id          uuid        GENERATED ALWAYS AS ((body::jsonb ->> 'id')::uuid) STORED,
-  actor_id    text        GENERATED ALWAYS AS (body::jsonb -> 'actor' ->> 'id') STORED,
-  action      text        GENERATED ALWAYS AS (body::jsonb ->> 'action') STORED,
-  occurred_at timestamptz GENERATED ALWAYS AS (to_timestamp((body::jsonb ->> 'occurredAt')::float8 / 1000)) STORED,
-  targets     text[]      GENERATED ALWAYS AS (${n.targetKeys}(body)) STORED
+  id          uuid        NOT NULL,
+  actor_id    text        NOT NULL,
+  action      text        NOT NULL,
+  occurred_at timestamptz NOT NULL,
+  targets     text[]      NOT NULL
 ) PARTITION BY RANGE (recorded_at);
+COMMENT ON COLUMN ${n.events}.recorded_at IS 'store time, epoch microseconds (hashed; partition key)';
+COMMENT ON COLUMN ${n.events}.body IS 'canonical JSON of the event, exactly as hashed: the record';
+COMMENT ON COLUMN ${n.events}.targets IS 'query index derived from body: type: and type:id per target';
 CREATE INDEX IF NOT EXISTS ${n.prefix}_events_seq ON ${n.events} (tenant_id, seq);
 CREATE INDEX IF NOT EXISTS ${n.prefix}_events_id ON ${n.events} (tenant_id, id);
 CREATE INDEX IF NOT EXISTS ${n.prefix}_events_time ON ${n.events} (tenant_id, occurred_at);
@@ -118,8 +113,8 @@ BEGIN
     hi := start_month + make_interval(months => i + 1);
     part := '${n.prefix}_events_' || to_char(lo AT TIME ZONE 'UTC', 'YYYYMM');
     IF to_regclass(format('%I.%I', '${n.schema}', part)) IS NULL THEN
-      EXECUTE format('CREATE TABLE %I.%I PARTITION OF ${n.events} FOR VALUES FROM (%L) TO (%L)',
-        '${n.schema}', part, lo, hi);
+      EXECUTE format('CREATE TABLE %I.%I PARTITION OF ${n.events} FOR VALUES FROM (%s) TO (%s)',
+        '${n.schema}', part, (extract(epoch FROM lo) * 1000000)::bigint, (extract(epoch FROM hi) * 1000000)::bigint);
       EXECUTE format('CREATE UNIQUE INDEX %I ON %I.%I (tenant_id, seq)', part || '_seq_key', '${n.schema}', part);
       EXECUTE format('CREATE TRIGGER %I BEFORE TRUNCATE ON %I.%I FOR EACH STATEMENT EXECUTE FUNCTION ${n.refuse}()',
         '${n.prefix}_no_truncate', '${n.schema}', part);
@@ -147,6 +142,5 @@ export function auditGrantsSql(role: string, names: PostgresAuditNames = {}): st
 GRANT SELECT, INSERT ON ${n.events}, ${n.checkpoints} TO "${role}";
 REVOKE UPDATE, DELETE, TRUNCATE ON ${n.events}, ${n.checkpoints} FROM "${role}";
 GRANT EXECUTE ON FUNCTION ${n.ensurePartitions}(timestamptz, integer) TO "${role}";
-GRANT EXECUTE ON FUNCTION ${n.targetKeys}(text) TO "${role}";
 `;
 }
