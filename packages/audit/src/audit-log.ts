@@ -85,9 +85,15 @@ export const AuditQuerySchema = z.object({
   /** Tenant id, or `null` for platform events. */
   tenantId: ChainKeySchema,
   /** `occurredAt >= from`. */
-  from: z.union([z.date(), z.number().int(), z.iso.datetime({ offset: true })]).transform((v) => new Date(v).getTime()).optional(),
+  from: z
+    .union([z.date(), z.number().int(), z.iso.datetime({ offset: true })])
+    .transform((v) => new Date(v).getTime())
+    .optional(),
   /** `occurredAt < to`. */
-  to: z.union([z.date(), z.number().int(), z.iso.datetime({ offset: true })]).transform((v) => new Date(v).getTime()).optional(),
+  to: z
+    .union([z.date(), z.number().int(), z.iso.datetime({ offset: true })])
+    .transform((v) => new Date(v).getTime())
+    .optional(),
   actorId: z.string().min(1).max(256).optional(),
   action: z.string().min(1).max(128).optional(),
   target: z.object({ type: z.string().min(1).max(64), id: z.string().min(1).max(256).optional() }).optional(),
@@ -123,7 +129,9 @@ export interface AuditLog {
    * come from core's context).
    * @throws TenantryError `TENANT_CONTEXT_MISSING`, and as {@link AuditLog.record}
    */
-  recordInContext(event: Omit<AuditEventInput, 'tenantId' | 'actor' | 'impersonator'>): Promise<{ id: string }>;
+  recordInContext(
+    event: Omit<AuditEventInput, 'tenantId' | 'actor' | 'impersonator'>,
+  ): Promise<{ id: string }>;
   /** Core's `AuditPort`, for `runAsSystem`, impersonation and the approvals engine. */
   readonly port: AuditPort;
   /**
@@ -149,7 +157,8 @@ export interface AuditLog {
   close(): Promise<void>;
 }
 
-const cursorOf = (chain: string, seq: number) => Buffer.from(JSON.stringify([chain, seq])).toString('base64url');
+const cursorOf = (chain: string, seq: number) =>
+  Buffer.from(JSON.stringify([chain, seq])).toString('base64url');
 function parseCursor(cursor: string, chain: string): number {
   try {
     const [c, seq] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
@@ -162,7 +171,13 @@ function parseCursor(cursor: string, chain: string): number {
 
 /** An event as stored, decoded. */
 export function decodeStored(e: ChainedEvent): StoredAuditEvent {
-  return { ...(JSON.parse(e.text) as AuditEventBody), seq: e.seq, recordedAt: e.recordedAt, prevHash: e.prevHash, hash: e.hash };
+  return {
+    ...(JSON.parse(e.text) as AuditEventBody),
+    seq: e.seq,
+    recordedAt: e.recordedAt,
+    prevHash: e.prevHash,
+    hash: e.hash,
+  };
 }
 
 /**
@@ -176,14 +191,18 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   const sink = options.sink;
   const clock = options.clock ?? systemClock;
   const newId = options.newId ?? createUuidV7Generator(clock);
-  const masker: Masker = options.masking && 'mask' in options.masking ? options.masking : createMasker(options.masking ?? {});
+  const masker: Masker =
+    options.masking && 'mask' in options.masking ? options.masking : createMasker(options.masking ?? {});
   const limits = parseInput(AuditLimitsSchema, options.limits ?? {}, 'audit limits');
   const logger = options.logger ?? noopLogger;
   const failureMode = options.failureMode ?? (() => 'closed' as const);
   const readBatch = options.readBatch ?? 5000;
   const delivery = options.delivery ?? { mode: 'buffered' };
   const onError = (error: unknown, events: readonly PreparedEvent[]) =>
-    logger.error({ sink: sink.name, events: events.length, code: (error as { code?: string }).code }, 'audit write failed');
+    logger.error(
+      { sink: sink.name, events: events.length, code: (error as { code?: string }).code },
+      'audit write failed',
+    );
   const writer = delivery.mode === 'buffered' ? new BatchWriter(sink, { ...delivery, onError }) : undefined;
   const spool = options.spool;
   let closed = false;
@@ -210,7 +229,10 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     replayTimer = setTimeout(() => {
       replayTimer = undefined;
       replaySpool().catch((error) => {
-        logger.warn({ sink: sink.name, code: (error as { code?: string }).code }, 'audit spool replay failed; will retry');
+        logger.warn(
+          { sink: sink.name, code: (error as { code?: string }).code },
+          'audit spool replay failed; will retry',
+        );
         scheduleReplay();
       });
     }, 1000);
@@ -233,7 +255,10 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
       return { id: prepared.id };
     }
     if (!spool) {
-      throw new AuditError('AUDIT_SPOOL_FAILED', `Action ${parsed.action} fails open but no spool is configured`);
+      throw new AuditError(
+        'AUDIT_SPOOL_FAILED',
+        `Action ${parsed.action} fails open but no spool is configured`,
+      );
     }
     // Fail open: once something is spooled, later fail-open events queue behind it to keep order.
     if (!spool.hasPending) {
@@ -251,9 +276,13 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
 
   const readable = (): ReadableAuditSink => {
     if (!isReadable(sink)) {
-      throw new AuditError('AUDIT_CAPABILITY_MISSING', `Audit sink ${sink.name} is write-only; read it where its output is stored`, {
-        details: { sink: sink.name },
-      });
+      throw new AuditError(
+        'AUDIT_CAPABILITY_MISSING',
+        `Audit sink ${sink.name} is write-only; read it where its output is stored`,
+        {
+          details: { sink: sink.name },
+        },
+      );
     }
     return sink;
   };
@@ -266,7 +295,10 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
       if (rows.length === 0) return;
       after = rows[rows.length - 1]!.seq;
       // Prefetch the next page while the caller hashes this one.
-      next = rows.length < readBatch || (toSeq !== undefined && after >= toSeq) ? Promise.resolve([]) : s.readChain(chain, after, readBatch, toSeq);
+      next =
+        rows.length < readBatch || (toSeq !== undefined && after >= toSeq)
+          ? Promise.resolve([])
+          : s.readChain(chain, after, readBatch, toSeq);
       yield rows;
     }
   }
@@ -275,9 +307,13 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     const keys = options.publicKeys ?? [];
     return checkpoints.map((cp) => {
       if (!verifyCheckpointSignature(cp, keys) || (cp as Checkpoint).chain !== chain) {
-        throw new AuditError('AUDIT_CHECKPOINT_INVALID', 'A checkpoint is not signed by a trusted key or names another chain', {
-          details: { chain },
-        });
+        throw new AuditError(
+          'AUDIT_CHECKPOINT_INVALID',
+          'A checkpoint is not signed by a trusted key or names another chain',
+          {
+            details: { chain },
+          },
+        );
       }
       const c = cp as Checkpoint;
       return { seq: c.seq, hash: c.hash };
@@ -293,7 +329,10 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
         tenantId: ctx.tenantId,
         actor: ctx.actor,
         impersonator: ctx.impersonator,
-        request: ctx.requestId && !event.request?.requestId ? { ...event.request, requestId: ctx.requestId } : event.request,
+        request:
+          ctx.requestId && !event.request?.requestId
+            ? { ...event.request, requestId: ctx.requestId }
+            : event.request,
       });
     },
     port: {
@@ -315,7 +354,8 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
       const chain = parseInput(ChainKeySchema, tenantId, 'tenant id');
       const o = parseInput(VerifyOptionsSchema, opts, 'verify options');
       const s = readable();
-      const stored = o.useStoredCheckpoints && s.capabilities.checkpoints ? await s.listCheckpoints(chain) : [];
+      const stored =
+        o.useStoredCheckpoints && s.capabilities.checkpoints ? await s.listCheckpoints(chain) : [];
       const anchors = trustedAnchors(chain, [...stored, ...(o.checkpoints ?? [])]);
       return verifyEvents(chain, batches(s, chain, o.fromSeq ?? 1, o.toSeq), {
         fromSeq: o.fromSeq,
@@ -325,7 +365,8 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     },
     async checkpoint(tenantId) {
       const chain = parseInput(ChainKeySchema, tenantId, 'tenant id');
-      if (!options.signingKey) throw new AuditError('AUDIT_CAPABILITY_MISSING', 'No signing key configured for checkpoints');
+      if (!options.signingKey)
+        throw new AuditError('AUDIT_CAPABILITY_MISSING', 'No signing key configured for checkpoints');
       const s = readable();
       const head = await s.head(chain);
       if (!head) return null;
@@ -356,7 +397,9 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     exportTrail(tenantId) {
       const chain = parseInput(ChainKeySchema, tenantId, 'tenant id');
       const s = readable();
-      return exportLines(chain, batches(s, chain, 1), () => (s.capabilities.checkpoints ? s.listCheckpoints(chain) : Promise.resolve([])));
+      return exportLines(chain, batches(s, chain, 1), () =>
+        s.capabilities.checkpoints ? s.listCheckpoints(chain) : Promise.resolve([]),
+      );
     },
     replaySpool,
     async flush() {

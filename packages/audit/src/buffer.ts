@@ -99,11 +99,18 @@ export class BatchWriter {
           const byId = new Map(stored.map((s) => [s.id, s]));
           for (const p of batch) p.resolve(byId.get(p.event.id));
         } catch (error) {
-          this.#onError?.(error, batch.map((p) => p.event));
-          const failure = new AuditError('AUDIT_WRITE_FAILED', `Audit sink ${this.#sink.name} failed to store a batch`, {
-            cause: error,
-            details: { sink: this.#sink.name, events: batch.length },
-          });
+          this.#onError?.(
+            error,
+            batch.map((p) => p.event),
+          );
+          const failure = new AuditError(
+            'AUDIT_WRITE_FAILED',
+            `Audit sink ${this.#sink.name} failed to store a batch`,
+            {
+              cause: error,
+              details: { sink: this.#sink.name, events: batch.length },
+            },
+          );
           for (const p of batch) p.reject(failure);
         }
         this.#queue.splice(0, batch.length);

@@ -20,7 +20,13 @@ export const EMPTY_HEAD: ChainHead = Object.freeze({ seq: 0, hash: GENESIS_HASH,
  * sequence number, the store time (µs), the previous hash and the canonical event text. Newlines
  * cannot occur in the first four fields, and the text is last, so no two inputs encode alike.
  */
-export function hashEvent(chain: string, seq: number, recordedAt: number, prevHash: string, text: string): string {
+export function hashEvent(
+  chain: string,
+  seq: number,
+  recordedAt: number,
+  prevHash: string,
+  text: string,
+): string {
   return sha256Hex(`tenantry-audit-v1\n${chain}\n${seq}\n${recordedAt}\n${prevHash}\n${text}`);
 }
 
@@ -36,7 +42,11 @@ const sha256Hex: (data: string) => string = oneShot
  * (`max(now, head.recordedAt)`), so time partitions hold contiguous runs of each chain.
  * The caller must hold the chain's lock (or rely on a unique (chain, seq) constraint) while storing.
  */
-export function chainBatch(head: ChainHead, events: readonly PreparedEvent[], nowMicros: number): ChainedEvent[] {
+export function chainBatch(
+  head: ChainHead,
+  events: readonly PreparedEvent[],
+  nowMicros: number,
+): ChainedEvent[] {
   const out: ChainedEvent[] = [];
   let seq = head.seq;
   let prev = head.hash;

@@ -49,7 +49,12 @@ const signedBytes = (cp: Omit<Checkpoint, 'signature'>): Uint8Array =>
  * Sign a chain head.
  * @example const cp = signCheckpoint('acme', head, keys.secretKey, Date.now());
  */
-export function signCheckpoint(chain: string, head: ChainHead, secretKeyHex: string, signedAtMs: number): Checkpoint {
+export function signCheckpoint(
+  chain: string,
+  head: ChainHead,
+  secretKeyHex: string,
+  signedAtMs: number,
+): Checkpoint {
   const secret = hexToBytes(secretKeyHex);
   const unsigned = {
     v: 1 as const,

@@ -68,7 +68,10 @@ export const AuditEventInputSchema = z.object({
   request: AuditRequestSchema.optional(),
   /** Before/after state; masked, then kept within `limits.maxChangesBytes`. See `diffChanges`. */
   changes: z
-    .object({ before: z.record(z.string(), z.unknown()).optional(), after: z.record(z.string(), z.unknown()).optional() })
+    .object({
+      before: z.record(z.string(), z.unknown()).optional(),
+      after: z.record(z.string(), z.unknown()).optional(),
+    })
     .optional(),
   /** Small extra context; masked, then kept within `limits.maxMetadataBytes`. */
   metadata: z.record(z.string(), z.unknown()).optional(),
@@ -137,9 +140,13 @@ const byteLength = (s: string) => Buffer.byteLength(s, 'utf8');
 function limited(value: JsonValue, max: number, what: string): JsonValue {
   const size = byteLength(canonicalJson(value));
   if (size > max) {
-    throw new AuditError('AUDIT_EVENT_TOO_LARGE', `Audit ${what} is ${size} bytes, above the limit of ${max}`, {
-      details: { what, size, max },
-    });
+    throw new AuditError(
+      'AUDIT_EVENT_TOO_LARGE',
+      `Audit ${what} is ${size} bytes, above the limit of ${max}`,
+      {
+        details: { what, size, max },
+      },
+    );
   }
   return value;
 }
@@ -166,7 +173,11 @@ export function prepareEvent(
   if (input.impersonator) body.impersonator = deps.masker.mask(input.impersonator);
   if (input.request) body.request = deps.masker.mask(input.request);
   if (input.changes) {
-    body.changes = limited(deps.masker.mask(input.changes), deps.limits.maxChangesBytes, 'changes');
+    // Before and after are masked separately, so anchored paths apply to each from its root.
+    const changes: Record<string, JsonValue> = {};
+    if (input.changes.before) changes.before = deps.masker.mask(input.changes.before);
+    if (input.changes.after) changes.after = deps.masker.mask(input.changes.after);
+    body.changes = limited(changes, deps.limits.maxChangesBytes, 'changes');
   }
   if (input.metadata) {
     body.metadata = limited(deps.masker.mask(input.metadata), deps.limits.maxMetadataBytes, 'metadata');

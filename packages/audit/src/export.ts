@@ -70,7 +70,10 @@ export async function verifyExport(
   if (chain === undefined) throw new AuditError('AUDIT_CHECKPOINT_INVALID', 'The export has no header line');
   const anchors = checkpoints.map((cp) => {
     if (!verifyCheckpointSignature(cp, options.publicKeys) || (cp as Checkpoint).chain !== chain) {
-      throw new AuditError('AUDIT_CHECKPOINT_INVALID', 'A checkpoint is not signed by a trusted key or names another chain');
+      throw new AuditError(
+        'AUDIT_CHECKPOINT_INVALID',
+        'A checkpoint is not signed by a trusted key or names another chain',
+      );
     }
     return { seq: (cp as Checkpoint).seq, hash: (cp as Checkpoint).hash };
   });

@@ -44,7 +44,11 @@ export function Sensitive(): (target: unknown, context: unknown) => void {
       return;
     }
     // Legacy decorators: (prototype, propertyKey).
-    if (target && typeof target === 'object' && (typeof context === 'string' || typeof context === 'symbol')) {
+    if (
+      target &&
+      typeof target === 'object' &&
+      (typeof context === 'string' || typeof context === 'symbol')
+    ) {
       markSensitive((target as object).constructor, String(context));
     }
   };
@@ -61,7 +65,11 @@ export function sensitiveFieldsOf(value: object): ReadonlySet<string> | undefine
   add(registry.get(value));
   const own = (value as Record<symbol, unknown>)[SENSITIVE_FIELDS];
   if (Array.isArray(own)) add(own.map(String));
-  for (let proto = Object.getPrototypeOf(value); proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+  for (
+    let proto = Object.getPrototypeOf(value);
+    proto && proto !== Object.prototype;
+    proto = Object.getPrototypeOf(proto)
+  ) {
     add(registry.get(proto.constructor as object));
   }
   return result;
@@ -115,7 +123,9 @@ export function createMasker(options: MaskingOptions = {}): Masker {
   const opts = parseInput(MaskingOptionsSchema, options, 'masking options');
   const patterns: Pattern[] = opts.paths.map((p) => {
     const lower = p.toLowerCase();
-    return !lower.includes('.') && !lower.includes('*') ? { anywhere: lower } : { segments: lower.split('.') };
+    return !lower.includes('.') && !lower.includes('*')
+      ? { anywhere: lower }
+      : { segments: lower.split('.') };
   });
   const anywhere = new Set(patterns.flatMap((p) => ('anywhere' in p ? [p.anywhere] : [])));
   const anchored = patterns.flatMap((p) => ('segments' in p ? [p.segments] : []));

@@ -67,14 +67,19 @@ export class FileSpool {
     const lockPath = join(options.dir, LOCK);
     const holder = Number.parseInt(await readFile(lockPath, 'utf8').catch(() => ''), 10);
     if (Number.isInteger(holder) && holder !== process.pid && alive(holder)) {
-      throw new AuditError('AUDIT_SPOOL_LOCKED', 'The audit spool directory is held by another live process', {
-        details: { pid: holder },
-      });
+      throw new AuditError(
+        'AUDIT_SPOOL_LOCKED',
+        'The audit spool directory is held by another live process',
+        {
+          details: { pid: holder },
+        },
+      );
     }
     await writeFile(lockPath, String(process.pid));
     const fh = await open(join(options.dir, LOG), 'a+');
     const { size } = await fh.stat();
-    const cursor = Number.parseInt(await readFile(join(options.dir, CURSOR), 'utf8').catch(() => '0'), 10) || 0;
+    const cursor =
+      Number.parseInt(await readFile(join(options.dir, CURSOR), 'utf8').catch(() => '0'), 10) || 0;
     return new FileSpool(options.dir, fh, size, cursor, options);
   }
 
@@ -125,9 +130,13 @@ export class FileSpool {
             this.#size += data.length;
             for (const g of group) g.resolve();
           } catch (error) {
-            const failure = new AuditError('AUDIT_SPOOL_FAILED', 'Writing the audit spool failed; the event was not accepted', {
-              cause: error,
-            });
+            const failure = new AuditError(
+              'AUDIT_SPOOL_FAILED',
+              'Writing the audit spool failed; the event was not accepted',
+              {
+                cause: error,
+              },
+            );
             for (const g of group) g.reject(failure);
           }
         });
@@ -176,7 +185,12 @@ export class FileSpool {
           continue;
         }
         const rec = JSON.parse(json) as { id: string; chain: string; text: string };
-        batch.push({ id: rec.id, chain: rec.chain, text: rec.text, body: JSON.parse(rec.text) as AuditEventBody });
+        batch.push({
+          id: rec.id,
+          chain: rec.chain,
+          text: rec.text,
+          body: JSON.parse(rec.text) as AuditEventBody,
+        });
         batchEnd = offset;
         if (batch.length >= this.#maxBatch) await deliver();
       }

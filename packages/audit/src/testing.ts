@@ -1,21 +1,36 @@
 /**
- * The conformance suite every audit sink must pass, for vitest. A custom sink (say, MySQL) proves
- * itself with:
+ * The conformance suite every audit sink must pass. A custom sink (say, MySQL) proves itself with:
  * @example
- * import { runConformance } from '@tenantry/testkit';   // or call the suite inside your own describe
+ * import { describe, expect, it } from 'vitest';
  * import { auditSinkSuite } from '@tenantry/audit/testing';
- * describe('my sink', () => auditSinkSuite(() => ({ sink: mySink })));
+ * describe('my sink', () => auditSinkSuite(() => ({ sink: mySink }), { it, expect }));
+ *
+ * The test functions are passed in rather than imported, so this module loads anywhere (ESM and
+ * CJS, inside or outside a test runner).
  */
 import { randomBytes } from 'node:crypto';
 import { ManualClock, uuidv7 } from '@tenantry/core';
-import { expect, it } from 'vitest';
+import type { ExpectStatic, TestAPI } from 'vitest';
 import { createAuditLog } from './audit-log.js';
 import { generateCheckpointKeys } from './checkpoint.js';
-import { type AuditEventInput, AuditEventInputSchema, type ChainedEvent, type PreparedEvent, prepareEvent, AuditLimitsSchema } from './event.js';
+import {
+  type AuditEventInput,
+  AuditEventInputSchema,
+  type ChainedEvent,
+  type PreparedEvent,
+  prepareEvent,
+  AuditLimitsSchema,
+} from './event.js';
 import { verifyExport } from './export.js';
 import { createMasker } from './masking.js';
 import { type AuditSink, isReadable } from './sink.js';
 import { verifyEvents } from './verify.js';
+
+/** The test runner's `it` and `expect` (vitest's, or a compatible runner's). */
+export interface ConformanceApi {
+  it: TestAPI;
+  expect: ExpectStatic;
+}
 
 /** What the conformance suite needs from a backend. */
 export interface AuditSinkHarness {
@@ -33,7 +48,11 @@ const masker = createMasker();
 const limits = AuditLimitsSchema.parse({});
 
 /** Build prepared events directly (as the log would) for sink-level tests. */
-export function preparedEvents(tenantId: string | null, count: number, extra: Partial<AuditEventInput> = {}): PreparedEvent[] {
+export function preparedEvents(
+  tenantId: string | null,
+  count: number,
+  extra: Partial<AuditEventInput> = {},
+): PreparedEvent[] {
   return Array.from({ length: count }, (_, i) => {
     idCounter++;
     const ts = 1_780_000_000_000 + idCounter;
@@ -55,7 +74,8 @@ export function preparedEvents(tenantId: string | null, count: number, extra: Pa
  * The audit sink conformance suite. Tests that need reading are skipped, with the reason, for
  * write-only sinks; they check the sink's output through `readBack` where it exists.
  */
-export function auditSinkSuite(harness: () => AuditSinkHarness): void {
+export function auditSinkSuite(harness: () => AuditSinkHarness, api: ConformanceApi): void {
+  const { it, expect } = api;
   const events = async (chain: string): Promise<ChainedEvent[]> => {
     const h = harness();
     if (isReadable(h.sink)) return h.sink.readChain(chain, 0, 1_000_000);
@@ -76,7 +96,12 @@ export function auditSinkSuite(harness: () => AuditSinkHarness): void {
 
   it('keeps one independent chain per tenant, including the platform chain', async () => {
     const [a, b] = [tenant(), tenant()];
-    await harness().sink.append([...preparedEvents(a, 2), ...preparedEvents(b, 3), ...preparedEvents(a, 1), ...preparedEvents(null, 2)]);
+    await harness().sink.append([
+      ...preparedEvents(a, 2),
+      ...preparedEvents(b, 3),
+      ...preparedEvents(a, 1),
+      ...preparedEvents(null, 2),
+    ]);
     expect((await events(a)).map((e) => e.seq)).toEqual([1, 2, 3]);
     expect((await events(b)).map((e) => e.seq)).toEqual([1, 2, 3]);
     expect((await verifyEvents(a, [await events(a)])).ok).toBe(true);
@@ -114,7 +139,8 @@ export function auditSinkSuite(harness: () => AuditSinkHarness): void {
 
   it('skips events it already holds when a batch may be a replay (readable sinks)', async (ctx) => {
     const h = harness();
-    if (!isReadable(h.sink)) return ctx.skip('write-only sink: replays are deduplicated by the readable store behind it');
+    if (!isReadable(h.sink))
+      return ctx.skip('write-only sink: replays are deduplicated by the readable store behind it');
     const t = tenant();
     const batch = preparedEvents(t, 4);
     await h.sink.append(batch.slice(0, 3));
@@ -153,7 +179,9 @@ export function auditSinkSuite(harness: () => AuditSinkHarness): void {
     const alice = await log.query({ tenantId: t, actorId: 'alice', limit: 100 });
     expect(alice.events).toHaveLength(12);
     expect(alice.events.every((e) => e.actor.id === 'alice')).toBe(true);
-    expect((await log.query({ tenantId: t, action: 'plan.changed' })).events.map((e) => e.seq)).toEqual([1, 6, 11, 16, 21]);
+    expect((await log.query({ tenantId: t, action: 'plan.changed' })).events.map((e) => e.seq)).toEqual([
+      1, 6, 11, 16, 21,
+    ]);
     expect((await log.query({ tenantId: t, target: { type: 'plan' } })).events).toHaveLength(9);
     const planX0 = await log.query({ tenantId: t, target: { type: 'plan', id: 'x0' } });
     expect(planX0.events.map((e) => e.seq)).toEqual([1, 13, 25]);
@@ -161,25 +189,36 @@ export function auditSinkSuite(harness: () => AuditSinkHarness): void {
     const window = await log.query({ tenantId: t, from: start, to: start + 5 * 60_000 });
     expect(window.events.map((e) => e.seq)).toEqual([5, 6, 7, 8, 9]);
     expect((await log.query({ tenantId: tenant() })).events).toEqual([]);
-    await expect(log.query({ tenantId: tenant(), cursor: cursor ?? 'bogus' })).rejects.toMatchObject({ code: 'AUDIT_CURSOR_INVALID' });
+    await expect(log.query({ tenantId: tenant(), cursor: cursor ?? 'bogus' })).rejects.toMatchObject({
+      code: 'AUDIT_CURSOR_INVALID',
+    });
   });
 
   it('signs checkpoints, stores them, and verify catches a truncated tail only against one (readable sinks)', async (ctx) => {
     const h = harness();
     if (!isReadable(h.sink)) return ctx.skip('write-only sink: checkpoints need a readable sink');
     const keys = generateCheckpointKeys();
-    const log = createAuditLog({ sink: h.sink, signingKey: keys.secretKey, publicKeys: [keys.publicKey], delivery: { mode: 'direct' } });
+    const log = createAuditLog({
+      sink: h.sink,
+      signingKey: keys.secretKey,
+      publicKeys: [keys.publicKey],
+      delivery: { mode: 'direct' },
+    });
     const t = tenant();
-    for (let i = 0; i < 6; i++) await log.record({ tenantId: t, actor: { id: 'u' }, action: 'secret.rotated', outcome: 'success' });
+    for (let i = 0; i < 6; i++)
+      await log.record({ tenantId: t, actor: { id: 'u' }, action: 'secret.rotated', outcome: 'success' });
     const cp = await log.checkpoint(t);
     expect(cp).toMatchObject({ chain: t, seq: 6 });
     expect(await h.sink.listCheckpoints(t)).toEqual([cp]);
     expect(await log.verify(t)).toMatchObject({ ok: true, checked: 6 });
     // A checkpoint beyond the stored head (as if the tail had been cut off) is reported as truncation.
     const other = tenant();
-    for (let i = 0; i < 3; i++) await log.record({ tenantId: other, actor: { id: 'u' }, action: 'x.y', outcome: 'success' });
+    for (let i = 0; i < 3; i++)
+      await log.record({ tenantId: other, actor: { id: 'u' }, action: 'x.y', outcome: 'success' });
     const fake = { ...cp!, chain: other };
-    await expect(log.verify(other, { checkpoints: [fake] })).rejects.toMatchObject({ code: 'AUDIT_CHECKPOINT_INVALID' });
+    await expect(log.verify(other, { checkpoints: [fake] })).rejects.toMatchObject({
+      code: 'AUDIT_CHECKPOINT_INVALID',
+    });
     expect(await log.verify(t, { fromSeq: 3, toSeq: 5 })).toMatchObject({ ok: true, checked: 3 });
   });
 
@@ -190,17 +229,36 @@ export function auditSinkSuite(harness: () => AuditSinkHarness): void {
     const log = createAuditLog({ sink: h.sink, signingKey: keys.secretKey, publicKeys: [keys.publicKey] });
     const t = tenant();
     await Promise.all(
-      Array.from({ length: 10 }, (_, i) => log.record({ tenantId: t, actor: { id: 'u' }, action: 'doc.viewed', targets: [{ type: 'doc', id: String(i) }], outcome: 'success' })),
+      Array.from({ length: 10 }, (_, i) =>
+        log.record({
+          tenantId: t,
+          actor: { id: 'u' },
+          action: 'doc.viewed',
+          targets: [{ type: 'doc', id: String(i) }],
+          outcome: 'success',
+        }),
+      ),
     );
     const cp = await log.checkpoint(t);
     const lines: string[] = [];
     for await (const line of log.exportTrail(t)) lines.push(line);
     expect(lines).toHaveLength(1 + 10 + 1);
-    expect(await verifyExport(lines, { publicKeys: [keys.publicKey], checkpoints: [cp!] })).toMatchObject({ ok: true, checked: 10 });
+    expect(await verifyExport(lines, { publicKeys: [keys.publicKey], checkpoints: [cp!] })).toMatchObject({
+      ok: true,
+      checked: 10,
+    });
     const tampered = lines.map((l, i) => (i === 4 ? l.replace('doc.viewed', 'doc.deleted') : l));
-    expect(await verifyExport(tampered, { publicKeys: [keys.publicKey] })).toMatchObject({ ok: false, firstBadSeq: 4, kind: 'modified' });
+    expect(await verifyExport(tampered, { publicKeys: [keys.publicKey] })).toMatchObject({
+      ok: false,
+      firstBadSeq: 4,
+      kind: 'modified',
+    });
     const cut = lines.filter((_, i) => i < 9);
-    expect(await verifyExport(cut, { publicKeys: [keys.publicKey], checkpoints: [cp!] })).toMatchObject({ ok: false, firstBadSeq: 9, kind: 'truncated' });
+    expect(await verifyExport(cut, { publicKeys: [keys.publicKey], checkpoints: [cp!] })).toMatchObject({
+      ok: false,
+      firstBadSeq: 9,
+      kind: 'truncated',
+    });
   });
 
   it('refuses reads on a write-only sink through the capability flag instead of faking them', async (ctx) => {

@@ -87,7 +87,8 @@ export async function verifyEvents(
   };
   const recall = (hash: string): number | undefined => {
     let found: number | undefined;
-    for (let k = 0; k < WINDOW; k++) if (ring[k] === hash && (found === undefined || ringSeq[k]! > found)) found = ringSeq[k];
+    for (let k = 0; k < WINDOW; k++)
+      if (ring[k] === hash && (found === undefined || ringSeq[k]! > found)) found = ringSeq[k];
     return found;
   };
   if (prev !== undefined) remember(fromSeq - 1, prev);
@@ -125,7 +126,9 @@ export async function verifyEvents(
   if (lastEvent) last = { seq: lastEvent.seq, hash: lastEvent.hash, recordedAt: lastEvent.recordedAt };
   const lastSeq = last?.seq ?? fromSeq - 1;
   if (options.toSeq !== undefined && lastSeq < options.toSeq) return fail(lastSeq + 1, 'missing');
-  const beyond = anchors.find((a) => a.seq > lastSeq && (options.toSeq === undefined || a.seq <= options.toSeq));
+  const beyond = anchors.find(
+    (a) => a.seq > lastSeq && (options.toSeq === undefined || a.seq <= options.toSeq),
+  );
   if (beyond) return fail(lastSeq + 1, 'truncated');
   return { ok: true, chain, checked, head: last };
 }

@@ -1,6 +1,12 @@
 import { MemoryLogger, runAsSystem, runAsTenant } from '@tenantry/core';
 import { describe, expect, it } from 'vitest';
-import { type AuditSink, BatchWriter, type ChainedEvent, createAuditLog, createMemorySink } from '../src/index.js';
+import {
+  type AuditSink,
+  BatchWriter,
+  type ChainedEvent,
+  createAuditLog,
+  createMemorySink,
+} from '../src/index.js';
 import { preparedEvents } from '../src/testing.js';
 
 /** A real memory sink whose writes fail while `down` is set (fault injection around the store, not a mock of it). */
@@ -22,7 +28,11 @@ describe('audit log delivery', () => {
   it('batches concurrent events into few sink calls and resolves each once stored', async () => {
     const { sink, inner, state } = flaky();
     const log = createAuditLog({ sink, delivery: { mode: 'buffered', maxBatch: 100, lingerMs: 5 } });
-    await Promise.all(Array.from({ length: 250 }, () => log.record({ tenantId: 'acme', actor: { id: 'u' }, action: 'a.b', outcome: 'success' })));
+    await Promise.all(
+      Array.from({ length: 250 }, () =>
+        log.record({ tenantId: 'acme', actor: { id: 'u' }, action: 'a.b', outcome: 'success' }),
+      ),
+    );
     expect(state.calls).toBeLessThanOrEqual(5);
     expect((await inner.readChain('acme', 0, 1000)).length).toBe(250);
     expect(await log.verify('acme')).toMatchObject({ ok: true, checked: 250 });
@@ -66,7 +76,13 @@ describe('audit log delivery', () => {
     const log = createAuditLog({ sink, logger });
     state.down = true;
     await expect(
-      log.record({ tenantId: 'acme', actor: { id: 'u' }, action: 'secret.rotated', outcome: 'success', metadata: { note: 'private' } }),
+      log.record({
+        tenantId: 'acme',
+        actor: { id: 'u' },
+        action: 'secret.rotated',
+        outcome: 'success',
+        metadata: { note: 'private' },
+      }),
     ).rejects.toMatchObject({ code: 'AUDIT_WRITE_FAILED' });
     expect(logger.entries.some((e) => e.level === 'error')).toBe(true);
     expect(JSON.stringify(logger.entries)).not.toContain('private');
@@ -85,7 +101,13 @@ describe('audit log delivery', () => {
       spool,
       failureMode: (action) => (action.startsWith('page.') ? 'open' : 'closed'),
     });
-    const ev = (i: number, action = 'page.viewed') => ({ tenantId: 'acme', actor: { id: 'u' }, action, outcome: 'success' as const, metadata: { i } });
+    const ev = (i: number, action = 'page.viewed') => ({
+      tenantId: 'acme',
+      actor: { id: 'u' },
+      action,
+      outcome: 'success' as const,
+      metadata: { i },
+    });
     await log.record(ev(0));
     state.down = true;
     for (let i = 1; i <= 5; i++) await log.record(ev(i)); // accepted via the spool
@@ -108,12 +130,29 @@ describe('AuditPort implementation', () => {
     const actor = { id: 'billing-job', kind: 'service' as const };
     await runAsSystem({ actor, reason: 'nightly invoicing' }, log.port, async () => undefined);
     const platform = await sink.readChain('$platform', 0, 10);
-    expect(platform.map((e) => JSON.parse(e.text).action)).toEqual(['system_scope.entered', 'system_scope.exited']);
-    expect(JSON.parse(platform[0]!.text)).toMatchObject({ tenantId: null, actor: { id: 'billing-job' }, metadata: { reason: 'nightly invoicing' } });
+    expect(platform.map((e) => JSON.parse(e.text).action)).toEqual([
+      'system_scope.entered',
+      'system_scope.exited',
+    ]);
+    expect(JSON.parse(platform[0]!.text)).toMatchObject({
+      tenantId: null,
+      actor: { id: 'billing-job' },
+      metadata: { reason: 'nightly invoicing' },
+    });
 
     await runAsTenant(
-      { tenantId: 'acme', actor: { id: 'ann', roles: ['ADMIN'] }, impersonator: { id: 'sam-support', roles: ['SUPER_ADMIN'] }, requestId: 'req-42' },
-      () => log.recordInContext({ action: 'invoice.voided', outcome: 'success', targets: [{ type: 'invoice', id: 'INV-1' }] }),
+      {
+        tenantId: 'acme',
+        actor: { id: 'ann', roles: ['ADMIN'] },
+        impersonator: { id: 'sam-support', roles: ['SUPER_ADMIN'] },
+        requestId: 'req-42',
+      },
+      () =>
+        log.recordInContext({
+          action: 'invoice.voided',
+          outcome: 'success',
+          targets: [{ type: 'invoice', id: 'INV-1' }],
+        }),
     );
     const [e] = await sink.readChain('acme', 0, 10);
     expect(JSON.parse(e!.text)).toMatchObject({
@@ -123,6 +162,8 @@ describe('AuditPort implementation', () => {
       request: { requestId: 'req-42' },
     });
     expect(await log.verify(null)).toMatchObject({ ok: true, checked: 2 });
-    await expect(log.recordInContext({ action: 'x.y', outcome: 'success' })).rejects.toMatchObject({ code: 'TENANT_CONTEXT_MISSING' });
+    await expect(log.recordInContext({ action: 'x.y', outcome: 'success' })).rejects.toMatchObject({
+      code: 'TENANT_CONTEXT_MISSING',
+    });
   });
 });

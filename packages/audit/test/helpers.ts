@@ -3,7 +3,9 @@ import pg from 'pg';
 import { auditGrantsSql, auditMigrationSql } from '../src/postgres.js';
 
 /** Run the migration as the database owner and create a non-owner application role with the shipped grants. */
-export async function migrateWithAppRole(url: string): Promise<{ appUrl: string; role: string; dropRole: () => Promise<void> }> {
+export async function migrateWithAppRole(
+  url: string,
+): Promise<{ appUrl: string; role: string; dropRole: () => Promise<void> }> {
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
   const role = uniqueId('audit_app');

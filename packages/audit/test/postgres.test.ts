@@ -35,7 +35,13 @@ describe.skipIf(!hasBackend('postgres'))(`PostgreSQL audit table${skipLabel('pos
     });
     await Promise.all(
       Array.from({ length: n }, (_, i) =>
-        log.record({ tenantId, actor: { id: `u${i}` }, action: 'invoice.created', targets: [{ type: 'invoice', id: String(i) }], outcome: 'success' }),
+        log.record({
+          tenantId,
+          actor: { id: `u${i}` },
+          action: 'invoice.created',
+          targets: [{ type: 'invoice', id: String(i) }],
+          outcome: 'success',
+        }),
       ),
     );
     return log;
@@ -43,9 +49,11 @@ describe.skipIf(!hasBackend('postgres'))(`PostgreSQL audit table${skipLabel('pos
 
   it('refuses UPDATE, DELETE and TRUNCATE for the application role (parent table and partitions)', async () => {
     await seed('immutable', 3);
-    const partition = (await owner.query<{ p: string }>(
-      `SELECT inhrelid::regclass::text AS p FROM pg_inherits WHERE inhparent = 'tenantry_audit_events'::regclass LIMIT 1`,
-    )).rows[0]!.p;
+    const partition = (
+      await owner.query<{ p: string }>(
+        `SELECT inhrelid::regclass::text AS p FROM pg_inherits WHERE inhparent = 'tenantry_audit_events'::regclass LIMIT 1`,
+      )
+    ).rows[0]!.p;
     for (const sql of [
       `UPDATE tenantry_audit_events SET body = body WHERE tenant_id = 'immutable'`,
       `DELETE FROM tenantry_audit_events WHERE tenant_id = 'immutable'`,
@@ -58,13 +66,18 @@ describe.skipIf(!hasBackend('postgres'))(`PostgreSQL audit table${skipLabel('pos
     ]) {
       await expect(app.query(sql), sql).rejects.toMatchObject({ code: '42501' });
     }
-    expect((await app.query(`SELECT count(*)::int AS n FROM tenantry_audit_events WHERE tenant_id = 'immutable'`)).rows[0].n).toBe(3);
+    expect(
+      (await app.query(`SELECT count(*)::int AS n FROM tenantry_audit_events WHERE tenant_id = 'immutable'`))
+        .rows[0].n,
+    ).toBe(3);
   });
 
   it('refuses UPDATE, DELETE and TRUNCATE even for the owner, through the triggers', async () => {
-    const partition = (await owner.query<{ p: string }>(
-      `SELECT inhrelid::regclass::text AS p FROM pg_inherits WHERE inhparent = 'tenantry_audit_events'::regclass LIMIT 1`,
-    )).rows[0]!.p;
+    const partition = (
+      await owner.query<{ p: string }>(
+        `SELECT inhrelid::regclass::text AS p FROM pg_inherits WHERE inhparent = 'tenantry_audit_events'::regclass LIMIT 1`,
+      )
+    ).rows[0]!.p;
     for (const sql of [
       `UPDATE tenantry_audit_events SET body = body`,
       `DELETE FROM tenantry_audit_events`,
@@ -109,12 +122,16 @@ describe.skipIf(!hasBackend('postgres'))(`PostgreSQL audit table${skipLabel('pos
   it('creates the monthly partition on the first write of a month with no partition yet', async () => {
     const clock = new ManualClock('2031-07-15T10:00:00Z');
     const log = await seed('future', 2, clock);
-    const parts = (await owner.query<{ p: string }>(
-      `SELECT inhrelid::regclass::text AS p FROM pg_inherits WHERE inhparent = 'tenantry_audit_events'::regclass ORDER BY 1`,
-    )).rows.map((r) => r.p);
+    const parts = (
+      await owner.query<{ p: string }>(
+        `SELECT inhrelid::regclass::text AS p FROM pg_inherits WHERE inhparent = 'tenantry_audit_events'::regclass ORDER BY 1`,
+      )
+    ).rows.map((r) => r.p);
     expect(parts).toContain('tenantry_audit_events_203107');
     expect(parts).toContain('tenantry_audit_events_203108');
-    const idx = await owner.query(`SELECT indexdef FROM pg_indexes WHERE tablename = 'tenantry_audit_events_203107' AND indexdef LIKE 'CREATE UNIQUE%'`);
+    const idx = await owner.query(
+      `SELECT indexdef FROM pg_indexes WHERE tablename = 'tenantry_audit_events_203107' AND indexdef LIKE 'CREATE UNIQUE%'`,
+    );
     expect(idx.rows[0].indexdef).toMatch(/\(tenant_id, seq\)/);
     expect(await log.verify('future')).toMatchObject({ ok: true, checked: 2 });
   });
@@ -122,15 +139,30 @@ describe.skipIf(!hasBackend('postgres'))(`PostgreSQL audit table${skipLabel('pos
   it('retention drops whole partitions; the remaining range verifies against the checkpoint taken before the drop', async () => {
     const clock = new ManualClock('2032-01-10T00:00:00Z');
     const sink = createPostgresSink({ pool: app, clock });
-    const log = createAuditLog({ sink, clock, signingKey: keys.secretKey, publicKeys: [keys.publicKey], delivery: { mode: 'direct' } });
-    for (let i = 0; i < 3; i++) await log.record({ tenantId: 'retained', actor: { id: 'u' }, action: 'a.b', outcome: 'success' });
+    const log = createAuditLog({
+      sink,
+      clock,
+      signingKey: keys.secretKey,
+      publicKeys: [keys.publicKey],
+      delivery: { mode: 'direct' },
+    });
+    for (let i = 0; i < 3; i++)
+      await log.record({ tenantId: 'retained', actor: { id: 'u' }, action: 'a.b', outcome: 'success' });
     const boundary = await log.checkpoint('retained');
     clock.set('2032-02-10T00:00:00Z');
-    for (let i = 0; i < 2; i++) await log.record({ tenantId: 'retained', actor: { id: 'u' }, action: 'a.b', outcome: 'success' });
+    for (let i = 0; i < 2; i++)
+      await log.record({ tenantId: 'retained', actor: { id: 'u' }, action: 'a.b', outcome: 'success' });
     // The owner (not the application role) drops January: DROP is not UPDATE/DELETE/TRUNCATE.
     await owner.query('DROP TABLE tenantry_audit_events_203201');
-    expect(await log.verify('retained', { useStoredCheckpoints: false })).toMatchObject({ ok: false, firstBadSeq: 1, kind: 'missing' });
-    expect(await log.verify('retained', { fromSeq: boundary!.seq + 1 })).toMatchObject({ ok: true, checked: 2 });
+    expect(await log.verify('retained', { useStoredCheckpoints: false })).toMatchObject({
+      ok: false,
+      firstBadSeq: 1,
+      kind: 'missing',
+    });
+    expect(await log.verify('retained', { fromSeq: boundary!.seq + 1 })).toMatchObject({
+      ok: true,
+      checked: 2,
+    });
   });
 
   it('queries by target use the generated target keys', async () => {

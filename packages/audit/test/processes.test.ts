@@ -28,10 +28,17 @@ describe.skipIf(!hasBackend('postgres'))(`audit with several processes${skipLabe
   });
 
   it('4 processes appending to one tenant: the chain verifies and no event is missing', async () => {
-    const res = await runWorkers({ script: fixture('append-worker.ts'), workers: 4, args: () => [appUrl, 'shared', '250'], timeoutMs: 90_000 });
+    const res = await runWorkers({
+      script: fixture('append-worker.ts'),
+      workers: 4,
+      args: () => [appUrl, 'shared', '250'],
+      timeoutMs: 90_000,
+    });
     const reported = res.messages.map((m) => (m as { id: string }).id);
     expect(reported).toHaveLength(1000);
-    const { rows } = await pool.query<{ id: string; seq: string }>(`SELECT id::text, seq FROM tenantry_audit_events WHERE tenant_id = 'shared' ORDER BY seq`);
+    const { rows } = await pool.query<{ id: string; seq: string }>(
+      `SELECT id::text, seq FROM tenantry_audit_events WHERE tenant_id = 'shared' ORDER BY seq`,
+    );
     expect(rows.map((r) => Number(r.seq))).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
     expect(new Set(rows.map((r) => r.id))).toEqual(new Set(reported));
     const log = createAuditLog({ sink: createPostgresSink({ pool }) });
@@ -49,9 +56,13 @@ describe.skipIf(!hasBackend('postgres'))(`audit with several processes${skipLabe
     });
     expect(res.kills).toBe(6);
     // The kills must land mid-stream: killed processes that had already accepted events.
-    const killedMidStream = res.exits.filter((e) => e.killedByChaos && e.messages.some((m) => (m as { accepted?: string }).accepted));
+    const killedMidStream = res.exits.filter(
+      (e) => e.killedByChaos && e.messages.some((m) => (m as { accepted?: string }).accepted),
+    );
     expect(killedMidStream.length).toBeGreaterThanOrEqual(2);
-    const accepted = res.messages.flatMap((m) => ((m as { accepted?: string }).accepted ? [(m as { accepted: string }).accepted] : []));
+    const accepted = res.messages.flatMap((m) =>
+      (m as { accepted?: string }).accepted ? [(m as { accepted: string }).accepted] : [],
+    );
     // Deliver anything a killed generation left in a spool that no later generation drained.
     const sink = createPostgresSink({ pool });
     for (const w of ['w0', 'w1']) {
@@ -68,6 +79,8 @@ describe.skipIf(!hasBackend('postgres'))(`audit with several processes${skipLabe
     expect([...stored.values()].every((n) => n === 1)).toBe(true);
     const log = createAuditLog({ sink });
     expect(await log.verify('crashy')).toMatchObject({ ok: true, checked: rows.length });
-    console.log(`crash test: ${res.kills} kills (${killedMidStream.length} mid-stream), ${accepted.length} accepted, ${rows.length} stored (extra = accepted just before a kill, before its report was written)`);
+    console.log(
+      `crash test: ${res.kills} kills (${killedMidStream.length} mid-stream), ${accepted.length} accepted, ${rows.length} stored (extra = accepted just before a kill, before its report was written)`,
+    );
   }, 120_000);
 });

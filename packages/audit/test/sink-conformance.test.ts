@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { hasBackend, runConformance, useMongoDatabase, useTestDatabase } from '@tenantry/testkit';
 import pg from 'pg';
+import { expect, it } from 'vitest';
 import { createFanOutSink, createMemorySink, createStdoutSink, parseAuditLines } from '../src/index.js';
 import { createMongoSink } from '../src/mongo.js';
 import { createPostgresSink } from '../src/postgres.js';
@@ -73,5 +74,5 @@ runConformance<AuditSinkHarness & { close?: () => Promise<void> }>(
       teardown: (h) => h.close?.(),
     },
   ],
-  auditSinkSuite,
+  (h) => auditSinkSuite(h, { it, expect }),
 );

@@ -27,11 +27,25 @@ const eventArb = fc.record({
 });
 
 /** A genuine chain of `specs.length` events, linked in batches of random sizes. */
-function buildChain(specs: Array<{ actor: string; action: string; note: string; n: number }>, batch: number): ChainedEvent[] {
+function buildChain(
+  specs: Array<{ actor: string; action: string; note: string; n: number }>,
+  batch: number,
+): ChainedEvent[] {
   const prepared = specs.map((s, i) =>
     prepareEvent(
-      AuditEventInputSchema.parse({ tenantId: CHAIN, actor: { id: s.actor }, action: s.action, outcome: 'success', metadata: { note: s.note, n: s.n } }),
-      { id: `01900000-0000-7000-8000-${String(i).padStart(12, '0')}`, now: 1_780_000_000_000 + i, masker, limits },
+      AuditEventInputSchema.parse({
+        tenantId: CHAIN,
+        actor: { id: s.actor },
+        action: s.action,
+        outcome: 'success',
+        metadata: { note: s.note, n: s.n },
+      }),
+      {
+        id: `01900000-0000-7000-8000-${String(i).padStart(12, '0')}`,
+        now: 1_780_000_000_000 + i,
+        masker,
+        limits,
+      },
     ),
   );
   const out: ChainedEvent[] = [];
@@ -45,7 +59,10 @@ function buildChain(specs: Array<{ actor: string; action: string; note: string; 
 
 /** What a store returns: rows in sequence order (stable for ties). */
 const asStored = (rows: ChainedEvent[]) => [[...rows].sort((a, b) => a.seq - b.seq)];
-const chainArb = fc.tuple(fc.array(eventArb, { minLength: 2, maxLength: 40 }), fc.integer({ min: 1, max: 7 }));
+const chainArb = fc.tuple(
+  fc.array(eventArb, { minLength: 2, maxLength: 40 }),
+  fc.integer({ min: 1, max: 7 }),
+);
 const RUNS = { numRuns: 300 };
 
 type Field = 'text' | 'recordedAt' | 'prevHash' | 'hash' | 'seqSwap';
@@ -53,7 +70,15 @@ type Field = 'text' | 'recordedAt' | 'prevHash' | 'hash' | 'seqSwap';
 function forged(seq: number, prev: ChainedEvent | undefined, text: string): ChainedEvent {
   const prevHash = prev?.hash ?? EMPTY_HEAD.hash;
   const recordedAt = prev?.recordedAt ?? 0;
-  return { id: '01900000-0000-7000-8000-ffffffffffff', chain: CHAIN, seq, recordedAt, prevHash, text, hash: hashEvent(CHAIN, seq, recordedAt, prevHash, text) };
+  return {
+    id: '01900000-0000-7000-8000-ffffffffffff',
+    chain: CHAIN,
+    seq,
+    recordedAt,
+    prevHash,
+    text,
+    hash: hashEvent(CHAIN, seq, recordedAt, prevHash, text),
+  };
 }
 
 describe('verify (property-based)', () => {
@@ -69,19 +94,28 @@ describe('verify (property-based)', () => {
 
   it('any single modification of a stored event is reported at that event', async () => {
     await fc.assert(
-      fc.asyncProperty(chainArb, fc.nat(), fc.constantFrom<Field>('text', 'recordedAt', 'prevHash', 'hash'), async ([specs, batch], pick, field) => {
-        const chain = buildChain(specs, batch);
-        const i = pick % chain.length;
-        const e = chain[i]!;
-        const changed: ChainedEvent =
-          field === 'text'
-            ? { ...e, text: e.text.replace('"outcome":"success"', '"outcome":"failure"') }
-            : field === 'recordedAt'
-              ? { ...e, recordedAt: e.recordedAt + 1 }
-              : { ...e, [field]: e[field as 'hash'].replace(/^./, (c) => (c === '0' ? '1' : '0')) };
-        chain[i] = changed;
-        expect(await verifyEvents(CHAIN, asStored(chain))).toMatchObject({ ok: false, firstBadSeq: i + 1, kind: 'modified' });
-      }),
+      fc.asyncProperty(
+        chainArb,
+        fc.nat(),
+        fc.constantFrom<Field>('text', 'recordedAt', 'prevHash', 'hash'),
+        async ([specs, batch], pick, field) => {
+          const chain = buildChain(specs, batch);
+          const i = pick % chain.length;
+          const e = chain[i]!;
+          const changed: ChainedEvent =
+            field === 'text'
+              ? { ...e, text: e.text.replace('"outcome":"success"', '"outcome":"failure"') }
+              : field === 'recordedAt'
+                ? { ...e, recordedAt: e.recordedAt + 1 }
+                : { ...e, [field]: e[field as 'hash'].replace(/^./, (c) => (c === '0' ? '1' : '0')) };
+          chain[i] = changed;
+          expect(await verifyEvents(CHAIN, asStored(chain))).toMatchObject({
+            ok: false,
+            firstBadSeq: i + 1,
+            kind: 'modified',
+          });
+        },
+      ),
       RUNS,
     );
   });
@@ -94,7 +128,11 @@ describe('verify (property-based)', () => {
         const e = chain[i]!;
         const text = e.text.replace('"outcome":"success"', '"outcome":"denied"');
         chain[i] = { ...e, text, hash: hashEvent(CHAIN, e.seq, e.recordedAt, e.prevHash, text) };
-        expect(await verifyEvents(CHAIN, asStored(chain))).toMatchObject({ ok: false, firstBadSeq: i + 1, kind: 'modified' });
+        expect(await verifyEvents(CHAIN, asStored(chain))).toMatchObject({
+          ok: false,
+          firstBadSeq: i + 1,
+          kind: 'modified',
+        });
       }),
       RUNS,
     );
@@ -105,7 +143,9 @@ describe('verify (property-based)', () => {
       fc.asyncProperty(chainArb, fc.nat(), fc.boolean(), async ([specs, batch], pick, renumber) => {
         const chain = buildChain(specs, batch);
         const i = pick % (chain.length - 1);
-        const rest = chain.filter((_, k) => k !== i).map((e) => (renumber && e.seq > i + 1 ? { ...e, seq: e.seq - 1 } : e));
+        const rest = chain
+          .filter((_, k) => k !== i)
+          .map((e) => (renumber && e.seq > i + 1 ? { ...e, seq: e.seq - 1 } : e));
         const r = await verifyEvents(CHAIN, asStored(rest));
         expect(r).toMatchObject({ ok: false, firstBadSeq: i + 1 });
         if (!renumber) expect(r).toMatchObject({ kind: 'missing' });
@@ -164,7 +204,12 @@ describe('verify (property-based)', () => {
         const chain = buildChain(specs, batch);
         const k = Math.min(cut, chain.length);
         const last = chain[chain.length - 1]!;
-        const cp = signCheckpoint(CHAIN, { seq: last.seq, hash: last.hash, recordedAt: last.recordedAt }, keys.secretKey, 1);
+        const cp = signCheckpoint(
+          CHAIN,
+          { seq: last.seq, hash: last.hash, recordedAt: last.recordedAt },
+          keys.secretKey,
+          1,
+        );
         expect(verifyCheckpointSignature(cp, [keys.publicKey])).toBe(true);
         const kept = chain.slice(0, chain.length - k);
         // Precisely: without a checkpoint (or other knowledge of the head), a shorter chain is a valid chain.
@@ -192,7 +237,9 @@ describe('verify (property-based)', () => {
           rows.push({ ...e, text, prevHash, hash: hashEvent(CHAIN, e.seq, e.recordedAt, prevHash, text) });
         }
         expect((await verifyEvents(CHAIN, asStored(rows))).ok).toBe(true);
-        expect(await verifyEvents(CHAIN, asStored(rows), { anchors: [{ seq: head.seq, hash: head.hash }] })).toMatchObject({
+        expect(
+          await verifyEvents(CHAIN, asStored(rows), { anchors: [{ seq: head.seq, hash: head.hash }] }),
+        ).toMatchObject({
           ok: false,
           firstBadSeq: head.seq,
           kind: 'checkpoint-mismatch',

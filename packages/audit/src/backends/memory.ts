@@ -2,7 +2,13 @@ import { type Clock, systemClock } from '@tenantry/core';
 import { type ChainHead, EMPTY_HEAD, chainBatch, groupByChain, microsFromMillis } from '../chain.js';
 import type { Checkpoint } from '../checkpoint.js';
 import type { AuditEventBody, ChainedEvent, PreparedEvent } from '../event.js';
-import { type AppendOptions, type ReadableAuditSink, type SinkCapabilities, type SinkQuery, matchesQuery } from '../sink.js';
+import {
+  type AppendOptions,
+  type ReadableAuditSink,
+  type SinkCapabilities,
+  type SinkQuery,
+  matchesQuery,
+} from '../sink.js';
 
 interface StoredChain {
   events: ChainedEvent[];
@@ -38,7 +44,11 @@ export function createMemorySink(options: MemorySinkOptions = {}): ReadableAudit
     const last = c.events[c.events.length - 1];
     return last ? { seq: last.seq, hash: last.hash, recordedAt: last.recordedAt } : null;
   };
-  const capabilities: SinkCapabilities = Object.freeze({ readable: true, sharedChain: true, checkpoints: true });
+  const capabilities: SinkCapabilities = Object.freeze({
+    readable: true,
+    sharedChain: true,
+    checkpoints: true,
+  });
 
   return {
     name: 'memory',

@@ -35,7 +35,9 @@ interface EventDoc {
 type CheckpointDoc = Checkpoint & { _id: string };
 
 const targetKeys = (body: AuditEventBody): string[] =>
-  body.targets.flatMap((t) => [`${t.type}:`, `${t.type}:${t.id ?? ''}`]).filter((k, i, a) => a.indexOf(k) === i);
+  body.targets
+    .flatMap((t) => [`${t.type}:`, `${t.type}:${t.id ?? ''}`])
+    .filter((k, i, a) => a.indexOf(k) === i);
 
 const toEvent = (d: EventDoc): ChainedEvent => ({
   id: d.id,
@@ -58,30 +60,52 @@ const isDuplicateKey = (e: unknown): boolean => (e as { code?: number }).code ==
  * application: grant it only `find` and `insert` on the collections (see README).
  * @example const sink = createMongoSink({ db: client.db('app') }); await sink.ensureIndexes();
  */
-export function createMongoSink(options: MongoSinkOptions): ReadableAuditSink & { ensureIndexes(): Promise<void> } {
+export function createMongoSink(
+  options: MongoSinkOptions,
+): ReadableAuditSink & { ensureIndexes(): Promise<void> } {
   const prefix = options.prefix ?? 'tenantry_audit';
   const events: Collection<EventDoc> = options.db.collection<EventDoc>(`${prefix}_events`);
-  const checkpoints: Collection<CheckpointDoc> = options.db.collection<CheckpointDoc>(`${prefix}_checkpoints`);
+  const checkpoints: Collection<CheckpointDoc> = options.db.collection<CheckpointDoc>(
+    `${prefix}_checkpoints`,
+  );
   const clock = options.clock ?? systemClock;
   const maxRetries = options.maxRetries ?? 50;
-  const capabilities: SinkCapabilities = Object.freeze({ readable: true, sharedChain: true, checkpoints: true });
+  const capabilities: SinkCapabilities = Object.freeze({
+    readable: true,
+    sharedChain: true,
+    checkpoints: true,
+  });
 
   const head = async (chain: string): Promise<ChainHead | null> => {
-    const d = await events.find({ chain }, { sort: { seq: -1 }, limit: 1, projection: { seq: 1, hash: 1, recordedAt: 1 } }).next();
+    const d = await events
+      .find({ chain }, { sort: { seq: -1 }, limit: 1, projection: { seq: 1, hash: 1, recordedAt: 1 } })
+      .next();
     return d ? { seq: d.seq, hash: d.hash, recordedAt: d.recordedAt } : null;
   };
 
-  const appendChain = async (chain: string, group: PreparedEvent[], opts: AppendOptions): Promise<ChainedEvent[]> => {
+  const appendChain = async (
+    chain: string,
+    group: PreparedEvent[],
+    opts: AppendOptions,
+  ): Promise<ChainedEvent[]> => {
     let pending = group;
     if (opts.mayBeDuplicate) {
       const have = new Set(
-        (await events.find({ chain, id: { $in: group.map((e) => e.id) } }, { projection: { id: 1 } }).toArray()).map((d) => d.id),
+        (
+          await events
+            .find({ chain, id: { $in: group.map((e) => e.id) } }, { projection: { id: 1 } })
+            .toArray()
+        ).map((d) => d.id),
       );
       pending = group.filter((e) => !have.has(e.id));
     }
     const stored: ChainedEvent[] = [];
     for (let attempt = 0; pending.length > 0; attempt++) {
-      const linked = chainBatch((await head(chain)) ?? EMPTY_HEAD, pending, microsFromMillis(clock.now().getTime()));
+      const linked = chainBatch(
+        (await head(chain)) ?? EMPTY_HEAD,
+        pending,
+        microsFromMillis(clock.now().getTime()),
+      );
       const docs: EventDoc[] = linked.map((e, i) => {
         const body = pending[i]!.body;
         return {
@@ -99,7 +123,8 @@ export function createMongoSink(options: MongoSinkOptions): ReadableAuditSink & 
         pending = [];
       } catch (error) {
         if (!isDuplicateKey(error) || attempt >= maxRetries) throw error;
-        const inserted = (error as { insertedCount?: number; result?: { insertedCount?: number } }).insertedCount ?? 0;
+        const inserted =
+          (error as { insertedCount?: number; result?: { insertedCount?: number } }).insertedCount ?? 0;
         stored.push(...linked.slice(0, inserted));
         pending = pending.slice(inserted);
       }
@@ -127,7 +152,10 @@ export function createMongoSink(options: MongoSinkOptions): ReadableAuditSink & 
     head,
     async readChain(chain, afterSeq, limit, toSeq) {
       const docs = await events
-        .find({ chain, seq: { $gt: afterSeq, $lte: toSeq ?? Number.MAX_SAFE_INTEGER } }, { sort: { seq: 1 }, limit })
+        .find(
+          { chain, seq: { $gt: afterSeq, $lte: toSeq ?? Number.MAX_SAFE_INTEGER } },
+          { sort: { seq: 1 }, limit },
+        )
         .toArray();
       return docs.map(toEvent);
     },

@@ -34,20 +34,20 @@ interface Row {
 const SELECT_COLS = `id::text AS id, tenant_id, seq, recorded_at AS us, prev_hash, hash, body`;
 
 /** A chained event whose `id` is parsed from the text only if someone asks for it. */
-function lazyIdEvent(chain: string, seq: number, recordedAt: number, prevHash: string, hash: string, text: string): ChainedEvent {
-  let id: string | undefined;
-  return {
-    chain,
-    seq,
-    recordedAt,
-    prevHash,
-    hash,
-    text,
-    get id() {
-      id ??= String((JSON.parse(text) as { id?: unknown }).id ?? '');
-      return id;
-    },
-  };
+class LazyIdEvent implements ChainedEvent {
+  #id: string | undefined;
+  constructor(
+    readonly chain: string,
+    readonly seq: number,
+    readonly recordedAt: number,
+    readonly prevHash: string,
+    readonly hash: string,
+    readonly text: string,
+  ) {}
+  get id(): string {
+    this.#id ??= String((JSON.parse(this.text) as { id?: unknown }).id ?? '');
+    return this.#id;
+  }
 }
 
 const toEvent = (r: Row): ChainedEvent => ({
@@ -76,7 +76,11 @@ export function createPostgresSink(options: PostgresSinkOptions): ReadableAuditS
   const n = auditNames(options);
   const pool = options.pool;
   const clock = options.clock ?? systemClock;
-  const capabilities: SinkCapabilities = Object.freeze({ readable: true, sharedChain: true, checkpoints: true });
+  const capabilities: SinkCapabilities = Object.freeze({
+    readable: true,
+    sharedChain: true,
+    checkpoints: true,
+  });
 
   const readHead = async (db: PgPoolClientLike | PgPoolLike, chain: string): Promise<ChainHead | null> => {
     const { rows } = await db.query<{ seq: string; hash: string; us: string }>(
@@ -89,11 +93,17 @@ export function createPostgresSink(options: PostgresSinkOptions): ReadableAuditS
   };
 
   const ensurePartitions = async (from: Date = clock.now(), months = 2): Promise<number> => {
-    const { rows } = await pool.query<{ n: number }>(`SELECT ${n.ensurePartitions}($1, $2) AS n`, [from.toISOString(), months]);
+    const { rows } = await pool.query<{ n: number }>(`SELECT ${n.ensurePartitions}($1, $2) AS n`, [
+      from.toISOString(),
+      months,
+    ]);
     return Number(rows[0]?.n ?? 0);
   };
 
-  const appendOnce = async (events: readonly PreparedEvent[], opts: AppendOptions): Promise<ChainedEvent[]> => {
+  const appendOnce = async (
+    events: readonly PreparedEvent[],
+    opts: AppendOptions,
+  ): Promise<ChainedEvent[]> => {
     const groups = [...groupByChain(events)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     const client = await pool.connect();
     let broken: Error | undefined;
@@ -117,8 +127,20 @@ export function createPostgresSink(options: PostgresSinkOptions): ReadableAuditS
         const linked = chainBatch(head, fresh, microsFromMillis(clock.now().getTime()));
         linked.forEach((e, i) => {
           const body = fresh[i]!.body;
-          const row = [e.chain, e.seq, e.recordedAt, e.prevHash, e.hash, e.text, e.id, body.actor.id, body.action, new Date(body.occurredAt).toISOString(), targetKeys(body.targets)];
-          row.forEach((v, c) => cols[c]!.push(v));
+          const row = [
+            e.chain,
+            e.seq,
+            e.recordedAt,
+            e.prevHash,
+            e.hash,
+            e.text,
+            e.id,
+            body.actor.id,
+            body.action,
+            new Date(body.occurredAt).toISOString(),
+            targetKeys(body.targets),
+          ];
+          for (const [c, v] of row.entries()) cols[c]!.push(v);
         });
         stored.push(...linked);
       }
@@ -160,28 +182,23 @@ export function createPostgresSink(options: PostgresSinkOptions): ReadableAuditS
     },
     head: (chain) => readHead(pool, chain),
     async readChain(chain, afterSeq, limit, toSeq) {
-      // The hot path of verify. One row per page: the page's events as lines of
-      // "seq recorded_at prev_hash hash body", which is about twice as fast to receive as one
-      // protocol row per event. Canonical text never holds a raw newline (JSON escapes it), so the
-      // translate() is a no-op for genuine rows and turns a tampered one into a hash mismatch.
-      const { rows } = await pool.query<{ page: string | null }>(
-        `SELECT string_agg(seq || ' ' || recorded_at || ' ' || translate(prev_hash, E' \n', '__') || ' ' ||
-                           translate(hash, E' \n', '__') || ' ' || translate(body, E'\n', ' '), E'\n' ORDER BY seq) AS page
-         FROM (SELECT seq, recorded_at, prev_hash, hash, body FROM ${n.events}
-               WHERE tenant_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $4) AS s`,
+      // The hot path of verify: only the hashed columns; the id is parsed from the text on demand.
+      // (Measured: a page aggregated server-side with string_agg is slower than plain rows.)
+      const { rows } = await pool.query<{
+        seq: string;
+        us: string;
+        prev_hash: string;
+        hash: string;
+        body: string;
+      }>(
+        `SELECT seq, recorded_at AS us, prev_hash, hash, body FROM ${n.events}
+         WHERE tenant_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $4`,
         [chain, afterSeq, toSeq ?? Number.MAX_SAFE_INTEGER, limit],
       );
-      const page = rows[0]?.page;
-      if (!page) return [];
-      const lines = page.split('\n');
-      const out: ChainedEvent[] = new Array(lines.length);
-      for (let i = 0; i < lines.length; i++) {
-        const l = lines[i]!;
-        const a = l.indexOf(' ');
-        const b = l.indexOf(' ', a + 1);
-        const c = l.indexOf(' ', b + 1);
-        const d = l.indexOf(' ', c + 1);
-        out[i] = lazyIdEvent(chain, Number(l.slice(0, a)), Number(l.slice(a + 1, b)), l.slice(b + 1, c), l.slice(c + 1, d), l.slice(d + 1));
+      const out: ChainedEvent[] = new Array(rows.length);
+      for (let i = 0; i < rows.length; i++) {
+        const r = rows[i]!;
+        out[i] = new LazyIdEvent(chain, Number(r.seq), Number(r.us), r.prev_hash, r.hash, r.body);
       }
       return out;
     },
@@ -196,7 +213,8 @@ export function createPostgresSink(options: PostgresSinkOptions): ReadableAuditS
       if (q.to !== undefined) add((p) => `occurred_at < to_timestamp(${p}::float8 / 1000)`, q.to);
       if (q.actorId !== undefined) add((p) => `actor_id = ${p}`, q.actorId);
       if (q.action !== undefined) add((p) => `action = ${p}`, q.action);
-      if (q.target !== undefined) add((p) => `targets @> ARRAY[${p}::text]`, `${q.target.type}:${q.target.id ?? ''}`);
+      if (q.target !== undefined)
+        add((p) => `targets @> ARRAY[${p}::text]`, `${q.target.type}:${q.target.id ?? ''}`);
       params.push(q.limit);
       const { rows } = await pool.query<Row>(
         `SELECT ${SELECT_COLS} FROM ${n.events} WHERE ${where.join(' AND ')} ORDER BY seq LIMIT $${params.length}`,

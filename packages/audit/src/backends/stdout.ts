@@ -54,7 +54,11 @@ export function createStdoutSink(options: StdoutSinkOptions = {}): AuditSink {
   const stream = options.streamId ?? uuidv7();
   const clock = options.clock ?? systemClock;
   const heads = new Map<string, ChainHead>();
-  const capabilities: SinkCapabilities = Object.freeze({ readable: false, sharedChain: false, checkpoints: false });
+  const capabilities: SinkCapabilities = Object.freeze({
+    readable: false,
+    sharedChain: false,
+    checkpoints: false,
+  });
   let tail: Promise<unknown> = Promise.resolve();
   return {
     name: 'stdout',
@@ -72,14 +76,25 @@ export function createStdoutSink(options: StdoutSinkOptions = {}): AuditSink {
               level,
               time: now,
               msg,
-              audit: { stream, id: e.id, chain, seq: e.seq, recordedAt: e.recordedAt, prevHash: e.prevHash, hash: e.hash, event: group[i]!.body },
+              audit: {
+                stream,
+                id: e.id,
+                chain,
+                seq: e.seq,
+                recordedAt: e.recordedAt,
+                prevHash: e.prevHash,
+                hash: e.hash,
+                event: group[i]!.body,
+              },
             })}\n`;
           });
           const last = linked[linked.length - 1];
           if (last) next.set(chain, { seq: last.seq, hash: last.hash, recordedAt: last.recordedAt });
           stored.push(...linked);
         }
-        await new Promise<void>((resolve, reject) => dest.write(out, (err) => (err ? reject(err) : resolve())));
+        await new Promise<void>((resolve, reject) =>
+          dest.write(out, (err) => (err ? reject(err) : resolve())),
+        );
         // Advance the heads only once the lines are out, so a failed write does not fork the chain.
         for (const [chain, head] of next) heads.set(chain, head);
         return stored;
@@ -119,7 +134,9 @@ export function parseAuditLines(lines: Iterable<string>): Map<string, ChainedEve
  * Verify every chain found in stdout audit lines (e.g. a shipped log file).
  * @example const results = await verifyAuditLines(readFileSync('app.log', 'utf8').split('\n'));
  */
-export async function verifyAuditLines(lines: Iterable<string>): Promise<Array<VerifyResult & { stream: string }>> {
+export async function verifyAuditLines(
+  lines: Iterable<string>,
+): Promise<Array<VerifyResult & { stream: string }>> {
   const results: Array<VerifyResult & { stream: string }> = [];
   for (const [key, events] of parseAuditLines(lines)) {
     const [stream = '', chain = ''] = key.split('\u0000');
