@@ -38,7 +38,17 @@ export type DeliveryOptions =
   /** Each `record` call writes its event itself and resolves when it is stored. */
   | { mode: 'direct' }
   /** A bounded buffer batches concurrent events; `record` still resolves only once its batch is stored. */
-  | { mode: 'buffered'; maxBatch?: number; maxPending?: number; lingerMs?: number };
+  | {
+      mode: 'buffered';
+      /** @default 500 */
+      maxBatch?: number;
+      /** @default 10000 */
+      maxPending?: number;
+      /** @default 2 */
+      lingerMs?: number;
+      /** @default 'wait' */
+      whenFull?: 'wait' | 'reject';
+    };
 
 /** Options of {@link createAuditLog}. */
 export interface AuditLogOptions {

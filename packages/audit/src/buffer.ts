@@ -10,6 +10,8 @@ export interface BatchWriterOptions {
   maxPending?: number;
   /** How long a lone event waits for company before its batch is written, in ms. @default 2 */
   lingerMs?: number;
+  /** When the buffer is full: wait for room (backpressure) or reject at once with `AUDIT_BUFFER_FULL`. @default 'wait' */
+  whenFull?: 'wait' | 'reject';
   /** Called with every failed batch's error (in addition to rejecting the writers' promises). */
   onError?: (error: unknown, events: readonly PreparedEvent[]) => void;
 }
@@ -31,6 +33,7 @@ export class BatchWriter {
   readonly #maxPending: number;
   readonly #lingerMs: number;
   readonly #onError: BatchWriterOptions['onError'];
+  readonly #whenFull: 'wait' | 'reject';
   #queue: Pending[] = [];
   #waiters: Array<() => void> = [];
   #running = false;
@@ -44,6 +47,7 @@ export class BatchWriter {
     this.#maxPending = options.maxPending ?? 10_000;
     this.#lingerMs = options.lingerMs ?? 2;
     this.#onError = options.onError;
+    this.#whenFull = options.whenFull ?? 'wait';
   }
 
   /** Events queued or being written. */
@@ -53,10 +57,15 @@ export class BatchWriter {
 
   /**
    * Queue one event; resolves with the stored event when its batch is durable in the sink.
-   * Waits while the buffer is full.
-   * @throws AuditError `AUDIT_CLOSED` after close; `AUDIT_WRITE_FAILED` when the batch fails
+   * Waits while the buffer is full (or rejects, with `whenFull: 'reject'`).
+   * @throws AuditError `AUDIT_CLOSED` after close; `AUDIT_WRITE_FAILED` when the batch fails; `AUDIT_BUFFER_FULL`
    */
   async write(event: PreparedEvent): Promise<ChainedEvent | undefined> {
+    if (this.#whenFull === 'reject' && this.#queue.length >= this.#maxPending && !this.#closed) {
+      throw new AuditError('AUDIT_BUFFER_FULL', 'The audit buffer is full', {
+        details: { maxPending: this.#maxPending },
+      });
+    }
     while (this.#queue.length >= this.#maxPending && !this.#closed) {
       await new Promise<void>((r) => this.#waiters.push(r));
     }

@@ -77,7 +77,19 @@ export class FileSpool {
     }
     await writeFile(lockPath, String(process.pid));
     const fh = await open(join(options.dir, LOG), 'a+');
-    const { size } = await fh.stat();
+    let { size } = await fh.stat();
+    // A torn last line (the process died mid-write) was never acknowledged: cut it off, or the next
+    // append would be glued to it and lost with it.
+    if (size > 0) {
+      const all = Buffer.alloc(size);
+      await fh.read(all, 0, size, 0);
+      const end = all.lastIndexOf(0x0a) + 1;
+      if (end < size) {
+        await fh.truncate(end);
+        await fh.sync();
+        size = end;
+      }
+    }
     const cursor =
       Number.parseInt(await readFile(join(options.dir, CURSOR), 'utf8').catch(() => '0'), 10) || 0;
     return new FileSpool(options.dir, fh, size, cursor, options);

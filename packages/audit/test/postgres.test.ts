@@ -61,6 +61,7 @@ describe.skipIf(!hasBackend('postgres'))(`PostgreSQL audit table${skipLabel('pos
       `UPDATE tenantry_audit_checkpoints SET hash = hash`,
       `DELETE FROM tenantry_audit_checkpoints`,
       'TRUNCATE tenantry_audit_checkpoints',
+      `UPDATE ${partition} SET body = body`,
       `DELETE FROM ${partition}`,
       `TRUNCATE ${partition}`,
     ]) {
@@ -83,6 +84,7 @@ describe.skipIf(!hasBackend('postgres'))(`PostgreSQL audit table${skipLabel('pos
       `DELETE FROM tenantry_audit_events`,
       'TRUNCATE tenantry_audit_events',
       `TRUNCATE ${partition}`,
+      `UPDATE ${partition} SET body = body`,
       `DELETE FROM ${partition}`,
     ]) {
       await expect(owner.query(sql), sql).rejects.toThrow(/append-only/);
