@@ -21,6 +21,7 @@ import {
   type AuditLimits,
   ChainKeySchema,
   type ChainedEvent,
+  PLATFORM_CHAIN,
   type PreparedEvent,
   prepareEvent,
 } from './event.js';
@@ -28,6 +29,7 @@ import { exportLines } from './export.js';
 import { type Masker, type MaskingOptions, createMasker } from './masking.js';
 import { type AuditSink, type ReadableAuditSink, isReadable } from './sink.js';
 import type { FileSpool } from './spool.js';
+import { inSpan } from './telemetry.js';
 import { type ChainAnchor, type VerifyResult, verifyEvents } from './verify.js';
 
 /** Whether an action fails when its audit event cannot be written (`closed`) or falls back to the spool (`open`). */
@@ -259,6 +261,18 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   const record = async (input: AuditEventInput): Promise<{ id: string }> => {
     if (closed) throw new AuditError('AUDIT_CLOSED', 'The audit log is closed');
     const parsed = parseInput(AuditEventInputSchema, input, 'audit event');
+    return inSpan(
+      'audit.record',
+      {
+        'tenant.id': parsed.tenantId ?? PLATFORM_CHAIN,
+        'audit.action': parsed.action,
+        'audit.sink': sink.name,
+      },
+      () => recordParsed(parsed),
+    );
+  };
+
+  const recordParsed = async (parsed: z.output<typeof AuditEventInputSchema>): Promise<{ id: string }> => {
     const prepared = prepareEvent(parsed, { id: newId(), now: clock.now().getTime(), masker, limits });
     if (failureMode(parsed.action) === 'closed') {
       await write(prepared);
@@ -367,10 +381,14 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
       const stored =
         o.useStoredCheckpoints && s.capabilities.checkpoints ? await s.listCheckpoints(chain) : [];
       const anchors = trustedAnchors(chain, [...stored, ...(o.checkpoints ?? [])]);
-      return verifyEvents(chain, batches(s, chain, o.fromSeq ?? 1, o.toSeq), {
-        fromSeq: o.fromSeq,
-        toSeq: o.toSeq,
-        anchors,
+      return inSpan('audit.verify', { 'tenant.id': chain, 'audit.sink': sink.name }, async (span) => {
+        const result = await verifyEvents(chain, batches(s, chain, o.fromSeq ?? 1, o.toSeq), {
+          fromSeq: o.fromSeq,
+          toSeq: o.toSeq,
+          anchors,
+        });
+        span.setAttributes({ 'audit.checked': result.checked, 'audit.ok': String(result.ok) });
+        return result;
       });
     },
     async checkpoint(tenantId) {

@@ -1,6 +1,7 @@
 import { AuditError } from './errors.js';
 import type { ChainedEvent, PreparedEvent } from './event.js';
 import type { AuditSink } from './sink.js';
+import { inSpan } from './telemetry.js';
 
 /** Options of the bounded write buffer. */
 export interface BatchWriterOptions {
@@ -104,7 +105,11 @@ export class BatchWriter {
         }
         const batch = this.#queue.slice(0, this.#maxBatch);
         try {
-          const stored = await this.#sink.append(batch.map((p) => p.event));
+          const stored = await inSpan(
+            'audit.append',
+            { 'audit.sink': this.#sink.name, 'audit.events': batch.length },
+            () => this.#sink.append(batch.map((p) => p.event)),
+          );
           const byId = new Map(stored.map((s) => [s.id, s]));
           for (const p of batch) p.resolve(byId.get(p.event.id));
         } catch (error) {

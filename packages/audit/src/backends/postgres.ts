@@ -108,11 +108,26 @@ export function createPostgresSink(options: PostgresSinkOptions): ReadableAuditS
     const client = await pool.connect();
     let broken: Error | undefined;
     try {
-      await client.query('BEGIN');
+      // One round trip for BEGIN, the per-tenant locks (in sorted order, so batches never deadlock)
+      // and the heads. A multi-statement simple query gives each statement its own snapshot under
+      // READ COMMITTED, so the heads are read after the locks are held. Chain keys are tenant ids
+      // (letters, digits, . _ -) or '$platform', and are quoted anyway.
+      const literals = groups.map(([chain]) => `'${chain.replace(/'/g, "''")}'`);
+      const results = (await client.query(
+        [
+          'BEGIN',
+          ...literals.map((l) => `SELECT pg_advisory_xact_lock(${LOCK_CLASS}, hashtext(${l}))`),
+          `SELECT c.chain, h.seq, h.hash, h.recorded_at AS us FROM unnest(ARRAY[${literals.join(',')}]::text[]) AS c(chain)
+           CROSS JOIN LATERAL (SELECT seq, hash, recorded_at FROM ${n.events} WHERE tenant_id = c.chain ORDER BY seq DESC LIMIT 1) AS h`,
+        ].join(';\n'),
+      )) as unknown as Array<{ rows: Array<{ chain: string; seq: string; hash: string; us: string }> }>;
+      const heads = new Map<string, ChainHead>();
+      for (const r of results[results.length - 1]?.rows ?? []) {
+        heads.set(r.chain, { seq: Number(r.seq), hash: r.hash, recordedAt: Number(r.us) });
+      }
       const stored: ChainedEvent[] = [];
       const cols: unknown[][] = Array.from({ length: 11 }, () => []);
       for (const [chain, group] of groups) {
-        await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_CLASS, chain]);
         let fresh = group;
         if (opts.mayBeDuplicate) {
           const { rows } = await client.query<{ id: string }>(
@@ -123,7 +138,7 @@ export function createPostgresSink(options: PostgresSinkOptions): ReadableAuditS
           fresh = group.filter((e) => !have.has(e.id) && have.add(e.id));
         }
         if (fresh.length === 0) continue;
-        const head = (await readHead(client, chain)) ?? EMPTY_HEAD;
+        const head = heads.get(chain) ?? EMPTY_HEAD;
         const linked = chainBatch(head, fresh, microsFromMillis(clock.now().getTime()));
         linked.forEach((e, i) => {
           const body = fresh[i]!.body;
