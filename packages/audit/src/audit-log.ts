@@ -1,0 +1,443 @@
+import {
+  type AuditPort,
+  type AuditPortEvent,
+  type Clock,
+  type Logger,
+  createUuidV7Generator,
+  noopLogger,
+  parseInput,
+  requireTenant,
+  systemClock,
+} from '@tenantry/core';
+import { z } from 'zod';
+import { BatchWriter } from './buffer.js';
+import { type Checkpoint, signCheckpoint, verifyCheckpointSignature } from './checkpoint.js';
+import { AuditError } from './errors.js';
+import {
+  type AuditEventBody,
+  type AuditEventInput,
+  AuditEventInputSchema,
+  AuditLimitsSchema,
+  type AuditLimits,
+  ChainKeySchema,
+  type ChainedEvent,
+  PLATFORM_CHAIN,
+  type PreparedEvent,
+  prepareEvent,
+} from './event.js';
+import { exportLines } from './export.js';
+import { type Masker, type MaskingOptions, createMasker } from './masking.js';
+import { type AuditSink, type ReadableAuditSink, isReadable } from './sink.js';
+import type { FileSpool } from './spool.js';
+import { inSpan } from './telemetry.js';
+import { type ChainAnchor, type VerifyResult, verifyEvents } from './verify.js';
+
+/** Whether an action fails when its audit event cannot be written (`closed`) or falls back to the spool (`open`). */
+export type FailureMode = 'closed' | 'open';
+
+/** How events reach the sink. */
+export type DeliveryOptions =
+  /** Each `record` call writes its event itself and resolves when it is stored. */
+  | { mode: 'direct' }
+  /** A bounded buffer batches concurrent events; `record` still resolves only once its batch is stored. */
+  | {
+      mode: 'buffered';
+      /** @default 500 */
+      maxBatch?: number;
+      /** @default 10000 */
+      maxPending?: number;
+      /** @default 2 */
+      lingerMs?: number;
+      /** @default 'wait' */
+      whenFull?: 'wait' | 'reject';
+    };
+
+/** Options of {@link createAuditLog}. */
+export interface AuditLogOptions {
+  /** Where events are stored. */
+  sink: AuditSink;
+  /** Masking of secrets and personal data (paths, replacement), or a ready masker. @default createMasker() */
+  masking?: MaskingOptions | Masker;
+  /** Size limits of metadata and changes. */
+  limits?: AuditLimits;
+  /** @default { mode: 'buffered' } */
+  delivery?: DeliveryOptions;
+  /**
+   * Per action: fail closed (the default: `record` rejects when the write fails, so the caller can
+   * refuse the action) or fail open (the event goes to `spool` and `record` resolves).
+   * @default () => 'closed'
+   */
+  failureMode?: (action: string) => FailureMode;
+  /** Durable on-disk spool for fail-open actions; required if any action fails open. */
+  spool?: FileSpool;
+  /** Ed25519 secret key (hex) that signs checkpoints. */
+  signingKey?: string;
+  /** Ed25519 public keys (hex) whose checkpoints `verify` trusts (include old keys after a rotation). */
+  publicKeys?: readonly string[];
+  /** @default systemClock */
+  clock?: Clock;
+  /** Event id generator. @default createUuidV7Generator(clock) */
+  newId?: () => string;
+  /** Where delivery failures are reported (never with event contents). @default noopLogger */
+  logger?: Logger;
+  /** Batch size of `verify` and `export` reads. @default 5000 */
+  readBatch?: number;
+}
+
+/** An event as stored, with its chain fields. */
+export interface StoredAuditEvent extends AuditEventBody {
+  readonly seq: number;
+  readonly recordedAt: number;
+  readonly prevHash: string;
+  readonly hash: string;
+}
+
+/** Filters of {@link AuditLog.query}. */
+export const AuditQuerySchema = z.object({
+  /** Tenant id, or `null` for platform events. */
+  tenantId: ChainKeySchema,
+  /** `occurredAt >= from`. */
+  from: z
+    .union([z.date(), z.number().int(), z.iso.datetime({ offset: true })])
+    .transform((v) => new Date(v).getTime())
+    .optional(),
+  /** `occurredAt < to`. */
+  to: z
+    .union([z.date(), z.number().int(), z.iso.datetime({ offset: true })])
+    .transform((v) => new Date(v).getTime())
+    .optional(),
+  actorId: z.string().min(1).max(256).optional(),
+  action: z.string().min(1).max(128).optional(),
+  target: z.object({ type: z.string().min(1).max(64), id: z.string().min(1).max(256).optional() }).optional(),
+  /** Page size. @default 100 */
+  limit: z.number().int().min(1).max(1000).default(100),
+  /** `nextCursor` of the previous page. */
+  cursor: z.string().max(200).optional(),
+});
+export type AuditQuery = z.input<typeof AuditQuerySchema>;
+
+/** Range and anchors of {@link AuditLog.verify}. */
+export const VerifyOptionsSchema = z.object({
+  /** @default 1 */
+  fromSeq: z.number().int().min(1).optional(),
+  toSeq: z.number().int().min(1).optional(),
+  /** Checkpoints the caller kept (they must be signed by one of `publicKeys`). */
+  checkpoints: z.array(z.unknown()).optional(),
+  /** Also check against the checkpoints stored in the sink. @default true */
+  useStoredCheckpoints: z.boolean().default(true),
+});
+export type VerifyOptions = z.input<typeof VerifyOptionsSchema>;
+
+/** The audit log: record, verify, checkpoint, query, export. */
+export interface AuditLog {
+  /**
+   * Validate, mask and store an event. Resolves once it is durably accepted (stored, or spooled for
+   * a fail-open action). Rejects otherwise, so the caller can fail closed.
+   * @throws ValidationError `VALIDATION_FAILED`; AuditError `AUDIT_WRITE_FAILED` | `AUDIT_SPOOL_FAILED` | `AUDIT_EVENT_TOO_LARGE` | `AUDIT_VALUE_UNSUPPORTED` | `AUDIT_CLOSED`
+   */
+  record(event: AuditEventInput): Promise<{ id: string }>;
+  /**
+   * Record an event for the current tenant context (tenant, actor, impersonator and request id
+   * come from core's context).
+   * @throws TenantryError `TENANT_CONTEXT_MISSING`, and as {@link AuditLog.record}
+   */
+  recordInContext(
+    event: Omit<AuditEventInput, 'tenantId' | 'actor' | 'impersonator'>,
+  ): Promise<{ id: string }>;
+  /** Core's `AuditPort`, for `runAsSystem`, impersonation and the approvals engine. */
+  readonly port: AuditPort;
+  /**
+   * Walk a tenant's chain and report the first modified, deleted, inserted or reordered event.
+   * @throws AuditError `AUDIT_CAPABILITY_MISSING` on a write-only sink; `AUDIT_CHECKPOINT_INVALID` on a checkpoint with a bad signature
+   */
+  verify(tenantId: string | null, options?: VerifyOptions): Promise<VerifyResult>;
+  /**
+   * Sign the chain's current head, store the checkpoint in the sink and return it (keep a copy
+   * outside the database: that copy is what proves the log was not rewritten).
+   * @throws AuditError `AUDIT_CAPABILITY_MISSING` without a signing key or a readable sink
+   */
+  checkpoint(tenantId: string | null): Promise<Checkpoint | null>;
+  /** Events matching a filter, in sequence order, with a cursor for the next page. */
+  query(query: AuditQuery): Promise<{ events: StoredAuditEvent[]; nextCursor: string | null }>;
+  /** The tenant's trail as JSON lines (header, events, checkpoints); see `verifyExport`. */
+  exportTrail(tenantId: string | null): AsyncIterable<string>;
+  /** Deliver spooled events now. Returns how many were delivered. */
+  replaySpool(): Promise<number>;
+  /** Wait until buffered events are written. */
+  flush(): Promise<void>;
+  /** Flush, stop accepting events, stop the spool timer. Does not close the sink or spool. */
+  close(): Promise<void>;
+}
+
+const cursorOf = (chain: string, seq: number) =>
+  Buffer.from(JSON.stringify([chain, seq])).toString('base64url');
+function parseCursor(cursor: string, chain: string): number {
+  try {
+    const [c, seq] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
+    if (c === chain && typeof seq === 'number' && Number.isInteger(seq) && seq >= 0) return seq;
+  } catch {
+    // fall through
+  }
+  throw new AuditError('AUDIT_CURSOR_INVALID', 'The query cursor is malformed or belongs to another tenant');
+}
+
+/** An event as stored, decoded. */
+export function decodeStored(e: ChainedEvent): StoredAuditEvent {
+  return {
+    ...(JSON.parse(e.text) as AuditEventBody),
+    seq: e.seq,
+    recordedAt: e.recordedAt,
+    prevHash: e.prevHash,
+    hash: e.hash,
+  };
+}
+
+/**
+ * Create an audit log over a sink.
+ * @example
+ * const log = createAuditLog({ sink: createPostgresSink({ pool }), signingKey, publicKeys: [publicKey] });
+ * await log.record({ tenantId: 'acme', actor: { id: 'u1' }, action: 'plan.changed', outcome: 'success' });
+ * const result = await log.verify('acme');
+ */
+export function createAuditLog(options: AuditLogOptions): AuditLog {
+  const sink = options.sink;
+  const clock = options.clock ?? systemClock;
+  const newId = options.newId ?? createUuidV7Generator(clock);
+  const masker: Masker =
+    options.masking && 'mask' in options.masking ? options.masking : createMasker(options.masking ?? {});
+  const limits = parseInput(AuditLimitsSchema, options.limits ?? {}, 'audit limits');
+  const logger = options.logger ?? noopLogger;
+  const failureMode = options.failureMode ?? (() => 'closed' as const);
+  const readBatch = options.readBatch ?? 5000;
+  const delivery = options.delivery ?? { mode: 'buffered' };
+  const onError = (error: unknown, events: readonly PreparedEvent[]) =>
+    logger.error(
+      { sink: sink.name, events: events.length, code: (error as { code?: string }).code },
+      'audit write failed',
+    );
+  const writer = delivery.mode === 'buffered' ? new BatchWriter(sink, { ...delivery, onError }) : undefined;
+  const spool = options.spool;
+  let closed = false;
+  let replayTimer: NodeJS.Timeout | undefined;
+
+  const direct = async (e: PreparedEvent): Promise<void> => {
+    try {
+      await sink.append([e]);
+    } catch (error) {
+      onError(error, [e]);
+      throw new AuditError('AUDIT_WRITE_FAILED', `Audit sink ${sink.name} failed to store an event`, {
+        cause: error,
+        details: { sink: sink.name },
+      });
+    }
+  };
+  const write = async (e: PreparedEvent): Promise<void> => {
+    if (writer) await writer.write(e);
+    else await direct(e);
+  };
+
+  const scheduleReplay = () => {
+    if (replayTimer || closed || !spool) return;
+    replayTimer = setTimeout(() => {
+      replayTimer = undefined;
+      replaySpool().catch((error) => {
+        logger.warn(
+          { sink: sink.name, code: (error as { code?: string }).code },
+          'audit spool replay failed; will retry',
+        );
+        scheduleReplay();
+      });
+    }, 1000);
+    replayTimer.unref();
+  };
+
+  const replaySpool = async (): Promise<number> => {
+    if (!spool) return 0;
+    const n = await spool.replay(sink);
+    if (spool.hasPending) scheduleReplay();
+    return n;
+  };
+
+  const record = async (input: AuditEventInput): Promise<{ id: string }> => {
+    if (closed) throw new AuditError('AUDIT_CLOSED', 'The audit log is closed');
+    const parsed = parseInput(AuditEventInputSchema, input, 'audit event');
+    return inSpan(
+      'audit.record',
+      {
+        'tenant.id': parsed.tenantId ?? PLATFORM_CHAIN,
+        'audit.action': parsed.action,
+        'audit.sink': sink.name,
+      },
+      () => recordParsed(parsed),
+    );
+  };
+
+  const recordParsed = async (parsed: z.output<typeof AuditEventInputSchema>): Promise<{ id: string }> => {
+    const prepared = prepareEvent(parsed, { id: newId(), now: clock.now().getTime(), masker, limits });
+    if (failureMode(parsed.action) === 'closed') {
+      await write(prepared);
+      return { id: prepared.id };
+    }
+    if (!spool) {
+      throw new AuditError(
+        'AUDIT_SPOOL_FAILED',
+        `Action ${parsed.action} fails open but no spool is configured`,
+      );
+    }
+    // Fail open: once something is spooled, later fail-open events queue behind it to keep order.
+    if (!spool.hasPending) {
+      try {
+        await write(prepared);
+        return { id: prepared.id };
+      } catch {
+        // fall through to the spool
+      }
+    }
+    await spool.append([prepared]);
+    scheduleReplay();
+    return { id: prepared.id };
+  };
+
+  const readable = (): ReadableAuditSink => {
+    if (!isReadable(sink)) {
+      throw new AuditError(
+        'AUDIT_CAPABILITY_MISSING',
+        `Audit sink ${sink.name} is write-only; read it where its output is stored`,
+        {
+          details: { sink: sink.name },
+        },
+      );
+    }
+    return sink;
+  };
+
+  async function* batches(s: ReadableAuditSink, chain: string, fromSeq: number, toSeq?: number) {
+    let after = fromSeq - 1;
+    let next = s.readChain(chain, after, readBatch, toSeq);
+    while (true) {
+      const rows = await next;
+      if (rows.length === 0) return;
+      after = rows[rows.length - 1]!.seq;
+      // Prefetch the next page while the caller hashes this one.
+      next =
+        rows.length < readBatch || (toSeq !== undefined && after >= toSeq)
+          ? Promise.resolve([])
+          : s.readChain(chain, after, readBatch, toSeq);
+      yield rows;
+    }
+  }
+
+  const trustedAnchors = (chain: string, checkpoints: readonly unknown[]): ChainAnchor[] => {
+    const keys = options.publicKeys ?? [];
+    return checkpoints.map((cp) => {
+      if (!verifyCheckpointSignature(cp, keys) || (cp as Checkpoint).chain !== chain) {
+        throw new AuditError(
+          'AUDIT_CHECKPOINT_INVALID',
+          'A checkpoint is not signed by a trusted key or names another chain',
+          {
+            details: { chain },
+          },
+        );
+      }
+      const c = cp as Checkpoint;
+      return { seq: c.seq, hash: c.hash };
+    });
+  };
+
+  const log: AuditLog = {
+    record,
+    async recordInContext(event) {
+      const ctx = requireTenant();
+      return record({
+        ...event,
+        tenantId: ctx.tenantId,
+        actor: ctx.actor,
+        impersonator: ctx.impersonator,
+        request:
+          ctx.requestId && !event.request?.requestId
+            ? { ...event.request, requestId: ctx.requestId }
+            : event.request,
+      });
+    },
+    port: {
+      async record(e: AuditPortEvent): Promise<void> {
+        await record({
+          tenantId: e.tenantId,
+          actor: e.actor,
+          impersonator: e.impersonator,
+          action: e.action,
+          targets: e.targets?.map((t) => ({ ...t })),
+          outcome: e.outcome,
+          occurredAt: e.occurredAt,
+          metadata: e.metadata ? { ...e.metadata } : undefined,
+          request: e.request ? { ...e.request } : undefined,
+        });
+      },
+    },
+    async verify(tenantId, opts = {}) {
+      const chain = parseInput(ChainKeySchema, tenantId, 'tenant id');
+      const o = parseInput(VerifyOptionsSchema, opts, 'verify options');
+      const s = readable();
+      const stored =
+        o.useStoredCheckpoints && s.capabilities.checkpoints ? await s.listCheckpoints(chain) : [];
+      const anchors = trustedAnchors(chain, [...stored, ...(o.checkpoints ?? [])]);
+      return inSpan('audit.verify', { 'tenant.id': chain, 'audit.sink': sink.name }, async (span) => {
+        const result = await verifyEvents(chain, batches(s, chain, o.fromSeq ?? 1, o.toSeq), {
+          fromSeq: o.fromSeq,
+          toSeq: o.toSeq,
+          anchors,
+        });
+        span.setAttributes({ 'audit.checked': result.checked, 'audit.ok': String(result.ok) });
+        return result;
+      });
+    },
+    async checkpoint(tenantId) {
+      const chain = parseInput(ChainKeySchema, tenantId, 'tenant id');
+      if (!options.signingKey)
+        throw new AuditError('AUDIT_CAPABILITY_MISSING', 'No signing key configured for checkpoints');
+      const s = readable();
+      const head = await s.head(chain);
+      if (!head) return null;
+      const cp = signCheckpoint(chain, head, options.signingKey, clock.now().getTime());
+      if (s.capabilities.checkpoints) await s.putCheckpoint(cp);
+      return cp;
+    },
+    async query(q) {
+      const parsed = parseInput(AuditQuerySchema, q, 'audit query');
+      const afterSeq = parsed.cursor ? parseCursor(parsed.cursor, parsed.tenantId) : 0;
+      const rows = await readable().query({
+        chain: parsed.tenantId,
+        afterSeq,
+        limit: parsed.limit + 1,
+        from: parsed.from,
+        to: parsed.to,
+        actorId: parsed.actorId,
+        action: parsed.action,
+        target: parsed.target,
+      });
+      const page = rows.slice(0, parsed.limit);
+      const last = page[page.length - 1];
+      return {
+        events: page.map(decodeStored),
+        nextCursor: rows.length > parsed.limit && last ? cursorOf(parsed.tenantId, last.seq) : null,
+      };
+    },
+    exportTrail(tenantId) {
+      const chain = parseInput(ChainKeySchema, tenantId, 'tenant id');
+      const s = readable();
+      return exportLines(chain, batches(s, chain, 1), () =>
+        s.capabilities.checkpoints ? s.listCheckpoints(chain) : Promise.resolve([]),
+      );
+    },
+    replaySpool,
+    async flush() {
+      await writer?.flush();
+    },
+    async close() {
+      closed = true;
+      if (replayTimer) clearTimeout(replayTimer);
+      await writer?.close();
+    },
+  };
+  return log;
+}

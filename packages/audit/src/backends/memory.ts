@@ -1,0 +1,105 @@
+import { type Clock, systemClock } from '@tenantry/core';
+import { type ChainHead, EMPTY_HEAD, chainBatch, groupByChain, microsFromMillis } from '../chain.js';
+import type { Checkpoint } from '../checkpoint.js';
+import type { AuditEventBody, ChainedEvent, PreparedEvent } from '../event.js';
+import {
+  type AppendOptions,
+  type ReadableAuditSink,
+  type SinkCapabilities,
+  type SinkQuery,
+  matchesQuery,
+} from '../sink.js';
+
+interface StoredChain {
+  events: ChainedEvent[];
+  bodies: AuditEventBody[];
+  ids: Set<string>;
+  checkpoints: Checkpoint[];
+}
+
+/** Options of {@link createMemorySink}. */
+export interface MemorySinkOptions {
+  /** Clock for the store time. @default systemClock */
+  clock?: Clock;
+}
+
+/**
+ * An in-memory sink with the same semantics as the database sinks (it passes the same conformance
+ * suite): per-chain sequence and hash chain, idempotent replays, queries, checkpoints. Events live
+ * as long as the process; for tests, quick starts and single-process tools.
+ * @example const log = createAuditLog({ sink: createMemorySink() });
+ */
+export function createMemorySink(options: MemorySinkOptions = {}): ReadableAuditSink {
+  const clock = options.clock ?? systemClock;
+  const chains = new Map<string, StoredChain>();
+  const get = (chain: string): StoredChain => {
+    let c = chains.get(chain);
+    if (!c) {
+      c = { events: [], bodies: [], ids: new Set(), checkpoints: [] };
+      chains.set(chain, c);
+    }
+    return c;
+  };
+  const headOf = (c: StoredChain): ChainHead | null => {
+    const last = c.events[c.events.length - 1];
+    return last ? { seq: last.seq, hash: last.hash, recordedAt: last.recordedAt } : null;
+  };
+  const capabilities: SinkCapabilities = Object.freeze({
+    readable: true,
+    sharedChain: true,
+    checkpoints: true,
+  });
+
+  return {
+    name: 'memory',
+    capabilities,
+    async append(events: readonly PreparedEvent[], opts: AppendOptions = {}): Promise<ChainedEvent[]> {
+      const stored: ChainedEvent[] = [];
+      for (const [chain, group] of groupByChain(events)) {
+        const c = get(chain);
+        const seen = new Set<string>();
+        const fresh = group.filter((e) => {
+          if (seen.has(e.id) || (opts.mayBeDuplicate && c.ids.has(e.id))) return false;
+          seen.add(e.id);
+          return true;
+        });
+        const linked = chainBatch(headOf(c) ?? EMPTY_HEAD, fresh, microsFromMillis(clock.now().getTime()));
+        linked.forEach((e, i) => {
+          c.events.push(e);
+          c.bodies.push(structuredClone(fresh[i]!.body));
+          c.ids.add(fresh[i]!.id);
+        });
+        stored.push(...linked);
+      }
+      return stored;
+    },
+    async head(chain) {
+      const c = chains.get(chain);
+      return c ? headOf(c) : null;
+    },
+    async readChain(chain, afterSeq, limit, toSeq) {
+      const c = chains.get(chain);
+      if (!c) return [];
+      // seq n sits at index n - 1: the chain is dense by construction.
+      const end = Math.min(c.events.length, toSeq ?? Number.POSITIVE_INFINITY, afterSeq + limit);
+      return c.events.slice(Math.max(0, afterSeq), Math.max(afterSeq, end));
+    },
+    async query(q: SinkQuery) {
+      const c = chains.get(q.chain);
+      if (!c) return [];
+      const out: ChainedEvent[] = [];
+      for (let i = Math.max(0, q.afterSeq); i < c.events.length && out.length < q.limit; i++) {
+        if (matchesQuery(c.bodies[i]!, q)) out.push(c.events[i]!);
+      }
+      return out;
+    },
+    async putCheckpoint(cp) {
+      const c = get(cp.chain);
+      c.checkpoints.push(structuredClone(cp));
+      c.checkpoints.sort((a, b) => a.seq - b.seq || a.signedAt - b.signedAt);
+    },
+    async listCheckpoints(chain) {
+      return structuredClone(chains.get(chain)?.checkpoints ?? []);
+    },
+  };
+}

@@ -1,0 +1,146 @@
+/** Names of the PostgreSQL objects of the audit log. */
+export interface PostgresAuditNames {
+  /** Schema holding the tables and functions. @default 'public' */
+  schema?: string;
+  /** Prefix of every table and function name. @default 'tenantry_audit' */
+  prefix?: string;
+}
+
+const IDENT = /^[a-z_][a-z0-9_]{0,40}$/;
+
+/** Resolved, validated identifiers. */
+export function auditNames(names: PostgresAuditNames = {}) {
+  const schema = names.schema ?? 'public';
+  const prefix = names.prefix ?? 'tenantry_audit';
+  if (!IDENT.test(schema) || !IDENT.test(prefix)) {
+    throw new TypeError('schema and prefix must be lower-case SQL identifiers ([a-z_][a-z0-9_]*)');
+  }
+  const q = (n: string) => `"${schema}"."${prefix}_${n}"`;
+  return {
+    schema,
+    prefix,
+    events: q('events'),
+    checkpoints: q('checkpoints'),
+    refuse: q('refuse_change'),
+    ensurePartitions: q('ensure_partitions'),
+    partitionName: (suffix: string) => `${prefix}_events_${suffix}`,
+  };
+}
+
+/**
+ * The migration creating the audit tables: events partitioned by month of store time (epoch µs),
+ * checkpoints,
+ * and the triggers that make both append-only (UPDATE, DELETE and TRUNCATE raise, for every role,
+ * owner included, unless a superuser disables triggers). Idempotent. The same SQL, for the default
+ * names, ships as `migrations/001_tenantry_audit.sql`.
+ * @example await pool.query(auditMigrationSql());
+ */
+export function auditMigrationSql(names: PostgresAuditNames = {}): string {
+  const n = auditNames(names);
+  return `-- @tenantry/audit migration 001 (schema ${n.schema}, prefix ${n.prefix})
+CREATE TABLE IF NOT EXISTS ${n.events} (
+  tenant_id   text        NOT NULL,
+  seq         bigint      NOT NULL CHECK (seq > 0),
+  recorded_at bigint      NOT NULL,
+  prev_hash   text        NOT NULL CHECK (prev_hash ~ '^[0-9a-f]{64}$'),
+  hash        text        NOT NULL CHECK (hash ~ '^[0-9a-f]{64}$'),
+  body        text        NOT NULL,
+  id          uuid        NOT NULL,
+  actor_id    text        NOT NULL,
+  action      text        NOT NULL,
+  occurred_at timestamptz NOT NULL,
+  targets     text[]      NOT NULL
+) PARTITION BY RANGE (recorded_at);
+COMMENT ON COLUMN ${n.events}.recorded_at IS 'store time, epoch microseconds (hashed; partition key)';
+COMMENT ON COLUMN ${n.events}.body IS 'canonical JSON of the event, exactly as hashed: the record';
+COMMENT ON COLUMN ${n.events}.targets IS 'query index derived from body: type: and type:id per target';
+CREATE INDEX IF NOT EXISTS ${n.prefix}_events_seq ON ${n.events} (tenant_id, seq);
+CREATE INDEX IF NOT EXISTS ${n.prefix}_events_id ON ${n.events} (tenant_id, id);
+CREATE INDEX IF NOT EXISTS ${n.prefix}_events_time ON ${n.events} (tenant_id, occurred_at);
+CREATE INDEX IF NOT EXISTS ${n.prefix}_events_actor ON ${n.events} (tenant_id, actor_id, seq);
+CREATE INDEX IF NOT EXISTS ${n.prefix}_events_action ON ${n.events} (tenant_id, action, seq);
+CREATE INDEX IF NOT EXISTS ${n.prefix}_events_targets ON ${n.events} USING gin (targets);
+
+CREATE TABLE IF NOT EXISTS ${n.checkpoints} (
+  chain       text   NOT NULL,
+  seq         bigint NOT NULL,
+  hash        text   NOT NULL,
+  recorded_at bigint NOT NULL,
+  signed_at   bigint NOT NULL,
+  key_id      text   NOT NULL,
+  signature   text   NOT NULL,
+  PRIMARY KEY (chain, seq, key_id, signed_at)
+);
+
+CREATE OR REPLACE FUNCTION ${n.refuse}() RETURNS trigger LANGUAGE plpgsql AS $f$
+BEGIN
+  RAISE EXCEPTION 'tenantry audit tables are append-only: % refused on %', TG_OP, TG_TABLE_NAME
+    USING ERRCODE = 'insufficient_privilege';
+END
+$f$;
+
+DROP TRIGGER IF EXISTS ${n.prefix}_no_change ON ${n.events};
+CREATE TRIGGER ${n.prefix}_no_change BEFORE UPDATE OR DELETE ON ${n.events}
+  FOR EACH ROW EXECUTE FUNCTION ${n.refuse}();
+DROP TRIGGER IF EXISTS ${n.prefix}_no_truncate ON ${n.events};
+CREATE TRIGGER ${n.prefix}_no_truncate BEFORE TRUNCATE ON ${n.events}
+  FOR EACH STATEMENT EXECUTE FUNCTION ${n.refuse}();
+DROP TRIGGER IF EXISTS ${n.prefix}_no_change ON ${n.checkpoints};
+CREATE TRIGGER ${n.prefix}_no_change BEFORE UPDATE OR DELETE ON ${n.checkpoints}
+  FOR EACH ROW EXECUTE FUNCTION ${n.refuse}();
+DROP TRIGGER IF EXISTS ${n.prefix}_no_truncate ON ${n.checkpoints};
+CREATE TRIGGER ${n.prefix}_no_truncate BEFORE TRUNCATE ON ${n.checkpoints}
+  FOR EACH STATEMENT EXECUTE FUNCTION ${n.refuse}();
+
+REVOKE UPDATE, DELETE, TRUNCATE ON ${n.events}, ${n.checkpoints} FROM PUBLIC;
+
+-- Monthly partitions of store time. SECURITY DEFINER so the application role (which must not own
+-- the table) can create the partition it is about to write to. Each partition gets a UNIQUE
+-- (tenant_id, seq) index (a partitioned table cannot have one without the partition key) and its
+-- own TRUNCATE trigger (statement triggers are not inherited by partitions).
+CREATE OR REPLACE FUNCTION ${n.ensurePartitions}(from_time timestamptz, months integer DEFAULT 2)
+  RETURNS integer LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $f$
+DECLARE
+  start_month timestamptz := date_trunc('month', from_time AT TIME ZONE 'UTC') AT TIME ZONE 'UTC';
+  lo timestamptz;
+  hi timestamptz;
+  part text;
+  created integer := 0;
+BEGIN
+  PERFORM pg_advisory_xact_lock(hashtext('${n.schema}.${n.prefix}.partitions'));
+  FOR i IN 0 .. greatest(months, 1) - 1 LOOP
+    lo := start_month + make_interval(months => i);
+    hi := start_month + make_interval(months => i + 1);
+    part := '${n.prefix}_events_' || to_char(lo AT TIME ZONE 'UTC', 'YYYYMM');
+    IF to_regclass(format('%I.%I', '${n.schema}', part)) IS NULL THEN
+      EXECUTE format('CREATE TABLE %I.%I PARTITION OF ${n.events} FOR VALUES FROM (%s) TO (%s)',
+        '${n.schema}', part, (extract(epoch FROM lo) * 1000000)::bigint, (extract(epoch FROM hi) * 1000000)::bigint);
+      EXECUTE format('CREATE UNIQUE INDEX %I ON %I.%I (tenant_id, seq)', part || '_seq_key', '${n.schema}', part);
+      EXECUTE format('CREATE TRIGGER %I BEFORE TRUNCATE ON %I.%I FOR EACH STATEMENT EXECUTE FUNCTION ${n.refuse}()',
+        '${n.prefix}_no_truncate', '${n.schema}', part);
+      EXECUTE format('REVOKE ALL ON %I.%I FROM PUBLIC', '${n.schema}', part);
+      created := created + 1;
+    END IF;
+  END LOOP;
+  RETURN created;
+END
+$f$;
+REVOKE ALL ON FUNCTION ${n.ensurePartitions}(timestamptz, integer) FROM PUBLIC;
+SELECT ${n.ensurePartitions}(now(), 3);
+`;
+}
+
+/**
+ * Grants for the application role: read and append, create partitions; nothing else. The role must
+ * not own the tables (an owner could disable the triggers).
+ * @example await pool.query(auditGrantsSql('app_user'));
+ */
+export function auditGrantsSql(role: string, names: PostgresAuditNames = {}): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(role)) throw new TypeError('role must be a plain SQL identifier');
+  const n = auditNames(names);
+  return `GRANT USAGE ON SCHEMA "${n.schema}" TO "${role}";
+GRANT SELECT, INSERT ON ${n.events}, ${n.checkpoints} TO "${role}";
+REVOKE UPDATE, DELETE, TRUNCATE ON ${n.events}, ${n.checkpoints} FROM "${role}";
+GRANT EXECUTE ON FUNCTION ${n.ensurePartitions}(timestamptz, integer) TO "${role}";
+`;
+}

@@ -1,0 +1,147 @@
+import { type Clock, canonicalJson, systemClock, uuidv7 } from '@tenantry/core';
+import { type ChainHead, EMPTY_HEAD, chainBatch, groupByChain, microsFromMillis } from '../chain.js';
+import type { AuditEventBody, ChainedEvent, PreparedEvent } from '../event.js';
+import type { AuditSink, SinkCapabilities } from '../sink.js';
+import { type VerifyResult, verifyEvents } from '../verify.js';
+
+/** Where the stdout sink writes: `process.stdout` or any stream with a callback-style `write`. */
+export interface LineDestination {
+  write(chunk: string, callback: (error?: Error | null) => void): unknown;
+}
+
+/** Options of {@link createStdoutSink}. */
+export interface StdoutSinkOptions {
+  /** @default process.stdout */
+  destination?: LineDestination;
+  /** pino level number of audit lines. @default 30 (info) */
+  level?: number;
+  /** The `msg` field. @default 'audit' */
+  msg?: string;
+  /** Id of this writer's chains, so lines from several processes can be told apart. @default a UUIDv7 */
+  streamId?: string;
+  /** @default systemClock */
+  clock?: Clock;
+}
+
+/** One stdout audit line, as parsed back. */
+export interface AuditLine {
+  level: number;
+  time: number;
+  msg: string;
+  audit: {
+    stream: string;
+    id: string;
+    chain: string;
+    seq: number;
+    recordedAt: number;
+    prevHash: string;
+    hash: string;
+    event: AuditEventBody;
+  };
+}
+
+/**
+ * A write-only sink printing one JSON line per event, compatible with pino (`level`, `time`, `msg`),
+ * for log pipelines. Each sink instance keeps its own chain per tenant (tagged with `streamId`), so
+ * a shipped log can be verified with {@link verifyAuditLines}. `append` resolves when the
+ * destination accepted the write, which is no stronger than the log pipeline behind it.
+ * @example const sink = createFanOutSink([pgSink, createStdoutSink()]);
+ */
+export function createStdoutSink(options: StdoutSinkOptions = {}): AuditSink {
+  const dest: LineDestination = options.destination ?? (process.stdout as unknown as LineDestination);
+  const level = options.level ?? 30;
+  const msg = options.msg ?? 'audit';
+  const stream = options.streamId ?? uuidv7();
+  const clock = options.clock ?? systemClock;
+  const heads = new Map<string, ChainHead>();
+  const capabilities: SinkCapabilities = Object.freeze({
+    readable: false,
+    sharedChain: false,
+    checkpoints: false,
+  });
+  let tail: Promise<unknown> = Promise.resolve();
+  return {
+    name: 'stdout',
+    capabilities,
+    append(events: readonly PreparedEvent[]): Promise<ChainedEvent[]> {
+      const run = tail.then(async () => {
+        const now = clock.now().getTime();
+        const stored: ChainedEvent[] = [];
+        let out = '';
+        const next = new Map<string, ChainHead>();
+        for (const [chain, group] of groupByChain(events)) {
+          const linked = chainBatch(heads.get(chain) ?? EMPTY_HEAD, group, microsFromMillis(now));
+          linked.forEach((e, i) => {
+            out += `${JSON.stringify({
+              level,
+              time: now,
+              msg,
+              audit: {
+                stream,
+                id: e.id,
+                chain,
+                seq: e.seq,
+                recordedAt: e.recordedAt,
+                prevHash: e.prevHash,
+                hash: e.hash,
+                event: group[i]!.body,
+              },
+            })}\n`;
+          });
+          const last = linked[linked.length - 1];
+          if (last) next.set(chain, { seq: last.seq, hash: last.hash, recordedAt: last.recordedAt });
+          stored.push(...linked);
+        }
+        await new Promise<void>((resolve, reject) =>
+          dest.write(out, (err) => (err ? reject(err) : resolve())),
+        );
+        // Advance the heads only once the lines are out, so a failed write does not fork the chain.
+        for (const [chain, head] of next) heads.set(chain, head);
+        return stored;
+      });
+      tail = run.catch(() => undefined);
+      return run;
+    },
+  };
+}
+
+/** Parse stdout audit lines back into chained events, grouped by `stream` and chain. Other log lines are skipped. */
+export function parseAuditLines(lines: Iterable<string>): Map<string, ChainedEvent[]> {
+  const out = new Map<string, ChainedEvent[]>();
+  for (const line of lines) {
+    if (!line.startsWith('{')) continue;
+    const parsed = JSON.parse(line) as Partial<AuditLine>;
+    const a = parsed.audit;
+    if (!a || typeof a.hash !== 'string') continue;
+    const key = `${a.stream}\u0000${a.chain}`;
+    const e: ChainedEvent = {
+      id: a.id,
+      chain: a.chain,
+      seq: a.seq,
+      recordedAt: a.recordedAt,
+      prevHash: a.prevHash,
+      hash: a.hash,
+      text: canonicalJson(a.event),
+    };
+    const list = out.get(key);
+    if (list) list.push(e);
+    else out.set(key, [e]);
+  }
+  return out;
+}
+
+/**
+ * Verify every chain found in stdout audit lines (e.g. a shipped log file).
+ * @example const results = await verifyAuditLines(readFileSync('app.log', 'utf8').split('\n'));
+ */
+export async function verifyAuditLines(
+  lines: Iterable<string>,
+): Promise<Array<VerifyResult & { stream: string }>> {
+  const results: Array<VerifyResult & { stream: string }> = [];
+  for (const [key, events] of parseAuditLines(lines)) {
+    const [stream = '', chain = ''] = key.split('\u0000');
+    events.sort((a, b) => a.seq - b.seq);
+    results.push({ ...(await verifyEvents(chain, [events])), stream });
+  }
+  return results;
+}

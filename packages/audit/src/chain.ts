@@ -1,0 +1,75 @@
+import * as nodeCrypto from 'node:crypto';
+import type { ChainedEvent, PreparedEvent } from './event.js';
+
+/** `prevHash` of the first event of every chain. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** The head of a chain: its last event's sequence number, hash and store time. */
+export interface ChainHead {
+  readonly seq: number;
+  readonly hash: string;
+  /** Epoch microseconds. */
+  readonly recordedAt: number;
+}
+
+/** The head of an empty chain. */
+export const EMPTY_HEAD: ChainHead = Object.freeze({ seq: 0, hash: GENESIS_HASH, recordedAt: 0 });
+
+/**
+ * The hash of one chained event: SHA-256 over a fixed, unambiguous encoding of the chain key, the
+ * sequence number, the store time (µs), the previous hash and the canonical event text. Newlines
+ * cannot occur in the first four fields, and the text is last, so no two inputs encode alike.
+ */
+export function hashEvent(
+  chain: string,
+  seq: number,
+  recordedAt: number,
+  prevHash: string,
+  text: string,
+): string {
+  return sha256Hex(`tenantry-audit-v1\n${chain}\n${seq}\n${recordedAt}\n${prevHash}\n${text}`);
+}
+
+// node:crypto's one-shot hash (Node >= 20.12) avoids a Hash object per event; measured ~4x faster
+// than @noble/hashes' sha256 for a 500-byte event (see bench/audit.ts).
+const oneShot = (nodeCrypto as { hash?: (alg: string, data: string, enc: 'hex') => string }).hash;
+const sha256Hex: (data: string) => string = oneShot
+  ? (data) => oneShot('sha256', data, 'hex')
+  : (data) => nodeCrypto.createHash('sha256').update(data).digest('hex');
+
+/**
+ * Link a batch of one chain's events after `head`. The store time never decreases along a chain
+ * (`max(now, head.recordedAt)`), so time partitions hold contiguous runs of each chain.
+ * The caller must hold the chain's lock (or rely on a unique (chain, seq) constraint) while storing.
+ */
+export function chainBatch(
+  head: ChainHead,
+  events: readonly PreparedEvent[],
+  nowMicros: number,
+): ChainedEvent[] {
+  const out: ChainedEvent[] = [];
+  let seq = head.seq;
+  let prev = head.hash;
+  const recordedAt = Math.max(Math.floor(nowMicros), head.recordedAt);
+  for (const e of events) {
+    seq += 1;
+    const hash = hashEvent(e.chain, seq, recordedAt, prev, e.text);
+    out.push({ id: e.id, chain: e.chain, seq, recordedAt, prevHash: prev, hash, text: e.text });
+    prev = hash;
+  }
+  return out;
+}
+
+/** Group prepared events by chain, keeping their order within each chain. */
+export function groupByChain(events: readonly PreparedEvent[]): Map<string, PreparedEvent[]> {
+  const groups = new Map<string, PreparedEvent[]>();
+  for (const e of events) {
+    const g = groups.get(e.chain);
+    if (g) g.push(e);
+    else groups.set(e.chain, [e]);
+  }
+  return groups;
+}
+
+/** Epoch microseconds from a millisecond clock reading. */
+export const microsFromMillis = (ms: number): number => ms * 1000;

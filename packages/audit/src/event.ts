@@ -1,0 +1,209 @@
+import { ActorSchema, TenantIdSchema, canonicalJson } from '@tenantry/core';
+import { z } from 'zod';
+import { AuditError } from './errors.js';
+import type { JsonValue } from './json-value.js';
+import type { Masker } from './masking.js';
+
+/** Chain key of platform-level events (`tenantId: null`); not a valid tenant id, so it never collides with one. */
+export const PLATFORM_CHAIN = '$platform';
+
+/** The chain an event belongs to: its tenant, or {@link PLATFORM_CHAIN}. */
+export function chainKeyOf(tenantId: string | null): string {
+  return tenantId ?? PLATFORM_CHAIN;
+}
+
+/** A chain key accepted by `verify`, `query`, …: a tenant id, `null` or {@link PLATFORM_CHAIN} for platform events. */
+export const ChainKeySchema = z
+  .union([TenantIdSchema, z.literal(PLATFORM_CHAIN), z.null()])
+  .transform((t) => chainKeyOf(t));
+
+const short = (max: number) => z.string().min(1).max(max);
+
+/** What an event happened to. */
+export const AuditTargetSchema = z.object({
+  /** Kind of resource, e.g. `invoice`, `tenant`, `secret`: letters, digits, `_`, `.`, `-`. */
+  type: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 chars of [A-Za-z0-9_.-]'),
+  /** Its id, when it has one. */
+  id: short(256).optional(),
+});
+export type AuditTarget = z.output<typeof AuditTargetSchema>;
+
+/** Request context of an event. */
+export const AuditRequestSchema = z.object({
+  /** Client IP as the trusted proxy chain resolved it (IPv4 or IPv6). */
+  ip: z.union([z.ipv4(), z.ipv6()]).optional(),
+  /** The client's user agent, truncated to 512 characters. */
+  userAgent: z
+    .string()
+    .max(4096)
+    .transform((s) => s.slice(0, 512))
+    .optional(),
+  /** Correlation id of the request or job. */
+  requestId: short(256).optional(),
+});
+export type AuditRequest = z.output<typeof AuditRequestSchema>;
+
+/** One audit event as the application reports it. Parsed with {@link AuditEventInputSchema}. */
+export const AuditEventInputSchema = z.object({
+  /** The tenant affected; `null` for platform-level events (system scope, cross-tenant tooling). */
+  tenantId: TenantIdSchema.nullable(),
+  /** Who acted, as seen by the application. */
+  actor: ActorSchema,
+  /** The support person acting as `actor`, when impersonating. Audit trails always name both. */
+  impersonator: ActorSchema.optional(),
+  /** What happened: dotted lower-case words, e.g. `invoice.voided`, `impersonation.started`. */
+  action: z
+    .string()
+    .max(128)
+    .regex(/^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/, 'must be dotted lower-case words, e.g. invoice.voided'),
+  /** What it happened to. @default [] */
+  targets: z.array(AuditTargetSchema).max(32).default([]),
+  outcome: z.enum(['success', 'failure', 'denied']),
+  /** When it happened (Date, epoch milliseconds or ISO string); the log's clock when absent. Stored in whole milliseconds. */
+  occurredAt: z
+    .union([z.date(), z.number().int().nonnegative(), z.iso.datetime({ offset: true })])
+    .transform((v) => new Date(v).getTime())
+    .optional(),
+  /** Request context, when the event comes from a request. */
+  request: AuditRequestSchema.optional(),
+  /** Before/after state; masked, then kept within `limits.maxChangesBytes`. See `diffChanges`. */
+  changes: z
+    .object({
+      before: z.record(z.string(), z.unknown()).optional(),
+      after: z.record(z.string(), z.unknown()).optional(),
+    })
+    .optional(),
+  /** Small extra context; masked, then kept within `limits.maxMetadataBytes`. */
+  metadata: z.record(z.string(), z.unknown()).optional(),
+});
+export type AuditEventInput = z.input<typeof AuditEventInputSchema>;
+
+/** Size limits of the parts of an event that users fill freely. */
+export const AuditLimitsSchema = z.object({
+  /** Maximum size of the masked metadata, in bytes of canonical JSON. @default 8192 */
+  maxMetadataBytes: z.number().int().min(64).max(1_048_576).default(8192),
+  /** Maximum size of the masked before/after changes, in bytes of canonical JSON. @default 32768 */
+  maxChangesBytes: z.number().int().min(64).max(4_194_304).default(32_768),
+});
+export type AuditLimits = z.input<typeof AuditLimitsSchema>;
+
+/**
+ * The stored content of an event: exactly what is hashed (as canonical JSON), with every value in a
+ * form each store keeps exactly (times in integer milliseconds, masked plain JSON).
+ */
+export interface AuditEventBody {
+  readonly v: 1;
+  /** UUIDv7: sortable, not enumerable. */
+  readonly id: string;
+  readonly tenantId: string | null;
+  readonly actor: { id: string; roles: string[]; kind: string; partnerId?: string; displayName?: string };
+  readonly impersonator?: AuditEventBody['actor'];
+  readonly action: string;
+  readonly targets: AuditTarget[];
+  readonly outcome: 'success' | 'failure' | 'denied';
+  /** Epoch milliseconds. */
+  readonly occurredAt: number;
+  readonly request?: AuditRequest;
+  readonly changes?: { before?: JsonValue; after?: JsonValue };
+  readonly metadata?: JsonValue;
+}
+
+/** An event ready for a sink: its body and the exact canonical text that will be stored and hashed. */
+export interface PreparedEvent {
+  readonly id: string;
+  /** Tenant id or {@link PLATFORM_CHAIN}. */
+  readonly chain: string;
+  readonly body: AuditEventBody;
+  /** `canonicalJson(body)`: stored as is, hashed as is. */
+  readonly text: string;
+}
+
+/** A stored event with its chain fields. */
+export interface ChainedEvent {
+  /** The event id (also inside `text`). */
+  readonly id: string;
+  readonly chain: string;
+  /** 1, 2, 3 … per chain, no gaps. */
+  readonly seq: number;
+  /** When the sink stored it, epoch microseconds (integer); never decreases along a chain. */
+  readonly recordedAt: number;
+  /** Hash of the previous event of the chain (64 zeros for the first). */
+  readonly prevHash: string;
+  /** SHA-256 (hex) over the chain fields and `text`. */
+  readonly hash: string;
+  /** The canonical event text, exactly as hashed. */
+  readonly text: string;
+}
+
+const byteLength = (s: string) => Buffer.byteLength(s, 'utf8');
+
+function limited(value: JsonValue, max: number, what: string): JsonValue {
+  const size = byteLength(canonicalJson(value));
+  if (size > max) {
+    throw new AuditError(
+      'AUDIT_EVENT_TOO_LARGE',
+      `Audit ${what} is ${size} bytes, above the limit of ${max}`,
+      {
+        details: { what, size, max },
+      },
+    );
+  }
+  return value;
+}
+
+/**
+ * Turn a parsed input into a {@link PreparedEvent}: masks metadata and changes, applies size limits,
+ * fixes the id and time. Pure apart from `id` and `now`, which the caller injects.
+ * @throws AuditError `AUDIT_EVENT_TOO_LARGE` | `AUDIT_VALUE_UNSUPPORTED`
+ */
+export function prepareEvent(
+  input: z.output<typeof AuditEventInputSchema>,
+  deps: { id: string; now: number; masker: Masker; limits: z.output<typeof AuditLimitsSchema> },
+): PreparedEvent {
+  const body: Record<string, unknown> = {
+    v: 1,
+    id: deps.id,
+    tenantId: input.tenantId,
+    actor: deps.masker.mask(input.actor),
+    action: input.action,
+    targets: deps.masker.mask(input.targets),
+    outcome: input.outcome,
+    occurredAt: input.occurredAt ?? deps.now,
+  };
+  if (input.impersonator) body.impersonator = deps.masker.mask(input.impersonator);
+  if (input.request) body.request = deps.masker.mask(input.request);
+  if (input.changes) {
+    // Before and after are masked separately, so anchored paths apply to each from its root.
+    const changes: Record<string, JsonValue> = {};
+    if (input.changes.before) changes.before = deps.masker.mask(input.changes.before);
+    if (input.changes.after) changes.after = deps.masker.mask(input.changes.after);
+    body.changes = limited(changes, deps.limits.maxChangesBytes, 'changes');
+  }
+  if (input.metadata) {
+    body.metadata = limited(deps.masker.mask(input.metadata), deps.limits.maxMetadataBytes, 'metadata');
+  }
+  const text = canonicalJson(body);
+  return { id: deps.id, chain: chainKeyOf(input.tenantId), body: body as unknown as AuditEventBody, text };
+}
+
+// JSON round trip first, so Dates and class instances compare by their JSON form.
+const comparable = (v: unknown): string => canonicalJson(JSON.parse(JSON.stringify(v ?? null)) as unknown);
+
+/**
+ * The fields that differ between two flat records, as a before/after pair for `changes`.
+ * @example diffChanges({ plan: 'free', seats: 3 }, { plan: 'pro', seats: 3 }) // { before: { plan: 'free' }, after: { plan: 'pro' } }
+ */
+export function diffChanges(
+  before: Readonly<Record<string, unknown>>,
+  after: Readonly<Record<string, unknown>>,
+): { before: Record<string, unknown>; after: Record<string, unknown> } {
+  const b: Record<string, unknown> = {};
+  const a: Record<string, unknown> = {};
+  for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
+    if (comparable(before[key]) !== comparable(after[key])) {
+      if (key in before) b[key] = before[key];
+      if (key in after) a[key] = after[key];
+    }
+  }
+  return { before: b, after: a };
+}

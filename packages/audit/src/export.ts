@@ -1,0 +1,82 @@
+import { type Checkpoint, verifyCheckpointSignature } from './checkpoint.js';
+import { AuditError } from './errors.js';
+import type { ChainedEvent } from './event.js';
+import { type VerifyResult, verifyEvents } from './verify.js';
+
+/** Format name in the first line of an export. */
+export const EXPORT_FORMAT = 'tenantry-audit-export';
+
+/**
+ * JSON lines of a chain's trail: one header line, one line per event (chain fields and the exact
+ * canonical text that was hashed), then one line per checkpoint.
+ */
+export async function* exportLines(
+  chain: string,
+  batches: AsyncIterable<readonly ChainedEvent[]>,
+  checkpoints: () => Promise<Checkpoint[]>,
+): AsyncIterable<string> {
+  yield JSON.stringify({ type: 'header', format: EXPORT_FORMAT, v: 1, chain });
+  for await (const batch of batches) {
+    for (const e of batch) {
+      yield JSON.stringify({
+        type: 'event',
+        id: e.id,
+        chain: e.chain,
+        seq: e.seq,
+        recordedAt: e.recordedAt,
+        prevHash: e.prevHash,
+        hash: e.hash,
+        text: e.text,
+      });
+    }
+  }
+  for (const cp of await checkpoints()) yield JSON.stringify({ type: 'checkpoint', ...cp });
+}
+
+/** Options of {@link verifyExport}. */
+export interface VerifyExportOptions {
+  /** Ed25519 public keys (hex) of the checkpoint signer. */
+  publicKeys: readonly string[];
+  /**
+   * Checkpoints the verifier kept independently. Those inside the export could have been dropped by
+   * whoever produced it, so only kept checkpoints prove the tail was not cut off.
+   */
+  checkpoints?: readonly Checkpoint[];
+}
+
+/**
+ * Verify an exported trail with nothing but the public key: every event's hash and link, and every
+ * checkpoint (in the export and kept separately) must be validly signed and match.
+ * @throws AuditError `AUDIT_CHECKPOINT_INVALID` when a checkpoint's signature does not verify
+ * @example const r = await verifyExport(readFileSync('acme.jsonl', 'utf8').split('\n'), { publicKeys: [pub] });
+ */
+export async function verifyExport(
+  lines: AsyncIterable<string> | Iterable<string>,
+  options: VerifyExportOptions,
+): Promise<VerifyResult> {
+  let chain: string | undefined;
+  const events: ChainedEvent[] = [];
+  const checkpoints: unknown[] = [...(options.checkpoints ?? [])];
+  for await (const line of lines) {
+    if (line.trim() === '') continue;
+    const rec = JSON.parse(line) as { type: string } & Record<string, unknown>;
+    if (rec.type === 'header') chain = String(rec.chain);
+    else if (rec.type === 'event') events.push(rec as unknown as ChainedEvent);
+    else if (rec.type === 'checkpoint') {
+      const { type: _type, ...cp } = rec;
+      checkpoints.push(cp);
+    }
+  }
+  if (chain === undefined) throw new AuditError('AUDIT_CHECKPOINT_INVALID', 'The export has no header line');
+  const anchors = checkpoints.map((cp) => {
+    if (!verifyCheckpointSignature(cp, options.publicKeys) || (cp as Checkpoint).chain !== chain) {
+      throw new AuditError(
+        'AUDIT_CHECKPOINT_INVALID',
+        'A checkpoint is not signed by a trusted key or names another chain',
+      );
+    }
+    return { seq: (cp as Checkpoint).seq, hash: (cp as Checkpoint).hash };
+  });
+  events.sort((a, b) => a.seq - b.seq);
+  return verifyEvents(chain, [events], { anchors });
+}

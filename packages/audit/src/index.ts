@@ -1,0 +1,81 @@
+export { AuditError, AuditErrorCodes, type AuditErrorCode } from './errors.js';
+export type { JsonValue } from './json-value.js';
+export {
+  PLATFORM_CHAIN,
+  chainKeyOf,
+  ChainKeySchema,
+  AuditTargetSchema,
+  type AuditTarget,
+  AuditRequestSchema,
+  type AuditRequest,
+  AuditEventInputSchema,
+  type AuditEventInput,
+  AuditLimitsSchema,
+  type AuditLimits,
+  type AuditEventBody,
+  type PreparedEvent,
+  type ChainedEvent,
+  prepareEvent,
+  diffChanges,
+} from './event.js';
+export {
+  SENSITIVE_FIELDS,
+  markSensitive,
+  Sensitive,
+  sensitiveFieldsOf,
+  MaskingOptionsSchema,
+  type MaskingOptions,
+  type Masker,
+  createMasker,
+} from './masking.js';
+export { GENESIS_HASH, EMPTY_HEAD, type ChainHead, hashEvent, chainBatch } from './chain.js';
+export {
+  type VerifyFailureKind,
+  type VerifyResult,
+  type ChainAnchor,
+  type VerifyEventsOptions,
+  verifyEvents,
+} from './verify.js';
+export {
+  CheckpointSchema,
+  type Checkpoint,
+  type CheckpointKeyPair,
+  generateCheckpointKeys,
+  checkpointKeyId,
+  signCheckpoint,
+  verifyCheckpointSignature,
+} from './checkpoint.js';
+export {
+  type SinkCapabilities,
+  type AppendOptions,
+  type SinkQuery,
+  type AuditSink,
+  type ReadableAuditSink,
+  isReadable,
+} from './sink.js';
+export { EXPORT_FORMAT, type VerifyExportOptions, verifyExport } from './export.js';
+export { BatchWriter, type BatchWriterOptions } from './buffer.js';
+export { FileSpool, type FileSpoolOptions } from './spool.js';
+export {
+  type FailureMode,
+  type DeliveryOptions,
+  type AuditLogOptions,
+  type StoredAuditEvent,
+  AuditQuerySchema,
+  type AuditQuery,
+  VerifyOptionsSchema,
+  type VerifyOptions,
+  type AuditLog,
+  createAuditLog,
+  decodeStored,
+} from './audit-log.js';
+export { type MemorySinkOptions, createMemorySink } from './backends/memory.js';
+export {
+  type LineDestination,
+  type StdoutSinkOptions,
+  type AuditLine,
+  createStdoutSink,
+  parseAuditLines,
+  verifyAuditLines,
+} from './backends/stdout.js';
+export { type FanOutSinkOptions, createFanOutSink } from './backends/fan-out.js';

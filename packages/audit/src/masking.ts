@@ -1,0 +1,176 @@
+import { z } from 'zod';
+import { parseInput } from '@tenantry/core';
+import { AuditError } from './errors.js';
+import { assertStorableString, type JsonValue } from './json-value.js';
+
+/**
+ * The property under which an object may list its own sensitive field names, e.g.
+ * `{ ssn: '…', [SENSITIVE_FIELDS]: ['ssn'] }`. A global symbol, so duplicate installs agree.
+ */
+export const SENSITIVE_FIELDS: unique symbol = Symbol.for('tenantry.audit.sensitive') as never;
+
+const REGISTRY_KEY = Symbol.for('tenantry.audit.sensitive-registry');
+const slot = globalThis as unknown as Record<symbol, WeakMap<object, Set<string>> | undefined>;
+const registry: WeakMap<object, Set<string>> = slot[REGISTRY_KEY] ?? new WeakMap<object, Set<string>>();
+slot[REGISTRY_KEY] = registry;
+
+/**
+ * Mark fields of a class (every instance) or of one object as sensitive: the masker replaces them
+ * wherever such an object appears in metadata or changes. Framework adapters call this from their
+ * decorators.
+ * @example markSensitive(User, 'passwordHash', 'ssn');
+ */
+export function markSensitive(target: object, ...fields: string[]): void {
+  let set = registry.get(target);
+  if (!set) {
+    set = new Set();
+    registry.set(target, set);
+  }
+  for (const f of fields) set.add(f);
+}
+
+/**
+ * A field decorator marking a class property as sensitive. Works with TypeScript's standard
+ * decorators and with `experimentalDecorators` (as NestJS uses).
+ * @example class User { @Sensitive() ssn = ''; }
+ */
+export function Sensitive(): (target: unknown, context: unknown) => void {
+  return (target, context) => {
+    if (context && typeof context === 'object' && 'kind' in context) {
+      const ctx = context as ClassFieldDecoratorContext;
+      ctx.addInitializer(function (this: unknown) {
+        if (this && typeof this === 'object') markSensitive((this as object).constructor, String(ctx.name));
+      });
+      return;
+    }
+    // Legacy decorators: (prototype, propertyKey).
+    if (
+      target &&
+      typeof target === 'object' &&
+      (typeof context === 'string' || typeof context === 'symbol')
+    ) {
+      markSensitive((target as object).constructor, String(context));
+    }
+  };
+}
+
+/** The sensitive field names declared for `value` (own marker, per-object and per-class registrations). */
+export function sensitiveFieldsOf(value: object): ReadonlySet<string> | undefined {
+  let result: Set<string> | undefined;
+  const add = (names: Iterable<string> | undefined) => {
+    if (!names) return;
+    result ??= new Set();
+    for (const n of names) result.add(n);
+  };
+  add(registry.get(value));
+  const own = (value as Record<symbol, unknown>)[SENSITIVE_FIELDS];
+  if (Array.isArray(own)) add(own.map(String));
+  for (
+    let proto = Object.getPrototypeOf(value);
+    proto && proto !== Object.prototype;
+    proto = Object.getPrototypeOf(proto)
+  ) {
+    add(registry.get(proto.constructor as object));
+  }
+  return result;
+}
+
+/** Options of {@link createMasker}. */
+export const MaskingOptionsSchema = z.object({
+  /**
+   * Paths to mask, dot-separated, matched case-insensitively. A single name without dots or
+   * wildcards (`password`) matches that key at any depth; otherwise the pattern is anchored at the
+   * root of `metadata`, `changes.before` and `changes.after`: `*` matches one key, `**` any number.
+   * Array indices are transparent: `users.token` matches `users[3].token`.
+   * @default ['password', 'passwd', 'secret', 'token', 'apiKey', 'authorization', 'cookie', '*.token']
+   */
+  paths: z
+    .array(z.string().min(1).max(256))
+    .max(256)
+    .default(['password', 'passwd', 'secret', 'token', 'apiKey', 'authorization', 'cookie', '*.token']),
+  /** What masked values become. @default '[REDACTED]' */
+  replacement: z.string().max(64).default('[REDACTED]'),
+  /** Maximum nesting depth of masked values. @default 8 */
+  maxDepth: z.number().int().min(1).max(64).default(8),
+});
+export type MaskingOptions = z.input<typeof MaskingOptionsSchema>;
+
+/** Masks secrets and personal data and converts the result to storable JSON. */
+export interface Masker {
+  /** A masked, plain-JSON copy of `value`. @throws AuditError `AUDIT_VALUE_UNSUPPORTED` | `AUDIT_EVENT_TOO_LARGE` */
+  mask(value: unknown): JsonValue;
+}
+
+type Pattern = { anywhere: string } | { segments: string[] };
+
+function matches(segments: readonly string[], pattern: readonly string[], si = 0, pi = 0): boolean {
+  if (pi === pattern.length) return si === segments.length;
+  const p = pattern[pi]!;
+  if (p === '**') {
+    for (let k = si; k <= segments.length; k++) if (matches(segments, pattern, k, pi + 1)) return true;
+    return false;
+  }
+  if (si === segments.length) return false;
+  return (p === '*' || p === segments[si]) && matches(segments, pattern, si + 1, pi + 1);
+}
+
+/**
+ * Create a masker. Masking happens in the process, before an event is handed to any sink.
+ * @throws ValidationError `VALIDATION_FAILED` on malformed options
+ * @example const masker = createMasker({ paths: ['password', '*.token', 'card.number'] });
+ */
+export function createMasker(options: MaskingOptions = {}): Masker {
+  const opts = parseInput(MaskingOptionsSchema, options, 'masking options');
+  const patterns: Pattern[] = opts.paths.map((p) => {
+    const lower = p.toLowerCase();
+    return !lower.includes('.') && !lower.includes('*')
+      ? { anywhere: lower }
+      : { segments: lower.split('.') };
+  });
+  const anywhere = new Set(patterns.flatMap((p) => ('anywhere' in p ? [p.anywhere] : [])));
+  const anchored = patterns.flatMap((p) => ('segments' in p ? [p.segments] : []));
+  const isMasked = (path: readonly string[]): boolean =>
+    anywhere.has(path[path.length - 1]!) || anchored.some((pat) => matches(path, pat));
+
+  const walk = (value: unknown, path: string[], depth: number): JsonValue => {
+    if (value === null) return null;
+    switch (typeof value) {
+      case 'string':
+        return assertStorableString(value, path.join('.') || '$');
+      case 'boolean':
+        return value;
+      case 'number':
+        if (!Number.isFinite(value)) break;
+        return Object.is(value, -0) ? 0 : value;
+      case 'bigint':
+        return value.toString();
+      case 'object': {
+        if (depth >= opts.maxDepth) {
+          throw new AuditError('AUDIT_EVENT_TOO_LARGE', `Audit value nested deeper than ${opts.maxDepth}`, {
+            details: { path: path.join('.'), maxDepth: opts.maxDepth },
+          });
+        }
+        if (value instanceof Date) {
+          if (Number.isNaN(value.getTime())) break;
+          return value.toISOString();
+        }
+        if (Array.isArray(value)) return value.map((v) => walk(v, path, depth + 1));
+        const marked = sensitiveFieldsOf(value);
+        const out: { [key: string]: JsonValue } = {};
+        for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+          if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
+          assertStorableString(k, path.join('.'));
+          const childPath = [...path, k.toLowerCase()];
+          out[k] = marked?.has(k) || isMasked(childPath) ? opts.replacement : walk(v, childPath, depth + 1);
+        }
+        return out;
+      }
+      default:
+        break;
+    }
+    throw new AuditError('AUDIT_VALUE_UNSUPPORTED', 'Audit value is not representable as JSON', {
+      details: { path: path.join('.'), type: typeof value },
+    });
+  };
+  return { mask: (value) => walk(value, [], 0) };
+}

@@ -1,0 +1,1 @@
+export { type MongoSinkOptions, createMongoSink } from './backends/mongo.js';

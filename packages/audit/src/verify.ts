@@ -1,0 +1,134 @@
+import { type ChainHead, GENESIS_HASH, hashEvent } from './chain.js';
+import type { ChainedEvent } from './event.js';
+
+/** How a chain failed verification. */
+export type VerifyFailureKind =
+  /** The event's stored content, chain fields or hash no longer match (or, when its hash was recomputed, the next event's link proves it was rewritten). */
+  | 'modified'
+  /** A sequence number is absent: an event was deleted. */
+  | 'missing'
+  /** Events were added between existing ones (the next genuine event links further back). */
+  | 'inserted'
+  /** Two events share a sequence number. */
+  | 'duplicate'
+  /** The first event of a range does not link to the expected anchor (previous checkpoint or genesis). */
+  | 'anchor-mismatch'
+  /** A signed checkpoint names a hash the stored event at that sequence number does not have. */
+  | 'checkpoint-mismatch'
+  /** The chain ends before a signed checkpoint's sequence number: its tail was removed. */
+  | 'truncated';
+
+/** Outcome of a verification. `firstBadSeq` is the lowest sequence number that no longer verifies. */
+export type VerifyResult =
+  | {
+      readonly ok: true;
+      readonly chain: string;
+      /** Events checked. */
+      readonly checked: number;
+      /** The last verified event, or `null` for an empty range. */
+      readonly head: ChainHead | null;
+    }
+  | {
+      readonly ok: false;
+      readonly chain: string;
+      readonly checked: number;
+      readonly firstBadSeq: number;
+      readonly kind: VerifyFailureKind;
+    };
+
+/** A chain position known to be genuine: typically a signed checkpoint. */
+export interface ChainAnchor {
+  readonly seq: number;
+  readonly hash: string;
+}
+
+/** Options of {@link verifyEvents}. */
+export interface VerifyEventsOptions {
+  /** First sequence number to check. @default 1 */
+  fromSeq?: number;
+  /** Last sequence number that must exist and verify; by default the chain's last event. */
+  toSeq?: number;
+  /**
+   * Positions known to be genuine (verified checkpoints). The one at `fromSeq - 1` anchors the
+   * range; those inside the range must match; those beyond the last event prove truncation.
+   * Without an anchor, a range starting after 1 trusts its first event's `prevHash`.
+   */
+  anchors?: readonly ChainAnchor[];
+}
+
+const WINDOW = 256;
+
+/**
+ * Walk one chain's events in sequence order (in batches, as a store streams them) and report the
+ * first event that does not verify. Stops at the first failure.
+ * @example const r = await verifyEvents('acme', batches); if (!r.ok) console.log(r.firstBadSeq, r.kind);
+ */
+export async function verifyEvents(
+  chain: string,
+  batches: AsyncIterable<readonly ChainedEvent[]> | Iterable<readonly ChainedEvent[]>,
+  options: VerifyEventsOptions = {},
+): Promise<VerifyResult> {
+  const fromSeq = options.fromSeq ?? 1;
+  const anchors = [...(options.anchors ?? [])].sort((a, b) => a.seq - b.seq);
+  const anchorAt = new Map(anchors.map((a) => [a.seq, a.hash]));
+  let expected = fromSeq;
+  let prev: string | undefined = fromSeq === 1 ? GENESIS_HASH : anchorAt.get(fromSeq - 1);
+  let checked = 0;
+  let last: ChainHead | null = null;
+  let lastEvent: ChainedEvent | undefined;
+  // A ring of recent hashes (slot = seq mod WINDOW), searched only on a failure, to tell an insertion
+  // (a genuine event linking further back) from a modification.
+  const ring: Array<string | undefined> = new Array(WINDOW);
+  const ringSeq = new Array<number>(WINDOW).fill(-1);
+  const remember = (seq: number, hash: string) => {
+    const slot = ((seq % WINDOW) + WINDOW) % WINDOW;
+    ring[slot] = hash;
+    ringSeq[slot] = seq;
+  };
+  const recall = (hash: string): number | undefined => {
+    let found: number | undefined;
+    for (let k = 0; k < WINDOW; k++)
+      if (ring[k] === hash && (found === undefined || ringSeq[k]! > found)) found = ringSeq[k];
+    return found;
+  };
+  if (prev !== undefined) remember(fromSeq - 1, prev);
+  const fail = (firstBadSeq: number, kind: VerifyFailureKind): VerifyResult => ({
+    ok: false,
+    chain,
+    checked,
+    firstBadSeq,
+    kind,
+  });
+
+  for await (const batch of batches) {
+    for (const e of batch) {
+      if (options.toSeq !== undefined && e.seq > options.toSeq) break;
+      if (e.chain !== chain) return fail(e.seq, 'inserted');
+      if (e.seq > expected) return fail(expected, 'missing');
+      if (e.seq < expected) return fail(e.seq, 'duplicate');
+      const ownOk = hashEvent(e.chain, e.seq, e.recordedAt, e.prevHash, e.text) === e.hash;
+      const linkOk = prev === undefined || e.prevHash === prev;
+      if (!ownOk || !linkOk) {
+        const linked = recall(e.prevHash);
+        if (!linkOk && linked !== undefined && linked < expected - 1) return fail(linked + 1, 'inserted');
+        if (!ownOk) return fail(e.seq, 'modified');
+        return e.seq === fromSeq ? fail(e.seq, 'anchor-mismatch') : fail(e.seq - 1, 'modified');
+      }
+      const cp = anchorAt.get(e.seq);
+      if (cp !== undefined && cp !== e.hash) return fail(e.seq, 'checkpoint-mismatch');
+      checked++;
+      prev = e.hash;
+      remember(e.seq, e.hash);
+      lastEvent = e;
+      expected++;
+    }
+  }
+  if (lastEvent) last = { seq: lastEvent.seq, hash: lastEvent.hash, recordedAt: lastEvent.recordedAt };
+  const lastSeq = last?.seq ?? fromSeq - 1;
+  if (options.toSeq !== undefined && lastSeq < options.toSeq) return fail(lastSeq + 1, 'missing');
+  const beyond = anchors.find(
+    (a) => a.seq > lastSeq && (options.toSeq === undefined || a.seq <= options.toSeq),
+  );
+  if (beyond) return fail(lastSeq + 1, 'truncated');
+  return { ok: true, chain, checked, head: last };
+}

@@ -1,0 +1,175 @@
+import { ManualClock } from '@tenantry/core';
+import { hasBackend, skipLabel, useTestDatabase } from '@tenantry/testkit';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAuditLog, generateCheckpointKeys } from '../src/index.js';
+import { createPostgresSink } from '../src/postgres.js';
+import { migrateWithAppRole } from './helpers.js';
+
+const db = useTestDatabase();
+
+describe.skipIf(!hasBackend('postgres'))(`PostgreSQL audit table${skipLabel('postgres')}`, () => {
+  let owner: pg.Pool;
+  let app: pg.Pool;
+  let dropRole: () => Promise<void>;
+  const keys = generateCheckpointKeys();
+
+  beforeAll(async () => {
+    const m = await migrateWithAppRole(db.url());
+    dropRole = m.dropRole;
+    owner = new pg.Pool({ connectionString: db.url(), max: 2 });
+    app = new pg.Pool({ connectionString: m.appUrl, max: 4 });
+  });
+  afterAll(async () => {
+    await app?.end();
+    await owner?.end();
+    await dropRole?.();
+  });
+
+  const seed = async (tenantId: string, n: number, clock?: ManualClock) => {
+    const log = createAuditLog({
+      sink: createPostgresSink({ pool: app, clock }),
+      clock,
+      signingKey: keys.secretKey,
+      publicKeys: [keys.publicKey],
+    });
+    await Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        log.record({
+          tenantId,
+          actor: { id: `u${i}` },
+          action: 'invoice.created',
+          targets: [{ type: 'invoice', id: String(i) }],
+          outcome: 'success',
+        }),
+      ),
+    );
+    return log;
+  };
+
+  it('refuses UPDATE, DELETE and TRUNCATE for the application role (parent table and partitions)', async () => {
+    await seed('immutable', 3);
+    const partition = (
+      await owner.query<{ p: string }>(
+        `SELECT inhrelid::regclass::text AS p FROM pg_inherits WHERE inhparent = 'tenantry_audit_events'::regclass LIMIT 1`,
+      )
+    ).rows[0]!.p;
+    for (const sql of [
+      `UPDATE tenantry_audit_events SET body = body WHERE tenant_id = 'immutable'`,
+      `DELETE FROM tenantry_audit_events WHERE tenant_id = 'immutable'`,
+      'TRUNCATE tenantry_audit_events',
+      `UPDATE tenantry_audit_checkpoints SET hash = hash`,
+      `DELETE FROM tenantry_audit_checkpoints`,
+      'TRUNCATE tenantry_audit_checkpoints',
+      `UPDATE ${partition} SET body = body`,
+      `DELETE FROM ${partition}`,
+      `TRUNCATE ${partition}`,
+    ]) {
+      await expect(app.query(sql), sql).rejects.toMatchObject({ code: '42501' });
+    }
+    expect(
+      (await app.query(`SELECT count(*)::int AS n FROM tenantry_audit_events WHERE tenant_id = 'immutable'`))
+        .rows[0].n,
+    ).toBe(3);
+  });
+
+  it('refuses UPDATE, DELETE and TRUNCATE even for the owner, through the triggers', async () => {
+    const partition = (
+      await owner.query<{ p: string }>(
+        `SELECT inhrelid::regclass::text AS p FROM pg_inherits WHERE inhparent = 'tenantry_audit_events'::regclass LIMIT 1`,
+      )
+    ).rows[0]!.p;
+    for (const sql of [
+      `UPDATE tenantry_audit_events SET body = body`,
+      `DELETE FROM tenantry_audit_events`,
+      'TRUNCATE tenantry_audit_events',
+      `TRUNCATE ${partition}`,
+      `UPDATE ${partition} SET body = body`,
+      `DELETE FROM ${partition}`,
+    ]) {
+      await expect(owner.query(sql), sql).rejects.toThrow(/append-only/);
+    }
+  });
+
+  it('an operator who bypasses the triggers is caught by verify, which names the event', async () => {
+    const log = await seed('tampered', 10);
+    expect(await log.verify('tampered')).toMatchObject({ ok: true, checked: 10 });
+    const c = await owner.connect();
+    try {
+      await c.query('BEGIN');
+      await c.query(`SET LOCAL session_replication_role = replica`); // superuser only: triggers off
+      await c.query(
+        `UPDATE tenantry_audit_events SET body = replace(body, '"outcome":"success"', '"outcome":"denied"') WHERE tenant_id = 'tampered' AND seq = 4`,
+      );
+      await c.query('COMMIT');
+    } finally {
+      c.release();
+    }
+    expect(await log.verify('tampered')).toMatchObject({ ok: false, firstBadSeq: 4, kind: 'modified' });
+    // Query results are decoded from the hashed text (the record), never from the index columns.
+    const page = await log.query({ tenantId: 'tampered', target: { type: 'invoice' }, limit: 10 });
+    expect(page.events.find((e) => e.seq === 4)?.outcome).toBe('denied');
+    const c2 = await owner.connect();
+    try {
+      await c2.query('BEGIN');
+      await c2.query(`SET LOCAL session_replication_role = replica`);
+      await c2.query(`DELETE FROM tenantry_audit_events WHERE tenant_id = 'tampered' AND seq = 2`);
+      await c2.query('COMMIT');
+    } finally {
+      c2.release();
+    }
+    expect(await log.verify('tampered')).toMatchObject({ ok: false, firstBadSeq: 2, kind: 'missing' });
+  });
+
+  it('creates the monthly partition on the first write of a month with no partition yet', async () => {
+    const clock = new ManualClock('2031-07-15T10:00:00Z');
+    const log = await seed('future', 2, clock);
+    const parts = (
+      await owner.query<{ p: string }>(
+        `SELECT inhrelid::regclass::text AS p FROM pg_inherits WHERE inhparent = 'tenantry_audit_events'::regclass ORDER BY 1`,
+      )
+    ).rows.map((r) => r.p);
+    expect(parts).toContain('tenantry_audit_events_203107');
+    expect(parts).toContain('tenantry_audit_events_203108');
+    const idx = await owner.query(
+      `SELECT indexdef FROM pg_indexes WHERE tablename = 'tenantry_audit_events_203107' AND indexdef LIKE 'CREATE UNIQUE%'`,
+    );
+    expect(idx.rows[0].indexdef).toMatch(/\(tenant_id, seq\)/);
+    expect(await log.verify('future')).toMatchObject({ ok: true, checked: 2 });
+  });
+
+  it('retention drops whole partitions; the remaining range verifies against the checkpoint taken before the drop', async () => {
+    const clock = new ManualClock('2032-01-10T00:00:00Z');
+    const sink = createPostgresSink({ pool: app, clock });
+    const log = createAuditLog({
+      sink,
+      clock,
+      signingKey: keys.secretKey,
+      publicKeys: [keys.publicKey],
+      delivery: { mode: 'direct' },
+    });
+    for (let i = 0; i < 3; i++)
+      await log.record({ tenantId: 'retained', actor: { id: 'u' }, action: 'a.b', outcome: 'success' });
+    const boundary = await log.checkpoint('retained');
+    clock.set('2032-02-10T00:00:00Z');
+    for (let i = 0; i < 2; i++)
+      await log.record({ tenantId: 'retained', actor: { id: 'u' }, action: 'a.b', outcome: 'success' });
+    // The owner (not the application role) drops January: DROP is not UPDATE/DELETE/TRUNCATE.
+    await owner.query('DROP TABLE tenantry_audit_events_203201');
+    expect(await log.verify('retained', { useStoredCheckpoints: false })).toMatchObject({
+      ok: false,
+      firstBadSeq: 1,
+      kind: 'missing',
+    });
+    expect(await log.verify('retained', { fromSeq: boundary!.seq + 1 })).toMatchObject({
+      ok: true,
+      checked: 2,
+    });
+  });
+
+  it('queries by target use the generated target keys', async () => {
+    const log = await seed('query', 5);
+    const r = await log.query({ tenantId: 'query', target: { type: 'invoice', id: '3' } });
+    expect(r.events.map((e) => e.targets)).toEqual([[{ type: 'invoice', id: '3' }]]);
+  });
+});
