@@ -1,8 +1,10 @@
 // The reference app, for now: a walk through @tenantry/core that prints what it does.
 // Run it with `npm run example` from the repository root.
 import { EventEmitter } from 'node:events';
+import { createAuditLog, createMemorySink, generateCheckpointKeys, verifyExport } from '@tenantry/audit';
+import { createLockedSequencer, defineSeries, findGapsAndDuplicates, isGapless } from '@tenantry/sequencer';
+import { MemoryCounterStore, MemoryLockBackend } from '@tenantry/sequencer/memory';
 import {
-  MemoryAuditPort,
   Roles,
   bindToCurrentContext,
   createJobContextCodec,
@@ -15,7 +17,13 @@ import {
 } from '@tenantry/core';
 
 const say = (line: string) => console.log(line);
-const audit = new MemoryAuditPort();
+// The audit trail every part of the app writes to: hash-chained per tenant, checkpoints signed.
+const checkpointKeys = generateCheckpointKeys();
+const auditLog = createAuditLog({
+  sink: createMemorySink(),
+  signingKey: checkpointKeys.secretKey,
+  publicKeys: [checkpointKeys.publicKey],
+});
 const policy = defineAccessPolicy({
   grants: { [Roles.SUPER_ADMIN]: ['*'], [Roles.MANAGER]: ['invoice:*'], [Roles.USER]: ['invoice:read'] },
   inherits: { [Roles.TENANT_ADMIN]: [Roles.MANAGER] },
@@ -63,7 +71,7 @@ createJobContextCodec().restore(JSON.parse(JSON.stringify(acmeJob)), (ctx) =>
 // 4. Cross-tenant work only inside an audited system scope.
 await runAsSystem(
   { actor: { id: 'billing', kind: 'service' }, reason: 'month-end invoicing' },
-  audit,
+  auditLog.port,
   async () => {
     for (const tenantId of ['acme', 'globex']) {
       await runAsTenant({ tenantId, actor: { id: 'billing', kind: 'service' } }, async () => {
@@ -72,4 +80,73 @@ await runAsSystem(
     }
   },
 );
-say(`   audit trail: ${audit.events.map((e) => `${e.action}(${e.outcome})`).join(', ')}`);
+const platformTrail = await auditLog.query({ tenantId: null });
+say(`   audit trail: ${platformTrail.events.map((e) => `${e.action}(${e.outcome})`).join(', ')}`);
+
+// 5. Gapless invoice numbers per tenant and fiscal year, written with the document (callback form).
+const documents: Array<{ tenant: string; series: string; period: string; number: number; code: string }> = [];
+const lock = new MemoryLockBackend();
+const sequencer = createLockedSequencer({
+  lock,
+  store: new MemoryCounterStore(),
+  highestCommitted: async (k) =>
+    Math.max(
+      0,
+      ...documents
+        .filter((d) => d.tenant === k.tenant && d.series === k.series && d.period === k.period)
+        .map((d) => d.number),
+    ) || null,
+});
+for (const tenantId of ['acme', 'globex']) {
+  await runAsTenant({ tenantId, actor: { id: 'clerk', roles: [Roles.OPERATOR] } }, async () => {
+    const invoices = defineSeries({
+      key: 'invoice',
+      period: 'yearly',
+      format: '{prefix}{yyyy}-{n:06}',
+      prefix: 'INV-',
+    });
+    for (const [i, issueDate] of ['2026-12-30', '2026-12-31', '2027-01-02'].entries()) {
+      try {
+        await sequencer.withNumber(invoices, { issueDate }, async (n) => {
+          // The second document of acme fails to save: its number must not be consumed.
+          if (tenantId === 'acme' && i === 1) throw new Error('payment provider down');
+          documents.push({
+            tenant: n.tenant,
+            series: n.series,
+            period: n.period,
+            number: n.number,
+            code: n.formatted,
+          });
+          await auditLog.recordInContext({
+            action: 'invoice.issued',
+            targets: [{ type: 'invoice', id: n.formatted }],
+            outcome: 'success',
+          });
+        });
+      } catch {
+        say(`5. ${tenantId}: invoice of ${issueDate} failed to save; no number consumed`);
+      }
+    }
+  });
+}
+say(`   numbers: ${documents.map((d) => `${d.tenant}:${d.code}`).join(', ')}`);
+say(
+  `   acme 2026 gapless: ${isGapless(
+    findGapsAndDuplicates(
+      documents.filter((d) => d.tenant === 'acme' && d.period === '2026').map((d) => d.number),
+      1,
+    ),
+  )}`,
+);
+
+// 6. The audit trail is tamper-evident: verify it, export it, and catch an edit in the export.
+await auditLog.checkpoint('acme');
+const verified = await auditLog.verify('acme');
+say(`6. acme audit chain verifies: ${verified.ok} (${verified.checked} events)`);
+const exported: string[] = [];
+for await (const line of auditLog.exportTrail('acme')) exported.push(line);
+const tampered = exported.map((line) => line.replace('INV-2027-000001', 'INV-2027-000099'));
+const outsider = await verifyExport(tampered, { publicKeys: [checkpointKeys.publicKey] });
+say(
+  `   an outsider re-checking an edited export: ok=${outsider.ok}, first bad event seq ${outsider.ok ? '-' : outsider.firstBadSeq}`,
+);

@@ -17,4 +17,11 @@ it('the reference example runs and keeps tenants apart', async () => {
   expect(stdout).toContain('bus listener registered by globex runs as globex');
   expect(stdout).toContain('worker restored job context: tenant acme, actor ana');
   expect(stdout).toContain('system_scope.entered(success), system_scope.exited(success)');
+  expect(stdout).toContain('acme: invoice of 2026-12-31 failed to save; no number consumed');
+  expect(stdout).toContain(
+    'numbers: acme:INV-2026-000001, acme:INV-2027-000001, globex:INV-2026-000001, globex:INV-2026-000002, globex:INV-2027-000001',
+  );
+  expect(stdout).toContain('acme 2026 gapless: true');
+  expect(stdout).toContain('acme audit chain verifies: true (2 events)');
+  expect(stdout).toContain('an outsider re-checking an edited export: ok=false, first bad event seq 2');
 });
