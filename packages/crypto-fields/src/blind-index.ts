@@ -10,7 +10,9 @@ export type Normalize = z.infer<typeof NormalizeSchema> | ((value: string) => st
 /** Options of a blind index. */
 export const BlindIndexOptionsSchema = z.object({
   /** How to normalise the value first, so equal-meaning inputs index alike. @default 'trim-lowercase' */
-  normalize: z.union([NormalizeSchema, z.custom<(value: string) => string>((v) => typeof v === 'function')]).optional(),
+  normalize: z
+    .union([NormalizeSchema, z.custom<(value: string) => string>((v) => typeof v === 'function')])
+    .optional(),
   /**
    * Bytes of the HMAC kept (8–32). Fewer bytes mean more false positives (check the decrypted value)
    * but less information for someone with the table: 8 bytes ≈ 1 collision per 2^32 values.
@@ -40,7 +42,11 @@ export function normalizeValue(value: string, normalize: Normalize = 'trim-lower
 const utf8 = new TextEncoder();
 
 /** HMAC-SHA256 of the normalised value under a field key, truncated, base64url. @internal */
-export function computeBlindIndex(fieldKey: Uint8Array, value: string, options: BlindIndexOptions = {}): string {
+export function computeBlindIndex(
+  fieldKey: Uint8Array,
+  value: string,
+  options: BlindIndexOptions = {},
+): string {
   const mac = hmac(sha256, fieldKey, utf8.encode(normalizeValue(value, options.normalize)));
   return Buffer.from(mac.subarray(0, options.bytes ?? 16)).toString('base64url');
 }

@@ -41,7 +41,12 @@ export interface DataKeyStore {
   /** Tenants that have at least one key wrapped by a KEK other than `kekId` (for KEK rotation). */
   tenantsNotWrappedBy(kekId: string): Promise<string[]>;
   /** Replace a key's wrapped form if it is still wrapped by `expectedKekId`; returns whether it changed. */
-  rewrap(tenantId: string, keyId: string, expectedKekId: string, wrapped: { kekId: string; wrappedKey: string }): Promise<boolean>;
+  rewrap(
+    tenantId: string,
+    keyId: string,
+    expectedKekId: string,
+    wrapped: { kekId: string; wrappedKey: string },
+  ): Promise<boolean>;
   /** Delete one non-primary key (once rotation moved every value off it); false if absent or primary. */
   deleteKey(tenantId: string, keyId: string): Promise<boolean>;
   /** Delete every key of a tenant (crypto-shredding); returns how many were deleted. */

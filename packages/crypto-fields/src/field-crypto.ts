@@ -84,7 +84,10 @@ const OptionsSchema = z.object({
   algorithm: z.enum(['xchacha20-poly1305', 'aes-256-gcm']).optional(),
   acceptPlaintext: z.boolean().optional(),
   cache: z
-    .object({ maxEntries: z.number().int().positive().optional(), ttlMs: z.number().int().positive().optional() })
+    .object({
+      maxEntries: z.number().int().positive().optional(),
+      ttlMs: z.number().int().positive().optional(),
+    })
     .optional(),
 });
 
@@ -142,7 +145,10 @@ export class FieldCrypto {
    */
   async seal(plaintext: string, context: FieldContextInput): Promise<string> {
     if (typeof plaintext !== 'string') {
-      throw new CryptoFieldsError('UNSEALABLE_VALUE', 'seal() takes a string; use sealJson() for other values');
+      throw new CryptoFieldsError(
+        'UNSEALABLE_VALUE',
+        'seal() takes a string; use sealJson() for other values',
+      );
     }
     const ctx = resolveContext(context);
     const m = this.keys.cachedPrimary(ctx.tenantId) ?? (await this.keys.primary(ctx.tenantId));
@@ -157,7 +163,8 @@ export class FieldCrypto {
     const ctx = resolveContext(context);
     if (!isCiphertext(value)) return this.#plaintext(value) as string;
     const parsed = parseCiphertext(value);
-    const m = this.keys.cachedKey(ctx.tenantId, parsed.keyId) ?? (await this.keys.key(ctx.tenantId, parsed.keyId));
+    const m =
+      this.keys.cachedKey(ctx.tenantId, parsed.keyId) ?? (await this.keys.key(ctx.tenantId, parsed.keyId));
     const out = this.#openWith(m, parsed, ctx);
     return out.type === TYPE_STRING ? out.text : out.text;
   }
@@ -240,7 +247,11 @@ export class FieldCrypto {
     const ctx = resolveContext(context);
     const primary = this.keys.cachedPrimary(ctx.tenantId) ?? (await this.keys.primary(ctx.tenantId));
     if (!isCiphertext(value)) {
-      return { next: this.#sealWith(primary, TYPE_STRING, value, ctx), fromKeyId: null, toKeyId: primary.keyId };
+      return {
+        next: this.#sealWith(primary, TYPE_STRING, value, ctx),
+        fromKeyId: null,
+        toKeyId: primary.keyId,
+      };
     }
     const parsed = parseCiphertext(value);
     if (parsed.keyId === primary.keyId && parsed.code === this.#aead.code) {
@@ -370,9 +381,13 @@ function resolveContext(input: FieldContextInput): FieldContext {
   if (tenantId === undefined) tenantId = requireTenantId();
   else if (current !== undefined && current.tenantId !== tenantId) {
     // T1: with a tenant in context, never touch another tenant's values.
-    throw new TenantryError('TENANT_CONTEXT_CONFLICT', 'The field context names another tenant than the current one', {
-      details: { current: current.tenantId, requested: tenantId },
-    });
+    throw new TenantryError(
+      'TENANT_CONTEXT_CONFLICT',
+      'The field context names another tenant than the current one',
+      {
+        details: { current: current.tenantId, requested: tenantId },
+      },
+    );
   }
   return { tenantId, collection: input.collection, field: input.field, rowId: input.rowId };
 }

@@ -78,10 +78,15 @@ export function localKeyProvider(options: LocalKeyProviderOptions): KeyProvider 
   const random = options.random ?? cryptoRandom;
   const parsed = parseInput(
     LocalKeyProviderOptionsSchema.superRefine((o, ctx) => {
-      if (!(o.primary in o.keys)) ctx.addIssue({ code: 'custom', path: ['primary'], message: 'not among keys' });
+      if (!(o.primary in o.keys))
+        ctx.addIssue({ code: 'custom', path: ['primary'], message: 'not among keys' });
       for (const [id, v] of Object.entries(o.keys)) {
         if (decodeKek(v) === undefined) {
-          ctx.addIssue({ code: 'custom', path: ['keys', id], message: 'must be 32 bytes in base64/base64url' });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['keys', id],
+            message: 'must be 32 bytes in base64/base64url',
+          });
         }
       }
     }),

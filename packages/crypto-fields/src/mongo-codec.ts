@@ -38,7 +38,10 @@ const idText = (id: unknown): string | undefined => {
  * const codec = createMongoDocumentCodec(fields, { collection: 'settings', paths: ['smtp.password', 'webhooks[].secret'] });
  * await col.insertOne(await codec.encryptDocument(doc, { tenantId: 'acme' }));
  */
-export function createMongoDocumentCodec(fields: FieldCrypto, options: MongoDocumentCodecOptions): MongoDocumentCodec {
+export function createMongoDocumentCodec(
+  fields: FieldCrypto,
+  options: MongoDocumentCodecOptions,
+): MongoDocumentCodec {
   const paths: FieldPath[] = options.paths.map(parseFieldPath);
   const context = (doc: object, tenant: { tenantId?: string }) => {
     const d = doc as Record<string, unknown>;

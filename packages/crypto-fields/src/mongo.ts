@@ -4,4 +4,8 @@ export {
   MongoCheckpointStore,
   type MongoCheckpointStoreOptions,
 } from './backends/mongo.js';
-export { createMongoDocumentCodec, type MongoDocumentCodec, type MongoDocumentCodecOptions } from './mongo-codec.js';
+export {
+  createMongoDocumentCodec,
+  type MongoDocumentCodec,
+  type MongoDocumentCodecOptions,
+} from './mongo-codec.js';

@@ -35,7 +35,11 @@ export function parseFieldPath(path: string): FieldPath {
 }
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array) && !(v instanceof Date);
+  typeof v === 'object' &&
+  v !== null &&
+  !Array.isArray(v) &&
+  !(v instanceof Uint8Array) &&
+  !(v instanceof Date);
 
 /**
  * Return a copy of `root` with `fn` applied to every value the path reaches (objects and arrays on
@@ -49,7 +53,8 @@ export function mapPath(root: unknown, path: FieldPath, fn: (value: unknown) => 
     const child = node[seg.key];
     if (child === null || child === undefined) return node;
     const last = i === path.segments.length - 1;
-    const apply = (v: unknown): unknown => (v === null || v === undefined ? v : last ? fn(v) : walk(v, i + 1));
+    const apply = (v: unknown): unknown =>
+      v === null || v === undefined ? v : last ? fn(v) : walk(v, i + 1);
     let next: unknown;
     if (seg.each) {
       if (!Array.isArray(child)) return node;

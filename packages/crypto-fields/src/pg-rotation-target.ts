@@ -51,9 +51,9 @@ export function pgRotationTarget(options: PgRotationTargetOptions): RotationTarg
     return idType;
   };
   const select = [
-    `${id}::text AS id`,
-    `${tenant}::text AS tenant`,
-    ...fields.map((f, i) => `${fieldToColumn.get(f)}::text AS c${i}`),
+    `src.${id}::text AS row_id__`,
+    `src.${tenant}::text AS tenant__`,
+    ...fields.map((f, i) => `src.${fieldToColumn.get(f)}::text AS c${i}__`),
   ].join(', ');
 
   return {
@@ -64,16 +64,19 @@ export function pgRotationTarget(options: PgRotationTargetOptions): RotationTarg
       const ty = await getIdType();
       const res =
         after === null
-          ? await db.query<Record<string, string | null>>(`SELECT ${select} FROM ${t} ORDER BY ${id} LIMIT $1`, [limit])
+          ? await db.query<Record<string, string | null>>(
+              `SELECT ${select} FROM ${t} AS src ORDER BY src.${id} LIMIT $1`,
+              [limit],
+            )
           : await db.query<Record<string, string | null>>(
-              `SELECT ${select} FROM ${t} WHERE ${id} > $1::${ty} ORDER BY ${id} LIMIT $2`,
+              `SELECT ${select} FROM ${t} AS src WHERE src.${id} > $1::${ty} ORDER BY src.${id} LIMIT $2`,
               [after, limit],
             );
       return res.rows.map(
         (r): RotationRow => ({
-          id: r.id as string,
-          tenantId: r.tenant as string,
-          values: Object.fromEntries(fields.map((f, i) => [f, r[`c${i}`] ?? null])),
+          id: r.row_id__ as string,
+          tenantId: r.tenant__ as string,
+          values: Object.fromEntries(fields.map((f, i) => [f, r[`c${i}__`] ?? null])),
         }),
       );
     },

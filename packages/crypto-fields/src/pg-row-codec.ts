@@ -25,9 +25,15 @@ export interface PgRowCodecOptions {
 /** Encrypts and decrypts `pg` rows by a column declaration. */
 export interface PgRowCodec {
   /** A copy of `row` with the declared columns sealed and blind index columns filled. */
-  encryptRow<R extends Record<string, unknown>>(row: R, tenant?: { tenantId?: string }): Promise<Record<string, unknown>>;
+  encryptRow<R extends Record<string, unknown>>(
+    row: R,
+    tenant?: { tenantId?: string },
+  ): Promise<Record<string, unknown>>;
   /** A copy of `row` with the declared columns opened. */
-  decryptRow<R = Record<string, unknown>>(row: Record<string, unknown>, tenant?: { tenantId?: string }): Promise<R>;
+  decryptRow<R = Record<string, unknown>>(
+    row: Record<string, unknown>,
+    tenant?: { tenantId?: string },
+  ): Promise<R>;
   /** The blind index of a value for a blind index column, for `WHERE email_idx = $1`. */
   blindIndex(indexColumn: string, value: string, tenant?: { tenantId?: string }): Promise<string>;
 }
@@ -46,16 +52,21 @@ export function createPgRowCodec(fields: FieldCrypto, options: PgRowCodecOptions
     if (!options.bindRowId) return undefined;
     const v = row[idColumn];
     if (v === undefined || v === null || v === '') {
-      throw new CryptoFieldsError('UNSEALABLE_VALUE', `Row id column ${idColumn} is required when bindRowId is on`, {
-        details: { collection: options.collection },
-      });
+      throw new CryptoFieldsError(
+        'UNSEALABLE_VALUE',
+        `Row id column ${idColumn} is required when bindRowId is on`,
+        {
+          details: { collection: options.collection },
+        },
+      );
     }
     return String(v);
   };
   const indexes = Object.entries(options.blindIndexes ?? {});
   const indexFor = (col: string, value: string, tenantId?: string) => {
     const def = options.blindIndexes?.[col];
-    if (!def) throw new CryptoFieldsError('UNSEALABLE_VALUE', `No blind index column ${col}`, { details: { col } });
+    if (!def)
+      throw new CryptoFieldsError('UNSEALABLE_VALUE', `No blind index column ${col}`, { details: { col } });
     const { source, ...opts } = def;
     return fields.blindIndex(value, { tenantId, collection: options.collection, field: source }, opts);
   };

@@ -5,4 +5,9 @@ export {
   type PgCheckpointStoreOptions,
 } from './backends/postgres.js';
 export { pgRotationTarget, type PgRotationTargetOptions } from './pg-rotation-target.js';
-export { createPgRowCodec, type PgRowCodec, type PgRowCodecOptions, type BlindIndexColumn } from './pg-row-codec.js';
+export {
+  createPgRowCodec,
+  type PgRowCodec,
+  type PgRowCodecOptions,
+  type BlindIndexColumn,
+} from './pg-row-codec.js';

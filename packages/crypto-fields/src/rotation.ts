@@ -114,7 +114,14 @@ export interface RotationReport extends RotationStats {
   remainingByKeyId: Record<string, number>;
 }
 
-const emptyStats = (): RotationStats => ({ scanned: 0, unchanged: 0, reencrypted: 0, migrated: 0, conflicts: 0, failed: 0 });
+const emptyStats = (): RotationStats => ({
+  scanned: 0,
+  unchanged: 0,
+  reencrypted: 0,
+  migrated: 0,
+  conflicts: 0,
+  failed: 0,
+});
 
 /**
  * Re-encrypt every value of a target under its tenant's primary key, in batches, while the application
@@ -196,7 +203,13 @@ export async function runRotation(options: RotationOptions): Promise<RotationRep
       else stats.reencrypted++;
     });
     passConflicts += changes.length - applied.size;
-    cp = { pass: cp.pass, cursor: rows[rows.length - 1]!.id, stats, failedIds, updatedAt: new Date().toISOString() };
+    cp = {
+      pass: cp.pass,
+      cursor: rows[rows.length - 1]!.id,
+      stats,
+      failedIds,
+      updatedAt: new Date().toISOString(),
+    };
     await checkpoints.save(opts.jobId, cp);
     options.onProgress?.(cp);
   }
@@ -206,7 +219,13 @@ export async function runRotation(options: RotationOptions): Promise<RotationRep
     const k = c.keyId ?? 'plaintext';
     remainingByKeyId[k] = (remainingByKeyId[k] ?? 0) + c.count;
   }
-  const report: RotationReport = { ...cp.stats, passes: cp.pass, resumedFrom, failedIds: cp.failedIds, remainingByKeyId };
+  const report: RotationReport = {
+    ...cp.stats,
+    passes: cp.pass,
+    resumedFrom,
+    failedIds: cp.failedIds,
+    remainingByKeyId,
+  };
   logger.info({ jobId: opts.jobId, ...cp.stats, passes: cp.pass }, 'crypto-fields: rotation finished');
   return report;
 }

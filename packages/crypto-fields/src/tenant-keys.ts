@@ -1,4 +1,11 @@
-import { type Clock, type Logger, type RandomSource, cryptoRandom, noopLogger, systemClock } from '@tenantry/core';
+import {
+  type Clock,
+  type Logger,
+  type RandomSource,
+  cryptoRandom,
+  noopLogger,
+  systemClock,
+} from '@tenantry/core';
 import type { DataKeyRecord, DataKeyStore } from './data-key-store.js';
 import { CryptoFieldsError } from './errors.js';
 import { KeyCache } from './key-cache.js';
@@ -49,7 +56,11 @@ export class TenantKeys {
     this.#clock = options.clock ?? systemClock;
     this.#random = options.random ?? cryptoRandom;
     this.#logger = options.logger ?? noopLogger;
-    this.#cache = new KeyCache(options.cache?.maxEntries ?? 1000, options.cache?.ttlMs ?? 300_000, this.#clock);
+    this.#cache = new KeyCache(
+      options.cache?.maxEntries ?? 1000,
+      options.cache?.ttlMs ?? 300_000,
+      this.#clock,
+    );
     redactObject(this, 'TenantKeys');
   }
 
@@ -186,7 +197,11 @@ export class TenantKeys {
   }
 
   async #unwrap(rec: DataKeyRecord): Promise<Material> {
-    const raw = await this.#provider.unwrap(rec, { tenantId: rec.tenantId, keyId: rec.keyId, purpose: rec.purpose });
+    const raw = await this.#provider.unwrap(rec, {
+      tenantId: rec.tenantId,
+      keyId: rec.keyId,
+      purpose: rec.purpose,
+    });
     if (raw.length !== 32) {
       throw new CryptoFieldsError('KEY_PROVIDER_FAILED', 'The unwrapped data key has the wrong length', {
         details: { tenantId: rec.tenantId, keyId: rec.keyId },

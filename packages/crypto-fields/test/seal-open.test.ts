@@ -75,7 +75,9 @@ describe.each(['xchacha20-poly1305', 'aes-256-gcm'] as const)('seal/open with %s
     expect(await codeOf(fields.open(c, { ...ctx, rowId: undefined }))).toBe('DECRYPT_FAILED');
     // length-prefixing: moving characters between parts changes the context
     const c2 = await fields.seal('v', { tenantId: 'acme', collection: 'ab', field: 'c' });
-    expect(await codeOf(fields.open(c2, { tenantId: 'acme', collection: 'a', field: 'bc' }))).toBe('DECRYPT_FAILED');
+    expect(await codeOf(fields.open(c2, { tenantId: 'acme', collection: 'a', field: 'bc' }))).toBe(
+      'DECRYPT_FAILED',
+    );
   });
 
   it('refuses a ciphertext under another key with the same key id (wrong key, key commitment)', async () => {
@@ -105,7 +107,9 @@ describe('context and plaintext handling', () => {
       fields.seal('v', { collection: 'settings', field: 'f' }),
     );
     expect(await fields.open(c, { tenantId: 'acme', collection: 'settings', field: 'f' })).toBe('v');
-    expect(await codeOf(fields.seal('v', { collection: 'settings', field: 'f' }))).toBe('TENANT_CONTEXT_MISSING');
+    expect(await codeOf(fields.seal('v', { collection: 'settings', field: 'f' }))).toBe(
+      'TENANT_CONTEXT_MISSING',
+    );
     const conflict = runAsTenant({ tenantId: 'acme', actor }, () =>
       fields.open(c, { tenantId: 'globex', collection: 'settings', field: 'f' }),
     );
@@ -114,7 +118,9 @@ describe('context and plaintext handling', () => {
 
   it('validates the context with VALIDATION_FAILED', async () => {
     const { fields } = makeFields();
-    expect(await codeOf(fields.seal('v', { tenantId: 'acme', collection: '', field: 'f' }))).toBe('VALIDATION_FAILED');
+    expect(await codeOf(fields.seal('v', { tenantId: 'acme', collection: '', field: 'f' }))).toBe(
+      'VALIDATION_FAILED',
+    );
   });
 
   it('rejects plaintext by default and reads it through with acceptPlaintext (migration)', async () => {

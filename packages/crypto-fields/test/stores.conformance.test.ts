@@ -1,4 +1,10 @@
-import { type BackendCase, hasBackend, runConformance, useMongoDatabase, useTestDatabase } from '@tenantry/testkit';
+import {
+  type BackendCase,
+  hasBackend,
+  runConformance,
+  useMongoDatabase,
+  useTestDatabase,
+} from '@tenantry/testkit';
 import { MemoryCheckpointStore, MemoryDataKeyStore } from '@tenantry/crypto-fields/memory';
 import { MongoCheckpointStore, MongoDataKeyStore } from '@tenantry/crypto-fields/mongo';
 import { PgCheckpointStore, PgDataKeyStore } from '@tenantry/crypto-fields/postgres';
@@ -16,7 +22,10 @@ const db = useTestDatabase();
 const mongo = hasBackend('mongo') ? useMongoDatabase() : undefined;
 
 const cases: BackendCase<Harness>[] = [
-  { name: 'memory', setup: () => ({ store: new MemoryDataKeyStore(), checkpoints: new MemoryCheckpointStore() }) },
+  {
+    name: 'memory',
+    setup: () => ({ store: new MemoryDataKeyStore(), checkpoints: new MemoryCheckpointStore() }),
+  },
   {
     name: 'postgres',
     needs: 'postgres',

@@ -23,8 +23,18 @@ const toRecord = (d: KeyDoc): DataKeyRecord => ({
   primary: d.primary,
   createdAt: new Date(d.createdAt),
 });
-const PROJECTION = { _id: 0, tenantId: 1, keyId: 1, purpose: 1, kekId: 1, wrappedKey: 1, primary: 1, createdAt: 1 } as const;
-const isDuplicate = (e: unknown) => typeof e === 'object' && e !== null && (e as { code?: unknown }).code === 11000;
+const PROJECTION = {
+  _id: 0,
+  tenantId: 1,
+  keyId: 1,
+  purpose: 1,
+  kekId: 1,
+  wrappedKey: 1,
+  primary: 1,
+  createdAt: 1,
+} as const;
+const isDuplicate = (e: unknown) =>
+  typeof e === 'object' && e !== null && (e as { code?: unknown }).code === 11000;
 
 /** Options of {@link MongoDataKeyStore}. */
 export interface MongoDataKeyStoreOptions {
@@ -73,7 +83,11 @@ export class MongoDataKeyStore implements DataKeyStore {
     const session = this.#db.client.startSession();
     try {
       await session.withTransaction(async () => {
-        await this.#c.updateMany({ tenantId: r.tenantId, purpose: r.purpose, primary: true }, { $set: { primary: false } }, { session });
+        await this.#c.updateMany(
+          { tenantId: r.tenantId, purpose: r.purpose, primary: true },
+          { $set: { primary: false } },
+          { session },
+        );
         await this.#c.insertOne({ ...r, primary: true }, { session });
       });
     } finally {
@@ -89,14 +103,25 @@ export class MongoDataKeyStore implements DataKeyStore {
     return d ? toRecord(d) : null;
   }
   async list(tenantId: string): Promise<DataKeyRecord[]> {
-    const docs = await this.#c.find({ tenantId }, { projection: PROJECTION }).sort({ createdAt: 1, keyId: 1 }).toArray();
+    const docs = await this.#c
+      .find({ tenantId }, { projection: PROJECTION })
+      .sort({ createdAt: 1, keyId: 1 })
+      .toArray();
     return docs.map(toRecord);
   }
   async tenantsNotWrappedBy(kekId: string): Promise<string[]> {
     return (await this.#c.distinct('tenantId', { kekId: { $ne: kekId } })).sort();
   }
-  async rewrap(tenantId: string, keyId: string, expectedKekId: string, w: { kekId: string; wrappedKey: string }): Promise<boolean> {
-    const res = await this.#c.updateOne({ tenantId, keyId, kekId: expectedKekId }, { $set: { kekId: w.kekId, wrappedKey: w.wrappedKey } });
+  async rewrap(
+    tenantId: string,
+    keyId: string,
+    expectedKekId: string,
+    w: { kekId: string; wrappedKey: string },
+  ): Promise<boolean> {
+    const res = await this.#c.updateOne(
+      { tenantId, keyId, kekId: expectedKekId },
+      { $set: { kekId: w.kekId, wrappedKey: w.wrappedKey } },
+    );
     return res.modifiedCount > 0;
   }
   async deleteKey(tenantId: string, keyId: string): Promise<boolean> {

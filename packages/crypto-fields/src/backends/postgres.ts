@@ -115,10 +115,10 @@ CREATE UNIQUE INDEX IF NOT EXISTS ${idx} ON ${this.#t} (tenant_id, purpose) WHER
   }
 
   async get(tenantId: string, keyId: string): Promise<DataKeyRecord | null> {
-    const { rows } = await this.#pool.query<Row>(`SELECT ${COLS} FROM ${this.#t} WHERE tenant_id = $1 AND key_id = $2`, [
-      tenantId,
-      keyId,
-    ]);
+    const { rows } = await this.#pool.query<Row>(
+      `SELECT ${COLS} FROM ${this.#t} WHERE tenant_id = $1 AND key_id = $2`,
+      [tenantId, keyId],
+    );
     return rows[0] ? toRecord(rows[0]) : null;
   }
 
