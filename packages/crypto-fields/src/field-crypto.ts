@@ -29,7 +29,7 @@ import type { KeyMaterial } from './key-material.js';
 import type { KeyProvider } from './key-provider.js';
 import { type FieldPath, mapPath, parseFieldPath } from './paths.js';
 import { pooledRandom } from './random.js';
-import { redactObject } from './secret-key.js';
+import { redactObject } from './redact.js';
 import { type KeyCacheOptions, TenantKeys } from './tenant-keys.js';
 
 /** A field context as callers pass it: `tenantId` defaults to the current tenant context. */

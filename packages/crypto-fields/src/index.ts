@@ -37,7 +37,6 @@ export {
   normalizeValue,
 } from './blind-index.js';
 export { parseFieldPath, type FieldPath } from './paths.js';
-export { SecretKey } from './secret-key.js';
 export { pooledRandom } from './random.js';
 export {
   runRotation,

@@ -3,7 +3,7 @@ import { type RandomSource, cryptoRandom, parseInput } from '@tenantry/core';
 import { z } from 'zod';
 import { CryptoFieldsError } from './errors.js';
 import { decodeBase64UrlStrict, encodeParts, KEY_ID_PATTERN } from './format.js';
-import { redactObject } from './secret-key.js';
+import { redactObject } from './redact.js';
 
 /** What a data key is for: sealing values, or computing blind indexes. */
 export type DataKeyPurpose = 'encrypt' | 'index';

@@ -11,7 +11,7 @@ import { CryptoFieldsError } from './errors.js';
 import { KeyCache } from './key-cache.js';
 import { IndexKeyMaterial, KeyMaterial } from './key-material.js';
 import type { DataKeyPurpose, KeyProvider } from './key-provider.js';
-import { redactObject } from './secret-key.js';
+import { redactObject } from './redact.js';
 
 /** Cache bounds for unwrapped data keys. */
 export interface KeyCacheOptions {
