@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
+import { equalBytes } from '@noble/ciphers/utils.js';
 import {
   type Clock,
   type Logger,
@@ -20,8 +20,8 @@ import {
   TYPE_JSON,
   TYPE_STRING,
   type ValueDescription,
+  buildAad,
   describeValue,
-  encodeContext,
   isCiphertext,
   parseCiphertext,
 } from './format.js';
@@ -316,7 +316,7 @@ export class FieldCrypto {
     const header = m.header(aead.code);
     const aad = buildAad(header.bytes, ctx);
     const len = Buffer.byteLength(text, 'utf8');
-    const pt = Buffer.allocUnsafeSlow(1 + len);
+    const pt = Buffer.allocUnsafe(1 + len);
     pt[0] = type;
     pt.write(text, 1, 'utf8');
     const nl = aead.nonceLength;
@@ -330,7 +330,8 @@ export class FieldCrypto {
   }
 
   #openWith(m: KeyMaterial, parsed: ParsedCiphertext, ctx: FieldContext): { type: number; text: string } {
-    if (!timingSafeEqual(parsed.commitment, m.commitment)) throw decryptFailed();
+    // Constant-time comparison (noble's equalBytes), before any decryption: the key commitment.
+    if (!equalBytes(parsed.commitment, m.commitment)) throw decryptFailed();
     const aad = buildAad(m.header(parsed.code).bytes, ctx);
     let pt: Uint8Array;
     try {
@@ -352,14 +353,6 @@ function decodeTyped(out: { type: number; text: string }): unknown {
 
 function toPath(p: string | FieldPath): FieldPath {
   return typeof p === 'string' ? parseFieldPath(p) : p;
-}
-
-function buildAad(header: Uint8Array, ctx: FieldContext): Uint8Array {
-  const c = encodeContext(ctx);
-  const aad = new Uint8Array(header.length + c.length);
-  aad.set(header, 0);
-  aad.set(c, header.length);
-  return aad;
 }
 
 const isNonEmpty = (v: unknown): v is string => typeof v === 'string' && v.length > 0;

@@ -60,27 +60,33 @@ const utf8 = new TextEncoder();
  * the row id is preceded by a presence byte (0 absent, 1 present), so no two contexts encode alike.
  */
 export function encodeContext(ctx: FieldContext): Uint8Array {
-  const parts = [ctx.tenantId, ctx.collection, ctx.field];
-  const hasRow = ctx.rowId !== undefined;
-  if (hasRow) parts.push(ctx.rowId as string);
-  const encoded = parts.map((p) => utf8.encode(p));
-  let total = 1;
-  for (const e of encoded) total += 4 + e.length;
-  const out = new Uint8Array(total);
-  const view = new DataView(out.buffer);
-  let o = 0;
-  for (let i = 0; i < encoded.length; i++) {
-    if (i === 3) continue;
-    const e = encoded[i]!;
-    view.setUint32(o, e.length);
-    out.set(e, o + 4);
-    o += 4 + e.length;
-  }
-  out[o++] = hasRow ? 1 : 0;
-  if (hasRow) {
-    const e = encoded[3]!;
-    view.setUint32(o, e.length);
-    out.set(e, o + 4);
+  return buildAad(EMPTY, ctx);
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** `header ‖ encodeContext(ctx)` in one allocation (the per-value hot path). */
+export function buildAad(header: Uint8Array, ctx: FieldContext): Uint8Array {
+  const { tenantId, collection, field, rowId } = ctx;
+  const lt = Buffer.byteLength(tenantId, 'utf8');
+  const lc = Buffer.byteLength(collection, 'utf8');
+  const lf = Buffer.byteLength(field, 'utf8');
+  const lr = rowId === undefined ? -4 : Buffer.byteLength(rowId, 'utf8');
+  const out = Buffer.allocUnsafe(header.length + 12 + lt + lc + lf + 1 + 4 + lr);
+  out.set(header, 0);
+  let o = header.length;
+  o = out.writeUInt32BE(lt, o);
+  o += out.write(tenantId, o, 'utf8');
+  o = out.writeUInt32BE(lc, o);
+  o += out.write(collection, o, 'utf8');
+  o = out.writeUInt32BE(lf, o);
+  o += out.write(field, o, 'utf8');
+  if (rowId === undefined) {
+    out[o] = 0;
+  } else {
+    out[o++] = 1;
+    o = out.writeUInt32BE(lr, o);
+    out.write(rowId, o, 'utf8');
   }
   return out;
 }

@@ -1,4 +1,4 @@
-import type { Clock } from '@tenantry/core';
+import { type Clock, systemClock } from '@tenantry/core';
 
 /**
  * A bounded LRU cache with a time-to-live, for unwrapped key material. Reads refresh recency, not
@@ -9,16 +9,20 @@ import type { Clock } from '@tenantry/core';
  */
 export class KeyCache<V> {
   readonly #entries = new Map<string, { value: V; expires: number }>();
+  readonly #now: () => number;
   constructor(
     private readonly maxEntries: number,
     private readonly ttlMs: number,
-    private readonly clock: Clock,
-  ) {}
+    clock: Clock,
+  ) {
+    // Date.now() avoids a Date allocation per lookup on the hot path when the clock is the real one.
+    this.#now = clock === systemClock ? Date.now : () => clock.now().getTime();
+  }
 
   get(key: string): V | undefined {
     const e = this.#entries.get(key);
     if (e === undefined) return undefined;
-    if (e.expires <= this.clock.now().getTime()) {
+    if (e.expires <= this.#now()) {
       this.#entries.delete(key);
       return undefined;
     }
@@ -31,7 +35,7 @@ export class KeyCache<V> {
   set(key: string, value: V): void {
     const old = this.#entries.get(key);
     if (old !== undefined) this.#entries.delete(key);
-    this.#entries.set(key, { value, expires: this.clock.now().getTime() + this.ttlMs });
+    this.#entries.set(key, { value, expires: this.#now() + this.ttlMs });
     while (this.#entries.size > this.maxEntries) {
       const oldest = this.#entries.keys().next().value as string;
       this.#entries.delete(oldest);
