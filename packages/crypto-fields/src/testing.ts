@@ -1,14 +1,21 @@
 /**
- * Conformance suites for the ports of `@tenantry/crypto-fields`. Run them against your own backend:
+ * Conformance suites for the ports of `@tenantry/crypto-fields`. Run them against your own backend,
+ * passing vitest's `it` and `expect` (this module imports no test runner, so it loads anywhere):
  * @example
- * import { runConformance } from '@tenantry/testkit'; // or your own describe() wrapper
- * describe('my store', () => dataKeyStoreConformance(() => ({ store: myStore })));
+ * import { describe, expect, it } from 'vitest';
+ * describe('my store', () => dataKeyStoreConformance(() => ({ store: myStore }), { it, expect }));
  */
 import { randomBytes } from 'node:crypto';
-import { expect, it } from 'vitest';
+import type { ExpectStatic, TestAPI } from 'vitest';
 import type { DataKeyRecord, DataKeyStore } from './data-key-store.js';
 import type { DataKeyPurpose } from './key-provider.js';
 import type { CheckpointStore, RotationCheckpoint } from './rotation.js';
+
+/** The test runner functions the suites use: pass vitest's `{ it, expect }`. */
+export interface TestFunctions {
+  it: TestAPI;
+  expect: ExpectStatic;
+}
 
 /** What the data key store suite needs. */
 export interface DataKeyStoreHarness {
@@ -31,7 +38,8 @@ const rec = (tenantId: string, purpose: DataKeyPurpose = 'encrypt', kekId = 'kek
  * creation, atomic promotion, conditional rewrap, refusal to delete a primary, and crypto-shredding.
  * Call inside a `describe`; `harness()` is valid inside tests.
  */
-export function dataKeyStoreConformance(harness: () => DataKeyStoreHarness): void {
+export function dataKeyStoreConformance(harness: () => DataKeyStoreHarness, t: TestFunctions): void {
+  const { it, expect } = t;
   it('createPrimaryIfAbsent: the first record wins, later ones get the existing primary', async () => {
     const { store } = harness();
     const t = uid('t');
@@ -128,7 +136,8 @@ export interface CheckpointStoreHarness {
 }
 
 /** The {@link CheckpointStore} contract: save/load round-trips, overwrite, clear, jobs independent. */
-export function checkpointStoreConformance(harness: () => CheckpointStoreHarness): void {
+export function checkpointStoreConformance(harness: () => CheckpointStoreHarness, t: TestFunctions): void {
+  const { it, expect } = t;
   it('saves, overwrites, loads and clears checkpoints per job', async () => {
     const { checkpoints } = harness();
     const job = uid('job');

@@ -15,6 +15,7 @@ import {
   dataKeyStoreConformance,
 } from '@tenantry/crypto-fields/testing';
 import pg from 'pg';
+import { expect, it } from 'vitest';
 
 type Harness = DataKeyStoreHarness & CheckpointStoreHarness & { close?: () => Promise<void> };
 
@@ -55,5 +56,5 @@ const cases: BackendCase<Harness>[] = [
   },
 ];
 
-runConformance('DataKeyStore', cases, (h) => dataKeyStoreConformance(h));
-runConformance('CheckpointStore', cases, (h) => checkpointStoreConformance(h));
+runConformance('DataKeyStore', cases, (h) => dataKeyStoreConformance(h, { it, expect }));
+runConformance('CheckpointStore', cases, (h) => checkpointStoreConformance(h, { it, expect }));
