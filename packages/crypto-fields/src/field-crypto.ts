@@ -312,6 +312,16 @@ export class FieldCrypto {
   }
 
   #sealWith(m: KeyMaterial, type: number, text: string, ctx: FieldContext): string {
+    // A lone UTF-16 surrogate cannot be encoded as UTF-8 and would come back as U+FFFD: refuse it.
+    if (!(text as unknown as { isWellFormed(): boolean }).isWellFormed()) {
+      throw new CryptoFieldsError(
+        'UNSEALABLE_VALUE',
+        'The string is not well-formed UTF-16 (lone surrogate)',
+        {
+          details: { field: ctx.field },
+        },
+      );
+    }
     const aead = this.#aead;
     const header = m.header(aead.code);
     const aad = buildAad(header.bytes, ctx);

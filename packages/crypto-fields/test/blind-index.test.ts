@@ -31,7 +31,6 @@ describe('blind indexes', () => {
         { bytes, normalize: 'digits' },
       );
       expect(Buffer.from(idx, 'base64url').length).toBe(bytes);
-      expect(idx).not.toContain('6789');
     }
     expect(await fields.blindIndex('123 45 6789', { ...at, field: 'ssn' }, { normalize: 'digits' })).toBe(
       await fields.blindIndex('123-45-6789', { ...at, field: 'ssn' }, { normalize: 'digits' }),

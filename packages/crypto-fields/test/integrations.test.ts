@@ -20,9 +20,9 @@ const Settings = z.object({
 const doc = {
   name: 'Acme',
   smtp: { host: 'smtp.example.com', password: 'smtp-pass' },
-  apiKeys: ['k1', 'k2'],
+  apiKeys: ['apikey-one-secret', 'apikey-two-secret'],
   webhooks: [
-    { url: 'https://a', secret: 'wh-a' },
+    { url: 'https://a', secret: 'webhook-secret-a' },
     { url: 'https://b', secret: null },
   ],
   whatsapp: { token: 'wa-token', phoneId: '123' },
@@ -42,7 +42,8 @@ describe('object sealing by declared paths (zod helper)', () => {
       collection: 'settings',
     });
     const text = JSON.stringify(sealed);
-    for (const s of ['smtp-pass', 'k1', 'k2', 'wh-a', 'wa-token']) expect(text).not.toContain(s);
+    for (const s of ['smtp-pass', 'apikey-one', 'apikey-two', 'webhook-secret-a', 'wa-token'])
+      expect(text).not.toContain(s);
     expect(sealed).toMatchObject({
       name: 'Acme',
       smtp: { host: 'smtp.example.com' },

@@ -135,6 +135,12 @@ describe('context and plaintext handling', () => {
     expect(await lenient.open(migrated.next!, ctx)).toBe('legacy-plain');
   });
 
+  it('refuses strings with a lone surrogate instead of altering them', async () => {
+    const { fields } = makeFields();
+    expect(await codeOf(fields.seal('ab\uD800cd', ctx))).toBe('UNSEALABLE_VALUE');
+    expect(await fields.open(await fields.seal('ok \uD83D\uDD11', ctx), ctx)).toBe('ok \uD83D\uDD11');
+  });
+
   it('seals JSON values with their type', async () => {
     const { fields } = makeFields();
     for (const v of [42, true, { a: [1, 'x'] }, 'str', null]) {
