@@ -1,6 +1,7 @@
 import { type Logger, isTenantryError, noopLogger, parseInput } from '@tenantry/core';
 import { z } from 'zod';
 import { CryptoFieldsError } from './errors.js';
+import { traced } from './tracing.js';
 import type { FieldCrypto } from './field-crypto.js';
 
 /** One row as a rotation target scans it: its id, tenant and the stored values of the encrypted fields. */
@@ -157,8 +158,60 @@ export async function runRotation(options: RotationOptions): Promise<RotationRep
         details: { jobId: opts.jobId, cursor: cp.cursor, pass: cp.pass },
       });
     }
-    const rows = await target.scan(cp.cursor, batchSize);
-    if (rows.length === 0) {
+    const batch = await traced(
+      'crypto-fields.rotation.batch',
+      { 'crypto.rotation.job_id': opts.jobId, 'crypto.rotation.pass': cp.pass },
+      async () => {
+        const rows = await target.scan(cp.cursor, batchSize);
+        if (rows.length === 0) {
+          return null;
+        }
+        const stats = { ...cp.stats };
+        const failedIds = [...cp.failedIds];
+        const changes: RotationChange[] = [];
+        const migrated: boolean[] = [];
+        for (const row of rows) {
+          for (const field of target.fields) {
+            const value = row.values[field];
+            if (value === null || value === undefined) continue;
+            stats.scanned++;
+            try {
+              const r = await fields.reseal(value, {
+                tenantId: row.tenantId,
+                collection: target.collection,
+                field,
+                rowId: target.bindRowId ? row.id : undefined,
+              });
+              if (r.next === null) stats.unchanged++;
+              else {
+                changes.push({ id: row.id, tenantId: row.tenantId, field, expected: value, next: r.next });
+                migrated.push(r.fromKeyId === null);
+              }
+            } catch (error) {
+              if (!isTenantryError(error)) throw error;
+              if (error.code !== 'DECRYPT_FAILED' && error.code !== 'UNKNOWN_KEY_ID') throw error;
+              stats.failed++;
+              if (failedIds.length < 100) failedIds.push(row.id);
+            }
+          }
+        }
+        const applied = changes.length > 0 ? await target.replace(changes) : new Set<number>();
+        changes.forEach((_, i) => {
+          if (!applied.has(i)) stats.conflicts++;
+          else if (migrated[i]) stats.migrated++;
+          else stats.reencrypted++;
+        });
+        const next: RotationCheckpoint = {
+          pass: cp.pass,
+          cursor: rows[rows.length - 1]!.id,
+          stats,
+          failedIds,
+          updatedAt: new Date().toISOString(),
+        };
+        return { cp: next, conflicts: changes.length - applied.size };
+      },
+    );
+    if (batch === null) {
       if (passConflicts > 0 && cp.pass < maxPasses) {
         cp = { ...cp, pass: cp.pass + 1, cursor: null };
         passConflicts = 0;
@@ -167,49 +220,8 @@ export async function runRotation(options: RotationOptions): Promise<RotationRep
       }
       break;
     }
-    const stats = { ...cp.stats };
-    const failedIds = [...cp.failedIds];
-    const changes: RotationChange[] = [];
-    const migrated: boolean[] = [];
-    for (const row of rows) {
-      for (const field of target.fields) {
-        const value = row.values[field];
-        if (value === null || value === undefined) continue;
-        stats.scanned++;
-        try {
-          const r = await fields.reseal(value, {
-            tenantId: row.tenantId,
-            collection: target.collection,
-            field,
-            rowId: target.bindRowId ? row.id : undefined,
-          });
-          if (r.next === null) stats.unchanged++;
-          else {
-            changes.push({ id: row.id, tenantId: row.tenantId, field, expected: value, next: r.next });
-            migrated.push(r.fromKeyId === null);
-          }
-        } catch (error) {
-          if (!isTenantryError(error)) throw error;
-          if (error.code !== 'DECRYPT_FAILED' && error.code !== 'UNKNOWN_KEY_ID') throw error;
-          stats.failed++;
-          if (failedIds.length < 100) failedIds.push(row.id);
-        }
-      }
-    }
-    const applied = changes.length > 0 ? await target.replace(changes) : new Set<number>();
-    changes.forEach((_, i) => {
-      if (!applied.has(i)) stats.conflicts++;
-      else if (migrated[i]) stats.migrated++;
-      else stats.reencrypted++;
-    });
-    passConflicts += changes.length - applied.size;
-    cp = {
-      pass: cp.pass,
-      cursor: rows[rows.length - 1]!.id,
-      stats,
-      failedIds,
-      updatedAt: new Date().toISOString(),
-    };
+    cp = batch.cp;
+    passConflicts += batch.conflicts;
     await checkpoints.save(opts.jobId, cp);
     options.onProgress?.(cp);
   }

@@ -12,6 +12,7 @@ import { KeyCache } from './key-cache.js';
 import { IndexKeyMaterial, KeyMaterial } from './key-material.js';
 import type { DataKeyPurpose, KeyProvider } from './key-provider.js';
 import { redactObject } from './redact.js';
+import { traced } from './tracing.js';
 
 /** Cache bounds for unwrapped data keys. */
 export interface KeyCacheOptions {
@@ -118,11 +119,17 @@ export class TenantKeys {
    * @returns the new key id
    */
   async rotate(tenantId: string, purpose: DataKeyPurpose = 'encrypt'): Promise<string> {
-    const rec = await this.#newRecord(tenantId, purpose);
-    await this.#store.promote(rec);
-    this.#cache.deletePrefix(`p\u0000${purpose}\u0000${tenantId}`);
-    this.#logger.info({ tenantId, keyId: rec.keyId, purpose }, 'crypto-fields: data key rotated');
-    return rec.keyId;
+    return traced(
+      'crypto-fields.rotate-key',
+      { 'tenantry.tenant_id': tenantId, 'crypto.purpose': purpose },
+      async () => {
+        const rec = await this.#newRecord(tenantId, purpose);
+        await this.#store.promote(rec);
+        this.#cache.deletePrefix(`p\u0000${purpose}\u0000${tenantId}`);
+        this.#logger.info({ tenantId, keyId: rec.keyId, purpose }, 'crypto-fields: data key rotated');
+        return rec.keyId;
+      },
+    );
   }
 
   /**
@@ -132,10 +139,12 @@ export class TenantKeys {
    * @returns how many keys were deleted
    */
   async shred(tenantId: string): Promise<number> {
-    const n = await this.#store.deleteTenant(tenantId);
-    this.forget(tenantId);
-    this.#logger.warn({ tenantId, deletedKeys: n }, 'crypto-fields: tenant data keys destroyed');
-    return n;
+    return traced('crypto-fields.shred', { 'tenantry.tenant_id': tenantId }, async () => {
+      const n = await this.#store.deleteTenant(tenantId);
+      this.forget(tenantId);
+      this.#logger.warn({ tenantId, deletedKeys: n }, 'crypto-fields: tenant data keys destroyed');
+      return n;
+    });
   }
 
   /** Delete one retired (non-primary) key after rotation moved every value off it. */
@@ -219,7 +228,12 @@ export class TenantKeys {
   async #dedupe(cacheKey: string, load: () => Promise<Material>): Promise<Material> {
     const pending = this.#inflight.get(cacheKey);
     if (pending) return pending;
-    const p = load()
+    const [kind, a, b] = cacheKey.split('\u0000');
+    const attributes =
+      kind === 'k'
+        ? { 'tenantry.tenant_id': a ?? '', 'crypto.key_id': b ?? '' }
+        : { 'tenantry.tenant_id': b ?? '', 'crypto.purpose': a ?? '' };
+    const p = traced('crypto-fields.load-key', attributes, load)
       .then((m) => {
         this.#cache.set(cacheKey, m);
         if (m instanceof KeyMaterial) this.#cache.set(`k\u0000${m.tenantId}\u0000${m.keyId}`, m);
