@@ -80,7 +80,8 @@ export interface ResealResult {
   toKeyId: string;
 }
 
-const OptionsSchema = z.object({
+/** The serialisable part of {@link FieldCryptoOptions} (provider, store, clock, random, logger are objects). */
+export const FieldCryptoOptionsSchema = z.object({
   algorithm: z.enum(['xchacha20-poly1305', 'aes-256-gcm']).optional(),
   acceptPlaintext: z.boolean().optional(),
   cache: z
@@ -114,7 +115,7 @@ export class FieldCrypto {
 
   constructor(options: FieldCryptoOptions) {
     const parsed = parseInput(
-      OptionsSchema,
+      FieldCryptoOptionsSchema,
       { algorithm: options.algorithm, acceptPlaintext: options.acceptPlaintext, cache: options.cache },
       'field crypto options',
     );
@@ -165,8 +166,8 @@ export class FieldCrypto {
     const parsed = parseCiphertext(value);
     const m =
       this.keys.cachedKey(ctx.tenantId, parsed.keyId) ?? (await this.keys.key(ctx.tenantId, parsed.keyId));
-    const out = this.#openWith(m, parsed, ctx);
-    return out.type === TYPE_STRING ? out.text : out.text;
+    // A JSON-typed value (sealJson) comes back as its JSON text.
+    return this.#openWith(m, parsed, ctx).text;
   }
 
   /** Encrypt any JSON value (objects, numbers, booleans, strings) for one field. */

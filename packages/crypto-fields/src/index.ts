@@ -12,6 +12,7 @@ export {
   createFieldCrypto,
   FieldCrypto,
   type FieldCryptoOptions,
+  FieldCryptoOptionsSchema,
   FieldContextSchema,
   type FieldContextInput,
   ObjectContextSchema,

@@ -23,8 +23,8 @@ const tracer: Tracer = {
     const rec: Recorded = { name, attributes: { ...(options?.attributes ?? {}) }, ended: false };
     spans.push(rec);
     const span = trace.wrapSpanContext({
-      traceId: '0'.repeat(31) + '1',
-      spanId: '0'.repeat(15) + '1',
+      traceId: `${'0'.repeat(31)}1`,
+      spanId: `${'0'.repeat(15)}1`,
       traceFlags: 1,
     });
     return Object.assign(Object.create(span), {

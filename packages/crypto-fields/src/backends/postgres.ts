@@ -193,6 +193,7 @@ export class PgCheckpointStore implements CheckpointStore {
   schemaSql(): string {
     return `CREATE TABLE IF NOT EXISTS ${this.#t} (job_id text PRIMARY KEY, checkpoint jsonb NOT NULL, updated_at timestamptz NOT NULL DEFAULT now());`;
   }
+  /** Run {@link schemaSql}. Prefer running it from your migrations. */
   async ensureSchema(): Promise<void> {
     await this.#db.query(this.schemaSql());
   }
