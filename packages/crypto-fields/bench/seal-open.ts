@@ -27,6 +27,7 @@ const ctx = {
   rowId: '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b',
 };
 const durationMs = Number(process.env.BENCH_MS ?? 500);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 
 async function makeFields(algorithm: AlgorithmName) {
   const fields = createFieldCrypto({
@@ -66,6 +67,7 @@ for (const algorithm of ['xchacha20-poly1305', 'aes-256-gcm'] as const) {
           workload: `seal ${label}, XChaCha20-Poly1305: ours (string→text) vs bare noble encrypt (bytes)`,
           unit: 'ops/s',
           durationMs,
+          rounds,
           batch: size > 4096 ? 1 : 20,
           ours: () => fields.seal(value, ctx),
           baseline: () => {
@@ -76,6 +78,7 @@ for (const algorithm of ['xchacha20-poly1305', 'aes-256-gcm'] as const) {
           workload: `open ${label}, XChaCha20-Poly1305: ours (text→string) vs bare noble decrypt (bytes)`,
           unit: 'ops/s',
           durationMs,
+          rounds,
           batch: size > 4096 ? 1 : 20,
           ours: () => fields.open(sealed, ctx),
           baseline: () => {
@@ -93,6 +96,7 @@ for (const algorithm of ['xchacha20-poly1305', 'aes-256-gcm'] as const) {
           workload: `seal ${label}, AES-256-GCM: ours (node AES-NI) vs bare node:crypto aes-256-gcm`,
           unit: 'ops/s',
           durationMs,
+          rounds,
           batch: size > 4096 ? 1 : 20,
           ours: () => fields.seal(value, ctx),
           baseline: () => {
@@ -104,6 +108,7 @@ for (const algorithm of ['xchacha20-poly1305', 'aes-256-gcm'] as const) {
           workload: `open ${label}, AES-256-GCM: ours (node AES-NI) vs bare node:crypto aes-256-gcm`,
           unit: 'ops/s',
           durationMs,
+          rounds,
           batch: size > 4096 ? 1 : 20,
           ours: () => fields.open(sealed, ctx),
           baseline: () => {
@@ -127,6 +132,7 @@ for (const algorithm of ['xchacha20-poly1305', 'aes-256-gcm'] as const) {
       workload: 'seal 1 KiB: ours XChaCha20-Poly1305 (default) vs bare node:crypto aes-256-gcm',
       unit: 'ops/s',
       durationMs,
+      rounds,
       batch: 20,
       ours: () => fields.seal(value, ctx),
       baseline: () => {
@@ -158,6 +164,7 @@ for (const algorithm of ['xchacha20-poly1305', 'aes-256-gcm'] as const) {
       workload: 'seal settings doc, 10 secret fields: ours sealObject vs 10 bare noble encrypts',
       unit: 'docs/s',
       durationMs,
+      rounds,
       batch: 5,
       ours: () => fields.sealObject(doc, paths, at),
       baseline: () => {
@@ -168,6 +175,7 @@ for (const algorithm of ['xchacha20-poly1305', 'aes-256-gcm'] as const) {
       workload: 'open settings doc, 10 secret fields: ours openObject vs 10 bare noble decrypts',
       unit: 'docs/s',
       durationMs,
+      rounds,
       batch: 5,
       ours: () => fields.openObject(sealedDoc, paths, at),
       baseline: () => {

@@ -27,7 +27,7 @@ import {
 } from './format.js';
 import type { KeyMaterial } from './key-material.js';
 import type { KeyProvider } from './key-provider.js';
-import { type FieldPath, mapPath, parseFieldPath } from './paths.js';
+import { type FieldPath, forEachAtPath, mapPath, parseFieldPath } from './paths.js';
 import { pooledRandom } from './random.js';
 import { redactObject } from './redact.js';
 import { type KeyCacheOptions, TenantKeys } from './tenant-keys.js';
@@ -221,13 +221,14 @@ export class FieldCrypto {
     // First pass: find the key ids, so every key is resolved (possibly async) before decrypting.
     const keyIds = new Set<string>();
     for (const p of parsedPaths) {
-      mapPath(doc, p, (v) => {
+      forEachAtPath(doc, p, (v) => {
         if (isCiphertext(v)) keyIds.add(parseCiphertext(v).keyId);
-        return v;
       });
     }
     const materials = new Map<string, KeyMaterial>();
-    for (const id of keyIds) materials.set(id, await this.keys.key(base.tenantId, id));
+    for (const id of keyIds) {
+      materials.set(id, this.keys.cachedKey(base.tenantId, id) ?? (await this.keys.key(base.tenantId, id)));
+    }
     let out: unknown = doc;
     for (const p of parsedPaths) {
       const ctx = { ...base, field: p.path };

@@ -21,6 +21,8 @@ const SEGMENT = /^([A-Za-z_$][A-Za-z0-9_$-]*)(\[\])?$/;
  * @throws ValidationError-like CryptoFieldsError `UNSEALABLE_VALUE` on a malformed path
  */
 export function parseFieldPath(path: string): FieldPath {
+  const cached = parsedPaths.get(path);
+  if (cached) return cached;
   const parts = path.split('.');
   const segments = parts.map((p) => {
     const m = SEGMENT.exec(p);
@@ -31,7 +33,32 @@ export function parseFieldPath(path: string): FieldPath {
     }
     return { key: m[1]!, each: m[2] !== undefined };
   });
-  return { path, segments };
+  const parsed: FieldPath = Object.freeze({ path, segments: Object.freeze(segments) });
+  if (parsedPaths.size >= 1000) parsedPaths.clear();
+  parsedPaths.set(path, parsed);
+  return parsed;
+}
+
+const parsedPaths = new Map<string, FieldPath>();
+
+/** Call `fn` on every value the path reaches, without copying anything. */
+export function forEachAtPath(root: unknown, path: FieldPath, fn: (value: unknown) => void): void {
+  const walk = (node: unknown, i: number): void => {
+    if (!isPlainObject(node)) return;
+    const seg = path.segments[i]!;
+    const child = node[seg.key];
+    if (child === null || child === undefined) return;
+    const last = i === path.segments.length - 1;
+    const visit = (v: unknown) => {
+      if (v === null || v === undefined) return;
+      if (last) fn(v);
+      else walk(v, i + 1);
+    };
+    if (seg.each) {
+      if (Array.isArray(child)) for (const v of child) visit(v);
+    } else visit(child);
+  };
+  walk(root, 0);
 }
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
