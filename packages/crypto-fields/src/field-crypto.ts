@@ -28,7 +28,7 @@ import {
 import type { KeyMaterial } from './key-material.js';
 import type { KeyProvider } from './key-provider.js';
 import { type FieldPath, forEachAtPath, mapPath, parseFieldPath } from './paths.js';
-import { pooledRandom } from './random.js';
+import { type FillableRandom, pooledRandom } from './random.js';
 import { redactObject } from './redact.js';
 import { type KeyCacheOptions, TenantKeys } from './tenant-keys.js';
 
@@ -328,13 +328,16 @@ export class FieldCrypto {
     const header = m.header(aead.code);
     const aad = buildAad(header.bytes, ctx);
     const len = Buffer.byteLength(text, 'utf8');
-    const pt = Buffer.allocUnsafe(1 + len);
+    const pt = Buffer.alloc(1 + len);
     pt[0] = type;
     pt.write(text, 1, 'utf8');
     const nl = aead.nonceLength;
-    const body = Buffer.allocUnsafe(nl + COMMITMENT_LENGTH + pt.length + TAG_LENGTH);
-    const nonce = this.#random.bytes(nl);
-    body.set(nonce, 0);
+    // Unpooled and aligned; the sealed part starts at 56 (x) or 44 (g), both multiples of 4.
+    const body = Buffer.alloc(nl + COMMITMENT_LENGTH + pt.length + TAG_LENGTH);
+    const fill = (this.#random as Partial<FillableRandom>).fillInto;
+    if (fill) fill(body, 0, nl);
+    else body.set(this.#random.bytes(nl), 0);
+    const nonce = body.subarray(0, nl);
     body.set(m.commitment, nl);
     aead.sealInto(m.encryptionKey(), nonce, aad, pt, body.subarray(nl + COMMITMENT_LENGTH));
     pt.fill(0);

@@ -72,7 +72,8 @@ export function buildAad(header: Uint8Array, ctx: FieldContext): Uint8Array {
   const lc = Buffer.byteLength(collection, 'utf8');
   const lf = Buffer.byteLength(field, 'utf8');
   const lr = rowId === undefined ? -4 : Buffer.byteLength(rowId, 'utf8');
-  const out = Buffer.allocUnsafe(header.length + 12 + lt + lc + lf + 1 + 4 + lr);
+  // Buffer.alloc is never pooled: offset 0, 4-byte aligned (noble copies unaligned inputs).
+  const out = Buffer.alloc(header.length + 12 + lt + lc + lf + 1 + 4 + lr);
   out.set(header, 0);
   let o = header.length;
   o = out.writeUInt32BE(lt, o);
@@ -111,8 +112,6 @@ export function encodeParts(...parts: string[]): Uint8Array {
 export interface ParsedCiphertext {
   code: AlgorithmCode;
   keyId: string;
-  /** The header text `tcf1:<alg>:<keyId>:`. */
-  header: string;
   nonce: Uint8Array;
   commitment: Uint8Array;
   /** Ciphertext ‖ tag. */
@@ -127,7 +126,7 @@ export interface ParsedCiphertext {
 export function decodeBase64UrlStrict(s: string): Uint8Array | undefined {
   const b = Buffer.from(s, 'base64url');
   if (b.toString('base64url') !== s) return undefined;
-  return new Uint8Array(b.buffer, b.byteOffset, b.length);
+  return b;
 }
 
 /**
@@ -153,7 +152,6 @@ export function parseCiphertext(text: string): ParsedCiphertext {
   return {
     code: codeChar,
     keyId,
-    header: text.slice(0, kidEnd + 1),
     nonce: body.subarray(0, nonceLength),
     commitment: body.subarray(nonceLength, nonceLength + COMMITMENT_LENGTH),
     sealed: body.subarray(nonceLength + COMMITMENT_LENGTH),
