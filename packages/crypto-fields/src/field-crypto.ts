@@ -328,12 +328,11 @@ export class FieldCrypto {
     const header = m.header(aead.code);
     const aad = buildAad(header.bytes, ctx);
     const len = Buffer.byteLength(text, 'utf8');
-    const pt = Buffer.alloc(1 + len);
+    const pt = Buffer.allocUnsafe(1 + len);
     pt[0] = type;
     pt.write(text, 1, 'utf8');
     const nl = aead.nonceLength;
-    // Unpooled and aligned; the sealed part starts at 56 (x) or 44 (g), both multiples of 4.
-    const body = Buffer.alloc(nl + COMMITMENT_LENGTH + pt.length + TAG_LENGTH);
+    const body = Buffer.allocUnsafe(nl + COMMITMENT_LENGTH + pt.length + TAG_LENGTH);
     const fill = (this.#random as Partial<FillableRandom>).fillInto;
     if (fill) fill(body, 0, nl);
     else body.set(this.#random.bytes(nl), 0);

@@ -72,8 +72,7 @@ export function buildAad(header: Uint8Array, ctx: FieldContext): Uint8Array {
   const lc = Buffer.byteLength(collection, 'utf8');
   const lf = Buffer.byteLength(field, 'utf8');
   const lr = rowId === undefined ? -4 : Buffer.byteLength(rowId, 'utf8');
-  // Buffer.alloc is never pooled: offset 0, 4-byte aligned (noble copies unaligned inputs).
-  const out = Buffer.alloc(header.length + 12 + lt + lc + lf + 1 + 4 + lr);
+  const out = Buffer.allocUnsafe(header.length + 12 + lt + lc + lf + 1 + 4 + lr);
   out.set(header, 0);
   let o = header.length;
   o = out.writeUInt32BE(lt, o);
@@ -126,7 +125,8 @@ export interface ParsedCiphertext {
 export function decodeBase64UrlStrict(s: string): Uint8Array | undefined {
   const b = Buffer.from(s, 'base64url');
   if (b.toString('base64url') !== s) return undefined;
-  return b;
+  // A plain Uint8Array view: its subarrays are cheaper than Buffer subarrays.
+  return new Uint8Array(b.buffer, b.byteOffset, b.length);
 }
 
 /**
