@@ -1,0 +1,102 @@
+import { createCipheriv, createDecipheriv, getCiphers } from 'node:crypto';
+import { gcm } from '@noble/ciphers/aes.js';
+import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
+
+/** Algorithms a ciphertext can name. The one-letter code is what the format stores. */
+export const Algorithms = {
+  /** XChaCha20-Poly1305 (draft-irtf-cfrg-xchacha), 192-bit random nonce. The default. */
+  'xchacha20-poly1305': 'x',
+  /** AES-256-GCM, 96-bit random nonce: at most 2^32 messages per key (NIST SP 800-38D §8.3). */
+  'aes-256-gcm': 'g',
+} as const;
+
+/** Name of an algorithm this package seals with. */
+export type AlgorithmName = keyof typeof Algorithms;
+/** One-letter code of an algorithm in the ciphertext header. */
+export type AlgorithmCode = (typeof Algorithms)[AlgorithmName];
+
+/** Tag length of both AEADs, in bytes. */
+export const TAG_LENGTH = 16;
+
+/** An AEAD with random nonces, writing ciphertext‖tag into a caller-provided buffer. */
+export interface Aead {
+  readonly code: AlgorithmCode;
+  readonly name: AlgorithmName;
+  readonly nonceLength: number;
+  /** Encrypt `plaintext` into `out` (length plaintext + 16). */
+  sealInto(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, out: Uint8Array): void;
+  /** Decrypt ciphertext‖tag; throws (any error) when authentication fails. */
+  open(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array;
+}
+
+const xchacha: Aead = {
+  code: 'x',
+  name: 'xchacha20-poly1305',
+  nonceLength: 24,
+  sealInto: (key, nonce, aad, plaintext, out) => {
+    xchacha20poly1305(key, nonce, aad).encrypt(plaintext, out);
+  },
+  open: (key, nonce, aad, sealed) => xchacha20poly1305(key, nonce, aad).decrypt(sealed),
+};
+
+/** AES-256-GCM through Node's OpenSSL (AES-NI, constant time). */
+const nodeGcm: Aead = {
+  code: 'g',
+  name: 'aes-256-gcm',
+  nonceLength: 12,
+  sealInto: (key, nonce, aad, plaintext, out) => {
+    const c = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_LENGTH });
+    c.setAAD(aad);
+    const a = c.update(plaintext);
+    const b = c.final();
+    out.set(a, 0);
+    out.set(b, a.length);
+    out.set(c.getAuthTag(), a.length + b.length);
+  },
+  open: (key, nonce, aad, sealed) => {
+    if (sealed.length < TAG_LENGTH) throw new Error('short');
+    const d = createDecipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_LENGTH });
+    d.setAAD(aad);
+    d.setAuthTag(sealed.subarray(sealed.length - TAG_LENGTH));
+    const a = d.update(sealed.subarray(0, sealed.length - TAG_LENGTH));
+    const b = d.final();
+    if (b.length === 0) return a;
+    const out = new Uint8Array(a.length + b.length);
+    out.set(a, 0);
+    out.set(b, a.length);
+    return out;
+  },
+};
+
+/** AES-256-GCM from @noble/ciphers: table-based AES, not constant time; used only without native GCM. */
+const nobleGcm: Aead = {
+  code: 'g',
+  name: 'aes-256-gcm',
+  nonceLength: 12,
+  sealInto: (key, nonce, aad, plaintext, out) => {
+    out.set(gcm(key, nonce, aad).encrypt(plaintext));
+  },
+  open: (key, nonce, aad, sealed) => gcm(key, nonce, aad).decrypt(sealed),
+};
+
+let nativeGcm: boolean | undefined;
+/** Whether the runtime offers native AES-256-GCM through `node:crypto`. */
+export function hasNativeAesGcm(): boolean {
+  if (nativeGcm === undefined) {
+    try {
+      nativeGcm = getCiphers().includes('aes-256-gcm');
+    } catch {
+      nativeGcm = false;
+    }
+  }
+  return nativeGcm;
+}
+
+/** The implementation for an algorithm code (native AES-GCM where available, noble otherwise). */
+export function aeadFor(code: AlgorithmCode, options: { forceNoble?: boolean } = {}): Aead {
+  if (code === 'x') return xchacha;
+  return hasNativeAesGcm() && !options.forceNoble ? nodeGcm : nobleGcm;
+}
+
+/** @internal for tests: both AES-GCM implementations. */
+export const _aesGcmImplementations = { node: nodeGcm, noble: nobleGcm } as const;

@@ -1,0 +1,400 @@
+import { equalBytes } from '@noble/ciphers/utils.js';
+import {
+  type Clock,
+  type Logger,
+  type RandomSource,
+  TenantryError,
+  currentTenantContext,
+  parseInput,
+  requireTenantId,
+} from '@tenantry/core';
+import { z } from 'zod';
+import { type Aead, type AlgorithmName, Algorithms, TAG_LENGTH, aeadFor } from './aead.js';
+import { type BlindIndexOptions, BlindIndexOptionsSchema, computeBlindIndex } from './blind-index.js';
+import type { DataKeyStore } from './data-key-store.js';
+import { CryptoFieldsError, decryptFailed } from './errors.js';
+import {
+  COMMITMENT_LENGTH,
+  type FieldContext,
+  type ParsedCiphertext,
+  TYPE_JSON,
+  TYPE_STRING,
+  type ValueDescription,
+  buildAad,
+  describeValue,
+  isCiphertext,
+  parseCiphertext,
+} from './format.js';
+import type { KeyMaterial } from './key-material.js';
+import type { KeyProvider } from './key-provider.js';
+import { type FieldPath, forEachAtPath, mapPath, parseFieldPath } from './paths.js';
+import { type FillableRandom, pooledRandom } from './random.js';
+import { redactObject } from './redact.js';
+import { type KeyCacheOptions, TenantKeys } from './tenant-keys.js';
+
+/** A field context as callers pass it: `tenantId` defaults to the current tenant context. */
+export const FieldContextSchema = z.object({
+  tenantId: z.string().min(1).optional(),
+  collection: z.string().min(1),
+  field: z.string().min(1),
+  rowId: z.string().min(1).optional(),
+});
+/** Input of {@link FieldContextSchema}. */
+export type FieldContextInput = z.input<typeof FieldContextSchema>;
+
+/** The context of a whole object: fields come from the declared paths. */
+export const ObjectContextSchema = FieldContextSchema.omit({ field: true });
+/** Input of {@link ObjectContextSchema}. */
+export type ObjectContextInput = z.input<typeof ObjectContextSchema>;
+
+/** Options of {@link createFieldCrypto}. */
+export interface FieldCryptoOptions {
+  /** Wraps the per-tenant data keys (e.g. {@link localKeyProvider}). */
+  provider: KeyProvider;
+  /** Where wrapped data keys live (memory, PostgreSQL, MongoDB). */
+  store: DataKeyStore;
+  /** Algorithm for new ciphertexts; both are always readable. @default 'xchacha20-poly1305' */
+  algorithm?: AlgorithmName;
+  /**
+   * Migration from plaintext: read values that are not ciphertexts through as they are (they get
+   * encrypted on the next write or by the rotation job). Off by default, because with it on, anyone
+   * who can write to the database can plant a value that is read as genuine.
+   * @default false
+   */
+  acceptPlaintext?: boolean;
+  /** Bounds of the unwrapped data key cache. */
+  cache?: KeyCacheOptions;
+  /** @default systemClock */
+  clock?: Clock;
+  /** Randomness for nonces and new keys. @default the OS CSPRNG, read in 4 KiB blocks */
+  random?: RandomSource;
+  /** Receives key lifecycle events (never key bytes or plaintexts). @default noopLogger */
+  logger?: Logger;
+}
+
+/** Result of {@link FieldCrypto.reseal}: the value sealed under the tenant's primary key, or null if it already was. */
+export interface ResealResult {
+  next: string | null;
+  /** Key id the value was under, or `null` for legacy plaintext. */
+  fromKeyId: string | null;
+  toKeyId: string;
+}
+
+/** The serialisable part of {@link FieldCryptoOptions} (provider, store, clock, random, logger are objects). */
+export const FieldCryptoOptionsSchema = z.object({
+  algorithm: z.enum(['xchacha20-poly1305', 'aes-256-gcm']).optional(),
+  acceptPlaintext: z.boolean().optional(),
+  cache: z
+    .object({
+      maxEntries: z.number().int().positive().optional(),
+      ttlMs: z.number().int().positive().optional(),
+    })
+    .optional(),
+});
+
+/**
+ * Create the field encryption service: seal and open single values and objects by declared paths,
+ * blind indexes, and (through `keys`) per-tenant data key rotation and crypto-shredding.
+ * @throws ValidationError `VALIDATION_FAILED` on invalid options
+ * @example
+ * const fields = createFieldCrypto({ provider: localKeyProvider({ keys: { k1: KEK }, primary: 'k1' }), store: new MemoryDataKeyStore() });
+ * const ct = await fields.seal('sk_live_123', { tenantId: 'acme', collection: 'settings', field: 'stripeKey' });
+ * await fields.open(ct, { tenantId: 'acme', collection: 'settings', field: 'stripeKey' }); // 'sk_live_123'
+ */
+export function createFieldCrypto(options: FieldCryptoOptions): FieldCrypto {
+  return new FieldCrypto(options);
+}
+
+/** See {@link createFieldCrypto}. */
+export class FieldCrypto {
+  /** The tenants' keyring: rotate, shred, retire, rewrap. */
+  readonly keys: TenantKeys;
+  readonly #aead: Aead;
+  readonly #random: RandomSource;
+  readonly #acceptPlaintext: boolean;
+
+  constructor(options: FieldCryptoOptions) {
+    const parsed = parseInput(
+      FieldCryptoOptionsSchema,
+      { algorithm: options.algorithm, acceptPlaintext: options.acceptPlaintext, cache: options.cache },
+      'field crypto options',
+    );
+    this.#random = options.random ?? pooledRandom();
+    this.#aead = aeadFor(Algorithms[parsed.algorithm ?? 'xchacha20-poly1305']);
+    this.#acceptPlaintext = parsed.acceptPlaintext ?? false;
+    this.keys = new TenantKeys({
+      provider: options.provider,
+      store: options.store,
+      cache: parsed.cache,
+      clock: options.clock,
+      random: this.#random,
+      logger: options.logger,
+    });
+    redactObject(this, 'FieldCrypto');
+  }
+
+  /** Algorithm used for new ciphertexts. */
+  get algorithm(): AlgorithmName {
+    return this.#aead.name;
+  }
+
+  /**
+   * Encrypt a string for one field. The context (tenant, collection, field, optional row id) is bound
+   * as associated data: the ciphertext opens only with the same context.
+   * @throws TenantryError `TENANT_CONTEXT_MISSING` without `tenantId` or a tenant context
+   * @example const ct = await fields.seal('s3cret', { collection: 'settings', field: 'smtpPassword' });
+   */
+  async seal(plaintext: string, context: FieldContextInput): Promise<string> {
+    if (typeof plaintext !== 'string') {
+      throw new CryptoFieldsError(
+        'UNSEALABLE_VALUE',
+        'seal() takes a string; use sealJson() for other values',
+      );
+    }
+    const ctx = resolveContext(context);
+    const m = this.keys.cachedPrimary(ctx.tenantId) ?? (await this.keys.primary(ctx.tenantId));
+    return this.#sealWith(m, TYPE_STRING, plaintext, ctx);
+  }
+
+  /**
+   * Decrypt a value sealed by {@link seal}.
+   * @throws CryptoFieldsError `DECRYPT_FAILED` (tampered, truncated, other context, other key), `UNKNOWN_KEY_ID`, `PLAINTEXT_REJECTED`
+   */
+  async open(value: string, context: FieldContextInput): Promise<string> {
+    const ctx = resolveContext(context);
+    if (!isCiphertext(value)) return this.#plaintext(value) as string;
+    const parsed = parseCiphertext(value);
+    const m =
+      this.keys.cachedKey(ctx.tenantId, parsed.keyId) ?? (await this.keys.key(ctx.tenantId, parsed.keyId));
+    // A JSON-typed value (sealJson) comes back as its JSON text.
+    return this.#openWith(m, parsed, ctx).text;
+  }
+
+  /** Encrypt any JSON value (objects, numbers, booleans, strings) for one field. */
+  async sealJson(value: unknown, context: FieldContextInput): Promise<string> {
+    const ctx = resolveContext(context);
+    const m = this.keys.cachedPrimary(ctx.tenantId) ?? (await this.keys.primary(ctx.tenantId));
+    return this.#sealValue(m, value, ctx);
+  }
+
+  /** Decrypt a value sealed by {@link sealJson} (or {@link seal}: strings come back as strings). */
+  async openJson(value: unknown, context: FieldContextInput): Promise<unknown> {
+    const ctx = resolveContext(context);
+    if (!isCiphertext(value)) return this.#plaintext(value);
+    const parsed = parseCiphertext(value);
+    const m = await this.keys.key(ctx.tenantId, parsed.keyId);
+    return decodeTyped(this.#openWith(m, parsed, ctx));
+  }
+
+  /**
+   * Return a copy of `doc` whose values at the declared paths are sealed (strings as strings, other
+   * JSON values as JSON). Each value's field context is its declared path, e.g. `items[].secret`.
+   * `null`/`undefined`/missing values are left alone. The input is not mutated.
+   * @example await fields.sealObject(settings, ['smtp.password', 'webhooks[].secret'], { collection: 'settings', rowId: id });
+   */
+  async sealObject<T extends object>(
+    doc: T,
+    paths: ReadonlyArray<string | FieldPath>,
+    context: ObjectContextInput,
+  ): Promise<Record<string, unknown>> {
+    const base = resolveContext({ ...context, field: '-' });
+    const m = this.keys.cachedPrimary(base.tenantId) ?? (await this.keys.primary(base.tenantId));
+    let out: unknown = doc;
+    for (const p of paths.map(toPath)) {
+      const ctx = { ...base, field: p.path };
+      out = mapPath(out, p, (v) => this.#sealValue(m, v, ctx));
+    }
+    return out as Record<string, unknown>;
+  }
+
+  /**
+   * Reverse of {@link sealObject}: a copy of `doc` with the declared paths decrypted.
+   * @throws CryptoFieldsError `DECRYPT_FAILED`, `UNKNOWN_KEY_ID`, `PLAINTEXT_REJECTED`
+   */
+  async openObject<T = Record<string, unknown>>(
+    doc: object,
+    paths: ReadonlyArray<string | FieldPath>,
+    context: ObjectContextInput,
+  ): Promise<T> {
+    const base = resolveContext({ ...context, field: '-' });
+    const parsedPaths = paths.map(toPath);
+    // First pass: find the key ids, so every key is resolved (possibly async) before decrypting.
+    const keyIds = new Set<string>();
+    for (const p of parsedPaths) {
+      forEachAtPath(doc, p, (v) => {
+        if (isCiphertext(v)) keyIds.add(parseCiphertext(v).keyId);
+      });
+    }
+    const materials = new Map<string, KeyMaterial>();
+    for (const id of keyIds) {
+      materials.set(id, this.keys.cachedKey(base.tenantId, id) ?? (await this.keys.key(base.tenantId, id)));
+    }
+    let out: unknown = doc;
+    for (const p of parsedPaths) {
+      const ctx = { ...base, field: p.path };
+      out = mapPath(out, p, (v) => {
+        if (!isCiphertext(v)) return this.#plaintext(v);
+        const parsed = parseCiphertext(v);
+        return decodeTyped(this.#openWith(materials.get(parsed.keyId)!, parsed, ctx));
+      });
+    }
+    return out as T;
+  }
+
+  /**
+   * Re-encrypt a stored value under the tenant's primary key (used by rotation; also migrates
+   * plaintext). Returns `next: null` when the value is already under the primary key.
+   */
+  async reseal(value: string, context: FieldContextInput): Promise<ResealResult> {
+    const ctx = resolveContext(context);
+    const primary = this.keys.cachedPrimary(ctx.tenantId) ?? (await this.keys.primary(ctx.tenantId));
+    if (!isCiphertext(value)) {
+      return {
+        next: this.#sealWith(primary, TYPE_STRING, value, ctx),
+        fromKeyId: null,
+        toKeyId: primary.keyId,
+      };
+    }
+    const parsed = parseCiphertext(value);
+    if (parsed.keyId === primary.keyId && parsed.code === this.#aead.code) {
+      // Authenticate anyway: rotation must not bless a corrupted value.
+      this.#openWith(primary, parsed, ctx);
+      return { next: null, fromKeyId: parsed.keyId, toKeyId: primary.keyId };
+    }
+    const m = await this.keys.key(ctx.tenantId, parsed.keyId);
+    const opened = this.#openWith(m, parsed, ctx);
+    return {
+      next: this.#sealWith(primary, opened.type, opened.text, ctx),
+      fromKeyId: parsed.keyId,
+      toKeyId: primary.keyId,
+    };
+  }
+
+  /**
+   * Blind index of a value: HMAC-SHA256 of the normalised value under a key derived for this tenant,
+   * collection and field, truncated; store it in a separate indexed column and look rows up by
+   * `blindIndex(input)` without decrypting. Equal values (after normalising) give equal indexes.
+   * @example const emailIdx = await fields.blindIndex(' Ann@Example.com', { collection: 'users', field: 'email' });
+   */
+  async blindIndex(
+    value: string,
+    context: Omit<FieldContextInput, 'rowId'>,
+    options: BlindIndexOptions = {},
+  ): Promise<string> {
+    const ctx = resolveContext(context);
+    const opts = parseInput(BlindIndexOptionsSchema, options, 'blind index options');
+    const k = await this.keys.indexKey(ctx.tenantId);
+    return computeBlindIndex(k.fieldKey(ctx.collection, ctx.field), value, opts);
+  }
+
+  /** Read a stored value's header (format, algorithm, key id) or recognise plaintext, without decrypting. */
+  describe(value: string): ValueDescription {
+    return describeValue(value);
+  }
+
+  #plaintext(value: unknown): unknown {
+    if (this.#acceptPlaintext) return value;
+    throw new CryptoFieldsError('PLAINTEXT_REJECTED', 'Expected a ciphertext but found a plaintext value');
+  }
+
+  #sealValue(m: KeyMaterial, value: unknown, ctx: FieldContext): string {
+    if (typeof value === 'string') return this.#sealWith(m, TYPE_STRING, value, ctx);
+    let text: string | undefined;
+    try {
+      text = JSON.stringify(value);
+    } catch {
+      text = undefined;
+    }
+    if (text === undefined) {
+      throw new CryptoFieldsError('UNSEALABLE_VALUE', 'The value is not JSON-serialisable', {
+        details: { field: ctx.field },
+      });
+    }
+    return this.#sealWith(m, TYPE_JSON, text, ctx);
+  }
+
+  #sealWith(m: KeyMaterial, type: number, text: string, ctx: FieldContext): string {
+    // A lone UTF-16 surrogate cannot be encoded as UTF-8 and would come back as U+FFFD: refuse it.
+    if (!(text as unknown as { isWellFormed(): boolean }).isWellFormed()) {
+      throw new CryptoFieldsError(
+        'UNSEALABLE_VALUE',
+        'The string is not well-formed UTF-16 (lone surrogate)',
+        {
+          details: { field: ctx.field },
+        },
+      );
+    }
+    const aead = this.#aead;
+    const header = m.header(aead.code);
+    const aad = buildAad(header.bytes, ctx);
+    const len = Buffer.byteLength(text, 'utf8');
+    const pt = Buffer.allocUnsafe(1 + len);
+    pt[0] = type;
+    pt.write(text, 1, 'utf8');
+    const nl = aead.nonceLength;
+    const body = Buffer.allocUnsafe(nl + COMMITMENT_LENGTH + pt.length + TAG_LENGTH);
+    const fill = (this.#random as Partial<FillableRandom>).fillInto;
+    if (fill) fill(body, 0, nl);
+    else body.set(this.#random.bytes(nl), 0);
+    const nonce = body.subarray(0, nl);
+    body.set(m.commitment, nl);
+    aead.sealInto(m.encryptionKey(), nonce, aad, pt, body.subarray(nl + COMMITMENT_LENGTH));
+    pt.fill(0);
+    return header.text + body.toString('base64url');
+  }
+
+  #openWith(m: KeyMaterial, parsed: ParsedCiphertext, ctx: FieldContext): { type: number; text: string } {
+    // Constant-time comparison (noble's equalBytes), before any decryption: the key commitment.
+    if (!equalBytes(parsed.commitment, m.commitment)) throw decryptFailed();
+    const aad = buildAad(m.header(parsed.code).bytes, ctx);
+    let pt: Uint8Array;
+    try {
+      pt = aeadFor(parsed.code).open(m.encryptionKey(), parsed.nonce, aad, parsed.sealed);
+    } catch {
+      throw decryptFailed();
+    }
+    const type = pt[0];
+    if (type !== TYPE_STRING && type !== TYPE_JSON) throw decryptFailed();
+    const text = Buffer.from(pt.buffer, pt.byteOffset + 1, pt.length - 1).toString('utf8');
+    pt.fill(0);
+    return { type, text };
+  }
+}
+
+function decodeTyped(out: { type: number; text: string }): unknown {
+  return out.type === TYPE_STRING ? out.text : JSON.parse(out.text);
+}
+
+function toPath(p: string | FieldPath): FieldPath {
+  return typeof p === 'string' ? parseFieldPath(p) : p;
+}
+
+const isNonEmpty = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+
+/** Validate a context (fast path without zod) and fill the tenant from the current tenant context. */
+function resolveContext(input: FieldContextInput): FieldContext {
+  if (
+    typeof input !== 'object' ||
+    input === null ||
+    !isNonEmpty(input.collection) ||
+    !isNonEmpty(input.field) ||
+    (input.tenantId !== undefined && !isNonEmpty(input.tenantId)) ||
+    (input.rowId !== undefined && !isNonEmpty(input.rowId))
+  ) {
+    parseInput(FieldContextSchema, input, 'field context');
+  }
+  const current = currentTenantContext();
+  let tenantId = input.tenantId;
+  if (tenantId === undefined) tenantId = requireTenantId();
+  else if (current !== undefined && current.tenantId !== tenantId) {
+    // T1: with a tenant in context, never touch another tenant's values.
+    throw new TenantryError(
+      'TENANT_CONTEXT_CONFLICT',
+      'The field context names another tenant than the current one',
+      {
+        details: { current: current.tenantId, requested: tenantId },
+      },
+    );
+  }
+  return { tenantId, collection: input.collection, field: input.field, rowId: input.rowId };
+}

@@ -1,0 +1,185 @@
+/**
+ * The ciphertext format, version 1:
+ *
+ *     tcf1:<alg>:<keyId>:<base64url(nonce ‖ commitment ‖ ciphertext ‖ tag)>
+ *
+ * - `tcf1:` marks a ciphertext (the migration test: any other string is legacy plaintext);
+ * - `<alg>` is `x` (XChaCha20-Poly1305, 24-byte nonce) or `g` (AES-256-GCM, 12-byte nonce);
+ * - `<keyId>` is the data key id, `[A-Za-z0-9_-]{1,64}`;
+ * - commitment is 32 bytes: HMAC-SHA256 of the data key under a fixed label (see `key-material.ts`);
+ * - the AEAD's associated data is `header ‖ context`, where header is the ASCII text `tcf1:<alg>:<keyId>:`
+ *   and context is the length-prefixed encoding of tenant, collection, field and optional row id.
+ *
+ * The plaintext inside the AEAD starts with one type byte (`0x01` UTF-8 string, `0x02` JSON text).
+ */
+import { type AlgorithmCode, TAG_LENGTH } from './aead.js';
+import { decryptFailed } from './errors.js';
+
+/** Prefix that marks a value as a ciphertext of this package (format version 1). */
+export const CIPHERTEXT_PREFIX = 'tcf1:';
+/** Length of the key commitment stored in every ciphertext, in bytes. */
+export const COMMITMENT_LENGTH = 32;
+/** Pattern every key id matches. */
+export const KEY_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Type byte of a sealed UTF-8 string. */
+export const TYPE_STRING = 1;
+/** Type byte of a sealed JSON value. */
+export const TYPE_JSON = 2;
+
+/** Where a value lives: bound into every ciphertext as associated data. */
+export interface FieldContext {
+  /** Tenant that owns the value. Defaults to the current tenant context where the API allows. */
+  tenantId: string;
+  /** Table or collection name. */
+  collection: string;
+  /** Field (column or declared path) name. */
+  field: string;
+  /** Row or document id; binding it stops a value from being copied to another row. */
+  rowId?: string | undefined;
+}
+
+const NONCE_LENGTH: Record<AlgorithmCode, number> = { x: 24, g: 12 };
+
+/** Nonce length for an algorithm code. */
+export const nonceLengthOf = (code: AlgorithmCode): number => NONCE_LENGTH[code];
+
+/** Whether a string is (claims to be) a ciphertext of this package. */
+export const isCiphertext = (value: unknown): value is string =>
+  typeof value === 'string' && value.startsWith(CIPHERTEXT_PREFIX);
+
+/** ASCII bytes of the header `tcf1:<alg>:<keyId>:`. */
+export function headerText(code: AlgorithmCode, keyId: string): string {
+  return `${CIPHERTEXT_PREFIX}${code}:${keyId}:`;
+}
+
+const utf8 = new TextEncoder();
+
+/**
+ * Unambiguous encoding of a context: each part is a 4-byte big-endian byte length then its UTF-8 bytes;
+ * the row id is preceded by a presence byte (0 absent, 1 present), so no two contexts encode alike.
+ */
+export function encodeContext(ctx: FieldContext): Uint8Array {
+  return buildAad(EMPTY, ctx);
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** `header ‖ encodeContext(ctx)` in one allocation (the per-value hot path). */
+export function buildAad(header: Uint8Array, ctx: FieldContext): Uint8Array {
+  const { tenantId, collection, field, rowId } = ctx;
+  const lt = Buffer.byteLength(tenantId, 'utf8');
+  const lc = Buffer.byteLength(collection, 'utf8');
+  const lf = Buffer.byteLength(field, 'utf8');
+  const lr = rowId === undefined ? -4 : Buffer.byteLength(rowId, 'utf8');
+  const out = Buffer.allocUnsafe(header.length + 12 + lt + lc + lf + 1 + 4 + lr);
+  out.set(header, 0);
+  let o = header.length;
+  o = out.writeUInt32BE(lt, o);
+  o += out.write(tenantId, o, 'utf8');
+  o = out.writeUInt32BE(lc, o);
+  o += out.write(collection, o, 'utf8');
+  o = out.writeUInt32BE(lf, o);
+  o += out.write(field, o, 'utf8');
+  if (rowId === undefined) {
+    out[o] = 0;
+  } else {
+    out[o++] = 1;
+    o = out.writeUInt32BE(lr, o);
+    out.write(rowId, o, 'utf8');
+  }
+  return out;
+}
+
+/** Length-prefixed (4-byte big-endian length, then UTF-8) concatenation of strings, for labels. */
+export function encodeParts(...parts: string[]): Uint8Array {
+  const encoded = parts.map((p) => utf8.encode(p));
+  let total = 0;
+  for (const e of encoded) total += 4 + e.length;
+  const out = new Uint8Array(total);
+  const view = new DataView(out.buffer);
+  let o = 0;
+  for (const e of encoded) {
+    view.setUint32(o, e.length);
+    out.set(e, o + 4);
+    o += 4 + e.length;
+  }
+  return out;
+}
+
+/** A parsed (not yet authenticated) ciphertext. */
+export interface ParsedCiphertext {
+  code: AlgorithmCode;
+  keyId: string;
+  nonce: Uint8Array;
+  commitment: Uint8Array;
+  /** Ciphertext ‖ tag. */
+  sealed: Uint8Array;
+}
+
+/**
+ * Strict base64url (no padding, no whitespace, no `+`/`/` aliases, canonical trailing bits): the input
+ * must be exactly the canonical encoding of what it decodes to, so every change to the text is a change
+ * to the bytes. (Decode + re-encode is faster than a regex pre-check on large values.)
+ */
+export function decodeBase64UrlStrict(s: string): Uint8Array | undefined {
+  const b = Buffer.from(s, 'base64url');
+  if (b.toString('base64url') !== s) return undefined;
+  // A plain Uint8Array view: its subarrays are cheaper than Buffer subarrays.
+  return new Uint8Array(b.buffer, b.byteOffset, b.length);
+}
+
+/**
+ * Split a ciphertext string into its parts. Throws `DECRYPT_FAILED` on any malformation (callers
+ * check {@link isCiphertext} first to route plaintext).
+ * @throws CryptoFieldsError `DECRYPT_FAILED`
+ */
+export function parseCiphertext(text: string): ParsedCiphertext {
+  // tcf1:<a>:<kid>:<body>
+  const p = CIPHERTEXT_PREFIX.length;
+  if (text.charCodeAt(p + 1) !== 58 /* : */) throw decryptFailed();
+  const codeChar = text[p];
+  if (codeChar !== 'x' && codeChar !== 'g') throw decryptFailed();
+  const kidEnd = text.indexOf(':', p + 2);
+  if (kidEnd < 0) throw decryptFailed();
+  const keyId = text.slice(p + 2, kidEnd);
+  if (!KEY_ID_PATTERN.test(keyId)) throw decryptFailed();
+  const body = decodeBase64UrlStrict(text.slice(kidEnd + 1));
+  const nonceLength = NONCE_LENGTH[codeChar];
+  if (body === undefined || body.length < nonceLength + COMMITMENT_LENGTH + TAG_LENGTH + 1) {
+    throw decryptFailed();
+  }
+  return {
+    code: codeChar,
+    keyId,
+    nonce: body.subarray(0, nonceLength),
+    commitment: body.subarray(nonceLength, nonceLength + COMMITMENT_LENGTH),
+    sealed: body.subarray(nonceLength + COMMITMENT_LENGTH),
+  };
+}
+
+/** What {@link describeValue} says about a stored value, without decrypting it. */
+export type ValueDescription =
+  | { kind: 'ciphertext'; formatVersion: 1; algorithm: 'xchacha20-poly1305' | 'aes-256-gcm'; keyId: string }
+  | { kind: 'plaintext' }
+  | { kind: 'malformed' };
+
+/**
+ * Read the self-describing header of a stored value: format version, algorithm and key id, or
+ * whether it is legacy plaintext. Does not authenticate anything.
+ * @example describeValue('tcf1:x:dk1:...') // { kind: 'ciphertext', formatVersion: 1, algorithm: 'xchacha20-poly1305', keyId: 'dk1' }
+ */
+export function describeValue(value: string): ValueDescription {
+  if (!isCiphertext(value)) return { kind: 'plaintext' };
+  try {
+    const parsed = parseCiphertext(value);
+    return {
+      kind: 'ciphertext',
+      formatVersion: 1,
+      algorithm: parsed.code === 'x' ? 'xchacha20-poly1305' : 'aes-256-gcm',
+      keyId: parsed.keyId,
+    };
+  } catch {
+    return { kind: 'malformed' };
+  }
+}

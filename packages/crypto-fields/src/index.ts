@@ -1,0 +1,55 @@
+export { CryptoErrorCodes, type CryptoErrorCode, CryptoFieldsError } from './errors.js';
+export { Algorithms, type AlgorithmName, hasNativeAesGcm } from './aead.js';
+export {
+  CIPHERTEXT_PREFIX,
+  KEY_ID_PATTERN,
+  type FieldContext,
+  type ValueDescription,
+  describeValue,
+  isCiphertext,
+} from './format.js';
+export {
+  createFieldCrypto,
+  FieldCrypto,
+  type FieldCryptoOptions,
+  FieldCryptoOptionsSchema,
+  FieldContextSchema,
+  type FieldContextInput,
+  ObjectContextSchema,
+  type ObjectContextInput,
+  type ResealResult,
+} from './field-crypto.js';
+export {
+  type KeyProvider,
+  type WrapContext,
+  type WrappedKey,
+  type DataKeyPurpose,
+  localKeyProvider,
+  LocalKeyProviderOptionsSchema,
+  type LocalKeyProviderOptions,
+} from './key-provider.js';
+export type { DataKeyRecord, DataKeyStore } from './data-key-store.js';
+export { TenantKeys, type TenantKeysOptions, type KeyCacheOptions } from './tenant-keys.js';
+export {
+  BlindIndexOptionsSchema,
+  type BlindIndexOptions,
+  NormalizeSchema,
+  type Normalize,
+  normalizeValue,
+} from './blind-index.js';
+export { parseFieldPath, type FieldPath } from './paths.js';
+export { pooledRandom } from './random.js';
+export {
+  runRotation,
+  RotationOptionsSchema,
+  type RotationOptions,
+  type RotationReport,
+  type RotationStats,
+  type RotationCheckpoint,
+  type RotationTarget,
+  type RotationRow,
+  type RotationChange,
+  type KeyCensusRow,
+  type CheckpointStore,
+} from './rotation.js';
+export { MemoryDataKeyStore, MemoryCheckpointStore } from './backends/memory.js';

@@ -1,0 +1,1 @@
+export { MemoryDataKeyStore, MemoryCheckpointStore } from './backends/memory.js';

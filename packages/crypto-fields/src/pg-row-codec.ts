@@ -1,0 +1,95 @@
+import type { BlindIndexOptions } from './blind-index.js';
+import { CryptoFieldsError } from './errors.js';
+import type { FieldCrypto } from './field-crypto.js';
+
+/** A blind index column computed from an encrypted column's plaintext. */
+export interface BlindIndexColumn extends BlindIndexOptions {
+  /** The encrypted column whose plaintext is indexed. */
+  source: string;
+}
+
+/** Options of {@link createPgRowCodec}. */
+export interface PgRowCodecOptions {
+  /** Collection name bound into the ciphertexts (usually the table name). */
+  collection: string;
+  /** Encrypted columns (field name = column name). */
+  columns: readonly string[];
+  /** Primary key column, used as row id when `bindRowId`. @default 'id' */
+  idColumn?: string;
+  /** Bind each value to its row id (the id must be known before the insert, e.g. a UUIDv7). @default false */
+  bindRowId?: boolean;
+  /** Blind index columns to fill on encrypt, by column name. */
+  blindIndexes?: Readonly<Record<string, BlindIndexColumn>>;
+}
+
+/** Encrypts and decrypts `pg` rows by a column declaration. */
+export interface PgRowCodec {
+  /** A copy of `row` with the declared columns sealed and blind index columns filled. */
+  encryptRow<R extends Record<string, unknown>>(
+    row: R,
+    tenant?: { tenantId?: string },
+  ): Promise<Record<string, unknown>>;
+  /** A copy of `row` with the declared columns opened. */
+  decryptRow<R = Record<string, unknown>>(
+    row: Record<string, unknown>,
+    tenant?: { tenantId?: string },
+  ): Promise<R>;
+  /** The blind index of a value for a blind index column, for `WHERE email_idx = $1`. */
+  blindIndex(indexColumn: string, value: string, tenant?: { tenantId?: string }): Promise<string>;
+}
+
+/**
+ * A codec for `pg` rows: declare the secret columns once, then `encryptRow` before INSERT/UPDATE and
+ * `decryptRow` after SELECT. Rotation of the same table: `pgRotationTarget` with the same columns.
+ * @example
+ * const users = createPgRowCodec(fields, { collection: 'users', columns: ['email', 'tax_id'],
+ *   blindIndexes: { email_idx: { source: 'email' } } });
+ * const row = await users.encryptRow({ id, tenant_id: 'acme', email: 'ann@example.com' }, { tenantId: 'acme' });
+ */
+export function createPgRowCodec(fields: FieldCrypto, options: PgRowCodecOptions): PgRowCodec {
+  const idColumn = options.idColumn ?? 'id';
+  const rowIdOf = (row: Record<string, unknown>): string | undefined => {
+    if (!options.bindRowId) return undefined;
+    const v = row[idColumn];
+    if (v === undefined || v === null || v === '') {
+      throw new CryptoFieldsError(
+        'UNSEALABLE_VALUE',
+        `Row id column ${idColumn} is required when bindRowId is on`,
+        {
+          details: { collection: options.collection },
+        },
+      );
+    }
+    return String(v);
+  };
+  const indexes = Object.entries(options.blindIndexes ?? {});
+  const indexFor = (col: string, value: string, tenantId?: string) => {
+    const def = options.blindIndexes?.[col];
+    if (!def)
+      throw new CryptoFieldsError('UNSEALABLE_VALUE', `No blind index column ${col}`, { details: { col } });
+    const { source, ...opts } = def;
+    return fields.blindIndex(value, { tenantId, collection: options.collection, field: source }, opts);
+  };
+  return {
+    async encryptRow(row, tenant = {}) {
+      const out: Record<string, unknown> = { ...row };
+      for (const [col, def] of indexes) {
+        const v = row[def.source];
+        if (typeof v === 'string') out[col] = await indexFor(col, v, tenant.tenantId);
+      }
+      return fields.sealObject(out, options.columns, {
+        tenantId: tenant.tenantId,
+        collection: options.collection,
+        rowId: rowIdOf(row),
+      });
+    },
+    async decryptRow(row, tenant = {}) {
+      return fields.openObject(row, options.columns, {
+        tenantId: tenant.tenantId,
+        collection: options.collection,
+        rowId: rowIdOf(row),
+      });
+    },
+    blindIndex: (col, value, tenant = {}) => indexFor(col, value, tenant.tenantId),
+  };
+}

@@ -1,0 +1,243 @@
+import { type Logger, isTenantryError, noopLogger, parseInput } from '@tenantry/core';
+import { z } from 'zod';
+import { CryptoFieldsError } from './errors.js';
+import { traced } from './tracing.js';
+import type { FieldCrypto } from './field-crypto.js';
+
+/** One row as a rotation target scans it: its id, tenant and the stored values of the encrypted fields. */
+export interface RotationRow {
+  id: string;
+  tenantId: string;
+  values: Record<string, string | null>;
+}
+
+/** A conditional replacement: set `field` of row `id` to `next` only if it still holds `expected`. */
+export interface RotationChange {
+  id: string;
+  tenantId: string;
+  field: string;
+  expected: string;
+  next: string;
+}
+
+/** How many stored values of a field use a key (`keyId: null` for legacy plaintext). */
+export interface KeyCensusRow {
+  tenantId: string;
+  field: string;
+  keyId: string | null;
+  count: number;
+}
+
+/**
+ * A table or collection the rotation job walks. `scan` pages by id ascending (keyset pagination, so
+ * rows inserted behind the cursor are caught by the app's own writes, which already use the primary
+ * key); `replace` is a compare-and-set per value, so a value the app rewrote meanwhile is never
+ * overwritten. `pgRotationTarget` (from `/postgres`) implements it for PostgreSQL.
+ */
+export interface RotationTarget {
+  /** Collection name bound into the ciphertexts. */
+  readonly collection: string;
+  /** Field names bound into the ciphertexts (one per encrypted column). */
+  readonly fields: readonly string[];
+  /** Whether the row id is part of each value's context. */
+  readonly bindRowId: boolean;
+  /** Up to `limit` rows with id > `after` (all rows when `after` is null), ordered by id. */
+  scan(after: string | null, limit: number): Promise<RotationRow[]>;
+  /** Apply the changes whose `expected` value is still current; returns the indexes applied. */
+  replace(changes: RotationChange[]): Promise<ReadonlySet<number>>;
+  /** Count stored values per tenant, field and key id. */
+  census(): Promise<KeyCensusRow[]>;
+}
+
+/** Counters of a rotation run. */
+export interface RotationStats {
+  /** Values read (non-null). */
+  scanned: number;
+  /** Values already under their tenant's primary key. */
+  unchanged: number;
+  /** Ciphertexts moved from an older key to the primary key. */
+  reencrypted: number;
+  /** Legacy plaintext values encrypted. */
+  migrated: number;
+  /** Values the application changed between read and write: left as the application wrote them. */
+  conflicts: number;
+  /** Values that could not be opened (tampered, other context, shredded tenant): left untouched. */
+  failed: number;
+}
+
+/** Saved progress of a rotation job. */
+export interface RotationCheckpoint {
+  pass: number;
+  cursor: string | null;
+  stats: RotationStats;
+  failedIds: string[];
+  updatedAt: string;
+}
+
+/** Where rotation jobs keep their checkpoints (memory, PostgreSQL, MongoDB). */
+export interface CheckpointStore {
+  readonly name: string;
+  load(jobId: string): Promise<RotationCheckpoint | null>;
+  save(jobId: string, checkpoint: RotationCheckpoint): Promise<void>;
+  clear(jobId: string): Promise<void>;
+}
+
+/** Options of {@link runRotation}. */
+export const RotationOptionsSchema = z.object({
+  /** Stable id of the job; a rerun with the same id resumes from its checkpoint. */
+  jobId: z.string().min(1).max(200),
+  /** Rows per batch (one conditional write per batch and field). @default 500 */
+  batchSize: z.number().int().min(1).max(10_000).optional(),
+  /** Further passes while the previous pass met concurrent writes. @default 3 */
+  maxPasses: z.number().int().min(1).max(100).optional(),
+});
+
+/** Input of {@link runRotation}. */
+export type RotationOptions = z.input<typeof RotationOptionsSchema> & {
+  fields: FieldCrypto;
+  target: RotationTarget;
+  checkpoints: CheckpointStore;
+  /** Stops the job between batches; the checkpoint lets the next run resume. */
+  signal?: AbortSignal;
+  /** Called after every committed batch. */
+  onProgress?: (checkpoint: RotationCheckpoint) => void;
+  logger?: Logger;
+};
+
+/** What {@link runRotation} reports. */
+export interface RotationReport extends RotationStats {
+  passes: number;
+  /** Cursor the run resumed from, or null for a fresh start. */
+  resumedFrom: string | null;
+  /** Ids of rows with values that could not be opened (first 100). */
+  failedIds: string[];
+  /** After the run: stored values per key id (`plaintext` for legacy values), all tenants and fields. */
+  remainingByKeyId: Record<string, number>;
+}
+
+const emptyStats = (): RotationStats => ({
+  scanned: 0,
+  unchanged: 0,
+  reencrypted: 0,
+  migrated: 0,
+  conflicts: 0,
+  failed: 0,
+});
+
+/**
+ * Re-encrypt every value of a target under its tenant's primary key, in batches, while the application
+ * keeps reading and writing. Legacy plaintext is encrypted on the way. Progress is checkpointed after
+ * each batch; a crashed or aborted job resumes from its checkpoint when run again with the same `jobId`.
+ * Each write is conditional on the value read, so a value the application wrote meanwhile is kept.
+ * @throws CryptoFieldsError `ROTATION_ABORTED` when `signal` aborts (progress is saved)
+ * @example const report = await runRotation({ fields, target, checkpoints, jobId: 'settings-2026-11' });
+ */
+export async function runRotation(options: RotationOptions): Promise<RotationReport> {
+  const opts = parseInput(
+    RotationOptionsSchema,
+    { jobId: options.jobId, batchSize: options.batchSize, maxPasses: options.maxPasses },
+    'rotation options',
+  );
+  const { fields, target, checkpoints, signal } = options;
+  const logger = options.logger ?? noopLogger;
+  const batchSize = opts.batchSize ?? 500;
+  const maxPasses = opts.maxPasses ?? 3;
+  const saved = await checkpoints.load(opts.jobId);
+  const resumedFrom = saved?.cursor ?? null;
+  let cp: RotationCheckpoint = saved ?? {
+    pass: 1,
+    cursor: null,
+    stats: emptyStats(),
+    failedIds: [],
+    updatedAt: new Date().toISOString(),
+  };
+  let passConflicts = 0;
+  for (;;) {
+    if (signal?.aborted) {
+      throw new CryptoFieldsError('ROTATION_ABORTED', 'The rotation job was aborted; rerun it to resume', {
+        details: { jobId: opts.jobId, cursor: cp.cursor, pass: cp.pass },
+      });
+    }
+    const batch = await traced(
+      'crypto-fields.rotation.batch',
+      { 'crypto.rotation.job_id': opts.jobId, 'crypto.rotation.pass': cp.pass },
+      async () => {
+        const rows = await target.scan(cp.cursor, batchSize);
+        if (rows.length === 0) {
+          return null;
+        }
+        const stats = { ...cp.stats };
+        const failedIds = [...cp.failedIds];
+        const changes: RotationChange[] = [];
+        const migrated: boolean[] = [];
+        for (const row of rows) {
+          for (const field of target.fields) {
+            const value = row.values[field];
+            if (value === null || value === undefined) continue;
+            stats.scanned++;
+            try {
+              const r = await fields.reseal(value, {
+                tenantId: row.tenantId,
+                collection: target.collection,
+                field,
+                rowId: target.bindRowId ? row.id : undefined,
+              });
+              if (r.next === null) stats.unchanged++;
+              else {
+                changes.push({ id: row.id, tenantId: row.tenantId, field, expected: value, next: r.next });
+                migrated.push(r.fromKeyId === null);
+              }
+            } catch (error) {
+              if (!isTenantryError(error)) throw error;
+              if (error.code !== 'DECRYPT_FAILED' && error.code !== 'UNKNOWN_KEY_ID') throw error;
+              stats.failed++;
+              if (failedIds.length < 100) failedIds.push(row.id);
+            }
+          }
+        }
+        const applied = changes.length > 0 ? await target.replace(changes) : new Set<number>();
+        changes.forEach((_, i) => {
+          if (!applied.has(i)) stats.conflicts++;
+          else if (migrated[i]) stats.migrated++;
+          else stats.reencrypted++;
+        });
+        const next: RotationCheckpoint = {
+          pass: cp.pass,
+          cursor: rows[rows.length - 1]!.id,
+          stats,
+          failedIds,
+          updatedAt: new Date().toISOString(),
+        };
+        return { cp: next, conflicts: changes.length - applied.size };
+      },
+    );
+    if (batch === null) {
+      if (passConflicts > 0 && cp.pass < maxPasses) {
+        cp = { ...cp, pass: cp.pass + 1, cursor: null };
+        passConflicts = 0;
+        await checkpoints.save(opts.jobId, cp);
+        continue;
+      }
+      break;
+    }
+    cp = batch.cp;
+    passConflicts += batch.conflicts;
+    await checkpoints.save(opts.jobId, cp);
+    options.onProgress?.(cp);
+  }
+  await checkpoints.clear(opts.jobId);
+  const remainingByKeyId: Record<string, number> = {};
+  for (const c of await target.census()) {
+    const k = c.keyId ?? 'plaintext';
+    remainingByKeyId[k] = (remainingByKeyId[k] ?? 0) + c.count;
+  }
+  const report: RotationReport = {
+    ...cp.stats,
+    passes: cp.pass,
+    resumedFrom,
+    failedIds: cp.failedIds,
+    remainingByKeyId,
+  };
+  logger.info({ jobId: opts.jobId, ...cp.stats, passes: cp.pass }, 'crypto-fields: rotation finished');
+  return report;
+}

@@ -1,0 +1,144 @@
+import { isTenantryError } from '@tenantry/core';
+import { createMongoDocumentCodec } from '@tenantry/crypto-fields/mongo';
+import { createPgRowCodec } from '@tenantry/crypto-fields/postgres';
+import { isSecret, secret, secretPaths } from '@tenantry/crypto-fields/zod';
+import { hasBackend, skipLabel, useTestDatabase } from '@tenantry/testkit';
+import { ObjectId } from 'mongodb';
+import pg from 'pg';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { makeFields } from './helpers.js';
+
+const Settings = z.object({
+  name: z.string(),
+  smtp: z.object({ host: z.string(), password: secret(z.string()) }).optional(),
+  apiKeys: z.array(secret(z.string())),
+  webhooks: z.array(z.object({ url: z.string(), secret: secret(z.string()).nullable() })),
+  whatsapp: secret(z.object({ token: z.string(), phoneId: z.string() })).optional(),
+});
+
+const doc = {
+  name: 'Acme',
+  smtp: { host: 'smtp.example.com', password: 'smtp-pass' },
+  apiKeys: ['apikey-one-secret', 'apikey-two-secret'],
+  webhooks: [
+    { url: 'https://a', secret: 'webhook-secret-a' },
+    { url: 'https://b', secret: null },
+  ],
+  whatsapp: { token: 'wa-token', phoneId: '123' },
+};
+
+describe('object sealing by declared paths (zod helper)', () => {
+  it('derives secret paths from a zod schema through objects, arrays and wrappers', () => {
+    expect(secretPaths(Settings)).toEqual(['smtp.password', 'apiKeys[]', 'webhooks[].secret', 'whatsapp']);
+    expect(isSecret(Settings.shape.whatsapp)).toBe(true);
+    expect(isSecret(Settings.shape.name)).toBe(false);
+  });
+
+  it('seals exactly the declared paths, leaves the rest, and opens back to the same document', async () => {
+    const { fields } = makeFields();
+    const sealed = await fields.sealObject(doc, secretPaths(Settings), {
+      tenantId: 'acme',
+      collection: 'settings',
+    });
+    const text = JSON.stringify(sealed);
+    for (const s of ['smtp-pass', 'apikey-one', 'apikey-two', 'webhook-secret-a', 'wa-token'])
+      expect(text).not.toContain(s);
+    expect(sealed).toMatchObject({
+      name: 'Acme',
+      smtp: { host: 'smtp.example.com' },
+      webhooks: [{ url: 'https://a' }, { secret: null }],
+    });
+    expect(doc.smtp.password).toBe('smtp-pass'); // input not mutated
+    const opened = await fields.openObject(sealed, secretPaths(Settings), {
+      tenantId: 'acme',
+      collection: 'settings',
+    });
+    expect(Settings.parse(opened)).toEqual(doc);
+  });
+
+  it('a value moved to another path of the same document fails to open', async () => {
+    const { fields } = makeFields();
+    const sealed = (await fields.sealObject(doc, secretPaths(Settings), {
+      tenantId: 'acme',
+      collection: 'settings',
+    })) as typeof doc;
+    const swapped = { ...sealed, smtp: { ...sealed.smtp, password: sealed.webhooks[0]!.secret } };
+    const err = await fields
+      .openObject(swapped, secretPaths(Settings), { tenantId: 'acme', collection: 'settings' })
+      .catch((e) => e);
+    expect(isTenantryError(err, 'DECRYPT_FAILED')).toBe(true);
+  });
+});
+
+describe('MongoDB document codec (driver types, no server needed)', () => {
+  it('encrypts and decrypts documents with ObjectId row binding', async () => {
+    const { fields } = makeFields();
+    const codec = createMongoDocumentCodec(fields, {
+      collection: 'settings',
+      paths: secretPaths(Settings),
+      bindRowId: true,
+      tenantField: 'tenantId',
+    });
+    const _id = new ObjectId();
+    const enc = await codec.encryptDocument({ _id, tenantId: 'acme', ...doc });
+    expect(enc._id).toBe(_id);
+    expect(JSON.stringify(enc)).not.toContain('smtp-pass');
+    expect(await codec.decryptDocument({ ...enc })).toEqual({ _id, tenantId: 'acme', ...doc });
+    const moved = { ...enc, _id: new ObjectId() };
+    expect(await codec.decryptDocument(moved).catch((e) => e.code)).toBe('DECRYPT_FAILED');
+  });
+});
+
+const db = useTestDatabase();
+
+describe.skipIf(!hasBackend('postgres'))(
+  `pg row codec with blind index lookups${skipLabel('postgres')}`,
+  () => {
+    it('stores encrypted columns, finds rows by blind index, decrypts them', async () => {
+      const pool = new pg.Pool({ connectionString: db.url(), max: 2 });
+      try {
+        await pool.query(
+          'CREATE TABLE users (id uuid PRIMARY KEY, tenant_id text NOT NULL, email text, email_idx text, tax_id text)',
+        );
+        await pool.query('CREATE INDEX ON users (tenant_id, email_idx)');
+        const { fields } = makeFields();
+        const users = createPgRowCodec(fields, {
+          collection: 'users',
+          columns: ['email', 'tax_id'],
+          bindRowId: true,
+          blindIndexes: { email_idx: { source: 'email', bytes: 16 } },
+        });
+        const people = [
+          { id: crypto.randomUUID(), tenant_id: 'acme', email: 'Ann@Example.com', tax_id: '12-345' },
+          { id: crypto.randomUUID(), tenant_id: 'acme', email: 'bob@example.com', tax_id: null },
+          { id: crypto.randomUUID(), tenant_id: 'globex', email: 'ann@example.com', tax_id: '99' },
+        ];
+        for (const p of people) {
+          const row = await users.encryptRow(p, { tenantId: p.tenant_id });
+          expect(String(row.email)).not.toContain('@');
+          await pool.query('INSERT INTO users VALUES ($1, $2, $3, $4, $5)', [
+            row.id,
+            row.tenant_id,
+            row.email,
+            row.email_idx,
+            row.tax_id,
+          ]);
+        }
+        // Look up by a differently-cased input: normalisation makes it match; other tenants do not.
+        const idx = await users.blindIndex('email_idx', '  ann@EXAMPLE.com', { tenantId: 'acme' });
+        const { rows } = await pool.query('SELECT * FROM users WHERE tenant_id = $1 AND email_idx = $2', [
+          'acme',
+          idx,
+        ]);
+        expect(rows.length).toBe(1);
+        const ann = await users.decryptRow<(typeof people)[number]>(rows[0], { tenantId: 'acme' });
+        expect(ann).toMatchObject({ email: 'Ann@Example.com', tax_id: '12-345' });
+        const globexIdx = await users.blindIndex('email_idx', 'ann@example.com', { tenantId: 'globex' });
+        expect(globexIdx).not.toBe(idx); // per-tenant keys: equal emails do not link across tenants
+      } finally {
+        await pool.end();
+      }
+    });
+  },
+);

@@ -1,0 +1,60 @@
+import {
+  type BackendCase,
+  hasBackend,
+  runConformance,
+  useMongoDatabase,
+  useTestDatabase,
+} from '@tenantry/testkit';
+import { MemoryCheckpointStore, MemoryDataKeyStore } from '@tenantry/crypto-fields/memory';
+import { MongoCheckpointStore, MongoDataKeyStore } from '@tenantry/crypto-fields/mongo';
+import { PgCheckpointStore, PgDataKeyStore } from '@tenantry/crypto-fields/postgres';
+import {
+  type CheckpointStoreHarness,
+  type DataKeyStoreHarness,
+  checkpointStoreConformance,
+  dataKeyStoreConformance,
+} from '@tenantry/crypto-fields/testing';
+import pg from 'pg';
+import { expect, it } from 'vitest';
+
+type Harness = DataKeyStoreHarness & CheckpointStoreHarness & { close?: () => Promise<void> };
+
+const db = useTestDatabase();
+const mongo = hasBackend('mongo') ? useMongoDatabase() : undefined;
+
+const cases: BackendCase<Harness>[] = [
+  {
+    name: 'memory',
+    setup: () => ({ store: new MemoryDataKeyStore(), checkpoints: new MemoryCheckpointStore() }),
+  },
+  {
+    name: 'postgres',
+    needs: 'postgres',
+    setup: async () => {
+      const pool = new pg.Pool({ connectionString: db.url(), max: 6 });
+      const store = new PgDataKeyStore({ pool });
+      const checkpoints = new PgCheckpointStore({ db: pool });
+      await store.ensureSchema();
+      await checkpoints.ensureSchema();
+      return { store, checkpoints, close: () => pool.end() };
+    },
+    teardown: (h) => h.close?.(),
+  },
+  {
+    name: 'mongo',
+    needs: 'mongo',
+    setup: async () => {
+      const { MongoClient } = await import('mongodb');
+      const client = new MongoClient(mongo!.url());
+      await client.connect();
+      const database = client.db(mongo!.name());
+      const store = new MongoDataKeyStore({ db: database });
+      await store.ensureIndexes();
+      return { store, checkpoints: new MongoCheckpointStore({ db: database }), close: () => client.close() };
+    },
+    teardown: (h) => h.close?.(),
+  },
+];
+
+runConformance('DataKeyStore', cases, (h) => dataKeyStoreConformance(h, { it, expect }));
+runConformance('CheckpointStore', cases, (h) => checkpointStoreConformance(h, { it, expect }));
