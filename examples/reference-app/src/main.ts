@@ -1,7 +1,9 @@
 // The reference app, for now: a walk through @tenantry/core that prints what it does.
 // Run it with `npm run example` from the repository root.
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createAuditLog, createMemorySink, generateCheckpointKeys, verifyExport } from '@tenantry/audit';
+import { MemoryDataKeyStore, createFieldCrypto, localKeyProvider } from '@tenantry/crypto-fields';
 import { createLockedSequencer, defineSeries, findGapsAndDuplicates, isGapless } from '@tenantry/sequencer';
 import { MemoryCounterStore, MemoryLockBackend } from '@tenantry/sequencer/memory';
 import {
@@ -150,3 +152,21 @@ const outsider = await verifyExport(tampered, { publicKeys: [checkpointKeys.publ
 say(
   `   an outsider re-checking an edited export: ok=${outsider.ok}, first bad event seq ${outsider.ok ? '-' : outsider.firstBadSeq}`,
 );
+
+// 7. Tenants' provider secrets are encrypted before they are stored, bound to tenant and field.
+const fields = createFieldCrypto({
+  provider: localKeyProvider({ keys: { kek1: randomBytes(32).toString('base64') }, primary: 'kek1' }),
+  store: new MemoryDataKeyStore(),
+});
+const smtpAt = (tenantId: string) => ({ tenantId, collection: 'tenant_settings', field: 'smtpPassword' });
+const stored = await fields.seal('acme-smtp-s3cret', smtpAt('acme'));
+say(
+  `7. acme SMTP password as stored: ${stored.slice(0, 12)}… (contains the plaintext: ${stored.includes('s3cret')})`,
+);
+say(`   opened for acme: ${(await fields.open(stored, smtpAt('acme'))) === 'acme-smtp-s3cret'}`);
+const moved = await fields.open(stored, smtpAt('globex')).catch((e: { code?: string }) => e.code);
+say(`   the same ciphertext copied into globex's settings: refused with ${moved}`);
+const swapped = await fields
+  .open(stored, { tenantId: 'acme', collection: 'tenant_settings', field: 'smsApiKey' })
+  .catch((e: { code?: string }) => e.code);
+say(`   moved to another field of acme: refused with ${swapped}`);
