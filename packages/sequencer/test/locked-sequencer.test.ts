@@ -87,12 +87,16 @@ interface H {
   make: (ttlMs?: number, renewEveryMs?: number) => LockedSequencer;
 }
 
+/** Options every sequencer of a case gets (e.g. kept leases). */
+type Extra = { keepLeaseMs?: number; keepLeaseMaxMs?: number };
+
 const build = (
   lock: LockBackend,
   store: CounterStore,
   docs: Docs,
   expires: boolean,
   close: () => Promise<void>,
+  extra: Extra = {},
 ): H => ({
   lock,
   store,
@@ -104,7 +108,7 @@ const build = (
       lock,
       store,
       highestCommitted: (k) => docs.highest(k),
-      options: { lockTtlMs: ttlMs, lockWaitMs: 10_000, renewEveryMs },
+      options: { lockTtlMs: ttlMs, lockWaitMs: 10_000, renewEveryMs, ...extra },
     }),
 });
 
@@ -132,6 +136,27 @@ const cases: BackendCase<H>[] = [
         redis.disconnect();
         await pool.end();
       });
+    },
+    teardown: (h) => h.close(),
+  },
+  {
+    name: 'redis lock + redis store (fused) keeping leases between allocations, documents in postgres',
+    needs: 'redis',
+    setup: async () => {
+      const { pool, docs } = await withPgDocs();
+      const redis = new Redis(env.redisUrl());
+      const b = new RedisSequencerBackend(redis, { prefix: env.redisPrefix() });
+      return build(
+        b,
+        b,
+        docs,
+        true,
+        async () => {
+          redis.disconnect();
+          await pool.end();
+        },
+        { keepLeaseMs: 20, keepLeaseMaxMs: 40 },
+      );
     },
     teardown: (h) => h.close(),
   },

@@ -146,30 +146,64 @@ export class RedisSequencerBackend implements LockBackend, CounterStore, FusedLo
     });
   }
 
+  #ownLease(lease: LockLease): RedisLease {
+    // A lease from another backend instance (or a forged one) is refused: its keys may not be ours.
+    if (!(lease instanceof RedisLease) || lease.backend !== this) {
+      throw new TypeError('the lease was not taken by this backend');
+    }
+    return lease;
+  }
+
   async advanceAndRelease(
     lease: LockLease,
     key: CounterKey,
     change: { from: number | null; to: number; issueDate?: string | undefined },
   ): Promise<void> {
-    // A lease from another backend instance (or a forged one) is refused: its keys may not be ours.
-    if (!(lease instanceof RedisLease) || lease.backend !== this) {
-      throw new TypeError('advanceAndRelease needs a lease taken by this backend');
-    }
-    const k = lease.keys;
+    const own = this.#ownLease(lease);
+    const k = own.keys;
     const r = Number(
       await this.#run(
         'advanceRelease',
         2,
         k.lock,
         k.mark,
-        lease.value,
+        own.value,
         change.from === null ? '' : String(change.from),
         String(change.to),
-        lease.fence,
+        own.fence,
         change.issueDate ?? '',
       ),
     );
     if (r === 1) return;
+    await this.#advanceFailed(own, key, r);
+  }
+
+  async advanceAndKeep(
+    lease: LockLease,
+    key: CounterKey,
+    change: { from: number | null; to: number; issueDate?: string | undefined },
+    ttlMs: number,
+  ): Promise<CounterState> {
+    const own = this.#ownLease(lease);
+    const k = own.keys;
+    const r = (await this.#run(
+      'advanceKeep',
+      2,
+      k.lock,
+      k.mark,
+      own.value,
+      change.from === null ? '' : String(change.from),
+      String(change.to),
+      own.fence,
+      change.issueDate ?? '',
+      ttlMs,
+    )) as unknown[];
+    const code = Number(r[0]);
+    if (code === 1) return toState(r[1], r[2]);
+    return this.#advanceFailed(own, key, code);
+  }
+
+  async #advanceFailed(lease: RedisLease, key: CounterKey, r: number): Promise<never> {
     await lease.release().catch(() => undefined);
     if (r === -3) {
       throw new SequencerError(
