@@ -104,7 +104,11 @@ export interface LockedSequencer {
   void(series: Series, number: number, options: WithNumberOptions & { reason: string }): Promise<VoidRecord>;
   /** Voids recorded for a series and period. */
   voids(series: Series, options?: WithNumberOptions): Promise<VoidRecord[]>;
-  /** Release every lease kept for back-to-back allocations (`keepLeaseMs`); call before closing the client. */
+  /**
+   * Release every lease kept for back-to-back allocations (`keepLeaseMs`); call before closing the
+   * client. A no-op when nothing is kept.
+   * @example await seq.close(); redis.disconnect();
+   */
   close(): Promise<void>;
 }
 

@@ -178,6 +178,7 @@ export class RedisSequencerBackend implements LockBackend, CounterStore, FusedLo
     await this.#advanceFailed(own, key, r);
   }
 
+  /** Advance the mark if the lease still holds the lock, keeping the lock with its TTL reset to `ttlMs`. */
   async advanceAndKeep(
     lease: LockLease,
     key: CounterKey,
