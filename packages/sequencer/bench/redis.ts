@@ -1,5 +1,7 @@
 // Redis: one allocation = lock + read mark (one Lua call) and advance + release (one Lua call), with an
 // empty document write, against a raw INCR on the same server (which gives no gapless guarantee at all).
+// With `keepLeaseMs`, a back-to-back allocation of the same series reuses the lease: one Lua call
+// (advance, lease kept) per allocation; the mark is still advanced in Redis before each call returns.
 import { type BenchRow, compare, printBench } from '@tenantry/testkit/bench';
 import { resolveBackend, uniqueId } from '@tenantry/testkit';
 import { Redis } from 'ioredis';
@@ -16,6 +18,12 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 try {
   const backend = new RedisSequencerBackend(redis, { prefix });
   const seq = createLockedSequencer({ lock: backend, store: backend, highestCommitted: async () => null });
+  const kept = createLockedSequencer({
+    lock: backend,
+    store: backend,
+    highestCommitted: async () => null,
+    options: { keepLeaseMs: 5 },
+  });
   const write = async () => undefined;
   const tenant = uniqueId('t').replace(/_/g, '-');
   const one = defineSeries({ tenant, key: 'invoice' });
@@ -32,6 +40,17 @@ try {
       baseline: () => redis.incr(`${prefix}:raw-incr`),
     }),
   );
+  rows.push(
+    await compare({
+      workload: 'redis keeping the lease (keepLeaseMs 5) vs raw INCR, 1 client',
+      unit: 'allocations/s',
+      durationMs: DURATION,
+      rounds: ROUNDS,
+      ours: () => kept.withNumber(one, {}, write),
+      baseline: () => redis.incr(`${prefix}:raw-incr`),
+    }),
+  );
+  await kept.close();
   rows.push(
     await compare({
       workload: 'redis, 32 series in parallel vs one hot series, 8 clients',

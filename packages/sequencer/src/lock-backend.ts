@@ -51,6 +51,18 @@ export interface FusedLockedCounter {
     key: CounterKey,
     change: { from: number | null; to: number; issueDate?: string | undefined },
   ): Promise<void>;
+  /**
+   * Optional: advance the mark only if `lease` still holds the lock, and keep the lock with its TTL
+   * reset to `ttlMs` (for a back-to-back allocation of the same counter). Returns the counter's state
+   * after the advance, as stored. On failure the lease is released and the same errors as
+   * {@link FusedLockedCounter.advanceAndRelease} are thrown.
+   */
+  advanceAndKeep?(
+    lease: LockLease,
+    key: CounterKey,
+    change: { from: number | null; to: number; issueDate?: string | undefined },
+    ttlMs: number,
+  ): Promise<CounterState>;
 }
 
 /** A stable string naming one counter, for lock names (`tenant:series:period`). */

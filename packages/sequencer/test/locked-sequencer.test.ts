@@ -87,12 +87,16 @@ interface H {
   make: (ttlMs?: number, renewEveryMs?: number) => LockedSequencer;
 }
 
+/** Options every sequencer of a case gets (e.g. kept leases). */
+type Extra = { keepLeaseMs?: number; keepLeaseMaxMs?: number };
+
 const build = (
   lock: LockBackend,
   store: CounterStore,
   docs: Docs,
   expires: boolean,
   close: () => Promise<void>,
+  extra: Extra = {},
 ): H => ({
   lock,
   store,
@@ -104,7 +108,7 @@ const build = (
       lock,
       store,
       highestCommitted: (k) => docs.highest(k),
-      options: { lockTtlMs: ttlMs, lockWaitMs: 10_000, renewEveryMs },
+      options: { lockTtlMs: ttlMs, lockWaitMs: 10_000, renewEveryMs, ...extra },
     }),
 });
 
@@ -135,6 +139,27 @@ const cases: BackendCase<H>[] = [
         redis.disconnect();
         await pool.end();
       });
+    },
+    teardown: (h) => h.close(),
+  },
+  {
+    name: 'redis lock + redis store (fused) keeping leases between allocations, documents in postgres',
+    needs: 'redis',
+    setup: async () => {
+      const { pool, docs } = await withPgDocs();
+      const redis = new Redis(env.redisUrl());
+      const b = new RedisSequencerBackend(redis, { prefix: env.redisPrefix() });
+      return build(
+        b,
+        b,
+        docs,
+        true,
+        async () => {
+          redis.disconnect();
+          await pool.end();
+        },
+        { keepLeaseMs: 20, keepLeaseMaxMs: 40 },
+      );
     },
     teardown: (h) => h.close(),
   },
@@ -309,6 +334,67 @@ runConformance('createLockedSequencer (callback form)', cases, (h) => {
     const report = findGapsAndDuplicates(await docs.numbers(s));
     expect(report.count).toBe(ok);
     expect(isGapless(report)).toBe(true);
+  });
+
+  it('aborts holder.signal with SEQUENCER_LOCK_LOST when renewal finds the lease taken, and does not advance', async ({
+    skip,
+  }) => {
+    const { docs, make, expires } = h();
+    if (!expires) skip('advisory locks do not expire: renewal never finds the lease taken');
+    const s = series();
+    // TTL 150 ms, first renewal at 400 ms: the lease expires, the healthy holder takes it, renewal fails.
+    const slow = make(150, 400);
+    const healthy = make(5_000);
+    let reason: unknown;
+    const stale = codeOf(
+      slow.withNumber(s, {}, async (_n, holder) => {
+        reason = await new Promise((resolve) => {
+          holder.signal.addEventListener('abort', () => resolve(holder.signal.reason), { once: true });
+          setTimeout(() => resolve('not aborted'), 3_000);
+        });
+        throw holder.signal.reason;
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 250));
+    expect(
+      await healthy.withNumber(
+        s,
+        {},
+        insertAnd(docs, (n) => n.number),
+      ),
+    ).toBe(1);
+    expect(await stale).toBe('SEQUENCER_LOCK_LOST');
+    expect((reason as { code?: string }).code).toBe('SEQUENCER_LOCK_LOST');
+    expect(
+      await healthy.withNumber(
+        s,
+        {},
+        insertAnd(docs, (n) => n.number),
+      ),
+    ).toBe(2);
+  });
+
+  it('keeps the lease alive while a callback outlasts its TTL (renewal) and hands a live signal', async () => {
+    const { docs, make, lock } = h();
+    const s = series();
+    const seq = make(150, 30);
+    const got = await seq.withNumber(s, {}, async (n, holder) => {
+      await new Promise((r) => setTimeout(r, 300));
+      // Past the 150 ms TTL: only renewal keeps a competitor out until its own bounded wait ends.
+      const key = { tenant: s.tenant, series: s.key, period: '', start: s.start };
+      expect(await codeOf(lock.acquire(key, { ttlMs: 1_000, waitMs: 250 }))).toBe('SEQUENCER_LOCK_TIMEOUT');
+      expect(holder.signal.aborted).toBe(false);
+      await docs.insert(n);
+      return n.number;
+    });
+    expect(got).toBe(1);
+    expect(
+      await seq.withNumber(
+        s,
+        {},
+        insertAnd(docs, (n) => n.number),
+      ),
+    ).toBe(2);
   });
 
   it('fences off a holder that stalled past its TTL: its write is refused, numbering stays gapless', async ({

@@ -52,6 +52,22 @@ else
 end
 redis.call('DEL', KEYS[1])
 return 1`,
+  // KEYS: lock, mark. ARGV: lock value, from, to, fence, date, ttlMs.
+  // -> {1, mark, date} ok (lock kept, its TTL reset), {-3} lock lost, {-1} fenced, {-2} conflict
+  advanceKeep: `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {-3} end
+local fmd = redis.call('HMGET', KEYS[2], 'f', 'm', 'd')
+if tonumber(ARGV[4]) < tonumber(fmd[1] or '0') then return {-1} end
+if (fmd[2] or '') ~= ARGV[2] then return {-2} end
+local d = fmd[3] or ''
+if ARGV[5] ~= '' and ARGV[5] > d then
+  d = ARGV[5]
+  redis.call('HSET', KEYS[2], 'm', ARGV[3], 'd', d)
+else
+  redis.call('HSET', KEYS[2], 'm', ARGV[3])
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[6])
+return {1, ARGV[3], d}`,
   // KEYS: mark. ARGV: committed ('' = none), fence. -> {1, mark, date} or {-1}
   recover: `
 local seen = tonumber(redis.call('HGET', KEYS[1], 'f') or '0')

@@ -28,8 +28,26 @@ const toState = (m: unknown, d: unknown): CounterState => ({
   lastIssueDate: str(d) === '' ? null : str(d),
 });
 
-interface RedisLease extends LockLease {
-  readonly value: string;
+interface CounterKeys {
+  readonly lock: string;
+  readonly mark: string;
+  readonly voids: string;
+}
+
+/** A Redis lease: methods on the prototype and the key names kept, so allocation builds them once. */
+class RedisLease implements LockLease {
+  constructor(
+    readonly fence: number,
+    readonly value: string,
+    readonly keys: CounterKeys,
+    readonly backend: RedisSequencerBackend,
+  ) {}
+  renew(ttlMs: number): Promise<boolean> {
+    return this.backend.renewLease(this, ttlMs);
+  }
+  release(): Promise<void> {
+    return this.backend.releaseLease(this);
+  }
 }
 
 /**
@@ -66,31 +84,28 @@ export class RedisSequencerBackend implements LockBackend, CounterStore, FusedLo
   }
 
   /** The keys of one counter (exposed for operators and tests). */
-  keys(key: CounterKey): { lock: string; mark: string; voids: string } {
+  keys(key: CounterKey): CounterKeys {
     const base = `${this.#prefix}:{${key.tenant}:${key.series}}`;
     const p = key.period === '' ? '-' : key.period;
     return { lock: `${base}:lock:${p}`, mark: `${base}:mark:${p}`, voids: `${base}:voids:${p}` };
   }
 
-  async #run(name: ScriptName, keys: string[], args: Array<string | number>): Promise<unknown> {
-    try {
-      return await this.#redis.evalsha(SHAS[name], keys.length, ...keys, ...args);
-    } catch (e) {
+  /** EVALSHA, falling back to EVAL once when the server lost its script cache (restart, failover, FLUSH). */
+  #run(name: ScriptName, keys: number, ...args: Array<string | number>): Promise<unknown> {
+    return this.#redis.evalsha(SHAS[name], keys, ...args).catch((e: unknown) => {
       if (!String((e as Error)?.message ?? '').includes('NOSCRIPT')) throw e;
-      return this.#redis.eval(SCRIPTS[name], keys.length, ...keys, ...args);
-    }
+      return this.#redis.eval(SCRIPTS[name], keys, ...args);
+    });
   }
 
-  #lease(key: CounterKey, fence: number, value: string): RedisLease {
-    const k = this.keys(key);
-    return Object.freeze({
-      fence,
-      value,
-      renew: async (ttlMs: number) => Number(await this.#run('renew', [k.lock], [value, ttlMs])) === 1,
-      release: async () => {
-        await this.#run('release', [k.lock], [value]);
-      },
-    });
+  /** @internal */
+  async renewLease(lease: RedisLease, ttlMs: number): Promise<boolean> {
+    return Number(await this.#run('renew', 1, lease.keys.lock, lease.value, ttlMs)) === 1;
+  }
+
+  /** @internal */
+  async releaseLease(lease: RedisLease): Promise<void> {
+    await this.#run('release', 1, lease.keys.lock, lease.value);
   }
 
   async #acquireLoop<T>(
@@ -113,8 +128,8 @@ export class RedisSequencerBackend implements LockBackend, CounterStore, FusedLo
     const k = this.keys(key);
     return this.#acquireLoop(key, options, async () => {
       const value = this.#nextValue();
-      const r = (await this.#run('acquire', [k.lock, k.mark], [value, options.ttlMs])) as unknown[];
-      return Number(r[0]) === 0 ? Number(r[1]) : this.#lease(key, Number(r[0]), value);
+      const r = (await this.#run('acquire', 2, k.lock, k.mark, value, options.ttlMs)) as unknown[];
+      return Number(r[0]) === 0 ? Number(r[1]) : new RedisLease(Number(r[0]), value, k, this);
     });
   }
 
@@ -125,10 +140,18 @@ export class RedisSequencerBackend implements LockBackend, CounterStore, FusedLo
     const k = this.keys(key);
     return this.#acquireLoop(key, options, async () => {
       const value = this.#nextValue();
-      const r = (await this.#run('acquireRead', [k.lock, k.mark], [value, options.ttlMs])) as unknown[];
+      const r = (await this.#run('acquireRead', 2, k.lock, k.mark, value, options.ttlMs)) as unknown[];
       if (Number(r[0]) === 0) return Number(r[1]);
-      return { lease: this.#lease(key, Number(r[0]), value), state: toState(r[1], r[2]) };
+      return { lease: new RedisLease(Number(r[0]), value, k, this), state: toState(r[1], r[2]) };
     });
+  }
+
+  #ownLease(lease: LockLease): RedisLease {
+    // A lease from another backend instance (or a forged one) is refused: its keys may not be ours.
+    if (!(lease instanceof RedisLease) || lease.backend !== this) {
+      throw new TypeError('the lease was not taken by this backend');
+    }
+    return lease;
   }
 
   async advanceAndRelease(
@@ -136,22 +159,52 @@ export class RedisSequencerBackend implements LockBackend, CounterStore, FusedLo
     key: CounterKey,
     change: { from: number | null; to: number; issueDate?: string | undefined },
   ): Promise<void> {
-    const k = this.keys(key);
-    const value = (lease as RedisLease).value;
+    const own = this.#ownLease(lease);
+    const k = own.keys;
     const r = Number(
       await this.#run(
         'advanceRelease',
-        [k.lock, k.mark],
-        [
-          value,
-          change.from === null ? '' : String(change.from),
-          String(change.to),
-          lease.fence,
-          change.issueDate ?? '',
-        ],
+        2,
+        k.lock,
+        k.mark,
+        own.value,
+        change.from === null ? '' : String(change.from),
+        String(change.to),
+        own.fence,
+        change.issueDate ?? '',
       ),
     );
     if (r === 1) return;
+    await this.#advanceFailed(own, key, r);
+  }
+
+  /** Advance the mark if the lease still holds the lock, keeping the lock with its TTL reset to `ttlMs`. */
+  async advanceAndKeep(
+    lease: LockLease,
+    key: CounterKey,
+    change: { from: number | null; to: number; issueDate?: string | undefined },
+    ttlMs: number,
+  ): Promise<CounterState> {
+    const own = this.#ownLease(lease);
+    const k = own.keys;
+    const r = (await this.#run(
+      'advanceKeep',
+      2,
+      k.lock,
+      k.mark,
+      own.value,
+      change.from === null ? '' : String(change.from),
+      String(change.to),
+      own.fence,
+      change.issueDate ?? '',
+      ttlMs,
+    )) as unknown[];
+    const code = Number(r[0]);
+    if (code === 1) return toState(r[1], r[2]);
+    return this.#advanceFailed(own, key, code);
+  }
+
+  async #advanceFailed(lease: RedisLease, key: CounterKey, r: number): Promise<never> {
     await lease.release().catch(() => undefined);
     if (r === -3) {
       throw new SequencerError(
@@ -166,13 +219,13 @@ export class RedisSequencerBackend implements LockBackend, CounterStore, FusedLo
   }
 
   async read(key: CounterKey, fence: number): Promise<CounterState> {
-    const r = (await this.#run('read', [this.keys(key).mark], [fence])) as unknown[];
+    const r = (await this.#run('read', 1, this.keys(key).mark, fence)) as unknown[];
     if (Number(r[0]) !== 1) throw fenced(key, fence);
     return toState(r[1], r[2]);
   }
 
   async peek(key: CounterKey): Promise<CounterState> {
-    const r = (await this.#run('peek', [this.keys(key).mark], [])) as unknown[];
+    const r = (await this.#run('peek', 1, this.keys(key).mark)) as unknown[];
     return toState(r[0], r[1]);
   }
 
@@ -183,13 +236,12 @@ export class RedisSequencerBackend implements LockBackend, CounterStore, FusedLo
     const r = Number(
       await this.#run(
         'advance',
-        [this.keys(key).mark],
-        [
-          change.from === null ? '' : String(change.from),
-          String(change.to),
-          change.fence,
-          change.issueDate ?? '',
-        ],
+        1,
+        this.keys(key).mark,
+        change.from === null ? '' : String(change.from),
+        String(change.to),
+        change.fence,
+        change.issueDate ?? '',
       ),
     );
     if (r === 1) return;
@@ -199,8 +251,10 @@ export class RedisSequencerBackend implements LockBackend, CounterStore, FusedLo
   async recover(key: CounterKey, change: { committed: number | null; fence: number }): Promise<CounterState> {
     const r = (await this.#run(
       'recover',
-      [this.keys(key).mark],
-      [change.committed === null ? '' : String(change.committed), change.fence],
+      1,
+      this.keys(key).mark,
+      change.committed === null ? '' : String(change.committed),
+      change.fence,
     )) as unknown[];
     if (Number(r[0]) !== 1) throw fenced(key, change.fence);
     return toState(r[1], r[2]);
@@ -210,14 +264,14 @@ export class RedisSequencerBackend implements LockBackend, CounterStore, FusedLo
     const k = this.keys(key);
     const json = JSON.stringify({ reason: record.reason, voidedAt: record.voidedAt.toISOString() });
     const r = Number(
-      await this.#run('recordVoid', [k.mark, k.voids], [String(record.number), key.start, json]),
+      await this.#run('recordVoid', 2, k.mark, k.voids, String(record.number), key.start, json),
     );
     if (r === -1) checkVoid(key, null, record.number);
     if (r === -2) throw alreadyVoided(key, record.number);
   }
 
   async listVoids(key: CounterKey): Promise<VoidRecord[]> {
-    const flat = (await this.#run('listVoids', [this.keys(key).voids], [])) as string[];
+    const flat = (await this.#run('listVoids', 1, this.keys(key).voids)) as string[];
     const out: VoidRecord[] = [];
     for (let i = 0; i + 1 < flat.length; i += 2) {
       const v = JSON.parse(str(flat[i + 1])) as { reason: string; voidedAt: string };
