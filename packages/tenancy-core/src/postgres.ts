@@ -4,6 +4,7 @@ export {
   PostgresQuotaStoreOptionsSchema,
   type PostgresQuotaStoreOptions,
   quotaUsageTableSql,
+  coreQuotaMigrations,
 } from './backends/quota-postgres.js';
 export { PgIdentifierSchema, quoteIdent, quoteLiteral } from './rls/sql-quote.js';
 export {

@@ -1,3 +1,4 @@
+import type { Migration } from '../migrations.js';
 import { z } from 'zod';
 import type { PgQueryable } from '../drivers.js';
 import {
@@ -116,3 +117,12 @@ export class PostgresQuotaStore implements QuotaStore {
     return res.rowCount ?? 0;
   }
 }
+
+/**
+ * The quota table as a versioned migration for {@link runMigrations} (component `core-quota`), for
+ * hosts that apply Tenantry's schema with the same runner as `coreModelMigrations`.
+ * @example await runMigrations(pool, [...coreModelMigrations, ...coreQuotaMigrations]);
+ */
+export const coreQuotaMigrations: readonly Migration[] = Object.freeze([
+  { component: 'core-quota', version: 1, name: 'quota usage counters', sql: quotaUsageTableSql() },
+]);
