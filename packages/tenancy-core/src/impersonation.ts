@@ -9,7 +9,7 @@ import { systemClock, type Clock } from './ports/clock.js';
 import { type Logger, noopLogger } from './ports/logger.js';
 import type { NotificationPort } from './ports/notification-port.js';
 import { type AccessPolicy, RoleSchema, Roles } from './roles.js';
-import { withSpan } from './instrumentation.js';
+import { withSpan } from './telemetry.js';
 import { parseInput } from './validation.js';
 
 /** Error codes of impersonation. Stable API. */

@@ -242,8 +242,10 @@ export function createTenantDirectory(options: TenantDirectoryOptions): TenantDi
   };
 
   const transitionTenant = (id: string, to: TenantStatus, o?: TransitionOptions): Promise<Tenant> =>
-    withSpan('directory.transition_tenant', { 'tenantry.tenant_id': id, 'tenantry.to': String(to) }, () =>
-      transitionTenantRaw(id, to, o),
+    withSpan(
+      'tenantry.directory.transition_tenant',
+      { 'tenantry.tenant_id': id, 'tenantry.to': String(to) },
+      () => transitionTenantRaw(id, to, o),
     );
   const transitionSubscription = (
     id: string,
@@ -251,7 +253,7 @@ export function createTenantDirectory(options: TenantDirectoryOptions): TenantDi
     o?: TransitionOptions,
   ): Promise<Subscription> =>
     withSpan(
-      'directory.transition_subscription',
+      'tenantry.directory.transition_subscription',
       { 'tenantry.subscription_id': id, 'tenantry.to': String(to) },
       () => transitionSubscriptionRaw(id, to, o),
     );
@@ -442,7 +444,7 @@ export function createTenantDirectory(options: TenantDirectoryOptions): TenantDi
     (...args: A): Promise<R> => {
       const tenant = tenantOf?.(...args);
       return withSpan(
-        `directory.${name}`,
+        `tenantry.directory.${name}`,
         typeof tenant === 'string' ? { 'tenantry.tenant_id': tenant } : {},
         () => fn(...args),
       );

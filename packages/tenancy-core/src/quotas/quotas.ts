@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { requireTenantId } from '../context.js';
 import { TenantIdSchema } from '../identity.js';
 import { systemClock, type Clock } from '../ports/clock.js';
-import { withSpan } from '../instrumentation.js';
+import { withSpan } from '../telemetry.js';
 import { parseInput } from '../validation.js';
 import { QuotaError } from './quota-errors.js';
 import { QuotaLimitSchema, QuotaNameSchema, type QuotaStore } from './quota-store.js';

@@ -3,7 +3,7 @@ import { requireTenantId } from '../context.js';
 import { TenantryError } from '../errors.js';
 import type { PgPoolClientLike, PgPoolLike } from '../drivers.js';
 import { TenantIdSchema } from '../identity.js';
-import { withSpan } from '../instrumentation.js';
+import { withSpan } from '../telemetry.js';
 import { parseInput } from '../validation.js';
 import { quoteLiteral } from './sql-quote.js';
 import { TenantSettingNameSchema } from './tenant-table-sql.js';
