@@ -9,3 +9,4 @@ export {
   type TenantStoreHarness,
   type ConformanceTestApi,
 } from './conformance/tenant-store-suite.js';
+export { settledCode } from './conformance/error-code.js';

@@ -1,4 +1,4 @@
-import { isTenantryError } from '@tenantry/core';
+import { settledCode } from '@tenantry/core/testing';
 import type { SuiteApi } from './api.js';
 import type { CounterStore } from '../counter-store.js';
 import type { CounterKey } from '../series.js';
@@ -10,14 +10,7 @@ export interface CounterStoreHarness {
   newKey: (start?: number) => CounterKey;
 }
 
-const code = async (p: Promise<unknown>): Promise<string> => {
-  try {
-    await p;
-    return 'resolved';
-  } catch (e) {
-    return isTenantryError(e) ? e.code : `untyped: ${String(e)}`;
-  }
-};
+const code = settledCode;
 
 /**
  * The contract every {@link CounterStore} must meet: compare-and-set marks, fencing (a lower token is

@@ -1,4 +1,4 @@
-import { isTenantryError } from '@tenantry/core';
+import { settledCode } from '@tenantry/core/testing';
 import type { SuiteApi } from './api.js';
 import type { LockBackend } from '../lock-backend.js';
 import type { CounterKey } from '../series.js';
@@ -13,14 +13,7 @@ export interface LockBackendHarness {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const code = async (p: Promise<unknown>): Promise<string> => {
-  try {
-    await p;
-    return 'resolved';
-  } catch (e) {
-    return isTenantryError(e) ? e.code : `untyped: ${String(e)}`;
-  }
-};
+const code = settledCode;
 
 /**
  * The contract every {@link LockBackend} must meet: mutual exclusion, bounded waits with a typed
