@@ -1,22 +1,73 @@
 /**
- * Error codes raised by `@tenantry/core`. Codes are stable API: match on them, never on messages.
+ * HTTP statuses the framework adapters answer with. Each error code maps to exactly one, so the Express
+ * and Nest adapters (and a host's own error handler) map any Tenantry error generically.
  */
-export const CoreErrorCodes = {
-  /** No tenant context is active where one is required. */
-  TENANT_CONTEXT_MISSING: 'TENANT_CONTEXT_MISSING',
-  /** An input that crossed the public API failed validation. */
-  VALIDATION_FAILED: 'VALIDATION_FAILED',
-  /** The actor lacks a permission the operation needs. */
-  PERMISSION_DENIED: 'PERMISSION_DENIED',
-  /** A serialised job context was malformed, tampered with or signed with another key. */
-  JOB_CONTEXT_INVALID: 'JOB_CONTEXT_INVALID',
-  /** A system scope was requested without the reason and actor that make it auditable. */
-  SYSTEM_SCOPE_INVALID: 'SYSTEM_SCOPE_INVALID',
-  /** Nesting a tenant context inside another tenant's context, which would mix tenants. */
-  TENANT_CONTEXT_CONFLICT: 'TENANT_CONTEXT_CONFLICT',
-} as const;
+export type HttpStatus = 400 | 401 | 403 | 404 | 409 | 410 | 412 | 413 | 422 | 423 | 429 | 500 | 502 | 503 | 504;
 
-export type CoreErrorCode = (typeof CoreErrorCodes)[keyof typeof CoreErrorCodes];
+/** What one error code means to a caller: its HTTP status, and whether retrying the same call can succeed. */
+export interface ErrorCodeSpec {
+  /** The HTTP status an adapter answers with. */
+  readonly status: HttpStatus;
+  /** Whether the same call may succeed if retried later (lock timeouts, unavailable stores). @default false */
+  readonly retryable?: boolean;
+}
+
+/** A package's table of error codes: `UPPER_SNAKE` code → {@link ErrorCodeSpec}. */
+export type ErrorCodeTable = Readonly<Record<string, ErrorCodeSpec>>;
+
+// One registry per realm, shared by duplicated installs, like the context storage.
+const REGISTRY_KEY = Symbol.for('tenantry.errors.registry');
+const registrySlot = globalThis as unknown as Record<symbol, Map<string, ErrorCodeSpec> | undefined>;
+const registry: Map<string, ErrorCodeSpec> = registrySlot[REGISTRY_KEY] ?? new Map<string, ErrorCodeSpec>();
+registrySlot[REGISTRY_KEY] = registry;
+
+/**
+ * Declare a package's error codes with their HTTP status, and register them so that
+ * {@link errorCodeSpec} and `TenantryError#status` know them. Every package calls this once, in its
+ * `errors.ts`; codes of new packages carry the package's prefix (`APPROVAL_`, `VAULT_`).
+ * @returns the same table, typed exactly
+ * @example
+ * export const VaultErrorCodes = defineErrorCodes({ VAULT_SNAPSHOT_CORRUPT: { status: 422 } });
+ * export type VaultErrorCode = keyof typeof VaultErrorCodes;
+ */
+export function defineErrorCodes<const T extends ErrorCodeTable>(table: T): T {
+  for (const [code, spec] of Object.entries(table)) registry.set(code, Object.freeze({ ...spec }));
+  return Object.freeze(table);
+}
+
+const UNKNOWN_CODE: ErrorCodeSpec = Object.freeze({ status: 500, retryable: false });
+
+/**
+ * The spec of an error code declared by any loaded Tenantry package; unknown codes are `500`, not retryable.
+ * @example errorCodeSpec('TENANT_CONTEXT_MISSING').status // 403
+ */
+export function errorCodeSpec(code: string): ErrorCodeSpec {
+  return registry.get(code) ?? UNKNOWN_CODE;
+}
+
+/**
+ * Error codes raised by `@tenantry/core`'s kernel (context, validation, identity). Codes are stable
+ * API: match on them, never on messages.
+ */
+export const CoreErrorCodes = defineErrorCodes({
+  /** No tenant context is active where one is required, or a tenant was named outside any context or system scope. */
+  TENANT_CONTEXT_MISSING: { status: 403 },
+  /** An input that crossed the public API failed validation. */
+  VALIDATION_FAILED: { status: 400 },
+  /** The actor lacks a permission the operation needs. */
+  PERMISSION_DENIED: { status: 403 },
+  /** A serialised job context was malformed, tampered with or signed with another key. */
+  JOB_CONTEXT_INVALID: { status: 400 },
+  /** A system scope was requested without the reason and actor that make it auditable. */
+  SYSTEM_SCOPE_INVALID: { status: 400 },
+  /** Another tenant than the one in context was named, or a tenant context was nested in another's. */
+  TENANT_CONTEXT_CONFLICT: { status: 403 },
+  /** An operation that changes platform-wide data (plans, partners, platform settings) ran outside a system scope. */
+  SYSTEM_SCOPE_REQUIRED: { status: 403 },
+});
+
+/** One of {@link CoreErrorCodes}. */
+export type CoreErrorCode = keyof typeof CoreErrorCodes;
 
 /** Options accepted by {@link TenantryError}. */
 export interface TenantryErrorOptions {
@@ -47,6 +98,16 @@ export class TenantryError extends Error {
     this.name = new.target.name;
     this.code = code;
     this.details = Object.freeze({ ...(options.details ?? {}) });
+  }
+
+  /** The HTTP status adapters answer with, from the code's {@link ErrorCodeSpec} (500 for an unknown code). */
+  get status(): HttpStatus {
+    return errorCodeSpec(this.code).status;
+  }
+
+  /** Whether retrying the same call later may succeed, from the code's {@link ErrorCodeSpec}. */
+  get retryable(): boolean {
+    return errorCodeSpec(this.code).retryable === true;
   }
 
   /** A JSON form with code, message and details only: never the cause chain, which may hold secrets. */

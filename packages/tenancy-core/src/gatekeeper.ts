@@ -175,7 +175,8 @@ export function createGatekeeper(options: GatekeeperOptions): Gatekeeper {
   const check = async (request: GateRequest): Promise<GateDecision> => {
     const req = parseInput(GateRequestSchema, request, 'gate request');
     return withSpan(
-      'tenantry.gatekeeper.check',
+      'core',
+      'gatekeeper.check',
       { 'tenantry.tenant_id': req.tenantId, 'tenantry.access': req.access },
       async () => {
         const d = await checkParsed(req);

@@ -267,7 +267,7 @@ export function createImpersonation(options: ImpersonationOptions): Impersonatio
 
   return Object.freeze({
     start: (input: StartImpersonationInput) =>
-      withSpan('tenantry.impersonation.start', {}, (span) => start(input, span)),
+      withSpan('core', 'impersonation.start', {}, (span) => start(input, span)),
     run<R>(session: ImpersonationSession, fn: () => R, requestId?: string): R {
       if (ended.has(session.id) || clock.now().getTime() >= session.expiresAt.getTime()) {
         throw new ImpersonationError(
@@ -285,7 +285,8 @@ export function createImpersonation(options: ImpersonationOptions): Impersonatio
     },
     end: (session: ImpersonationSession) =>
       withSpan(
-        'tenantry.impersonation.end',
+        'core',
+        'impersonation.end',
         { 'tenantry.tenant_id': session.tenantId, 'tenantry.impersonation.session_id': session.id },
         () => end(session),
       ),

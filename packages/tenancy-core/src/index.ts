@@ -1,6 +1,11 @@
 export {
   CoreErrorCodes,
   type CoreErrorCode,
+  defineErrorCodes,
+  errorCodeSpec,
+  type ErrorCodeSpec,
+  type ErrorCodeTable,
+  type HttpStatus,
   TenantryError,
   type TenantryErrorOptions,
   isTenantryError,
@@ -29,6 +34,8 @@ export {
   bindToCurrentContext,
   runWithoutContext,
 } from './context.js';
+export { resolveTenantId, requireSystemScope } from './tenant-resolution.js';
+export { withSpan, TelemetryAttributes } from './telemetry.js';
 export {
   JobContextSchema,
   type JobContext,

@@ -243,7 +243,8 @@ export function createTenantDirectory(options: TenantDirectoryOptions): TenantDi
 
   const transitionTenant = (id: string, to: TenantStatus, o?: TransitionOptions): Promise<Tenant> =>
     withSpan(
-      'tenantry.directory.transition_tenant',
+      'core',
+      'directory.transition_tenant',
       { 'tenantry.tenant_id': id, 'tenantry.to': String(to) },
       () => transitionTenantRaw(id, to, o),
     );
@@ -253,7 +254,8 @@ export function createTenantDirectory(options: TenantDirectoryOptions): TenantDi
     o?: TransitionOptions,
   ): Promise<Subscription> =>
     withSpan(
-      'tenantry.directory.transition_subscription',
+      'core',
+      'directory.transition_subscription',
       { 'tenantry.subscription_id': id, 'tenantry.to': String(to) },
       () => transitionSubscriptionRaw(id, to, o),
     );
@@ -444,7 +446,8 @@ export function createTenantDirectory(options: TenantDirectoryOptions): TenantDi
     (...args: A): Promise<R> => {
       const tenant = tenantOf?.(...args);
       return withSpan(
-        `tenantry.directory.${name}`,
+        'core',
+        `directory.${name}`,
         typeof tenant === 'string' ? { 'tenantry.tenant_id': tenant } : {},
         () => fn(...args),
       );

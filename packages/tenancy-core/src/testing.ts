@@ -10,3 +10,9 @@ export {
   type ConformanceTestApi,
 } from './conformance/tenant-store-suite.js';
 export { settledCode } from './conformance/error-code.js';
+export type { SuiteApi, SuiteAssertion } from './testing/suite-api.js';
+export {
+  tenantIsolationConformance,
+  type TenantIsolationHarness,
+  type TenantScopedOperation,
+} from './testing/tenant-isolation-suite.js';

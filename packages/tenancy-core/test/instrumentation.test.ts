@@ -66,8 +66,8 @@ describe('OpenTelemetry spans', () => {
         s.ended,
       ]),
     ).toEqual([
-      ['tenantry.quota.consume', 'acme', true, true],
-      ['tenantry.quota.consume', 'acme', false, true],
+      ['tenantry.core.quota.consume', 'acme', true, true],
+      ['tenantry.core.quota.consume', 'acme', false, true],
     ]);
   });
 
@@ -86,7 +86,7 @@ describe('OpenTelemetry spans', () => {
       }),
     ).rejects.toThrow();
     expect(spans[0]).toMatchObject({
-      name: 'tenantry.impersonation.start',
+      name: 'tenantry.core.impersonation.start',
       attributes: { 'tenantry.tenant_id': 'acme' },
       status: { code: 2, message: 'PERMISSION_DENIED' },
       ended: true,

@@ -139,7 +139,7 @@ export function createQuotas(options: QuotasOptions): Quotas {
   });
 
   const tryConsume = (quota: string, opts: ConsumeOptions = {}): Promise<TryConsumeResult> =>
-    withSpan('tenantry.quota.consume', { 'tenantry.quota': quota }, async (span) => {
+    withSpan('core', 'quota.consume', { 'tenantry.quota': quota }, async (span) => {
       const { amount, tenantId } = parseInput(ConsumeOptionsSchema, opts, 'consume options');
       const r = await resolve(quota, tenantId);
       span.setAttributes({ 'tenantry.tenant_id': r.tenantId, 'tenantry.quota.amount': amount });

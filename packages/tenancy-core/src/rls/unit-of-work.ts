@@ -66,7 +66,8 @@ export function createTenantUnitOfWork(
       const tenantId = parseInput(TenantIdSchema, runOptions.tenantId ?? requireTenantId(), 'tenant id');
       const mode = `ISOLATION LEVEL ${o.isolation.toUpperCase()}${runOptions.readOnly ? ' READ ONLY' : ''}`;
       return withSpan(
-        'tenantry.pg.unit_of_work',
+        'core',
+        'unit_of_work',
         { 'tenantry.tenant_id': tenantId, 'db.system': 'postgresql', 'tenantry.pg.isolation': o.isolation },
         () => runInTransaction(tenantId, mode, fn),
       );
