@@ -15,14 +15,29 @@ const ALLOWED = {
   '@tenantry/audit': ['@tenantry/core'],
   '@tenantry/approvals': ['@tenantry/core'],
   '@tenantry/vault': ['@tenantry/core', '@tenantry/crypto-fields'],
-  '@tenantry/express': ['@tenantry/core', '@tenantry/sequencer', '@tenantry/crypto-fields', '@tenantry/audit', '@tenantry/approvals', '@tenantry/vault'],
-  '@tenantry/nest': ['@tenantry/core', '@tenantry/sequencer', '@tenantry/crypto-fields', '@tenantry/audit', '@tenantry/approvals', '@tenantry/vault'],
+  '@tenantry/express': [
+    '@tenantry/core',
+    '@tenantry/sequencer',
+    '@tenantry/crypto-fields',
+    '@tenantry/audit',
+    '@tenantry/approvals',
+    '@tenantry/vault',
+  ],
+  '@tenantry/nest': [
+    '@tenantry/core',
+    '@tenantry/sequencer',
+    '@tenantry/crypto-fields',
+    '@tenantry/audit',
+    '@tenantry/approvals',
+    '@tenantry/vault',
+  ],
   '@tenantry/testkit': ['@tenantry/core'],
 };
 /** Tests and benchmarks may also use the private test infrastructure. */
 const TEST_EXTRA = ['@tenantry/testkit'];
 
-const IMPORT = /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|^\s*import\s+)['"](@tenantry\/[a-z0-9-]+)(?:\/[^'"]*)?['"]/gm;
+const IMPORT =
+  /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|^\s*import\s+)['"](@tenantry\/[a-z0-9-]+)(?:\/[^'"]*)?['"]/gm;
 
 function* files(dir) {
   if (!existsSync(dir)) return;
@@ -47,7 +62,9 @@ for (const group of ['packages', 'examples']) {
     const isExample = group === 'examples';
     const allowed = ALLOWED[pkg.name];
     if (!isExample && !allowed) {
-      problems.push(`${pkg.name}: not in the layering table of scripts/check-layering.mjs (add it, per CONTRIBUTING.md §1)`);
+      problems.push(
+        `${pkg.name}: not in the layering table of scripts/check-layering.mjs (add it, per CONTRIBUTING.md §1)`,
+      );
       continue;
     }
     for (const part of ['src', 'test', 'bench']) {
@@ -78,7 +95,9 @@ for (const group of ['packages', 'examples']) {
 }
 
 if (problems.length > 0) {
-  console.error(`layering: ${problems.length} import(s) break CONTRIBUTING.md §1:\n  ${problems.join('\n  ')}`);
+  console.error(
+    `layering: ${problems.length} import(s) break CONTRIBUTING.md §1:\n  ${problems.join('\n  ')}`,
+  );
   process.exit(1);
 }
 console.log(`layering: ${workspaces} workspace packages, every import allowed`);

@@ -2,7 +2,22 @@
  * HTTP statuses the framework adapters answer with. Each error code maps to exactly one, so the Express
  * and Nest adapters (and a host's own error handler) map any Tenantry error generically.
  */
-export type HttpStatus = 400 | 401 | 403 | 404 | 409 | 410 | 412 | 413 | 422 | 423 | 429 | 500 | 502 | 503 | 504;
+export type HttpStatus =
+  | 400
+  | 401
+  | 403
+  | 404
+  | 409
+  | 410
+  | 412
+  | 413
+  | 422
+  | 423
+  | 429
+  | 500
+  | 502
+  | 503
+  | 504;
 
 /** What one error code means to a caller: its HTTP status, and whether retrying the same call can succeed. */
 export interface ErrorCodeSpec {

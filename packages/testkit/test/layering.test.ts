@@ -33,10 +33,15 @@ describe('layering check (CONTRIBUTING.md §1)', () => {
 
   it('fails on a feature package importing another feature package', () => {
     const root = copyRepo('feature');
-    writeFileSync(join(root, 'packages/sequencer/src/planted.ts'), `export { x } from '${ns}audit/postgres';\n`);
+    writeFileSync(
+      join(root, 'packages/sequencer/src/planted.ts'),
+      `export { x } from '${ns}audit/postgres';\n`,
+    );
     const r = check(root);
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain('packages/sequencer/src/planted.ts:1: @tenantry/sequencer may not import @tenantry/audit');
+    expect(r.stderr).toContain(
+      'packages/sequencer/src/planted.ts:1: @tenantry/sequencer may not import @tenantry/audit',
+    );
   });
 
   it('fails on shipped code importing the private testkit, but lets tests use it', () => {
