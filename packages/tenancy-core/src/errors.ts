@@ -48,7 +48,10 @@ registrySlot[REGISTRY_KEY] = registry;
 export function defineErrorCodes<const T extends ErrorCodeTable>(table: T): T {
   // Checked by hand, not with zod: this runs at every package's load, and must not need the validation module.
   if (typeof table !== 'object' || table === null || Array.isArray(table)) {
-    throw new TenantryError('VALIDATION_FAILED', 'An error-code table must be an object of code → { status }');
+    throw new TenantryError(
+      'VALIDATION_FAILED',
+      'An error-code table must be an object of code → { status }',
+    );
   }
   const entries = Object.entries(table);
   for (const [code, spec] of entries) {
