@@ -12,11 +12,6 @@ export function chainKeyOf(tenantId: string | null): string {
   return tenantId ?? PLATFORM_CHAIN;
 }
 
-/** A chain key accepted by `verify`, `query`, …: a tenant id, `null` or {@link PLATFORM_CHAIN} for platform events. */
-export const ChainKeySchema = z
-  .union([TenantIdSchema, z.literal(PLATFORM_CHAIN), z.null()])
-  .transform((t) => chainKeyOf(t));
-
 const short = (max: number) => z.string().min(1).max(max);
 
 /** What an event happened to. */
@@ -45,8 +40,12 @@ export type AuditRequest = z.output<typeof AuditRequestSchema>;
 
 /** One audit event as the application reports it. Parsed with {@link AuditEventInputSchema}. */
 export const AuditEventInputSchema = z.object({
-  /** The tenant affected; `null` for platform-level events (system scope, cross-tenant tooling). */
-  tenantId: TenantIdSchema.nullable(),
+  /**
+   * The tenant affected: omit it to use the current tenant context; naming it follows core's
+   * `resolveTenantId` (inside `runAsTenant(A)` only A, outside any context refused, any inside
+   * `runAsSystem`). `null` for platform-level events, which need the system scope.
+   */
+  tenantId: TenantIdSchema.nullable().optional(),
   /** Who acted, as seen by the application. */
   actor: ActorSchema,
   /** The support person acting as `actor`, when impersonating. Audit trails always name both. */
@@ -157,7 +156,7 @@ function limited(value: JsonValue, max: number, what: string): JsonValue {
  * @throws AuditError `AUDIT_EVENT_TOO_LARGE` | `AUDIT_VALUE_UNSUPPORTED`
  */
 export function prepareEvent(
-  input: z.output<typeof AuditEventInputSchema>,
+  input: z.output<typeof AuditEventInputSchema> & { readonly tenantId: string | null },
   deps: { id: string; now: number; masker: Masker; limits: z.output<typeof AuditLimitsSchema> },
 ): PreparedEvent {
   const body: Record<string, unknown> = {

@@ -33,13 +33,15 @@ function buildChain(
 ): ChainedEvent[] {
   const prepared = specs.map((s, i) =>
     prepareEvent(
-      AuditEventInputSchema.parse({
+      {
+        ...AuditEventInputSchema.parse({
+          actor: { id: s.actor },
+          action: s.action,
+          outcome: 'success',
+          metadata: { note: s.note, n: s.n },
+        }),
         tenantId: CHAIN,
-        actor: { id: s.actor },
-        action: s.action,
-        outcome: 'success',
-        metadata: { note: s.note, n: s.n },
-      }),
+      },
       {
         id: `01900000-0000-7000-8000-${String(i).padStart(12, '0')}`,
         now: 1_780_000_000_000 + i,

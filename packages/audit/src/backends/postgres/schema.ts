@@ -1,21 +1,34 @@
-/** Names of the PostgreSQL objects of the audit log. */
-export interface PostgresAuditNames {
-  /** Schema holding the tables and functions. @default 'public' */
-  schema?: string;
-  /** Prefix of every table and function name. @default 'tenantry_audit' */
-  prefix?: string;
-}
+import { parseInput } from '@tenantry/core';
+import { type Migration, quoteIdent } from '@tenantry/core/postgres';
+import { z } from 'zod';
 
+// Lower snake case, short enough that `<prefix>_events_YYYYMM_seq_key` stays within 63 bytes; the
+// names are also embedded in SQL string literals inside the functions, which this pattern keeps safe.
 const IDENT = /^[a-z_][a-z0-9_]{0,40}$/;
+const ident = (what: string) =>
+  z.string().regex(IDENT, `${what} must be a lower-case SQL identifier ([a-z_][a-z0-9_]*, at most 41 chars)`);
 
-/** Resolved, validated identifiers. */
+/** Names of the PostgreSQL objects of the audit log. */
+export const PostgresAuditNamesSchema = z.object({
+  /** Schema holding the tables and functions. @default 'public' */
+  schema: ident('schema').default('public'),
+  /** Prefix of every table and function name. @default 'tenantry_audit' */
+  prefix: ident('prefix').default('tenantry_audit'),
+});
+/** Names of the PostgreSQL objects of the audit log. */
+export type PostgresAuditNames = z.input<typeof PostgresAuditNamesSchema>;
+
+/**
+ * Resolved, validated identifiers.
+ * @throws ValidationError `VALIDATION_FAILED` for a name that is not a plain lower-case identifier
+ */
 export function auditNames(names: PostgresAuditNames = {}) {
-  const schema = names.schema ?? 'public';
-  const prefix = names.prefix ?? 'tenantry_audit';
-  if (!IDENT.test(schema) || !IDENT.test(prefix)) {
-    throw new TypeError('schema and prefix must be lower-case SQL identifiers ([a-z_][a-z0-9_]*)');
-  }
-  const q = (n: string) => `"${schema}"."${prefix}_${n}"`;
+  const { schema, prefix } = parseInput(
+    PostgresAuditNamesSchema,
+    { schema: names.schema, prefix: names.prefix },
+    'audit table names',
+  );
+  const q = (n: string) => `${quoteIdent(schema)}.${quoteIdent(`${prefix}_${n}`)}`;
   return {
     schema,
     prefix,
@@ -32,8 +45,9 @@ export function auditNames(names: PostgresAuditNames = {}) {
  * checkpoints,
  * and the triggers that make both append-only (UPDATE, DELETE and TRUNCATE raise, for every role,
  * owner included, unless a superuser disables triggers). Idempotent. The same SQL, for the default
- * names, ships as `migrations/001_tenantry_audit.sql`.
- * @example await pool.query(auditMigrationSql());
+ * names, ships as `migrations/001_tenantry_audit.sql` and is {@link auditMigrations}' version 1.
+ * @throws ValidationError `VALIDATION_FAILED` for names that are not plain lower-case identifiers
+ * @example await pool.query(auditMigrationSql({ schema: 'audit' }));
  */
 export function auditMigrationSql(names: PostgresAuditNames = {}): string {
   const n = auditNames(names);
@@ -133,14 +147,32 @@ SELECT ${n.ensurePartitions}(now(), 3);
 /**
  * Grants for the application role: read and append, create partitions; nothing else. The role must
  * not own the tables (an owner could disable the triggers).
+ * @throws ValidationError `VALIDATION_FAILED` for a role that is not a plain identifier
  * @example await pool.query(auditGrantsSql('app_user'));
  */
 export function auditGrantsSql(role: string, names: PostgresAuditNames = {}): string {
-  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(role)) throw new TypeError('role must be a plain SQL identifier');
+  const r = quoteIdent(
+    parseInput(
+      z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'must be a plain SQL identifier'),
+      role,
+      'audit role',
+    ),
+  );
   const n = auditNames(names);
-  return `GRANT USAGE ON SCHEMA "${n.schema}" TO "${role}";
-GRANT SELECT, INSERT ON ${n.events}, ${n.checkpoints} TO "${role}";
-REVOKE UPDATE, DELETE, TRUNCATE ON ${n.events}, ${n.checkpoints} FROM "${role}";
-GRANT EXECUTE ON FUNCTION ${n.ensurePartitions}(timestamptz, integer) TO "${role}";
+  return `GRANT USAGE ON SCHEMA ${quoteIdent(n.schema)} TO ${r};
+GRANT SELECT, INSERT ON ${n.events}, ${n.checkpoints} TO ${r};
+REVOKE UPDATE, DELETE, TRUNCATE ON ${n.events}, ${n.checkpoints} FROM ${r};
+GRANT EXECUTE ON FUNCTION ${n.ensurePartitions}(timestamptz, integer) TO ${r};
 `;
 }
+
+/**
+ * The audit tables as versioned migrations for core's `runMigrations` (component `audit`), for the
+ * default names (schema `public`, prefix `tenantry_audit`); the same SQL ships as `migrations/*.sql`.
+ * Run them with the migration role (the tables' owner), then grant the application role with
+ * {@link auditGrantsSql}. For other names, apply `auditMigrationSql(names)` with your own tool.
+ * @example await runMigrations(ownerPool, [...coreModelMigrations, ...auditMigrations]);
+ */
+export const auditMigrations: readonly Migration[] = Object.freeze([
+  { component: 'audit', version: 1, name: 'audit events and checkpoints', sql: auditMigrationSql() },
+]);

@@ -3,8 +3,8 @@ import { hasBackend, skipLabel, useTestDatabase } from '@tenantry/testkit';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuditLog, generateCheckpointKeys } from '../src/index.js';
-import { createPostgresSink } from '../src/postgres.js';
-import { migrateWithAppRole } from './helpers.js';
+import { PostgresAuditSink } from '../src/postgres.js';
+import { asTenant, inTenant, migrateWithAppRole } from './helpers.js';
 
 const db = useTestDatabase();
 
@@ -28,20 +28,22 @@ describe.skipIf(!hasBackend('postgres'))(`PostgreSQL audit table${skipLabel('pos
 
   const seed = async (tenantId: string, n: number, clock?: ManualClock) => {
     const log = createAuditLog({
-      sink: createPostgresSink({ pool: app, clock }),
+      sink: new PostgresAuditSink({ pool: app, clock }),
       clock,
       signingKey: keys.secretKey,
       publicKeys: [keys.publicKey],
     });
-    await Promise.all(
-      Array.from({ length: n }, (_, i) =>
-        log.record({
-          tenantId,
-          actor: { id: `u${i}` },
-          action: 'invoice.created',
-          targets: [{ type: 'invoice', id: String(i) }],
-          outcome: 'success',
-        }),
+    await asTenant(tenantId, () =>
+      Promise.all(
+        Array.from({ length: n }, (_, i) =>
+          log.record({
+            tenantId,
+            actor: { id: `u${i}` },
+            action: 'invoice.created',
+            targets: [{ type: 'invoice', id: String(i) }],
+            outcome: 'success',
+          }),
+        ),
       ),
     );
     return log;
@@ -93,7 +95,7 @@ describe.skipIf(!hasBackend('postgres'))(`PostgreSQL audit table${skipLabel('pos
 
   it('an operator who bypasses the triggers is caught by verify, which names the event', async () => {
     const log = await seed('tampered', 10);
-    expect(await log.verify('tampered')).toMatchObject({ ok: true, checked: 10 });
+    expect(await inTenant('tampered', log).verify('tampered')).toMatchObject({ ok: true, checked: 10 });
     const c = await owner.connect();
     try {
       await c.query('BEGIN');
@@ -105,9 +107,17 @@ describe.skipIf(!hasBackend('postgres'))(`PostgreSQL audit table${skipLabel('pos
     } finally {
       c.release();
     }
-    expect(await log.verify('tampered')).toMatchObject({ ok: false, firstBadSeq: 4, kind: 'modified' });
+    expect(await inTenant('tampered', log).verify('tampered')).toMatchObject({
+      ok: false,
+      firstBadSeq: 4,
+      kind: 'modified',
+    });
     // Query results are decoded from the hashed text (the record), never from the index columns.
-    const page = await log.query({ tenantId: 'tampered', target: { type: 'invoice' }, limit: 10 });
+    const page = await inTenant('tampered', log).query({
+      tenantId: 'tampered',
+      target: { type: 'invoice' },
+      limit: 10,
+    });
     expect(page.events.find((e) => e.seq === 4)?.outcome).toBe('denied');
     const c2 = await owner.connect();
     try {
@@ -118,7 +128,11 @@ describe.skipIf(!hasBackend('postgres'))(`PostgreSQL audit table${skipLabel('pos
     } finally {
       c2.release();
     }
-    expect(await log.verify('tampered')).toMatchObject({ ok: false, firstBadSeq: 2, kind: 'missing' });
+    expect(await inTenant('tampered', log).verify('tampered')).toMatchObject({
+      ok: false,
+      firstBadSeq: 2,
+      kind: 'missing',
+    });
   });
 
   it('creates the monthly partition on the first write of a month with no partition yet', async () => {
@@ -135,12 +149,12 @@ describe.skipIf(!hasBackend('postgres'))(`PostgreSQL audit table${skipLabel('pos
       `SELECT indexdef FROM pg_indexes WHERE tablename = 'tenantry_audit_events_203107' AND indexdef LIKE 'CREATE UNIQUE%'`,
     );
     expect(idx.rows[0].indexdef).toMatch(/\(tenant_id, seq\)/);
-    expect(await log.verify('future')).toMatchObject({ ok: true, checked: 2 });
+    expect(await inTenant('future', log).verify('future')).toMatchObject({ ok: true, checked: 2 });
   });
 
   it('retention drops whole partitions; the remaining range verifies against the checkpoint taken before the drop', async () => {
     const clock = new ManualClock('2032-01-10T00:00:00Z');
-    const sink = createPostgresSink({ pool: app, clock });
+    const sink = new PostgresAuditSink({ pool: app, clock });
     const log = createAuditLog({
       sink,
       clock,
@@ -149,19 +163,31 @@ describe.skipIf(!hasBackend('postgres'))(`PostgreSQL audit table${skipLabel('pos
       delivery: { mode: 'direct' },
     });
     for (let i = 0; i < 3; i++)
-      await log.record({ tenantId: 'retained', actor: { id: 'u' }, action: 'a.b', outcome: 'success' });
-    const boundary = await log.checkpoint('retained');
+      await inTenant('retained', log).record({
+        tenantId: 'retained',
+        actor: { id: 'u' },
+        action: 'a.b',
+        outcome: 'success',
+      });
+    const boundary = await inTenant('retained', log).checkpoint('retained');
     clock.set('2032-02-10T00:00:00Z');
     for (let i = 0; i < 2; i++)
-      await log.record({ tenantId: 'retained', actor: { id: 'u' }, action: 'a.b', outcome: 'success' });
+      await inTenant('retained', log).record({
+        tenantId: 'retained',
+        actor: { id: 'u' },
+        action: 'a.b',
+        outcome: 'success',
+      });
     // The owner (not the application role) drops January: DROP is not UPDATE/DELETE/TRUNCATE.
     await owner.query('DROP TABLE tenantry_audit_events_203201');
-    expect(await log.verify('retained', { useStoredCheckpoints: false })).toMatchObject({
-      ok: false,
-      firstBadSeq: 1,
-      kind: 'missing',
-    });
-    expect(await log.verify('retained', { fromSeq: boundary!.seq + 1 })).toMatchObject({
+    expect(await inTenant('retained', log).verify('retained', { useStoredCheckpoints: false })).toMatchObject(
+      {
+        ok: false,
+        firstBadSeq: 1,
+        kind: 'missing',
+      },
+    );
+    expect(await inTenant('retained', log).verify('retained', { fromSeq: boundary!.seq + 1 })).toMatchObject({
       ok: true,
       checked: 2,
     });
@@ -169,7 +195,7 @@ describe.skipIf(!hasBackend('postgres'))(`PostgreSQL audit table${skipLabel('pos
 
   it('queries by target use the generated target keys', async () => {
     const log = await seed('query', 5);
-    const r = await log.query({ tenantId: 'query', target: { type: 'invoice', id: '3' } });
+    const r = await inTenant('query', log).query({ tenantId: 'query', target: { type: 'invoice', id: '3' } });
     expect(r.events.map((e) => e.targets)).toEqual([[{ type: 'invoice', id: '3' }]]);
   });
 });
