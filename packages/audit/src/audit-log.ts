@@ -13,7 +13,13 @@ import {
 } from '@tenantry/core';
 import { z } from 'zod';
 import { BatchWriter } from './buffer.js';
-import { type Checkpoint, signCheckpoint, verifyCheckpointSignature } from './checkpoint.js';
+import {
+  type Checkpoint,
+  checkpointKeyId,
+  publicKeyOf,
+  signCheckpoint,
+  verifyCheckpointSignature,
+} from './checkpoint.js';
 import { AuditError } from './errors.js';
 import {
   type AuditEventBody,
@@ -216,13 +222,23 @@ export function decodeStored(e: ChainedEvent): StoredAuditEvent {
 
 /**
  * Create an audit log over a sink.
+ * @throws ValidationError `VALIDATION_FAILED` without a sink, with malformed options or keys
  * @example
- * const log = createAuditLog({ sink: createPostgresSink({ pool }), signingKey, publicKeys: [publicKey] });
- * await log.record({ tenantId: 'acme', actor: { id: 'u1' }, action: 'plan.changed', outcome: 'success' });
- * const result = await log.verify('acme');
+ * const log = createAuditLog({ sink: new PostgresAuditSink({ pool }), signingKey, publicKeys: [publicKey] });
+ * // inside runAsTenant({ tenantId: 'acme', … }), e.g. in a request handler:
+ * await log.record({ actor: { id: 'u1' }, action: 'plan.changed', outcome: 'success' });
+ * const result = await log.verify();
  */
 export function createAuditLog(options: AuditLogOptions): AuditLog {
-  const sink = options.sink;
+  const sink = options?.sink;
+  if (!sink || typeof sink.append !== 'function' || typeof sink.capabilities !== 'object') {
+    throw new AuditError('VALIDATION_FAILED', 'createAuditLog needs a sink (an AuditSink)', {
+      details: { what: 'audit log sink' },
+    });
+  }
+  // Fail at construction, not at the first checkpoint, on malformed keys (the keys are never echoed).
+  if (options.signingKey !== undefined) checkpointKeyId(publicKeyOf(options.signingKey));
+  for (const k of options.publicKeys ?? []) checkpointKeyId(k);
   const clock = options.clock ?? systemClock;
   const newId = options.newId ?? createUuidV7Generator(clock);
   const masker: Masker =

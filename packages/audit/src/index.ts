@@ -44,6 +44,7 @@ export {
   type CheckpointKeyPair,
   generateCheckpointKeys,
   checkpointKeyId,
+  publicKeyOf,
   signCheckpoint,
   verifyCheckpointSignature,
 } from './checkpoint.js';

@@ -12,7 +12,8 @@ import type {
   TrailKey,
   VerifyOptions,
 } from '../src/index.js';
-import { auditGrantsSql, auditMigrationSql } from '../src/postgres.js';
+import { runMigrations } from '@tenantry/core/postgres';
+import { auditGrantsSql, auditMigrations } from '../src/postgres.js';
 
 /** Run `fn` as a user of `tenantId` (the audit API acts for the context's tenant). */
 export const asTenant = <R>(tenantId: string, fn: () => Promise<R> | R): Promise<R> =>
@@ -55,15 +56,23 @@ export function withAppend(
   };
 }
 
-/** Run the migration as the database owner and create a non-owner application role with the shipped grants. */
+/**
+ * Apply `auditMigrations` with core's `runMigrations` as the database owner, and create a non-owner
+ * application role with the shipped grants.
+ */
 export async function migrateWithAppRole(
   url: string,
 ): Promise<{ appUrl: string; role: string; dropRole: () => Promise<void> }> {
+  const owner = new pg.Pool({ connectionString: url, max: 1 });
+  try {
+    await runMigrations(owner, auditMigrations);
+  } finally {
+    await owner.end();
+  }
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
   const role = uniqueId('audit_app');
   try {
-    await admin.query(auditMigrationSql());
     await admin.query(`CREATE ROLE ${role} LOGIN NOSUPERUSER NOBYPASSRLS`);
     await admin.query(auditGrantsSql(role));
   } finally {

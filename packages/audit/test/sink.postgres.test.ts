@@ -4,6 +4,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuditLog, generateCheckpointKeys } from '../src/index.js';
 import { PostgresAuditSink } from '../src/postgres.js';
+import { preparedEvents } from '../src/testing/audit-sink-suite.js';
 import { asTenant, inTenant, migrateWithAppRole } from './helpers.js';
 
 const db = useTestDatabase();
@@ -197,5 +198,31 @@ describe.skipIf(!hasBackend('postgres'))(`PostgreSQL audit table${skipLabel('pos
     const log = await seed('query', 5);
     const r = await inTenant('query', log).query({ tenantId: 'query', target: { type: 'invoice', id: '3' } });
     expect(r.events.map((e) => e.targets)).toEqual([[{ type: 'invoice', id: '3' }]]);
+  });
+
+  it('wraps driver errors: a missing table is AUDIT_NOT_MIGRATED, an unreachable server AUDIT_STORE_UNAVAILABLE', async () => {
+    const unmigrated = new PostgresAuditSink({ pool: app, schema: 'not_migrated' });
+    const e1 = await unmigrated.head('acme').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(e1).toMatchObject({ code: 'AUDIT_NOT_MIGRATED', status: 500 });
+    const down = new pg.Pool({
+      connectionString: 'postgres://nobody@127.0.0.1:1/none',
+      connectionTimeoutMillis: 2000,
+    });
+    try {
+      const sink = new PostgresAuditSink({ pool: down });
+      for (const call of [() => sink.head('acme'), () => sink.append(preparedEvents('acme', 1))]) {
+        const e = await call().then(
+          () => undefined,
+          (err: unknown) => err,
+        );
+        expect(e).toMatchObject({ code: 'AUDIT_STORE_UNAVAILABLE', retryable: true, status: 503 });
+        expect((e as { cause?: unknown }).cause).toBeDefined();
+      }
+    } finally {
+      await down.end();
+    }
   });
 });
