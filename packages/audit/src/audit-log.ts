@@ -34,7 +34,7 @@ import {
 } from './event.js';
 import { exportLines } from './export.js';
 import { type Masker, type MaskingOptions, createMasker } from './masking.js';
-import { type AuditSink, type ReadableAuditSink, isReadable } from './sink.js';
+import { type AuditSink, type ReadableAuditSink, isReadable } from './audit-sink.js';
 import type { FileSpool } from './spool.js';
 import { type TrailKey, TrailKeySchema, resolveChain, resolvePortChain } from './trail-scope.js';
 import { type ChainAnchor, type VerifyResult, verifyEvents } from './verify.js';

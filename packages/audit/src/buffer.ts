@@ -1,6 +1,6 @@
 import { AuditError } from './errors.js';
 import type { ChainedEvent, PreparedEvent } from './event.js';
-import type { AuditSink } from './sink.js';
+import type { AuditSink } from './audit-sink.js';
 import { withSpan } from '@tenantry/core';
 
 /** Options of the bounded write buffer. */

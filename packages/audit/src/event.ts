@@ -1,7 +1,7 @@
 import { ActorSchema, TenantIdSchema, canonicalJson } from '@tenantry/core';
 import { z } from 'zod';
 import { AuditError } from './errors.js';
-import type { JsonValue } from './json-value.js';
+import { type JsonValue, toStorableJson } from './json-value.js';
 import type { Masker } from './masking.js';
 
 /** Chain key of platform-level events (`tenantId: null`); not a valid tenant id, so it never collides with one. */
@@ -13,6 +13,13 @@ export function chainKeyOf(tenantId: string | null): string {
 }
 
 const short = (max: number) => z.string().min(1).max(max);
+
+// A free-form record, passed through as given: zod's z.record would rebuild it and silently drop an
+// own `__proto__` key. Its values are checked (and masked) by `toStorableJson` when the event is built.
+const FreeRecordSchema = z.custom<Record<string, unknown>>(
+  (v) => v !== null && typeof v === 'object' && !Array.isArray(v),
+  'must be an object',
+);
 
 /** What an event happened to. */
 export const AuditTargetSchema = z.object({
@@ -68,12 +75,15 @@ export const AuditEventInputSchema = z.object({
   /** Before/after state; masked, then kept within `limits.maxChangesBytes`. See `diffChanges`. */
   changes: z
     .object({
-      before: z.record(z.string(), z.unknown()).optional(),
-      after: z.record(z.string(), z.unknown()).optional(),
+      before: FreeRecordSchema.optional(),
+      after: FreeRecordSchema.optional(),
     })
     .optional(),
-  /** Small extra context; masked, then kept within `limits.maxMetadataBytes`. */
-  metadata: z.record(z.string(), z.unknown()).optional(),
+  /**
+   * Small extra context; masked, then kept within `limits.maxMetadataBytes`. Values are stored
+   * exactly or refused (`AUDIT_VALUE_UNSUPPORTED`: undefined, functions, symbols, bigints, NaN …).
+   */
+  metadata: FreeRecordSchema.optional(),
 });
 export type AuditEventInput = z.input<typeof AuditEventInputSchema>;
 
@@ -136,6 +146,16 @@ export interface ChainedEvent {
 
 const byteLength = (s: string) => Buffer.byteLength(s, 'utf8');
 
+// Schema-shaped parts (actor, targets, request) were validated field by field: an optional field
+// left `undefined` is simply absent, so drop those keys before the strict conversion.
+function shaped<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(shaped) as T;
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = shaped(v);
+  return out as T;
+}
+
 function limited(value: JsonValue, max: number, what: string): JsonValue {
   const size = byteLength(canonicalJson(value));
   if (size > max) {
@@ -163,14 +183,14 @@ export function prepareEvent(
     v: 1,
     id: deps.id,
     tenantId: input.tenantId,
-    actor: deps.masker.mask(input.actor),
+    actor: deps.masker.mask(shaped(input.actor)),
     action: input.action,
-    targets: deps.masker.mask(input.targets),
+    targets: deps.masker.mask(shaped(input.targets)),
     outcome: input.outcome,
     occurredAt: input.occurredAt ?? deps.now,
   };
-  if (input.impersonator) body.impersonator = deps.masker.mask(input.impersonator);
-  if (input.request) body.request = deps.masker.mask(input.request);
+  if (input.impersonator) body.impersonator = deps.masker.mask(shaped(input.impersonator));
+  if (input.request) body.request = deps.masker.mask(shaped(input.request));
   if (input.changes) {
     // Before and after are masked separately, so anchored paths apply to each from its root.
     const changes: Record<string, JsonValue> = {};
@@ -185,11 +205,20 @@ export function prepareEvent(
   return { id: deps.id, chain: chainKeyOf(input.tenantId), body: body as unknown as AuditEventBody, text };
 }
 
-// JSON round trip first, so Dates and class instances compare by their JSON form.
-const comparable = (v: unknown): string => canonicalJson(JSON.parse(JSON.stringify(v ?? null)) as unknown);
+// Compared by their stored form (the same strict conversion as a recorded event, unmasked), so two
+// values differ here exactly when they would be stored differently, and a value that cannot be
+// stored is refused here already rather than compared by a lossy form.
+const DIFF_OPTIONS = { maxDepth: 64 };
+const comparable = (v: unknown, key: string): string => canonicalJson(toStorableJson(v, DIFF_OPTIONS, [key]));
+const hasOwn = (o: object, k: string) => Object.hasOwn(o, k);
+const put = (o: Record<string, unknown>, k: string, v: unknown) =>
+  Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
 
 /**
- * The fields that differ between two flat records, as a before/after pair for `changes`.
+ * The fields that differ between two flat records, as a before/after pair for `changes`. Keys are
+ * own enumerable keys, an own `__proto__` included; values are compared by their stored form.
+ * A key present on one side only is a change.
+ * @throws AuditError `AUDIT_VALUE_UNSUPPORTED` for a value that cannot be stored exactly (undefined, a function, a bigint …)
  * @example diffChanges({ plan: 'free', seats: 3 }, { plan: 'pro', seats: 3 }) // { before: { plan: 'free' }, after: { plan: 'pro' } }
  */
 export function diffChanges(
@@ -199,9 +228,22 @@ export function diffChanges(
   const b: Record<string, unknown> = {};
   const a: Record<string, unknown> = {};
   for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
-    if (comparable(before[key]) !== comparable(after[key])) {
-      if (key in before) b[key] = before[key];
-      if (key in after) a[key] = after[key];
+    const inB = hasOwn(before, key);
+    const inA = hasOwn(after, key);
+    const same =
+      inB &&
+      inA &&
+      comparable((before as Record<string, unknown>)[key], key) ===
+        comparable((after as Record<string, unknown>)[key], key);
+    if (!same) {
+      if (inB) {
+        comparable((before as Record<string, unknown>)[key], key);
+        put(b, key, (before as Record<string, unknown>)[key]);
+      }
+      if (inA) {
+        comparable((after as Record<string, unknown>)[key], key);
+        put(a, key, (after as Record<string, unknown>)[key]);
+      }
     }
   }
   return { before: b, after: a };

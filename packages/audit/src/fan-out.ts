@@ -1,7 +1,7 @@
 import { isTenantryError } from '@tenantry/core';
 import { AuditError } from './errors.js';
 import type { ChainedEvent } from './event.js';
-import type { AuditSink, SinkCapabilities } from './sink.js';
+import type { AuditSink, SinkCapabilities } from './audit-sink.js';
 
 /** Options of {@link createFanOutSink}. */
 export interface FanOutSinkOptions {

@@ -55,7 +55,7 @@ export {
   type AuditSink,
   type ReadableAuditSink,
   isReadable,
-} from './sink.js';
+} from './audit-sink.js';
 export { type FanOutSinkOptions, createFanOutSink } from './fan-out.js';
 export { EXPORT_FORMAT, type VerifyExportOptions, verifyExport } from './export.js';
 export { BatchWriter, type BatchWriterOptions } from './buffer.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { isTenantryError } from '@tenantry/core';
 import { AuditError } from './errors.js';
 import type { AuditEventBody, PreparedEvent } from './event.js';
-import type { AuditSink } from './sink.js';
+import type { AuditSink } from './audit-sink.js';
 
 /** Options of {@link FileSpool.open}. */
 export interface FileSpoolOptions {

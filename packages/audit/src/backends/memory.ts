@@ -8,7 +8,7 @@ import {
   type SinkCapabilities,
   type SinkQuery,
   matchesQuery,
-} from '../sink.js';
+} from '../audit-sink.js';
 
 interface StoredChain {
   events: ChainedEvent[];

@@ -3,7 +3,7 @@ import { type Clock, systemClock } from '@tenantry/core';
 import { type ChainHead, EMPTY_HEAD, chainBatch, groupByChain, microsFromMillis } from '../chain.js';
 import type { Checkpoint } from '../checkpoint.js';
 import type { AuditEventBody, ChainedEvent, PreparedEvent } from '../event.js';
-import type { AppendOptions, ReadableAuditSink, SinkCapabilities, SinkQuery } from '../sink.js';
+import type { AppendOptions, ReadableAuditSink, SinkCapabilities, SinkQuery } from '../audit-sink.js';
 import { AuditError, storeError } from '../errors.js';
 
 /** Options of {@link MongoAuditSink}. */

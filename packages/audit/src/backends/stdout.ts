@@ -1,7 +1,7 @@
 import { type Clock, canonicalJson, systemClock, uuidv7 } from '@tenantry/core';
 import { type ChainHead, EMPTY_HEAD, chainBatch, groupByChain, microsFromMillis } from '../chain.js';
 import type { AuditEventBody, ChainedEvent, PreparedEvent } from '../event.js';
-import type { AuditSink, SinkCapabilities } from '../sink.js';
+import type { AuditSink, SinkCapabilities } from '../audit-sink.js';
 import { type VerifyResult, verifyEvents } from '../verify.js';
 import { AuditError } from '../errors.js';
 

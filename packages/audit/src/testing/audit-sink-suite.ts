@@ -24,7 +24,7 @@ import {
 } from '../event.js';
 import { verifyExport } from '../export.js';
 import { createMasker } from '../masking.js';
-import { type AuditSink, isReadable } from '../sink.js';
+import { type AuditSink, isReadable } from '../audit-sink.js';
 import { verifyEvents } from '../verify.js';
 
 /**

@@ -4,7 +4,7 @@ import { type ChainHead, EMPTY_HEAD, chainBatch, groupByChain, microsFromMillis 
 import type { Checkpoint } from '../../checkpoint.js';
 import { storeError } from '../../errors.js';
 import type { ChainedEvent, PreparedEvent } from '../../event.js';
-import type { AppendOptions, ReadableAuditSink, SinkCapabilities, SinkQuery } from '../../sink.js';
+import type { AppendOptions, ReadableAuditSink, SinkCapabilities, SinkQuery } from '../../audit-sink.js';
 import { type PostgresAuditNames, auditNames } from './schema.js';
 
 /** Options of {@link PostgresAuditSink}. */
