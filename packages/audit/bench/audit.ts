@@ -21,7 +21,7 @@ import {
   prepareEvent,
   verifyEvents,
 } from '../src/index.js';
-import { PostgresAuditSink, auditMigrationSql } from '../src/postgres.js';
+import { PostgresAuditSink, auditChainGuardSql, auditMigrationSql } from '../src/postgres.js';
 import { runAsTenant, uuidv7 } from '@tenantry/core';
 
 const BATCH = 500;
@@ -62,14 +62,18 @@ function events(tenant: string, n: number): PreparedEvent[] {
 }
 
 try {
+  // The schema as shipped: the tables (001) and the database-enforced chain shape (002).
   await pool.query(auditMigrationSql());
+  await pool.query(auditChainGuardSql());
   const sink = new PostgresAuditSink({ pool });
   const rows: BenchRow[] = [];
   const template = events('t', BATCH);
   const fresh = (tenant: string) => template.map((e) => ({ ...e, id: uuidv7(), chain: tenant }));
 
   // Baseline: a hand-written multi-row INSERT … VALUES of the same rows (seq and hashes computed up front).
+  // The rows link (seq + 1, prev_hash = previous hash), as the database's chain guard requires.
   const counters = new Map<string, number>();
+  const lastHash = new Map<string, string>();
   const precomputed = (tenant: string) => {
     let seq = counters.get(tenant) ?? 0;
     const now = Date.now() * 1000;
@@ -79,12 +83,15 @@ try {
       const id = uuidv7();
       const text = e.text.replace(e.id, id);
       const b = e.body;
+      const prev = lastHash.get(tenant) ?? '0'.repeat(64);
+      const hash = createHash('sha256').update(`${prev}${text}`).digest('hex');
+      lastHash.set(tenant, hash);
       return [
         tenant,
         seq,
         now,
-        '0'.repeat(64),
-        createHash('sha256').update(text).digest('hex'),
+        prev,
+        hash,
         text,
         id,
         b.actor.id,
@@ -143,8 +150,20 @@ try {
         return () => sink.append(fresh(`c${k++ % 4}`));
       })(),
       baseline: (() => {
+        // Per-tenant order, as the chain guard requires (ours serialises per tenant with an advisory lock).
         let k = 0;
-        return () => pool.query(valuesSql, precomputed(`b${k++ % 4}`).flat());
+        const tails = new Map<string, Promise<unknown>>();
+        return () => {
+          const t = `b${k++ % 4}`;
+          const run = (tails.get(t) ?? Promise.resolve()).then(() =>
+            pool.query(valuesSql, precomputed(t).flat()),
+          );
+          tails.set(
+            t,
+            run.catch(() => undefined),
+          );
+          return run;
+        };
       })(),
       unitsPerCall: BATCH,
       durationMs: 2000,

@@ -127,6 +127,31 @@ export interface PreparedEvent {
   readonly text: string;
 }
 
+/**
+ * The query columns a store keeps beside the hashed text (PostgreSQL, MongoDB). They are not hashed;
+ * `verify` checks that they agree with the text, so a forged row cannot make a filtered query lie.
+ */
+export interface EventIndex {
+  readonly id: string;
+  readonly actorId: string;
+  readonly action: string;
+  /** Epoch milliseconds. */
+  readonly occurredAt: number;
+  /** `type:` and `type:id` for each target, deduplicated, in order. */
+  readonly targets: readonly string[];
+}
+
+/** The index columns an event's body implies. */
+export function eventIndexOf(body: AuditEventBody): EventIndex {
+  return {
+    id: body.id,
+    actorId: body.actor.id,
+    action: body.action,
+    occurredAt: body.occurredAt,
+    targets: [...new Set(body.targets.flatMap((t) => [`${t.type}:`, `${t.type}:${t.id ?? ''}`]))],
+  };
+}
+
 /** A stored event with its chain fields. */
 export interface ChainedEvent {
   /** The event id (also inside `text`). */
@@ -142,6 +167,8 @@ export interface ChainedEvent {
   readonly hash: string;
   /** The canonical event text, exactly as hashed. */
   readonly text: string;
+  /** The store's query columns, when it keeps them (checked against `text` by `verify`). */
+  readonly index?: EventIndex;
 }
 
 const byteLength = (s: string) => Buffer.byteLength(s, 'utf8');

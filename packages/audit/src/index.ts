@@ -16,6 +16,8 @@ export {
   type AuditEventBody,
   type PreparedEvent,
   type ChainedEvent,
+  type EventIndex,
+  eventIndexOf,
   prepareEvent,
   diffChanges,
 } from './event.js';

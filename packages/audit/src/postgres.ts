@@ -5,5 +5,6 @@ export {
   type PostgresAuditNames,
   auditMigrations,
   auditMigrationSql,
+  auditChainGuardSql,
   auditGrantsSql,
 } from './backends/postgres/schema.js';

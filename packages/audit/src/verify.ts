@@ -1,5 +1,22 @@
 import { type ChainHead, GENESIS_HASH, hashEvent } from './chain.js';
-import type { ChainedEvent } from './event.js';
+import { type AuditEventBody, type ChainedEvent, type EventIndex, eventIndexOf } from './event.js';
+
+function indexMatches(text: string, index: EventIndex): boolean {
+  let expected: EventIndex;
+  try {
+    expected = eventIndexOf(JSON.parse(text) as AuditEventBody);
+  } catch {
+    return false;
+  }
+  return (
+    expected.id === index.id &&
+    expected.actorId === index.actorId &&
+    expected.action === index.action &&
+    expected.occurredAt === index.occurredAt &&
+    expected.targets.length === index.targets.length &&
+    expected.targets.every((t, i) => t === index.targets[i])
+  );
+}
 
 /** How a chain failed verification. */
 export type VerifyFailureKind =
@@ -16,7 +33,12 @@ export type VerifyFailureKind =
   /** A signed checkpoint names a hash the stored event at that sequence number does not have. */
   | 'checkpoint-mismatch'
   /** The chain ends before a signed checkpoint's sequence number: its tail was removed. */
-  | 'truncated';
+  | 'truncated'
+  /**
+   * The event is intact, but the store's query columns (id, actor, action, time, targets) disagree
+   * with it: a row forged or edited so that filtered queries would miss or misreport it.
+   */
+  | 'index-mismatch';
 
 /** Outcome of a verification. `firstBadSeq` is the lowest sequence number that no longer verifies. */
 export type VerifyResult =
@@ -116,6 +138,7 @@ export async function verifyEvents(
       }
       const cp = anchorAt.get(e.seq);
       if (cp !== undefined && cp !== e.hash) return fail(e.seq, 'checkpoint-mismatch');
+      if (e.index !== undefined && !indexMatches(e.text, e.index)) return fail(e.seq, 'index-mismatch');
       checked++;
       prev = e.hash;
       remember(e.seq, e.hash);

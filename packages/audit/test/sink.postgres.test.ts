@@ -2,7 +2,7 @@ import { ManualClock } from '@tenantry/core';
 import { hasBackend, skipLabel, useTestDatabase } from '@tenantry/testkit';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAuditLog, generateCheckpointKeys } from '../src/index.js';
+import { createAuditLog, eventIndexOf, generateCheckpointKeys, hashEvent } from '../src/index.js';
 import { PostgresAuditSink } from '../src/postgres.js';
 import { preparedEvents } from '../src/testing/audit-sink-suite.js';
 import { asTenant, inTenant, migrateWithAppRole } from './helpers.js';
@@ -224,5 +224,85 @@ describe.skipIf(!hasBackend('postgres'))(`PostgreSQL audit table${skipLabel('pos
     } finally {
       await down.end();
     }
+  });
+
+  describe('the database enforces the chain shape (issue 11 #15)', () => {
+    const cols =
+      'tenant_id, seq, recorded_at, prev_hash, hash, body, id, actor_id, action, occurred_at, targets';
+    /** A row as the application role could write it by hand: correctly hashed, with index columns as given. */
+    const row = (
+      tenant: string,
+      seq: number,
+      recordedAt: number,
+      prevHash: string,
+      index: { actorId?: string; action?: string } = {},
+    ) => {
+      const [e] = preparedEvents(tenant, 1);
+      const ix = eventIndexOf(e!.body);
+      return [
+        tenant,
+        seq,
+        recordedAt,
+        prevHash,
+        hashEvent(tenant, seq, recordedAt, prevHash, e!.text),
+        e!.text,
+        e!.id,
+        index.actorId ?? ix.actorId,
+        index.action ?? ix.action,
+        new Date(ix.occurredAt).toISOString(),
+        [...ix.targets],
+      ];
+    };
+    const insert = (values: unknown[]) =>
+      app.query(
+        `INSERT INTO tenantry_audit_events (${cols}) VALUES (${values.map((_, i) => `$${i + 1}`).join(', ')})`,
+        values,
+      );
+    const head = async (t: string) =>
+      (
+        await app.query<{ seq: string; hash: string; us: string }>(
+          `SELECT seq, hash, recorded_at AS us FROM tenantry_audit_events WHERE tenant_id = $1 ORDER BY seq DESC LIMIT 1`,
+          [t],
+        )
+      ).rows[0]!;
+
+    it('refuses, for the application role, a duplicate seq in another month, a gap, a fork and a bad first event', async () => {
+      const clock = new ManualClock('2033-01-20T00:00:00Z');
+      const guarded = await seed('guarded', 3, clock); // January 2033
+      const h = await head('guarded');
+      const feb = Date.parse('2033-02-10T00:00:00Z') * 1000;
+      await new PostgresAuditSink({
+        pool: app,
+        clock: new ManualClock('2033-02-10T00:00:00Z'),
+      }).ensurePartitions(new Date('2033-02-01T00:00:00Z'), 1);
+      // Before the guard, per-partition uniqueness let a second seq 3 into February's partition.
+      for (const [what, values] of [
+        ['duplicate seq in another partition', row('guarded', 3, feb, h.hash)],
+        ['gap', row('guarded', 5, feb, h.hash)],
+        ['fork (prev hash not the head)', row('guarded', 4, feb, '1'.repeat(64))],
+        ['store time before the head', row('guarded', 4, Number(h.us) - 1, h.hash)],
+        ['first event not at seq 1', row('fresh-chain', 2, feb, '0'.repeat(64))],
+        ['first event not on genesis', row('fresh-chain-2', 1, feb, '1'.repeat(64))],
+      ] as const) {
+        await expect(insert([...values]), what).rejects.toMatchObject({ code: '23000' });
+      }
+      // A correct append by hand is what the role may do.
+      await insert(row('guarded', 4, feb, h.hash));
+      expect(await inTenant('guarded', guarded).verify()).toMatchObject({ ok: true, checked: 4 });
+    });
+
+    it('verify reports a tail event whose query columns disagree with its hashed body (index-mismatch)', async () => {
+      const clock = new ManualClock('2033-03-05T00:00:00Z');
+      const indexed = await seed('indexed', 2, clock);
+      const h = await head('indexed');
+      await insert(
+        row('indexed', 3, Number(h.us) + 1, h.hash, { actorId: 'someone-else', action: 'invoice.created' }),
+      );
+      expect(await inTenant('indexed', indexed).verify()).toMatchObject({
+        ok: false,
+        firstBadSeq: 3,
+        kind: 'index-mismatch',
+      });
+    });
   });
 });

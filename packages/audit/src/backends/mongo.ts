@@ -2,7 +2,7 @@ import type { Collection, Db } from 'mongodb';
 import { type Clock, systemClock } from '@tenantry/core';
 import { type ChainHead, EMPTY_HEAD, chainBatch, groupByChain, microsFromMillis } from '../chain.js';
 import type { Checkpoint } from '../checkpoint.js';
-import type { AuditEventBody, ChainedEvent, PreparedEvent } from '../event.js';
+import { type ChainedEvent, type PreparedEvent, eventIndexOf } from '../event.js';
 import type { AppendOptions, ReadableAuditSink, SinkCapabilities, SinkQuery } from '../audit-sink.js';
 import { AuditError, storeError } from '../errors.js';
 
@@ -56,11 +56,6 @@ interface EventDoc {
 
 type CheckpointDoc = Checkpoint & { _id: string };
 
-const targetKeys = (body: AuditEventBody): string[] =>
-  body.targets
-    .flatMap((t) => [`${t.type}:`, `${t.type}:${t.id ?? ''}`])
-    .filter((k, i, a) => a.indexOf(k) === i);
-
 const toEvent = (d: EventDoc): ChainedEvent => ({
   id: d.id,
   chain: d.chain,
@@ -69,6 +64,13 @@ const toEvent = (d: EventDoc): ChainedEvent => ({
   prevHash: d.prevHash,
   hash: d.hash,
   text: d.text,
+  index: {
+    id: d.id,
+    actorId: d.actorId,
+    action: d.action,
+    occurredAt: d.occurredAt.getTime(),
+    targets: d.targets,
+  },
 });
 
 const isDuplicateKey = (e: unknown): boolean => (e as { code?: number }).code === 11000;
@@ -161,7 +163,7 @@ export class MongoAuditSink implements ReadableAuditSink {
           actorId: body.actor.id,
           action: body.action,
           occurredAt: new Date(body.occurredAt),
-          targets: targetKeys(body),
+          targets: [...eventIndexOf(body).targets],
         };
       });
       try {

@@ -35,6 +35,8 @@ export function auditNames(names: PostgresAuditNames = {}) {
     events: q('events'),
     checkpoints: q('checkpoints'),
     refuse: q('refuse_change'),
+    heads: q('heads'),
+    guard: q('guard_chain'),
     ensurePartitions: q('ensure_partitions'),
     partitionName: (suffix: string) => `${prefix}_events_${suffix}`,
   };
@@ -45,7 +47,8 @@ export function auditNames(names: PostgresAuditNames = {}) {
  * checkpoints,
  * and the triggers that make both append-only (UPDATE, DELETE and TRUNCATE raise, for every role,
  * owner included, unless a superuser disables triggers). Idempotent. The same SQL, for the default
- * names, ships as `migrations/001_tenantry_audit.sql` and is {@link auditMigrations}' version 1.
+ * names, ships as `migrations/001_tenantry_audit.sql` and is {@link auditMigrations}' version 1;
+ * apply {@link auditChainGuardSql} (version 2) after it.
  * @throws ValidationError `VALIDATION_FAILED` for names that are not plain lower-case identifiers
  * @example await pool.query(auditMigrationSql({ schema: 'audit' }));
  */
@@ -145,6 +148,64 @@ SELECT ${n.ensurePartitions}(now(), 3);
 }
 
 /**
+ * Migration 002: the database enforces the chain's shape, so a role that may only INSERT cannot
+ * store what `verify` would reject at the tail. A per-tenant head row (`<prefix>_heads`) is checked
+ * and advanced by a BEFORE INSERT trigger in the same transaction as each event: the first event of
+ * a chain must have `seq = 1` and the genesis `prev_hash`; every later one `seq = head.seq + 1`,
+ * `prev_hash = head.hash` and `recorded_at >= head.recorded_at`. This closes what per-partition
+ * uniqueness left open (a second event with an existing seq in another month's partition, a
+ * fork, a gap). The trigger runs as the table owner (SECURITY DEFINER); the application role gets no
+ * privilege on the heads table. Existing chains are backfilled. Needs PostgreSQL 13 or later (row
+ * triggers on partitioned tables). What the trigger cannot check cheaply (that the hash is the
+ * SHA-256 of the row, that the index columns match the body) `verify` checks.
+ * @throws ValidationError `VALIDATION_FAILED` for names that are not plain lower-case identifiers
+ */
+export function auditChainGuardSql(names: PostgresAuditNames = {}): string {
+  const n = auditNames(names);
+  return `-- @tenantry/audit migration 002 (schema ${n.schema}, prefix ${n.prefix}): the database enforces the chain's shape
+CREATE TABLE IF NOT EXISTS ${n.heads} (
+  tenant_id   text   PRIMARY KEY,
+  seq         bigint NOT NULL,
+  hash        text   NOT NULL,
+  recorded_at bigint NOT NULL
+);
+REVOKE ALL ON ${n.heads} FROM PUBLIC;
+LOCK TABLE ${n.events} IN SHARE ROW EXCLUSIVE MODE;
+INSERT INTO ${n.heads} (tenant_id, seq, hash, recorded_at)
+  SELECT DISTINCT ON (tenant_id) tenant_id, seq, hash, recorded_at FROM ${n.events} ORDER BY tenant_id, seq DESC
+  ON CONFLICT (tenant_id) DO NOTHING;
+
+CREATE OR REPLACE FUNCTION ${n.guard}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp AS $f$
+DECLARE
+  h record;
+BEGIN
+  SELECT seq, hash, recorded_at INTO h FROM ${n.heads} WHERE tenant_id = NEW.tenant_id FOR UPDATE;
+  IF NOT FOUND THEN
+    IF NEW.seq <> 1 OR NEW.prev_hash <> repeat('0', 64) THEN
+      RAISE EXCEPTION 'tenantry audit chain: the first event of a chain must have seq 1 and the genesis prev_hash'
+        USING ERRCODE = 'integrity_constraint_violation';
+    END IF;
+    INSERT INTO ${n.heads} (tenant_id, seq, hash, recorded_at) VALUES (NEW.tenant_id, NEW.seq, NEW.hash, NEW.recorded_at);
+  ELSE
+    IF NEW.seq <> h.seq + 1 OR NEW.prev_hash <> h.hash OR NEW.recorded_at < h.recorded_at THEN
+      RAISE EXCEPTION 'tenantry audit chain: an event must extend the head (seq head+1, prev_hash = head hash, store time not before it)'
+        USING ERRCODE = 'integrity_constraint_violation';
+    END IF;
+    UPDATE ${n.heads} SET seq = NEW.seq, hash = NEW.hash, recorded_at = NEW.recorded_at WHERE tenant_id = NEW.tenant_id;
+  END IF;
+  RETURN NEW;
+END
+$f$;
+REVOKE ALL ON FUNCTION ${n.guard}() FROM PUBLIC;
+
+DROP TRIGGER IF EXISTS ${n.prefix}_guard_chain ON ${n.events};
+CREATE TRIGGER ${n.prefix}_guard_chain BEFORE INSERT ON ${n.events}
+  FOR EACH ROW EXECUTE FUNCTION ${n.guard}();
+`;
+}
+
+/**
  * Grants for the application role: read and append, create partitions; nothing else. The role must
  * not own the tables (an owner could disable the triggers).
  * @throws ValidationError `VALIDATION_FAILED` for a role that is not a plain identifier
@@ -175,4 +236,5 @@ GRANT EXECUTE ON FUNCTION ${n.ensurePartitions}(timestamptz, integer) TO ${r};
  */
 export const auditMigrations: readonly Migration[] = Object.freeze([
   { component: 'audit', version: 1, name: 'audit events and checkpoints', sql: auditMigrationSql() },
+  { component: 'audit', version: 2, name: 'database-enforced chain shape', sql: auditChainGuardSql() },
 ]);
