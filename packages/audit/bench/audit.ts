@@ -68,7 +68,13 @@ try {
   const sink = new PostgresAuditSink({ pool });
   const rows: BenchRow[] = [];
   const template = events('t', BATCH);
-  const fresh = (tenant: string) => template.map((e) => ({ ...e, id: uuidv7(), chain: tenant }));
+  // Each copy is a consistent event (its text names its own id and tenant: verify checks the id column against it).
+  const fresh = (tenant: string) =>
+    template.map((e) => {
+      const id = uuidv7();
+      const text = e.text.replace(e.id, id).replace('"tenantId":"t"', `"tenantId":${JSON.stringify(tenant)}`);
+      return { ...e, id, chain: tenant, text, body: { ...e.body, id, tenantId: tenant } };
+    });
 
   // Baseline: a hand-written multi-row INSERT … VALUES of the same rows (seq and hashes computed up front).
   // The rows link (seq + 1, prev_hash = previous hash), as the database's chain guard requires.
