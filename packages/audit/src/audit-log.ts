@@ -135,6 +135,11 @@ export const VerifyOptionsSchema = z.object({
   checkpoints: z.array(z.unknown()).optional(),
   /** Also check against the checkpoints stored in the sink. @default true */
   useStoredCheckpoints: z.boolean().default(true),
+  /**
+   * Check the store's query columns against each event's hashed body (`index-mismatch`). Costs a
+   * JSON parse per event; `false` proves the chain only. @default true
+   */
+  checkIndex: z.boolean().default(true),
 });
 export type VerifyOptions = z.input<typeof VerifyOptionsSchema>;
 
@@ -441,6 +446,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
             fromSeq: o.fromSeq,
             toSeq: o.toSeq,
             anchors,
+            checkIndex: o.checkIndex,
           });
           span.setAttributes({ 'tenantry.audit.checked': result.checked, 'tenantry.audit.ok': result.ok });
           return result;

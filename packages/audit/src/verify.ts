@@ -76,6 +76,13 @@ export interface VerifyEventsOptions {
    * Without an anchor, a range starting after 1 trusts its first event's `prevHash`.
    */
   anchors?: readonly ChainAnchor[];
+  /**
+   * Check the store's query columns (`ChainedEvent.index`) against each event's body. Costs a JSON
+   * parse per event (measured: verify runs at roughly a third of its speed without it); with `false`
+   * verify proves the chain only, and a row whose columns lie makes filtered queries misreport it
+   * unnoticed. @default true
+   */
+  checkIndex?: boolean;
 }
 
 const WINDOW = 256;
@@ -91,6 +98,7 @@ export async function verifyEvents(
   options: VerifyEventsOptions = {},
 ): Promise<VerifyResult> {
   const fromSeq = options.fromSeq ?? 1;
+  const checkIndex = options.checkIndex !== false;
   const anchors = [...(options.anchors ?? [])].sort((a, b) => a.seq - b.seq);
   const anchorAt = new Map(anchors.map((a) => [a.seq, a.hash]));
   let expected = fromSeq;
@@ -138,7 +146,8 @@ export async function verifyEvents(
       }
       const cp = anchorAt.get(e.seq);
       if (cp !== undefined && cp !== e.hash) return fail(e.seq, 'checkpoint-mismatch');
-      if (e.index !== undefined && !indexMatches(e.text, e.index)) return fail(e.seq, 'index-mismatch');
+      if (checkIndex && e.index !== undefined && !indexMatches(e.text, e.index))
+        return fail(e.seq, 'index-mismatch');
       checked++;
       prev = e.hash;
       remember(e.seq, e.hash);
