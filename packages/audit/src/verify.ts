@@ -2,20 +2,26 @@ import { type ChainHead, GENESIS_HASH, hashEvent } from './chain.js';
 import { type AuditEventBody, type ChainedEvent, type EventIndex, eventIndexOf } from './event.js';
 
 function indexMatches(text: string, index: EventIndex): boolean {
-  let expected: EventIndex;
+  let body: AuditEventBody;
   try {
-    expected = eventIndexOf(JSON.parse(text) as AuditEventBody);
+    body = JSON.parse(text) as AuditEventBody;
   } catch {
     return false;
   }
-  return (
-    expected.id === index.id &&
-    expected.actorId === index.actorId &&
-    expected.action === index.action &&
-    expected.occurredAt === index.occurredAt &&
-    expected.targets.length === index.targets.length &&
-    expected.targets.every((t, i) => t === index.targets[i])
-  );
+  if (
+    body === null ||
+    typeof body !== 'object' ||
+    body.id !== index.id ||
+    body.actor?.id !== index.actorId ||
+    body.action !== index.action ||
+    body.occurredAt !== index.occurredAt ||
+    !Array.isArray(body.targets)
+  ) {
+    return false;
+  }
+  // Scalars first (cheap); the targets' keys only when they all agree.
+  const expected = eventIndexOf(body).targets;
+  return expected.length === index.targets.length && expected.every((t, i) => t === index.targets[i]);
 }
 
 /** How a chain failed verification. */
