@@ -467,7 +467,7 @@ export function approvalStoreConformance(harness: () => ApprovalStoreHarness, ap
       expect([...unlocks].sort()).toEqual([...ids].sort());
       const audit = new MemoryAuditPort();
       await runAsSystem({ actor: { id: 'sweeper', kind: 'service' }, reason: 'nightly sweep' }, audit, () =>
-        f.engine.sweep(),
+        f.engine.sweep({ tenantId: f.tenant }),
       );
       expect(unlocks).toHaveLength(5);
       expect(f.audit.withAction('approval.expired')).toHaveLength(5);
