@@ -26,12 +26,8 @@ CREATE INDEX IF NOT EXISTS tenantry_approval_requests_by_resource
   ON tenantry_approval_requests (tenant_id, resource_type, resource_id, id);
 CREATE INDEX IF NOT EXISTS tenantry_approval_requests_by_maker
   ON tenantry_approval_requests (tenant_id, maker_id, id);
-CREATE INDEX IF NOT EXISTS tenantry_approval_requests_decided_by
-  ON tenantry_approval_requests USING gin (decided_by);
 CREATE INDEX IF NOT EXISTS tenantry_approval_requests_pending
   ON tenantry_approval_requests (tenant_id, id) WHERE approval_state = 'PENDING';
-CREATE INDEX IF NOT EXISTS tenantry_approval_requests_due
-  ON tenantry_approval_requests (expires_at) WHERE approval_state = 'PENDING';
 CREATE INDEX IF NOT EXISTS tenantry_approval_requests_unlock_pending
   ON tenantry_approval_requests (tenant_id) WHERE unlock_pending;
 CREATE TABLE IF NOT EXISTS tenantry_approval_policies (

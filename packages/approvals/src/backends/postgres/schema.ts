@@ -37,12 +37,8 @@ CREATE INDEX IF NOT EXISTS tenantry_approval_requests_by_resource
   ON ${REQUESTS_TABLE} (tenant_id, resource_type, resource_id, id);
 CREATE INDEX IF NOT EXISTS tenantry_approval_requests_by_maker
   ON ${REQUESTS_TABLE} (tenant_id, maker_id, id);
-CREATE INDEX IF NOT EXISTS tenantry_approval_requests_decided_by
-  ON ${REQUESTS_TABLE} USING gin (decided_by);
 CREATE INDEX IF NOT EXISTS tenantry_approval_requests_pending
   ON ${REQUESTS_TABLE} (tenant_id, id) WHERE approval_state = 'PENDING';
-CREATE INDEX IF NOT EXISTS tenantry_approval_requests_due
-  ON ${REQUESTS_TABLE} (expires_at) WHERE approval_state = 'PENDING';
 CREATE INDEX IF NOT EXISTS tenantry_approval_requests_unlock_pending
   ON ${REQUESTS_TABLE} (tenant_id) WHERE unlock_pending;
 CREATE TABLE IF NOT EXISTS ${POLICIES_TABLE} (
