@@ -22,6 +22,12 @@ export interface ApprovalStoreTx {
   /** What action handlers and lock hooks receive as `transaction`: a `PgQueryable` on PostgreSQL, `undefined` elsewhere. */
   readonly handle: unknown;
   /**
+   * Whether the store began this transaction itself (no caller transaction): the engine may then let a
+   * failed handler roll the whole unit of work back and record FAILED in a new one, instead of paying
+   * for a savepoint.
+   */
+  readonly ownsTransaction?: boolean;
+  /**
    * Insert a new request. When a PENDING request for the same (tenant, action, resource type, resource
    * id) exists, insert nothing and return it (one conditional write: a unique key on pending requests).
    */

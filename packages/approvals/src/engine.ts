@@ -21,6 +21,7 @@ import { ApprovalError } from './errors.js';
 import {
   AUDIT_ACTIONS,
   type EngineKernel,
+  ExecutionRolledBack,
   type PendingAudit,
   recordAudit,
   runExecution,
@@ -214,6 +215,19 @@ export function createApprovalEngine(options: ApprovalEngineOptions): ApprovalEn
       ? Promise.resolve()
       : new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 * attempt)));
 
+  /** A unit of work; a handler failure that rolled back the store's own transaction comes back as a value. */
+  const unitOfWorkOrFailure = async (
+    transaction: unknown,
+    fn: (tx: ApprovalStoreTx) => Promise<StepOutcome>,
+  ): Promise<StepOutcome | ExecutionRolledBack> => {
+    try {
+      return await k.store.unitOfWork(fn, transaction);
+    } catch (error) {
+      if (error instanceof ExecutionRolledBack) return error;
+      throw error;
+    }
+  };
+
   /** Expire `current` if its deadline passed: write it down, release the lock, audit. */
   const expireIfDue = async (
     tx: ApprovalStoreTx,
@@ -231,13 +245,19 @@ export function createApprovalEngine(options: ApprovalEngineOptions): ApprovalEn
     tenantId: string,
     requestId: string,
     transaction: unknown,
-    body: (tx: ApprovalStoreTx, current: ApprovalRequest, who: Decider) => Promise<StepOutcome>,
+    body: (
+      tx: ApprovalStoreTx,
+      current: ApprovalRequest,
+      who: Decider,
+      forcedFailure: string | undefined,
+    ) => Promise<StepOutcome>,
     onExpired: 'error' | 'return' = 'error',
   ): Promise<ApprovalRequest> => {
     const who = decider();
+    let forced: string | undefined;
     for (let attempt = 0; attempt < maxRetries; attempt++) {
       await backoff(attempt);
-      const out = await k.store.unitOfWork(async (tx): Promise<StepOutcome> => {
+      const out = await unitOfWorkOrFailure(transaction, async (tx): Promise<StepOutcome> => {
         const current = await tx.get(tenantId, requestId);
         if (!current) {
           throw new ApprovalError('APPROVAL_NOT_FOUND', `No approval request ${requestId}`, {
@@ -258,12 +278,16 @@ export function createApprovalEngine(options: ApprovalEngineOptions): ApprovalEn
                 }
               : expired;
         } else {
-          result = await body(tx, current, who);
+          result = await body(tx, current, who, forced);
           if (result === RETRY) return RETRY;
         }
         await recordAudit(k, result.request, result.audits, who);
         return result;
-      }, transaction);
+      });
+      if (out instanceof ExecutionRolledBack) {
+        forced = out.code;
+        continue;
+      }
       if (out === RETRY) continue;
       if (out.error) throw out.error;
       return out.request;
@@ -280,9 +304,10 @@ export function createApprovalEngine(options: ApprovalEngineOptions): ApprovalEn
     next: ApprovalRequest,
     who: Decider,
     audits: PendingAudit,
+    forced: string | undefined,
   ): Promise<StepOutcome> => {
     if (next.approvalState === 'APPROVED' && next.rules.policy?.execution !== 'manual') {
-      const done = await runExecution(k, tx, current, next, who, audits);
+      const done = await runExecution(k, tx, current, next, who, audits, forced);
       return done ? { request: done, audits } : RETRY;
     }
     const written = await writeTransition(k, tx, current, next);
@@ -301,11 +326,11 @@ export function createApprovalEngine(options: ApprovalEngineOptions): ApprovalEn
         tenantId,
         parsed.requestId,
         options?.transaction,
-        async (tx, current, who) => {
+        async (tx, current, who, forced) => {
           const now = k.clock.now();
           if (op === 'approve') {
             const next = approveStep(current, who, now, parsed.comment);
-            return afterApproval(tx, current, next, who, [{ action: AUDIT_ACTIONS.approved, who }]);
+            return afterApproval(tx, current, next, who, [{ action: AUDIT_ACTIONS.approved, who }], forced);
           }
           const next =
             op === 'reject'
@@ -480,9 +505,10 @@ export function createApprovalEngine(options: ApprovalEngineOptions): ApprovalEn
             unlockPending: false,
             version: 1,
           };
+          let forced: string | undefined;
           for (let attempt = 0; attempt < maxRetries; attempt++) {
             await backoff(attempt);
-            const out = await k.store.unitOfWork(async (tx): Promise<StepOutcome> => {
+            const out = await unitOfWorkOrFailure(opts?.transaction, async (tx): Promise<StepOutcome> => {
               const inserted = await tx.insert(request);
               if (!inserted.inserted) {
                 const expired = await expireIfDue(tx, inserted.pending, who);
@@ -500,8 +526,15 @@ export function createApprovalEngine(options: ApprovalEngineOptions): ApprovalEn
               }
               const audits: PendingAudit = [{ action: AUDIT_ACTIONS[request.history[0]!.type], who }];
               if (!policy) {
-                await recordAudit(k, request, audits.splice(0), who);
-                const done = await runExecution(k, tx, request, { ...request, version: 2 }, who, audits);
+                const done = await runExecution(
+                  k,
+                  tx,
+                  request,
+                  { ...request, version: 2 },
+                  who,
+                  audits,
+                  forced,
+                );
                 const result = done ?? request;
                 await recordAudit(k, result, audits, who);
                 return { request: result, audits: [] };
@@ -522,7 +555,11 @@ export function createApprovalEngine(options: ApprovalEngineOptions): ApprovalEn
               }
               await recordAudit(k, request, audits, who);
               return { request, audits: [] };
-            }, opts?.transaction);
+            });
+            if (out instanceof ExecutionRolledBack) {
+              forced = out.code;
+              continue;
+            }
             if (out === RETRY) continue;
             if (out.error) throw out.error;
             return viewOf(out.request, k.clock.now());
@@ -540,12 +577,22 @@ export function createApprovalEngine(options: ApprovalEngineOptions): ApprovalEn
       const parsed = parseInput(BypassInputSchema, input, 'bypass input');
       const tenantId = resolveTenantId(parsed.tenantId, WHAT);
       return span('bypass', tenantId, async () => {
-        const stored = await step(tenantId, parsed.requestId, opts?.transaction, async (tx, current, who) => {
-          const next = bypassStep(current, who, k.clock.now(), parsed.reason);
-          return afterApproval(tx, current, next, who, [
-            { action: AUDIT_ACTIONS.bypassed, who, extra: { reasonLength: parsed.reason.length } },
-          ]);
-        });
+        const stored = await step(
+          tenantId,
+          parsed.requestId,
+          opts?.transaction,
+          async (tx, current, who, forced) => {
+            const next = bypassStep(current, who, k.clock.now(), parsed.reason);
+            return afterApproval(
+              tx,
+              current,
+              next,
+              who,
+              [{ action: AUDIT_ACTIONS.bypassed, who, extra: { reasonLength: parsed.reason.length } }],
+              forced,
+            );
+          },
+        );
         return viewOf(stored, k.clock.now());
       });
     },
@@ -554,19 +601,25 @@ export function createApprovalEngine(options: ApprovalEngineOptions): ApprovalEn
       const parsed = parseInput(ExecuteInputSchema, input, 'execute input');
       const tenantId = resolveTenantId(parsed.tenantId, WHAT);
       return span('execute', tenantId, async () => {
-        const stored = await step(tenantId, parsed.requestId, opts?.transaction, async (tx, current, who) => {
-          checkExecutor(current, who, k.clock.now());
-          const audits: PendingAudit = [];
-          const done = await runExecution(
-            k,
-            tx,
-            current,
-            { ...current, version: current.version + 1 },
-            who,
-            audits,
-          );
-          return done ? { request: done, audits } : RETRY;
-        });
+        const stored = await step(
+          tenantId,
+          parsed.requestId,
+          opts?.transaction,
+          async (tx, current, who, forced) => {
+            checkExecutor(current, who, k.clock.now());
+            const audits: PendingAudit = [];
+            const done = await runExecution(
+              k,
+              tx,
+              current,
+              { ...current, version: current.version + 1 },
+              who,
+              audits,
+              forced,
+            );
+            return done ? { request: done, audits } : RETRY;
+          },
+        );
         return viewOf(stored, k.clock.now());
       });
     },

@@ -169,10 +169,20 @@ class HandlerFailure {
 }
 
 /**
+ * Thrown out of a unit of work the store owns when the handler (or the unlock hook) failed: the whole
+ * transaction rolls back (the handler's writes and the EXECUTED mark with it), and the engine runs the
+ * step again with `forcedFailure = code`, which records FAILED without calling the handler. Internal.
+ */
+export class ExecutionRolledBack {
+  constructor(readonly code: string) {}
+}
+
+/**
  * Execute an approved request: `base` is `current` with the approval already applied (APPROVED, version
- * `current.version + 1`), not yet written. Transactional stores: inside a savepoint, mark EXECUTED, run
- * the handler with the transaction and release the lock; if anything throws, the savepoint undoes the
- * handler's writes and the mark, and FAILED is written instead. Other stores: claim with a lease, call
+ * `current.version + 1`), not yet written. Transactional stores: mark EXECUTED, run the handler with the
+ * transaction and release the lock; if anything throws, the handler's writes and the mark are undone —
+ * by rolling back the store's own transaction ({@link ExecutionRolledBack}; the step then reruns with
+ * `forcedFailure`), or by a savepoint inside a caller's transaction — and FAILED is written instead. Other stores: claim with a lease, call
  * the handler, then mark EXECUTED or FAILED if the claim is still ours.
  * @returns the stored request, or `null` when `current` changed meanwhile (retry the step)
  */
@@ -183,6 +193,7 @@ export async function runExecution(
   base: ApprovalRequest,
   who: Decider,
   audits: PendingAudit,
+  forcedFailure?: string,
 ): Promise<ApprovalRequest | null> {
   const handler = k.actions.get(current.action);
   if (!handler) {
@@ -226,6 +237,29 @@ export async function runExecution(
     }
   };
 
+  if (k.store.capabilities.transactional && forcedFailure !== undefined) {
+    const written = await writeTransition(
+      k,
+      tx,
+      current,
+      failed(base, forcedFailure),
+      retryFailed ? undefined : 'failed',
+    );
+    if (written) audits.push({ action: AUDIT_ACTIONS.failed, who, extra: { errorCode: forcedFailure } });
+    return written;
+  }
+  if (k.store.capabilities.transactional && tx.ownsTransaction) {
+    const mark = { ...executed(base), locked: false, unlockPending: false };
+    if (!(await tx.update(mark, current.version))) return null;
+    try {
+      await call(mark, tx.handle);
+      if (current.locked) await runUnlock(k, tx, mark, 'executed');
+    } catch (error) {
+      throw new ExecutionRolledBack(failureCode(error instanceof HandlerFailure ? error.error : error));
+    }
+    audits.push({ action: AUDIT_ACTIONS.executed, who });
+    return mark;
+  }
   if (k.store.capabilities.transactional && tx.savepoint) {
     const savepoint = tx.savepoint.bind(tx);
     try {

@@ -100,9 +100,10 @@ export class PostgresApprovalStore implements ApprovalStore {
     this.#pool = options.pool;
   }
 
-  #tx(db: PgQueryable): ApprovalStoreTx {
+  #tx(db: PgQueryable, ownsTransaction: boolean): ApprovalStoreTx {
     return {
       handle: db,
+      ownsTransaction,
       insert: async (request): Promise<InsertOutcome> => {
         const res = await run(db, INSERT, requestValues(request));
         if (res.rowCount === 1) return { inserted: true };
@@ -156,7 +157,7 @@ export class PostgresApprovalStore implements ApprovalStore {
   }
 
   async unitOfWork<T>(fn: (tx: ApprovalStoreTx) => Promise<T>, transaction?: unknown): Promise<T> {
-    if (transaction !== undefined) return fn(this.#tx(transaction as PgQueryable));
+    if (transaction !== undefined) return fn(this.#tx(transaction as PgQueryable, false));
     let client: Awaited<ReturnType<PgPoolLike['connect']>>;
     try {
       client = await this.#pool.connect();
@@ -168,7 +169,7 @@ export class PostgresApprovalStore implements ApprovalStore {
     let broken: Error | undefined;
     try {
       await run(client, 'BEGIN', []);
-      const result = await fn(this.#tx(client));
+      const result = await fn(this.#tx(client, true));
       await run(client, 'COMMIT', []);
       return result;
     } catch (error) {
