@@ -25,7 +25,13 @@ const url = withDatabase(status.url, dbName);
 const DURATION = Number(process.env.BENCH_MS ?? 1000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CLIENTS = (process.env.BENCH_CLIENTS ?? '1,8').split(',').map(Number);
-const pool = new pg.Pool({ connectionString: url, max: 20 });
+// BENCH_SYNC=off runs both sides with synchronous_commit=off (takes the shared disk's fsync out).
+const SYNC = process.env.BENCH_SYNC ?? 'on';
+const pool = new pg.Pool({
+  connectionString: url,
+  max: 20,
+  ...(SYNC === 'off' ? { options: '-c synchronous_commit=off' } : {}),
+});
 pool.on('error', () => undefined);
 
 try {
@@ -147,7 +153,7 @@ try {
   for (const clients of CLIENTS) {
     rows.push(
       await compare({
-        workload: `request + 2 approvals + execution, postgres vs hand-written SQL, ${clients} client${clients === 1 ? '' : 's'}`,
+        workload: `request + 2 approvals + execution, postgres vs hand-written SQL, ${clients} client${clients === 1 ? '' : 's'}${SYNC === 'off' ? ', synchronous_commit=off' : ''}`,
         unit: 'rounds/s',
         concurrency: clients,
         durationMs: DURATION,

@@ -15,19 +15,17 @@ CREATE TABLE IF NOT EXISTS tenantry_approval_requests (
   decided_by text[] NOT NULL,
   unlock_pending boolean NOT NULL,
   version integer NOT NULL,
-  body jsonb NOT NULL,
+  body text NOT NULL,
   created_at timestamptz NOT NULL,
   updated_at timestamptz NOT NULL,
   PRIMARY KEY (tenant_id, id)
-);
+) WITH (fillfactor = 70);
 CREATE UNIQUE INDEX IF NOT EXISTS tenantry_approval_requests_one_pending
   ON tenantry_approval_requests (tenant_id, action, resource_type, resource_id) WHERE approval_state = 'PENDING';
 CREATE INDEX IF NOT EXISTS tenantry_approval_requests_by_resource
   ON tenantry_approval_requests (tenant_id, resource_type, resource_id, id);
 CREATE INDEX IF NOT EXISTS tenantry_approval_requests_by_maker
   ON tenantry_approval_requests (tenant_id, maker_id, id);
-CREATE INDEX IF NOT EXISTS tenantry_approval_requests_pending
-  ON tenantry_approval_requests (tenant_id, id) WHERE approval_state = 'PENDING';
 CREATE INDEX IF NOT EXISTS tenantry_approval_requests_unlock_pending
   ON tenantry_approval_requests (tenant_id) WHERE unlock_pending;
 CREATE TABLE IF NOT EXISTS tenantry_approval_policies (

@@ -18,7 +18,7 @@ export function decidedBy(request: ApprovalRequest): string[] {
   return [...new Set(ids.filter(Boolean))];
 }
 
-/** The body column: the request without its version (the column is the truth for the conditional writes). */
+/** The body column: the request without its version, as JSON text (the version column is the truth for the conditional writes; text, not jsonb, so PostgreSQL does not re-parse it on every transition). */
 export function encodeBody(request: ApprovalRequest): string {
   const { version: _version, ...rest } = request;
   return JSON.stringify(rest);

@@ -26,19 +26,17 @@ CREATE TABLE IF NOT EXISTS ${REQUESTS_TABLE} (
   decided_by text[] NOT NULL,
   unlock_pending boolean NOT NULL,
   version integer NOT NULL,
-  body jsonb NOT NULL,
+  body text NOT NULL,
   created_at timestamptz NOT NULL,
   updated_at timestamptz NOT NULL,
   PRIMARY KEY (tenant_id, id)
-);
+) WITH (fillfactor = 70);
 CREATE UNIQUE INDEX IF NOT EXISTS tenantry_approval_requests_one_pending
   ON ${REQUESTS_TABLE} (tenant_id, action, resource_type, resource_id) WHERE approval_state = 'PENDING';
 CREATE INDEX IF NOT EXISTS tenantry_approval_requests_by_resource
   ON ${REQUESTS_TABLE} (tenant_id, resource_type, resource_id, id);
 CREATE INDEX IF NOT EXISTS tenantry_approval_requests_by_maker
   ON ${REQUESTS_TABLE} (tenant_id, maker_id, id);
-CREATE INDEX IF NOT EXISTS tenantry_approval_requests_pending
-  ON ${REQUESTS_TABLE} (tenant_id, id) WHERE approval_state = 'PENDING';
 CREATE INDEX IF NOT EXISTS tenantry_approval_requests_unlock_pending
   ON ${REQUESTS_TABLE} (tenant_id) WHERE unlock_pending;
 CREATE TABLE IF NOT EXISTS ${POLICIES_TABLE} (
