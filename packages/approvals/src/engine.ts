@@ -220,6 +220,15 @@ export function createApprovalEngine(options: ApprovalEngineOptions): ApprovalEn
     transaction: unknown,
     fn: (tx: ApprovalStoreTx) => Promise<StepOutcome>,
   ): Promise<StepOutcome | ExecutionRolledBack> => {
+    if (transaction !== undefined && !k.store.capabilities.transactional) {
+      // Checked against the declared capability, never guessed: ignoring it would break the caller's atomicity.
+      throw new TenantryError('VALIDATION_FAILED', 'This approval store cannot join a caller transaction', {
+        details: {
+          what: 'transaction option',
+          issues: [{ path: 'transaction', message: 'store is not transactional' }],
+        },
+      });
+    }
     try {
       return await k.store.unitOfWork(fn, transaction);
     } catch (error) {
