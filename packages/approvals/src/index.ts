@@ -58,5 +58,5 @@ export {
   type RequestPage,
   type SetPoliciesInput,
   type ApprovalEngine,
-  createApprovalEngine,
-} from './engine.js';
+} from './approval-engine.js';
+export { createApprovalEngine } from './engine.js';

@@ -9,7 +9,8 @@ import {
 } from '@tenantry/core';
 import { type SuiteApi, settledCode } from '@tenantry/core/testing';
 import type { ApprovalStore } from '../approval-store.js';
-import { type ApprovalEngine, createApprovalEngine } from '../engine.js';
+import type { ApprovalEngine } from '../approval-engine.js';
+import { createApprovalEngine } from '../engine.js';
 import type { PolicySetInput } from '../policy.js';
 import type { ApprovalRequest } from '../request.js';
 
