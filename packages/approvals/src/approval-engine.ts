@@ -117,7 +117,11 @@ export interface ApprovalEngine {
   inbox(query?: InboxQuery): Promise<RequestPage>;
   /**
    * Write down expiries and release the soft locks of expired requests (and finish pending unlocks).
-   * Safe in several processes at once. Without a tenant in context, inside `runAsSystem`, it sweeps every tenant.
+   * Safe in several processes at once (each transition is a conditional write; a sweeper that loses the
+   * race skips the request). Without a tenant in context, inside `runAsSystem`, it sweeps every tenant.
+   * `limit` (default 500) bounds the due requests read per call; `released` counts the due requests this
+   * call processed, including ones a concurrent sweeper had just released.
+   * @example await runAsSystem({ actor, reason: 'approvals sweep' }, audit, () => engine.sweep());
    */
   sweep(options?: { tenantId?: string; limit?: number }): Promise<{ released: number }>;
 }
