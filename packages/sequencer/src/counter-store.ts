@@ -1,3 +1,4 @@
+import { SequencerError } from './errors.js';
 import type { CounterKey } from './series.js';
 
 /** What a counter store knows about one (tenant, series, period). */
@@ -65,4 +66,46 @@ export interface CounterStore {
   listVoids(key: CounterKey): Promise<VoidRecord[]>;
   /** Release resources the store owns (nothing when it uses the caller's client). */
   close?(): Promise<void>;
+}
+
+const where = (key: CounterKey) => ({ tenant: key.tenant, series: key.series, period: key.period });
+
+/** The error a store raises for a stale fencing token. @internal */
+export function fenced(key: CounterKey, fence: number): SequencerError {
+  return new SequencerError(
+    'SEQUENCER_FENCED',
+    `A newer lock holder already touched series ${key.series}; this holder's fence is stale`,
+    { details: { ...where(key), fence } },
+  );
+}
+
+/** The error a store raises when the mark is not the expected `from`. @internal */
+export function conflict(key: CounterKey): SequencerError {
+  return new SequencerError(
+    'SEQUENCER_COUNTER_CONFLICT',
+    `The counter of series ${key.series} moved under this holder`,
+    { details: where(key) },
+  );
+}
+
+/** Throw `SEQUENCER_NUMBER_NOT_ISSUED` unless `number` is within start…mark. @internal */
+export function checkVoid(key: CounterKey, mark: number | null, number: number): void {
+  if (mark === null || number < key.start || number > mark) {
+    throw new SequencerError(
+      'SEQUENCER_NUMBER_NOT_ISSUED',
+      `Number ${number} was never committed in series ${key.series}`,
+      { details: { ...where(key), number } },
+    );
+  }
+}
+
+/** The error a store raises for a second void of one number. @internal */
+export function alreadyVoided(key: CounterKey, number: number): SequencerError {
+  return new SequencerError(
+    'SEQUENCER_ALREADY_VOIDED',
+    `Number ${number} of ${key.series} is already voided`,
+    {
+      details: { ...where(key), number },
+    },
+  );
 }

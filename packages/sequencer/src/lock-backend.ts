@@ -1,4 +1,5 @@
 import type { CounterState } from './counter-store.js';
+import { SequencerError } from './errors.js';
 import type { CounterKey } from './series.js';
 
 /** A held series lock. */
@@ -69,3 +70,15 @@ export interface FusedLockedCounter {
 export function counterResource(key: CounterKey): string {
   return `${key.tenant}:${key.series}:${key.period}`;
 }
+
+/** The typed timeout error every lock backend raises. @internal */
+export function lockTimeout(key: CounterKey, waitMs: number, cause?: unknown): SequencerError {
+  return new SequencerError(
+    'SEQUENCER_LOCK_TIMEOUT',
+    `Series ${key.series} stayed locked longer than ${waitMs} ms; retry`,
+    { cause, details: { tenant: key.tenant, series: key.series, period: key.period, waitMs } },
+  );
+}
+
+/** Wait `ms` milliseconds (lock retry back-off). @internal */
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -1,9 +1,9 @@
-import { type Logger, noopLogger, parseInput, systemClock, type Clock } from '@tenantry/core';
+import { type Clock, type Logger, noopLogger, parseInput, systemClock, withSpan } from '@tenantry/core';
 import { z } from 'zod';
 import type { CounterState, CounterStore, VoidRecord } from './counter-store.js';
 import { isDuplicateKeyError } from './duplicates.js';
 import { SequencerError } from './errors.js';
-import type { FusedLockedCounter, LockBackend, LockLease } from './lock-backend.js';
+import type { AcquireOptions, FusedLockedCounter, LockBackend, LockLease } from './lock-backend.js';
 import type { IssueDateInput } from './period.js';
 import {
   type AllocatedNumber,
@@ -12,7 +12,10 @@ import {
   checkRange,
   resolveRequest,
   type Series,
+  type TenantOption,
 } from './series.js';
+import { spanAttributes } from './telemetry.js';
+import { parseVoid } from './void-request.js';
 
 /** Tunables of {@link createLockedSequencer}. */
 export const LockedSequencerOptionsSchema = z.object({
@@ -73,8 +76,8 @@ export interface HolderContext {
   readonly signal: AbortSignal;
 }
 
-/** Options of one callback-form allocation. */
-export interface WithNumberOptions {
+/** Options of one callback-form call (the tenant comes from the context unless named). */
+export interface WithNumberOptions extends TenantOption {
   /** The document's issue date; required for periodic series, chronology and date tokens. */
   issueDate?: IssueDateInput;
 }
@@ -195,8 +198,24 @@ export function createLockedSequencer(config: LockedSequencerConfig): LockedSequ
     write: (allocated: AllocatedNumber[], holder: HolderContext) => Promise<T>,
   ): Promise<T> => {
     const req = resolveRequest(series, options);
+    return withSpan(
+      'sequencer',
+      req.count === 1 ? 'allocate' : 'batch',
+      spanAttributes(req.key, req.count),
+      () => allocate(series, req, write),
+    );
+  };
+
+  const acquireSpan = <R>(key: CounterKey, fn: () => Promise<R>): Promise<R> =>
+    withSpan('sequencer', 'lock.acquire', spanAttributes(key), fn);
+
+  const allocate = async <T>(
+    series: Series,
+    req: ReturnType<typeof resolveRequest>,
+    write: (allocated: AllocatedNumber[], holder: HolderContext) => Promise<T>,
+  ): Promise<T> => {
     const { key } = req;
-    const acquire = { ttlMs: o.lockTtlMs, waitMs: o.lockWaitMs };
+    const acquire: AcquireOptions = { ttlMs: o.lockTtlMs, waitMs: o.lockWaitMs };
     let lease: LockLease;
     let state: CounterState;
     const id = keeper ? idOf(key) : '';
@@ -207,9 +226,9 @@ export function createLockedSequencer(config: LockedSequencerConfig): LockedSequ
       ({ lease, state, acquiredAt } = reuse);
     } else if (fused) {
       acquiredAt = performance.now();
-      ({ lease, state } = await fused.acquireAndRead(key, acquire));
+      ({ lease, state } = await acquireSpan(key, () => fused.acquireAndRead(key, acquire)));
     } else {
-      lease = await lock.acquire(key, acquire);
+      lease = await acquireSpan(key, () => lock.acquire(key, acquire));
       try {
         state = await store.read(key, lease.fence);
       } catch (e) {
@@ -222,12 +241,19 @@ export function createLockedSequencer(config: LockedSequencerConfig): LockedSequ
         details: { tenant: key.tenant, series: key.series, period: key.period, fence: lease.fence },
       });
     const holder = new Holder(lease.fence);
+    const lose = (reason: unknown): void => {
+      if (holder.lostReason !== undefined) return;
+      holder.lose(reason);
+      void withSpan('sequencer', 'lock.lose', spanAttributes(key), () => Promise.reject(lost())).catch(
+        () => undefined,
+      );
+    };
     const timer = setInterval(() => {
-      lease.renew(o.lockTtlMs).then(
+      withSpan('sequencer', 'lock.renew', spanAttributes(key), () => lease.renew(o.lockTtlMs)).then(
         (ok) => {
-          if (!ok) holder.lose(lost());
+          if (!ok) lose(lost());
         },
-        (e: unknown) => holder.lose(e ?? lost()),
+        (e: unknown) => lose(e ?? lost()),
       );
     }, renewEvery);
     timer.unref?.();
@@ -319,7 +345,7 @@ export function createLockedSequencer(config: LockedSequencerConfig): LockedSequ
   };
 
   const keyOf = (series: Series, options: WithNumberOptions = {}): CounterKey =>
-    resolveRequest(series, { issueDate: options.issueDate }).key;
+    resolveRequest(series, { tenantId: options.tenantId, issueDate: options.issueDate }).key;
 
   return Object.freeze({
     withNumber: <T>(
@@ -336,39 +362,30 @@ export function createLockedSequencer(config: LockedSequencerConfig): LockedSequ
     },
     async void(series: Series, number: number, options: WithNumberOptions & { reason: string }) {
       const key = keyOf(series, options);
-      if (keeper) await releaseKept(idOf(key));
-      const record = parseVoid(number, options.reason, clock);
-      const highest = await config.highestCommitted(key);
-      const state = await store.peek(key);
-      if (highest !== null && (state.mark === null || state.mark < highest)) {
-        // Bring the mark up to the document store before checking the number was issued.
-        const lease = await lock.acquire(key, { ttlMs: o.lockTtlMs, waitMs: o.lockWaitMs });
-        try {
-          await store.read(key, lease.fence);
-          await store.recover(key, { committed: highest, fence: lease.fence });
-        } finally {
-          await lease.release().catch(() => undefined);
-        }
-      }
-      await store.recordVoid(key, record);
-      return record;
+      const record = parseVoid(number, options?.reason, clock);
+      return withSpan('sequencer', 'void', spanAttributes(key), () => voidNumber(key, record));
     },
     voids: (series: Series, options?: WithNumberOptions) => store.listVoids(keyOf(series, options)),
     async close() {
       await Promise.all([...kept.keys()].map(releaseKept));
     },
   });
-}
 
-/** Validate a void request. @internal */
-export function parseVoid(number: number, reason: string, clock: Clock): VoidRecord {
-  const v = parseInput(
-    z.object({
-      number: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-      reason: z.string().min(1).max(500),
-    }),
-    { number, reason },
-    'void',
-  );
-  return Object.freeze({ number: v.number, reason: v.reason, voidedAt: clock.now() });
+  async function voidNumber(key: CounterKey, record: VoidRecord): Promise<VoidRecord> {
+    if (keeper) await releaseKept(idOf(key));
+    const highest = await config.highestCommitted(key);
+    const state = await store.peek(key);
+    if (highest !== null && (state.mark === null || state.mark < highest)) {
+      // Bring the mark up to the document store before checking the number was issued.
+      const lease = await lock.acquire(key, { ttlMs: o.lockTtlMs, waitMs: o.lockWaitMs });
+      try {
+        await store.read(key, lease.fence);
+        await store.recover(key, { committed: highest, fence: lease.fence });
+      } finally {
+        await lease.release().catch(() => undefined);
+      }
+    }
+    await store.recordVoid(key, record);
+    return record;
+  }
 }

@@ -1,4 +1,4 @@
-import { currentTenantContext, parseInput, requireTenantId, TenantIdSchema } from '@tenantry/core';
+import { parseInput, resolveTenantId, TenantIdSchema } from '@tenantry/core';
 import { z } from 'zod';
 import { SequencerError } from './errors.js';
 import {
@@ -29,8 +29,6 @@ export const MAX_SEQUENCE_NUMBER = Number.MAX_SAFE_INTEGER;
 /** Input accepted by {@link defineSeries}. */
 export const SeriesDefinitionSchema = z
   .object({
-    /** The tenant the series belongs to. @default the current context's tenant */
-    tenant: TenantIdSchema.optional(),
     /** The series key, e.g. `invoice`; use one key per branch or point of sale if numbering is per branch. */
     key: SeriesKeySchema,
     /** When the counter restarts. @default 'none' */
@@ -55,9 +53,12 @@ export const SeriesDefinitionSchema = z
 /** Input type of {@link SeriesDefinitionSchema}. */
 export type SeriesDefinitionInput = z.input<typeof SeriesDefinitionSchema>;
 
-/** A validated, frozen series definition; build it with {@link defineSeries}. */
+/**
+ * A validated, frozen series definition; build it with {@link defineSeries}. It belongs to no tenant:
+ * define it once at module scope, and every allocation takes the tenant from the tenant context
+ * (invariant T1, core's `resolveTenantId`).
+ */
 export interface Series {
-  readonly tenant: string;
   readonly key: string;
   readonly period: PeriodRule;
   readonly start: number;
@@ -70,16 +71,28 @@ export interface Series {
 }
 
 /**
- * Validate a series definition. The tenant defaults to the current tenant context.
+ * Validate a series definition. Needs no tenant context: a series is shared by every tenant, and each
+ * tenant has its own counters (S5); the tenant of an allocation comes from the context when it runs.
  * @throws ValidationError `VALIDATION_FAILED` on a malformed definition (unknown template token, bad key …)
- * @throws TenantryError `TENANT_CONTEXT_MISSING` when no tenant is given and none is in context
- * @example const invoices = defineSeries({ tenant: 'acme', key: 'invoice', period: 'yearly', format: 'F{yyyy}-{n:06}' });
+ * @example export const invoices = defineSeries({ key: 'invoice', period: 'yearly', format: 'F{yyyy}-{n:06}' });
  */
 export function defineSeries(input: SeriesDefinitionInput): Series {
   const d = parseInput(SeriesDefinitionSchema, input, 'series definition');
-  const tenant = d.tenant ?? requireTenantId();
-  return Object.freeze({ ...d, tenant, formatParts: Object.freeze(parseFormat(d.format)) });
+  return Object.freeze({ ...d, formatParts: Object.freeze(parseFormat(d.format)) });
 }
+
+/**
+ * The tenant option every sequencer call takes. Omit it: the tenant comes from the tenant context.
+ * Naming one is allowed, and checked by core's `resolveTenantId`: inside `runAsTenant(A)` only `A`;
+ * inside `runAsSystem` any tenant; outside any context nothing (`TENANT_CONTEXT_MISSING`).
+ */
+export interface TenantOption {
+  /** The tenant to act for. @default the tenant of the current context */
+  tenantId?: string | undefined;
+}
+
+/** What {@link resolveTenantId} is told is being accessed. @internal */
+export const SERIES_WHAT = 'sequence series';
 
 /** Which counter an allocation touches: tenants, series and periods never share one (S5). */
 export interface CounterKey {
@@ -96,6 +109,8 @@ export const MAX_BATCH = 100_000;
 
 /** Options shared by every allocation call. */
 export const AllocationOptionsSchema = z.object({
+  /** The tenant to act for; checked against the context by core's `resolveTenantId`. @default the context's tenant */
+  tenantId: TenantIdSchema.optional(),
   /** The document's issue date; required for periodic series, chronology and date tokens. */
   issueDate: IssueDateSchema.optional(),
   /** How many consecutive numbers to take at once (batch), all or none. @default 1 */
@@ -121,19 +136,16 @@ export interface ResolvedRequest {
   count: number;
 }
 
-/** Resolve the counter key, calendar date and count of a request, checking tenant context and dates. @internal */
+/** Resolve the tenant, counter key, calendar date and count of a request (T1 through core's `resolveTenantId`). @internal */
 export function resolveRequest(
   series: Series,
-  options: { issueDate?: IssueDateInput | undefined; count?: number | undefined },
+  options: {
+    tenantId?: string | undefined;
+    issueDate?: IssueDateInput | undefined;
+    count?: number | undefined;
+  },
 ): ResolvedRequest {
-  const ctx = currentTenantContext();
-  if (ctx !== undefined && ctx.tenantId !== series.tenant) {
-    throw new SequencerError(
-      'TENANT_CONTEXT_CONFLICT',
-      'The series belongs to another tenant than the current tenant context',
-      { details: { series: series.key } },
-    );
-  }
+  const tenant = resolveTenantId(options.tenantId, SERIES_WHAT);
   // Fast path for the common call (no date, count absent or a plain valid integer): skip zod.
   const c = options.count;
   const o =
@@ -149,12 +161,12 @@ export function resolveRequest(
     throw new SequencerError(
       'SEQUENCER_ISSUE_DATE_REQUIRED',
       `Series ${series.key} needs the document's issue date (periodic, chronological or dated format)`,
-      { details: { tenant: series.tenant, series: series.key } },
+      { details: { tenant, series: series.key } },
     );
   }
   return {
     key: {
-      tenant: series.tenant,
+      tenant,
       series: series.key,
       period: periodKey(series.period, issueDate),
       start: series.start,
@@ -171,7 +183,7 @@ export function buildAllocations(series: Series, req: ResolvedRequest, first: nu
     const number = first + i;
     out.push(
       Object.freeze({
-        tenant: series.tenant,
+        tenant: req.key.tenant,
         series: series.key,
         period: req.key.period,
         number,
@@ -179,7 +191,7 @@ export function buildAllocations(series: Series, req: ResolvedRequest, first: nu
         formatted: formatNumber(series.formatParts, {
           prefix: series.prefix,
           series: series.key,
-          tenant: series.tenant,
+          tenant: req.key.tenant,
           period: req.key.period,
           issueDate: req.issueDate,
           number,

@@ -1,8 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import type { CounterState, CounterStore, VoidRecord } from '../counter-store.js';
-import { type AcquireOptions, counterResource, type LockBackend, type LockLease } from '../lock-backend.js';
+import {
+  alreadyVoided,
+  type CounterState,
+  type CounterStore,
+  checkVoid,
+  conflict,
+  fenced,
+  type VoidRecord,
+} from '../counter-store.js';
+import {
+  type AcquireOptions,
+  counterResource,
+  type LockBackend,
+  type LockLease,
+  lockTimeout,
+} from '../lock-backend.js';
 import type { CounterKey } from '../series.js';
-import { alreadyVoided, checkVoid, conflict, fenced, lockTimeout } from './shared.js';
 
 interface Entry {
   mark: number | null;

@@ -1,21 +1,67 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { type RedisLike, parseInput } from '@tenantry/core';
+import { isTenantryError, parseInput, type RedisLike, TenantryError } from '@tenantry/core';
 import { z } from 'zod';
-import type { CounterState, CounterStore, VoidRecord } from '../counter-store.js';
-import { SequencerError } from '../errors.js';
-import type { AcquireOptions, FusedLockedCounter, LockBackend, LockLease } from '../lock-backend.js';
-import type { CounterKey } from '../series.js';
-import { SCRIPTS } from './redis-scripts.js';
-import { alreadyVoided, checkVoid, conflict, fenced, lockTimeout, sleep } from './shared.js';
+import {
+  alreadyVoided,
+  type CounterState,
+  type CounterStore,
+  checkVoid,
+  conflict,
+  fenced,
+  type VoidRecord,
+} from '../../counter-store.js';
+import { SequencerError } from '../../errors.js';
+import {
+  type AcquireOptions,
+  type FusedLockedCounter,
+  type LockBackend,
+  type LockLease,
+  lockTimeout,
+  sleep,
+} from '../../lock-backend.js';
+import type { CounterKey } from '../../series.js';
+import { SCRIPTS } from './scripts.js';
 
-/** Options of {@link RedisSequencerBackend}. */
-export const RedisBackendOptionsSchema = z.object({
+/** Options of {@link RedisSequencerBackend} besides the client. */
+export const RedisSequencerBackendOptionsSchema = z.object({
   /** Prefix of every key, before the `{tenant:series}` hash tag. @default 'tenantry:seq' */
   prefix: z
     .string()
     .regex(/^[A-Za-z0-9:_.-]{1,64}$/)
     .default('tenantry:seq'),
 });
+
+/** Options of {@link RedisSequencerBackend}. */
+export interface RedisSequencerBackendOptions extends z.input<typeof RedisSequencerBackendOptionsSchema> {
+  /** The user's ioredis `Redis` or `Cluster`; never closed by the backend. */
+  redis: RedisLike;
+}
+
+/**
+ * Wrap an ioredis error (cause kept, never in the message): connection failures →
+ * `SEQUENCER_STORE_UNAVAILABLE` (retryable), anything else → `SEQUENCER_STORE_FAILED`.
+ */
+function mapRedisError(error: unknown): Error {
+  if (isTenantryError(error)) return error;
+  const e = error as { code?: unknown; name?: unknown; message?: unknown } | null;
+  const text = `${String(e?.code ?? '')} ${String(e?.name ?? '')} ${String(e?.message ?? '')}`;
+  if (
+    /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|Connection is closed|MaxRetriesPerRequest|CLUSTERDOWN|LOADING|TRYAGAIN|MASTERDOWN|READONLY|ClusterAllFailed|Stream isn't writeable/i.test(
+      text,
+    )
+  ) {
+    return new SequencerError(
+      'SEQUENCER_STORE_UNAVAILABLE',
+      'The Redis sequencer backend is unreachable; retry later',
+      {
+        cause: error,
+      },
+    );
+  }
+  return new SequencerError('SEQUENCER_STORE_FAILED', 'The Redis sequencer backend failed; see the cause', {
+    cause: error,
+  });
+}
 
 type ScriptName = keyof typeof SCRIPTS;
 const SHAS = Object.fromEntries(
@@ -61,7 +107,7 @@ class RedisLease implements LockLease {
  *
  * Redis is not the truth: a failover can lose acknowledged writes, so the document store's unique
  * constraint and `highestCommitted` recovery keep S1/S2 (see README).
- * @example const backend = new RedisSequencerBackend(redis); const seq = createLockedSequencer({ lock: backend, store: backend, highestCommitted });
+ * @example const backend = new RedisSequencerBackend({ redis }); const seq = createLockedSequencer({ lock: backend, store: backend, highestCommitted });
  */
 export class RedisSequencerBackend implements LockBackend, CounterStore, FusedLockedCounter {
   readonly kind = 'redis';
@@ -77,10 +123,28 @@ export class RedisSequencerBackend implements LockBackend, CounterStore, FusedLo
     return `${this.#owner}:${this.#leases}`;
   }
 
-  /** @param redis an ioredis `Redis` or `Cluster` (not closed by the backend) */
-  constructor(redis: RedisLike, options: z.input<typeof RedisBackendOptionsSchema> = {}) {
+  /**
+   * @param options.redis an ioredis `Redis` or `Cluster` (not closed by the backend)
+   * @param options.prefix key prefix before the hash tag @default 'tenantry:seq'
+   * @throws TenantryError `VALIDATION_FAILED` without a client or with a malformed prefix
+   */
+  constructor(options: RedisSequencerBackendOptions) {
+    const redis = (options as { redis?: unknown } | undefined)?.redis as RedisLike | undefined;
+    if (typeof redis?.evalsha !== 'function' || typeof redis?.eval !== 'function') {
+      throw new TenantryError(
+        'VALIDATION_FAILED',
+        'RedisSequencerBackend needs { redis }: an ioredis Redis or Cluster',
+        {
+          details: { issues: [{ path: ['redis'], message: 'expected an ioredis client' }] },
+        },
+      );
+    }
     this.#redis = redis;
-    this.#prefix = parseInput(RedisBackendOptionsSchema, options, 'redis backend options').prefix;
+    this.#prefix = parseInput(
+      RedisSequencerBackendOptionsSchema,
+      { prefix: options.prefix },
+      'redis backend options',
+    ).prefix;
   }
 
   /** The keys of one counter (exposed for operators and tests). */
@@ -92,10 +156,15 @@ export class RedisSequencerBackend implements LockBackend, CounterStore, FusedLo
 
   /** EVALSHA, falling back to EVAL once when the server lost its script cache (restart, failover, FLUSH). */
   #run(name: ScriptName, keys: number, ...args: Array<string | number>): Promise<unknown> {
-    return this.#redis.evalsha(SHAS[name], keys, ...args).catch((e: unknown) => {
-      if (!String((e as Error)?.message ?? '').includes('NOSCRIPT')) throw e;
-      return this.#redis.eval(SCRIPTS[name], keys, ...args);
-    });
+    return this.#redis
+      .evalsha(SHAS[name], keys, ...args)
+      .catch((e: unknown) => {
+        if (!String((e as Error)?.message ?? '').includes('NOSCRIPT')) throw e;
+        return this.#redis.eval(SCRIPTS[name], keys, ...args);
+      })
+      .catch((e: unknown) => {
+        throw mapRedisError(e);
+      });
   }
 
   /** @internal */
@@ -149,7 +218,9 @@ export class RedisSequencerBackend implements LockBackend, CounterStore, FusedLo
   #ownLease(lease: LockLease): RedisLease {
     // A lease from another backend instance (or a forged one) is refused: its keys may not be ours.
     if (!(lease instanceof RedisLease) || lease.backend !== this) {
-      throw new TypeError('the lease was not taken by this backend');
+      throw new TenantryError('VALIDATION_FAILED', 'The lease was not taken by this backend', {
+        details: { issues: [{ path: ['lease'], message: 'foreign lease' }] },
+      });
     }
     return lease;
   }
