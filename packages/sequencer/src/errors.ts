@@ -34,6 +34,12 @@ export const SequencerErrorCodes = defineErrorCodes({
   SEQUENCER_RECOVERY_FAILED: { status: 500 },
   /** The counter tables are missing: run `sequencerMigrations` with core's `runMigrations`. */
   SEQUENCER_NOT_MIGRATED: { status: 500 },
+  /**
+   * An in-transaction call (`next`, `nextBatch`, `void` of `createPostgresSequencer`) got a Pool or a
+   * client outside `BEGIN`: the counter update would autocommit and a failed document write would leave
+   * a gap. Nothing was written. Pass the client of your open transaction.
+   */
+  SEQUENCER_NOT_IN_TRANSACTION: { status: 500 },
   /** The counter store could not be reached (connection refused, reset or closed). Retry later. */
   SEQUENCER_STORE_UNAVAILABLE: { status: 503, retryable: true },
   /** The counter store failed in an unexpected way; the driver error is kept as `cause`. */

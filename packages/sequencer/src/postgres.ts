@@ -4,6 +4,7 @@ export {
   PostgresSequencerOptionsSchema,
   type PostgresSequencer,
   type PostgresAllocateOptions,
+  type PostgresTransaction,
   type PostgresReadOptions,
   type PostgresVoidOptions,
 } from './backends/postgres/sequencer.js';

@@ -197,6 +197,85 @@ describe.skipIf(!hasBackend('postgres'))(
       ).toBe('TENANT_CONTEXT_CONFLICT');
     });
 
+    it('refuses a Pool or a client outside BEGIN (SEQUENCER_NOT_IN_TRANSACTION) and writes nothing (S4)', async () => {
+      const s = series();
+      await inTx((c) => seq.next(s, { tx: c }));
+      // A Pool autocommits each statement: the number would be consumed even if the document failed.
+      // @ts-expect-error a Pool is not a transaction
+      expect(await codeOf(seq.next(s, { tx: pool }))).toBe('SEQUENCER_NOT_IN_TRANSACTION');
+      // @ts-expect-error a Pool is not a transaction
+      expect(await codeOf(seq.nextBatch(s, 3, { tx: pool }))).toBe('SEQUENCER_NOT_IN_TRANSACTION');
+      // @ts-expect-error a Pool is not a transaction
+      expect(await codeOf(seq.void(s, 1, { tx: pool, reason: 'x' }))).toBe('SEQUENCER_NOT_IN_TRANSACTION');
+      // A checked-out client that never ran BEGIN autocommits too.
+      const c = await pool.connect();
+      try {
+        expect(await codeOf(seq.next(s, { tx: c }))).toBe('SEQUENCER_NOT_IN_TRANSACTION');
+        expect(await codeOf(seq.void(s, 1, { tx: c, reason: 'x' }))).toBe('SEQUENCER_NOT_IN_TRANSACTION');
+        // After COMMIT the client is outside a block again.
+        await c.query('BEGIN');
+        expect((await seq.next(s, { tx: c })).number).toBe(2);
+        await c.query('COMMIT');
+        expect(await codeOf(seq.next(s, { tx: c }))).toBe('SEQUENCER_NOT_IN_TRANSACTION');
+      } finally {
+        c.release();
+      }
+      expect(await seq.lastCommitted(s, { db: pool })).toBe(2);
+      expect(await seq.voids(s, { db: pool })).toEqual([]);
+      // A failed document write after a refused call leaves no gap: the next number is 3.
+      expect((await inTx((c2) => seq.next(s, { tx: c2 }))).number).toBe(3);
+    });
+
+    vitestIt.each([['REPEATABLE READ'], ['SERIALIZABLE']])(
+      'maps serialization failures at %s to the retryable SEQUENCER_SERIALIZATION_FAILURE; numbers stay gapless',
+      (level) =>
+        asTenant(freshTenant(), async () => {
+          const s = series();
+          await inTx((c) => seq.next(s, { tx: c })); // the counter row exists and is committed
+          const clients = await Promise.all(Array.from({ length: 8 }, () => pool.connect()));
+          try {
+            // Every transaction takes its snapshot first, so all of them see the counter at 1.
+            for (const c of clients) {
+              await c.query(`BEGIN ISOLATION LEVEL ${level}`);
+              await c.query('SELECT 1');
+            }
+            const outcomes = await Promise.all(
+              clients.map(async (c) => {
+                try {
+                  const n = await seq.next(s, { tx: c });
+                  await insertDoc(c, n);
+                  await c.query('COMMIT');
+                  return 'ok';
+                } catch (e) {
+                  await c.query('ROLLBACK').catch(() => undefined);
+                  const err = e as { code?: string; status?: number; retryable?: boolean };
+                  return `${err.code}/${err.status}/${err.retryable}`;
+                }
+              }),
+            );
+            expect(outcomes.filter((o) => o === 'ok')).toHaveLength(1);
+            expect(outcomes.filter((o) => o !== 'ok')).toEqual(
+              Array.from({ length: 7 }, () => 'SEQUENCER_SERIALIZATION_FAILURE/503/true'),
+            );
+          } finally {
+            for (const c of clients) c.release();
+          }
+          // Retrying the failed transactions (as the code says) numbers them on, with no gap.
+          for (let i = 0; i < 7; i++) {
+            await inTx(async (c) => {
+              await c.query(`SET TRANSACTION ISOLATION LEVEL ${level}`);
+              await insertDoc(c, await seq.next(s, { tx: c }));
+            });
+          }
+          expect(await seq.lastCommitted(s, { db: pool })).toBe(9);
+          const { rows } = await pool.query<{ n: string }>(
+            'SELECT number AS n FROM docs WHERE tenant = $1 AND series = $2 ORDER BY number',
+            [currentTenant(), s.key],
+          );
+          expect(rows.map((r) => Number(r.n))).toEqual([2, 3, 4, 5, 6, 7, 8, 9]);
+        }),
+    );
+
     it('says SEQUENCER_NOT_MIGRATED when the tables are missing', async () => {
       await pool.query('CREATE SCHEMA IF NOT EXISTS empty_schema');
       const code = await codeOf(

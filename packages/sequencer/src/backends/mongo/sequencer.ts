@@ -73,7 +73,7 @@ export function createMongoSequencer(options: MongoSequencerOptions): MongoSeque
   const counters = db.collection<CounterDoc>(MONGO_COLLECTIONS.counters);
   const store = new MongoCounterStore({ db });
   const clock = options.clock ?? systemClock;
-  const allocate = (series: Series, count: number, opts: MongoAllocateOptions) => {
+  const allocate = async (series: Series, count: number, opts: MongoAllocateOptions) => {
     const req = resolveRequest(series, { tenantId: opts?.tenantId, issueDate: opts?.issueDate, count });
     return withSpan('sequencer', count === 1 ? 'allocate' : 'batch', spanAttributes(req.key, req.count), () =>
       run(series, req, opts.session),

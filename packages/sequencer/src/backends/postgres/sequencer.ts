@@ -35,10 +35,44 @@ export const PostgresSequencerOptionsSchema = z.object({
   namedStatements: z.boolean().default(true),
 });
 
+/**
+ * The caller's open transaction: a `pg` `Client` or `PoolClient` after `await client.query('BEGIN')`.
+ * A `pg.Pool` does not fit this type (a pool runs each statement in its own autocommitted
+ * transaction, which would consume the number even when the document write fails), and is refused at
+ * run time too. `getTransactionStatus()` is `pg`'s own (the status byte of the server's last
+ * ReadyForQuery): the check costs no round trip. For another client, pass an object whose `query`
+ * runs in the open transaction and whose `getTransactionStatus()` returns `'T'` only inside it.
+ */
+export interface PostgresTransaction extends PgQueryable {
+  /** `'T'` inside a transaction block, `'E'` in a failed one, `'I'` outside any (pg's `TransactionStatus`). */
+  getTransactionStatus(): string | null;
+}
+
+/**
+ * Refuse to run outside a transaction block (invariant S4: the counter update must not autocommit).
+ * @throws SequencerError `SEQUENCER_NOT_IN_TRANSACTION`
+ */
+function requireTransaction(tx: PostgresTransaction, what: string): void {
+  const t = tx as Partial<PostgresTransaction> | null | undefined;
+  const status = typeof t?.getTransactionStatus === 'function' ? t.getTransactionStatus() : undefined;
+  if (status === 'T' || status === 'E') return; // 'E': PostgreSQL itself refuses (25P02)
+  throw new SequencerError(
+    'SEQUENCER_NOT_IN_TRANSACTION',
+    `${what} needs { tx }: a pg client inside BEGIN (got ${
+      typeof t?.query !== 'function'
+        ? 'no client'
+        : status === undefined
+          ? 'a Pool or a client without getTransactionStatus()'
+          : 'a client outside any transaction block'
+    }); await client.query('BEGIN') first`,
+    { details: { what, transactionStatus: status ?? null } },
+  );
+}
+
 /** Options of one in-transaction allocation (the tenant comes from the context unless named). */
 export interface PostgresAllocateOptions extends TenantOption {
   /** The caller's transaction: a `pg` client inside `BEGIN`, which also writes the document. */
-  tx: PgQueryable;
+  tx: PostgresTransaction;
   /** The document's issue date; required for periodic series, chronology and date tokens. */
   issueDate?: IssueDateInput;
 }
@@ -81,7 +115,7 @@ export interface PostgresReadOptions extends TenantOption {
 /** Options of {@link PostgresSequencer.void}. */
 export interface PostgresVoidOptions extends TenantOption {
   /** The transaction that marks the document voided. */
-  tx: PgQueryable;
+  tx: PostgresTransaction;
   issueDate?: IssueDateInput;
   /** Why (1–500 characters); kept with the void record. */
   reason: string;
@@ -127,12 +161,13 @@ export function createPostgresSequencer(
       ? (db as unknown as PgNamedQueryable).query<R>({ name, text, values })
       : db.query<R>(text, values);
 
-  const allocate = (
+  const allocate = async (
     series: Series,
     count: number,
     opts: PostgresAllocateOptions,
   ): Promise<AllocatedNumber[]> => {
     const req = resolveRequest(series, { tenantId: opts?.tenantId, issueDate: opts?.issueDate, count });
+    requireTransaction(opts?.tx as PostgresTransaction, count === 1 ? 'next' : 'nextBatch');
     return withSpan('sequencer', count === 1 ? 'allocate' : 'batch', spanAttributes(req.key, req.count), () =>
       run(series, req, opts.tx),
     );
@@ -141,7 +176,7 @@ export function createPostgresSequencer(
   const run = async (
     series: Series,
     req: ReturnType<typeof resolveRequest>,
-    tx: PgQueryable,
+    tx: PostgresTransaction,
   ): Promise<AllocatedNumber[]> => {
     const { key } = req;
     const values = [
@@ -210,6 +245,7 @@ export function createPostgresSequencer(
     async void(series: Series, number: number, opts: PostgresVoidOptions) {
       const key = keyOf(series, opts);
       const record = parseVoid(number, opts.reason, clock);
+      requireTransaction(opts?.tx as PostgresTransaction, 'void');
       return withSpan('sequencer', 'void', spanAttributes(key), async () => {
         await pgRecordVoid(opts.tx, key, record, waitMs);
         return record;
