@@ -39,7 +39,8 @@ export interface CounterStore {
   readonly capabilities: CounterStoreCapabilities;
   /**
    * Read the mark and register `fence` as the newest holder's token.
-   * @throws SequencerError `SEQUENCER_FENCED` when a newer fence was already seen
+   * @throws SequencerError `SEQUENCER_FENCED` when a newer fence was already seen (with `details.seenFence`,
+   *   the highest fence seen, so a current lock holder can re-seed its lock backend above it)
    */
   read(key: CounterKey, fence: number): Promise<CounterState>;
   /** Read the mark without registering a fence (inspection). */
@@ -70,13 +71,25 @@ export interface CounterStore {
 
 const where = (key: CounterKey) => ({ tenant: key.tenant, series: key.series, period: key.period });
 
-/** The error a store raises for a stale fencing token. @internal */
-export function fenced(key: CounterKey, fence: number): SequencerError {
+/**
+ * The error a store raises for a stale fencing token. `seen` (the highest fence the store has seen, when
+ * known) lets a holder that does hold the lock re-seed its lock backend's fence above it
+ * (`LockLease.reseed`), after the lock backend lost its state (a Redis failover or flush).
+ * @internal
+ */
+export function fenced(key: CounterKey, fence: number, seen?: number): SequencerError {
   return new SequencerError(
     'SEQUENCER_FENCED',
     `A newer lock holder already touched series ${key.series}; this holder's fence is stale`,
-    { details: { ...where(key), fence } },
+    { details: { ...where(key), fence, ...(seen === undefined ? {} : { seenFence: seen }) } },
   );
+}
+
+/** The highest fence a store reported in a `SEQUENCER_FENCED` error, if any. @internal */
+export function seenFenceOf(error: unknown): number | undefined {
+  const e = error as { code?: unknown; details?: { seenFence?: unknown } } | null;
+  const seen = e?.code === 'SEQUENCER_FENCED' ? e.details?.seenFence : undefined;
+  return typeof seen === 'number' && Number.isSafeInteger(seen) ? seen : undefined;
 }
 
 /** The error a store raises when the mark is not the expected `from`. @internal */

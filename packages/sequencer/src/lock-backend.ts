@@ -10,6 +10,14 @@ export interface LockLease {
   renew(ttlMs: number): Promise<boolean>;
   /** Release the lease if still held by us; never releases a newer holder's lease. */
   release(): Promise<void>;
+  /**
+   * Optional: raise the fencing token above `above` while this lease still holds the lock, in one step,
+   * and return the lease with the new token (`null` when the lock is no longer held). Used when the
+   * counter store has seen a higher fence than the lock backend hands out, i.e. the lock backend lost its
+   * state (a Redis failover or flush lost the fence counter): the store stays the truth. Only a current
+   * holder can re-seed, so a stale holder stays fenced off.
+   */
+  reseed?(above: number): Promise<LockLease | null>;
 }
 
 /** Options for {@link LockBackend.acquire}. */

@@ -1,6 +1,6 @@
 import { type Clock, type Logger, noopLogger, parseInput, systemClock, withSpan } from '@tenantry/core';
 import { z } from 'zod';
-import type { CounterState, CounterStore, VoidRecord } from './counter-store.js';
+import { type CounterState, type CounterStore, seenFenceOf, type VoidRecord } from './counter-store.js';
 import { isDuplicateKeyError } from './duplicates.js';
 import { SequencerError } from './errors.js';
 import type { AcquireOptions, FusedLockedCounter, LockBackend, LockLease } from './lock-backend.js';
@@ -209,6 +209,40 @@ export function createLockedSequencer(config: LockedSequencerConfig): LockedSequ
   const acquireSpan = <R>(key: CounterKey, fn: () => Promise<R>): Promise<R> =>
     withSpan('sequencer', 'lock.acquire', spanAttributes(key), fn);
 
+  /**
+   * Take the lock, then register its fence with the store and read the mark. When the store has seen a
+   * higher fence than the lock backend handed out, the lock backend lost its state (a Redis failover or
+   * flush): the store is the truth, so a holder that does hold the lock re-seeds the lock's fence above
+   * the store's in one step (`LockLease.reseed`) and reads again. A stale holder cannot re-seed.
+   */
+  const acquireAndRead = async (
+    key: CounterKey,
+    acquire: AcquireOptions,
+  ): Promise<{ lease: LockLease; state: CounterState }> => {
+    let lease = await acquireSpan(key, () => lock.acquire(key, acquire));
+    try {
+      try {
+        return { lease, state: await store.read(key, lease.fence) };
+      } catch (e) {
+        const seen = seenFenceOf(e);
+        if (seen === undefined || lease.reseed === undefined) throw e;
+        const reseeded = await withSpan('sequencer', 'lock.reseed', spanAttributes(key), async () =>
+          lease.reseed?.(seen),
+        );
+        if (!reseeded) throw e;
+        lease = reseeded;
+        logger.warn(
+          { tenant: key.tenant, series: key.series, period: key.period, fence: lease.fence, seenFence: seen },
+          'sequencer: the lock backend handed out a fence below the one the counter store has seen (lost lock state?); re-seeded it above',
+        );
+        return { lease, state: await store.read(key, lease.fence) };
+      }
+    } catch (e) {
+      await lease.release().catch(() => undefined);
+      throw e;
+    }
+  };
+
   const allocate = async <T>(
     series: Series,
     req: ReturnType<typeof resolveRequest>,
@@ -228,13 +262,7 @@ export function createLockedSequencer(config: LockedSequencerConfig): LockedSequ
       acquiredAt = performance.now();
       ({ lease, state } = await acquireSpan(key, () => fused.acquireAndRead(key, acquire)));
     } else {
-      lease = await acquireSpan(key, () => lock.acquire(key, acquire));
-      try {
-        state = await store.read(key, lease.fence);
-      } catch (e) {
-        await lease.release().catch(() => undefined);
-        throw e;
-      }
+      ({ lease, state } = await acquireAndRead(key, acquire));
     }
     const lost = (): SequencerError =>
       new SequencerError('SEQUENCER_LOCK_LOST', `Lost the lock of series ${key.series} while holding it`, {

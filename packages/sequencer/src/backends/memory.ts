@@ -46,7 +46,7 @@ export class MemoryCounterStore implements CounterStore {
 
   async read(key: CounterKey, fence: number): Promise<CounterState> {
     const e = this.#entry(key);
-    if (fence < e.fence) throw fenced(key, fence);
+    if (fence < e.fence) throw fenced(key, fence, e.fence);
     e.fence = fence;
     return { mark: e.mark, lastIssueDate: e.lastIssueDate };
   }
@@ -135,6 +135,13 @@ export class MemoryLockBackend implements LockBackend {
   #lease(id: string, token: string, fence: number): LockLease {
     return Object.freeze({
       fence,
+      reseed: async (above: number) => {
+        const h = this.#held.get(id);
+        if (!h || h.token !== token || h.expiresAt <= this.#now()) return null;
+        const next = Math.max(this.#fences.get(id) ?? 0, above) + 1;
+        this.#fences.set(id, next);
+        return this.#lease(id, token, next);
+      },
       renew: async (ttlMs: number) => {
         const h = this.#held.get(id);
         if (!h || h.token !== token || h.expiresAt <= this.#now()) return false;

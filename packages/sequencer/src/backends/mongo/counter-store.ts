@@ -66,7 +66,10 @@ export class MongoCounterStore implements CounterStore {
       );
       return toState(doc);
     } catch (e) {
-      if (isDup(e)) throw fenced(key, fence);
+      if (isDup(e)) {
+        const seen = await this.#counters.findOne({ _id: counterResource(key) }).catch(() => null);
+        throw fenced(key, fence, seen?.fence);
+      }
       throw mapMongoError(e, key);
     }
   }
@@ -108,7 +111,7 @@ export class MongoCounterStore implements CounterStore {
     const now = await this.#counters.findOne({ _id: counterResource(key) }).catch((e: unknown) => {
       throw mapMongoError(e, key);
     });
-    if (now && now.fence > change.fence) throw fenced(key, change.fence);
+    if (now && now.fence > change.fence) throw fenced(key, change.fence, now.fence);
     throw conflict(key);
   }
 

@@ -56,8 +56,20 @@ export class PostgresCounterStore implements CounterStore {
        RETURNING ${COLS}`,
       [key.tenant, key.series, key.period, fence],
     );
-    if (rows.length === 0) throw fenced(key, fence);
+    if (rows.length === 0) throw fenced(key, fence, await this.#seenFence(key));
     return state(rows[0]);
+  }
+
+  /** The highest fence seen for a counter (failure path only). */
+  async #seenFence(key: CounterKey): Promise<number | undefined> {
+    const row = (
+      await this.#q(
+        key,
+        'SELECT fence FROM tenantry_sequencer_counters WHERE tenant = $1 AND series = $2 AND period = $3',
+        [key.tenant, key.series, key.period],
+      )
+    )[0];
+    return row === undefined ? undefined : Number(row.fence);
   }
 
   async peek(key: CounterKey): Promise<CounterState> {
@@ -103,7 +115,8 @@ export class PostgresCounterStore implements CounterStore {
         [key.tenant, key.series, key.period],
       )
     )[0];
-    if (row !== undefined && Number(row.fence) > change.fence) throw fenced(key, change.fence);
+    if (row !== undefined && Number(row.fence) > change.fence)
+      throw fenced(key, change.fence, Number(row.fence));
     throw conflict(key);
   }
 

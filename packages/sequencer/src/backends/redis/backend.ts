@@ -94,6 +94,9 @@ class RedisLease implements LockLease {
   release(): Promise<void> {
     return this.backend.releaseLease(this);
   }
+  reseed(above: number): Promise<LockLease | null> {
+    return this.backend.reseedLease(this, above);
+  }
 }
 
 /**
@@ -170,6 +173,12 @@ export class RedisSequencerBackend implements LockBackend, CounterStore, FusedLo
   /** @internal */
   async renewLease(lease: RedisLease, ttlMs: number): Promise<boolean> {
     return Number(await this.#run('renew', 1, lease.keys.lock, lease.value, ttlMs)) === 1;
+  }
+
+  /** @internal */
+  async reseedLease(lease: RedisLease, above: number): Promise<LockLease | null> {
+    const f = Number(await this.#run('reseed', 2, lease.keys.lock, lease.keys.mark, lease.value, above));
+    return f > 0 ? new RedisLease(f, lease.value, lease.keys, this) : null;
   }
 
   /** @internal */
@@ -291,7 +300,7 @@ export class RedisSequencerBackend implements LockBackend, CounterStore, FusedLo
 
   async read(key: CounterKey, fence: number): Promise<CounterState> {
     const r = (await this.#run('read', 1, this.keys(key).mark, fence)) as unknown[];
-    if (Number(r[0]) !== 1) throw fenced(key, fence);
+    if (Number(r[0]) !== 1) throw fenced(key, fence, Number(r[1]));
     return toState(r[1], r[2]);
   }
 
