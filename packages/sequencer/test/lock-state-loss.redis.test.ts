@@ -126,7 +126,12 @@ describe('memory lock whose fences went backwards (a restarted process, a clock 
       store,
       highestCommitted: async () => docs.at(-1) ?? null,
     });
-    expect(await restarted.withNumber(s, {}, async (n) => (docs.push(n.number), n.number))).toBe(2);
+    expect(
+      await restarted.withNumber(s, {}, async (n) => {
+        docs.push(n.number);
+        return n.number;
+      }),
+    ).toBe(2);
     expect((await restarted.void(s, 2, { reason: 'typo' })).number).toBe(2);
     expect(docs).toEqual([1, 2]);
   });
