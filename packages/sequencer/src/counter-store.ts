@@ -1,3 +1,4 @@
+import { TenantryError } from '@tenantry/core';
 import { SequencerError } from './errors.js';
 import type { CounterKey } from './series.js';
 
@@ -121,4 +122,80 @@ export function alreadyVoided(key: CounterKey, number: number): SequencerError {
       details: { ...where(key), number },
     },
   );
+}
+
+const invalid = (what: string, path: string, message: string): TenantryError =>
+  new TenantryError('VALIDATION_FAILED', `Invalid ${what}`, {
+    details: { what, issues: [{ path: path.split('.'), message }] },
+  });
+
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+/**
+ * Check a counter key at a backend's boundary (backends are public: hosts call them directly).
+ * @throws TenantryError `VALIDATION_FAILED`
+ * @internal
+ */
+export function assertCounterKey(key: unknown, what = 'counter key'): asserts key is CounterKey {
+  let ok = false;
+  try {
+    const k = key as Partial<CounterKey> | null;
+    ok =
+      typeof k === 'object' &&
+      k !== null &&
+      typeof k.tenant === 'string' &&
+      k.tenant.length > 0 &&
+      k.tenant.length <= 128 &&
+      typeof k.series === 'string' &&
+      k.series.length > 0 &&
+      k.series.length <= 64 &&
+      typeof k.period === 'string' &&
+      k.period.length <= 16 &&
+      isCount(k.start);
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw invalid(what, 'key', 'expected { tenant, series, period, start } from the sequencer');
+}
+
+/**
+ * Check the numbers of a store call: fence, from, to, committed, number (safe non-negative integers),
+ * issue date (`YYYY-MM-DD`), void record.
+ * @throws TenantryError `VALIDATION_FAILED`
+ * @internal
+ */
+export function assertChange(
+  change: unknown,
+  fields: ReadonlyArray<
+    'fence' | 'from' | 'to' | 'committed' | 'number' | 'issueDate' | 'record' | 'ttlMs' | 'waitMs'
+  >,
+  what = 'counter store call',
+): void {
+  let bad: string | undefined;
+  try {
+    const c = change as Record<string, unknown> | null;
+    if (typeof c !== 'object' || c === null) bad = 'change';
+    else
+      for (const f of fields) {
+        const v = c[f];
+        if (f === 'from' || f === 'committed') {
+          if (v !== null && !isCount(v)) bad = f;
+        } else if (f === 'issueDate') {
+          if (v !== undefined && !(typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v))) bad = f;
+        } else if (f === 'record') {
+          if (
+            typeof c.reason !== 'string' ||
+            c.reason.length === 0 ||
+            c.reason.length > 500 ||
+            !(c.voidedAt instanceof Date) ||
+            Number.isNaN(c.voidedAt.getTime())
+          )
+            bad = 'record';
+        } else if (!isCount(v)) bad = f;
+        if (bad) break;
+      }
+  } catch {
+    bad = 'change';
+  }
+  if (bad) throw invalid(what, bad, 'invalid value');
 }

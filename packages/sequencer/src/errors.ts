@@ -49,6 +49,17 @@ export const SequencerErrorCodes = defineErrorCodes({
 /** One of {@link SequencerErrorCodes}. */
 export type SequencerErrorCode = keyof typeof SequencerErrorCodes;
 
+function safeOptions(options: unknown): TenantryErrorOptions {
+  try {
+    const o = options as TenantryErrorOptions | null | undefined;
+    if (typeof o !== 'object' || o === null) return {};
+    const details = typeof o.details === 'object' && o.details !== null ? o.details : undefined;
+    return { ...(o.cause === undefined ? {} : { cause: o.cause }), ...(details ? { details } : {}) };
+  } catch {
+    return {};
+  }
+}
+
 /**
  * Error raised by the sequencer, with a stable {@link SequencerErrorCodes} code and safe details
  * (tenant, series, period, numbers; never document contents).
@@ -57,6 +68,10 @@ export type SequencerErrorCode = keyof typeof SequencerErrorCodes;
 export class SequencerError extends TenantryError {
   declare readonly code: SequencerErrorCode;
   constructor(code: SequencerErrorCode, message: string, options: TenantryErrorOptions = {}) {
-    super(code, message, options);
+    super(
+      typeof code === 'string' ? code : 'SEQUENCER_STORE_FAILED',
+      typeof message === 'string' ? message : 'Sequencer error',
+      safeOptions(options),
+    );
   }
 }

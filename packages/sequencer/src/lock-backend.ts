@@ -1,4 +1,4 @@
-import type { CounterState } from './counter-store.js';
+import { assertCounterKey, type CounterState } from './counter-store.js';
 import { SequencerError } from './errors.js';
 import type { CounterKey } from './series.js';
 
@@ -76,6 +76,7 @@ export interface FusedLockedCounter {
 
 /** A stable string naming one counter, for lock names (`tenant:series:period`). */
 export function counterResource(key: CounterKey): string {
+  assertCounterKey(key);
   return `${key.tenant}:${key.series}:${key.period}`;
 }
 

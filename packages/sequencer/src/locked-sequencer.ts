@@ -1,4 +1,4 @@
-import { type Clock, type Logger, noopLogger, parseInput, systemClock, withSpan } from '@tenantry/core';
+import { type Clock, type Logger, noopLogger, systemClock, withSpan } from '@tenantry/core';
 import { z } from 'zod';
 import { type CounterState, type CounterStore, seenFenceOf, type VoidRecord } from './counter-store.js';
 import { isDuplicateKeyError } from './duplicates.js';
@@ -16,6 +16,7 @@ import {
 } from './series.js';
 import { spanAttributes } from './telemetry.js';
 import { parseVoid } from './void-request.js';
+import { invalidInput, parseSequencerInput } from './input.js';
 
 /** Tunables of {@link createLockedSequencer}. */
 export const LockedSequencerOptionsSchema = z.object({
@@ -140,6 +141,29 @@ class Holder implements HolderContext {
   }
 }
 
+/** Check the shape of the configuration (ports are structural: a missing method is a validation error). */
+function checkConfig(config: unknown): asserts config is LockedSequencerConfig {
+  let bad: string | undefined;
+  try {
+    const c = config as Partial<LockedSequencerConfig> | null;
+    if (typeof c !== 'object' || c === null) bad = 'config';
+    else if (typeof c.lock?.acquire !== 'function') bad = 'lock';
+    else if (
+      typeof c.store !== 'object' ||
+      c.store === null ||
+      !['read', 'peek', 'advance', 'recover', 'recordVoid', 'listVoids'].every(
+        (m) => typeof (c.store as unknown as Record<string, unknown>)[m] === 'function',
+      )
+    )
+      bad = 'store';
+    else if (typeof c.highestCommitted !== 'function') bad = 'highestCommitted';
+    else if (c.isDuplicate !== undefined && typeof c.isDuplicate !== 'function') bad = 'isDuplicate';
+  } catch {
+    bad = 'config';
+  }
+  if (bad !== undefined) throw invalidInput('locked sequencer configuration', undefined, [bad]);
+}
+
 const isFused = (x: unknown): x is FusedLockedCounter =>
   typeof (x as FusedLockedCounter).acquireAndRead === 'function' &&
   typeof (x as FusedLockedCounter).advanceAndRelease === 'function';
@@ -153,7 +177,12 @@ const isFused = (x: unknown): x is FusedLockedCounter =>
  * const seq = createLockedSequencer({ lock: redisBackend, store: redisBackend, highestCommitted: (k) => maxNumberInDocs(k) });
  */
 export function createLockedSequencer(config: LockedSequencerConfig): LockedSequencer {
-  const o = parseInput(LockedSequencerOptionsSchema, config.options ?? {}, 'locked sequencer options');
+  checkConfig(config);
+  const o = parseSequencerInput(
+    LockedSequencerOptionsSchema,
+    config.options ?? {},
+    'locked sequencer options',
+  );
   const renewEvery = o.renewEveryMs ?? Math.max(10, Math.floor(o.lockTtlMs / 3));
   const isDuplicate = config.isDuplicate ?? isDuplicateKeyError;
   const clock = config.clock ?? systemClock;
@@ -198,6 +227,7 @@ export function createLockedSequencer(config: LockedSequencerConfig): LockedSequ
     write: (allocated: AllocatedNumber[], holder: HolderContext) => Promise<T>,
   ): Promise<T> => {
     const req = resolveRequest(series, options);
+    if (typeof write !== 'function') throw invalidInput('write callback', undefined, ['write']);
     return withSpan(
       'sequencer',
       req.count === 1 ? 'allocate' : 'batch',
@@ -372,15 +402,18 @@ export function createLockedSequencer(config: LockedSequencerConfig): LockedSequ
     }
   };
 
-  const keyOf = (series: Series, options: WithNumberOptions = {}): CounterKey =>
-    resolveRequest(series, { tenantId: options.tenantId, issueDate: options.issueDate }).key;
+  const keyOf = (series: Series, options: WithNumberOptions | undefined): CounterKey =>
+    resolveRequest(series, options ?? {}).key;
 
   return Object.freeze({
     withNumber: <T>(
       series: Series,
       options: WithNumberOptions,
       write: (allocated: AllocatedNumber, holder: HolderContext) => Promise<T>,
-    ) => run(series, options, (a, h) => write(a[0] as AllocatedNumber, h)),
+    ) =>
+      typeof write === 'function'
+        ? run(series, options, (a, h) => write(a[0] as AllocatedNumber, h))
+        : Promise.reject(invalidInput('write callback', undefined, ['write'])),
     withNumbers: run,
     async lastCommitted(series: Series, options?: WithNumberOptions) {
       const key = keyOf(series, options);
@@ -393,7 +426,7 @@ export function createLockedSequencer(config: LockedSequencerConfig): LockedSequ
       const record = parseVoid(number, options?.reason, clock);
       return withSpan('sequencer', 'void', spanAttributes(key), () => voidNumber(key, record));
     },
-    voids: (series: Series, options?: WithNumberOptions) => store.listVoids(keyOf(series, options)),
+    voids: async (series: Series, options?: WithNumberOptions) => store.listVoids(keyOf(series, options)),
     async close() {
       await Promise.all([...kept.keys()].map(releaseKept));
     },

@@ -1,4 +1,4 @@
-import { parseInput, resolveTenantId, TenantIdSchema } from '@tenantry/core';
+import { resolveTenantId, TenantIdSchema } from '@tenantry/core';
 import { z } from 'zod';
 import { SequencerError } from './errors.js';
 import {
@@ -17,6 +17,7 @@ import {
   periodKey,
   toCalendarDate,
 } from './period.js';
+import { invalidInput, parseSequencerInput } from './input.js';
 
 /** A series key such as `invoice`, `credit-note` or `invoice.branch-03`: 1–64 of `[A-Za-z0-9._-]`. */
 export const SeriesKeySchema = z
@@ -42,6 +43,7 @@ export const SeriesDefinitionSchema = z
       .string()
       .max(64)
       .regex(/^[^{}\p{Cc}]*$/u, 'may not contain braces or control characters')
+      .regex(/^(?:[^\uD800-\uDFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF])*$/, 'may not contain lone surrogates')
       .default(''),
     /** Refuse an issue date earlier than the last committed one in the same series and period. @default false */
     chronology: z.boolean().default(false),
@@ -77,8 +79,10 @@ export interface Series {
  * @example export const invoices = defineSeries({ key: 'invoice', period: 'yearly', format: 'F{yyyy}-{n:06}' });
  */
 export function defineSeries(input: SeriesDefinitionInput): Series {
-  const d = parseInput(SeriesDefinitionSchema, input, 'series definition');
-  return Object.freeze({ ...d, formatParts: Object.freeze(parseFormat(d.format)) });
+  const d = parseSequencerInput(SeriesDefinitionSchema, input, 'series definition');
+  const series = Object.freeze({ ...d, formatParts: Object.freeze(parseFormat(d.format)) });
+  DEFINED.add(series);
+  return series;
 }
 
 /**
@@ -89,6 +93,58 @@ export function defineSeries(input: SeriesDefinitionInput): Series {
 export interface TenantOption {
   /** The tenant to act for. @default the tenant of the current context */
   tenantId?: string | undefined;
+}
+
+const DEFINED = new WeakSet<object>();
+
+/** Whether `value` came from {@link defineSeries} (in this copy of the package) or has its shape. */
+function isSeries(value: unknown): value is Series {
+  if (typeof value !== 'object' || value === null) return false;
+  if (DEFINED.has(value)) return true;
+  try {
+    const s = value as Partial<Series>;
+    return (
+      typeof s.key === 'string' &&
+      typeof s.period === 'string' &&
+      Number.isSafeInteger(s.start) &&
+      Array.isArray(s.formatParts) &&
+      typeof s.prefix === 'string' &&
+      typeof s.timeZone === 'string'
+    );
+  } catch {
+    return false;
+  }
+}
+
+/** The `tenantId` option of a call, read defensively (a hostile options object is a validation error). */
+function tenantIdOf(options: unknown): string | undefined {
+  if (options === undefined || options === null) return undefined;
+  if (typeof options !== 'object' || options === null)
+    throw invalidInput('call options', undefined, ['options']);
+  try {
+    return (options as TenantOption).tenantId;
+  } catch (e) {
+    throw invalidInput('call options', e, ['options']);
+  }
+}
+
+/**
+ * Read `tenantId` and `issueDate` of a call's options defensively (a hostile options object is a
+ * validation error, never a raw TypeError).
+ * @internal
+ */
+export function callOptions(
+  options: unknown,
+  count?: number,
+): { tenantId?: string | undefined; issueDate?: IssueDateInput | undefined; count?: number | undefined } {
+  if (options === undefined || options === null) return { count };
+  if (typeof options !== 'object') throw invalidInput('call options', undefined, ['options']);
+  try {
+    const o = options as TenantOption & { issueDate?: IssueDateInput };
+    return { tenantId: o.tenantId, issueDate: o.issueDate, count };
+  } catch (e) {
+    throw invalidInput('call options', e, ['options']);
+  }
 }
 
 /** What {@link resolveTenantId} is told is being accessed. @internal */
@@ -145,14 +201,20 @@ export function resolveRequest(
     count?: number | undefined;
   },
 ): ResolvedRequest {
-  const tenant = resolveTenantId(options.tenantId, SERIES_WHAT);
+  if (!isSeries(series)) throw invalidInput('series (define it with defineSeries)', undefined, ['series']);
+  const tenant = resolveTenantId(tenantIdOf(options), SERIES_WHAT);
+  options = options ?? {};
   // Fast path for the common call (no date, count absent or a plain valid integer): skip zod.
   const c = options.count;
   const o =
     options.issueDate === undefined &&
     (c === undefined || (Number.isInteger(c) && (c as number) >= 1 && (c as number) <= MAX_BATCH))
       ? { issueDate: undefined, count: c ?? 1 }
-      : parseInput(AllocationOptionsSchema, { issueDate: options.issueDate, count: c }, 'allocation options');
+      : parseSequencerInput(
+          AllocationOptionsSchema,
+          { issueDate: options.issueDate, count: c },
+          'allocation options',
+        );
   const issueDate = o.issueDate === undefined ? undefined : toCalendarDate(o.issueDate, series.timeZone);
   if (
     issueDate === undefined &&

@@ -1,6 +1,7 @@
-import { type Clock, parseInput } from '@tenantry/core';
+import { type Clock } from '@tenantry/core';
 import { z } from 'zod';
 import type { VoidRecord } from './counter-store.js';
+import { parseSequencerInput } from './input.js';
 
 /** A void request: the number to void and why (1–500 characters). */
 export const VoidRequestSchema = z.object({
@@ -14,6 +15,6 @@ export const VoidRequestSchema = z.object({
  * @internal
  */
 export function parseVoid(number: number, reason: string, clock: Clock): VoidRecord {
-  const v = parseInput(VoidRequestSchema, { number, reason }, 'void');
+  const v = parseSequencerInput(VoidRequestSchema, { number, reason }, 'void');
   return Object.freeze({ number: v.number, reason: v.reason, voidedAt: clock.now() });
 }

@@ -1,3 +1,5 @@
+import { TenantryError } from '@tenantry/core';
+import { assertChange, assertCounterKey } from '../counter-store.js';
 import { randomUUID } from 'node:crypto';
 import {
   alreadyVoided,
@@ -45,6 +47,8 @@ export class MemoryCounterStore implements CounterStore {
   }
 
   async read(key: CounterKey, fence: number): Promise<CounterState> {
+    assertCounterKey(key);
+    assertChange({ fence }, ['fence']);
     const e = this.#entry(key);
     if (fence < e.fence) throw fenced(key, fence, e.fence);
     e.fence = fence;
@@ -52,6 +56,7 @@ export class MemoryCounterStore implements CounterStore {
   }
 
   async peek(key: CounterKey): Promise<CounterState> {
+    assertCounterKey(key);
     const e = this.#entries.get(counterResource(key));
     return { mark: e?.mark ?? null, lastIssueDate: e?.lastIssueDate ?? null };
   }
@@ -60,6 +65,8 @@ export class MemoryCounterStore implements CounterStore {
     key: CounterKey,
     change: { from: number | null; to: number; fence: number; issueDate?: string | undefined },
   ): Promise<void> {
+    assertCounterKey(key);
+    assertChange(change, ['from', 'to', 'fence', 'issueDate']);
     const e = this.#entry(key);
     if (change.fence < e.fence) throw fenced(key, change.fence);
     if (e.mark !== change.from) throw conflict(key);
@@ -71,6 +78,8 @@ export class MemoryCounterStore implements CounterStore {
   }
 
   async recover(key: CounterKey, change: { committed: number | null; fence: number }): Promise<CounterState> {
+    assertCounterKey(key);
+    assertChange(change, ['committed', 'fence']);
     const e = this.#entry(key);
     if (change.fence < e.fence) throw fenced(key, change.fence);
     e.fence = change.fence;
@@ -80,6 +89,8 @@ export class MemoryCounterStore implements CounterStore {
   }
 
   async recordVoid(key: CounterKey, record: VoidRecord): Promise<void> {
+    assertCounterKey(key);
+    assertChange(record, ['number', 'record']);
     const e = this.#entry(key);
     checkVoid(key, e.mark, record.number);
     if (e.voids.has(record.number)) throw alreadyVoided(key, record.number);
@@ -87,6 +98,7 @@ export class MemoryCounterStore implements CounterStore {
   }
 
   async listVoids(key: CounterKey): Promise<VoidRecord[]> {
+    assertCounterKey(key);
     const e = this.#entries.get(counterResource(key));
     return [...(e?.voids.values() ?? [])].sort((a, b) => a.number - b.number);
   }
@@ -109,10 +121,23 @@ export class MemoryLockBackend implements LockBackend {
 
   /** @param options.now millisecond time source for TTLs @default Date.now */
   constructor(options: { now?: () => number } = {}) {
-    this.#now = options.now ?? Date.now;
+    let now: unknown;
+    try {
+      now = options?.now;
+    } catch {
+      now = null;
+    }
+    if (now !== undefined && typeof now !== 'function') {
+      throw new TenantryError('VALIDATION_FAILED', 'Invalid memory lock options', {
+        details: { what: 'MemoryLockBackend', issues: [{ path: ['now'], message: 'expected a function' }] },
+      });
+    }
+    this.#now = (now as (() => number) | undefined) ?? Date.now;
   }
 
   async acquire(key: CounterKey, options: AcquireOptions): Promise<LockLease> {
+    assertCounterKey(key);
+    assertChange(options, ['ttlMs', 'waitMs']);
     const id = counterResource(key);
     const deadline = this.#now() + options.waitMs;
     for (let delay = 1; ; delay = Math.min(delay * 2, 20)) {

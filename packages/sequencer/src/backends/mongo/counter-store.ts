@@ -1,3 +1,4 @@
+import { assertChange, assertCounterKey } from '../../counter-store.js';
 import type { ClientSession, Collection, Db } from 'mongodb';
 import {
   alreadyVoided,
@@ -49,6 +50,8 @@ export class MongoCounterStore implements CounterStore {
   }
 
   async read(key: CounterKey, fence: number): Promise<CounterState> {
+    assertCounterKey(key);
+    assertChange({ fence }, ['fence']);
     try {
       const doc = await this.#counters.findOneAndUpdate(
         { _id: counterResource(key), fence: { $lte: fence } },
@@ -75,6 +78,7 @@ export class MongoCounterStore implements CounterStore {
   }
 
   async peek(key: CounterKey): Promise<CounterState> {
+    assertCounterKey(key);
     try {
       return toState(await this.#counters.findOne({ _id: counterResource(key) }));
     } catch (e) {
@@ -86,6 +90,8 @@ export class MongoCounterStore implements CounterStore {
     key: CounterKey,
     change: { from: number | null; to: number; fence: number; issueDate?: string | undefined },
   ): Promise<void> {
+    assertCounterKey(key);
+    assertChange(change, ['from', 'to', 'fence', 'issueDate']);
     const date = change.issueDate ?? null;
     try {
       const r = await this.#counters.updateOne(
@@ -116,6 +122,8 @@ export class MongoCounterStore implements CounterStore {
   }
 
   async recover(key: CounterKey, change: { committed: number | null; fence: number }): Promise<CounterState> {
+    assertCounterKey(key);
+    assertChange(change, ['committed', 'fence']);
     try {
       const doc = await this.#counters.findOneAndUpdate(
         { _id: counterResource(key), fence: { $lte: change.fence } },
@@ -141,6 +149,8 @@ export class MongoCounterStore implements CounterStore {
   }
 
   async recordVoid(key: CounterKey, record: VoidRecord, session?: ClientSession): Promise<void> {
+    assertCounterKey(key);
+    assertChange(record, ['number', 'record']);
     let c: CounterDoc | null;
     try {
       c = await this.#counters.findOne({ _id: counterResource(key) }, { session });
@@ -168,6 +178,7 @@ export class MongoCounterStore implements CounterStore {
   }
 
   async listVoids(key: CounterKey): Promise<VoidRecord[]> {
+    assertCounterKey(key);
     let docs: VoidDoc[];
     try {
       docs = await this.#voids

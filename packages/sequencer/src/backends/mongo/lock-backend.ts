@@ -1,3 +1,4 @@
+import { assertChange, assertCounterKey } from '../../counter-store.js';
 import { randomBytes } from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
 import {
@@ -34,6 +35,8 @@ export class MongoLockBackend implements LockBackend {
   }
 
   async acquire(key: CounterKey, options: AcquireOptions): Promise<LockLease> {
+    assertCounterKey(key);
+    assertChange(options, ['ttlMs', 'waitMs']);
     const id = counterResource(key);
     const owner = randomBytes(12).toString('base64url');
     const deadline = Date.now() + options.waitMs;

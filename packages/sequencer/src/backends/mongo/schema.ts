@@ -98,8 +98,15 @@ export function mapMongoError(error: unknown, key: CounterKey | undefined): unkn
  * @internal
  */
 export function requireDb(options: { db: Db } | undefined, what: string): Db {
-  const db = (options as { db?: unknown } | undefined)?.db;
-  if (typeof (db as { collection?: unknown } | null | undefined)?.collection !== 'function') {
+  let db: unknown;
+  let ok = false;
+  try {
+    db = (options as { db?: unknown } | undefined)?.db;
+    ok = typeof (db as { collection?: unknown } | null | undefined)?.collection === 'function';
+  } catch {
+    ok = false;
+  }
+  if (!ok) {
     throw new TenantryError('VALIDATION_FAILED', `${what} needs { db }: a MongoDB Db`, {
       details: { what, issues: [{ path: ['db'], message: 'expected a Db' }] },
     });

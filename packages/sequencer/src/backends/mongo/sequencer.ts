@@ -8,6 +8,7 @@ import {
   type AllocatedNumber,
   buildAllocations,
   checkRange,
+  callOptions,
   resolveRequest,
   type Series,
   type TenantOption,
@@ -74,9 +75,9 @@ export function createMongoSequencer(options: MongoSequencerOptions): MongoSeque
   const store = new MongoCounterStore({ db });
   const clock = options.clock ?? systemClock;
   const allocate = async (series: Series, count: number, opts: MongoAllocateOptions) => {
-    const req = resolveRequest(series, { tenantId: opts?.tenantId, issueDate: opts?.issueDate, count });
+    const req = resolveRequest(series, callOptions(opts, count));
     return withSpan('sequencer', count === 1 ? 'allocate' : 'batch', spanAttributes(req.key, req.count), () =>
-      run(series, req, opts.session),
+      run(series, req, opts?.session),
     );
   };
   const run = async (
@@ -129,13 +130,12 @@ export function createMongoSequencer(options: MongoSequencerOptions): MongoSeque
       (await allocate(series, 1, opts))[0] as AllocatedNumber,
     nextBatch: allocate,
     lastCommitted: async (series: Series, opts: MongoReadOptions = {}) =>
-      (await store.peek(resolveRequest(series, { tenantId: opts?.tenantId, issueDate: opts?.issueDate }).key))
-        .mark,
+      (await store.peek(resolveRequest(series, callOptions(opts)).key)).mark,
     async void(series: Series, number: number, opts: MongoVoidOptions) {
-      const key = resolveRequest(series, { tenantId: opts?.tenantId, issueDate: opts?.issueDate }).key;
-      const record = parseVoid(number, opts.reason, clock);
+      const key = resolveRequest(series, callOptions(opts)).key;
+      const record = parseVoid(number, opts?.reason, clock);
       return withSpan('sequencer', 'void', spanAttributes(key), async () => {
-        await store.recordVoid(key, record, opts.session);
+        await store.recordVoid(key, record, opts?.session);
         return record;
       });
     },

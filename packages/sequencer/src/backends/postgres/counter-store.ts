@@ -1,3 +1,4 @@
+import { assertChange, assertCounterKey } from '../../counter-store.js';
 import type { PgQueryable } from '@tenantry/core';
 import {
   type CounterState,
@@ -48,6 +49,8 @@ export class PostgresCounterStore implements CounterStore {
   }
 
   async read(key: CounterKey, fence: number): Promise<CounterState> {
+    assertCounterKey(key);
+    assertChange({ fence }, ['fence']);
     const rows = await this.#q(
       key,
       `INSERT INTO tenantry_sequencer_counters AS c (tenant, series, period, last_value, fence)
@@ -73,6 +76,7 @@ export class PostgresCounterStore implements CounterStore {
   }
 
   async peek(key: CounterKey): Promise<CounterState> {
+    assertCounterKey(key);
     const rows = await this.#q(
       key,
       `SELECT ${COLS} FROM tenantry_sequencer_counters c WHERE tenant = $1 AND series = $2 AND period = $3`,
@@ -85,6 +89,8 @@ export class PostgresCounterStore implements CounterStore {
     key: CounterKey,
     change: { from: number | null; to: number; fence: number; issueDate?: string | undefined },
   ): Promise<void> {
+    assertCounterKey(key);
+    assertChange(change, ['from', 'to', 'fence', 'issueDate']);
     const rows = await this.#q(
       key,
       `INSERT INTO tenantry_sequencer_counters AS c (tenant, series, period, last_value, fence, last_issue_date)
@@ -121,6 +127,8 @@ export class PostgresCounterStore implements CounterStore {
   }
 
   async recover(key: CounterKey, change: { committed: number | null; fence: number }): Promise<CounterState> {
+    assertCounterKey(key);
+    assertChange(change, ['committed', 'fence']);
     const rows = await this.#q(
       key,
       `INSERT INTO tenantry_sequencer_counters AS c (tenant, series, period, last_value, fence)
@@ -136,10 +144,13 @@ export class PostgresCounterStore implements CounterStore {
   }
 
   recordVoid(key: CounterKey, record: VoidRecord): Promise<void> {
+    assertCounterKey(key);
+    assertChange(record, ['number', 'record']);
     return pgRecordVoid(this.#db, key, record);
   }
 
   listVoids(key: CounterKey): Promise<VoidRecord[]> {
+    assertCounterKey(key);
     return pgListVoids(this.#db, key);
   }
 }

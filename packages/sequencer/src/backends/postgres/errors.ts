@@ -85,9 +85,13 @@ export const toNumber = (v: string | number | null | undefined): number | null =
  * @internal
  */
 export function requirePool<T>(options: { pool: T } | undefined, what: string, needsConnect = false): T {
-  const pool = (options as { pool?: unknown } | undefined)?.pool as
-    | { query?: unknown; connect?: unknown }
-    | undefined;
+  let pool: { query?: unknown; connect?: unknown } | undefined;
+  try {
+    pool = (options as { pool?: unknown } | undefined)?.pool as typeof pool;
+    if (typeof pool === 'object' && pool !== null) void [pool.query, pool.connect];
+  } catch {
+    pool = undefined;
+  }
   if (
     typeof pool !== 'object' ||
     pool === null ||

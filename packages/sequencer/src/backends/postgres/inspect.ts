@@ -1,9 +1,10 @@
-import { type PgQueryable, parseInput, resolveTenantId, TenantIdSchema } from '@tenantry/core';
+import { type PgQueryable, resolveTenantId, TenantIdSchema } from '@tenantry/core';
 import { quoteIdent } from '@tenantry/core/postgres';
 import { z } from 'zod';
 import type { GapReport } from '../../inspection.js';
 import { SERIES_WHAT, SeriesKeySchema } from '../../series.js';
 import { mapPgError } from './errors.js';
+import { parseSequencerInput } from '../../input.js';
 
 const Ident = z
   .string()
@@ -46,7 +47,7 @@ export async function scanPostgresDocuments(
   db: PgQueryable,
   input: z.input<typeof PostgresScanOptionsSchema>,
 ): Promise<GapReport> {
-  const o = parseInput(PostgresScanOptionsSchema, input, 'document scan options');
+  const o = parseSequencerInput(PostgresScanOptionsSchema, input, 'document scan options');
   const tenant = resolveTenantId(o.tenantId, SERIES_WHAT);
   try {
     return await scan(db, o, tenant);

@@ -1,3 +1,4 @@
+import { assertChange, assertCounterKey } from '../../counter-store.js';
 import type { PgPoolClientLike, PgPoolLike } from '@tenantry/core';
 import {
   type AcquireOptions,
@@ -33,6 +34,8 @@ export class PostgresLockBackend implements LockBackend {
   }
 
   async acquire(key: CounterKey, options: AcquireOptions): Promise<LockLease> {
+    assertCounterKey(key);
+    assertChange(options, ['ttlMs', 'waitMs']);
     let client: PgPoolClientLike;
     try {
       client = await this.#pool.connect();

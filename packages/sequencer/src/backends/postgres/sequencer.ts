@@ -1,4 +1,4 @@
-import { type Clock, type PgQueryable, parseInput, systemClock, withSpan } from '@tenantry/core';
+import { type Clock, type PgQueryable, systemClock, withSpan } from '@tenantry/core';
 import { z } from 'zod';
 import type { VoidRecord } from '../../counter-store.js';
 import { SequencerError } from '../../errors.js';
@@ -8,6 +8,7 @@ import {
   buildAllocations,
   type CounterKey,
   checkRange,
+  callOptions,
   resolveRequest,
   type Series,
   type TenantOption,
@@ -16,6 +17,7 @@ import { spanAttributes } from '../../telemetry.js';
 import { parseVoid } from '../../void-request.js';
 import { mapPgError, type PgNamedQueryable, toNumber } from './errors.js';
 import { pgListVoids, pgRecordVoid } from './voids.js';
+import { invalidInput, parseSequencerInput } from '../../input.js';
 
 /** Options of {@link createPostgresSequencer}. */
 export const PostgresSequencerOptionsSchema = z.object({
@@ -46,6 +48,18 @@ export const PostgresSequencerOptionsSchema = z.object({
 export interface PostgresTransaction extends PgQueryable {
   /** `'T'` inside a transaction block, `'E'` in a failed one, `'I'` outside any (pg's `TransactionStatus`). */
   getTransactionStatus(): string | null;
+}
+
+/** The `db` of a read, checked. */
+function requireDb(opts: PostgresReadOptions): PgQueryable {
+  let db: PgQueryable | undefined;
+  try {
+    db = (opts as Partial<PostgresReadOptions> | undefined)?.db;
+    if (typeof db?.query === 'function') return db;
+  } catch (e) {
+    throw invalidInput('read options', e, ['db']);
+  }
+  throw invalidInput('read options', undefined, ['db']);
 }
 
 /**
@@ -151,8 +165,19 @@ RETURNING c.last_value`;
 export function createPostgresSequencer(
   options: z.input<typeof PostgresSequencerOptionsSchema> & { clock?: Clock } = {},
 ): PostgresSequencer {
-  const { clock = systemClock, ...rest } = options;
-  const o = parseInput(PostgresSequencerOptionsSchema, rest, 'postgres sequencer options');
+  if (options !== undefined && (typeof options !== 'object' || options === null)) {
+    throw invalidInput('postgres sequencer options');
+  }
+  let clock: Clock;
+  let rest: Record<string, unknown>;
+  try {
+    ({ clock = systemClock, ...rest } = options ?? {});
+  } catch (e) {
+    throw invalidInput('postgres sequencer options', e);
+  }
+  if (typeof clock?.now !== 'function')
+    throw invalidInput('postgres sequencer options', undefined, ['clock']);
+  const o = parseSequencerInput(PostgresSequencerOptionsSchema, rest, 'postgres sequencer options');
   const timeout = o.lockTimeoutMs === null ? null : `${o.lockTimeoutMs}ms`;
   const waitMs = o.lockTimeoutMs ?? 0;
 
@@ -166,10 +191,10 @@ export function createPostgresSequencer(
     count: number,
     opts: PostgresAllocateOptions,
   ): Promise<AllocatedNumber[]> => {
-    const req = resolveRequest(series, { tenantId: opts?.tenantId, issueDate: opts?.issueDate, count });
+    const req = resolveRequest(series, callOptions(opts, count));
     requireTransaction(opts?.tx as PostgresTransaction, count === 1 ? 'next' : 'nextBatch');
     return withSpan('sequencer', count === 1 ? 'allocate' : 'batch', spanAttributes(req.key, req.count), () =>
-      run(series, req, opts.tx),
+      run(series, req, opts?.tx),
     );
   };
 
@@ -224,7 +249,7 @@ export function createPostgresSequencer(
   const keyOf = (
     series: Series,
     opts: TenantOption & { issueDate?: IssueDateInput | undefined },
-  ): CounterKey => resolveRequest(series, { tenantId: opts?.tenantId, issueDate: opts?.issueDate }).key;
+  ): CounterKey => resolveRequest(series, callOptions(opts)).key;
 
   return Object.freeze({
     next: async (series: Series, opts: PostgresAllocateOptions) =>
@@ -233,7 +258,7 @@ export function createPostgresSequencer(
     async lastCommitted(series: Series, opts: PostgresReadOptions) {
       const key = keyOf(series, opts);
       try {
-        const { rows } = await opts.db.query<{ last_value: string | null }>(
+        const { rows } = await requireDb(opts).query<{ last_value: string | null }>(
           'SELECT last_value FROM tenantry_sequencer_counters WHERE tenant = $1 AND series = $2 AND period = $3',
           [key.tenant, key.series, key.period],
         );
@@ -244,13 +269,14 @@ export function createPostgresSequencer(
     },
     async void(series: Series, number: number, opts: PostgresVoidOptions) {
       const key = keyOf(series, opts);
-      const record = parseVoid(number, opts.reason, clock);
+      const record = parseVoid(number, opts?.reason, clock);
       requireTransaction(opts?.tx as PostgresTransaction, 'void');
       return withSpan('sequencer', 'void', spanAttributes(key), async () => {
-        await pgRecordVoid(opts.tx, key, record, waitMs);
+        await pgRecordVoid(opts?.tx, key, record, waitMs);
         return record;
       });
     },
-    voids: async (series: Series, opts: PostgresReadOptions) => pgListVoids(opts.db, keyOf(series, opts)),
+    voids: async (series: Series, opts: PostgresReadOptions) =>
+      pgListVoids(requireDb(opts), keyOf(series, opts)),
   });
 }

@@ -1,5 +1,6 @@
+import { assertChange, assertCounterKey } from '../../counter-store.js';
 import { createHash, randomBytes } from 'node:crypto';
-import { isTenantryError, parseInput, type RedisLike, TenantryError } from '@tenantry/core';
+import { isTenantryError, type RedisLike, TenantryError } from '@tenantry/core';
 import { z } from 'zod';
 import {
   alreadyVoided,
@@ -21,6 +22,7 @@ import {
 } from '../../lock-backend.js';
 import type { CounterKey } from '../../series.js';
 import { SCRIPTS } from './scripts.js';
+import { parseSequencerInput } from '../../input.js';
 
 /** Options of {@link RedisSequencerBackend} besides the client. */
 export const RedisSequencerBackendOptionsSchema = z.object({
@@ -132,8 +134,16 @@ export class RedisSequencerBackend implements LockBackend, CounterStore, FusedLo
    * @throws TenantryError `VALIDATION_FAILED` without a client or with a malformed prefix
    */
   constructor(options: RedisSequencerBackendOptions) {
-    const redis = (options as { redis?: unknown } | undefined)?.redis as RedisLike | undefined;
-    if (typeof redis?.evalsha !== 'function' || typeof redis?.eval !== 'function') {
+    let redis: RedisLike | undefined;
+    let prefix: unknown;
+    try {
+      redis = (options as { redis?: unknown } | undefined)?.redis as RedisLike | undefined;
+      prefix = options?.prefix;
+      if (typeof redis?.evalsha !== 'function' || typeof redis?.eval !== 'function') redis = undefined;
+    } catch {
+      redis = undefined;
+    }
+    if (redis === undefined) {
       throw new TenantryError(
         'VALIDATION_FAILED',
         'RedisSequencerBackend needs { redis }: an ioredis Redis or Cluster',
@@ -143,15 +153,16 @@ export class RedisSequencerBackend implements LockBackend, CounterStore, FusedLo
       );
     }
     this.#redis = redis;
-    this.#prefix = parseInput(
+    this.#prefix = parseSequencerInput(
       RedisSequencerBackendOptionsSchema,
-      { prefix: options.prefix },
+      { prefix },
       'redis backend options',
     ).prefix;
   }
 
   /** The keys of one counter (exposed for operators and tests). */
   keys(key: CounterKey): CounterKeys {
+    assertCounterKey(key);
     const base = `${this.#prefix}:{${key.tenant}:${key.series}}`;
     const p = key.period === '' ? '-' : key.period;
     return { lock: `${base}:lock:${p}`, mark: `${base}:mark:${p}`, voids: `${base}:voids:${p}` };
@@ -202,7 +213,9 @@ export class RedisSequencerBackend implements LockBackend, CounterStore, FusedLo
     }
   }
 
-  acquire(key: CounterKey, options: AcquireOptions): Promise<LockLease> {
+  async acquire(key: CounterKey, options: AcquireOptions): Promise<LockLease> {
+    assertCounterKey(key);
+    assertChange(options, ['ttlMs', 'waitMs']);
     const k = this.keys(key);
     return this.#acquireLoop(key, options, async () => {
       const value = this.#nextValue();
@@ -211,10 +224,12 @@ export class RedisSequencerBackend implements LockBackend, CounterStore, FusedLo
     });
   }
 
-  acquireAndRead(
+  async acquireAndRead(
     key: CounterKey,
     options: AcquireOptions,
   ): Promise<{ lease: LockLease; state: CounterState }> {
+    assertCounterKey(key);
+    assertChange(options, ['ttlMs', 'waitMs']);
     const k = this.keys(key);
     return this.#acquireLoop(key, options, async () => {
       const value = this.#nextValue();
@@ -299,12 +314,15 @@ export class RedisSequencerBackend implements LockBackend, CounterStore, FusedLo
   }
 
   async read(key: CounterKey, fence: number): Promise<CounterState> {
+    assertCounterKey(key);
+    assertChange({ fence }, ['fence']);
     const r = (await this.#run('read', 1, this.keys(key).mark, fence)) as unknown[];
     if (Number(r[0]) !== 1) throw fenced(key, fence, Number(r[1]));
     return toState(r[1], r[2]);
   }
 
   async peek(key: CounterKey): Promise<CounterState> {
+    assertCounterKey(key);
     const r = (await this.#run('peek', 1, this.keys(key).mark)) as unknown[];
     return toState(r[0], r[1]);
   }
@@ -313,6 +331,8 @@ export class RedisSequencerBackend implements LockBackend, CounterStore, FusedLo
     key: CounterKey,
     change: { from: number | null; to: number; fence: number; issueDate?: string | undefined },
   ): Promise<void> {
+    assertCounterKey(key);
+    assertChange(change, ['from', 'to', 'fence', 'issueDate']);
     const r = Number(
       await this.#run(
         'advance',
@@ -329,6 +349,8 @@ export class RedisSequencerBackend implements LockBackend, CounterStore, FusedLo
   }
 
   async recover(key: CounterKey, change: { committed: number | null; fence: number }): Promise<CounterState> {
+    assertCounterKey(key);
+    assertChange(change, ['committed', 'fence']);
     const r = (await this.#run(
       'recover',
       1,
@@ -341,6 +363,8 @@ export class RedisSequencerBackend implements LockBackend, CounterStore, FusedLo
   }
 
   async recordVoid(key: CounterKey, record: VoidRecord): Promise<void> {
+    assertCounterKey(key);
+    assertChange(record, ['number', 'record']);
     const k = this.keys(key);
     const json = JSON.stringify({ reason: record.reason, voidedAt: record.voidedAt.toISOString() });
     const r = Number(
@@ -351,6 +375,7 @@ export class RedisSequencerBackend implements LockBackend, CounterStore, FusedLo
   }
 
   async listVoids(key: CounterKey): Promise<VoidRecord[]> {
+    assertCounterKey(key);
     const flat = (await this.#run('listVoids', 1, this.keys(key).voids)) as string[];
     const out: VoidRecord[] = [];
     for (let i = 0; i + 1 < flat.length; i += 2) {
