@@ -87,3 +87,8 @@ const storeCases: BackendCase<StoreH>[] = [
 ];
 
 runConformance('CounterStore', storeCases, (h) => counterStoreConformance(h, { describe, it, expect }));
+
+// The harness contract: a harness may return a fresh backend on every call (one per test).
+describe('a fresh-backend-per-call harness', () => {
+  counterStoreConformance(() => ({ store: new MemoryCounterStore(), newKey }), { describe, it, expect });
+});

@@ -93,3 +93,12 @@ const lockCases: BackendCase<LockH>[] = [
 ];
 
 runConformance('LockBackend', lockCases, (h) => lockBackendConformance(h, { describe, it, expect }));
+
+// The harness contract: a harness may return a fresh backend on every call (one per test).
+describe('a fresh-backend-per-call harness', () => {
+  lockBackendConformance(() => ({ lock: new MemoryLockBackend(), newKey, expires: true }), {
+    describe,
+    it,
+    expect,
+  });
+});
