@@ -4,6 +4,14 @@
  * @example isDuplicateKeyError(pgError) // true for 23505
  */
 export function isDuplicateKeyError(error: unknown): boolean {
+  try {
+    return isDuplicate(error);
+  } catch {
+    return false; // a hostile error object (throwing getters) is not a duplicate
+  }
+}
+
+function isDuplicate(error: unknown): boolean {
   for (let e = error, depth = 0; e !== null && typeof e === 'object' && depth < 8; depth++) {
     const code = (e as { code?: unknown }).code;
     if (

@@ -1,3 +1,4 @@
+// @tenantry/sequencer: the service, ports and schemas (re-exports only; backends live in the subpaths).
 export { SequencerError, SequencerErrorCodes, type SequencerErrorCode } from './errors.js';
 export {
   defineSeries,
@@ -8,8 +9,12 @@ export {
   AllocationOptionsSchema,
   type AllocatedNumber,
   type CounterKey,
+  type TenantOption,
   MAX_SEQUENCE_NUMBER,
+  MAX_BATCH,
 } from './series.js';
+export { VoidRequestSchema } from './void-request.js';
+export { SequencerTelemetryAttributes } from './telemetry.js';
 export {
   PeriodRuleSchema,
   type PeriodRule,

@@ -1,4 +1,5 @@
-import type { CounterState } from './counter-store.js';
+import { assertCounterKey, type CounterState } from './counter-store.js';
+import { SequencerError } from './errors.js';
 import type { CounterKey } from './series.js';
 
 /** A held series lock. */
@@ -9,6 +10,14 @@ export interface LockLease {
   renew(ttlMs: number): Promise<boolean>;
   /** Release the lease if still held by us; never releases a newer holder's lease. */
   release(): Promise<void>;
+  /**
+   * Optional: raise the fencing token above `above` while this lease still holds the lock, in one step,
+   * and return the lease with the new token (`null` when the lock is no longer held). Used when the
+   * counter store has seen a higher fence than the lock backend hands out, i.e. the lock backend lost its
+   * state (a Redis failover or flush lost the fence counter): the store stays the truth. Only a current
+   * holder can re-seed, so a stale holder stays fenced off.
+   */
+  reseed?(above: number): Promise<LockLease | null>;
 }
 
 /** Options for {@link LockBackend.acquire}. */
@@ -67,5 +76,18 @@ export interface FusedLockedCounter {
 
 /** A stable string naming one counter, for lock names (`tenant:series:period`). */
 export function counterResource(key: CounterKey): string {
+  assertCounterKey(key);
   return `${key.tenant}:${key.series}:${key.period}`;
 }
+
+/** The typed timeout error every lock backend raises. @internal */
+export function lockTimeout(key: CounterKey, waitMs: number, cause?: unknown): SequencerError {
+  return new SequencerError(
+    'SEQUENCER_LOCK_TIMEOUT',
+    `Series ${key.series} stayed locked longer than ${waitMs} ms; retry`,
+    { cause, details: { tenant: key.tenant, series: key.series, period: key.period, waitMs } },
+  );
+}
+
+/** Wait `ms` milliseconds (lock retry back-off). @internal */
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

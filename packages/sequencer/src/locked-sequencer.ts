@@ -1,9 +1,9 @@
-import { type Logger, noopLogger, parseInput, systemClock, type Clock } from '@tenantry/core';
+import { type Clock, type Logger, noopLogger, systemClock, withSpan } from '@tenantry/core';
 import { z } from 'zod';
-import type { CounterState, CounterStore, VoidRecord } from './counter-store.js';
+import { type CounterState, type CounterStore, seenFenceOf, type VoidRecord } from './counter-store.js';
 import { isDuplicateKeyError } from './duplicates.js';
 import { SequencerError } from './errors.js';
-import type { FusedLockedCounter, LockBackend, LockLease } from './lock-backend.js';
+import type { AcquireOptions, FusedLockedCounter, LockBackend, LockLease } from './lock-backend.js';
 import type { IssueDateInput } from './period.js';
 import {
   type AllocatedNumber,
@@ -12,7 +12,11 @@ import {
   checkRange,
   resolveRequest,
   type Series,
+  type TenantOption,
 } from './series.js';
+import { spanAttributes } from './telemetry.js';
+import { parseVoid } from './void-request.js';
+import { invalidInput, parseSequencerInput } from './input.js';
 
 /** Tunables of {@link createLockedSequencer}. */
 export const LockedSequencerOptionsSchema = z.object({
@@ -73,8 +77,8 @@ export interface HolderContext {
   readonly signal: AbortSignal;
 }
 
-/** Options of one callback-form allocation. */
-export interface WithNumberOptions {
+/** Options of one callback-form call (the tenant comes from the context unless named). */
+export interface WithNumberOptions extends TenantOption {
   /** The document's issue date; required for periodic series, chronology and date tokens. */
   issueDate?: IssueDateInput;
 }
@@ -137,6 +141,29 @@ class Holder implements HolderContext {
   }
 }
 
+/** Check the shape of the configuration (ports are structural: a missing method is a validation error). */
+function checkConfig(config: unknown): asserts config is LockedSequencerConfig {
+  let bad: string | undefined;
+  try {
+    const c = config as Partial<LockedSequencerConfig> | null;
+    if (typeof c !== 'object' || c === null) bad = 'config';
+    else if (typeof c.lock?.acquire !== 'function') bad = 'lock';
+    else if (
+      typeof c.store !== 'object' ||
+      c.store === null ||
+      !['read', 'peek', 'advance', 'recover', 'recordVoid', 'listVoids'].every(
+        (m) => typeof (c.store as unknown as Record<string, unknown>)[m] === 'function',
+      )
+    )
+      bad = 'store';
+    else if (typeof c.highestCommitted !== 'function') bad = 'highestCommitted';
+    else if (c.isDuplicate !== undefined && typeof c.isDuplicate !== 'function') bad = 'isDuplicate';
+  } catch {
+    bad = 'config';
+  }
+  if (bad !== undefined) throw invalidInput('locked sequencer configuration', undefined, [bad]);
+}
+
 const isFused = (x: unknown): x is FusedLockedCounter =>
   typeof (x as FusedLockedCounter).acquireAndRead === 'function' &&
   typeof (x as FusedLockedCounter).advanceAndRelease === 'function';
@@ -150,7 +177,12 @@ const isFused = (x: unknown): x is FusedLockedCounter =>
  * const seq = createLockedSequencer({ lock: redisBackend, store: redisBackend, highestCommitted: (k) => maxNumberInDocs(k) });
  */
 export function createLockedSequencer(config: LockedSequencerConfig): LockedSequencer {
-  const o = parseInput(LockedSequencerOptionsSchema, config.options ?? {}, 'locked sequencer options');
+  checkConfig(config);
+  const o = parseSequencerInput(
+    LockedSequencerOptionsSchema,
+    config.options ?? {},
+    'locked sequencer options',
+  );
   const renewEvery = o.renewEveryMs ?? Math.max(10, Math.floor(o.lockTtlMs / 3));
   const isDuplicate = config.isDuplicate ?? isDuplicateKeyError;
   const clock = config.clock ?? systemClock;
@@ -195,8 +227,59 @@ export function createLockedSequencer(config: LockedSequencerConfig): LockedSequ
     write: (allocated: AllocatedNumber[], holder: HolderContext) => Promise<T>,
   ): Promise<T> => {
     const req = resolveRequest(series, options);
+    if (typeof write !== 'function') throw invalidInput('write callback', undefined, ['write']);
+    return withSpan(
+      'sequencer',
+      req.count === 1 ? 'allocate' : 'batch',
+      spanAttributes(req.key, req.count),
+      () => allocate(series, req, write),
+    );
+  };
+
+  const acquireSpan = <R>(key: CounterKey, fn: () => Promise<R>): Promise<R> =>
+    withSpan('sequencer', 'lock.acquire', spanAttributes(key), fn);
+
+  /**
+   * Take the lock, then register its fence with the store and read the mark. When the store has seen a
+   * higher fence than the lock backend handed out, the lock backend lost its state (a Redis failover or
+   * flush): the store is the truth, so a holder that does hold the lock re-seeds the lock's fence above
+   * the store's in one step (`LockLease.reseed`) and reads again. A stale holder cannot re-seed.
+   */
+  const acquireAndRead = async (
+    key: CounterKey,
+    acquire: AcquireOptions,
+  ): Promise<{ lease: LockLease; state: CounterState }> => {
+    let lease = await acquireSpan(key, () => lock.acquire(key, acquire));
+    try {
+      try {
+        return { lease, state: await store.read(key, lease.fence) };
+      } catch (e) {
+        const seen = seenFenceOf(e);
+        if (seen === undefined || lease.reseed === undefined) throw e;
+        const reseeded = await withSpan('sequencer', 'lock.reseed', spanAttributes(key), async () =>
+          lease.reseed?.(seen),
+        );
+        if (!reseeded) throw e;
+        lease = reseeded;
+        logger.warn(
+          { tenant: key.tenant, series: key.series, period: key.period, fence: lease.fence, seenFence: seen },
+          'sequencer: the lock backend handed out a fence below the one the counter store has seen (lost lock state?); re-seeded it above',
+        );
+        return { lease, state: await store.read(key, lease.fence) };
+      }
+    } catch (e) {
+      await lease.release().catch(() => undefined);
+      throw e;
+    }
+  };
+
+  const allocate = async <T>(
+    series: Series,
+    req: ReturnType<typeof resolveRequest>,
+    write: (allocated: AllocatedNumber[], holder: HolderContext) => Promise<T>,
+  ): Promise<T> => {
     const { key } = req;
-    const acquire = { ttlMs: o.lockTtlMs, waitMs: o.lockWaitMs };
+    const acquire: AcquireOptions = { ttlMs: o.lockTtlMs, waitMs: o.lockWaitMs };
     let lease: LockLease;
     let state: CounterState;
     const id = keeper ? idOf(key) : '';
@@ -207,27 +290,28 @@ export function createLockedSequencer(config: LockedSequencerConfig): LockedSequ
       ({ lease, state, acquiredAt } = reuse);
     } else if (fused) {
       acquiredAt = performance.now();
-      ({ lease, state } = await fused.acquireAndRead(key, acquire));
+      ({ lease, state } = await acquireSpan(key, () => fused.acquireAndRead(key, acquire)));
     } else {
-      lease = await lock.acquire(key, acquire);
-      try {
-        state = await store.read(key, lease.fence);
-      } catch (e) {
-        await lease.release().catch(() => undefined);
-        throw e;
-      }
+      ({ lease, state } = await acquireAndRead(key, acquire));
     }
     const lost = (): SequencerError =>
       new SequencerError('SEQUENCER_LOCK_LOST', `Lost the lock of series ${key.series} while holding it`, {
         details: { tenant: key.tenant, series: key.series, period: key.period, fence: lease.fence },
       });
     const holder = new Holder(lease.fence);
+    const lose = (reason: unknown): void => {
+      if (holder.lostReason !== undefined) return;
+      holder.lose(reason);
+      void withSpan('sequencer', 'lock.lose', spanAttributes(key), () => Promise.reject(lost())).catch(
+        () => undefined,
+      );
+    };
     const timer = setInterval(() => {
-      lease.renew(o.lockTtlMs).then(
+      withSpan('sequencer', 'lock.renew', spanAttributes(key), () => lease.renew(o.lockTtlMs)).then(
         (ok) => {
-          if (!ok) holder.lose(lost());
+          if (!ok) lose(lost());
         },
-        (e: unknown) => holder.lose(e ?? lost()),
+        (e: unknown) => lose(e ?? lost()),
       );
     }, renewEvery);
     timer.unref?.();
@@ -318,15 +402,18 @@ export function createLockedSequencer(config: LockedSequencerConfig): LockedSequ
     }
   };
 
-  const keyOf = (series: Series, options: WithNumberOptions = {}): CounterKey =>
-    resolveRequest(series, { issueDate: options.issueDate }).key;
+  const keyOf = (series: Series, options: WithNumberOptions | undefined): CounterKey =>
+    resolveRequest(series, options ?? {}).key;
 
   return Object.freeze({
     withNumber: <T>(
       series: Series,
       options: WithNumberOptions,
       write: (allocated: AllocatedNumber, holder: HolderContext) => Promise<T>,
-    ) => run(series, options, (a, h) => write(a[0] as AllocatedNumber, h)),
+    ) =>
+      typeof write === 'function'
+        ? run(series, options, (a, h) => write(a[0] as AllocatedNumber, h))
+        : Promise.reject(invalidInput('write callback', undefined, ['write'])),
     withNumbers: run,
     async lastCommitted(series: Series, options?: WithNumberOptions) {
       const key = keyOf(series, options);
@@ -336,39 +423,30 @@ export function createLockedSequencer(config: LockedSequencerConfig): LockedSequ
     },
     async void(series: Series, number: number, options: WithNumberOptions & { reason: string }) {
       const key = keyOf(series, options);
-      if (keeper) await releaseKept(idOf(key));
-      const record = parseVoid(number, options.reason, clock);
-      const highest = await config.highestCommitted(key);
-      const state = await store.peek(key);
-      if (highest !== null && (state.mark === null || state.mark < highest)) {
-        // Bring the mark up to the document store before checking the number was issued.
-        const lease = await lock.acquire(key, { ttlMs: o.lockTtlMs, waitMs: o.lockWaitMs });
-        try {
-          await store.read(key, lease.fence);
-          await store.recover(key, { committed: highest, fence: lease.fence });
-        } finally {
-          await lease.release().catch(() => undefined);
-        }
-      }
-      await store.recordVoid(key, record);
-      return record;
+      const record = parseVoid(number, options?.reason, clock);
+      return withSpan('sequencer', 'void', spanAttributes(key), () => voidNumber(key, record));
     },
-    voids: (series: Series, options?: WithNumberOptions) => store.listVoids(keyOf(series, options)),
+    voids: async (series: Series, options?: WithNumberOptions) => store.listVoids(keyOf(series, options)),
     async close() {
       await Promise.all([...kept.keys()].map(releaseKept));
     },
   });
-}
 
-/** Validate a void request. @internal */
-export function parseVoid(number: number, reason: string, clock: Clock): VoidRecord {
-  const v = parseInput(
-    z.object({
-      number: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-      reason: z.string().min(1).max(500),
-    }),
-    { number, reason },
-    'void',
-  );
-  return Object.freeze({ number: v.number, reason: v.reason, voidedAt: clock.now() });
+  async function voidNumber(key: CounterKey, record: VoidRecord): Promise<VoidRecord> {
+    if (keeper) await releaseKept(idOf(key));
+    const highest = await config.highestCommitted(key);
+    const state = await store.peek(key);
+    if (highest !== null && (state.mark === null || state.mark < highest)) {
+      // Bring the mark up to the document store before checking the number was issued.
+      const lease = await lock.acquire(key, { ttlMs: o.lockTtlMs, waitMs: o.lockWaitMs });
+      try {
+        await store.read(key, lease.fence);
+        await store.recover(key, { committed: highest, fence: lease.fence });
+      } finally {
+        await lease.release().catch(() => undefined);
+      }
+    }
+    await store.recordVoid(key, record);
+    return record;
+  }
 }

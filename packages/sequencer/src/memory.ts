@@ -1,1 +1,2 @@
+// @tenantry/sequencer/memory: the in-process backends (re-exports only).
 export { MemoryCounterStore, MemoryLockBackend } from './backends/memory.js';

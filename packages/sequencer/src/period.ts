@@ -1,4 +1,12 @@
+import { TenantryError } from '@tenantry/core';
 import { z } from 'zod';
+import { SequencerError } from './errors.js';
+
+const CALENDAR_DATE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
+const invalid = (what: string, message: string): TenantryError =>
+  new TenantryError('VALIDATION_FAILED', `Invalid ${what}`, {
+    details: { what, issues: [{ path: [], message }] },
+  });
 
 /**
  * How a series restarts: `none` (one counter forever), `yearly` (per calendar year of the issue date),
@@ -31,10 +39,20 @@ export function isValidTimeZone(zone: string): boolean {
 
 /**
  * The calendar date (`YYYY-MM-DD`) of an issue date in `timeZone`. Strings pass through unchanged.
+ * @throws TenantryError `VALIDATION_FAILED` for an invalid date or an unknown time zone
  * @example toCalendarDate(new Date('2026-01-01T02:00:00Z'), 'America/Caracas') // '2025-12-31'
  */
 export function toCalendarDate(date: Date | string, timeZone: string): string {
-  if (typeof date === 'string') return date;
+  if (typeof date === 'string') {
+    if (!CALENDAR_DATE.test(date)) throw invalid('issue date', 'expected YYYY-MM-DD or a valid Date');
+    return date;
+  }
+  if (!(date instanceof Date) || Number.isNaN(date.getTime())) {
+    throw invalid('issue date', 'expected YYYY-MM-DD or a valid Date');
+  }
+  if (typeof timeZone !== 'string' || timeZone.length > 64 || !isValidTimeZone(timeZone)) {
+    throw invalid('time zone', 'expected an IANA time zone');
+  }
   let f = formatters.get(timeZone);
   if (!f) {
     f = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
@@ -47,10 +65,18 @@ export function toCalendarDate(date: Date | string, timeZone: string): string {
 
 /**
  * The period key a calendar date falls in: `''` for `none`, `YYYY` for `yearly`, `YYYY-MM` for `monthly`.
+ * @throws SequencerError `SEQUENCER_ISSUE_DATE_REQUIRED` for a periodic rule without a date; TenantryError `VALIDATION_FAILED`
  * @example periodKey('yearly', '2026-03-14') // '2026'
  */
 export function periodKey(rule: PeriodRule, calendarDate: string | undefined): string {
   if (rule === 'none') return '';
-  if (calendarDate === undefined) throw new Error('periodic series need a date');
+  if (rule !== 'yearly' && rule !== 'monthly')
+    throw invalid('period rule', "expected 'none', 'yearly' or 'monthly'");
+  if (calendarDate === undefined) {
+    throw new SequencerError('SEQUENCER_ISSUE_DATE_REQUIRED', 'A periodic series needs the issue date');
+  }
+  if (typeof calendarDate !== 'string' || !CALENDAR_DATE.test(calendarDate)) {
+    throw invalid('issue date', 'expected YYYY-MM-DD');
+  }
   return rule === 'yearly' ? calendarDate.slice(0, 4) : calendarDate.slice(0, 7);
 }

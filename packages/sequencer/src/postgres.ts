@@ -1,9 +1,14 @@
+// @tenantry/sequencer/postgres: the PostgreSQL backends (re-exports only).
 export {
   createPostgresSequencer,
   PostgresSequencerOptionsSchema,
   type PostgresSequencer,
-  type PgAllocateOptions,
-} from './backends/postgres-sequencer.js';
-export { PostgresCounterStore, PostgresAdvisoryLockBackend } from './backends/postgres-store.js';
-export { migratePostgres, POSTGRES_MIGRATION_SQL } from './backends/postgres-schema.js';
-export { scanPostgresDocuments, PostgresScanOptionsSchema } from './backends/postgres-inspect.js';
+  type PostgresAllocateOptions,
+  type PostgresTransaction,
+  type PostgresReadOptions,
+  type PostgresVoidOptions,
+} from './backends/postgres/sequencer.js';
+export { PostgresCounterStore, type PostgresCounterStoreOptions } from './backends/postgres/counter-store.js';
+export { PostgresLockBackend, type PostgresLockBackendOptions } from './backends/postgres/lock-backend.js';
+export { sequencerMigrations } from './backends/postgres/schema.js';
+export { scanPostgresDocuments, PostgresScanOptionsSchema } from './backends/postgres/inspect.js';

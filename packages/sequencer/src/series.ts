@@ -1,4 +1,4 @@
-import { currentTenantContext, parseInput, requireTenantId, TenantIdSchema } from '@tenantry/core';
+import { resolveTenantId, TenantIdSchema } from '@tenantry/core';
 import { z } from 'zod';
 import { SequencerError } from './errors.js';
 import {
@@ -17,6 +17,7 @@ import {
   periodKey,
   toCalendarDate,
 } from './period.js';
+import { invalidInput, parseSequencerInput } from './input.js';
 
 /** A series key such as `invoice`, `credit-note` or `invoice.branch-03`: 1–64 of `[A-Za-z0-9._-]`. */
 export const SeriesKeySchema = z
@@ -29,8 +30,6 @@ export const MAX_SEQUENCE_NUMBER = Number.MAX_SAFE_INTEGER;
 /** Input accepted by {@link defineSeries}. */
 export const SeriesDefinitionSchema = z
   .object({
-    /** The tenant the series belongs to. @default the current context's tenant */
-    tenant: TenantIdSchema.optional(),
     /** The series key, e.g. `invoice`; use one key per branch or point of sale if numbering is per branch. */
     key: SeriesKeySchema,
     /** When the counter restarts. @default 'none' */
@@ -44,6 +43,7 @@ export const SeriesDefinitionSchema = z
       .string()
       .max(64)
       .regex(/^[^{}\p{Cc}]*$/u, 'may not contain braces or control characters')
+      .regex(/^(?:[^\uD800-\uDFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF])*$/, 'may not contain lone surrogates')
       .default(''),
     /** Refuse an issue date earlier than the last committed one in the same series and period. @default false */
     chronology: z.boolean().default(false),
@@ -55,9 +55,12 @@ export const SeriesDefinitionSchema = z
 /** Input type of {@link SeriesDefinitionSchema}. */
 export type SeriesDefinitionInput = z.input<typeof SeriesDefinitionSchema>;
 
-/** A validated, frozen series definition; build it with {@link defineSeries}. */
+/**
+ * A validated, frozen series definition; build it with {@link defineSeries}. It belongs to no tenant:
+ * define it once at module scope, and every allocation takes the tenant from the tenant context
+ * (invariant T1, core's `resolveTenantId`).
+ */
 export interface Series {
-  readonly tenant: string;
   readonly key: string;
   readonly period: PeriodRule;
   readonly start: number;
@@ -70,16 +73,82 @@ export interface Series {
 }
 
 /**
- * Validate a series definition. The tenant defaults to the current tenant context.
+ * Validate a series definition. Needs no tenant context: a series is shared by every tenant, and each
+ * tenant has its own counters (S5); the tenant of an allocation comes from the context when it runs.
  * @throws ValidationError `VALIDATION_FAILED` on a malformed definition (unknown template token, bad key …)
- * @throws TenantryError `TENANT_CONTEXT_MISSING` when no tenant is given and none is in context
- * @example const invoices = defineSeries({ tenant: 'acme', key: 'invoice', period: 'yearly', format: 'F{yyyy}-{n:06}' });
+ * @example export const invoices = defineSeries({ key: 'invoice', period: 'yearly', format: 'F{yyyy}-{n:06}' });
  */
 export function defineSeries(input: SeriesDefinitionInput): Series {
-  const d = parseInput(SeriesDefinitionSchema, input, 'series definition');
-  const tenant = d.tenant ?? requireTenantId();
-  return Object.freeze({ ...d, tenant, formatParts: Object.freeze(parseFormat(d.format)) });
+  const d = parseSequencerInput(SeriesDefinitionSchema, input, 'series definition');
+  const series = Object.freeze({ ...d, formatParts: Object.freeze(parseFormat(d.format)) });
+  DEFINED.add(series);
+  return series;
 }
+
+/**
+ * The tenant option every sequencer call takes. Omit it: the tenant comes from the tenant context.
+ * Naming one is allowed, and checked by core's `resolveTenantId`: inside `runAsTenant(A)` only `A`;
+ * inside `runAsSystem` any tenant; outside any context nothing (`TENANT_CONTEXT_MISSING`).
+ */
+export interface TenantOption {
+  /** The tenant to act for. @default the tenant of the current context */
+  tenantId?: string | undefined;
+}
+
+const DEFINED = new WeakSet<object>();
+
+/** Whether `value` came from {@link defineSeries} (in this copy of the package) or has its shape. */
+function isSeries(value: unknown): value is Series {
+  if (typeof value !== 'object' || value === null) return false;
+  if (DEFINED.has(value)) return true;
+  try {
+    const s = value as Partial<Series>;
+    return (
+      typeof s.key === 'string' &&
+      typeof s.period === 'string' &&
+      Number.isSafeInteger(s.start) &&
+      Array.isArray(s.formatParts) &&
+      typeof s.prefix === 'string' &&
+      typeof s.timeZone === 'string'
+    );
+  } catch {
+    return false;
+  }
+}
+
+/** The `tenantId` option of a call, read defensively (a hostile options object is a validation error). */
+function tenantIdOf(options: unknown): string | undefined {
+  if (options === undefined || options === null) return undefined;
+  if (typeof options !== 'object' || options === null)
+    throw invalidInput('call options', undefined, ['options']);
+  try {
+    return (options as TenantOption).tenantId;
+  } catch (e) {
+    throw invalidInput('call options', e, ['options']);
+  }
+}
+
+/**
+ * Read `tenantId` and `issueDate` of a call's options defensively (a hostile options object is a
+ * validation error, never a raw TypeError).
+ * @internal
+ */
+export function callOptions(
+  options: unknown,
+  count?: number,
+): { tenantId?: string | undefined; issueDate?: IssueDateInput | undefined; count?: number | undefined } {
+  if (options === undefined || options === null) return { count };
+  if (typeof options !== 'object') throw invalidInput('call options', undefined, ['options']);
+  try {
+    const o = options as TenantOption & { issueDate?: IssueDateInput };
+    return { tenantId: o.tenantId, issueDate: o.issueDate, count };
+  } catch (e) {
+    throw invalidInput('call options', e, ['options']);
+  }
+}
+
+/** What {@link resolveTenantId} is told is being accessed. @internal */
+export const SERIES_WHAT = 'sequence series';
 
 /** Which counter an allocation touches: tenants, series and periods never share one (S5). */
 export interface CounterKey {
@@ -96,6 +165,8 @@ export const MAX_BATCH = 100_000;
 
 /** Options shared by every allocation call. */
 export const AllocationOptionsSchema = z.object({
+  /** The tenant to act for; checked against the context by core's `resolveTenantId`. @default the context's tenant */
+  tenantId: TenantIdSchema.optional(),
   /** The document's issue date; required for periodic series, chronology and date tokens. */
   issueDate: IssueDateSchema.optional(),
   /** How many consecutive numbers to take at once (batch), all or none. @default 1 */
@@ -121,26 +192,29 @@ export interface ResolvedRequest {
   count: number;
 }
 
-/** Resolve the counter key, calendar date and count of a request, checking tenant context and dates. @internal */
+/** Resolve the tenant, counter key, calendar date and count of a request (T1 through core's `resolveTenantId`). @internal */
 export function resolveRequest(
   series: Series,
-  options: { issueDate?: IssueDateInput | undefined; count?: number | undefined },
+  options: {
+    tenantId?: string | undefined;
+    issueDate?: IssueDateInput | undefined;
+    count?: number | undefined;
+  },
 ): ResolvedRequest {
-  const ctx = currentTenantContext();
-  if (ctx !== undefined && ctx.tenantId !== series.tenant) {
-    throw new SequencerError(
-      'TENANT_CONTEXT_CONFLICT',
-      'The series belongs to another tenant than the current tenant context',
-      { details: { series: series.key } },
-    );
-  }
+  if (!isSeries(series)) throw invalidInput('series (define it with defineSeries)', undefined, ['series']);
+  const tenant = resolveTenantId(tenantIdOf(options), SERIES_WHAT);
+  options = options ?? {};
   // Fast path for the common call (no date, count absent or a plain valid integer): skip zod.
   const c = options.count;
   const o =
     options.issueDate === undefined &&
     (c === undefined || (Number.isInteger(c) && (c as number) >= 1 && (c as number) <= MAX_BATCH))
       ? { issueDate: undefined, count: c ?? 1 }
-      : parseInput(AllocationOptionsSchema, { issueDate: options.issueDate, count: c }, 'allocation options');
+      : parseSequencerInput(
+          AllocationOptionsSchema,
+          { issueDate: options.issueDate, count: c },
+          'allocation options',
+        );
   const issueDate = o.issueDate === undefined ? undefined : toCalendarDate(o.issueDate, series.timeZone);
   if (
     issueDate === undefined &&
@@ -149,12 +223,12 @@ export function resolveRequest(
     throw new SequencerError(
       'SEQUENCER_ISSUE_DATE_REQUIRED',
       `Series ${series.key} needs the document's issue date (periodic, chronological or dated format)`,
-      { details: { tenant: series.tenant, series: series.key } },
+      { details: { tenant, series: series.key } },
     );
   }
   return {
     key: {
-      tenant: series.tenant,
+      tenant,
       series: series.key,
       period: periodKey(series.period, issueDate),
       start: series.start,
@@ -171,7 +245,7 @@ export function buildAllocations(series: Series, req: ResolvedRequest, first: nu
     const number = first + i;
     out.push(
       Object.freeze({
-        tenant: series.tenant,
+        tenant: req.key.tenant,
         series: series.key,
         period: req.key.period,
         number,
@@ -179,7 +253,7 @@ export function buildAllocations(series: Series, req: ResolvedRequest, first: nu
         formatted: formatNumber(series.formatParts, {
           prefix: series.prefix,
           series: series.key,
-          tenant: series.tenant,
+          tenant: req.key.tenant,
           period: req.key.period,
           issueDate: req.issueDate,
           number,

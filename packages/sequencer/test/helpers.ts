@@ -1,3 +1,5 @@
+import { MemoryAuditPort, requireTenantId, runAsSystem, runAsTenant } from '@tenantry/core';
+import { it, type TestContext } from 'vitest';
 import { hasBackend, uniqueId, useMongoDatabase, useRedisPrefix, useTestDatabase } from '@tenantry/testkit';
 import type { CounterKey } from '../src/index.js';
 
@@ -28,3 +30,33 @@ export const freshKey = (start = 1): CounterKey => ({
   period: '',
   start,
 });
+
+/** A fresh, valid tenant id. */
+export const freshTenant = (): string => uniqueId('t').replace(/_/g, '-');
+
+/** Run `fn` inside `tenantId`'s context (T1: every sequencer call takes its tenant from there). */
+export const asTenant = <R>(tenantId: string, fn: () => R): R =>
+  runAsTenant({ tenantId, actor: { id: 'sequencer-test' } }, fn);
+
+/** Run `fn` inside an audited system scope, where a sequencer call may name any tenant. */
+export const asSystem = <R>(fn: () => Promise<R>): Promise<R> =>
+  runAsSystem(
+    { actor: { id: 'sequencer-test', kind: 'service' }, reason: 'sequencer tests' },
+    new MemoryAuditPort(),
+    fn,
+  );
+
+/** The tenant of the current context (inside a {@link tenantIt} test). */
+export const currentTenant = (): string => requireTenantId();
+
+/** A unique series key, so that series defined in one test never share a counter. */
+export const freshSeriesKey = (): string => uniqueId('s').replace(/_/g, '-');
+
+/** Vitest's `it`, with each test body run inside a fresh tenant's context. */
+export const tenantIt = (
+  name: string,
+  fn: (ctx: TestContext) => Promise<unknown> | unknown,
+  timeout?: number,
+): void => {
+  it(name, (ctx) => asTenant(freshTenant(), async () => void (await fn(ctx))), timeout);
+};

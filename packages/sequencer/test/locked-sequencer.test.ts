@@ -1,7 +1,8 @@
-import { type BackendCase, runConformance, uniqueId } from '@tenantry/testkit';
+import { runMigrations } from '@tenantry/core/postgres';
+import { type BackendCase, runConformance } from '@tenantry/testkit';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { expect, it } from 'vitest';
+import { expect } from 'vitest';
 import {
   type AllocatedNumber,
   type CounterKey,
@@ -15,9 +16,9 @@ import {
   type Series,
 } from '../src/index.js';
 import { MemoryCounterStore, MemoryLockBackend } from '../src/memory.js';
-import { migratePostgres, PostgresAdvisoryLockBackend, PostgresCounterStore } from '../src/postgres.js';
+import { PostgresCounterStore, PostgresLockBackend, sequencerMigrations } from '../src/postgres.js';
 import { RedisSequencerBackend } from '../src/redis.js';
-import { useBackends } from './helpers.js';
+import { currentTenant, freshSeriesKey, tenantIt as it, useBackends } from './helpers.js';
 
 const env = useBackends();
 
@@ -45,7 +46,7 @@ function memoryDocs(): Docs {
     },
     async numbers(s, period = '') {
       return [...rows]
-        .filter((r) => r.startsWith(`${s.tenant}|${s.key}|${period}|`))
+        .filter((r) => r.startsWith(`${currentTenant()}|${s.key}|${period}|`))
         .map((r) => Number(r.split('|')[3]));
     },
   };
@@ -71,7 +72,7 @@ function pgDocs(pool: pg.Pool): Docs {
     async numbers(s, period = '') {
       const { rows } = await pool.query<{ number: string }>(
         'SELECT number FROM ldocs WHERE tenant = $1 AND series = $2 AND period = $3',
-        [s.tenant, s.key, period],
+        [currentTenant(), s.key, period],
       );
       return rows.map((r) => Number(r.number));
     },
@@ -117,7 +118,7 @@ const withPgDocs = async (): Promise<{ pool: pg.Pool; docs: Docs }> => {
   // Idle clients are terminated when the file's database is dropped WITH (FORCE) at the end;
   // without a listener that expected error would surface as an uncaught exception.
   pool.on('error', () => undefined);
-  await migratePostgres(pool);
+  await runMigrations(pool, sequencerMigrations);
   await pool.query(`CREATE TABLE IF NOT EXISTS ldocs (tenant text, series text, period text, number bigint,
     UNIQUE (tenant, series, period, number))`);
   return { pool, docs: pgDocs(pool) };
@@ -134,7 +135,7 @@ const cases: BackendCase<H>[] = [
     setup: async () => {
       const { pool, docs } = await withPgDocs();
       const redis = new Redis(env.redisUrl());
-      const b = new RedisSequencerBackend(redis, { prefix: env.redisPrefix() });
+      const b = new RedisSequencerBackend({ redis, prefix: env.redisPrefix() });
       return build(b, b, docs, true, async () => {
         redis.disconnect();
         await pool.end();
@@ -148,7 +149,7 @@ const cases: BackendCase<H>[] = [
     setup: async () => {
       const { pool, docs } = await withPgDocs();
       const redis = new Redis(env.redisUrl());
-      const b = new RedisSequencerBackend(redis, { prefix: env.redisPrefix() });
+      const b = new RedisSequencerBackend({ redis, prefix: env.redisPrefix() });
       return build(
         b,
         b,
@@ -170,8 +171,8 @@ const cases: BackendCase<H>[] = [
       const { pool, docs } = await withPgDocs();
       const redis = new Redis(env.redisUrl());
       return build(
-        new RedisSequencerBackend(redis, { prefix: env.redisPrefix() }),
-        new PostgresCounterStore(pool),
+        new RedisSequencerBackend({ redis, prefix: env.redisPrefix() }),
+        new PostgresCounterStore({ pool }),
         docs,
         true,
         async () => {
@@ -187,7 +188,7 @@ const cases: BackendCase<H>[] = [
     needs: 'postgres',
     setup: async () => {
       const { pool, docs } = await withPgDocs();
-      return build(new PostgresAdvisoryLockBackend(pool), new PostgresCounterStore(pool), docs, false, () =>
+      return build(new PostgresLockBackend({ pool }), new PostgresCounterStore({ pool }), docs, false, () =>
         pool.end(),
       );
     },
@@ -195,8 +196,7 @@ const cases: BackendCase<H>[] = [
   },
 ];
 
-const series = (def: Record<string, unknown> = {}) =>
-  defineSeries({ tenant: uniqueId('t').replace(/_/g, '-'), key: 'invoice', ...def });
+const series = (def: Record<string, unknown> = {}) => defineSeries({ key: freshSeriesKey(), ...def });
 /** Insert the document, then return something about its number. */
 const insertAnd =
   <T>(docs: Docs, pick: (n: AllocatedNumber) => T) =>
@@ -242,7 +242,7 @@ runConformance('createLockedSequencer (callback form)', cases, (h) => {
     await seq.withNumber(s, {}, (n) => docs.insert(n));
     // A crashed holder's document: number 2 committed, mark still at 1.
     await docs.insert({
-      tenant: s.tenant,
+      tenant: currentTenant(),
       series: s.key,
       period: '',
       number: 2,
@@ -381,7 +381,7 @@ runConformance('createLockedSequencer (callback form)', cases, (h) => {
     const got = await seq.withNumber(s, {}, async (n, holder) => {
       await new Promise((r) => setTimeout(r, 300));
       // Past the 150 ms TTL: only renewal keeps a competitor out until its own bounded wait ends.
-      const key = { tenant: s.tenant, series: s.key, period: '', start: s.start };
+      const key = { tenant: currentTenant(), series: s.key, period: '', start: s.start };
       expect(await codeOf(lock.acquire(key, { ttlMs: 1_000, waitMs: 250 }))).toBe('SEQUENCER_LOCK_TIMEOUT');
       expect(holder.signal.aborted).toBe(false);
       await docs.insert(n);

@@ -11,6 +11,8 @@ import {
 } from '../src/index.js';
 import { buildAllocations, resolveRequest } from '../src/series.js';
 
+const inAcme = <R>(fn: () => R): R => runAsTenant({ tenantId: 'acme', actor: { id: 'u' } }, fn);
+
 const codeOf = (fn: () => unknown): string => {
   try {
     fn();
@@ -22,9 +24,8 @@ const codeOf = (fn: () => unknown): string => {
 
 describe('series definitions', () => {
   it('applies defaults and freezes the definition', () => {
-    const s = defineSeries({ tenant: 'acme', key: 'invoice' });
+    const s = defineSeries({ key: 'invoice' });
     expect(s).toMatchObject({
-      tenant: 'acme',
       key: 'invoice',
       period: 'none',
       start: 1,
@@ -36,32 +37,36 @@ describe('series definitions', () => {
     expect(Object.isFrozen(s)).toBe(true);
   });
 
-  it('takes the tenant from the context when not given, and needs one', () => {
+  it('is defined once at module scope, with no tenant; each allocation takes the tenant from the context', () => {
+    const s = defineSeries({ key: 'invoice' });
+    expect('tenant' in s).toBe(false);
     expect(
-      runAsTenant(
-        { tenantId: 'ctx-tenant', actor: { id: 'u1' } },
-        () => defineSeries({ key: 'invoice' }).tenant,
-      ),
-    ).toBe('ctx-tenant');
-    expect(codeOf(() => defineSeries({ key: 'invoice' }))).toBe('TENANT_CONTEXT_MISSING');
+      runAsTenant({ tenantId: 'ctx-a', actor: { id: 'u1' } }, () => resolveRequest(s, {}).key.tenant),
+    ).toBe('ctx-a');
+    expect(
+      runAsTenant({ tenantId: 'ctx-b', actor: { id: 'u1' } }, () => resolveRequest(s, {}).key.tenant),
+    ).toBe('ctx-b');
+    expect(codeOf(() => resolveRequest(s, {}))).toBe('TENANT_CONTEXT_MISSING');
+    // A tenant on the definition is refused: it would freeze one tenant into a shared definition.
+    expect(codeOf(() => defineSeries({ tenant: 'acme', key: 'invoice' } as never))).toBe('VALIDATION_FAILED');
   });
 
   it.each([
-    [{ tenant: 'acme', key: '' }],
-    [{ tenant: 'acme', key: 'bad key' }],
-    [{ tenant: 'acme', key: 'k{x}' }],
-    [{ tenant: 'a:b', key: 'invoice' }],
-    [{ tenant: 'acme', key: 'invoice', start: -1 }],
-    [{ tenant: 'acme', key: 'invoice', start: 1.5 }],
-    [{ tenant: 'acme', key: 'invoice', format: 'F-{yyyy}' }],
-    [{ tenant: 'acme', key: 'invoice', format: '{n}{n}' }],
-    [{ tenant: 'acme', key: 'invoice', format: '{n:099}' }],
-    [{ tenant: 'acme', key: 'invoice', format: '{nope}-{n}' }],
-    [{ tenant: 'acme', key: 'invoice', format: '{n} }' }],
-    [{ tenant: 'acme', key: 'invoice', prefix: 'a{b' }],
-    [{ tenant: 'acme', key: 'invoice', period: 'weekly' }],
-    [{ tenant: 'acme', key: 'invoice', timeZone: 'Mars/Olympus' }],
-    [{ tenant: 'acme', key: 'invoice', extra: true }],
+    [{ key: '' }],
+    [{ key: 'bad key' }],
+    [{ key: 'k{x}' }],
+    [{ key: 'invoice', tenant: 'acme' }],
+    [{ key: 'invoice', start: -1 }],
+    [{ key: 'invoice', start: 1.5 }],
+    [{ key: 'invoice', format: 'F-{yyyy}' }],
+    [{ key: 'invoice', format: '{n}{n}' }],
+    [{ key: 'invoice', format: '{n:099}' }],
+    [{ key: 'invoice', format: '{nope}-{n}' }],
+    [{ key: 'invoice', format: '{n} }' }],
+    [{ key: 'invoice', prefix: 'a{b' }],
+    [{ key: 'invoice', period: 'weekly' }],
+    [{ key: 'invoice', timeZone: 'Mars/Olympus' }],
+    [{ key: 'invoice', extra: true }],
   ])('rejects %j with VALIDATION_FAILED', (input) => {
     expect(codeOf(() => defineSeries(input as never))).toBe('VALIDATION_FAILED');
   });
@@ -87,14 +92,13 @@ describe('format templates', () => {
 
   it('formats every number of a batch', () => {
     const s = defineSeries({
-      tenant: 'acme',
       key: 'inv',
       period: 'monthly',
       start: 9,
       format: '{prefix}{yyyy}{mm}-{n:04}',
       prefix: 'B1-',
     });
-    const req = resolveRequest(s, { issueDate: '2026-02-27', count: 3 });
+    const req = inAcme(() => resolveRequest(s, { issueDate: '2026-02-27', count: 3 }));
     expect(req.key).toEqual({ tenant: 'acme', series: 'inv', period: '2026-02', start: 9 });
     expect(buildAllocations(s, req, 9).map((a) => a.formatted)).toEqual([
       'B1-202602-0009',
@@ -115,29 +119,32 @@ describe('periods come from the caller-given issue date', () => {
     const instant = new Date('2026-01-01T02:00:00Z');
     expect(toCalendarDate(instant, 'UTC')).toBe('2026-01-01');
     expect(toCalendarDate(instant, 'America/Caracas')).toBe('2025-12-31');
-    const s = defineSeries({ tenant: 'acme', key: 'inv', period: 'yearly', timeZone: 'America/Caracas' });
-    expect(resolveRequest(s, { issueDate: instant }).key.period).toBe('2025');
+    const s = defineSeries({ key: 'inv', period: 'yearly', timeZone: 'America/Caracas' });
+    expect(inAcme(() => resolveRequest(s, { issueDate: instant })).key.period).toBe('2025');
   });
 
   it('requires the issue date for periodic, chronological and dated series', () => {
     for (const def of [{ period: 'yearly' as const }, { chronology: true }, { format: '{yyyy}-{n}' }]) {
-      const s = defineSeries({ tenant: 'acme', key: 'inv', ...def });
-      expect(codeOf(() => resolveRequest(s, {}))).toBe('SEQUENCER_ISSUE_DATE_REQUIRED');
+      const s = defineSeries({ key: 'inv', ...def });
+      expect(inAcme(() => codeOf(() => resolveRequest(s, {})))).toBe('SEQUENCER_ISSUE_DATE_REQUIRED');
     }
-    const plain = defineSeries({ tenant: 'acme', key: 'inv' });
-    expect(resolveRequest(plain, {}).key.period).toBe('');
-    expect(codeOf(() => resolveRequest(plain, { issueDate: '2026-02-30' }))).toBe('VALIDATION_FAILED');
-    expect(codeOf(() => resolveRequest(plain, { count: 0 }))).toBe('VALIDATION_FAILED');
+    const plain = defineSeries({ key: 'inv' });
+    expect(inAcme(() => resolveRequest(plain, {})).key.period).toBe('');
+    expect(inAcme(() => codeOf(() => resolveRequest(plain, { issueDate: '2026-02-30' })))).toBe(
+      'VALIDATION_FAILED',
+    );
+    expect(inAcme(() => codeOf(() => resolveRequest(plain, { count: 0 })))).toBe('VALIDATION_FAILED');
   });
 
-  it('refuses a series of another tenant inside a tenant context (T1)', () => {
-    const s = defineSeries({ tenant: 'acme', key: 'inv' });
+  it('refuses naming another tenant inside a tenant context, and any tenant outside one (T1)', () => {
+    const s = defineSeries({ key: 'inv' });
     expect(
-      runAsTenant({ tenantId: 'other', actor: { id: 'u' } }, () => codeOf(() => resolveRequest(s, {}))),
+      runAsTenant({ tenantId: 'other', actor: { id: 'u' } }, () =>
+        codeOf(() => resolveRequest(s, { tenantId: 'acme' })),
+      ),
     ).toBe('TENANT_CONTEXT_CONFLICT');
-    expect(
-      runAsTenant({ tenantId: 'acme', actor: { id: 'u' } }, () => codeOf(() => resolveRequest(s, {}))),
-    ).toBe('ok');
+    expect(inAcme(() => codeOf(() => resolveRequest(s, { tenantId: 'acme' })))).toBe('ok');
+    expect(codeOf(() => resolveRequest(s, { tenantId: 'acme' }))).toBe('TENANT_CONTEXT_MISSING');
   });
 });
 

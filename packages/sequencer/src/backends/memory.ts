@@ -1,8 +1,23 @@
+import { TenantryError } from '@tenantry/core';
+import { assertChange, assertCounterKey } from '../counter-store.js';
 import { randomUUID } from 'node:crypto';
-import type { CounterState, CounterStore, VoidRecord } from '../counter-store.js';
-import { type AcquireOptions, counterResource, type LockBackend, type LockLease } from '../lock-backend.js';
+import {
+  alreadyVoided,
+  type CounterState,
+  type CounterStore,
+  checkVoid,
+  conflict,
+  fenced,
+  type VoidRecord,
+} from '../counter-store.js';
+import {
+  type AcquireOptions,
+  counterResource,
+  type LockBackend,
+  type LockLease,
+  lockTimeout,
+} from '../lock-backend.js';
 import type { CounterKey } from '../series.js';
-import { alreadyVoided, checkVoid, conflict, fenced, lockTimeout } from './shared.js';
 
 interface Entry {
   mark: number | null;
@@ -32,13 +47,16 @@ export class MemoryCounterStore implements CounterStore {
   }
 
   async read(key: CounterKey, fence: number): Promise<CounterState> {
+    assertCounterKey(key);
+    assertChange({ fence }, ['fence']);
     const e = this.#entry(key);
-    if (fence < e.fence) throw fenced(key, fence);
+    if (fence < e.fence) throw fenced(key, fence, e.fence);
     e.fence = fence;
     return { mark: e.mark, lastIssueDate: e.lastIssueDate };
   }
 
   async peek(key: CounterKey): Promise<CounterState> {
+    assertCounterKey(key);
     const e = this.#entries.get(counterResource(key));
     return { mark: e?.mark ?? null, lastIssueDate: e?.lastIssueDate ?? null };
   }
@@ -47,6 +65,8 @@ export class MemoryCounterStore implements CounterStore {
     key: CounterKey,
     change: { from: number | null; to: number; fence: number; issueDate?: string | undefined },
   ): Promise<void> {
+    assertCounterKey(key);
+    assertChange(change, ['from', 'to', 'fence', 'issueDate']);
     const e = this.#entry(key);
     if (change.fence < e.fence) throw fenced(key, change.fence);
     if (e.mark !== change.from) throw conflict(key);
@@ -58,6 +78,8 @@ export class MemoryCounterStore implements CounterStore {
   }
 
   async recover(key: CounterKey, change: { committed: number | null; fence: number }): Promise<CounterState> {
+    assertCounterKey(key);
+    assertChange(change, ['committed', 'fence']);
     const e = this.#entry(key);
     if (change.fence < e.fence) throw fenced(key, change.fence);
     e.fence = change.fence;
@@ -67,6 +89,8 @@ export class MemoryCounterStore implements CounterStore {
   }
 
   async recordVoid(key: CounterKey, record: VoidRecord): Promise<void> {
+    assertCounterKey(key);
+    assertChange(record, ['number', 'record']);
     const e = this.#entry(key);
     checkVoid(key, e.mark, record.number);
     if (e.voids.has(record.number)) throw alreadyVoided(key, record.number);
@@ -74,6 +98,7 @@ export class MemoryCounterStore implements CounterStore {
   }
 
   async listVoids(key: CounterKey): Promise<VoidRecord[]> {
+    assertCounterKey(key);
     const e = this.#entries.get(counterResource(key));
     return [...(e?.voids.values() ?? [])].sort((a, b) => a.number - b.number);
   }
@@ -96,10 +121,23 @@ export class MemoryLockBackend implements LockBackend {
 
   /** @param options.now millisecond time source for TTLs @default Date.now */
   constructor(options: { now?: () => number } = {}) {
-    this.#now = options.now ?? Date.now;
+    let now: unknown;
+    try {
+      now = options?.now;
+    } catch {
+      now = null;
+    }
+    if (now !== undefined && typeof now !== 'function') {
+      throw new TenantryError('VALIDATION_FAILED', 'Invalid memory lock options', {
+        details: { what: 'MemoryLockBackend', issues: [{ path: ['now'], message: 'expected a function' }] },
+      });
+    }
+    this.#now = (now as (() => number) | undefined) ?? Date.now;
   }
 
   async acquire(key: CounterKey, options: AcquireOptions): Promise<LockLease> {
+    assertCounterKey(key);
+    assertChange(options, ['ttlMs', 'waitMs']);
     const id = counterResource(key);
     const deadline = this.#now() + options.waitMs;
     for (let delay = 1; ; delay = Math.min(delay * 2, 20)) {
@@ -122,6 +160,13 @@ export class MemoryLockBackend implements LockBackend {
   #lease(id: string, token: string, fence: number): LockLease {
     return Object.freeze({
       fence,
+      reseed: async (above: number) => {
+        const h = this.#held.get(id);
+        if (!h || h.token !== token || h.expiresAt <= this.#now()) return null;
+        const next = Math.max(this.#fences.get(id) ?? 0, above) + 1;
+        this.#fences.set(id, next);
+        return this.#lease(id, token, next);
+      },
       renew: async (ttlMs: number) => {
         const h = this.#held.get(id);
         if (!h || h.token !== token || h.expiresAt <= this.#now()) return false;

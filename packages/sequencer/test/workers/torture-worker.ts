@@ -1,5 +1,6 @@
 // A torture-test worker. Modes (TORTURE_MODE): `pg` (in-transaction allocation), `redis` (callback form,
 // Redis lock + mark, documents in PostgreSQL), `stall` (takes a Redis lock and freezes past its TTL).
+import { runAsTenant } from '@tenantry/core';
 import { reportToParent, workerIdentity } from '@tenantry/testkit/child';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -15,12 +16,17 @@ const tenant = e('TORTURE_TENANT') || 'acme';
 const appName = `seqtorture-${workerIdentity().index}`;
 const hr = () => process.hrtime.bigint().toString();
 
-const seriesList: Array<{ s: Series; weight: number; dates: string[] }> = [
-  { s: defineSeries({ tenant, key: 'hot' }), weight: 5, dates: [] },
-  { s: defineSeries({ tenant, key: 'cold', start: 100 }), weight: 1, dates: [] },
-  { s: defineSeries({ tenant: `${tenant}-2`, key: 'hot' }), weight: 1, dates: [] },
+// Series are defined once, with no tenant; each allocation runs in its tenant's context (T1).
+const hot = defineSeries({ key: 'hot' });
+const inTenant = <R>(tenantId: string, fn: () => Promise<R>): Promise<R> =>
+  runAsTenant({ tenantId, actor: { id: appName } }, fn);
+const seriesList: Array<{ s: Series; tenant: string; weight: number; dates: string[] }> = [
+  { s: hot, tenant, weight: 5, dates: [] },
+  { s: defineSeries({ key: 'cold', start: 100 }), tenant, weight: 1, dates: [] },
+  { s: hot, tenant: `${tenant}-2`, weight: 1, dates: [] },
   {
-    s: defineSeries({ tenant, key: 'fiscal', period: 'yearly', format: 'F{yyyy}-{n:06}' }),
+    s: defineSeries({ key: 'fiscal', period: 'yearly', format: 'F{yyyy}-{n:06}' }),
+    tenant,
     weight: 2,
     dates: ['2025-11-30', '2026-01-15'],
   },
@@ -52,7 +58,7 @@ async function pgMode(): Promise<void> {
   };
   let client = await connect();
   while (Date.now() < deadline) {
-    const { s, dates } = pick();
+    const { s, dates, tenant: t } = pick();
     const issueDate = dates.length ? dates[Math.floor(Math.random() * dates.length)] : undefined;
     const count = Math.random() < 0.1 ? 3 : 1;
     const r = Math.random();
@@ -60,7 +66,7 @@ async function pgMode(): Promise<void> {
     const t0 = hr();
     try {
       await client.query('BEGIN');
-      const ns = await seq.nextBatch(s, count, { tx: client, issueDate });
+      const ns = await inTenant(t, () => seq.nextBatch(s, count, { tx: client, issueDate }));
       if (abort === 'before-insert') {
         await client.query('ROLLBACK');
         reportToParent({ abort: 1 });
@@ -96,7 +102,7 @@ async function redisMode(): Promise<void> {
   // A checked-out client whose backend is terminated between queries emits 'error': swallow it here;
   // the next query on it fails and the write is reported as lost.
   pool.on('connect', (c) => c.on('error', () => undefined));
-  const backend = new RedisSequencerBackend(redis, { prefix: e('TORTURE_PREFIX') });
+  const backend = new RedisSequencerBackend({ redis, prefix: e('TORTURE_PREFIX') });
   const highest = async (k: CounterKey) => {
     const { rows } = await pool.query<{ m: string | null }>(
       `SELECT max(number) AS m FROM ${table} WHERE tenant = $1 AND series = $2 AND period = $3`,
@@ -112,26 +118,28 @@ async function redisMode(): Promise<void> {
     options: { lockTtlMs: 1_500, lockWaitMs: 15_000, keepLeaseMs: Math.random() < 0.5 ? 5 : 0 },
   });
   while (Date.now() < deadline) {
-    const { s, dates } = pick();
+    const { s, dates, tenant: t } = pick();
     const issueDate = dates.length ? dates[Math.floor(Math.random() * dates.length)] : undefined;
     const abort = Math.random() < 0.15;
     const t0 = hr();
     try {
-      const n = await seq.withNumber(s, { issueDate }, async (a) => {
-        const c = await pool.connect();
-        try {
-          await c.query('BEGIN');
-          await c.query(insertSql, [a.tenant, a.series, a.period, a.number]);
-          if (abort) throw new Error('aborted on purpose');
-          await c.query('COMMIT');
-        } catch (e) {
-          await c.query('ROLLBACK').catch(() => undefined);
-          throw e;
-        } finally {
-          c.release(true);
-        }
-        return a;
-      });
+      const n = await inTenant(t, () =>
+        seq.withNumber(s, { issueDate }, async (a) => {
+          const c = await pool.connect();
+          try {
+            await c.query('BEGIN');
+            await c.query(insertSql, [a.tenant, a.series, a.period, a.number]);
+            if (abort) throw new Error('aborted on purpose');
+            await c.query('COMMIT');
+          } catch (e) {
+            await c.query('ROLLBACK').catch(() => undefined);
+            throw e;
+          } finally {
+            c.release(true);
+          }
+          return a;
+        }),
+      );
       reportToParent({ k: `${n.tenant}|${n.series}|${n.period}`, n: [n.number], t0, t1: hr() });
     } catch (e) {
       if ((e as Error).message === 'aborted on purpose') reportToParent({ abort: 1 });
@@ -146,22 +154,24 @@ async function redisMode(): Promise<void> {
 async function stallMode(): Promise<void> {
   const redis = new Redis(e('TORTURE_REDIS'));
   const pool = new pg.Pool({ connectionString: e('TORTURE_PG'), max: 1 });
-  const backend = new RedisSequencerBackend(redis, { prefix: e('TORTURE_PREFIX') });
+  const backend = new RedisSequencerBackend({ redis, prefix: e('TORTURE_PREFIX') });
   const seq = createLockedSequencer({
     lock: backend,
     store: backend,
     highestCommitted: async () => null,
     options: { lockTtlMs: 300, lockWaitMs: 5_000 },
   });
-  const s = defineSeries({ tenant, key: 'stall' });
+  const s = defineSeries({ key: 'stall' });
   let outcome = 'ok';
   try {
-    await seq.withNumber(s, {}, async (a) => {
-      await redis.set(`${e('TORTURE_PREFIX')}:stall-holding`, String(a.number));
-      // A real stall: the event loop is frozen (no renewal can run) for 4x the TTL.
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1_200);
-      await pool.query(insertSql, [a.tenant, a.series, a.period, a.number]);
-    });
+    await inTenant(tenant, () =>
+      seq.withNumber(s, {}, async (a) => {
+        await redis.set(`${e('TORTURE_PREFIX')}:stall-holding`, String(a.number));
+        // A real stall: the event loop is frozen (no renewal can run) for 4x the TTL.
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1_200);
+        await pool.query(insertSql, [a.tenant, a.series, a.period, a.number]);
+      }),
+    );
   } catch (e) {
     outcome = (e as { code?: string }).code ?? String(e);
   }

@@ -21,14 +21,24 @@ return {redis.call('HINCRBY', KEYS[2], 'f', 1)}`,
   renew: `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0`,
+  // KEYS: lock, mark. ARGV: value, above. -> new fence, or 0 when the lock is not held by `value`.
+  // Raises the fence counter above `above` (what a counter store elsewhere has seen) in one step.
+  reseed: `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+local f = tonumber(redis.call('HGET', KEYS[2], 'f') or '0')
+local a = tonumber(ARGV[2])
+if a > f then f = a end
+f = f + 1
+redis.call('HSET', KEYS[2], 'f', f)
+return f`,
   // KEYS: lock. ARGV: value.
   release: `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`,
-  // KEYS: mark. ARGV: fence. -> {1, mark, date} or {-1}
+  // KEYS: mark. ARGV: fence. -> {1, mark, date} or {-1, seen}
   read: `
 local seen = tonumber(redis.call('HGET', KEYS[1], 'f') or '0')
-if tonumber(ARGV[1]) < seen then return {-1} end
+if tonumber(ARGV[1]) < seen then return {-1, seen} end
 redis.call('HSET', KEYS[1], 'f', ARGV[1])
 return {1, redis.call('HGET', KEYS[1], 'm') or '', redis.call('HGET', KEYS[1], 'd') or ''}`,
   // KEYS: mark. ARGV: from ('' = none), to, fence, date ('' = none). -> 1 ok, -1 fenced, -2 conflict

@@ -1,21 +1,69 @@
+import { assertChange, assertCounterKey } from '../../counter-store.js';
 import { createHash, randomBytes } from 'node:crypto';
-import { type RedisLike, parseInput } from '@tenantry/core';
+import { isTenantryError, type RedisLike, TenantryError } from '@tenantry/core';
 import { z } from 'zod';
-import type { CounterState, CounterStore, VoidRecord } from '../counter-store.js';
-import { SequencerError } from '../errors.js';
-import type { AcquireOptions, FusedLockedCounter, LockBackend, LockLease } from '../lock-backend.js';
-import type { CounterKey } from '../series.js';
-import { SCRIPTS } from './redis-scripts.js';
-import { alreadyVoided, checkVoid, conflict, fenced, lockTimeout, sleep } from './shared.js';
+import {
+  alreadyVoided,
+  type CounterState,
+  type CounterStore,
+  checkVoid,
+  conflict,
+  fenced,
+  type VoidRecord,
+} from '../../counter-store.js';
+import { SequencerError } from '../../errors.js';
+import {
+  type AcquireOptions,
+  type FusedLockedCounter,
+  type LockBackend,
+  type LockLease,
+  lockTimeout,
+  sleep,
+} from '../../lock-backend.js';
+import type { CounterKey } from '../../series.js';
+import { SCRIPTS } from './scripts.js';
+import { parseSequencerInput } from '../../input.js';
 
-/** Options of {@link RedisSequencerBackend}. */
-export const RedisBackendOptionsSchema = z.object({
+/** Options of {@link RedisSequencerBackend} besides the client. */
+export const RedisSequencerBackendOptionsSchema = z.object({
   /** Prefix of every key, before the `{tenant:series}` hash tag. @default 'tenantry:seq' */
   prefix: z
     .string()
     .regex(/^[A-Za-z0-9:_.-]{1,64}$/)
     .default('tenantry:seq'),
 });
+
+/** Options of {@link RedisSequencerBackend}. */
+export interface RedisSequencerBackendOptions extends z.input<typeof RedisSequencerBackendOptionsSchema> {
+  /** The user's ioredis `Redis` or `Cluster`; never closed by the backend. */
+  redis: RedisLike;
+}
+
+/**
+ * Wrap an ioredis error (cause kept, never in the message): connection failures →
+ * `SEQUENCER_STORE_UNAVAILABLE` (retryable), anything else → `SEQUENCER_STORE_FAILED`.
+ */
+function mapRedisError(error: unknown): Error {
+  if (isTenantryError(error)) return error;
+  const e = error as { code?: unknown; name?: unknown; message?: unknown } | null;
+  const text = `${String(e?.code ?? '')} ${String(e?.name ?? '')} ${String(e?.message ?? '')}`;
+  if (
+    /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|Connection is closed|MaxRetriesPerRequest|CLUSTERDOWN|LOADING|TRYAGAIN|MASTERDOWN|READONLY|ClusterAllFailed|Stream isn't writeable/i.test(
+      text,
+    )
+  ) {
+    return new SequencerError(
+      'SEQUENCER_STORE_UNAVAILABLE',
+      'The Redis sequencer backend is unreachable; retry later',
+      {
+        cause: error,
+      },
+    );
+  }
+  return new SequencerError('SEQUENCER_STORE_FAILED', 'The Redis sequencer backend failed; see the cause', {
+    cause: error,
+  });
+}
 
 type ScriptName = keyof typeof SCRIPTS;
 const SHAS = Object.fromEntries(
@@ -48,6 +96,9 @@ class RedisLease implements LockLease {
   release(): Promise<void> {
     return this.backend.releaseLease(this);
   }
+  reseed(above: number): Promise<LockLease | null> {
+    return this.backend.reseedLease(this, above);
+  }
 }
 
 /**
@@ -61,7 +112,7 @@ class RedisLease implements LockLease {
  *
  * Redis is not the truth: a failover can lose acknowledged writes, so the document store's unique
  * constraint and `highestCommitted` recovery keep S1/S2 (see README).
- * @example const backend = new RedisSequencerBackend(redis); const seq = createLockedSequencer({ lock: backend, store: backend, highestCommitted });
+ * @example const backend = new RedisSequencerBackend({ redis }); const seq = createLockedSequencer({ lock: backend, store: backend, highestCommitted });
  */
 export class RedisSequencerBackend implements LockBackend, CounterStore, FusedLockedCounter {
   readonly kind = 'redis';
@@ -77,14 +128,41 @@ export class RedisSequencerBackend implements LockBackend, CounterStore, FusedLo
     return `${this.#owner}:${this.#leases}`;
   }
 
-  /** @param redis an ioredis `Redis` or `Cluster` (not closed by the backend) */
-  constructor(redis: RedisLike, options: z.input<typeof RedisBackendOptionsSchema> = {}) {
+  /**
+   * @param options.redis an ioredis `Redis` or `Cluster` (not closed by the backend)
+   * @param options.prefix key prefix before the hash tag @default 'tenantry:seq'
+   * @throws TenantryError `VALIDATION_FAILED` without a client or with a malformed prefix
+   */
+  constructor(options: RedisSequencerBackendOptions) {
+    let redis: RedisLike | undefined;
+    let prefix: unknown;
+    try {
+      redis = (options as { redis?: unknown } | undefined)?.redis as RedisLike | undefined;
+      prefix = options?.prefix;
+      if (typeof redis?.evalsha !== 'function' || typeof redis?.eval !== 'function') redis = undefined;
+    } catch {
+      redis = undefined;
+    }
+    if (redis === undefined) {
+      throw new TenantryError(
+        'VALIDATION_FAILED',
+        'RedisSequencerBackend needs { redis }: an ioredis Redis or Cluster',
+        {
+          details: { issues: [{ path: ['redis'], message: 'expected an ioredis client' }] },
+        },
+      );
+    }
     this.#redis = redis;
-    this.#prefix = parseInput(RedisBackendOptionsSchema, options, 'redis backend options').prefix;
+    this.#prefix = parseSequencerInput(
+      RedisSequencerBackendOptionsSchema,
+      { prefix },
+      'redis backend options',
+    ).prefix;
   }
 
   /** The keys of one counter (exposed for operators and tests). */
   keys(key: CounterKey): CounterKeys {
+    assertCounterKey(key);
     const base = `${this.#prefix}:{${key.tenant}:${key.series}}`;
     const p = key.period === '' ? '-' : key.period;
     return { lock: `${base}:lock:${p}`, mark: `${base}:mark:${p}`, voids: `${base}:voids:${p}` };
@@ -92,15 +170,26 @@ export class RedisSequencerBackend implements LockBackend, CounterStore, FusedLo
 
   /** EVALSHA, falling back to EVAL once when the server lost its script cache (restart, failover, FLUSH). */
   #run(name: ScriptName, keys: number, ...args: Array<string | number>): Promise<unknown> {
-    return this.#redis.evalsha(SHAS[name], keys, ...args).catch((e: unknown) => {
-      if (!String((e as Error)?.message ?? '').includes('NOSCRIPT')) throw e;
-      return this.#redis.eval(SCRIPTS[name], keys, ...args);
-    });
+    return this.#redis
+      .evalsha(SHAS[name], keys, ...args)
+      .catch((e: unknown) => {
+        if (!String((e as Error)?.message ?? '').includes('NOSCRIPT')) throw e;
+        return this.#redis.eval(SCRIPTS[name], keys, ...args);
+      })
+      .catch((e: unknown) => {
+        throw mapRedisError(e);
+      });
   }
 
   /** @internal */
   async renewLease(lease: RedisLease, ttlMs: number): Promise<boolean> {
     return Number(await this.#run('renew', 1, lease.keys.lock, lease.value, ttlMs)) === 1;
+  }
+
+  /** @internal */
+  async reseedLease(lease: RedisLease, above: number): Promise<LockLease | null> {
+    const f = Number(await this.#run('reseed', 2, lease.keys.lock, lease.keys.mark, lease.value, above));
+    return f > 0 ? new RedisLease(f, lease.value, lease.keys, this) : null;
   }
 
   /** @internal */
@@ -124,7 +213,9 @@ export class RedisSequencerBackend implements LockBackend, CounterStore, FusedLo
     }
   }
 
-  acquire(key: CounterKey, options: AcquireOptions): Promise<LockLease> {
+  async acquire(key: CounterKey, options: AcquireOptions): Promise<LockLease> {
+    assertCounterKey(key);
+    assertChange(options, ['ttlMs', 'waitMs']);
     const k = this.keys(key);
     return this.#acquireLoop(key, options, async () => {
       const value = this.#nextValue();
@@ -133,10 +224,12 @@ export class RedisSequencerBackend implements LockBackend, CounterStore, FusedLo
     });
   }
 
-  acquireAndRead(
+  async acquireAndRead(
     key: CounterKey,
     options: AcquireOptions,
   ): Promise<{ lease: LockLease; state: CounterState }> {
+    assertCounterKey(key);
+    assertChange(options, ['ttlMs', 'waitMs']);
     const k = this.keys(key);
     return this.#acquireLoop(key, options, async () => {
       const value = this.#nextValue();
@@ -149,7 +242,9 @@ export class RedisSequencerBackend implements LockBackend, CounterStore, FusedLo
   #ownLease(lease: LockLease): RedisLease {
     // A lease from another backend instance (or a forged one) is refused: its keys may not be ours.
     if (!(lease instanceof RedisLease) || lease.backend !== this) {
-      throw new TypeError('the lease was not taken by this backend');
+      throw new TenantryError('VALIDATION_FAILED', 'The lease was not taken by this backend', {
+        details: { issues: [{ path: ['lease'], message: 'foreign lease' }] },
+      });
     }
     return lease;
   }
@@ -219,12 +314,15 @@ export class RedisSequencerBackend implements LockBackend, CounterStore, FusedLo
   }
 
   async read(key: CounterKey, fence: number): Promise<CounterState> {
+    assertCounterKey(key);
+    assertChange({ fence }, ['fence']);
     const r = (await this.#run('read', 1, this.keys(key).mark, fence)) as unknown[];
-    if (Number(r[0]) !== 1) throw fenced(key, fence);
+    if (Number(r[0]) !== 1) throw fenced(key, fence, Number(r[1]));
     return toState(r[1], r[2]);
   }
 
   async peek(key: CounterKey): Promise<CounterState> {
+    assertCounterKey(key);
     const r = (await this.#run('peek', 1, this.keys(key).mark)) as unknown[];
     return toState(r[0], r[1]);
   }
@@ -233,6 +331,8 @@ export class RedisSequencerBackend implements LockBackend, CounterStore, FusedLo
     key: CounterKey,
     change: { from: number | null; to: number; fence: number; issueDate?: string | undefined },
   ): Promise<void> {
+    assertCounterKey(key);
+    assertChange(change, ['from', 'to', 'fence', 'issueDate']);
     const r = Number(
       await this.#run(
         'advance',
@@ -249,6 +349,8 @@ export class RedisSequencerBackend implements LockBackend, CounterStore, FusedLo
   }
 
   async recover(key: CounterKey, change: { committed: number | null; fence: number }): Promise<CounterState> {
+    assertCounterKey(key);
+    assertChange(change, ['committed', 'fence']);
     const r = (await this.#run(
       'recover',
       1,
@@ -261,6 +363,8 @@ export class RedisSequencerBackend implements LockBackend, CounterStore, FusedLo
   }
 
   async recordVoid(key: CounterKey, record: VoidRecord): Promise<void> {
+    assertCounterKey(key);
+    assertChange(record, ['number', 'record']);
     const k = this.keys(key);
     const json = JSON.stringify({ reason: record.reason, voidedAt: record.voidedAt.toISOString() });
     const r = Number(
@@ -271,6 +375,7 @@ export class RedisSequencerBackend implements LockBackend, CounterStore, FusedLo
   }
 
   async listVoids(key: CounterKey): Promise<VoidRecord[]> {
+    assertCounterKey(key);
     const flat = (await this.#run('listVoids', 1, this.keys(key).voids)) as string[];
     const out: VoidRecord[] = [];
     for (let i = 0; i + 1 < flat.length; i += 2) {

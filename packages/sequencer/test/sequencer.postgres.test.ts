@@ -1,10 +1,17 @@
-import { runAsTenant } from '@tenantry/core';
-import { hasBackend, skipLabel, uniqueId } from '@tenantry/testkit';
+import { runMigrations } from '@tenantry/core/postgres';
+import { hasBackend, skipLabel } from '@tenantry/testkit';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it as vitestIt } from 'vitest';
 import { defineSeries, isGapless, type Series } from '../src/index.js';
-import { createPostgresSequencer, migratePostgres, scanPostgresDocuments } from '../src/postgres.js';
-import { useBackends } from './helpers.js';
+import { createPostgresSequencer, scanPostgresDocuments, sequencerMigrations } from '../src/postgres.js';
+import {
+  asTenant,
+  currentTenant,
+  freshSeriesKey,
+  freshTenant,
+  tenantIt as it,
+  useBackends,
+} from './helpers.js';
 
 const env = useBackends();
 const codeOf = async (p: Promise<unknown>): Promise<string> => {
@@ -22,7 +29,7 @@ describe.skipIf(!hasBackend('postgres'))(
     let pool: pg.Pool;
     const seq = createPostgresSequencer({ lockTimeoutMs: 2_000 });
     const series = (def: Partial<Parameters<typeof defineSeries>[0]> = {}): Series =>
-      defineSeries({ tenant: uniqueId('t').replace(/_/g, '-'), key: 'invoice', ...def });
+      defineSeries({ key: freshSeriesKey(), ...def });
 
     /** Run `fn` in its own transaction on a pooled client; commit unless `rollback`. */
     const inTx = async <T>(fn: (c: pg.PoolClient) => Promise<T>, rollback = false): Promise<T> => {
@@ -52,7 +59,7 @@ describe.skipIf(!hasBackend('postgres'))(
 
     beforeAll(async () => {
       pool = new pg.Pool({ connectionString: env.pgUrl(), max: 10 });
-      await Promise.all([migratePostgres(pool), migratePostgres(pool)]); // idempotent, even concurrently
+      await Promise.all([runMigrations(pool, sequencerMigrations), runMigrations(pool, sequencerMigrations)]); // idempotent, even concurrently
       await pool.query(`CREATE TABLE docs (id bigserial PRIMARY KEY, tenant text, series text, period text, number bigint,
       UNIQUE (tenant, series, period, number))`);
     });
@@ -91,12 +98,11 @@ describe.skipIf(!hasBackend('postgres'))(
       expect(Date.now() - started).toBeGreaterThanOrEqual(250);
     });
 
-    it.each([
+    vitestIt.each([
       ['an existing counter (row lock)', true],
       ['a counter another transaction is creating', false],
-    ])(
-      'fails with SEQUENCER_LOCK_TIMEOUT after the configured bounded wait on %s',
-      async (_label, existing) => {
+    ])('fails with SEQUENCER_LOCK_TIMEOUT after the configured bounded wait on %s', (_label, existing) =>
+      asTenant(freshTenant(), async () => {
         const s = series();
         const quick = createPostgresSequencer({ lockTimeoutMs: 200 });
         if (existing) await inTx((c) => quick.next(s, { tx: c }));
@@ -111,7 +117,7 @@ describe.skipIf(!hasBackend('postgres'))(
         await holder.query('ROLLBACK');
         holder.release();
         expect((await inTx((c) => quick.next(s, { tx: c }))).number).toBe(existing ? 2 : 1);
-      },
+      }),
     );
 
     it('sets lock_timeout transaction-locally (new and existing counters), or leaves it alone with null', async () => {
@@ -137,7 +143,7 @@ describe.skipIf(!hasBackend('postgres'))(
 
     it('restarts each fiscal year at the start value and never shares counters (S5)', async () => {
       const s = series({ period: 'yearly', start: 1000, format: '{prefix}{yyyy}-{n:08}', prefix: 'CCS-' });
-      const other = defineSeries({ tenant: s.tenant, key: 'credit-note', period: 'yearly', start: 1000 });
+      const other = defineSeries({ key: 'credit-note', period: 'yearly', start: 1000 });
       const a = await inTx((c) => seq.next(s, { tx: c, issueDate: '2025-12-31' }));
       const b = await inTx((c) => seq.next(s, { tx: c, issueDate: '2025-06-01' }));
       const c2026 = await inTx((c) => seq.next(s, { tx: c, issueDate: new Date('2026-01-01T00:00:00Z') }));
@@ -159,7 +165,7 @@ describe.skipIf(!hasBackend('postgres'))(
         'SEQUENCER_CHRONOLOGY_VIOLATION',
       );
       expect((await inTx((c) => seq.next(s, { tx: c, issueDate: '2026-03-05' }))).number).toBe(3);
-      const loose = defineSeries({ tenant: s.tenant, key: s.key, period: 'yearly' });
+      const loose = defineSeries({ key: s.key, period: 'yearly' });
       expect((await inTx((c) => seq.next(loose, { tx: c, issueDate: '2026-01-01' }))).number).toBe(4);
     });
 
@@ -187,11 +193,88 @@ describe.skipIf(!hasBackend('postgres'))(
       const s = series({ period: 'yearly' });
       expect(await codeOf(inTx((c) => seq.next(s, { tx: c })))).toBe('SEQUENCER_ISSUE_DATE_REQUIRED');
       expect(
-        await runAsTenant({ tenantId: 'someone-else', actor: { id: 'u' } }, () =>
-          codeOf(inTx((c) => seq.next(s, { tx: c, issueDate: '2026-01-01' }))),
-        ),
+        await codeOf(inTx((c) => seq.next(s, { tx: c, issueDate: '2026-01-01', tenantId: 'someone-else' }))),
       ).toBe('TENANT_CONTEXT_CONFLICT');
     });
+
+    it('refuses a Pool or a client outside BEGIN (SEQUENCER_NOT_IN_TRANSACTION) and writes nothing (S4)', async () => {
+      const s = series();
+      await inTx((c) => seq.next(s, { tx: c }));
+      // A Pool autocommits each statement: the number would be consumed even if the document failed.
+      // @ts-expect-error a Pool is not a transaction
+      expect(await codeOf(seq.next(s, { tx: pool }))).toBe('SEQUENCER_NOT_IN_TRANSACTION');
+      // @ts-expect-error a Pool is not a transaction
+      expect(await codeOf(seq.nextBatch(s, 3, { tx: pool }))).toBe('SEQUENCER_NOT_IN_TRANSACTION');
+      // @ts-expect-error a Pool is not a transaction
+      expect(await codeOf(seq.void(s, 1, { tx: pool, reason: 'x' }))).toBe('SEQUENCER_NOT_IN_TRANSACTION');
+      // A checked-out client that never ran BEGIN autocommits too.
+      const c = await pool.connect();
+      try {
+        expect(await codeOf(seq.next(s, { tx: c }))).toBe('SEQUENCER_NOT_IN_TRANSACTION');
+        expect(await codeOf(seq.void(s, 1, { tx: c, reason: 'x' }))).toBe('SEQUENCER_NOT_IN_TRANSACTION');
+        // After COMMIT the client is outside a block again.
+        await c.query('BEGIN');
+        expect((await seq.next(s, { tx: c })).number).toBe(2);
+        await c.query('COMMIT');
+        expect(await codeOf(seq.next(s, { tx: c }))).toBe('SEQUENCER_NOT_IN_TRANSACTION');
+      } finally {
+        c.release();
+      }
+      expect(await seq.lastCommitted(s, { db: pool })).toBe(2);
+      expect(await seq.voids(s, { db: pool })).toEqual([]);
+      // A failed document write after a refused call leaves no gap: the next number is 3.
+      expect((await inTx((c2) => seq.next(s, { tx: c2 }))).number).toBe(3);
+    });
+
+    vitestIt.each([['REPEATABLE READ'], ['SERIALIZABLE']])(
+      'maps serialization failures at %s to the retryable SEQUENCER_SERIALIZATION_FAILURE; numbers stay gapless',
+      (level) =>
+        asTenant(freshTenant(), async () => {
+          const s = series();
+          await inTx((c) => seq.next(s, { tx: c })); // the counter row exists and is committed
+          const clients = await Promise.all(Array.from({ length: 8 }, () => pool.connect()));
+          try {
+            // Every transaction takes its snapshot first, so all of them see the counter at 1.
+            for (const c of clients) {
+              await c.query(`BEGIN ISOLATION LEVEL ${level}`);
+              await c.query('SELECT 1');
+            }
+            const outcomes = await Promise.all(
+              clients.map(async (c) => {
+                try {
+                  const n = await seq.next(s, { tx: c });
+                  await insertDoc(c, n);
+                  await c.query('COMMIT');
+                  return 'ok';
+                } catch (e) {
+                  await c.query('ROLLBACK').catch(() => undefined);
+                  const err = e as { code?: string; status?: number; retryable?: boolean };
+                  return `${err.code}/${err.status}/${err.retryable}`;
+                }
+              }),
+            );
+            expect(outcomes.filter((o) => o === 'ok')).toHaveLength(1);
+            expect(outcomes.filter((o) => o !== 'ok')).toEqual(
+              Array.from({ length: 7 }, () => 'SEQUENCER_SERIALIZATION_FAILURE/503/true'),
+            );
+          } finally {
+            for (const c of clients) c.release();
+          }
+          // Retrying the failed transactions (as the code says) numbers them on, with no gap.
+          for (let i = 0; i < 7; i++) {
+            await inTx(async (c) => {
+              await c.query(`SET TRANSACTION ISOLATION LEVEL ${level}`);
+              await insertDoc(c, await seq.next(s, { tx: c }));
+            });
+          }
+          expect(await seq.lastCommitted(s, { db: pool })).toBe(9);
+          const { rows } = await pool.query<{ n: string }>(
+            'SELECT number AS n FROM docs WHERE tenant = $1 AND series = $2 ORDER BY number',
+            [currentTenant(), s.key],
+          );
+          expect(rows.map((r) => Number(r.n))).toEqual([2, 3, 4, 5, 6, 7, 8, 9]);
+        }),
+    );
 
     it('says SEQUENCER_NOT_MIGRATED when the tables are missing', async () => {
       await pool.query('CREATE SCHEMA IF NOT EXISTS empty_schema');
@@ -228,7 +311,6 @@ describe.skipIf(!hasBackend('postgres'))(
       );
       const report = await scanPostgresDocuments(pool, {
         table: 'docs',
-        tenant: s.tenant,
         series: s.key,
         period: '',
       });
@@ -237,11 +319,11 @@ describe.skipIf(!hasBackend('postgres'))(
     });
 
     it('the document scan finds gaps and duplicates a broken numbering left', async () => {
-      const t = uniqueId('t');
+      const t = currentTenant();
       await pool.query('CREATE TABLE broken (tenant text, series text, period text, number bigint)');
       for (const n of [1, 2, 2, 5, 6, 9])
         await pool.query("INSERT INTO broken VALUES ($1, 'inv', '', $2)", [t, n]);
-      const r = await scanPostgresDocuments(pool, { table: 'broken', tenant: t, series: 'inv', period: '' });
+      const r = await scanPostgresDocuments(pool, { table: 'broken', series: 'inv', period: '' });
       expect(r).toMatchObject({ count: 6, distinct: 5, first: 1, last: 9 });
       expect(r.gaps).toEqual([
         { from: 3, to: 4 },
@@ -249,9 +331,7 @@ describe.skipIf(!hasBackend('postgres'))(
       ]);
       expect(r.duplicates).toEqual([{ number: 2, count: 2 }]);
       expect(
-        await codeOf(
-          scanPostgresDocuments(pool, { table: 'broken; drop table docs', tenant: t, series: 'inv' }),
-        ),
+        await codeOf(scanPostgresDocuments(pool, { table: 'broken; drop table docs', series: 'inv' })),
       ).toBe('VALIDATION_FAILED');
     });
   },

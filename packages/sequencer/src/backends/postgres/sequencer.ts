@@ -1,19 +1,23 @@
-import { type Clock, type PgQueryable, parseInput, systemClock } from '@tenantry/core';
+import { type Clock, type PgQueryable, systemClock, withSpan } from '@tenantry/core';
 import { z } from 'zod';
-import type { VoidRecord } from '../counter-store.js';
-import { SequencerError } from '../errors.js';
-import { parseVoid } from '../locked-sequencer.js';
-import type { IssueDateInput } from '../period.js';
+import type { VoidRecord } from '../../counter-store.js';
+import { SequencerError } from '../../errors.js';
+import type { IssueDateInput } from '../../period.js';
 import {
   type AllocatedNumber,
   buildAllocations,
   type CounterKey,
   checkRange,
+  callOptions,
   resolveRequest,
   type Series,
-} from '../series.js';
-import { mapPgError, type PgNamedQueryable, toNumber } from './postgres-errors.js';
-import { alreadyVoided, checkVoid } from './shared.js';
+  type TenantOption,
+} from '../../series.js';
+import { spanAttributes } from '../../telemetry.js';
+import { parseVoid } from '../../void-request.js';
+import { mapPgError, type PgNamedQueryable, toNumber } from './errors.js';
+import { pgListVoids, pgRecordVoid } from './voids.js';
+import { invalidInput, parseSequencerInput } from '../../input.js';
 
 /** Options of {@link createPostgresSequencer}. */
 export const PostgresSequencerOptionsSchema = z.object({
@@ -33,10 +37,56 @@ export const PostgresSequencerOptionsSchema = z.object({
   namedStatements: z.boolean().default(true),
 });
 
-/** Options of one in-transaction allocation. */
-export interface PgAllocateOptions {
+/**
+ * The caller's open transaction: a `pg` `Client` or `PoolClient` after `await client.query('BEGIN')`.
+ * A `pg.Pool` does not fit this type (a pool runs each statement in its own autocommitted
+ * transaction, which would consume the number even when the document write fails), and is refused at
+ * run time too. `getTransactionStatus()` is `pg`'s own (the status byte of the server's last
+ * ReadyForQuery): the check costs no round trip. For another client, pass an object whose `query`
+ * runs in the open transaction and whose `getTransactionStatus()` returns `'T'` only inside it.
+ */
+export interface PostgresTransaction extends PgQueryable {
+  /** `'T'` inside a transaction block, `'E'` in a failed one, `'I'` outside any (pg's `TransactionStatus`). */
+  getTransactionStatus(): string | null;
+}
+
+/** The `db` of a read, checked. */
+function requireDb(opts: PostgresReadOptions): PgQueryable {
+  let db: PgQueryable | undefined;
+  try {
+    db = (opts as Partial<PostgresReadOptions> | undefined)?.db;
+    if (typeof db?.query === 'function') return db;
+  } catch (e) {
+    throw invalidInput('read options', e, ['db']);
+  }
+  throw invalidInput('read options', undefined, ['db']);
+}
+
+/**
+ * Refuse to run outside a transaction block (invariant S4: the counter update must not autocommit).
+ * @throws SequencerError `SEQUENCER_NOT_IN_TRANSACTION`
+ */
+function requireTransaction(tx: PostgresTransaction, what: string): void {
+  const t = tx as Partial<PostgresTransaction> | null | undefined;
+  const status = typeof t?.getTransactionStatus === 'function' ? t.getTransactionStatus() : undefined;
+  if (status === 'T' || status === 'E') return; // 'E': PostgreSQL itself refuses (25P02)
+  throw new SequencerError(
+    'SEQUENCER_NOT_IN_TRANSACTION',
+    `${what} needs { tx }: a pg client inside BEGIN (got ${
+      typeof t?.query !== 'function'
+        ? 'no client'
+        : status === undefined
+          ? 'a Pool or a client without getTransactionStatus()'
+          : 'a client outside any transaction block'
+    }); await client.query('BEGIN') first`,
+    { details: { what, transactionStatus: status ?? null } },
+  );
+}
+
+/** Options of one in-transaction allocation (the tenant comes from the context unless named). */
+export interface PostgresAllocateOptions extends TenantOption {
   /** The caller's transaction: a `pg` client inside `BEGIN`, which also writes the document. */
-  tx: PgQueryable;
+  tx: PostgresTransaction;
   /** The document's issue date; required for periodic series, chronology and date tokens. */
   issueDate?: IssueDateInput;
 }
@@ -54,26 +104,35 @@ export interface PostgresSequencer {
    * await client.query('INSERT INTO invoices (tenant, series, period, number) VALUES ($1,$2,$3,$4)', [n.tenant, n.series, n.period, n.number]);
    * await client.query('COMMIT');
    */
-  next(series: Series, options: PgAllocateOptions): Promise<AllocatedNumber>;
+  next(series: Series, options: PostgresAllocateOptions): Promise<AllocatedNumber>;
   /** `count` consecutive numbers in one statement, all or none (bulk invoicing). */
-  nextBatch(series: Series, count: number, options: PgAllocateOptions): Promise<AllocatedNumber[]>;
+  nextBatch(series: Series, count: number, options: PostgresAllocateOptions): Promise<AllocatedNumber[]>;
   /** The last committed number of a series and period (`null` before the first). */
-  lastCommitted(
-    series: Series,
-    options: { db: PgQueryable; issueDate?: IssueDateInput },
-  ): Promise<number | null>;
+  lastCommitted(series: Series, options: PostgresReadOptions): Promise<number | null>;
   /**
    * Record a void: the number stays consumed and is never reissued. Run it in the transaction that marks
    * the document voided.
    * @throws SequencerError `SEQUENCER_NUMBER_NOT_ISSUED`, `SEQUENCER_ALREADY_VOIDED`
    */
-  void(
-    series: Series,
-    number: number,
-    options: { tx: PgQueryable; issueDate?: IssueDateInput; reason: string },
-  ): Promise<VoidRecord>;
+  void(series: Series, number: number, options: PostgresVoidOptions): Promise<VoidRecord>;
   /** Voids recorded for a series and period, by number. */
-  voids(series: Series, options: { db: PgQueryable; issueDate?: IssueDateInput }): Promise<VoidRecord[]>;
+  voids(series: Series, options: PostgresReadOptions): Promise<VoidRecord[]>;
+}
+
+/** Options of a read (`lastCommitted`, `voids`): any `pg` Pool or client. */
+export interface PostgresReadOptions extends TenantOption {
+  db: PgQueryable;
+  /** Which period to read, for periodic series. */
+  issueDate?: IssueDateInput;
+}
+
+/** Options of {@link PostgresSequencer.void}. */
+export interface PostgresVoidOptions extends TenantOption {
+  /** The transaction that marks the document voided. */
+  tx: PostgresTransaction;
+  issueDate?: IssueDateInput;
+  /** Why (1–500 characters); kept with the void record. */
+  reason: string;
 }
 
 // The bounded wait: `set_config('lock_timeout', …, true)` sits in the statement's own filter, which
@@ -97,11 +156,6 @@ ON CONFLICT (tenant, series, period) DO UPDATE
   WHERE ${CHRONOLOGY_OK}
 RETURNING c.last_value`;
 
-const VOID_SQL = `INSERT INTO tenantry_sequencer_voids (tenant, series, period, number, reason, voided_at)
-SELECT $1, $2, $3, $4::bigint, $5, $6 FROM tenantry_sequencer_counters c
- WHERE c.tenant = $1 AND c.series = $2 AND c.period = $3 AND $4::bigint >= $7::bigint AND $4::bigint <= c.last_value
-ON CONFLICT DO NOTHING RETURNING number`;
-
 /**
  * The PostgreSQL in-transaction sequencer (strongest form: the counter row lives in the same database
  * transaction as the document). Needs the migration (`migratePostgres`).
@@ -111,8 +165,19 @@ ON CONFLICT DO NOTHING RETURNING number`;
 export function createPostgresSequencer(
   options: z.input<typeof PostgresSequencerOptionsSchema> & { clock?: Clock } = {},
 ): PostgresSequencer {
-  const { clock = systemClock, ...rest } = options;
-  const o = parseInput(PostgresSequencerOptionsSchema, rest, 'postgres sequencer options');
+  if (options !== undefined && (typeof options !== 'object' || options === null)) {
+    throw invalidInput('postgres sequencer options');
+  }
+  let clock: Clock;
+  let rest: Record<string, unknown>;
+  try {
+    ({ clock = systemClock, ...rest } = options ?? {});
+  } catch (e) {
+    throw invalidInput('postgres sequencer options', e);
+  }
+  if (typeof clock?.now !== 'function')
+    throw invalidInput('postgres sequencer options', undefined, ['clock']);
+  const o = parseSequencerInput(PostgresSequencerOptionsSchema, rest, 'postgres sequencer options');
   const timeout = o.lockTimeoutMs === null ? null : `${o.lockTimeoutMs}ms`;
   const waitMs = o.lockTimeoutMs ?? 0;
 
@@ -124,9 +189,20 @@ export function createPostgresSequencer(
   const allocate = async (
     series: Series,
     count: number,
-    opts: PgAllocateOptions,
+    opts: PostgresAllocateOptions,
   ): Promise<AllocatedNumber[]> => {
-    const req = resolveRequest(series, { issueDate: opts.issueDate, count });
+    const req = resolveRequest(series, callOptions(opts, count));
+    requireTransaction(opts?.tx as PostgresTransaction, count === 1 ? 'next' : 'nextBatch');
+    return withSpan('sequencer', count === 1 ? 'allocate' : 'batch', spanAttributes(req.key, req.count), () =>
+      run(series, req, opts?.tx),
+    );
+  };
+
+  const run = async (
+    series: Series,
+    req: ReturnType<typeof resolveRequest>,
+    tx: PostgresTransaction,
+  ): Promise<AllocatedNumber[]> => {
     const { key } = req;
     const values = [
       key.tenant,
@@ -141,14 +217,14 @@ export function createPostgresSequencer(
     let rows: Array<{ last_value: string | null }>;
     try {
       ({ rows } = await query<{ last_value: string | null }>(
-        opts.tx,
+        tx,
         'tenantry_seq_next_u3',
         NEXT_UPDATE_SQL,
         values,
       ));
       if (rows.length === 0) {
         ({ rows } = await query<{ last_value: string | null }>(
-          opts.tx,
+          tx,
           'tenantry_seq_next_i3',
           NEXT_UPSERT_SQL,
           values,
@@ -170,17 +246,19 @@ export function createPostgresSequencer(
     return buildAllocations(series, req, last - req.count + 1);
   };
 
-  const keyOf = (series: Series, issueDate: IssueDateInput | undefined): CounterKey =>
-    resolveRequest(series, { issueDate }).key;
+  const keyOf = (
+    series: Series,
+    opts: TenantOption & { issueDate?: IssueDateInput | undefined },
+  ): CounterKey => resolveRequest(series, callOptions(opts)).key;
 
   return Object.freeze({
-    next: async (series: Series, opts: PgAllocateOptions) =>
+    next: async (series: Series, opts: PostgresAllocateOptions) =>
       (await allocate(series, 1, opts))[0] as AllocatedNumber,
     nextBatch: allocate,
-    async lastCommitted(series: Series, opts: { db: PgQueryable; issueDate?: IssueDateInput }) {
-      const key = keyOf(series, opts.issueDate);
+    async lastCommitted(series: Series, opts: PostgresReadOptions) {
+      const key = keyOf(series, opts);
       try {
-        const { rows } = await opts.db.query<{ last_value: string | null }>(
+        const { rows } = await requireDb(opts).query<{ last_value: string | null }>(
           'SELECT last_value FROM tenantry_sequencer_counters WHERE tenant = $1 AND series = $2 AND period = $3',
           [key.tenant, key.series, key.period],
         );
@@ -189,62 +267,16 @@ export function createPostgresSequencer(
         throw mapPgError(e, key, waitMs);
       }
     },
-    async void(
-      series: Series,
-      number: number,
-      opts: { tx: PgQueryable; issueDate?: IssueDateInput; reason: string },
-    ) {
-      const key = keyOf(series, opts.issueDate);
-      const record = parseVoid(number, opts.reason, clock);
-      await pgRecordVoid(opts.tx, key, record, waitMs);
-      return record;
+    async void(series: Series, number: number, opts: PostgresVoidOptions) {
+      const key = keyOf(series, opts);
+      const record = parseVoid(number, opts?.reason, clock);
+      requireTransaction(opts?.tx as PostgresTransaction, 'void');
+      return withSpan('sequencer', 'void', spanAttributes(key), async () => {
+        await pgRecordVoid(opts?.tx, key, record, waitMs);
+        return record;
+      });
     },
-    voids: (series: Series, opts: { db: PgQueryable; issueDate?: IssueDateInput }) =>
-      pgListVoids(opts.db, keyOf(series, opts.issueDate)),
+    voids: async (series: Series, opts: PostgresReadOptions) =>
+      pgListVoids(requireDb(opts), keyOf(series, opts)),
   });
-}
-
-/** Insert a void row if `number` was committed and not voided yet. @internal */
-export async function pgRecordVoid(
-  db: PgQueryable,
-  key: CounterKey,
-  record: VoidRecord,
-  waitMs = 0,
-): Promise<void> {
-  try {
-    const { rows } = await db.query(VOID_SQL, [
-      key.tenant,
-      key.series,
-      key.period,
-      record.number,
-      record.reason,
-      record.voidedAt,
-      key.start,
-    ]);
-    if (rows.length === 1) return;
-    const existing = await db.query(
-      'SELECT 1 FROM tenantry_sequencer_voids WHERE tenant = $1 AND series = $2 AND period = $3 AND number = $4',
-      [key.tenant, key.series, key.period, record.number],
-    );
-    if (existing.rows.length > 0) throw alreadyVoided(key, record.number);
-    checkVoid(key, null, record.number);
-  } catch (e) {
-    throw mapPgError(e, key, waitMs);
-  }
-}
-
-/** List void rows of one counter. @internal */
-export async function pgListVoids(db: PgQueryable, key: CounterKey): Promise<VoidRecord[]> {
-  try {
-    const { rows } = await db.query<{ number: string; reason: string; voided_at: Date }>(
-      `SELECT number, reason, voided_at FROM tenantry_sequencer_voids
-        WHERE tenant = $1 AND series = $2 AND period = $3 ORDER BY number`,
-      [key.tenant, key.series, key.period],
-    );
-    return rows.map((r) =>
-      Object.freeze({ number: Number(r.number), reason: r.reason, voidedAt: r.voided_at }),
-    );
-  } catch (e) {
-    throw mapPgError(e, key, 0);
-  }
 }

@@ -1,10 +1,15 @@
-import type { PgPoolClientLike, PgPoolLike, PgQueryable } from '@tenantry/core';
-import type { CounterState, CounterStore, VoidRecord } from '../counter-store.js';
-import { type AcquireOptions, counterResource, type LockBackend, type LockLease } from '../lock-backend.js';
-import type { CounterKey } from '../series.js';
-import { mapPgError, toNumber } from './postgres-errors.js';
-import { pgListVoids, pgRecordVoid } from './postgres-sequencer.js';
-import { conflict, fenced, lockTimeout } from './shared.js';
+import { assertChange, assertCounterKey } from '../../counter-store.js';
+import type { PgQueryable } from '@tenantry/core';
+import {
+  type CounterState,
+  type CounterStore,
+  conflict,
+  fenced,
+  type VoidRecord,
+} from '../../counter-store.js';
+import type { CounterKey } from '../../series.js';
+import { mapPgError, requirePool, toNumber } from './errors.js';
+import { pgListVoids, pgRecordVoid } from './voids.js';
 
 type Row = { last_value: string | null; last_issue_date: string | null; fence: string };
 const state = (r: Row | undefined): CounterState => ({
@@ -13,20 +18,26 @@ const state = (r: Row | undefined): CounterState => ({
 });
 const COLS = 'c.last_value, c.last_issue_date::text AS last_issue_date, c.fence';
 
+/** Options of {@link PostgresCounterStore}. */
+export interface PostgresCounterStoreOptions {
+  /** The user's `pg` Pool (or a client); the store never closes it. */
+  pool: PgQueryable;
+}
+
 /**
  * PostgreSQL counter store for the callback form (`createLockedSequencer`), on the migrated tables.
  * Every call is one statement; fences are checked in the `WHERE` of the write.
  * For documents in the same PostgreSQL database, prefer `createPostgresSequencer` (in-transaction).
- * @example const store = new PostgresCounterStore(pool);
+ * @example const store = new PostgresCounterStore({ pool });
  */
 export class PostgresCounterStore implements CounterStore {
   readonly kind = 'postgres';
   readonly capabilities = Object.freeze({ sharesTransactionWithDocuments: true, ownsConnection: false });
   readonly #db: PgQueryable;
 
-  /** @param db a `pg` Pool or client (not closed by the store) */
-  constructor(db: PgQueryable) {
-    this.#db = db;
+  /** @param options.pool a `pg` Pool (or client) the store queries; not closed by the store */
+  constructor(options: PostgresCounterStoreOptions) {
+    this.#db = requirePool(options, 'PostgresCounterStore');
   }
 
   async #q(key: CounterKey, text: string, values: unknown[]): Promise<Row[]> {
@@ -38,6 +49,8 @@ export class PostgresCounterStore implements CounterStore {
   }
 
   async read(key: CounterKey, fence: number): Promise<CounterState> {
+    assertCounterKey(key);
+    assertChange({ fence }, ['fence']);
     const rows = await this.#q(
       key,
       `INSERT INTO tenantry_sequencer_counters AS c (tenant, series, period, last_value, fence)
@@ -46,11 +59,24 @@ export class PostgresCounterStore implements CounterStore {
        RETURNING ${COLS}`,
       [key.tenant, key.series, key.period, fence],
     );
-    if (rows.length === 0) throw fenced(key, fence);
+    if (rows.length === 0) throw fenced(key, fence, await this.#seenFence(key));
     return state(rows[0]);
   }
 
+  /** The highest fence seen for a counter (failure path only). */
+  async #seenFence(key: CounterKey): Promise<number | undefined> {
+    const row = (
+      await this.#q(
+        key,
+        'SELECT fence FROM tenantry_sequencer_counters WHERE tenant = $1 AND series = $2 AND period = $3',
+        [key.tenant, key.series, key.period],
+      )
+    )[0];
+    return row === undefined ? undefined : Number(row.fence);
+  }
+
   async peek(key: CounterKey): Promise<CounterState> {
+    assertCounterKey(key);
     const rows = await this.#q(
       key,
       `SELECT ${COLS} FROM tenantry_sequencer_counters c WHERE tenant = $1 AND series = $2 AND period = $3`,
@@ -63,6 +89,8 @@ export class PostgresCounterStore implements CounterStore {
     key: CounterKey,
     change: { from: number | null; to: number; fence: number; issueDate?: string | undefined },
   ): Promise<void> {
+    assertCounterKey(key);
+    assertChange(change, ['from', 'to', 'fence', 'issueDate']);
     const rows = await this.#q(
       key,
       `INSERT INTO tenantry_sequencer_counters AS c (tenant, series, period, last_value, fence, last_issue_date)
@@ -93,11 +121,14 @@ export class PostgresCounterStore implements CounterStore {
         [key.tenant, key.series, key.period],
       )
     )[0];
-    if (row !== undefined && Number(row.fence) > change.fence) throw fenced(key, change.fence);
+    if (row !== undefined && Number(row.fence) > change.fence)
+      throw fenced(key, change.fence, Number(row.fence));
     throw conflict(key);
   }
 
   async recover(key: CounterKey, change: { committed: number | null; fence: number }): Promise<CounterState> {
+    assertCounterKey(key);
+    assertChange(change, ['committed', 'fence']);
     const rows = await this.#q(
       key,
       `INSERT INTO tenantry_sequencer_counters AS c (tenant, series, period, last_value, fence)
@@ -113,73 +144,13 @@ export class PostgresCounterStore implements CounterStore {
   }
 
   recordVoid(key: CounterKey, record: VoidRecord): Promise<void> {
+    assertCounterKey(key);
+    assertChange(record, ['number', 'record']);
     return pgRecordVoid(this.#db, key, record);
   }
 
   listVoids(key: CounterKey): Promise<VoidRecord[]> {
+    assertCounterKey(key);
     return pgListVoids(this.#db, key);
-  }
-}
-
-/**
- * PostgreSQL lock backend: a transaction-scoped advisory lock (`pg_advisory_xact_lock`) held on a
- * dedicated pooled connection inside `BEGIN … COMMIT`, waiting at most `waitMs` (`lock_timeout`). The
- * lock ends with the transaction, so a crashed holder or a dropped connection frees it at once; fencing
- * tokens come from the `tenantry_sequencer_fence` sequence (never rolled back, so always increasing).
- * TTLs do not apply: a lease lives exactly as long as its connection; `renew` checks the connection.
- * @example const lock = new PostgresAdvisoryLockBackend(pool);
- */
-export class PostgresAdvisoryLockBackend implements LockBackend {
-  readonly kind = 'postgres-advisory';
-  readonly #pool: PgPoolLike;
-
-  /** @param pool a `pg` Pool; each held lease occupies one of its connections */
-  constructor(pool: PgPoolLike) {
-    this.#pool = pool;
-  }
-
-  async acquire(key: CounterKey, options: AcquireOptions): Promise<LockLease> {
-    const client: PgPoolClientLike = await this.#pool.connect();
-    let fence: number;
-    try {
-      await client.query('BEGIN');
-      const { rows } = await client.query<{ fence: string }>(
-        `WITH cfg AS MATERIALIZED (SELECT set_config('lock_timeout', $1, true))
-         SELECT nextval('tenantry_sequencer_fence') AS fence
-           FROM (SELECT pg_advisory_xact_lock(hashtextextended($2, 0)) FROM cfg) l`,
-        [`${Math.max(1, options.waitMs)}ms`, `tenantry:sequencer:${counterResource(key)}`],
-      );
-      fence = Number(rows[0]?.fence);
-    } catch (e) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      client.release();
-      const mapped = mapPgError(e, key, options.waitMs);
-      throw (mapped as { code?: string }).code === 'SEQUENCER_LOCK_TIMEOUT'
-        ? lockTimeout(key, options.waitMs, e)
-        : mapped;
-    }
-    let open = true;
-    return Object.freeze({
-      fence,
-      renew: async () => {
-        if (!open) return false;
-        try {
-          await client.query('SELECT 1');
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      release: async () => {
-        if (!open) return;
-        open = false;
-        try {
-          await client.query('COMMIT');
-          client.release();
-        } catch (e) {
-          client.release(e instanceof Error ? e : true);
-        }
-      },
-    });
   }
 }

@@ -1,24 +1,25 @@
-import { type PgQueryable, parseInput } from '@tenantry/core';
+import { type PgQueryable, resolveTenantId, TenantIdSchema } from '@tenantry/core';
+import { quoteIdent } from '@tenantry/core/postgres';
 import { z } from 'zod';
-import type { GapReport } from '../inspection.js';
+import type { GapReport } from '../../inspection.js';
+import { SERIES_WHAT, SeriesKeySchema } from '../../series.js';
+import { mapPgError } from './errors.js';
+import { parseSequencerInput } from '../../input.js';
 
 const Ident = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$/, 'must be a plain SQL identifier');
-const quote = (id: string): string =>
-  id
-    .split('.')
-    .map((p) => `"${p}"`)
-    .join('.');
+const quote = (id: string): string => id.split('.').map(quoteIdent).join('.');
 
 /** Options of {@link scanPostgresDocuments}. */
 export const PostgresScanOptionsSchema = z.object({
   /** The document table, optionally schema-qualified (`public.invoices`). */
   table: Ident,
-  tenant: z.string().min(1),
-  series: z.string().min(1),
+  /** The tenant whose documents are scanned; checked by core's `resolveTenantId`. @default the context's tenant */
+  tenantId: TenantIdSchema.optional(),
+  series: SeriesKeySchema,
   /** The period key (`''`, `2026`, `2026-03`); omit when the table has no period column. */
-  period: z.string().optional(),
+  period: z.string().max(16).optional(),
   /** First expected number. @default 1 */
   start: z.number().int().min(0).default(1),
   /** Column names. @default { tenant: 'tenant', series: 'series', period: 'period', number: 'number' } */
@@ -36,18 +37,33 @@ export const PostgresScanOptionsSchema = z.object({
 
 /**
  * Scan a document table for gaps and duplicates of one series and period, in SQL (the numbers never
- * travel to the client), for auditors and tests.
+ * travel to the client), for auditors and tests. Scans the current tenant's documents only (T1).
  * @throws ValidationError `VALIDATION_FAILED` on a malformed identifier
- * @example const report = await scanPostgresDocuments(pool, { table: 'invoices', tenant: 'acme', series: 'invoice', period: '2026' });
+ * @throws TenantryError `TENANT_CONTEXT_MISSING` / `TENANT_CONTEXT_CONFLICT` (core's `resolveTenantId`)
+ * @throws SequencerError `SEQUENCER_STORE_FAILED` (e.g. no such table), `SEQUENCER_STORE_UNAVAILABLE`
+ * @example const report = await scanPostgresDocuments(pool, { table: 'invoices', series: 'invoice', period: '2026' });
  */
 export async function scanPostgresDocuments(
   db: PgQueryable,
   input: z.input<typeof PostgresScanOptionsSchema>,
 ): Promise<GapReport> {
-  const o = parseInput(PostgresScanOptionsSchema, input, 'document scan options');
+  const o = parseSequencerInput(PostgresScanOptionsSchema, input, 'document scan options');
+  const tenant = resolveTenantId(o.tenantId, SERIES_WHAT);
+  try {
+    return await scan(db, o, tenant);
+  } catch (e) {
+    throw mapPgError(e, undefined, 0);
+  }
+}
+
+async function scan(
+  db: PgQueryable,
+  o: z.output<typeof PostgresScanOptionsSchema>,
+  tenant: string,
+): Promise<GapReport> {
   const c = o.columns;
   const where = `${quote(c.tenant)} = $1 AND ${quote(c.series)} = $2${o.period === undefined ? '' : ` AND ${quote(c.period)} = $3`}`;
-  const params: unknown[] = o.period === undefined ? [o.tenant, o.series] : [o.tenant, o.series, o.period];
+  const params: unknown[] = o.period === undefined ? [tenant, o.series] : [tenant, o.series, o.period];
   const n = quote(c.number);
   const t = quote(o.table);
   const stats = await db.query<{ count: string; distinct: string; min: string | null; max: string | null }>(

@@ -1,9 +1,9 @@
 // Kept leases (keepLeaseMs) on Redis: a back-to-back allocation reuses the lease (one round trip), yet a
 // kept lease that was lost is fenced off exactly like a stalled holder, other processes get the series
 // once the lease is handed back, and close() hands it back at once.
-import { hasBackend, uniqueId } from '@tenantry/testkit';
+import { hasBackend } from '@tenantry/testkit';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import {
   type AllocatedNumber,
   type CounterKey,
@@ -15,7 +15,7 @@ import {
   type Series,
 } from '../src/index.js';
 import { RedisSequencerBackend } from '../src/redis.js';
-import { useBackends } from './helpers.js';
+import { currentTenant, freshSeriesKey, tenantIt as it, useBackends } from './helpers.js';
 
 const env = useBackends();
 const ready = hasBackend('redis');
@@ -39,7 +39,9 @@ describe.skipIf(!ready)(`kept leases on Redis${ready ? '' : ' (skipped: no Redis
     return ns.length ? Math.max(...ns) : null;
   };
   const numbers = (s: Series) =>
-    [...docs].filter((r) => r.startsWith(`${s.tenant}|${s.key}||`)).map((r) => Number(r.split('|')[3]));
+    [...docs]
+      .filter((r) => r.startsWith(`${currentTenant()}|${s.key}||`))
+      .map((r) => Number(r.split('|')[3]));
   const make = (keepLeaseMs: number, keepLeaseMaxMs = 1_000, lockTtlMs = 5_000): LockedSequencer =>
     createLockedSequencer({
       lock: backend,
@@ -47,8 +49,13 @@ describe.skipIf(!ready)(`kept leases on Redis${ready ? '' : ' (skipped: no Redis
       highestCommitted: highest,
       options: { lockTtlMs, lockWaitMs: 5_000, keepLeaseMs, keepLeaseMaxMs },
     });
-  const series = () => defineSeries({ tenant: uniqueId('t').replace(/_/g, '-'), key: 'invoice' });
-  const keyOf = (s: Series): CounterKey => ({ tenant: s.tenant, series: s.key, period: '', start: s.start });
+  const series = () => defineSeries({ key: freshSeriesKey() });
+  const keyOf = (s: Series): CounterKey => ({
+    tenant: currentTenant(),
+    series: s.key,
+    period: '',
+    start: s.start,
+  });
   const fenceAnd = async (seq: LockedSequencer, s: Series) =>
     seq.withNumber(s, {}, async (n, h) => ({ n: await insert(n), fence: h.fence }));
   const codeOf = async (p: Promise<unknown>): Promise<string> => {
@@ -62,7 +69,7 @@ describe.skipIf(!ready)(`kept leases on Redis${ready ? '' : ' (skipped: no Redis
 
   beforeAll(() => {
     redis = new Redis(env.redisUrl());
-    backend = new RedisSequencerBackend(redis, { prefix: env.redisPrefix() });
+    backend = new RedisSequencerBackend({ redis, prefix: env.redisPrefix() });
   });
   afterAll(() => redis.disconnect());
 

@@ -1,0 +1,94 @@
+import {
+  type BackendCase,
+  runConformance,
+  startRedisCluster,
+  type LocalRedisCluster,
+} from '@tenantry/testkit';
+import { Cluster, Redis } from 'ioredis';
+import { MongoClient } from 'mongodb';
+import pg from 'pg';
+import { describe, expect, it } from 'vitest';
+import { MemoryCounterStore } from '../src/memory.js';
+import { ensureSequencerIndexes, MongoCounterStore } from '../src/mongo.js';
+import { runMigrations } from '@tenantry/core/postgres';
+import { PostgresCounterStore, sequencerMigrations } from '../src/postgres.js';
+import { RedisSequencerBackend } from '../src/redis.js';
+import { type CounterStoreHarness, counterStoreConformance } from '../src/testing.js';
+import { freshKey, useBackends } from './helpers.js';
+
+const env = useBackends();
+const newKey = (start?: number) => freshKey(start);
+
+type Closable = { close: () => Promise<void> };
+type StoreH = CounterStoreHarness & Partial<Closable>;
+
+const pgPool = () => new pg.Pool({ connectionString: env.pgUrl(), max: 8 });
+let cluster: LocalRedisCluster | undefined;
+const clusterClient = async (): Promise<Cluster> => {
+  cluster ??= await startRedisCluster(3);
+  const c = new Cluster(cluster.nodes, { redisOptions: { maxRetriesPerRequest: 2 } });
+  await c.set('{warm}', '1');
+  return c;
+};
+const closeCluster = async (c: Cluster) => {
+  c.disconnect();
+  if (cluster) {
+    const stopping = cluster;
+    cluster = undefined;
+    await stopping.stop();
+  }
+};
+
+const storeCases: BackendCase<StoreH>[] = [
+  { name: 'memory', setup: () => ({ store: new MemoryCounterStore(), newKey }) },
+  {
+    name: 'postgres',
+    needs: 'postgres',
+    setup: async () => {
+      const pool = pgPool();
+      await runMigrations(pool, sequencerMigrations);
+      return { store: new PostgresCounterStore({ pool }), newKey, close: () => pool.end() };
+    },
+    teardown: (h) => h.close?.(),
+  },
+  {
+    name: 'redis',
+    needs: 'redis',
+    setup: () => {
+      const redis = new Redis(env.redisUrl());
+      return {
+        store: new RedisSequencerBackend({ redis, prefix: env.redisPrefix() }),
+        newKey,
+        close: async () => void redis.disconnect(),
+      };
+    },
+    teardown: (h) => h.close?.(),
+  },
+  {
+    name: 'redis cluster (3 local masters)',
+    needs: 'redis',
+    setup: async () => {
+      const c = await clusterClient();
+      return { store: new RedisSequencerBackend({ redis: c }), newKey, close: () => closeCluster(c) };
+    },
+    teardown: (h) => h.close?.(),
+  },
+  {
+    name: 'mongo',
+    needs: 'mongo',
+    setup: async () => {
+      const client = await new MongoClient(env.mongoUrl()).connect();
+      const db = client.db(env.mongoDb());
+      await ensureSequencerIndexes(db);
+      return { store: new MongoCounterStore({ db }), newKey, close: () => client.close() };
+    },
+    teardown: (h) => h.close?.(),
+  },
+];
+
+runConformance('CounterStore', storeCases, (h) => counterStoreConformance(h, { describe, it, expect }));
+
+// The harness contract: a harness may return a fresh backend on every call (one per test).
+describe('a fresh-backend-per-call harness', () => {
+  counterStoreConformance(() => ({ store: new MemoryCounterStore(), newKey }), { describe, it, expect });
+});
