@@ -1,13 +1,5 @@
 import { equalBytes } from '@noble/ciphers/utils.js';
-import {
-  type Clock,
-  type Logger,
-  type RandomSource,
-  TenantryError,
-  currentTenantContext,
-  parseInput,
-  requireTenantId,
-} from '@tenantry/core';
+import { type Clock, type Logger, type RandomSource, parseInput, resolveTenantId } from '@tenantry/core';
 import { z } from 'zod';
 import { type Aead, type AlgorithmName, Algorithms, TAG_LENGTH, aeadFor } from './aead.js';
 import { type BlindIndexOptions, BlindIndexOptionsSchema, computeBlindIndex } from './blind-index.js';
@@ -30,7 +22,7 @@ import type { KeyProvider } from './key-provider.js';
 import { type FieldPath, forEachAtPath, mapPath, parseFieldPath } from './paths.js';
 import { type FillableRandom, pooledRandom } from './random.js';
 import { redactObject } from './redact.js';
-import { type KeyCacheOptions, TenantKeys } from './tenant-keys.js';
+import { type KeyCacheOptions, type Keyring, TenantKeys, keyringOf } from './tenant-keys.js';
 
 /** A field context as callers pass it: `tenantId` defaults to the current tenant context. */
 export const FieldContextSchema = z.object({
@@ -109,6 +101,7 @@ export function createFieldCrypto(options: FieldCryptoOptions): FieldCrypto {
 export class FieldCrypto {
   /** The tenants' keyring: rotate, shred, retire, rewrap. */
   readonly keys: TenantKeys;
+  readonly #keys: Keyring;
   readonly #aead: Aead;
   readonly #random: RandomSource;
   readonly #acceptPlaintext: boolean;
@@ -130,6 +123,7 @@ export class FieldCrypto {
       random: this.#random,
       logger: options.logger,
     });
+    this.#keys = keyringOf(this.keys);
     redactObject(this, 'FieldCrypto');
   }
 
@@ -147,25 +141,25 @@ export class FieldCrypto {
   async seal(plaintext: string, context: FieldContextInput): Promise<string> {
     if (typeof plaintext !== 'string') {
       throw new CryptoFieldsError(
-        'UNSEALABLE_VALUE',
+        'CRYPTO_UNSEALABLE_VALUE',
         'seal() takes a string; use sealJson() for other values',
       );
     }
     const ctx = resolveContext(context);
-    const m = this.keys.cachedPrimary(ctx.tenantId) ?? (await this.keys.primary(ctx.tenantId));
+    const m = this.#keys.cachedPrimary(ctx.tenantId) ?? (await this.#keys.primary(ctx.tenantId));
     return this.#sealWith(m, TYPE_STRING, plaintext, ctx);
   }
 
   /**
    * Decrypt a value sealed by {@link seal}.
-   * @throws CryptoFieldsError `DECRYPT_FAILED` (tampered, truncated, other context, other key), `UNKNOWN_KEY_ID`, `PLAINTEXT_REJECTED`
+   * @throws CryptoFieldsError `CRYPTO_DECRYPT_FAILED` (tampered, truncated, other context, other key), `CRYPTO_UNKNOWN_KEY_ID`, `CRYPTO_PLAINTEXT_REJECTED`
    */
   async open(value: string, context: FieldContextInput): Promise<string> {
     const ctx = resolveContext(context);
     if (!isCiphertext(value)) return this.#plaintext(value) as string;
     const parsed = parseCiphertext(value);
     const m =
-      this.keys.cachedKey(ctx.tenantId, parsed.keyId) ?? (await this.keys.key(ctx.tenantId, parsed.keyId));
+      this.#keys.cachedKey(ctx.tenantId, parsed.keyId) ?? (await this.#keys.key(ctx.tenantId, parsed.keyId));
     // A JSON-typed value (sealJson) comes back as its JSON text.
     return this.#openWith(m, parsed, ctx).text;
   }
@@ -173,7 +167,7 @@ export class FieldCrypto {
   /** Encrypt any JSON value (objects, numbers, booleans, strings) for one field. */
   async sealJson(value: unknown, context: FieldContextInput): Promise<string> {
     const ctx = resolveContext(context);
-    const m = this.keys.cachedPrimary(ctx.tenantId) ?? (await this.keys.primary(ctx.tenantId));
+    const m = this.#keys.cachedPrimary(ctx.tenantId) ?? (await this.#keys.primary(ctx.tenantId));
     return this.#sealValue(m, value, ctx);
   }
 
@@ -182,7 +176,7 @@ export class FieldCrypto {
     const ctx = resolveContext(context);
     if (!isCiphertext(value)) return this.#plaintext(value);
     const parsed = parseCiphertext(value);
-    const m = await this.keys.key(ctx.tenantId, parsed.keyId);
+    const m = await this.#keys.key(ctx.tenantId, parsed.keyId);
     return decodeTyped(this.#openWith(m, parsed, ctx));
   }
 
@@ -198,7 +192,7 @@ export class FieldCrypto {
     context: ObjectContextInput,
   ): Promise<Record<string, unknown>> {
     const base = resolveContext({ ...context, field: '-' });
-    const m = this.keys.cachedPrimary(base.tenantId) ?? (await this.keys.primary(base.tenantId));
+    const m = this.#keys.cachedPrimary(base.tenantId) ?? (await this.#keys.primary(base.tenantId));
     let out: unknown = doc;
     for (const p of paths.map(toPath)) {
       const ctx = { ...base, field: p.path };
@@ -209,7 +203,7 @@ export class FieldCrypto {
 
   /**
    * Reverse of {@link sealObject}: a copy of `doc` with the declared paths decrypted.
-   * @throws CryptoFieldsError `DECRYPT_FAILED`, `UNKNOWN_KEY_ID`, `PLAINTEXT_REJECTED`
+   * @throws CryptoFieldsError `CRYPTO_DECRYPT_FAILED`, `CRYPTO_UNKNOWN_KEY_ID`, `CRYPTO_PLAINTEXT_REJECTED`
    */
   async openObject<T = Record<string, unknown>>(
     doc: object,
@@ -227,7 +221,7 @@ export class FieldCrypto {
     }
     const materials = new Map<string, KeyMaterial>();
     for (const id of keyIds) {
-      materials.set(id, this.keys.cachedKey(base.tenantId, id) ?? (await this.keys.key(base.tenantId, id)));
+      materials.set(id, this.#keys.cachedKey(base.tenantId, id) ?? (await this.#keys.key(base.tenantId, id)));
     }
     let out: unknown = doc;
     for (const p of parsedPaths) {
@@ -247,7 +241,7 @@ export class FieldCrypto {
    */
   async reseal(value: string, context: FieldContextInput): Promise<ResealResult> {
     const ctx = resolveContext(context);
-    const primary = this.keys.cachedPrimary(ctx.tenantId) ?? (await this.keys.primary(ctx.tenantId));
+    const primary = this.#keys.cachedPrimary(ctx.tenantId) ?? (await this.#keys.primary(ctx.tenantId));
     if (!isCiphertext(value)) {
       return {
         next: this.#sealWith(primary, TYPE_STRING, value, ctx),
@@ -261,7 +255,7 @@ export class FieldCrypto {
       this.#openWith(primary, parsed, ctx);
       return { next: null, fromKeyId: parsed.keyId, toKeyId: primary.keyId };
     }
-    const m = await this.keys.key(ctx.tenantId, parsed.keyId);
+    const m = await this.#keys.key(ctx.tenantId, parsed.keyId);
     const opened = this.#openWith(m, parsed, ctx);
     return {
       next: this.#sealWith(primary, opened.type, opened.text, ctx),
@@ -283,7 +277,7 @@ export class FieldCrypto {
   ): Promise<string> {
     const ctx = resolveContext(context);
     const opts = parseInput(BlindIndexOptionsSchema, options, 'blind index options');
-    const k = await this.keys.indexKey(ctx.tenantId);
+    const k = await this.#keys.indexKey(ctx.tenantId);
     return computeBlindIndex(k.fieldKey(ctx.collection, ctx.field), value, opts);
   }
 
@@ -294,7 +288,10 @@ export class FieldCrypto {
 
   #plaintext(value: unknown): unknown {
     if (this.#acceptPlaintext) return value;
-    throw new CryptoFieldsError('PLAINTEXT_REJECTED', 'Expected a ciphertext but found a plaintext value');
+    throw new CryptoFieldsError(
+      'CRYPTO_PLAINTEXT_REJECTED',
+      'Expected a ciphertext but found a plaintext value',
+    );
   }
 
   #sealValue(m: KeyMaterial, value: unknown, ctx: FieldContext): string {
@@ -306,7 +303,7 @@ export class FieldCrypto {
       text = undefined;
     }
     if (text === undefined) {
-      throw new CryptoFieldsError('UNSEALABLE_VALUE', 'The value is not JSON-serialisable', {
+      throw new CryptoFieldsError('CRYPTO_UNSEALABLE_VALUE', 'The value is not JSON-serialisable', {
         details: { field: ctx.field },
       });
     }
@@ -317,7 +314,7 @@ export class FieldCrypto {
     // A lone UTF-16 surrogate cannot be encoded as UTF-8 and would come back as U+FFFD: refuse it.
     if (!(text as unknown as { isWellFormed(): boolean }).isWellFormed()) {
       throw new CryptoFieldsError(
-        'UNSEALABLE_VALUE',
+        'CRYPTO_UNSEALABLE_VALUE',
         'The string is not well-formed UTF-16 (lone surrogate)',
         {
           details: { field: ctx.field },
@@ -371,30 +368,21 @@ function toPath(p: string | FieldPath): FieldPath {
 
 const isNonEmpty = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
 
-/** Validate a context (fast path without zod) and fill the tenant from the current tenant context. */
+/**
+ * Validate a context (fast path without zod) and resolve its tenant with core's `resolveTenantId`
+ * (invariant T1: inside `runAsTenant(A)` only A; outside any context nothing; inside `runAsSystem`
+ * any named tenant).
+ */
 function resolveContext(input: FieldContextInput): FieldContext {
   if (
     typeof input !== 'object' ||
     input === null ||
     !isNonEmpty(input.collection) ||
     !isNonEmpty(input.field) ||
-    (input.tenantId !== undefined && !isNonEmpty(input.tenantId)) ||
     (input.rowId !== undefined && !isNonEmpty(input.rowId))
   ) {
     parseInput(FieldContextSchema, input, 'field context');
   }
-  const current = currentTenantContext();
-  let tenantId = input.tenantId;
-  if (tenantId === undefined) tenantId = requireTenantId();
-  else if (current !== undefined && current.tenantId !== tenantId) {
-    // T1: with a tenant in context, never touch another tenant's values.
-    throw new TenantryError(
-      'TENANT_CONTEXT_CONFLICT',
-      'The field context names another tenant than the current one',
-      {
-        details: { current: current.tenantId, requested: tenantId },
-      },
-    );
-  }
+  const tenantId = resolveTenantId(input.tenantId, 'field context');
   return { tenantId, collection: input.collection, field: input.field, rowId: input.rowId };
 }

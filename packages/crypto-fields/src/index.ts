@@ -1,3 +1,4 @@
+// @tenantry/crypto-fields: the service, ports, schemas and errors (re-exports only; backends live in /memory, /postgres, /mongo).
 export { CryptoErrorCodes, type CryptoErrorCode, CryptoFieldsError } from './errors.js';
 export { Algorithms, type AlgorithmName, hasNativeAesGcm } from './aead.js';
 export {
@@ -52,4 +53,8 @@ export {
   type KeyCensusRow,
   type CheckpointStore,
 } from './rotation.js';
-export { MemoryDataKeyStore, MemoryCheckpointStore } from './backends/memory.js';
+/**
+ * @deprecated Import it from `@tenantry/crypto-fields/memory`: the package root exports no backend. Kept
+ * only until `examples/reference-app` imports it from there; removed before the first release.
+ */
+export { MemoryDataKeyStore } from './backends/memory.js';

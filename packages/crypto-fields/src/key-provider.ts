@@ -36,7 +36,7 @@ export interface KeyProvider {
   wrap(dataKey: Uint8Array, context: WrapContext): Promise<WrappedKey>;
   /**
    * Unwrap a data key; must fail when the wrapped key or its context was altered.
-   * @throws CryptoFieldsError `KEY_PROVIDER_FAILED`
+   * @throws CryptoFieldsError `CRYPTO_KEY_PROVIDER_FAILED`
    */
   unwrap(wrapped: WrappedKey, context: WrapContext): Promise<Uint8Array>;
   /** Id of the current primary KEK (keys wrapped by older KEKs can be rewrapped). */
@@ -125,7 +125,7 @@ export function localKeyProvider(options: LocalKeyProviderOptions): KeyProvider 
 }
 
 function unwrapFailed(context: WrapContext, kekId: string): CryptoFieldsError {
-  return new CryptoFieldsError('KEY_PROVIDER_FAILED', 'The data key could not be unwrapped', {
+  return new CryptoFieldsError('CRYPTO_KEY_PROVIDER_FAILED', 'The data key could not be unwrapped', {
     details: { tenantId: context.tenantId, keyId: context.keyId, kekId },
   });
 }

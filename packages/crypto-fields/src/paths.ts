@@ -18,7 +18,7 @@ const SEGMENT = /^([A-Za-z_$][A-Za-z0-9_$-]*)(\[\])?$/;
 /**
  * Parse a declared field path: dot-separated property names, each optionally suffixed with `[]` to
  * mean every element of an array (`items[].secret`, `tags[]`, `a.b[].c[]`).
- * @throws ValidationError-like CryptoFieldsError `UNSEALABLE_VALUE` on a malformed path
+ * @throws ValidationError-like CryptoFieldsError `CRYPTO_UNSEALABLE_VALUE` on a malformed path
  */
 export function parseFieldPath(path: string): FieldPath {
   const cached = parsedPaths.get(path);
@@ -27,9 +27,13 @@ export function parseFieldPath(path: string): FieldPath {
   const segments = parts.map((p) => {
     const m = SEGMENT.exec(p);
     if (!m) {
-      throw new CryptoFieldsError('UNSEALABLE_VALUE', `Malformed field path: ${JSON.stringify(path)}`, {
-        details: { path },
-      });
+      throw new CryptoFieldsError(
+        'CRYPTO_UNSEALABLE_VALUE',
+        `Malformed field path: ${JSON.stringify(path)}`,
+        {
+          details: { path },
+        },
+      );
     }
     return { key: m[1]!, each: m[2] !== undefined };
   });

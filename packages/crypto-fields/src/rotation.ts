@@ -1,7 +1,16 @@
-import { type Logger, isTenantryError, noopLogger, parseInput } from '@tenantry/core';
+import {
+  type Logger,
+  TelemetryAttributes,
+  currentSystemScope,
+  currentTenantContext,
+  isTenantryError,
+  noopLogger,
+  parseInput,
+  resolveTenantId,
+  withSpan,
+} from '@tenantry/core';
 import { z } from 'zod';
 import { CryptoFieldsError } from './errors.js';
-import { traced } from './tracing.js';
 import type { FieldCrypto } from './field-crypto.js';
 
 /** One row as a rotation target scans it: its id, tenant and the stored values of the encrypted fields. */
@@ -95,6 +104,13 @@ export const RotationOptionsSchema = z.object({
 /** Input of {@link runRotation}. */
 export type RotationOptions = z.input<typeof RotationOptionsSchema> & {
   fields: FieldCrypto;
+  /**
+   * Rotate only this tenant's values. Resolved like every tenant (invariant T1): inside
+   * `runAsTenant(A)` only A (and omitting it means A); outside any context the job is refused
+   * (`TENANT_CONTEXT_MISSING`); inside `runAsSystem` a named tenant, or, when omitted, every tenant of
+   * the target (the back-office job).
+   */
+  tenantId?: string;
   target: RotationTarget;
   checkpoints: CheckpointStore;
   /** Stops the job between batches; the checkpoint lets the next run resume. */
@@ -129,7 +145,7 @@ const emptyStats = (): RotationStats => ({
  * keeps reading and writing. Legacy plaintext is encrypted on the way. Progress is checkpointed after
  * each batch; a crashed or aborted job resumes from its checkpoint when run again with the same `jobId`.
  * Each write is conditional on the value read, so a value the application wrote meanwhile is kept.
- * @throws CryptoFieldsError `ROTATION_ABORTED` when `signal` aborts (progress is saved)
+ * @throws CryptoFieldsError `CRYPTO_ROTATION_ABORTED` when `signal` aborts (progress is saved)
  * @example const report = await runRotation({ fields, target, checkpoints, jobId: 'settings-2026-11' });
  */
 export async function runRotation(options: RotationOptions): Promise<RotationReport> {
@@ -139,6 +155,13 @@ export async function runRotation(options: RotationOptions): Promise<RotationRep
     'rotation options',
   );
   const { fields, target, checkpoints, signal } = options;
+  // Every tenant only inside the audited system scope and when no tenant is named or in context.
+  const onlyTenant =
+    options.tenantId === undefined &&
+    currentTenantContext() === undefined &&
+    currentSystemScope() !== undefined
+      ? undefined
+      : resolveTenantId(options.tenantId, 'rotation job');
   const logger = options.logger ?? noopLogger;
   const batchSize = opts.batchSize ?? 500;
   const maxPasses = opts.maxPasses ?? 3;
@@ -154,13 +177,22 @@ export async function runRotation(options: RotationOptions): Promise<RotationRep
   let passConflicts = 0;
   for (;;) {
     if (signal?.aborted) {
-      throw new CryptoFieldsError('ROTATION_ABORTED', 'The rotation job was aborted; rerun it to resume', {
-        details: { jobId: opts.jobId, cursor: cp.cursor, pass: cp.pass },
-      });
+      throw new CryptoFieldsError(
+        'CRYPTO_ROTATION_ABORTED',
+        'The rotation job was aborted; rerun it to resume',
+        {
+          details: { jobId: opts.jobId, cursor: cp.cursor, pass: cp.pass },
+        },
+      );
     }
-    const batch = await traced(
-      'crypto-fields.rotation.batch',
-      { 'crypto.rotation.job_id': opts.jobId, 'crypto.rotation.pass': cp.pass },
+    const batch = await withSpan(
+      'crypto-fields',
+      'rotation.batch',
+      {
+        'crypto.rotation.job_id': opts.jobId,
+        'crypto.rotation.pass': cp.pass,
+        ...(onlyTenant === undefined ? {} : { [TelemetryAttributes.TENANT_ID]: onlyTenant }),
+      },
       async () => {
         const rows = await target.scan(cp.cursor, batchSize);
         if (rows.length === 0) {
@@ -171,6 +203,7 @@ export async function runRotation(options: RotationOptions): Promise<RotationRep
         const changes: RotationChange[] = [];
         const migrated: boolean[] = [];
         for (const row of rows) {
+          if (onlyTenant !== undefined && row.tenantId !== onlyTenant) continue;
           for (const field of target.fields) {
             const value = row.values[field];
             if (value === null || value === undefined) continue;
@@ -189,7 +222,8 @@ export async function runRotation(options: RotationOptions): Promise<RotationRep
               }
             } catch (error) {
               if (!isTenantryError(error)) throw error;
-              if (error.code !== 'DECRYPT_FAILED' && error.code !== 'UNKNOWN_KEY_ID') throw error;
+              if (error.code !== 'CRYPTO_DECRYPT_FAILED' && error.code !== 'CRYPTO_UNKNOWN_KEY_ID')
+                throw error;
               stats.failed++;
               if (failedIds.length < 100) failedIds.push(row.id);
             }
@@ -228,6 +262,7 @@ export async function runRotation(options: RotationOptions): Promise<RotationRep
   await checkpoints.clear(opts.jobId);
   const remainingByKeyId: Record<string, number> = {};
   for (const c of await target.census()) {
+    if (onlyTenant !== undefined && c.tenantId !== onlyTenant) continue;
     const k = c.keyId ?? 'plaintext';
     remainingByKeyId[k] = (remainingByKeyId[k] ?? 0) + c.count;
   }

@@ -1,13 +1,13 @@
 import { isTenantryError } from '@tenantry/core';
 import { createMongoDocumentCodec } from '@tenantry/crypto-fields/mongo';
-import { createPgRowCodec } from '@tenantry/crypto-fields/postgres';
+import { createPostgresRowCodec } from '@tenantry/crypto-fields/postgres';
 import { isSecret, secret, secretPaths } from '@tenantry/crypto-fields/zod';
 import { hasBackend, skipLabel, useTestDatabase } from '@tenantry/testkit';
 import { ObjectId } from 'mongodb';
 import pg from 'pg';
-import { describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { z } from 'zod';
-import { makeFields } from './helpers.js';
+import { makeFields, itAsSystem as it } from './helpers.js';
 
 const Settings = z.object({
   name: z.string(),
@@ -67,7 +67,7 @@ describe('object sealing by declared paths (zod helper)', () => {
     const err = await fields
       .openObject(swapped, secretPaths(Settings), { tenantId: 'acme', collection: 'settings' })
       .catch((e) => e);
-    expect(isTenantryError(err, 'DECRYPT_FAILED')).toBe(true);
+    expect(isTenantryError(err, 'CRYPTO_DECRYPT_FAILED')).toBe(true);
   });
 });
 
@@ -86,7 +86,7 @@ describe('MongoDB document codec (driver types, no server needed)', () => {
     expect(JSON.stringify(enc)).not.toContain('smtp-pass');
     expect(await codec.decryptDocument({ ...enc })).toEqual({ _id, tenantId: 'acme', ...doc });
     const moved = { ...enc, _id: new ObjectId() };
-    expect(await codec.decryptDocument(moved).catch((e) => e.code)).toBe('DECRYPT_FAILED');
+    expect(await codec.decryptDocument(moved).catch((e) => e.code)).toBe('CRYPTO_DECRYPT_FAILED');
   });
 });
 
@@ -103,7 +103,7 @@ describe.skipIf(!hasBackend('postgres'))(
         );
         await pool.query('CREATE INDEX ON users (tenant_id, email_idx)');
         const { fields } = makeFields();
-        const users = createPgRowCodec(fields, {
+        const users = createPostgresRowCodec(fields, {
           collection: 'users',
           columns: ['email', 'tax_id'],
           bindRowId: true,

@@ -1,16 +1,18 @@
+import { runMigrations } from '@tenantry/core/postgres';
 import { ManualClock, isTenantryError } from '@tenantry/core';
 import {
   type DataKeyStore,
-  MemoryDataKeyStore,
   createFieldCrypto,
   describeValue,
   localKeyProvider,
 } from '@tenantry/crypto-fields';
-import { PgDataKeyStore } from '@tenantry/crypto-fields/postgres';
+import { MemoryDataKeyStore } from '@tenantry/crypto-fields/memory';
+import { PostgresDataKeyStore, cryptoFieldsMigrations } from '@tenantry/crypto-fields/postgres';
 import { hasBackend, skipLabel, useTestDatabase } from '@tenantry/testkit';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KEK1, KEK2, ctx, makeFields } from './helpers.js';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { keyringOf } from '../src/tenant-keys.js';
+import { KEK1, KEK2, ctx, makeFields, itAsSystem as it } from './helpers.js';
 
 const codeOf = async (p: Promise<unknown>) =>
   p.then(
@@ -57,7 +59,7 @@ const shreddingSuite = (name: string, makeStore: () => DataKeyStore, needsPg: bo
         for (const f of [fields, fresh]) {
           for (const [i, c] of acme.entries()) {
             expect(await codeOf(f.open(c, { ...ctx, rowId: i < 20 ? `r${i}` : 'r99' }))).toBe(
-              'UNKNOWN_KEY_ID',
+              'CRYPTO_UNKNOWN_KEY_ID',
             );
           }
           expect(await f.open(globex, { ...ctx, tenantId: 'globex' })).toBe('globex-secret');
@@ -80,20 +82,20 @@ let pool: pg.Pool | undefined;
 beforeAll(async () => {
   if (!hasBackend('postgres')) return;
   pool = new pg.Pool({ connectionString: db.url(), max: 4 });
-  await new PgDataKeyStore({ pool }).ensureSchema();
+  await runMigrations(pool, cryptoFieldsMigrations);
 });
 afterAll(async () => {
   await pool?.end();
 });
 
 shreddingSuite('memory', () => new MemoryDataKeyStore(), false);
-shreddingSuite('postgres', () => new PgDataKeyStore({ pool: pool! }), true);
+shreddingSuite('postgres', () => new PostgresDataKeyStore({ pool: pool! }), true);
 
 describe('keyring', () => {
   it('the primary key encrypts, older keys keep decrypting after rotation', async () => {
     const { fields } = makeFields();
     const before = await fields.seal('old', ctx);
-    const oldKid = (await fields.keys.primary('acme')).keyId;
+    const oldKid = (await keyringOf(fields.keys).primary('acme')).keyId;
     const newKid = await fields.keys.rotate('acme');
     const after = await fields.seal('new', ctx);
     expect(describeValue(before)).toMatchObject({ keyId: oldKid });
@@ -105,7 +107,7 @@ describe('keyring', () => {
     expect(await fields.reseal(r.next!, ctx)).toMatchObject({ next: null });
     // retiring the old key makes the old ciphertext unreadable, the resealed one still opens
     expect(await fields.keys.retire('acme', oldKid)).toBe(true);
-    expect(await codeOf(fields.open(before, ctx))).toBe('UNKNOWN_KEY_ID');
+    expect(await codeOf(fields.open(before, ctx))).toBe('CRYPTO_UNKNOWN_KEY_ID');
     expect(await fields.open(r.next!, ctx)).toBe('old');
   });
 
@@ -142,7 +144,7 @@ describe('keyring', () => {
     const rec = (await store.list('acme'))[0]!;
     await store.createPrimaryIfAbsent({ ...rec, tenantId: 'globex' });
     const code = await codeOf(makeFields({ store }).fields.seal('v', { ...ctx, tenantId: 'globex' }));
-    expect(code).toBe('KEY_PROVIDER_FAILED');
+    expect(code).toBe('CRYPTO_KEY_PROVIDER_FAILED');
   });
 
   it('KEK rotation: a new primary KEK rewraps data keys; ciphertexts stay valid; the old KEK can then go', async () => {
@@ -169,7 +171,7 @@ describe('keyring', () => {
       store,
       provider: localKeyProvider({ keys: { kek1: KEK1 }, primary: 'kek1' }),
     });
-    expect(await codeOf(only1.open(c, ctx))).toBe('KEY_PROVIDER_FAILED');
+    expect(await codeOf(only1.open(c, ctx))).toBe('CRYPTO_KEY_PROVIDER_FAILED');
   });
 
   it('validates local provider configuration without echoing key material', () => {

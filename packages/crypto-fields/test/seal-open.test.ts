@@ -1,7 +1,8 @@
 import { isTenantryError, runAsTenant } from '@tenantry/core';
 import { describeValue } from '@tenantry/crypto-fields';
-import { describe, expect, it } from 'vitest';
-import { ctx, makeFields } from './helpers.js';
+import { describe, expect, it as plainIt } from 'vitest';
+import { keyringOf } from '../src/tenant-keys.js';
+import { asSystem, ctx, itAsSystem as it, makeFields } from './helpers.js';
 
 const codeOf = async (p: Promise<unknown>): Promise<string> => {
   try {
@@ -35,11 +36,11 @@ describe.each(['xchacha20-poly1305', 'aes-256-gcm'] as const)('seal/open with %s
     const c = await fields.seal('v', ctx);
     const d = describeValue(c);
     expect(d).toMatchObject({ kind: 'ciphertext', formatVersion: 1, algorithm });
-    const primary = await fields.keys.primary('acme');
+    const primary = await keyringOf(fields.keys).primary('acme');
     expect(d.kind === 'ciphertext' && d.keyId).toBe(primary.keyId);
   });
 
-  it('rejects every single-bit flip of the ciphertext text with DECRYPT_FAILED, UNKNOWN_KEY_ID or PLAINTEXT_REJECTED', async () => {
+  it('rejects every single-bit flip of the ciphertext text with CRYPTO_DECRYPT_FAILED, CRYPTO_UNKNOWN_KEY_ID or CRYPTO_PLAINTEXT_REJECTED', async () => {
     const c = await fields.seal('hunter2-secret', ctx);
     const bytes = Buffer.from(c, 'latin1');
     const seen = new Map<string, number>();
@@ -49,72 +50,83 @@ describe.each(['xchacha20-poly1305', 'aes-256-gcm'] as const)('seal/open with %s
         flipped[i]! ^= 1 << bit;
         const code = await codeOf(fields.open(flipped.toString('latin1'), ctx));
         seen.set(code, (seen.get(code) ?? 0) + 1);
-        expect(['DECRYPT_FAILED', 'UNKNOWN_KEY_ID', 'PLAINTEXT_REJECTED']).toContain(code);
+        expect(['CRYPTO_DECRYPT_FAILED', 'CRYPTO_UNKNOWN_KEY_ID', 'CRYPTO_PLAINTEXT_REJECTED']).toContain(
+          code,
+        );
       }
     }
-    expect(seen.get('DECRYPT_FAILED')).toBeGreaterThan(bytes.length * 6);
+    expect(seen.get('CRYPTO_DECRYPT_FAILED')).toBeGreaterThan(bytes.length * 6);
   });
 
   it('rejects every truncation', async () => {
     const c = await fields.seal('truncate me', ctx);
     for (let n = 0; n < c.length; n++) {
       const code = await codeOf(fields.open(c.slice(0, n), ctx));
-      expect(['DECRYPT_FAILED', 'PLAINTEXT_REJECTED', 'UNKNOWN_KEY_ID']).toContain(code);
+      expect(['CRYPTO_DECRYPT_FAILED', 'CRYPTO_PLAINTEXT_REJECTED', 'CRYPTO_UNKNOWN_KEY_ID']).toContain(code);
     }
-    expect(await codeOf(fields.open(`${c}A`, ctx))).toBe('DECRYPT_FAILED');
+    expect(await codeOf(fields.open(`${c}A`, ctx))).toBe('CRYPTO_DECRYPT_FAILED');
   });
 
   it('refuses a ciphertext moved to another tenant, collection, field or row (context swap)', async () => {
     const c = await fields.seal('bound', ctx);
     // the other tenant must exist with its own keys for the swap to reach decryption
     await fields.seal('x', { ...ctx, tenantId: 'globex' });
-    expect(await codeOf(fields.open(c, { ...ctx, tenantId: 'globex' }))).toBe('UNKNOWN_KEY_ID');
-    expect(await codeOf(fields.open(c, { ...ctx, collection: 'users' }))).toBe('DECRYPT_FAILED');
-    expect(await codeOf(fields.open(c, { ...ctx, field: 'apiKey' }))).toBe('DECRYPT_FAILED');
-    expect(await codeOf(fields.open(c, { ...ctx, rowId: 'row-2' }))).toBe('DECRYPT_FAILED');
-    expect(await codeOf(fields.open(c, { ...ctx, rowId: undefined }))).toBe('DECRYPT_FAILED');
+    expect(await codeOf(fields.open(c, { ...ctx, tenantId: 'globex' }))).toBe('CRYPTO_UNKNOWN_KEY_ID');
+    expect(await codeOf(fields.open(c, { ...ctx, collection: 'users' }))).toBe('CRYPTO_DECRYPT_FAILED');
+    expect(await codeOf(fields.open(c, { ...ctx, field: 'apiKey' }))).toBe('CRYPTO_DECRYPT_FAILED');
+    expect(await codeOf(fields.open(c, { ...ctx, rowId: 'row-2' }))).toBe('CRYPTO_DECRYPT_FAILED');
+    expect(await codeOf(fields.open(c, { ...ctx, rowId: undefined }))).toBe('CRYPTO_DECRYPT_FAILED');
     // length-prefixing: moving characters between parts changes the context
     const c2 = await fields.seal('v', { tenantId: 'acme', collection: 'ab', field: 'c' });
     expect(await codeOf(fields.open(c2, { tenantId: 'acme', collection: 'a', field: 'bc' }))).toBe(
-      'DECRYPT_FAILED',
+      'CRYPTO_DECRYPT_FAILED',
     );
   });
 
   it('refuses a ciphertext under another key with the same key id (wrong key, key commitment)', async () => {
     const other = makeFields({ algorithm }).fields;
     const c = await fields.seal('mine', ctx);
-    const kid = (await fields.keys.primary('acme')).keyId;
+    const kid = (await keyringOf(fields.keys).primary('acme')).keyId;
     const theirs = await other.seal('theirs', ctx);
-    const theirKid = (await other.keys.primary('acme')).keyId;
-    // Graft the other instance's body under our key id: commitment mismatch → DECRYPT_FAILED.
+    const theirKid = (await keyringOf(other.keys).primary('acme')).keyId;
+    // Graft the other instance's body under our key id: commitment mismatch → CRYPTO_DECRYPT_FAILED.
     const grafted = theirs.replace(`:${theirKid}:`, `:${kid}:`);
-    expect(await codeOf(fields.open(grafted, ctx))).toBe('DECRYPT_FAILED');
-    expect(await codeOf(other.open(c, ctx))).toBe('UNKNOWN_KEY_ID');
+    expect(await codeOf(fields.open(grafted, ctx))).toBe('CRYPTO_DECRYPT_FAILED');
+    expect(await codeOf(other.open(c, ctx))).toBe('CRYPTO_UNKNOWN_KEY_ID');
   });
 
   it('reports an unknown key id distinctly', async () => {
     const c = await fields.seal('v', ctx);
-    const kid = (await fields.keys.primary('acme')).keyId;
-    expect(await codeOf(fields.open(c.replace(kid, 'dkNOPE'), ctx))).toBe('UNKNOWN_KEY_ID');
+    const kid = (await keyringOf(fields.keys).primary('acme')).keyId;
+    expect(await codeOf(fields.open(c.replace(kid, 'dkNOPE'), ctx))).toBe('CRYPTO_UNKNOWN_KEY_ID');
   });
 });
 
 describe('context and plaintext handling', () => {
-  it('takes the tenant from the current tenant context and refuses another tenant inside it', async () => {
-    const { fields } = makeFields();
-    const actor = { id: 'u1', roles: ['ADMIN'] };
-    const c = await runAsTenant({ tenantId: 'acme', actor }, () =>
-      fields.seal('v', { collection: 'settings', field: 'f' }),
-    );
-    expect(await fields.open(c, { tenantId: 'acme', collection: 'settings', field: 'f' })).toBe('v');
-    expect(await codeOf(fields.seal('v', { collection: 'settings', field: 'f' }))).toBe(
-      'TENANT_CONTEXT_MISSING',
-    );
-    const conflict = runAsTenant({ tenantId: 'acme', actor }, () =>
-      fields.open(c, { tenantId: 'globex', collection: 'settings', field: 'f' }),
-    );
-    expect(await codeOf(conflict)).toBe('TENANT_CONTEXT_CONFLICT');
-  });
+  plainIt(
+    'takes the tenant from the current tenant context and refuses another tenant inside it',
+    async () => {
+      const { fields } = makeFields();
+      const actor = { id: 'u1', roles: ['ADMIN'] };
+      const c = await runAsTenant({ tenantId: 'acme', actor }, () =>
+        fields.seal('v', { collection: 'settings', field: 'f' }),
+      );
+      expect(
+        await asSystem(() => fields.open(c, { tenantId: 'acme', collection: 'settings', field: 'f' })),
+      ).toBe('v');
+      expect(await codeOf(fields.seal('v', { collection: 'settings', field: 'f' }))).toBe(
+        'TENANT_CONTEXT_MISSING',
+      );
+      // Naming a tenant outside any context is refused too: back-office code uses runAsSystem.
+      expect(await codeOf(fields.open(c, { tenantId: 'acme', collection: 'settings', field: 'f' }))).toBe(
+        'TENANT_CONTEXT_MISSING',
+      );
+      const conflict = runAsTenant({ tenantId: 'acme', actor }, () =>
+        fields.open(c, { tenantId: 'globex', collection: 'settings', field: 'f' }),
+      );
+      expect(await codeOf(conflict)).toBe('TENANT_CONTEXT_CONFLICT');
+    },
+  );
 
   it('validates the context with VALIDATION_FAILED', async () => {
     const { fields } = makeFields();
@@ -125,19 +137,19 @@ describe('context and plaintext handling', () => {
 
   it('rejects plaintext by default and reads it through with acceptPlaintext (migration)', async () => {
     const strict = makeFields().fields;
-    expect(await codeOf(strict.open('legacy-plain', ctx))).toBe('PLAINTEXT_REJECTED');
+    expect(await codeOf(strict.open('legacy-plain', ctx))).toBe('CRYPTO_PLAINTEXT_REJECTED');
     const lenient = makeFields({ acceptPlaintext: true }).fields;
     expect(await lenient.open('legacy-plain', ctx)).toBe('legacy-plain');
     expect(describeValue('legacy-plain')).toEqual({ kind: 'plaintext' });
     const migrated = await lenient.reseal('legacy-plain', ctx);
     expect(migrated.fromKeyId).toBeNull();
-    expect(await strict.open(migrated.next!, ctx).catch((e) => e.code)).toBe('UNKNOWN_KEY_ID');
+    expect(await strict.open(migrated.next!, ctx).catch((e) => e.code)).toBe('CRYPTO_UNKNOWN_KEY_ID');
     expect(await lenient.open(migrated.next!, ctx)).toBe('legacy-plain');
   });
 
   it('refuses strings with a lone surrogate instead of altering them', async () => {
     const { fields } = makeFields();
-    expect(await codeOf(fields.seal('ab\uD800cd', ctx))).toBe('UNSEALABLE_VALUE');
+    expect(await codeOf(fields.seal('ab\uD800cd', ctx))).toBe('CRYPTO_UNSEALABLE_VALUE');
     expect(await fields.open(await fields.seal('ok \uD83D\uDD11', ctx), ctx)).toBe('ok \uD83D\uDD11');
   });
 

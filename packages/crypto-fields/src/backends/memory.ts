@@ -1,4 +1,5 @@
 import type { DataKeyRecord, DataKeyStore } from '../data-key-store.js';
+import { CryptoFieldsError } from '../errors.js';
 import type { DataKeyPurpose } from '../key-provider.js';
 import type { CheckpointStore, RotationCheckpoint } from '../rotation.js';
 
@@ -32,7 +33,11 @@ export class MemoryDataKeyStore implements DataKeyStore {
 
   async promote(record: DataKeyRecord): Promise<void> {
     const list = this.#of(record.tenantId);
-    if (list.some((r) => r.keyId === record.keyId)) throw new Error('duplicate key id');
+    if (list.some((r) => r.keyId === record.keyId)) {
+      throw new CryptoFieldsError('CRYPTO_KEY_STORE_FAILED', 'A data key with this id already exists', {
+        details: { tenantId: record.tenantId, keyId: record.keyId },
+      });
+    }
     for (const r of list) if (r.purpose === record.purpose) r.primary = false;
     list.push(clone({ ...record, primary: true }));
   }

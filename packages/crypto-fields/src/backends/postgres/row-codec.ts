@@ -1,6 +1,6 @@
-import type { BlindIndexOptions } from './blind-index.js';
-import { CryptoFieldsError } from './errors.js';
-import type { FieldCrypto } from './field-crypto.js';
+import type { BlindIndexOptions } from '../../blind-index.js';
+import { CryptoFieldsError } from '../../errors.js';
+import type { FieldCrypto } from '../../field-crypto.js';
 
 /** A blind index column computed from an encrypted column's plaintext. */
 export interface BlindIndexColumn extends BlindIndexOptions {
@@ -8,8 +8,8 @@ export interface BlindIndexColumn extends BlindIndexOptions {
   source: string;
 }
 
-/** Options of {@link createPgRowCodec}. */
-export interface PgRowCodecOptions {
+/** Options of {@link createPostgresRowCodec}. */
+export interface PostgresRowCodecOptions {
   /** Collection name bound into the ciphertexts (usually the table name). */
   collection: string;
   /** Encrypted columns (field name = column name). */
@@ -23,7 +23,7 @@ export interface PgRowCodecOptions {
 }
 
 /** Encrypts and decrypts `pg` rows by a column declaration. */
-export interface PgRowCodec {
+export interface PostgresRowCodec {
   /** A copy of `row` with the declared columns sealed and blind index columns filled. */
   encryptRow<R extends Record<string, unknown>>(
     row: R,
@@ -40,20 +40,23 @@ export interface PgRowCodec {
 
 /**
  * A codec for `pg` rows: declare the secret columns once, then `encryptRow` before INSERT/UPDATE and
- * `decryptRow` after SELECT. Rotation of the same table: `pgRotationTarget` with the same columns.
+ * `decryptRow` after SELECT. Rotation of the same table: `PostgresRotationTarget` with the same columns.
  * @example
- * const users = createPgRowCodec(fields, { collection: 'users', columns: ['email', 'tax_id'],
+ * const users = createPostgresRowCodec(fields, { collection: 'users', columns: ['email', 'tax_id'],
  *   blindIndexes: { email_idx: { source: 'email' } } });
  * const row = await users.encryptRow({ id, tenant_id: 'acme', email: 'ann@example.com' }, { tenantId: 'acme' });
  */
-export function createPgRowCodec(fields: FieldCrypto, options: PgRowCodecOptions): PgRowCodec {
+export function createPostgresRowCodec(
+  fields: FieldCrypto,
+  options: PostgresRowCodecOptions,
+): PostgresRowCodec {
   const idColumn = options.idColumn ?? 'id';
   const rowIdOf = (row: Record<string, unknown>): string | undefined => {
     if (!options.bindRowId) return undefined;
     const v = row[idColumn];
     if (v === undefined || v === null || v === '') {
       throw new CryptoFieldsError(
-        'UNSEALABLE_VALUE',
+        'CRYPTO_UNSEALABLE_VALUE',
         `Row id column ${idColumn} is required when bindRowId is on`,
         {
           details: { collection: options.collection },
@@ -66,7 +69,9 @@ export function createPgRowCodec(fields: FieldCrypto, options: PgRowCodecOptions
   const indexFor = (col: string, value: string, tenantId?: string) => {
     const def = options.blindIndexes?.[col];
     if (!def)
-      throw new CryptoFieldsError('UNSEALABLE_VALUE', `No blind index column ${col}`, { details: { col } });
+      throw new CryptoFieldsError('CRYPTO_UNSEALABLE_VALUE', `No blind index column ${col}`, {
+        details: { col },
+      });
     const { source, ...opts } = def;
     return fields.blindIndex(value, { tenantId, collection: options.collection, field: source }, opts);
   };

@@ -1,6 +1,6 @@
-import { CryptoFieldsError } from './errors.js';
-import type { FieldCrypto } from './field-crypto.js';
-import { type FieldPath, parseFieldPath } from './paths.js';
+import { CryptoFieldsError } from '../../errors.js';
+import type { FieldCrypto } from '../../field-crypto.js';
+import { type FieldPath, parseFieldPath } from '../../paths.js';
 
 /** Options of {@link createMongoDocumentCodec}. */
 export interface MongoDocumentCodecOptions {
@@ -49,9 +49,13 @@ export function createMongoDocumentCodec(
     const tenantId = tenant.tenantId ?? (typeof fromDoc === 'string' ? fromDoc : undefined);
     const rowId = options.bindRowId ? idText(d._id) : undefined;
     if (options.bindRowId && rowId === undefined) {
-      throw new CryptoFieldsError('UNSEALABLE_VALUE', 'The document needs an _id when bindRowId is on', {
-        details: { collection: options.collection },
-      });
+      throw new CryptoFieldsError(
+        'CRYPTO_UNSEALABLE_VALUE',
+        'The document needs an _id when bindRowId is on',
+        {
+          details: { collection: options.collection },
+        },
+      );
     }
     return { tenantId, collection: options.collection, rowId };
   };
