@@ -10,9 +10,9 @@ import { MemoryDataKeyStore } from '@tenantry/crypto-fields/memory';
 import { PostgresDataKeyStore, cryptoFieldsMigrations } from '@tenantry/crypto-fields/postgres';
 import { hasBackend, skipLabel, useTestDatabase } from '@tenantry/testkit';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it as plainIt } from 'vitest';
 import { keyringOf } from '../src/tenant-keys.js';
-import { KEK1, KEK2, ctx, makeFields, itAsSystem as it } from './helpers.js';
+import { KEK1, KEK2, asSystem, asTenant, ctx, itAsSystem as it, makeFields } from './helpers.js';
 
 const codeOf = async (p: Promise<unknown>) =>
   p.then(
@@ -185,5 +185,59 @@ describe('keyring', () => {
       expect(String((e as Error).message)).not.toContain(bad);
     }
     expect(() => localKeyProvider({ keys: { k: KEK1 }, primary: 'other' })).toThrow(/primary/);
+  });
+});
+
+describe('tenant resolution of the keyring (invariant T1, core resolveTenantId)', () => {
+  plainIt('keys.rotate(x) outside any context refuses every x and creates no key', async () => {
+    const { fields, store } = makeFields();
+    const hostile: unknown[] = [undefined, null, 123, {}, () => 'acme', ['acme'], 'acme'];
+    for (const x of hostile) {
+      const code = await codeOf(fields.keys.rotate(x as string));
+      expect(['TENANT_CONTEXT_MISSING', 'VALIDATION_FAILED']).toContain(code);
+    }
+    expect(await store.tenantsNotWrappedBy('none')).toEqual([]);
+    expect(await codeOf(fields.keys.shred('acme'))).toBe('TENANT_CONTEXT_MISSING');
+    expect(await codeOf(fields.keys.retire('acme', 'dk1'))).toBe('TENANT_CONTEXT_MISSING');
+  });
+
+  plainIt('inside the system scope, invalid tenant ids are VALIDATION_FAILED and create no key', async () => {
+    const { fields, store } = makeFields();
+    const hostile: unknown[] = [
+      null,
+      123,
+      {},
+      () => 'acme',
+      ['acme'],
+      '',
+      'a\u0000b',
+      'f\ud800',
+      'x'.repeat(10_000_000),
+    ];
+    await asSystem(async () => {
+      for (const x of hostile) {
+        expect(await codeOf(fields.keys.rotate(x as string))).toBe('VALIDATION_FAILED');
+        expect(await codeOf(fields.seal('v', { ...ctx, tenantId: x as string }))).toBe('VALIDATION_FAILED');
+      }
+    });
+    expect(await store.tenantsNotWrappedBy('none')).toEqual([]);
+  });
+
+  plainIt('inside a tenant context, the keyring acts for that tenant only', async () => {
+    const { fields, store } = makeFields();
+    const kid = await asTenant('acme', () => fields.keys.rotate());
+    expect((await store.list('acme')).map((r) => r.keyId)).toEqual([kid]);
+    expect(await codeOf(asTenant('acme', () => fields.keys.rotate('globex')))).toBe(
+      'TENANT_CONTEXT_CONFLICT',
+    );
+    expect(await codeOf(asTenant('acme', () => fields.keys.shred('globex')))).toBe('TENANT_CONTEXT_CONFLICT');
+    expect(await store.list('globex')).toEqual([]);
+  });
+
+  plainIt('KEK rewrapping (every tenant) runs only inside runAsSystem', async () => {
+    const { fields } = makeFields();
+    expect(await codeOf(fields.keys.rewrapAll())).toBe('SYSTEM_SCOPE_REQUIRED');
+    expect(await codeOf(asTenant('acme', () => fields.keys.rewrapAll()))).toBe('SYSTEM_SCOPE_REQUIRED');
+    expect(await asSystem(() => fields.keys.rewrapAll())).toBe(0);
   });
 });

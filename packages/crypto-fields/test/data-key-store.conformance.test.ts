@@ -20,7 +20,6 @@ import { runMigrations } from '@tenantry/core/postgres';
 import {
   type CheckpointStoreHarness,
   type DataKeyStoreHarness,
-  checkpointStoreConformance,
   dataKeyStoreConformance,
 } from '@tenantry/crypto-fields/testing';
 import pg from 'pg';
@@ -65,4 +64,3 @@ const cases: BackendCase<Harness>[] = [
 ];
 
 runConformance('DataKeyStore', cases, (h) => dataKeyStoreConformance(h, { describe, it, expect }));
-runConformance('CheckpointStore', cases, (h) => checkpointStoreConformance(h, { describe, it, expect }));

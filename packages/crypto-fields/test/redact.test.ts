@@ -9,7 +9,7 @@ import { keyringOf } from '../src/tenant-keys.js';
 import { KEK1, KEK2, ctx, makeFields, seededRandom, itAsSystem as it } from './helpers.js';
 
 const PLAINTEXT = 'PLAINTEXT-sk_live_4eC39HqLyjWDarjtT1zdp7dc';
-// With seededRandom('hygiene'), draw 1 is the first data key (see known-answers.test.ts).
+// With seededRandom('hygiene'), draw 1 is the first data key (see format.test.ts).
 const DATA_KEY = createHash('sha256').update('hygiene:1').digest();
 const secretsToLookFor = [
   PLAINTEXT,
