@@ -241,3 +241,15 @@ describe('tenant resolution of the keyring (invariant T1, core resolveTenantId)'
     expect(await asSystem(() => fields.keys.rewrapAll())).toBe(0);
   });
 });
+
+describe('T4: cache keys are namespaced by tenant', () => {
+  it("the key cache is per tenant: a cached key of one tenant never opens another tenant's claim", async () => {
+    const { fields } = makeFields();
+    const c = await fields.seal('acme-only', ctx); // acme's key is now cached under acme
+    const kid = describeValue(c).kind === 'ciphertext' ? (describeValue(c) as { keyId: string }).keyId : '';
+    // The same key id claimed for globex (same collection, field, row) is looked up under globex: unknown.
+    expect(await codeOf(fields.open(c, { ...ctx, tenantId: 'globex' }))).toBe('CRYPTO_UNKNOWN_KEY_ID');
+    expect(await codeOf(fields.keys.retire('globex', kid))).toBe('NO_ERROR');
+    expect(await fields.open(c, ctx)).toBe('acme-only');
+  });
+});
