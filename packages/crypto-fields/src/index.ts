@@ -38,7 +38,7 @@ export {
   type Normalize,
   normalizeValue,
 } from './blind-index.js';
-export { parseFieldPath, type FieldPath } from './paths.js';
+export { parseFieldPath, type FieldPath, FieldPathSchema } from './paths.js';
 export { pooledRandom } from './random.js';
 export {
   runRotation,

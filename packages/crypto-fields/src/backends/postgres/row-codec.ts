@@ -1,3 +1,4 @@
+import { ValidationError } from '@tenantry/core';
 import type { BlindIndexOptions } from '../../blind-index.js';
 import { CryptoFieldsError } from '../../errors.js';
 import type { FieldCrypto } from '../../field-crypto.js';
@@ -68,10 +69,11 @@ export function createPostgresRowCodec(
   const indexes = Object.entries(options.blindIndexes ?? {});
   const indexFor = (col: string, value: string, tenantId?: string) => {
     const def = options.blindIndexes?.[col];
-    if (!def)
-      throw new CryptoFieldsError('CRYPTO_UNSEALABLE_VALUE', `No blind index column ${col}`, {
-        details: { col },
-      });
+    if (typeof col !== 'string' || !def || !Object.hasOwn(options.blindIndexes ?? {}, col)) {
+      throw new ValidationError('blind index column', [
+        { path: [], message: 'is not a declared blind index column' },
+      ]);
+    }
     const { source, ...opts } = def;
     return fields.blindIndex(value, { tenantId, collection: options.collection, field: source }, opts);
   };
