@@ -24,13 +24,40 @@ import { type FillableRandom, pooledRandom } from './random.js';
 import { redactObject } from './redact.js';
 import { type KeyCacheOptions, type Keyring, TenantKeys, keyringOf } from './tenant-keys.js';
 
+/**
+ * Whether a string is well-formed UTF-16 (no lone surrogate). A lone surrogate has no UTF-8 encoding:
+ * it would be encoded as U+FFFD, so two different strings would bind the same context.
+ * @internal
+ */
+export const isWellFormed = (s: string): boolean =>
+  (s as unknown as { isWellFormed(): boolean }).isWellFormed();
+
+/** Longest collection, field or row id accepted in a context (characters). */
+export const MAX_CONTEXT_PART = 1000;
+
+const contextPart = () =>
+  z
+    .string()
+    .min(1)
+    .max(MAX_CONTEXT_PART)
+    .refine(isWellFormed, 'must be well-formed Unicode (no lone surrogate)');
+
 /** A field context as callers pass it: `tenantId` defaults to the current tenant context. */
 export const FieldContextSchema = z.object({
   tenantId: z.string().min(1).optional(),
-  collection: z.string().min(1),
-  field: z.string().min(1),
-  rowId: z.string().min(1).optional(),
+  collection: contextPart(),
+  field: contextPart(),
+  rowId: contextPart().optional(),
 });
+/** Longest value accepted by a blind index (characters). */
+export const MAX_BLIND_INDEX_INPUT = 65_536;
+
+/** The value of a blind index: a well-formed string of at most 65,536 characters. */
+export const BlindIndexInputSchema = z
+  .string()
+  .max(MAX_BLIND_INDEX_INPUT)
+  .refine(isWellFormed, 'must be well-formed Unicode (no lone surrogate)');
+
 /** Input of {@link FieldContextSchema}. */
 export type FieldContextInput = z.input<typeof FieldContextSchema>;
 
@@ -276,6 +303,9 @@ export class FieldCrypto {
     options: BlindIndexOptions = {},
   ): Promise<string> {
     const ctx = resolveContext(context);
+    if (typeof value !== 'string' || value.length > MAX_BLIND_INDEX_INPUT || !isWellFormed(value)) {
+      parseInput(BlindIndexInputSchema, value, 'blind index input');
+    }
     const opts = parseInput(BlindIndexOptionsSchema, options, 'blind index options');
     const k = await this.#keys.indexKey(ctx.tenantId);
     return computeBlindIndex(k.fieldKey(ctx.collection, ctx.field), value, opts);
@@ -312,7 +342,7 @@ export class FieldCrypto {
 
   #sealWith(m: KeyMaterial, type: number, text: string, ctx: FieldContext): string {
     // A lone UTF-16 surrogate cannot be encoded as UTF-8 and would come back as U+FFFD: refuse it.
-    if (!(text as unknown as { isWellFormed(): boolean }).isWellFormed()) {
+    if (!isWellFormed(text)) {
       throw new CryptoFieldsError(
         'CRYPTO_UNSEALABLE_VALUE',
         'The string is not well-formed UTF-16 (lone surrogate)',
@@ -366,7 +396,9 @@ function toPath(p: string | FieldPath): FieldPath {
   return typeof p === 'string' ? parseFieldPath(p) : p;
 }
 
-const isNonEmpty = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+/** A non-empty, bounded, well-formed context part (the fast path; zod reports the failure). */
+const isPart = (v: unknown): v is string =>
+  typeof v === 'string' && v.length > 0 && v.length <= MAX_CONTEXT_PART && isWellFormed(v);
 
 /**
  * Validate a context (fast path without zod) and resolve its tenant with core's `resolveTenantId`
@@ -377,9 +409,9 @@ function resolveContext(input: FieldContextInput): FieldContext {
   if (
     typeof input !== 'object' ||
     input === null ||
-    !isNonEmpty(input.collection) ||
-    !isNonEmpty(input.field) ||
-    (input.rowId !== undefined && !isNonEmpty(input.rowId))
+    !isPart(input.collection) ||
+    !isPart(input.field) ||
+    (input.rowId !== undefined && !isPart(input.rowId))
   ) {
     parseInput(FieldContextSchema, input, 'field context');
   }
