@@ -1,5 +1,12 @@
 import { equalBytes } from '@noble/ciphers/utils.js';
-import { type Clock, type Logger, type RandomSource, parseInput, resolveTenantId } from '@tenantry/core';
+import {
+  type Clock,
+  type Logger,
+  type RandomSource,
+  isTenantryError,
+  parseInput,
+  resolveTenantId,
+} from '@tenantry/core';
 import { z } from 'zod';
 import { type Aead, type AlgorithmName, Algorithms, TAG_LENGTH, aeadFor } from './aead.js';
 import { type BlindIndexOptions, BlindIndexOptionsSchema, computeBlindIndex } from './blind-index.js';
@@ -173,6 +180,7 @@ export class FieldCrypto {
       );
     }
     const ctx = resolveContext(context);
+    if (isCiphertext(plaintext)) return this.#keepSealed(plaintext, ctx);
     const m = this.#keys.cachedPrimary(ctx.tenantId) ?? (await this.#keys.primary(ctx.tenantId));
     return this.#sealWith(m, TYPE_STRING, plaintext, ctx);
   }
@@ -183,6 +191,7 @@ export class FieldCrypto {
    */
   async open(value: string, context: FieldContextInput): Promise<string> {
     const ctx = resolveContext(context);
+    if (typeof value !== 'string') parseInput(SealedValueSchema, value, 'sealed value');
     if (!isCiphertext(value)) return this.#plaintext(value) as string;
     const parsed = parseCiphertext(value);
     const m =
@@ -194,6 +203,7 @@ export class FieldCrypto {
   /** Encrypt any JSON value (objects, numbers, booleans, strings) for one field. */
   async sealJson(value: unknown, context: FieldContextInput): Promise<string> {
     const ctx = resolveContext(context);
+    if (isCiphertext(value)) return this.#keepSealed(value, ctx);
     const m = this.#keys.cachedPrimary(ctx.tenantId) ?? (await this.#keys.primary(ctx.tenantId));
     return this.#sealValue(m, value, ctx);
   }
@@ -218,12 +228,18 @@ export class FieldCrypto {
     paths: ReadonlyArray<string | FieldPath>,
     context: ObjectContextInput,
   ): Promise<Record<string, unknown>> {
-    const base = resolveContext({ ...context, field: '-' });
+    const base = resolveContext(objectContext(context));
+    const parsedPaths = toPaths(doc, paths);
     const m = this.#keys.cachedPrimary(base.tenantId) ?? (await this.#keys.primary(base.tenantId));
+    // Values that already are ciphertexts (a loaded document saved again) are kept only when they
+    // authenticate under this exact context: resolve their keys first.
+    const materials = await this.#materialsAt(doc, parsedPaths, base.tenantId, true);
     let out: unknown = doc;
-    for (const p of paths.map(toPath)) {
+    for (const p of parsedPaths) {
       const ctx = { ...base, field: p.path };
-      out = mapPath(out, p, (v) => this.#sealValue(m, v, ctx));
+      out = mapPath(out, p, (v) =>
+        isCiphertext(v) ? this.#keepSealedWith(materials, v, ctx) : this.#sealValue(m, v, ctx),
+      );
     }
     return out as Record<string, unknown>;
   }
@@ -237,19 +253,10 @@ export class FieldCrypto {
     paths: ReadonlyArray<string | FieldPath>,
     context: ObjectContextInput,
   ): Promise<T> {
-    const base = resolveContext({ ...context, field: '-' });
-    const parsedPaths = paths.map(toPath);
+    const base = resolveContext(objectContext(context));
+    const parsedPaths = toPaths(doc, paths);
     // First pass: find the key ids, so every key is resolved (possibly async) before decrypting.
-    const keyIds = new Set<string>();
-    for (const p of parsedPaths) {
-      forEachAtPath(doc, p, (v) => {
-        if (isCiphertext(v)) keyIds.add(parseCiphertext(v).keyId);
-      });
-    }
-    const materials = new Map<string, KeyMaterial>();
-    for (const id of keyIds) {
-      materials.set(id, this.#keys.cachedKey(base.tenantId, id) ?? (await this.#keys.key(base.tenantId, id)));
-    }
+    const materials = await this.#materialsAt(doc, parsedPaths, base.tenantId, false);
     let out: unknown = doc;
     for (const p of parsedPaths) {
       const ctx = { ...base, field: p.path };
@@ -263,11 +270,17 @@ export class FieldCrypto {
   }
 
   /**
-   * Re-encrypt a stored value under the tenant's primary key (used by rotation; also migrates
-   * plaintext). Returns `next: null` when the value is already under the primary key.
+   * Re-encrypt a stored value under the tenant's primary key (used by rotation). Returns `next: null`
+   * when the value is already under the primary key. Legacy plaintext is encrypted only with
+   * `acceptPlaintext: true`; otherwise it is refused like in {@link open}.
+   * @throws CryptoFieldsError `CRYPTO_PLAINTEXT_REJECTED`, `CRYPTO_DECRYPT_FAILED`, `CRYPTO_UNKNOWN_KEY_ID`, `CRYPTO_KEY_PROVIDER_FAILED`
    */
   async reseal(value: string, context: FieldContextInput): Promise<ResealResult> {
     const ctx = resolveContext(context);
+    if (typeof value !== 'string') parseInput(SealedValueSchema, value, 'sealed value');
+    // Plaintext is migrated only when the caller opted in (acceptPlaintext): otherwise a value an
+    // attacker wrote into the column would come out of rotation as a genuine ciphertext.
+    if (!isCiphertext(value)) this.#plaintext(value);
     const primary = this.#keys.cachedPrimary(ctx.tenantId) ?? (await this.#keys.primary(ctx.tenantId));
     if (!isCiphertext(value)) {
       return {
@@ -314,6 +327,74 @@ export class FieldCrypto {
   /** Read a stored value's header (format, algorithm, key id) or recognise plaintext, without decrypting. */
   describe(value: string): ValueDescription {
     return describeValue(value);
+  }
+
+  /** The keys of the ciphertexts at the declared paths (missing ones left out when `lenient`). */
+  async #materialsAt(
+    doc: object,
+    paths: readonly FieldPath[],
+    tenantId: string,
+    lenient: boolean,
+  ): Promise<Map<string, KeyMaterial>> {
+    const keyIds = new Set<string>();
+    for (const p of paths) {
+      forEachAtPath(doc, p, (v) => {
+        if (!isCiphertext(v)) return;
+        try {
+          keyIds.add(parseCiphertext(v).keyId);
+        } catch (error) {
+          if (!lenient) throw error;
+        }
+      });
+    }
+    const materials = new Map<string, KeyMaterial>();
+    for (const id of keyIds) {
+      try {
+        materials.set(id, this.#keys.cachedKey(tenantId, id) ?? (await this.#keys.key(tenantId, id)));
+      } catch (error) {
+        if (!lenient || !isTenantryError(error, 'CRYPTO_UNKNOWN_KEY_ID')) throw error;
+      }
+    }
+    return materials;
+  }
+
+  /**
+   * The rule for a value that already is a ciphertext (e.g. a loaded document saved again without
+   * opening it): it is kept as it is only when it authenticates under this exact context (tenant,
+   * collection, field, row id) with one of this tenant's keys — exactly what sealing it would have
+   * produced. Anything else (another context, another tenant, tampered, or a plaintext that merely
+   * starts with `tcf1:`) is refused with `CRYPTO_ALREADY_SEALED`: wrapping it again would make
+   * `open` return ciphertext text, and keeping it unchecked would let a planted value pass as ours.
+   */
+  async #keepSealed(value: string, ctx: FieldContext): Promise<string> {
+    let parsed: ParsedCiphertext;
+    try {
+      parsed = parseCiphertext(value);
+    } catch {
+      throw alreadySealed(ctx);
+    }
+    let m: KeyMaterial | undefined;
+    try {
+      m =
+        this.#keys.cachedKey(ctx.tenantId, parsed.keyId) ??
+        (await this.#keys.key(ctx.tenantId, parsed.keyId));
+    } catch (error) {
+      if (isTenantryError(error, 'CRYPTO_UNKNOWN_KEY_ID')) throw alreadySealed(ctx);
+      throw error;
+    }
+    return this.#keepSealedWith(new Map([[parsed.keyId, m]]), value, ctx);
+  }
+
+  #keepSealedWith(materials: ReadonlyMap<string, KeyMaterial>, value: string, ctx: FieldContext): string {
+    try {
+      const parsed = parseCiphertext(value);
+      const m = materials.get(parsed.keyId);
+      if (m === undefined) throw alreadySealed(ctx);
+      this.#openWith(m, parsed, ctx);
+      return value;
+    } catch {
+      throw alreadySealed(ctx);
+    }
   }
 
   #plaintext(value: unknown): unknown {
@@ -393,8 +474,38 @@ function decodeTyped(out: { type: number; text: string }): unknown {
 }
 
 function toPath(p: string | FieldPath): FieldPath {
-  return typeof p === 'string' ? parseFieldPath(p) : p;
+  return typeof p === 'string' ? parseFieldPath(p) : parseFieldPath((p as FieldPath)?.path);
 }
+
+const ObjectArgsSchema = z.object({
+  doc: z.custom<object>((d) => typeof d === 'object' && d !== null, 'must be an object'),
+  paths: z.array(z.union([z.string(), z.object({ path: z.string() })])).max(10_000),
+});
+
+/** Validate the document and declared paths of sealObject/openObject. */
+function toPaths(doc: unknown, paths: ReadonlyArray<string | FieldPath>): FieldPath[] {
+  if (typeof doc !== 'object' || doc === null || !Array.isArray(paths) || paths.length > 10_000) {
+    parseInput(ObjectArgsSchema, { doc, paths }, 'object sealing arguments');
+  }
+  return paths.map(toPath);
+}
+
+/** An object context as a field context (the field comes from each path). */
+function objectContext(context: ObjectContextInput): FieldContextInput {
+  if (typeof context !== 'object' || context === null)
+    parseInput(ObjectContextSchema, context, 'object context');
+  return { ...context, field: '-' };
+}
+
+const alreadySealed = (ctx: FieldContext): CryptoFieldsError =>
+  new CryptoFieldsError(
+    'CRYPTO_ALREADY_SEALED',
+    'The value is already a ciphertext, and not one of this tenant, collection, field and row; open it first',
+    { details: { field: ctx.field } },
+  );
+
+/** A stored value handed to open(): a string. */
+const SealedValueSchema = z.string();
 
 /** A non-empty, bounded, well-formed context part (the fast path; zod reports the failure). */
 const isPart = (v: unknown): v is string =>

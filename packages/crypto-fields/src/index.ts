@@ -47,6 +47,7 @@ export {
   type RotationReport,
   type RotationStats,
   type RotationCheckpoint,
+  type RotationFailure,
   type RotationTarget,
   type RotationRow,
   type RotationChange,

@@ -11,6 +11,7 @@ import {
 } from '@tenantry/core';
 import { z } from 'zod';
 import { CryptoFieldsError } from './errors.js';
+import { describeValue } from './format.js';
 import type { FieldCrypto } from './field-crypto.js';
 
 /** One row as a rotation target scans it: its id, tenant and the stored values of the encrypted fields. */
@@ -70,8 +71,20 @@ export interface RotationStats {
   migrated: number;
   /** Values the application changed between read and write: left as the application wrote them. */
   conflicts: number;
-  /** Values that could not be opened (tampered, other context, shredded tenant): left untouched. */
+  /**
+   * Values that could not be rotated, left untouched: tampered, other context, shredded tenant, a data
+   * key that does not unwrap (KEK no longer configured), or plaintext without `acceptPlaintext`.
+   */
   failed: number;
+}
+
+/** Why values could not be rotated, per tenant and key id (`keyId: null` for plaintext). */
+export interface RotationFailure {
+  tenantId: string;
+  keyId: string | null;
+  /** The error code: `CRYPTO_DECRYPT_FAILED`, `CRYPTO_UNKNOWN_KEY_ID`, `CRYPTO_KEY_PROVIDER_FAILED`, `CRYPTO_PLAINTEXT_REJECTED` or `VALIDATION_FAILED`. */
+  code: string;
+  count: number;
 }
 
 /** Saved progress of a rotation job. */
@@ -80,8 +93,27 @@ export interface RotationCheckpoint {
   cursor: string | null;
   stats: RotationStats;
   failedIds: string[];
+  /** Failed values per tenant, key id and code (absent in checkpoints of older versions). */
+  failures?: RotationFailure[];
   updatedAt: string;
 }
+
+/**
+ * Value-level failures: the value is counted in `failed`, left as it is, and the job goes on. Anything
+ * else (the key store or the target failing) stops the job; its checkpoint lets a rerun resume.
+ */
+const VALUE_FAILURES = new Set([
+  'CRYPTO_DECRYPT_FAILED',
+  'CRYPTO_UNKNOWN_KEY_ID',
+  'CRYPTO_KEY_PROVIDER_FAILED',
+  'CRYPTO_PLAINTEXT_REJECTED',
+  'VALIDATION_FAILED',
+]);
+
+const keyIdOf = (value: string): string | null => {
+  const d = describeValue(value);
+  return d.kind === 'ciphertext' ? d.keyId : null;
+};
 
 /** Where rotation jobs keep their checkpoints (memory, PostgreSQL, MongoDB). */
 export interface CheckpointStore {
@@ -125,8 +157,13 @@ export interface RotationReport extends RotationStats {
   passes: number;
   /** Cursor the run resumed from, or null for a fresh start. */
   resumedFrom: string | null;
-  /** Ids of rows with values that could not be opened (first 100). */
+  /** Ids of rows with values that could not be rotated (first 100). */
   failedIds: string[];
+  /**
+   * Failed values per tenant, key id and error code: e.g. a tenant whose data key was wrapped by a KEK
+   * no longer configured shows up as `CRYPTO_KEY_PROVIDER_FAILED` here while other tenants rotate.
+   */
+  failures: RotationFailure[];
   /** After the run: stored values per key id (`plaintext` for legacy values), all tenants and fields. */
   remainingByKeyId: Record<string, number>;
 }
@@ -175,6 +212,8 @@ export async function runRotation(options: RotationOptions): Promise<RotationRep
     updatedAt: new Date().toISOString(),
   };
   let passConflicts = 0;
+  // Keys that did not unwrap in this run, by `tenant\0keyId` (`tenant\0*`: the tenant's primary key).
+  const unreadable = new Map<string, string>();
   for (;;) {
     if (signal?.aborted) {
       throw new CryptoFieldsError(
@@ -200,6 +239,14 @@ export async function runRotation(options: RotationOptions): Promise<RotationRep
         }
         const stats = { ...cp.stats };
         const failedIds = [...cp.failedIds];
+        const failures = (cp.failures ?? []).map((f) => ({ ...f }));
+        const fail = (row: RotationRow, keyId: string | null, code: string) => {
+          stats.failed++;
+          if (failedIds.length < 100 && !failedIds.includes(row.id)) failedIds.push(row.id);
+          const f = failures.find((x) => x.tenantId === row.tenantId && x.keyId === keyId && x.code === code);
+          if (f) f.count++;
+          else if (failures.length < 1000) failures.push({ tenantId: row.tenantId, keyId, code, count: 1 });
+        };
         const changes: RotationChange[] = [];
         const migrated: boolean[] = [];
         for (const row of rows) {
@@ -208,6 +255,13 @@ export async function runRotation(options: RotationOptions): Promise<RotationRep
             const value = row.values[field];
             if (value === null || value === undefined) continue;
             stats.scanned++;
+            const keyId = keyIdOf(value);
+            const known =
+              unreadable.get(`${row.tenantId}\u0000*`) ?? unreadable.get(`${row.tenantId}\u0000${keyId}`);
+            if (known !== undefined) {
+              fail(row, keyId, known);
+              continue;
+            }
             try {
               const r = await fields.reseal(value, {
                 tenantId: row.tenantId,
@@ -221,11 +275,16 @@ export async function runRotation(options: RotationOptions): Promise<RotationRep
                 migrated.push(r.fromKeyId === null);
               }
             } catch (error) {
-              if (!isTenantryError(error)) throw error;
-              if (error.code !== 'CRYPTO_DECRYPT_FAILED' && error.code !== 'CRYPTO_UNKNOWN_KEY_ID')
-                throw error;
-              stats.failed++;
-              if (failedIds.length < 100) failedIds.push(row.id);
+              if (!isTenantryError(error) || !VALUE_FAILURES.has(error.code)) throw error;
+              if (error.code === 'CRYPTO_KEY_PROVIDER_FAILED') {
+                // Do not ask the provider again for this key during this run (a KMS would be hammered).
+                const failedKey = error.details.keyId;
+                unreadable.set(
+                  `${row.tenantId}\u0000${failedKey === keyId ? keyId : '*'}`,
+                  'CRYPTO_KEY_PROVIDER_FAILED',
+                );
+              }
+              fail(row, keyId, error.code);
             }
           }
         }
@@ -240,6 +299,7 @@ export async function runRotation(options: RotationOptions): Promise<RotationRep
           cursor: rows[rows.length - 1]!.id,
           stats,
           failedIds,
+          failures,
           updatedAt: new Date().toISOString(),
         };
         return { cp: next, conflicts: changes.length - applied.size };
@@ -271,6 +331,7 @@ export async function runRotation(options: RotationOptions): Promise<RotationRep
     passes: cp.pass,
     resumedFrom,
     failedIds: cp.failedIds,
+    failures: cp.failures ?? [],
     remainingByKeyId,
   };
   logger.info({ jobId: opts.jobId, ...cp.stats, passes: cp.pass }, 'crypto-fields: rotation finished');

@@ -160,3 +160,63 @@ describe('context and plaintext handling', () => {
     }
   });
 });
+
+// Issue 11 item 11: a loaded document saved again used to wrap its ciphertexts a second time, and
+// openObject then returned ciphertext strings. Rule: an existing ciphertext is kept as it is only when
+// it authenticates under this exact context; any other tcf1: value is refused (CRYPTO_ALREADY_SEALED).
+describe('sealing a value that already is a ciphertext', () => {
+  it('seal and sealJson keep a ciphertext of this exact context, unchanged', async () => {
+    const { fields } = makeFields();
+    const c = await fields.seal('s3cret', ctx);
+    expect(await fields.seal(c, ctx)).toBe(c);
+    expect(await fields.sealJson(c, ctx)).toBe(c);
+    expect(await fields.open(await fields.seal(c, ctx), ctx)).toBe('s3cret');
+    const j = await fields.sealJson({ a: 1 }, ctx);
+    expect(await fields.sealJson(j, ctx)).toBe(j);
+    // Under an older key of the same tenant too (it still authenticates).
+    await fields.keys.rotate('acme');
+    expect(await fields.seal(c, ctx)).toBe(c);
+  });
+
+  it('a ciphertext of another field, row, collection or tenant, tampered or fake, is refused', async () => {
+    const { fields } = makeFields();
+    const c = await fields.seal('s3cret', ctx);
+    const others = [
+      { ...ctx, field: 'other' },
+      { ...ctx, rowId: 'row-2' },
+      { ...ctx, collection: 'other' },
+      { ...ctx, tenantId: 'globex' },
+    ];
+    for (const o of others) {
+      expect(await codeOf(fields.seal(c, o))).toBe('CRYPTO_ALREADY_SEALED');
+      expect(await codeOf(fields.sealJson(c, o))).toBe('CRYPTO_ALREADY_SEALED');
+    }
+    const tampered = `${c.slice(0, -2)}${c.endsWith('A') ? 'B' : 'A'}${c.slice(-1)}`;
+    for (const bad of [tampered, 'tcf1:', 'tcf1:x:dk1:AAAA', 'tcf1:plain text that looks sealed']) {
+      expect(await codeOf(fields.seal(bad, ctx))).toBe('CRYPTO_ALREADY_SEALED');
+    }
+    // Strings that merely contain the prefix elsewhere are ordinary plaintext.
+    expect(await fields.open(await fields.seal('x tcf1:', ctx), ctx)).toBe('x tcf1:');
+  });
+
+  it('sealObject on a loaded document (re-save) keeps its ciphertexts, so openObject returns plaintexts', async () => {
+    const { fields } = makeFields();
+    const paths = ['smtp.password', 'webhooks[].secret'];
+    const at = { tenantId: 'acme', collection: 'settings', rowId: 'row-1' };
+    const doc = { smtp: { host: 'h', password: 'p' }, webhooks: [{ secret: 'w1' }, { secret: 'w2' }] };
+    const sealed = await fields.sealObject(doc, paths, at);
+    const resaved = await fields.sealObject(sealed, paths, at);
+    expect(resaved).toEqual(sealed);
+    expect(await fields.openObject(resaved, paths, at)).toEqual(doc);
+    // A partially edited document: new plaintext is sealed, old ciphertexts are kept.
+    const edited = { ...sealed, smtp: { host: 'h', password: 'new-p' } };
+    expect(await fields.openObject(await fields.sealObject(edited, paths, at), paths, at)).toEqual({
+      ...doc,
+      smtp: { host: 'h', password: 'new-p' },
+    });
+    // A ciphertext copied in from another row is refused, not wrapped.
+    const other = await fields.sealObject(doc, paths, { ...at, rowId: 'row-2' });
+    const mixed = { ...sealed, smtp: (other as typeof sealed).smtp };
+    expect(await codeOf(fields.sealObject(mixed, paths, at))).toBe('CRYPTO_ALREADY_SEALED');
+  });
+});
