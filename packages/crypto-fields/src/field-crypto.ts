@@ -106,6 +106,23 @@ export interface ResealResult {
   toKeyId: string;
 }
 
+const hasMethods =
+  (...names: string[]) =>
+  (v: unknown): boolean =>
+    typeof v === 'object' &&
+    v !== null &&
+    names.every((n) => typeof (v as Record<string, unknown>)[n] === 'function');
+
+/** The object parts of {@link FieldCryptoOptions}, checked by shape (they are ports). */
+const ServicePartsSchema = z.object({
+  provider: z.custom<KeyProvider>(hasMethods('wrap', 'unwrap'), 'must be a KeyProvider'),
+  store: z.custom<DataKeyStore>(
+    hasMethods('createPrimaryIfAbsent', 'promote', 'get', 'getPrimary', 'list', 'deleteTenant'),
+    'must be a DataKeyStore',
+  ),
+  random: z.custom<RandomSource>(hasMethods('bytes'), 'must be a RandomSource').optional(),
+});
+
 /** The serialisable part of {@link FieldCryptoOptions} (provider, store, clock, random, logger are objects). */
 export const FieldCryptoOptionsSchema = z.object({
   algorithm: z.enum(['xchacha20-poly1305', 'aes-256-gcm']).optional(),
@@ -141,6 +158,7 @@ export class FieldCrypto {
   readonly #acceptPlaintext: boolean;
 
   constructor(options: FieldCryptoOptions) {
+    parseInput(ServicePartsSchema, options, 'field crypto options');
     const parsed = parseInput(
       FieldCryptoOptionsSchema,
       { algorithm: options.algorithm, acceptPlaintext: options.acceptPlaintext, cache: options.cache },

@@ -29,7 +29,7 @@ export {
   LocalKeyProviderOptionsSchema,
   type LocalKeyProviderOptions,
 } from './key-provider.js';
-export type { DataKeyRecord, DataKeyStore } from './data-key-store.js';
+export { type DataKeyRecord, type DataKeyStore, DataKeyRecordSchema } from './data-key-store.js';
 export { TenantKeys, type TenantKeysOptions, type KeyCacheOptions } from './tenant-keys.js';
 export {
   BlindIndexOptionsSchema,
@@ -43,6 +43,7 @@ export { pooledRandom } from './random.js';
 export {
   runRotation,
   RotationOptionsSchema,
+  JobIdSchema,
   type RotationOptions,
   type RotationReport,
   type RotationStats,

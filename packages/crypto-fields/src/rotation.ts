@@ -1,6 +1,7 @@
 import {
   type Logger,
   TelemetryAttributes,
+  ValidationError,
   currentSystemScope,
   currentTenantContext,
   isTenantryError,
@@ -133,6 +134,49 @@ export const RotationOptionsSchema = z.object({
   maxPasses: z.number().int().min(1).max(100).optional(),
 });
 
+const isObjectWith =
+  (...names: string[]) =>
+  (v: unknown): boolean =>
+    typeof v === 'object' && v !== null && names.every((n) => n in (v as object));
+
+/** The object parts of {@link RotationOptions}, checked by shape. */
+const RotationPartsSchema = z.object({
+  fields: z.custom<FieldCrypto>(isObjectWith('reseal', 'keys'), 'must be a FieldCrypto'),
+  target: z.custom<RotationTarget>(
+    isObjectWith('scan', 'replace', 'census', 'fields'),
+    'must be a RotationTarget',
+  ),
+  checkpoints: z.custom<CheckpointStore>(isObjectWith('load', 'save', 'clear'), 'must be a CheckpointStore'),
+  signal: z.custom<AbortSignal>((s) => s instanceof AbortSignal).optional(),
+  onProgress: z.custom<(c: RotationCheckpoint) => void>((f) => typeof f === 'function').optional(),
+});
+
+/** A rotation job id: what checkpoint stores are keyed by. */
+export const JobIdSchema = z.string().min(1).max(200);
+
+/** Check the arguments of a {@link CheckpointStore} call. @internal */
+export function checkCheckpointArgs(jobId: unknown, ...checkpoint: unknown[]): void {
+  parseInput(JobIdSchema, jobId, 'rotation job id');
+  if (checkpoint.length > 0) {
+    parseInput(
+      z
+        .object({
+          pass: z.number().int().min(1),
+          cursor: z.string().nullable(),
+          stats: z.object({}).passthrough(),
+        })
+        .passthrough(),
+      checkpoint[0],
+      'rotation checkpoint',
+    );
+    try {
+      JSON.stringify(checkpoint[0]);
+    } catch {
+      throw new ValidationError('rotation checkpoint', [{ path: [], message: 'must be JSON-serialisable' }]);
+    }
+  }
+}
+
 /** Input of {@link runRotation}. */
 export type RotationOptions = z.input<typeof RotationOptionsSchema> & {
   fields: FieldCrypto;
@@ -186,6 +230,7 @@ const emptyStats = (): RotationStats => ({
  * @example const report = await runRotation({ fields, target, checkpoints, jobId: 'settings-2026-11' });
  */
 export async function runRotation(options: RotationOptions): Promise<RotationReport> {
+  parseInput(RotationPartsSchema, options, 'rotation options');
   const opts = parseInput(
     RotationOptionsSchema,
     { jobId: options.jobId, batchSize: options.batchSize, maxPasses: options.maxPasses },

@@ -1,5 +1,5 @@
 import type { Db } from 'mongodb';
-import type { CheckpointStore, RotationCheckpoint } from '../../rotation.js';
+import { type CheckpointStore, type RotationCheckpoint, checkCheckpointArgs } from '../../rotation.js';
 import { mongoStoreError } from './errors.js';
 import { DEFAULT_CHECKPOINTS_COLLECTION } from './indexes.js';
 
@@ -23,6 +23,7 @@ export class MongoCheckpointStore implements CheckpointStore {
     return this.#db.collection<{ _id: string; checkpoint: RotationCheckpoint }>(this.#name);
   }
   async load(jobId: string): Promise<RotationCheckpoint | null> {
+    checkCheckpointArgs(jobId);
     try {
       return (await this.#c.findOne({ _id: jobId }))?.checkpoint ?? null;
     } catch (error) {
@@ -30,6 +31,7 @@ export class MongoCheckpointStore implements CheckpointStore {
     }
   }
   async save(jobId: string, checkpoint: RotationCheckpoint): Promise<void> {
+    checkCheckpointArgs(jobId, checkpoint);
     try {
       await this.#c.updateOne({ _id: jobId }, { $set: { checkpoint } }, { upsert: true });
     } catch (error) {
@@ -37,6 +39,7 @@ export class MongoCheckpointStore implements CheckpointStore {
     }
   }
   async clear(jobId: string): Promise<void> {
+    checkCheckpointArgs(jobId);
     try {
       await this.#c.deleteOne({ _id: jobId });
     } catch (error) {

@@ -1,5 +1,12 @@
 import type { Db } from 'mongodb';
-import type { DataKeyRecord, DataKeyStore } from '../../data-key-store.js';
+import {
+  type DataKeyRecord,
+  type DataKeyStore,
+  checkKekId,
+  checkStoreArgs,
+  checkStoreRecord,
+  checkWrapped,
+} from '../../data-key-store.js';
 import { CryptoFieldsError } from '../../errors.js';
 import type { DataKeyPurpose } from '../../key-provider.js';
 import { mongoStoreError } from './errors.js';
@@ -65,6 +72,7 @@ export class MongoDataKeyStore implements DataKeyStore {
     return this.#db.collection<KeyDoc>(this.#name);
   }
   async createPrimaryIfAbsent(r: DataKeyRecord): Promise<DataKeyRecord> {
+    r = checkStoreRecord(r);
     try {
       await this.#c.insertOne({ ...r, primary: true });
     } catch (e) {
@@ -76,6 +84,7 @@ export class MongoDataKeyStore implements DataKeyStore {
     return now;
   }
   async promote(r: DataKeyRecord): Promise<void> {
+    r = checkStoreRecord(r);
     const session = this.#db.client.startSession();
     try {
       await this.#promote(r, session);
@@ -103,22 +112,26 @@ export class MongoDataKeyStore implements DataKeyStore {
     }
   }
   async get(tenantId: string, keyId: string): Promise<DataKeyRecord | null> {
+    checkStoreArgs(tenantId, keyId);
     const d = await this.#run('get', () => this.#c.findOne({ tenantId, keyId }, { projection: PROJECTION }));
     return d ? toRecord(d) : null;
   }
   async getPrimary(tenantId: string, purpose: DataKeyPurpose): Promise<DataKeyRecord | null> {
+    checkStoreArgs(tenantId, undefined, purpose);
     const d = await this.#run('getPrimary', () =>
       this.#c.findOne({ tenantId, purpose, primary: true }, { projection: PROJECTION }),
     );
     return d ? toRecord(d) : null;
   }
   async list(tenantId: string): Promise<DataKeyRecord[]> {
+    checkStoreArgs(tenantId);
     const docs = await this.#run('list', () =>
       this.#c.find({ tenantId }, { projection: PROJECTION }).sort({ createdAt: 1, keyId: 1 }).toArray(),
     );
     return docs.map(toRecord);
   }
   async tenantsNotWrappedBy(kekId: string): Promise<string[]> {
+    checkKekId(kekId);
     return (
       await this.#run('tenantsNotWrappedBy', () => this.#c.distinct('tenantId', { kekId: { $ne: kekId } }))
     ).sort();
@@ -129,6 +142,9 @@ export class MongoDataKeyStore implements DataKeyStore {
     expectedKekId: string,
     w: { kekId: string; wrappedKey: string },
   ): Promise<boolean> {
+    checkStoreArgs(tenantId, keyId);
+    checkKekId(expectedKekId);
+    checkWrapped(w);
     const res = await this.#run('rewrap', () =>
       this.#c.updateOne(
         { tenantId, keyId, kekId: expectedKekId },
@@ -138,12 +154,14 @@ export class MongoDataKeyStore implements DataKeyStore {
     return res.modifiedCount > 0;
   }
   async deleteKey(tenantId: string, keyId: string): Promise<boolean> {
+    checkStoreArgs(tenantId, keyId);
     return (
       (await this.#run('deleteKey', () => this.#c.deleteOne({ tenantId, keyId, primary: false })))
         .deletedCount > 0
     );
   }
   async deleteTenant(tenantId: string): Promise<number> {
+    checkStoreArgs(tenantId);
     return (await this.#run('deleteTenant', () => this.#c.deleteMany({ tenantId }))).deletedCount;
   }
 }

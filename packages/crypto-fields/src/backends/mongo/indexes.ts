@@ -1,4 +1,4 @@
-import { parseInput } from '@tenantry/core';
+import { ValidationError, parseInput } from '@tenantry/core';
 import type { Db } from 'mongodb';
 import { z } from 'zod';
 import { mongoStoreError } from './errors.js';
@@ -28,6 +28,11 @@ export async function ensureCryptoFieldsIndexes(
   options: z.input<typeof CryptoFieldsIndexesOptionsSchema> = {},
 ): Promise<void> {
   const o = parseInput(CryptoFieldsIndexesOptionsSchema, options, 'crypto-fields index options');
+  if (typeof (db as { collection?: unknown } | null)?.collection !== 'function') {
+    throw new ValidationError('mongo database', [
+      { path: [], message: 'must be a Db from the official driver' },
+    ]);
+  }
   const c = db.collection(o.dataKeysCollection ?? DEFAULT_DATA_KEYS_COLLECTION);
   try {
     await c.createIndex({ tenantId: 1, keyId: 1 }, { unique: true });

@@ -1,6 +1,6 @@
 import { type PgQueryable, parseInput } from '@tenantry/core';
 import { z } from 'zod';
-import type { CheckpointStore, RotationCheckpoint } from '../../rotation.js';
+import { type CheckpointStore, type RotationCheckpoint, checkCheckpointArgs } from '../../rotation.js';
 import { storeError } from './errors.js';
 import { DEFAULT_CHECKPOINTS_TABLE, PostgresTableNameSchema, quoteTable } from './schema.js';
 
@@ -40,6 +40,7 @@ export class PostgresCheckpointStore implements CheckpointStore {
     }
   }
   async load(jobId: string): Promise<RotationCheckpoint | null> {
+    checkCheckpointArgs(jobId);
     const { rows } = await this.#query<{ checkpoint: RotationCheckpoint }>(
       'checkpoint.load',
       `SELECT checkpoint FROM ${this.#t} WHERE job_id = $1`,
@@ -48,6 +49,7 @@ export class PostgresCheckpointStore implements CheckpointStore {
     return rows[0]?.checkpoint ?? null;
   }
   async save(jobId: string, checkpoint: RotationCheckpoint): Promise<void> {
+    checkCheckpointArgs(jobId, checkpoint);
     await this.#query(
       'checkpoint.save',
       `INSERT INTO ${this.#t} (job_id, checkpoint, updated_at) VALUES ($1, $2, now())
@@ -56,6 +58,7 @@ export class PostgresCheckpointStore implements CheckpointStore {
     );
   }
   async clear(jobId: string): Promise<void> {
+    checkCheckpointArgs(jobId);
     await this.#query('checkpoint.clear', `DELETE FROM ${this.#t} WHERE job_id = $1`, [jobId]);
   }
 }

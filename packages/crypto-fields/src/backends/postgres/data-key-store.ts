@@ -1,6 +1,13 @@
 import { type PgPoolLike, parseInput } from '@tenantry/core';
 import { z } from 'zod';
-import type { DataKeyRecord, DataKeyStore } from '../../data-key-store.js';
+import {
+  type DataKeyRecord,
+  type DataKeyStore,
+  checkKekId,
+  checkStoreArgs,
+  checkStoreRecord,
+  checkWrapped,
+} from '../../data-key-store.js';
 import { CryptoFieldsError } from '../../errors.js';
 import type { DataKeyPurpose } from '../../key-provider.js';
 import { storeError } from './errors.js';
@@ -86,6 +93,7 @@ export class PostgresDataKeyStore implements DataKeyStore {
   }
 
   async createPrimaryIfAbsent(r: DataKeyRecord): Promise<DataKeyRecord> {
+    r = checkStoreRecord(r);
     await this.#query(
       'createPrimaryIfAbsent',
       `INSERT INTO ${this.#t} (${COLS}) VALUES ($1, $2, $3, $4, $5, true, $6)
@@ -100,6 +108,7 @@ export class PostgresDataKeyStore implements DataKeyStore {
   }
 
   async promote(r: DataKeyRecord): Promise<void> {
+    r = checkStoreRecord(r);
     let client: Awaited<ReturnType<PgPoolLike['connect']>>;
     try {
       client = await this.#pool.connect();
@@ -133,6 +142,7 @@ export class PostgresDataKeyStore implements DataKeyStore {
   }
 
   async get(tenantId: string, keyId: string): Promise<DataKeyRecord | null> {
+    checkStoreArgs(tenantId, keyId);
     const { rows } = await this.#query<Row>(
       'get',
       `SELECT ${COLS} FROM ${this.#t} WHERE tenant_id = $1 AND key_id = $2`,
@@ -142,6 +152,7 @@ export class PostgresDataKeyStore implements DataKeyStore {
   }
 
   async getPrimary(tenantId: string, purpose: DataKeyPurpose): Promise<DataKeyRecord | null> {
+    checkStoreArgs(tenantId, undefined, purpose);
     const { rows } = await this.#query<Row>(
       'getPrimary',
       `SELECT ${COLS} FROM ${this.#t} WHERE tenant_id = $1 AND purpose = $2 AND is_primary`,
@@ -151,6 +162,7 @@ export class PostgresDataKeyStore implements DataKeyStore {
   }
 
   async list(tenantId: string): Promise<DataKeyRecord[]> {
+    checkStoreArgs(tenantId);
     const { rows } = await this.#query<Row>(
       'list',
       `SELECT ${COLS} FROM ${this.#t} WHERE tenant_id = $1 ORDER BY created_at, key_id`,
@@ -160,6 +172,7 @@ export class PostgresDataKeyStore implements DataKeyStore {
   }
 
   async tenantsNotWrappedBy(kekId: string): Promise<string[]> {
+    checkKekId(kekId);
     const { rows } = await this.#query<{ tenant_id: string }>(
       'tenantsNotWrappedBy',
       `SELECT DISTINCT tenant_id FROM ${this.#t} WHERE kek_id <> $1 ORDER BY tenant_id`,
@@ -174,6 +187,9 @@ export class PostgresDataKeyStore implements DataKeyStore {
     expectedKekId: string,
     wrapped: { kekId: string; wrappedKey: string },
   ): Promise<boolean> {
+    checkStoreArgs(tenantId, keyId);
+    checkKekId(expectedKekId);
+    checkWrapped(wrapped);
     const res = await this.#query(
       'rewrap',
       `UPDATE ${this.#t} SET kek_id = $4, wrapped_key = $5 WHERE tenant_id = $1 AND key_id = $2 AND kek_id = $3`,
@@ -183,6 +199,7 @@ export class PostgresDataKeyStore implements DataKeyStore {
   }
 
   async deleteKey(tenantId: string, keyId: string): Promise<boolean> {
+    checkStoreArgs(tenantId, keyId);
     const res = await this.#query(
       'deleteKey',
       `DELETE FROM ${this.#t} WHERE tenant_id = $1 AND key_id = $2 AND NOT is_primary`,
@@ -192,6 +209,7 @@ export class PostgresDataKeyStore implements DataKeyStore {
   }
 
   async deleteTenant(tenantId: string): Promise<number> {
+    checkStoreArgs(tenantId);
     const res = await this.#query('deleteTenant', `DELETE FROM ${this.#t} WHERE tenant_id = $1`, [tenantId]);
     return res.rowCount ?? 0;
   }

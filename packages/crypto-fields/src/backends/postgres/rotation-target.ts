@@ -1,4 +1,5 @@
-import type { PgQueryable } from '@tenantry/core';
+import { type PgQueryable, parseInput } from '@tenantry/core';
+import { z } from 'zod';
 import { quoteIdent } from '@tenantry/core/postgres';
 import { CryptoFieldsError } from '../../errors.js';
 import { CIPHERTEXT_PREFIX } from '../../format.js';
@@ -24,6 +25,22 @@ export interface PostgresRotationTargetOptions {
   bindRowId?: boolean;
 }
 
+const RotationTargetOptionsSchema = z.object({
+  pool: z.custom<PgQueryable>(
+    (p) => typeof (p as PgQueryable | null)?.query === 'function',
+    'must be a pg Pool',
+  ),
+  table: z.string(),
+  columns: z.union([
+    z.array(z.string().min(1).max(63)).min(1).max(1000),
+    z.record(z.string().min(1).max(63), z.string().min(1).max(1000)),
+  ]),
+  idColumn: z.string().min(1).max(63).optional(),
+  tenantColumn: z.string().min(1).max(63).optional(),
+  collection: z.string().min(1).max(1000).optional(),
+  bindRowId: z.boolean().optional(),
+});
+
 /**
  * A {@link RotationTarget} over a PostgreSQL table: keyset pagination on the primary key, and one
  * `UPDATE … FROM unnest(…) WHERE col = expected` per batch and column, so values the application wrote
@@ -36,6 +53,7 @@ export class PostgresRotationTarget implements RotationTarget {
   readonly bindRowId: boolean;
   readonly #impl: RotationTarget;
   constructor(options: PostgresRotationTargetOptions) {
+    parseInput(RotationTargetOptionsSchema, options, 'postgres rotation target options');
     this.#impl = postgresRotationTarget(options);
     this.collection = this.#impl.collection;
     this.fields = this.#impl.fields;

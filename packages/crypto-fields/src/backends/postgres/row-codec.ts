@@ -1,4 +1,5 @@
-import { ValidationError } from '@tenantry/core';
+import { ValidationError, parseInput } from '@tenantry/core';
+import { z } from 'zod';
 import type { BlindIndexOptions } from '../../blind-index.js';
 import { CryptoFieldsError } from '../../errors.js';
 import type { FieldCrypto } from '../../field-crypto.js';
@@ -39,6 +40,19 @@ export interface PostgresRowCodec {
   blindIndex(indexColumn: string, value: string, tenant?: { tenantId?: string }): Promise<string>;
 }
 
+const RowCodecOptionsSchema = z.object({
+  collection: z.string().min(1).max(1000),
+  columns: z.array(z.string().min(1).max(1000)).max(1000),
+  idColumn: z.string().min(1).max(1000).optional(),
+  bindRowId: z.boolean().optional(),
+  blindIndexes: z.record(z.string(), z.object({ source: z.string().min(1) }).passthrough()).optional(),
+});
+const RowSchema = z.custom<Record<string, unknown>>(
+  (r) => typeof r === 'object' && r !== null,
+  'must be an object',
+);
+const TenantArgSchema = z.object({ tenantId: z.string().optional() });
+
 /**
  * A codec for `pg` rows: declare the secret columns once, then `encryptRow` before INSERT/UPDATE and
  * `decryptRow` after SELECT. Rotation of the same table: `PostgresRotationTarget` with the same columns.
@@ -51,8 +65,10 @@ export function createPostgresRowCodec(
   fields: FieldCrypto,
   options: PostgresRowCodecOptions,
 ): PostgresRowCodec {
+  parseInput(RowCodecOptionsSchema, options, 'postgres row codec options');
   const idColumn = options.idColumn ?? 'id';
   const rowIdOf = (row: Record<string, unknown>): string | undefined => {
+    parseInput(RowSchema, row, 'row');
     if (!options.bindRowId) return undefined;
     const v = row[idColumn];
     if (v === undefined || v === null || v === '') {
@@ -79,6 +95,8 @@ export function createPostgresRowCodec(
   };
   return {
     async encryptRow(row, tenant = {}) {
+      parseInput(RowSchema, row, 'row');
+      parseInput(TenantArgSchema, tenant, 'tenant');
       const out: Record<string, unknown> = { ...row };
       for (const [col, def] of indexes) {
         const v = row[def.source];
@@ -91,6 +109,7 @@ export function createPostgresRowCodec(
       });
     },
     async decryptRow(row, tenant = {}) {
+      parseInput(TenantArgSchema, tenant, 'tenant');
       return fields.openObject(row, options.columns, {
         tenantId: tenant.tenantId,
         collection: options.collection,
