@@ -79,7 +79,7 @@ export class TenantKeys {
     keyringAccess = (keys) => keys.#keyring;
   }
   readonly #keyring: Keyring = {
-    cachedPrimary: (t) => this.#cache.get(`p\u0000encrypt\u0000${t}`) as KeyMaterial | undefined,
+    cachedPrimary: (t) => this.#cache.get(`p\u0000encrypt\u0000${t}\u0000`) as KeyMaterial | undefined,
     cachedKey: (t, k) => this.#cache.get(`k\u0000${t}\u0000${k}`) as KeyMaterial | undefined,
     primary: (t) => this.#primary(t),
     key: (t, k) => this.#key(t, k),
@@ -118,7 +118,7 @@ export class TenantKeys {
   }
 
   async #indexKey(tenantId: string): Promise<IndexKeyMaterial> {
-    const cached = this.#cache.get(`p\u0000index\u0000${tenantId}`);
+    const cached = this.#cache.get(`p\u0000index\u0000${tenantId}\u0000`);
     return (cached ?? (await this.#loadPrimary(tenantId, 'index'))) as IndexKeyMaterial;
   }
 
@@ -159,7 +159,7 @@ export class TenantKeys {
         const tenantId = tenant;
         const rec = await this.#newRecord(tenantId, purpose);
         await this.#store.promote(rec);
-        this.#cache.deletePrefix(`p\u0000${purpose}\u0000${tenantId}`);
+        this.#cache.deletePrefix(`p\u0000${purpose}\u0000${tenantId}\u0000`);
         this.#logger.info({ tenantId, keyId: rec.keyId, purpose }, 'crypto-fields: data key rotated');
         return rec.keyId;
       },
@@ -206,8 +206,8 @@ export class TenantKeys {
   }
 
   #forget(tenantId: string): void {
-    this.#cache.deletePrefix(`p\u0000encrypt\u0000${tenantId}`);
-    this.#cache.deletePrefix(`p\u0000index\u0000${tenantId}`);
+    this.#cache.deletePrefix(`p\u0000encrypt\u0000${tenantId}\u0000`);
+    this.#cache.deletePrefix(`p\u0000index\u0000${tenantId}\u0000`);
     this.#cache.deletePrefix(`k\u0000${tenantId}\u0000`);
   }
 
@@ -236,7 +236,7 @@ export class TenantKeys {
   }
 
   async #loadPrimary(tenantId: string, purpose: DataKeyPurpose): Promise<Material> {
-    const cacheKey = `p\u0000${purpose}\u0000${tenantId}`;
+    const cacheKey = `p\u0000${purpose}\u0000${tenantId}\u0000`;
     return this.#dedupe(cacheKey, async () => {
       let rec = await this.#store.getPrimary(tenantId, purpose);
       if (rec === null) {

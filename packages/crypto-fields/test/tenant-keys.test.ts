@@ -243,6 +243,18 @@ describe('tenant resolution of the keyring (invariant T1, core resolveTenantId)'
 });
 
 describe('T4: cache keys are namespaced by tenant', () => {
+  it("forgetting or rotating tenant 'acme' leaves the cached keys of 'acme2' alone (no prefix collision)", async () => {
+    const store = new CountingStore();
+    const { fields } = makeFields({ store });
+    await fields.seal('v', ctx);
+    await fields.seal('v', { ...ctx, tenantId: 'acme2' });
+    const before = store.reads;
+    fields.keys.forget('acme');
+    await fields.keys.rotate('acme');
+    await fields.seal('v', { ...ctx, tenantId: 'acme2' });
+    expect(store.reads).toBe(before);
+  });
+
   it("the key cache is per tenant: a cached key of one tenant never opens another tenant's claim", async () => {
     const { fields } = makeFields();
     const c = await fields.seal('acme-only', ctx); // acme's key is now cached under acme
