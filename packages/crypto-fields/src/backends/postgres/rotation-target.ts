@@ -104,6 +104,10 @@ function postgresRotationTarget(options: PostgresRotationTargetOptions): Rotatio
           });
         }
         return ty;
+      })
+      .catch((error: unknown) => {
+        idType = undefined; // a transient failure must not stick: the next batch asks again
+        throw error;
       });
     return idType;
   };
