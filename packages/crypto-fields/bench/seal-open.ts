@@ -11,13 +11,14 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { type BenchRow, compare, printBench } from '@tenantry/testkit/bench';
+import { runAsTenant } from '@tenantry/core';
 import {
   type AlgorithmName,
-  MemoryDataKeyStore,
   createFieldCrypto,
   localKeyProvider,
   pooledRandom,
 } from '@tenantry/crypto-fields';
+import { MemoryDataKeyStore } from '@tenantry/crypto-fields/memory';
 
 const KEK = randomBytes(32).toString('base64');
 const ctx = {
@@ -46,145 +47,148 @@ const rng = pooledRandom();
 let sink = 0;
 const rows: BenchRow[] = [];
 
-for (const algorithm of ['xchacha20-poly1305', 'aes-256-gcm'] as const) {
-  const fields = await makeFields(algorithm);
-  for (const size of [64, 1024, 65536]) {
-    const value = text(size);
-    const sealed = await fields.seal(value, ctx);
-    // Same AAD length as ours: header + length-prefixed context.
-    const headerLen = sealed.indexOf(':', 7) + 1;
-    const aad = randomBytes(
-      headerLen + 4 * 4 + 1 + [ctx.tenantId, ctx.collection, ctx.field, ctx.rowId].join('').length,
-    );
-    const key = randomBytes(32);
-    const pt = utf8.encode(value);
-    const label = size >= 1024 ? `${size / 1024} KiB` : `${size} B`;
-    if (algorithm === 'xchacha20-poly1305') {
-      const nonce0 = randomBytes(24);
-      const ct0 = xchacha20poly1305(key, nonce0, aad).encrypt(pt);
-      rows.push(
-        await compare({
-          workload: `seal ${label}, XChaCha20-Poly1305: ours (string→text) vs bare noble encrypt (bytes)`,
-          unit: 'ops/s',
-          durationMs,
-          rounds,
-          batch: size > 4096 ? 1 : 20,
-          ours: () => fields.seal(value, ctx),
-          baseline: () => {
-            sink += xchacha20poly1305(key, rng.bytes(24), aad).encrypt(pt).length;
-          },
-        }),
-        await compare({
-          workload: `open ${label}, XChaCha20-Poly1305: ours (text→string) vs bare noble decrypt (bytes)`,
-          unit: 'ops/s',
-          durationMs,
-          rounds,
-          batch: size > 4096 ? 1 : 20,
-          ours: () => fields.open(sealed, ctx),
-          baseline: () => {
-            sink += xchacha20poly1305(key, nonce0, aad).decrypt(ct0).length;
-          },
-        }),
+// The steady state of a request: inside the tenant's context (invariant T1), the context naming it.
+await runAsTenant({ tenantId: 'acme', actor: { id: 'bench', roles: ['ADMIN'] } }, async () => {
+  for (const algorithm of ['xchacha20-poly1305', 'aes-256-gcm'] as const) {
+    const fields = await makeFields(algorithm);
+    for (const size of [64, 1024, 65536]) {
+      const value = text(size);
+      const sealed = await fields.seal(value, ctx);
+      // Same AAD length as ours: header + length-prefixed context.
+      const headerLen = sealed.indexOf(':', 7) + 1;
+      const aad = randomBytes(
+        headerLen + 4 * 4 + 1 + [ctx.tenantId, ctx.collection, ctx.field, ctx.rowId].join('').length,
       );
-    } else {
-      const nonce0 = randomBytes(12);
-      const c0 = createCipheriv('aes-256-gcm', key, nonce0).setAAD(aad);
-      const ct0 = Buffer.concat([c0.update(pt), c0.final()]);
-      const tag0 = c0.getAuthTag();
-      rows.push(
-        await compare({
-          workload: `seal ${label}, AES-256-GCM: ours (node AES-NI) vs bare node:crypto aes-256-gcm`,
-          unit: 'ops/s',
-          durationMs,
-          rounds,
-          batch: size > 4096 ? 1 : 20,
-          ours: () => fields.seal(value, ctx),
-          baseline: () => {
-            const c = createCipheriv('aes-256-gcm', key, rng.bytes(12)).setAAD(aad);
-            sink += c.update(pt).length + c.final().length + c.getAuthTag().length;
-          },
-        }),
-        await compare({
-          workload: `open ${label}, AES-256-GCM: ours (node AES-NI) vs bare node:crypto aes-256-gcm`,
-          unit: 'ops/s',
-          durationMs,
-          rounds,
-          batch: size > 4096 ? 1 : 20,
-          ours: () => fields.open(sealed, ctx),
-          baseline: () => {
-            const d = createDecipheriv('aes-256-gcm', key, nonce0).setAAD(aad).setAuthTag(tag0);
-            sink += d.update(ct0).length + d.final().length;
-          },
-        }),
-      );
+      const key = randomBytes(32);
+      const pt = utf8.encode(value);
+      const label = size >= 1024 ? `${size / 1024} KiB` : `${size} B`;
+      if (algorithm === 'xchacha20-poly1305') {
+        const nonce0 = randomBytes(24);
+        const ct0 = xchacha20poly1305(key, nonce0, aad).encrypt(pt);
+        rows.push(
+          await compare({
+            workload: `seal ${label}, XChaCha20-Poly1305: ours (string→text) vs bare noble encrypt (bytes)`,
+            unit: 'ops/s',
+            durationMs,
+            rounds,
+            batch: size > 4096 ? 1 : 20,
+            ours: () => fields.seal(value, ctx),
+            baseline: () => {
+              sink += xchacha20poly1305(key, rng.bytes(24), aad).encrypt(pt).length;
+            },
+          }),
+          await compare({
+            workload: `open ${label}, XChaCha20-Poly1305: ours (text→string) vs bare noble decrypt (bytes)`,
+            unit: 'ops/s',
+            durationMs,
+            rounds,
+            batch: size > 4096 ? 1 : 20,
+            ours: () => fields.open(sealed, ctx),
+            baseline: () => {
+              sink += xchacha20poly1305(key, nonce0, aad).decrypt(ct0).length;
+            },
+          }),
+        );
+      } else {
+        const nonce0 = randomBytes(12);
+        const c0 = createCipheriv('aes-256-gcm', key, nonce0).setAAD(aad);
+        const ct0 = Buffer.concat([c0.update(pt), c0.final()]);
+        const tag0 = c0.getAuthTag();
+        rows.push(
+          await compare({
+            workload: `seal ${label}, AES-256-GCM: ours (node AES-NI) vs bare node:crypto aes-256-gcm`,
+            unit: 'ops/s',
+            durationMs,
+            rounds,
+            batch: size > 4096 ? 1 : 20,
+            ours: () => fields.seal(value, ctx),
+            baseline: () => {
+              const c = createCipheriv('aes-256-gcm', key, rng.bytes(12)).setAAD(aad);
+              sink += c.update(pt).length + c.final().length + c.getAuthTag().length;
+            },
+          }),
+          await compare({
+            workload: `open ${label}, AES-256-GCM: ours (node AES-NI) vs bare node:crypto aes-256-gcm`,
+            unit: 'ops/s',
+            durationMs,
+            rounds,
+            batch: size > 4096 ? 1 : 20,
+            ours: () => fields.open(sealed, ctx),
+            baseline: () => {
+              const d = createDecipheriv('aes-256-gcm', key, nonce0).setAAD(aad).setAuthTag(tag0);
+              sink += d.update(ct0).length + d.final().length;
+            },
+          }),
+        );
+      }
     }
   }
-}
 
-// Our default (XChaCha20-Poly1305 in JS) against Node's native AES-256-GCM: the price of the default.
-{
-  const fields = await makeFields('xchacha20-poly1305');
-  const value = text(1024);
-  const key = randomBytes(32);
-  const pt = utf8.encode(value);
-  rows.push(
-    await compare({
-      workload: 'seal 1 KiB: ours XChaCha20-Poly1305 (default) vs bare node:crypto aes-256-gcm',
-      unit: 'ops/s',
-      durationMs,
-      rounds,
-      batch: 20,
-      ours: () => fields.seal(value, ctx),
-      baseline: () => {
-        const c = createCipheriv('aes-256-gcm', key, rng.bytes(12)).setAAD(randomBytes(0));
-        sink += c.update(pt).length + c.final().length + c.getAuthTag().length;
-      },
-    }),
-  );
-}
-
-// A tenant settings document with ten secret fields (short provider credentials).
-{
-  const fields = await makeFields('xchacha20-poly1305');
-  const doc: Record<string, unknown> = { name: 'Acme', plan: 'pro' };
-  const paths: string[] = [];
-  for (let i = 0; i < 10; i++) {
-    doc[`secret${i}`] = `sk_live_${randomBytes(16).toString('hex')}`;
-    paths.push(`secret${i}`);
+  // Our default (XChaCha20-Poly1305 in JS) against Node's native AES-256-GCM: the price of the default.
+  {
+    const fields = await makeFields('xchacha20-poly1305');
+    const value = text(1024);
+    const key = randomBytes(32);
+    const pt = utf8.encode(value);
+    rows.push(
+      await compare({
+        workload: 'seal 1 KiB: ours XChaCha20-Poly1305 (default) vs bare node:crypto aes-256-gcm',
+        unit: 'ops/s',
+        durationMs,
+        rounds,
+        batch: 20,
+        ours: () => fields.seal(value, ctx),
+        baseline: () => {
+          const c = createCipheriv('aes-256-gcm', key, rng.bytes(12)).setAAD(randomBytes(0));
+          sink += c.update(pt).length + c.final().length + c.getAuthTag().length;
+        },
+      }),
+    );
   }
-  const at = { tenantId: 'acme', collection: 'settings', rowId: ctx.rowId };
-  const sealedDoc = await fields.sealObject(doc, paths, at);
-  const key = randomBytes(32);
-  const aad = randomBytes(70);
-  const values = paths.map((p) => utf8.encode(doc[p] as string));
-  const nonces = values.map(() => randomBytes(24));
-  const cts = values.map((v, i) => xchacha20poly1305(key, nonces[i]!, aad).encrypt(v));
-  rows.push(
-    await compare({
-      workload: 'seal settings doc, 10 secret fields: ours sealObject vs 10 bare noble encrypts',
-      unit: 'docs/s',
-      durationMs,
-      rounds,
-      batch: 5,
-      ours: () => fields.sealObject(doc, paths, at),
-      baseline: () => {
-        for (const v of values) sink += xchacha20poly1305(key, rng.bytes(24), aad).encrypt(v).length;
-      },
-    }),
-    await compare({
-      workload: 'open settings doc, 10 secret fields: ours openObject vs 10 bare noble decrypts',
-      unit: 'docs/s',
-      durationMs,
-      rounds,
-      batch: 5,
-      ours: () => fields.openObject(sealedDoc, paths, at),
-      baseline: () => {
-        for (let i = 0; i < cts.length; i++)
-          sink += xchacha20poly1305(key, nonces[i]!, aad).decrypt(cts[i]!).length;
-      },
-    }),
-  );
-}
+
+  // A tenant settings document with ten secret fields (short provider credentials).
+  {
+    const fields = await makeFields('xchacha20-poly1305');
+    const doc: Record<string, unknown> = { name: 'Acme', plan: 'pro' };
+    const paths: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      doc[`secret${i}`] = `sk_live_${randomBytes(16).toString('hex')}`;
+      paths.push(`secret${i}`);
+    }
+    const at = { tenantId: 'acme', collection: 'settings', rowId: ctx.rowId };
+    const sealedDoc = await fields.sealObject(doc, paths, at);
+    const key = randomBytes(32);
+    const aad = randomBytes(70);
+    const values = paths.map((p) => utf8.encode(doc[p] as string));
+    const nonces = values.map(() => randomBytes(24));
+    const cts = values.map((v, i) => xchacha20poly1305(key, nonces[i]!, aad).encrypt(v));
+    rows.push(
+      await compare({
+        workload: 'seal settings doc, 10 secret fields: ours sealObject vs 10 bare noble encrypts',
+        unit: 'docs/s',
+        durationMs,
+        rounds,
+        batch: 5,
+        ours: () => fields.sealObject(doc, paths, at),
+        baseline: () => {
+          for (const v of values) sink += xchacha20poly1305(key, rng.bytes(24), aad).encrypt(v).length;
+        },
+      }),
+      await compare({
+        workload: 'open settings doc, 10 secret fields: ours openObject vs 10 bare noble decrypts',
+        unit: 'docs/s',
+        durationMs,
+        rounds,
+        batch: 5,
+        ours: () => fields.openObject(sealedDoc, paths, at),
+        baseline: () => {
+          for (let i = 0; i < cts.length; i++)
+            sink += xchacha20poly1305(key, nonces[i]!, aad).decrypt(cts[i]!).length;
+        },
+      }),
+    );
+  }
+});
 
 if (sink === -1) console.log(sink);
 printBench('@tenantry/crypto-fields: seal/open per value, data key cached (ratio = ours ÷ baseline)', rows);

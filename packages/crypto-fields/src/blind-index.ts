@@ -1,5 +1,6 @@
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
+import { ValidationError, parseInput } from '@tenantry/core';
 import { z } from 'zod';
 
 /** Built-in normalisations applied before hashing (after Unicode NFC, which always applies). */
@@ -23,11 +24,30 @@ export const BlindIndexOptionsSchema = z.object({
 /** Input of blind-index options. */
 export type BlindIndexOptions = z.input<typeof BlindIndexOptionsSchema>;
 
-/** Apply a normalisation (NFC first). */
+const wellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed();
+const invalid = (message: string) => new ValidationError('blind index input', [{ path: [], message }]);
+
+/**
+ * Apply a normalisation (NFC first).
+ * @throws ValidationError `VALIDATION_FAILED` when the value (or what a custom normalisation returns)
+ * is not a well-formed string, or a custom normalisation throws
+ */
 export function normalizeValue(value: string, normalize: Normalize = 'trim-lowercase'): string {
+  if (typeof value !== 'string' || !wellFormed(value)) throw invalid('must be a well-formed string');
   const v = value.normalize('NFC');
-  if (typeof normalize === 'function') return normalize(v);
-  switch (normalize) {
+  if (typeof normalize === 'function') {
+    let out: unknown;
+    try {
+      out = normalize(v);
+    } catch {
+      throw invalid('the custom normalisation threw');
+    }
+    if (typeof out !== 'string' || !wellFormed(out)) {
+      throw invalid('the custom normalisation must return a well-formed string');
+    }
+    return out;
+  }
+  switch (parseInput(NormalizeSchema, normalize, 'blind index normalisation')) {
     case 'none':
       return v;
     case 'trim':

@@ -1,3 +1,5 @@
+import { TenantIdSchema, parseInput } from '@tenantry/core';
+import { z } from 'zod';
 import type { DataKeyPurpose } from './key-provider.js';
 
 /** One wrapped data key as a {@link DataKeyStore} keeps it. Holds no usable key material. */
@@ -51,4 +53,51 @@ export interface DataKeyStore {
   deleteKey(tenantId: string, keyId: string): Promise<boolean>;
   /** Delete every key of a tenant (crypto-shredding); returns how many were deleted. */
   deleteTenant(tenantId: string): Promise<number>;
+}
+
+const TENANT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const KEY_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** A data key record as stores accept it (ids bounded and plain, so no store sees a hostile value). */
+export const DataKeyRecordSchema = z.object({
+  tenantId: TenantIdSchema,
+  keyId: z.string().regex(KEY_ID),
+  purpose: z.enum(['encrypt', 'index']),
+  kekId: z.string().regex(KEY_ID),
+  wrappedKey: z.string().min(1).max(16_384),
+  primary: z.boolean(),
+  createdAt: z.date().refine((d) => !Number.isNaN(d.getTime()), 'must be a valid date'),
+});
+
+/**
+ * Check the arguments of a {@link DataKeyStore} call before any backend sees them: a tenant id, and
+ * optionally a key id (or KEK id) and purpose. Every backend calls it, so a hostile value (an object
+ * that a document database would read as a query operator, a non-string, a 10 MB id) is
+ * `VALIDATION_FAILED`, never a driver error.
+ * @internal
+ */
+export function checkStoreArgs(tenantId: unknown, keyId?: unknown, purpose?: unknown): void {
+  if (typeof tenantId !== 'string' || !TENANT_ID.test(tenantId))
+    parseInput(TenantIdSchema, tenantId, 'tenant id');
+  if (keyId !== undefined && (typeof keyId !== 'string' || !KEY_ID.test(keyId))) {
+    parseInput(z.string().regex(KEY_ID), keyId, 'key id');
+  }
+  if (purpose !== undefined && purpose !== 'encrypt' && purpose !== 'index') {
+    parseInput(z.enum(['encrypt', 'index']), purpose, 'data key purpose');
+  }
+}
+
+/** Check a record handed to a store. @internal */
+export function checkStoreRecord(record: unknown): DataKeyRecord {
+  return parseInput(DataKeyRecordSchema, record, 'data key record') as DataKeyRecord;
+}
+
+/** Check a KEK id handed to a store. @internal */
+export function checkKekId(kekId: unknown): void {
+  if (typeof kekId !== 'string' || !KEY_ID.test(kekId)) parseInput(z.string().regex(KEY_ID), kekId, 'KEK id');
+}
+
+/** Check a wrapped key handed to `rewrap`. @internal */
+export function checkWrapped(wrapped: unknown): void {
+  parseInput(DataKeyRecordSchema.pick({ kekId: true, wrappedKey: true }), wrapped, 'wrapped key');
 }

@@ -3,10 +3,9 @@ import {
   type Clock,
   type Logger,
   type RandomSource,
-  TenantryError,
-  currentTenantContext,
+  isTenantryError,
   parseInput,
-  requireTenantId,
+  resolveTenantId,
 } from '@tenantry/core';
 import { z } from 'zod';
 import { type Aead, type AlgorithmName, Algorithms, TAG_LENGTH, aeadFor } from './aead.js';
@@ -30,15 +29,42 @@ import type { KeyProvider } from './key-provider.js';
 import { type FieldPath, forEachAtPath, mapPath, parseFieldPath } from './paths.js';
 import { type FillableRandom, pooledRandom } from './random.js';
 import { redactObject } from './redact.js';
-import { type KeyCacheOptions, TenantKeys } from './tenant-keys.js';
+import { type KeyCacheOptions, type Keyring, TenantKeys, keyringOf } from './tenant-keys.js';
+
+/**
+ * Whether a string is well-formed UTF-16 (no lone surrogate). A lone surrogate has no UTF-8 encoding:
+ * it would be encoded as U+FFFD, so two different strings would bind the same context.
+ * @internal
+ */
+export const isWellFormed = (s: string): boolean =>
+  (s as unknown as { isWellFormed(): boolean }).isWellFormed();
+
+/** Longest collection, field or row id accepted in a context (characters). */
+export const MAX_CONTEXT_PART = 1000;
+
+const contextPart = () =>
+  z
+    .string()
+    .min(1)
+    .max(MAX_CONTEXT_PART)
+    .refine(isWellFormed, 'must be well-formed Unicode (no lone surrogate)');
 
 /** A field context as callers pass it: `tenantId` defaults to the current tenant context. */
 export const FieldContextSchema = z.object({
   tenantId: z.string().min(1).optional(),
-  collection: z.string().min(1),
-  field: z.string().min(1),
-  rowId: z.string().min(1).optional(),
+  collection: contextPart(),
+  field: contextPart(),
+  rowId: contextPart().optional(),
 });
+/** Longest value accepted by a blind index (characters). */
+export const MAX_BLIND_INDEX_INPUT = 65_536;
+
+/** The value of a blind index: a well-formed string of at most 65,536 characters. */
+export const BlindIndexInputSchema = z
+  .string()
+  .max(MAX_BLIND_INDEX_INPUT)
+  .refine(isWellFormed, 'must be well-formed Unicode (no lone surrogate)');
+
 /** Input of {@link FieldContextSchema}. */
 export type FieldContextInput = z.input<typeof FieldContextSchema>;
 
@@ -80,6 +106,23 @@ export interface ResealResult {
   toKeyId: string;
 }
 
+const hasMethods =
+  (...names: string[]) =>
+  (v: unknown): boolean =>
+    typeof v === 'object' &&
+    v !== null &&
+    names.every((n) => typeof (v as Record<string, unknown>)[n] === 'function');
+
+/** The object parts of {@link FieldCryptoOptions}, checked by shape (they are ports). */
+const ServicePartsSchema = z.object({
+  provider: z.custom<KeyProvider>(hasMethods('wrap', 'unwrap'), 'must be a KeyProvider'),
+  store: z.custom<DataKeyStore>(
+    hasMethods('createPrimaryIfAbsent', 'promote', 'get', 'getPrimary', 'list', 'deleteTenant'),
+    'must be a DataKeyStore',
+  ),
+  random: z.custom<RandomSource>(hasMethods('bytes'), 'must be a RandomSource').optional(),
+});
+
 /** The serialisable part of {@link FieldCryptoOptions} (provider, store, clock, random, logger are objects). */
 export const FieldCryptoOptionsSchema = z.object({
   algorithm: z.enum(['xchacha20-poly1305', 'aes-256-gcm']).optional(),
@@ -109,11 +152,13 @@ export function createFieldCrypto(options: FieldCryptoOptions): FieldCrypto {
 export class FieldCrypto {
   /** The tenants' keyring: rotate, shred, retire, rewrap. */
   readonly keys: TenantKeys;
+  readonly #keys: Keyring;
   readonly #aead: Aead;
   readonly #random: RandomSource;
   readonly #acceptPlaintext: boolean;
 
   constructor(options: FieldCryptoOptions) {
+    parseInput(ServicePartsSchema, options, 'field crypto options');
     const parsed = parseInput(
       FieldCryptoOptionsSchema,
       { algorithm: options.algorithm, acceptPlaintext: options.acceptPlaintext, cache: options.cache },
@@ -130,6 +175,7 @@ export class FieldCrypto {
       random: this.#random,
       logger: options.logger,
     });
+    this.#keys = keyringOf(this.keys);
     redactObject(this, 'FieldCrypto');
   }
 
@@ -147,25 +193,27 @@ export class FieldCrypto {
   async seal(plaintext: string, context: FieldContextInput): Promise<string> {
     if (typeof plaintext !== 'string') {
       throw new CryptoFieldsError(
-        'UNSEALABLE_VALUE',
+        'CRYPTO_UNSEALABLE_VALUE',
         'seal() takes a string; use sealJson() for other values',
       );
     }
     const ctx = resolveContext(context);
-    const m = this.keys.cachedPrimary(ctx.tenantId) ?? (await this.keys.primary(ctx.tenantId));
+    if (isCiphertext(plaintext)) return this.#keepSealed(plaintext, ctx);
+    const m = this.#keys.cachedPrimary(ctx.tenantId) ?? (await this.#keys.primary(ctx.tenantId));
     return this.#sealWith(m, TYPE_STRING, plaintext, ctx);
   }
 
   /**
    * Decrypt a value sealed by {@link seal}.
-   * @throws CryptoFieldsError `DECRYPT_FAILED` (tampered, truncated, other context, other key), `UNKNOWN_KEY_ID`, `PLAINTEXT_REJECTED`
+   * @throws CryptoFieldsError `CRYPTO_DECRYPT_FAILED` (tampered, truncated, other context, other key), `CRYPTO_UNKNOWN_KEY_ID`, `CRYPTO_PLAINTEXT_REJECTED`
    */
   async open(value: string, context: FieldContextInput): Promise<string> {
     const ctx = resolveContext(context);
+    if (typeof value !== 'string') parseInput(SealedValueSchema, value, 'sealed value');
     if (!isCiphertext(value)) return this.#plaintext(value) as string;
     const parsed = parseCiphertext(value);
     const m =
-      this.keys.cachedKey(ctx.tenantId, parsed.keyId) ?? (await this.keys.key(ctx.tenantId, parsed.keyId));
+      this.#keys.cachedKey(ctx.tenantId, parsed.keyId) ?? (await this.#keys.key(ctx.tenantId, parsed.keyId));
     // A JSON-typed value (sealJson) comes back as its JSON text.
     return this.#openWith(m, parsed, ctx).text;
   }
@@ -173,7 +221,8 @@ export class FieldCrypto {
   /** Encrypt any JSON value (objects, numbers, booleans, strings) for one field. */
   async sealJson(value: unknown, context: FieldContextInput): Promise<string> {
     const ctx = resolveContext(context);
-    const m = this.keys.cachedPrimary(ctx.tenantId) ?? (await this.keys.primary(ctx.tenantId));
+    if (isCiphertext(value)) return this.#keepSealed(value, ctx);
+    const m = this.#keys.cachedPrimary(ctx.tenantId) ?? (await this.#keys.primary(ctx.tenantId));
     return this.#sealValue(m, value, ctx);
   }
 
@@ -182,7 +231,7 @@ export class FieldCrypto {
     const ctx = resolveContext(context);
     if (!isCiphertext(value)) return this.#plaintext(value);
     const parsed = parseCiphertext(value);
-    const m = await this.keys.key(ctx.tenantId, parsed.keyId);
+    const m = await this.#keys.key(ctx.tenantId, parsed.keyId);
     return decodeTyped(this.#openWith(m, parsed, ctx));
   }
 
@@ -197,38 +246,35 @@ export class FieldCrypto {
     paths: ReadonlyArray<string | FieldPath>,
     context: ObjectContextInput,
   ): Promise<Record<string, unknown>> {
-    const base = resolveContext({ ...context, field: '-' });
-    const m = this.keys.cachedPrimary(base.tenantId) ?? (await this.keys.primary(base.tenantId));
+    const base = resolveContext(objectContext(context));
+    const parsedPaths = toPaths(doc, paths);
+    const m = this.#keys.cachedPrimary(base.tenantId) ?? (await this.#keys.primary(base.tenantId));
+    // Values that already are ciphertexts (a loaded document saved again) are kept only when they
+    // authenticate under this exact context: resolve their keys first.
+    const materials = await this.#materialsAt(doc, parsedPaths, base.tenantId, true);
     let out: unknown = doc;
-    for (const p of paths.map(toPath)) {
+    for (const p of parsedPaths) {
       const ctx = { ...base, field: p.path };
-      out = mapPath(out, p, (v) => this.#sealValue(m, v, ctx));
+      out = mapPath(out, p, (v) =>
+        isCiphertext(v) ? this.#keepSealedWith(materials, v, ctx) : this.#sealValue(m, v, ctx),
+      );
     }
     return out as Record<string, unknown>;
   }
 
   /**
    * Reverse of {@link sealObject}: a copy of `doc` with the declared paths decrypted.
-   * @throws CryptoFieldsError `DECRYPT_FAILED`, `UNKNOWN_KEY_ID`, `PLAINTEXT_REJECTED`
+   * @throws CryptoFieldsError `CRYPTO_DECRYPT_FAILED`, `CRYPTO_UNKNOWN_KEY_ID`, `CRYPTO_PLAINTEXT_REJECTED`
    */
   async openObject<T = Record<string, unknown>>(
     doc: object,
     paths: ReadonlyArray<string | FieldPath>,
     context: ObjectContextInput,
   ): Promise<T> {
-    const base = resolveContext({ ...context, field: '-' });
-    const parsedPaths = paths.map(toPath);
+    const base = resolveContext(objectContext(context));
+    const parsedPaths = toPaths(doc, paths);
     // First pass: find the key ids, so every key is resolved (possibly async) before decrypting.
-    const keyIds = new Set<string>();
-    for (const p of parsedPaths) {
-      forEachAtPath(doc, p, (v) => {
-        if (isCiphertext(v)) keyIds.add(parseCiphertext(v).keyId);
-      });
-    }
-    const materials = new Map<string, KeyMaterial>();
-    for (const id of keyIds) {
-      materials.set(id, this.keys.cachedKey(base.tenantId, id) ?? (await this.keys.key(base.tenantId, id)));
-    }
+    const materials = await this.#materialsAt(doc, parsedPaths, base.tenantId, false);
     let out: unknown = doc;
     for (const p of parsedPaths) {
       const ctx = { ...base, field: p.path };
@@ -242,12 +288,18 @@ export class FieldCrypto {
   }
 
   /**
-   * Re-encrypt a stored value under the tenant's primary key (used by rotation; also migrates
-   * plaintext). Returns `next: null` when the value is already under the primary key.
+   * Re-encrypt a stored value under the tenant's primary key (used by rotation). Returns `next: null`
+   * when the value is already under the primary key. Legacy plaintext is encrypted only with
+   * `acceptPlaintext: true`; otherwise it is refused like in {@link open}.
+   * @throws CryptoFieldsError `CRYPTO_PLAINTEXT_REJECTED`, `CRYPTO_DECRYPT_FAILED`, `CRYPTO_UNKNOWN_KEY_ID`, `CRYPTO_KEY_PROVIDER_FAILED`
    */
   async reseal(value: string, context: FieldContextInput): Promise<ResealResult> {
     const ctx = resolveContext(context);
-    const primary = this.keys.cachedPrimary(ctx.tenantId) ?? (await this.keys.primary(ctx.tenantId));
+    if (typeof value !== 'string') parseInput(SealedValueSchema, value, 'sealed value');
+    // Plaintext is migrated only when the caller opted in (acceptPlaintext): otherwise a value an
+    // attacker wrote into the column would come out of rotation as a genuine ciphertext.
+    if (!isCiphertext(value)) this.#plaintext(value);
+    const primary = this.#keys.cachedPrimary(ctx.tenantId) ?? (await this.#keys.primary(ctx.tenantId));
     if (!isCiphertext(value)) {
       return {
         next: this.#sealWith(primary, TYPE_STRING, value, ctx),
@@ -261,7 +313,7 @@ export class FieldCrypto {
       this.#openWith(primary, parsed, ctx);
       return { next: null, fromKeyId: parsed.keyId, toKeyId: primary.keyId };
     }
-    const m = await this.keys.key(ctx.tenantId, parsed.keyId);
+    const m = await this.#keys.key(ctx.tenantId, parsed.keyId);
     const opened = this.#openWith(m, parsed, ctx);
     return {
       next: this.#sealWith(primary, opened.type, opened.text, ctx),
@@ -282,8 +334,11 @@ export class FieldCrypto {
     options: BlindIndexOptions = {},
   ): Promise<string> {
     const ctx = resolveContext(context);
+    if (typeof value !== 'string' || value.length > MAX_BLIND_INDEX_INPUT || !isWellFormed(value)) {
+      parseInput(BlindIndexInputSchema, value, 'blind index input');
+    }
     const opts = parseInput(BlindIndexOptionsSchema, options, 'blind index options');
-    const k = await this.keys.indexKey(ctx.tenantId);
+    const k = await this.#keys.indexKey(ctx.tenantId);
     return computeBlindIndex(k.fieldKey(ctx.collection, ctx.field), value, opts);
   }
 
@@ -292,9 +347,80 @@ export class FieldCrypto {
     return describeValue(value);
   }
 
+  /** The keys of the ciphertexts at the declared paths (missing ones left out when `lenient`). */
+  async #materialsAt(
+    doc: object,
+    paths: readonly FieldPath[],
+    tenantId: string,
+    lenient: boolean,
+  ): Promise<Map<string, KeyMaterial>> {
+    const keyIds = new Set<string>();
+    for (const p of paths) {
+      forEachAtPath(doc, p, (v) => {
+        if (!isCiphertext(v)) return;
+        try {
+          keyIds.add(parseCiphertext(v).keyId);
+        } catch (error) {
+          if (!lenient) throw error;
+        }
+      });
+    }
+    const materials = new Map<string, KeyMaterial>();
+    for (const id of keyIds) {
+      try {
+        materials.set(id, this.#keys.cachedKey(tenantId, id) ?? (await this.#keys.key(tenantId, id)));
+      } catch (error) {
+        if (!lenient || !isTenantryError(error, 'CRYPTO_UNKNOWN_KEY_ID')) throw error;
+      }
+    }
+    return materials;
+  }
+
+  /**
+   * The rule for a value that already is a ciphertext (e.g. a loaded document saved again without
+   * opening it): it is kept as it is only when it authenticates under this exact context (tenant,
+   * collection, field, row id) with one of this tenant's keys — exactly what sealing it would have
+   * produced. Anything else (another context, another tenant, tampered, or a plaintext that merely
+   * starts with `tcf1:`) is refused with `CRYPTO_ALREADY_SEALED`: wrapping it again would make
+   * `open` return ciphertext text, and keeping it unchecked would let a planted value pass as ours.
+   */
+  async #keepSealed(value: string, ctx: FieldContext): Promise<string> {
+    let parsed: ParsedCiphertext;
+    try {
+      parsed = parseCiphertext(value);
+    } catch {
+      throw alreadySealed(ctx);
+    }
+    let m: KeyMaterial | undefined;
+    try {
+      m =
+        this.#keys.cachedKey(ctx.tenantId, parsed.keyId) ??
+        (await this.#keys.key(ctx.tenantId, parsed.keyId));
+    } catch (error) {
+      if (isTenantryError(error, 'CRYPTO_UNKNOWN_KEY_ID')) throw alreadySealed(ctx);
+      throw error;
+    }
+    return this.#keepSealedWith(new Map([[parsed.keyId, m]]), value, ctx);
+  }
+
+  #keepSealedWith(materials: ReadonlyMap<string, KeyMaterial>, value: string, ctx: FieldContext): string {
+    try {
+      const parsed = parseCiphertext(value);
+      const m = materials.get(parsed.keyId);
+      if (m === undefined) throw alreadySealed(ctx);
+      this.#openWith(m, parsed, ctx);
+      return value;
+    } catch {
+      throw alreadySealed(ctx);
+    }
+  }
+
   #plaintext(value: unknown): unknown {
     if (this.#acceptPlaintext) return value;
-    throw new CryptoFieldsError('PLAINTEXT_REJECTED', 'Expected a ciphertext but found a plaintext value');
+    throw new CryptoFieldsError(
+      'CRYPTO_PLAINTEXT_REJECTED',
+      'Expected a ciphertext but found a plaintext value',
+    );
   }
 
   #sealValue(m: KeyMaterial, value: unknown, ctx: FieldContext): string {
@@ -306,7 +432,7 @@ export class FieldCrypto {
       text = undefined;
     }
     if (text === undefined) {
-      throw new CryptoFieldsError('UNSEALABLE_VALUE', 'The value is not JSON-serialisable', {
+      throw new CryptoFieldsError('CRYPTO_UNSEALABLE_VALUE', 'The value is not JSON-serialisable', {
         details: { field: ctx.field },
       });
     }
@@ -315,9 +441,9 @@ export class FieldCrypto {
 
   #sealWith(m: KeyMaterial, type: number, text: string, ctx: FieldContext): string {
     // A lone UTF-16 surrogate cannot be encoded as UTF-8 and would come back as U+FFFD: refuse it.
-    if (!(text as unknown as { isWellFormed(): boolean }).isWellFormed()) {
+    if (!isWellFormed(text)) {
       throw new CryptoFieldsError(
-        'UNSEALABLE_VALUE',
+        'CRYPTO_UNSEALABLE_VALUE',
         'The string is not well-formed UTF-16 (lone surrogate)',
         {
           details: { field: ctx.field },
@@ -366,35 +492,58 @@ function decodeTyped(out: { type: number; text: string }): unknown {
 }
 
 function toPath(p: string | FieldPath): FieldPath {
-  return typeof p === 'string' ? parseFieldPath(p) : p;
+  return typeof p === 'string' ? parseFieldPath(p) : parseFieldPath((p as FieldPath)?.path);
 }
 
-const isNonEmpty = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+const ObjectArgsSchema = z.object({
+  doc: z.custom<object>((d) => typeof d === 'object' && d !== null, 'must be an object'),
+  paths: z.array(z.union([z.string(), z.object({ path: z.string() })])).max(10_000),
+});
 
-/** Validate a context (fast path without zod) and fill the tenant from the current tenant context. */
+/** Validate the document and declared paths of sealObject/openObject. */
+function toPaths(doc: unknown, paths: ReadonlyArray<string | FieldPath>): FieldPath[] {
+  if (typeof doc !== 'object' || doc === null || !Array.isArray(paths) || paths.length > 10_000) {
+    parseInput(ObjectArgsSchema, { doc, paths }, 'object sealing arguments');
+  }
+  return paths.map(toPath);
+}
+
+/** An object context as a field context (the field comes from each path). */
+function objectContext(context: ObjectContextInput): FieldContextInput {
+  if (typeof context !== 'object' || context === null)
+    parseInput(ObjectContextSchema, context, 'object context');
+  return { ...context, field: '-' };
+}
+
+const alreadySealed = (ctx: FieldContext): CryptoFieldsError =>
+  new CryptoFieldsError(
+    'CRYPTO_ALREADY_SEALED',
+    'The value is already a ciphertext, and not one of this tenant, collection, field and row; open it first',
+    { details: { field: ctx.field } },
+  );
+
+/** A stored value handed to open(): a string. */
+const SealedValueSchema = z.string();
+
+/** A non-empty, bounded, well-formed context part (the fast path; zod reports the failure). */
+const isPart = (v: unknown): v is string =>
+  typeof v === 'string' && v.length > 0 && v.length <= MAX_CONTEXT_PART && isWellFormed(v);
+
+/**
+ * Validate a context (fast path without zod) and resolve its tenant with core's `resolveTenantId`
+ * (invariant T1: inside `runAsTenant(A)` only A; outside any context nothing; inside `runAsSystem`
+ * any named tenant).
+ */
 function resolveContext(input: FieldContextInput): FieldContext {
   if (
     typeof input !== 'object' ||
     input === null ||
-    !isNonEmpty(input.collection) ||
-    !isNonEmpty(input.field) ||
-    (input.tenantId !== undefined && !isNonEmpty(input.tenantId)) ||
-    (input.rowId !== undefined && !isNonEmpty(input.rowId))
+    !isPart(input.collection) ||
+    !isPart(input.field) ||
+    (input.rowId !== undefined && !isPart(input.rowId))
   ) {
     parseInput(FieldContextSchema, input, 'field context');
   }
-  const current = currentTenantContext();
-  let tenantId = input.tenantId;
-  if (tenantId === undefined) tenantId = requireTenantId();
-  else if (current !== undefined && current.tenantId !== tenantId) {
-    // T1: with a tenant in context, never touch another tenant's values.
-    throw new TenantryError(
-      'TENANT_CONTEXT_CONFLICT',
-      'The field context names another tenant than the current one',
-      {
-        details: { current: current.tenantId, requested: tenantId },
-      },
-    );
-  }
+  const tenantId = resolveTenantId(input.tenantId, 'field context');
   return { tenantId, collection: input.collection, field: input.field, rowId: input.rowId };
 }

@@ -130,9 +130,9 @@ export function decodeBase64UrlStrict(s: string): Uint8Array | undefined {
 }
 
 /**
- * Split a ciphertext string into its parts. Throws `DECRYPT_FAILED` on any malformation (callers
+ * Split a ciphertext string into its parts. Throws `CRYPTO_DECRYPT_FAILED` on any malformation (callers
  * check {@link isCiphertext} first to route plaintext).
- * @throws CryptoFieldsError `DECRYPT_FAILED`
+ * @throws CryptoFieldsError `CRYPTO_DECRYPT_FAILED`
  */
 export function parseCiphertext(text: string): ParsedCiphertext {
   // tcf1:<a>:<kid>:<body>

@@ -1,3 +1,4 @@
+// @tenantry/crypto-fields: the service, ports, schemas and errors (re-exports only; backends live in /memory, /postgres, /mongo).
 export { CryptoErrorCodes, type CryptoErrorCode, CryptoFieldsError } from './errors.js';
 export { Algorithms, type AlgorithmName, hasNativeAesGcm } from './aead.js';
 export {
@@ -28,7 +29,7 @@ export {
   LocalKeyProviderOptionsSchema,
   type LocalKeyProviderOptions,
 } from './key-provider.js';
-export type { DataKeyRecord, DataKeyStore } from './data-key-store.js';
+export { type DataKeyRecord, type DataKeyStore, DataKeyRecordSchema } from './data-key-store.js';
 export { TenantKeys, type TenantKeysOptions, type KeyCacheOptions } from './tenant-keys.js';
 export {
   BlindIndexOptionsSchema,
@@ -37,19 +38,25 @@ export {
   type Normalize,
   normalizeValue,
 } from './blind-index.js';
-export { parseFieldPath, type FieldPath } from './paths.js';
+export { parseFieldPath, type FieldPath, FieldPathSchema } from './paths.js';
 export { pooledRandom } from './random.js';
 export {
   runRotation,
   RotationOptionsSchema,
+  JobIdSchema,
   type RotationOptions,
   type RotationReport,
   type RotationStats,
   type RotationCheckpoint,
+  type RotationFailure,
   type RotationTarget,
   type RotationRow,
   type RotationChange,
   type KeyCensusRow,
   type CheckpointStore,
 } from './rotation.js';
-export { MemoryDataKeyStore, MemoryCheckpointStore } from './backends/memory.js';
+/**
+ * @deprecated Import it from `@tenantry/crypto-fields/memory`: the package root exports no backend. Kept
+ * only until `examples/reference-app` imports it from there; removed before the first release.
+ */
+export { MemoryDataKeyStore } from './backends/memory.js';

@@ -1,5 +1,5 @@
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
-import { type RandomSource, cryptoRandom, parseInput } from '@tenantry/core';
+import { type RandomSource, TenantIdSchema, cryptoRandom, parseInput } from '@tenantry/core';
 import { z } from 'zod';
 import { CryptoFieldsError } from './errors.js';
 import { decodeBase64UrlStrict, encodeParts, KEY_ID_PATTERN } from './format.js';
@@ -36,7 +36,7 @@ export interface KeyProvider {
   wrap(dataKey: Uint8Array, context: WrapContext): Promise<WrappedKey>;
   /**
    * Unwrap a data key; must fail when the wrapped key or its context was altered.
-   * @throws CryptoFieldsError `KEY_PROVIDER_FAILED`
+   * @throws CryptoFieldsError `CRYPTO_KEY_PROVIDER_FAILED`
    */
   unwrap(wrapped: WrappedKey, context: WrapContext): Promise<Uint8Array>;
   /** Id of the current primary KEK (keys wrapped by older KEKs can be rewrapped). */
@@ -60,6 +60,20 @@ export type LocalKeyProviderOptions = z.input<typeof LocalKeyProviderOptionsSche
 
 const WRAP_LABEL = 'tenantry/crypto-fields/v1/wrap';
 
+const WrapContextSchema = z.object({
+  tenantId: TenantIdSchema,
+  keyId: z.string().regex(KEY_ID_PATTERN),
+  purpose: z.enum(['encrypt', 'index']),
+});
+const WrapArgsSchema = z.object({
+  dataKey: z.custom<Uint8Array>((k) => k instanceof Uint8Array && k.length === 32, 'must be 32 bytes'),
+  context: WrapContextSchema,
+});
+const UnwrapArgsSchema = z.object({
+  wrapped: z.object({ kekId: z.string().max(64), wrappedKey: z.string().max(16_384) }),
+  context: WrapContextSchema,
+});
+
 function decodeKek(text: string): Uint8Array | undefined {
   const normalised = text.trim().replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
   const bytes = decodeBase64UrlStrict(normalised);
@@ -75,6 +89,9 @@ function decodeKek(text: string): Uint8Array | undefined {
  * @example const provider = localKeyProvider({ keys: { '2026a': process.env.KEK_2026A! }, primary: '2026a' });
  */
 export function localKeyProvider(options: LocalKeyProviderOptions): KeyProvider {
+  if (typeof options !== 'object' || options === null) {
+    parseInput(LocalKeyProviderOptionsSchema, options, 'local key provider options');
+  }
   const random = options.random ?? cryptoRandom;
   const parsed = parseInput(
     LocalKeyProviderOptionsSchema.superRefine((o, ctx) => {
@@ -100,6 +117,7 @@ export function localKeyProvider(options: LocalKeyProviderOptions): KeyProvider 
     name: 'local',
     primaryKekId: primary,
     async wrap(dataKey, context) {
+      parseInput(WrapArgsSchema, { dataKey, context }, 'data key to wrap');
       const nonce = random.bytes(24);
       const sealed = xchacha20poly1305(keks.get(primary)!, nonce, aad(context)).encrypt(dataKey);
       const out = new Uint8Array(24 + sealed.length);
@@ -108,6 +126,7 @@ export function localKeyProvider(options: LocalKeyProviderOptions): KeyProvider 
       return { kekId: primary, wrappedKey: Buffer.from(out).toString('base64url') };
     },
     async unwrap(wrapped, context) {
+      parseInput(UnwrapArgsSchema, { wrapped, context }, 'wrapped data key');
       const kek = keks.get(wrapped.kekId);
       const bytes = decodeBase64UrlStrict(wrapped.wrappedKey);
       if (kek === undefined || bytes === undefined || bytes.length < 24 + 16) {
@@ -125,7 +144,7 @@ export function localKeyProvider(options: LocalKeyProviderOptions): KeyProvider 
 }
 
 function unwrapFailed(context: WrapContext, kekId: string): CryptoFieldsError {
-  return new CryptoFieldsError('KEY_PROVIDER_FAILED', 'The data key could not be unwrapped', {
+  return new CryptoFieldsError('CRYPTO_KEY_PROVIDER_FAILED', 'The data key could not be unwrapped', {
     details: { tenantId: context.tenantId, keyId: context.keyId, kekId },
   });
 }

@@ -1,4 +1,5 @@
-import { CryptoFieldsError } from './errors.js';
+import { parseInput } from '@tenantry/core';
+import { z } from 'zod';
 
 /** One step of a field path: a property, optionally followed by `[]` (every element of an array). */
 interface Segment {
@@ -14,23 +15,31 @@ export interface FieldPath {
 }
 
 const SEGMENT = /^([A-Za-z_$][A-Za-z0-9_$-]*)(\[\])?$/;
+const PATH = /^[A-Za-z_$][A-Za-z0-9_$-]*(\[\])?(\.[A-Za-z_$][A-Za-z0-9_$-]*(\[\])?)*$/;
+// Segments that would reach an object's prototype instead of its own data.
+const FORBIDDEN = new Set(['__proto__', 'prototype', 'constructor']);
+
+/** A declared field path: `smtp.password`, `items[].secret`, `tags[]` (at most 1,000 characters). */
+export const FieldPathSchema = z
+  .string()
+  .max(1000)
+  .regex(PATH, 'must be dot-separated property names, each optionally followed by []')
+  .refine(
+    (p) => !p.split('.').some((s) => FORBIDDEN.has(s.replace('[]', ''))),
+    'must not name __proto__, prototype or constructor',
+  );
 
 /**
  * Parse a declared field path: dot-separated property names, each optionally suffixed with `[]` to
  * mean every element of an array (`items[].secret`, `tags[]`, `a.b[].c[]`).
- * @throws ValidationError-like CryptoFieldsError `UNSEALABLE_VALUE` on a malformed path
+ * @throws ValidationError `VALIDATION_FAILED` on a malformed path (the message never quotes it)
  */
 export function parseFieldPath(path: string): FieldPath {
-  const cached = parsedPaths.get(path);
+  const cached = typeof path === 'string' ? parsedPaths.get(path) : undefined;
   if (cached) return cached;
-  const parts = path.split('.');
-  const segments = parts.map((p) => {
-    const m = SEGMENT.exec(p);
-    if (!m) {
-      throw new CryptoFieldsError('UNSEALABLE_VALUE', `Malformed field path: ${JSON.stringify(path)}`, {
-        details: { path },
-      });
-    }
+  parseInput(FieldPathSchema, path, 'field path');
+  const segments = path.split('.').map((p) => {
+    const m = SEGMENT.exec(p)!;
     return { key: m[1]!, each: m[2] !== undefined };
   });
   const parsed: FieldPath = Object.freeze({ path, segments: Object.freeze(segments) });
@@ -46,6 +55,7 @@ export function forEachAtPath(root: unknown, path: FieldPath, fn: (value: unknow
   const walk = (node: unknown, i: number): void => {
     if (!isPlainObject(node)) return;
     const seg = path.segments[i]!;
+    if (!Object.hasOwn(node, seg.key)) return;
     const child = node[seg.key];
     if (child === null || child === undefined) return;
     const last = i === path.segments.length - 1;
@@ -76,7 +86,7 @@ export function mapPath(root: unknown, path: FieldPath, fn: (value: unknown) => 
   const walk = (node: unknown, i: number): unknown => {
     if (!isPlainObject(node)) return node;
     const seg = path.segments[i]!;
-    if (!(seg.key in node)) return node;
+    if (!Object.hasOwn(node, seg.key)) return node;
     const child = node[seg.key];
     if (child === null || child === undefined) return node;
     const last = i === path.segments.length - 1;

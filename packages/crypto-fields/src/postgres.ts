@@ -1,13 +1,27 @@
+// @tenantry/crypto-fields/postgres: PostgreSQL backends (re-exports only). Peer: `pg`.
 export {
-  PgDataKeyStore,
-  type PgDataKeyStoreOptions,
-  PgCheckpointStore,
-  type PgCheckpointStoreOptions,
-} from './backends/postgres.js';
-export { pgRotationTarget, type PgRotationTargetOptions } from './pg-rotation-target.js';
+  PostgresDataKeyStore,
+  type PostgresDataKeyStoreOptions,
+  PostgresDataKeyStoreOptionsSchema,
+} from './backends/postgres/data-key-store.js';
 export {
-  createPgRowCodec,
-  type PgRowCodec,
-  type PgRowCodecOptions,
+  PostgresCheckpointStore,
+  type PostgresCheckpointStoreOptions,
+} from './backends/postgres/checkpoint-store.js';
+export {
+  cryptoFieldsMigrations,
+  cryptoFieldsSchemaSql,
+  CryptoFieldsSchemaOptionsSchema,
+  type CryptoFieldsSchemaOptions,
+  PostgresTableNameSchema,
+} from './backends/postgres/schema.js';
+export {
+  PostgresRotationTarget,
+  type PostgresRotationTargetOptions,
+} from './backends/postgres/rotation-target.js';
+export {
+  createPostgresRowCodec,
+  type PostgresRowCodec,
+  type PostgresRowCodecOptions,
   type BlindIndexColumn,
-} from './pg-row-codec.js';
+} from './backends/postgres/row-codec.js';

@@ -1,7 +1,18 @@
-import { type Logger, isTenantryError, noopLogger, parseInput } from '@tenantry/core';
+import {
+  type Logger,
+  TelemetryAttributes,
+  ValidationError,
+  currentSystemScope,
+  currentTenantContext,
+  isTenantryError,
+  noopLogger,
+  parseInput,
+  resolveTenantId,
+  withSpan,
+} from '@tenantry/core';
 import { z } from 'zod';
 import { CryptoFieldsError } from './errors.js';
-import { traced } from './tracing.js';
+import { describeValue } from './format.js';
 import type { FieldCrypto } from './field-crypto.js';
 
 /** One row as a rotation target scans it: its id, tenant and the stored values of the encrypted fields. */
@@ -61,8 +72,20 @@ export interface RotationStats {
   migrated: number;
   /** Values the application changed between read and write: left as the application wrote them. */
   conflicts: number;
-  /** Values that could not be opened (tampered, other context, shredded tenant): left untouched. */
+  /**
+   * Values that could not be rotated, left untouched: tampered, other context, shredded tenant, a data
+   * key that does not unwrap (KEK no longer configured), or plaintext without `acceptPlaintext`.
+   */
   failed: number;
+}
+
+/** Why values could not be rotated, per tenant and key id (`keyId: null` for plaintext). */
+export interface RotationFailure {
+  tenantId: string;
+  keyId: string | null;
+  /** The error code: `CRYPTO_DECRYPT_FAILED`, `CRYPTO_UNKNOWN_KEY_ID`, `CRYPTO_KEY_PROVIDER_FAILED`, `CRYPTO_PLAINTEXT_REJECTED` or `VALIDATION_FAILED`. */
+  code: string;
+  count: number;
 }
 
 /** Saved progress of a rotation job. */
@@ -71,8 +94,27 @@ export interface RotationCheckpoint {
   cursor: string | null;
   stats: RotationStats;
   failedIds: string[];
+  /** Failed values per tenant, key id and code (absent in checkpoints of older versions). */
+  failures?: RotationFailure[];
   updatedAt: string;
 }
+
+/**
+ * Value-level failures: the value is counted in `failed`, left as it is, and the job goes on. Anything
+ * else (the key store or the target failing) stops the job; its checkpoint lets a rerun resume.
+ */
+const VALUE_FAILURES = new Set([
+  'CRYPTO_DECRYPT_FAILED',
+  'CRYPTO_UNKNOWN_KEY_ID',
+  'CRYPTO_KEY_PROVIDER_FAILED',
+  'CRYPTO_PLAINTEXT_REJECTED',
+  'VALIDATION_FAILED',
+]);
+
+const keyIdOf = (value: string): string | null => {
+  const d = describeValue(value);
+  return d.kind === 'ciphertext' ? d.keyId : null;
+};
 
 /** Where rotation jobs keep their checkpoints (memory, PostgreSQL, MongoDB). */
 export interface CheckpointStore {
@@ -92,9 +134,59 @@ export const RotationOptionsSchema = z.object({
   maxPasses: z.number().int().min(1).max(100).optional(),
 });
 
+const isObjectWith =
+  (...names: string[]) =>
+  (v: unknown): boolean =>
+    typeof v === 'object' && v !== null && names.every((n) => n in (v as object));
+
+/** The object parts of {@link RotationOptions}, checked by shape. */
+const RotationPartsSchema = z.object({
+  fields: z.custom<FieldCrypto>(isObjectWith('reseal', 'keys'), 'must be a FieldCrypto'),
+  target: z.custom<RotationTarget>(
+    isObjectWith('scan', 'replace', 'census', 'fields'),
+    'must be a RotationTarget',
+  ),
+  checkpoints: z.custom<CheckpointStore>(isObjectWith('load', 'save', 'clear'), 'must be a CheckpointStore'),
+  signal: z.custom<AbortSignal>((s) => s instanceof AbortSignal).optional(),
+  onProgress: z.custom<(c: RotationCheckpoint) => void>((f) => typeof f === 'function').optional(),
+});
+
+/** A rotation job id: what checkpoint stores are keyed by. */
+export const JobIdSchema = z.string().min(1).max(200);
+
+/** Check the arguments of a {@link CheckpointStore} call. @internal */
+export function checkCheckpointArgs(jobId: unknown, ...checkpoint: unknown[]): void {
+  parseInput(JobIdSchema, jobId, 'rotation job id');
+  if (checkpoint.length > 0) {
+    parseInput(
+      z
+        .object({
+          pass: z.number().int().min(1),
+          cursor: z.string().nullable(),
+          stats: z.object({}).passthrough(),
+        })
+        .passthrough(),
+      checkpoint[0],
+      'rotation checkpoint',
+    );
+    try {
+      JSON.stringify(checkpoint[0]);
+    } catch {
+      throw new ValidationError('rotation checkpoint', [{ path: [], message: 'must be JSON-serialisable' }]);
+    }
+  }
+}
+
 /** Input of {@link runRotation}. */
 export type RotationOptions = z.input<typeof RotationOptionsSchema> & {
   fields: FieldCrypto;
+  /**
+   * Rotate only this tenant's values. Resolved like every tenant (invariant T1): inside
+   * `runAsTenant(A)` only A (and omitting it means A); outside any context the job is refused
+   * (`TENANT_CONTEXT_MISSING`); inside `runAsSystem` a named tenant, or, when omitted, every tenant of
+   * the target (the back-office job).
+   */
+  tenantId?: string;
   target: RotationTarget;
   checkpoints: CheckpointStore;
   /** Stops the job between batches; the checkpoint lets the next run resume. */
@@ -109,8 +201,13 @@ export interface RotationReport extends RotationStats {
   passes: number;
   /** Cursor the run resumed from, or null for a fresh start. */
   resumedFrom: string | null;
-  /** Ids of rows with values that could not be opened (first 100). */
+  /** Ids of rows with values that could not be rotated (first 100). */
   failedIds: string[];
+  /**
+   * Failed values per tenant, key id and error code: e.g. a tenant whose data key was wrapped by a KEK
+   * no longer configured shows up as `CRYPTO_KEY_PROVIDER_FAILED` here while other tenants rotate.
+   */
+  failures: RotationFailure[];
   /** After the run: stored values per key id (`plaintext` for legacy values), all tenants and fields. */
   remainingByKeyId: Record<string, number>;
 }
@@ -129,16 +226,24 @@ const emptyStats = (): RotationStats => ({
  * keeps reading and writing. Legacy plaintext is encrypted on the way. Progress is checkpointed after
  * each batch; a crashed or aborted job resumes from its checkpoint when run again with the same `jobId`.
  * Each write is conditional on the value read, so a value the application wrote meanwhile is kept.
- * @throws CryptoFieldsError `ROTATION_ABORTED` when `signal` aborts (progress is saved)
+ * @throws CryptoFieldsError `CRYPTO_ROTATION_ABORTED` when `signal` aborts (progress is saved)
  * @example const report = await runRotation({ fields, target, checkpoints, jobId: 'settings-2026-11' });
  */
 export async function runRotation(options: RotationOptions): Promise<RotationReport> {
+  parseInput(RotationPartsSchema, options, 'rotation options');
   const opts = parseInput(
     RotationOptionsSchema,
     { jobId: options.jobId, batchSize: options.batchSize, maxPasses: options.maxPasses },
     'rotation options',
   );
   const { fields, target, checkpoints, signal } = options;
+  // Every tenant only inside the audited system scope and when no tenant is named or in context.
+  const onlyTenant =
+    options.tenantId === undefined &&
+    currentTenantContext() === undefined &&
+    currentSystemScope() !== undefined
+      ? undefined
+      : resolveTenantId(options.tenantId, 'rotation job');
   const logger = options.logger ?? noopLogger;
   const batchSize = opts.batchSize ?? 500;
   const maxPasses = opts.maxPasses ?? 3;
@@ -152,15 +257,26 @@ export async function runRotation(options: RotationOptions): Promise<RotationRep
     updatedAt: new Date().toISOString(),
   };
   let passConflicts = 0;
+  // Keys that did not unwrap in this run, by `tenant\0keyId` (`tenant\0*`: the tenant's primary key).
+  const unreadable = new Map<string, string>();
   for (;;) {
     if (signal?.aborted) {
-      throw new CryptoFieldsError('ROTATION_ABORTED', 'The rotation job was aborted; rerun it to resume', {
-        details: { jobId: opts.jobId, cursor: cp.cursor, pass: cp.pass },
-      });
+      throw new CryptoFieldsError(
+        'CRYPTO_ROTATION_ABORTED',
+        'The rotation job was aborted; rerun it to resume',
+        {
+          details: { jobId: opts.jobId, cursor: cp.cursor, pass: cp.pass },
+        },
+      );
     }
-    const batch = await traced(
-      'crypto-fields.rotation.batch',
-      { 'crypto.rotation.job_id': opts.jobId, 'crypto.rotation.pass': cp.pass },
+    const batch = await withSpan(
+      'crypto-fields',
+      'rotation.batch',
+      {
+        'crypto.rotation.job_id': opts.jobId,
+        'crypto.rotation.pass': cp.pass,
+        ...(onlyTenant === undefined ? {} : { [TelemetryAttributes.TENANT_ID]: onlyTenant }),
+      },
       async () => {
         const rows = await target.scan(cp.cursor, batchSize);
         if (rows.length === 0) {
@@ -168,13 +284,29 @@ export async function runRotation(options: RotationOptions): Promise<RotationRep
         }
         const stats = { ...cp.stats };
         const failedIds = [...cp.failedIds];
+        const failures = (cp.failures ?? []).map((f) => ({ ...f }));
+        const fail = (row: RotationRow, keyId: string | null, code: string) => {
+          stats.failed++;
+          if (failedIds.length < 100 && !failedIds.includes(row.id)) failedIds.push(row.id);
+          const f = failures.find((x) => x.tenantId === row.tenantId && x.keyId === keyId && x.code === code);
+          if (f) f.count++;
+          else if (failures.length < 1000) failures.push({ tenantId: row.tenantId, keyId, code, count: 1 });
+        };
         const changes: RotationChange[] = [];
         const migrated: boolean[] = [];
         for (const row of rows) {
+          if (onlyTenant !== undefined && row.tenantId !== onlyTenant) continue;
           for (const field of target.fields) {
             const value = row.values[field];
             if (value === null || value === undefined) continue;
             stats.scanned++;
+            const keyId = keyIdOf(value);
+            const known =
+              unreadable.get(`${row.tenantId}\u0000*`) ?? unreadable.get(`${row.tenantId}\u0000${keyId}`);
+            if (known !== undefined) {
+              fail(row, keyId, known);
+              continue;
+            }
             try {
               const r = await fields.reseal(value, {
                 tenantId: row.tenantId,
@@ -188,10 +320,16 @@ export async function runRotation(options: RotationOptions): Promise<RotationRep
                 migrated.push(r.fromKeyId === null);
               }
             } catch (error) {
-              if (!isTenantryError(error)) throw error;
-              if (error.code !== 'DECRYPT_FAILED' && error.code !== 'UNKNOWN_KEY_ID') throw error;
-              stats.failed++;
-              if (failedIds.length < 100) failedIds.push(row.id);
+              if (!isTenantryError(error) || !VALUE_FAILURES.has(error.code)) throw error;
+              if (error.code === 'CRYPTO_KEY_PROVIDER_FAILED') {
+                // Do not ask the provider again for this key during this run (a KMS would be hammered).
+                const failedKey = error.details.keyId;
+                unreadable.set(
+                  `${row.tenantId}\u0000${failedKey === keyId ? keyId : '*'}`,
+                  'CRYPTO_KEY_PROVIDER_FAILED',
+                );
+              }
+              fail(row, keyId, error.code);
             }
           }
         }
@@ -206,6 +344,7 @@ export async function runRotation(options: RotationOptions): Promise<RotationRep
           cursor: rows[rows.length - 1]!.id,
           stats,
           failedIds,
+          failures,
           updatedAt: new Date().toISOString(),
         };
         return { cp: next, conflicts: changes.length - applied.size };
@@ -228,6 +367,7 @@ export async function runRotation(options: RotationOptions): Promise<RotationRep
   await checkpoints.clear(opts.jobId);
   const remainingByKeyId: Record<string, number> = {};
   for (const c of await target.census()) {
+    if (onlyTenant !== undefined && c.tenantId !== onlyTenant) continue;
     const k = c.keyId ?? 'plaintext';
     remainingByKeyId[k] = (remainingByKeyId[k] ?? 0) + c.count;
   }
@@ -236,6 +376,7 @@ export async function runRotation(options: RotationOptions): Promise<RotationRep
     passes: cp.pass,
     resumedFrom,
     failedIds: cp.failedIds,
+    failures: cp.failures ?? [],
     remainingByKeyId,
   };
   logger.info({ jobId: opts.jobId, ...cp.stats, passes: cp.pass }, 'crypto-fields: rotation finished');

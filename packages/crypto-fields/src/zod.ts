@@ -2,6 +2,7 @@
  * Zod integration: mark the secret fields of a schema once, and derive the field paths that
  * `sealObject`/`openObject`, the Mongo codec and the pg row codec take.
  */
+import { ValidationError } from '@tenantry/core';
 import { z } from 'zod';
 
 /** Registry of schemas marked secret by {@link secret}. */
@@ -16,13 +17,23 @@ export const secretRegistry: z.core.$ZodRegistry<{ secret: true }> = z.registry<
  * secretPaths(Settings) // ['smtp.password', 'webhooks[].secret']
  */
 export function secret<S extends z.ZodType>(schema: S): S {
+  requireSchema(schema);
   secretRegistry.add(schema, { secret: true });
   return schema;
 }
 
 /** Whether a schema (or what it wraps) was marked with {@link secret}. */
 export function isSecret(schema: z.ZodType): boolean {
+  requireSchema(schema);
   return walkWrappers(schema).some((s) => secretRegistry.has(s));
+}
+
+/** A zod (v4) schema, or `VALIDATION_FAILED`. */
+function requireSchema(schema: unknown): void {
+  const def = (schema as { _zod?: { def?: { type?: unknown } } } | null)?._zod?.def;
+  if (typeof def?.type !== 'string') {
+    throw new ValidationError('schema', [{ path: [], message: 'must be a zod schema' }]);
+  }
 }
 
 type Def = {
@@ -55,6 +66,7 @@ function walkWrappers(schema: z.ZodType): z.ZodType[] {
  * @example await fields.sealObject(doc, secretPaths(Settings), { collection: 'settings' });
  */
 export function secretPaths(schema: z.ZodType): string[] {
+  requireSchema(schema);
   const out: string[] = [];
   const visit = (s: z.ZodType, path: string) => {
     const chain = walkWrappers(s);

@@ -1,6 +1,6 @@
 import { normalizeValue } from '@tenantry/crypto-fields';
-import { describe, expect, it } from 'vitest';
-import { makeFields } from './helpers.js';
+import { describe, expect } from 'vitest';
+import { makeFields, itAsSystem as it } from './helpers.js';
 
 const at = { tenantId: 'acme', collection: 'users', field: 'email' };
 

@@ -1,6 +1,14 @@
-import type { DataKeyRecord, DataKeyStore } from '../data-key-store.js';
+import {
+  type DataKeyRecord,
+  type DataKeyStore,
+  checkKekId,
+  checkStoreArgs,
+  checkStoreRecord,
+  checkWrapped,
+} from '../data-key-store.js';
+import { CryptoFieldsError } from '../errors.js';
 import type { DataKeyPurpose } from '../key-provider.js';
-import type { CheckpointStore, RotationCheckpoint } from '../rotation.js';
+import { type CheckpointStore, type RotationCheckpoint, checkCheckpointArgs } from '../rotation.js';
 
 const clone = (r: DataKeyRecord): DataKeyRecord => ({ ...r, createdAt: new Date(r.createdAt) });
 
@@ -23,6 +31,7 @@ export class MemoryDataKeyStore implements DataKeyStore {
   }
 
   async createPrimaryIfAbsent(record: DataKeyRecord): Promise<DataKeyRecord> {
+    record = checkStoreRecord(record);
     const list = this.#of(record.tenantId);
     const existing = list.find((r) => r.purpose === record.purpose && r.primary);
     if (existing) return clone(existing);
@@ -31,27 +40,36 @@ export class MemoryDataKeyStore implements DataKeyStore {
   }
 
   async promote(record: DataKeyRecord): Promise<void> {
+    record = checkStoreRecord(record);
     const list = this.#of(record.tenantId);
-    if (list.some((r) => r.keyId === record.keyId)) throw new Error('duplicate key id');
+    if (list.some((r) => r.keyId === record.keyId)) {
+      throw new CryptoFieldsError('CRYPTO_KEY_STORE_FAILED', 'A data key with this id already exists', {
+        details: { tenantId: record.tenantId, keyId: record.keyId },
+      });
+    }
     for (const r of list) if (r.purpose === record.purpose) r.primary = false;
     list.push(clone({ ...record, primary: true }));
   }
 
   async get(tenantId: string, keyId: string): Promise<DataKeyRecord | null> {
+    checkStoreArgs(tenantId, keyId);
     const r = this.#keys.get(tenantId)?.find((k) => k.keyId === keyId);
     return r ? clone(r) : null;
   }
 
   async getPrimary(tenantId: string, purpose: DataKeyPurpose): Promise<DataKeyRecord | null> {
+    checkStoreArgs(tenantId, undefined, purpose);
     const r = this.#keys.get(tenantId)?.find((k) => k.purpose === purpose && k.primary);
     return r ? clone(r) : null;
   }
 
   async list(tenantId: string): Promise<DataKeyRecord[]> {
+    checkStoreArgs(tenantId);
     return (this.#keys.get(tenantId) ?? []).map(clone);
   }
 
   async tenantsNotWrappedBy(kekId: string): Promise<string[]> {
+    checkKekId(kekId);
     return [...this.#keys.entries()].filter(([, l]) => l.some((r) => r.kekId !== kekId)).map(([t]) => t);
   }
 
@@ -61,6 +79,9 @@ export class MemoryDataKeyStore implements DataKeyStore {
     expectedKekId: string,
     wrapped: { kekId: string; wrappedKey: string },
   ): Promise<boolean> {
+    checkStoreArgs(tenantId, keyId);
+    checkKekId(expectedKekId);
+    checkWrapped(wrapped);
     const r = this.#keys.get(tenantId)?.find((k) => k.keyId === keyId);
     if (!r || r.kekId !== expectedKekId) return false;
     r.kekId = wrapped.kekId;
@@ -69,6 +90,7 @@ export class MemoryDataKeyStore implements DataKeyStore {
   }
 
   async deleteKey(tenantId: string, keyId: string): Promise<boolean> {
+    checkStoreArgs(tenantId, keyId);
     const list = this.#keys.get(tenantId);
     const i = list?.findIndex((k) => k.keyId === keyId && !k.primary) ?? -1;
     if (!list || i < 0) return false;
@@ -77,6 +99,7 @@ export class MemoryDataKeyStore implements DataKeyStore {
   }
 
   async deleteTenant(tenantId: string): Promise<number> {
+    checkStoreArgs(tenantId);
     const n = this.#keys.get(tenantId)?.length ?? 0;
     this.#keys.delete(tenantId);
     return n;
@@ -88,13 +111,16 @@ export class MemoryCheckpointStore implements CheckpointStore {
   readonly name = 'memory';
   readonly #cps = new Map<string, RotationCheckpoint>();
   async load(jobId: string): Promise<RotationCheckpoint | null> {
+    checkCheckpointArgs(jobId);
     const c = this.#cps.get(jobId);
     return c ? structuredClone(c) : null;
   }
   async save(jobId: string, checkpoint: RotationCheckpoint): Promise<void> {
-    this.#cps.set(jobId, structuredClone(checkpoint));
+    checkCheckpointArgs(jobId, checkpoint);
+    this.#cps.set(jobId, JSON.parse(JSON.stringify(checkpoint)) as RotationCheckpoint);
   }
   async clear(jobId: string): Promise<void> {
+    checkCheckpointArgs(jobId);
     this.#cps.delete(jobId);
   }
 }

@@ -6,16 +6,24 @@ import {
   useTestDatabase,
 } from '@tenantry/testkit';
 import { MemoryCheckpointStore, MemoryDataKeyStore } from '@tenantry/crypto-fields/memory';
-import { MongoCheckpointStore, MongoDataKeyStore } from '@tenantry/crypto-fields/mongo';
-import { PgCheckpointStore, PgDataKeyStore } from '@tenantry/crypto-fields/postgres';
+import {
+  MongoCheckpointStore,
+  MongoDataKeyStore,
+  ensureCryptoFieldsIndexes,
+} from '@tenantry/crypto-fields/mongo';
+import {
+  PostgresCheckpointStore,
+  PostgresDataKeyStore,
+  cryptoFieldsMigrations,
+} from '@tenantry/crypto-fields/postgres';
+import { runMigrations } from '@tenantry/core/postgres';
 import {
   type CheckpointStoreHarness,
   type DataKeyStoreHarness,
-  checkpointStoreConformance,
   dataKeyStoreConformance,
 } from '@tenantry/crypto-fields/testing';
 import pg from 'pg';
-import { expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 type Harness = DataKeyStoreHarness & CheckpointStoreHarness & { close?: () => Promise<void> };
 
@@ -32,10 +40,9 @@ const cases: BackendCase<Harness>[] = [
     needs: 'postgres',
     setup: async () => {
       const pool = new pg.Pool({ connectionString: db.url(), max: 6 });
-      const store = new PgDataKeyStore({ pool });
-      const checkpoints = new PgCheckpointStore({ db: pool });
-      await store.ensureSchema();
-      await checkpoints.ensureSchema();
+      await runMigrations(pool, cryptoFieldsMigrations);
+      const store = new PostgresDataKeyStore({ pool });
+      const checkpoints = new PostgresCheckpointStore({ pool });
       return { store, checkpoints, close: () => pool.end() };
     },
     teardown: (h) => h.close?.(),
@@ -48,13 +55,12 @@ const cases: BackendCase<Harness>[] = [
       const client = new MongoClient(mongo!.url());
       await client.connect();
       const database = client.db(mongo!.name());
+      await ensureCryptoFieldsIndexes(database);
       const store = new MongoDataKeyStore({ db: database });
-      await store.ensureIndexes();
       return { store, checkpoints: new MongoCheckpointStore({ db: database }), close: () => client.close() };
     },
     teardown: (h) => h.close?.(),
   },
 ];
 
-runConformance('DataKeyStore', cases, (h) => dataKeyStoreConformance(h, { it, expect }));
-runConformance('CheckpointStore', cases, (h) => checkpointStoreConformance(h, { it, expect }));
+runConformance('DataKeyStore', cases, (h) => dataKeyStoreConformance(h, { describe, it, expect }));

@@ -1,16 +1,18 @@
+import { runMigrations } from '@tenantry/core/postgres';
 import { ManualClock, isTenantryError } from '@tenantry/core';
 import {
   type DataKeyStore,
-  MemoryDataKeyStore,
   createFieldCrypto,
   describeValue,
   localKeyProvider,
 } from '@tenantry/crypto-fields';
-import { PgDataKeyStore } from '@tenantry/crypto-fields/postgres';
+import { MemoryDataKeyStore } from '@tenantry/crypto-fields/memory';
+import { PostgresDataKeyStore, cryptoFieldsMigrations } from '@tenantry/crypto-fields/postgres';
 import { hasBackend, skipLabel, useTestDatabase } from '@tenantry/testkit';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KEK1, KEK2, ctx, makeFields } from './helpers.js';
+import { afterAll, beforeAll, describe, expect, it as plainIt } from 'vitest';
+import { keyringOf } from '../src/tenant-keys.js';
+import { KEK1, KEK2, asSystem, asTenant, ctx, itAsSystem as it, makeFields } from './helpers.js';
 
 const codeOf = async (p: Promise<unknown>) =>
   p.then(
@@ -57,7 +59,7 @@ const shreddingSuite = (name: string, makeStore: () => DataKeyStore, needsPg: bo
         for (const f of [fields, fresh]) {
           for (const [i, c] of acme.entries()) {
             expect(await codeOf(f.open(c, { ...ctx, rowId: i < 20 ? `r${i}` : 'r99' }))).toBe(
-              'UNKNOWN_KEY_ID',
+              'CRYPTO_UNKNOWN_KEY_ID',
             );
           }
           expect(await f.open(globex, { ...ctx, tenantId: 'globex' })).toBe('globex-secret');
@@ -80,20 +82,20 @@ let pool: pg.Pool | undefined;
 beforeAll(async () => {
   if (!hasBackend('postgres')) return;
   pool = new pg.Pool({ connectionString: db.url(), max: 4 });
-  await new PgDataKeyStore({ pool }).ensureSchema();
+  await runMigrations(pool, cryptoFieldsMigrations);
 });
 afterAll(async () => {
   await pool?.end();
 });
 
 shreddingSuite('memory', () => new MemoryDataKeyStore(), false);
-shreddingSuite('postgres', () => new PgDataKeyStore({ pool: pool! }), true);
+shreddingSuite('postgres', () => new PostgresDataKeyStore({ pool: pool! }), true);
 
 describe('keyring', () => {
   it('the primary key encrypts, older keys keep decrypting after rotation', async () => {
     const { fields } = makeFields();
     const before = await fields.seal('old', ctx);
-    const oldKid = (await fields.keys.primary('acme')).keyId;
+    const oldKid = (await keyringOf(fields.keys).primary('acme')).keyId;
     const newKid = await fields.keys.rotate('acme');
     const after = await fields.seal('new', ctx);
     expect(describeValue(before)).toMatchObject({ keyId: oldKid });
@@ -105,7 +107,7 @@ describe('keyring', () => {
     expect(await fields.reseal(r.next!, ctx)).toMatchObject({ next: null });
     // retiring the old key makes the old ciphertext unreadable, the resealed one still opens
     expect(await fields.keys.retire('acme', oldKid)).toBe(true);
-    expect(await codeOf(fields.open(before, ctx))).toBe('UNKNOWN_KEY_ID');
+    expect(await codeOf(fields.open(before, ctx))).toBe('CRYPTO_UNKNOWN_KEY_ID');
     expect(await fields.open(r.next!, ctx)).toBe('old');
   });
 
@@ -142,7 +144,7 @@ describe('keyring', () => {
     const rec = (await store.list('acme'))[0]!;
     await store.createPrimaryIfAbsent({ ...rec, tenantId: 'globex' });
     const code = await codeOf(makeFields({ store }).fields.seal('v', { ...ctx, tenantId: 'globex' }));
-    expect(code).toBe('KEY_PROVIDER_FAILED');
+    expect(code).toBe('CRYPTO_KEY_PROVIDER_FAILED');
   });
 
   it('KEK rotation: a new primary KEK rewraps data keys; ciphertexts stay valid; the old KEK can then go', async () => {
@@ -169,7 +171,7 @@ describe('keyring', () => {
       store,
       provider: localKeyProvider({ keys: { kek1: KEK1 }, primary: 'kek1' }),
     });
-    expect(await codeOf(only1.open(c, ctx))).toBe('KEY_PROVIDER_FAILED');
+    expect(await codeOf(only1.open(c, ctx))).toBe('CRYPTO_KEY_PROVIDER_FAILED');
   });
 
   it('validates local provider configuration without echoing key material', () => {
@@ -183,5 +185,83 @@ describe('keyring', () => {
       expect(String((e as Error).message)).not.toContain(bad);
     }
     expect(() => localKeyProvider({ keys: { k: KEK1 }, primary: 'other' })).toThrow(/primary/);
+  });
+});
+
+describe('tenant resolution of the keyring (invariant T1, core resolveTenantId)', () => {
+  plainIt('keys.rotate(x) outside any context refuses every x and creates no key', async () => {
+    const { fields, store } = makeFields();
+    const hostile: unknown[] = [undefined, null, 123, {}, () => 'acme', ['acme'], 'acme'];
+    for (const x of hostile) {
+      const code = await codeOf(fields.keys.rotate(x as string));
+      expect(['TENANT_CONTEXT_MISSING', 'VALIDATION_FAILED']).toContain(code);
+    }
+    expect(await store.tenantsNotWrappedBy('none')).toEqual([]);
+    expect(await codeOf(fields.keys.shred('acme'))).toBe('TENANT_CONTEXT_MISSING');
+    expect(await codeOf(fields.keys.retire('acme', 'dk1'))).toBe('TENANT_CONTEXT_MISSING');
+  });
+
+  plainIt('inside the system scope, invalid tenant ids are VALIDATION_FAILED and create no key', async () => {
+    const { fields, store } = makeFields();
+    const hostile: unknown[] = [
+      null,
+      123,
+      {},
+      () => 'acme',
+      ['acme'],
+      '',
+      'a\u0000b',
+      'f\ud800',
+      'x'.repeat(10_000_000),
+    ];
+    await asSystem(async () => {
+      for (const x of hostile) {
+        expect(await codeOf(fields.keys.rotate(x as string))).toBe('VALIDATION_FAILED');
+        expect(await codeOf(fields.seal('v', { ...ctx, tenantId: x as string }))).toBe('VALIDATION_FAILED');
+      }
+    });
+    expect(await store.tenantsNotWrappedBy('none')).toEqual([]);
+  });
+
+  plainIt('inside a tenant context, the keyring acts for that tenant only', async () => {
+    const { fields, store } = makeFields();
+    const kid = await asTenant('acme', () => fields.keys.rotate());
+    expect((await store.list('acme')).map((r) => r.keyId)).toEqual([kid]);
+    expect(await codeOf(asTenant('acme', () => fields.keys.rotate('globex')))).toBe(
+      'TENANT_CONTEXT_CONFLICT',
+    );
+    expect(await codeOf(asTenant('acme', () => fields.keys.shred('globex')))).toBe('TENANT_CONTEXT_CONFLICT');
+    expect(await store.list('globex')).toEqual([]);
+  });
+
+  plainIt('KEK rewrapping (every tenant) runs only inside runAsSystem', async () => {
+    const { fields } = makeFields();
+    expect(await codeOf(fields.keys.rewrapAll())).toBe('SYSTEM_SCOPE_REQUIRED');
+    expect(await codeOf(asTenant('acme', () => fields.keys.rewrapAll()))).toBe('SYSTEM_SCOPE_REQUIRED');
+    expect(await asSystem(() => fields.keys.rewrapAll())).toBe(0);
+  });
+});
+
+describe('T4: cache keys are namespaced by tenant', () => {
+  it("forgetting or rotating tenant 'acme' leaves the cached keys of 'acme2' alone (no prefix collision)", async () => {
+    const store = new CountingStore();
+    const { fields } = makeFields({ store });
+    await fields.seal('v', ctx);
+    await fields.seal('v', { ...ctx, tenantId: 'acme2' });
+    const before = store.reads;
+    fields.keys.forget('acme');
+    await fields.keys.rotate('acme');
+    await fields.seal('v', { ...ctx, tenantId: 'acme2' });
+    expect(store.reads).toBe(before);
+  });
+
+  it("the key cache is per tenant: a cached key of one tenant never opens another tenant's claim", async () => {
+    const { fields } = makeFields();
+    const c = await fields.seal('acme-only', ctx); // acme's key is now cached under acme
+    const kid = describeValue(c).kind === 'ciphertext' ? (describeValue(c) as { keyId: string }).keyId : '';
+    // The same key id claimed for globex (same collection, field, row) is looked up under globex: unknown.
+    expect(await codeOf(fields.open(c, { ...ctx, tenantId: 'globex' }))).toBe('CRYPTO_UNKNOWN_KEY_ID');
+    expect(await codeOf(fields.keys.retire('globex', kid))).toBe('NO_ERROR');
+    expect(await fields.open(c, ctx)).toBe('acme-only');
   });
 });

@@ -3,9 +3,9 @@ import { gcm } from '@noble/ciphers/aes.js';
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { _aesGcmImplementations, aeadFor } from '../src/aead.js';
-import { ctx, makeFields, seededRandom } from './helpers.js';
+import { ctx, makeFields, seededRandom, itAsSystem as it } from './helpers.js';
 
 const hex = (s: string) => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
 const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');

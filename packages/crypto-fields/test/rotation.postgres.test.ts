@@ -1,3 +1,4 @@
+import { runMigrations } from '@tenantry/core/postgres';
 import { isTenantryError } from '@tenantry/core';
 import {
   type FieldCrypto,
@@ -6,11 +7,17 @@ import {
   localKeyProvider,
   runRotation,
 } from '@tenantry/crypto-fields';
-import { PgCheckpointStore, PgDataKeyStore, pgRotationTarget } from '@tenantry/crypto-fields/postgres';
+import {
+  PostgresCheckpointStore,
+  PostgresDataKeyStore,
+  PostgresRotationTarget,
+  cryptoFieldsMigrations,
+} from '@tenantry/crypto-fields/postgres';
 import { hasBackend, skipLabel, useTestDatabase } from '@tenantry/testkit';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KEK1 } from './helpers.js';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { keyringOf } from '../src/tenant-keys.js';
+import { KEK1, itAsSystem as it } from './helpers.js';
 
 const ROWS = 100_000;
 const TENANTS = Array.from({ length: 10 }, (_, i) => `tenant-${i}`);
@@ -26,14 +33,14 @@ describe.skipIf(!hasBackend('postgres'))(
   `rotation over ${ROWS.toLocaleString('en-US')} PostgreSQL rows with concurrent writers${skipLabel('postgres')}`,
   () => {
     let pool: pg.Pool;
-    let store: PgDataKeyStore;
+    let store: PostgresDataKeyStore;
     const provider = localKeyProvider({ keys: { kek1: KEK1 }, primary: 'kek1' });
     const newFields = (): FieldCrypto => createFieldCrypto({ provider, store, acceptPlaintext: true });
 
     beforeAll(async () => {
       pool = new pg.Pool({ connectionString: db.url(), max: 8 });
-      store = new PgDataKeyStore({ pool });
-      await store.ensureSchema();
+      store = new PostgresDataKeyStore({ pool });
+      await runMigrations(pool, cryptoFieldsMigrations);
       await pool.query(
         'CREATE TABLE secrets (id bigint PRIMARY KEY, tenant_id text NOT NULL, api_key text, webhook_secret text)',
       );
@@ -69,15 +76,18 @@ describe.skipIf(!hasBackend('postgres'))(
         );
       }
       const oldKeys = new Map<string, string>();
-      for (const t of TENANTS) oldKeys.set(t, (await seeder.keys.primary(t)).keyId);
+      for (const t of TENANTS) oldKeys.set(t, (await keyringOf(seeder.keys).primary(t)).keyId);
 
       // 2. Rotate every tenant's data key. Writers (fresh instances, as other processes) encrypt with the new one.
       const newKeys = new Map<string, string>();
       for (const t of TENANTS) newKeys.set(t, await seeder.keys.rotate(t));
 
-      const target = pgRotationTarget({ db: pool, table: 'secrets', columns: ['api_key', 'webhook_secret'] });
-      const checkpoints = new PgCheckpointStore({ db: pool });
-      await checkpoints.ensureSchema();
+      const target = new PostgresRotationTarget({
+        pool,
+        table: 'secrets',
+        columns: ['api_key', 'webhook_secret'],
+      });
+      const checkpoints = new PostgresCheckpointStore({ pool });
 
       // 3. Concurrent writers and readers while the job runs. Rows are partitioned among writers, so each
       //    row's last written value is well defined. Half the writes aim just ahead of the job's cursor.
@@ -170,7 +180,7 @@ describe.skipIf(!hasBackend('postgres'))(
         await Promise.allSettled(background);
       }
       const { first, saved, report } = result;
-      expect(isTenantryError(first, 'ROTATION_ABORTED')).toBe(true);
+      expect(isTenantryError(first, 'CRYPTO_ROTATION_ABORTED')).toBe(true);
       expect(saved?.cursor).toBe('25000');
       expect(saved?.stats.reencrypted).toBeGreaterThan(25_000);
       expect(report.resumedFrom).toBe('25000');

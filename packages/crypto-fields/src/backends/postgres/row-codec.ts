@@ -1,6 +1,8 @@
-import type { BlindIndexOptions } from './blind-index.js';
-import { CryptoFieldsError } from './errors.js';
-import type { FieldCrypto } from './field-crypto.js';
+import { ValidationError, parseInput } from '@tenantry/core';
+import { z } from 'zod';
+import type { BlindIndexOptions } from '../../blind-index.js';
+import { CryptoFieldsError } from '../../errors.js';
+import type { FieldCrypto } from '../../field-crypto.js';
 
 /** A blind index column computed from an encrypted column's plaintext. */
 export interface BlindIndexColumn extends BlindIndexOptions {
@@ -8,8 +10,8 @@ export interface BlindIndexColumn extends BlindIndexOptions {
   source: string;
 }
 
-/** Options of {@link createPgRowCodec}. */
-export interface PgRowCodecOptions {
+/** Options of {@link createPostgresRowCodec}. */
+export interface PostgresRowCodecOptions {
   /** Collection name bound into the ciphertexts (usually the table name). */
   collection: string;
   /** Encrypted columns (field name = column name). */
@@ -23,7 +25,7 @@ export interface PgRowCodecOptions {
 }
 
 /** Encrypts and decrypts `pg` rows by a column declaration. */
-export interface PgRowCodec {
+export interface PostgresRowCodec {
   /** A copy of `row` with the declared columns sealed and blind index columns filled. */
   encryptRow<R extends Record<string, unknown>>(
     row: R,
@@ -38,22 +40,40 @@ export interface PgRowCodec {
   blindIndex(indexColumn: string, value: string, tenant?: { tenantId?: string }): Promise<string>;
 }
 
+const RowCodecOptionsSchema = z.object({
+  collection: z.string().min(1).max(1000),
+  columns: z.array(z.string().min(1).max(1000)).max(1000),
+  idColumn: z.string().min(1).max(1000).optional(),
+  bindRowId: z.boolean().optional(),
+  blindIndexes: z.record(z.string(), z.object({ source: z.string().min(1) }).passthrough()).optional(),
+});
+const RowSchema = z.custom<Record<string, unknown>>(
+  (r) => typeof r === 'object' && r !== null,
+  'must be an object',
+);
+const TenantArgSchema = z.object({ tenantId: z.string().optional() });
+
 /**
  * A codec for `pg` rows: declare the secret columns once, then `encryptRow` before INSERT/UPDATE and
- * `decryptRow` after SELECT. Rotation of the same table: `pgRotationTarget` with the same columns.
+ * `decryptRow` after SELECT. Rotation of the same table: `PostgresRotationTarget` with the same columns.
  * @example
- * const users = createPgRowCodec(fields, { collection: 'users', columns: ['email', 'tax_id'],
+ * const users = createPostgresRowCodec(fields, { collection: 'users', columns: ['email', 'tax_id'],
  *   blindIndexes: { email_idx: { source: 'email' } } });
  * const row = await users.encryptRow({ id, tenant_id: 'acme', email: 'ann@example.com' }, { tenantId: 'acme' });
  */
-export function createPgRowCodec(fields: FieldCrypto, options: PgRowCodecOptions): PgRowCodec {
+export function createPostgresRowCodec(
+  fields: FieldCrypto,
+  options: PostgresRowCodecOptions,
+): PostgresRowCodec {
+  parseInput(RowCodecOptionsSchema, options, 'postgres row codec options');
   const idColumn = options.idColumn ?? 'id';
   const rowIdOf = (row: Record<string, unknown>): string | undefined => {
+    parseInput(RowSchema, row, 'row');
     if (!options.bindRowId) return undefined;
     const v = row[idColumn];
     if (v === undefined || v === null || v === '') {
       throw new CryptoFieldsError(
-        'UNSEALABLE_VALUE',
+        'CRYPTO_UNSEALABLE_VALUE',
         `Row id column ${idColumn} is required when bindRowId is on`,
         {
           details: { collection: options.collection },
@@ -65,13 +85,18 @@ export function createPgRowCodec(fields: FieldCrypto, options: PgRowCodecOptions
   const indexes = Object.entries(options.blindIndexes ?? {});
   const indexFor = (col: string, value: string, tenantId?: string) => {
     const def = options.blindIndexes?.[col];
-    if (!def)
-      throw new CryptoFieldsError('UNSEALABLE_VALUE', `No blind index column ${col}`, { details: { col } });
+    if (typeof col !== 'string' || !def || !Object.hasOwn(options.blindIndexes ?? {}, col)) {
+      throw new ValidationError('blind index column', [
+        { path: [], message: 'is not a declared blind index column' },
+      ]);
+    }
     const { source, ...opts } = def;
     return fields.blindIndex(value, { tenantId, collection: options.collection, field: source }, opts);
   };
   return {
     async encryptRow(row, tenant = {}) {
+      parseInput(RowSchema, row, 'row');
+      parseInput(TenantArgSchema, tenant, 'tenant');
       const out: Record<string, unknown> = { ...row };
       for (const [col, def] of indexes) {
         const v = row[def.source];
@@ -84,6 +109,7 @@ export function createPgRowCodec(fields: FieldCrypto, options: PgRowCodecOptions
       });
     },
     async decryptRow(row, tenant = {}) {
+      parseInput(TenantArgSchema, tenant, 'tenant');
       return fields.openObject(row, options.columns, {
         tenantId: tenant.tenantId,
         collection: options.collection,

@@ -1,6 +1,8 @@
-import { CryptoFieldsError } from './errors.js';
-import type { FieldCrypto } from './field-crypto.js';
-import { type FieldPath, parseFieldPath } from './paths.js';
+import { parseInput } from '@tenantry/core';
+import { z } from 'zod';
+import { CryptoFieldsError } from '../../errors.js';
+import type { FieldCrypto } from '../../field-crypto.js';
+import { type FieldPath, parseFieldPath } from '../../paths.js';
 
 /** Options of {@link createMongoDocumentCodec}. */
 export interface MongoDocumentCodecOptions {
@@ -22,6 +24,17 @@ export interface MongoDocumentCodec {
   decryptDocument<D = Record<string, unknown>>(doc: object, tenant?: { tenantId?: string }): Promise<D>;
 }
 
+const DocumentCodecOptionsSchema = z.object({
+  collection: z.string().min(1).max(1000),
+  paths: z.array(z.string()).max(10_000),
+  bindRowId: z.boolean().optional(),
+  tenantField: z.string().min(1).max(1000).optional(),
+});
+const DocumentArgsSchema = z.object({
+  doc: z.custom<object>((d) => typeof d === 'object' && d !== null, 'must be an object'),
+  tenant: z.object({ tenantId: z.string().optional() }),
+});
+
 const idText = (id: unknown): string | undefined => {
   if (id === undefined || id === null) return undefined;
   if (typeof id === 'object' && typeof (id as { toHexString?: unknown }).toHexString === 'function') {
@@ -42,16 +55,22 @@ export function createMongoDocumentCodec(
   fields: FieldCrypto,
   options: MongoDocumentCodecOptions,
 ): MongoDocumentCodec {
+  parseInput(DocumentCodecOptionsSchema, options, 'mongo document codec options');
   const paths: FieldPath[] = options.paths.map(parseFieldPath);
   const context = (doc: object, tenant: { tenantId?: string }) => {
+    parseInput(DocumentArgsSchema, { doc, tenant }, 'document');
     const d = doc as Record<string, unknown>;
     const fromDoc = options.tenantField ? d[options.tenantField] : undefined;
     const tenantId = tenant.tenantId ?? (typeof fromDoc === 'string' ? fromDoc : undefined);
     const rowId = options.bindRowId ? idText(d._id) : undefined;
     if (options.bindRowId && rowId === undefined) {
-      throw new CryptoFieldsError('UNSEALABLE_VALUE', 'The document needs an _id when bindRowId is on', {
-        details: { collection: options.collection },
-      });
+      throw new CryptoFieldsError(
+        'CRYPTO_UNSEALABLE_VALUE',
+        'The document needs an _id when bindRowId is on',
+        {
+          details: { collection: options.collection },
+        },
+      );
     }
     return { tenantId, collection: options.collection, rowId };
   };

@@ -1,13 +1,27 @@
-import type { PgPoolLike, PgQueryable } from '@tenantry/core';
-import type { DataKeyRecord, DataKeyStore } from '../data-key-store.js';
-import { CryptoFieldsError } from '../errors.js';
-import type { DataKeyPurpose } from '../key-provider.js';
-import type { CheckpointStore, RotationCheckpoint } from '../rotation.js';
-import { quoteIdent } from './sql.js';
+import { type PgPoolLike, parseInput } from '@tenantry/core';
+import { z } from 'zod';
+import {
+  type DataKeyRecord,
+  type DataKeyStore,
+  checkKekId,
+  checkStoreArgs,
+  checkStoreRecord,
+  checkWrapped,
+} from '../../data-key-store.js';
+import { CryptoFieldsError } from '../../errors.js';
+import type { DataKeyPurpose } from '../../key-provider.js';
+import { storeError } from './errors.js';
+import { DEFAULT_DATA_KEYS_TABLE, PostgresTableNameSchema, quoteTable } from './schema.js';
 
-/** Options of {@link PgDataKeyStore}. */
-export interface PgDataKeyStoreOptions {
-  /** A `pg` Pool (transactions check out a client). */
+/** Options of {@link PostgresDataKeyStore} (besides the pool). */
+export const PostgresDataKeyStoreOptionsSchema = z.object({
+  /** Table name, optionally schema-qualified. @default 'tenantry_crypto_data_keys' */
+  table: PostgresTableNameSchema.optional(),
+});
+
+/** Options of {@link PostgresDataKeyStore}. */
+export interface PostgresDataKeyStoreOptions {
+  /** Your `pg` Pool (transactions check out a client); the store does not close it. */
   pool: PgPoolLike;
   /** Table name, optionally schema-qualified. @default 'tenantry_crypto_data_keys' */
   table?: string;
@@ -39,55 +53,68 @@ const toRecord = (r: Row): DataKeyRecord => ({
  * (tenant first, so the table distributes by tenant); a partial unique index guarantees one primary per
  * tenant and purpose across processes; `promote` runs in a transaction under a per-tenant advisory
  * transaction lock (transaction-local: safe behind PgBouncer in transaction mode).
- * Create the table with {@link PgDataKeyStore.schemaSql} in a migration, or `ensureSchema()`.
- * @example const store = new PgDataKeyStore({ pool }); await store.ensureSchema();
+ * Create the table with `runMigrations(pool, cryptoFieldsMigrations)`.
+ * Driver errors come out as `CRYPTO_NOT_MIGRATED`, `CRYPTO_STORE_UNAVAILABLE` or `CRYPTO_KEY_STORE_FAILED`
+ * (the driver error as `cause`).
+ * @example const store = new PostgresDataKeyStore({ pool });
  */
-export class PgDataKeyStore implements DataKeyStore {
+export class PostgresDataKeyStore implements DataKeyStore {
   readonly name = 'postgres';
   readonly #pool: PgPoolLike;
   readonly #t: string;
-  readonly #table: string;
 
-  constructor(options: PgDataKeyStoreOptions) {
+  constructor(options: PostgresDataKeyStoreOptions) {
+    if (typeof options !== 'object' || options === null || typeof options.pool?.query !== 'function') {
+      parseInput(
+        z.object({ pool: z.custom<PgPoolLike>((p) => typeof (p as PgPoolLike)?.query === 'function') }),
+        options,
+        'postgres data key store options',
+      );
+    }
+    const o = parseInput(
+      PostgresDataKeyStoreOptionsSchema,
+      { table: options.table },
+      'postgres data key store options',
+    );
     this.#pool = options.pool;
-    this.#table = options.table ?? 'tenantry_crypto_data_keys';
-    this.#t = quoteIdent(this.#table);
+    this.#t = quoteTable(o.table ?? DEFAULT_DATA_KEYS_TABLE, 'data keys table').quoted;
   }
 
-  /** DDL of the table and its indexes (idempotent). */
-  schemaSql(): string {
-    const idx = quoteIdent(`${this.#table.split('.').pop()}_one_primary`);
-    return `CREATE TABLE IF NOT EXISTS ${this.#t} (
-  tenant_id text NOT NULL,
-  key_id text NOT NULL,
-  purpose text NOT NULL CHECK (purpose IN ('encrypt', 'index')),
-  kek_id text NOT NULL,
-  wrapped_key text NOT NULL,
-  is_primary boolean NOT NULL,
-  created_at timestamptz NOT NULL,
-  PRIMARY KEY (tenant_id, key_id)
-);
-CREATE UNIQUE INDEX IF NOT EXISTS ${idx} ON ${this.#t} (tenant_id, purpose) WHERE is_primary;`;
-  }
-
-  /** Run {@link schemaSql}. Prefer running it from your migrations. */
-  async ensureSchema(): Promise<void> {
-    await this.#pool.query(this.schemaSql());
+  async #query<R>(
+    operation: string,
+    sql: string,
+    params: unknown[],
+  ): Promise<{ rows: R[]; rowCount?: number | null }> {
+    try {
+      return await this.#pool.query<R>(sql, params);
+    } catch (error) {
+      throw storeError(error, operation);
+    }
   }
 
   async createPrimaryIfAbsent(r: DataKeyRecord): Promise<DataKeyRecord> {
-    await this.#pool.query(
+    r = checkStoreRecord(r);
+    await this.#query(
+      'createPrimaryIfAbsent',
       `INSERT INTO ${this.#t} (${COLS}) VALUES ($1, $2, $3, $4, $5, true, $6)
        ON CONFLICT (tenant_id, purpose) WHERE is_primary DO NOTHING`,
       [r.tenantId, r.keyId, r.purpose, r.kekId, r.wrappedKey, r.createdAt],
     );
     const now = await this.getPrimary(r.tenantId, r.purpose);
-    if (now === null) throw new CryptoFieldsError('KEY_STORE_FAILED', 'No primary data key after insert');
+    if (now === null) {
+      throw new CryptoFieldsError('CRYPTO_KEY_STORE_FAILED', 'No primary data key after insert');
+    }
     return now;
   }
 
   async promote(r: DataKeyRecord): Promise<void> {
-    const client = await this.#pool.connect();
+    r = checkStoreRecord(r);
+    let client: Awaited<ReturnType<PgPoolLike['connect']>>;
+    try {
+      client = await this.#pool.connect();
+    } catch (error) {
+      throw storeError(error, 'promote');
+    }
     try {
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 7327))', [
@@ -110,12 +137,14 @@ CREATE UNIQUE INDEX IF NOT EXISTS ${idx} ON ${this.#t} (tenant_id, purpose) WHER
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       client.release(error instanceof Error ? error : true);
-      throw error;
+      throw storeError(error, 'promote');
     }
   }
 
   async get(tenantId: string, keyId: string): Promise<DataKeyRecord | null> {
-    const { rows } = await this.#pool.query<Row>(
+    checkStoreArgs(tenantId, keyId);
+    const { rows } = await this.#query<Row>(
+      'get',
       `SELECT ${COLS} FROM ${this.#t} WHERE tenant_id = $1 AND key_id = $2`,
       [tenantId, keyId],
     );
@@ -123,7 +152,9 @@ CREATE UNIQUE INDEX IF NOT EXISTS ${idx} ON ${this.#t} (tenant_id, purpose) WHER
   }
 
   async getPrimary(tenantId: string, purpose: DataKeyPurpose): Promise<DataKeyRecord | null> {
-    const { rows } = await this.#pool.query<Row>(
+    checkStoreArgs(tenantId, undefined, purpose);
+    const { rows } = await this.#query<Row>(
+      'getPrimary',
       `SELECT ${COLS} FROM ${this.#t} WHERE tenant_id = $1 AND purpose = $2 AND is_primary`,
       [tenantId, purpose],
     );
@@ -131,7 +162,9 @@ CREATE UNIQUE INDEX IF NOT EXISTS ${idx} ON ${this.#t} (tenant_id, purpose) WHER
   }
 
   async list(tenantId: string): Promise<DataKeyRecord[]> {
-    const { rows } = await this.#pool.query<Row>(
+    checkStoreArgs(tenantId);
+    const { rows } = await this.#query<Row>(
+      'list',
       `SELECT ${COLS} FROM ${this.#t} WHERE tenant_id = $1 ORDER BY created_at, key_id`,
       [tenantId],
     );
@@ -139,7 +172,9 @@ CREATE UNIQUE INDEX IF NOT EXISTS ${idx} ON ${this.#t} (tenant_id, purpose) WHER
   }
 
   async tenantsNotWrappedBy(kekId: string): Promise<string[]> {
-    const { rows } = await this.#pool.query<{ tenant_id: string }>(
+    checkKekId(kekId);
+    const { rows } = await this.#query<{ tenant_id: string }>(
+      'tenantsNotWrappedBy',
       `SELECT DISTINCT tenant_id FROM ${this.#t} WHERE kek_id <> $1 ORDER BY tenant_id`,
       [kekId],
     );
@@ -152,7 +187,11 @@ CREATE UNIQUE INDEX IF NOT EXISTS ${idx} ON ${this.#t} (tenant_id, purpose) WHER
     expectedKekId: string,
     wrapped: { kekId: string; wrappedKey: string },
   ): Promise<boolean> {
-    const res = await this.#pool.query(
+    checkStoreArgs(tenantId, keyId);
+    checkKekId(expectedKekId);
+    checkWrapped(wrapped);
+    const res = await this.#query(
+      'rewrap',
       `UPDATE ${this.#t} SET kek_id = $4, wrapped_key = $5 WHERE tenant_id = $1 AND key_id = $2 AND kek_id = $3`,
       [tenantId, keyId, expectedKekId, wrapped.kekId, wrapped.wrappedKey],
     );
@@ -160,7 +199,9 @@ CREATE UNIQUE INDEX IF NOT EXISTS ${idx} ON ${this.#t} (tenant_id, purpose) WHER
   }
 
   async deleteKey(tenantId: string, keyId: string): Promise<boolean> {
-    const res = await this.#pool.query(
+    checkStoreArgs(tenantId, keyId);
+    const res = await this.#query(
+      'deleteKey',
       `DELETE FROM ${this.#t} WHERE tenant_id = $1 AND key_id = $2 AND NOT is_primary`,
       [tenantId, keyId],
     );
@@ -168,50 +209,8 @@ CREATE UNIQUE INDEX IF NOT EXISTS ${idx} ON ${this.#t} (tenant_id, purpose) WHER
   }
 
   async deleteTenant(tenantId: string): Promise<number> {
-    const res = await this.#pool.query(`DELETE FROM ${this.#t} WHERE tenant_id = $1`, [tenantId]);
+    checkStoreArgs(tenantId);
+    const res = await this.#query('deleteTenant', `DELETE FROM ${this.#t} WHERE tenant_id = $1`, [tenantId]);
     return res.rowCount ?? 0;
-  }
-}
-
-/** Options of {@link PgCheckpointStore}. */
-export interface PgCheckpointStoreOptions {
-  db: PgQueryable;
-  /** @default 'tenantry_crypto_rotation_checkpoints' */
-  table?: string;
-}
-
-/** Rotation checkpoints in PostgreSQL (one row per job). */
-export class PgCheckpointStore implements CheckpointStore {
-  readonly name = 'postgres';
-  readonly #db: PgQueryable;
-  readonly #t: string;
-  constructor(options: PgCheckpointStoreOptions) {
-    this.#db = options.db;
-    this.#t = quoteIdent(options.table ?? 'tenantry_crypto_rotation_checkpoints');
-  }
-  /** DDL of the table (idempotent). */
-  schemaSql(): string {
-    return `CREATE TABLE IF NOT EXISTS ${this.#t} (job_id text PRIMARY KEY, checkpoint jsonb NOT NULL, updated_at timestamptz NOT NULL DEFAULT now());`;
-  }
-  /** Run {@link schemaSql}. Prefer running it from your migrations. */
-  async ensureSchema(): Promise<void> {
-    await this.#db.query(this.schemaSql());
-  }
-  async load(jobId: string): Promise<RotationCheckpoint | null> {
-    const { rows } = await this.#db.query<{ checkpoint: RotationCheckpoint }>(
-      `SELECT checkpoint FROM ${this.#t} WHERE job_id = $1`,
-      [jobId],
-    );
-    return rows[0]?.checkpoint ?? null;
-  }
-  async save(jobId: string, checkpoint: RotationCheckpoint): Promise<void> {
-    await this.#db.query(
-      `INSERT INTO ${this.#t} (job_id, checkpoint, updated_at) VALUES ($1, $2, now())
-       ON CONFLICT (job_id) DO UPDATE SET checkpoint = EXCLUDED.checkpoint, updated_at = now()`,
-      [jobId, JSON.stringify(checkpoint)],
-    );
-  }
-  async clear(jobId: string): Promise<void> {
-    await this.#db.query(`DELETE FROM ${this.#t} WHERE job_id = $1`, [jobId]);
   }
 }

@@ -6,8 +6,8 @@ import {
   context,
   trace,
 } from '@opentelemetry/api';
-import { afterAll, describe, expect, it } from 'vitest';
-import { KEK1, ctx, makeFields } from './helpers.js';
+import { afterAll, describe, expect } from 'vitest';
+import { KEK1, ctx, makeFields, itAsSystem as it } from './helpers.js';
 
 interface Recorded {
   name: string;
@@ -62,17 +62,17 @@ describe('OpenTelemetry spans (key loading, rotation, shredding)', () => {
       .fields.open(c, ctx)
       .catch(() => undefined);
     const names = spans.map((s) => s.name);
-    expect(names).toContain('crypto-fields.load-key');
-    expect(names).toContain('crypto-fields.rotate-key');
-    expect(names).toContain('crypto-fields.shred');
+    expect(names).toContain('tenantry.crypto-fields.load_key');
+    expect(names).toContain('tenantry.crypto-fields.rotate_key');
+    expect(names).toContain('tenantry.crypto-fields.shred');
     expect(spans.every((s) => s.ended)).toBe(true);
     expect(
       spans.filter(
-        (s) => s.name !== 'crypto-fields.load-key' || s.attributes['tenantry.tenant_id'] === 'acme',
+        (s) => s.name !== 'tenantry.crypto-fields.load_key' || s.attributes['tenantry.tenant_id'] === 'acme',
       ).length,
     ).toBe(spans.length);
-    const failed = spans.find((s) => s.attributes['error.type'] === 'UNKNOWN_KEY_ID');
-    expect(failed?.name).toBe('crypto-fields.load-key');
+    const failed = spans.find((s) => s.attributes['error.type'] === 'CRYPTO_UNKNOWN_KEY_ID');
+    expect(failed?.name).toBe('tenantry.crypto-fields.load_key');
     const dump = JSON.stringify(spans);
     expect(dump).not.toContain('traced-secret-value');
     expect(dump).not.toContain(KEK1);

@@ -1,18 +1,15 @@
 import { createHash } from 'node:crypto';
 import { inspect } from 'node:util';
 import { MemoryLogger, isTenantryError } from '@tenantry/core';
-import {
-  MemoryCheckpointStore,
-  MemoryDataKeyStore,
-  localKeyProvider,
-  runRotation,
-} from '@tenantry/crypto-fields';
+import { localKeyProvider, runRotation } from '@tenantry/crypto-fields';
+import { MemoryCheckpointStore, MemoryDataKeyStore } from '@tenantry/crypto-fields/memory';
 import type { RotationTarget } from '@tenantry/crypto-fields';
-import { describe, expect, it } from 'vitest';
-import { KEK1, KEK2, ctx, makeFields, seededRandom } from './helpers.js';
+import { describe, expect } from 'vitest';
+import { keyringOf } from '../src/tenant-keys.js';
+import { KEK1, KEK2, ctx, makeFields, seededRandom, itAsSystem as it } from './helpers.js';
 
 const PLAINTEXT = 'PLAINTEXT-sk_live_4eC39HqLyjWDarjtT1zdp7dc';
-// With seededRandom('hygiene'), draw 1 is the first data key (see known-answers.test.ts).
+// With seededRandom('hygiene'), draw 1 is the first data key (see format.test.ts).
 const DATA_KEY = createHash('sha256').update('hygiene:1').digest();
 const secretsToLookFor = [
   PLAINTEXT,
@@ -47,12 +44,12 @@ describe('keys, data keys and plaintexts never reach logs, errors, toJSON or ins
     const { fields: twin } = makeFields({ random: seededRandom('hygiene') });
     expect(await twin.seal(PLAINTEXT, ctx)).toBe(c);
     await fields.open(c, ctx);
-    const material = await fields.keys.primary('acme');
+    const material = await keyringOf(fields.keys).primary('acme');
     everyView('FieldCrypto', fields);
     everyView('TenantKeys', fields.keys);
     everyView('KeyProvider', provider);
     everyView('KeyMaterial', material);
-    everyView('IndexKeyMaterial', await fields.keys.indexKey('acme'));
+    everyView('IndexKeyMaterial', await keyringOf(fields.keys).indexKey('acme'));
     everyView('DataKeyStore', store);
     everyView('store records', await store.list('acme'));
     everyView('ciphertext', c);
@@ -73,26 +70,26 @@ describe('keys, data keys and plaintexts never reach logs, errors, toJSON or ins
           (e) => e,
         ),
       );
-    await grab(fields.open(`${c.slice(0, -3)}AAA`, ctx)); // DECRYPT_FAILED (tamper)
-    await grab(fields.open(c, { ...ctx, field: 'other' })); // DECRYPT_FAILED (context)
-    await grab(fields.open(c.replace(/:dk[^:]+:/, ':dkNOPE:'), ctx)); // UNKNOWN_KEY_ID
-    await grab(fields.open(PLAINTEXT, ctx)); // PLAINTEXT_REJECTED
-    await grab(fields.sealJson(BigInt(1), ctx)); // UNSEALABLE_VALUE
+    await grab(fields.open(`${c.slice(0, -3)}AAA`, ctx)); // CRYPTO_DECRYPT_FAILED (tamper)
+    await grab(fields.open(c, { ...ctx, field: 'other' })); // CRYPTO_DECRYPT_FAILED (context)
+    await grab(fields.open(c.replace(/:dk[^:]+:/, ':dkNOPE:'), ctx)); // CRYPTO_UNKNOWN_KEY_ID
+    await grab(fields.open(PLAINTEXT, ctx)); // CRYPTO_PLAINTEXT_REJECTED
+    await grab(fields.sealJson(BigInt(1), ctx)); // CRYPTO_UNSEALABLE_VALUE
     await grab(fields.seal(PLAINTEXT, { ...ctx, collection: '' })); // VALIDATION_FAILED
     const wrongKek = makeFields({
       store: fields.keys.store,
       provider: localKeyProvider({ keys: { kek1: KEK2 }, primary: 'kek1' }),
     }).fields;
-    await grab(wrongKek.open(c, ctx)); // KEY_PROVIDER_FAILED
+    await grab(wrongKek.open(c, ctx)); // CRYPTO_KEY_PROVIDER_FAILED
     const codes = errors.map((e) => (isTenantryError(e) ? e.code : String(e)));
     expect(codes).toEqual([
-      'DECRYPT_FAILED',
-      'DECRYPT_FAILED',
-      'UNKNOWN_KEY_ID',
-      'PLAINTEXT_REJECTED',
-      'UNSEALABLE_VALUE',
+      'CRYPTO_DECRYPT_FAILED',
+      'CRYPTO_DECRYPT_FAILED',
+      'CRYPTO_UNKNOWN_KEY_ID',
+      'CRYPTO_PLAINTEXT_REJECTED',
+      'CRYPTO_UNSEALABLE_VALUE',
       'VALIDATION_FAILED',
-      'KEY_PROVIDER_FAILED',
+      'CRYPTO_KEY_PROVIDER_FAILED',
     ]);
     for (const e of errors) everyView('error', e);
     // The tamper and context errors are indistinguishable: same code, same message, no details.

@@ -1,11 +1,16 @@
-import type { PgQueryable } from '@tenantry/core';
-import { quoteIdent } from './backends/sql.js';
-import { CIPHERTEXT_PREFIX } from './format.js';
-import type { KeyCensusRow, RotationChange, RotationRow, RotationTarget } from './rotation.js';
+import { type PgQueryable, parseInput } from '@tenantry/core';
+import { z } from 'zod';
+import { quoteIdent } from '@tenantry/core/postgres';
+import { CryptoFieldsError } from '../../errors.js';
+import { CIPHERTEXT_PREFIX } from '../../format.js';
+import type { KeyCensusRow, RotationChange, RotationRow, RotationTarget } from '../../rotation.js';
+import { storeError } from './errors.js';
+import { quoteTable } from './schema.js';
 
-/** Options of {@link pgRotationTarget}. */
-export interface PgRotationTargetOptions {
-  db: PgQueryable;
+/** Options of {@link PostgresRotationTarget}. */
+export interface PostgresRotationTargetOptions {
+  /** Your `pg` Pool (or a client); the target does not close it. */
+  pool: PgQueryable;
   /** Table name, optionally schema-qualified. */
   table: string;
   /** Encrypted columns; a map gives the field name bound into the ciphertext when it differs from the column. */
@@ -20,15 +25,63 @@ export interface PgRotationTargetOptions {
   bindRowId?: boolean;
 }
 
+const RotationTargetOptionsSchema = z.object({
+  pool: z.custom<PgQueryable>(
+    (p) => typeof (p as PgQueryable | null)?.query === 'function',
+    'must be a pg Pool',
+  ),
+  table: z.string(),
+  columns: z.union([
+    z.array(z.string().min(1).max(63)).min(1).max(1000),
+    z.record(z.string().min(1).max(63), z.string().min(1).max(1000)),
+  ]),
+  idColumn: z.string().min(1).max(63).optional(),
+  tenantColumn: z.string().min(1).max(63).optional(),
+  collection: z.string().min(1).max(1000).optional(),
+  bindRowId: z.boolean().optional(),
+});
+
 /**
  * A {@link RotationTarget} over a PostgreSQL table: keyset pagination on the primary key, and one
  * `UPDATE … FROM unnest(…) WHERE col = expected` per batch and column, so values the application wrote
  * after the job read them are left alone.
- * @example const target = pgRotationTarget({ db: pool, table: 'tenant_settings', columns: ['smtp_password'] });
+ * @example const target = new PostgresRotationTarget({ pool, table: 'tenant_settings', columns: ['smtp_password'] });
  */
-export function pgRotationTarget(options: PgRotationTargetOptions): RotationTarget {
-  const { db } = options;
-  const t = quoteIdent(options.table);
+export class PostgresRotationTarget implements RotationTarget {
+  readonly collection: string;
+  readonly fields: readonly string[];
+  readonly bindRowId: boolean;
+  readonly #impl: RotationTarget;
+  constructor(options: PostgresRotationTargetOptions) {
+    parseInput(RotationTargetOptionsSchema, options, 'postgres rotation target options');
+    this.#impl = postgresRotationTarget(options);
+    this.collection = this.#impl.collection;
+    this.fields = this.#impl.fields;
+    this.bindRowId = this.#impl.bindRowId;
+  }
+  scan(after: string | null, limit: number): Promise<RotationRow[]> {
+    return this.#impl.scan(after, limit);
+  }
+  replace(changes: RotationChange[]): Promise<ReadonlySet<number>> {
+    return this.#impl.replace(changes);
+  }
+  census(): Promise<KeyCensusRow[]> {
+    return this.#impl.census();
+  }
+}
+
+function postgresRotationTarget(options: PostgresRotationTargetOptions): RotationTarget {
+  const pool = options.pool;
+  const db: PgQueryable = {
+    query: async (text, values) => {
+      try {
+        return await pool.query(text, values);
+      } catch (error) {
+        throw storeError(error, 'rotation target');
+      }
+    },
+  };
+  const t = quoteTable(options.table, 'rotation target table').quoted;
   const id = quoteIdent(options.idColumn ?? 'id');
   const tenant = quoteIdent(options.tenantColumn ?? 'tenant_id');
   const columnToField: Record<string, string> = Array.isArray(options.columns)
@@ -45,8 +98,16 @@ export function pgRotationTarget(options: PgRotationTargetOptions): RotationTarg
       )
       .then((r) => {
         const ty = r.rows[0]?.t;
-        if (!ty || !/^[a-z0-9 _()",]+$/i.test(ty)) throw new Error(`cannot resolve the type of ${id}`);
+        if (!ty || !/^[a-z0-9 _()",]+$/i.test(ty)) {
+          throw new CryptoFieldsError('CRYPTO_KEY_STORE_FAILED', 'Cannot resolve the type of the id column', {
+            details: { table: options.table },
+          });
+        }
         return ty;
+      })
+      .catch((error: unknown) => {
+        idType = undefined; // a transient failure must not stick: the next batch asks again
+        throw error;
       });
     return idType;
   };

@@ -1,11 +1,13 @@
 import fc from 'fast-check';
 import { isTenantryError } from '@tenantry/core';
-import { describe, expect, it } from 'vitest';
-import { makeFields } from './helpers.js';
+import { describe, expect } from 'vitest';
+import { makeFields, itAsSystem as it } from './helpers.js';
 
 const part = fc.string({ minLength: 1, maxLength: 12 });
+// Tenant ids are core's TenantId: 1-128 chars of [A-Za-z0-9._-], starting alphanumeric.
+const tenantId = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,11}$/);
 const context = fc.record({
-  tenantId: part,
+  tenantId,
   collection: part,
   field: part,
   rowId: fc.option(part, { nil: undefined }),
@@ -23,7 +25,7 @@ describe('property-based', () => {
         const same = other.collection === a.collection && other.field === a.field && other.rowId === a.rowId;
         if (!same) {
           const err = await fields.open(c, other).catch((e) => e);
-          expect(isTenantryError(err, 'DECRYPT_FAILED')).toBe(true);
+          expect(isTenantryError(err, 'CRYPTO_DECRYPT_FAILED')).toBe(true);
         }
       }),
       { numRuns: 300 },
@@ -78,7 +80,9 @@ describe('property-based', () => {
           const t = c.slice(0, i) + ch + c.slice(i + 1);
           const err = await fields.open(t, { tenantId: 't', collection: 'c', field: 'f' }).catch((e) => e);
           expect(isTenantryError(err)).toBe(true);
-          expect(['DECRYPT_FAILED', 'UNKNOWN_KEY_ID', 'PLAINTEXT_REJECTED']).toContain(err.code);
+          expect(['CRYPTO_DECRYPT_FAILED', 'CRYPTO_UNKNOWN_KEY_ID', 'CRYPTO_PLAINTEXT_REJECTED']).toContain(
+            err.code,
+          );
         },
       ),
       { numRuns: 500 },

@@ -1,0 +1,66 @@
+import {
+  type BackendCase,
+  hasBackend,
+  runConformance,
+  useMongoDatabase,
+  useTestDatabase,
+} from '@tenantry/testkit';
+import { MemoryCheckpointStore, MemoryDataKeyStore } from '@tenantry/crypto-fields/memory';
+import {
+  MongoCheckpointStore,
+  MongoDataKeyStore,
+  ensureCryptoFieldsIndexes,
+} from '@tenantry/crypto-fields/mongo';
+import {
+  PostgresCheckpointStore,
+  PostgresDataKeyStore,
+  cryptoFieldsMigrations,
+} from '@tenantry/crypto-fields/postgres';
+import { runMigrations } from '@tenantry/core/postgres';
+import {
+  type CheckpointStoreHarness,
+  type DataKeyStoreHarness,
+  checkpointStoreConformance,
+} from '@tenantry/crypto-fields/testing';
+import pg from 'pg';
+import { describe, expect, it } from 'vitest';
+
+type Harness = DataKeyStoreHarness & CheckpointStoreHarness & { close?: () => Promise<void> };
+
+const db = useTestDatabase();
+const mongo = hasBackend('mongo') ? useMongoDatabase() : undefined;
+
+const cases: BackendCase<Harness>[] = [
+  {
+    name: 'memory',
+    setup: () => ({ store: new MemoryDataKeyStore(), checkpoints: new MemoryCheckpointStore() }),
+  },
+  {
+    name: 'postgres',
+    needs: 'postgres',
+    setup: async () => {
+      const pool = new pg.Pool({ connectionString: db.url(), max: 6 });
+      await runMigrations(pool, cryptoFieldsMigrations);
+      const store = new PostgresDataKeyStore({ pool });
+      const checkpoints = new PostgresCheckpointStore({ pool });
+      return { store, checkpoints, close: () => pool.end() };
+    },
+    teardown: (h) => h.close?.(),
+  },
+  {
+    name: 'mongo',
+    needs: 'mongo',
+    setup: async () => {
+      const { MongoClient } = await import('mongodb');
+      const client = new MongoClient(mongo!.url());
+      await client.connect();
+      const database = client.db(mongo!.name());
+      await ensureCryptoFieldsIndexes(database);
+      const store = new MongoDataKeyStore({ db: database });
+      return { store, checkpoints: new MongoCheckpointStore({ db: database }), close: () => client.close() };
+    },
+    teardown: (h) => h.close?.(),
+  },
+];
+
+runConformance('CheckpointStore', cases, (h) => checkpointStoreConformance(h, { describe, it, expect }));
