@@ -2,8 +2,10 @@
 // Run it with `npm run example` from the repository root.
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { createAuditLog, createMemorySink, generateCheckpointKeys, verifyExport } from '@tenantry/audit';
-import { MemoryDataKeyStore, createFieldCrypto, localKeyProvider } from '@tenantry/crypto-fields';
+import { createAuditLog, generateCheckpointKeys, verifyExport } from '@tenantry/audit';
+import { MemoryAuditSink } from '@tenantry/audit/memory';
+import { createFieldCrypto, localKeyProvider } from '@tenantry/crypto-fields';
+import { MemoryDataKeyStore } from '@tenantry/crypto-fields/memory';
 import { createLockedSequencer, defineSeries, findGapsAndDuplicates, isGapless } from '@tenantry/sequencer';
 import { MemoryCounterStore, MemoryLockBackend } from '@tenantry/sequencer/memory';
 import {
@@ -22,7 +24,7 @@ const say = (line: string) => console.log(line);
 // The audit trail every part of the app writes to: hash-chained per tenant, checkpoints signed.
 const checkpointKeys = generateCheckpointKeys();
 const auditLog = createAuditLog({
-  sink: createMemorySink(),
+  sink: new MemoryAuditSink(),
   signingKey: checkpointKeys.secretKey,
   publicKeys: [checkpointKeys.publicKey],
 });
@@ -82,7 +84,12 @@ await runAsSystem(
     }
   },
 );
-const platformTrail = await auditLog.query({ tenantId: null });
+// Reading the platform trail (tenant null) is itself cross-tenant work: it needs the system scope.
+const platformTrail = await runAsSystem(
+  { actor: { id: 'auditor', kind: 'user' }, reason: 'review the platform trail' },
+  auditLog.port,
+  () => auditLog.query({ tenantId: null }),
+);
 say(`   audit trail: ${platformTrail.events.map((e) => `${e.action}(${e.outcome})`).join(', ')}`);
 
 // 5. Gapless invoice numbers per tenant and fiscal year, written with the document (callback form).
@@ -142,11 +149,15 @@ say(
 );
 
 // 6. The audit trail is tamper-evident: verify it, export it, and catch an edit in the export.
-await auditLog.checkpoint('acme');
-const verified = await auditLog.verify('acme');
-say(`6. acme audit chain verifies: ${verified.ok} (${verified.checked} events)`);
-const exported: string[] = [];
-for await (const line of auditLog.exportTrail('acme')) exported.push(line);
+const acmeAdmin = { tenantId: 'acme', actor: { id: 'ana', roles: [Roles.TENANT_ADMIN] } };
+const exported: string[] = await runAsTenant(acmeAdmin, async () => {
+  await auditLog.checkpoint();
+  const verified = await auditLog.verify();
+  say(`6. acme audit chain verifies: ${verified.ok} (${verified.checked} events)`);
+  const lines: string[] = [];
+  for await (const line of auditLog.exportTrail()) lines.push(line);
+  return lines;
+});
 const tampered = exported.map((line) => line.replace('INV-2027-000001', 'INV-2027-000099'));
 const outsider = await verifyExport(tampered, { publicKeys: [checkpointKeys.publicKey] });
 say(
@@ -158,15 +169,21 @@ const fields = createFieldCrypto({
   provider: localKeyProvider({ keys: { kek1: randomBytes(32).toString('base64') }, primary: 'kek1' }),
   store: new MemoryDataKeyStore(),
 });
-const smtpAt = (tenantId: string) => ({ tenantId, collection: 'tenant_settings', field: 'smtpPassword' });
-const stored = await fields.seal('acme-smtp-s3cret', smtpAt('acme'));
-say(
-  `7. acme SMTP password as stored: ${stored.slice(0, 12)}… (contains the plaintext: ${stored.includes('s3cret')})`,
+const smtp = { collection: 'tenant_settings', field: 'smtpPassword' };
+const asAdmin = (tenantId: string) => ({ tenantId, actor: { id: `${tenantId}-admin`, roles: [Roles.TENANT_ADMIN] } });
+const stored = await runAsTenant(asAdmin('acme'), async () => {
+  const sealed = await fields.seal('acme-smtp-s3cret', smtp);
+  say(
+    `7. acme SMTP password as stored: ${sealed.slice(0, 12)}… (contains the plaintext: ${sealed.includes('s3cret')})`,
+  );
+  say(`   opened for acme: ${(await fields.open(sealed, smtp)) === 'acme-smtp-s3cret'}`);
+  const swapped = await fields
+    .open(sealed, { collection: 'tenant_settings', field: 'smsApiKey' })
+    .catch((e: { code?: string }) => e.code);
+  say(`   moved to another field of acme: refused with ${swapped}`);
+  return sealed;
+});
+const moved = await runAsTenant(asAdmin('globex'), () =>
+  fields.open(stored, smtp).catch((e: { code?: string }) => e.code),
 );
-say(`   opened for acme: ${(await fields.open(stored, smtpAt('acme'))) === 'acme-smtp-s3cret'}`);
-const moved = await fields.open(stored, smtpAt('globex')).catch((e: { code?: string }) => e.code);
 say(`   the same ciphertext copied into globex's settings: refused with ${moved}`);
-const swapped = await fields
-  .open(stored, { tenantId: 'acme', collection: 'tenant_settings', field: 'smsApiKey' })
-  .catch((e: { code?: string }) => e.code);
-say(`   moved to another field of acme: refused with ${swapped}`);

@@ -76,9 +76,3 @@ export {
   decodeStored,
 } from './audit-log.js';
 
-import { MemoryAuditSink } from './backends/memory.js';
-/**
- * @deprecated Use `new MemoryAuditSink()` from `@tenantry/audit/memory`; the root export holds no
- * backend. Kept only until `examples/reference-app` (outside this package) imports the subpath.
- */
-export const createMemorySink = (): MemoryAuditSink => new MemoryAuditSink();

@@ -55,8 +55,3 @@ export {
   type KeyCensusRow,
   type CheckpointStore,
 } from './rotation.js';
-/**
- * @deprecated Import it from `@tenantry/crypto-fields/memory`: the package root exports no backend. Kept
- * only until `examples/reference-app` imports it from there; removed before the first release.
- */
-export { MemoryDataKeyStore } from './backends/memory.js';
