@@ -170,7 +170,10 @@ const fields = createFieldCrypto({
   store: new MemoryDataKeyStore(),
 });
 const smtp = { collection: 'tenant_settings', field: 'smtpPassword' };
-const asAdmin = (tenantId: string) => ({ tenantId, actor: { id: `${tenantId}-admin`, roles: [Roles.TENANT_ADMIN] } });
+const asAdmin = (tenantId: string) => ({
+  tenantId,
+  actor: { id: `${tenantId}-admin`, roles: [Roles.TENANT_ADMIN] },
+});
 const stored = await runAsTenant(asAdmin('acme'), async () => {
   const sealed = await fields.seal('acme-smtp-s3cret', smtp);
   say(

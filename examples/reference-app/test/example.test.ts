@@ -25,7 +25,9 @@ it('the reference example runs and keeps tenants apart', async () => {
   expect(stdout).toContain('acme audit chain verifies: true (2 events)');
   expect(stdout).toMatch(/acme SMTP password as stored: tcf1:x:.*\(contains the plaintext: false\)/);
   expect(stdout).toContain('opened for acme: true');
-  expect(stdout).toContain("the same ciphertext copied into globex's settings: refused with CRYPTO_UNKNOWN_KEY_ID");
+  expect(stdout).toContain(
+    "the same ciphertext copied into globex's settings: refused with CRYPTO_UNKNOWN_KEY_ID",
+  );
   expect(stdout).toContain('moved to another field of acme: refused with CRYPTO_DECRYPT_FAILED');
   expect(stdout).toContain('an outsider re-checking an edited export: ok=false, first bad event seq 2');
 });

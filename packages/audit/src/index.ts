@@ -75,4 +75,3 @@ export {
   createAuditLog,
   decodeStored,
 } from './audit-log.js';
-
