@@ -9,6 +9,7 @@ import {
   isTenantryError,
   runAsTenant,
 } from '../src/index.js';
+import { asTenant } from './helpers.js';
 
 describe('TenantryError', () => {
   it('carries a stable code and safe details, and its JSON omits the cause chain', () => {
@@ -86,7 +87,7 @@ describe('tenant-scoped keys (T4)', () => {
   });
 
   it('a key part can never forge another tenant prefix or escape its folder', () => {
-    const k = createTenantKeys('acme', { namespace: 'app' });
+    const k = asTenant('acme', () => createTenantKeys('acme', { namespace: 'app' }));
     const forged = k.cacheKey('x:t:globex:cache:secret');
     expect(forged.startsWith('app:t:acme:cache:')).toBe(true);
     expect(forged.split(':').length).toBe(5);
@@ -95,14 +96,22 @@ describe('tenant-scoped keys (T4)', () => {
     expect(() => k.queueName('a.b')).toThrowError(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
   });
 
-  it('needs a tenant: from the argument or the context', () => {
+  it('needs a tenant from the context: naming one outside it, or another inside it, is refused (T1)', () => {
     expect(() => createTenantKeys()).toThrowError(
       expect.objectContaining({ code: 'TENANT_CONTEXT_MISSING' }),
     );
-    expect(() => createTenantKeys('bad/tenant')).toThrowError(
+    expect(() => createTenantKeys('acme')).toThrowError(
+      expect.objectContaining({ code: 'TENANT_CONTEXT_MISSING' }),
+    );
+    expect(() => asTenant('acme', () => createTenantKeys('globex'))).toThrowError(
+      expect.objectContaining({ code: 'TENANT_CONTEXT_CONFLICT' }),
+    );
+    expect(() => asTenant('acme', () => createTenantKeys('bad/tenant'))).toThrowError(
       expect.objectContaining({ code: 'VALIDATION_FAILED' }),
     );
-    expect(createTenantKeys('acme', { hashTagTenant: true }).lockKey('s')).toBe('tenantry:t:{acme}:lock:s');
+    expect(asTenant('acme', () => createTenantKeys(undefined, { hashTagTenant: true })).lockKey('s')).toBe(
+      'tenantry:t:{acme}:lock:s',
+    );
   });
 });
 

@@ -4,7 +4,7 @@ import { runWorkers } from '@tenantry/testkit';
 import { describe, expect, it } from 'vitest';
 import { createJobContextCodec, requireTenant, runAsTenant } from '../src/index.js';
 
-const worker = fileURLToPath(new URL('./fixtures/restore-job-worker.ts', import.meta.url));
+const worker = fileURLToPath(new URL('./workers/restore-job-worker.ts', import.meta.url));
 const ctx = {
   tenantId: 'acme',
   actor: { id: 'u1', roles: ['MANAGER'], displayName: 'Ana' },

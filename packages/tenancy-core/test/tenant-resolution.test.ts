@@ -39,7 +39,9 @@ describe('resolveTenantId', () => {
     expect(code(() => resolveTenantId(undefined, 'thing'))).toBe('TENANT_CONTEXT_MISSING');
     expect(code(() => resolveTenantId('acme', 'thing'))).toBe('TENANT_CONTEXT_MISSING');
     runAsTenant({ tenantId: 'acme', actor }, () =>
-      runWithoutContext(() => expect(code(() => resolveTenantId('acme', 'thing'))).toBe('TENANT_CONTEXT_MISSING')),
+      runWithoutContext(() =>
+        expect(code(() => resolveTenantId('acme', 'thing'))).toBe('TENANT_CONTEXT_MISSING'),
+      ),
     );
   });
   it('allows a named tenant inside the system scope, also with a tenant context entered in it', async () => {
@@ -116,7 +118,10 @@ describe('tenantIsolationConformance detects a leaky operation', () => {
       expect,
     };
     tenantIsolationConformance(
-      () => ({ tenants: ['acme', 'globex'], operations: [{ name: 'leaky', call: async () => 'rows of anyone' }] }),
+      () => ({
+        tenants: ['acme', 'globex'],
+        operations: [{ name: 'leaky', call: async () => 'rows of anyone' }],
+      }),
       recording,
     );
     for (const t of tests) {

@@ -1,6 +1,6 @@
-import { runAsSystem, runAsTenant } from '../context.js';
-import { isTenantryError } from '../errors.js';
-import { MemoryAuditPort } from '../ports/audit-port.js';
+import { runAsSystem, runAsTenant } from '../kernel/context.js';
+import { isTenantryError } from '../kernel/errors.js';
+import { MemoryAuditPort } from '../kernel/ports/audit-port.js';
 import type { SuiteApi } from './suite-api.js';
 
 /** One public operation of a package that acts for a tenant, as the isolation suite drives it. */
@@ -23,7 +23,11 @@ export interface TenantIsolationHarness {
   readonly operations: readonly TenantScopedOperation[];
 }
 
-const ISOLATION_CODES = new Set(['TENANT_CONTEXT_CONFLICT', 'TENANT_CONTEXT_MISSING', 'SYSTEM_SCOPE_REQUIRED']);
+const ISOLATION_CODES = new Set([
+  'TENANT_CONTEXT_CONFLICT',
+  'TENANT_CONTEXT_MISSING',
+  'SYSTEM_SCOPE_REQUIRED',
+]);
 
 async function settle(p: () => Promise<unknown>): Promise<string> {
   try {
@@ -66,7 +70,7 @@ export function tenantIsolationConformance(harness: () => TenantIsolationHarness
         );
       }
     });
-    it("inside tenant A, omitting the tenant or naming A is not refused for isolation", async () => {
+    it('inside tenant A, omitting the tenant or naming A is not refused for isolation', async () => {
       const { tenants, operations } = harness();
       for (const op of operations) {
         for (const named of [undefined, tenants[0]]) {
@@ -81,10 +85,14 @@ export function tenantIsolationConformance(harness: () => TenantIsolationHarness
       const { tenants, operations } = harness();
       for (const op of operations) {
         const audit = new MemoryAuditPort();
-        const code = await runAsSystem({ actor: { id: 'ops', kind: 'service' }, reason: 'isolation suite' }, audit, () => {
-          expect(audit.events.map((e) => e.action)).toEqual(['system_scope.entered']);
-          return settle(() => op.call(tenants[1]));
-        });
+        const code = await runAsSystem(
+          { actor: { id: 'ops', kind: 'service' }, reason: 'isolation suite' },
+          audit,
+          () => {
+            expect(audit.events.map((e) => e.action)).toEqual(['system_scope.entered']);
+            return settle(() => op.call(tenants[1]));
+          },
+        );
         expect(`${op.name}: ${ISOLATION_CODES.has(code) || code.startsWith('untyped') ? code : 'ok'}`).toBe(
           `${op.name}: ok`,
         );
