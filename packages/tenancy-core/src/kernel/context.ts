@@ -23,6 +23,8 @@ export interface SystemScope {
 interface ContextFrame {
   readonly tenant?: TenantContext;
   readonly system?: SystemScope;
+  /** Set by `runWithoutContext` inside a tenant's context: the tenant that was left, which only it (or the system scope) may re-enter. */
+  readonly detachedFrom?: string;
 }
 
 // One storage per realm: a duplicated install of this package would otherwise see an empty context.
@@ -55,11 +57,12 @@ function deepFreeze<T>(value: T): T {
 export function runAsTenant<R>(context: TenantContextInput, fn: () => R): R {
   const tenant = deepFreeze(parseInput(TenantContextSchema, context, 'tenant context'));
   const parent = storage.getStore();
-  if (parent?.tenant && parent.tenant.tenantId !== tenant.tenantId && !parent.system) {
+  const from = parent?.tenant?.tenantId ?? parent?.detachedFrom;
+  if (from !== undefined && from !== tenant.tenantId && !parent?.system) {
     throw new TenantryError(
       'TENANT_CONTEXT_CONFLICT',
       'Cannot enter another tenant from inside a tenant context; use runAsSystem for cross-tenant work',
-      { details: { from: parent.tenant.tenantId, to: tenant.tenantId } },
+      { details: { from, to: tenant.tenantId } },
     );
   }
   return storage.run({ tenant, system: parent?.system }, fn);
@@ -173,9 +176,16 @@ export function bindToCurrentContext<A extends unknown[], R>(fn: (...args: A) =>
   return (...args: A) => (frame ? storage.run(frame, () => fn(...args)) : storage.exit(() => fn(...args)));
 }
 
-/** Run `fn` with no tenant or system context, e.g. for a background task spawned from a request that must not inherit it. */
+/**
+ * Run `fn` with no tenant or system context, e.g. for a background task spawned from a request that
+ * must not inherit it. Leaving a tenant's context this way is not a way into another tenant's: inside
+ * `fn`, `runAsTenant` may re-enter only the tenant that was left (`TENANT_CONTEXT_CONFLICT` otherwise);
+ * moving to another tenant goes through the audited {@link runAsSystem}.
+ */
 export function runWithoutContext<R>(fn: () => R): R {
-  return storage.exit(fn);
+  const frame = storage.getStore();
+  const left = frame?.system ? undefined : (frame?.tenant?.tenantId ?? frame?.detachedFrom);
+  return left === undefined ? storage.exit(fn) : storage.run({ detachedFrom: left }, fn);
 }
 
 export type { ActorInput };

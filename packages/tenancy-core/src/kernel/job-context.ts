@@ -2,6 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { requireTenant, runAsTenant } from './context.js';
 import { TenantryError } from './errors.js';
+import { ValidationError } from './validation.js';
 import { TenantContextSchema, type TenantContext } from './identity.js';
 
 /** The tenant context as carried inside a queued job's payload. Version 1. */
@@ -13,13 +14,19 @@ export const JobContextSchema = z.object({
 });
 export type JobContext = z.output<typeof JobContextSchema>;
 
-/** Options for {@link createJobContextCodec}. */
+/** Options for {@link createJobContextCodec}: a signing key, or the explicit test-only opt-out. */
 export interface JobContextCodecOptions {
   /**
-   * Key for signing serialised contexts (at least 32 bytes). When set, `restore` refuses unsigned or
-   * wrongly signed payloads, so whoever can write to the queue cannot choose a tenant (invariant T2).
+   * Key for signing serialised contexts (at least 32 bytes). `restore` refuses unsigned or wrongly
+   * signed payloads, so whoever can write to the queue cannot choose a tenant (invariant T2).
    */
   signingKey?: Uint8Array;
+  /**
+   * Carry contexts unsigned: whoever can write to the queue can then run a job as any tenant. Only for
+   * tests and demos; required explicitly, since a codec without a key is refused.
+   * @default false
+   */
+  insecureUnsigned?: boolean;
 }
 
 /** Serialise and restore the tenant context across a queue (invariant T5). */
@@ -48,15 +55,28 @@ export function canonicalJson(value: unknown): string {
 
 /**
  * Create a codec that carries the tenant context into queued jobs and restores it in the worker.
+ * A signing key is required: an unsigned codec would let whoever writes to the queue pick the tenant.
+ * @throws ValidationError `VALIDATION_FAILED` without a key of at least 32 bytes (unless `insecureUnsigned: true`)
  * @example
  * const jobs = createJobContextCodec({ signingKey });
  * await queue.add('send', { ...data, tenantry: jobs.capture() });            // in the request
  * worker.process((job) => jobs.restore(job.data.tenantry, () => send(job)));  // in the worker
  */
-export function createJobContextCodec(options: JobContextCodecOptions = {}): JobContextCodec {
-  const key = options.signingKey;
-  if (key !== undefined && key.length < 32) {
-    throw new TenantryError('VALIDATION_FAILED', 'Job context signing key must be at least 32 bytes');
+export function createJobContextCodec(options?: JobContextCodecOptions): JobContextCodec {
+  const key = options?.signingKey;
+  const insecure = options?.insecureUnsigned === true;
+  if (key === undefined && !insecure) {
+    throw new ValidationError('job context codec options', [
+      {
+        path: ['signingKey'],
+        message: 'required (at least 32 bytes); only tests may pass insecureUnsigned: true instead',
+      },
+    ]);
+  }
+  if (key !== undefined && (!(key instanceof Uint8Array) || key.length < 32)) {
+    throw new ValidationError('job context codec options', [
+      { path: ['signingKey'], message: 'must be a Uint8Array of at least 32 bytes' },
+    ]);
   }
   const sign = (context: TenantContext): string | undefined =>
     key ? createHmac('sha256', key).update(canonicalJson(context)).digest('base64url') : undefined;
