@@ -104,6 +104,8 @@ export {
   type QuotaDefinition,
   ConsumeOptionsSchema,
   type ConsumeOptions,
+  RefundOptionsSchema,
+  type RefundOptions,
   type QuotasOptions,
   type QuotaState,
   type TryConsumeResult,

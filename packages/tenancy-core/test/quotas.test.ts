@@ -47,7 +47,8 @@ describe('createQuotas', () => {
       await expect(q.consume('sms', { tenantId: 'acme' })).rejects.toSatisfy((e) =>
         isTenantryError(e, 'QUOTA_EXCEEDED'),
       );
-      expect((await q.refund('sms', { tenantId: 'acme', amount: 2 })).used).toBe(3);
+      const { windowStart } = await q.usage('sms', { tenantId: 'acme' });
+      expect((await q.refund('sms', { tenantId: 'acme', amount: 2, windowStart })).used).toBe(3);
       expect((await q.consume('sms', { tenantId: 'acme', amount: 2 })).used).toBe(5);
       await expect(q.consume('sms', { tenantId: 'acme', amount: 0 })).rejects.toSatisfy((e) =>
         isTenantryError(e, 'VALIDATION_FAILED'),

@@ -16,6 +16,7 @@ import {
   directConfigSource,
   requireTenantId,
   resolveTenantSettings,
+  windowBounds,
 } from '../src/index.js';
 import { MemoryInvalidationBus, MemoryQuotaStore, MemoryTenantStore } from '../src/memory.js';
 import { createTenantUnitOfWork } from '../src/postgres.js';
@@ -77,7 +78,14 @@ const operations: TenantScopedOperation[] = [
     call: (t) => quotas.tryConsume('emails', t === undefined ? {} : { tenantId: t }),
   },
   { name: 'quotas.usage', call: (t) => quotas.usage('emails', t === undefined ? {} : { tenantId: t }) },
-  { name: 'quotas.refund', call: (t) => quotas.refund('emails', t === undefined ? {} : { tenantId: t }) },
+  {
+    name: 'quotas.refund',
+    call: (t) =>
+      quotas.refund('emails', {
+        windowStart: new Date(windowBounds('day', Date.now()).start),
+        ...(t === undefined ? {} : { tenantId: t }),
+      }),
+  },
   {
     name: 'resolveTenantSettings',
     call: async (t) => {

@@ -125,6 +125,35 @@ export function quotaStoreConformance(harness: () => QuotaStoreHarness, api: Sui
       });
     }, 10_000);
 
+    it('createQuotas on this store: a refund goes to the window the units were counted in, never the current one', async () => {
+      const { store } = harness();
+      const clock = new ManualClock('2026-03-05T23:59:59.999Z');
+      const quotas = createQuotas({ store, clock, quotas: { emails: { window: 'day', defaultLimit: 3 } } });
+      const t = tenant();
+      const asT = <R>(fn: () => R): R => runAsTenant({ tenantId: t, actor: { id: 'u1' } }, fn);
+      const lastOfDay = await asT(() => quotas.consume('emails'));
+      clock.advance(1); // midnight: a new daily window
+      for (let i = 0; i < 3; i++) await asT(() => quotas.consume('emails'));
+      // The first send failed and is refunded after midnight: its window has closed, nothing changes.
+      const refunded = await asT(() => quotas.refund('emails', { windowStart: lastOfDay.windowStart }));
+      expect(refunded.windowStart.toISOString()).toBe('2026-03-05T00:00:00.000Z');
+      expect((await asT(() => quotas.tryConsume('emails'))).ok).toBe(false); // no fourth send today
+      expect((await asT(() => quotas.usage('emails'))).used).toBe(3);
+      // A refund within the consumption's own window gives the units back there.
+      const today = await asT(() => quotas.usage('emails'));
+      expect((await asT(() => quotas.refund('emails', { windowStart: today.windowStart }))).used).toBe(2);
+      expect((await asT(() => quotas.tryConsume('emails'))).ok).toBe(true);
+      // A window start that is not one this quota counted in, or lies ahead, is refused.
+      const ahead = new Date(today.resetAt);
+      expect(await asT(() => settledCode(quotas.refund('emails', { windowStart: ahead })))).toBe(
+        'VALIDATION_FAILED',
+      );
+      const skewed = new Date(today.windowStart.getTime() + 1);
+      expect(await asT(() => settledCode(quotas.refund('emails', { windowStart: skewed })))).toBe(
+        'VALIDATION_FAILED',
+      );
+    });
+
     it('createQuotas on this store: plan limits, typed refusal, tryConsume, daily reset', async () => {
       const { store } = harness();
       const clock = new ManualClock('2026-03-05T23:59:58.000Z');

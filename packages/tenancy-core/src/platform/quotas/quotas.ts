@@ -3,7 +3,7 @@ import { resolveTenantId } from '../../kernel/tenant-resolution.js';
 import { TenantIdSchema } from '../../kernel/identity.js';
 import { systemClock, type Clock } from '../../kernel/ports/clock.js';
 import { withSpan } from '../../kernel/telemetry.js';
-import { parseInput } from '../../kernel/validation.js';
+import { ValidationError, parseInput } from '../../kernel/validation.js';
 import { QuotaError } from './quota-errors.js';
 import { QuotaLimitSchema, QuotaNameSchema, type QuotaStore } from './quota-store.js';
 import { QuotaWindowSchema, type QuotaWindow, windowBounds } from './windows.js';
@@ -57,6 +57,22 @@ export const ConsumeOptionsSchema = z
   .strict();
 export type ConsumeOptions = z.input<typeof ConsumeOptionsSchema>;
 
+/** Options of a refund: which consumption to give back, identified by the window it was counted in. */
+export const RefundOptionsSchema = z
+  .object({
+    /** Units to give back. @default 1 */
+    amount: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).default(1),
+    /** The tenant; resolved like {@link ConsumeOptionsSchema}'s. */
+    tenantId: TenantIdSchema.optional(),
+    /**
+     * The `windowStart` of the state `consume`/`tryConsume` returned for the units being given back: the
+     * refund goes to that window's counter, never to whatever window is current when it runs.
+     */
+    windowStart: z.date(),
+  })
+  .strict();
+export type RefundOptions = z.input<typeof RefundOptionsSchema>;
+
 /** The state of a quota after an operation. `limit` is `null` when unlimited. */
 export interface QuotaState {
   readonly tenantId: string;
@@ -86,8 +102,16 @@ export interface Quotas {
   tryConsume(quota: string, options?: ConsumeOptions): Promise<TryConsumeResult>;
   /** Current usage without consuming. */
   usage(quota: string, options?: { tenantId?: string }): Promise<QuotaState>;
-  /** Give back units taken in the current window (e.g. a send that failed). */
-  refund(quota: string, options?: ConsumeOptions): Promise<QuotaState>;
+  /**
+   * Give back units (e.g. a send that failed) to the window they were counted in: pass the
+   * `windowStart` of the state `consume` returned. Once that window has closed a refund does nothing
+   * (the returned state is that window's, unchanged); a counter never goes below zero.
+   * @throws ValidationError `VALIDATION_FAILED` when `windowStart` is not the start of a window of this quota, or lies ahead
+   * @example
+   * const taken = await quotas.consume('emails');
+   * try { await send(); } catch (e) { await quotas.refund('emails', { windowStart: taken.windowStart }); throw e; }
+   */
+  refund(quota: string, options: RefundOptions): Promise<QuotaState>;
 }
 
 /**
@@ -189,15 +213,31 @@ export function createQuotas(options: QuotasOptions): Quotas {
         await store.peek({ tenantId: r.tenantId, quota, windowStart: r.bounds.start }, r.now),
       );
     },
-    async refund(quota: string, opts: ConsumeOptions = {}): Promise<QuotaState> {
-      const { amount, tenantId } = parseInput(ConsumeOptionsSchema, opts, 'refund options');
-      const r = await resolve(quota, tenantId);
-      const used = await store.refund(
-        { tenantId: r.tenantId, quota, windowStart: r.bounds.start },
-        amount,
-        r.now,
-      );
-      return state(r, quota, used);
-    },
+    refund: (quota: string, opts: RefundOptions): Promise<QuotaState> =>
+      withSpan('core', 'quota.refund', { 'tenantry.quota': quota }, async (span) => {
+        const { amount, tenantId, windowStart } = parseInput(RefundOptionsSchema, opts, 'refund options');
+        const current = await resolve(quota, tenantId);
+        span.setAttributes({ 'tenantry.tenant_id': current.tenantId, 'tenantry.quota.amount': amount });
+        const start = windowStart.getTime();
+        const bounds = windowBounds(defs.get(quota)!.window, start);
+        if (bounds.start !== start || start > current.bounds.start) {
+          throw new ValidationError('refund options', [
+            {
+              path: ['windowStart'],
+              message: 'must be the windowStart that consume returned (not ahead of the current window)',
+            },
+          ]);
+        }
+        const r = { ...current, bounds };
+        const ref = { tenantId: r.tenantId, quota, windowStart: start };
+        // The window the units were counted in has closed: its limit no longer applies, nothing to give back.
+        if (r.now >= bounds.end) {
+          span.setAttribute('tenantry.quota.refunded', false);
+          return state(r, quota, await store.peek(ref, r.now));
+        }
+        const used = await store.refund(ref, amount, r.now);
+        span.setAttribute('tenantry.quota.refunded', true);
+        return state(r, quota, used);
+      }),
   });
 }
