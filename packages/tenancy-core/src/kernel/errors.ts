@@ -97,6 +97,12 @@ export const CoreErrorCodes = defineErrorCodes({
   RLS_NOT_ENFORCED: { status: 500 },
   /** An applied migration's SQL differs from the one the package ships. */
   MIGRATION_CHECKSUM_MISMATCH: { status: 500 },
+  /** A store's tables are missing: run the migrations the message names (`runMigrations(pool, coreModelMigrations)`, …). */
+  CORE_NOT_MIGRATED: { status: 500 },
+  /** The store (PostgreSQL, Redis, MongoDB) could not be reached; retry later. The driver's error is the `cause`. */
+  CORE_STORE_UNAVAILABLE: { status: 503, retryable: true },
+  /** The store answered with an unexpected error. The driver's error is the `cause`, never in the message. */
+  CORE_STORE_FAILED: { status: 500 },
 
   // Tenancy platform: model, stores, directory.
   /** A lifecycle transition that the state machine does not allow (e.g. ARCHIVED → ACTIVE). */

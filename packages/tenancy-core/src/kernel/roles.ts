@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { TenantryError } from './errors.js';
+import { ValidationError, parseInput } from './validation.js';
 
 /** The built-in roles, from most to least privileged. Hosts may add their own with {@link defineAccessPolicy}. */
 export const Roles = {
@@ -74,13 +75,15 @@ export interface AccessPolicy {
  * policy.assert(ctx.actor, 'invoice:void');
  */
 export function defineAccessPolicy(config: AccessPolicyConfig): AccessPolicy {
-  const parsed = AccessPolicyConfigSchema.parse(config);
+  const parsed = parseInput(AccessPolicyConfigSchema, config, 'access policy');
   const effective = new Map<string, Set<string>>();
   const resolve = (role: string, path: string[]): Set<string> => {
     const known = effective.get(role);
     if (known) return known;
     if (path.includes(role)) {
-      throw new TenantryError('VALIDATION_FAILED', `Role inheritance cycle: ${[...path, role].join(' -> ')}`);
+      throw new ValidationError('access policy', [
+        { path: ['inherits', role], message: `role inheritance cycle: ${[...path, role].join(' -> ')}` },
+      ]);
     }
     const perms = new Set(parsed.grants[role] ?? []);
     for (const parent of parsed.inherits[role] ?? []) {
@@ -101,6 +104,9 @@ export function defineAccessPolicy(config: AccessPolicyConfig): AccessPolicy {
 
   return Object.freeze({
     can(holder: HasRoles, permission: string): boolean {
+      // Fail closed on anything that is not a holder with a role list, or not a permission string.
+      if (typeof permission !== 'string' || !Array.isArray((holder as HasRoles | undefined)?.roles))
+        return false;
       return holder.roles.some((r) => {
         const perms = effective.get(r);
         return perms !== undefined && grants(perms, permission);
@@ -108,17 +114,19 @@ export function defineAccessPolicy(config: AccessPolicyConfig): AccessPolicy {
     },
     assert(holder: HasRoles, permission: string): void {
       if (!this.can(holder, permission)) {
-        throw new TenantryError('PERMISSION_DENIED', `Missing permission ${permission}`, {
-          details: { permission },
+        const named = typeof permission === 'string' ? permission : '(not a permission)';
+        throw new TenantryError('PERMISSION_DENIED', `Missing permission ${named}`, {
+          details: { permission: named },
         });
       }
     },
     inSegment(holder: HasRoles, segment: string): boolean {
-      const allowed = segments[segment] ?? [];
+      if (!Array.isArray((holder as HasRoles | undefined)?.roles)) return false;
+      const allowed = Object.hasOwn(segments, segment) ? (segments[segment] ?? []) : [];
       return holder.roles.some((r) => allowed.includes(r));
     },
     segment(segment: string): readonly string[] {
-      return segments[segment] ?? [];
+      return Object.hasOwn(segments, segment) ? (segments[segment] ?? []) : [];
     },
   });
 }

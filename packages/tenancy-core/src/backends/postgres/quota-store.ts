@@ -9,6 +9,7 @@ import {
   type QuotaCounterRef,
   type QuotaStore,
 } from '../../platform/quotas/quota-store.js';
+import { mapPostgresDriverError } from './driver-errors.js';
 import { quoteIdent } from '../../kernel/rls/sql-quote.js';
 import { ValidationError, parseInput } from '../../kernel/validation.js';
 
@@ -75,16 +76,24 @@ export class PostgresQuotaStore implements QuotaStore {
     this.#table = this.#raw.split('.').map(quoteIdent).join('.');
   }
 
+  async #query<R>(text: string, values?: unknown[]): Promise<{ rows: R[]; rowCount: number | null }> {
+    try {
+      return await this.db.query<R>(text, values);
+    } catch (error) {
+      throw mapPostgresDriverError(error, 'runMigrations(pool, coreQuotaMigrations) or store.ensureSchema()');
+    }
+  }
+
   /** Create the counters table if it does not exist. */
   async ensureSchema(): Promise<void> {
-    await this.db.query(quotaUsageTableSql(this.#raw));
+    await this.#query(quotaUsageTableSql(this.#raw));
   }
 
   async consume(request: QuotaConsumeRequest): Promise<QuotaConsumeResult> {
     const r = parseInput(QuotaConsumeRequestSchema, request, 'quota consume request');
     if (r.amount > r.limit) return { granted: false, used: await this.peek(r, r.now) };
     // An expired row (a window reused after its expiry, which only a far-off clock can cause) restarts at 0.
-    const res = await this.db.query<{ used: string }>(
+    const res = await this.#query<{ used: string }>(
       `INSERT INTO ${this.#table} AS q (tenant_id, quota, window_start, used, expires_at)
        VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (tenant_id, quota, window_start) DO UPDATE
@@ -100,7 +109,7 @@ export class PostgresQuotaStore implements QuotaStore {
   }
 
   async peek(ref: QuotaCounterRef, now: number): Promise<number> {
-    const res = await this.db.query<{ used: string }>(
+    const res = await this.#query<{ used: string }>(
       `SELECT used FROM ${this.#table} WHERE tenant_id = $1 AND quota = $2 AND window_start = $3 AND expires_at > $4`,
       [ref.tenantId, ref.quota, ref.windowStart, now],
     );
@@ -109,7 +118,7 @@ export class PostgresQuotaStore implements QuotaStore {
 
   async refund(ref: QuotaCounterRef, amount: number, now: number): Promise<number> {
     parseInput(QuotaAmountSchema, amount, 'refund amount');
-    const res = await this.db.query<{ used: string }>(
+    const res = await this.#query<{ used: string }>(
       `UPDATE ${this.#table} SET used = GREATEST(0, used - $4)
        WHERE tenant_id = $1 AND quota = $2 AND window_start = $3 AND expires_at > $5 RETURNING used`,
       [ref.tenantId, ref.quota, ref.windowStart, amount, now],
@@ -122,7 +131,7 @@ export class PostgresQuotaStore implements QuotaStore {
    * @example setInterval(() => store.purgeExpired(Date.now()), 3_600_000);
    */
   async purgeExpired(now: number): Promise<number> {
-    const res = await this.db.query(`DELETE FROM ${this.#table} WHERE expires_at <= $1`, [now]);
+    const res = await this.#query(`DELETE FROM ${this.#table} WHERE expires_at <= $1`, [now]);
     return res.rowCount ?? 0;
   }
 }

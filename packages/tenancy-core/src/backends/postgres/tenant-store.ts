@@ -8,6 +8,7 @@ import { type PlatformSettings, defaultPlatformSettings } from '../../platform/m
 import type { Subscription, SubscriptionStatus } from '../../platform/model/subscription.js';
 import type { Isolation, Tenant, TenantStatus } from '../../platform/model/tenant.js';
 import { exists, notFound } from '../../platform/stores/store-errors.js';
+import { mapPostgresDriverError } from './driver-errors.js';
 import type { TenantFilter, TenantStore } from '../../platform/stores/tenant-store.js';
 
 /** Options of {@link PostgresTenantStore}. */
@@ -291,7 +292,7 @@ function mapPgError(error: unknown, what: { kind: string; id: string }): unknown
       },
     );
   }
-  return error;
+  return mapPostgresDriverError(error, 'runMigrations(pool, coreModelMigrations)');
 }
 
 const json = <T>(v: unknown): T => (typeof v === 'string' ? (JSON.parse(v) as T) : (v as T));

@@ -9,6 +9,7 @@ import {
   type QuotaCounterRef,
   type QuotaStore,
 } from '../../platform/quotas/quota-store.js';
+import { TenantryError, isTenantryError } from '../../kernel/errors.js';
 import { ValidationError, parseInput } from '../../kernel/validation.js';
 
 // KEYS[1] counter; ARGV: amount, limit, ttl ms. Check and add in one script: atomic on the server.
@@ -44,6 +45,19 @@ export const RedisQuotaStoreOptionsSchema = z
       .default('tenantry:quota:'),
   })
   .strict();
+const UNREACHABLE =
+  /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|Reached the max retries|LOADING|CLUSTERDOWN|TRYAGAIN|MASTERDOWN/;
+
+/** A Redis error as a Tenantry error; the driver's message stays in `cause`, never in the message. */
+function redisError(error: unknown): TenantryError {
+  if (isTenantryError(error)) return error;
+  const message = String((error as Error | undefined)?.message ?? '');
+  const name = String((error as Error | undefined)?.name ?? '');
+  return UNREACHABLE.test(message) || name === 'MaxRetriesPerRequestError'
+    ? new TenantryError('CORE_STORE_UNAVAILABLE', 'The Redis server could not be reached', { cause: error })
+    : new TenantryError('CORE_STORE_FAILED', 'The Redis store failed', { cause: error });
+}
+
 /** Options of {@link RedisQuotaStore}: your client plus {@link RedisQuotaStoreOptionsSchema}. */
 export type RedisQuotaStoreOptions = z.input<typeof RedisQuotaStoreOptionsSchema> & {
   /** Your ioredis `Redis` or `Cluster`; the store does not close it. */
@@ -83,10 +97,14 @@ export class RedisQuotaStore implements QuotaStore {
 
   async #run(script: string, key: string, ...args: Array<string | number>): Promise<unknown> {
     try {
-      return await this.redis.evalsha(SHAS.get(script) ?? sha1(script), 1, key, ...args);
+      try {
+        return await this.redis.evalsha(SHAS.get(script) ?? sha1(script), 1, key, ...args);
+      } catch (error) {
+        if (!String((error as Error | undefined)?.message).includes('NOSCRIPT')) throw error;
+        return await this.redis.eval(script, 1, key, ...args);
+      }
     } catch (error) {
-      if (!String((error as Error).message).includes('NOSCRIPT')) throw error;
-      return await this.redis.eval(script, 1, key, ...args);
+      throw redisError(error);
     }
   }
 
@@ -101,7 +119,11 @@ export class RedisQuotaStore implements QuotaStore {
   }
 
   async peek(ref: QuotaCounterRef): Promise<number> {
-    return Number((await this.redis.get(this.key(ref))) ?? 0);
+    try {
+      return Number((await this.redis.get(this.key(ref))) ?? 0);
+    } catch (error) {
+      throw redisError(error);
+    }
   }
 
   async refund(ref: QuotaCounterRef, amount: number): Promise<number> {
