@@ -49,7 +49,12 @@ const impersonation = createImpersonation({
 const pool: PgPoolLike = {
   query: async () => ({ rows: [], rowCount: 0 }),
   connect: async () => ({
-    query: async () => ({ rows: [], rowCount: 0, command: 'COMMIT' }) as never,
+    query: async () =>
+      ({
+        rows: [{ role: 'app', rolsuper: false, rolbypassrls: false, escalates_to: null }],
+        rowCount: 1,
+        command: 'COMMIT',
+      }) as never,
     release: () => undefined,
   }),
 };

@@ -1,7 +1,8 @@
 import { hasBackend, skipLabel, useTestDatabase } from '@tenantry/testkit';
-import type pg from 'pg';
+import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { isTenantryError, runAsTenant } from '../src/index.js';
+import { type PgPoolClientLike, type PgPoolLike, isTenantryError, runAsTenant } from '../src/index.js';
+import { settledCode } from '../src/testing.js';
 import { createTenantUnitOfWork } from '../src/postgres.js';
 import { runUnit, useRlsDatabase } from './helpers.js';
 
@@ -141,6 +142,115 @@ describe.skipIf(!hasBackend('postgres'))(
       expect(killedPid).toBeGreaterThan(0);
       expect(seen.has(killedPid)).toBe(false);
       expect((app as pg.Pool).totalCount).toBeLessThanOrEqual(2);
+    });
+
+    it('a query issued on the handle after the unit ended is refused (UNIT_OF_WORK_ENDED), never run in the next unit', async () => {
+      const { urlAs, appRole } = rls();
+      const one = new pg.Pool({ connectionString: urlAs(appRole), max: 1 });
+      try {
+        const uow = createTenantUnitOfWork(one);
+        let kept: PgPoolClientLike | undefined;
+        let late: Promise<unknown> | undefined;
+        await runUnit(
+          uow,
+          async (c) => {
+            kept = c;
+          },
+          { tenantId: TENANTS[0] },
+        );
+        // Tenant B now holds the only connection; A's kept handle queries during B's unit.
+        const bRows = await runUnit(
+          uow,
+          async (c) => {
+            late = kept!.query('SELECT tenant_id FROM customers');
+            await late.catch(() => undefined);
+            return (await c.query<{ tenant_id: string }>('SELECT DISTINCT tenant_id FROM customers')).rows;
+          },
+          { tenantId: TENANTS[1] },
+        );
+        expect(bRows).toEqual([{ tenant_id: TENANTS[1] }]);
+        expect(await settledCode(late!)).toBe('UNIT_OF_WORK_ENDED');
+        // A query started but not awaited runs inside its own unit, and run waits for it before COMMIT.
+        const order: string[] = [];
+        let notAwaited: Promise<{ rows: Array<{ s: string }> }> | undefined;
+        await runUnit(
+          uow,
+          async (c) => {
+            notAwaited = c
+              .query<{ s: string }>("SELECT pg_sleep(0.05), current_setting('app.tenant_id', true) AS s")
+              .then((r) => {
+                order.push('query');
+                return r;
+              });
+          },
+          { tenantId: TENANTS[2] },
+        );
+        order.push('run returned');
+        expect(order).toEqual(['query', 'run returned']);
+        expect((await notAwaited!).rows[0]!.s).toBe(TENANTS[2]);
+      } finally {
+        await one.end();
+      }
+    });
+
+    it("session-level SET of the tenant inside a unit does not survive its release: a later plain query sees no tenant's rows", async () => {
+      const { urlAs, appRole } = rls();
+      const one = new pg.Pool({ connectionString: urlAs(appRole), max: 1 });
+      try {
+        const uow = createTenantUnitOfWork(one);
+        for (const sql of [
+          `SET app.tenant_id = '${TENANTS[3]}'`,
+          `SELECT set_config('app.tenant_id', '${TENANTS[3]}', false)`,
+        ]) {
+          await runUnit(uow, (c) => c.query(sql), { tenantId: TENANTS[3] });
+          const plain = await one.query<{ s: string | null; n: number }>(
+            "SELECT current_setting('app.tenant_id', true) AS s, (SELECT count(*)::int FROM customers) AS n",
+          );
+          expect([plain.rows[0]!.s ?? '', plain.rows[0]!.n]).toEqual(['', 0]);
+        }
+      } finally {
+        await one.end();
+      }
+    });
+
+    it("refuses a superuser or BYPASSRLS connection with the startup check's codes, checking each physical connection once", async () => {
+      const { admin, urlAs, appRole, createRole } = rls();
+      expect(
+        await settledCode(runUnit(createTenantUnitOfWork(admin), async () => 1, { tenantId: TENANTS[0] })),
+      ).toBe('RLS_SUPERUSER');
+      const bypass = await createRole('uowbyp', 'BYPASSRLS');
+      const bypassPool = new pg.Pool({ connectionString: urlAs(bypass), max: 1 });
+      const one = new pg.Pool({ connectionString: urlAs(appRole), max: 1 });
+      try {
+        expect(
+          await settledCode(
+            runUnit(createTenantUnitOfWork(bypassPool), async () => 1, { tenantId: TENANTS[0] }),
+          ),
+        ).toBe('RLS_BYPASSRLS');
+        let roleChecks = 0;
+        const spied = new WeakSet<object>();
+        const counting = {
+          query: one.query.bind(one),
+          connect: async () => {
+            const c = await one.connect();
+            if (!spied.has(c)) {
+              spied.add(c);
+              const q = c.query.bind(c) as (text: string, values?: unknown[]) => Promise<unknown>;
+              (c as unknown as { query: typeof q }).query = (text, values) => {
+                if (String(text).includes('pg_roles')) roleChecks++;
+                return q(text, values);
+              };
+            }
+            return c;
+          },
+        } as unknown as PgPoolLike;
+        const uow = createTenantUnitOfWork(counting);
+        for (let i = 0; i < 3; i++) await runUnit(uow, (c) => c.query('SELECT 1'), { tenantId: TENANTS[0] });
+        expect(roleChecks).toBe(1);
+      } finally {
+        await bypassPool.end();
+        await one.end();
+      }
     });
   },
 );

@@ -87,6 +87,8 @@ export const CoreErrorCodes = defineErrorCodes({
   // Kernel: PostgreSQL row-level security and units of work.
   /** A statement failed inside the unit of work (its error was caught there) and COMMIT rolled the transaction back. */
   UNIT_OF_WORK_ROLLED_BACK: { status: 500 },
+  /** A query was issued on a unit of work's connection handle after the unit ended (e.g. from a closure or timer). */
+  UNIT_OF_WORK_ENDED: { status: 500 },
   /** The connection's role is a superuser (superusers bypass every policy). */
   RLS_SUPERUSER: { status: 500 },
   /** The role has BYPASSRLS, or may become (is a member of) a role that is superuser or has BYPASSRLS. */

@@ -51,22 +51,13 @@ interface TableRow {
 }
 
 /**
- * Refuse to run on a connection for which row-level security would not apply (invariant T3): call it
- * at startup with the application's pool. Checks `current_user`: not a superuser, no BYPASSRLS, not a
- * member of a role that has either (it could `SET ROLE`), and not the owner (or an inheriting member
- * of the owner) of any tenant table; each listed table exists with RLS enabled and forced.
- * @throws RlsError `RLS_SUPERUSER`, `RLS_BYPASSRLS`, `RLS_TABLE_OWNER`, `RLS_NOT_ENFORCED`
- * @throws ValidationError `VALIDATION_FAILED` on malformed options
- * @example await assertRlsEnforced(pool, { tables: ['invoices', 'customers'] });
+ * The role half of {@link assertRlsEnforced}: refuse a connection whose `current_user` is a superuser,
+ * has BYPASSRLS, or is a member of a role that has either. Used by the unit of work once per physical
+ * connection.
+ * @throws RlsError `RLS_SUPERUSER`, `RLS_BYPASSRLS`, `RLS_NOT_ENFORCED` (the role could not be read)
+ * @internal
  */
-export async function assertRlsEnforced(
-  db: PgQueryable,
-  options: RlsCheckOptions = {},
-): Promise<RlsCheckReport> {
-  const o = parseInput(RlsCheckOptionsSchema, options, 'RLS check options');
-  for (const t of o.tables ?? [])
-    for (const part of t.split('.')) parseInput(PgIdentifierSchema, part, 'table name');
-
+export async function assertRoleSubjectToRls(db: PgQueryable): Promise<{ role: string }> {
   const roleRes = await db.query<RoleRow>(
     `SELECT r.rolname AS role, r.rolsuper, r.rolbypassrls,
             (SELECT string_agg(x.rolname, ',' ORDER BY x.rolname) FROM pg_roles x
@@ -90,6 +81,27 @@ export async function assertRlsEnforced(
       details: { role: role.role, via: role.escalates_to ?? role.role },
     });
   }
+  return { role: role.role };
+}
+
+/**
+ * Refuse to run on a connection for which row-level security would not apply (invariant T3): call it
+ * at startup with the application's pool. Checks `current_user`: not a superuser, no BYPASSRLS, not a
+ * member of a role that has either (it could `SET ROLE`), and not the owner (or an inheriting member
+ * of the owner) of any tenant table; each listed table exists with RLS enabled and forced.
+ * @throws RlsError `RLS_SUPERUSER`, `RLS_BYPASSRLS`, `RLS_TABLE_OWNER`, `RLS_NOT_ENFORCED`
+ * @throws ValidationError `VALIDATION_FAILED` on malformed options
+ * @example await assertRlsEnforced(pool, { tables: ['invoices', 'customers'] });
+ */
+export async function assertRlsEnforced(
+  db: PgQueryable,
+  options: RlsCheckOptions = {},
+): Promise<RlsCheckReport> {
+  const o = parseInput(RlsCheckOptionsSchema, options, 'RLS check options');
+  for (const t of o.tables ?? [])
+    for (const part of t.split('.')) parseInput(PgIdentifierSchema, part, 'table name');
+
+  const role = await assertRoleSubjectToRls(db);
 
   const tableRes = o.tables
     ? await db.query<TableRow>(
