@@ -43,14 +43,33 @@ export interface JobContextCodec {
   restore<R>(payload: unknown, fn: (context: TenantContext) => R): R;
 }
 
-/** JSON with object keys sorted, so a signature does not depend on property order. */
+/** How deep {@link canonicalJson} descends; deeper values (or cycles) are refused, never a stack overflow. */
+const MAX_CANONICAL_DEPTH = 512;
+
+/**
+ * JSON with object keys sorted, so a signature does not depend on property order.
+ * @throws ValidationError `VALIDATION_FAILED` for a value nested deeper than 512 levels (or cyclic), or
+ * one JSON cannot represent (a BigInt)
+ */
 export function canonicalJson(value: unknown): string {
+  return canonical(value, 0);
+}
+
+function canonical(value: unknown, depth: number): string {
+  if (depth > MAX_CANONICAL_DEPTH) {
+    throw new ValidationError('canonical JSON value', [
+      { path: [], message: `nested deeper than ${MAX_CANONICAL_DEPTH} levels (or cyclic)` },
+    ]);
+  }
+  if (typeof value === 'bigint') {
+    throw new ValidationError('canonical JSON value', [{ path: [], message: 'BigInt has no JSON form' }]);
+  }
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (Array.isArray(value)) return `[${value.map((v) => canonical(v, depth + 1)).join(',')}]`;
   const entries = Object.entries(value as Record<string, unknown>)
     .filter(([, v]) => v !== undefined)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v, depth + 1)}`).join(',')}}`;
 }
 
 /**

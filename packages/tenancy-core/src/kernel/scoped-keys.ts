@@ -1,10 +1,18 @@
 import { z } from 'zod';
 import { TenantryError } from './errors.js';
 import { resolveTenantId } from './tenant-resolution.js';
-import { parseInput } from './validation.js';
+import { ValidationError, isWellFormedUnicode, parseInput } from './validation.js';
 
 /** One part of a key or path: non-empty, no control characters. Separators inside parts are escaped. */
-const PartSchema = z.union([z.string().min(1).max(512), z.number().int().nonnegative()]);
+const PartSchema = z.union([
+  // A lone surrogate would be sent as U+FFFD, so two different parts could name one key.
+  z
+    .string()
+    .min(1)
+    .max(512)
+    .refine((s) => isWellFormedUnicode(s), 'must be well-formed Unicode'),
+  z.number().int().nonnegative(),
+]);
 const PartsSchema = z.array(PartSchema).min(1).max(32);
 
 /** Options for {@link createTenantKeys}. */
@@ -51,6 +59,9 @@ const encodePathPart = (p: string | number): string => {
  */
 export function createTenantKeys(tenantId?: string, options: TenantKeysOptions = {}): TenantKeys {
   const tenant = resolveTenantId(tenantId, 'tenant keys');
+  if (options === null || typeof options !== 'object') {
+    throw new ValidationError('tenant keys options', [{ path: [], message: 'must be an object' }]);
+  }
   const ns = parseInput(
     z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/),
     options.namespace ?? 'tenantry',

@@ -34,3 +34,14 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what:
   }
   return result.data;
 }
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Whether `s` is well-formed UTF-16 (no lone surrogate). Drivers encode a lone surrogate as U+FFFD, so
+ * two different ill-formed strings could reach a server as the same key, name or literal.
+ * @internal
+ */
+export function isWellFormedUnicode(s: string): boolean {
+  return !LONE_SURROGATE.test(s);
+}

@@ -3,6 +3,7 @@ import type { TenantConfig } from './config-cache.js';
 import { TenancyModelError } from './model/errors.js';
 import { ConfigKeySchema, type ConfigMap, type JsonValue } from './model/json.js';
 import { resolveTenantId } from '../kernel/tenant-resolution.js';
+import { ValidationError } from '../kernel/validation.js';
 import type { SettingsValidator } from './tenant-directory.js';
 
 /** One setting: its zod schema (the type), its default and a description. */
@@ -83,7 +84,17 @@ const LAYERS = ['global', 'plan', 'tenant'] as const;
  * resolved.isEnabled('exports.csv'); resolved.get('invoice.prefix'); // typed string
  */
 export function defineSettings<D extends SettingDefinitions>(definitions: D): SettingsRegistry<D> {
+  if (definitions === null || typeof definitions !== 'object' || Array.isArray(definitions)) {
+    throw new ValidationError('setting definitions', [
+      { path: [], message: 'must be an object of definitions' },
+    ]);
+  }
   for (const [key, def] of Object.entries(definitions)) {
+    if (typeof (def as SettingDefinition | undefined)?.schema?.safeParse !== 'function') {
+      throw new ValidationError('setting definitions', [
+        { path: [key], message: 'must be { schema, default } with a zod schema' },
+      ]);
+    }
     if (!ConfigKeySchema.safeParse(key).success) {
       throw new TenancyModelError(
         'SETTING_INVALID',

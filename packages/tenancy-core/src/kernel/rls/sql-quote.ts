@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { TenantryError } from '../errors.js';
+import { isWellFormedUnicode } from '../validation.js';
 
 /**
  * A PostgreSQL identifier we are willing to quote: 1–63 bytes (PostgreSQL silently truncates longer
@@ -9,7 +10,9 @@ export const PgIdentifierSchema = z
   .string()
   .min(1)
   .refine((s) => Buffer.byteLength(s, 'utf8') <= 63, 'must be at most 63 bytes')
-  .refine((s) => !s.includes('\u0000'), 'must not contain NUL');
+  .refine((s) => !s.includes('\u0000'), 'must not contain NUL')
+  // A lone surrogate would be sent as U+FFFD, so two different names could reach the server as one.
+  .refine((s) => isWellFormedUnicode(s), 'must be well-formed Unicode (no lone surrogates)');
 
 /**
  * Quote an identifier for PostgreSQL (`"` doubled), whatever it contains.
@@ -28,10 +31,14 @@ export function quoteIdent(name: string): string {
 
 /**
  * Quote a string literal for PostgreSQL (`'` doubled; with `standard_conforming_strings`, the default
- * since 9.1, backslashes are literal). NUL is refused.
- * @throws TenantryError `VALIDATION_FAILED` when the value contains NUL
+ * since 9.1, backslashes are literal). NUL and lone surrogates are refused.
+ * @throws TenantryError `VALIDATION_FAILED` when the value is not a string, contains NUL or is not well-formed Unicode
  */
 export function quoteLiteral(value: string): string {
+  if (typeof value !== 'string') throw new TenantryError('VALIDATION_FAILED', 'Literal must be a string');
   if (value.includes('\u0000')) throw new TenantryError('VALIDATION_FAILED', 'Literal must not contain NUL');
+  if (!isWellFormedUnicode(value)) {
+    throw new TenantryError('VALIDATION_FAILED', 'Literal must be well-formed Unicode (no lone surrogates)');
+  }
   return `'${value.replace(/'/g, "''")}'`;
 }

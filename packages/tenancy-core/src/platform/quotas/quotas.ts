@@ -124,6 +124,17 @@ export interface Quotas {
  * await quotas.consume('emails'); // throws QUOTA_EXCEEDED past the plan's daily limit
  */
 export function createQuotas(options: QuotasOptions): Quotas {
+  if (
+    options === null ||
+    typeof options !== 'object' ||
+    options.quotas === null ||
+    typeof options.quotas !== 'object' ||
+    typeof (options.store as QuotaStore | undefined)?.consume !== 'function'
+  ) {
+    throw new ValidationError('quotas options', [
+      { path: [], message: 'must be { store: QuotaStore, quotas: { [name]: definition } }' },
+    ]);
+  }
   const clock = options.clock ?? systemClock;
   const graceMs = parseInput(z.number().int().nonnegative(), options.graceMs ?? 60_000, 'quota graceMs');
   const defs = new Map<string, { window: QuotaWindow; defaultLimit?: number | null | undefined }>();
@@ -134,6 +145,7 @@ export function createQuotas(options: QuotasOptions): Quotas {
   const store = options.store;
 
   const resolve = async (quota: string, tenant: string | undefined) => {
+    if (typeof quota !== 'string') parseInput(QuotaNameSchema, quota, 'quota name');
     const def = defs.get(quota);
     if (!def) {
       throw new QuotaError('QUOTA_UNKNOWN', `Quota ${quota} is not configured`, { details: { quota } });

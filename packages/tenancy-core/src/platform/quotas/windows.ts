@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ValidationError, parseInput } from '../../kernel/validation.js';
 
 const DAY = 86_400_000;
 
@@ -37,7 +38,9 @@ const fixed = (now: number, ms: number, offset = 0): WindowBounds => {
  * @example windowBounds('day', Date.parse('2026-03-05T13:00:00Z')) // { start: 2026-03-05T00:00Z, end: 2026-03-06T00:00Z }
  */
 export function windowBounds(window: QuotaWindow, now: number): WindowBounds {
-  if (typeof window === 'object') return fixed(now, window.ms);
+  if (typeof window === 'object' && window !== null && Number.isSafeInteger(window.ms) && window.ms > 0) {
+    return fixed(now, window.ms);
+  }
   switch (window) {
     case 'minute':
       return fixed(now, 60_000);
@@ -55,4 +58,7 @@ export function windowBounds(window: QuotaWindow, now: number): WindowBounds {
       return { start, end };
     }
   }
+  // Not a window: report it as the schema would (VALIDATION_FAILED), never an undefined result.
+  parseInput(QuotaWindowSchema, window, 'quota window');
+  throw new ValidationError('quota window', [{ path: [], message: 'not a quota window' }]);
 }
