@@ -1,7 +1,14 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CoreErrorCodes, QuotaError, TenancyModelError, errorCodeSpec } from '../src/index.js';
+import {
+  CoreErrorCodes,
+  QuotaError,
+  TenancyModelError,
+  TenantryError,
+  errorCodeSpec,
+  isTenantryError,
+} from '../src/index.js';
 
 const srcDir = new URL('../src/', import.meta.url).pathname;
 const sources = (readdirSync(srcDir, { recursive: true }) as string[])
@@ -34,5 +41,31 @@ describe('one error-code table (CoreErrorCodes)', () => {
     expect(spec('VALIDATION_FAILED')).toEqual([400, false]);
     expect(new QuotaError('QUOTA_EXCEEDED', 'x').status).toBe(429);
     expect(new TenancyModelError('ALREADY_EXISTS', 'x').status).toBe(409);
+  });
+});
+
+describe('TenantryError', () => {
+  it('carries a stable code and safe details, and its JSON omits the cause chain', () => {
+    const cause = new Error('password=hunter2');
+    const err = new TenantryError('SOMETHING_FAILED', 'It failed', { cause, details: { id: 7 } });
+    expect(err.code).toBe('SOMETHING_FAILED');
+    expect(err.cause).toBe(cause);
+    expect(JSON.stringify(err)).not.toContain('hunter2');
+    expect(err.toJSON()).toEqual({
+      name: 'TenantryError',
+      code: 'SOMETHING_FAILED',
+      message: 'It failed',
+      details: { id: 7 },
+    });
+    expect(isTenantryError(err)).toBe(true);
+    expect(isTenantryError(err, 'SOMETHING_FAILED')).toBe(true);
+    expect(isTenantryError(err, 'OTHER')).toBe(false);
+    expect(isTenantryError(new Error('x'))).toBe(false);
+    expect(isTenantryError({ code: 'SOMETHING_FAILED' })).toBe(false);
+  });
+
+  it('subclasses keep their name', () => {
+    class SequencerError extends TenantryError {}
+    expect(new SequencerError('X', 'y').name).toBe('SequencerError');
   });
 });
