@@ -21,8 +21,8 @@ import {
   prepareEvent,
   verifyEvents,
 } from '../src/index.js';
-import { auditMigrationSql, createPostgresSink } from '../src/postgres.js';
-import { uuidv7 } from '@tenantry/core';
+import { PostgresAuditSink, auditChainGuardSql, auditMigrationSql } from '../src/postgres.js';
+import { runAsTenant, uuidv7 } from '@tenantry/core';
 
 const BATCH = 500;
 const VERIFY_EVENTS = 200_000;
@@ -37,35 +37,49 @@ const pool = new pg.Pool({ connectionString: url.toString(), max: 4 });
 // Idle connections are cut when the bench database is dropped at the end.
 pool.on('error', () => undefined);
 const masker = createMasker();
+const asVerifyTenant = <R>(fn: () => Promise<R>) =>
+  runAsTenant({ tenantId: 'verify', actor: { id: 'bench' } }, fn);
 const limits = AuditLimitsSchema.parse({});
 
 function events(tenant: string, n: number): PreparedEvent[] {
   return Array.from({ length: n }, (_, i) =>
     prepareEvent(
-      AuditEventInputSchema.parse({
+      {
+        ...AuditEventInputSchema.parse({
+          actor: { id: `user-${i % 50}`, roles: ['MANAGER'], displayName: 'Ann Example' },
+          action: 'invoice.updated',
+          targets: [{ type: 'invoice', id: `INV-2026-${String(i).padStart(6, '0')}` }],
+          outcome: 'success',
+          request: { ip: '203.0.113.7', userAgent: 'Mozilla/5.0 (X11; Linux x86_64)', requestId: `req-${i}` },
+          changes: { before: { status: 'draft', total: 1200 }, after: { status: 'issued', total: 1200 } },
+          metadata: { source: 'api', password: 'masked' },
+        }),
         tenantId: tenant,
-        actor: { id: `user-${i % 50}`, roles: ['MANAGER'], displayName: 'Ann Example' },
-        action: 'invoice.updated',
-        targets: [{ type: 'invoice', id: `INV-2026-${String(i).padStart(6, '0')}` }],
-        outcome: 'success',
-        request: { ip: '203.0.113.7', userAgent: 'Mozilla/5.0 (X11; Linux x86_64)', requestId: `req-${i}` },
-        changes: { before: { status: 'draft', total: 1200 }, after: { status: 'issued', total: 1200 } },
-        metadata: { source: 'api', password: 'masked' },
-      }),
+      },
       { id: uuidv7(), now: Date.now(), masker, limits },
     ),
   );
 }
 
 try {
+  // The schema as shipped: the tables (001) and the database-enforced chain shape (002).
   await pool.query(auditMigrationSql());
-  const sink = createPostgresSink({ pool });
+  await pool.query(auditChainGuardSql());
+  const sink = new PostgresAuditSink({ pool });
   const rows: BenchRow[] = [];
   const template = events('t', BATCH);
-  const fresh = (tenant: string) => template.map((e) => ({ ...e, id: uuidv7(), chain: tenant }));
+  // Each copy is a consistent event (its text names its own id and tenant: verify checks the id column against it).
+  const fresh = (tenant: string) =>
+    template.map((e) => {
+      const id = uuidv7();
+      const text = e.text.replace(e.id, id).replace('"tenantId":"t"', `"tenantId":${JSON.stringify(tenant)}`);
+      return { ...e, id, chain: tenant, text, body: { ...e.body, id, tenantId: tenant } };
+    });
 
   // Baseline: a hand-written multi-row INSERT … VALUES of the same rows (seq and hashes computed up front).
+  // The rows link (seq + 1, prev_hash = previous hash), as the database's chain guard requires.
   const counters = new Map<string, number>();
+  const lastHash = new Map<string, string>();
   const precomputed = (tenant: string) => {
     let seq = counters.get(tenant) ?? 0;
     const now = Date.now() * 1000;
@@ -75,12 +89,15 @@ try {
       const id = uuidv7();
       const text = e.text.replace(e.id, id);
       const b = e.body;
+      const prev = lastHash.get(tenant) ?? '0'.repeat(64);
+      const hash = createHash('sha256').update(`${prev}${text}`).digest('hex');
+      lastHash.set(tenant, hash);
       return [
         tenant,
         seq,
         now,
-        '0'.repeat(64),
-        createHash('sha256').update(text).digest('hex'),
+        prev,
+        hash,
         text,
         id,
         b.actor.id,
@@ -139,8 +156,20 @@ try {
         return () => sink.append(fresh(`c${k++ % 4}`));
       })(),
       baseline: (() => {
+        // Per-tenant order, as the chain guard requires (ours serialises per tenant with an advisory lock).
         let k = 0;
-        return () => pool.query(valuesSql, precomputed(`b${k++ % 4}`).flat());
+        const tails = new Map<string, Promise<unknown>>();
+        return () => {
+          const t = `b${k++ % 4}`;
+          const run = (tails.get(t) ?? Promise.resolve()).then(() =>
+            pool.query(valuesSql, precomputed(t).flat()),
+          );
+          tails.set(
+            t,
+            run.catch(() => undefined),
+          );
+          return run;
+        };
       })(),
       unitsPerCall: BATCH,
       durationMs: 2000,
@@ -153,7 +182,7 @@ try {
   // An audit table is insert-only, which autovacuum handles (PG 13+); make that state explicit.
   await pool.query('VACUUM (ANALYZE) tenantry_audit_events');
   const log = createAuditLog({ sink });
-  const check = await log.verify('verify');
+  const check = await asVerifyTenant(() => log.verify('verify'));
   if (!check.ok || check.checked !== VERIFY_EVENTS)
     throw new Error(`verify failed: ${JSON.stringify(check)}`);
   const handVerify = async () => {
@@ -191,7 +220,7 @@ try {
     await compare({
       workload: `verify ${VERIFY_EVENTS.toLocaleString('en-US')} events in PG (ours) vs hand-written keyset SELECT + sha256 per row (baseline)`,
       unit: 'events/s',
-      ours: () => log.verify('verify'),
+      ours: () => asVerifyTenant(() => log.verify('verify')),
       baseline: handVerify,
       unitsPerCall: VERIFY_EVENTS,
       durationMs: 3000,

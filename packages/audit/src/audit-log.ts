@@ -3,15 +3,23 @@ import {
   type AuditPortEvent,
   type Clock,
   type Logger,
+  TelemetryAttributes,
   createUuidV7Generator,
   noopLogger,
   parseInput,
   requireTenant,
   systemClock,
+  withSpan,
 } from '@tenantry/core';
 import { z } from 'zod';
 import { BatchWriter } from './buffer.js';
-import { type Checkpoint, signCheckpoint, verifyCheckpointSignature } from './checkpoint.js';
+import {
+  type Checkpoint,
+  checkpointKeyId,
+  publicKeyOf,
+  signCheckpoint,
+  verifyCheckpointSignature,
+} from './checkpoint.js';
 import { AuditError } from './errors.js';
 import {
   type AuditEventBody,
@@ -19,7 +27,6 @@ import {
   AuditEventInputSchema,
   AuditLimitsSchema,
   type AuditLimits,
-  ChainKeySchema,
   type ChainedEvent,
   PLATFORM_CHAIN,
   type PreparedEvent,
@@ -27,9 +34,9 @@ import {
 } from './event.js';
 import { exportLines } from './export.js';
 import { type Masker, type MaskingOptions, createMasker } from './masking.js';
-import { type AuditSink, type ReadableAuditSink, isReadable } from './sink.js';
+import { type AuditSink, type ReadableAuditSink, isReadable } from './audit-sink.js';
 import type { FileSpool } from './spool.js';
-import { inSpan } from './telemetry.js';
+import { type TrailKey, TrailKeySchema, resolveChain, resolvePortChain } from './trail-scope.js';
 import { type ChainAnchor, type VerifyResult, verifyEvents } from './verify.js';
 
 /** Whether an action fails when its audit event cannot be written (`closed`) or falls back to the spool (`open`). */
@@ -94,8 +101,11 @@ export interface StoredAuditEvent extends AuditEventBody {
 
 /** Filters of {@link AuditLog.query}. */
 export const AuditQuerySchema = z.object({
-  /** Tenant id, or `null` for platform events. */
-  tenantId: ChainKeySchema,
+  /**
+   * The trail to read: omitted for the current tenant context, a tenant id (core's `resolveTenantId`
+   * rule), or `null` for the platform trail (inside `runAsSystem` only).
+   */
+  tenantId: TrailKeySchema,
   /** `occurredAt >= from`. */
   from: z
     .union([z.date(), z.number().int(), z.iso.datetime({ offset: true })])
@@ -125,6 +135,11 @@ export const VerifyOptionsSchema = z.object({
   checkpoints: z.array(z.unknown()).optional(),
   /** Also check against the checkpoints stored in the sink. @default true */
   useStoredCheckpoints: z.boolean().default(true),
+  /**
+   * Check the store's query columns against each event's hashed body (`index-mismatch`). Costs a
+   * JSON parse per event; `false` proves the chain only. @default true
+   */
+  checkIndex: z.boolean().default(true),
 });
 export type VerifyOptions = z.input<typeof VerifyOptionsSchema>;
 
@@ -132,8 +147,10 @@ export type VerifyOptions = z.input<typeof VerifyOptionsSchema>;
 export interface AuditLog {
   /**
    * Validate, mask and store an event. Resolves once it is durably accepted (stored, or spooled for
-   * a fail-open action). Rejects otherwise, so the caller can fail closed.
-   * @throws ValidationError `VALIDATION_FAILED`; AuditError `AUDIT_WRITE_FAILED` | `AUDIT_SPOOL_FAILED` | `AUDIT_EVENT_TOO_LARGE` | `AUDIT_VALUE_UNSUPPORTED` | `AUDIT_CLOSED`
+   * a fail-open action). Rejects otherwise, so the caller can fail closed. The event's tenant follows
+   * the trail rule (see the README): omitted → the context's tenant; inside `runAsTenant(A)` only A;
+   * outside any context refused; `null` (a platform event) only inside `runAsSystem`.
+   * @throws ValidationError `VALIDATION_FAILED`; TenantryError `TENANT_CONTEXT_MISSING` | `TENANT_CONTEXT_CONFLICT` | `SYSTEM_SCOPE_REQUIRED`; AuditError `AUDIT_WRITE_FAILED` | `AUDIT_SPOOL_FAILED` | `AUDIT_EVENT_TOO_LARGE` | `AUDIT_VALUE_UNSUPPORTED` | `AUDIT_CLOSED`
    */
   record(event: AuditEventInput): Promise<{ id: string }>;
   /**
@@ -144,23 +161,39 @@ export interface AuditLog {
   recordInContext(
     event: Omit<AuditEventInput, 'tenantId' | 'actor' | 'impersonator'>,
   ): Promise<{ id: string }>;
-  /** Core's `AuditPort`, for `runAsSystem`, impersonation and the approvals engine. */
+  /**
+   * Core's `AuditPort`, for `runAsSystem`, impersonation and the approvals engine. Platform events
+   * (`tenantId: null`, e.g. `system_scope.entered`) are always accepted; a tenant event inside a
+   * tenant context must name that tenant (`TENANT_CONTEXT_CONFLICT`); outside any context or inside
+   * the system scope a tenant event is accepted as named, because core writes some of its events
+   * where no context exists by design (see `resolvePortChain`).
+   */
   readonly port: AuditPort;
   /**
-   * Walk a tenant's chain and report the first modified, deleted, inserted or reordered event.
-   * @throws AuditError `AUDIT_CAPABILITY_MISSING` on a write-only sink; `AUDIT_CHECKPOINT_INVALID` on a checkpoint with a bad signature
+   * Walk a trail's chain and report the first modified, deleted, inserted or reordered event.
+   * `tenantId` follows the trail rule: omitted → the context's tenant; `null` → the platform trail
+   * (system scope only).
+   * @throws TenantryError `TENANT_CONTEXT_MISSING` | `TENANT_CONTEXT_CONFLICT` | `SYSTEM_SCOPE_REQUIRED`; AuditError `AUDIT_CAPABILITY_MISSING` on a write-only sink; `AUDIT_CHECKPOINT_INVALID` on a checkpoint with a bad signature
    */
-  verify(tenantId: string | null, options?: VerifyOptions): Promise<VerifyResult>;
+  verify(tenantId?: TrailKey, options?: VerifyOptions): Promise<VerifyResult>;
   /**
    * Sign the chain's current head, store the checkpoint in the sink and return it (keep a copy
-   * outside the database: that copy is what proves the log was not rewritten).
-   * @throws AuditError `AUDIT_CAPABILITY_MISSING` without a signing key or a readable sink
+   * outside the database: that copy is what proves the log was not rewritten). `null` when the trail
+   * is still empty.
+   * @throws TenantryError as {@link AuditLog.verify}; AuditError `AUDIT_CAPABILITY_MISSING` without a signing key or a readable sink
    */
-  checkpoint(tenantId: string | null): Promise<Checkpoint | null>;
-  /** Events matching a filter, in sequence order, with a cursor for the next page. */
-  query(query: AuditQuery): Promise<{ events: StoredAuditEvent[]; nextCursor: string | null }>;
-  /** The tenant's trail as JSON lines (header, events, checkpoints); see `verifyExport`. */
-  exportTrail(tenantId: string | null): AsyncIterable<string>;
+  checkpoint(tenantId?: TrailKey): Promise<Checkpoint | null>;
+  /**
+   * Events matching a filter, in sequence order, with a cursor for the next page.
+   * @throws TenantryError as {@link AuditLog.verify}; AuditError `AUDIT_CURSOR_INVALID` | `AUDIT_CAPABILITY_MISSING`
+   */
+  query(query?: AuditQuery): Promise<{ events: StoredAuditEvent[]; nextCursor: string | null }>;
+  /**
+   * The trail as JSON lines (header, events, checkpoints); see `verifyExport`. The trail is resolved
+   * when this is called (the rule of {@link AuditLog.verify}), not when it is iterated.
+   * @throws TenantryError as {@link AuditLog.verify}, at the call
+   */
+  exportTrail(tenantId?: TrailKey): AsyncIterable<string>;
   /** Deliver spooled events now. Returns how many were delivered. */
   replaySpool(): Promise<number>;
   /** Wait until buffered events are written. */
@@ -194,13 +227,23 @@ export function decodeStored(e: ChainedEvent): StoredAuditEvent {
 
 /**
  * Create an audit log over a sink.
+ * @throws ValidationError `VALIDATION_FAILED` without a sink, with malformed options or keys
  * @example
- * const log = createAuditLog({ sink: createPostgresSink({ pool }), signingKey, publicKeys: [publicKey] });
- * await log.record({ tenantId: 'acme', actor: { id: 'u1' }, action: 'plan.changed', outcome: 'success' });
- * const result = await log.verify('acme');
+ * const log = createAuditLog({ sink: new PostgresAuditSink({ pool }), signingKey, publicKeys: [publicKey] });
+ * // inside runAsTenant({ tenantId: 'acme', … }), e.g. in a request handler:
+ * await log.record({ actor: { id: 'u1' }, action: 'plan.changed', outcome: 'success' });
+ * const result = await log.verify();
  */
 export function createAuditLog(options: AuditLogOptions): AuditLog {
-  const sink = options.sink;
+  const sink = options?.sink;
+  if (!sink || typeof sink.append !== 'function' || typeof sink.capabilities !== 'object') {
+    throw new AuditError('VALIDATION_FAILED', 'createAuditLog needs a sink (an AuditSink)', {
+      details: { what: 'audit log sink' },
+    });
+  }
+  // Fail at construction, not at the first checkpoint, on malformed keys (the keys are never echoed).
+  if (options.signingKey !== undefined) checkpointKeyId(publicKeyOf(options.signingKey));
+  for (const k of options.publicKeys ?? []) checkpointKeyId(k);
   const clock = options.clock ?? systemClock;
   const newId = options.newId ?? createUuidV7Generator(clock);
   const masker: Masker =
@@ -258,21 +301,31 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     return n;
   };
 
-  const record = async (input: AuditEventInput): Promise<{ id: string }> => {
+  const recordFor = async (
+    input: AuditEventInput,
+    resolve: (parsed: z.output<typeof AuditEventInputSchema>) => string,
+  ): Promise<{ id: string }> => {
     if (closed) throw new AuditError('AUDIT_CLOSED', 'The audit log is closed');
     const parsed = parseInput(AuditEventInputSchema, input, 'audit event');
-    return inSpan(
-      'audit.record',
+    const chain = resolve(parsed);
+    const tenantId = chain === PLATFORM_CHAIN ? null : chain;
+    return withSpan(
+      'audit',
+      'record',
       {
-        'tenant.id': parsed.tenantId ?? PLATFORM_CHAIN,
-        'audit.action': parsed.action,
-        'audit.sink': sink.name,
+        [TelemetryAttributes.TENANT_ID]: chain,
+        'tenantry.audit.action': parsed.action,
+        'tenantry.audit.sink': sink.name,
       },
-      () => recordParsed(parsed),
+      () => recordParsed({ ...parsed, tenantId }),
     );
   };
+  const record = (input: AuditEventInput) =>
+    recordFor(input, (parsed) => resolveChain(parsed.tenantId, 'audit trail'));
 
-  const recordParsed = async (parsed: z.output<typeof AuditEventInputSchema>): Promise<{ id: string }> => {
+  const recordParsed = async (
+    parsed: z.output<typeof AuditEventInputSchema> & { tenantId: string | null },
+  ): Promise<{ id: string }> => {
     const prepared = prepareEvent(parsed, { id: newId(), now: clock.now().getTime(), masker, limits });
     if (failureMode(parsed.action) === 'closed') {
       await write(prepared);
@@ -361,69 +414,94 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     },
     port: {
       async record(e: AuditPortEvent): Promise<void> {
-        await record({
-          tenantId: e.tenantId,
-          actor: e.actor,
-          impersonator: e.impersonator,
-          action: e.action,
-          targets: e.targets?.map((t) => ({ ...t })),
-          outcome: e.outcome,
-          occurredAt: e.occurredAt,
-          metadata: e.metadata ? { ...e.metadata } : undefined,
-          request: e.request ? { ...e.request } : undefined,
-        });
+        await recordFor(
+          {
+            tenantId: e.tenantId,
+            actor: e.actor,
+            impersonator: e.impersonator,
+            action: e.action,
+            targets: e.targets?.map((t) => ({ ...t })),
+            outcome: e.outcome,
+            occurredAt: e.occurredAt,
+            metadata: e.metadata ? { ...e.metadata } : undefined,
+            request: e.request ? { ...e.request } : undefined,
+          },
+          () => resolvePortChain(e.tenantId),
+        );
       },
     },
     async verify(tenantId, opts = {}) {
-      const chain = parseInput(ChainKeySchema, tenantId, 'tenant id');
+      const chain = resolveChain(parseInput(TrailKeySchema, tenantId, 'audit trail'), 'audit trail');
       const o = parseInput(VerifyOptionsSchema, opts, 'verify options');
       const s = readable();
-      const stored =
-        o.useStoredCheckpoints && s.capabilities.checkpoints ? await s.listCheckpoints(chain) : [];
-      const anchors = trustedAnchors(chain, [...stored, ...(o.checkpoints ?? [])]);
-      return inSpan('audit.verify', { 'tenant.id': chain, 'audit.sink': sink.name }, async (span) => {
-        const result = await verifyEvents(chain, batches(s, chain, o.fromSeq ?? 1, o.toSeq), {
-          fromSeq: o.fromSeq,
-          toSeq: o.toSeq,
-          anchors,
-        });
-        span.setAttributes({ 'audit.checked': result.checked, 'audit.ok': String(result.ok) });
-        return result;
-      });
+      return withSpan(
+        'audit',
+        'verify',
+        { [TelemetryAttributes.TENANT_ID]: chain, 'tenantry.audit.sink': sink.name },
+        async (span) => {
+          const stored =
+            o.useStoredCheckpoints && s.capabilities.checkpoints ? await s.listCheckpoints(chain) : [];
+          const anchors = trustedAnchors(chain, [...stored, ...(o.checkpoints ?? [])]);
+          const result = await verifyEvents(chain, batches(s, chain, o.fromSeq ?? 1, o.toSeq), {
+            fromSeq: o.fromSeq,
+            toSeq: o.toSeq,
+            anchors,
+            checkIndex: o.checkIndex,
+          });
+          span.setAttributes({ 'tenantry.audit.checked': result.checked, 'tenantry.audit.ok': result.ok });
+          return result;
+        },
+      );
     },
     async checkpoint(tenantId) {
-      const chain = parseInput(ChainKeySchema, tenantId, 'tenant id');
-      if (!options.signingKey)
+      const chain = resolveChain(parseInput(TrailKeySchema, tenantId, 'audit trail'), 'audit trail');
+      const signingKey = options.signingKey;
+      if (!signingKey)
         throw new AuditError('AUDIT_CAPABILITY_MISSING', 'No signing key configured for checkpoints');
       const s = readable();
-      const head = await s.head(chain);
-      if (!head) return null;
-      const cp = signCheckpoint(chain, head, options.signingKey, clock.now().getTime());
-      if (s.capabilities.checkpoints) await s.putCheckpoint(cp);
-      return cp;
+      return withSpan(
+        'audit',
+        'checkpoint',
+        { [TelemetryAttributes.TENANT_ID]: chain, 'tenantry.audit.sink': sink.name },
+        async () => {
+          const head = await s.head(chain);
+          if (!head) return null;
+          const cp = signCheckpoint(chain, head, signingKey, clock.now().getTime());
+          if (s.capabilities.checkpoints) await s.putCheckpoint(cp);
+          return cp;
+        },
+      );
     },
-    async query(q) {
+    async query(q = {}) {
       const parsed = parseInput(AuditQuerySchema, q, 'audit query');
-      const afterSeq = parsed.cursor ? parseCursor(parsed.cursor, parsed.tenantId) : 0;
-      const rows = await readable().query({
-        chain: parsed.tenantId,
-        afterSeq,
-        limit: parsed.limit + 1,
-        from: parsed.from,
-        to: parsed.to,
-        actorId: parsed.actorId,
-        action: parsed.action,
-        target: parsed.target,
-      });
+      const chain = resolveChain(parsed.tenantId, 'audit trail');
+      const afterSeq = parsed.cursor ? parseCursor(parsed.cursor, chain) : 0;
+      const s = readable();
+      const rows = await withSpan(
+        'audit',
+        'query',
+        { [TelemetryAttributes.TENANT_ID]: chain, 'tenantry.audit.sink': sink.name },
+        () =>
+          s.query({
+            chain,
+            afterSeq,
+            limit: parsed.limit + 1,
+            from: parsed.from,
+            to: parsed.to,
+            actorId: parsed.actorId,
+            action: parsed.action,
+            target: parsed.target,
+          }),
+      );
       const page = rows.slice(0, parsed.limit);
       const last = page[page.length - 1];
       return {
         events: page.map(decodeStored),
-        nextCursor: rows.length > parsed.limit && last ? cursorOf(parsed.tenantId, last.seq) : null,
+        nextCursor: rows.length > parsed.limit && last ? cursorOf(chain, last.seq) : null,
       };
     },
     exportTrail(tenantId) {
-      const chain = parseInput(ChainKeySchema, tenantId, 'tenant id');
+      const chain = resolveChain(parseInput(TrailKeySchema, tenantId, 'audit trail'), 'audit trail');
       const s = readable();
       return exportLines(chain, batches(s, chain, 1), () =>
         s.capabilities.checkpoints ? s.listCheckpoints(chain) : Promise.resolve([]),

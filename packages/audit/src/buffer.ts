@@ -1,7 +1,7 @@
 import { AuditError } from './errors.js';
 import type { ChainedEvent, PreparedEvent } from './event.js';
-import type { AuditSink } from './sink.js';
-import { inSpan } from './telemetry.js';
+import type { AuditSink } from './audit-sink.js';
+import { withSpan } from '@tenantry/core';
 
 /** Options of the bounded write buffer. */
 export interface BatchWriterOptions {
@@ -105,9 +105,10 @@ export class BatchWriter {
         }
         const batch = this.#queue.slice(0, this.#maxBatch);
         try {
-          const stored = await inSpan(
-            'audit.append',
-            { 'audit.sink': this.#sink.name, 'audit.events': batch.length },
+          const stored = await withSpan(
+            'audit',
+            'append',
+            { 'tenantry.audit.sink': this.#sink.name, 'tenantry.audit.events': batch.length },
             () => this.#sink.append(batch.map((p) => p.event)),
           );
           const byId = new Map(stored.map((s) => [s.id, s]));

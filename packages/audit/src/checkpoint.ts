@@ -4,6 +4,18 @@ import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { canonicalJson } from '@tenantry/core';
 import { z } from 'zod';
 import type { ChainHead } from './chain.js';
+import { AuditError } from './errors.js';
+
+const HEX = /^(?:[0-9a-f]{2})+$/i;
+/** Bytes of a hex key, or `VALIDATION_FAILED` (the key itself is never echoed). */
+function keyBytes(hex: string, bytes: number, what: string): Uint8Array {
+  if (typeof hex !== 'string' || hex.length !== bytes * 2 || !HEX.test(hex)) {
+    throw new AuditError('VALIDATION_FAILED', `The ${what} must be ${bytes * 2} hex characters`, {
+      details: { what },
+    });
+  }
+  return hexToBytes(hex);
+}
 
 /** A signed statement "chain `chain` had head `hash` at `seq`", verifiable with the public key alone. */
 export const CheckpointSchema = z.object({
@@ -37,9 +49,20 @@ export function generateCheckpointKeys(): CheckpointKeyPair {
   return { secretKey: bytesToHex(secretKey), publicKey: bytesToHex(publicKey) };
 }
 
-/** The key id (16 hex) of a public key (hex). */
+/**
+ * The key id (16 hex) of a public key (hex).
+ * @throws ValidationError `VALIDATION_FAILED` when the key is not 64 hex characters
+ */
 export function checkpointKeyId(publicKeyHex: string): string {
-  return bytesToHex(sha256(hexToBytes(publicKeyHex))).slice(0, 16);
+  return bytesToHex(sha256(keyBytes(publicKeyHex, 32, 'checkpoint public key'))).slice(0, 16);
+}
+
+/**
+ * The public key (hex) of a checkpoint signing key (hex), e.g. to hand to verifiers.
+ * @throws ValidationError `VALIDATION_FAILED` when the secret key is not 64 hex characters
+ */
+export function publicKeyOf(secretKeyHex: string): string {
+  return bytesToHex(ed25519.getPublicKey(keyBytes(secretKeyHex, 32, 'checkpoint signing key')));
 }
 
 const signedBytes = (cp: Omit<Checkpoint, 'signature'>): Uint8Array =>
@@ -47,6 +70,7 @@ const signedBytes = (cp: Omit<Checkpoint, 'signature'>): Uint8Array =>
 
 /**
  * Sign a chain head.
+ * @throws ValidationError `VALIDATION_FAILED` when the secret key is not 64 hex characters
  * @example const cp = signCheckpoint('acme', head, keys.secretKey, Date.now());
  */
 export function signCheckpoint(
@@ -55,7 +79,7 @@ export function signCheckpoint(
   secretKeyHex: string,
   signedAtMs: number,
 ): Checkpoint {
-  const secret = hexToBytes(secretKeyHex);
+  const secret = keyBytes(secretKeyHex, 32, 'checkpoint signing key');
   const unsigned = {
     v: 1 as const,
     chain,
@@ -77,7 +101,9 @@ export function verifyCheckpointSignature(checkpoint: unknown, publicKeysHex: re
   const parsed = CheckpointSchema.safeParse(checkpoint);
   if (!parsed.success) return false;
   const { signature, ...unsigned } = parsed.data;
-  const key = publicKeysHex.find((k) => checkpointKeyId(k) === unsigned.keyId);
+  const key = publicKeysHex.find(
+    (k) => HEX.test(k) && k.length === 64 && checkpointKeyId(k) === unsigned.keyId,
+  );
   if (!key) return false;
   try {
     return ed25519.verify(hexToBytes(signature), signedBytes(unsigned), hexToBytes(key));

@@ -1,37 +1,105 @@
-import { TenantryError, type TenantryErrorOptions } from '@tenantry/core';
+import { TenantryError, type TenantryErrorOptions, defineErrorCodes } from '@tenantry/core';
 
-/** Error codes raised by `@tenantry/audit`. Stable API: match on them, never on messages. */
-export const AuditErrorCodes = {
-  /** The sink (or every sink of a fan-out) failed to store an event, and the action is fail-closed. */
-  AUDIT_WRITE_FAILED: 'AUDIT_WRITE_FAILED',
-  /** A fail-open event could be neither written nor spooled to disk: it was not accepted. */
-  AUDIT_SPOOL_FAILED: 'AUDIT_SPOOL_FAILED',
-  /** The bounded buffer is full and the caller asked not to wait. */
-  AUDIT_BUFFER_FULL: 'AUDIT_BUFFER_FULL',
+/**
+ * Error codes raised by `@tenantry/audit`, with the HTTP status adapters answer with. Stable API:
+ * match on them, never on messages. Core's `VALIDATION_FAILED` and `TENANT_CONTEXT_*` are shared.
+ */
+export const AuditErrorCodes = defineErrorCodes({
+  /** The sink (or a sink of a fan-out) failed to store an event, and the action is fail-closed. Retry later. */
+  AUDIT_WRITE_FAILED: { status: 503, retryable: true },
+  /** A fail-open event could be neither written nor spooled to disk (spool full, disk error): it was not accepted. */
+  AUDIT_SPOOL_FAILED: { status: 503, retryable: true },
+  /** The bounded buffer is full and the log was configured with `whenFull: 'reject'`. */
+  AUDIT_BUFFER_FULL: { status: 503, retryable: true },
   /** The audit log was closed; no more events are accepted. */
-  AUDIT_CLOSED: 'AUDIT_CLOSED',
-  /** Metadata or changes exceed the configured size limits, or hold values that are not JSON. */
-  AUDIT_EVENT_TOO_LARGE: 'AUDIT_EVENT_TOO_LARGE',
-  /** A value in the event cannot be stored exactly (non-JSON value, NUL character, lone surrogate). */
-  AUDIT_VALUE_UNSUPPORTED: 'AUDIT_VALUE_UNSUPPORTED',
-  /** The sink cannot do what was asked (e.g. reading from a write-only stdout sink). */
-  AUDIT_CAPABILITY_MISSING: 'AUDIT_CAPABILITY_MISSING',
-  /** A checkpoint's signature or content does not verify. */
-  AUDIT_CHECKPOINT_INVALID: 'AUDIT_CHECKPOINT_INVALID',
-  /** A query cursor is malformed or belongs to another query. */
-  AUDIT_CURSOR_INVALID: 'AUDIT_CURSOR_INVALID',
+  AUDIT_CLOSED: { status: 503 },
+  /** Metadata or changes exceed the configured size limits, or nest deeper than `maxDepth`. */
+  AUDIT_EVENT_TOO_LARGE: { status: 413 },
+  /** A value in the event cannot be stored exactly (a non-JSON value, NUL character, lone surrogate). */
+  AUDIT_VALUE_UNSUPPORTED: { status: 422 },
+  /** The sink cannot do what was asked (reading a write-only sink; checkpoints without a signing key). */
+  AUDIT_CAPABILITY_MISSING: { status: 500 },
+  /** A checkpoint's signature or content does not verify, or it names another chain. */
+  AUDIT_CHECKPOINT_INVALID: { status: 422 },
+  /** An exported trail is malformed (no header, a line that is not JSON). */
+  AUDIT_EXPORT_INVALID: { status: 422 },
+  /** A query cursor is malformed or belongs to another chain. */
+  AUDIT_CURSOR_INVALID: { status: 400 },
   /** The spool directory is held by another live process. */
-  AUDIT_SPOOL_LOCKED: 'AUDIT_SPOOL_LOCKED',
-} as const;
+  AUDIT_SPOOL_LOCKED: { status: 500 },
+  /** The audit tables do not exist: apply `auditMigrations` with core's `runMigrations` (or `auditMigrationSql()`). */
+  AUDIT_NOT_MIGRATED: { status: 500 },
+  /** The store could not be reached (connection refused or lost, server shutting down). Retry later. */
+  AUDIT_STORE_UNAVAILABLE: { status: 503, retryable: true },
+  /** The store refused an operation for another reason (the driver error is the `cause`). */
+  AUDIT_STORE_FAILED: { status: 500 },
+});
 
-export type AuditErrorCode = (typeof AuditErrorCodes)[keyof typeof AuditErrorCodes];
+/** One of {@link AuditErrorCodes}. */
+export type AuditErrorCode = keyof typeof AuditErrorCodes;
 
 /**
  * Base error of `@tenantry/audit`; `code` is one of {@link AuditErrorCodes} or core's `VALIDATION_FAILED`.
- * Messages never contain event contents (they may hold personal data).
+ * Messages and details never contain event contents (they may hold personal data).
  */
 export class AuditError extends TenantryError {
-  constructor(code: AuditErrorCode, message: string, options: TenantryErrorOptions = {}) {
+  constructor(
+    code: AuditErrorCode | 'VALIDATION_FAILED',
+    message: string,
+    options: TenantryErrorOptions = {},
+  ) {
     super(code, message, options);
   }
+}
+
+const UNAVAILABLE_ERRNO = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+]);
+
+/**
+ * Wrap a driver error at a sink's public boundary: a missing table is `AUDIT_NOT_MIGRATED`, a lost or
+ * refused connection `AUDIT_STORE_UNAVAILABLE` (retryable), anything else `AUDIT_STORE_FAILED`. The
+ * driver error is kept as `cause`, never copied into the message. Tenantry errors pass through.
+ */
+export function storeError(error: unknown, sink: string, operation: string): TenantryError {
+  if (error instanceof TenantryError) return error;
+  const e = error as { code?: unknown; name?: unknown; errorLabels?: unknown };
+  const code = typeof e?.code === 'string' ? e.code : undefined;
+  const details = { sink, operation, driverCode: code ?? (typeof e?.code === 'number' ? e.code : undefined) };
+  // PostgreSQL: undefined_table, invalid_schema_name, undefined_function.
+  if (code === '42P01' || code === '3F000' || code === '42883') {
+    return new AuditError(
+      'AUDIT_NOT_MIGRATED',
+      `The ${sink} audit tables are missing: apply auditMigrations`,
+      {
+        cause: error,
+        details,
+      },
+    );
+  }
+  const unavailable =
+    (code !== undefined &&
+      (UNAVAILABLE_ERRNO.has(code) ||
+        code.startsWith('08') ||
+        code === '57P01' ||
+        code === '57P03' ||
+        code === '53300')) ||
+    e?.name === 'MongoNetworkError' ||
+    e?.name === 'MongoServerSelectionError' ||
+    (error instanceof Error && /Connection terminated|connection timeout/i.test(error.message));
+  if (unavailable) {
+    return new AuditError('AUDIT_STORE_UNAVAILABLE', `The ${sink} audit store is unavailable`, {
+      cause: error,
+      details,
+    });
+  }
+  return new AuditError('AUDIT_STORE_FAILED', `The ${sink} audit store refused ${operation}`, {
+    cause: error,
+    details,
+  });
 }

@@ -1,7 +1,7 @@
 import { ActorSchema, TenantIdSchema, canonicalJson } from '@tenantry/core';
 import { z } from 'zod';
 import { AuditError } from './errors.js';
-import type { JsonValue } from './json-value.js';
+import { type JsonValue, toStorableJson } from './json-value.js';
 import type { Masker } from './masking.js';
 
 /** Chain key of platform-level events (`tenantId: null`); not a valid tenant id, so it never collides with one. */
@@ -12,12 +12,14 @@ export function chainKeyOf(tenantId: string | null): string {
   return tenantId ?? PLATFORM_CHAIN;
 }
 
-/** A chain key accepted by `verify`, `query`, …: a tenant id, `null` or {@link PLATFORM_CHAIN} for platform events. */
-export const ChainKeySchema = z
-  .union([TenantIdSchema, z.literal(PLATFORM_CHAIN), z.null()])
-  .transform((t) => chainKeyOf(t));
-
 const short = (max: number) => z.string().min(1).max(max);
+
+// A free-form record, passed through as given: zod's z.record would rebuild it and silently drop an
+// own `__proto__` key. Its values are checked (and masked) by `toStorableJson` when the event is built.
+const FreeRecordSchema = z.custom<Record<string, unknown>>(
+  (v) => v !== null && typeof v === 'object' && !Array.isArray(v),
+  'must be an object',
+);
 
 /** What an event happened to. */
 export const AuditTargetSchema = z.object({
@@ -45,8 +47,12 @@ export type AuditRequest = z.output<typeof AuditRequestSchema>;
 
 /** One audit event as the application reports it. Parsed with {@link AuditEventInputSchema}. */
 export const AuditEventInputSchema = z.object({
-  /** The tenant affected; `null` for platform-level events (system scope, cross-tenant tooling). */
-  tenantId: TenantIdSchema.nullable(),
+  /**
+   * The tenant affected: omit it to use the current tenant context; naming it follows core's
+   * `resolveTenantId` (inside `runAsTenant(A)` only A, outside any context refused, any inside
+   * `runAsSystem`). `null` for platform-level events, which need the system scope.
+   */
+  tenantId: TenantIdSchema.nullable().optional(),
   /** Who acted, as seen by the application. */
   actor: ActorSchema,
   /** The support person acting as `actor`, when impersonating. Audit trails always name both. */
@@ -69,12 +75,15 @@ export const AuditEventInputSchema = z.object({
   /** Before/after state; masked, then kept within `limits.maxChangesBytes`. See `diffChanges`. */
   changes: z
     .object({
-      before: z.record(z.string(), z.unknown()).optional(),
-      after: z.record(z.string(), z.unknown()).optional(),
+      before: FreeRecordSchema.optional(),
+      after: FreeRecordSchema.optional(),
     })
     .optional(),
-  /** Small extra context; masked, then kept within `limits.maxMetadataBytes`. */
-  metadata: z.record(z.string(), z.unknown()).optional(),
+  /**
+   * Small extra context; masked, then kept within `limits.maxMetadataBytes`. Values are stored
+   * exactly or refused (`AUDIT_VALUE_UNSUPPORTED`: undefined, functions, symbols, bigints, NaN …).
+   */
+  metadata: FreeRecordSchema.optional(),
 });
 export type AuditEventInput = z.input<typeof AuditEventInputSchema>;
 
@@ -118,6 +127,31 @@ export interface PreparedEvent {
   readonly text: string;
 }
 
+/**
+ * The query columns a store keeps beside the hashed text (PostgreSQL, MongoDB). They are not hashed;
+ * `verify` checks that they agree with the text, so a forged row cannot make a filtered query lie.
+ */
+export interface EventIndex {
+  readonly id: string;
+  readonly actorId: string;
+  readonly action: string;
+  /** Epoch milliseconds. */
+  readonly occurredAt: number;
+  /** `type:` and `type:id` for each target, deduplicated, in order. */
+  readonly targets: readonly string[];
+}
+
+/** The index columns an event's body implies. */
+export function eventIndexOf(body: AuditEventBody): EventIndex {
+  return {
+    id: body.id,
+    actorId: body.actor.id,
+    action: body.action,
+    occurredAt: body.occurredAt,
+    targets: [...new Set(body.targets.flatMap((t) => [`${t.type}:`, `${t.type}:${t.id ?? ''}`]))],
+  };
+}
+
 /** A stored event with its chain fields. */
 export interface ChainedEvent {
   /** The event id (also inside `text`). */
@@ -133,9 +167,21 @@ export interface ChainedEvent {
   readonly hash: string;
   /** The canonical event text, exactly as hashed. */
   readonly text: string;
+  /** The store's query columns, when it keeps them (checked against `text` by `verify`). */
+  readonly index?: EventIndex;
 }
 
 const byteLength = (s: string) => Buffer.byteLength(s, 'utf8');
+
+// Schema-shaped parts (actor, targets, request) were validated field by field: an optional field
+// left `undefined` is simply absent, so drop those keys before the strict conversion.
+function shaped<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(shaped) as T;
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = shaped(v);
+  return out as T;
+}
 
 function limited(value: JsonValue, max: number, what: string): JsonValue {
   const size = byteLength(canonicalJson(value));
@@ -157,21 +203,21 @@ function limited(value: JsonValue, max: number, what: string): JsonValue {
  * @throws AuditError `AUDIT_EVENT_TOO_LARGE` | `AUDIT_VALUE_UNSUPPORTED`
  */
 export function prepareEvent(
-  input: z.output<typeof AuditEventInputSchema>,
+  input: z.output<typeof AuditEventInputSchema> & { readonly tenantId: string | null },
   deps: { id: string; now: number; masker: Masker; limits: z.output<typeof AuditLimitsSchema> },
 ): PreparedEvent {
   const body: Record<string, unknown> = {
     v: 1,
     id: deps.id,
     tenantId: input.tenantId,
-    actor: deps.masker.mask(input.actor),
+    actor: deps.masker.mask(shaped(input.actor)),
     action: input.action,
-    targets: deps.masker.mask(input.targets),
+    targets: deps.masker.mask(shaped(input.targets)),
     outcome: input.outcome,
     occurredAt: input.occurredAt ?? deps.now,
   };
-  if (input.impersonator) body.impersonator = deps.masker.mask(input.impersonator);
-  if (input.request) body.request = deps.masker.mask(input.request);
+  if (input.impersonator) body.impersonator = deps.masker.mask(shaped(input.impersonator));
+  if (input.request) body.request = deps.masker.mask(shaped(input.request));
   if (input.changes) {
     // Before and after are masked separately, so anchored paths apply to each from its root.
     const changes: Record<string, JsonValue> = {};
@@ -186,11 +232,20 @@ export function prepareEvent(
   return { id: deps.id, chain: chainKeyOf(input.tenantId), body: body as unknown as AuditEventBody, text };
 }
 
-// JSON round trip first, so Dates and class instances compare by their JSON form.
-const comparable = (v: unknown): string => canonicalJson(JSON.parse(JSON.stringify(v ?? null)) as unknown);
+// Compared by their stored form (the same strict conversion as a recorded event, unmasked), so two
+// values differ here exactly when they would be stored differently, and a value that cannot be
+// stored is refused here already rather than compared by a lossy form.
+const DIFF_OPTIONS = { maxDepth: 64 };
+const comparable = (v: unknown, key: string): string => canonicalJson(toStorableJson(v, DIFF_OPTIONS, [key]));
+const hasOwn = (o: object, k: string) => Object.hasOwn(o, k);
+const put = (o: Record<string, unknown>, k: string, v: unknown) =>
+  Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
 
 /**
- * The fields that differ between two flat records, as a before/after pair for `changes`.
+ * The fields that differ between two flat records, as a before/after pair for `changes`. Keys are
+ * own enumerable keys, an own `__proto__` included; values are compared by their stored form.
+ * A key present on one side only is a change.
+ * @throws AuditError `AUDIT_VALUE_UNSUPPORTED` for a value that cannot be stored exactly (undefined, a function, a bigint …)
  * @example diffChanges({ plan: 'free', seats: 3 }, { plan: 'pro', seats: 3 }) // { before: { plan: 'free' }, after: { plan: 'pro' } }
  */
 export function diffChanges(
@@ -200,9 +255,22 @@ export function diffChanges(
   const b: Record<string, unknown> = {};
   const a: Record<string, unknown> = {};
   for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
-    if (comparable(before[key]) !== comparable(after[key])) {
-      if (key in before) b[key] = before[key];
-      if (key in after) a[key] = after[key];
+    const inB = hasOwn(before, key);
+    const inA = hasOwn(after, key);
+    const same =
+      inB &&
+      inA &&
+      comparable((before as Record<string, unknown>)[key], key) ===
+        comparable((after as Record<string, unknown>)[key], key);
+    if (!same) {
+      if (inB) {
+        comparable((before as Record<string, unknown>)[key], key);
+        put(b, key, (before as Record<string, unknown>)[key]);
+      }
+      if (inA) {
+        comparable((after as Record<string, unknown>)[key], key);
+        put(a, key, (after as Record<string, unknown>)[key]);
+      }
     }
   }
   return { before: b, after: a };

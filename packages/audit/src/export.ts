@@ -47,7 +47,7 @@ export interface VerifyExportOptions {
 /**
  * Verify an exported trail with nothing but the public key: every event's hash and link, and every
  * checkpoint (in the export and kept separately) must be validly signed and match.
- * @throws AuditError `AUDIT_CHECKPOINT_INVALID` when a checkpoint's signature does not verify
+ * @throws AuditError `AUDIT_CHECKPOINT_INVALID` when a checkpoint's signature does not verify; `AUDIT_EXPORT_INVALID` for a malformed export
  * @example const r = await verifyExport(readFileSync('acme.jsonl', 'utf8').split('\n'), { publicKeys: [pub] });
  */
 export async function verifyExport(
@@ -57,9 +57,24 @@ export async function verifyExport(
   let chain: string | undefined;
   const events: ChainedEvent[] = [];
   const checkpoints: unknown[] = [...(options.checkpoints ?? [])];
+  let n = 0;
   for await (const line of lines) {
-    if (line.trim() === '') continue;
-    const rec = JSON.parse(line) as { type: string } & Record<string, unknown>;
+    n++;
+    if (typeof line !== 'string' || line.trim() === '') continue;
+    let rec: { type: string } & Record<string, unknown>;
+    try {
+      rec = JSON.parse(line) as { type: string } & Record<string, unknown>;
+    } catch (error) {
+      throw new AuditError('AUDIT_EXPORT_INVALID', `Line ${n} of the export is not JSON`, {
+        cause: error,
+        details: { line: n },
+      });
+    }
+    if (rec === null || typeof rec !== 'object') {
+      throw new AuditError('AUDIT_EXPORT_INVALID', `Line ${n} of the export is not a JSON object`, {
+        details: { line: n },
+      });
+    }
     if (rec.type === 'header') chain = String(rec.chain);
     else if (rec.type === 'event') events.push(rec as unknown as ChainedEvent);
     else if (rec.type === 'checkpoint') {
@@ -67,7 +82,7 @@ export async function verifyExport(
       checkpoints.push(cp);
     }
   }
-  if (chain === undefined) throw new AuditError('AUDIT_CHECKPOINT_INVALID', 'The export has no header line');
+  if (chain === undefined) throw new AuditError('AUDIT_EXPORT_INVALID', 'The export has no header line');
   const anchors = checkpoints.map((cp) => {
     if (!verifyCheckpointSignature(cp, options.publicKeys) || (cp as Checkpoint).chain !== chain) {
       throw new AuditError(

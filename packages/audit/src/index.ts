@@ -1,9 +1,10 @@
+// @tenantry/audit: the audit log service, its port (AuditSink), schemas and errors (re-exports only).
+// Backends are subpaths: /postgres, /mongo, /memory, /stdout; conformance suite: /testing.
 export { AuditError, AuditErrorCodes, type AuditErrorCode } from './errors.js';
 export type { JsonValue } from './json-value.js';
 export {
   PLATFORM_CHAIN,
   chainKeyOf,
-  ChainKeySchema,
   AuditTargetSchema,
   type AuditTarget,
   AuditRequestSchema,
@@ -15,9 +16,12 @@ export {
   type AuditEventBody,
   type PreparedEvent,
   type ChainedEvent,
+  type EventIndex,
+  eventIndexOf,
   prepareEvent,
   diffChanges,
 } from './event.js';
+export { TrailKeySchema, type TrailKey } from './trail-scope.js';
 export {
   SENSITIVE_FIELDS,
   markSensitive,
@@ -42,6 +46,7 @@ export {
   type CheckpointKeyPair,
   generateCheckpointKeys,
   checkpointKeyId,
+  publicKeyOf,
   signCheckpoint,
   verifyCheckpointSignature,
 } from './checkpoint.js';
@@ -52,7 +57,8 @@ export {
   type AuditSink,
   type ReadableAuditSink,
   isReadable,
-} from './sink.js';
+} from './audit-sink.js';
+export { type FanOutSinkOptions, createFanOutSink } from './fan-out.js';
 export { EXPORT_FORMAT, type VerifyExportOptions, verifyExport } from './export.js';
 export { BatchWriter, type BatchWriterOptions } from './buffer.js';
 export { FileSpool, type FileSpoolOptions } from './spool.js';
@@ -69,13 +75,10 @@ export {
   createAuditLog,
   decodeStored,
 } from './audit-log.js';
-export { type MemorySinkOptions, createMemorySink } from './backends/memory.js';
-export {
-  type LineDestination,
-  type StdoutSinkOptions,
-  type AuditLine,
-  createStdoutSink,
-  parseAuditLines,
-  verifyAuditLines,
-} from './backends/stdout.js';
-export { type FanOutSinkOptions, createFanOutSink } from './backends/fan-out.js';
+
+import { MemoryAuditSink } from './backends/memory.js';
+/**
+ * @deprecated Use `new MemoryAuditSink()` from `@tenantry/audit/memory`; the root export holds no
+ * backend. Kept only until `examples/reference-app` (outside this package) imports the subpath.
+ */
+export const createMemorySink = (): MemoryAuditSink => new MemoryAuditSink();

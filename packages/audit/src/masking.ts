@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { parseInput } from '@tenantry/core';
-import { AuditError } from './errors.js';
-import { assertStorableString, type JsonValue } from './json-value.js';
+import { type JsonValue, toStorableJson } from './json-value.js';
 
 /**
  * The property under which an object may list its own sensitive field names, e.g.
@@ -97,7 +96,11 @@ export type MaskingOptions = z.input<typeof MaskingOptionsSchema>;
 
 /** Masks secrets and personal data and converts the result to storable JSON. */
 export interface Masker {
-  /** A masked, plain-JSON copy of `value`. @throws AuditError `AUDIT_VALUE_UNSUPPORTED` | `AUDIT_EVENT_TOO_LARGE` */
+  /**
+   * A masked, plain-JSON copy of `value` (see `toStorableJson` for what is kept, converted and
+   * refused: nothing is dropped silently, and an own `__proto__` key is kept as data).
+   * @throws AuditError `AUDIT_VALUE_UNSUPPORTED` | `AUDIT_EVENT_TOO_LARGE`
+   */
   mask(value: unknown): JsonValue;
 }
 
@@ -132,45 +135,11 @@ export function createMasker(options: MaskingOptions = {}): Masker {
   const isMasked = (path: readonly string[]): boolean =>
     anywhere.has(path[path.length - 1]!) || anchored.some((pat) => matches(path, pat));
 
-  const walk = (value: unknown, path: string[], depth: number): JsonValue => {
-    if (value === null) return null;
-    switch (typeof value) {
-      case 'string':
-        return assertStorableString(value, path.join('.') || '$');
-      case 'boolean':
-        return value;
-      case 'number':
-        if (!Number.isFinite(value)) break;
-        return Object.is(value, -0) ? 0 : value;
-      case 'bigint':
-        return value.toString();
-      case 'object': {
-        if (depth >= opts.maxDepth) {
-          throw new AuditError('AUDIT_EVENT_TOO_LARGE', `Audit value nested deeper than ${opts.maxDepth}`, {
-            details: { path: path.join('.'), maxDepth: opts.maxDepth },
-          });
-        }
-        if (value instanceof Date) {
-          if (Number.isNaN(value.getTime())) break;
-          return value.toISOString();
-        }
-        if (Array.isArray(value)) return value.map((v) => walk(v, path, depth + 1));
-        const marked = sensitiveFieldsOf(value);
-        const out: { [key: string]: JsonValue } = {};
-        for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-          if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
-          assertStorableString(k, path.join('.'));
-          const childPath = [...path, k.toLowerCase()];
-          out[k] = marked?.has(k) || isMasked(childPath) ? opts.replacement : walk(v, childPath, depth + 1);
-        }
-        return out;
-      }
-      default:
-        break;
-    }
-    throw new AuditError('AUDIT_VALUE_UNSUPPORTED', 'Audit value is not representable as JSON', {
-      details: { path: path.join('.'), type: typeof value },
-    });
+  const walkOptions = {
+    maxDepth: opts.maxDepth,
+    replacement: opts.replacement,
+    isMasked: (path: readonly string[], key: string, holder: object) =>
+      sensitiveFieldsOf(holder)?.has(key) === true || isMasked(path),
   };
-  return { mask: (value) => walk(value, [], 0) };
+  return { mask: (value) => toStorableJson(value, walkOptions) };
 }

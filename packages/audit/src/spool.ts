@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { type FileHandle, mkdir, open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isTenantryError } from '@tenantry/core';
 import { AuditError } from './errors.js';
 import type { AuditEventBody, PreparedEvent } from './event.js';
-import type { AuditSink } from './sink.js';
+import type { AuditSink } from './audit-sink.js';
 
 /** Options of {@link FileSpool.open}. */
 export interface FileSpoolOptions {
@@ -60,9 +61,25 @@ export class FileSpool {
 
   /**
    * Open (or create) the spool in `options.dir`, taking its lock.
-   * @throws AuditError `AUDIT_SPOOL_LOCKED` when another live process holds the directory
+   * @throws AuditError `AUDIT_SPOOL_LOCKED` when another live process holds the directory; `AUDIT_SPOOL_FAILED` when the directory cannot be used
    */
   static async open(options: FileSpoolOptions): Promise<FileSpool> {
+    if (typeof options?.dir !== 'string' || options.dir === '') {
+      throw new AuditError('VALIDATION_FAILED', 'FileSpool.open needs a directory', {
+        details: { what: 'spool dir' },
+      });
+    }
+    try {
+      return await FileSpool.#open(options);
+    } catch (error) {
+      if (error instanceof AuditError) throw error;
+      throw new AuditError('AUDIT_SPOOL_FAILED', 'The audit spool directory could not be opened', {
+        cause: error,
+      });
+    }
+  }
+
+  static async #open(options: FileSpoolOptions): Promise<FileSpool> {
     await mkdir(options.dir, { recursive: true });
     const lockPath = join(options.dir, LOCK);
     const holder = Number.parseInt(await readFile(lockPath, 'utf8').catch(() => ''), 10);
@@ -168,8 +185,19 @@ export class FileSpool {
    * Deliver undelivered events to `sink` in order, in batches, advancing the cursor after each
    * confirmed batch; compacts the file when everything is delivered. Returns how many were sent.
    * Stops at the first failing batch (it is retried on the next call).
+   * @throws AuditError `AUDIT_WRITE_FAILED` (the sink's error as `cause`) when a batch fails
    */
   replay(sink: AuditSink): Promise<number> {
+    return this.#replay(sink).catch((error: unknown) => {
+      if (isTenantryError(error)) throw error;
+      throw new AuditError('AUDIT_WRITE_FAILED', `Replaying the audit spool into ${sink.name} failed`, {
+        cause: error,
+        details: { sink: sink.name },
+      });
+    });
+  }
+
+  #replay(sink: AuditSink): Promise<number> {
     return this.#exclusive(async () => {
       let sent = 0;
       if (this.#cursor >= this.#size) return 0;

@@ -1,5 +1,28 @@
 import { type ChainHead, GENESIS_HASH, hashEvent } from './chain.js';
-import type { ChainedEvent } from './event.js';
+import { type AuditEventBody, type ChainedEvent, type EventIndex, eventIndexOf } from './event.js';
+
+function indexMatches(text: string, index: EventIndex): boolean {
+  let body: AuditEventBody;
+  try {
+    body = JSON.parse(text) as AuditEventBody;
+  } catch {
+    return false;
+  }
+  if (
+    body === null ||
+    typeof body !== 'object' ||
+    body.id !== index.id ||
+    body.actor?.id !== index.actorId ||
+    body.action !== index.action ||
+    body.occurredAt !== index.occurredAt ||
+    !Array.isArray(body.targets)
+  ) {
+    return false;
+  }
+  // Scalars first (cheap); the targets' keys only when they all agree.
+  const expected = eventIndexOf(body).targets;
+  return expected.length === index.targets.length && expected.every((t, i) => t === index.targets[i]);
+}
 
 /** How a chain failed verification. */
 export type VerifyFailureKind =
@@ -16,7 +39,12 @@ export type VerifyFailureKind =
   /** A signed checkpoint names a hash the stored event at that sequence number does not have. */
   | 'checkpoint-mismatch'
   /** The chain ends before a signed checkpoint's sequence number: its tail was removed. */
-  | 'truncated';
+  | 'truncated'
+  /**
+   * The event is intact, but the store's query columns (id, actor, action, time, targets) disagree
+   * with it: a row forged or edited so that filtered queries would miss or misreport it.
+   */
+  | 'index-mismatch';
 
 /** Outcome of a verification. `firstBadSeq` is the lowest sequence number that no longer verifies. */
 export type VerifyResult =
@@ -54,6 +82,13 @@ export interface VerifyEventsOptions {
    * Without an anchor, a range starting after 1 trusts its first event's `prevHash`.
    */
   anchors?: readonly ChainAnchor[];
+  /**
+   * Check the store's query columns (`ChainedEvent.index`) against each event's body. Costs a JSON
+   * parse per event (measured: verify runs at roughly a third of its speed without it); with `false`
+   * verify proves the chain only, and a row whose columns lie makes filtered queries misreport it
+   * unnoticed. @default true
+   */
+  checkIndex?: boolean;
 }
 
 const WINDOW = 256;
@@ -69,6 +104,7 @@ export async function verifyEvents(
   options: VerifyEventsOptions = {},
 ): Promise<VerifyResult> {
   const fromSeq = options.fromSeq ?? 1;
+  const checkIndex = options.checkIndex !== false;
   const anchors = [...(options.anchors ?? [])].sort((a, b) => a.seq - b.seq);
   const anchorAt = new Map(anchors.map((a) => [a.seq, a.hash]));
   let expected = fromSeq;
@@ -116,6 +152,8 @@ export async function verifyEvents(
       }
       const cp = anchorAt.get(e.seq);
       if (cp !== undefined && cp !== e.hash) return fail(e.seq, 'checkpoint-mismatch');
+      if (checkIndex && e.index !== undefined && !indexMatches(e.text, e.index))
+        return fail(e.seq, 'index-mismatch');
       checked++;
       prev = e.hash;
       remember(e.seq, e.hash);

@@ -4,10 +4,11 @@ import {
   Sensitive,
   createAuditLog,
   createMasker,
-  createMemorySink,
   diffChanges,
   markSensitive,
 } from '../src/index.js';
+import { MemoryAuditSink } from '../src/memory.js';
+import { asTenant } from './helpers.js';
 
 describe('masking', () => {
   it('masks by key anywhere, by anchored path and by wildcards, case-insensitively', () => {
@@ -78,19 +79,21 @@ describe('masking', () => {
   });
 
   it('masks before the event reaches the sink, in metadata and in before/after changes', async () => {
-    const sink = createMemorySink();
+    const sink = new MemoryAuditSink();
     const log = createAuditLog({ sink, masking: { paths: ['password', 'apiKey', 'card.number'] } });
-    await log.record({
-      tenantId: 'acme',
-      actor: { id: 'u1' },
-      action: 'user.updated',
-      outcome: 'success',
-      metadata: { apiKey: 'sk_live_123', reason: 'rotation' },
-      changes: diffChanges(
-        { password: 'old', plan: 'free', seats: 1, card: { number: '4111', brand: 'visa' } },
-        { password: 'new', plan: 'pro', seats: 1, card: { number: '5500', brand: 'mc' } },
-      ),
-    });
+    await asTenant('acme', () =>
+      log.record({
+        tenantId: 'acme',
+        actor: { id: 'u1' },
+        action: 'user.updated',
+        outcome: 'success',
+        metadata: { apiKey: 'sk_live_123', reason: 'rotation' },
+        changes: diffChanges(
+          { password: 'old', plan: 'free', seats: 1, card: { number: '4111', brand: 'visa' } },
+          { password: 'new', plan: 'pro', seats: 1, card: { number: '5500', brand: 'mc' } },
+        ),
+      }),
+    );
     const [stored] = await sink.readChain('acme', 0, 10);
     expect(stored!.text).not.toContain('sk_live_123');
     expect(stored!.text).not.toMatch(/"old"|"new"|4111|5500/);
@@ -106,31 +109,33 @@ describe('masking', () => {
 
   it('enforces size limits and refuses values no store keeps exactly', async () => {
     const log = createAuditLog({
-      sink: createMemorySink(),
+      sink: new MemoryAuditSink(),
       limits: { maxMetadataBytes: 100 },
       delivery: { mode: 'direct' },
     });
     const base = { tenantId: 'acme', actor: { id: 'u1' }, action: 'x.y', outcome: 'success' as const };
-    await expect(log.record({ ...base, metadata: { blob: 'x'.repeat(200) } })).rejects.toMatchObject({
-      code: 'AUDIT_EVENT_TOO_LARGE',
-    });
-    await expect(log.record({ ...base, metadata: { s: 'nul\u0000char' } })).rejects.toMatchObject({
-      code: 'AUDIT_VALUE_UNSUPPORTED',
-    });
-    await expect(log.record({ ...base, metadata: { s: 'lone \ud800 surrogate' } })).rejects.toMatchObject({
-      code: 'AUDIT_VALUE_UNSUPPORTED',
-    });
-    await expect(log.record({ ...base, metadata: { n: Number.NaN } })).rejects.toMatchObject({
-      code: 'AUDIT_VALUE_UNSUPPORTED',
-    });
-    await expect(log.record({ ...base, action: 'Not An Action' })).rejects.toMatchObject({
-      code: 'VALIDATION_FAILED',
-    });
-    await expect(log.record({ ...base, tenantId: '../other' })).rejects.toMatchObject({
-      code: 'VALIDATION_FAILED',
-    });
-    expect(await log.record({ ...base, metadata: { ok: '🚀 ünïcode' } })).toMatchObject({
-      id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+    await asTenant('acme', async () => {
+      await expect(log.record({ ...base, metadata: { blob: 'x'.repeat(200) } })).rejects.toMatchObject({
+        code: 'AUDIT_EVENT_TOO_LARGE',
+      });
+      await expect(log.record({ ...base, metadata: { s: 'nul\u0000char' } })).rejects.toMatchObject({
+        code: 'AUDIT_VALUE_UNSUPPORTED',
+      });
+      await expect(log.record({ ...base, metadata: { s: 'lone \ud800 surrogate' } })).rejects.toMatchObject({
+        code: 'AUDIT_VALUE_UNSUPPORTED',
+      });
+      await expect(log.record({ ...base, metadata: { n: Number.NaN } })).rejects.toMatchObject({
+        code: 'AUDIT_VALUE_UNSUPPORTED',
+      });
+      await expect(log.record({ ...base, action: 'Not An Action' })).rejects.toMatchObject({
+        code: 'VALIDATION_FAILED',
+      });
+      await expect(log.record({ ...base, tenantId: '../other' })).rejects.toMatchObject({
+        code: 'VALIDATION_FAILED',
+      });
+      expect(await log.record({ ...base, metadata: { ok: '🚀 ünïcode' } })).toMatchObject({
+        id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      });
     });
   });
 });

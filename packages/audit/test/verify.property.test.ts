@@ -7,6 +7,7 @@ import {
   EMPTY_HEAD,
   chainBatch,
   createMasker,
+  eventIndexOf,
   generateCheckpointKeys,
   hashEvent,
   prepareEvent,
@@ -33,13 +34,15 @@ function buildChain(
 ): ChainedEvent[] {
   const prepared = specs.map((s, i) =>
     prepareEvent(
-      AuditEventInputSchema.parse({
+      {
+        ...AuditEventInputSchema.parse({
+          actor: { id: s.actor },
+          action: s.action,
+          outcome: 'success',
+          metadata: { note: s.note, n: s.n },
+        }),
         tenantId: CHAIN,
-        actor: { id: s.actor },
-        action: s.action,
-        outcome: 'success',
-        metadata: { note: s.note, n: s.n },
-      }),
+      },
       {
         id: `01900000-0000-7000-8000-${String(i).padStart(12, '0')}`,
         now: 1_780_000_000_000 + i,
@@ -257,5 +260,38 @@ describe('verify (property-based)', () => {
     expect(verifyCheckpointSignature(cp, [other.publicKey])).toBe(false);
     expect(verifyCheckpointSignature({ ...cp, seq: 6 }, [keys.publicKey])).toBe(false);
     expect(verifyCheckpointSignature({ ...cp, hash: 'b'.repeat(64) }, [keys.publicKey])).toBe(false);
+  });
+
+  it('any query column that disagrees with the hashed body is reported at that event (index-mismatch)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        chainArb,
+        fc.nat(),
+        fc.constantFrom('id', 'actorId', 'action', 'occurredAt', 'targets'),
+        async ([specs, batch], pick, column) => {
+          const chain = buildChain(specs, batch).map((e) => ({
+            ...e,
+            index: eventIndexOf(JSON.parse(e.text)),
+          }));
+          expect((await verifyEvents(CHAIN, asStored(chain))).ok).toBe(true);
+          const i = pick % chain.length;
+          const ix = chain[i]!.index;
+          const lie = {
+            id: { ...ix, id: '01900000-0000-7000-8000-000000000bad' },
+            actorId: { ...ix, actorId: 'mallory' },
+            action: { ...ix, action: 'nothing.happened' },
+            occurredAt: { ...ix, occurredAt: ix.occurredAt + 1 },
+            targets: { ...ix, targets: [...ix.targets, 'forged:'] },
+          }[column];
+          chain[i] = { ...chain[i]!, index: lie };
+          expect(await verifyEvents(CHAIN, asStored(chain))).toMatchObject({
+            ok: false,
+            firstBadSeq: i + 1,
+            kind: 'index-mismatch',
+          });
+        },
+      ),
+      RUNS,
+    );
   });
 });

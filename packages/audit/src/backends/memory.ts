@@ -8,7 +8,7 @@ import {
   type SinkCapabilities,
   type SinkQuery,
   matchesQuery,
-} from '../sink.js';
+} from '../audit-sink.js';
 
 interface StoredChain {
   events: ChainedEvent[];
@@ -17,89 +17,101 @@ interface StoredChain {
   checkpoints: Checkpoint[];
 }
 
-/** Options of {@link createMemorySink}. */
-export interface MemorySinkOptions {
+/** Options of {@link MemoryAuditSink}. */
+export interface MemoryAuditSinkOptions {
   /** Clock for the store time. @default systemClock */
   clock?: Clock;
 }
+
+const headOf = (c: StoredChain): ChainHead | null => {
+  const last = c.events[c.events.length - 1];
+  return last ? { seq: last.seq, hash: last.hash, recordedAt: last.recordedAt } : null;
+};
 
 /**
  * An in-memory sink with the same semantics as the database sinks (it passes the same conformance
  * suite): per-chain sequence and hash chain, idempotent replays, queries, checkpoints. Events live
  * as long as the process; for tests, quick starts and single-process tools.
- * @example const log = createAuditLog({ sink: createMemorySink() });
+ * @example const log = createAuditLog({ sink: new MemoryAuditSink() });
  */
-export function createMemorySink(options: MemorySinkOptions = {}): ReadableAuditSink {
-  const clock = options.clock ?? systemClock;
-  const chains = new Map<string, StoredChain>();
-  const get = (chain: string): StoredChain => {
-    let c = chains.get(chain);
-    if (!c) {
-      c = { events: [], bodies: [], ids: new Set(), checkpoints: [] };
-      chains.set(chain, c);
-    }
-    return c;
-  };
-  const headOf = (c: StoredChain): ChainHead | null => {
-    const last = c.events[c.events.length - 1];
-    return last ? { seq: last.seq, hash: last.hash, recordedAt: last.recordedAt } : null;
-  };
-  const capabilities: SinkCapabilities = Object.freeze({
+export class MemoryAuditSink implements ReadableAuditSink {
+  readonly name = 'memory';
+  readonly capabilities: SinkCapabilities = Object.freeze({
     readable: true,
     sharedChain: true,
     checkpoints: true,
   });
+  readonly #clock: Clock;
+  readonly #chains = new Map<string, StoredChain>();
 
-  return {
-    name: 'memory',
-    capabilities,
-    async append(events: readonly PreparedEvent[], opts: AppendOptions = {}): Promise<ChainedEvent[]> {
-      const stored: ChainedEvent[] = [];
-      for (const [chain, group] of groupByChain(events)) {
-        const c = get(chain);
-        const seen = new Set<string>();
-        const fresh = group.filter((e) => {
-          if (seen.has(e.id) || (opts.mayBeDuplicate && c.ids.has(e.id))) return false;
-          seen.add(e.id);
-          return true;
-        });
-        const linked = chainBatch(headOf(c) ?? EMPTY_HEAD, fresh, microsFromMillis(clock.now().getTime()));
-        linked.forEach((e, i) => {
-          c.events.push(e);
-          c.bodies.push(structuredClone(fresh[i]!.body));
-          c.ids.add(fresh[i]!.id);
-        });
-        stored.push(...linked);
-      }
-      return stored;
-    },
-    async head(chain) {
-      const c = chains.get(chain);
-      return c ? headOf(c) : null;
-    },
-    async readChain(chain, afterSeq, limit, toSeq) {
-      const c = chains.get(chain);
-      if (!c) return [];
-      // seq n sits at index n - 1: the chain is dense by construction.
-      const end = Math.min(c.events.length, toSeq ?? Number.POSITIVE_INFINITY, afterSeq + limit);
-      return c.events.slice(Math.max(0, afterSeq), Math.max(afterSeq, end));
-    },
-    async query(q: SinkQuery) {
-      const c = chains.get(q.chain);
-      if (!c) return [];
-      const out: ChainedEvent[] = [];
-      for (let i = Math.max(0, q.afterSeq); i < c.events.length && out.length < q.limit; i++) {
-        if (matchesQuery(c.bodies[i]!, q)) out.push(c.events[i]!);
-      }
-      return out;
-    },
-    async putCheckpoint(cp) {
-      const c = get(cp.chain);
-      c.checkpoints.push(structuredClone(cp));
-      c.checkpoints.sort((a, b) => a.seq - b.seq || a.signedAt - b.signedAt);
-    },
-    async listCheckpoints(chain) {
-      return structuredClone(chains.get(chain)?.checkpoints ?? []);
-    },
-  };
+  constructor(options: MemoryAuditSinkOptions = {}) {
+    this.#clock = options.clock ?? systemClock;
+  }
+
+  #get(chain: string): StoredChain {
+    let c = this.#chains.get(chain);
+    if (!c) {
+      c = { events: [], bodies: [], ids: new Set(), checkpoints: [] };
+      this.#chains.set(chain, c);
+    }
+    return c;
+  }
+
+  async append(events: readonly PreparedEvent[], opts: AppendOptions = {}): Promise<ChainedEvent[]> {
+    const stored: ChainedEvent[] = [];
+    for (const [chain, group] of groupByChain(events)) {
+      const c = this.#get(chain);
+      const seen = new Set<string>();
+      const fresh = group.filter((e) => {
+        if (seen.has(e.id) || (opts.mayBeDuplicate && c.ids.has(e.id))) return false;
+        seen.add(e.id);
+        return true;
+      });
+      const linked = chainBatch(
+        headOf(c) ?? EMPTY_HEAD,
+        fresh,
+        microsFromMillis(this.#clock.now().getTime()),
+      );
+      linked.forEach((e, i) => {
+        c.events.push(e);
+        c.bodies.push(structuredClone(fresh[i]!.body));
+        c.ids.add(fresh[i]!.id);
+      });
+      stored.push(...linked);
+    }
+    return stored;
+  }
+
+  async head(chain: string): Promise<ChainHead | null> {
+    const c = this.#chains.get(chain);
+    return c ? headOf(c) : null;
+  }
+
+  async readChain(chain: string, afterSeq: number, limit: number, toSeq?: number): Promise<ChainedEvent[]> {
+    const c = this.#chains.get(chain);
+    if (!c) return [];
+    // seq n sits at index n - 1: the chain is dense by construction.
+    const end = Math.min(c.events.length, toSeq ?? Number.POSITIVE_INFINITY, afterSeq + limit);
+    return c.events.slice(Math.max(0, afterSeq), Math.max(afterSeq, end));
+  }
+
+  async query(q: SinkQuery): Promise<ChainedEvent[]> {
+    const c = this.#chains.get(q.chain);
+    if (!c) return [];
+    const out: ChainedEvent[] = [];
+    for (let i = Math.max(0, q.afterSeq); i < c.events.length && out.length < q.limit; i++) {
+      if (matchesQuery(c.bodies[i]!, q)) out.push(c.events[i]!);
+    }
+    return out;
+  }
+
+  async putCheckpoint(cp: Checkpoint): Promise<void> {
+    const c = this.#get(cp.chain);
+    c.checkpoints.push(structuredClone(cp));
+    c.checkpoints.sort((a, b) => a.seq - b.seq || a.signedAt - b.signedAt);
+  }
+
+  async listCheckpoints(chain: string): Promise<Checkpoint[]> {
+    return structuredClone(this.#chains.get(chain)?.checkpoints ?? []);
+  }
 }

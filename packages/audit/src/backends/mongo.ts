@@ -2,12 +2,13 @@ import type { Collection, Db } from 'mongodb';
 import { type Clock, systemClock } from '@tenantry/core';
 import { type ChainHead, EMPTY_HEAD, chainBatch, groupByChain, microsFromMillis } from '../chain.js';
 import type { Checkpoint } from '../checkpoint.js';
-import type { AuditEventBody, ChainedEvent, PreparedEvent } from '../event.js';
-import type { AppendOptions, ReadableAuditSink, SinkCapabilities, SinkQuery } from '../sink.js';
+import { type ChainedEvent, type PreparedEvent, eventIndexOf } from '../event.js';
+import type { AppendOptions, ReadableAuditSink, SinkCapabilities, SinkQuery } from '../audit-sink.js';
+import { AuditError, storeError } from '../errors.js';
 
-/** Options of {@link createMongoSink}. */
-export interface MongoSinkOptions {
-  /** The application's database handle (the client is not owned: `close` leaves it open). */
+/** Options of {@link MongoAuditSink}. */
+export interface MongoAuditSinkOptions {
+  /** The application's database handle (the client is not owned: nothing here closes it). */
   db: Db;
   /** Collection name prefix. @default 'tenantry_audit' */
   prefix?: string;
@@ -15,6 +16,27 @@ export interface MongoSinkOptions {
   clock?: Clock;
   /** Attempts when another writer took the same sequence number first. @default 50 */
   maxRetries?: number;
+}
+
+/** Options of {@link ensureAuditIndexes}. */
+export interface MongoAuditIndexOptions {
+  /** Collection name prefix, as given to the sink. @default 'tenantry_audit' */
+  prefix?: string;
+}
+
+const PREFIX = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+function prefixOf(prefix: string | undefined): string {
+  const p = prefix ?? 'tenantry_audit';
+  if (!PREFIX.test(p)) {
+    throw new AuditError(
+      'VALIDATION_FAILED',
+      'The Mongo collection prefix must be 1-64 chars of [A-Za-z0-9_]',
+      {
+        details: { what: 'mongo prefix' },
+      },
+    );
+  }
+  return p;
 }
 
 interface EventDoc {
@@ -34,11 +56,6 @@ interface EventDoc {
 
 type CheckpointDoc = Checkpoint & { _id: string };
 
-const targetKeys = (body: AuditEventBody): string[] =>
-  body.targets
-    .flatMap((t) => [`${t.type}:`, `${t.type}:${t.id ?? ''}`])
-    .filter((k, i, a) => a.indexOf(k) === i);
-
 const toEvent = (d: EventDoc): ChainedEvent => ({
   id: d.id,
   chain: d.chain,
@@ -47,9 +64,40 @@ const toEvent = (d: EventDoc): ChainedEvent => ({
   prevHash: d.prevHash,
   hash: d.hash,
   text: d.text,
+  index: {
+    id: d.id,
+    actorId: d.actorId,
+    action: d.action,
+    occurredAt: d.occurredAt.getTime(),
+    targets: d.targets,
+  },
 });
 
 const isDuplicateKey = (e: unknown): boolean => (e as { code?: number }).code === 11000;
+
+/**
+ * Create the indexes the MongoDB sink needs (idempotent): unique `(chain, seq)` and `(chain, id)`, the
+ * query indexes, and the checkpoints' index. Run it once from your migration step, with a role that
+ * may create indexes (the application role needs only `find` and `insert`).
+ * @throws AuditError `AUDIT_STORE_UNAVAILABLE` | `AUDIT_STORE_FAILED`; ValidationError `VALIDATION_FAILED` for a bad prefix
+ * @example await ensureAuditIndexes(client.db('app'));
+ */
+export async function ensureAuditIndexes(db: Db, options: MongoAuditIndexOptions = {}): Promise<void> {
+  const prefix = prefixOf(options.prefix);
+  const events = db.collection(`${prefix}_events`);
+  const checkpoints = db.collection(`${prefix}_checkpoints`);
+  try {
+    await events.createIndex({ chain: 1, seq: 1 }, { unique: true });
+    await events.createIndex({ chain: 1, id: 1 }, { unique: true });
+    await events.createIndex({ chain: 1, actorId: 1, seq: 1 });
+    await events.createIndex({ chain: 1, action: 1, seq: 1 });
+    await events.createIndex({ chain: 1, targets: 1, seq: 1 });
+    await events.createIndex({ chain: 1, occurredAt: 1 });
+    await checkpoints.createIndex({ chain: 1, seq: 1 });
+  } catch (error) {
+    throw storeError(error, 'mongo', 'createIndex');
+  }
+}
 
 /**
  * The MongoDB sink (official driver). Lock-free: `_id` is `<tenant>:<seq>`, so two writers that
@@ -57,42 +105,43 @@ const isDuplicateKey = (e: unknown): boolean => (e as { code?: number }).code ==
  * re-links its events (an ordered `insertMany` stores a prefix that is itself a valid chain, so no
  * transaction is needed and it works on a standalone server, a replica set, and a sharded cluster
  * with shard key `{ chain: 1, seq: 1 }`). Append-only is enforced by the role you give the
- * application: grant it only `find` and `insert` on the collections (see README).
- * @example const sink = createMongoSink({ db: client.db('app') }); await sink.ensureIndexes();
+ * application: grant it only `find` and `insert` on the collections (see README). Run
+ * {@link ensureAuditIndexes} once first.
+ * @example const sink = new MongoAuditSink({ db: client.db('app') });
  */
-export function createMongoSink(
-  options: MongoSinkOptions,
-): ReadableAuditSink & { ensureIndexes(): Promise<void> } {
-  const prefix = options.prefix ?? 'tenantry_audit';
-  const events: Collection<EventDoc> = options.db.collection<EventDoc>(`${prefix}_events`);
-  const checkpoints: Collection<CheckpointDoc> = options.db.collection<CheckpointDoc>(
-    `${prefix}_checkpoints`,
-  );
-  const clock = options.clock ?? systemClock;
-  const maxRetries = options.maxRetries ?? 50;
-  const capabilities: SinkCapabilities = Object.freeze({
+export class MongoAuditSink implements ReadableAuditSink {
+  readonly name = 'mongo';
+  readonly capabilities: SinkCapabilities = Object.freeze({
     readable: true,
     sharedChain: true,
     checkpoints: true,
   });
+  readonly #events: Collection<EventDoc>;
+  readonly #checkpoints: Collection<CheckpointDoc>;
+  readonly #clock: Clock;
+  readonly #maxRetries: number;
 
-  const head = async (chain: string): Promise<ChainHead | null> => {
-    const d = await events
+  constructor(options: MongoAuditSinkOptions) {
+    const prefix = prefixOf(options.prefix);
+    this.#events = options.db.collection<EventDoc>(`${prefix}_events`);
+    this.#checkpoints = options.db.collection<CheckpointDoc>(`${prefix}_checkpoints`);
+    this.#clock = options.clock ?? systemClock;
+    this.#maxRetries = options.maxRetries ?? 50;
+  }
+
+  async #head(chain: string): Promise<ChainHead | null> {
+    const d = await this.#events
       .find({ chain }, { sort: { seq: -1 }, limit: 1, projection: { seq: 1, hash: 1, recordedAt: 1 } })
       .next();
     return d ? { seq: d.seq, hash: d.hash, recordedAt: d.recordedAt } : null;
-  };
+  }
 
-  const appendChain = async (
-    chain: string,
-    group: PreparedEvent[],
-    opts: AppendOptions,
-  ): Promise<ChainedEvent[]> => {
+  async #appendChain(chain: string, group: PreparedEvent[], opts: AppendOptions): Promise<ChainedEvent[]> {
     let pending = group;
     if (opts.mayBeDuplicate) {
       const have = new Set(
         (
-          await events
+          await this.#events
             .find({ chain, id: { $in: group.map((e) => e.id) } }, { projection: { id: 1 } })
             .toArray()
         ).map((d) => d.id),
@@ -102,9 +151,9 @@ export function createMongoSink(
     const stored: ChainedEvent[] = [];
     for (let attempt = 0; pending.length > 0; attempt++) {
       const linked = chainBatch(
-        (await head(chain)) ?? EMPTY_HEAD,
+        (await this.#head(chain)) ?? EMPTY_HEAD,
         pending,
-        microsFromMillis(clock.now().getTime()),
+        microsFromMillis(this.#clock.now().getTime()),
       );
       const docs: EventDoc[] = linked.map((e, i) => {
         const body = pending[i]!.body;
@@ -114,15 +163,15 @@ export function createMongoSink(
           actorId: body.actor.id,
           action: body.action,
           occurredAt: new Date(body.occurredAt),
-          targets: targetKeys(body),
+          targets: [...eventIndexOf(body).targets],
         };
       });
       try {
-        await events.insertMany(docs, { ordered: true });
+        await this.#events.insertMany(docs, { ordered: true });
         stored.push(...linked);
         pending = [];
       } catch (error) {
-        if (!isDuplicateKey(error) || attempt >= maxRetries) throw error;
+        if (!isDuplicateKey(error) || attempt >= this.#maxRetries) throw error;
         const inserted =
           (error as { insertedCount?: number; result?: { insertedCount?: number } }).insertedCount ?? 0;
         stored.push(...linked.slice(0, inserted));
@@ -130,60 +179,75 @@ export function createMongoSink(
       }
     }
     return stored;
-  };
+  }
 
-  return {
-    name: 'mongo',
-    capabilities,
-    async ensureIndexes() {
-      await events.createIndex({ chain: 1, seq: 1 }, { unique: true });
-      await events.createIndex({ chain: 1, id: 1 }, { unique: true });
-      await events.createIndex({ chain: 1, actorId: 1, seq: 1 });
-      await events.createIndex({ chain: 1, action: 1, seq: 1 });
-      await events.createIndex({ chain: 1, targets: 1, seq: 1 });
-      await events.createIndex({ chain: 1, occurredAt: 1 });
-      await checkpoints.createIndex({ chain: 1, seq: 1 });
-    },
-    async append(batch, opts = {}) {
-      const out: ChainedEvent[] = [];
-      for (const [chain, group] of groupByChain(batch)) out.push(...(await appendChain(chain, group, opts)));
-      return out;
-    },
-    head,
-    async readChain(chain, afterSeq, limit, toSeq) {
-      const docs = await events
+  async append(batch: readonly PreparedEvent[], opts: AppendOptions = {}): Promise<ChainedEvent[]> {
+    const out: ChainedEvent[] = [];
+    try {
+      for (const [chain, group] of groupByChain(batch))
+        out.push(...(await this.#appendChain(chain, group, opts)));
+    } catch (error) {
+      throw storeError(error, this.name, 'append');
+    }
+    return out;
+  }
+
+  async head(chain: string): Promise<ChainHead | null> {
+    try {
+      return await this.#head(chain);
+    } catch (error) {
+      throw storeError(error, this.name, 'head');
+    }
+  }
+
+  async readChain(chain: string, afterSeq: number, limit: number, toSeq?: number): Promise<ChainedEvent[]> {
+    try {
+      const docs = await this.#events
         .find(
           { chain, seq: { $gt: afterSeq, $lte: toSeq ?? Number.MAX_SAFE_INTEGER } },
           { sort: { seq: 1 }, limit },
         )
         .toArray();
       return docs.map(toEvent);
-    },
-    async query(q: SinkQuery) {
-      const filter: Record<string, unknown> = { chain: q.chain, seq: { $gt: q.afterSeq } };
-      if (q.from !== undefined || q.to !== undefined) {
-        filter.occurredAt = {
-          ...(q.from !== undefined ? { $gte: new Date(q.from) } : {}),
-          ...(q.to !== undefined ? { $lt: new Date(q.to) } : {}),
-        };
-      }
-      if (q.actorId !== undefined) filter.actorId = q.actorId;
-      if (q.action !== undefined) filter.action = q.action;
-      if (q.target !== undefined) filter.targets = `${q.target.type}:${q.target.id ?? ''}`;
-      const docs = await events.find(filter, { sort: { seq: 1 }, limit: q.limit }).toArray();
+    } catch (error) {
+      throw storeError(error, this.name, 'read');
+    }
+  }
+
+  async query(q: SinkQuery): Promise<ChainedEvent[]> {
+    const filter: Record<string, unknown> = { chain: q.chain, seq: { $gt: q.afterSeq } };
+    if (q.from !== undefined || q.to !== undefined) {
+      filter.occurredAt = {
+        ...(q.from !== undefined ? { $gte: new Date(q.from) } : {}),
+        ...(q.to !== undefined ? { $lt: new Date(q.to) } : {}),
+      };
+    }
+    if (q.actorId !== undefined) filter.actorId = q.actorId;
+    if (q.action !== undefined) filter.action = q.action;
+    if (q.target !== undefined) filter.targets = `${q.target.type}:${q.target.id ?? ''}`;
+    try {
+      const docs = await this.#events.find(filter, { sort: { seq: 1 }, limit: q.limit }).toArray();
       return docs.map(toEvent);
-    },
-    async putCheckpoint(cp) {
-      const _id = `${cp.chain}:${cp.seq}:${cp.keyId}:${cp.signedAt}`;
-      try {
-        await checkpoints.insertOne({ _id, ...cp });
-      } catch (error) {
-        if (!isDuplicateKey(error)) throw error;
-      }
-    },
-    async listCheckpoints(chain) {
-      const docs = await checkpoints.find({ chain }, { sort: { seq: 1, signedAt: 1 } }).toArray();
+    } catch (error) {
+      throw storeError(error, this.name, 'query');
+    }
+  }
+
+  async putCheckpoint(cp: Checkpoint): Promise<void> {
+    const _id = `${cp.chain}:${cp.seq}:${cp.keyId}:${cp.signedAt}`;
+    try {
+      await this.#checkpoints.insertOne({ _id, ...cp });
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw storeError(error, this.name, 'putCheckpoint');
+    }
+  }
+
+  async listCheckpoints(chain: string): Promise<Checkpoint[]> {
+    try {
+      const docs = await this.#checkpoints.find({ chain }, { sort: { seq: 1, signedAt: 1 } }).toArray();
       return docs.map(({ _id, ...cp }) => cp);
-    },
-  };
+    } catch (error) {
+      throw storeError(error, this.name, 'listCheckpoints');
+    }
+  }
 }

@@ -1,16 +1,17 @@
 import { type Clock, canonicalJson, systemClock, uuidv7 } from '@tenantry/core';
 import { type ChainHead, EMPTY_HEAD, chainBatch, groupByChain, microsFromMillis } from '../chain.js';
 import type { AuditEventBody, ChainedEvent, PreparedEvent } from '../event.js';
-import type { AuditSink, SinkCapabilities } from '../sink.js';
+import type { AuditSink, SinkCapabilities } from '../audit-sink.js';
 import { type VerifyResult, verifyEvents } from '../verify.js';
+import { AuditError } from '../errors.js';
 
 /** Where the stdout sink writes: `process.stdout` or any stream with a callback-style `write`. */
 export interface LineDestination {
   write(chunk: string, callback: (error?: Error | null) => void): unknown;
 }
 
-/** Options of {@link createStdoutSink}. */
-export interface StdoutSinkOptions {
+/** Options of {@link StdoutAuditSink}. */
+export interface StdoutAuditSinkOptions {
   /** @default process.stdout */
   destination?: LineDestination;
   /** pino level number of audit lines. @default 30 (info) */
@@ -45,64 +46,77 @@ export interface AuditLine {
  * for log pipelines. Each sink instance keeps its own chain per tenant (tagged with `streamId`), so
  * a shipped log can be verified with {@link verifyAuditLines}. `append` resolves when the
  * destination accepted the write, which is no stronger than the log pipeline behind it.
- * @example const sink = createFanOutSink([pgSink, createStdoutSink()]);
+ * @example const sink = createFanOutSink([new PostgresAuditSink({ pool }), new StdoutAuditSink()]);
  */
-export function createStdoutSink(options: StdoutSinkOptions = {}): AuditSink {
-  const dest: LineDestination = options.destination ?? (process.stdout as unknown as LineDestination);
-  const level = options.level ?? 30;
-  const msg = options.msg ?? 'audit';
-  const stream = options.streamId ?? uuidv7();
-  const clock = options.clock ?? systemClock;
-  const heads = new Map<string, ChainHead>();
-  const capabilities: SinkCapabilities = Object.freeze({
+export class StdoutAuditSink implements AuditSink {
+  readonly name = 'stdout';
+  readonly capabilities: SinkCapabilities = Object.freeze({
     readable: false,
     sharedChain: false,
     checkpoints: false,
   });
-  let tail: Promise<unknown> = Promise.resolve();
-  return {
-    name: 'stdout',
-    capabilities,
-    append(events: readonly PreparedEvent[]): Promise<ChainedEvent[]> {
-      const run = tail.then(async () => {
-        const now = clock.now().getTime();
-        const stored: ChainedEvent[] = [];
-        let out = '';
-        const next = new Map<string, ChainHead>();
-        for (const [chain, group] of groupByChain(events)) {
-          const linked = chainBatch(heads.get(chain) ?? EMPTY_HEAD, group, microsFromMillis(now));
-          linked.forEach((e, i) => {
-            out += `${JSON.stringify({
-              level,
-              time: now,
-              msg,
-              audit: {
-                stream,
-                id: e.id,
-                chain,
-                seq: e.seq,
-                recordedAt: e.recordedAt,
-                prevHash: e.prevHash,
-                hash: e.hash,
-                event: group[i]!.body,
-              },
-            })}\n`;
-          });
-          const last = linked[linked.length - 1];
-          if (last) next.set(chain, { seq: last.seq, hash: last.hash, recordedAt: last.recordedAt });
-          stored.push(...linked);
-        }
+  readonly #dest: LineDestination;
+  readonly #level: number;
+  readonly #msg: string;
+  readonly #stream: string;
+  readonly #clock: Clock;
+  readonly #heads = new Map<string, ChainHead>();
+  #tail: Promise<unknown> = Promise.resolve();
+
+  constructor(options: StdoutAuditSinkOptions = {}) {
+    this.#dest = options.destination ?? (process.stdout as unknown as LineDestination);
+    this.#level = options.level ?? 30;
+    this.#msg = options.msg ?? 'audit';
+    this.#stream = options.streamId ?? uuidv7();
+    this.#clock = options.clock ?? systemClock;
+  }
+
+  append(events: readonly PreparedEvent[]): Promise<ChainedEvent[]> {
+    const run = this.#tail.then(async () => {
+      const now = this.#clock.now().getTime();
+      const stored: ChainedEvent[] = [];
+      let out = '';
+      const next = new Map<string, ChainHead>();
+      for (const [chain, group] of groupByChain(events)) {
+        const linked = chainBatch(this.#heads.get(chain) ?? EMPTY_HEAD, group, microsFromMillis(now));
+        linked.forEach((e, i) => {
+          out += `${JSON.stringify({
+            level: this.#level,
+            time: now,
+            msg: this.#msg,
+            audit: {
+              stream: this.#stream,
+              id: e.id,
+              chain,
+              seq: e.seq,
+              recordedAt: e.recordedAt,
+              prevHash: e.prevHash,
+              hash: e.hash,
+              event: group[i]!.body,
+            },
+          })}\n`;
+        });
+        const last = linked[linked.length - 1];
+        if (last) next.set(chain, { seq: last.seq, hash: last.hash, recordedAt: last.recordedAt });
+        stored.push(...linked);
+      }
+      try {
         await new Promise<void>((resolve, reject) =>
-          dest.write(out, (err) => (err ? reject(err) : resolve())),
+          this.#dest.write(out, (err) => (err ? reject(err) : resolve())),
         );
-        // Advance the heads only once the lines are out, so a failed write does not fork the chain.
-        for (const [chain, head] of next) heads.set(chain, head);
-        return stored;
-      });
-      tail = run.catch(() => undefined);
-      return run;
-    },
-  };
+      } catch (error) {
+        throw new AuditError('AUDIT_STORE_FAILED', 'The stdout audit destination refused the write', {
+          cause: error,
+          details: { sink: this.name },
+        });
+      }
+      // Advance the heads only once the lines are out, so a failed write does not fork the chain.
+      for (const [chain, head] of next) this.#heads.set(chain, head);
+      return stored;
+    });
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
 }
 
 /** Parse stdout audit lines back into chained events, grouped by `stream` and chain. Other log lines are skipped. */
@@ -110,7 +124,12 @@ export function parseAuditLines(lines: Iterable<string>): Map<string, ChainedEve
   const out = new Map<string, ChainedEvent[]>();
   for (const line of lines) {
     if (!line.startsWith('{')) continue;
-    const parsed = JSON.parse(line) as Partial<AuditLine>;
+    let parsed: Partial<AuditLine>;
+    try {
+      parsed = JSON.parse(line) as Partial<AuditLine>;
+    } catch {
+      continue; // another program's line; a damaged audit line shows up as a gap in its chain
+    }
     const a = parsed.audit;
     if (!a || typeof a.hash !== 'string') continue;
     const key = `${a.stream}\u0000${a.chain}`;

@@ -47,9 +47,37 @@ registrySlot[REGISTRY_KEY] = registry;
  * export type VaultErrorCode = keyof typeof VaultErrorCodes;
  */
 export function defineErrorCodes<const T extends ErrorCodeTable>(table: T): T {
-  for (const [code, spec] of Object.entries(table)) registry.set(code, Object.freeze({ ...spec }));
+  // Checked by hand, not with zod: this runs at every package's load, and must not need the validation module.
+  if (typeof table !== 'object' || table === null || Array.isArray(table)) {
+    throw new TenantryError(
+      'VALIDATION_FAILED',
+      'An error-code table must be an object of code → { status }',
+    );
+  }
+  const entries = Object.entries(table);
+  for (const [code, spec] of entries) {
+    if (
+      !CODE_PATTERN.test(code) ||
+      typeof spec !== 'object' ||
+      spec === null ||
+      !HTTP_STATUSES.has(spec.status) ||
+      (spec.retryable !== undefined && typeof spec.retryable !== 'boolean')
+    ) {
+      throw new TenantryError('VALIDATION_FAILED', 'Invalid entry in an error-code table', {
+        details: { code: CODE_PATTERN.test(code) ? code : '(malformed code)' },
+      });
+    }
+  }
+  for (const [code, spec] of entries) {
+    registry.set(code, Object.freeze({ status: spec.status, retryable: spec.retryable === true }));
+  }
   return Object.freeze(table);
 }
+
+const CODE_PATTERN = /^[A-Z][A-Z0-9_]{0,63}$/;
+const HTTP_STATUSES: ReadonlySet<unknown> = new Set([
+  400, 401, 402, 403, 404, 409, 410, 412, 413, 422, 423, 429, 500, 502, 503, 504,
+]);
 
 const UNKNOWN_CODE: ErrorCodeSpec = Object.freeze({ status: 500, retryable: false });
 

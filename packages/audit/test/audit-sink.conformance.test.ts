@@ -1,11 +1,13 @@
 import { Writable } from 'node:stream';
 import { hasBackend, runConformance, useMongoDatabase, useTestDatabase } from '@tenantry/testkit';
 import pg from 'pg';
-import { expect, it } from 'vitest';
-import { createFanOutSink, createMemorySink, createStdoutSink, parseAuditLines } from '../src/index.js';
-import { createMongoSink } from '../src/mongo.js';
-import { createPostgresSink } from '../src/postgres.js';
-import { type AuditSinkHarness, auditSinkSuite } from '../src/testing.js';
+import { describe, expect, it } from 'vitest';
+import { createFanOutSink } from '../src/index.js';
+import { MemoryAuditSink } from '../src/memory.js';
+import { MongoAuditSink, ensureAuditIndexes } from '../src/mongo.js';
+import { PostgresAuditSink } from '../src/postgres.js';
+import { StdoutAuditSink, parseAuditLines } from '../src/stdout.js';
+import { type AuditSinkHarness, auditSinkConformance } from '../src/testing.js';
 import { migrateWithAppRole } from './helpers.js';
 
 const db = useTestDatabase();
@@ -23,7 +25,7 @@ function capturingStdout() {
       cb();
     },
   });
-  const sink = createStdoutSink({ destination: destination as never, streamId: 'test-stream' });
+  const sink = new StdoutAuditSink({ destination: destination as never, streamId: 'test-stream' });
   const readBack = async (chain: string) =>
     (parseAuditLines(lines).get(`test-stream\u0000${chain}`) ?? []).sort((a, b) => a.seq - b.seq);
   return { sink, readBack, lines };
@@ -34,7 +36,7 @@ let pgCleanup: (() => Promise<void>) | undefined;
 runConformance<AuditSinkHarness & { close?: () => Promise<void> }>(
   'AuditSink',
   [
-    { name: 'memory', setup: () => ({ sink: createMemorySink() }) },
+    { name: 'memory', setup: () => ({ sink: new MemoryAuditSink() }) },
     {
       name: 'postgres',
       needs: 'postgres',
@@ -42,7 +44,7 @@ runConformance<AuditSinkHarness & { close?: () => Promise<void> }>(
         const { appUrl, dropRole } = await migrateWithAppRole(db.url());
         const pool = new pg.Pool({ connectionString: appUrl, max: 6 });
         pgCleanup = dropRole;
-        return { sink: createPostgresSink({ pool }), close: () => pool.end() };
+        return { sink: new PostgresAuditSink({ pool }), close: () => pool.end() };
       },
       teardown: async (h) => {
         await h.close?.();
@@ -58,7 +60,7 @@ runConformance<AuditSinkHarness & { close?: () => Promise<void> }>(
     },
     {
       name: 'fan-out (memory + stdout)',
-      setup: () => ({ sink: createFanOutSink([createMemorySink(), capturingStdout().sink]) }),
+      setup: () => ({ sink: createFanOutSink([new MemoryAuditSink(), capturingStdout().sink]) }),
     },
     {
       name: 'mongo',
@@ -67,12 +69,18 @@ runConformance<AuditSinkHarness & { close?: () => Promise<void> }>(
         const { MongoClient } = await import('mongodb');
         const client = new MongoClient(mongo.url());
         await client.connect();
-        const sink = createMongoSink({ db: client.db(mongo.name()) });
-        await sink.ensureIndexes();
+        await ensureAuditIndexes(client.db(mongo.name()));
+        const sink = new MongoAuditSink({ db: client.db(mongo.name()) });
         return { sink, close: () => client.close() };
       },
       teardown: (h) => h.close?.(),
     },
   ],
-  (h) => auditSinkSuite(h, { it, expect }),
+  (h) => auditSinkConformance(h, { describe, it, expect }),
 );
+
+// The harness contract: a harness may return a fresh sink on every call (the suite calls it once per
+// test and keeps what it got for that test).
+describe('AuditSink [memory, fresh sink per harness call]', () => {
+  auditSinkConformance(() => ({ sink: new MemoryAuditSink() }), { describe, it, expect });
+});

@@ -6,11 +6,11 @@ import { hasBackend, runWorkers, skipLabel, useTestDatabase } from '@tenantry/te
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileSpool, createAuditLog } from '../src/index.js';
-import { createPostgresSink } from '../src/postgres.js';
-import { migrateWithAppRole } from './helpers.js';
+import { PostgresAuditSink } from '../src/postgres.js';
+import { asTenant, migrateWithAppRole } from './helpers.js';
 
 const db = useTestDatabase();
-const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+const fixture = (name: string) => fileURLToPath(new URL(`./workers/${name}`, import.meta.url));
 
 describe.skipIf(!hasBackend('postgres'))(`audit with several processes${skipLabel('postgres')}`, () => {
   let appUrl = '';
@@ -41,8 +41,8 @@ describe.skipIf(!hasBackend('postgres'))(`audit with several processes${skipLabe
     );
     expect(rows.map((r) => Number(r.seq))).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
     expect(new Set(rows.map((r) => r.id))).toEqual(new Set(reported));
-    const log = createAuditLog({ sink: createPostgresSink({ pool }) });
-    expect(await log.verify('shared')).toMatchObject({ ok: true, checked: 1000 });
+    const log = createAuditLog({ sink: new PostgresAuditSink({ pool }) });
+    expect(await asTenant('shared', () => log.verify())).toMatchObject({ ok: true, checked: 1000 });
   }, 120_000);
 
   it('crash test: SIGKILL mid-stream, restart, every accepted event is stored exactly once', async () => {
@@ -64,7 +64,7 @@ describe.skipIf(!hasBackend('postgres'))(`audit with several processes${skipLabe
       (m as { accepted?: string }).accepted ? [(m as { accepted: string }).accepted] : [],
     );
     // Deliver anything a killed generation left in a spool that no later generation drained.
-    const sink = createPostgresSink({ pool });
+    const sink = new PostgresAuditSink({ pool });
     for (const w of ['w0', 'w1']) {
       const spool = await FileSpool.open({ dir: join(root, w) });
       await spool.replay(sink);
@@ -78,7 +78,7 @@ describe.skipIf(!hasBackend('postgres'))(`audit with several processes${skipLabe
     expect(accepted.filter((id) => !stored.has(id))).toEqual([]);
     expect([...stored.values()].every((n) => n === 1)).toBe(true);
     const log = createAuditLog({ sink });
-    expect(await log.verify('crashy')).toMatchObject({ ok: true, checked: rows.length });
+    expect(await asTenant('crashy', () => log.verify())).toMatchObject({ ok: true, checked: rows.length });
     console.log(
       `crash test: ${res.kills} kills (${killedMidStream.length} mid-stream), ${accepted.length} accepted, ${rows.length} stored (extra = accepted just before a kill, before its report was written)`,
     );

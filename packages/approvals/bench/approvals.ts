@@ -1,0 +1,171 @@
+// PostgreSQL: one full four-eyes round per unit — request (soft lock) + 2 approvals, the second one
+// executing the action in its transaction — per second.
+// ours     = createApprovalEngine + PostgresApprovalStore (policy read, one conditional UPDATE per
+//            transition, savepoint around the handler, audit port = noop)
+// baseline = the same transitions written by hand: INSERT … ON CONFLICT on the pending key, a votes table
+//            with a unique (request, approver) key, a conditional UPDATE … SET approvals = approvals + 1 …
+//            WHERE state = 'PENDING' AND expires_at > now() AND maker_id <> $approver RETURNING, and a
+//            conditional UPDATE to EXECUTED; the same lock/unlock/handler statements on the same assets table.
+// Both sides use unnamed statements only (what works behind PgBouncer in transaction mode).
+import { runAsTenant, noopAuditPort } from '@tenantry/core';
+import { runMigrations } from '@tenantry/core/postgres';
+import { type BenchRow, compare, printBench } from '@tenantry/testkit/bench';
+import { resolveBackend, uniqueId, withDatabase } from '@tenantry/testkit';
+import pg from 'pg';
+import { createApprovalEngine } from '../src/index.js';
+import { PostgresApprovalStore, approvalsMigrations } from '../src/postgres.js';
+
+const status = await resolveBackend('postgres');
+if (!status.available) throw new Error(`postgres unavailable: ${status.reason}`);
+const dbName = uniqueId('bench');
+const admin = new pg.Client({ connectionString: status.url });
+await admin.connect();
+await admin.query(`CREATE DATABASE ${dbName}`);
+const url = withDatabase(status.url, dbName);
+const DURATION = Number(process.env.BENCH_MS ?? 1000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CLIENTS = (process.env.BENCH_CLIENTS ?? '1,8').split(',').map(Number);
+// BENCH_SYNC=off runs both sides with synchronous_commit=off (takes the shared disk's fsync out).
+const SYNC = process.env.BENCH_SYNC ?? 'on';
+const pool = new pg.Pool({
+  connectionString: url,
+  max: 20,
+  ...(SYNC === 'off' ? { options: '-c synchronous_commit=off' } : {}),
+});
+pool.on('error', () => undefined);
+
+try {
+  await runMigrations(pool, approvalsMigrations);
+  await pool.query(`
+    CREATE TABLE assets (tenant_id text NOT NULL, id text NOT NULL, status text NOT NULL DEFAULT 'ACTIVE', PRIMARY KEY (tenant_id, id));
+    CREATE TABLE hand_requests (tenant_id text NOT NULL, id uuid NOT NULL, action text NOT NULL, resource_type text NOT NULL,
+      resource_id text NOT NULL, maker_id text NOT NULL, state text NOT NULL, exec_state text NOT NULL DEFAULT 'NONE',
+      approvals int NOT NULL DEFAULT 0, required int NOT NULL, expires_at timestamptz NOT NULL, payload jsonb NOT NULL,
+      PRIMARY KEY (tenant_id, id));
+    CREATE UNIQUE INDEX hand_one_pending ON hand_requests (tenant_id, action, resource_type, resource_id) WHERE state = 'PENDING';
+    CREATE TABLE hand_votes (tenant_id text NOT NULL, request_id uuid NOT NULL, approver_id text NOT NULL, roles text[] NOT NULL,
+      decided_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (tenant_id, request_id, approver_id));`);
+
+  const lockSql = `UPDATE assets SET status = 'PENDING_DELETION' WHERE tenant_id = $1 AND id = $2`;
+  const executeSql = `UPDATE assets SET status = 'DELETED' WHERE tenant_id = $1 AND id = $2`;
+  const q = (tx: unknown) => tx as pg.PoolClient;
+  const engine = createApprovalEngine({ store: new PostgresApprovalStore({ pool }), audit: noopAuditPort });
+  engine.registerResource('asset', {
+    lock: ({ transaction, tenantId, resource }) =>
+      q(transaction)
+        .query(lockSql, [tenantId, resource.id])
+        .then(() => undefined),
+    unlock: () => undefined,
+  });
+  engine.registerAction('asset.delete', {
+    execute: ({ transaction, tenantId, request }) =>
+      q(transaction)
+        .query(executeSql, [tenantId, request.resource.id])
+        .then(() => undefined),
+  });
+  const tenant = 'bench-ours';
+  const handTenant = 'bench-hand';
+  const as = <R>(id: string, roles: string[], fn: () => Promise<R>) =>
+    runAsTenant({ tenantId: tenant, actor: { id, roles } }, fn);
+  await as('admin', ['TENANT_ADMIN'], () =>
+    engine.setPolicies({
+      policies: [{ action: 'asset.delete', approvalsRequired: 2, approverRoles: ['MANAGER'] }],
+    }),
+  );
+  await pool.query(
+    `INSERT INTO assets (tenant_id, id) SELECT t, 'a' || g FROM generate_series(1, 200000) g, unnest(ARRAY[$1, $2]) t`,
+    [tenant, handTenant],
+  );
+
+  let oursNext = 0;
+  const ours = async () => {
+    const id = `a${++oursNext}`;
+    const r = await as('maker', ['OPERATOR'], () =>
+      engine.request({
+        action: 'asset.delete',
+        resource: { type: 'asset', id },
+        justification: 'bench',
+        payload: {},
+      }),
+    );
+    await as('alice', ['MANAGER'], () => engine.approve({ requestId: r.id }));
+    const done = await as('carol', ['MANAGER'], () => engine.approve({ requestId: r.id }));
+    if (done.status !== 'EXECUTED') throw new Error(`ours: ${done.status}`);
+  };
+
+  const inTx = async <R>(fn: (c: pg.PoolClient) => Promise<R>): Promise<R> => {
+    const c = await pool.connect();
+    try {
+      await c.query('BEGIN');
+      const r = await fn(c);
+      await c.query('COMMIT');
+      return r;
+    } catch (e) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    } finally {
+      c.release();
+    }
+  };
+  let handNext = 0;
+  const handApprove = (requestId: string, approver: string) =>
+    inTx(async (c) => {
+      const vote = await c.query(
+        'INSERT INTO hand_votes (tenant_id, request_id, approver_id, roles) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
+        [handTenant, requestId, approver, ['MANAGER']],
+      );
+      if (vote.rowCount !== 1) throw new Error('duplicate vote');
+      const { rows } = await c.query<{ state: string; resource_id: string }>(
+        `UPDATE hand_requests SET approvals = approvals + 1,
+           state = CASE WHEN approvals + 1 >= required THEN 'APPROVED' ELSE state END
+         WHERE tenant_id = $1 AND id = $2 AND state = 'PENDING' AND expires_at > now() AND maker_id <> $3
+         RETURNING state, resource_id`,
+        [handTenant, requestId, approver],
+      );
+      if (!rows[0]) throw new Error('not pending');
+      if (rows[0].state === 'APPROVED') {
+        const mark = await c.query(
+          `UPDATE hand_requests SET exec_state = 'EXECUTED' WHERE tenant_id = $1 AND id = $2 AND state = 'APPROVED' AND exec_state = 'NONE'`,
+          [handTenant, requestId],
+        );
+        if (mark.rowCount === 1) await c.query(executeSql, [handTenant, rows[0].resource_id]);
+      }
+      return rows[0].state;
+    });
+  const baseline = async () => {
+    const resource = `a${++handNext}`;
+    const id = crypto.randomUUID();
+    await inTx(async (c) => {
+      const ins = await c.query(
+        `INSERT INTO hand_requests (tenant_id, id, action, resource_type, resource_id, maker_id, state, required, expires_at, payload)
+         VALUES ($1, $2, 'asset.delete', 'asset', $3, 'maker', 'PENDING', 2, now() + interval '7 days', '{}')
+         ON CONFLICT (tenant_id, action, resource_type, resource_id) WHERE state = 'PENDING' DO NOTHING`,
+        [handTenant, id, resource],
+      );
+      if (ins.rowCount !== 1) throw new Error('duplicate');
+      await c.query(lockSql, [handTenant, resource]);
+    });
+    await handApprove(id, 'alice');
+    if ((await handApprove(id, 'carol')) !== 'APPROVED') throw new Error('hand: not approved');
+  };
+
+  const rows: BenchRow[] = [];
+  for (const clients of CLIENTS) {
+    rows.push(
+      await compare({
+        workload: `request + 2 approvals + execution, postgres vs hand-written SQL, ${clients} client${clients === 1 ? '' : 's'}${SYNC === 'off' ? ', synchronous_commit=off' : ''}`,
+        unit: 'rounds/s',
+        concurrency: clients,
+        durationMs: DURATION,
+        rounds: ROUNDS,
+        ours,
+        baseline,
+      }),
+    );
+  }
+  printBench('@tenantry/approvals (PostgreSQL)', rows);
+} finally {
+  await pool.end();
+  await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+  await admin.end();
+}

@@ -1,0 +1,264 @@
+import type { PgPoolLike, PgQueryable } from '@tenantry/core';
+import type {
+  ApprovalStore,
+  ApprovalStoreCapabilities,
+  ApprovalStoreTx,
+  InsertOutcome,
+  RequestQuery,
+} from '../../approval-store.js';
+import { ApprovalError } from '../../errors.js';
+import type { PolicySet } from '../../policy.js';
+import type { ApprovalRequest } from '../../request.js';
+import {
+  REQUEST_COLUMNS,
+  type RequestRow,
+  decidedBy,
+  decodePolicySet,
+  decodeRequest,
+  encodeBody,
+  requestValues,
+} from './row-codec.js';
+import { POLICIES_TABLE, REQUESTS_TABLE } from './schema.js';
+
+/** Options of {@link PostgresApprovalStore}. */
+export interface PostgresApprovalStoreOptions {
+  /** The application's pool (not owned: the store never ends it). Any `PgPoolLike`: a `pg` Pool, or an adapter. */
+  pool: PgPoolLike;
+}
+
+const UNAVAILABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08003',
+  '08006',
+]);
+
+/** Map driver errors: a missing table → `APPROVAL_NOT_MIGRATED`, a lost server → `APPROVAL_STORE_UNAVAILABLE`. */
+function mapError(error: unknown): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === '42P01') {
+    return new ApprovalError(
+      'APPROVAL_NOT_MIGRATED',
+      'The approval tables do not exist: run runMigrations(pool, approvalsMigrations) or migrations/001_tenantry_approvals.sql',
+      { cause: error },
+    );
+  }
+  if (typeof code === 'string' && UNAVAILABLE.has(code)) {
+    return new ApprovalError('APPROVAL_STORE_UNAVAILABLE', 'PostgreSQL could not be reached', {
+      cause: error,
+    });
+  }
+  return error;
+}
+
+const isConnectionError = (e: unknown): boolean =>
+  (e as { code?: string } | null)?.code === 'APPROVAL_STORE_UNAVAILABLE';
+
+async function run<R>(
+  db: PgQueryable,
+  text: string,
+  values: unknown[],
+): Promise<{ rows: R[]; rowCount: number | null }> {
+  try {
+    return await db.query<R>(text, values);
+  } catch (error) {
+    throw mapError(error);
+  }
+}
+
+const INSERT = `INSERT INTO ${REQUESTS_TABLE} (${REQUEST_COLUMNS})
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+  ON CONFLICT (tenant_id, action, resource_type, resource_id) WHERE approval_state = 'PENDING' DO NOTHING`;
+const SELECT_ONE = `SELECT body, version FROM ${REQUESTS_TABLE} WHERE tenant_id = $1 AND id = $2`;
+const SELECT_PENDING = `SELECT body, version FROM ${REQUESTS_TABLE}
+  WHERE tenant_id = $1 AND action = $2 AND resource_type = $3 AND resource_id = $4 AND approval_state = 'PENDING'`;
+// One conditional write per transition: it matches only while the version is the one the step read.
+const UPDATE = `UPDATE ${REQUESTS_TABLE} SET approval_state = $3, execution_state = $4,
+  decided_by = $5, unlock_pending = $6, version = $7, body = $8, updated_at = $9
+  WHERE tenant_id = $1 AND id = $2 AND version = $10`;
+
+/**
+ * The PostgreSQL store. Transactional: a unit of work is one transaction (the caller's when given), so
+ * the request row, the soft lock, the decision, the handler's writes and the EXECUTED mark commit
+ * together (P5). Every transition is one conditional `UPDATE … WHERE version = $n`. All SQL goes
+ * through `query(text, values)` with transaction-local state only (SAVEPOINTs inside the unit of
+ * work): it works behind PgBouncer in transaction mode. Create the tables with
+ * `runMigrations(pool, approvalsMigrations)` or `migrations/001_tenantry_approvals.sql`.
+ * @example const store = new PostgresApprovalStore({ pool });
+ */
+export class PostgresApprovalStore implements ApprovalStore {
+  readonly capabilities: ApprovalStoreCapabilities = Object.freeze({ transactional: true });
+  readonly #pool: PgPoolLike;
+
+  constructor(options: PostgresApprovalStoreOptions) {
+    this.#pool = options.pool;
+  }
+
+  #tx(db: PgQueryable, ownsTransaction: boolean): ApprovalStoreTx {
+    return {
+      handle: db,
+      ownsTransaction,
+      insert: async (request): Promise<InsertOutcome> => {
+        const res = await run(db, INSERT, requestValues(request));
+        if (res.rowCount === 1) return { inserted: true };
+        const { rows } = await run<RequestRow>(db, SELECT_PENDING, [
+          request.tenantId,
+          request.action,
+          request.resource.type,
+          request.resource.id,
+        ]);
+        if (!rows[0]) {
+          throw new ApprovalError('APPROVAL_CONFLICT', 'A pending request was decided meanwhile; retry', {
+            details: { action: request.action },
+          });
+        }
+        return { inserted: false, pending: decodeRequest(rows[0]) };
+      },
+      get: (tenantId, id) => this.#get(db, tenantId, id),
+      update: async (next, expectedVersion) => {
+        const res = await run(db, UPDATE, [
+          next.tenantId,
+          next.id,
+          next.approvalState,
+          next.executionState,
+          decidedBy(next),
+          next.unlockPending,
+          next.version,
+          encodeBody(next),
+          next.updatedAt,
+          expectedVersion,
+        ]);
+        return res.rowCount === 1;
+      },
+      savepoint: async <T>(fn: () => Promise<T>): Promise<T> => {
+        await run(db, 'SAVEPOINT tenantry_approvals', []);
+        try {
+          const result = await fn();
+          await run(db, 'RELEASE SAVEPOINT tenantry_approvals', []);
+          return result;
+        } catch (error) {
+          await run(db, 'ROLLBACK TO SAVEPOINT tenantry_approvals', []);
+          await run(db, 'RELEASE SAVEPOINT tenantry_approvals', []);
+          throw error;
+        }
+      },
+    };
+  }
+
+  async #get(db: PgQueryable, tenantId: string, id: string): Promise<ApprovalRequest | null> {
+    const { rows } = await run<RequestRow>(db, SELECT_ONE, [tenantId, id]);
+    return rows[0] ? decodeRequest(rows[0]) : null;
+  }
+
+  async unitOfWork<T>(fn: (tx: ApprovalStoreTx) => Promise<T>, transaction?: unknown): Promise<T> {
+    if (transaction !== undefined) return fn(this.#tx(transaction as PgQueryable, false));
+    let client: Awaited<ReturnType<PgPoolLike['connect']>>;
+    try {
+      client = await this.#pool.connect();
+    } catch (error) {
+      throw new ApprovalError('APPROVAL_STORE_UNAVAILABLE', 'PostgreSQL could not be reached', {
+        cause: error,
+      });
+    }
+    let broken: Error | undefined;
+    try {
+      await run(client, 'BEGIN', []);
+      const result = await fn(this.#tx(client, true));
+      await run(client, 'COMMIT', []);
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch((e: Error) => {
+        broken = e;
+      });
+      if (isConnectionError(error)) broken = error as Error;
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  get(tenantId: string, id: string): Promise<ApprovalRequest | null> {
+    return this.#get(this.#pool, tenantId, id);
+  }
+
+  async list(tenantId: string, query: RequestQuery): Promise<ApprovalRequest[]> {
+    const values: unknown[] = [tenantId];
+    const where = ['tenant_id = $1'];
+    const p = (v: unknown) => {
+      values.push(v);
+      return `$${values.length}`;
+    };
+    if (query.resource)
+      where.push(`resource_type = ${p(query.resource.type)} AND resource_id = ${p(query.resource.id)}`);
+    if (query.makerId !== undefined) where.push(`maker_id = ${p(query.makerId)}`);
+    if (query.decidedBy !== undefined) where.push(`decided_by @> ARRAY[${p(query.decidedBy)}]::text[]`);
+    if (query.approvalStates) where.push(`approval_state = ANY(${p(query.approvalStates)}::text[])`);
+    if (query.beforeId !== undefined) where.push(`id < ${p(query.beforeId)}::uuid`);
+    if (query.decidableBy) {
+      const d = query.decidableBy;
+      const actor = p(d.actorId);
+      where.push(
+        `approval_state = 'PENDING' AND expires_at > ${p(d.now.toISOString())}`,
+        `approver_roles && ${p(d.roles)}::text[]`,
+        `NOT (decided_by @> ARRAY[${actor}]::text[])`,
+        `(maker_id <> ${actor} OR maker_may_approve)`,
+      );
+    }
+    const { rows } = await run<RequestRow>(
+      this.#pool,
+      `SELECT body, version FROM ${REQUESTS_TABLE} WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ${p(query.limit)}`,
+      values,
+    );
+    return rows.map(decodeRequest);
+  }
+
+  async dueForSweep(now: Date, limit: number, tenantId: string | undefined): Promise<ApprovalRequest[]> {
+    const values: unknown[] = [now.toISOString(), limit];
+    const tenant = tenantId === undefined ? '' : ` AND tenant_id = $3`;
+    if (tenantId !== undefined) values.push(tenantId);
+    const { rows } = await run<RequestRow>(
+      this.#pool,
+      `(SELECT body, version FROM ${REQUESTS_TABLE} WHERE approval_state = 'PENDING' AND expires_at <= $1${tenant} LIMIT $2)
+       UNION ALL (SELECT body, version FROM ${REQUESTS_TABLE} WHERE unlock_pending${tenant} LIMIT $2)`,
+      values,
+    );
+    return rows.map(decodeRequest);
+  }
+
+  async latestPolicySet(tenantId: string): Promise<PolicySet | null> {
+    const { rows } = await run<{
+      tenant_id: string;
+      version: number;
+      body: unknown;
+      created_at: Date;
+      created_by: string;
+    }>(
+      this.#pool,
+      `SELECT tenant_id, version, body, created_at, created_by FROM ${POLICIES_TABLE} WHERE tenant_id = $1 ORDER BY version DESC LIMIT 1`,
+      [tenantId],
+    );
+    return rows[0] ? decodePolicySet(rows[0]) : null;
+  }
+
+  async insertPolicySet(set: PolicySet): Promise<boolean> {
+    const res = await run(
+      this.#pool,
+      `INSERT INTO ${POLICIES_TABLE} (tenant_id, version, body, created_at, created_by) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (tenant_id, version) DO NOTHING`,
+      [
+        set.tenantId,
+        set.version,
+        JSON.stringify({ policies: set.policies, bypass: set.bypass }),
+        set.createdAt.toISOString(),
+        set.createdBy,
+      ],
+    );
+    return res.rowCount === 1;
+  }
+}

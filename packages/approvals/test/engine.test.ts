@@ -1,0 +1,136 @@
+import { ManualClock, MemoryAuditPort, runAsTenant } from '@tenantry/core';
+import { settledCode } from '@tenantry/core/testing';
+import { describe, expect, it } from 'vitest';
+import { ApprovalErrorCodes, createApprovalEngine, matchPolicy, PolicySetInputSchema } from '../src/index.js';
+import { MemoryApprovalStore } from '../src/memory.js';
+
+const actor = { id: 'mo', roles: ['OPERATOR'] };
+
+describe('engine', () => {
+  it('picks the exact action first, then the longest pattern', () => {
+    const { policies } = PolicySetInputSchema.parse({
+      policies: [
+        { action: '*', approverRoles: ['MANAGER'] },
+        { action: 'asset.*', approverRoles: ['MANAGER'], approvalsRequired: 2 },
+        { action: 'asset.delete', approverRoles: ['MANAGER'], approvalsRequired: 3 },
+      ],
+    });
+    expect(matchPolicy(policies, 'asset.delete')?.approvalsRequired).toBe(3);
+    expect(matchPolicy(policies, 'asset.rename')?.approvalsRequired).toBe(2);
+    expect(matchPolicy(policies, 'invoice.void')?.action).toBe('*');
+    expect(matchPolicy([], 'invoice.void')).toBeUndefined();
+  });
+
+  it('refuses a caller transaction on a store that cannot join one (capability flag)', async () => {
+    const engine = createApprovalEngine({ store: new MemoryApprovalStore(), audit: new MemoryAuditPort() });
+    engine.registerAction('asset.delete', { execute: () => undefined });
+    const code = await settledCode(
+      runAsTenant({ tenantId: 'a', actor }, () =>
+        engine.request(
+          { action: 'asset.delete', resource: { type: 'asset', id: '1' }, justification: 'x' },
+          { transaction: {} },
+        ),
+      ),
+    );
+    expect(code).toBe('VALIDATION_FAILED');
+  });
+
+  it('refuses actions without a handler, and resource types without hooks when a policy applies', async () => {
+    const engine = createApprovalEngine({ store: new MemoryApprovalStore(), audit: new MemoryAuditPort() });
+    const ask = () =>
+      runAsTenant({ tenantId: 'a', actor }, () =>
+        engine.request({ action: 'asset.delete', resource: { type: 'asset', id: '1' }, justification: 'x' }),
+      );
+    expect(await settledCode(ask())).toBe('APPROVAL_HANDLER_MISSING');
+    engine.registerAction('asset.delete', { execute: () => undefined });
+    await runAsTenant({ tenantId: 'a', actor: { id: 'ad', roles: ['TENANT_ADMIN'] } }, () =>
+      engine.setPolicies({ policies: [{ action: 'asset.*', approverRoles: ['MANAGER'] }] }),
+    );
+    expect(await settledCode(ask())).toBe('APPROVAL_HANDLER_MISSING');
+  });
+
+  it('declares every code with the APPROVAL_ prefix and an HTTP status', () => {
+    for (const [code, spec] of Object.entries(ApprovalErrorCodes)) {
+      expect(code.startsWith('APPROVAL_')).toBe(true);
+      expect(spec.status).toBeGreaterThanOrEqual(400);
+    }
+  });
+});
+
+describe('execution claim on stores without transactions (at-least-once call, at-most-once mark)', () => {
+  it('a stalled execution keeps its lease; after the lease another caller reclaims it; only one EXECUTED mark', async () => {
+    const clock = new ManualClock('2030-01-01T00:00:00Z');
+    const audit = new MemoryAuditPort();
+    const engine = createApprovalEngine({ store: new MemoryApprovalStore(), audit, clock, leaseMs: 10_000 });
+    const calls: string[] = [];
+    let releaseFirst: () => void = () => undefined;
+    engine.registerResource('asset', { lock: () => undefined, unlock: () => undefined });
+    engine.registerAction('asset.delete', {
+      execute: ({ idempotencyKey }) => {
+        calls.push(idempotencyKey);
+        if (calls.length === 1) return new Promise<void>((r) => (releaseFirst = r));
+      },
+    });
+    const as = <R>(id: string, roles: string[], fn: () => Promise<R>) =>
+      runAsTenant({ tenantId: 't', actor: { id, roles } }, fn);
+    await as('ad', ['TENANT_ADMIN'], () =>
+      engine.setPolicies({ policies: [{ action: 'asset.delete', approverRoles: ['MANAGER'] }] }),
+    );
+    const r = await as('mo', ['OPERATOR'], () =>
+      engine.request({ action: 'asset.delete', resource: { type: 'asset', id: '1' }, justification: 'x' }),
+    );
+    const stalled = as('al', ['MANAGER'], () => engine.approve({ requestId: r.id }));
+    await new Promise((res) => setTimeout(res, 5));
+    const running = await as('al', ['MANAGER'], () => engine.get({ requestId: r.id }));
+    expect([running.approvalState, running.executionState]).toEqual(['APPROVED', 'RUNNING']);
+    expect(await settledCode(as('mo', ['OPERATOR'], () => engine.execute({ requestId: r.id })))).toBe(
+      'APPROVAL_EXECUTION_IN_PROGRESS',
+    );
+    clock.advance(10_000);
+    const reclaimed = await as('mo', ['OPERATOR'], () => engine.execute({ requestId: r.id }));
+    expect([reclaimed.status, reclaimed.attempts]).toEqual(['EXECUTED', 2]);
+    releaseFirst();
+    const late = await stalled;
+    expect(late.status).toBe('EXECUTED');
+    expect(calls).toEqual([r.id, r.id]);
+    const final = await as('al', ['MANAGER'], () => engine.get({ requestId: r.id }));
+    expect(final.history.filter((h) => h.type === 'executed')).toHaveLength(1);
+    expect(audit.withAction('approval.executed')).toHaveLength(1);
+  });
+
+  it('records the impersonator of a decision in the history and in the audit event', async () => {
+    const audit = new MemoryAuditPort();
+    const engine = createApprovalEngine({ store: new MemoryApprovalStore(), audit });
+    engine.registerResource('asset', { lock: () => undefined, unlock: () => undefined });
+    engine.registerAction('asset.delete', { execute: () => undefined });
+    await runAsTenant({ tenantId: 't', actor: { id: 'ad', roles: ['TENANT_ADMIN'] } }, () =>
+      engine.setPolicies({
+        policies: [{ action: 'asset.delete', approvalsRequired: 2, approverRoles: ['MANAGER'] }],
+      }),
+    );
+    const r = await runAsTenant({ tenantId: 't', actor: { id: 'mo', roles: ['OPERATOR'] } }, () =>
+      engine.request({ action: 'asset.delete', resource: { type: 'asset', id: '1' }, justification: 'x' }),
+    );
+    const after = await runAsTenant(
+      {
+        tenantId: 't',
+        actor: { id: 'al', roles: ['MANAGER'] },
+        impersonator: { id: 'support-7', roles: ['SUPER_ADMIN'] },
+      },
+      () => engine.approve({ requestId: r.id }),
+    );
+    expect(after.history[1]).toMatchObject({
+      type: 'approved',
+      actorId: 'al',
+      impersonatorId: 'support-7',
+      roles: ['MANAGER'],
+    });
+    const [event] = audit.withAction('approval.approved');
+    expect([
+      event?.actor.id,
+      event?.impersonator?.id,
+      event?.metadata?.requestId,
+      event?.metadata?.makerId,
+    ]).toEqual(['al', 'support-7', r.id, 'mo']);
+  });
+});

@@ -1,0 +1,232 @@
+import { type AuditPort, MemoryAuditPort, ManualClock, runAsSystem, runAsTenant } from '@tenantry/core';
+import { settledCode } from '@tenantry/core/testing';
+import { hasBackend, skipLabel } from '@tenantry/testkit';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ApprovalEngine, createApprovalEngine } from '../src/index.js';
+import { PostgresApprovalStore } from '../src/postgres.js';
+import { migrated, usePostgres } from './helpers.js';
+
+const db = usePostgres();
+const maker = { id: 'maker', roles: ['OPERATOR'] };
+const alice = { id: 'alice', roles: ['MANAGER'] };
+const carol = { id: 'carol', roles: ['MANAGER'] };
+const admin = { id: 'admin', roles: ['TENANT_ADMIN'] };
+let tenantSeq = 0;
+
+describe.skipIf(!hasBackend('postgres'))(
+  `PostgreSQL: one transaction for request, lock, decision, effect and mark${skipLabel('postgres')}`,
+  () => {
+    let pool: pg.Pool;
+    beforeAll(async () => {
+      pool = await migrated(db.pool());
+      await pool.query(`CREATE TABLE assets (tenant_id text, id text, status text NOT NULL DEFAULT 'ACTIVE', PRIMARY KEY (tenant_id, id));
+      CREATE TABLE effects (tenant_id text, request_id uuid, note text)`);
+    });
+    afterAll(() => pool.end());
+
+    /** An engine whose lock hook and handler write through the transaction they are given. */
+    const setup = async (options: { audit?: AuditPort; throwAfterWrite?: boolean } = {}) => {
+      const tenant = `pg-${++tenantSeq}-${Date.now().toString(36)}`;
+      const clock = new ManualClock('2030-01-01T00:00:00Z');
+      const engine = createApprovalEngine({
+        store: new PostgresApprovalStore({ pool }),
+        audit: options.audit ?? new MemoryAuditPort(),
+        clock,
+      });
+      const q = (tx: unknown) => tx as pg.PoolClient;
+      engine.registerResource('asset', {
+        lock: async ({ transaction, tenantId, resource }) => {
+          await q(transaction).query(
+            `UPDATE assets SET status = 'PENDING_DELETION' WHERE tenant_id = $1 AND id = $2`,
+            [tenantId, resource.id],
+          );
+        },
+        unlock: async ({ transaction, tenantId, resource }) => {
+          await q(transaction).query(
+            `UPDATE assets SET status = 'ACTIVE' WHERE tenant_id = $1 AND id = $2 AND status = 'PENDING_DELETION'`,
+            [tenantId, resource.id],
+          );
+        },
+      });
+      engine.registerAction('asset.delete', {
+        execute: async ({ transaction, tenantId, request }) => {
+          await q(transaction).query('INSERT INTO effects VALUES ($1, $2, $3)', [
+            tenantId,
+            request.id,
+            'deleted',
+          ]);
+          await q(transaction).query('DELETE FROM assets WHERE tenant_id = $1 AND id = $2', [
+            tenantId,
+            request.resource.id,
+          ]);
+          if (options.throwAfterWrite) throw Object.assign(new Error('boom'), { code: 'DOWNSTREAM_REFUSED' });
+        },
+      });
+      const as = <R>(actor: typeof maker, fn: (e: ApprovalEngine) => Promise<R>) =>
+        runAsTenant({ tenantId: tenant, actor }, () => fn(engine));
+      await as(admin, (e) =>
+        e.setPolicies({
+          policies: [
+            { action: 'asset.delete', approvalsRequired: 2, approverRoles: ['MANAGER'], ttlMs: 60_000 },
+          ],
+        }),
+      );
+      await pool.query('INSERT INTO assets (tenant_id, id) VALUES ($1, $2)', [tenant, 'a1']);
+      const asset = async () =>
+        (
+          await pool.query<{ status: string }>('SELECT status FROM assets WHERE tenant_id = $1 AND id = $2', [
+            tenant,
+            'a1',
+          ])
+        ).rows[0]?.status ?? 'GONE';
+      const effects = async () =>
+        Number(
+          (
+            await pool.query<{ n: string }>('SELECT count(*) AS n FROM effects WHERE tenant_id = $1', [
+              tenant,
+            ])
+          ).rows[0]!.n,
+        );
+      const rows = async () =>
+        Number(
+          (
+            await pool.query<{ n: string }>(
+              'SELECT count(*) AS n FROM tenantry_approval_requests WHERE tenant_id = $1',
+              [tenant],
+            )
+          ).rows[0]!.n,
+        );
+      const ask = (transaction?: unknown) =>
+        as(maker, (e) =>
+          e.request(
+            { action: 'asset.delete', resource: { type: 'asset', id: 'a1' }, justification: 'old' },
+            transaction ? { transaction } : {},
+          ),
+        );
+      return { tenant, engine, clock, as, asset, effects, rows, ask };
+    };
+
+    const inTransaction = async <R>(fn: (c: pg.PoolClient) => Promise<R>, commit: boolean): Promise<R> => {
+      const c = await pool.connect();
+      try {
+        await c.query('BEGIN');
+        const r = await fn(c);
+        await c.query(commit ? 'COMMIT' : 'ROLLBACK');
+        return r;
+      } finally {
+        c.release();
+      }
+    };
+
+    it('a request whose creating transaction rolls back leaves neither the request nor the soft lock', async () => {
+      const s = await setup();
+      const r = await inTransaction(async (c) => {
+        const made = await s.ask(c);
+        const seen = await c.query<{ status: string }>('SELECT status FROM assets WHERE tenant_id = $1', [
+          s.tenant,
+        ]);
+        expect(seen.rows[0]!.status).toBe('PENDING_DELETION');
+        return made;
+      }, false);
+      expect(await s.rows()).toBe(0);
+      expect(await s.asset()).toBe('ACTIVE');
+      expect(await settledCode(s.as(alice, (e) => e.get({ requestId: r.id })))).toBe('APPROVAL_NOT_FOUND');
+      const kept = await inTransaction((c) => s.ask(c), true);
+      expect([await s.rows(), await s.asset(), kept.status]).toEqual([1, 'PENDING_DELETION', 'PENDING']);
+    });
+
+    it('the handler runs in the transaction that marks EXECUTED: effect, mark and unlock commit together', async () => {
+      const s = await setup();
+      const r = await s.ask();
+      await s.as(alice, (e) => e.approve({ requestId: r.id }));
+      expect(await s.asset()).toBe('PENDING_DELETION');
+      const done = await s.as(carol, (e) => e.approve({ requestId: r.id }));
+      expect(done.status).toBe('EXECUTED');
+      expect([await s.effects(), await s.asset()]).toEqual([1, 'GONE']);
+    });
+
+    it('a handler that throws after writing leaves neither its write nor the EXECUTED mark; FAILED is recorded with its code', async () => {
+      const s = await setup({ throwAfterWrite: true });
+      const r = await s.ask();
+      await s.as(alice, (e) => e.approve({ requestId: r.id }));
+      const failed = await s.as(carol, (e) => e.approve({ requestId: r.id }));
+      expect([failed.status, failed.lastErrorCode, failed.approvals]).toEqual([
+        'FAILED',
+        'DOWNSTREAM_REFUSED',
+        ['alice', 'carol'],
+      ]);
+      expect(await s.effects()).toBe(0);
+      expect(await s.asset()).toBe('ACTIVE');
+      const stored = (
+        await pool.query<{ execution_state: string }>(
+          'SELECT execution_state FROM tenantry_approval_requests WHERE tenant_id = $1',
+          [s.tenant],
+        )
+      ).rows;
+      expect(stored).toEqual([{ execution_state: 'FAILED' }]);
+    });
+
+    it('a handler that throws inside the caller transaction is undone by a savepoint; the caller still commits FAILED', async () => {
+      const s = await setup({ throwAfterWrite: true });
+      const r = await s.ask();
+      await s.as(alice, (e) => e.approve({ requestId: r.id }));
+      const failed = await inTransaction(
+        (c) => s.as(carol, (e) => e.approve({ requestId: r.id }, { transaction: c })),
+        true,
+      );
+      expect(failed.status).toBe('FAILED');
+      expect([await s.effects(), await s.asset()]).toEqual([0, 'ACTIVE']);
+    });
+
+    it('fails closed when the audit write fails: the transition rolls back', async () => {
+      let fail = false;
+      const audit: AuditPort = {
+        record: async () => {
+          if (fail) throw new Error('audit down');
+        },
+      };
+      const s = await setup({ audit });
+      const r = await s.ask();
+      fail = true;
+      expect(await settledCode(s.as(alice, (e) => e.approve({ requestId: r.id })))).not.toBe('resolved');
+      fail = false;
+      expect((await s.as(alice, (e) => e.get({ requestId: r.id }))).approvals).toEqual([]);
+    });
+
+    it('the sweeper in the system scope releases expired locks of every tenant, in the same transaction as the EXPIRED mark', async () => {
+      const s = await setup();
+      await s.ask();
+      s.clock.advance(60_000);
+      const audit = new MemoryAuditPort();
+      const out = await runAsSystem(
+        { actor: { id: 'sweeper', kind: 'service' }, reason: 'sweep expired approvals' },
+        audit,
+        () => s.engine.sweep(),
+      );
+      expect(out.released).toBeGreaterThanOrEqual(1);
+      expect(await s.asset()).toBe('ACTIVE');
+      const state = (
+        await pool.query<{ approval_state: string }>(
+          'SELECT approval_state FROM tenantry_approval_requests WHERE tenant_id = $1',
+          [s.tenant],
+        )
+      ).rows;
+      expect(state).toEqual([{ approval_state: 'EXPIRED' }]);
+    });
+
+    it('names the missing migration instead of leaking a driver error', async () => {
+      const bare = new pg.Pool({ connectionString: db.url(), max: 1, options: '-c search_path=nowhere' });
+      try {
+        const engine = createApprovalEngine({
+          store: new PostgresApprovalStore({ pool: bare }),
+          audit: new MemoryAuditPort(),
+        });
+        const code = await settledCode(runAsTenant({ tenantId: 'x', actor: alice }, () => engine.list()));
+        expect(code).toBe('APPROVAL_NOT_MIGRATED');
+      } finally {
+        await bare.end();
+      }
+    });
+  },
+);

@@ -1,0 +1,39 @@
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { createAuditLog } from '../src/index.js';
+import { StdoutAuditSink, verifyAuditLines } from '../src/stdout.js';
+import { inTenant } from './helpers.js';
+
+describe('stdout sink', () => {
+  it('prints pino-compatible JSON lines whose chains verify, and tampering with a line is caught', async () => {
+    let out = '';
+    const destination = new Writable({
+      write(chunk: Buffer, _e, cb) {
+        out += chunk.toString();
+        cb();
+      },
+    });
+    const log = createAuditLog({
+      sink: new StdoutAuditSink({ destination: destination as never, streamId: 's1' }),
+    });
+    for (let i = 0; i < 5; i++)
+      await inTenant('acme', log).record({
+        tenantId: 'acme',
+        actor: { id: 'u' },
+        action: 'a.b',
+        outcome: 'success',
+        metadata: { i },
+      });
+    const lines = out.trim().split('\n');
+    const first = JSON.parse(lines[0]!);
+    expect(first).toMatchObject({ level: 30, msg: 'audit', audit: { stream: 's1', chain: 'acme', seq: 1 } });
+    expect(typeof first.time).toBe('number');
+    expect(await verifyAuditLines(lines)).toEqual([
+      expect.objectContaining({ ok: true, checked: 5, stream: 's1' }),
+    ]);
+    const tampered = lines.map((l, i) => (i === 2 ? l.replace('"i":2', '"i":7') : l));
+    expect(await verifyAuditLines(tampered)).toEqual([
+      expect.objectContaining({ ok: false, firstBadSeq: 3, kind: 'modified' }),
+    ]);
+  });
+});
