@@ -12,10 +12,10 @@ import {
 import {
   PostgresTenantStore,
   coreModelMigrations,
-  createPgInvalidationBus,
+  PostgresInvalidationBus,
   runMigrations,
 } from '@tenantry/core/postgres';
-import { createRedisInvalidationBus } from '@tenantry/core/redis';
+import { RedisInvalidationBus } from '@tenantry/core/redis';
 import { type BenchRow, compare, printBench } from '@tenantry/testkit/bench';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -64,7 +64,7 @@ try {
       values: [nextTenant()],
     });
 
-  const pgBus = createPgInvalidationBus({
+  const pgBus = new PostgresInvalidationBus({
     pool,
     connect: async () => {
       const c = new pg.Client({ connectionString: url.toString() });
@@ -72,7 +72,7 @@ try {
       return c;
     },
   });
-  const redisBus = createRedisInvalidationBus({ publisher: redis, subscriber });
+  const redisBus = new RedisInvalidationBus({ redis, subscriber });
   const cases: Array<[string, InvalidationBus, 'strict' | 'eventual']> = [
     ['PostgreSQL LISTEN/NOTIFY, strict (SELECT 1 barrier per read)', pgBus, 'strict'],
     ['Redis pub/sub, strict (PING barrier per read)', redisBus, 'strict'],

@@ -11,7 +11,7 @@ const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = `tenantry-bench-${process.pid}-${Date.now().toString(36)}:`;
 const redis = new Redis(url);
 const quotas = createQuotas({
-  store: new RedisQuotaStore(redis, { keyPrefix: prefix }),
+  store: new RedisQuotaStore({ redis, keyPrefix: prefix }),
   quotas: { emails: { window: 'day', defaultLimit: Number.MAX_SAFE_INTEGER } },
 });
 const TENANTS = Array.from({ length: 100 }, (_, i) => `tenant-${i}`);

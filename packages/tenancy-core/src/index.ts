@@ -1,3 +1,5 @@
+// @tenantry/core: services, ports, schemas and errors (re-exports only; backends live in the subpaths).
+// Kernel: context, identity, errors, validation, tenant resolution, telemetry, ports, ids, roles, keys.
 export {
   CoreErrorCodes,
   type CoreErrorCode,
@@ -9,8 +11,8 @@ export {
   TenantryError,
   type TenantryErrorOptions,
   isTenantryError,
-} from './errors.js';
-export { ValidationError, parseInput } from './validation.js';
+} from './kernel/errors.js';
+export { ValidationError, parseInput } from './kernel/validation.js';
 export {
   TenantIdSchema,
   type TenantId,
@@ -20,7 +22,7 @@ export {
   TenantContextSchema,
   type TenantContext,
   type TenantContextInput,
-} from './identity.js';
+} from './kernel/identity.js';
 export {
   runAsTenant,
   currentTenantContext,
@@ -33,9 +35,9 @@ export {
   type SystemScope,
   bindToCurrentContext,
   runWithoutContext,
-} from './context.js';
-export { resolveTenantId, requireSystemScope } from './tenant-resolution.js';
-export { withSpan, TelemetryAttributes } from './telemetry.js';
+} from './kernel/context.js';
+export { resolveTenantId, requireSystemScope } from './kernel/tenant-resolution.js';
+export { withSpan, TelemetryAttributes } from './kernel/telemetry.js';
 export {
   JobContextSchema,
   type JobContext,
@@ -43,7 +45,7 @@ export {
   type JobContextCodecOptions,
   createJobContextCodec,
   canonicalJson,
-} from './job-context.js';
+} from './kernel/job-context.js';
 export {
   Roles,
   type BuiltInRole,
@@ -55,20 +57,31 @@ export {
   type AccessPolicy,
   type HasRoles,
   defineAccessPolicy,
-} from './roles.js';
-export { createTenantKeys, type TenantKeys, type TenantKeysOptions } from './scoped-keys.js';
-export { createUuidV7Generator, uuidv7 } from './ids.js';
-export { type AuditPort, type AuditPortEvent, noopAuditPort, MemoryAuditPort } from './ports/audit-port.js';
-export { type Clock, systemClock, ManualClock } from './ports/clock.js';
-export { type Logger, type LogFn, type LogEntry, noopLogger, MemoryLogger } from './ports/logger.js';
+} from './kernel/roles.js';
+export { createTenantKeys, type TenantKeys, type TenantKeysOptions } from './kernel/scoped-keys.js';
+export { createUuidV7Generator, uuidv7 } from './kernel/ids.js';
+export {
+  type AuditPort,
+  type AuditPortEvent,
+  noopAuditPort,
+  MemoryAuditPort,
+} from './kernel/ports/audit-port.js';
+export { type Clock, systemClock, ManualClock } from './kernel/ports/clock.js';
+export { type Logger, type LogFn, type LogEntry, noopLogger, MemoryLogger } from './kernel/ports/logger.js';
 export {
   type NotificationPort,
   type TenantNotification,
   noopNotificationPort,
   MemoryNotificationPort,
-} from './ports/notification-port.js';
-export { type RandomSource, cryptoRandom } from './ports/random.js';
-export type { PgQueryResult, PgQueryable, PgPoolClientLike, PgPoolLike, RedisLike } from './drivers.js';
+} from './kernel/ports/notification-port.js';
+export { type RandomSource, cryptoRandom } from './kernel/ports/random.js';
+export type {
+  PgQueryResult,
+  PgQueryable,
+  PgPoolClientLike,
+  PgPoolLike,
+  RedisLike,
+} from './kernel/drivers.js';
 export {
   QuotaNameSchema,
   QuotaLimitSchema,
@@ -78,23 +91,28 @@ export {
   type QuotaConsumeResult,
   type QuotaCounterRef,
   type QuotaStore,
-} from './quotas/quota-store.js';
-export { QuotaWindowSchema, type QuotaWindow, type WindowBounds, windowBounds } from './quotas/windows.js';
-export { QuotaErrorCodes, type QuotaErrorCode, QuotaError } from './quotas/quota-errors.js';
+} from './platform/quotas/quota-store.js';
+export {
+  QuotaWindowSchema,
+  type QuotaWindow,
+  type WindowBounds,
+  windowBounds,
+} from './platform/quotas/windows.js';
+export { type QuotaErrorCode, QuotaError } from './platform/quotas/quota-errors.js';
 export {
   QuotaDefinitionSchema,
   type QuotaDefinition,
   ConsumeOptionsSchema,
   type ConsumeOptions,
+  RefundOptionsSchema,
+  type RefundOptions,
   type QuotasOptions,
   type QuotaState,
   type TryConsumeResult,
   type Quotas,
   createQuotas,
-} from './quotas/quotas.js';
-export { MemoryQuotaStore } from './backends/quota-memory.js';
+} from './platform/quotas/quotas.js';
 export {
-  ImpersonationErrorCodes,
   type ImpersonationErrorCode,
   ImpersonationError,
   StartImpersonationSchema,
@@ -103,7 +121,7 @@ export {
   type ImpersonationOptions,
   type Impersonation,
   createImpersonation,
-} from './impersonation.js';
+} from './platform/impersonation.js';
 export {
   type JsonValue,
   JsonValueSchema,
@@ -111,8 +129,8 @@ export {
   ConfigMapSchema,
   type ConfigMap,
   MAX_CONFIG_MAP_BYTES,
-} from './model/json.js';
-export { ModelErrorCodes, type ModelErrorCode, TenancyModelError } from './model/errors.js';
+} from './platform/model/json.js';
+export { type ModelErrorCode, TenancyModelError } from './platform/model/errors.js';
 export {
   PartnerIdSchema,
   PartnerKindSchema,
@@ -121,7 +139,7 @@ export {
   type NewPartnerInput,
   PartnerSchema,
   type Partner,
-} from './model/partner.js';
+} from './platform/model/partner.js';
 export {
   TenantStatusSchema,
   type TenantStatus,
@@ -133,7 +151,7 @@ export {
   type Tenant,
   TenantConfigPatchSchema,
   type TenantConfigPatch,
-} from './model/tenant.js';
+} from './platform/model/tenant.js';
 export {
   PlanIdSchema,
   PlanQuotaWindowSchema,
@@ -144,7 +162,7 @@ export {
   type PlanInput,
   PlanSchema,
   type Plan,
-} from './model/plan.js';
+} from './platform/model/plan.js';
 export {
   SubscriptionStatusSchema,
   type SubscriptionStatus,
@@ -152,31 +170,30 @@ export {
   type NewSubscriptionInput,
   SubscriptionSchema,
   type Subscription,
-} from './model/subscription.js';
+} from './platform/model/subscription.js';
 export {
   AgreementDocumentSchema,
   AgreementInputSchema,
   type AgreementInput,
   AgreementSchema,
   type Agreement,
-} from './model/agreement.js';
+} from './platform/model/agreement.js';
 export {
   PlatformSettingsInputSchema,
   type PlatformSettingsInput,
   PlatformSettingsSchema,
   type PlatformSettings,
   defaultPlatformSettings,
-} from './model/platform-settings.js';
+} from './platform/model/platform-settings.js';
 export {
   TENANT_TRANSITIONS,
   SUBSCRIPTION_TRANSITIONS,
   canTransitionTenant,
   canTransitionSubscription,
   assertTransition,
-} from './model/lifecycle.js';
-export type { TenancyEvent, TenancyEventType, TenancyEventHandler } from './model/events.js';
-export type { TenantStore, TenantFilter } from './stores/tenant-store.js';
-export { MemoryTenantStore } from './backends/tenant-store-memory.js';
+} from './platform/model/lifecycle.js';
+export type { TenancyEvent, TenancyEventType, TenancyEventHandler } from './platform/model/events.js';
+export type { TenantStore, TenantFilter } from './platform/stores/tenant-store.js';
 export {
   createTenantDirectory,
   type TenantDirectory,
@@ -184,14 +201,13 @@ export {
   type SettingsValidator,
   type WriteOptions,
   type TransitionOptions,
-} from './tenant-directory.js';
+} from './platform/tenant-directory.js';
 export {
   InvalidationMessageSchema,
   type InvalidationMessage,
   type InvalidationListener,
   type InvalidationBus,
-  MemoryInvalidationBus,
-} from './invalidation-bus.js';
+} from './platform/invalidation-bus.js';
 export {
   defineSettings,
   type SettingDefinition,
@@ -203,7 +219,7 @@ export {
   type ResolvedSettings,
   type SettingsRegistry,
   resolveTenantSettings,
-} from './settings.js';
+} from './platform/settings.js';
 export {
   type TenantConfig,
   type TenantConfigSource,
@@ -213,9 +229,8 @@ export {
   type TenantConfigCache,
   type TenantConfigCacheOptions,
   type TenantConfigCacheStats,
-} from './config-cache.js';
+} from './platform/config-cache.js';
 export {
-  GatekeeperCodes,
   type GatekeeperCode,
   GatekeeperError,
   GateRequestSchema,
@@ -225,5 +240,5 @@ export {
   type GatekeeperOptions,
   type Gatekeeper,
   createGatekeeper,
-} from './gatekeeper.js';
-export { planQuotaLimits } from './quotas/plan-limits.js';
+} from './platform/gatekeeper.js';
+export { planQuotaLimits } from './platform/quotas/plan-limits.js';

@@ -1,1 +1,1 @@
-export { MongoTenantStore, type MongoTenantStoreOptions } from './backends/tenant-store-mongo.js';
+export { MongoTenantStore, type MongoTenantStoreOptions } from './backends/mongo/tenant-store.js';

@@ -5,8 +5,8 @@ export {
   type PostgresQuotaStoreOptions,
   quotaUsageTableSql,
   coreQuotaMigrations,
-} from './backends/quota-postgres.js';
-export { PgIdentifierSchema, quoteIdent, quoteLiteral } from './rls/sql-quote.js';
+} from './backends/postgres/quota-store.js';
+export { PgIdentifierSchema, quoteIdent, quoteLiteral } from './kernel/rls/sql-quote.js';
 export {
   TenantSettingNameSchema,
   TenantForeignKeySchema,
@@ -14,34 +14,33 @@ export {
   type TenantTableSqlOptions,
   tenantSettingExpression,
   tenantTableSql,
-} from './rls/tenant-table-sql.js';
+} from './kernel/rls/tenant-table-sql.js';
 export {
   TenantUnitOfWorkOptionsSchema,
   type TenantUnitOfWorkOptions,
   type TenantUnitOfWork,
   type RunOptions as TenantUnitOfWorkRunOptions,
   createTenantUnitOfWork,
-} from './rls/unit-of-work.js';
+} from './kernel/rls/unit-of-work.js';
 export {
-  RlsErrorCodes,
   type RlsErrorCode,
   RlsError,
   RlsCheckOptionsSchema,
   type RlsCheckOptions,
   type RlsCheckReport,
   assertRlsEnforced,
-} from './rls/startup-check.js';
-export { PostgresTenantStore, type PostgresTenantStoreOptions } from './backends/tenant-store-postgres.js';
-export { coreModelMigrations } from './migrations/core-model.js';
+} from './kernel/rls/startup-check.js';
+export { PostgresTenantStore, type PostgresTenantStoreOptions } from './backends/postgres/tenant-store.js';
+export { coreModelMigrations } from './backends/postgres/model-migrations.js';
 export {
   runMigrations,
   MigrationSchema,
   type Migration,
   type MigrationReport,
   MIGRATIONS_TABLE,
-} from './migrations.js';
+} from './kernel/migrations.js';
 export {
-  createPgInvalidationBus,
-  type PgInvalidationBusOptions,
+  PostgresInvalidationBus,
+  type PostgresInvalidationBusOptions,
   type PgListenClientLike,
-} from './backends/invalidation-bus-postgres.js';
+} from './backends/postgres/invalidation-bus.js';

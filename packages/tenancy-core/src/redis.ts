@@ -3,10 +3,10 @@ export {
   RedisQuotaStore,
   RedisQuotaStoreOptionsSchema,
   type RedisQuotaStoreOptions,
-} from './backends/quota-redis.js';
+} from './backends/redis/quota-store.js';
 export {
-  createRedisInvalidationBus,
+  RedisInvalidationBus,
   type RedisInvalidationBusOptions,
   type RedisPublisherLike,
   type RedisSubscriberLike,
-} from './backends/invalidation-bus-redis.js';
+} from './backends/redis/invalidation-bus.js';

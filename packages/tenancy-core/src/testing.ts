@@ -1,16 +1,9 @@
-// @tenantry/core/testing: conformance suites for custom backends (re-exports only).
-export {
-  type QuotaStoreHarness,
-  type QuotaConformanceApi,
-  quotaStoreConformance,
-} from './quotas/conformance.js';
-export {
-  tenantStoreConformance,
-  type TenantStoreHarness,
-  type ConformanceTestApi,
-} from './conformance/tenant-store-suite.js';
-export { settledCode } from './conformance/error-code.js';
+// @tenantry/core/testing: runner-neutral conformance suites for custom backends (re-exports only).
+// Nothing here imports a test runner: pass your runner's `{ describe, it, expect }` (SuiteApi).
 export type { SuiteApi, SuiteAssertion } from './testing/suite-api.js';
+export { settledCode } from './testing/settled-code.js';
+export { type QuotaStoreHarness, quotaStoreConformance } from './testing/quota-store-suite.js';
+export { type TenantStoreHarness, tenantStoreConformance } from './testing/tenant-store-suite.js';
 export {
   tenantIsolationConformance,
   type TenantIsolationHarness,

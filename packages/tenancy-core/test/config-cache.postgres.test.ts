@@ -5,9 +5,10 @@ import { type TenantConfigCache, createTenantConfigCache, createTenantDirectory 
 import {
   PostgresTenantStore,
   coreModelMigrations,
-  createPgInvalidationBus,
+  PostgresInvalidationBus,
   runMigrations,
 } from '../src/postgres.js';
+import { asTenant, backOffice } from './helpers.js';
 
 const db = hasBackend('postgres') ? useTestDatabase() : { url: () => '' };
 
@@ -21,11 +22,11 @@ describe.skipIf(!hasBackend('postgres'))(
       await runMigrations(pool, coreModelMigrations);
       const store = new PostgresTenantStore({ pool });
       // No bus for the writer: only the database triggers announce changes.
-      const directory = createTenantDirectory({ store });
+      const directory = backOffice(createTenantDirectory({ store }));
       await directory.createTenant({ id: 'acme', name: 'Acme' });
       await directory.putPlan({ id: 'pro', name: 'Pro', features: { 'exports.csv': true } });
       await directory.startSubscription({ tenantId: 'acme', planId: 'pro' });
-      const bus = createPgInvalidationBus({
+      const bus = new PostgresInvalidationBus({
         pool,
         connect: async () => {
           const c = new pg.Client({ connectionString: db.url() });
@@ -42,24 +43,24 @@ describe.skipIf(!hasBackend('postgres'))(
     });
 
     it('a write made with raw SQL, by no Tenantry code, is seen on the next read (triggers NOTIFY in the transaction)', async () => {
-      await cache.get('acme');
-      expect((await cache.get('acme'))?.tenant.name).toBe('Acme');
+      await asTenant('acme', () => cache.get());
+      expect((await asTenant('acme', () => cache.get()))?.tenant.name).toBe('Acme');
       const hitsBefore = cache.stats().hits;
       expect(hitsBefore).toBeGreaterThan(0);
       await pool.query(`UPDATE tenantry_tenants SET name = 'Renamed by SQL' WHERE id = 'acme'`);
-      expect((await cache.get('acme'))?.tenant.name).toBe('Renamed by SQL');
+      expect((await asTenant('acme', () => cache.get()))?.tenant.name).toBe('Renamed by SQL');
       await pool.query(`UPDATE tenantry_plans SET features = '{"exports.csv": false}' WHERE id = 'pro'`);
-      expect((await cache.get('acme'))?.plan?.features['exports.csv']).toBe(false);
+      expect((await asTenant('acme', () => cache.get()))?.plan?.features['exports.csv']).toBe(false);
       await pool.query(`UPDATE tenantry_subscriptions SET status = 'ACTIVE' WHERE tenant_id = 'acme'`);
-      expect((await cache.get('acme'))?.subscription?.status).toBe('ACTIVE');
+      expect((await asTenant('acme', () => cache.get()))?.subscription?.status).toBe('ACTIVE');
       await pool.query(
         `INSERT INTO tenantry_platform_settings (id, "values", maintenance, version, updated_at) VALUES ('global', '{}', true, 1, now())`,
       );
-      expect((await cache.get('acme'))?.platform.maintenance).toBe(true);
+      expect((await asTenant('acme', () => cache.get()))?.platform.maintenance).toBe(true);
     });
 
     it('a write rolled back announces nothing and changes nothing', async () => {
-      const before = await cache.get('acme');
+      const before = await asTenant('acme', () => cache.get());
       const client = await pool.connect();
       try {
         await client.query('BEGIN');
@@ -69,7 +70,7 @@ describe.skipIf(!hasBackend('postgres'))(
         client.release();
       }
       const invalidations = cache.stats().invalidations;
-      expect((await cache.get('acme'))?.tenant.name).toBe(before?.tenant.name);
+      expect((await asTenant('acme', () => cache.get()))?.tenant.name).toBe(before?.tenant.name);
       expect(cache.stats().invalidations).toBe(invalidations);
     });
   },

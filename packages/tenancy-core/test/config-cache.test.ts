@@ -1,19 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import {
-  ManualClock,
-  MemoryInvalidationBus,
-  MemoryTenantStore,
-  type Tenant,
-  createTenantConfigCache,
-  createTenantDirectory,
-} from '../src/index.js';
+import { ManualClock, type Tenant, createTenantConfigCache, createTenantDirectory } from '../src/index.js';
+import { MemoryInvalidationBus, MemoryTenantStore } from '../src/memory.js';
+import { asTenant, backOffice } from './helpers.js';
 
 async function setup(ttlMs = 30_000) {
   const store = new MemoryTenantStore();
   const bus = new MemoryInvalidationBus();
   const clock = new ManualClock('2026-01-01T00:00:00Z');
   // The writer and the cache share only the bus, as two processes would.
-  const writer = createTenantDirectory({ store, bus, clock });
+  const writer = backOffice(createTenantDirectory({ store, bus, clock }));
   const cache = createTenantConfigCache({ store, bus, clock, ttlMs });
   await writer.createTenant({ id: 'acme', name: 'Acme', settings: { 'ui.theme': 'light' } });
   await writer.putPlan({ id: 'pro', name: 'Pro', features: { 'exports.csv': true } });
@@ -25,11 +20,11 @@ describe('tenant config cache (in-process bus)', () => {
   it('serves repeated reads from memory, and re-reads after an update to the tenant', async () => {
     const { cache, writer } = await setup();
     await cache.start();
-    await cache.get('acme');
-    await cache.get('acme');
+    await asTenant('acme', () => cache.get());
+    await asTenant('acme', () => cache.get());
     expect(cache.stats()).toMatchObject({ hits: 1, misses: 1 });
     await writer.updateTenant('acme', { settings: { 'ui.theme': 'dark' } });
-    expect((await cache.get('acme'))?.tenant.settings['ui.theme']).toBe('dark');
+    expect((await asTenant('acme', () => cache.get()))?.tenant.settings['ui.theme']).toBe('dark');
     expect(cache.stats().misses).toBe(2);
   });
 
@@ -37,29 +32,29 @@ describe('tenant config cache (in-process bus)', () => {
     const { cache, writer, store } = await setup();
     await cache.start();
     const sub = await store.currentSubscription('acme');
-    await cache.get('acme');
+    await asTenant('acme', () => cache.get());
     await writer.transitionSubscription(sub!.id, 'PAST_DUE');
-    expect((await cache.get('acme'))?.subscription?.status).toBe('PAST_DUE');
+    expect((await asTenant('acme', () => cache.get()))?.subscription?.status).toBe('PAST_DUE');
     await writer.putPlan({ id: 'pro', name: 'Pro', features: { 'exports.csv': false } });
-    expect((await cache.get('acme'))?.plan?.features['exports.csv']).toBe(false);
+    expect((await asTenant('acme', () => cache.get()))?.plan?.features['exports.csv']).toBe(false);
     await writer.updatePlatformSettings({ maintenance: true });
-    expect((await cache.get('acme'))?.platform.maintenance).toBe(true);
+    expect((await asTenant('acme', () => cache.get()))?.platform.maintenance).toBe(true);
   });
 
   it('never serves from memory before start() or while the subscription is down, and flushes on reconnect', async () => {
     const { cache, writer, bus } = await setup();
-    await cache.get('acme');
-    await cache.get('acme');
+    await asTenant('acme', () => cache.get());
+    await asTenant('acme', () => cache.get());
     expect(cache.stats().hits).toBe(0); // not started: bypass
     await cache.start();
-    await cache.get('acme');
+    await asTenant('acme', () => cache.get());
     const outage = bus.simulateDisconnect();
     expect(cache.healthy).toBe(false);
     await writer.updateTenant('acme', { name: 'Acme (missed message)' }); // this message is lost
-    expect((await cache.get('acme'))?.tenant.name).toBe('Acme (missed message)');
+    expect((await asTenant('acme', () => cache.get()))?.tenant.name).toBe('Acme (missed message)');
     outage.resume();
     expect(cache.healthy).toBe(true);
-    expect((await cache.get('acme'))?.tenant.name).toBe('Acme (missed message)');
+    expect((await asTenant('acme', () => cache.get()))?.tenant.name).toBe('Acme (missed message)');
     expect(cache.stats().resets).toBe(1);
   });
 
@@ -81,32 +76,32 @@ describe('tenant config cache (in-process bus)', () => {
       }
       return t;
     };
-    const slow = cache.get('acme');
+    const slow = asTenant('acme', () => cache.get());
     await new Promise((r) => setTimeout(r, 5));
     await writer.updateTenant('acme', { name: 'Acme v2' });
     release();
     expect((await slow)?.tenant.name).toBe('Acme'); // the old read returns what it read…
-    expect((await cache.get('acme'))?.tenant.name).toBe('Acme v2'); // …but was not cached
+    expect((await asTenant('acme', () => cache.get()))?.tenant.name).toBe('Acme v2'); // …but was not cached
   });
 
   it('re-reads after the TTL even without any message (safety net)', async () => {
     const { cache, store, clock } = await setup(1_000);
     await cache.start();
-    await cache.get('acme');
+    await asTenant('acme', () => cache.get());
     const t = (await store.getTenant('acme'))!;
     await store.replaceTenant({ ...t, name: 'changed behind the bus', version: t.version + 1 }, t.version);
-    expect((await cache.get('acme'))?.tenant.name).toBe('Acme');
+    expect((await asTenant('acme', () => cache.get()))?.tenant.name).toBe('Acme');
     clock.advance(1_001);
-    expect((await cache.get('acme'))?.tenant.name).toBe('changed behind the bus');
+    expect((await asTenant('acme', () => cache.get()))?.tenant.name).toBe('changed behind the bus');
   });
 
   it('returns frozen values, so a caller cannot corrupt the cache', async () => {
     const { cache } = await setup();
     await cache.start();
-    const c = await cache.get('acme');
+    const c = await asTenant('acme', () => cache.get());
     expect(() => {
       (c!.tenant.settings as Record<string, unknown>)['ui.theme'] = 'hacked';
     }).toThrow();
-    expect(await cache.get('nobody')).toBeNull();
+    expect(await asTenant('nobody', () => cache.get())).toBeNull();
   });
 });

@@ -72,6 +72,48 @@ describe('tenant context', () => {
       runWithoutContext(() => expect(currentTenantContext()).toBeUndefined());
     });
   });
+
+  it('leaving a tenant with runWithoutContext is no way into another tenant (only back, or through runAsSystem)', async () => {
+    const globex = { tenantId: 'globex', actor: { id: 'u9' } };
+    const codeOf = (fn: () => unknown): string => {
+      try {
+        fn();
+        return 'ok';
+      } catch (e) {
+        return isTenantryError(e) ? e.code : 'untyped';
+      }
+    };
+    runAsTenant(acme, () => {
+      expect(codeOf(() => runWithoutContext(() => runAsTenant(globex, () => 1)))).toBe(
+        'TENANT_CONTEXT_CONFLICT',
+      );
+      expect(
+        codeOf(() => runWithoutContext(() => runWithoutContext(() => runAsTenant(globex, () => 1)))),
+      ).toBe('TENANT_CONTEXT_CONFLICT');
+      expect(runWithoutContext(() => runAsTenant(acme, () => requireTenantId()))).toBe('acme');
+    });
+    // also after an await or a timer inside the detached work
+    const later = await runAsTenant(acme, () =>
+      runWithoutContext(async () => {
+        await new Promise((r) => setTimeout(r, 1));
+        return codeOf(() => runAsTenant(globex, () => 1));
+      }),
+    );
+    expect(later).toBe('TENANT_CONTEXT_CONFLICT');
+    // the audited way across still works from the detached work, and is audited
+    const audit = new MemoryAuditPort();
+    const crossed = await runAsTenant(acme, () =>
+      runWithoutContext(() =>
+        runAsSystem({ actor: { id: 'ops', kind: 'service' }, reason: 'move to globex' }, audit, () =>
+          runAsTenant(globex, () => requireTenantId()),
+        ),
+      ),
+    );
+    expect(crossed).toBe('globex');
+    expect(audit.events.map((e) => e.action)).toEqual(['system_scope.entered', 'system_scope.exited']);
+    // outside any context, runWithoutContext changes nothing
+    expect(runWithoutContext(() => runAsTenant(globex, () => requireTenantId()))).toBe('globex');
+  });
 });
 
 describe('system scope', () => {

@@ -4,7 +4,7 @@ import { runWorkers } from '@tenantry/testkit';
 import { describe, expect, it } from 'vitest';
 import { createJobContextCodec, requireTenant, runAsTenant } from '../src/index.js';
 
-const worker = fileURLToPath(new URL('./fixtures/restore-job-worker.ts', import.meta.url));
+const worker = fileURLToPath(new URL('./workers/restore-job-worker.ts', import.meta.url));
 const ctx = {
   tenantId: 'acme',
   actor: { id: 'u1', roles: ['MANAGER'], displayName: 'Ana' },
@@ -54,22 +54,35 @@ describe('job context (T5)', () => {
 
   it('refuses unsigned payloads when a key is configured, and malformed ones always', () => {
     const signed = createJobContextCodec({ signingKey: randomBytes(32) });
-    const unsigned = runAsTenant(ctx, () => createJobContextCodec().capture());
+    const unsigned = runAsTenant(ctx, () => createJobContextCodec({ insecureUnsigned: true }).capture());
     expect(() => signed.restore(unsigned, () => 1)).toThrowError(
       expect.objectContaining({ code: 'JOB_CONTEXT_INVALID' }),
     );
     expect(() => signed.restore({ v: 2 }, () => 1)).toThrowError(
       expect.objectContaining({ code: 'JOB_CONTEXT_INVALID' }),
     );
-    expect(() => createJobContextCodec().restore('nope', () => 1)).toThrowError(
+    expect(() => createJobContextCodec({ insecureUnsigned: true }).restore('nope', () => 1)).toThrowError(
       expect.objectContaining({ code: 'JOB_CONTEXT_INVALID' }),
     );
   });
 
   it('capture outside a tenant context fails', () => {
-    expect(() => createJobContextCodec().capture()).toThrowError(
+    expect(() => createJobContextCodec({ insecureUnsigned: true }).capture()).toThrowError(
       expect.objectContaining({ code: 'TENANT_CONTEXT_MISSING' }),
     );
+  });
+
+  it('requires a signing key: no key (without the explicit insecureUnsigned opt-out) is refused', () => {
+    for (const options of [undefined, {}, { insecureUnsigned: false }, { signingKey: 'x'.repeat(40) }]) {
+      expect(() => createJobContextCodec(options as never)).toThrowError(
+        expect.objectContaining({ code: 'VALIDATION_FAILED' }),
+      );
+    }
+    // a forged tenant in an unsigned payload is refused by the default (keyed) codec
+    const forged = { v: 1, context: { ...ctx, tenantId: 'globex' } };
+    expect(() =>
+      createJobContextCodec({ signingKey: randomBytes(32) }).restore(forged, () => 1),
+    ).toThrowError(expect.objectContaining({ code: 'JOB_CONTEXT_INVALID' }));
   });
 
   it('rejects short signing keys', () => {

@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
-  MemoryTenantStore,
   createTenantDirectory,
   defineSettings,
   directConfigSource,
   isTenantryError,
   resolveTenantSettings,
 } from '../src/index.js';
+import { MemoryTenantStore } from '../src/memory.js';
+import { asTenant, backOffice } from './helpers.js';
 
 const settings = defineSettings({
   'exports.csv': { schema: z.boolean(), default: false },
@@ -54,7 +55,7 @@ describe('settings and feature flags', () => {
   });
 
   it('refuses invalid and unknown values on write, through the directory', async () => {
-    const directory = createTenantDirectory({ store: new MemoryTenantStore(), settings });
+    const directory = backOffice(createTenantDirectory({ store: new MemoryTenantStore(), settings }));
     await directory.createTenant({ id: 'acme', name: 'Acme' });
     expect(await codeOf(() => directory.updateTenant('acme', { settings: { 'users.max': 0 } }))).toBe(
       'SETTING_INVALID',
@@ -72,26 +73,27 @@ describe('settings and feature flags', () => {
     await directory.putPlan({ id: 'pro', name: 'Pro', features: { 'exports.csv': true, 'sla.hours': 4 } });
   });
 
-  it('resolves a tenant from its stored configuration', async () => {
-    const store = new MemoryTenantStore();
-    const directory = createTenantDirectory({ store, settings });
-    await directory.updatePlatformSettings({ values: { 'invoice.prefix': 'GLB' } });
-    await directory.putPlan({
-      id: 'pro',
-      name: 'Pro',
-      features: { 'exports.csv': true, 'invoice.prefix': 'PRO' },
-    });
-    await directory.createTenant({ id: 'acme', name: 'Acme', settings: { 'invoice.prefix': 'ACME' } });
-    await directory.startSubscription({ tenantId: 'acme', planId: 'pro' });
-    const config = await directConfigSource(store).get('acme');
-    const r = resolveTenantSettings(settings, config!);
-    expect(r.get('invoice.prefix')).toBe('ACME');
-    expect(r.isEnabled('exports.csv')).toBe(true);
-    await directory.updateTenant('acme', { settings: {} });
-    expect(
-      resolveTenantSettings(settings, (await directConfigSource(store).get('acme'))!).get('invoice.prefix'),
-    ).toBe('PRO');
-  });
+  it('resolves a tenant from its stored configuration', () =>
+    ((f) => asTenant('acme', f))(async () => {
+      const store = new MemoryTenantStore();
+      const directory = backOffice(createTenantDirectory({ store, settings }));
+      await directory.updatePlatformSettings({ values: { 'invoice.prefix': 'GLB' } });
+      await directory.putPlan({
+        id: 'pro',
+        name: 'Pro',
+        features: { 'exports.csv': true, 'invoice.prefix': 'PRO' },
+      });
+      await directory.createTenant({ id: 'acme', name: 'Acme', settings: { 'invoice.prefix': 'ACME' } });
+      await directory.startSubscription({ tenantId: 'acme', planId: 'pro' });
+      const config = await directConfigSource(store).get('acme');
+      const r = resolveTenantSettings(settings, config!);
+      expect(r.get('invoice.prefix')).toBe('ACME');
+      expect(r.isEnabled('exports.csv')).toBe(true);
+      await directory.updateTenant('acme', { settings: {} });
+      expect(
+        resolveTenantSettings(settings, (await directConfigSource(store).get('acme'))!).get('invoice.prefix'),
+      ).toBe('PRO');
+    }));
 
   it('rejects definitions whose default does not fit, and unknown keys on read', async () => {
     expect(

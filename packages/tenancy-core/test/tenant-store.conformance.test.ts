@@ -1,8 +1,8 @@
 import { hasBackend, runConformance, useMongoDatabase, useTestDatabase } from '@tenantry/testkit';
 import { MongoClient } from 'mongodb';
 import pg from 'pg';
-import * as vitest from 'vitest';
-import { MemoryTenantStore } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { MemoryTenantStore } from '../src/memory.js';
 import { MongoTenantStore } from '../src/mongo.js';
 import { PostgresTenantStore, coreModelMigrations, runMigrations } from '../src/postgres.js';
 import { type TenantStoreHarness, tenantStoreConformance } from '../src/testing.js';
@@ -43,5 +43,9 @@ runConformance<Harness>(
       teardown: (h) => h.close(),
     },
   ],
-  (h) => tenantStoreConformance(h, vitest),
+  (h) => tenantStoreConformance(h, { describe, it, expect }),
 );
+
+// The harness contract allows a fresh store per call: each test calls harness() once and keeps it.
+describe('TenantStore: memory, a fresh store per harness call', () =>
+  tenantStoreConformance(() => ({ store: new MemoryTenantStore() }), { describe, it, expect }));

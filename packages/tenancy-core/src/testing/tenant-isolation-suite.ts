@@ -1,6 +1,6 @@
-import { runAsSystem, runAsTenant } from '../context.js';
-import { isTenantryError } from '../errors.js';
-import { MemoryAuditPort } from '../ports/audit-port.js';
+import { runAsSystem, runAsTenant } from '../kernel/context.js';
+import { isTenantryError } from '../kernel/errors.js';
+import { MemoryAuditPort } from '../kernel/ports/audit-port.js';
 import type { SuiteApi } from './suite-api.js';
 
 /** One public operation of a package that acts for a tenant, as the isolation suite drives it. */

@@ -1,0 +1,202 @@
+import { z } from 'zod';
+import { TenantryError } from '../errors.js';
+import type { PgPoolClientLike, PgPoolLike, PgQueryResult } from '../drivers.js';
+import { withSpan } from '../telemetry.js';
+import { resolveTenantId } from '../tenant-resolution.js';
+import { parseInput } from '../validation.js';
+import { quoteLiteral } from './sql-quote.js';
+import { assertRoleSubjectToRls } from './startup-check.js';
+import { TenantSettingNameSchema } from './tenant-table-sql.js';
+
+/** Options of {@link createTenantUnitOfWork}. */
+export const TenantUnitOfWorkOptionsSchema = z
+  .object({
+    /** The setting the policies read. @default 'app.tenant_id' */
+    setting: TenantSettingNameSchema.default('app.tenant_id'),
+    /** @default 'read committed' (the server default) */
+    isolation: z.enum(['read committed', 'repeatable read', 'serializable']).default('read committed'),
+  })
+  .strict();
+export type TenantUnitOfWorkOptions = z.input<typeof TenantUnitOfWorkOptionsSchema>;
+
+interface EventedClient {
+  on?(event: 'error', listener: (error: Error) => void): unknown;
+  removeListener?(event: 'error', listener: (error: Error) => void): unknown;
+}
+
+/** Options of one unit of work. */
+export interface RunOptions {
+  /** The tenant, resolved with `resolveTenantId`: the context's when omitted; another tenant only inside `runAsSystem`. */
+  tenantId?: string;
+  /** Open the transaction `READ ONLY`. @default false */
+  readOnly?: boolean;
+}
+
+/** Runs callbacks as units of work bound to one tenant. */
+export interface TenantUnitOfWork {
+  /**
+   * Check out a connection, `BEGIN`, set the tenant for this transaction only
+   * (`set_config(setting, tenant, true)`), run `fn` with a handle on the connection, `COMMIT` (or
+   * `ROLLBACK` if `fn` throws) and release it. If `ROLLBACK` itself fails, the connection is destroyed
+   * instead of returned to the pool, so no connection ever goes back in an unknown state.
+   *
+   * - The handle stops working when the unit ends: a query issued later (from a closure or a timer)
+   *   fails with `UNIT_OF_WORK_ENDED` and never reaches the connection; queries `fn` started but did
+   *   not await are waited for before `COMMIT`.
+   * - Session state a unit may change (a session-level `SET` of the tenant setting, `SET ROLE`) is reset
+   *   in the same round trip as `COMMIT`/`ROLLBACK`.
+   * - The first time a physical connection is used, its role is checked (not superuser, no BYPASSRLS,
+   *   not a member of such a role): `RLS_SUPERUSER` / `RLS_BYPASSRLS` otherwise.
+   * @throws RlsError `RLS_SUPERUSER`, `RLS_BYPASSRLS` on a connection whose role bypasses row-level security
+   * @throws TenantryError `TENANT_CONTEXT_MISSING` outside any context, `TENANT_CONTEXT_CONFLICT` naming another tenant
+   * @throws ValidationError `VALIDATION_FAILED` on a malformed tenant id
+   * @throws TenantryError `UNIT_OF_WORK_ROLLED_BACK` when a statement failed inside `fn` (error caught there) and COMMIT rolled back
+   */
+  run<R>(fn: (client: PgPoolClientLike) => Promise<R>, options?: RunOptions): Promise<R>;
+}
+
+/**
+ * Units of work on your `pg` Pool with the tenant set transaction-locally (invariant T3). The tenant
+ * never lives in session state (and session state a unit sets is reset before release), so it cannot
+ * leak into the next checkout, and the runner works
+ * behind PgBouncer in transaction mode. `BEGIN` and `set_config` go to the server in one round trip
+ * (the tenant id is validated — `[A-Za-z0-9._-]` only — and quoted as a literal).
+ * @example
+ * const uow = createTenantUnitOfWork(pool);
+ * const invoices = await runAsTenant(ctx, () => uow.run((db) => db.query('SELECT * FROM invoices')));
+ */
+export function createTenantUnitOfWork(
+  pool: PgPoolLike,
+  options: TenantUnitOfWorkOptions = {},
+): TenantUnitOfWork {
+  const o = parseInput(TenantUnitOfWorkOptionsSchema, options, 'unit of work options');
+  const settingLiteral = quoteLiteral(o.setting);
+  // Session state a unit may have changed (a session-level SET of the tenant setting, SET ROLE) is reset
+  // in the same round trip as COMMIT/ROLLBACK, so it never reaches the next holder of the connection.
+  // (RESET statements: measured cheaper than a SELECT set_config(…, false); the setting name is validated
+  // as `name.name` in lower snake case, so it needs no quoting.)
+  const resetSql = `RESET ${o.setting}; RESET ROLE`;
+  return Object.freeze({
+    async run<R>(fn: (client: PgPoolClientLike) => Promise<R>, runOptions: RunOptions = {}): Promise<R> {
+      const tenantId = resolveTenantId(runOptions.tenantId, 'unit of work');
+      const mode = `ISOLATION LEVEL ${o.isolation.toUpperCase()}${runOptions.readOnly ? ' READ ONLY' : ''}`;
+      return withSpan(
+        'core',
+        'unit_of_work',
+        { 'tenantry.tenant_id': tenantId, 'db.system': 'postgresql', 'tenantry.pg.isolation': o.isolation },
+        () => runInTransaction(tenantId, mode, fn),
+      );
+    },
+  });
+
+  async function runInTransaction<R>(
+    tenantId: string,
+    mode: string,
+    fn: (client: PgPoolClientLike) => Promise<R>,
+  ): Promise<R> {
+    const client = await pool.connect();
+    // A connection that dies while checked out emits 'error' on the client (pg removes its pool
+    // listener during checkout); listen while we hold it, so the process does not crash and the
+    // connection is destroyed instead of returned.
+    const events = client as unknown as EventedClient;
+    let broken: Error | undefined;
+    const onError = (error: Error): void => {
+      broken = error;
+    };
+    events.on?.('error', onError);
+    const release = (destroy?: Error): void => {
+      events.removeListener?.('error', onError);
+      client.release(destroy ?? broken);
+    };
+    // fn gets a handle, not the pooled client: it stops working when the unit ends, and the unit waits
+    // for every query it started before COMMIT, so no query of this unit can run in the next holder's.
+    const handle = new UnitHandle(client, tenantId);
+    let result: R;
+    try {
+      if (!verified.has(client)) {
+        // Once per physical connection: a superuser or BYPASSRLS role would see every tenant (T3).
+        await assertRoleSubjectToRls(client);
+        verified.add(client);
+      }
+      await client.query(
+        `BEGIN ${mode}; SELECT set_config(${settingLiteral}, ${quoteLiteral(tenantId)}, true)`,
+      );
+      try {
+        result = await fn(handle);
+      } finally {
+        await handle.end();
+      }
+      const commit = first(await client.query(`COMMIT; ${resetSql}`)) as { command?: string };
+      // COMMIT of a transaction that failed inside `fn` (an error the callback caught) rolls back.
+      if (commit.command === 'ROLLBACK') {
+        throw new TenantryError(
+          'UNIT_OF_WORK_ROLLED_BACK',
+          'The transaction failed inside the unit of work and was rolled back on COMMIT',
+          { details: { tenantId } },
+        );
+      }
+    } catch (error) {
+      try {
+        await client.query(`ROLLBACK; ${resetSql}`);
+      } catch (rollbackError) {
+        release(rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError)));
+        throw error;
+      }
+      release();
+      throw error;
+    }
+    release();
+    return result;
+  }
+}
+
+// Connections whose role was checked (pg hands out the same client object for one physical connection).
+const verified = new WeakSet<object>();
+
+const first = (r: unknown): unknown => (Array.isArray(r) ? r[0] : r);
+
+/**
+ * What `fn` gets: the connection's `query`, usable only while the unit runs. A query issued after the
+ * unit ended (kept in a closure, started from a timer) fails with `UNIT_OF_WORK_ENDED` and never reaches
+ * the connection, which by then may belong to another tenant's unit.
+ */
+class UnitHandle implements PgPoolClientLike {
+  #ended = false;
+  readonly #inflight = new Set<Promise<unknown>>();
+  constructor(
+    private readonly client: PgPoolClientLike,
+    private readonly tenantId: string,
+  ) {}
+
+  query<R = Record<string, unknown>>(text: string, values?: unknown[]): Promise<PgQueryResult<R>> {
+    if (this.#ended) {
+      return Promise.reject(
+        new TenantryError('UNIT_OF_WORK_ENDED', 'A query was issued on a unit of work that has ended', {
+          details: { tenantId: this.tenantId },
+        }),
+      );
+    }
+    const p = this.client.query<R>(text, values);
+    const tracked = p.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#inflight.add(tracked);
+    void tracked.then(() => this.#inflight.delete(tracked));
+    return p;
+  }
+
+  /** The unit releases the connection itself; releasing it from inside `fn` is refused. */
+  release(): void {
+    throw new TenantryError(
+      'VALIDATION_FAILED',
+      'The unit of work releases its connection; do not call release()',
+    );
+  }
+
+  /** Refuse new queries, then wait for the ones already started (they run inside this transaction). */
+  async end(): Promise<void> {
+    this.#ended = true;
+    while (this.#inflight.size > 0) await Promise.all([...this.#inflight]);
+  }
+}

@@ -1,0 +1,313 @@
+import type { InvalidationBus, InvalidationMessage } from './invalidation-bus.js';
+import type { Agreement } from './model/agreement.js';
+import type { Plan } from './model/plan.js';
+import type { PlatformSettings } from './model/platform-settings.js';
+import type { Subscription } from './model/subscription.js';
+import type { Tenant } from './model/tenant.js';
+import { type Clock, systemClock } from '../kernel/ports/clock.js';
+import { type Logger, noopLogger } from '../kernel/ports/logger.js';
+import type { TenantStore } from './stores/tenant-store.js';
+import { resolveTenantId } from '../kernel/tenant-resolution.js';
+
+/** Everything needed to decide about and configure one tenant. */
+export interface TenantConfig {
+  readonly tenant: Tenant;
+  /** The current subscription (live, else the latest), or `null`. */
+  readonly subscription: Subscription | null;
+  /** The subscription's plan, or `null`. */
+  readonly plan: Plan | null;
+  /** Platform settings (global values and maintenance). */
+  readonly platform: PlatformSettings;
+  /** The user's latest acceptance of the document, when asked for with `options.agreement`. */
+  readonly agreement?: Agreement | null;
+}
+
+/** Extra data to read with a tenant's configuration. */
+export interface ConfigReadOptions {
+  /** Also read this user's latest acceptance of `document` (e.g. `terms-of-service`). */
+  agreement?: { userId: string; document: string };
+}
+
+/** Where the gatekeeper and settings read a tenant's configuration from. */
+export interface TenantConfigSource {
+  /**
+   * The tenant's configuration (the context's tenant when `tenantId` is omitted), or `null` if the
+   * tenant does not exist. The tenant is resolved with `resolveTenantId` (T1): inside `runAsTenant(A)`
+   * only A, outside any context nothing, inside `runAsSystem` any tenant. The platform settings it
+   * carries are platform-level data and are read in any context.
+   * @throws TenantryError `TENANT_CONTEXT_MISSING`, `TENANT_CONTEXT_CONFLICT`
+   */
+  get(tenantId?: string, options?: ConfigReadOptions): Promise<TenantConfig | null>;
+}
+
+async function loadTenant(
+  store: TenantStore,
+  tenantId: string,
+): Promise<Omit<TenantConfig, 'platform'> | null> {
+  const tenant = await store.getTenant(tenantId);
+  if (!tenant) return null;
+  const subscription = await store.currentSubscription(tenantId);
+  const plan = subscription ? await store.getPlan(subscription.planId) : null;
+  return { tenant, subscription, plan };
+}
+
+/**
+ * Read configuration straight from the store on every call (no cache).
+ * @example const gatekeeper = createGatekeeper({ config: directConfigSource(store), store });
+ */
+export function directConfigSource(store: TenantStore): TenantConfigSource {
+  return {
+    async get(explicit, options = {}) {
+      const tenantId = resolveTenantId(explicit, 'tenant configuration');
+      const [loaded, platform] = await Promise.all([
+        loadTenant(store, tenantId),
+        store.getPlatformSettings(),
+      ]);
+      if (!loaded) return null;
+      const a = options.agreement;
+      const agreement = a ? { agreement: await store.latestAgreement(tenantId, a.userId, a.document) } : {};
+      return deepFreeze({ ...loaded, platform, ...agreement });
+    },
+  };
+}
+
+/** Options of {@link createTenantConfigCache}. */
+export interface TenantConfigCacheOptions {
+  store: TenantStore;
+  /** The bus every writer publishes to (the same one given to `createTenantDirectory` in every process). */
+  bus: InvalidationBus;
+  /**
+   * Safety net: an entry is re-read after this long even if no invalidation arrived (bounds the damage
+   * of a message lost while the subscription looked healthy). @default 30000
+   */
+  ttlMs?: number;
+  /**
+   * `strict`: before answering from memory, wait for the bus's delivery barrier (`bus.sync()`: one
+   * round trip on the subscription connection, shared by concurrent reads), so a read that starts
+   * after an update completed in any process sees it. `eventual`: answer from memory at once; an
+   * update becomes visible when its message arrives (usually within milliseconds).
+   * @default 'strict'
+   */
+  consistency?: 'strict' | 'eventual';
+  /** Most tenants kept; the least recently loaded are dropped first. @default 10000 */
+  maxEntries?: number;
+  /** @default systemClock */
+  clock?: Clock;
+  /** @default noopLogger */
+  logger?: Logger;
+}
+
+/** Counters for observability and tests. */
+export interface TenantConfigCacheStats {
+  hits: number;
+  misses: number;
+  /** Messages received. */
+  invalidations: number;
+  /** Times the subscription was lost (the cache was flushed and bypassed until it came back). */
+  resets: number;
+}
+
+/** A cached {@link TenantConfigSource} invalidated across processes. */
+export interface TenantConfigCache extends TenantConfigSource {
+  /** Subscribe to the bus. Until it resolves, and whenever the subscription is lost, reads bypass the cache. */
+  start(): Promise<void>;
+  /** Unsubscribe and drop everything. */
+  close(): Promise<void>;
+  /** Whether the subscription is live (reads may be served from memory). */
+  readonly healthy: boolean;
+  stats(): TenantConfigCacheStats;
+}
+
+interface Entry<T> {
+  value: T;
+  expiresAt: number;
+}
+
+/**
+ * Cache tenants' configuration in this process and drop entries when any process changes them.
+ *
+ * Guarantees: (1) every write made through a `TenantDirectory` with the same bus publishes an
+ * invalidation after it commits; an entry is dropped when the message arrives. With `strict`
+ * consistency (the default) each read first passes the bus's delivery barrier, so a read that starts
+ * after a write completed — in any process — sees it; with `eventual`, it sees it once the message
+ * arrived (milliseconds). (2) A message can be missed only when the subscription is down: the
+ * bus reports it, the cache is flushed and **bypassed** (every read goes to the store) until the bus is
+ * subscribed again, so nothing missed can leave a stale entry. (3) A load that raced with an
+ * invalidation is returned but not cached (generation check). (4) `ttlMs` bounds anything else
+ * (e.g. a publish that failed after the commit, or a half-open connection not yet detected).
+ * @example
+ * const cache = createTenantConfigCache({ store, bus: new RedisInvalidationBus({ redis, subscriber: redis.duplicate() }) });
+ * await cache.start();
+ * const config = await runAsTenant(ctx, () => cache.get()); // the context's tenant
+ */
+export function createTenantConfigCache(options: TenantConfigCacheOptions): TenantConfigCache {
+  const { store, bus } = options;
+  const ttlMs = options.ttlMs ?? 30_000;
+  const maxEntries = options.maxEntries ?? 10_000;
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? noopLogger;
+  const tenants = new Map<string, Entry<Omit<TenantConfig, 'platform'>>>();
+  // Latest acceptances (or their absence) per tenant, then per JSON [userId, document].
+  const agreements = new Map<string, Map<string, Entry<Agreement | null>>>();
+  let platform: Entry<PlatformSettings> | undefined;
+  let generation = 0;
+  let healthy = false;
+  let unsubscribe: (() => Promise<void>) | undefined;
+  const stats: TenantConfigCacheStats = { hits: 0, misses: 0, invalidations: 0, resets: 0 };
+  const strict = (options.consistency ?? 'strict') === 'strict';
+
+  // Barrier sharing: a read may reuse a sync only if that sync started after the read did.
+  let inflight: Promise<void> | undefined;
+  let queued: Promise<void> | undefined;
+  const startSync = (): Promise<void> => {
+    const p = bus.sync().finally(() => {
+      if (inflight === p) inflight = undefined;
+    });
+    inflight = p;
+    return p;
+  };
+  const barrier = (): Promise<void> => {
+    if (!inflight) return startSync();
+    if (!queued) {
+      const after = inflight
+        .catch(() => undefined)
+        .then(() => {
+          queued = undefined;
+          return startSync();
+        });
+      queued = after;
+    }
+    return queued;
+  };
+  /** Whether memory may answer now (after the barrier in strict mode). */
+  const usable = async (): Promise<boolean> => {
+    if (!healthy) return false;
+    if (!strict) return true;
+    try {
+      await barrier();
+      return healthy;
+    } catch {
+      return false; // the subscription is failing: read through
+    }
+  };
+
+  const flush = (): void => {
+    generation++;
+    tenants.clear();
+    agreements.clear();
+    platform = undefined;
+  };
+  const onMessage = (m: InvalidationMessage): void => {
+    stats.invalidations++;
+    generation++; // any load in flight may have read the old state: do not cache it
+    if (m.scope === 'global') {
+      flush();
+    } else if (m.scope === 'tenant') {
+      tenants.delete(m.id);
+      agreements.delete(m.id);
+    } else {
+      for (const [id, e] of tenants) if (e.value.subscription?.planId === m.id) tenants.delete(id);
+    }
+  };
+
+  const getPlatform = async (useMemory: boolean): Promise<PlatformSettings> => {
+    const now = clock.now().getTime();
+    if (useMemory && platform && platform.expiresAt > now) return platform.value;
+    const gen = generation;
+    const value = deepFreeze(await store.getPlatformSettings());
+    if (healthy && gen === generation) platform = { value, expiresAt: now + ttlMs };
+    return value;
+  };
+
+  const getAgreement = async (
+    tenantId: string,
+    a: { userId: string; document: string },
+    useMemory: boolean,
+    now: number,
+  ): Promise<Agreement | null> => {
+    const key = JSON.stringify([a.userId, a.document]);
+    const hit = agreements.get(tenantId)?.get(key);
+    if (useMemory && healthy && hit && hit.expiresAt > now) return hit.value;
+    const gen = generation;
+    const value = deepFreeze(await store.latestAgreement(tenantId, a.userId, a.document));
+    if (healthy && gen === generation) {
+      let perTenant = agreements.get(tenantId);
+      if (!perTenant) {
+        perTenant = new Map();
+        agreements.set(tenantId, perTenant);
+        if (agreements.size > maxEntries) agreements.delete(agreements.keys().next().value as string);
+      }
+      perTenant.set(key, { value, expiresAt: now + ttlMs });
+      if (perTenant.size > maxEntries) perTenant.delete(perTenant.keys().next().value as string);
+    }
+    return value;
+  };
+
+  return {
+    get healthy() {
+      return healthy;
+    },
+    stats: () => ({ ...stats }),
+    async start() {
+      if (unsubscribe) return;
+      unsubscribe = await bus.subscribe({
+        onMessage,
+        onReady: () => {
+          flush();
+          healthy = true;
+        },
+        onReset: () => {
+          stats.resets++;
+          healthy = false;
+          flush();
+          logger.warn({ component: 'tenant-config-cache' }, 'invalidation subscription lost; cache bypassed');
+        },
+      });
+    },
+    async close() {
+      healthy = false;
+      flush();
+      const u = unsubscribe;
+      unsubscribe = undefined;
+      await u?.();
+    },
+    async get(explicit?: string, options: ConfigReadOptions = {}): Promise<TenantConfig | null> {
+      const tenantId = resolveTenantId(explicit, 'tenant configuration');
+      const useMemory = await usable();
+      const now = clock.now().getTime();
+      const platformValue = await getPlatform(useMemory);
+      let value: Omit<TenantConfig, 'platform'>;
+      const cached = tenants.get(tenantId);
+      if (useMemory && healthy && cached && cached.expiresAt > now) {
+        stats.hits++;
+        value = cached.value;
+      } else {
+        stats.misses++;
+        const gen = generation;
+        const loaded = await loadTenant(store, tenantId);
+        if (!loaded) return null;
+        value = deepFreeze(loaded);
+        if (healthy && gen === generation) {
+          tenants.delete(tenantId);
+          tenants.set(tenantId, { value, expiresAt: now + ttlMs });
+          if (tenants.size > maxEntries) tenants.delete(tenants.keys().next().value as string);
+        }
+      }
+      const a = options.agreement;
+      if (!a) return { ...value, platform: platformValue };
+      return {
+        ...value,
+        platform: platformValue,
+        agreement: await getAgreement(tenantId, a, useMemory, now),
+      };
+    },
+  };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !(value instanceof Date) && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}

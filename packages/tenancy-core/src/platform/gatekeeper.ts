@@ -1,0 +1,209 @@
+import { trace } from '@opentelemetry/api';
+import { z } from 'zod';
+import type { TenantConfig, TenantConfigSource } from './config-cache.js';
+import { type CoreErrorCode, TenantryError } from '../kernel/errors.js';
+import { type Actor, ActorSchema, TenantIdSchema } from '../kernel/identity.js';
+import type { Tenant } from './model/tenant.js';
+import { Roles } from '../kernel/roles.js';
+import { withSpan } from '../kernel/telemetry.js';
+import { ValidationError, parseInput } from '../kernel/validation.js';
+import { currentTenantContext } from '../kernel/context.js';
+import { resolveTenantId } from '../kernel/tenant-resolution.js';
+
+/** Why the gatekeeper refused: one distinct, stable code per reason (entries of `CoreErrorCodes`). */
+export type GatekeeperCode = Extract<
+  CoreErrorCode,
+  | 'TENANT_NOT_FOUND'
+  | 'TENANT_PROVISIONING'
+  | 'TENANT_SUSPENDED'
+  | 'TENANT_ARCHIVED'
+  | 'SUBSCRIPTION_MISSING'
+  | 'SUBSCRIPTION_PAST_DUE'
+  | 'SUBSCRIPTION_CANCELED'
+  | 'TERMS_NOT_ACCEPTED'
+  | 'MAINTENANCE_GLOBAL'
+  | 'MAINTENANCE_TENANT'
+>;
+
+/** A refusal as an error, for hosts that prefer to throw (its `status` comes from `CoreErrorCodes`). */
+export class GatekeeperError extends TenantryError {
+  declare readonly code: GatekeeperCode;
+}
+
+/** What is being asked. */
+export const GateRequestSchema = z.object({
+  /** The tenant, resolved with `resolveTenantId`: the context's when omitted; another only inside `runAsSystem`. */
+  tenantId: TenantIdSchema.optional(),
+  /** Who asks; the context's actor when omitted. */
+  actor: ActorSchema.optional(),
+  /** Reads pass maintenance mode; writes do not. @default 'write' (fails closed if the caller forgets) */
+  access: z.enum(['read', 'write']).default('write'),
+});
+/** Input of {@link Gatekeeper.check}. */
+export type GateRequest = z.input<typeof GateRequestSchema>;
+
+/** The gatekeeper's answer. */
+export type GateDecision =
+  | {
+      allowed: true;
+      tenant: Tenant;
+      /**
+       * `true` when the actor is let in only to settle an unpaid (PAST_DUE/CANCELED) subscription:
+       * the host should limit them to billing.
+       */
+      settleOnly: boolean;
+    }
+  | { allowed: false; code: GatekeeperCode; message: string; details: Readonly<Record<string, unknown>> };
+
+/** The terms the users must have accepted. */
+export interface TermsRequirement {
+  /** @default 'terms-of-service' */
+  document?: string;
+  /** The current version, or a function choosing it per tenant (e.g. per partner or region); `undefined` = none required. */
+  currentVersion: string | ((tenant: Tenant) => string | undefined);
+}
+
+/** Options of {@link createGatekeeper}. */
+export interface GatekeeperOptions {
+  /**
+   * Tenant configuration and terms acceptances: a `TenantConfigCache` (recommended; acceptances are
+   * cached and invalidated like the rest) or `directConfigSource(store)`.
+   */
+  config: TenantConfigSource;
+  /** Terms to enforce for `user` actors (service and system actors never accept terms). */
+  terms?: TermsRequirement;
+  /** Refuse tenants without any subscription. @default false */
+  requireSubscription?: boolean;
+}
+
+/** Decides whether an actor may use a tenant now. */
+export interface Gatekeeper {
+  /** The decision, without throwing for refusals. @throws `VALIDATION_FAILED` on malformed input */
+  check(request?: GateRequest): Promise<GateDecision>;
+  /** Like `check`, but throws the refusal. @throws GatekeeperError with a {@link GatekeeperCode} */
+  assert(request?: GateRequest): Promise<Extract<GateDecision, { allowed: true }>>;
+}
+
+interface Resolved {
+  tenantId: string;
+  actor: Actor;
+  access: 'read' | 'write';
+}
+
+const hasRole = (actor: Actor, role: string): boolean => actor.roles.includes(role);
+
+/**
+ * Build a gatekeeper. `check` runs inside the tenant's context (enter `runAsTenant` from the verified
+ * credentials, then ask), or inside `runAsSystem` naming the tenant; the tenant is resolved with
+ * `resolveTenantId` (T1). Platform-level data (global maintenance) is read in any context. Checks, in order: tenant exists and is ACTIVE; subscription not PAST_DUE or
+ * CANCELED (tenant admins pass, `settleOnly`); maintenance (global, then tenant) for writes unless
+ * SUPER_ADMIN; the user accepted the current terms.
+ * @example
+ * const gate = createGatekeeper({ config: cache, terms: { currentVersion: '2026-01' } });
+ * const d = await runAsTenant(ctx, () => gate.check({ access: 'write' })); // tenant and actor from the context
+ * if (!d.allowed) return res.status(403).json({ code: d.code });
+ */
+export function createGatekeeper(options: GatekeeperOptions): Gatekeeper {
+  const document = options.terms?.document ?? 'terms-of-service';
+
+  const refuse = (
+    code: GatekeeperCode,
+    message: string,
+    details: Record<string, unknown> = {},
+  ): GateDecision => ({
+    allowed: false,
+    code,
+    message,
+    details: Object.freeze(details),
+  });
+
+  const decide = async (req: Resolved, config: TenantConfig | null): Promise<GateDecision> => {
+    if (!config) return refuse('TENANT_NOT_FOUND', 'No such tenant', { tenantId: req.tenantId });
+    const { tenant, subscription, platform } = config;
+    const base = { tenantId: tenant.id };
+    if (tenant.status === 'ARCHIVED') return refuse('TENANT_ARCHIVED', 'The tenant is archived', base);
+    if (tenant.status === 'SUSPENDED') return refuse('TENANT_SUSPENDED', 'The tenant is suspended', base);
+    if (tenant.status === 'PROVISIONING')
+      return refuse('TENANT_PROVISIONING', 'The tenant is not ready yet', base);
+
+    let settleOnly = false;
+    if (!subscription) {
+      if (options.requireSubscription)
+        return refuse('SUBSCRIPTION_MISSING', 'The tenant has no subscription', base);
+    } else if (subscription.status === 'PAST_DUE' || subscription.status === 'CANCELED') {
+      if (!hasRole(req.actor, Roles.TENANT_ADMIN)) {
+        return subscription.status === 'PAST_DUE'
+          ? refuse('SUBSCRIPTION_PAST_DUE', 'Payment is overdue; a tenant admin must settle it', base)
+          : refuse(
+              'SUBSCRIPTION_CANCELED',
+              'The subscription is canceled; a tenant admin may renew it',
+              base,
+            );
+      }
+      settleOnly = true;
+    }
+
+    if (req.access === 'write' && !hasRole(req.actor, Roles.SUPER_ADMIN)) {
+      if (platform.maintenance)
+        return refuse('MAINTENANCE_GLOBAL', 'The platform is in maintenance; writes are paused', base);
+      if (tenant.maintenance)
+        return refuse('MAINTENANCE_TENANT', 'The tenant is in maintenance; writes are paused', base);
+    }
+
+    if (options.terms && req.actor.kind === 'user') {
+      const required =
+        typeof options.terms.currentVersion === 'function'
+          ? options.terms.currentVersion(tenant)
+          : options.terms.currentVersion;
+      if (required !== undefined) {
+        const accepted = config.agreement;
+        if (accepted?.version !== required) {
+          return refuse('TERMS_NOT_ACCEPTED', 'The current terms have not been accepted', {
+            ...base,
+            document,
+            currentVersion: required,
+            acceptedVersion: accepted?.version ?? null,
+          });
+        }
+      }
+    }
+    return { allowed: true, tenant, settleOnly };
+  };
+
+  const check = async (request: GateRequest = {}): Promise<GateDecision> => {
+    const parsed = parseInput(GateRequestSchema, request, 'gate request');
+    const tenantId = resolveTenantId(parsed.tenantId, 'gatekeeper check');
+    const actor = parsed.actor ?? currentTenantContext()?.actor;
+    if (actor === undefined) {
+      throw new ValidationError('gate request', [
+        { path: ['actor'], message: 'required outside a tenant context' },
+      ]);
+    }
+    const req: Resolved = { tenantId, actor, access: parsed.access };
+    return withSpan(
+      'core',
+      'gatekeeper.check',
+      { 'tenantry.tenant_id': req.tenantId, 'tenantry.access': req.access },
+      async () => {
+        const d = await checkParsed(req);
+        trace.getActiveSpan()?.setAttribute('tenantry.decision', d.allowed ? 'allowed' : d.code);
+        return d;
+      },
+    );
+  };
+  const checkParsed = async (req: Resolved): Promise<GateDecision> => {
+    // One read brings the configuration and, when terms apply, the user's acceptance.
+    const agreement =
+      options.terms && req.actor.kind === 'user' ? { userId: req.actor.id, document } : undefined;
+    return decide(req, await options.config.get(req.tenantId, agreement ? { agreement } : {}));
+  };
+
+  return Object.freeze({
+    check,
+    async assert(request?: GateRequest) {
+      const d = await check(request);
+      if (!d.allowed) throw new GatekeeperError(d.code, d.message, { details: d.details });
+      return d;
+    },
+  });
+}
