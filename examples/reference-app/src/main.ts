@@ -21,6 +21,8 @@ import {
 } from '@tenantry/core';
 
 const say = (line: string) => console.log(line);
+// Job contexts travel signed: a worker refuses a job whose tenant was changed in the queue.
+const jobContexts = createJobContextCodec({ signingKey: randomBytes(32) });
 // The audit trail every part of the app writes to: hash-chained per tenant, checkpoints signed.
 const checkpointKeys = generateCheckpointKeys();
 const auditLog = createAuditLog({
@@ -58,7 +60,7 @@ async function handleRequest(tenantId: string, userId: string, roles: string[]) 
     say(
       `   may void invoices: ${policy.can(ctx.actor, 'invoice:void')}; object path ${keys.objectPath('exports', 'q1.csv')}`,
     );
-    return createJobContextCodec().capture();
+    return jobContexts.capture();
   });
 }
 const [acmeJob] = await Promise.all([
@@ -68,7 +70,7 @@ const [acmeJob] = await Promise.all([
 runAsTenant({ tenantId: 'initech', actor: { id: 'carl' } }, () => bus.emit('tick'));
 
 // 3. A queued job carries its tenant to the worker.
-createJobContextCodec().restore(JSON.parse(JSON.stringify(acmeJob)), (ctx) =>
+jobContexts.restore(JSON.parse(JSON.stringify(acmeJob)), (ctx) =>
   say(`3. worker restored job context: tenant ${ctx.tenantId}, actor ${ctx.actor.id}`),
 );
 
