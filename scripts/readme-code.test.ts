@@ -2,7 +2,7 @@
 // A block listed in scripts/readme-code.known-failures.json must still fail (fix it, then delete its
 // entry); any other block must pass. README_CODE_UPDATE=1 rewrites the list from this run's results.
 import { spawnSync } from 'node:child_process';
-import { rmSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -44,6 +44,9 @@ beforeAll(() => {
 
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
+  try {
+    rmdirSync(join(root, '.readme-code')); // only when no other run is using it
+  } catch {}
   if (!update) return;
   const failing = blocks
     .filter((b) => (results.get(b.id) ?? []).length > 0)
