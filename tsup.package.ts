@@ -21,6 +21,10 @@ export function packageBuildConfig(): Options {
     format: ['esm', 'cjs'],
     dts: true,
     sourcemap: true,
+    // src/ is not in the tarballs: the sourcemaps carry the sources (checked by scripts/consumer-smoke.mjs).
+    esbuildOptions(options) {
+      options.sourcesContent = true;
+    },
     clean: true,
     target: 'node20',
     // Also for CJS, so a class shared by two subpaths (an error class, say) is one class, and instanceof holds.

@@ -17,7 +17,7 @@ for (const dir of readdirSync('packages').sort()) {
   }
   for (const [cmd, args] of [
     ['publint', ['--strict']],
-    ['attw', ['--pack', '.', '--profile', 'node16', '--format', 'table-flipped']],
+    ['attw', ['--pack', '.', '--format', 'table-flipped']],
   ]) {
     console.log(`\n--- ${pkg.name}: ${cmd}`);
     const res = spawnSync('npx', ['--no-install', cmd, ...args], {
