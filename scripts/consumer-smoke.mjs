@@ -41,13 +41,7 @@ const OTEL_APP = {
  * do not fail the run while they occur; once one no longer occurs for a package, the run fails so that
  * the entry is deleted here (this list only shrinks).
  */
-const KNOWN_ISSUES = [
-  {
-    why: 'the /testing declarations import types from vitest, which users need not install (issue 9, owned by each package)',
-    match: (d) => /\/dist\/testing\.d\.c?ts$/.test(d.file) && d.text.includes("'vitest'"),
-    packages: ['@tenantry/audit', '@tenantry/core', '@tenantry/crypto-fields', '@tenantry/sequencer'],
-  },
-];
+const KNOWN_ISSUES = [];
 /** Subpaths left out of the `lowest` project: they need optional peers it does not install. */
 const LOWEST_SKIPS = /\/(testing|mongo)$/;
 

@@ -3,7 +3,8 @@
 // CommonJS (moduleResolution node10, which ignores `exports` and reads `typesVersions`). Then run.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { createAuditLog, createMemorySink, generateCheckpointKeys } from '@tenantry/audit';
+import { createAuditLog, generateCheckpointKeys } from '@tenantry/audit';
+import { MemoryAuditSink } from '@tenantry/audit/memory';
 import {
   createGatekeeper,
   createQuotas,
@@ -11,13 +12,15 @@ import {
   defineSettings,
   directConfigSource,
   isTenantryError,
-  MemoryQuotaStore,
-  MemoryTenantStore,
+  MemoryAuditPort,
   requireTenant,
+  runAsSystem,
   runAsTenant,
   TenantryError,
 } from '@tenantry/core';
-import { createFieldCrypto, localKeyProvider, MemoryDataKeyStore } from '@tenantry/crypto-fields';
+import { MemoryQuotaStore, MemoryTenantStore } from '@tenantry/core/memory';
+import { createFieldCrypto, localKeyProvider } from '@tenantry/crypto-fields';
+import { MemoryDataKeyStore } from '@tenantry/crypto-fields/memory';
 import { secret, secretPaths } from '@tenantry/crypto-fields/zod';
 import { createLockedSequencer, defineSeries } from '@tenantry/sequencer';
 import { MemoryCounterStore, MemoryLockBackend } from '@tenantry/sequencer/memory';
@@ -25,6 +28,7 @@ import { z } from 'zod';
 
 export async function main(): Promise<string[]> {
   const done: string[] = [];
+  const acme = { tenantId: 'acme', actor: { id: 'u1', roles: ['TENANT_ADMIN'] } };
 
   // core: settings typed from the user's own zod schemas
   const settings = defineSettings({
@@ -57,14 +61,18 @@ export async function main(): Promise<string[]> {
   // core: directory and gatekeeper
   const store = new MemoryTenantStore();
   const directory = createTenantDirectory({ store });
-  await directory.createTenant({ id: 'acme', name: 'Acme' });
-  await directory.activateTenant('acme');
+  // Creating tenants is platform-wide work: only inside the audited system scope.
+  const platformAudit = new MemoryAuditPort();
+  await runAsSystem(
+    { actor: { id: 'ops', kind: 'service' }, reason: 'provision acme' },
+    platformAudit,
+    async () => {
+      await directory.createTenant({ id: 'acme', name: 'Acme' });
+      await directory.activateTenant('acme');
+    },
+  );
   const gate = createGatekeeper({ config: directConfigSource(store) });
-  const decision = await gate.check({
-    tenantId: 'acme',
-    actor: { id: 'u1', roles: ['USER'] },
-    access: 'read',
-  });
+  const decision = await runAsTenant(acme, () => gate.check({ access: 'read' }));
   assert.equal(decision.allowed, true);
   done.push('core gatekeeper');
 
@@ -76,19 +84,22 @@ export async function main(): Promise<string[]> {
     highestCommitted: async () => (numbers.length > 0 ? Math.max(...numbers) : null),
   });
   const invoices = defineSeries({
-    tenant: 'acme',
     key: 'invoice',
     period: 'yearly',
     format: '{prefix}{yyyy}-{n:04}',
     prefix: 'INV-',
   });
-  const code = await sequencer.withNumber(invoices, { issueDate: '2026-03-14' }, async (n) => {
-    numbers.push(n.number);
-    return n.formatted;
-  });
+  const code = await runAsTenant(acme, () =>
+    sequencer.withNumber(invoices, { issueDate: '2026-03-14' }, async (n) => {
+      numbers.push(n.number);
+      return n.formatted;
+    }),
+  );
   assert.equal(code, 'INV-2026-0001');
   // An error class defined in @tenantry/core, thrown by @tenantry/sequencer: one class across packages.
-  const missingDate = await sequencer.withNumber(invoices, {}, async () => 'never').catch((e: unknown) => e);
+  const missingDate = await runAsTenant(acme, () =>
+    sequencer.withNumber(invoices, {}, async () => 'never').catch((e: unknown) => e),
+  );
   assert.ok(missingDate instanceof TenantryError, 'sequencer errors are core TenantryErrors');
   done.push('sequencer');
 
@@ -97,9 +108,11 @@ export async function main(): Promise<string[]> {
     provider: localKeyProvider({ keys: { kek1: randomBytes(32).toString('base64') }, primary: 'kek1' }),
     store: new MemoryDataKeyStore(),
   });
-  const at = { tenantId: 'acme', collection: 'tenant_settings', field: 'smtpPassword' };
-  const sealed = await fields.seal('s3cret', at);
-  assert.equal(await fields.open(sealed, at), 's3cret');
+  const at = { collection: 'tenant_settings', field: 'smtpPassword' };
+  await runAsTenant(acme, async () => {
+    const sealed = await fields.seal('s3cret', at);
+    assert.equal(await fields.open(sealed, at), 's3cret');
+  });
   const Settings = z.object({
     smtp: z.object({ host: z.string(), password: secret(z.string()) }),
     webhooks: z.array(z.object({ url: z.string(), secret: secret(z.string()).nullable() })),
@@ -110,14 +123,16 @@ export async function main(): Promise<string[]> {
   // audit: record, verify, checkpoint
   const keys = generateCheckpointKeys();
   const audit = createAuditLog({
-    sink: createMemorySink(),
+    sink: new MemoryAuditSink(),
     signingKey: keys.secretKey,
     publicKeys: [keys.publicKey],
   });
-  await audit.record({ tenantId: 'acme', actor: { id: 'u1' }, action: 'plan.changed', outcome: 'success' });
-  const verified = await audit.verify('acme');
-  assert.equal(verified.ok, true);
-  await audit.checkpoint('acme');
+  await runAsTenant(acme, async () => {
+    await audit.record({ tenantId: 'acme', actor: { id: 'u1' }, action: 'plan.changed', outcome: 'success' });
+    const verified = await audit.verify();
+    assert.equal(verified.ok, true);
+    await audit.checkpoint();
+  });
   done.push('audit');
 
   return done;

@@ -15,10 +15,11 @@ import {
   createQuotas,
   createTenantDirectory,
   directConfigSource,
-  MemoryQuotaStore,
-  MemoryTenantStore,
+  MemoryAuditPort,
+  runAsSystem,
   runAsTenant,
 } from '@tenantry/core';
+import { MemoryQuotaStore, MemoryTenantStore } from '@tenantry/core/memory';
 
 const api = JSON.parse(readFileSync('node_modules/@opentelemetry/api/package.json', 'utf8'));
 assert.equal(api.version, process.env.OTEL_API_VERSION, 'the app resolved the API version it asked for');
@@ -41,20 +42,24 @@ await runAsTenant({ tenantId: 'acme', actor: { id: 'u1' } }, () => quotas.consum
 
 const store = new MemoryTenantStore();
 const directory = createTenantDirectory({ store });
-await directory.createTenant({ id: 'acme', name: 'Acme' });
-await directory.activateTenant('acme');
-await createGatekeeper({ config: directConfigSource(store) }).check({
-  tenantId: 'acme',
-  actor: { id: 'u1' },
-  access: 'read',
-});
+await runAsSystem(
+  { actor: { id: 'ops', kind: 'service' }, reason: 'provision acme' },
+  new MemoryAuditPort(),
+  async () => {
+    await directory.createTenant({ id: 'acme', name: 'Acme' });
+    await directory.activateTenant('acme');
+  },
+);
+await runAsTenant({ tenantId: 'acme', actor: { id: 'u1' } }, () =>
+  createGatekeeper({ config: directConfigSource(store) }).check({ access: 'read' }),
+);
 
 const spans = exporter.getFinishedSpans();
-const consume = spans.find((s) => s.name === 'tenantry.quota.consume');
-assert.ok(consume, `no tenantry.quota.consume span among [${spans.map((s) => s.name).join(', ')}]`);
+const consume = spans.find((s) => s.name === 'tenantry.core.quota.consume');
+assert.ok(consume, `no tenantry.core.quota.consume span among [${spans.map((s) => s.name).join(', ')}]`);
 assert.equal(consume.attributes['tenantry.tenant_id'], 'acme');
-const check = spans.find((s) => s.name === 'tenantry.gatekeeper.check');
-assert.ok(check, `no tenantry.gatekeeper.check span among [${spans.map((s) => s.name).join(', ')}]`);
+const check = spans.find((s) => s.name === 'tenantry.core.gatekeeper.check');
+assert.ok(check, `no tenantry.core.gatekeeper.check span among [${spans.map((s) => s.name).join(', ')}]`);
 assert.equal(check.attributes['tenantry.decision'], 'allowed');
 console.log(
   `ok: ${spans.length} spans on @opentelemetry/api ${api.version}: ${spans.map((s) => s.name).join(', ')}`,
