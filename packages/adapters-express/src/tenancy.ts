@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { parseInput, runAsTenant } from '@tenantry/core';
+import { noopAuditPort, parseInput, runAsTenant } from '@tenantry/core';
 import {
   type HttpTenancy,
   type HttpTenancyOptions,
@@ -17,7 +17,6 @@ import express, {
   type Request,
   type RequestHandler,
   type Response,
-  type Router,
 } from 'express';
 import helmet, { type HelmetOptions } from 'helmet';
 import { z } from 'zod';
@@ -61,7 +60,7 @@ export interface TenancyOptions extends HttpTenancyOptions, z.input<typeof Expre
 }
 
 /** The middleware returned by {@link tenancy}, with the rest of the wiring attached. */
-export interface TenancyMiddleware extends Router {
+export interface TenancyMiddleware extends RequestHandler {
   /** The shared HTTP layer (token verification, problem mapping), for custom wiring. */
   readonly http: HttpTenancy;
   /** `HTTP_NOT_FOUND` for unmatched routes, then the problem+json error handler. Mount last: `app.use(t.errors)`. */
@@ -74,6 +73,33 @@ export interface TenancyMiddleware extends Router {
    * Idempotent.
    */
   close(): Promise<void>;
+}
+
+type Step = (req: Request, res: Response, next: (error?: unknown) => void) => void | Promise<void>;
+
+/** Run `steps` in order as one middleware (no router layers on the hot path); an error or a rejection goes to `done`. */
+function compose(steps: readonly Step[]): RequestHandler {
+  return (req, res, done) => {
+    let i = 0;
+    const step = (error?: unknown): void => {
+      if (error !== undefined && error !== null) {
+        done(error);
+        return;
+      }
+      const current = steps[i++];
+      if (current === undefined) {
+        done();
+        return;
+      }
+      try {
+        const r = current(req, res, step);
+        if (r !== undefined) r.catch(done);
+      } catch (e) {
+        done(e);
+      }
+    };
+    step();
+  };
 }
 
 function sendProblem(http: HttpTenancy, req: Request, res: Response, error: unknown): void {
@@ -131,7 +157,7 @@ export function installAudit(
       ),
     );
   };
-  res.once('finish', failOpen);
+  // 'close' follows 'finish' on every response (and comes alone when the client went away).
   res.once('close', failOpen);
 
   // Fail-closed routes: `audited({ failClosed: true })` flips this before the handler answers.
@@ -181,74 +207,74 @@ export function installAudit(
 export function tenancy(options: TenancyOptions): TenancyMiddleware {
   const http = createHttpTenancy(options);
   const settings = parseInput(ExpressTenancySettingsSchema, options, 'Express tenancy options');
-  const router = express.Router() as TenancyMiddleware;
   const servers = new Set<Server>();
   let inFlight = 0;
   let shuttingDown = false;
   let drained: (() => void) | undefined;
   let closing: Promise<void> | undefined;
+  const auditOn = options.audit !== noopAuditPort;
+  const live = settings.healthPath === false ? undefined : `${settings.healthPath}/live`;
+  const ready = settings.healthPath === false ? undefined : `${settings.healthPath}/ready`;
 
-  router.use((req, res, next) => {
+  const enter: Step = (req, res, next) => {
     const state = initState(req, http.requestId(req.headers['x-request-id'] as string | undefined));
     res.setHeader('x-request-id', state.requestId);
     if (shuttingDown) {
       res.setHeader('connection', 'close');
-      sendProblem(http, req, res, new HttpTenancyError('HTTP_SHUTTING_DOWN', 'The server is shutting down'));
-      return;
+      return next(new HttpTenancyError('HTTP_SHUTTING_DOWN', 'The server is shutting down'));
     }
     inFlight++;
-    let counted = true;
-    const leave = (): void => {
-      if (!counted) return;
-      counted = false;
+    res.once('close', () => {
       inFlight--;
       if (inFlight === 0 && drained) drained();
-    };
-    res.once('finish', leave);
-    res.once('close', leave);
+    });
     next();
-  });
-  router.use(helmet(options.helmet));
-  if (settings.cors) {
-    router.use(
-      cors({
-        origin: settings.cors.origins,
-        credentials: settings.cors.credentials,
-        maxAge: settings.cors.maxAgeSec,
-      }),
-    );
-  }
-  if (settings.healthPath !== false) {
-    router.get(`${settings.healthPath}/live`, (_req, res) => {
+  };
+  const health: Step = async (req, res, next) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return next();
+    if (req.path === live) {
       res.json({ status: 'ok' });
-    });
-    router.get(`${settings.healthPath}/ready`, async (_req, res) => {
-      const r = shuttingDown
-        ? { ready: false, checks: { shutdown: 'down' as const } }
-        : await checkReadiness(options.readiness ?? {});
-      res.status(r.ready ? 200 : 503).json({ status: r.ready ? 'ready' : 'unavailable', checks: r.checks });
-    });
-  }
-  if (settings.rateLimit !== false) router.use(ipLimiter(settings.rateLimit, options.redis));
-  router.use(express.json({ limit: settings.bodyLimit }));
-
-  router.use(async (req, _res, next) => {
+      return;
+    }
+    if (req.path !== ready) return next();
+    const r = shuttingDown
+      ? { ready: false, checks: { shutdown: 'down' as const } }
+      : await checkReadiness(options.readiness ?? {});
+    res.status(r.ready ? 200 : 503).json({ status: r.ready ? 'ready' : 'unavailable', checks: r.checks });
+  };
+  const authenticate: Step = async (req, _res, next) => {
     if (http.isPublic(req.path)) return next();
     const state = tenantryOf(req) as TenantryRequestState;
     state.identity = await http.authenticate(viewOf(req));
     next();
-  });
-  if (settings.rateLimit !== false) router.use(tenantLimiter(settings.rateLimit, options.redis));
-  router.use(async (req, res, next) => {
+  };
+  const admit: Step = async (req, res, next) => {
     const state = tenantryOf(req) as TenantryRequestState;
     const identity = state.identity;
     if (!identity) return next();
-    if (isMutatingMethod(req.method)) installAudit(http, req, res, state);
+    if (auditOn && isMutatingMethod(req.method)) installAudit(http, req, res, state);
     state.admission = await http.admit(identity, req.method, req.path);
     const context = http.contextOf(identity, state.requestId);
     if (context === undefined) return next();
     runAsTenant(context, next);
-  });
+  };
+
+  const steps: Step[] = [enter, helmet(options.helmet) as Step];
+  if (settings.cors) {
+    steps.push(
+      cors({
+        origin: settings.cors.origins,
+        credentials: settings.cors.credentials,
+        maxAge: settings.cors.maxAgeSec,
+      }) as Step,
+    );
+  }
+  if (live !== undefined) steps.push(health);
+  if (settings.rateLimit !== false) steps.push(ipLimiter(settings.rateLimit, options.redis) as Step);
+  steps.push(express.json({ limit: settings.bodyLimit }) as Step, authenticate);
+  if (settings.rateLimit !== false) steps.push(tenantLimiter(settings.rateLimit, options.redis) as Step);
+  steps.push(admit);
+  const middleware = compose(steps) as TenancyMiddleware;
 
   const notFound: RequestHandler = (_req, _res, next) => {
     next(new HttpTenancyError('HTTP_NOT_FOUND', 'No such route'));
@@ -262,7 +288,7 @@ export function tenancy(options: TenancyOptions): TenancyMiddleware {
     sendProblem(http, req, res, error);
   };
 
-  return Object.assign(router, {
+  return Object.assign(middleware, {
     http,
     errors: [notFound, errorHandler] as [RequestHandler, ErrorRequestHandler],
     manage(server: Server): Server {
