@@ -1,7 +1,8 @@
 // Throughput of one route behind the Express adapter, against the same route bare, measured with
 // autocannon on loopback in the same run, alternating rounds. The servers run in a child process.
 // Rows: tenant resolution + context (jose-verified token, cached; runAsTenant) vs bare; the full stack
-// (+ gatekeeper on cached config + buffered audit log of the POST) vs bare. Bounded: 5 rounds × 2 s per app, plus a warm-up.
+// (+ gatekeeper on cached config + buffered audit log of the POST) vs bare; and the adapter's own share
+// (the same with events handed to an in-memory port instead of @tenantry/audit's log). Bounded: 5 rounds × 2 s per app, plus a warm-up.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -23,15 +24,17 @@ const child = spawn(
   ],
   { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, BENCH_SECRET: secret } },
 );
-const ports = await new Promise<{ bare: number; context: number; full: number }>((resolve, reject) => {
-  let out = '';
-  child.stdout?.on('data', (d) => {
-    out += String(d);
-    const line = out.split('\n').find((l) => l.startsWith('{'));
-    if (line) resolve(JSON.parse(line));
-  });
-  child.once('exit', (code) => reject(new Error(`bench servers exited with ${code}`)));
-});
+const ports = await new Promise<{ bare: number; context: number; full: number; adapterOnly: number }>(
+  (resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (d) => {
+      out += String(d);
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line) resolve(JSON.parse(line));
+    });
+    child.once('exit', (code) => reject(new Error(`bench servers exited with ${code}`)));
+  },
+);
 
 const token = await new SignJWT({ tenant_id: 'acme', roles: ['USER'] })
   .setProtectedHeader({ alg: 'HS256' })
@@ -57,11 +60,16 @@ async function rps(port: number): Promise<number> {
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-const samples = { bare: [] as number[], context: [] as number[], full: [] as number[] };
+const samples = {
+  bare: [] as number[],
+  context: [] as number[],
+  full: [] as number[],
+  adapterOnly: [] as number[],
+};
 try {
   await rps(ports.bare);
   await rps(ports.full); // warm-up
-  const order: Array<keyof typeof samples> = ['bare', 'context', 'full'];
+  const order: Array<keyof typeof samples> = ['bare', 'context', 'adapterOnly', 'full'];
   for (let r = 0; r < ROUNDS; r++) {
     for (const k of r % 2 === 0 ? order : [...order].reverse()) samples[k].push(await rps(ports[k]));
   }
@@ -83,6 +91,13 @@ const rows: BenchRow[] = [
     baseline: bare,
     unit: 'req/s',
     ratio: median(samples.full) / bare,
+  },
+  {
+    workload: 'express: + gatekeeper + audit event to memory port vs bare',
+    ours: median(samples.adapterOnly),
+    baseline: bare,
+    unit: 'req/s',
+    ratio: median(samples.adapterOnly) / bare,
   },
 ];
 printBench(
