@@ -11,11 +11,33 @@ import { TenancyService } from './tenancy-service.js';
  * and the gatekeeper. Mutating requests get an audit hook first, so refusals are audited too.
  */
 export class TenancyGuard implements CanActivate {
+  // Route metadata read once per handler, not per request.
+  readonly #routes = new WeakMap<object, RouteMeta>();
+  readonly #auditOn: boolean;
+
   constructor(
     private readonly tenancy: TenancyService,
     private readonly reflector: Reflector,
     private readonly adapterHost: HttpAdapterHost,
-  ) {}
+  ) {
+    this.#auditOn = tenancy.auditsRequests;
+  }
+
+  #meta(ctx: ExecutionContext): RouteMeta {
+    const handler = ctx.getHandler();
+    let meta = this.#routes.get(handler);
+    if (!meta) {
+      const targets = [handler, ctx.getClass()];
+      meta = {
+        public: this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets) === true,
+        audited: this.reflector.getAllAndOverride<AuditedOptions | undefined>(AUDITED_KEY, targets),
+        roles: this.reflector.getAllAndOverride<string[] | undefined>(ROLES_KEY, targets),
+        segment: this.reflector.getAllAndOverride<string | undefined>(SEGMENT_KEY, targets),
+      };
+      this.#routes.set(handler, meta);
+    }
+    return meta;
+  }
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     if (ctx.getType() !== 'http') return true;
@@ -25,26 +47,30 @@ export class TenancyGuard implements CanActivate {
     const view = viewOf(req);
     const state = initState(req, http.requestId(view.header('x-request-id')));
     this.adapterHost.httpAdapter.setHeader(res, 'x-request-id', state.requestId);
-    const targets = [ctx.getHandler(), ctx.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets) || http.isPublic(view.path))
-      return true;
+    const meta = this.#meta(ctx);
+    if (meta.public || http.isPublic(view.path)) return true;
     const identity = await http.authenticate(view);
     state.identity = identity;
-    if (isMutatingMethod(view.method)) {
-      const audited = this.reflector.getAllAndOverride<AuditedOptions | undefined>(AUDITED_KEY, targets);
+    if (this.#auditOn && isMutatingMethod(view.method)) {
+      const audited = meta.audited;
       if (audited?.resource) {
         const id = req.params?.[audited.idParam ?? 'id'];
         state.audit.resource = { type: audited.resource, ...(typeof id === 'string' ? { id } : {}) };
       }
       installAuditOnClose(this.tenancy, req, res, state);
     }
-    const roles = this.reflector.getAllAndOverride<string[] | undefined>(ROLES_KEY, targets);
-    if (roles) assertRoles(identity.actor, roles);
-    const segment = this.reflector.getAllAndOverride<string | undefined>(SEGMENT_KEY, targets);
-    if (segment) http.segments.assertActorIn(identity.actor, segment);
+    if (meta.roles) assertRoles(identity.actor, meta.roles);
+    if (meta.segment) http.segments.assertActorIn(identity.actor, meta.segment);
     state.admission = await http.admit(identity, view.method, view.path);
     return true;
   }
+}
+
+interface RouteMeta {
+  public: boolean;
+  audited: AuditedOptions | undefined;
+  roles: string[] | undefined;
+  segment: string | undefined;
 }
 
 function installAuditOnClose(

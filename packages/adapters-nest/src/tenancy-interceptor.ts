@@ -40,11 +40,12 @@ export class TenancyInterceptor implements NestInterceptor {
           runAsTenant(context, () => next.handle().subscribe(subscriber)),
         )
       : next.handle();
+    if (!this.tenancy.auditsRequests || !isMutatingMethod(req.method)) return out;
     const audited = this.reflector.getAllAndOverride<AuditedOptions | undefined>(AUDITED_KEY, [
       ctx.getHandler(),
       ctx.getClass(),
     ]);
-    if (audited?.failClosed && isMutatingMethod(req.method)) {
+    if (audited?.failClosed) {
       // The status Nest will answer with: `@HttpCode()`, else 201 for POST and 200 otherwise.
       const code = this.reflector.get<number | undefined>(HTTP_CODE_METADATA, ctx.getHandler());
       const status = code ?? (req.method === 'POST' ? 201 : 200);

@@ -1,5 +1,5 @@
 import type { OnApplicationShutdown } from '@nestjs/common';
-import { type JobContextCodec, TenantryError } from '@tenantry/core';
+import { type JobContextCodec, TenantryError, noopAuditPort } from '@tenantry/core';
 import { type HttpTenancy, type HttpTenancyOptions, createHttpTenancy } from '@tenantry/http';
 import { registerJobCodec } from './decorators.js';
 
@@ -18,11 +18,14 @@ export interface TenancyModuleOptions extends HttpTenancyOptions {
 export class TenancyService implements OnApplicationShutdown {
   /** Token verification, admission, problem mapping, request audit (from `@tenantry/http`). */
   readonly http: HttpTenancy;
+  /** Whether mutating requests are audited (`false` only with core's `noopAuditPort`). */
+  readonly auditsRequests: boolean;
   readonly #options: TenancyModuleOptions;
 
   constructor(options: TenancyModuleOptions) {
     this.http = createHttpTenancy(options);
     this.#options = options;
+    this.auditsRequests = options.audit !== noopAuditPort;
     registerJobCodec(options.jobCodec);
   }
 
