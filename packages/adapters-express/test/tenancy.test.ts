@@ -103,6 +103,19 @@ describe('gatekeeper, segments and roles', () => {
     expect(admin.status).toBe(200);
   });
 
+  it('with settleOnlyPaths, a tenant admin of an unpaid tenant reaches only the billing routes', async () => {
+    const settle = await buildApp({ settleOnlyPaths: ['/back-office/billing'] });
+    const admin = bearer(await mint({ tenantId: 'hooli', roles: ['TENANT_ADMIN'] }));
+    const settings = await request(settle.app).get('/back-office/settings').set(admin);
+    expect([settings.status, settings.body.code]).toEqual([403, 'SUBSCRIPTION_PAST_DUE']);
+    const billing = await request(settle.app).get('/back-office/billing').set(admin);
+    expect(billing.body.code).toBe('HTTP_NOT_FOUND'); // admitted; the test app has no such route
+    const paid = await request(settle.app)
+      .get('/back-office/settings')
+      .set(bearer(await mint({ roles: ['TENANT_ADMIN'] })));
+    expect(paid.status).toBe(200);
+  });
+
   it('guards the API segments with their role sets', async () => {
     const user = bearer(await mint({ roles: ['USER'] }));
     expect((await request(t.app).get('/ops/whoami').set(user)).status).toBe(200);
@@ -128,6 +141,37 @@ describe('gatekeeper, segments and roles', () => {
       .delete('/back-office/users/9')
       .set(bearer(await mint({ roles: ['TENANT_ADMIN'] })));
     expect(admin.status).toBe(204);
+  });
+});
+
+describe('untrusted client tenant resolver (explicit opt-in)', () => {
+  it('needs its literal acknowledgement', async () => {
+    await expect(
+      buildApp({ untrustedClientTenant: { acknowledge: 'yes' as never, resolve: () => 'acme' } }),
+    ).rejects.toSatisfy((e) => isTenantryError(e, 'VALIDATION_FAILED'));
+  });
+
+  it('lets a request without token act for the subdomain tenant, anonymously; a token still decides when it names a tenant', async () => {
+    const { app } = await buildApp({
+      tenantHints: { header: 'x-tenant-id', subdomainOf: 'app.test' },
+      untrustedClientTenant: {
+        acknowledge: 'the client chooses the tenant',
+        resolve: (req) => req.hostname?.split('.')[0],
+      },
+    });
+    const anon = await request(app).get('/ops/whoami').set('host', 'globex.app.test');
+    // Anonymous actors hold no role of the operations segment.
+    expect([anon.status, anon.body.code]).toEqual([403, 'PERMISSION_DENIED']);
+    const conflict = await request(app)
+      .get('/ops/whoami')
+      .set('host', 'globex.app.test')
+      .set(bearer(await mint({ tenantId: 'acme' })));
+    expect([conflict.status, conflict.body.code]).toEqual([403, 'TENANT_CONTEXT_CONFLICT']);
+    const staff = await request(app)
+      .get('/ops/whoami')
+      .set('host', 'globex.app.test')
+      .set(bearer(await mint({ tenantId: null, roles: ['USER'], sub: 'u-x' })));
+    expect(staff.body).toMatchObject({ tenantId: 'globex', actor: 'u-x' });
   });
 });
 

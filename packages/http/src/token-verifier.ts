@@ -56,8 +56,14 @@ export const TokenKeySchema = z.union([
     ]),
   }),
   z.object({
-    /** An HTTPS JWKS endpoint (`http:` only for loopback tests), fetched on demand and cached. */
-    jwksUrl: z.url(),
+    /** An HTTPS JWKS endpoint (`http:` only on loopback, for tests), fetched on demand and cached. */
+    jwksUrl: z.url().refine((u) => {
+      const url = new URL(u);
+      return (
+        url.protocol === 'https:' ||
+        (url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname))
+      );
+    }, 'must be https (http only on loopback)'),
     /** How long fetched keys are trusted before a refetch. @default 600000 */
     jwksCacheMaxAgeMs: z.number().int().positive().default(600_000),
     /** Least time between two fetches caused by an unknown `kid`, so forged kids cannot hammer the endpoint. @default 30000 */

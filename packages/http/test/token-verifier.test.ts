@@ -105,6 +105,23 @@ describe('token verifier (shared secret)', () => {
     expect(await codeOf(v.verify(t2))).toBe('HTTP_TOKEN_EXPIRED');
   });
 
+  it('refuses a plain-http JWKS URL off loopback', () => {
+    expect(() =>
+      createTokenVerifier({
+        key: { jwksUrl: 'http://idp.example.com/jwks.json' },
+        issuer: ISSUER,
+        audience: AUDIENCE,
+      }),
+    ).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
+    expect(() =>
+      createTokenVerifier({
+        key: { jwksUrl: 'https://idp.example.com/jwks.json' },
+        issuer: ISSUER,
+        audience: AUDIENCE,
+      }),
+    ).not.toThrow();
+  });
+
   it('refuses short secrets and HS algorithms with a public key (key confusion)', () => {
     expect(() =>
       createTokenVerifier({ key: { secret: 'short' }, issuer: ISSUER, audience: AUDIENCE }),
