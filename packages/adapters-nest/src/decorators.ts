@@ -1,6 +1,14 @@
-import { type ExecutionContext, SetMetadata, createParamDecorator } from '@nestjs/common';
+import {
+  type ExecutionContext,
+  SetMetadata,
+  UseInterceptors,
+  applyDecorators,
+  createParamDecorator,
+} from '@nestjs/common';
 import { type Actor, type JobContextCodec, TenantryError } from '@tenantry/core';
+import { registeredJobCodec } from './job-codec-registry.js';
 import { tenantryOf } from './request-state.js';
+import { FailClosedAuditInterceptor } from './tenancy-interceptor.js';
 
 /** @internal Metadata keys. */
 export const ROLES_KEY = 'tenantry:roles';
@@ -28,7 +36,10 @@ export interface AuditedOptions {
 }
 
 /** Describe a mutating handler's audit event (every POST/PUT/PATCH/DELETE is audited without it). */
-export const Audited = (options: AuditedOptions = {}) => SetMetadata(AUDITED_KEY, options);
+export const Audited = (options: AuditedOptions = {}) =>
+  options.failClosed
+    ? applyDecorators(SetMetadata(AUDITED_KEY, options), UseInterceptors(FailClosedAuditInterceptor))
+    : SetMetadata(AUDITED_KEY, options);
 
 const requestOf = (ctx: ExecutionContext): object => ctx.switchToHttp().getRequest<object>();
 
@@ -43,13 +54,6 @@ export const CurrentActor = createParamDecorator(
   (_data: unknown, ctx: ExecutionContext): Actor | undefined => tenantryOf(requestOf(ctx))?.identity?.actor,
 );
 
-let registeredCodec: JobContextCodec | undefined;
-
-/** @internal Called by the module with `options.jobCodec`. */
-export function registerJobCodec(codec: JobContextCodec | undefined): void {
-  registeredCodec = codec;
-}
-
 /**
  * Run a job handler (cron task, queue consumer) in the tenant context carried by its first argument's
  * `tenantry` field (captured with `codec.capture()` when the job was enqueued). A forged or tampered
@@ -60,7 +64,7 @@ export function WithTenant(codec?: JobContextCodec): MethodDecorator {
   return (_target, _key, descriptor) => {
     const original = descriptor.value as unknown as (...args: unknown[]) => unknown;
     const wrapped = function (this: unknown, ...args: unknown[]): unknown {
-      const jobs = codec ?? registeredCodec;
+      const jobs = codec ?? registeredJobCodec();
       if (!jobs) {
         throw new TenantryError(
           'VALIDATION_FAILED',

@@ -1,7 +1,8 @@
 export { TenancyModule, TENANCY_MODULE_OPTIONS } from './tenancy-module.js';
 export { type TenancyModuleOptions, TenancyService } from './tenancy-service.js';
 export { TenancyGuard } from './tenancy-guard.js';
-export { TenancyInterceptor } from './tenancy-interceptor.js';
+export { TenancyInterceptor, FailClosedAuditInterceptor } from './tenancy-interceptor.js';
+export { TenancyContextMiddleware } from './context-middleware.js';
 export { TenancyExceptionFilter } from './problem-filter.js';
 export {
   Roles,

@@ -6,6 +6,8 @@ export interface TenantryRequestState {
   readonly requestId: string;
   identity: RequestIdentity | undefined;
   admission: AdmittedRequest | undefined;
+  /** A failed verification seen by the context middleware (Express platform), thrown by the guard unless the route is `@Public()`. */
+  authError?: unknown;
   /** The resource named by `@Audited()`, and whether the audit event was already written (fail-closed routes). */
   audit: { resource?: { type: string; id?: string }; written: boolean };
 }

@@ -2,7 +2,14 @@ import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@ne
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import { assertRoles, isMutatingMethod } from '@tenantry/http';
 import { AUDITED_KEY, type AuditedOptions, PUBLIC_KEY, ROLES_KEY, SEGMENT_KEY } from './decorators.js';
-import { type TenantryRequestState, initState, rawResponse, recordRequest, viewOf } from './request-state.js';
+import {
+  type TenantryRequestState,
+  initState,
+  rawResponse,
+  recordRequest,
+  tenantryOf,
+  viewOf,
+} from './request-state.js';
 import { TenancyService } from './tenancy-service.js';
 
 /**
@@ -45,11 +52,18 @@ export class TenancyGuard implements CanActivate {
     const req = ctx.switchToHttp().getRequest<object & { params?: Record<string, string> }>();
     const res = ctx.switchToHttp().getResponse<object>();
     const view = viewOf(req);
-    const state = initState(req, http.requestId(view.header('x-request-id')));
-    this.adapterHost.httpAdapter.setHeader(res, 'x-request-id', state.requestId);
     const meta = this.#meta(ctx);
+    // On the Express platform the context middleware has verified the token already (and entered the
+    // tenant context); on Fastify the guard does it.
+    let state = tenantryOf(req);
+    const verified = state !== undefined;
+    if (!state) {
+      state = initState(req, http.requestId(view.header('x-request-id')));
+      this.adapterHost.httpAdapter.setHeader(res, 'x-request-id', state.requestId);
+    }
     if (meta.public || http.isPublic(view.path)) return true;
-    const identity = await http.authenticate(view);
+    if (state.authError !== undefined) throw state.authError;
+    const identity = verified && state.identity ? state.identity : await http.authenticate(view);
     state.identity = identity;
     if (this.#auditOn && isMutatingMethod(view.method)) {
       const audited = meta.audited;

@@ -1,8 +1,15 @@
-import { ConfigurableModuleBuilder, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import {
+  ConfigurableModuleBuilder,
+  type MiddlewareConsumer,
+  Module,
+  type NestModule,
+  RequestMethod,
+} from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, HttpAdapterHost } from '@nestjs/core';
+import { TenancyContextMiddleware } from './context-middleware.js';
 import { TenancyExceptionFilter } from './problem-filter.js';
 import { TenancyGuard } from './tenancy-guard.js';
-import { TenancyInterceptor } from './tenancy-interceptor.js';
+import { FailClosedAuditInterceptor, TenancyInterceptor } from './tenancy-interceptor.js';
 import { type TenancyModuleOptions, TenancyService } from './tenancy-service.js';
 
 const built = new ConfigurableModuleBuilder<TenancyModuleOptions>()
@@ -22,7 +29,11 @@ export const TENANCY_MODULE_OPTIONS = built.MODULE_OPTIONS_TOKEN;
  * TenancyModule.forRoot({ auth: { key: { jwksUrl }, issuer, audience: 'api' }, audit: auditLog.port, gatekeeper })
  * TenancyModule.forRootAsync({ inject: [ConfigService], useFactory: (c: ConfigService) => ({ ... }) })
  */
-export class TenancyModule extends built.ConfigurableModuleClass {}
+export class TenancyModule extends built.ConfigurableModuleClass implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(TenancyContextMiddleware).forRoutes({ path: '{*splat}', method: RequestMethod.ALL });
+  }
+}
 
 Module({
   providers: [
@@ -32,8 +43,17 @@ Module({
       inject: [TENANCY_MODULE_OPTIONS],
     },
     { provide: APP_GUARD, useClass: TenancyGuard },
-    { provide: APP_INTERCEPTOR, useClass: TenancyInterceptor },
+    // Fastify only: on Express the context middleware enters the context, and a factory returning
+    // nothing registers no global interceptor (Nest skips it), so requests skip that machinery.
+    {
+      provide: APP_INTERCEPTOR,
+      useFactory: (tenancy: TenancyService, host: HttpAdapterHost) =>
+        host.httpAdapter?.getType() === 'express' ? undefined : new TenancyInterceptor(tenancy),
+      inject: [TenancyService, HttpAdapterHost],
+    },
+    TenancyContextMiddleware,
+    FailClosedAuditInterceptor,
     { provide: APP_FILTER, useClass: TenancyExceptionFilter },
   ],
-  exports: [TenancyService],
+  exports: [TenancyService, FailClosedAuditInterceptor],
 })(TenancyModule);

@@ -1,7 +1,7 @@
 import type { OnApplicationShutdown } from '@nestjs/common';
 import { type JobContextCodec, TenantryError, noopAuditPort } from '@tenantry/core';
 import { type HttpTenancy, type HttpTenancyOptions, createHttpTenancy } from '@tenantry/http';
-import { registerJobCodec } from './decorators.js';
+import { registerJobCodec } from './job-codec-registry.js';
 
 /** Options of `TenancyModule.forRoot` / `forRootAsync`: those of `@tenantry/http`, plus jobs and shutdown. */
 export interface TenancyModuleOptions extends HttpTenancyOptions {
