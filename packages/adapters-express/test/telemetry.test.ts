@@ -34,7 +34,7 @@ const spans: Recorded[] = [];
 
 function recordingSpan(rec: Recorded): Span {
   const span: Span = {
-    spanContext: () => ({ traceId: '0'.repeat(31) + '1', spanId: '0'.repeat(15) + '1', traceFlags: 1 }),
+    spanContext: () => ({ traceId: `${'0'.repeat(31)}1`, spanId: `${'0'.repeat(15)}1`, traceFlags: 1 }),
     setAttribute: (k: string, v: AttributeValue) => {
       rec.attributes[k] = v;
       return span;
