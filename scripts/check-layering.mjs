@@ -15,8 +15,10 @@ const ALLOWED = {
   '@tenantry/audit': ['@tenantry/core'],
   '@tenantry/approvals': ['@tenantry/core'],
   '@tenantry/vault': ['@tenantry/core', '@tenantry/crypto-fields'],
+  '@tenantry/http': ['@tenantry/core'],
   '@tenantry/express': [
     '@tenantry/core',
+    '@tenantry/http',
     '@tenantry/sequencer',
     '@tenantry/crypto-fields',
     '@tenantry/audit',
@@ -25,6 +27,7 @@ const ALLOWED = {
   ],
   '@tenantry/nest': [
     '@tenantry/core',
+    '@tenantry/http',
     '@tenantry/sequencer',
     '@tenantry/crypto-fields',
     '@tenantry/audit',

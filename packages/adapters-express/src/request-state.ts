@@ -1,0 +1,61 @@
+import type { AdmittedRequest, RequestIdentity, RequestView } from '@tenantry/http';
+import type { Request } from 'express';
+
+/** What Tenantry knows about one request, read with {@link tenantryOf}. */
+export interface TenantryRequestState {
+  /** The request id (also in the `x-request-id` response header and in problem bodies). */
+  readonly requestId: string;
+  /** Who the request acts as, once verified (`undefined` on public paths). */
+  identity: RequestIdentity | undefined;
+  /** What the gate decided (`settleOnly` for a tenant admin let in to pay). */
+  admission: AdmittedRequest | undefined;
+  /** Set by `audited()`: the resource acted on, and whether the response waits for the audit write. */
+  audit: { resource?: { type: string; id?: string }; failClosed: boolean } | undefined;
+}
+
+const states = new WeakMap<Request, TenantryRequestState>();
+
+/** Attach fresh state to a request. */
+export function initState(req: Request, requestId: string): TenantryRequestState {
+  const state: TenantryRequestState = {
+    requestId,
+    identity: undefined,
+    admission: undefined,
+    audit: undefined,
+  };
+  states.set(req, state);
+  return state;
+}
+
+/**
+ * Tenantry's state of a request (request id, verified identity, admission), or `undefined` when the
+ * `tenancy()` middleware did not see it. Inside handlers, prefer core's `requireTenant()`.
+ * @example const { requestId } = tenantryOf(req) ?? {};
+ */
+export function tenantryOf(req: Request): TenantryRequestState | undefined {
+  return states.get(req);
+}
+
+/** The framework-agnostic view of an Express request. */
+export function viewOf(req: Request): RequestView {
+  return {
+    method: req.method,
+    path: req.path,
+    header: (name) => {
+      const v = req.headers[name];
+      return Array.isArray(v) ? v[0] : v;
+    },
+    query: (name) => {
+      const v = (req.query as Record<string, unknown>)[name];
+      return typeof v === 'string' ? v : undefined;
+    },
+    hostname: req.hostname,
+    ip: req.ip,
+  };
+}
+
+/** The matched route pattern (`/ops/invoices/:id`), else the path. */
+export function routeOf(req: Request): string {
+  const route = (req.route as { path?: unknown } | undefined)?.path;
+  return typeof route === 'string' ? `${req.baseUrl}${route}` : (req.originalUrl.split('?')[0] ?? req.path);
+}

@@ -1,0 +1,331 @@
+import type { Server } from 'node:http';
+import { noopAuditPort, parseInput, runAsTenant } from '@tenantry/core';
+import {
+  type HttpTenancy,
+  type HttpTenancyOptions,
+  HttpTenancyError,
+  PROBLEM_CONTENT_TYPE,
+  type ReadinessChecks,
+  checkReadiness,
+  createHttpTenancy,
+  isMutatingMethod,
+} from '@tenantry/http';
+import cors from 'cors';
+import express, {
+  type ErrorRequestHandler,
+  type NextFunction,
+  type Request,
+  type RequestHandler,
+  type Response,
+} from 'express';
+import helmet, { type HelmetOptions } from 'helmet';
+import { z } from 'zod';
+import { type RedisCallLike, RateLimitSettingsSchema, ipLimiter, tenantLimiter } from './rate-limits.js';
+import { type TenantryRequestState, initState, routeOf, tenantryOf, viewOf } from './request-state.js';
+
+/** Express-specific settings of {@link tenancy}, validated with zod. */
+export const ExpressTenancySettingsSchema = z.object({
+  /** Largest JSON body accepted (body-parser syntax). @default '100kb' */
+  bodyLimit: z.union([z.string().regex(/^\d+(b|kb|mb)$/i), z.number().int().positive()]).default('100kb'),
+  /** CORS: off (no CORS headers at all) unless origins are listed. */
+  cors: z
+    .object({
+      origins: z.array(z.string().min(1)).min(1),
+      credentials: z.boolean().default(false),
+      maxAgeSec: z.number().int().nonnegative().default(600),
+    })
+    .optional(),
+  /** Rate limits; `false` turns them off (e.g. when a gateway limits). @default per IP and per tenant, see RateLimitSettingsSchema */
+  rateLimit: z.union([RateLimitSettingsSchema, z.literal(false)]).default({
+    perIp: { limit: 300, windowMs: 60_000 },
+    perTenant: { limit: 1200, windowMs: 60_000 },
+    prefix: 'tenantry:rl:',
+  }),
+  /** Mount `/health/live` and `/health/ready` under this prefix; `false` to leave them out. @default '/health' */
+  healthPath: z.union([z.string().regex(/^\/[A-Za-z0-9._/-]*[^/]$/), z.literal(false)]).default('/health'),
+  /** How long `close()` waits for requests in flight before cutting connections. @default 10000 */
+  shutdownTimeoutMs: z.number().int().positive().default(10_000),
+});
+
+/** Options of {@link tenancy}. */
+export interface TenancyOptions extends HttpTenancyOptions, z.input<typeof ExpressTenancySettingsSchema> {
+  /** Shared store for the rate limits (an ioredis client), so they hold across processes. */
+  redis?: RedisCallLike;
+  /** helmet's options; its defaults (CSP, HSTS, no `X-Powered-By`, …) apply when omitted. */
+  helmet?: HelmetOptions;
+  /** Stores `/health/ready` checks. */
+  readiness?: ReadinessChecks;
+  /** What `close()` closes after the last request, in order (an audit log to flush, a config cache, pools). */
+  closeOnShutdown?: ReadonlyArray<{ close(): unknown } | { end(): unknown } | (() => unknown)>;
+}
+
+/** The middleware returned by {@link tenancy}, with the rest of the wiring attached. */
+export interface TenancyMiddleware extends RequestHandler {
+  /** The shared HTTP layer (token verification, problem mapping), for custom wiring. */
+  readonly http: HttpTenancy;
+  /** `HTTP_NOT_FOUND` for unmatched routes, then the problem+json error handler. Mount last: `app.use(t.errors)`. */
+  readonly errors: [RequestHandler, ErrorRequestHandler];
+  /** Let `close()` stop this server (stop accepting, drain, end idle keep-alive connections). */
+  manage(server: Server): Server;
+  /**
+   * Graceful shutdown: refuse new requests (`HTTP_SHUTTING_DOWN`), stop the managed servers, wait for
+   * requests in flight (up to `shutdownTimeoutMs`), then flush the audit port and close `closeOnShutdown`.
+   * Idempotent.
+   */
+  close(): Promise<void>;
+}
+
+type Step = (req: Request, res: Response, next: (error?: unknown) => void) => void | Promise<void>;
+
+/** Run `steps` in order as one middleware (no router layers on the hot path); an error or a rejection goes to `done`. */
+function compose(steps: readonly Step[]): RequestHandler {
+  return (req, res, done) => {
+    let i = 0;
+    const step = (error?: unknown): void => {
+      if (error !== undefined && error !== null) {
+        done(error);
+        return;
+      }
+      const current = steps[i++];
+      if (current === undefined) {
+        done();
+        return;
+      }
+      try {
+        const r = current(req, res, step);
+        if (r !== undefined) r.catch(done);
+      } catch (e) {
+        done(e);
+      }
+    };
+    step();
+  };
+}
+
+function sendProblem(http: HttpTenancy, req: Request, res: Response, error: unknown): void {
+  const p = http.problem(error, tenantryOf(req)?.requestId);
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.status(p.status).set(p.headers).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(p.body));
+}
+
+const STRIP_ON_WITHHOLD = [
+  'content-type',
+  'content-length',
+  'content-encoding',
+  'content-disposition',
+  'etag',
+  'last-modified',
+  'location',
+  'set-cookie',
+];
+
+/** @internal Record the audit event of a mutating request, fail-open (on finish) or fail-closed (before the body leaves). */
+export function installAudit(
+  http: HttpTenancy,
+  req: Request,
+  res: Response,
+  state: TenantryRequestState,
+): void {
+  const record = (status: number): Promise<void> => {
+    const identity = state.identity;
+    if (!identity) return Promise.resolve();
+    return http.recordRequest({
+      tenantId: identity.tenantId,
+      actor: identity.actor,
+      impersonator: identity.impersonator,
+      method: req.method,
+      route: routeOf(req),
+      ...(state.audit?.resource ? { resource: state.audit.resource } : {}),
+      status,
+      ...(req.ip !== undefined ? { ip: req.ip } : {}),
+      ...(req.headers['user-agent'] !== undefined ? { userAgent: req.headers['user-agent'] } : {}),
+      requestId: state.requestId,
+      ...(req.body !== undefined ? { body: req.body } : {}),
+    });
+  };
+  let done = false;
+  const failOpen = (): void => {
+    if (done) return;
+    done = true;
+    record(res.statusCode).catch((error: unknown) =>
+      http.logger.error(
+        { requestId: state.requestId, code: (error as { code?: unknown })?.code ?? 'UNEXPECTED' },
+        'audit write of a request failed',
+      ),
+    );
+  };
+  // 'close' follows 'finish' on every response (and comes alone when the client went away).
+  res.once('close', failOpen);
+
+  // Fail-closed routes: `audited({ failClosed: true })` flips this before the handler answers.
+  const end = res.end;
+  res.end = function withheldEnd(this: Response, ...args: unknown[]): Response {
+    if (done || !state.audit?.failClosed || res.headersSent) {
+      return (end as (...a: unknown[]) => Response).apply(this, args);
+    }
+    done = true;
+    record(res.statusCode).then(
+      () => (end as (...a: unknown[]) => Response).apply(res, args),
+      (error: unknown) => {
+        for (const h of STRIP_ON_WITHHOLD) res.removeHeader(h);
+        const p = http.problem(
+          new HttpTenancyError('HTTP_AUDIT_UNAVAILABLE', 'The audit trail could not record this request', {
+            cause: error,
+          }),
+          state.requestId,
+        );
+        res.statusCode = p.status;
+        for (const [k, v] of Object.entries(p.headers)) res.setHeader(k, v);
+        const body = JSON.stringify(p.body);
+        res.setHeader('content-length', Buffer.byteLength(body));
+        (end as (...a: unknown[]) => Response).call(res, body);
+      },
+    );
+    return res;
+  } as Response['end'];
+}
+
+/**
+ * The Tenantry middleware for Express 5. In order: refuse new requests while shutting down; request
+ * id; helmet; CORS (only if configured); `/health/live` and `/health/ready`; per-IP rate limit; JSON
+ * body with a size limit; then, except on `publicPaths`: the bearer token verified with jose (tenant,
+ * actor, roles, impersonator), client-named tenants checked against it, per-tenant rate limit, segment
+ * roles, gatekeeper, audit of mutating requests, and the rest of the request run inside core's
+ * `runAsTenant` (AsyncLocalStorage `run`, never `enterWith`).
+ * @throws ValidationError `VALIDATION_FAILED` on malformed options
+ * @example
+ * const t = tenancy({ auth: { key: { jwksUrl }, issuer, audience: 'api' }, audit: auditLog, gatekeeper, redis });
+ * app.use(t);
+ * app.post('/ops/invoices', requireRoles('MANAGER'), createInvoice);
+ * app.use(t.errors);
+ * t.manage(app.listen(3000));
+ * process.once('SIGTERM', () => void t.close());
+ */
+export function tenancy(options: TenancyOptions): TenancyMiddleware {
+  const http = createHttpTenancy(options);
+  const settings = parseInput(ExpressTenancySettingsSchema, options, 'Express tenancy options');
+  const servers = new Set<Server>();
+  let inFlight = 0;
+  let shuttingDown = false;
+  let drained: (() => void) | undefined;
+  let closing: Promise<void> | undefined;
+  const auditOn = options.audit !== noopAuditPort;
+  const live = settings.healthPath === false ? undefined : `${settings.healthPath}/live`;
+  const ready = settings.healthPath === false ? undefined : `${settings.healthPath}/ready`;
+
+  const enter: Step = (req, res, next) => {
+    const state = initState(req, http.requestId(req.headers['x-request-id'] as string | undefined));
+    res.setHeader('x-request-id', state.requestId);
+    if (shuttingDown) {
+      res.setHeader('connection', 'close');
+      return next(new HttpTenancyError('HTTP_SHUTTING_DOWN', 'The server is shutting down'));
+    }
+    inFlight++;
+    res.once('close', () => {
+      inFlight--;
+      if (inFlight === 0 && drained) drained();
+    });
+    next();
+  };
+  const health: Step = async (req, res, next) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return next();
+    if (req.path === live) {
+      res.json({ status: 'ok' });
+      return;
+    }
+    if (req.path !== ready) return next();
+    const r = shuttingDown
+      ? { ready: false, checks: { shutdown: 'down' as const } }
+      : await checkReadiness(options.readiness ?? {});
+    res.status(r.ready ? 200 : 503).json({ status: r.ready ? 'ready' : 'unavailable', checks: r.checks });
+  };
+  const authenticate: Step = async (req, _res, next) => {
+    if (http.isPublic(req.path)) return next();
+    const state = tenantryOf(req) as TenantryRequestState;
+    state.identity = await http.authenticate(viewOf(req));
+    next();
+  };
+  const admit: Step = async (req, res, next) => {
+    const state = tenantryOf(req) as TenantryRequestState;
+    const identity = state.identity;
+    if (!identity) return next();
+    if (auditOn && isMutatingMethod(req.method)) installAudit(http, req, res, state);
+    state.admission = await http.admit(identity, req.method, req.path);
+    const context = http.contextOf(identity, state.requestId);
+    if (context === undefined) return next();
+    runAsTenant(context, next);
+  };
+
+  const steps: Step[] = [enter, helmet(options.helmet) as Step];
+  if (settings.cors) {
+    steps.push(
+      cors({
+        origin: settings.cors.origins,
+        credentials: settings.cors.credentials,
+        maxAge: settings.cors.maxAgeSec,
+      }) as Step,
+    );
+  }
+  if (live !== undefined) steps.push(health);
+  if (settings.rateLimit !== false) steps.push(ipLimiter(settings.rateLimit, options.redis) as Step);
+  steps.push(express.json({ limit: settings.bodyLimit }) as Step, authenticate);
+  if (settings.rateLimit !== false) steps.push(tenantLimiter(settings.rateLimit, options.redis) as Step);
+  steps.push(admit);
+  const middleware = compose(steps) as TenancyMiddleware;
+
+  const notFound: RequestHandler = (_req, _res, next) => {
+    next(new HttpTenancyError('HTTP_NOT_FOUND', 'No such route'));
+  };
+  const errorHandler: ErrorRequestHandler = (
+    error: unknown,
+    req: Request,
+    res: Response,
+    _next: NextFunction,
+  ) => {
+    sendProblem(http, req, res, error);
+  };
+
+  return Object.assign(middleware, {
+    http,
+    errors: [notFound, errorHandler] as [RequestHandler, ErrorRequestHandler],
+    manage(server: Server): Server {
+      servers.add(server);
+      return server;
+    },
+    close(): Promise<void> {
+      closing ??= (async () => {
+        shuttingDown = true;
+        const stopped = [...servers].map(
+          (s) =>
+            new Promise<void>((resolve) => {
+              s.close(() => resolve());
+              s.closeIdleConnections();
+            }),
+        );
+        if (inFlight > 0) {
+          await new Promise<void>((resolve) => {
+            const t = setTimeout(resolve, settings.shutdownTimeoutMs);
+            t.unref();
+            drained = () => {
+              clearTimeout(t);
+              resolve();
+            };
+          });
+        }
+        for (const s of servers) s.closeAllConnections();
+        await Promise.all(stopped);
+        const audit = options.audit as { flush?: () => unknown };
+        if (typeof audit.flush === 'function') await audit.flush();
+        for (const c of options.closeOnShutdown ?? []) {
+          if (typeof c === 'function') await c();
+          else if ('close' in c) await c.close();
+          else await c.end();
+        }
+      })();
+      return closing;
+    },
+  });
+}

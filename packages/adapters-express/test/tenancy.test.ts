@@ -1,0 +1,314 @@
+import { noopAuditPort, isTenantryError } from '@tenantry/core';
+import request from 'supertest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { AUDIENCE, ISSUER, type TestApp, bearer, buildApp, mint } from './helpers.js';
+
+const PROBLEM = /^application\/problem\+json/;
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await buildApp();
+});
+
+describe('tenant from verified credentials only (T2)', () => {
+  it('puts tenant, actor and request id into core context for the whole request', async () => {
+    const res = await request(t.app)
+      .get('/ops/whoami')
+      .set(bearer(await mint({ sub: 'u-9' })))
+      .set('x-request-id', 'req-123');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ tenantId: 'acme', actor: 'u-9', requestId: 'req-123' });
+    expect(res.headers['x-request-id']).toBe('req-123');
+  });
+
+  it('refuses missing, forged, expired, wrong-issuer, wrong-audience and alg:none tokens with 401 problems', async () => {
+    const none = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from(
+      JSON.stringify({
+        sub: 'u',
+        tenant_id: 'acme',
+        iss: ISSUER,
+        aud: AUDIENCE,
+        exp: Math.floor(Date.now() / 1000) + 60,
+      }),
+    ).toString('base64url')}.`;
+    const cases: Array<[string, Record<string, string>, string]> = [
+      ['missing', {}, 'HTTP_TOKEN_MISSING'],
+      [
+        'forged',
+        bearer(await mint({ secret: 'another-secret-of-at-least-32-bytes!!' })),
+        'HTTP_TOKEN_INVALID',
+      ],
+      ['expired', bearer(await mint({ expiresIn: '-5m' })), 'HTTP_TOKEN_EXPIRED'],
+      ['wrong issuer', bearer(await mint({ iss: 'https://evil.test/' })), 'HTTP_TOKEN_INVALID'],
+      ['wrong audience', bearer(await mint({ aud: 'other' })), 'HTTP_TOKEN_INVALID'],
+      ['alg none', bearer(none), 'HTTP_TOKEN_INVALID'],
+      ['basic scheme', { authorization: 'Basic dTpw' }, 'HTTP_TOKEN_INVALID'],
+    ];
+    for (const [name, headers, code] of cases) {
+      const res = await request(t.app).get('/ops/whoami').set(headers);
+      expect([name, res.status, res.body.code]).toEqual([name, 401, code]);
+      expect(res.headers['content-type']).toMatch(PROBLEM);
+    }
+  });
+
+  it('refuses a header or query naming another tenant than the token', async () => {
+    const token = await mint({ tenantId: 'acme' });
+    const other = await request(t.app).get('/ops/whoami').set(bearer(token)).set('x-tenant-id', 'globex');
+    expect([other.status, other.body.code]).toEqual([403, 'TENANT_CONTEXT_CONFLICT']);
+    const same = await request(t.app).get('/ops/whoami').set(bearer(token)).set('x-tenant-id', 'acme');
+    expect(same.body.tenantId).toBe('acme');
+  });
+
+  it('serves public paths and health probes without credentials', async () => {
+    expect((await request(t.app).get('/public/ping')).body).toEqual({ pong: true });
+    expect((await request(t.app).get('/health/live')).status).toBe(200);
+    expect((await request(t.app).get('/health/ready')).body).toEqual({ status: 'ready', checks: {} });
+  });
+
+  it('keeps hundreds of interleaved concurrent requests from several tenants apart', async () => {
+    const tenants = ['acme', 'globex', 'initech'];
+    const tokens = await Promise.all(tenants.map((tenantId) => mint({ tenantId, sub: `u-${tenantId}` })));
+    const server = t.app.listen(0, '127.0.0.1');
+    try {
+      const agent = request(server);
+      const results = await Promise.all(
+        Array.from({ length: 300 }, (_, i) => {
+          const k = i % tenants.length;
+          return agent
+            .get('/ops/whoami')
+            .set(bearer(tokens[k] as string))
+            .then((res) => ({ expected: tenants[k], got: res.body.tenantId, actor: res.body.actor }));
+        }),
+      );
+      expect(results.filter((r) => r.got !== r.expected || r.actor !== `u-${r.expected}`)).toEqual([]);
+    } finally {
+      server.close();
+    }
+  });
+});
+
+describe('gatekeeper, segments and roles', () => {
+  it('refuses a suspended tenant and an unpaid subscription with their codes; a tenant admin passes to pay', async () => {
+    const suspended = await request(t.app)
+      .get('/ops/whoami')
+      .set(bearer(await mint({ tenantId: 'umbrella' })));
+    expect([suspended.status, suspended.body.code]).toEqual([403, 'TENANT_SUSPENDED']);
+    const unpaid = await request(t.app)
+      .get('/ops/whoami')
+      .set(bearer(await mint({ tenantId: 'hooli' })));
+    expect([unpaid.status, unpaid.body.code]).toEqual([403, 'SUBSCRIPTION_PAST_DUE']);
+    const admin = await request(t.app)
+      .get('/back-office/settings')
+      .set(bearer(await mint({ tenantId: 'hooli', roles: ['TENANT_ADMIN'] })));
+    expect(admin.status).toBe(200);
+  });
+
+  it('with settleOnlyPaths, a tenant admin of an unpaid tenant reaches only the billing routes', async () => {
+    const settle = await buildApp({ settleOnlyPaths: ['/back-office/billing'] });
+    const admin = bearer(await mint({ tenantId: 'hooli', roles: ['TENANT_ADMIN'] }));
+    const settings = await request(settle.app).get('/back-office/settings').set(admin);
+    expect([settings.status, settings.body.code]).toEqual([403, 'SUBSCRIPTION_PAST_DUE']);
+    const billing = await request(settle.app).get('/back-office/billing').set(admin);
+    expect(billing.body.code).toBe('HTTP_NOT_FOUND'); // admitted; the test app has no such route
+    const paid = await request(settle.app)
+      .get('/back-office/settings')
+      .set(bearer(await mint({ roles: ['TENANT_ADMIN'] })));
+    expect(paid.status).toBe(200);
+  });
+
+  it('guards the API segments with their role sets', async () => {
+    const user = bearer(await mint({ roles: ['USER'] }));
+    expect((await request(t.app).get('/ops/whoami').set(user)).status).toBe(200);
+    const bo = await request(t.app).get('/back-office/settings').set(user);
+    expect([bo.status, bo.body.code]).toEqual([403, 'PERMISSION_DENIED']);
+    const sys = await request(t.app)
+      .get('/sys-mgt/tenants')
+      .set(bearer(await mint({ roles: ['TENANT_ADMIN'] })));
+    expect(sys.status).toBe(403);
+    // Platform staff carry no tenant: they reach system management, and cannot name a tenant.
+    const platform = bearer(await mint({ tenantId: null, roles: ['SUPER_ADMIN'] }));
+    expect((await request(t.app).get('/sys-mgt/tenants').set(platform)).status).toBe(200);
+    const named = await request(t.app).get('/sys-mgt/tenants').set(platform).set('x-tenant-id', 'acme');
+    expect(named.body.code).toBe('TENANT_CONTEXT_CONFLICT');
+  });
+
+  it('requireRoles refuses actors without the role', async () => {
+    const manager = await request(t.app)
+      .delete('/back-office/users/9')
+      .set(bearer(await mint({ roles: ['MANAGER'] })));
+    expect([manager.status, manager.body.code]).toEqual([403, 'PERMISSION_DENIED']);
+    const admin = await request(t.app)
+      .delete('/back-office/users/9')
+      .set(bearer(await mint({ roles: ['TENANT_ADMIN'] })));
+    expect(admin.status).toBe(204);
+  });
+});
+
+describe('untrusted client tenant resolver (explicit opt-in)', () => {
+  it('needs its literal acknowledgement', async () => {
+    await expect(
+      buildApp({ untrustedClientTenant: { acknowledge: 'yes' as never, resolve: () => 'acme' } }),
+    ).rejects.toSatisfy((e) => isTenantryError(e, 'VALIDATION_FAILED'));
+  });
+
+  it('lets a request without token act for the subdomain tenant, anonymously; a token still decides when it names a tenant', async () => {
+    const { app } = await buildApp({
+      tenantHints: { header: 'x-tenant-id', subdomainOf: 'app.test' },
+      untrustedClientTenant: {
+        acknowledge: 'the client chooses the tenant',
+        resolve: (req) => req.hostname?.split('.')[0],
+      },
+    });
+    const anon = await request(app).get('/ops/whoami').set('host', 'globex.app.test');
+    // Anonymous actors hold no role of the operations segment.
+    expect([anon.status, anon.body.code]).toEqual([403, 'PERMISSION_DENIED']);
+    const conflict = await request(app)
+      .get('/ops/whoami')
+      .set('host', 'globex.app.test')
+      .set(bearer(await mint({ tenantId: 'acme' })));
+    expect([conflict.status, conflict.body.code]).toEqual([403, 'TENANT_CONTEXT_CONFLICT']);
+    const staff = await request(app)
+      .get('/ops/whoami')
+      .set('host', 'globex.app.test')
+      .set(bearer(await mint({ tenantId: null, roles: ['USER'], sub: 'u-x' })));
+    expect(staff.body).toMatchObject({ tenantId: 'globex', actor: 'u-x' });
+  });
+});
+
+describe('audit of mutating requests', () => {
+  it('records actor, impersonator, route, resource, outcome, status and request facts with the body masked', async () => {
+    const before = t.audit.events.length;
+    const token = await mint({ sub: 'u-1', act: { sub: 'support-7', roles: ['SUPER_ADMIN'] } });
+    const res = await request(t.app)
+      .put('/ops/items/42')
+      .set(bearer(token))
+      .set('user-agent', 'vitest-agent')
+      .set('x-request-id', 'req-audit')
+      .send({ name: 'n', password: 'hunter2' });
+    expect(res.status).toBe(200);
+    await new Promise((r) => setTimeout(r, 20));
+    const events = t.audit.events.slice(before);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      tenantId: 'acme',
+      actor: { id: 'u-1' },
+      impersonator: { id: 'support-7' },
+      action: 'http.put',
+      outcome: 'success',
+      targets: [
+        { type: 'route', id: 'PUT /ops/items/:id' },
+        { type: 'item', id: '42' },
+      ],
+      request: { userAgent: 'vitest-agent', requestId: 'req-audit' },
+      metadata: { status: 200, body: { name: 'n', password: '[MASKED]' } },
+    });
+    expect(JSON.stringify(events)).not.toContain('hunter2');
+  });
+
+  it('does not audit reads, and audits refusals of writes as denied', async () => {
+    const before = t.audit.events.length;
+    await request(t.app)
+      .get('/ops/whoami')
+      .set(bearer(await mint()));
+    await request(t.app)
+      .post('/ops/items')
+      .set(bearer(await mint({ tenantId: 'umbrella' })))
+      .send({ name: 'x', qty: 1 });
+    await new Promise((r) => setTimeout(r, 20));
+    const events = t.audit.events.slice(before);
+    expect(events.map((e) => [e.tenantId, e.outcome, e.metadata?.status])).toEqual([
+      ['umbrella', 'denied', 403],
+    ]);
+  });
+
+  it('fail-closed routes answer 503 when the audit write fails, and never send the handler body', async () => {
+    const failing = await buildApp({
+      auditPort: {
+        record: async () => {
+          throw new Error('audit store down');
+        },
+      },
+    });
+    const res = await request(failing.app)
+      .post('/ops/payouts/7')
+      .set(bearer(await mint()));
+    expect([res.status, res.body.code]).toEqual([503, 'HTTP_AUDIT_UNAVAILABLE']);
+    expect(res.headers['retry-after']).toBeDefined();
+    expect(res.text).not.toContain('payout-body');
+    // A fail-open route still answers.
+    const open = await request(failing.app)
+      .post('/ops/items')
+      .set(bearer(await mint()))
+      .send({ name: 'x', qty: 1 });
+    expect(open.status).toBe(201);
+    // With a working port, the fail-closed route answers after the event is written.
+    const ok = await request(t.app)
+      .post('/ops/payouts/8')
+      .set(bearer(await mint()));
+    expect(ok.status).toBe(201);
+    expect(t.audit.events.at(-1)).toMatchObject({
+      targets: [{}, { type: 'payout', id: '8' }],
+      outcome: 'success',
+    });
+  });
+});
+
+describe('errors and security defaults', () => {
+  it('answers unexpected errors with a bare 500 problem: no message, stack or SQL', async () => {
+    const res = await request(t.app)
+      .get('/ops/crash')
+      .set(bearer(await mint()));
+    expect(res.status).toBe(500);
+    expect(res.headers['content-type']).toMatch(PROBLEM);
+    expect(Object.keys(res.body).sort()).toEqual(['code', 'instance', 'status', 'title', 'type']);
+    expect(res.text).not.toMatch(/SELECT|duplicate|users_email|at |\.ts/);
+  });
+
+  it('answers validation failures with 400 and field paths, unknown routes with 404', async () => {
+    const res = await request(t.app)
+      .post('/ops/items')
+      .set(bearer(await mint()))
+      .send({ name: '', qty: 'x' });
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('VALIDATION_FAILED');
+    expect(res.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['name', 'qty']);
+    const missing = await request(t.app)
+      .get('/ops/nothing-here')
+      .set(bearer(await mint()));
+    expect([missing.status, missing.body.code]).toEqual([404, 'HTTP_NOT_FOUND']);
+    const badJson = await request(t.app)
+      .post('/ops/items')
+      .set(bearer(await mint()))
+      .set('content-type', 'application/json')
+      .send('{"name": ');
+    expect([badJson.status, badJson.body.code]).toEqual([400, 'HTTP_BAD_REQUEST']);
+  });
+
+  it('sets helmet headers, no X-Powered-By, no CORS unless configured, and limits the body size', async () => {
+    const res = await request(t.app).get('/health/live').set('origin', 'https://evil.test');
+    expect(res.headers['x-powered-by']).toBeUndefined();
+    expect(res.headers['content-security-policy']).toContain("default-src 'self'");
+    expect(res.headers['strict-transport-security']).toContain('max-age=');
+    expect(res.headers['access-control-allow-origin']).toBeUndefined();
+    const big = await request(t.app)
+      .post('/ops/items')
+      .set(bearer(await mint()))
+      .send({ name: 'x'.repeat(200_000), qty: 1 });
+    expect([big.status, big.body.code]).toEqual([413, 'HTTP_PAYLOAD_TOO_LARGE']);
+    const withCors = await buildApp({ cors: { origins: ['https://app.example.com'] } });
+    const allowed = await request(withCors.app).get('/health/live').set('origin', 'https://app.example.com');
+    expect(allowed.headers['access-control-allow-origin']).toBe('https://app.example.com');
+    const refused = await request(withCors.app).get('/health/live').set('origin', 'https://evil.test');
+    expect(refused.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('refuses malformed options, and an audit port left out', async () => {
+    await expect(buildApp({ bodyLimit: 'lots' as never })).rejects.toSatisfy((e) =>
+      isTenantryError(e, 'VALIDATION_FAILED'),
+    );
+    await expect(buildApp({ audit: undefined as never, auditPort: undefined as never })).rejects.toSatisfy(
+      (e) => isTenantryError(e, 'VALIDATION_FAILED'),
+    );
+    await expect(buildApp({ auditPort: noopAuditPort })).resolves.toBeDefined();
+  });
+});

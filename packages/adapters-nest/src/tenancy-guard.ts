@@ -1,0 +1,114 @@
+import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { HttpAdapterHost, Reflector } from '@nestjs/core';
+import { assertRoles, isMutatingMethod } from '@tenantry/http';
+import { AUDITED_KEY, type AuditedOptions, PUBLIC_KEY, ROLES_KEY, SEGMENT_KEY } from './decorators.js';
+import {
+  type TenantryRequestState,
+  initState,
+  rawResponse,
+  recordRequest,
+  tenantryOf,
+  viewOf,
+} from './request-state.js';
+import { TenancyService } from './tenancy-service.js';
+
+/**
+ * Global guard: request id; unless `@Public()` or under `publicPaths`, the bearer token verified with
+ * jose and client-named tenants checked against it; then `@Roles()`, `@Segment()`, the path segments
+ * and the gatekeeper. Mutating requests get an audit hook first, so refusals are audited too.
+ */
+export class TenancyGuard implements CanActivate {
+  // Route metadata read once per handler, not per request.
+  readonly #routes = new WeakMap<object, RouteMeta>();
+  readonly #auditOn: boolean;
+
+  constructor(
+    private readonly tenancy: TenancyService,
+    private readonly reflector: Reflector,
+    private readonly adapterHost: HttpAdapterHost,
+  ) {
+    this.#auditOn = tenancy.auditsRequests;
+  }
+
+  #meta(ctx: ExecutionContext): RouteMeta {
+    const handler = ctx.getHandler();
+    let meta = this.#routes.get(handler);
+    if (!meta) {
+      const targets = [handler, ctx.getClass()];
+      meta = {
+        public: this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets) === true,
+        audited: this.reflector.getAllAndOverride<AuditedOptions | undefined>(AUDITED_KEY, targets),
+        roles: this.reflector.getAllAndOverride<string[] | undefined>(ROLES_KEY, targets),
+        segment: this.reflector.getAllAndOverride<string | undefined>(SEGMENT_KEY, targets),
+      };
+      this.#routes.set(handler, meta);
+    }
+    return meta;
+  }
+
+  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+    if (ctx.getType() !== 'http') return true;
+    const http = this.tenancy.http;
+    const req = ctx.switchToHttp().getRequest<object & { params?: Record<string, string> }>();
+    const res = ctx.switchToHttp().getResponse<object>();
+    const view = viewOf(req);
+    const meta = this.#meta(ctx);
+    // On the Express platform the context middleware has verified the token already (and entered the
+    // tenant context); on Fastify the guard does it.
+    let state = tenantryOf(req);
+    const verified = state !== undefined;
+    if (!state) {
+      state = initState(req, http.requestId(view.header('x-request-id')));
+      this.adapterHost.httpAdapter.setHeader(res, 'x-request-id', state.requestId);
+    }
+    if (meta.public || http.isPublic(view.path)) return true;
+    if (state.authError !== undefined) throw state.authError;
+    const identity = verified && state.identity ? state.identity : await http.authenticate(view);
+    state.identity = identity;
+    if (this.#auditOn && isMutatingMethod(view.method)) {
+      const audited = meta.audited;
+      if (audited?.resource) {
+        const id = req.params?.[audited.idParam ?? 'id'];
+        state.audit.resource = { type: audited.resource, ...(typeof id === 'string' ? { id } : {}) };
+      }
+      installAuditOnClose(this.tenancy, req, res, state);
+    }
+    if (meta.roles) assertRoles(identity.actor, meta.roles);
+    if (meta.segment) http.segments.assertActorIn(identity.actor, meta.segment);
+    state.admission = await http.admit(identity, view.method, view.path);
+    return true;
+  }
+}
+
+interface RouteMeta {
+  public: boolean;
+  audited: AuditedOptions | undefined;
+  roles: string[] | undefined;
+  segment: string | undefined;
+}
+
+function installAuditOnClose(
+  tenancy: TenancyService,
+  req: object,
+  res: object,
+  state: TenantryRequestState,
+): void {
+  const raw = rawResponse(res);
+  raw.once('close', () => {
+    if (state.audit.written) return;
+    state.audit.written = true;
+    recordRequest(tenancy.http, req, state, raw.statusCode).catch((error: unknown) =>
+      tenancy.http.logger.error(
+        { requestId: state.requestId, code: (error as { code?: unknown })?.code ?? 'UNEXPECTED' },
+        'audit write of a request failed',
+      ),
+    );
+  });
+}
+
+// Decorators applied as calls: the sources compile without experimentalDecorators, and the
+// injection tokens are explicit, so the built package needs no emitted design-time metadata.
+Injectable()(TenancyGuard);
+Inject(TenancyService)(TenancyGuard, undefined, 0);
+Inject(Reflector)(TenancyGuard, undefined, 1);
+Inject(HttpAdapterHost)(TenancyGuard, undefined, 2);

@@ -1,0 +1,59 @@
+import {
+  ConfigurableModuleBuilder,
+  type MiddlewareConsumer,
+  Module,
+  type NestModule,
+  RequestMethod,
+} from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, HttpAdapterHost } from '@nestjs/core';
+import { TenancyContextMiddleware } from './context-middleware.js';
+import { TenancyExceptionFilter } from './problem-filter.js';
+import { TenancyGuard } from './tenancy-guard.js';
+import { FailClosedAuditInterceptor, TenancyInterceptor } from './tenancy-interceptor.js';
+import { type TenancyModuleOptions, TenancyService } from './tenancy-service.js';
+
+const built = new ConfigurableModuleBuilder<TenancyModuleOptions>()
+  .setClassMethodName('forRoot')
+  .setExtras({ isGlobal: true }, (definition, extras) => ({ ...definition, global: extras.isGlobal }))
+  .build();
+
+/** The injection token of the module options (for `forRootAsync` factories that need it). */
+export const TENANCY_MODULE_OPTIONS = built.MODULE_OPTIONS_TOKEN;
+
+/**
+ * Wires Tenantry into a Nest app (Express or Fastify platform) with a global guard (token → identity,
+ * roles, segments, gatekeeper), a global interceptor (handler inside `runAsTenant`, fail-closed audit)
+ * and a global problem+json exception filter. Every provider is a singleton: nothing is request-scoped.
+ * Options are validated with zod when the module starts.
+ * @example
+ * TenancyModule.forRoot({ auth: { key: { jwksUrl }, issuer, audience: 'api' }, audit: auditLog.port, gatekeeper })
+ * TenancyModule.forRootAsync({ inject: [ConfigService], useFactory: (c: ConfigService) => ({ ... }) })
+ */
+export class TenancyModule extends built.ConfigurableModuleClass implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(TenancyContextMiddleware).forRoutes({ path: '{*splat}', method: RequestMethod.ALL });
+  }
+}
+
+Module({
+  providers: [
+    {
+      provide: TenancyService,
+      useFactory: (o: TenancyModuleOptions) => new TenancyService(o),
+      inject: [TENANCY_MODULE_OPTIONS],
+    },
+    { provide: APP_GUARD, useClass: TenancyGuard },
+    // Fastify only: on Express the context middleware enters the context, and a factory returning
+    // nothing registers no global interceptor (Nest skips it), so requests skip that machinery.
+    {
+      provide: APP_INTERCEPTOR,
+      useFactory: (tenancy: TenancyService, host: HttpAdapterHost) =>
+        host.httpAdapter?.getType() === 'express' ? undefined : new TenancyInterceptor(tenancy),
+      inject: [TenancyService, HttpAdapterHost],
+    },
+    TenancyContextMiddleware,
+    FailClosedAuditInterceptor,
+    { provide: APP_FILTER, useClass: TenancyExceptionFilter },
+  ],
+  exports: [TenancyService, FailClosedAuditInterceptor],
+})(TenancyModule);

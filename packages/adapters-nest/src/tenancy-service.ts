@@ -1,0 +1,47 @@
+import type { OnApplicationShutdown } from '@nestjs/common';
+import { type JobContextCodec, TenantryError, noopAuditPort } from '@tenantry/core';
+import { type HttpTenancy, type HttpTenancyOptions, createHttpTenancy } from '@tenantry/http';
+import { registerJobCodec } from './job-codec-registry.js';
+
+/** Options of `TenancyModule.forRoot` / `forRootAsync`: those of `@tenantry/http`, plus jobs and shutdown. */
+export interface TenancyModuleOptions extends HttpTenancyOptions {
+  /** Core's signed job-context codec, used by `@WithTenant()` and `TenancyService.capture()`. */
+  jobCodec?: JobContextCodec;
+  /** Closed on application shutdown, after the audit port is flushed (a config cache, pools Tenantry uses). */
+  closeOnShutdown?: ReadonlyArray<{ close(): unknown } | (() => unknown)>;
+}
+
+/**
+ * The shared HTTP layer as a Nest provider (a singleton, never request-scoped). Inject it by type.
+ * On application shutdown it flushes the audit port and closes `closeOnShutdown`.
+ */
+export class TenancyService implements OnApplicationShutdown {
+  /** Token verification, admission, problem mapping, request audit (from `@tenantry/http`). */
+  readonly http: HttpTenancy;
+  /** Whether mutating requests are audited (`false` only with core's `noopAuditPort`). */
+  readonly auditsRequests: boolean;
+  readonly #options: TenancyModuleOptions;
+
+  constructor(options: TenancyModuleOptions) {
+    this.http = createHttpTenancy(options);
+    this.#options = options;
+    this.auditsRequests = options.audit !== noopAuditPort;
+    registerJobCodec(options.jobCodec);
+  }
+
+  /** The current tenant context, signed, to put in a job payload as `tenantry`. @throws `TENANT_CONTEXT_MISSING` */
+  capture(): ReturnType<JobContextCodec['capture']> {
+    const codec = this.#options.jobCodec;
+    if (!codec) throw new TenantryError('VALIDATION_FAILED', 'TenancyModule.forRoot has no jobCodec');
+    return codec.capture();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    const audit = this.#options.audit as { flush?: () => unknown };
+    if (typeof audit.flush === 'function') await audit.flush();
+    for (const c of this.#options.closeOnShutdown ?? []) {
+      if (typeof c === 'function') await c();
+      else await c.close();
+    }
+  }
+}

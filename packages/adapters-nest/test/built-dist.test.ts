@@ -1,0 +1,84 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { transformSync } from '@swc/core';
+import { SignJWT } from 'jose';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const pkgDir = fileURLToPath(new URL('..', import.meta.url));
+const built = ['adapters-nest', 'http', 'tenancy-core'].every((p) =>
+  existsSync(new URL(`../../${p}/dist/index.js`, import.meta.url)),
+);
+const secret = 'built-app-secret-of-at-least-32-bytes!';
+const work = `${pkgDir}.built-app-${process.pid}/`;
+
+function compile(format: 'es6' | 'commonjs'): string {
+  const source = readFileSync(`${pkgDir}fixtures/built-app.ts`, 'utf8');
+  const { code } = transformSync(source, {
+    filename: 'built-app.ts',
+    jsc: {
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true },
+      target: 'es2022',
+    },
+    module: { type: format },
+  });
+  mkdirSync(work, { recursive: true });
+  const file = `${work}app.${format === 'es6' ? 'mjs' : 'cjs'}`;
+  writeFileSync(file, code);
+  return file;
+}
+
+const children: ChildProcess[] = [];
+function start(file: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    // Plain node, no @tenantry/source condition: every @tenantry package resolves to its dist.
+    const child = spawn(process.execPath, [file, secret], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    let out = '';
+    let err = '';
+    child.stderr?.on('data', (d) => {
+      err += String(d);
+    });
+    child.stdout?.on('data', (d) => {
+      out += String(d);
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line) resolve((JSON.parse(line) as { port: number }).port);
+    });
+    child.once('exit', (code) => reject(new Error(`app exited ${code}: ${err}`)));
+  });
+}
+
+afterAll(() => {
+  for (const c of children) c.kill('SIGTERM');
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe.skipIf(!built)(
+  `built @tenantry/nest in a built Nest app${built ? '' : ' [SKIPPED: run npm run build first]'}`,
+  () => {
+    it.each(['es6', 'commonjs'] as const)(
+      'constructor injection and the tenant context work from dist (%s)',
+      async (format) => {
+        const port = await start(compile(format));
+        const token = await new SignJWT({ tenant_id: 'globex', roles: ['USER'] })
+          .setProtectedHeader({ alg: 'HS256' })
+          .setSubject('u-1')
+          .setIssuer('built-idp')
+          .setAudience('built-api')
+          .setExpirationTime('5m')
+          .sign(new TextEncoder().encode(secret));
+        const res = await fetch(`http://127.0.0.1:${port}/ops/hello`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        expect(await res.json()).toEqual({ tenant: 'globex', injected: true, param: 'globex' });
+        const refused = await fetch(`http://127.0.0.1:${port}/ops/hello`);
+        expect([refused.status, ((await refused.json()) as { code: string }).code]).toEqual([
+          401,
+          'HTTP_TOKEN_MISSING',
+        ]);
+      },
+      60_000,
+    );
+  },
+);

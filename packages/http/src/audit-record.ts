@@ -1,0 +1,144 @@
+import type { Actor, AuditPortEvent } from '@tenantry/core';
+
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** Whether requests with this method change state and are audited. */
+export function isMutatingMethod(method: string): boolean {
+  return MUTATING.has(method.toUpperCase());
+}
+
+/** What an adapter knows about a finished request. */
+export interface RequestAuditInput {
+  readonly tenantId: string | undefined;
+  readonly actor: Actor;
+  readonly impersonator: Actor | undefined;
+  readonly method: string;
+  /** The matched route pattern (`/ops/invoices/:id`), or the path when no route matched. */
+  readonly route: string;
+  /** The resource acted on, if the route names one (`{ type: 'invoice', id: '42' }`). */
+  readonly resource?: { readonly type: string; readonly id?: string };
+  /** The status the response was decided with. */
+  readonly status: number;
+  readonly ip?: string;
+  readonly userAgent?: string;
+  readonly requestId?: string;
+  /** The parsed request body, when body auditing is on; masked here by `maskPaths`. */
+  readonly body?: unknown;
+  /** Dotted paths to mask in the body (`card.number`, `items.*.iban`). */
+  readonly maskPaths?: readonly string[];
+  /** Key names masked wherever they occur in the body, compared case-insensitively. */
+  readonly maskKeys?: ReadonlySet<string>;
+}
+
+/** The placeholder written instead of a masked value. */
+export const MASK = '[MASKED]';
+const MAX_DEPTH = 8;
+
+function maskAt(value: unknown, path: readonly string[]): unknown {
+  if (path.length === 0) return MASK;
+  if (value === null || typeof value !== 'object') return value;
+  const [head, ...rest] = path as [string, ...string[]];
+  if (Array.isArray(value)) {
+    if (head === '*') return value.map((v) => maskAt(v, rest));
+    const i = Number(head);
+    if (!Number.isInteger(i) || i < 0 || i >= value.length) return value;
+    const copy = [...value];
+    copy[i] = maskAt(copy[i], rest);
+    return copy;
+  }
+  const obj = value as Record<string, unknown>;
+  const out: Record<string, unknown> = { ...obj };
+  for (const key of head === '*' ? Object.keys(obj) : Object.hasOwn(obj, head) ? [head] : []) {
+    out[key] = maskAt(obj[key], rest);
+  }
+  return out;
+}
+
+/** Key names masked anywhere in an audited body unless the host configures its own list. */
+export const DEFAULT_MASKED_KEYS: ReadonlySet<string> = new Set([
+  'password',
+  'passwordconfirmation',
+  'currentpassword',
+  'newpassword',
+  'token',
+  'accesstoken',
+  'refreshtoken',
+  'idtoken',
+  'secret',
+  'clientsecret',
+  'apikey',
+  'authorization',
+  'cardnumber',
+  'cvv',
+  'cvc',
+  'iban',
+  'ssn',
+  'otp',
+]);
+
+function prune(value: unknown, depth: number, keys: ReadonlySet<string>): unknown {
+  if (value === null || typeof value !== 'object') {
+    return typeof value === 'string' && value.length > 1024 ? `${value.slice(0, 1024)}…` : value;
+  }
+  if (depth >= MAX_DEPTH) return '[TRUNCATED]';
+  if (Array.isArray(value)) return value.slice(0, 100).map((v) => prune(v, depth + 1, keys));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value as Record<string, unknown>).slice(0, 100)) {
+    out[k] = keys.has(k.toLowerCase()) ? MASK : prune(v, depth + 1, keys);
+  }
+  return out;
+}
+
+/**
+ * Mask `paths` (each dotted, `*` for every key or element) and every key named in `keys` (at any depth,
+ * case-insensitive) in a copy of `body`, and bound its size (depth 8, 100 keys or elements per level,
+ * strings cut at 1 KiB).
+ * @example maskBody({ user: 'a', card: { no: '4111' } }, ['card.no']) // { user: 'a', card: { no: '[MASKED]' } }
+ */
+export function maskBody(
+  body: unknown,
+  paths: readonly string[],
+  keys: ReadonlySet<string> = DEFAULT_MASKED_KEYS,
+): unknown {
+  let out = prune(body, 0, keys);
+  for (const p of paths) out = maskAt(out, p.split('.'));
+  return out;
+}
+
+/** The outcome of a request as the audit trail names it. */
+export function outcomeOfStatus(status: number): AuditPortEvent['outcome'] {
+  if (status === 401 || status === 403) return 'denied';
+  return status < 400 ? 'success' : 'failure';
+}
+
+/**
+ * The audit event of one request: who (and as whom), the route and resource, outcome and status, IP,
+ * user agent, request id, and the body masked by path. Action `http.<method>` (`http.post`).
+ */
+export function requestAuditEvent(input: RequestAuditInput, occurredAt: Date): AuditPortEvent {
+  const method = input.method.toUpperCase();
+  const targets: Array<{ type: string; id?: string }> = [{ type: 'route', id: `${method} ${input.route}` }];
+  if (input.resource) targets.push({ ...input.resource });
+  const request: { ip?: string; userAgent?: string; requestId?: string } = {};
+  if (input.ip !== undefined) request.ip = input.ip;
+  if (input.userAgent !== undefined) request.userAgent = input.userAgent.slice(0, 512);
+  if (input.requestId !== undefined) request.requestId = input.requestId;
+  return {
+    tenantId: input.tenantId ?? null,
+    actor: input.actor,
+    ...(input.impersonator ? { impersonator: input.impersonator } : {}),
+    action: `http.${method.toLowerCase()}`,
+    targets,
+    outcome: outcomeOfStatus(input.status),
+    occurredAt,
+    metadata: {
+      method,
+      route: input.route,
+      status: input.status,
+      ...(input.body !== undefined
+        ? { body: maskBody(input.body, input.maskPaths ?? [], input.maskKeys) }
+        : {}),
+    },
+    request,
+  };
+}

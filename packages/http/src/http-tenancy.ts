@@ -1,0 +1,297 @@
+import {
+  type AccessPolicy,
+  type Actor,
+  type AuditPort,
+  type Clock,
+  type Gatekeeper,
+  GatekeeperError,
+  type Logger,
+  TelemetryAttributes,
+  type TenantContextInput,
+  ValidationError,
+  noopLogger,
+  parseInput,
+  systemClock,
+  uuidv7,
+  withSpan,
+} from '@tenantry/core';
+import { z } from 'zod';
+import { DEFAULT_MASKED_KEYS, type RequestAuditInput, requestAuditEvent } from './audit-record.js';
+import { HttpTenancyError } from './errors.js';
+import { type ProblemResponse, toProblem } from './problem.js';
+import {
+  type RequestView,
+  TenantHintsSchema,
+  type UntrustedClientTenantResolver,
+  assertNamedTenantsAgree,
+  namedTenants,
+} from './request-tenant.js';
+import {
+  DEFAULT_SEGMENT_PREFIXES,
+  type SegmentMap,
+  SegmentPrefixesSchema,
+  createSegmentMap,
+} from './segments.js';
+import { type TokenVerifier, type TokenVerifierOptions, createTokenVerifier } from './token-verifier.js';
+
+/** The serialisable part of {@link HttpTenancyOptions}, validated with zod. */
+export const HttpTenancySettingsSchema = z.object({
+  /** Where clients may name a tenant (always checked against the token). */
+  tenantHints: TenantHintsSchema.default({ header: 'x-tenant-id' }),
+  /** Path prefixes served without credentials (sign-in, webhooks with their own signature). @default [] */
+  publicPaths: z.array(z.string().startsWith('/')).default([]),
+  /** API segments as path prefix → segment name. @default DEFAULT_SEGMENT_PREFIXES */
+  segments: SegmentPrefixesSchema.optional(),
+  /**
+   * Paths a tenant admin may still use while the subscription is unpaid (`settleOnly`), e.g.
+   * `['/back-office/billing']`. When unset, a tenant admin passes everywhere (flagged as settle-only).
+   */
+  settleOnlyPaths: z.array(z.string().startsWith('/')).optional(),
+  /** Audit of mutating requests. */
+  auditBody: z
+    .object({
+      /** Put the (masked) request body in the audit event. @default true */
+      include: z.boolean().default(true),
+      /** Dotted paths to mask (`card.number`, `items.*.iban`). */
+      maskPaths: z.array(z.string().min(1)).default([]),
+      /** Key names masked at any depth. @default DEFAULT_MASKED_KEYS (password, token, secret, iban, …) */
+      maskKeys: z.array(z.string().min(1)).optional(),
+    })
+    .default({ include: true, maskPaths: [] }),
+  /** Prefix of problem `type` URIs (the code is appended). @default 'about:blank' */
+  problemTypeBase: z.url().optional(),
+});
+
+/** Options of {@link createHttpTenancy}. */
+export interface HttpTenancyOptions extends z.input<typeof HttpTenancySettingsSchema> {
+  /** How bearer tokens are verified (or a verifier built with `createTokenVerifier`). */
+  auth: TokenVerifierOptions | TokenVerifier;
+  /** Where audit events of mutating requests go. Pass core's `noopAuditPort` to opt out explicitly. */
+  audit: AuditPort;
+  /** Decides whether the actor may use the tenant now (suspended, unpaid, terms, maintenance). */
+  gatekeeper?: Gatekeeper;
+  /** Role → permission policy; its segments' role sets guard the API segments. */
+  policy?: AccessPolicy;
+  /**
+   * UNSAFE unless something in front guarantees the tenant: lets a request without a tenant-bearing
+   * token act for the tenant the client names. See {@link UntrustedClientTenantResolver}.
+   */
+  untrustedClientTenant?: UntrustedClientTenantResolver;
+  logger?: Logger;
+  clock?: Clock;
+  /** Called with every unexpected (500) error, for the host's error reporting. Never sent to the client. */
+  onUnexpectedError?: (error: unknown, requestId: string | undefined) => void;
+}
+
+/** Who a request acts as, after verification. */
+export interface RequestIdentity {
+  /** The tenant, or `undefined` for platform staff whose token names none. */
+  readonly tenantId: string | undefined;
+  readonly actor: Actor;
+  readonly impersonator: Actor | undefined;
+  /** `true` when the tenant came from {@link UntrustedClientTenantResolver}. */
+  readonly tenantFromClient: boolean;
+}
+
+/** What the gate decided for an admitted request. */
+export interface AdmittedRequest {
+  /** The tenant admin is let in only to settle an unpaid subscription. */
+  readonly settleOnly: boolean;
+}
+
+/** The framework-agnostic core both adapters call, so Express and Nest can never disagree. */
+export interface HttpTenancy {
+  /** Whether `path` is served without credentials. */
+  isPublic(path: string): boolean;
+  /** A request id: the client's `x-request-id` when it is short and plain, else a fresh UUIDv7. */
+  requestId(incoming: string | undefined): string;
+  /**
+   * Verify the bearer token and check client-named tenants against it (invariant T2).
+   * @throws `HTTP_TOKEN_MISSING`, `HTTP_TOKEN_INVALID`, `HTTP_TOKEN_EXPIRED`, `HTTP_JWKS_UNAVAILABLE`, `TENANT_CONTEXT_CONFLICT`
+   */
+  authenticate(req: RequestView): Promise<RequestIdentity>;
+  /** The context to enter with core's `runAsTenant`, or `undefined` for an identity without tenant. */
+  contextOf(identity: RequestIdentity, requestId: string): TenantContextInput | undefined;
+  /**
+   * Segment guard, then gatekeeper (reads pass maintenance, writes do not).
+   * @throws `PERMISSION_DENIED` outside the segment's roles; a gatekeeper code (`TENANT_SUSPENDED`, `SUBSCRIPTION_PAST_DUE`, …)
+   */
+  admit(identity: RequestIdentity, method: string, path: string): Promise<AdmittedRequest>;
+  /** The segment of a path (`operations` for `/ops/...`), if any. */
+  readonly segments: SegmentMap;
+  /** Build and write the audit event of a finished mutating request. Rejects when the port rejects. */
+  recordRequest(input: Omit<RequestAuditInput, 'maskPaths' | 'maskKeys'>): Promise<void>;
+  /** The problem+json answer for any error (logs unexpected ones with their code only). */
+  problem(error: unknown, requestId: string | undefined): ProblemResponse;
+  readonly logger: Logger;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const ANONYMOUS: Actor = Object.freeze({ id: 'anonymous', roles: [], kind: 'user' as const });
+
+function bearerToken(req: RequestView): string | undefined {
+  const h = req.header('authorization');
+  if (h === undefined) return undefined;
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
+  if (!m)
+    throw new HttpTenancyError('HTTP_TOKEN_INVALID', 'The bearer token was refused', {
+      details: { reason: 'scheme' },
+    });
+  return m[1];
+}
+
+const underPrefix = (path: string, prefix: string): boolean =>
+  path === prefix ||
+  (path.startsWith(prefix) && (prefix.endsWith('/') || path.charCodeAt(prefix.length) === 47));
+
+/**
+ * Build the shared HTTP layer: token → identity → context, segment and gatekeeper checks, request
+ * audit events and problem+json answers. Options are validated once here.
+ * @throws ValidationError `VALIDATION_FAILED` on malformed options
+ * @example
+ * const http = createHttpTenancy({ auth: { key: { secret }, issuer: 'idp', audience: 'api' }, audit });
+ */
+export function createHttpTenancy(options: HttpTenancyOptions): HttpTenancy {
+  const settings = parseInput(HttpTenancySettingsSchema, options, 'HTTP tenancy options');
+  const logger = options.logger ?? noopLogger;
+  const clock = options.clock ?? systemClock;
+  if (!options.audit || typeof options.audit.record !== 'function') {
+    throw new ValidationError('HTTP tenancy options', [
+      { path: ['audit'], message: 'an audit port is required (pass noopAuditPort to opt out explicitly)' },
+    ]);
+  }
+  const verifier: TokenVerifier =
+    typeof (options.auth as TokenVerifier).verify === 'function'
+      ? (options.auth as TokenVerifier)
+      : createTokenVerifier(options.auth as TokenVerifierOptions, clock);
+  const segments = createSegmentMap(settings.segments ?? DEFAULT_SEGMENT_PREFIXES, options.policy);
+  const resolver = options.untrustedClientTenant;
+  if (resolver) {
+    if (resolver.acknowledge !== 'the client chooses the tenant') {
+      throw new ValidationError('HTTP tenancy options', [
+        {
+          path: ['untrustedClientTenant', 'acknowledge'],
+          message: "must be 'the client chooses the tenant'",
+        },
+      ]);
+    }
+    logger.warn(
+      { component: '@tenantry/http' },
+      'untrustedClientTenant is on: requests without a tenant-bearing token act for the tenant the client names',
+    );
+  }
+  const maskKeys = settings.auditBody.maskKeys
+    ? new Set(settings.auditBody.maskKeys.map((k) => k.toLowerCase()))
+    : DEFAULT_MASKED_KEYS;
+  const audit = options.audit;
+
+  return {
+    logger,
+    segments,
+    isPublic: (path) => settings.publicPaths.some((p) => underPrefix(path, p)),
+    requestId: (incoming) => (incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : uuidv7()),
+
+    async authenticate(req) {
+      const token = bearerToken(req);
+      const named = namedTenants(req, settings.tenantHints);
+      if (token === undefined) {
+        const tenantId = resolver?.resolve(req);
+        if (tenantId === undefined)
+          throw new HttpTenancyError('HTTP_TOKEN_MISSING', 'A bearer token is required');
+        assertNamedTenantsAgree(tenantId, named);
+        return { tenantId, actor: ANONYMOUS, impersonator: undefined, tenantFromClient: true };
+      }
+      const verified = await verifier.verify(token);
+      if (verified.tenantId === undefined && resolver) {
+        const tenantId = resolver.resolve(req);
+        assertNamedTenantsAgree(tenantId, named);
+        return {
+          tenantId,
+          actor: verified.actor,
+          impersonator: verified.impersonator,
+          tenantFromClient: true,
+        };
+      }
+      assertNamedTenantsAgree(verified.tenantId, named);
+      return {
+        tenantId: verified.tenantId,
+        actor: verified.actor,
+        impersonator: verified.impersonator,
+        tenantFromClient: false,
+      };
+    },
+
+    contextOf(identity, requestId) {
+      if (identity.tenantId === undefined) return undefined;
+      return {
+        tenantId: identity.tenantId,
+        actor: identity.actor,
+        ...(identity.impersonator ? { impersonator: identity.impersonator } : {}),
+        requestId,
+      };
+    },
+
+    async admit(identity, method, path) {
+      const segment = segments.segmentOf(path);
+      if (segment !== undefined) segments.assertActorIn(identity.actor, segment);
+      const gate = options.gatekeeper;
+      if (!gate || identity.tenantId === undefined) return { settleOnly: false };
+      const decision = await gate.check({
+        tenantId: identity.tenantId,
+        actor: identity.actor,
+        access: READ_METHODS.has(method.toUpperCase()) ? 'read' : 'write',
+      });
+      if (!decision.allowed) {
+        throw new GatekeeperError(decision.code, decision.message, { details: decision.details });
+      }
+      if (
+        decision.settleOnly &&
+        settings.settleOnlyPaths &&
+        !settings.settleOnlyPaths.some((p) => underPrefix(path, p))
+      ) {
+        throw new GatekeeperError(
+          'SUBSCRIPTION_PAST_DUE',
+          'Only billing is open until the subscription is settled',
+          {
+            details: { tenantId: identity.tenantId },
+          },
+        );
+      }
+      return { settleOnly: decision.settleOnly };
+    },
+
+    recordRequest(input) {
+      const attrs = input.tenantId === undefined ? {} : { [TelemetryAttributes.TENANT_ID]: input.tenantId };
+      return withSpan('http', 'audit.write', attrs, () =>
+        audit.record(
+          requestAuditEvent(
+            {
+              ...input,
+              ...(settings.auditBody.include ? {} : { body: undefined }),
+              maskPaths: settings.auditBody.maskPaths,
+              maskKeys,
+            },
+            clock.now(),
+          ),
+        ),
+      );
+    },
+
+    problem(error, requestId) {
+      const p = toProblem(error, {
+        ...(settings.problemTypeBase ? { typeBase: settings.problemTypeBase } : {}),
+        ...(requestId !== undefined ? { requestId } : {}),
+      });
+      if (p.status >= 500) {
+        const code = p.body.code;
+        logger.error(
+          { requestId, code, errorName: error instanceof Error ? error.name : typeof error },
+          'request failed',
+        );
+        if (code === 'INTERNAL') options.onUnexpectedError?.(error, requestId);
+      }
+      return p;
+    },
+  };
+}

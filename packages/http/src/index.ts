@@ -1,0 +1,56 @@
+export { HttpErrorCodes, type HttpErrorCode, HttpTenancyError } from './errors.js';
+export {
+  TokenAlgorithmSchema,
+  type TokenAlgorithm,
+  TokenKeySchema,
+  ClaimNamesSchema,
+  TokenVerifierOptionsSchema,
+  type TokenVerifierOptions,
+  type VerifiedIdentity,
+  type TokenVerifier,
+  createTokenVerifier,
+} from './token-verifier.js';
+export {
+  TenantHintsSchema,
+  type TenantHints,
+  type RequestView,
+  type NamedTenant,
+  namedTenants,
+  subdomainTenant,
+  assertNamedTenantsAgree,
+  type UntrustedClientTenantResolver,
+} from './request-tenant.js';
+export {
+  type ProblemBody,
+  type ProblemResponse,
+  type ProblemOptions,
+  PROBLEM_CONTENT_TYPE,
+  statusOfCode,
+  toProblem,
+} from './problem.js';
+export {
+  isMutatingMethod,
+  type RequestAuditInput,
+  MASK,
+  DEFAULT_MASKED_KEYS,
+  maskBody,
+  outcomeOfStatus,
+  requestAuditEvent,
+} from './audit-record.js';
+export {
+  DEFAULT_SEGMENT_PREFIXES,
+  SegmentPrefixesSchema,
+  type SegmentMap,
+  createSegmentMap,
+  assertRoles,
+} from './segments.js';
+export { type ReadinessChecks, type Readiness, checkReadiness } from './health.js';
+export { type TenantJobPayload, withTenantJob } from './tenant-job.js';
+export {
+  HttpTenancySettingsSchema,
+  type HttpTenancyOptions,
+  type RequestIdentity,
+  type AdmittedRequest,
+  type HttpTenancy,
+  createHttpTenancy,
+} from './http-tenancy.js';

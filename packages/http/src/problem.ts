@@ -1,0 +1,169 @@
+import { STATUS_CODES } from 'node:http';
+import { type HttpStatus, type TenantryError, errorCodeSpec, isTenantryError } from '@tenantry/core';
+
+/** An RFC 9457 problem body. Never holds a stack, a driver message or SQL. */
+export interface ProblemBody {
+  /** A URI naming the problem type: `<typeBase><code>` or `about:blank`. */
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  /** The Tenantry error code, e.g. `TENANT_SUSPENDED`; `INTERNAL` for anything unexpected. */
+  readonly code: string;
+  /** A human-readable explanation, for client errors (4xx) only. */
+  readonly detail?: string;
+  /** The request id, so a support engineer can find the request in the logs. */
+  readonly instance?: string;
+  /** For `VALIDATION_FAILED`: the failing field paths with their rules, never the values. */
+  readonly errors?: ReadonlyArray<{ readonly path: string; readonly message: string }>;
+}
+
+/** A response to send: status, headers and the problem body (`application/problem+json`). */
+export interface ProblemResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: ProblemBody;
+}
+
+/** Options of {@link toProblem}. */
+export interface ProblemOptions {
+  /** Prefix of the `type` URI; the code is appended. @default 'about:blank' for every problem */
+  typeBase?: string;
+  /** The request id, put in `instance`. */
+  requestId?: string;
+}
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+// Codes core declares without a status in the table yet (they fall back to 500 in `errorCodeSpec`).
+// Used only while `errorCodeSpec` does not know them; core's own table wins as soon as it has them.
+const PENDING_CORE_STATUSES: Readonly<Record<string, HttpStatus>> = Object.freeze({
+  TENANT_NOT_FOUND: 404,
+  TENANT_PROVISIONING: 409,
+  TENANT_SUSPENDED: 403,
+  TENANT_ARCHIVED: 410,
+  SUBSCRIPTION_MISSING: 403,
+  SUBSCRIPTION_PAST_DUE: 403,
+  SUBSCRIPTION_CANCELED: 403,
+  TERMS_NOT_ACCEPTED: 403,
+  MAINTENANCE_GLOBAL: 503,
+  MAINTENANCE_TENANT: 503,
+  QUOTA_EXCEEDED: 429,
+  NOT_FOUND: 404,
+  ALREADY_EXISTS: 409,
+  CONCURRENT_MODIFICATION: 409,
+  ILLEGAL_TRANSITION: 409,
+  IMPERSONATION_EXPIRED: 403,
+  IMPERSONATION_TARGET_FORBIDDEN: 403,
+});
+const UNKNOWN_SPEC = errorCodeSpec('\u0000tenantry.http.unknown');
+
+/** The HTTP status of a Tenantry error code (500 for codes no loaded package declares). */
+export function statusOfCode(code: string): number {
+  const spec = errorCodeSpec(code);
+  if (spec === UNKNOWN_SPEC) return PENDING_CORE_STATUSES[code] ?? 500;
+  return spec.status;
+}
+
+function retryableCode(code: string): boolean {
+  const spec = errorCodeSpec(code);
+  return spec === UNKNOWN_SPEC ? code.startsWith('MAINTENANCE_') : spec.retryable === true;
+}
+
+interface HttpLikeError {
+  status?: unknown;
+  statusCode?: unknown;
+  expose?: unknown;
+  type?: unknown;
+}
+
+/** A framework's own client error (body-parser's `entity.too.large`, malformed JSON): a status and `expose: true`. */
+function frameworkClientError(error: unknown): number | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const e = error as HttpLikeError;
+  const status =
+    typeof e.status === 'number' ? e.status : typeof e.statusCode === 'number' ? e.statusCode : undefined;
+  if (status === undefined || status < 400 || status > 499 || e.expose !== true) return undefined;
+  return status;
+}
+
+function isZodLike(error: unknown): error is { issues: Array<{ path: PropertyKey[]; message: string }> } {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    (error as { name?: unknown }).name === 'ZodError' &&
+    Array.isArray((error as { issues?: unknown }).issues)
+  );
+}
+
+const formatPath = (path: readonly PropertyKey[]): string =>
+  path.length === 0 ? '(root)' : path.map(String).join('.');
+
+function problem(
+  code: string,
+  status: number,
+  options: ProblemOptions,
+  extra: { detail?: string; errors?: ProblemBody['errors']; retryAfterSec?: number } = {},
+): ProblemResponse {
+  const body: ProblemBody = {
+    type: options.typeBase ? `${options.typeBase}${code}` : 'about:blank',
+    title: STATUS_CODES[status] ?? 'Error',
+    status,
+    code,
+    ...(extra.detail !== undefined && status < 500 ? { detail: extra.detail } : {}),
+    ...(options.requestId !== undefined ? { instance: `urn:request:${options.requestId}` } : {}),
+    ...(extra.errors ? { errors: extra.errors } : {}),
+  };
+  const headers: Record<string, string> = {
+    'content-type': PROBLEM_CONTENT_TYPE,
+    'cache-control': 'no-store',
+  };
+  if (extra.retryAfterSec !== undefined)
+    headers['retry-after'] = String(Math.max(1, Math.ceil(extra.retryAfterSec)));
+  return { status, headers, body };
+}
+
+function validationIssues(error: TenantryError): ProblemBody['errors'] {
+  const issues = error.details.issues;
+  if (!Array.isArray(issues)) return undefined;
+  return issues
+    .filter(
+      (i): i is { path: string; message: string } =>
+        typeof i?.path === 'string' && typeof i?.message === 'string',
+    )
+    .map((i) => ({ path: i.path, message: i.message }));
+}
+
+/**
+ * Map any thrown value to an RFC 9457 problem. A Tenantry error answers with its code's status (from
+ * the packages' error tables), its code and, for 4xx, its developer message (Tenantry messages never
+ * hold secrets or personal data); `VALIDATION_FAILED` and zod errors list field paths; retryable codes
+ * get `Retry-After`. Anything else is a 500 with code `INTERNAL` and no message, stack or SQL.
+ * @example const p = toProblem(err, { requestId }); res.status(p.status).set(p.headers).json(p.body);
+ */
+export function toProblem(error: unknown, options: ProblemOptions = {}): ProblemResponse {
+  if (isTenantryError(error)) {
+    const status = statusOfCode(error.code);
+    const retryAfter = error.details.retryAfterSec;
+    return problem(error.code, status, options, {
+      detail: error.message,
+      ...(error.code === 'VALIDATION_FAILED' ? { errors: validationIssues(error) ?? [] } : {}),
+      ...(retryableCode(error.code)
+        ? { retryAfterSec: typeof retryAfter === 'number' ? retryAfter : 1 }
+        : {}),
+    });
+  }
+  if (isZodLike(error)) {
+    return problem('VALIDATION_FAILED', statusOfCode('VALIDATION_FAILED'), options, {
+      detail: 'The request failed validation',
+      errors: error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })),
+    });
+  }
+  const clientStatus = frameworkClientError(error);
+  if (clientStatus === 413) {
+    return problem('HTTP_PAYLOAD_TOO_LARGE', 413, options, { detail: 'The request body is too large' });
+  }
+  if (clientStatus !== undefined) {
+    return problem('HTTP_BAD_REQUEST', 400, options, { detail: 'The request is malformed' });
+  }
+  return problem('INTERNAL', 500, options);
+}

@@ -1,0 +1,97 @@
+import { TenantryError } from '@tenantry/core';
+import { z } from 'zod';
+
+/**
+ * Where a client may *name* a tenant in a request. A named tenant is never trusted: it is compared
+ * with the tenant of the verified token, and a disagreement is refused (`TENANT_CONTEXT_CONFLICT`).
+ */
+export const TenantHintsSchema = z.object({
+  /** Header naming the tenant. @default 'x-tenant-id' */
+  header: z.string().min(1).default('x-tenant-id'),
+  /** Query parameter naming the tenant, if any. */
+  query: z.string().min(1).optional(),
+  /** Route parameter naming the tenant (e.g. `tenantId` in `/t/:tenantId/...`), checked by the adapter's guard. */
+  param: z.string().min(1).optional(),
+  /** The base domain under which the first label names the tenant (`acme.app.example.com` → `acme`). */
+  subdomainOf: z.string().min(1).optional(),
+});
+/** Input of the `tenantHints` option. */
+export type TenantHints = z.input<typeof TenantHintsSchema>;
+
+/** The parts of a request the tenant rules read; each adapter builds one from its framework's request. */
+export interface RequestView {
+  readonly method: string;
+  /** The path without the query string. */
+  readonly path: string;
+  /** A header value (lower-case name). */
+  header(name: string): string | undefined;
+  /** A query parameter value. */
+  query(name: string): string | undefined;
+  /** The Host header without port. */
+  readonly hostname: string | undefined;
+  readonly ip: string | undefined;
+}
+
+/** A tenant named by the client, and where. */
+export interface NamedTenant {
+  readonly source: 'header' | 'query' | 'param' | 'subdomain';
+  readonly tenantId: string;
+}
+
+/** The tenants a request names through the configured hints (the path parameter is the adapter's). */
+export function namedTenants(req: RequestView, hints: z.output<typeof TenantHintsSchema>): NamedTenant[] {
+  const named: NamedTenant[] = [];
+  const h = req.header(hints.header);
+  if (h !== undefined && h !== '') named.push({ source: 'header', tenantId: h });
+  if (hints.query) {
+    const q = req.query(hints.query);
+    if (q !== undefined && q !== '') named.push({ source: 'query', tenantId: q });
+  }
+  if (hints.subdomainOf && req.hostname) {
+    const sub = subdomainTenant(req.hostname, hints.subdomainOf);
+    if (sub !== undefined) named.push({ source: 'subdomain', tenantId: sub });
+  }
+  return named;
+}
+
+/** The first label of `hostname` below `base`, if `hostname` is exactly one level under it. */
+export function subdomainTenant(hostname: string, base: string): string | undefined {
+  const host = hostname.toLowerCase();
+  const suffix = `.${base.toLowerCase().replace(/^\./, '')}`;
+  if (!host.endsWith(suffix)) return undefined;
+  const label = host.slice(0, -suffix.length);
+  return label.length > 0 && !label.includes('.') ? label : undefined;
+}
+
+/**
+ * Refuse a request whose client-named tenant disagrees with the tenant of its verified credentials
+ * (invariant T2). Credentials without a tenant (platform staff) may not name one either: they work on
+ * tenants through the audited system scope.
+ * @throws TenantryError `TENANT_CONTEXT_CONFLICT`
+ */
+export function assertNamedTenantsAgree(
+  verifiedTenantId: string | undefined,
+  named: readonly NamedTenant[],
+): void {
+  for (const n of named) {
+    if (n.tenantId !== verifiedTenantId) {
+      throw new TenantryError(
+        'TENANT_CONTEXT_CONFLICT',
+        `The tenant named in the request ${n.source} is not the tenant of the credentials`,
+        { details: { source: n.source } },
+      );
+    }
+  }
+}
+
+/**
+ * A resolver that takes the tenant from what the client sent (subdomain, header), without credentials
+ * proving it. Only for deployments where something in front (a gateway that authenticates and sets the
+ * header, a per-tenant ingress) already guarantees it. The literal acknowledgement keeps it from being
+ * switched on by accident.
+ */
+export interface UntrustedClientTenantResolver {
+  readonly acknowledge: 'the client chooses the tenant';
+  /** The tenant for a request that carries no tenant-bearing token, or `undefined` to refuse it. */
+  resolve(req: RequestView): string | undefined;
+}

@@ -1,0 +1,79 @@
+import { type AccessPolicy, type Actor, DEFAULT_SEGMENTS, TenantryError } from '@tenantry/core';
+import { z } from 'zod';
+
+/**
+ * The seed's API segments as path prefixes, each naming a segment of the access policy (core's
+ * `DEFAULT_SEGMENTS` role sets unless the policy defines its own): system management for the platform
+ * and partners, back office for the tenant's managers, operations for day-to-day staff.
+ */
+export const DEFAULT_SEGMENT_PREFIXES: Readonly<Record<string, string>> = Object.freeze({
+  '/sys-mgt': 'system',
+  '/back-office': 'backOffice',
+  '/ops': 'operations',
+});
+
+/** Path prefix → segment name. */
+export const SegmentPrefixesSchema = z.record(
+  z.string().regex(/^\/[A-Za-z0-9._~/-]*[^/]$/, 'a path prefix like /ops'),
+  z.string().min(1),
+);
+
+/** A compiled prefix table: which segment a path is in. */
+export interface SegmentMap {
+  /** The segment of `path`, or `undefined` outside every segment. */
+  segmentOf(path: string): string | undefined;
+  /**
+   * Refuse an actor without a role of the segment.
+   * @throws TenantryError `PERMISSION_DENIED`
+   */
+  assertActorIn(actor: Actor, segment: string): void;
+}
+
+const defaultRoles: Readonly<Record<string, readonly string[]>> = DEFAULT_SEGMENTS;
+
+/**
+ * Compile segment prefixes. A path is in a segment when it equals the prefix or continues it with `/`
+ * (`/ops` and `/ops/x`, not `/opsx`). Role sets come from `policy.segment(name)`, else core's
+ * `DEFAULT_SEGMENTS`.
+ */
+export function createSegmentMap(
+  prefixes: Readonly<Record<string, string>>,
+  policy?: AccessPolicy,
+): SegmentMap {
+  const entries = Object.entries(prefixes).sort(([a], [b]) => b.length - a.length);
+  const roles = (segment: string): readonly string[] =>
+    policy?.segment(segment) ?? defaultRoles[segment] ?? [];
+  return {
+    segmentOf(path: string): string | undefined {
+      for (const [prefix, name] of entries) {
+        if (path === prefix || (path.startsWith(prefix) && path.charCodeAt(prefix.length) === 47))
+          return name;
+      }
+      return undefined;
+    },
+    assertActorIn(actor: Actor, segment: string): void {
+      const allowed = roles(segment);
+      if (!actor.roles.some((r) => allowed.includes(r))) {
+        throw new TenantryError(
+          'PERMISSION_DENIED',
+          `This API segment needs one of the roles: ${allowed.join(', ')}`,
+          {
+            details: { segment },
+          },
+        );
+      }
+    },
+  };
+}
+
+/**
+ * Refuse an actor holding none of `roles`.
+ * @throws TenantryError `PERMISSION_DENIED`
+ */
+export function assertRoles(actor: Actor | undefined, roles: readonly string[]): void {
+  if (!actor?.roles.some((r) => roles.includes(r))) {
+    throw new TenantryError('PERMISSION_DENIED', `One of the roles ${roles.join(', ')} is needed`, {
+      details: { roles: [...roles] },
+    });
+  }
+}

@@ -1,0 +1,54 @@
+import { isTenantryError } from '@tenantry/core';
+import { describe, expect, it } from 'vitest';
+import {
+  type RequestView,
+  TenantHintsSchema,
+  assertNamedTenantsAgree,
+  namedTenants,
+  subdomainTenant,
+} from '../src/index.js';
+
+const view = (
+  over: Partial<{ headers: Record<string, string>; query: Record<string, string>; hostname: string }>,
+): RequestView => ({
+  method: 'GET',
+  path: '/',
+  header: (n) => over.headers?.[n],
+  query: (n) => over.query?.[n],
+  hostname: over.hostname,
+  ip: '127.0.0.1',
+});
+
+describe('client-named tenants', () => {
+  const hints = TenantHintsSchema.parse({ query: 'tenant', subdomainOf: 'app.example.com' });
+
+  it('collects header, query and subdomain', () => {
+    const named = namedTenants(
+      view({ headers: { 'x-tenant-id': 'a' }, query: { tenant: 'b' }, hostname: 'c.app.example.com' }),
+      hints,
+    );
+    expect(named).toEqual([
+      { source: 'header', tenantId: 'a' },
+      { source: 'query', tenantId: 'b' },
+      { source: 'subdomain', tenantId: 'c' },
+    ]);
+    expect(subdomainTenant('x.y.app.example.com', 'app.example.com')).toBeUndefined();
+    expect(subdomainTenant('app.example.com', 'app.example.com')).toBeUndefined();
+    expect(subdomainTenant('evilapp.example.com', 'app.example.com')).toBeUndefined();
+  });
+
+  it('refuses a named tenant that is not the verified one, also for credentials without tenant', () => {
+    expect(() => assertNamedTenantsAgree('acme', [{ source: 'header', tenantId: 'acme' }])).not.toThrow();
+    for (const [verified, named] of [
+      ['acme', 'globex'],
+      [undefined, 'acme'],
+    ] as const) {
+      try {
+        assertNamedTenantsAgree(verified, [{ source: 'header', tenantId: named }]);
+        expect.unreachable();
+      } catch (e) {
+        expect(isTenantryError(e, 'TENANT_CONTEXT_CONFLICT')).toBe(true);
+      }
+    }
+  });
+});
