@@ -34,39 +34,13 @@ export interface ProblemOptions {
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
-// Codes core declares without a status in the table yet (they fall back to 500 in `errorCodeSpec`).
-// Used only while `errorCodeSpec` does not know them; core's own table wins as soon as it has them.
-const PENDING_CORE_STATUSES: Readonly<Record<string, HttpStatus>> = Object.freeze({
-  TENANT_NOT_FOUND: 404,
-  TENANT_PROVISIONING: 409,
-  TENANT_SUSPENDED: 403,
-  TENANT_ARCHIVED: 410,
-  SUBSCRIPTION_MISSING: 403,
-  SUBSCRIPTION_PAST_DUE: 403,
-  SUBSCRIPTION_CANCELED: 403,
-  TERMS_NOT_ACCEPTED: 403,
-  MAINTENANCE_GLOBAL: 503,
-  MAINTENANCE_TENANT: 503,
-  QUOTA_EXCEEDED: 429,
-  NOT_FOUND: 404,
-  ALREADY_EXISTS: 409,
-  CONCURRENT_MODIFICATION: 409,
-  ILLEGAL_TRANSITION: 409,
-  IMPERSONATION_EXPIRED: 403,
-  IMPERSONATION_TARGET_FORBIDDEN: 403,
-});
-const UNKNOWN_SPEC = errorCodeSpec('\u0000tenantry.http.unknown');
-
-/** The HTTP status of a Tenantry error code (500 for codes no loaded package declares). */
+/** The HTTP status of a Tenantry error code, from the error-code tables of the loaded packages (500 for unknown codes). */
 export function statusOfCode(code: string): number {
-  const spec = errorCodeSpec(code);
-  if (spec === UNKNOWN_SPEC) return PENDING_CORE_STATUSES[code] ?? 500;
-  return spec.status;
+  return errorCodeSpec(code).status;
 }
 
 function retryableCode(code: string): boolean {
-  const spec = errorCodeSpec(code);
-  return spec === UNKNOWN_SPEC ? code.startsWith('MAINTENANCE_') : spec.retryable === true;
+  return errorCodeSpec(code).retryable === true;
 }
 
 interface HttpLikeError {
