@@ -203,13 +203,20 @@ describe('AuditPort implementation', () => {
     const sink = new MemoryAuditSink();
     const log = createAuditLog({ sink, delivery: { mode: 'direct' } });
     const imp = createImpersonation({ audit: log.port, notifications: new MemoryNotificationPort() });
-    const session = await imp.start({
-      support: { id: 'sam', roles: ['SUPER_ADMIN'] },
-      tenantId: 'acme',
-      target: { id: 'ann', roles: ['USER'] },
-      reason: 'Ticket #123: invoice totals wrong',
-    });
-    await imp.end(session);
+    // Support staff entering a customer's tenant is cross-tenant work: core requires the system scope.
+    await runAsSystem(
+      { actor: { id: 'sam', kind: 'user' }, reason: 'support ticket #123' },
+      log.port,
+      async () => {
+        const session = await imp.start({
+          support: { id: 'sam', roles: ['SUPER_ADMIN'] },
+          tenantId: 'acme',
+          target: { id: 'ann', roles: ['USER'] },
+          reason: 'Ticket #123: invoice totals wrong',
+        });
+        await imp.end(session);
+      },
+    );
     expect((await sink.readChain('acme', 0, 10)).map((e) => JSON.parse(e.text).action)).toEqual([
       'impersonation.started',
       'impersonation.ended',
