@@ -88,7 +88,7 @@ export interface FieldCryptoOptions {
    * @default false
    */
   acceptPlaintext?: boolean;
-  /** Bounds of the unwrapped data key cache. */
+  /** Bounds of the unwrapped data key cache, in tenants (see {@link KeyCacheOptions}). */
   cache?: KeyCacheOptions;
   /** @default systemClock */
   clock?: Clock;
@@ -127,10 +127,12 @@ const ServicePartsSchema = z.object({
 export const FieldCryptoOptionsSchema = z.object({
   algorithm: z.enum(['xchacha20-poly1305', 'aes-256-gcm']).optional(),
   acceptPlaintext: z.boolean().optional(),
+  // Strict: the former `maxEntries` (counted keys, two per tenant) must not be silently ignored.
   cache: z
-    .object({
-      maxEntries: z.number().int().positive().optional(),
+    .strictObject({
+      maxTenants: z.number().int().positive().optional(),
       ttlMs: z.number().int().positive().optional(),
+      sweepIntervalMs: z.number().int().min(10).optional(),
     })
     .optional(),
 });
