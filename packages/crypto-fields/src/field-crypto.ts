@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { equalBytes } from '@noble/ciphers/utils.js';
 import {
   type Clock,
@@ -483,7 +484,10 @@ export class FieldCrypto {
     }
     const type = pt[0];
     if (type !== TYPE_STRING && type !== TYPE_JSON) throw decryptFailed();
-    const text = Buffer.from(pt.buffer, pt.byteOffset + 1, pt.length - 1).toString('utf8');
+    const body = Buffer.from(pt.buffer, pt.byteOffset + 1, pt.length - 1);
+    // ASCII (most secrets, tokens, JSON) decodes identically as Latin-1, a plain copy: ~3x cheaper per
+    // byte than UTF-8 decoding, found by profiling `open` on 64 KiB values.
+    const text = body.toString(isAscii(body) ? 'latin1' : 'utf8');
     pt.fill(0);
     return { type, text };
   }
