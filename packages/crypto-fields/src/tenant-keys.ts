@@ -21,23 +21,23 @@ import type { DataKeyPurpose, KeyProvider } from './key-provider.js';
 import { redactObject } from './redact.js';
 import { KEY_ID_PATTERN } from './format.js';
 
-/** Default of {@link KeyCacheOptions.maxTenants}: about 12 MB of unwrapped keys (≈ 1.2 KB per tenant). */
+/** Default of {@link KeyCacheOptions.maxTenants}: about 16 MB of heap (≈ 1.6 KB per tenant, measured by bench/many-tenants.ts). */
 export const DEFAULT_CACHE_MAX_TENANTS = 10_000;
 /** Default of {@link KeyCacheOptions.ttlMs}: 5 minutes. */
 export const DEFAULT_CACHE_TTL_MS = 300_000;
 
 /**
  * Bounds of the unwrapped data key cache, counted in **tenants**: one cached tenant holds its primary
- * data key, its blind-index key and up to 16 older keys by id, ≈ 1.2 KB for a tenant that only seals and
+ * data key, its blind-index key and up to 16 older keys by id, ≈ 1.6 KB (measured heap) for a tenant that only seals and
  * opens (more while a rotation reads old keys, ≈ 0.2 KB per blind-indexed field).
- * @example createFieldCrypto({ provider, store, cache: { maxTenants: 50_000, ttlMs: 600_000 } }) // ≈ 60 MB
+ * @example createFieldCrypto({ provider, store, cache: { maxTenants: 50_000, ttlMs: 600_000 } }) // ≈ 80 MB
  */
 export interface KeyCacheOptions {
   /**
    * Most tenants whose keys are cached at once (least recently used tenants are evicted). Size it to
    * the tenants active within one `ttlMs`: beyond it every value costs a store read and an unwrap
    * (watch `tenantry.crypto_fields.key_cache.evictions{reason="capacity"}`).
-   * @default 10000 (≈ 12 MB)
+   * @default 10000 (≈ 16 MB)
    */
   maxTenants?: number;
   /** How long an unwrapped key (and a tenant's primary key id) is trusted before re-reading the store. @default 300000 (5 min) */
