@@ -47,6 +47,8 @@ export class TenantKeyCache {
   readonly #now: () => number;
   readonly #options: TenantKeyCacheOptions;
   #timer: ReturnType<typeof setInterval> | undefined;
+  /** The most recently used tenant (already at the recent end of the map). */
+  #mru: string | undefined;
 
   constructor(options: TenantKeyCacheOptions) {
     this.#options = options;
@@ -58,9 +60,12 @@ export class TenantKeyCache {
   /** The tenant's entry, moved to the most recent end. */
   #touch(tenantId: string): TenantEntry | undefined {
     const e = this.#tenants.get(tenantId);
-    if (e === undefined) return undefined;
+    if (e === undefined || tenantId === this.#mru) return e;
+    // Re-inserting moves it to the most recent end; skipped while the same tenant is used again (a
+    // request sealing several values), which saves the map's delete/insert churn.
     this.#tenants.delete(tenantId);
     this.#tenants.set(tenantId, e);
+    this.#mru = tenantId;
     return e;
   }
 
@@ -125,6 +130,7 @@ export class TenantKeyCache {
     if (e === undefined) {
       e = { byId: new Map() };
       this.#tenants.set(tenantId, e);
+      this.#mru = tenantId;
       while (this.#tenants.size > this.#options.maxTenants) {
         const [oldest, entry] = this.#tenants.entries().next().value as [string, TenantEntry];
         this.#tenants.delete(oldest);
