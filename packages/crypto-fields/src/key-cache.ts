@@ -210,8 +210,16 @@ export class TenantKeyCache {
 
   #startSweeping(): void {
     if (this.#timer !== undefined) return;
-    this.#timer = setInterval(() => this.sweep(), this.#options.sweepIntervalMs);
-    this.#timer.unref?.();
+    // The timer holds the cache weakly: a keyring the application dropped is collected at once, and its
+    // timer then stops itself.
+    const ref = new WeakRef(this);
+    const timer: ReturnType<typeof setInterval> = setInterval(() => {
+      const cache = ref.deref();
+      if (cache === undefined) clearInterval(timer);
+      else cache.sweep();
+    }, this.#options.sweepIntervalMs);
+    timer.unref?.();
+    this.#timer = timer;
   }
 
   #stopSweeping(): void {
