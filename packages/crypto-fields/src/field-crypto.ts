@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { equalBytes } from '@noble/ciphers/utils.js';
 import {
   type Clock,
@@ -88,7 +89,7 @@ export interface FieldCryptoOptions {
    * @default false
    */
   acceptPlaintext?: boolean;
-  /** Bounds of the unwrapped data key cache. */
+  /** Bounds of the unwrapped data key cache, in tenants (see {@link KeyCacheOptions}). */
   cache?: KeyCacheOptions;
   /** @default systemClock */
   clock?: Clock;
@@ -127,10 +128,12 @@ const ServicePartsSchema = z.object({
 export const FieldCryptoOptionsSchema = z.object({
   algorithm: z.enum(['xchacha20-poly1305', 'aes-256-gcm']).optional(),
   acceptPlaintext: z.boolean().optional(),
+  // Strict: the former `maxEntries` (counted keys, two per tenant) must not be silently ignored.
   cache: z
-    .object({
-      maxEntries: z.number().int().positive().optional(),
+    .strictObject({
+      maxTenants: z.number().int().positive().optional(),
       ttlMs: z.number().int().positive().optional(),
+      sweepIntervalMs: z.number().int().min(10).optional(),
     })
     .optional(),
 });
@@ -481,7 +484,10 @@ export class FieldCrypto {
     }
     const type = pt[0];
     if (type !== TYPE_STRING && type !== TYPE_JSON) throw decryptFailed();
-    const text = Buffer.from(pt.buffer, pt.byteOffset + 1, pt.length - 1).toString('utf8');
+    const body = Buffer.from(pt.buffer, pt.byteOffset + 1, pt.length - 1);
+    // ASCII (most secrets, tokens, JSON) decodes identically as Latin-1, a plain copy: ~3x cheaper per
+    // byte than UTF-8 decoding, found by profiling `open` on 64 KiB values.
+    const text = body.toString(isAscii(body) ? 'latin1' : 'utf8');
     pt.fill(0);
     return { type, text };
   }

@@ -30,7 +30,15 @@ export {
   type LocalKeyProviderOptions,
 } from './key-provider.js';
 export { type DataKeyRecord, type DataKeyStore, DataKeyRecordSchema } from './data-key-store.js';
-export { TenantKeys, type TenantKeysOptions, type KeyCacheOptions } from './tenant-keys.js';
+export {
+  TenantKeys,
+  type TenantKeysOptions,
+  type KeyCacheOptions,
+  type KeyCacheStats,
+  DEFAULT_CACHE_MAX_TENANTS,
+  DEFAULT_CACHE_TTL_MS,
+} from './tenant-keys.js';
+export { CryptoMetricNames, METER_NAME, type KeyCacheCounts } from './key-metrics.js';
 export {
   BlindIndexOptionsSchema,
   type BlindIndexOptions,

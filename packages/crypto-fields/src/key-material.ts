@@ -30,6 +30,8 @@ export class KeyMaterial {
     readonly tenantId: string,
     readonly keyId: string,
     dataKey: Uint8Array,
+    /** Whether the store said this key was the tenant's primary when it was loaded. */
+    readonly primary = false,
   ) {
     this.#encryptionKey = hkdf(sha256, dataKey, undefined, ENC_INFO, 32);
     this.commitment = hkdf(sha256, dataKey, undefined, COMMIT_INFO, 32);
@@ -61,6 +63,8 @@ export class KeyMaterial {
 }
 
 const INDEX_INFO = 'tenantry/crypto-fields/v1/blind-index';
+/** Most per-field blind-index keys cached for one tenant. @internal */
+export const MAX_FIELD_KEYS = 32;
 
 /**
  * A tenant's blind-index root key; per-field keys are `HKDF-SHA256(root, info = lp(label) ‖ lp(collection) ‖ lp(field))`,
@@ -83,10 +87,15 @@ export class IndexKeyMaterial {
     let k = this.#fieldKeys.get(id);
     if (k === undefined) {
       k = hkdf(sha256, this.#root, undefined, encodeParts(INDEX_INFO, collection, field), 32);
-      if (this.#fieldKeys.size > 1024) this.#fieldKeys.clear();
       this.#fieldKeys.set(id, k);
+      // Bounded per tenant (thousands of tenants are cached): the least recently derived goes first.
+      if (this.#fieldKeys.size > MAX_FIELD_KEYS) this.#fieldKeys.delete(this.#fieldKeys.keys().next().value!);
     }
     return k;
+  }
+  /** How many per-field keys are cached (at most {@link MAX_FIELD_KEYS}). */
+  get fieldKeyCount(): number {
+    return this.#fieldKeys.size;
   }
   destroy(): void {
     this.#root.fill(0);

@@ -103,6 +103,13 @@ export interface RotationCheckpoint {
  * Value-level failures: the value is counted in `failed`, left as it is, and the job goes on. Anything
  * else (the key store or the target failing) stops the job; its checkpoint lets a rerun resume.
  */
+/**
+ * Bounds of one rotation run's in-memory state: unreadable keys remembered (so a KMS is not asked again
+ * for each of their values), oldest forgotten first. Mutable for tests only.
+ * @internal
+ */
+export const rotationLimits = { maxUnreadableKeys: 10_000 };
+
 const VALUE_FAILURES = new Set([
   'CRYPTO_DECRYPT_FAILED',
   'CRYPTO_UNKNOWN_KEY_ID',
@@ -258,6 +265,7 @@ export async function runRotation(options: RotationOptions): Promise<RotationRep
   };
   let passConflicts = 0;
   // Keys that did not unwrap in this run, by `tenant\0keyId` (`tenant\0*`: the tenant's primary key).
+  // Bounded (a run over millions of tenants): beyond it the oldest is forgotten, and asked again.
   const unreadable = new Map<string, string>();
   for (;;) {
     if (signal?.aborted) {
@@ -328,6 +336,9 @@ export async function runRotation(options: RotationOptions): Promise<RotationRep
                   `${row.tenantId}\u0000${failedKey === keyId ? keyId : '*'}`,
                   'CRYPTO_KEY_PROVIDER_FAILED',
                 );
+                if (unreadable.size > rotationLimits.maxUnreadableKeys) {
+                  unreadable.delete(unreadable.keys().next().value as string);
+                }
               }
               fail(row, keyId, error.code);
             }

@@ -14,18 +14,46 @@ import {
 import { z } from 'zod';
 import type { DataKeyRecord, DataKeyStore } from './data-key-store.js';
 import { CryptoFieldsError } from './errors.js';
-import { KeyCache } from './key-cache.js';
+import { TenantKeyCache } from './key-cache.js';
+import { type KeyCacheCounts, KeyMetrics } from './key-metrics.js';
 import { IndexKeyMaterial, KeyMaterial } from './key-material.js';
 import type { DataKeyPurpose, KeyProvider } from './key-provider.js';
 import { redactObject } from './redact.js';
 import { KEY_ID_PATTERN } from './format.js';
 
-/** Cache bounds for unwrapped data keys. */
+/** Default of {@link KeyCacheOptions.maxTenants}: about 16 MB of heap (≈ 1.6 KB per tenant, measured by bench/many-tenants.ts). */
+export const DEFAULT_CACHE_MAX_TENANTS = 10_000;
+/** Default of {@link KeyCacheOptions.ttlMs}: 5 minutes. */
+export const DEFAULT_CACHE_TTL_MS = 300_000;
+
+/**
+ * Bounds of the unwrapped data key cache, counted in **tenants**: one cached tenant holds its primary
+ * data key, its blind-index key and up to 16 older keys by id, ≈ 1.6 KB (measured heap) for a tenant that only seals and
+ * opens (more while a rotation reads old keys, ≈ 0.2 KB per blind-indexed field).
+ * @example createFieldCrypto({ provider, store, cache: { maxTenants: 50_000, ttlMs: 600_000 } }) // ≈ 80 MB
+ */
 export interface KeyCacheOptions {
-  /** Most unwrapped keys held at once (LRU eviction). @default 1000 */
-  maxEntries?: number;
+  /**
+   * Most tenants whose keys are cached at once (least recently used tenants are evicted). Size it to
+   * the tenants active within one `ttlMs`: beyond it every value costs a store read and an unwrap
+   * (watch `tenantry.crypto_fields.key_cache.evictions{reason="capacity"}`).
+   * @default 10000 (≈ 16 MB)
+   */
+  maxTenants?: number;
   /** How long an unwrapped key (and a tenant's primary key id) is trusted before re-reading the store. @default 300000 (5 min) */
   ttlMs?: number;
+  /** How often expired keys are swept out without waiting for a read. @default min(ttlMs, 60000) */
+  sweepIntervalMs?: number;
+}
+
+/** What {@link TenantKeys.cacheStats} reports: the cache's size and the keyring's running totals. */
+export interface KeyCacheStats extends KeyCacheCounts {
+  /** Tenants with at least one cached key. */
+  tenants: number;
+  /** Cached keys. */
+  keys: number;
+  /** The configured bound. */
+  maxTenants: number;
 }
 
 /** Options of {@link TenantKeys}. */
@@ -79,15 +107,25 @@ export class TenantKeys {
     keyringAccess = (keys) => keys.#keyring;
   }
   readonly #keyring: Keyring = {
-    cachedPrimary: (t) => this.#cache.get(`p\u0000encrypt\u0000${t}\u0000`) as KeyMaterial | undefined,
-    cachedKey: (t, k) => this.#cache.get(`k\u0000${t}\u0000${k}`) as KeyMaterial | undefined,
+    cachedPrimary: (t) => {
+      const m = this.#cache.primary(t);
+      if (m !== undefined) this.#metrics.hit('encrypt');
+      return m;
+    },
+    cachedKey: (t, k) => {
+      const m = this.#cache.key(t, k);
+      if (m !== undefined) this.#metrics.hit('encrypt');
+      return m;
+    },
     primary: (t) => this.#primary(t),
     key: (t, k) => this.#key(t, k),
     indexKey: (t) => this.#indexKey(t),
   };
   readonly #provider: KeyProvider;
   readonly #store: DataKeyStore;
-  readonly #cache: KeyCache<Material>;
+  readonly #cache: TenantKeyCache;
+  readonly #metrics = new KeyMetrics();
+  readonly #maxTenants: number;
   readonly #inflight = new Map<string, Promise<Material>>();
   readonly #clock: Clock;
   readonly #random: RandomSource;
@@ -99,11 +137,15 @@ export class TenantKeys {
     this.#clock = options.clock ?? systemClock;
     this.#random = options.random ?? cryptoRandom;
     this.#logger = options.logger ?? noopLogger;
-    this.#cache = new KeyCache(
-      options.cache?.maxEntries ?? 1000,
-      options.cache?.ttlMs ?? 300_000,
-      this.#clock,
-    );
+    this.#maxTenants = options.cache?.maxTenants ?? DEFAULT_CACHE_MAX_TENANTS;
+    const ttlMs = options.cache?.ttlMs ?? DEFAULT_CACHE_TTL_MS;
+    this.#cache = new TenantKeyCache({
+      maxTenants: this.#maxTenants,
+      ttlMs,
+      sweepIntervalMs: options.cache?.sweepIntervalMs ?? Math.min(ttlMs, 60_000),
+      clock: this.#clock,
+      onEvict: (reason, n) => this.#metrics.evicted(reason, n),
+    });
     redactObject(this, 'TenantKeys');
   }
 
@@ -118,14 +160,20 @@ export class TenantKeys {
   }
 
   async #indexKey(tenantId: string): Promise<IndexKeyMaterial> {
-    const cached = this.#cache.get(`p\u0000index\u0000${tenantId}\u0000`);
-    return (cached ?? (await this.#loadPrimary(tenantId, 'index'))) as IndexKeyMaterial;
+    const cached = this.#cache.index(tenantId);
+    if (cached !== undefined) {
+      this.#metrics.hit('index');
+      return cached;
+    }
+    return (await this.#loadPrimary(tenantId, 'index')) as IndexKeyMaterial;
   }
 
   async #key(tenantId: string, keyId: string): Promise<KeyMaterial> {
     const cached = this.#keyring.cachedKey(tenantId, keyId);
     if (cached) return cached;
+    this.#metrics.miss('encrypt');
     const m = await this.#dedupe(`k\u0000${tenantId}\u0000${keyId}`, async () => {
+      this.#metrics.storeRead('encrypt');
       const rec = await this.#store.get(tenantId, keyId);
       if (rec === null || rec.purpose !== 'encrypt') {
         throw new CryptoFieldsError(
@@ -159,7 +207,7 @@ export class TenantKeys {
         const tenantId = tenant;
         const rec = await this.#newRecord(tenantId, purpose);
         await this.#store.promote(rec);
-        this.#cache.deletePrefix(`p\u0000${purpose}\u0000${tenantId}\u0000`);
+        this.#cache.deletePrimary(tenantId, purpose);
         this.#logger.info({ tenantId, keyId: rec.keyId, purpose }, 'crypto-fields: data key rotated');
         return rec.keyId;
       },
@@ -193,7 +241,7 @@ export class TenantKeys {
     const tenant = resolveTenantId(tenantId, 'data keys');
     parseInput(KeyIdSchema, keyId, 'key id');
     const ok = await this.#store.deleteKey(tenant, keyId);
-    this.#cache.deletePrefix(`k\u0000${tenant}\u0000${keyId}`);
+    this.#cache.deleteKey(tenant, keyId);
     return ok;
   }
 
@@ -206,9 +254,21 @@ export class TenantKeys {
   }
 
   #forget(tenantId: string): void {
-    this.#cache.deletePrefix(`p\u0000encrypt\u0000${tenantId}\u0000`);
-    this.#cache.deletePrefix(`p\u0000index\u0000${tenantId}\u0000`);
-    this.#cache.deletePrefix(`k\u0000${tenantId}\u0000`);
+    this.#cache.deleteTenant(tenantId);
+  }
+
+  /**
+   * The unwrapped-key cache's size and this keyring's running totals (hits, misses, store reads,
+   * unwraps, evictions): the same numbers the OpenTelemetry counters report, for hosts without an SDK.
+   * @example const { tenants, maxTenants, evictions } = fields.keys.cacheStats();
+   */
+  cacheStats(): KeyCacheStats {
+    return {
+      ...this.#metrics.counts,
+      tenants: this.#cache.tenants,
+      keys: this.#cache.keys,
+      maxTenants: this.#maxTenants,
+    };
   }
 
   /**
@@ -237,12 +297,14 @@ export class TenantKeys {
 
   async #loadPrimary(tenantId: string, purpose: DataKeyPurpose): Promise<Material> {
     const cacheKey = `p\u0000${purpose}\u0000${tenantId}\u0000`;
+    this.#metrics.miss(purpose);
     return this.#dedupe(cacheKey, async () => {
+      this.#metrics.storeRead(purpose);
       let rec = await this.#store.getPrimary(tenantId, purpose);
       if (rec === null) {
         rec = await this.#store.createPrimaryIfAbsent(await this.#newRecord(tenantId, purpose));
       }
-      const cachedById = purpose === 'encrypt' ? this.#keyring.cachedKey(tenantId, rec.keyId) : undefined;
+      const cachedById = purpose === 'encrypt' ? this.#cache.key(tenantId, rec.keyId) : undefined;
       return cachedById ?? this.#unwrap(rec);
     });
   }
@@ -259,6 +321,7 @@ export class TenantKeys {
   }
 
   async #unwrap(rec: DataKeyRecord): Promise<Material> {
+    this.#metrics.unwrapped(rec.purpose);
     const raw = await this.#provider.unwrap(rec, {
       tenantId: rec.tenantId,
       keyId: rec.keyId,
@@ -275,7 +338,7 @@ export class TenantKeys {
     }
     try {
       return rec.purpose === 'encrypt'
-        ? new KeyMaterial(rec.tenantId, rec.keyId, raw)
+        ? new KeyMaterial(rec.tenantId, rec.keyId, raw, rec.primary)
         : new IndexKeyMaterial(rec.tenantId, rec.keyId, raw);
     } finally {
       raw.fill(0);
@@ -292,8 +355,11 @@ export class TenantKeys {
         : { [TENANT]: b ?? '', 'crypto.purpose': a ?? '' };
     const p = withSpan('crypto-fields', 'load_key', attributes, load)
       .then((m) => {
-        this.#cache.set(cacheKey, m);
-        if (m instanceof KeyMaterial) this.#cache.set(`k\u0000${m.tenantId}\u0000${m.keyId}`, m);
+        if (m instanceof IndexKeyMaterial) this.#cache.setIndex(m);
+        // A key read by id that is the tenant's primary also answers the next seal (one store read
+        // and one unwrap per tenant per TTL, whichever comes first).
+        else if (kind === 'p' || m.primary) this.#cache.setPrimary(m);
+        else this.#cache.setKey(m);
         return m;
       })
       .finally(() => this.#inflight.delete(cacheKey));

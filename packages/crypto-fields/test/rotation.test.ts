@@ -2,7 +2,7 @@ import { isTenantryError } from '@tenantry/core';
 import { createFieldCrypto, localKeyProvider, runRotation } from '@tenantry/crypto-fields';
 import { MemoryCheckpointStore, MemoryDataKeyStore } from '@tenantry/crypto-fields/memory';
 import { describe, expect } from 'vitest';
-import { KEK1, KEK2, MemoryRotationTarget, itAsSystem as it, makeFields } from './helpers.js';
+import { KEK1, KEK2, type MemoryRow, MemoryRotationTarget, itAsSystem as it, makeFields } from './helpers.js';
 
 const codeOf = async (p: Promise<unknown>) =>
   p.then(
@@ -158,5 +158,59 @@ describe('rotation job (memory target)', () => {
     });
     expect(report).toMatchObject({ scanned: 1, reencrypted: 1 });
     expect(Object.values(report.remainingByKeyId).reduce((a, b) => a + b, 0)).toBe(1);
+  });
+});
+
+// Issue 12 item 2: every map keyed by tenant or key id is bounded. The rotation run remembers keys that
+// did not unwrap (not to hammer a KMS); past its bound the oldest are forgotten and asked again.
+describe('rotation run state is bounded', () => {
+  it('unreadable keys remembered per run: bounded, the oldest asked again, results unchanged', async () => {
+    const { rotationLimits } = await import('../src/rotation.js');
+    const store = new MemoryDataKeyStore();
+    const old = createFieldCrypto({
+      store,
+      provider: localKeyProvider({ keys: { kekOld: KEK1 }, primary: 'kekOld' }),
+    });
+    const rows: MemoryRow[] = [];
+    for (const round of ['a', 'b']) {
+      for (let t = 0; t < 12; t++) {
+        const tenantId = `t${t}`;
+        rows.push({
+          id: `${round}${String(t).padStart(2, '0')}`,
+          tenantId,
+          values: { apiKey: await old.seal('v', at(tenantId)) },
+        });
+      }
+    }
+    const run = async (bound: number) => {
+      const inner = localKeyProvider({ keys: { kekNew: KEK2 }, primary: 'kekNew' });
+      let unwraps = 0;
+      const provider = {
+        ...inner,
+        unwrap: (...a: Parameters<typeof inner.unwrap>) => (unwraps++, inner.unwrap(...a)),
+      };
+      const saved = rotationLimits.maxUnreadableKeys;
+      rotationLimits.maxUnreadableKeys = bound;
+      try {
+        const report = await runRotation({
+          fields: createFieldCrypto({ store, provider }),
+          target: new MemoryRotationTarget('settings', ['apiKey'], rows),
+          checkpoints: new MemoryCheckpointStore(),
+          jobId: `j${++jobs}`,
+          batchSize: 5,
+        });
+        return { report, unwraps };
+      } finally {
+        rotationLimits.maxUnreadableKeys = saved;
+      }
+    };
+    const wide = await run(10_000);
+    expect(wide.unwraps).toBe(12); // one attempt per tenant, then remembered
+    const narrow = await run(4);
+    expect(narrow.unwraps).toBe(24); // driven 3x past its bound: the second round asks again
+    for (const r of [wide.report, narrow.report]) {
+      expect(r).toMatchObject({ scanned: 24, failed: 24, reencrypted: 0 });
+      expect(r.failures.every((f) => f.code === 'CRYPTO_KEY_PROVIDER_FAILED' && f.count === 2)).toBe(true);
+    }
   });
 });

@@ -119,10 +119,10 @@ describe('keyring', () => {
     for (const [i, c] of cts.entries()) expect(await instances[(i + 1) % 6]!.open(c, ctx)).toBe(`v${i}`);
   });
 
-  it('caches unwrapped keys with a TTL and an LRU bound', async () => {
+  it('caches unwrapped keys with a TTL and an LRU bound in tenants', async () => {
     const store = new CountingStore();
     const clock = new ManualClock('2026-01-01T00:00:00Z');
-    const { fields } = makeFields({ store, clock, cache: { maxEntries: 4, ttlMs: 60_000 } });
+    const { fields } = makeFields({ store, clock, cache: { maxTenants: 4, ttlMs: 60_000 } });
     const c = await fields.seal('v', ctx);
     const reads = store.reads;
     for (let i = 0; i < 50; i++) await fields.open(c, ctx);
