@@ -150,3 +150,15 @@ export function backendStatus(
     reason: process.env[SKIP_ENV[kind]] ?? `${URL_ENV[kind]} unset (global setup did not run)`,
   };
 }
+
+/**
+ * The name prefix of this run's per-file databases (`tk_<run id>`), so the global teardown drops only
+ * this run's leftovers, never another run's on a shared server.
+ */
+export function runDatabasePrefix(): string {
+  const run = (process.env.TENANTRY_RUN_ID ?? 'local')
+    .replace(/[^a-z0-9]/gi, '')
+    .toLowerCase()
+    .slice(0, 16);
+  return `tk_${run}`;
+}

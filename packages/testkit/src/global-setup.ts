@@ -1,9 +1,11 @@
+import pg from 'pg';
 import {
   BACKEND_KINDS,
   publishResolution,
   requiredBackends,
   resolveBackend,
   type Resolution,
+  runDatabasePrefix,
 } from './backends.js';
 
 /**
@@ -29,8 +31,25 @@ export default async function setup(): Promise<() => Promise<void>> {
     throw new Error(`REQUIRE_BACKENDS names unavailable backends:\n  ${missing.join('\n  ')}`);
   }
   return async () => {
+    await dropLeftoverDatabases(resolutions.find((r) => r.kind === 'postgres'));
     for (const r of resolutions) if (r.available && r.stop) await r.stop();
   };
+}
+
+/** Drop this run's per-file databases that were still in use when their file ended (see `useTestDatabase`). */
+async function dropLeftoverDatabases(postgres: Resolution | undefined): Promise<void> {
+  if (!postgres?.available) return;
+  const admin = new pg.Client({ connectionString: postgres.url });
+  await admin.connect();
+  try {
+    const { rows } = await admin.query<{ datname: string }>(
+      "SELECT datname FROM pg_database WHERE datname LIKE $1 || '\\_%'",
+      [runDatabasePrefix()],
+    );
+    for (const { datname } of rows) await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
 }
 
 function redact(url: string): string {
