@@ -1,13 +1,15 @@
 import {
   type AuditPort,
   MemoryAuditPort,
-  MemoryTenantStore,
   createGatekeeper,
   createTenantDirectory,
   directConfigSource,
+  noopAuditPort,
   parseInput,
   requireTenant,
+  runAsSystem,
 } from '@tenantry/core';
+import { MemoryTenantStore } from '@tenantry/core/memory';
 import express, { type Express } from 'express';
 import { type JWTPayload, SignJWT } from 'jose';
 import { z } from 'zod';
@@ -45,18 +47,23 @@ export async function mint(o: MintOptions = {}): Promise<string> {
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
+export const SEEDER = { id: 'seeder', kind: 'service' } as const;
+
 /** Tenants: acme, globex, initech (active, paid); umbrella (suspended); hooli (past due). */
 export async function seedTenants(): Promise<MemoryTenantStore> {
   const store = new MemoryTenantStore();
   const directory = createTenantDirectory({ store });
-  await directory.putPlan({ id: 'pro', name: 'Pro' });
-  for (const id of ['acme', 'globex', 'initech', 'umbrella', 'hooli']) {
-    await directory.createTenant({ id, name: id });
-    await directory.activateTenant(id);
-    const sub = await directory.startSubscription({ tenantId: id, planId: 'pro', status: 'ACTIVE' });
-    if (id === 'hooli') await directory.transitionSubscription(sub.id, 'PAST_DUE');
-  }
-  await directory.suspendTenant('umbrella');
+  // Back-office provisioning: platform-wide changes run in an (audited) system scope.
+  await runAsSystem({ actor: SEEDER, reason: 'test provisioning' }, noopAuditPort, async () => {
+    await directory.putPlan({ id: 'pro', name: 'Pro' });
+    for (const id of ['acme', 'globex', 'initech', 'umbrella', 'hooli']) {
+      await directory.createTenant({ id, name: id });
+      await directory.activateTenant(id);
+      const sub = await directory.startSubscription({ tenantId: id, planId: 'pro', status: 'ACTIVE' });
+      if (id === 'hooli') await directory.transitionSubscription(sub.id, 'PAST_DUE');
+    }
+    await directory.suspendTenant('umbrella');
+  });
   return store;
 }
 

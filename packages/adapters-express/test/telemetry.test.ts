@@ -9,19 +9,12 @@ import {
   type TracerProvider,
   trace,
 } from '@opentelemetry/api';
-import {
-  MemoryAuditPort,
-  MemoryTenantStore,
-  createGatekeeper,
-  createTenantDirectory,
-  directConfigSource,
-  requireTenant,
-} from '@tenantry/core';
+import { MemoryAuditPort, createGatekeeper, directConfigSource, requireTenant } from '@tenantry/core';
 import express from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tenancy } from '../src/index.js';
-import { AUTH, bearer, mint } from './helpers.js';
+import { AUTH, bearer, mint, seedTenants } from './helpers.js';
 
 interface Recorded {
   tracer: string;
@@ -92,15 +85,8 @@ describe('telemetry of one request', () => {
   });
 
   it('shows token verification, gatekeeper and audit write as tenantry spans tagged with the tenant, with codes on failure', async () => {
-    const store = new MemoryTenantStore();
-    const directory = createTenantDirectory({ store });
-    await directory.putPlan({ id: 'pro', name: 'Pro' });
-    for (const id of ['acme', 'umbrella']) {
-      await directory.createTenant({ id, name: id });
-      await directory.activateTenant(id);
-      await directory.startSubscription({ tenantId: id, planId: 'pro', status: 'ACTIVE' });
-    }
-    await directory.suspendTenant('umbrella');
+    // acme active and paid, umbrella suspended (provisioned in runAsSystem).
+    const store = await seedTenants();
     const audit = new MemoryAuditPort();
     const t = tenancy({
       auth: AUTH,

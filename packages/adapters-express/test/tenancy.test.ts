@@ -96,7 +96,7 @@ describe('gatekeeper, segments and roles', () => {
     const unpaid = await request(t.app)
       .get('/ops/whoami')
       .set(bearer(await mint({ tenantId: 'hooli' })));
-    expect([unpaid.status, unpaid.body.code]).toEqual([403, 'SUBSCRIPTION_PAST_DUE']);
+    expect([unpaid.status, unpaid.body.code]).toEqual([402, 'SUBSCRIPTION_PAST_DUE']);
     const admin = await request(t.app)
       .get('/back-office/settings')
       .set(bearer(await mint({ tenantId: 'hooli', roles: ['TENANT_ADMIN'] })));
@@ -107,7 +107,7 @@ describe('gatekeeper, segments and roles', () => {
     const settle = await buildApp({ settleOnlyPaths: ['/back-office/billing'] });
     const admin = bearer(await mint({ tenantId: 'hooli', roles: ['TENANT_ADMIN'] }));
     const settings = await request(settle.app).get('/back-office/settings').set(admin);
-    expect([settings.status, settings.body.code]).toEqual([403, 'SUBSCRIPTION_PAST_DUE']);
+    expect([settings.status, settings.body.code]).toEqual([402, 'SUBSCRIPTION_PAST_DUE']);
     const billing = await request(settle.app).get('/back-office/billing').set(admin);
     expect(billing.body.code).toBe('HTTP_NOT_FOUND'); // admitted; the test app has no such route
     const paid = await request(settle.app)
@@ -129,7 +129,8 @@ describe('gatekeeper, segments and roles', () => {
     const platform = bearer(await mint({ tenantId: null, roles: ['SUPER_ADMIN'] }));
     expect((await request(t.app).get('/sys-mgt/tenants').set(platform)).status).toBe(200);
     const named = await request(t.app).get('/sys-mgt/tenants').set(platform).set('x-tenant-id', 'acme');
-    expect(named.body.code).toBe('TENANT_CONTEXT_CONFLICT');
+    // Core's T1 rule: credentials without a tenant are no tenant context; naming one there is refused.
+    expect([named.status, named.body.code]).toEqual([403, 'TENANT_CONTEXT_MISSING']);
   });
 
   it('requireRoles refuses actors without the role', async () => {

@@ -18,13 +18,15 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import {
   type AuditPort,
   MemoryAuditPort,
-  MemoryTenantStore,
   createGatekeeper,
   createTenantDirectory,
   directConfigSource,
+  noopAuditPort,
   parseInput,
   requireTenant,
+  runAsSystem,
 } from '@tenantry/core';
+import { MemoryTenantStore } from '@tenantry/core/memory';
 import { type JWTPayload, SignJWT } from 'jose';
 import { z } from 'zod';
 import {
@@ -72,14 +74,21 @@ export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 export async function seedTenants(): Promise<MemoryTenantStore> {
   const store = new MemoryTenantStore();
   const directory = createTenantDirectory({ store });
-  await directory.putPlan({ id: 'pro', name: 'Pro' });
-  for (const id of ['acme', 'globex', 'initech', 'umbrella', 'hooli']) {
-    await directory.createTenant({ id, name: id });
-    await directory.activateTenant(id);
-    const sub = await directory.startSubscription({ tenantId: id, planId: 'pro', status: 'ACTIVE' });
-    if (id === 'hooli') await directory.transitionSubscription(sub.id, 'PAST_DUE');
-  }
-  await directory.suspendTenant('umbrella');
+  // Back-office provisioning: platform-wide changes run in an (audited) system scope.
+  await runAsSystem(
+    { actor: { id: 'seeder', kind: 'service' }, reason: 'test provisioning' },
+    noopAuditPort,
+    async () => {
+      await directory.putPlan({ id: 'pro', name: 'Pro' });
+      for (const id of ['acme', 'globex', 'initech', 'umbrella', 'hooli']) {
+        await directory.createTenant({ id, name: id });
+        await directory.activateTenant(id);
+        const sub = await directory.startSubscription({ tenantId: id, planId: 'pro', status: 'ACTIVE' });
+        if (id === 'hooli') await directory.transitionSubscription(sub.id, 'PAST_DUE');
+      }
+      await directory.suspendTenant('umbrella');
+    },
+  );
   return store;
 }
 

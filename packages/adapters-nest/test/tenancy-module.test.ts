@@ -85,7 +85,7 @@ describe.each(['express', 'fastify'] as Platform[])('TenancyModule on Nest with 
     const unpaid = await request(server())
       .get('/ops/whoami')
       .set(bearer(await mint({ tenantId: 'hooli' })));
-    expect([unpaid.status, unpaid.body.code]).toEqual([403, 'SUBSCRIPTION_PAST_DUE']);
+    expect([unpaid.status, unpaid.body.code]).toEqual([402, 'SUBSCRIPTION_PAST_DUE']);
     const admin = await request(server())
       .get('/back-office/settings')
       .set(bearer(await mint({ tenantId: 'hooli', roles: ['TENANT_ADMIN'] })));

@@ -105,9 +105,12 @@ export function maskBody(
   return out;
 }
 
-/** The outcome of a request as the audit trail names it. */
+/**
+ * The outcome of a request as the audit trail names it: 401, 402 (the gatekeeper's `SUBSCRIPTION_*`
+ * refusals) and 403 are denials.
+ */
 export function outcomeOfStatus(status: number): AuditPortEvent['outcome'] {
-  if (status === 401 || status === 403) return 'denied';
+  if (status === 401 || status === 402 || status === 403) return 'denied';
   return status < 400 ? 'success' : 'failure';
 }
 

@@ -9,8 +9,10 @@ import {
   TelemetryAttributes,
   type TenantContextInput,
   ValidationError,
+  currentTenantContext,
   noopLogger,
   parseInput,
+  runAsTenant,
   systemClock,
   uuidv7,
   withSpan,
@@ -113,7 +115,8 @@ export interface HttpTenancy {
   /** The context to enter with core's `runAsTenant`, or `undefined` for an identity without tenant. */
   contextOf(identity: RequestIdentity, requestId: string): TenantContextInput | undefined;
   /**
-   * Segment guard, then gatekeeper (reads pass maintenance, writes do not).
+   * Segment guard, then gatekeeper (reads pass maintenance, writes do not), run in the identity's
+   * tenant context (entered here when the caller has not entered it yet).
    * @throws `PERMISSION_DENIED` outside the segment's roles; a gatekeeper code (`TENANT_SUSPENDED`, `SUBSCRIPTION_PAST_DUE`, …)
    */
   admit(identity: RequestIdentity, method: string, path: string): Promise<AdmittedRequest>;
@@ -237,11 +240,22 @@ export function createHttpTenancy(options: HttpTenancyOptions): HttpTenancy {
       if (segment !== undefined) segments.assertActorIn(identity.actor, segment);
       const gate = options.gatekeeper;
       if (!gate || identity.tenantId === undefined) return { settleOnly: false };
-      const decision = await gate.check({
-        tenantId: identity.tenantId,
-        actor: identity.actor,
-        access: READ_METHODS.has(method.toUpperCase()) ? 'read' : 'write',
-      });
+      // The gatekeeper acts inside the tenant's context (T1): tenant and actor come from it. The
+      // adapters may call admit before entering the context (Express, Nest on Fastify), so enter it
+      // here unless it is already the request's tenant.
+      const access = READ_METHODS.has(method.toUpperCase()) ? ('read' as const) : ('write' as const);
+      const check = () => gate.check({ access });
+      const decision =
+        currentTenantContext()?.tenantId === identity.tenantId
+          ? await check()
+          : await runAsTenant(
+              {
+                tenantId: identity.tenantId,
+                actor: identity.actor,
+                ...(identity.impersonator ? { impersonator: identity.impersonator } : {}),
+              },
+              check,
+            );
       if (!decision.allowed) {
         throw new GatekeeperError(decision.code, decision.message, { details: decision.details });
       }

@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import { type HttpStatus, type TenantryError, errorCodeSpec, isTenantryError } from '@tenantry/core';
+import { type TenantryError, errorCodeSpec, isTenantryError } from '@tenantry/core';
 
 /** An RFC 9457 problem body. Never holds a stack, a driver message or SQL. */
 export interface ProblemBody {

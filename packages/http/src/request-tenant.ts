@@ -1,4 +1,10 @@
-import { TenantryError } from '@tenantry/core';
+import {
+  TenantIdSchema,
+  TenantryError,
+  currentTenantContext,
+  resolveTenantId,
+  runAsTenant,
+} from '@tenantry/core';
 import { z } from 'zod';
 
 /**
@@ -63,25 +69,37 @@ export function subdomainTenant(hostname: string, base: string): string | undefi
   return label.length > 0 && !label.includes('.') ? label : undefined;
 }
 
+/** The actor of the check's own context: the check reads the context's tenant only. */
+const CHECK_ACTOR = Object.freeze({ id: 'tenantry-http-request', kind: 'service' as const });
+
 /**
  * Refuse a request whose client-named tenant disagrees with the tenant of its verified credentials
- * (invariant T2). Credentials without a tenant (platform staff) may not name one either: they work on
- * tenants through the audited system scope.
- * @throws TenantryError `TENANT_CONTEXT_CONFLICT`
+ * (invariant T2), by core's one tenant rule (`resolveTenantId`, invariant T1): the credentials' tenant
+ * is the context, each named tenant the explicit one. Credentials without a tenant (platform staff)
+ * establish no tenant context, so naming a tenant with them is refused as naming a tenant outside any
+ * context (`TENANT_CONTEXT_MISSING`); they work on tenants through the audited system scope.
+ * @throws TenantryError `TENANT_CONTEXT_CONFLICT` (another tenant named), `TENANT_CONTEXT_MISSING` (a tenant named with credentials that carry none)
  */
 export function assertNamedTenantsAgree(
   verifiedTenantId: string | undefined,
   named: readonly NamedTenant[],
 ): void {
-  for (const n of named) {
-    if (n.tenantId !== verifiedTenantId) {
-      throw new TenantryError(
-        'TENANT_CONTEXT_CONFLICT',
-        `The tenant named in the request ${n.source} is not the tenant of the credentials`,
-        { details: { source: n.source } },
-      );
+  if (named.length === 0) return;
+  const check = (): void => {
+    for (const n of named) {
+      if (!TenantIdSchema.safeParse(n.tenantId).success) {
+        // Not a tenant id at all, so not the credentials' tenant: refused as a conflict, never echoed.
+        throw new TenantryError(
+          'TENANT_CONTEXT_CONFLICT',
+          `The tenant named in the request ${n.source} is not the tenant of the credentials`,
+          { details: { source: n.source } },
+        );
+      }
+      resolveTenantId(n.tenantId, `tenant named in the request ${n.source}`);
     }
-  }
+  };
+  if (verifiedTenantId === undefined || currentTenantContext()?.tenantId === verifiedTenantId) check();
+  else runAsTenant({ tenantId: verifiedTenantId, actor: CHECK_ACTOR }, check);
 }
 
 /**

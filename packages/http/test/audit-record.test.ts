@@ -69,11 +69,12 @@ describe('request audit events', () => {
       request: { ip: '127.0.0.1', userAgent: 'test', requestId: 'r1' },
       metadata: { status: 201, body: { amount: 3, password: MASK } },
     });
-    expect([outcomeOfStatus(403), outcomeOfStatus(401), outcomeOfStatus(409), outcomeOfStatus(204)]).toEqual([
-      'denied',
-      'denied',
-      'failure',
-      'success',
-    ]);
+    expect([
+      outcomeOfStatus(403),
+      outcomeOfStatus(401),
+      outcomeOfStatus(402),
+      outcomeOfStatus(409),
+      outcomeOfStatus(204),
+    ]).toEqual(['denied', 'denied', 'denied', 'failure', 'success']);
   });
 });

@@ -26,7 +26,8 @@ describe('toProblem', () => {
       status: 403,
       code: 'TENANT_SUSPENDED',
     });
-    expect(toProblem(new GatekeeperError('SUBSCRIPTION_PAST_DUE', 'x')).status).toBe(403);
+    // Core's table: SUBSCRIPTION_* is 402 Payment Required.
+    expect(toProblem(new GatekeeperError('SUBSCRIPTION_PAST_DUE', 'x')).status).toBe(402);
     expect(
       toProblem(new TenantryError('X', 'y'), { typeBase: 'https://errors.example.com/' }).body.type,
     ).toBe('https://errors.example.com/X');

@@ -39,15 +39,18 @@ describe('client-named tenants', () => {
 
   it('refuses a named tenant that is not the verified one, also for credentials without tenant', () => {
     expect(() => assertNamedTenantsAgree('acme', [{ source: 'header', tenantId: 'acme' }])).not.toThrow();
-    for (const [verified, named] of [
-      ['acme', 'globex'],
-      [undefined, 'acme'],
+    // By core's T1 rule: another tenant than the credentials' is a conflict; credentials without a
+    // tenant establish no context, so naming one with them is "named outside any context".
+    for (const [verified, named, code] of [
+      ['acme', 'globex', 'TENANT_CONTEXT_CONFLICT'],
+      ['acme', '../globex', 'TENANT_CONTEXT_CONFLICT'],
+      [undefined, 'acme', 'TENANT_CONTEXT_MISSING'],
     ] as const) {
       try {
         assertNamedTenantsAgree(verified, [{ source: 'header', tenantId: named }]);
         expect.unreachable();
       } catch (e) {
-        expect(isTenantryError(e, 'TENANT_CONTEXT_CONFLICT')).toBe(true);
+        expect(isTenantryError(e, code)).toBe(true);
       }
     }
   });
