@@ -21,6 +21,7 @@ import {
   verifyCheckpointSignature,
 } from './checkpoint.js';
 import { AuditError } from './errors.js';
+import { invalid, isRecord } from './guards.js';
 import {
   type AuditEventBody,
   type AuditEventInput,
@@ -216,8 +217,18 @@ function parseCursor(cursor: string, chain: string): number {
 
 /** An event as stored, decoded. */
 export function decodeStored(e: ChainedEvent): StoredAuditEvent {
+  const what = 'stored audit event';
+  if (!isRecord(e)) invalid(what, '', 'must be a chained event');
+  if (typeof e.text !== 'string') invalid(what, 'text', 'must be a string');
+  let body: unknown;
+  try {
+    body = JSON.parse(e.text);
+  } catch {
+    body = undefined;
+  }
+  if (!isRecord(body)) invalid(what, 'text', 'must be the JSON text of an event body');
   return {
-    ...(JSON.parse(e.text) as AuditEventBody),
+    ...(body as unknown as AuditEventBody),
     seq: e.seq,
     recordedAt: e.recordedAt,
     prevHash: e.prevHash,

@@ -1,6 +1,7 @@
 import { type Checkpoint, verifyCheckpointSignature } from './checkpoint.js';
 import { AuditError } from './errors.js';
 import type { ChainedEvent } from './event.js';
+import { checkIterable, invalid, isRecord } from './guards.js';
 import { type VerifyResult, verifyEvents } from './verify.js';
 
 /** Format name in the first line of an export. */
@@ -54,6 +55,14 @@ export async function verifyExport(
   lines: AsyncIterable<string> | Iterable<string>,
   options: VerifyExportOptions,
 ): Promise<VerifyResult> {
+  const what = 'export verification';
+  checkIterable(lines, what, 'lines');
+  if (!isRecord(options)) invalid(what, 'options', 'must be an object with publicKeys');
+  const { publicKeys, checkpoints: given } = options;
+  if (!Array.isArray(publicKeys) || !publicKeys.every((k) => typeof k === 'string')) {
+    invalid(what, 'options.publicKeys', 'must be an array of hex public keys');
+  }
+  if (given !== undefined && !Array.isArray(given)) invalid(what, 'options.checkpoints', 'must be an array');
   let chain: string | undefined;
   const events: ChainedEvent[] = [];
   const checkpoints: unknown[] = [...(options.checkpoints ?? [])];
@@ -75,9 +84,21 @@ export async function verifyExport(
         details: { line: n },
       });
     }
-    if (rec.type === 'header') chain = String(rec.chain);
-    else if (rec.type === 'event') events.push(rec as unknown as ChainedEvent);
-    else if (rec.type === 'checkpoint') {
+    if (rec.type === 'header') {
+      if (typeof rec.chain !== 'string') {
+        throw new AuditError('AUDIT_EXPORT_INVALID', `Line ${n} of the export is a header without a chain`, {
+          details: { line: n },
+        });
+      }
+      chain = rec.chain;
+    } else if (rec.type === 'event') {
+      if (!Number.isSafeInteger(rec.seq)) {
+        throw new AuditError('AUDIT_EXPORT_INVALID', `Line ${n} of the export is an event without a seq`, {
+          details: { line: n },
+        });
+      }
+      events.push(rec as unknown as ChainedEvent);
+    } else if (rec.type === 'checkpoint') {
       const { type: _type, ...cp } = rec;
       checkpoints.push(cp);
     }
