@@ -23,8 +23,8 @@ import {
   verifyExport,
 } from '../src/index.js';
 import { MemoryAuditSink } from '../src/memory.js';
-import { MongoAuditSink } from '../src/mongo.js';
-import { PostgresAuditSink, auditGrantsSql } from '../src/postgres.js';
+import { MongoAuditSink, ensureAuditIndexes } from '../src/mongo.js';
+import { PostgresAuditSink, auditChainGuardSql, auditGrantsSql, auditMigrationSql } from '../src/postgres.js';
 import { StdoutAuditSink, parseAuditLines, verifyAuditLines } from '../src/stdout.js';
 
 /** The code a call fails with: every public boundary throws a TenantryError with a code. */
@@ -184,5 +184,43 @@ describe('error codes', () => {
     const e3 = new AuditError('AUDIT_CLOSED', Object.create(null), null as never);
     expect(isTenantryError(e3, 'AUDIT_CLOSED')).toBe(true);
     expect(e3.message).toBe('');
+  });
+
+  it('sink constructors and the spool check their options structurally: VALIDATION_FAILED, never a TypeError', async () => {
+    const huge = 'x'.repeat(10 * 1024 * 1024);
+    const sym = Symbol('hostile');
+    const cases: Array<[string, () => unknown]> = [
+      ['memory sink with null options', () => new MemoryAuditSink(null as never)],
+      ['memory sink with a clock without now', () => new MemoryAuditSink({ clock: {} as never })],
+      ['postgres sink without options', () => new PostgresAuditSink(undefined as never)],
+      ['postgres sink without a pool', () => new PostgresAuditSink({} as never)],
+      ['postgres sink with a string pool', () => new PostgresAuditSink({ pool: huge as never })],
+      ['postgres migration for null names', () => auditMigrationSql(null as never)],
+      ['postgres chain guard for a number', () => auditChainGuardSql(-1 as never)],
+      ['mongo sink without options', () => new MongoAuditSink(undefined as never)],
+      ['mongo sink without a db', () => new MongoAuditSink({ db: {} as never })],
+      [
+        'mongo sink with a symbol prefix',
+        () => new MongoAuditSink({ db: { collection: () => ({}) } as never, prefix: sym as never }),
+      ],
+      ['mongo indexes without a db', () => ensureAuditIndexes(null as never)],
+      [
+        'mongo indexes with null options',
+        () => ensureAuditIndexes({ collection: () => ({}) } as never, null as never),
+      ],
+      [
+        'spool built without open',
+        () => new (FileSpool as unknown as new (...a: unknown[]) => unknown)(huge, huge),
+      ],
+      [
+        'spool with a bigint bound',
+        () => FileSpool.open({ dir: '/tmp/never-created', maxBytes: 10n as never }),
+      ],
+    ];
+    for (const [what, fn] of cases) {
+      const started = performance.now();
+      expect(`${what}: ${await codeOf(fn)}`).toBe(`${what}: VALIDATION_FAILED`);
+      expect(performance.now() - started, what).toBeLessThan(500);
+    }
   });
 });
