@@ -215,7 +215,10 @@ function parseCursor(cursor: string, chain: string): number {
   throw new AuditError('AUDIT_CURSOR_INVALID', 'The query cursor is malformed or belongs to another tenant');
 }
 
-/** An event as stored, decoded. */
+/**
+ * An event as stored, decoded.
+ * @throws ValidationError `VALIDATION_FAILED` when `e.text` is not the JSON text of an event body
+ */
 export function decodeStored(e: ChainedEvent): StoredAuditEvent {
   const what = 'stored audit event';
   if (!isRecord(e)) invalid(what, '', 'must be a chained event');

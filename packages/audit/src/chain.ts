@@ -20,6 +20,7 @@ export const EMPTY_HEAD: ChainHead = Object.freeze({ seq: 0, hash: GENESIS_HASH,
  * The hash of one chained event: SHA-256 over a fixed, unambiguous encoding of the chain key, the
  * sequence number, the store time (µs), the previous hash and the canonical event text. Newlines
  * cannot occur in the first four fields, and the text is last, so no two inputs encode alike.
+ * @throws ValidationError `VALIDATION_FAILED` for an argument of the wrong type
  */
 export function hashEvent(
   chain: string,
@@ -65,6 +66,7 @@ const sha256Hex: (data: string) => string = oneShot
  * Link a batch of one chain's events after `head`. The store time never decreases along a chain
  * (`max(now, head.recordedAt)`), so time partitions hold contiguous runs of each chain.
  * The caller must hold the chain's lock (or rely on a unique (chain, seq) constraint) while storing.
+ * @throws ValidationError `VALIDATION_FAILED` for a malformed head, events that are not an array of prepared events, or a non-finite time
  */
 export function chainBatch(
   head: ChainHead,

@@ -142,7 +142,10 @@ export interface EventIndex {
   readonly targets: readonly string[];
 }
 
-/** The index columns an event's body implies. */
+/**
+ * The index columns an event's body implies.
+ * @throws ValidationError `VALIDATION_FAILED` for a body without an actor object or `{ type, id? }` targets
+ */
 export function eventIndexOf(body: AuditEventBody): EventIndex {
   const what = 'audit event body';
   if (!isRecord(body)) invalid(what, '', 'must be an object');
@@ -211,6 +214,7 @@ function limited(value: JsonValue, max: number, what: string): JsonValue {
  * Turn a parsed input into a {@link PreparedEvent}: masks metadata and changes, applies size limits,
  * fixes the id and time. Pure apart from `id` and `now`, which the caller injects.
  * @throws AuditError `AUDIT_EVENT_TOO_LARGE` | `AUDIT_VALUE_UNSUPPORTED`
+ * @throws ValidationError `VALIDATION_FAILED` for an input or deps of the wrong shape (checked cheaply, per event)
  */
 export function prepareEvent(
   input: z.output<typeof AuditEventInputSchema> & { readonly tenantId: string | null },
@@ -275,6 +279,7 @@ const put = (o: Record<string, unknown>, k: string, v: unknown) =>
  * own enumerable keys, an own `__proto__` included; values are compared by their stored form.
  * A key present on one side only is a change.
  * @throws AuditError `AUDIT_VALUE_UNSUPPORTED` for a value that cannot be stored exactly (undefined, a function, a bigint …)
+ * @throws ValidationError `VALIDATION_FAILED` when `before` or `after` is not an object (checked before any key is walked)
  * @example diffChanges({ plan: 'free', seats: 3 }, { plan: 'pro', seats: 3 }) // { before: { plan: 'free' }, after: { plan: 'pro' } }
  */
 export function diffChanges(

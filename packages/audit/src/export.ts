@@ -49,6 +49,7 @@ export interface VerifyExportOptions {
  * Verify an exported trail with nothing but the public key: every event's hash and link, and every
  * checkpoint (in the export and kept separately) must be validly signed and match.
  * @throws AuditError `AUDIT_CHECKPOINT_INVALID` when a checkpoint's signature does not verify; `AUDIT_EXPORT_INVALID` for a malformed export
+ * @throws ValidationError `VALIDATION_FAILED` when `lines` is not an iterable (a string is refused) or `options.publicKeys` is not an array of strings
  * @example const r = await verifyExport(readFileSync('acme.jsonl', 'utf8').split('\n'), { publicKeys: [pub] });
  */
 export async function verifyExport(

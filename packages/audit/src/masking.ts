@@ -18,6 +18,7 @@ slot[REGISTRY_KEY] = registry;
  * Mark fields of a class (every instance) or of one object as sensitive: the masker replaces them
  * wherever such an object appears in metadata or changes. Framework adapters call this from their
  * decorators.
+ * @throws ValidationError `VALIDATION_FAILED` for a primitive target or a field that is not a name of 1-256 characters (nothing is marked)
  * @example markSensitive(User, 'passwordHash', 'ssn');
  */
 export function markSensitive(target: object, ...fields: string[]): void {

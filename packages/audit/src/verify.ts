@@ -106,6 +106,7 @@ const WINDOW = 256;
 /**
  * Walk one chain's events in sequence order (in batches, as a store streams them) and report the
  * first event that does not verify. Stops at the first failure.
+ * @throws ValidationError `VALIDATION_FAILED` for a non-string chain, batches that are not an iterable of arrays of events, or malformed options
  * @example const r = await verifyEvents('acme', batches); if (!r.ok) console.log(r.firstBadSeq, r.kind);
  */
 export async function verifyEvents(

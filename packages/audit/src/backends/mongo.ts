@@ -125,6 +125,7 @@ export class MongoAuditSink implements ReadableAuditSink {
   readonly #clock: Clock;
   readonly #maxRetries: number;
 
+  /** @throws ValidationError `VALIDATION_FAILED` for options of the wrong shape (checked structurally) */
   constructor(options: MongoAuditSinkOptions) {
     const what = 'mongo audit sink options';
     if (!isRecord(options)) invalid(what, '', 'must be an object with db');

@@ -64,6 +64,7 @@ export class StdoutAuditSink implements AuditSink {
   readonly #heads = new Map<string, ChainHead>();
   #tail: Promise<unknown> = Promise.resolve();
 
+  /** @throws ValidationError `VALIDATION_FAILED` for options of the wrong shape (checked structurally) */
   constructor(options: StdoutAuditSinkOptions = {}) {
     const what = 'stdout audit sink options';
     const opts = optionsOf(options, what);
@@ -143,7 +144,11 @@ function textOf(event: unknown): string | undefined {
   }
 }
 
-/** Parse stdout audit lines back into chained events, grouped by `stream` and chain. Other log lines are skipped. */
+/**
+ * Parse stdout audit lines back into chained events, grouped by `stream` and chain. Other log lines
+ * (and values that are not strings) are skipped.
+ * @throws ValidationError `VALIDATION_FAILED` when `lines` is not an iterable (a string is refused: it would be read character by character)
+ */
 export function parseAuditLines(lines: Iterable<string>): Map<string, ChainedEvent[]> {
   if (!isObject(lines) || typeof (lines as Iterable<string>)[Symbol.iterator] !== 'function') {
     invalid('audit lines', '', 'must be an array or an iterable of strings');

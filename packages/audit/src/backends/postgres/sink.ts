@@ -69,7 +69,7 @@ export class PostgresAuditSink implements ReadableAuditSink {
   readonly #pool: PgPoolLike;
   readonly #clock: Clock;
 
-  /** @throws ValidationError `VALIDATION_FAILED` for table names that are not plain lower-case identifiers */
+  /** @throws ValidationError `VALIDATION_FAILED` for table names that are not plain lower-case identifiers, a pool without `query()` or a clock without `now()` */
   constructor(options: PostgresAuditSinkOptions) {
     const what = 'postgres audit sink options';
     if (!isRecord(options)) invalid(what, '', 'must be an object with pool');
