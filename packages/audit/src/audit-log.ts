@@ -21,6 +21,7 @@ import {
   verifyCheckpointSignature,
 } from './checkpoint.js';
 import { AuditError } from './errors.js';
+import { invalid, isRecord } from './guards.js';
 import {
   type AuditEventBody,
   type AuditEventInput,
@@ -214,10 +215,23 @@ function parseCursor(cursor: string, chain: string): number {
   throw new AuditError('AUDIT_CURSOR_INVALID', 'The query cursor is malformed or belongs to another tenant');
 }
 
-/** An event as stored, decoded. */
+/**
+ * An event as stored, decoded.
+ * @throws ValidationError `VALIDATION_FAILED` when `e.text` is not the JSON text of an event body
+ */
 export function decodeStored(e: ChainedEvent): StoredAuditEvent {
+  const what = 'stored audit event';
+  if (!isRecord(e)) invalid(what, '', 'must be a chained event');
+  if (typeof e.text !== 'string') invalid(what, 'text', 'must be a string');
+  let body: unknown;
+  try {
+    body = JSON.parse(e.text);
+  } catch {
+    body = undefined;
+  }
+  if (!isRecord(body)) invalid(what, 'text', 'must be the JSON text of an event body');
   return {
-    ...(JSON.parse(e.text) as AuditEventBody),
+    ...(body as unknown as AuditEventBody),
     seq: e.seq,
     recordedAt: e.recordedAt,
     prevHash: e.prevHash,

@@ -75,8 +75,13 @@ export type ReadableAuditSink = AuditSink &
 
 /** Whether `sink` declares and implements reading. */
 export function isReadable(sink: AuditSink): sink is ReadableAuditSink {
+  // Anything that is not a sink is not a readable sink.
+  if (typeof sink !== 'object' || sink === null) return false;
+  const capabilities: unknown = sink.capabilities;
   return (
-    sink.capabilities.readable &&
+    typeof capabilities === 'object' &&
+    capabilities !== null &&
+    (capabilities as SinkCapabilities).readable === true &&
     typeof sink.head === 'function' &&
     typeof sink.readChain === 'function' &&
     typeof sink.query === 'function' &&

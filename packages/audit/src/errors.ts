@@ -48,7 +48,28 @@ export class AuditError extends TenantryError {
     message: string,
     options: TenantryErrorOptions = {},
   ) {
-    super(code, message, options);
+    // Never throws on odd arguments (a symbol, a huge string as details): they are coerced safely.
+    const opts: TenantryErrorOptions = {};
+    if (typeof options === 'object' && options !== null) {
+      if (options.cause !== undefined) opts.cause = options.cause;
+      const details: unknown = options.details;
+      if (typeof details === 'object' && details !== null && !Array.isArray(details))
+        opts.details = details as Record<string, unknown>;
+    }
+    super(typeof code === 'string' ? code : 'VALIDATION_FAILED', textOf(message), opts);
+  }
+}
+
+// An explicit, total conversion to a message: a symbol by its description, anything whose
+// conversion throws (a null-prototype object, a hostile toString) as ''.
+function textOf(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value === undefined || value === null) return '';
+  if (typeof value === 'symbol') return value.description ?? '';
+  try {
+    return String(value);
+  } catch {
+    return '';
   }
 }
 

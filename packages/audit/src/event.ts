@@ -1,6 +1,7 @@
 import { ActorSchema, TenantIdSchema, canonicalJson } from '@tenantry/core';
 import { z } from 'zod';
 import { AuditError } from './errors.js';
+import { invalid, isObject, isRecord } from './guards.js';
 import { type JsonValue, toStorableJson } from './json-value.js';
 import type { Masker } from './masking.js';
 
@@ -141,8 +142,20 @@ export interface EventIndex {
   readonly targets: readonly string[];
 }
 
-/** The index columns an event's body implies. */
+/**
+ * The index columns an event's body implies.
+ * @throws ValidationError `VALIDATION_FAILED` for a body without an actor object or `{ type, id? }` targets
+ */
 export function eventIndexOf(body: AuditEventBody): EventIndex {
+  const what = 'audit event body';
+  if (!isRecord(body)) invalid(what, '', 'must be an object');
+  if (!isRecord(body.actor)) invalid(what, 'actor', 'must be an object');
+  if (!Array.isArray(body.targets)) invalid(what, 'targets', 'must be an array');
+  for (const t of body.targets as ReadonlyArray<Record<string, unknown>>) {
+    if (!isRecord(t) || typeof t.type !== 'string' || (t.id !== undefined && typeof t.id !== 'string')) {
+      invalid(what, 'targets', 'must hold { type, id? } string pairs');
+    }
+  }
   return {
     id: body.id,
     actorId: body.actor.id,
@@ -201,11 +214,31 @@ function limited(value: JsonValue, max: number, what: string): JsonValue {
  * Turn a parsed input into a {@link PreparedEvent}: masks metadata and changes, applies size limits,
  * fixes the id and time. Pure apart from `id` and `now`, which the caller injects.
  * @throws AuditError `AUDIT_EVENT_TOO_LARGE` | `AUDIT_VALUE_UNSUPPORTED`
+ * @throws ValidationError `VALIDATION_FAILED` for an input or deps of the wrong shape (checked cheaply, per event)
  */
 export function prepareEvent(
   input: z.output<typeof AuditEventInputSchema> & { readonly tenantId: string | null },
   deps: { id: string; now: number; masker: Masker; limits: z.output<typeof AuditLimitsSchema> },
 ): PreparedEvent {
+  // Cheap shape checks only (this runs per event): the input was parsed by AuditEventInputSchema.
+  const what = 'prepared audit event';
+  if (!isRecord(input)) invalid(what, 'input', 'must be a parsed AuditEventInput');
+  if (typeof input.tenantId !== 'string' && input.tenantId !== null) {
+    invalid(what, 'input.tenantId', 'must be a tenant id or null');
+  }
+  if (!isRecord(input.actor)) invalid(what, 'input.actor', 'must be an object');
+  if (typeof input.action !== 'string') invalid(what, 'input.action', 'must be a string');
+  if (!Array.isArray(input.targets)) invalid(what, 'input.targets', 'must be an array');
+  if (input.changes !== undefined && !isRecord(input.changes)) {
+    invalid(what, 'input.changes', 'must be an object');
+  }
+  if (!isRecord(deps)) invalid(what, 'deps', 'must be an object');
+  if (typeof deps.id !== 'string') invalid(what, 'deps.id', 'must be a string');
+  if (typeof deps.now !== 'number' || !Number.isFinite(deps.now)) {
+    invalid(what, 'deps.now', 'must be a finite number');
+  }
+  if (typeof deps.masker?.mask !== 'function') invalid(what, 'deps.masker', 'must be a Masker');
+  if (!isObject(deps.limits)) invalid(what, 'deps.limits', 'must be parsed AuditLimits');
   const body: Record<string, unknown> = {
     v: 1,
     id: deps.id,
@@ -246,12 +279,16 @@ const put = (o: Record<string, unknown>, k: string, v: unknown) =>
  * own enumerable keys, an own `__proto__` included; values are compared by their stored form.
  * A key present on one side only is a change.
  * @throws AuditError `AUDIT_VALUE_UNSUPPORTED` for a value that cannot be stored exactly (undefined, a function, a bigint …)
+ * @throws ValidationError `VALIDATION_FAILED` when `before` or `after` is not an object (checked before any key is walked)
  * @example diffChanges({ plan: 'free', seats: 3 }, { plan: 'pro', seats: 3 }) // { before: { plan: 'free' }, after: { plan: 'pro' } }
  */
 export function diffChanges(
   before: Readonly<Record<string, unknown>>,
   after: Readonly<Record<string, unknown>>,
 ): { before: Record<string, unknown>; after: Record<string, unknown> } {
+  // Checked before walking: a string here would be walked key by key (a 10 MB string, for minutes).
+  if (!isRecord(before)) invalid('changes to diff', 'before', 'must be an object');
+  if (!isRecord(after)) invalid('changes to diff', 'after', 'must be an object');
   const b: Record<string, unknown> = {};
   const a: Record<string, unknown> = {};
   for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {

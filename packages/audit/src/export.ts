@@ -1,6 +1,7 @@
 import { type Checkpoint, verifyCheckpointSignature } from './checkpoint.js';
 import { AuditError } from './errors.js';
 import type { ChainedEvent } from './event.js';
+import { checkIterable, invalid, isRecord } from './guards.js';
 import { type VerifyResult, verifyEvents } from './verify.js';
 
 /** Format name in the first line of an export. */
@@ -48,12 +49,21 @@ export interface VerifyExportOptions {
  * Verify an exported trail with nothing but the public key: every event's hash and link, and every
  * checkpoint (in the export and kept separately) must be validly signed and match.
  * @throws AuditError `AUDIT_CHECKPOINT_INVALID` when a checkpoint's signature does not verify; `AUDIT_EXPORT_INVALID` for a malformed export
+ * @throws ValidationError `VALIDATION_FAILED` when `lines` is not an iterable (a string is refused) or `options.publicKeys` is not an array of strings
  * @example const r = await verifyExport(readFileSync('acme.jsonl', 'utf8').split('\n'), { publicKeys: [pub] });
  */
 export async function verifyExport(
   lines: AsyncIterable<string> | Iterable<string>,
   options: VerifyExportOptions,
 ): Promise<VerifyResult> {
+  const what = 'export verification';
+  checkIterable(lines, what, 'lines');
+  if (!isRecord(options)) invalid(what, 'options', 'must be an object with publicKeys');
+  const { publicKeys, checkpoints: given } = options;
+  if (!Array.isArray(publicKeys) || !publicKeys.every((k) => typeof k === 'string')) {
+    invalid(what, 'options.publicKeys', 'must be an array of hex public keys');
+  }
+  if (given !== undefined && !Array.isArray(given)) invalid(what, 'options.checkpoints', 'must be an array');
   let chain: string | undefined;
   const events: ChainedEvent[] = [];
   const checkpoints: unknown[] = [...(options.checkpoints ?? [])];
@@ -75,9 +85,21 @@ export async function verifyExport(
         details: { line: n },
       });
     }
-    if (rec.type === 'header') chain = String(rec.chain);
-    else if (rec.type === 'event') events.push(rec as unknown as ChainedEvent);
-    else if (rec.type === 'checkpoint') {
+    if (rec.type === 'header') {
+      if (typeof rec.chain !== 'string') {
+        throw new AuditError('AUDIT_EXPORT_INVALID', `Line ${n} of the export is a header without a chain`, {
+          details: { line: n },
+        });
+      }
+      chain = rec.chain;
+    } else if (rec.type === 'event') {
+      if (!Number.isSafeInteger(rec.seq)) {
+        throw new AuditError('AUDIT_EXPORT_INVALID', `Line ${n} of the export is an event without a seq`, {
+          details: { line: n },
+        });
+      }
+      events.push(rec as unknown as ChainedEvent);
+    } else if (rec.type === 'checkpoint') {
       const { type: _type, ...cp } = rec;
       checkpoints.push(cp);
     }

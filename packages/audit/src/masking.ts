@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseInput } from '@tenantry/core';
+import { invalid } from './guards.js';
 import { type JsonValue, toStorableJson } from './json-value.js';
 
 /**
@@ -17,9 +18,19 @@ slot[REGISTRY_KEY] = registry;
  * Mark fields of a class (every instance) or of one object as sensitive: the masker replaces them
  * wherever such an object appears in metadata or changes. Framework adapters call this from their
  * decorators.
+ * @throws ValidationError `VALIDATION_FAILED` for a primitive target or a field that is not a name of 1-256 characters (nothing is marked)
  * @example markSensitive(User, 'passwordHash', 'ssn');
  */
 export function markSensitive(target: object, ...fields: string[]): void {
+  // Everything is checked before the registry changes, so a bad call marks nothing.
+  if ((typeof target !== 'object' || target === null) && typeof target !== 'function') {
+    invalid('sensitive fields', 'target', 'must be a class or an object');
+  }
+  for (const f of fields) {
+    if (typeof f !== 'string' || f === '' || f.length > 256) {
+      invalid('sensitive fields', 'fields', 'must be field names of 1-256 characters');
+    }
+  }
   let set = registry.get(target);
   if (!set) {
     set = new Set();
@@ -55,6 +66,8 @@ export function Sensitive(): (target: unknown, context: unknown) => void {
 
 /** The sensitive field names declared for `value` (own marker, per-object and per-class registrations). */
 export function sensitiveFieldsOf(value: object): ReadonlySet<string> | undefined {
+  // A primitive has no fields to mark.
+  if ((typeof value !== 'object' || value === null) && typeof value !== 'function') return undefined;
   let result: Set<string> | undefined;
   const add = (names: Iterable<string> | undefined) => {
     if (!names) return;
@@ -63,7 +76,10 @@ export function sensitiveFieldsOf(value: object): ReadonlySet<string> | undefine
   };
   add(registry.get(value));
   const own = (value as Record<symbol, unknown>)[SENSITIVE_FIELDS];
-  if (Array.isArray(own)) add(own.map(String));
+  // Names are strings (numbers name array indices); anything else names no key.
+  if (Array.isArray(own)) {
+    add(own.flatMap((n) => (typeof n === 'string' ? [n] : typeof n === 'number' ? [String(n)] : [])));
+  }
   for (
     let proto = Object.getPrototypeOf(value);
     proto && proto !== Object.prototype;

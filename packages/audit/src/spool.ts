@@ -19,6 +19,7 @@ export interface FileSpoolOptions {
 const LOG = 'spool.log';
 const CURSOR = 'spool.cursor';
 const LOCK = 'spool.lock';
+const OPENED: unique symbol = Symbol('FileSpool.open');
 
 const checksum = (json: string): string => createHash('sha256').update(json).digest('hex').slice(0, 16);
 
@@ -50,7 +51,20 @@ export class FileSpool {
   #queued: Array<{ line: string; resolve: () => void; reject: (e: unknown) => void }> = [];
   #flushing = false;
 
-  private constructor(dir: string, fh: FileHandle, size: number, cursor: number, options: FileSpoolOptions) {
+  private constructor(
+    token: typeof OPENED,
+    dir: string,
+    fh: FileHandle,
+    size: number,
+    cursor: number,
+    options: FileSpoolOptions,
+  ) {
+    // Only FileSpool.open constructs a spool (it takes the lock and reads the files first).
+    if (token !== OPENED) {
+      throw new AuditError('VALIDATION_FAILED', 'A FileSpool is opened with FileSpool.open(options)', {
+        details: { what: 'spool' },
+      });
+    }
     this.#dir = dir;
     this.#fh = fh;
     this.#size = size;
@@ -68,6 +82,14 @@ export class FileSpool {
       throw new AuditError('VALIDATION_FAILED', 'FileSpool.open needs a directory', {
         details: { what: 'spool dir' },
       });
+    }
+    for (const key of ['maxBytes', 'maxBatch'] as const) {
+      const v = options[key];
+      if (v !== undefined && (!Number.isSafeInteger(v) || v < 1)) {
+        throw new AuditError('VALIDATION_FAILED', `FileSpool.open: ${key} must be a positive integer`, {
+          details: { what: `spool ${key}` },
+        });
+      }
     }
     try {
       return await FileSpool.#open(options);
@@ -109,7 +131,7 @@ export class FileSpool {
     }
     const cursor =
       Number.parseInt(await readFile(join(options.dir, CURSOR), 'utf8').catch(() => '0'), 10) || 0;
-    return new FileSpool(options.dir, fh, size, cursor, options);
+    return new FileSpool(OPENED, options.dir, fh, size, cursor, options);
   }
 
   /** Bytes written but not yet confirmed by the sink. */

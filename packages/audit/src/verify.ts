@@ -1,5 +1,6 @@
-import { type ChainHead, GENESIS_HASH, hashEvent } from './chain.js';
+import { type ChainHead, GENESIS_HASH, chainHash } from './chain.js';
 import { type AuditEventBody, type ChainedEvent, type EventIndex, eventIndexOf } from './event.js';
+import { checkIterable, invalid, isObject, isRecord } from './guards.js';
 
 function indexMatches(text: string, index: EventIndex): boolean {
   let body: AuditEventBody;
@@ -19,9 +20,18 @@ function indexMatches(text: string, index: EventIndex): boolean {
   ) {
     return false;
   }
-  // Scalars first (cheap); the targets' keys only when they all agree.
-  const expected = eventIndexOf(body).targets;
-  return expected.length === index.targets.length && expected.every((t, i) => t === index.targets[i]);
+  // Scalars first (cheap); the targets' keys only when they all agree. Malformed targets never match.
+  let expected: readonly string[];
+  try {
+    expected = eventIndexOf(body).targets;
+  } catch {
+    return false;
+  }
+  return (
+    Array.isArray(index.targets) &&
+    expected.length === index.targets.length &&
+    expected.every((t, i) => t === index.targets[i])
+  );
 }
 
 /** How a chain failed verification. */
@@ -96,6 +106,7 @@ const WINDOW = 256;
 /**
  * Walk one chain's events in sequence order (in batches, as a store streams them) and report the
  * first event that does not verify. Stops at the first failure.
+ * @throws ValidationError `VALIDATION_FAILED` for a non-string chain, batches that are not an iterable of arrays of events, or malformed options
  * @example const r = await verifyEvents('acme', batches); if (!r.ok) console.log(r.firstBadSeq, r.kind);
  */
 export async function verifyEvents(
@@ -103,6 +114,25 @@ export async function verifyEvents(
   batches: AsyncIterable<readonly ChainedEvent[]> | Iterable<readonly ChainedEvent[]>,
   options: VerifyEventsOptions = {},
 ): Promise<VerifyResult> {
+  const what = 'verify arguments';
+  if (typeof chain !== 'string') invalid(what, 'chain', 'must be a string');
+  checkIterable(batches, what, 'batches');
+  if (options !== undefined && !isRecord(options)) invalid(what, 'options', 'must be an object');
+  const { fromSeq: from, toSeq, anchors: anchorList } = options ?? {};
+  if (from !== undefined && (!Number.isSafeInteger(from) || from < 1)) {
+    invalid(what, 'options.fromSeq', 'must be an integer >= 1');
+  }
+  if (toSeq !== undefined && (!Number.isSafeInteger(toSeq) || toSeq < 0)) {
+    invalid(what, 'options.toSeq', 'must be an integer >= 0');
+  }
+  if (anchorList !== undefined) {
+    if (!Array.isArray(anchorList)) invalid(what, 'options.anchors', 'must be an array');
+    for (const a of anchorList as ReadonlyArray<Record<string, unknown>>) {
+      if (!isRecord(a) || typeof a.seq !== 'number' || typeof a.hash !== 'string') {
+        invalid(what, 'options.anchors', 'must hold { seq, hash } pairs');
+      }
+    }
+  }
   const fromSeq = options.fromSeq ?? 1;
   const checkIndex = options.checkIndex !== false;
   const anchors = [...(options.anchors ?? [])].sort((a, b) => a.seq - b.seq);
@@ -137,12 +167,22 @@ export async function verifyEvents(
   });
 
   for await (const batch of batches) {
-    for (const e of batch) {
+    if (!Array.isArray(batch)) invalid(what, 'batches', 'must yield arrays of chained events');
+    for (const e of batch as readonly ChainedEvent[]) {
+      if (!isObject(e) || typeof e.seq !== 'number') {
+        invalid(what, 'batches', 'must yield arrays of chained events');
+      }
       if (options.toSeq !== undefined && e.seq > options.toSeq) break;
       if (e.chain !== chain) return fail(e.seq, 'inserted');
       if (e.seq > expected) return fail(expected, 'missing');
       if (e.seq < expected) return fail(e.seq, 'duplicate');
-      const ownOk = hashEvent(e.chain, e.seq, e.recordedAt, e.prevHash, e.text) === e.hash;
+      // A stored field of the wrong type cannot be what was hashed: the event was modified.
+      const ownOk =
+        typeof e.recordedAt === 'number' &&
+        typeof e.prevHash === 'string' &&
+        typeof e.text === 'string' &&
+        typeof e.hash === 'string' &&
+        chainHash(e.chain, e.seq, e.recordedAt, e.prevHash, e.text) === e.hash;
       const linkOk = prev === undefined || e.prevHash === prev;
       if (!ownOk || !linkOk) {
         const linked = recall(e.prevHash);

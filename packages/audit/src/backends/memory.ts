@@ -9,6 +9,7 @@ import {
   type SinkQuery,
   matchesQuery,
 } from '../audit-sink.js';
+import { checkClock, optionsOf } from '../guards.js';
 
 interface StoredChain {
   events: ChainedEvent[];
@@ -44,8 +45,10 @@ export class MemoryAuditSink implements ReadableAuditSink {
   readonly #clock: Clock;
   readonly #chains = new Map<string, StoredChain>();
 
+  /** @throws ValidationError `VALIDATION_FAILED` for options that are not an object, or a clock without `now()` */
   constructor(options: MemoryAuditSinkOptions = {}) {
-    this.#clock = options.clock ?? systemClock;
+    const opts = optionsOf(options, 'memory audit sink options');
+    this.#clock = checkClock(opts.clock, 'memory audit sink options') ?? systemClock;
   }
 
   #get(chain: string): StoredChain {

@@ -5,6 +5,7 @@ import type { Checkpoint } from '../checkpoint.js';
 import { type ChainedEvent, type PreparedEvent, eventIndexOf } from '../event.js';
 import type { AppendOptions, ReadableAuditSink, SinkCapabilities, SinkQuery } from '../audit-sink.js';
 import { AuditError, storeError } from '../errors.js';
+import { checkClock, invalid, isRecord, optionsOf } from '../guards.js';
 
 /** Options of {@link MongoAuditSink}. */
 export interface MongoAuditSinkOptions {
@@ -27,7 +28,7 @@ export interface MongoAuditIndexOptions {
 const PREFIX = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 function prefixOf(prefix: string | undefined): string {
   const p = prefix ?? 'tenantry_audit';
-  if (!PREFIX.test(p)) {
+  if (typeof p !== 'string' || !PREFIX.test(p)) {
     throw new AuditError(
       'VALIDATION_FAILED',
       'The Mongo collection prefix must be 1-64 chars of [A-Za-z0-9_]',
@@ -83,7 +84,10 @@ const isDuplicateKey = (e: unknown): boolean => (e as { code?: number }).code ==
  * @example await ensureAuditIndexes(client.db('app'));
  */
 export async function ensureAuditIndexes(db: Db, options: MongoAuditIndexOptions = {}): Promise<void> {
-  const prefix = prefixOf(options.prefix);
+  if (typeof (db as Partial<Db> | null)?.collection !== 'function') {
+    invalid('audit index options', 'db', 'must be a MongoDB Db');
+  }
+  const prefix = prefixOf(optionsOf(options, 'audit index options').prefix);
   const events = db.collection(`${prefix}_events`);
   const checkpoints = db.collection(`${prefix}_checkpoints`);
   try {
@@ -121,7 +125,20 @@ export class MongoAuditSink implements ReadableAuditSink {
   readonly #clock: Clock;
   readonly #maxRetries: number;
 
+  /** @throws ValidationError `VALIDATION_FAILED` for options of the wrong shape (checked structurally) */
   constructor(options: MongoAuditSinkOptions) {
+    const what = 'mongo audit sink options';
+    if (!isRecord(options)) invalid(what, '', 'must be an object with db');
+    if (typeof (options.db as Partial<Db> | null)?.collection !== 'function') {
+      invalid(what, 'db', 'must be a MongoDB Db');
+    }
+    if (
+      options.maxRetries !== undefined &&
+      (!Number.isSafeInteger(options.maxRetries) || options.maxRetries < 0)
+    ) {
+      invalid(what, 'maxRetries', 'must be an integer >= 0');
+    }
+    checkClock(options.clock, what);
     const prefix = prefixOf(options.prefix);
     this.#events = options.db.collection<EventDoc>(`${prefix}_events`);
     this.#checkpoints = options.db.collection<CheckpointDoc>(`${prefix}_checkpoints`);

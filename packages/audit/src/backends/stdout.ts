@@ -4,6 +4,7 @@ import type { AuditEventBody, ChainedEvent, PreparedEvent } from '../event.js';
 import type { AuditSink, SinkCapabilities } from '../audit-sink.js';
 import { type VerifyResult, verifyEvents } from '../verify.js';
 import { AuditError } from '../errors.js';
+import { checkClock, invalid, isObject, optionsOf } from '../guards.js';
 
 /** Where the stdout sink writes: `process.stdout` or any stream with a callback-style `write`. */
 export interface LineDestination {
@@ -63,12 +64,27 @@ export class StdoutAuditSink implements AuditSink {
   readonly #heads = new Map<string, ChainHead>();
   #tail: Promise<unknown> = Promise.resolve();
 
+  /** @throws ValidationError `VALIDATION_FAILED` for options of the wrong shape (checked structurally) */
   constructor(options: StdoutAuditSinkOptions = {}) {
-    this.#dest = options.destination ?? (process.stdout as unknown as LineDestination);
-    this.#level = options.level ?? 30;
-    this.#msg = options.msg ?? 'audit';
-    this.#stream = options.streamId ?? uuidv7();
-    this.#clock = options.clock ?? systemClock;
+    const what = 'stdout audit sink options';
+    const opts = optionsOf(options, what);
+    if (opts.destination !== undefined && typeof opts.destination?.write !== 'function') {
+      invalid(what, 'destination', 'must have write(chunk, callback)');
+    }
+    if (opts.level !== undefined && !Number.isSafeInteger(opts.level))
+      invalid(what, 'level', 'must be an integer');
+    if (opts.msg !== undefined && (typeof opts.msg !== 'string' || opts.msg.length > 256)) {
+      invalid(what, 'msg', 'must be a string of at most 256 characters');
+    }
+    if (opts.streamId !== undefined && (typeof opts.streamId !== 'string' || opts.streamId.length > 256)) {
+      invalid(what, 'streamId', 'must be a string of at most 256 characters');
+    }
+    checkClock(opts.clock, what);
+    this.#dest = opts.destination ?? (process.stdout as unknown as LineDestination);
+    this.#level = opts.level ?? 30;
+    this.#msg = opts.msg ?? 'audit';
+    this.#stream = opts.streamId ?? uuidv7();
+    this.#clock = opts.clock ?? systemClock;
   }
 
   append(events: readonly PreparedEvent[]): Promise<ChainedEvent[]> {
@@ -119,11 +135,27 @@ export class StdoutAuditSink implements AuditSink {
   }
 }
 
-/** Parse stdout audit lines back into chained events, grouped by `stream` and chain. Other log lines are skipped. */
+// The canonical text of a parsed event; undefined when it cannot be encoded (e.g. nested too deep).
+function textOf(event: unknown): string | undefined {
+  try {
+    return canonicalJson(event);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Parse stdout audit lines back into chained events, grouped by `stream` and chain. Other log lines
+ * (and values that are not strings) are skipped.
+ * @throws ValidationError `VALIDATION_FAILED` when `lines` is not an iterable (a string is refused: it would be read character by character)
+ */
 export function parseAuditLines(lines: Iterable<string>): Map<string, ChainedEvent[]> {
+  if (!isObject(lines) || typeof (lines as Iterable<string>)[Symbol.iterator] !== 'function') {
+    invalid('audit lines', '', 'must be an array or an iterable of strings');
+  }
   const out = new Map<string, ChainedEvent[]>();
-  for (const line of lines) {
-    if (!line.startsWith('{')) continue;
+  for (const line of lines as Iterable<unknown>) {
+    if (typeof line !== 'string' || !line.startsWith('{')) continue;
     let parsed: Partial<AuditLine>;
     try {
       parsed = JSON.parse(line) as Partial<AuditLine>;
@@ -131,7 +163,17 @@ export function parseAuditLines(lines: Iterable<string>): Map<string, ChainedEve
       continue; // another program's line; a damaged audit line shows up as a gap in its chain
     }
     const a = parsed.audit;
-    if (!a || typeof a.hash !== 'string') continue;
+    if (
+      !a ||
+      typeof a.hash !== 'string' ||
+      typeof a.stream !== 'string' ||
+      typeof a.chain !== 'string' ||
+      typeof a.seq !== 'number'
+    ) {
+      continue;
+    }
+    const text = textOf(a.event);
+    if (text === undefined) continue; // an event that is not plain JSON: a damaged line
     const key = `${a.stream}\u0000${a.chain}`;
     const e: ChainedEvent = {
       id: a.id,
@@ -140,7 +182,7 @@ export function parseAuditLines(lines: Iterable<string>): Map<string, ChainedEve
       recordedAt: a.recordedAt,
       prevHash: a.prevHash,
       hash: a.hash,
-      text: canonicalJson(a.event),
+      text,
     };
     const list = out.get(key);
     if (list) list.push(e);

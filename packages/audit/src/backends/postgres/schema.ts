@@ -23,6 +23,9 @@ export type PostgresAuditNames = z.input<typeof PostgresAuditNamesSchema>;
  * @throws ValidationError `VALIDATION_FAILED` for a name that is not a plain lower-case identifier
  */
 export function auditNames(names: PostgresAuditNames = {}) {
+  if (typeof names !== 'object' || names === null || Array.isArray(names)) {
+    parseInput(PostgresAuditNamesSchema, names, 'audit table names'); // throws VALIDATION_FAILED at the root
+  }
   const { schema, prefix } = parseInput(
     PostgresAuditNamesSchema,
     { schema: names.schema, prefix: names.prefix },

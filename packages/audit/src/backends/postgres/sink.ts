@@ -3,6 +3,7 @@ import { quoteLiteral } from '@tenantry/core/postgres';
 import { type ChainHead, EMPTY_HEAD, chainBatch, groupByChain, microsFromMillis } from '../../chain.js';
 import type { Checkpoint } from '../../checkpoint.js';
 import { storeError } from '../../errors.js';
+import { checkClock, invalid, isRecord } from '../../guards.js';
 import { type ChainedEvent, type PreparedEvent, eventIndexOf } from '../../event.js';
 import type { AppendOptions, ReadableAuditSink, SinkCapabilities, SinkQuery } from '../../audit-sink.js';
 import { type PostgresAuditNames, auditNames } from './schema.js';
@@ -68,9 +69,15 @@ export class PostgresAuditSink implements ReadableAuditSink {
   readonly #pool: PgPoolLike;
   readonly #clock: Clock;
 
-  /** @throws ValidationError `VALIDATION_FAILED` for table names that are not plain lower-case identifiers */
+  /** @throws ValidationError `VALIDATION_FAILED` for table names that are not plain lower-case identifiers, a pool without `query()` or a clock without `now()` */
   constructor(options: PostgresAuditSinkOptions) {
+    const what = 'postgres audit sink options';
+    if (!isRecord(options)) invalid(what, '', 'must be an object with pool');
     this.#n = auditNames(options);
+    if (typeof (options.pool as Partial<PgPoolLike> | null)?.query !== 'function') {
+      invalid(what, 'pool', 'must be a pg Pool (an object with query())');
+    }
+    checkClock(options.clock, what);
     this.#pool = options.pool;
     this.#clock = options.clock ?? systemClock;
   }
