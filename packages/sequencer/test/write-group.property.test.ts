@@ -144,7 +144,9 @@ describe('Combiner (per-key queues of one process)', () => {
       running--;
     });
     for (let id = 0; id < 10; id++) c.submit('k', { ...req(), id });
-    await new Promise((r) => setTimeout(r, 80));
+    const t0 = performance.now();
+    while (groups.flat().length < 10 && performance.now() - t0 < 5_000)
+      await new Promise((r) => setTimeout(r, 10));
     expect(overlap).toBe(false);
     expect(groups.flat()).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(groups[0]).toEqual([0]); // the first request found the key idle: served at once (maxWaitMs 0)
@@ -154,22 +156,23 @@ describe('Combiner (per-key queues of one process)', () => {
   it('waits up to maxWaitMs for a group to fill, and no longer; keys never share a group', async () => {
     const groups: string[][] = [];
     const c = new Combiner<{ queuedAt: number; id: string }>(
-      { maxGroupSize: 4, maxWaitMs: 30 },
+      { maxGroupSize: 4, maxWaitMs: 400 },
       async (g) => {
         groups.push(g.map((r) => r.id));
       },
     );
+    const tick = () => new Promise((r) => setImmediate(r));
     const t0 = performance.now();
     c.submit('a', { ...req(), id: 'a1' });
     c.submit('b', { ...req(), id: 'b1' });
     c.submit('a', { ...req(), id: 'a2' });
-    await new Promise((r) => setTimeout(r, 10));
-    expect(groups).toEqual([]); // still waiting for more
+    await tick();
+    expect(groups).toEqual([]); // both keys still waiting for more
     for (const id of ['a3', 'a4']) c.submit('a', { ...req(), id });
-    await new Promise((r) => setTimeout(r, 1));
+    await tick();
     expect(groups).toEqual([['a1', 'a2', 'a3', 'a4']]); // full: served before the wait ended
-    await new Promise((r) => setTimeout(r, 40));
-    expect(groups).toEqual([['a1', 'a2', 'a3', 'a4'], ['b1']]);
-    expect(performance.now() - t0).toBeLessThan(500);
+    while (groups.length < 2 && performance.now() - t0 < 5_000) await new Promise((r) => setTimeout(r, 10));
+    expect(groups).toEqual([['a1', 'a2', 'a3', 'a4'], ['b1']]); // alone, once its wait ran out
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(395);
   });
 });
