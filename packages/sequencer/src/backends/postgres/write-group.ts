@@ -1,5 +1,5 @@
 import type { PgPoolClientLike, PgPoolLike } from '@tenantry/core';
-import { withSpan } from '@tenantry/core';
+import { isTenantryError, withSpan } from '@tenantry/core';
 import { SequencerError } from '../../errors.js';
 import {
   type AllocatedNumber,
@@ -96,8 +96,18 @@ export async function serveWriteGroup(
   let xid: string | undefined;
   let destroy = false;
   let listening = false;
+  let groupFailure: GroupFailure | undefined;
   try {
     await withSpan('sequencer', 'group', spanAttributes(key, group.length), async () => {
+      try {
+        await run();
+      } catch (e) {
+        groupFailure = e instanceof GroupFailure ? e : new GroupFailure(e, false);
+        // The span's error.type is the cause's code when it has one.
+        throw isTenantryError(groupFailure.cause) ? groupFailure.cause : e;
+      }
+    });
+    async function run(): Promise<void> {
       try {
         client = await pool.connect();
       } catch (e) {
@@ -252,9 +262,9 @@ export async function serveWriteGroup(
       }
       if (commit.command !== undefined && commit.command !== 'COMMIT')
         throw new GroupFailure(new Error(`COMMIT answered ${commit.command}`), false);
-    });
+    }
   } catch (e) {
-    const failure = e instanceof GroupFailure ? e : new GroupFailure(e, false);
+    const failure = groupFailure ?? (e instanceof GroupFailure ? e : new GroupFailure(e, false));
     destroy = true;
     await client?.query('ROLLBACK').catch(() => undefined);
     // A connection that broke before COMMIT was sent rolled the transaction back; one that broke during
