@@ -235,6 +235,49 @@ describe.skipIf(!hasBackend('postgres'))(
       expect(await counter(s)).toBe('1');
     });
 
+    /** A pool whose clients lose COMMIT's reply: `mode` says what really happened at the server. */
+    const lossyPool = (mode: 'committed' | 'rolled-back', askable = true): pg.Pool =>
+      ({
+        query: (text: string, values?: unknown[]) =>
+          askable
+            ? pool.query(text, values)
+            : Promise.reject(new Error('Connection terminated unexpectedly')),
+        connect: async () => {
+          const c = await pool.connect();
+          return new Proxy(c, {
+            get(target, prop, receiver) {
+              if (prop !== 'query') return Reflect.get(target, prop, receiver);
+              return async (text: unknown, values?: unknown[]) => {
+                if (text === 'COMMIT') {
+                  await target.query(mode === 'committed' ? 'COMMIT' : 'ROLLBACK');
+                  throw Object.assign(new Error('Connection terminated unexpectedly'), {});
+                }
+                return target.query(text as string, values);
+              };
+            },
+          });
+        },
+      }) as unknown as pg.Pool;
+
+    it('a lost COMMIT reply: the outcome is read from the server, and each caller is told the truth', async () => {
+      for (const [mode, askable, expected] of [
+        ['committed', true, 'ok'],
+        ['rolled-back', true, 'SEQUENCER_COMMIT_FAILED'],
+        ['committed', false, 'SEQUENCER_COMMIT_UNKNOWN'],
+      ] as const) {
+        const seq = createPostgresSequencer({
+          pool: lossyPool(mode, askable),
+          combine: { maxGroupSize: 8, maxWaitMs: 20 },
+        });
+        const s = series();
+        const results = await Promise.all(
+          [0, 1, 2].map(() => outcome(seq.withNumber(s, {}, insertAndNumber))),
+        );
+        expect(results.map((r) => ('ok' in r ? 'ok' : r.code))).toEqual([expected, expected, expected]);
+        expect((await docs(s)).map((d) => d.n)).toEqual(mode === 'committed' ? [1, 2, 3] : []);
+      }
+    }, 30_000);
+
     it('maxGroupSize 1 (the minimum) is the plain mode: one transaction per request', async () => {
       const seq = createPostgresSequencer({ pool, combine: { maxGroupSize: 1, maxWaitMs: 0 } });
       const s = series();

@@ -310,7 +310,7 @@ const ignore = (): void => undefined;
  * lost). Throws {@link UnknownOutcome} (wrapped by the caller) when it cannot tell.
  */
 async function commitStatus(pool: PgPoolLike, xid: string): Promise<'committed' | 'aborted'> {
-  for (let attempt = 0; attempt < 20; attempt++) {
+  for (let attempt = 0; attempt < 8; attempt++) {
     try {
       const { rows } = await pool.query<{ s: string | null }>('SELECT txid_status($1::bigint) AS s', [xid]);
       const s = rows[0]?.s;
