@@ -52,8 +52,24 @@ const ADVANCE_SQL = `UPDATE tenantry_sequencer_counters AS c
    SET last_value = $4::bigint, last_issue_date = GREATEST(c.last_issue_date, $5::date)
  WHERE c.tenant = $1 AND c.series = $2 AND c.period = $3`;
 const SAVEPOINT = 'tenantry_sequencer_request';
+// A group of one takes its number in the locking statement itself (as `next` does): one round trip
+// fewer, and no advance afterwards. The chronology check is in the statement ($7 date, $8 chronology):
+// no row back means the issue date is earlier than the last committed one.
+const CHRONOLOGY_OK = `(NOT $7::boolean OR c.last_issue_date IS NULL OR $6::date IS NULL OR c.last_issue_date <= $6::date)`;
+const ONE_UPDATE_SQL = `UPDATE tenantry_sequencer_counters AS c
+   SET last_value = COALESCE(c.last_value, $4::bigint - 1) + 1,
+       last_issue_date = GREATEST(c.last_issue_date, $6::date)
+ WHERE c.tenant = $1 AND c.series = $2 AND c.period = $3 AND ${LOCK_TIMEOUT_QUAL} AND ${CHRONOLOGY_OK}
+RETURNING c.last_value, txid_current()::text AS xid`;
+const ONE_UPSERT_SQL = `INSERT INTO tenantry_sequencer_counters AS c (tenant, series, period, last_value, last_issue_date)
+SELECT $1, $2, $3, $4::bigint, $6::date WHERE ${LOCK_TIMEOUT_QUAL}
+ON CONFLICT (tenant, series, period) DO UPDATE
+  SET last_value = COALESCE(c.last_value, $4::bigint - 1) + 1,
+      last_issue_date = GREATEST(c.last_issue_date, EXCLUDED.last_issue_date)
+  WHERE ${CHRONOLOGY_OK}
+RETURNING c.last_value, txid_current()::text AS xid`;
 
-type LockRow = { last_value: string | null; last_issue_date: string | null; xid: string };
+type LockRow = { last_value: string | null; last_issue_date?: string | null; xid: string };
 
 /** The error of a request whose write succeeded but whose transaction did not commit. */
 const commitFailed = (key: CounterKey, cause: unknown): SequencerError =>
@@ -127,13 +143,35 @@ export async function serveWriteGroup(
       };
       await q('BEGIN', undefined, true);
       const values = [key.tenant, key.series, key.period, key.start, lockTimeout];
-      let rows = (await q<LockRow>(LOCK_UPDATE_SQL, values, true)).rows;
-      if (rows.length === 0) rows = (await q<LockRow>(LOCK_UPSERT_SQL, values, true)).rows;
+      // A group of one: the number is taken (and chronology checked) by the locking statement.
+      const single = group.length === 1;
+      const only = group[0] as WriteRequest;
+      let rows: LockRow[];
+      if (single) {
+        const v = [...values, only.req.issueDate ?? null, only.series.chronology];
+        rows = (await q<LockRow>(ONE_UPDATE_SQL, v, true)).rows;
+        if (rows.length === 0) rows = (await q<LockRow>(ONE_UPSERT_SQL, v, true)).rows;
+      } else {
+        rows = (await q<LockRow>(LOCK_UPDATE_SQL, values, true)).rows;
+        if (rows.length === 0) rows = (await q<LockRow>(LOCK_UPSERT_SQL, values, true)).rows;
+      }
       const row = rows[0];
-      if (row === undefined) throw new GroupFailure(commitFailed(key, undefined), true);
+      if (row === undefined) {
+        if (!single) throw new GroupFailure(commitFailed(key, undefined), true);
+        outcomes[0] = {
+          ok: false,
+          error: new SequencerError(
+            'SEQUENCER_CHRONOLOGY_VIOLATION',
+            `Issue date ${only.req.issueDate} is earlier than the last committed one in series ${key.series}`,
+            { details: { tenant: key.tenant, series: key.series, period: key.period } },
+          ),
+        };
+        throw new GroupFailure(outcomes[0].error, false);
+      }
       xid = row.xid;
-      const mark = row.last_value === null ? key.start - 1 : Number(row.last_value);
-      let lastDate = row.last_issue_date;
+      const mark = row.last_value === null ? key.start - 1 : Number(row.last_value) - (single ? 1 : 0);
+      // The group of one was checked in SQL; a group checks each date against this one.
+      let lastDate = single ? null : (row.last_issue_date ?? null);
       let next = mark + 1;
       const savepoints = group.length > 1;
       let hasSavepoint = false;
@@ -249,7 +287,7 @@ export async function serveWriteGroup(
         savepointFresh = true;
       }
       // Advance once by the number of successful writes (again if that showed the last write aborted).
-      while (successes > 0) {
+      while (successes > 0 && !single) {
         if (await afterWrite(ADVANCE_SQL, [key.tenant, key.series, key.period, next - 1, lastDate])) break;
       }
       let commit: { command?: string } | undefined;
@@ -260,8 +298,12 @@ export async function serveWriteGroup(
         if ((await commitStatus(pool, xid)) === 'committed') return;
         throw new GroupFailure(e, false);
       }
-      if (commit.command !== undefined && commit.command !== 'COMMIT')
+      if (commit.command !== undefined && commit.command !== 'COMMIT') {
+        // PostgreSQL answers ROLLBACK to the COMMIT of an aborted transaction: a group of one whose write
+        // caught a failed statement itself (with more requests, the savepoint statements catch it).
+        if (single && outcomes[0]?.ok) outcomes[0] = { ok: false, error: swallowed() };
         throw new GroupFailure(new Error(`COMMIT answered ${commit.command}`), false);
+      }
     }
   } catch (e) {
     const failure = groupFailure ?? (e instanceof GroupFailure ? e : new GroupFailure(e, false));
