@@ -35,18 +35,34 @@ export interface Queued {
   readonly queuedAt: number;
 }
 
-const meter = metrics.getMeter('@tenantry/sequencer');
-/** Group sizes (requests served by one transaction). @internal */
-export const groupSizeHistogram = meter.createHistogram('tenantry.sequencer.group.size', {
-  description: 'Requests served together by one transaction (combining mode of withNumber)',
-  unit: '{request}',
-  advice: { explicitBucketBoundaries: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000] },
-});
-/** Time a request waited in the queue before its group's transaction began. @internal */
-export const groupWaitHistogram = meter.createHistogram('tenantry.sequencer.group.wait', {
-  description: 'Time a request waited before the transaction serving it began (combining mode of withNumber)',
-  unit: 'ms',
-});
+type Histogram = ReturnType<ReturnType<typeof metrics.getMeter>['createHistogram']>;
+let instruments: { provider: unknown; size: Histogram; wait: Histogram } | undefined;
+
+/**
+ * The group-size and wait histograms, from the meter `@tenantry/sequencer` of the global meter provider
+ * as it is now: unlike tracing, `@opentelemetry/api` has no proxy meter provider, so instruments made
+ * before the host registers its SDK would stay no-ops. Re-made when the provider changes. @internal
+ */
+export function groupInstruments(): { size: Histogram; wait: Histogram } {
+  const provider = metrics.getMeterProvider();
+  if (instruments?.provider !== provider) {
+    const meter = provider.getMeter('@tenantry/sequencer');
+    instruments = {
+      provider,
+      size: meter.createHistogram('tenantry.sequencer.group.size', {
+        description: 'Requests served together by one transaction (combining mode of withNumber)',
+        unit: '{request}',
+        advice: { explicitBucketBoundaries: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000] },
+      }),
+      wait: meter.createHistogram('tenantry.sequencer.group.wait', {
+        description:
+          'Time a request waited before the transaction serving it began (combining mode of withNumber)',
+        unit: 'ms',
+      }),
+    };
+  }
+  return instruments;
+}
 
 interface KeyQueue<R extends Queued> {
   items: R[];
@@ -107,8 +123,9 @@ export class Combiner<R extends Queued> {
         }
         const group = q.items.splice(0, this.#max);
         const began = performance.now();
-        groupSizeHistogram.record(group.length);
-        for (const r of group) groupWaitHistogram.record(began - r.queuedAt);
+        const { size, wait } = groupInstruments();
+        size.record(group.length);
+        for (const r of group) wait.record(began - r.queuedAt);
         await this.#serve(group);
       }
     } finally {

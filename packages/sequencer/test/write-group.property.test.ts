@@ -3,6 +3,7 @@
 // gets its own error and leaves nothing; the counter moves once, by the number of successes.
 import { runMigrations } from '@tenantry/core/postgres';
 import { hasBackend, skipLabel } from '@tenantry/testkit';
+import { metrics } from '@opentelemetry/api';
 import fc from 'fast-check';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -174,5 +175,36 @@ describe('Combiner (per-key queues of one process)', () => {
     while (groups.length < 2 && performance.now() - t0 < 5_000) await new Promise((r) => setTimeout(r, 10));
     expect(groups).toEqual([['a1', 'a2', 'a3', 'a4'], ['b1']]); // alone, once its wait ran out
     expect(performance.now() - t0).toBeGreaterThanOrEqual(395);
+  });
+
+  it('records group sizes and waits as histograms of the meter @tenantry/sequencer (SDK registered late)', async () => {
+    const recorded: Record<string, number[]> = {};
+    const meters: string[] = [];
+    // A stand-in SDK, registered after the module was loaded.
+    metrics.setGlobalMeterProvider({
+      getMeter: (name: string) => {
+        meters.push(name);
+        return {
+          createHistogram: (metric: string) => ({
+            record: (v: number) => {
+              recorded[metric] ??= [];
+              recorded[metric]?.push(v);
+            },
+          }),
+        } as never;
+      },
+    });
+    try {
+      const c = new Combiner<{ queuedAt: number }>({ maxGroupSize: 3, maxWaitMs: 20 }, async () => undefined);
+      for (let i = 0; i < 3; i++) c.submit('k', req());
+      const t0 = performance.now();
+      while (!recorded['tenantry.sequencer.group.size'] && performance.now() - t0 < 5_000)
+        await new Promise((r) => setTimeout(r, 5));
+      expect(meters).toContain('@tenantry/sequencer');
+      expect(recorded['tenantry.sequencer.group.size']).toEqual([3]);
+      expect(recorded['tenantry.sequencer.group.wait']).toHaveLength(3);
+    } finally {
+      metrics.disable();
+    }
   });
 });
