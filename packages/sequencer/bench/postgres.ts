@@ -2,6 +2,9 @@
 // ours      = createPostgresSequencer().next() + INSERT, in BEGIN … COMMIT
 // baselines = the same work written by hand (counter row UPDATE … RETURNING + INSERT), and the naive
 //             MAX()+1 with retry on unique violation. All use named (prepared) statements.
+// combining = createPostgresSequencer({ pool, combine }).withNumber() on one hot series (the sequencer
+//             runs the transaction; concurrent callers share one, a savepoint each) vs the hand-written
+//             counter-row SQL on one hot series, p99 latency of each side printed beside the rates.
 import { type BenchRow, compare, printBench } from '@tenantry/testkit/bench';
 import { runAsTenant } from '@tenantry/core';
 import { runMigrations } from '@tenantry/core/postgres';
@@ -161,6 +164,49 @@ try {
         }),
       ),
     );
+    // One hot series, combining mode vs the hand-written counter row, each call one document.
+    const combining = createPostgresSequencer({ pool, combine: { maxGroupSize: 64, maxWaitMs: 0 } });
+    const hotCombined = defineSeries({ key: 'hot-combined' });
+    const timed = (fn: () => Promise<unknown>, into: number[]) => async () => {
+      const t0 = performance.now();
+      await fn();
+      into.push(performance.now() - t0);
+    };
+    const p99 = (xs: number[]): string => {
+      const sorted = [...xs].sort((a, b) => a - b);
+      return (sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? 0).toFixed(1);
+    };
+    for (const clients of (process.env.BENCH_CLIENTS ?? '1,8,32').split(',').map(Number)) {
+      const hand = await handWritten(uniqueId('h'));
+      const oursMs: number[] = [];
+      const handMs: number[] = [];
+      const row = await asTenant(uniqueId('c').replace(/_/g, '-'), () =>
+        compare({
+          workload: '',
+          unit,
+          concurrency: clients,
+          durationMs: DURATION,
+          rounds: ROUNDS,
+          ours: timed(
+            () =>
+              combining.withNumber(hotCombined, {}, (n) =>
+                // The transaction is the pool's own PoolClient: the same named insert as the baselines.
+                (n.tx as unknown as pg.PoolClient).query({
+                  name: 'bench_insert',
+                  text: insertDoc,
+                  values: [n.tenant, n.series, n.period, n.number],
+                }),
+              ),
+            oursMs,
+          ),
+          baseline: timed(hand, handMs),
+        }),
+      );
+      row.workload = `postgres one hot series, withNumber combining vs hand-written SQL, ${clients} client${
+        clients === 1 ? '' : 's'
+      }${tag} (p99 ${p99(oursMs)} ms vs ${p99(handMs)} ms)`;
+      rows.push(row);
+    }
     await pool.end();
   }
   printBench(

@@ -42,6 +42,18 @@ export const SequencerErrorCodes = defineErrorCodes({
   SEQUENCER_NOT_IN_TRANSACTION: { status: 500 },
   /** The counter store could not be reached (connection refused, reset or closed). Retry later. */
   SEQUENCER_STORE_UNAVAILABLE: { status: 503, retryable: true },
+  /**
+   * `withNumber` on PostgreSQL: the transaction that ran this write (alone, or combined with other
+   * requests of the same series) did not commit, so the document was not written and no number was
+   * consumed. Run the request again.
+   */
+  SEQUENCER_COMMIT_FAILED: { status: 503, retryable: true },
+  /**
+   * `withNumber` on PostgreSQL: the connection broke during `COMMIT` and the server could not tell
+   * afterwards whether the transaction committed (`txid_status` unknown). The document may or may not be
+   * there: look it up before writing it again. Rare: the outcome is normally checked on a new connection.
+   */
+  SEQUENCER_COMMIT_UNKNOWN: { status: 500 },
   /** The counter store failed in an unexpected way; the driver error is kept as `cause`. */
   SEQUENCER_STORE_FAILED: { status: 500 },
 });

@@ -46,5 +46,6 @@ export {
   type HolderContext,
   type WithNumberOptions,
 } from './locked-sequencer.js';
+export { CombineOptionsSchema, type CombineOptions } from './combining.js';
 export { findGapsAndDuplicates, isGapless, type GapReport } from './inspection.js';
 export { isDuplicateKeyError } from './duplicates.js';

@@ -7,7 +7,9 @@ export {
   type PostgresTransaction,
   type PostgresReadOptions,
   type PostgresVoidOptions,
+  type PostgresWithNumberOptions,
 } from './backends/postgres/sequencer.js';
+export type { PostgresWriteContext } from './backends/postgres/write-group.js';
 export { PostgresCounterStore, type PostgresCounterStoreOptions } from './backends/postgres/counter-store.js';
 export { PostgresLockBackend, type PostgresLockBackendOptions } from './backends/postgres/lock-backend.js';
 export { sequencerMigrations } from './backends/postgres/schema.js';

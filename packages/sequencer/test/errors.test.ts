@@ -13,7 +13,7 @@ describe('sequencer error codes', () => {
   it('declares every code once with the package prefix and an HTTP status, registered with core', () => {
     for (const [code, spec] of Object.entries(SequencerErrorCodes)) {
       expect(code.startsWith('SEQUENCER_')).toBe(true);
-      expect(errorCodeSpec(code)).toEqual(spec);
+      expect(errorCodeSpec(code)).toEqual({ retryable: false, ...spec });
     }
     expect('TENANT_CONTEXT_CONFLICT' in SequencerErrorCodes).toBe(false);
     const e = new SequencerError('SEQUENCER_LOCK_TIMEOUT', 'x');

@@ -212,6 +212,15 @@ describe('hostile inputs to every export', () => {
     bad.push(...(await feed('createPostgresSequencer', postgres.createPostgresSequencer as never, 1, [{}])));
     const pg = postgres.createPostgresSequencer();
     const tx = { query: fakePool.query, getTransactionStatus: () => 'T' };
+    bad.push(
+      ...(await feed('createPostgresSequencer+combine', postgres.createPostgresSequencer as never, 1, [
+        { pool: fakePool, combine: { maxGroupSize: 4 } },
+      ])),
+    );
+    for (const combine of [undefined, { maxGroupSize: 4, maxWaitMs: 1 }]) {
+      const wn = postgres.createPostgresSequencer({ pool: fakePool as never, combine });
+      bad.push(...(await feed('pg.withNumber', wn.withNumber as never, 3, [series, {}, async () => 1])));
+    }
     bad.push(...(await feed('pg.next', pg.next as never, 2, [series, { tx }])));
     bad.push(...(await feed('pg.nextBatch', pg.nextBatch as never, 3, [series, 2, { tx }])));
     bad.push(...(await feed('pg.void', pg.void as never, 3, [series, 1, { tx, reason: 'r' }])));

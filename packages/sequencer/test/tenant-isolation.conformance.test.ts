@@ -1,6 +1,7 @@
 // Invariant T1 against the sequencer's own public operations, with core's suite: inside tenant A naming
 // B is refused, outside any context everything is refused, inside the audited system scope a named
-// tenant works. The callback form on the memory backends, and the PostgreSQL in-transaction form.
+// tenant works. The callback form on the memory backends, and the PostgreSQL forms (in-transaction, and
+// withNumber plain and combining).
 import { runMigrations } from '@tenantry/core/postgres';
 import { tenantIsolationConformance, type TenantScopedOperation } from '@tenantry/core/testing';
 import { hasBackend, skipLabel } from '@tenantry/testkit';
@@ -58,8 +59,12 @@ describe('@tenantry/sequencer', () => {
 describe.skipIf(!hasBackend('postgres'))(`@tenantry/sequencer/postgres${skipLabel('postgres')}`, () => {
   let pool: pg.Pool;
   const pgSeq = createPostgresSequencer({ lockTimeoutMs: 2_000 });
+  let plain: ReturnType<typeof createPostgresSequencer>;
+  let combining: ReturnType<typeof createPostgresSequencer>;
   beforeAll(async () => {
     pool = new pg.Pool({ connectionString: env.pgUrl(), max: 4 });
+    plain = createPostgresSequencer({ pool });
+    combining = createPostgresSequencer({ pool, combine: { maxGroupSize: 8, maxWaitMs: 1 } });
     await runMigrations(pool, sequencerMigrations);
     await pool.query('CREATE TABLE docs (tenant text, series text, period text, number bigint)');
   });
@@ -83,6 +88,11 @@ describe.skipIf(!hasBackend('postgres'))(`@tenantry/sequencer/postgres${skipLabe
     { name: 'next', call: (tenantId) => inTx((tx) => pgSeq.next(invoices, { tx, tenantId })) },
     { name: 'nextBatch', call: (tenantId) => inTx((tx) => pgSeq.nextBatch(invoices, 3, { tx, tenantId })) },
     { name: 'lastCommitted', call: (tenantId) => pgSeq.lastCommitted(invoices, { db: pool, tenantId }) },
+    { name: 'withNumber', call: (tenantId) => plain.withNumber(invoices, { tenantId }, async (n) => n) },
+    {
+      name: 'withNumber (combining)',
+      call: (tenantId) => combining.withNumber(invoices, { tenantId }, async (n) => n),
+    },
     {
       name: 'void',
       call: (tenantId) =>

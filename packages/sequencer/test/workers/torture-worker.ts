@@ -1,5 +1,8 @@
-// A torture-test worker. Modes (TORTURE_MODE): `pg` (in-transaction allocation), `redis` (callback form,
-// Redis lock + mark, documents in PostgreSQL), `stall` (takes a Redis lock and freezes past its TTL).
+// A torture-test worker. Modes (TORTURE_MODE): `pg` (in-transaction allocation), `combine` (PostgreSQL
+// `withNumber` in combining mode, 8 concurrent callers per process, failing writes mixed in), `redis`
+// (callback form, Redis lock + mark, documents in PostgreSQL), `stall` (takes a Redis lock and freezes
+// past its TTL).
+import { randomUUID } from 'node:crypto';
 import { runAsTenant } from '@tenantry/core';
 import { reportToParent, workerIdentity } from '@tenantry/testkit/child';
 import { Redis } from 'ioredis';
@@ -95,6 +98,54 @@ async function pgMode(): Promise<void> {
   await client.end();
 }
 
+async function combineMode(): Promise<void> {
+  const pool = new pg.Pool({ connectionString: e('TORTURE_PG'), max: 4, application_name: appName });
+  pool.on('error', () => undefined);
+  pool.on('connect', (c) => c.on('error', () => undefined));
+  // Each process picks its own bounds, so groups of every size (1 = no combining) meet on one series.
+  const maxGroupSize = [1, 4, 16, 64][Math.floor(Math.random() * 4)] as number;
+  const seq = createPostgresSequencer({
+    pool,
+    lockTimeoutMs: 5_000,
+    combine: { maxGroupSize, maxWaitMs: Math.random() < 0.5 ? 0 : 2 },
+  });
+  const insert = `INSERT INTO ${table} (tenant, series, period, number, token) VALUES ($1, $2, $3, $4, $5)`;
+  const caller = async () => {
+    while (Date.now() < deadline) {
+      const { s, dates, tenant: t } = pick();
+      const issueDate = dates.length ? dates[Math.floor(Math.random() * dates.length)] : undefined;
+      const r = Math.random();
+      const fail = r < 0.06 ? 'before' : r < 0.12 ? 'after' : r < 0.18 ? 'sql' : null;
+      const token = randomUUID();
+      const t0 = hr();
+      try {
+        const n = await inTenant(t, () =>
+          seq.withNumber(s, { issueDate }, async (a) => {
+            if (fail === 'before') throw new Error('aborted on purpose');
+            await a.tx.query(insert, [a.tenant, a.series, a.period, a.number, token]);
+            if (fail === 'after') throw new Error('aborted on purpose');
+            if (fail === 'sql') await a.tx.query('SELECT 1 / 0');
+            return a;
+          }),
+        );
+        reportToParent({ k: `${n.tenant}|${n.series}|${n.period}`, n: [n.number], t0, t1: hr(), tok: token });
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (code === 'SEQUENCER_COMMIT_UNKNOWN') reportToParent({ unknown: token });
+        else
+          reportToParent({
+            failed: token,
+            ...(fail !== null && (code === '22012' || (err as Error).message === 'aborted on purpose')
+              ? { abort: 1 }
+              : { dropped: 1, code: code ?? String(err) }),
+          });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, caller));
+  await pool.end();
+}
+
 async function redisMode(): Promise<void> {
   const redis = new Redis(e('TORTURE_REDIS'), { maxRetriesPerRequest: 3 });
   const pool = new pg.Pool({ connectionString: e('TORTURE_PG'), max: 2, application_name: appName });
@@ -180,4 +231,10 @@ async function stallMode(): Promise<void> {
   await pool.end();
 }
 
-await (mode === 'pg' ? pgMode() : mode === 'redis' ? redisMode() : stallMode());
+await (mode === 'pg'
+  ? pgMode()
+  : mode === 'combine'
+    ? combineMode()
+    : mode === 'redis'
+      ? redisMode()
+      : stallMode());

@@ -1,4 +1,11 @@
-import { type Clock, type PgQueryable, systemClock, withSpan } from '@tenantry/core';
+import {
+  bindToCurrentContext,
+  type Clock,
+  type PgPoolLike,
+  type PgQueryable,
+  systemClock,
+  withSpan,
+} from '@tenantry/core';
 import { z } from 'zod';
 import type { VoidRecord } from '../../counter-store.js';
 import { SequencerError } from '../../errors.js';
@@ -18,6 +25,8 @@ import { parseVoid } from '../../void-request.js';
 import { mapPgError, type PgNamedQueryable, toNumber } from './errors.js';
 import { pgListVoids, pgRecordVoid } from './voids.js';
 import { invalidInput, parseSequencerInput } from '../../input.js';
+import { Combiner, CombineOptionsSchema } from '../../combining.js';
+import { type PostgresWriteContext, serveWriteGroup, type WriteRequest } from './write-group.js';
 
 /** Options of {@link createPostgresSequencer}. */
 export const PostgresSequencerOptionsSchema = z.object({
@@ -35,6 +44,16 @@ export const PostgresSequencerOptionsSchema = z.object({
    * @default true
    */
   namedStatements: z.boolean().default(true),
+  /**
+   * Combining mode of {@link PostgresSequencer.withNumber}: requests of one (tenant, series, period)
+   * that arrive while this process's transaction holds the series are served together by the next
+   * transaction, each write in its own savepoint (see the README, "Combining allocations on a hot
+   * series"). Omitted, or `{ maxGroupSize: 1 }`: every `withNumber` runs its own transaction.
+   * `next`/`nextBatch` (your transaction) are not affected.
+   * @default undefined (no combining)
+   * @example createPostgresSequencer({ pool, combine: { maxGroupSize: 32, maxWaitMs: 0 } })
+   */
+  combine: CombineOptionsSchema.optional(),
 });
 
 /**
@@ -91,8 +110,37 @@ export interface PostgresAllocateOptions extends TenantOption {
   issueDate?: IssueDateInput;
 }
 
+/** Options of one {@link PostgresSequencer.withNumber} call (the tenant comes from the context unless named). */
+export interface PostgresWithNumberOptions extends TenantOption {
+  /** The document's issue date; required for periodic series, chronology and date tokens. */
+  issueDate?: IssueDateInput;
+}
+
 /** The PostgreSQL in-transaction sequencer. */
 export interface PostgresSequencer {
+  /**
+   * The sequencer runs the transaction: it takes a connection from the `pool` given to
+   * `createPostgresSequencer`, `BEGIN`s, locks the counter row, calls `write` with the next number and
+   * the transaction (`{ number, formatted, tx, … }`), advances the counter, `COMMIT`s, and resolves with
+   * what `write` returned — only after `COMMIT`. If `write` throws, its error is rethrown and no number
+   * is consumed. With `combine`, concurrent requests of the same (tenant, series, period) share one
+   * transaction, each write in its own savepoint; a failed write rolls back to its savepoint and the
+   * next request gets its number. `write` runs in the caller's own tenant context.
+   * Never `COMMIT`, `ROLLBACK` or release `tx` inside `write`.
+   * @throws SequencerError `SEQUENCER_COMMIT_FAILED` (retry: nothing was written), `SEQUENCER_LOCK_TIMEOUT`,
+   *   `SEQUENCER_COMMIT_UNKNOWN`, `SEQUENCER_CHRONOLOGY_VIOLATION`, `SEQUENCER_ISSUE_DATE_REQUIRED`,
+   *   `SEQUENCER_EXHAUSTED`, `SEQUENCER_NOT_MIGRATED`, `SEQUENCER_STORE_UNAVAILABLE`; or `write`'s own error
+   * @example
+   * const code = await seq.withNumber(invoices, { issueDate }, async ({ tx, number, formatted, tenant }) => {
+   *   await tx.query('INSERT INTO invoices (tenant, number, code) VALUES ($1, $2, $3)', [tenant, number, formatted]);
+   *   return formatted;
+   * });
+   */
+  withNumber<T>(
+    series: Series,
+    options: PostgresWithNumberOptions,
+    write: (allocated: PostgresWriteContext) => Promise<T>,
+  ): Promise<T>;
   /**
    * Take the next number inside `tx`: the counter row is locked `FOR UPDATE` until `tx` commits or
    * rolls back, so the number and the document commit or roll back together (S1–S4). One round trip.
@@ -163,23 +211,84 @@ RETURNING c.last_value`;
  * @example const seq = createPostgresSequencer({ lockTimeoutMs: 2000 });
  */
 export function createPostgresSequencer(
-  options: z.input<typeof PostgresSequencerOptionsSchema> & { clock?: Clock } = {},
+  options: z.input<typeof PostgresSequencerOptionsSchema> & {
+    clock?: Clock;
+    /**
+     * The pool `withNumber` takes its connections from (a `pg` Pool). Needed only by `withNumber`;
+     * `next`/`nextBatch` run in the transaction you pass.
+     */
+    pool?: PgPoolLike;
+  } = {},
 ): PostgresSequencer {
   if (options !== undefined && (typeof options !== 'object' || options === null)) {
     throw invalidInput('postgres sequencer options');
   }
   let clock: Clock;
+  let pool: PgPoolLike | undefined;
   let rest: Record<string, unknown>;
   try {
-    ({ clock = systemClock, ...rest } = options ?? {});
+    ({ clock = systemClock, pool, ...rest } = options ?? {});
   } catch (e) {
     throw invalidInput('postgres sequencer options', e);
   }
   if (typeof clock?.now !== 'function')
     throw invalidInput('postgres sequencer options', undefined, ['clock']);
   const o = parseSequencerInput(PostgresSequencerOptionsSchema, rest, 'postgres sequencer options');
+  if (pool !== undefined) {
+    let ok = false;
+    try {
+      ok =
+        typeof pool === 'object' &&
+        pool !== null &&
+        typeof pool.connect === 'function' &&
+        typeof pool.query === 'function';
+    } catch {
+      ok = false;
+    }
+    if (!ok) throw invalidInput('postgres sequencer options', undefined, ['pool']);
+  }
   const timeout = o.lockTimeoutMs === null ? null : `${o.lockTimeoutMs}ms`;
   const waitMs = o.lockTimeoutMs ?? 0;
+  const combiner =
+    pool !== undefined && o.combine !== undefined && o.combine.maxGroupSize > 1
+      ? new Combiner<WriteRequest>(o.combine, (group) =>
+          serveWriteGroup(pool as PgPoolLike, group, timeout, waitMs),
+        )
+      : undefined;
+
+  const withNumber = async <T>(
+    series: Series,
+    opts: PostgresWithNumberOptions,
+    write: (allocated: PostgresWriteContext) => Promise<T>,
+  ): Promise<T> => {
+    const req = resolveRequest(series, callOptions(opts, 1));
+    if (pool === undefined)
+      throw invalidInput('postgres sequencer options (withNumber needs { pool })', undefined, ['pool']);
+    if (typeof write !== 'function') throw invalidInput('withNumber write callback', undefined, ['write']);
+    const db = pool;
+    return withSpan(
+      'sequencer',
+      'allocate',
+      spanAttributes(req.key, 1),
+      () =>
+        new Promise<T>((resolve, reject) => {
+          const request: WriteRequest = {
+            series,
+            req,
+            write: bindToCurrentContext(write),
+            resolve: resolve as (value: unknown) => void,
+            reject,
+            queuedAt: performance.now(),
+          };
+          if (combiner === undefined) void serveWriteGroup(db, [request], timeout, waitMs);
+          else
+            combiner.submit(
+              `${req.key.tenant}\u0000${req.key.series}\u0000${req.key.period}\u0000${req.key.start}\u0000${series.chronology}`,
+              request,
+            );
+        }),
+    );
+  };
 
   const query = <R>(db: PgQueryable, name: string, text: string, values: unknown[]) =>
     o.namedStatements
@@ -252,6 +361,7 @@ export function createPostgresSequencer(
   ): CounterKey => resolveRequest(series, callOptions(opts)).key;
 
   return Object.freeze({
+    withNumber,
     next: async (series: Series, opts: PostgresAllocateOptions) =>
       (await allocate(series, 1, opts))[0] as AllocatedNumber,
     nextBatch: allocate,

@@ -1,0 +1,367 @@
+import type { PgPoolClientLike, PgPoolLike } from '@tenantry/core';
+import { isTenantryError, withSpan } from '@tenantry/core';
+import { SequencerError } from '../../errors.js';
+import {
+  type AllocatedNumber,
+  buildAllocations,
+  type CounterKey,
+  checkRange,
+  type ResolvedRequest,
+  type Series,
+} from '../../series.js';
+import { spanAttributes } from '../../telemetry.js';
+import { mapPgError } from './errors.js';
+import type { PostgresTransaction } from './sequencer.js';
+
+/** What the write callback of `withNumber` receives: the number and the transaction to write in. */
+export interface PostgresWriteContext extends AllocatedNumber {
+  /**
+   * The sequencer's open transaction (a `pg` PoolClient inside `BEGIN`, and inside a savepoint when the
+   * request was combined with others). Write the document with it; never `COMMIT`, `ROLLBACK` or release
+   * it: the sequencer does, after every request of the group has written.
+   */
+  readonly tx: PostgresTransaction;
+}
+
+/** One request of a group: its series, resolved key, bound write callback and settlement. @internal */
+export interface WriteRequest {
+  readonly series: Series;
+  readonly req: ResolvedRequest;
+  /** The caller's write, bound to the caller's tenant context. */
+  readonly write: (ctx: PostgresWriteContext) => Promise<unknown>;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+  readonly queuedAt: number;
+}
+
+/** The outcome of one request inside the group (settled only after COMMIT). */
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+const LOCK_TIMEOUT_QUAL = `($5::text IS NULL OR set_config('lock_timeout', $5::text, true) IS NOT NULL)`;
+// Lock the counter row (creating it the first time) without moving it, and learn the mark, the latest
+// issue date and this transaction's id (to ask the server about the outcome if COMMIT's reply is lost).
+const LOCK_UPDATE_SQL = `UPDATE tenantry_sequencer_counters AS c SET last_value = c.last_value
+ WHERE c.tenant = $1 AND c.series = $2 AND c.period = $3 AND $4::bigint IS NOT NULL AND ${LOCK_TIMEOUT_QUAL}
+RETURNING c.last_value, c.last_issue_date::text AS last_issue_date, txid_current()::text AS xid`;
+const LOCK_UPSERT_SQL = `INSERT INTO tenantry_sequencer_counters AS c (tenant, series, period, last_value)
+SELECT $1, $2, $3, NULL WHERE $4::bigint IS NOT NULL AND ${LOCK_TIMEOUT_QUAL}
+ON CONFLICT (tenant, series, period) DO UPDATE SET last_value = c.last_value
+RETURNING c.last_value, c.last_issue_date::text AS last_issue_date, txid_current()::text AS xid`;
+// Advance once by the number of successful writes.
+const ADVANCE_SQL = `UPDATE tenantry_sequencer_counters AS c
+   SET last_value = $4::bigint, last_issue_date = GREATEST(c.last_issue_date, $5::date)
+ WHERE c.tenant = $1 AND c.series = $2 AND c.period = $3`;
+const SAVEPOINT = 'tenantry_sequencer_request';
+// A group of one takes its number in the locking statement itself (as `next` does): one round trip
+// fewer, and no advance afterwards. The chronology check is in the statement ($7 date, $8 chronology):
+// no row back means the issue date is earlier than the last committed one.
+const CHRONOLOGY_OK = `(NOT $7::boolean OR c.last_issue_date IS NULL OR $6::date IS NULL OR c.last_issue_date <= $6::date)`;
+const ONE_UPDATE_SQL = `UPDATE tenantry_sequencer_counters AS c
+   SET last_value = COALESCE(c.last_value, $4::bigint - 1) + 1,
+       last_issue_date = GREATEST(c.last_issue_date, $6::date)
+ WHERE c.tenant = $1 AND c.series = $2 AND c.period = $3 AND ${LOCK_TIMEOUT_QUAL} AND ${CHRONOLOGY_OK}
+RETURNING c.last_value, txid_current()::text AS xid`;
+const ONE_UPSERT_SQL = `INSERT INTO tenantry_sequencer_counters AS c (tenant, series, period, last_value, last_issue_date)
+SELECT $1, $2, $3, $4::bigint, $6::date WHERE ${LOCK_TIMEOUT_QUAL}
+ON CONFLICT (tenant, series, period) DO UPDATE
+  SET last_value = COALESCE(c.last_value, $4::bigint - 1) + 1,
+      last_issue_date = GREATEST(c.last_issue_date, EXCLUDED.last_issue_date)
+  WHERE ${CHRONOLOGY_OK}
+RETURNING c.last_value, txid_current()::text AS xid`;
+
+type LockRow = { last_value: string | null; last_issue_date?: string | null; xid: string };
+
+/** The error of a request whose write succeeded but whose transaction did not commit. */
+const commitFailed = (key: CounterKey, cause: unknown): SequencerError =>
+  new SequencerError(
+    'SEQUENCER_COMMIT_FAILED',
+    `The transaction serving this request of series ${key.series} did not commit; nothing was written or consumed: retry`,
+    { cause, details: { tenant: key.tenant, series: key.series, period: key.period } },
+  );
+
+/** A failure of the group as a whole (not of one request's write). */
+class GroupFailure extends Error {
+  constructor(
+    override readonly cause: unknown,
+    readonly beforeAnyWrite: boolean,
+  ) {
+    super('group failed');
+  }
+}
+
+/**
+ * Serve one group of requests of one (tenant, series, period) in one transaction on a connection of
+ * `pool`: lock the counter row, run each write in order inside its own savepoint (a single request runs
+ * without one), hand number `mark + k + 1` to the k-th request whose write has not failed (a failed write
+ * rolls back to its savepoint and its number goes to the next request), advance the counter once by the
+ * number of successful writes, COMMIT, and only then settle every request. If COMMIT's reply is lost, the
+ * outcome is read from the server (`txid_status`) on another connection. Never rejects.
+ * @internal
+ */
+export async function serveWriteGroup(
+  pool: PgPoolLike,
+  group: readonly WriteRequest[],
+  lockTimeout: string | null,
+  waitMs: number,
+): Promise<void> {
+  const first = group[0];
+  if (first === undefined) return;
+  const { key } = first.req;
+  const outcomes: Array<Outcome | undefined> = new Array(group.length);
+  let client: PgPoolClientLike | undefined;
+  let xid: string | undefined;
+  let destroy = false;
+  let listening = false;
+  let groupFailure: GroupFailure | undefined;
+  try {
+    await withSpan('sequencer', 'group', spanAttributes(key, group.length), async () => {
+      try {
+        await run();
+      } catch (e) {
+        groupFailure = e instanceof GroupFailure ? e : new GroupFailure(e, false);
+        // The span's error.type is the cause's code when it has one.
+        throw isTenantryError(groupFailure.cause) ? groupFailure.cause : e;
+      }
+    });
+    async function run(): Promise<void> {
+      try {
+        client = await pool.connect();
+      } catch (e) {
+        throw new GroupFailure(mapPgError(e, key, waitMs), true);
+      }
+      // A `pg` client checked out of a pool emits 'error' when its connection breaks (a terminated
+      // backend); with no listener that would crash the host. The failing query reports it instead.
+      (client as Partial<EventTarget_>).on?.('error', ignore);
+      listening = true;
+      const tx = client as unknown as PostgresTransaction;
+      const q = async <R>(text: string, values?: unknown[], beforeAnyWrite = false) => {
+        try {
+          return await (client as PgPoolClientLike).query<R>(text, values);
+        } catch (e) {
+          throw new GroupFailure(mapPgError(e, key, waitMs), beforeAnyWrite);
+        }
+      };
+      await q('BEGIN', undefined, true);
+      const values = [key.tenant, key.series, key.period, key.start, lockTimeout];
+      // A group of one: the number is taken (and chronology checked) by the locking statement.
+      const single = group.length === 1;
+      const only = group[0] as WriteRequest;
+      let rows: LockRow[];
+      if (single) {
+        const v = [...values, only.req.issueDate ?? null, only.series.chronology];
+        rows = (await q<LockRow>(ONE_UPDATE_SQL, v, true)).rows;
+        if (rows.length === 0) rows = (await q<LockRow>(ONE_UPSERT_SQL, v, true)).rows;
+      } else {
+        rows = (await q<LockRow>(LOCK_UPDATE_SQL, values, true)).rows;
+        if (rows.length === 0) rows = (await q<LockRow>(LOCK_UPSERT_SQL, values, true)).rows;
+      }
+      const row = rows[0];
+      if (row === undefined) {
+        if (!single) throw new GroupFailure(commitFailed(key, undefined), true);
+        outcomes[0] = {
+          ok: false,
+          error: new SequencerError(
+            'SEQUENCER_CHRONOLOGY_VIOLATION',
+            `Issue date ${only.req.issueDate} is earlier than the last committed one in series ${key.series}`,
+            { details: { tenant: key.tenant, series: key.series, period: key.period } },
+          ),
+        };
+        throw new GroupFailure(outcomes[0].error, false);
+      }
+      xid = row.xid;
+      const mark = row.last_value === null ? key.start - 1 : Number(row.last_value) - (single ? 1 : 0);
+      // The group of one was checked in SQL; a group checks each date against this one.
+      let lastDate = single ? null : (row.last_issue_date ?? null);
+      let next = mark + 1;
+      const savepoints = group.length > 1;
+      let hasSavepoint = false;
+      let savepointFresh = false; // a savepoint exists and nothing was written since it was set
+      let successes = 0;
+      // The last successful write, until a later statement shows the transaction was fine after it: a
+      // write that caught a failed statement itself leaves the transaction aborted, and pg may report
+      // that status ('E') only when the next statement is answered (25P02).
+      let pending: { index: number; dateBefore: string | null } | undefined;
+      const swallowed = () =>
+        new SequencerError(
+          'SEQUENCER_STORE_FAILED',
+          'The write returned but left the transaction aborted (a failed statement was caught); its document was not written',
+          { details: { tenant: key.tenant, series: key.series, period: key.period } },
+        );
+      /** Run a statement after a write; `false` when it showed the last write aborted (undone here). */
+      const afterWrite = async (text: string, values?: unknown[]): Promise<boolean> => {
+        try {
+          await (client as PgPoolClientLike).query(text, values);
+          pending = undefined;
+          return true;
+        } catch (e) {
+          const p = pending;
+          if (p === undefined || (e as { code?: unknown } | null)?.code !== '25P02')
+            throw new GroupFailure(mapPgError(e, key, waitMs), false);
+          outcomes[p.index] = { ok: false, error: swallowed() };
+          pending = undefined;
+          if (!savepoints) throw new GroupFailure(swallowed(), false);
+          await q(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`);
+          savepointFresh = true;
+          successes--;
+          next--;
+          lastDate = p.dateBefore;
+          return false;
+        }
+      };
+      for (let i = 0; i < group.length; i++) {
+        const r = group[i] as WriteRequest;
+        if (savepoints && !savepointFresh) {
+          if (hasSavepoint) {
+            if (await afterWrite(`RELEASE SAVEPOINT ${SAVEPOINT}; SAVEPOINT ${SAVEPOINT}`))
+              savepointFresh = true;
+          } else {
+            await q(`SAVEPOINT ${SAVEPOINT}`);
+            hasSavepoint = true;
+            savepointFresh = true;
+          }
+        }
+        if (
+          r.series.chronology &&
+          r.req.issueDate !== undefined &&
+          lastDate !== null &&
+          r.req.issueDate < lastDate
+        ) {
+          outcomes[i] = {
+            ok: false,
+            error: new SequencerError(
+              'SEQUENCER_CHRONOLOGY_VIOLATION',
+              `Issue date ${r.req.issueDate} is earlier than the last committed one in series ${key.series}`,
+              { details: { tenant: key.tenant, series: key.series, period: key.period } },
+            ),
+          };
+          continue;
+        }
+        try {
+          checkRange(key, next);
+        } catch (error) {
+          outcomes[i] = { ok: false, error };
+          continue;
+        }
+        const allocated = buildAllocations(r.series, r.req, next)[0] as AllocatedNumber;
+        let error: unknown;
+        let failed = false;
+        let value: unknown;
+        try {
+          value = await r.write(Object.freeze({ ...allocated, tx }));
+        } catch (e) {
+          failed = true;
+          error = e;
+        }
+        const status = tx.getTransactionStatus?.();
+        if (status === 'I' || status === null) {
+          // The write ended the transaction itself (COMMIT/ROLLBACK) or broke the connection.
+          throw new GroupFailure(
+            failed
+              ? error
+              : new SequencerError(
+                  'SEQUENCER_STORE_FAILED',
+                  'A withNumber write ended the sequencer transaction (COMMIT/ROLLBACK) or lost its connection',
+                  { details: { tenant: key.tenant, series: key.series, period: key.period } },
+                ),
+            false,
+          );
+        }
+        if (!failed && status === 'E') {
+          failed = true;
+          error = swallowed();
+        }
+        if (!failed) {
+          outcomes[i] = { ok: true, value };
+          pending = { index: i, dateBefore: lastDate };
+          next++;
+          successes++;
+          savepointFresh = false;
+          if (r.req.issueDate !== undefined && (lastDate === null || r.req.issueDate > lastDate))
+            lastDate = r.req.issueDate;
+          continue;
+        }
+        outcomes[i] = { ok: false, error };
+        if (!savepoints) throw new GroupFailure(error, false);
+        // Back to the savepoint: the failed write leaves nothing, and its number goes to the next request.
+        await q(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`);
+        savepointFresh = true;
+      }
+      // Advance once by the number of successful writes (again if that showed the last write aborted).
+      while (successes > 0 && !single) {
+        if (await afterWrite(ADVANCE_SQL, [key.tenant, key.series, key.period, next - 1, lastDate])) break;
+      }
+      let commit: { command?: string } | undefined;
+      try {
+        commit = (await (client as PgPoolClientLike).query('COMMIT')) as { command?: string };
+      } catch (e) {
+        destroy = true;
+        if ((await commitStatus(pool, xid)) === 'committed') return;
+        throw new GroupFailure(e, false);
+      }
+      if (commit.command !== undefined && commit.command !== 'COMMIT') {
+        // PostgreSQL answers ROLLBACK to the COMMIT of an aborted transaction: a group of one whose write
+        // caught a failed statement itself (with more requests, the savepoint statements catch it).
+        if (single && outcomes[0]?.ok) outcomes[0] = { ok: false, error: swallowed() };
+        throw new GroupFailure(new Error(`COMMIT answered ${commit.command}`), false);
+      }
+    }
+  } catch (e) {
+    const failure = groupFailure ?? (e instanceof GroupFailure ? e : new GroupFailure(e, false));
+    destroy = true;
+    await client?.query('ROLLBACK').catch(() => undefined);
+    // A connection that broke before COMMIT was sent rolled the transaction back; one that broke during
+    // COMMIT was asked about above, and only an unanswerable question leaves the outcome unknown.
+    const unknown = failure.cause instanceof UnknownOutcome;
+    for (let i = 0; i < group.length; i++) {
+      const o = outcomes[i];
+      if (o !== undefined && !o.ok) continue; // its own error (nothing of it was written either way)
+      const error = unknown
+        ? new SequencerError(
+            'SEQUENCER_COMMIT_UNKNOWN',
+            `The connection broke during COMMIT and the outcome of series ${key.series}'s transaction is unknown; look the document up before retrying`,
+            { details: { tenant: key.tenant, series: key.series, period: key.period } },
+          )
+        : failure.beforeAnyWrite && failure.cause instanceof SequencerError
+          ? failure.cause
+          : commitFailed(key, failure.cause);
+      outcomes[i] = { ok: false, error };
+    }
+  } finally {
+    if (listening) (client as Partial<EventTarget_>).removeListener?.('error', ignore);
+    client?.release(destroy ? true : undefined);
+  }
+  for (let i = 0; i < group.length; i++) {
+    const r = group[i] as WriteRequest;
+    const o = outcomes[i];
+    if (o?.ok) r.resolve(o.value);
+    else r.reject(o === undefined ? commitFailed(key, undefined) : o.error);
+  }
+}
+
+class UnknownOutcome extends Error {}
+
+/** The listener methods of a `pg` client (an EventEmitter), when present. */
+interface EventTarget_ {
+  on(event: 'error', listener: () => void): unknown;
+  removeListener(event: 'error', listener: () => void): unknown;
+}
+const ignore = (): void => undefined;
+
+/**
+ * Ask the server, on another connection, whether transaction `xid` committed (after COMMIT's reply was
+ * lost). Throws {@link UnknownOutcome} (wrapped by the caller) when it cannot tell.
+ */
+async function commitStatus(pool: PgPoolLike, xid: string): Promise<'committed' | 'aborted'> {
+  for (let attempt = 0; attempt < 8; attempt++) {
+    try {
+      const { rows } = await pool.query<{ s: string | null }>('SELECT txid_status($1::bigint) AS s', [xid]);
+      const s = rows[0]?.s;
+      if (s === 'committed' || s === 'aborted') return s;
+      if (s === null || s === undefined) break; // too old to know (or unknown xid)
+    } catch {
+      // the server may be restarting: try again
+    }
+    await new Promise((r) => setTimeout(r, 50 * (attempt + 1)));
+  }
+  throw new GroupFailure(new UnknownOutcome('commit outcome unknown'), false);
+}
