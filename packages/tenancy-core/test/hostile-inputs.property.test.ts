@@ -37,13 +37,14 @@ import { MemoryInvalidationBus, MemoryQuotaStore, MemoryTenantStore } from '../s
 import { MongoTenantStore } from '../src/mongo.js';
 import {
   PostgresInvalidationBus,
+  PostgresQuotaStore,
   PostgresTenantStore,
   assertRlsEnforced,
   quoteIdent,
   quoteLiteral,
   tenantTableSql,
 } from '../src/postgres.js';
-import { RedisInvalidationBus } from '../src/redis.js';
+import { RedisInvalidationBus, RedisQuotaStore } from '../src/redis.js';
 import { asSystem, asTenant } from './helpers.js';
 
 const deep = (n: number): unknown => {
@@ -199,6 +200,20 @@ describe('boundary checks of every public function and class (hostile arguments)
       expect(bad).toEqual([]);
     });
   }
+
+  it('rejects a 10 MB string as options at once, without copying it', () => {
+    const huge = 'x'.repeat(10 * 1024 * 1024);
+    for (const make of [
+      () => new PostgresQuotaStore(huge as never),
+      () => new RedisQuotaStore(huge as never),
+      () => new PostgresTenantStore(huge as never),
+      () => createTenantDirectory(huge as never),
+    ]) {
+      const started = performance.now();
+      expect(make).toThrow(ValidationError);
+      expect(performance.now() - started).toBeLessThan(100);
+    }
+  });
 
   it('classes validate their drivers by shape before reading them', () => {
     expect(() => new PostgresTenantStore({ pool: {} } as never)).toThrow(ValidationError);
