@@ -69,7 +69,25 @@ const WHAT = 'approval requests';
  * @example
  * const engine = createApprovalEngine({ store: new MemoryApprovalStore(), audit: new MemoryAuditPort() });
  */
+const hasMethods =
+  (...names: string[]) =>
+  (v: unknown): boolean =>
+    typeof v === 'object' &&
+    v !== null &&
+    names.every((n) => typeof (v as Record<string, unknown>)[n] === 'function');
+
+/** The engine's options, checked by shape before anything is read from them (store and audit are ports). */
+const EngineOptionsSchema = z.object({
+  store: z.custom(hasMethods('unitOfWork', 'get', 'list'), 'must be an ApprovalStore'),
+  audit: z.custom(hasMethods('record'), 'must be an AuditPort'),
+  clock: z.custom(hasMethods('now'), 'must be a Clock').optional(),
+  attributesOf: z.custom((f) => typeof f === 'function', 'must be a function').optional(),
+  leaseMs: z.number().int().positive().optional(),
+  maxRetries: z.number().int().nonnegative().optional(),
+});
+
 export function createApprovalEngine(options: ApprovalEngineOptions): ApprovalEngine {
+  parseInput(EngineOptionsSchema, options, 'approval engine options');
   const k: EngineKernel = {
     store: options.store,
     audit: options.audit,

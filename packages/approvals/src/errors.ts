@@ -51,9 +51,9 @@ export type ApprovalErrorCode = keyof typeof ApprovalErrorCodes;
  * @example if (isTenantryError(e, 'APPROVAL_DUPLICATE_PENDING')) show(e.details.pendingRequestId);
  */
 export class ApprovalError extends TenantryError {
-  override readonly code: ApprovalErrorCode;
+  declare readonly code: ApprovalErrorCode;
   constructor(code: ApprovalErrorCode, message: string, options: TenantryErrorOptions = {}) {
+    // The base class coerces odd arguments (a symbol code or message) and never throws on them.
     super(code, message, options);
-    this.code = code;
   }
 }

@@ -1,4 +1,4 @@
-import { RoleSchema } from '@tenantry/core';
+import { RoleSchema, ValidationError } from '@tenantry/core';
 import { z } from 'zod';
 
 /** An action name (`asset.delete`) or a pattern ending in `*` (`asset.*`, `*`). */
@@ -81,9 +81,22 @@ export interface PolicySet {
 
 /** The policy of `action` in `policies`: the exact name first, then the longest matching pattern. */
 export function matchPolicy(policies: readonly ApprovalPolicy[], action: string): ApprovalPolicy | undefined {
+  if (!Array.isArray(policies) || typeof action !== 'string') {
+    throw new ValidationError('policy match', [
+      {
+        path: [Array.isArray(policies) ? 'action' : 'policies'],
+        message: Array.isArray(policies) ? 'must be a string' : 'must be an array of policies',
+      },
+    ]);
+  }
   let best: ApprovalPolicy | undefined;
   let bestLength = -1;
-  for (const p of policies) {
+  for (const [i, p] of policies.entries()) {
+    if (typeof p?.action !== 'string') {
+      throw new ValidationError('policy match', [
+        { path: ['policies', i, 'action'], message: 'must be a string' },
+      ]);
+    }
     if (p.action === action) return p;
     if (!p.action.endsWith('*')) continue;
     const prefix = p.action.slice(0, -1);

@@ -1,4 +1,4 @@
-import { JsonValueSchema, type JsonValue } from '@tenantry/core';
+import { JsonValueSchema, type JsonValue, ValidationError } from '@tenantry/core';
 import { z } from 'zod';
 import { ActionNameSchema, type ApprovalPolicy, type BypassSettings } from './policy.js';
 
@@ -136,8 +136,21 @@ export interface ApprovalRequestView extends ApprovalRequest {
   readonly status: RequestStatus;
 }
 
+// Cheap boundary checks (no zod on this hot path): a stored request by shape, and a valid instant.
+function checkRequestAndNow(request: unknown, now: unknown): void {
+  if (typeof request !== 'object' || request === null || Array.isArray(request)) {
+    throw new ValidationError('approval request', [
+      { path: [], message: 'must be a stored approval request' },
+    ]);
+  }
+  if (!(now instanceof Date) || Number.isNaN(now.getTime())) {
+    throw new ValidationError('now', [{ path: [], message: 'must be a valid Date' }]);
+  }
+}
+
 /** Expiry is a fact of the stored deadline (P6): a PENDING request past it reads as EXPIRED. */
 export function isExpired(request: ApprovalRequest, now: Date): boolean {
+  checkRequestAndNow(request, now);
   return request.approvalState === 'PENDING' && now.getTime() >= Date.parse(request.expiresAt);
 }
 

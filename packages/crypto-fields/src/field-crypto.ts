@@ -30,7 +30,13 @@ import type { KeyProvider } from './key-provider.js';
 import { type FieldPath, forEachAtPath, mapPath, parseFieldPath } from './paths.js';
 import { type FillableRandom, pooledRandom } from './random.js';
 import { redactObject } from './redact.js';
-import { type KeyCacheOptions, type Keyring, TenantKeys, keyringOf } from './tenant-keys.js';
+import {
+  type KeyCacheOptions,
+  type Keyring,
+  ServicePartsSchema,
+  TenantKeys,
+  keyringOf,
+} from './tenant-keys.js';
 
 /**
  * Whether a string is well-formed UTF-16 (no lone surrogate). A lone surrogate has no UTF-8 encoding:
@@ -106,23 +112,6 @@ export interface ResealResult {
   fromKeyId: string | null;
   toKeyId: string;
 }
-
-const hasMethods =
-  (...names: string[]) =>
-  (v: unknown): boolean =>
-    typeof v === 'object' &&
-    v !== null &&
-    names.every((n) => typeof (v as Record<string, unknown>)[n] === 'function');
-
-/** The object parts of {@link FieldCryptoOptions}, checked by shape (they are ports). */
-const ServicePartsSchema = z.object({
-  provider: z.custom<KeyProvider>(hasMethods('wrap', 'unwrap'), 'must be a KeyProvider'),
-  store: z.custom<DataKeyStore>(
-    hasMethods('createPrimaryIfAbsent', 'promote', 'get', 'getPrimary', 'list', 'deleteTenant'),
-    'must be a DataKeyStore',
-  ),
-  random: z.custom<RandomSource>(hasMethods('bytes'), 'must be a RandomSource').optional(),
-});
 
 /** The serialisable part of {@link FieldCryptoOptions} (provider, store, clock, random, logger are objects). */
 export const FieldCryptoOptionsSchema = z.object({

@@ -70,6 +70,31 @@ type Material = KeyMaterial | IndexKeyMaterial;
 
 const newKeyId = (random: RandomSource): string => `dk${Buffer.from(random.bytes(9)).toString('base64url')}`;
 
+const hasMethods =
+  (...names: string[]) =>
+  (v: unknown): boolean =>
+    typeof v === 'object' &&
+    v !== null &&
+    names.every((n) => typeof (v as Record<string, unknown>)[n] === 'function');
+
+/** The object parts of {@link TenantKeysOptions} and `FieldCryptoOptions`, checked by shape (they are ports). @internal */
+export const ServicePartsSchema = z.object({
+  provider: z.custom<KeyProvider>(hasMethods('wrap', 'unwrap'), 'must be a KeyProvider'),
+  store: z.custom<DataKeyStore>(
+    hasMethods('createPrimaryIfAbsent', 'promote', 'get', 'getPrimary', 'list', 'deleteTenant'),
+    'must be a DataKeyStore',
+  ),
+  random: z.custom<RandomSource>(hasMethods('bytes'), 'must be a RandomSource').optional(),
+});
+
+/** The serialisable part of {@link TenantKeysOptions}. @internal */
+const TenantKeysCacheSchema = z
+  .object({
+    maxEntries: z.number().int().positive().optional(),
+    ttlMs: z.number().int().positive().optional(),
+  })
+  .optional();
+
 const PurposeSchema = z.enum(['encrypt', 'index']);
 const KeyIdSchema = z.string().regex(KEY_ID_PATTERN);
 const TENANT = TelemetryAttributes.TENANT_ID;
@@ -132,6 +157,8 @@ export class TenantKeys {
   readonly #logger: Logger;
 
   constructor(options: TenantKeysOptions) {
+    parseInput(ServicePartsSchema, options, 'tenant keys options');
+    parseInput(TenantKeysCacheSchema, options.cache, 'tenant keys cache options');
     this.#provider = options.provider;
     this.#store = options.store;
     this.#clock = options.clock ?? systemClock;

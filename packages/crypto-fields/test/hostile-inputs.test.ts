@@ -1,5 +1,7 @@
 import { isTenantryError } from '@tenantry/core';
 import {
+  CryptoFieldsError,
+  TenantKeys,
   describeValue,
   localKeyProvider,
   normalizeValue,
@@ -7,7 +9,12 @@ import {
   runRotation,
 } from '@tenantry/crypto-fields';
 import { MemoryCheckpointStore, MemoryDataKeyStore } from '@tenantry/crypto-fields/memory';
-import { createMongoDocumentCodec, ensureCryptoFieldsIndexes } from '@tenantry/crypto-fields/mongo';
+import {
+  MongoCheckpointStore,
+  MongoDataKeyStore,
+  createMongoDocumentCodec,
+  ensureCryptoFieldsIndexes,
+} from '@tenantry/crypto-fields/mongo';
 import {
   PostgresCheckpointStore,
   PostgresDataKeyStore,
@@ -174,5 +181,30 @@ describe('hostile inputs to every exported function', () => {
     await expectTyped('new PostgresRotationTarget(h)', (h) => new PostgresRotationTarget(h as never));
     await expectTyped('cryptoFieldsSchemaSql(h)', (h) => cryptoFieldsSchemaSql(h as never));
     await expectTyped('ensureCryptoFieldsIndexes(h)', (h) => ensureCryptoFieldsIndexes(h as never));
+    await expectTyped('new MongoDataKeyStore(h)', (h) => new MongoDataKeyStore(h as never));
+    await expectTyped('new MongoCheckpointStore(h)', (h) => new MongoCheckpointStore(h as never));
+    await expectTyped('new MongoDataKeyStore({ db, collection: h })', (h) => {
+      new MongoDataKeyStore({ db: { collection: () => ({}) } as never, collection: h as never });
+      if (h !== undefined && (typeof h !== 'string' || h.length === 0 || h.length > 120))
+        throw new Error('accepted');
+    });
+  });
+
+  it('classes and errors: new TenantKeys(h), its cache options, and CryptoFieldsError on odd arguments', async () => {
+    await expectTyped('new TenantKeys(h)', (h) => new TenantKeys(h as never));
+    const provider = localKeyProvider({ keys: { k1: KEK1 }, primary: 'k1' });
+    const store = new MemoryDataKeyStore();
+    await expectTyped('new TenantKeys({ provider, store, cache: h })', (h) => {
+      new TenantKeys({ provider, store, cache: h as never });
+      if (h !== undefined && !(typeof h === 'object' && h !== null && !Array.isArray(h)))
+        throw new Error('accepted');
+    });
+    await expectTyped('new TenantKeys({ provider: h, store })', (h) => {
+      new TenantKeys({ provider: h as never, store });
+      throw new Error('accepted');
+    });
+    const e = new CryptoFieldsError(Symbol('c') as never, Symbol('m') as never, null as never);
+    expect(isTenantryError(e)).toBe(true);
+    expect(typeof e.code).toBe('string');
   });
 });

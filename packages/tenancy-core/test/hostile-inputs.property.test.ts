@@ -2,6 +2,17 @@
 // TypeError, RangeError, URIError or ZodError.
 import { describe, expect, it } from 'vitest';
 import {
+  ManualClock,
+  TenancyModelError,
+  TenantryError,
+  ValidationError,
+  assertTransition,
+  canTransitionSubscription,
+  canTransitionTenant,
+  requireSystemScope,
+  resolveTenantSettings,
+  runWithoutContext,
+  withSpan,
   canonicalJson,
   createGatekeeper,
   createImpersonation,
@@ -23,7 +34,17 @@ import {
   windowBounds,
 } from '../src/index.js';
 import { MemoryInvalidationBus, MemoryQuotaStore, MemoryTenantStore } from '../src/memory.js';
-import { quoteIdent, quoteLiteral, tenantTableSql } from '../src/postgres.js';
+import { MongoTenantStore } from '../src/mongo.js';
+import {
+  PostgresInvalidationBus,
+  PostgresQuotaStore,
+  PostgresTenantStore,
+  assertRlsEnforced,
+  quoteIdent,
+  quoteLiteral,
+  tenantTableSql,
+} from '../src/postgres.js';
+import { RedisInvalidationBus, RedisQuotaStore } from '../src/redis.js';
 import { asSystem, asTenant } from './helpers.js';
 
 const deep = (n: number): unknown => {
@@ -143,5 +164,82 @@ describe('hostile inputs to exported functions', () => {
     );
     expect(await code(() => canonicalJson(deep(10_000)))).toBe('VALIDATION_FAILED');
     expect(canonicalJson(deep(100))).toContain('"leaf"');
+  });
+});
+
+describe('boundary checks of every public function and class (hostile arguments)', () => {
+  const calls: Record<string, (v: unknown) => unknown> = {
+    parseInput: (v) => parseInput(v as never, v, v as never),
+    resolveTenantId: (v) => resolveTenantId(v as never, v as never),
+    requireSystemScope: (v) => requireSystemScope(v as never),
+    runWithoutContext: (v) => runWithoutContext(v as never),
+    withSpan: (v) => withSpan(v as never, v as never, v as never, v as never),
+    ManualClock: (v) => new ManualClock(v as never),
+    'ManualClock.advance': (v) => new ManualClock(0).advance(v as never),
+    canTransitionTenant: (v) => canTransitionTenant(v as never, v as never),
+    canTransitionSubscription: (v) => canTransitionSubscription(v as never, v as never),
+    assertTransition: (v) => assertTransition(v as never, v as never, v as never, v as never),
+    resolveTenantSettings: (v) => resolveTenantSettings(v as never, v as never),
+    createGatekeeper: (v) => createGatekeeper(v as never),
+    createImpersonation: (v) => createImpersonation(v as never),
+    createTenantConfigCache: (v) => createTenantConfigCache(v as never),
+    createTenantDirectory: (v) => createTenantDirectory(v as never),
+    PostgresTenantStore: (v) => new PostgresTenantStore(v as never),
+    PostgresInvalidationBus: (v) => new PostgresInvalidationBus(v as never),
+    RedisInvalidationBus: (v) => new RedisInvalidationBus(v as never),
+    MongoTenantStore: (v) => new MongoTenantStore(v as never),
+    assertRlsEnforced: (v) => assertRlsEnforced(v as never, v as never),
+  };
+  for (const [name, call] of Object.entries(calls)) {
+    it(`${name} fails typed (or returns) on every hostile input`, async () => {
+      const bad: string[] = [];
+      for (const v of HOSTILE) {
+        const r = await outcome(() => call(v));
+        if (r.startsWith('UNTYPED')) bad.push(r);
+      }
+      expect(bad).toEqual([]);
+    });
+  }
+
+  it('rejects a 10 MB string as options at once, without copying it', () => {
+    const huge = 'x'.repeat(10 * 1024 * 1024);
+    for (const make of [
+      () => new PostgresQuotaStore(huge as never),
+      () => new RedisQuotaStore(huge as never),
+      () => new PostgresTenantStore(huge as never),
+      () => createTenantDirectory(huge as never),
+    ]) {
+      const started = performance.now();
+      expect(make).toThrow(ValidationError);
+      expect(performance.now() - started).toBeLessThan(100);
+    }
+  });
+
+  it('classes validate their drivers by shape before reading them', () => {
+    expect(() => new PostgresTenantStore({ pool: {} } as never)).toThrow(ValidationError);
+    expect(() => new MongoTenantStore({ db: {} } as never)).toThrow(ValidationError);
+    expect(() => new MongoTenantStore({ db: { collection: () => ({}) }, prefix: 'a.$b' } as never)).toThrow(
+      ValidationError,
+    );
+    expect(() => new ManualClock('not a date')).toThrow(ValidationError);
+  });
+
+  it('error constructors never throw on odd arguments, and coerce them safely', () => {
+    const e = new TenantryError(Symbol('code') as never, Symbol('message') as never, null as never);
+    expect(isTenantryError(e)).toBe(true);
+    expect(typeof e.code).toBe('string');
+    expect(new TenantryError('X', 'y', { details: 'abc' as never }).details).toEqual({});
+    expect(new TenancyModelError('NOT_FOUND', 'x', null as never).code).toBe('NOT_FOUND');
+    const v = new ValidationError(Symbol('what') as never, null as never);
+    expect(v.code).toBe('VALIDATION_FAILED');
+    expect(new ValidationError('x'.repeat(10_000), []).message.length).toBeLessThan(300 + 10_000);
+  });
+
+  it('transitions: unknown states are a VALIDATION_FAILED, the machine is unchanged', () => {
+    expect(() => canTransitionTenant('toString' as never, 'ACTIVE')).toThrow(ValidationError);
+    expect(() => canTransitionSubscription('__proto__' as never, 'ACTIVE')).toThrow(ValidationError);
+    expect(canTransitionTenant('PROVISIONING', 'ACTIVE')).toBe(true);
+    expect(canTransitionSubscription('CANCELED', 'ACTIVE')).toBe(false);
+    expect(() => assertTransition('tenant', Symbol('x') as never, 'ACTIVE')).toThrow(TenancyModelError);
   });
 });

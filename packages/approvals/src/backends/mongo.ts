@@ -1,3 +1,4 @@
+import { ValidationError } from '@tenantry/core';
 import type { Collection, Db, Filter } from 'mongodb';
 import type {
   ApprovalStore,
@@ -103,6 +104,13 @@ async function guard<T>(op: () => Promise<T>): Promise<T> {
   }
 }
 
+// A Db by shape (an object with collection()), checked before anything is read from it.
+function checkDb(db: unknown, what: string): void {
+  if (typeof (db as { collection?: unknown } | null | undefined)?.collection !== 'function') {
+    throw new ValidationError(what, [{ path: ['db'], message: 'must be a Db from the official driver' }]);
+  }
+}
+
 const isDuplicateKey = (e: unknown): boolean => (e as { code?: number } | null)?.code === 11000;
 
 /**
@@ -111,6 +119,7 @@ const isDuplicateKey = (e: unknown): boolean => (e as { code?: number } | null)?
  * @example await ensureApprovalsIndexes(client.db('app'));
  */
 export async function ensureApprovalsIndexes(db: Db): Promise<void> {
+  checkDb(db, 'mongo database');
   const requests = db.collection<RequestDoc>(MONGO_REQUESTS);
   await requests.createIndex(
     { tenantId: 1, action: 1, resourceType: 1, resourceId: 1 },
@@ -151,6 +160,7 @@ export class MongoApprovalStore implements ApprovalStore {
   readonly #tx: ApprovalStoreTx;
 
   constructor(options: MongoApprovalStoreOptions) {
+    checkDb((options as { db?: unknown } | null | undefined)?.db, 'mongo approval store options');
     this.#requests = options.db.collection<RequestDoc>(MONGO_REQUESTS);
     this.#policies = options.db.collection<PolicyDoc>(MONGO_POLICIES);
     this.#tx = {

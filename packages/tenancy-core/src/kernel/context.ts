@@ -11,7 +11,7 @@ import {
 } from './identity.js';
 import type { AuditPort } from './ports/audit-port.js';
 import { systemClock, type Clock } from './ports/clock.js';
-import { parseInput } from './validation.js';
+import { parseInput, requireFunction } from './validation.js';
 
 /** An explicit, audited scope for work that spans tenants (migrations, billing runs, support tooling). */
 export interface SystemScope {
@@ -183,6 +183,7 @@ export function bindToCurrentContext<A extends unknown[], R>(fn: (...args: A) =>
  * moving to another tenant goes through the audited {@link runAsSystem}.
  */
 export function runWithoutContext<R>(fn: () => R): R {
+  requireFunction(fn, 'runWithoutContext callback');
   const frame = storage.getStore();
   const left = frame?.system ? undefined : (frame?.tenant?.tenantId ?? frame?.detachedFrom);
   return left === undefined ? storage.exit(fn) : storage.run({ detachedFrom: left }, fn);

@@ -219,10 +219,19 @@ export class TenantryError extends Error {
   readonly details: Readonly<Record<string, unknown>>;
 
   constructor(code: string, message: string, options: TenantryErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    // Never throws on odd arguments (a symbol, null options, a string as details): an error class
+    // that fails while reporting an error hides the original one.
+    const opts: TenantryErrorOptions = typeof options === 'object' && options !== null ? options : {};
+    super(
+      typeof message === 'string' ? message : message === undefined ? '' : safeText(message),
+      opts.cause === undefined ? undefined : { cause: opts.cause },
+    );
     this.name = new.target.name;
-    this.code = code;
-    this.details = Object.freeze({ ...(options.details ?? {}) });
+    this.code = typeof code === 'string' ? code : safeText(code);
+    const details = opts.details;
+    this.details = Object.freeze(
+      typeof details === 'object' && details !== null && !Array.isArray(details) ? { ...details } : {},
+    );
   }
 
   /** The HTTP status adapters answer with, from the code's {@link ErrorCodeSpec} (500 for an unknown code). */
@@ -239,6 +248,22 @@ export class TenantryError extends Error {
   toJSON(): { name: string; code: string; message: string; details: Readonly<Record<string, unknown>> } {
     return { name: this.name, code: this.code, message: this.message, details: this.details };
   }
+}
+
+/**
+ * A short, safe text for any value, for error messages built from caller arguments (`what`, a code):
+ * never throws (a symbol, an object whose `toString` throws), and is capped at `max` characters.
+ * @internal
+ */
+export function safeText(value: unknown, max = 200): string {
+  let text: string;
+  if (typeof value === 'string') text = value;
+  else if (typeof value === 'symbol') text = value.description ?? 'symbol';
+  else if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean')
+    text = String(value);
+  else if (value === undefined || value === null) text = String(value);
+  else text = typeof value === 'function' ? 'function' : Array.isArray(value) ? 'array' : 'object';
+  return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
 /** Brand check that also works across duplicated copies of the package (it checks shape, not prototype). */

@@ -1,5 +1,6 @@
 import { type Attributes, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
 import { isTenantryError } from './errors.js';
+import { ValidationError } from './validation.js';
 
 /**
  * The attribute names every Tenantry span uses. Values are ids, counts and codes only: never
@@ -29,6 +30,18 @@ export function withSpan<R>(
   attributes: Attributes,
   fn: (span: Span) => Promise<R>,
 ): Promise<R> {
+  // Cheap boundary checks (this wraps hot paths): a typed rejection, never a TypeError.
+  if (typeof fn !== 'function' || typeof pkg !== 'string' || typeof operation !== 'string') {
+    return Promise.reject(
+      new ValidationError('withSpan arguments', [
+        {
+          path: [typeof fn !== 'function' ? 'fn' : typeof pkg !== 'string' ? 'pkg' : 'operation'],
+          message: typeof fn !== 'function' ? 'must be a function' : 'must be a string',
+        },
+      ]),
+    );
+  }
+  if (typeof attributes !== 'object' || attributes === null || Array.isArray(attributes)) attributes = {};
   return trace
     .getTracer(`@tenantry/${pkg}`)
     .startActiveSpan(`tenantry.${pkg}.${operation}`, { attributes }, async (span) => {

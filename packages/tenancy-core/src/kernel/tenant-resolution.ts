@@ -1,5 +1,5 @@
 import { currentSystemScope, currentTenantContext } from './context.js';
-import { TenantryError } from './errors.js';
+import { TenantryError, safeText } from './errors.js';
 import { TenantIdSchema } from './identity.js';
 import { parseInput } from './validation.js';
 
@@ -28,6 +28,7 @@ const TENANT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
  * const tenantId = resolveTenantId(options.tenantId, 'sequence series');
  */
 export function resolveTenantId(explicit: string | undefined, what: string): string {
+  if (typeof what !== 'string') what = safeText(what);
   if (explicit !== undefined && (typeof explicit !== 'string' || !TENANT_ID.test(explicit))) {
     parseInput(TenantIdSchema, explicit, `tenant id of ${what}`);
   }
@@ -60,6 +61,7 @@ export function resolveTenantId(explicit: string | undefined, what: string): str
  * @example requireSystemScope('plan');
  */
 export function requireSystemScope(what: string): void {
+  if (typeof what !== 'string') what = safeText(what);
   if (currentSystemScope() === undefined) {
     throw new TenantryError(
       'SYSTEM_SCOPE_REQUIRED',

@@ -1,21 +1,29 @@
 import type { z } from 'zod';
-import { TenantryError } from './errors.js';
+import { TenantryError, safeText } from './errors.js';
 
 /** Raised when an input crossing the public API fails its zod schema. `details.issues` lists paths and messages (never values). */
 export class ValidationError extends TenantryError {
   constructor(what: string, issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>) {
-    super(
-      'VALIDATION_FAILED',
-      `Invalid ${what}: ${issues.map((i) => `${formatPath(i.path)} ${i.message}`).join('; ')}`,
-      {
-        details: { what, issues: issues.map((i) => ({ path: formatPath(i.path), message: i.message })) },
-      },
-    );
+    // Odd arguments are coerced, never thrown on: this class reports other failures.
+    const label = typeof what === 'string' ? what : safeText(what);
+    const list = (Array.isArray(issues) ? issues.slice(0, MAX_ISSUES) : []).map((i: unknown) => {
+      const issue = typeof i === 'object' && i !== null ? (i as { path?: unknown; message?: unknown }) : {};
+      return {
+        path: formatPath(issue.path),
+        message: typeof issue.message === 'string' ? issue.message : safeText(issue.message),
+      };
+    });
+    super('VALIDATION_FAILED', `Invalid ${label}: ${list.map((i) => `${i.path} ${i.message}`).join('; ')}`, {
+      details: { what: label, issues: list },
+    });
   }
 }
 
-function formatPath(path: PropertyKey[]): string {
-  return path.length === 0 ? '(root)' : path.map(String).join('.');
+const MAX_ISSUES = 100;
+
+function formatPath(path: unknown): string {
+  if (!Array.isArray(path) || path.length === 0) return '(root)';
+  return path.map((k) => safeText(k, 100)).join('.');
 }
 
 /**
@@ -25,6 +33,11 @@ function formatPath(path: PropertyKey[]): string {
  * @example const opts = parseInput(OptionsSchema, raw, 'sequencer options');
  */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
+  if (typeof (schema as { safeParse?: unknown } | null | undefined)?.safeParse !== 'function') {
+    throw new TenantryError('VALIDATION_FAILED', 'parseInput needs a zod schema', {
+      details: { what: safeText(what) },
+    });
+  }
   const result = schema.safeParse(input);
   if (!result.success) {
     throw new ValidationError(
@@ -44,4 +57,48 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
  */
 export function isWellFormedUnicode(s: string): boolean {
   return !LONE_SURROGATE.test(s);
+}
+
+/**
+ * Cheap boundary check that `value` is a plain options object (not null, an array or a primitive),
+ * before any property is read from it.
+ * @throws ValidationError `VALIDATION_FAILED`
+ * @internal
+ */
+export function requireOptionsObject(value: unknown, what: string): asserts value is object {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ValidationError(what, [{ path: [], message: 'must be an options object' }]);
+  }
+}
+
+/**
+ * Cheap boundary check that a callback is a function, before it is called.
+ * @throws ValidationError `VALIDATION_FAILED`
+ * @internal
+ */
+export function requireFunction(
+  value: unknown,
+  what: string,
+): asserts value is (...args: never[]) => unknown {
+  if (typeof value !== 'function') {
+    throw new ValidationError(what, [{ path: [], message: 'must be a function' }]);
+  }
+}
+
+/**
+ * Cheap structural check of a driver handed in through options (`{ pool }`, `{ db }`): an object that
+ * has each named method. Drivers are not parsed with zod (they are class instances).
+ * @throws ValidationError `VALIDATION_FAILED`, naming `path` and never the value
+ * @internal
+ */
+export function requireMethods(value: unknown, methods: readonly string[], what: string, path: string): void {
+  const ok =
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    methods.every((m) => typeof (value as Record<string, unknown>)[m] === 'function');
+  if (!ok) {
+    throw new ValidationError(what, [
+      { path: path === '' ? [] : [path], message: `must have ${methods.map((m) => `${m}()`).join(', ')}` },
+    ]);
+  }
 }

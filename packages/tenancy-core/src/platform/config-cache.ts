@@ -1,3 +1,4 @@
+import { requireOptionsObject } from '../kernel/validation.js';
 import type { InvalidationBus, InvalidationMessage } from './invalidation-bus.js';
 import type { Agreement } from './model/agreement.js';
 import type { Plan } from './model/plan.js';
@@ -141,6 +142,7 @@ interface Entry<T> {
  * const config = await runAsTenant(ctx, () => cache.get()); // the context's tenant
  */
 export function createTenantConfigCache(options: TenantConfigCacheOptions): TenantConfigCache {
+  requireOptionsObject(options, 'tenant config cache options');
   const { store, bus } = options;
   const ttlMs = options.ttlMs ?? 30_000;
   const maxEntries = options.maxEntries ?? 10_000;

@@ -6,7 +6,7 @@ import { type Actor, ActorSchema, TenantIdSchema } from '../kernel/identity.js';
 import type { Tenant } from './model/tenant.js';
 import { Roles } from '../kernel/roles.js';
 import { withSpan } from '../kernel/telemetry.js';
-import { ValidationError, parseInput } from '../kernel/validation.js';
+import { ValidationError, parseInput, requireOptionsObject } from '../kernel/validation.js';
 import { currentTenantContext } from '../kernel/context.js';
 import { resolveTenantId } from '../kernel/tenant-resolution.js';
 
@@ -104,6 +104,7 @@ const hasRole = (actor: Actor, role: string): boolean => actor.roles.includes(ro
  * if (!d.allowed) return res.status(403).json({ code: d.code });
  */
 export function createGatekeeper(options: GatekeeperOptions): Gatekeeper {
+  requireOptionsObject(options, 'gatekeeper options');
   const document = options.terms?.document ?? 'terms-of-service';
 
   const refuse = (

@@ -11,7 +11,7 @@ import type { NotificationPort } from '../kernel/ports/notification-port.js';
 import { type AccessPolicy, RoleSchema, Roles } from '../kernel/roles.js';
 import { withSpan } from '../kernel/telemetry.js';
 import { resolveTenantId } from '../kernel/tenant-resolution.js';
-import { parseInput } from '../kernel/validation.js';
+import { parseInput, requireOptionsObject } from '../kernel/validation.js';
 
 /** The codes impersonation raises (entries of `CoreErrorCodes`). */
 export type ImpersonationErrorCode = Extract<
@@ -123,6 +123,7 @@ export interface Impersonation {
  * await imp.run(session, () => loadDashboard()); // requireTenant().impersonator is the support user
  */
 export function createImpersonation(options: ImpersonationOptions): Impersonation {
+  requireOptionsObject(options, 'impersonation options');
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? noopLogger;
   const supportRoles = parseInput(

@@ -194,6 +194,17 @@ export function resolveTenantSettings<D extends SettingDefinitions>(
   registry: SettingsRegistry<D>,
   config: Pick<TenantConfig, 'tenant' | 'plan' | 'platform'>,
 ): ResolvedSettings<D> {
+  const isObject = (v: unknown): v is object => typeof v === 'object' && v !== null;
+  if (
+    typeof (registry as { resolve?: unknown } | null | undefined)?.resolve !== 'function' ||
+    !isObject(config) ||
+    !isObject(config.tenant) ||
+    !isObject(config.platform)
+  ) {
+    throw new ValidationError('tenant settings arguments', [
+      { path: [], message: 'expected a settings registry and a tenant config { tenant, plan, platform }' },
+    ]);
+  }
   resolveTenantId(config.tenant.id, 'tenant settings');
   return registry.resolve({
     global: config.platform.values,

@@ -36,7 +36,7 @@ import type { TenantStore } from './stores/tenant-store.js';
 import { currentSystemScope, currentTenantContext } from '../kernel/context.js';
 import { withSpan } from '../kernel/telemetry.js';
 import { requireSystemScope, resolveTenantId } from '../kernel/tenant-resolution.js';
-import { parseInput } from '../kernel/validation.js';
+import { parseInput, requireOptionsObject } from '../kernel/validation.js';
 
 /** Validates setting values before they are written (a `SettingsRegistry` from `defineSettings` is one). */
 export interface SettingsValidator {
@@ -154,6 +154,7 @@ export interface TenantDirectory {
  * });
  */
 export function createTenantDirectory(options: TenantDirectoryOptions): TenantDirectory {
+  requireOptionsObject(options, 'tenant directory options');
   const { store, bus, settings } = options;
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? noopLogger;

@@ -1,4 +1,4 @@
-import type { PgPoolLike, PgQueryable } from '@tenantry/core';
+import { type PgPoolLike, type PgQueryable, ValidationError } from '@tenantry/core';
 import type {
   ApprovalStore,
   ApprovalStoreCapabilities,
@@ -97,6 +97,11 @@ export class PostgresApprovalStore implements ApprovalStore {
   readonly #pool: PgPoolLike;
 
   constructor(options: PostgresApprovalStoreOptions) {
+    if (typeof options !== 'object' || options === null || typeof options.pool?.query !== 'function') {
+      throw new ValidationError('postgres approval store options', [
+        { path: ['pool'], message: 'must be a pg Pool (an object with query())' },
+      ]);
+    }
     this.#pool = options.pool;
   }
 

@@ -1,7 +1,7 @@
 import type { Db } from 'mongodb';
 import { type CheckpointStore, type RotationCheckpoint, checkCheckpointArgs } from '../../rotation.js';
 import { mongoStoreError } from './errors.js';
-import { DEFAULT_CHECKPOINTS_COLLECTION } from './indexes.js';
+import { DEFAULT_CHECKPOINTS_COLLECTION, checkMongoStoreOptions } from './indexes.js';
 
 /** Options of {@link MongoCheckpointStore}. */
 export interface MongoCheckpointStoreOptions {
@@ -16,6 +16,7 @@ export class MongoCheckpointStore implements CheckpointStore {
   readonly #db: Db;
   readonly #name: string;
   constructor(options: MongoCheckpointStoreOptions) {
+    checkMongoStoreOptions(options, 'mongo checkpoint store options');
     this.#db = options.db;
     this.#name = options.collection ?? DEFAULT_CHECKPOINTS_COLLECTION;
   }

@@ -10,7 +10,7 @@ import {
 import { CryptoFieldsError } from '../../errors.js';
 import type { DataKeyPurpose } from '../../key-provider.js';
 import { mongoStoreError } from './errors.js';
-import { DEFAULT_DATA_KEYS_COLLECTION } from './indexes.js';
+import { DEFAULT_DATA_KEYS_COLLECTION, checkMongoStoreOptions } from './indexes.js';
 
 interface KeyDoc {
   tenantId: string;
@@ -65,6 +65,7 @@ export class MongoDataKeyStore implements DataKeyStore {
   readonly #db: Db;
   readonly #name: string;
   constructor(options: MongoDataKeyStoreOptions) {
+    checkMongoStoreOptions(options, 'mongo data key store options');
     this.#db = options.db;
     this.#name = options.collection ?? DEFAULT_DATA_KEYS_COLLECTION;
   }

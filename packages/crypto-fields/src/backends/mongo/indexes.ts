@@ -8,6 +8,24 @@ export const DEFAULT_DATA_KEYS_COLLECTION = 'tenantry_crypto_data_keys';
 /** Default collection of the rotation checkpoints. */
 export const DEFAULT_CHECKPOINTS_COLLECTION = 'tenantry_crypto_rotation_checkpoints';
 
+/**
+ * Checks the options of the MongoDB stores by shape before anything is read from them: a `Db` (an
+ * object with `collection()`) and an optional collection name.
+ * @throws ValidationError `VALIDATION_FAILED`
+ * @internal
+ */
+export function checkMongoStoreOptions(options: unknown, what: string): void {
+  parseInput(MongoStoreOptionsSchema, options, what);
+}
+
+const MongoStoreOptionsSchema = z.object({
+  db: z.custom<Db>(
+    (d) => typeof (d as { collection?: unknown } | null)?.collection === 'function',
+    'must be a Db from the official driver',
+  ),
+  collection: z.string().min(1).max(120).optional(),
+});
+
 /** Options of {@link ensureCryptoFieldsIndexes}. */
 export const CryptoFieldsIndexesOptionsSchema = z
   .object({

@@ -1,3 +1,4 @@
+import { ValidationError, requireMethods, requireOptionsObject } from '../../kernel/validation.js';
 import type { Collection, Db, MongoServerError } from 'mongodb';
 import type { Agreement } from '../../platform/model/agreement.js';
 import { TenancyModelError } from '../../platform/model/errors.js';
@@ -56,6 +57,16 @@ export class MongoTenantStore implements TenantStore {
   readonly #client: { close(): Promise<void> } | undefined;
 
   constructor(options: MongoTenantStoreOptions) {
+    requireOptionsObject(options, 'MongoTenantStore options');
+    requireMethods(options.db, ['collection'], 'MongoTenantStore options', 'db');
+    if (
+      options.prefix !== undefined &&
+      (typeof options.prefix !== 'string' || !/^[A-Za-z0-9_]{0,64}$/.test(options.prefix))
+    ) {
+      throw new ValidationError('MongoTenantStore options', [
+        { path: ['prefix'], message: 'must be up to 64 letters, digits or underscores' },
+      ]);
+    }
     const p = options.prefix ?? 'tenantry_';
     this.#partners = options.db.collection(`${p}partners`);
     this.#tenants = options.db.collection(`${p}tenants`);

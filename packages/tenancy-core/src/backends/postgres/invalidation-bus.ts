@@ -8,7 +8,7 @@ import {
 } from '../../platform/invalidation-bus.js';
 import { TenancyModelError } from '../../platform/model/errors.js';
 import { type Logger, noopLogger } from '../../kernel/ports/logger.js';
-import { ValidationError } from '../../kernel/validation.js';
+import { ValidationError, requireMethods, requireOptionsObject } from '../../kernel/validation.js';
 
 /** A dedicated (not pooled) `pg` Client, as LISTEN needs one session for as long as it listens. */
 export interface PgListenClientLike extends PgQueryable {
@@ -66,8 +66,15 @@ export class PostgresInvalidationBus implements InvalidationBus {
 }
 
 function openPostgresBus(options: PostgresInvalidationBusOptions): InvalidationBus {
+  requireOptionsObject(options, 'invalidation bus options');
+  requireMethods(options.pool, ['query'], 'invalidation bus options', 'pool');
+  if (typeof options.connect !== 'function') {
+    throw new ValidationError('invalidation bus options', [
+      { path: ['connect'], message: 'must be a function' },
+    ]);
+  }
   const channel = options.channel ?? 'tenantry_config';
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(channel)) {
+  if (typeof channel !== 'string' || !/^[a-z_][a-z0-9_]{0,62}$/.test(channel)) {
     throw new ValidationError('invalidation bus options', [
       { path: ['channel'], message: 'must be a lower-case SQL identifier' },
     ]);

@@ -65,7 +65,10 @@ export class PostgresQuotaStore implements QuotaStore {
   private readonly db: PgQueryable;
 
   constructor(options: PostgresQuotaStoreOptions) {
-    const { pool, ...rest } = options ?? ({} as PostgresQuotaStoreOptions);
+    // Only an object is destructured: `...rest` of a string copies every character (10 MB → seconds).
+    const { pool, ...rest } = (
+      typeof options === 'object' && options !== null ? options : {}
+    ) as PostgresQuotaStoreOptions;
     if (typeof pool?.query !== 'function') {
       throw new ValidationError('postgres quota store options', [
         { path: ['pool'], message: 'must be a pg Pool or client' },

@@ -1,3 +1,4 @@
+import { requireMethods, requireOptionsObject } from '../../kernel/validation.js';
 import type { PgPoolLike, PgQueryable } from '../../kernel/drivers.js';
 import type { Agreement } from '../../platform/model/agreement.js';
 import { TenancyModelError } from '../../platform/model/errors.js';
@@ -37,6 +38,8 @@ export class PostgresTenantStore implements TenantStore {
   readonly #db: PgQueryable;
 
   constructor(options: PostgresTenantStoreOptions) {
+    requireOptionsObject(options, 'PostgresTenantStore options');
+    requireMethods(options.pool, ['query'], 'PostgresTenantStore options', 'pool');
     this.#db = options.pool;
     this.ownsConnection = options.ownsConnection ?? false;
   }

@@ -5,6 +5,7 @@ import {
   decodeInvalidation,
   encodeInvalidation,
 } from '../../platform/invalidation-bus.js';
+import { ValidationError, requireMethods, requireOptionsObject } from '../../kernel/validation.js';
 import { TenancyModelError } from '../../platform/model/errors.js';
 import { type Logger, noopLogger } from '../../kernel/ports/logger.js';
 
@@ -62,6 +63,17 @@ export class RedisInvalidationBus implements InvalidationBus {
 }
 
 function openRedisBus(options: RedisInvalidationBusOptions): InvalidationBus {
+  requireOptionsObject(options, 'invalidation bus options');
+  requireMethods(options.redis, ['publish'], 'invalidation bus options', 'redis');
+  requireMethods(options.subscriber, ['subscribe', 'on', 'off'], 'invalidation bus options', 'subscriber');
+  if (
+    options.channel !== undefined &&
+    (typeof options.channel !== 'string' || options.channel.length > 256)
+  ) {
+    throw new ValidationError('invalidation bus options', [
+      { path: ['channel'], message: 'must be a string of up to 256 characters' },
+    ]);
+  }
   const channel = options.channel ?? 'tenantry:config';
   const logger = options.logger ?? noopLogger;
   const { redis: publisher, subscriber } = options;

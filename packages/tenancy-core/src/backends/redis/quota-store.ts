@@ -80,7 +80,10 @@ export class RedisQuotaStore implements QuotaStore {
   private readonly redis: RedisLike;
 
   constructor(options: RedisQuotaStoreOptions) {
-    const { redis, ...rest } = options ?? ({} as RedisQuotaStoreOptions);
+    // Only an object is destructured: `...rest` of a string copies every character (10 MB → seconds).
+    const { redis, ...rest } = (
+      typeof options === 'object' && options !== null ? options : {}
+    ) as RedisQuotaStoreOptions;
     if (typeof redis?.eval !== 'function') {
       throw new ValidationError('redis quota store options', [
         { path: ['redis'], message: 'must be an ioredis client' },

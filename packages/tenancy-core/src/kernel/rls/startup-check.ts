@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { PgQueryable } from '../drivers.js';
 import { type CoreErrorCode, TenantryError } from '../errors.js';
-import { parseInput } from '../validation.js';
+import { parseInput, requireMethods } from '../validation.js';
 import { PgIdentifierSchema } from './sql-quote.js';
 
 /** The codes of the row-level security checks (entries of `CoreErrorCodes`). */
@@ -97,6 +97,7 @@ export async function assertRlsEnforced(
   db: PgQueryable,
   options: RlsCheckOptions = {},
 ): Promise<RlsCheckReport> {
+  requireMethods(db, ['query'], 'RLS check connection', '');
   const o = parseInput(RlsCheckOptionsSchema, options, 'RLS check options');
   for (const t of o.tables ?? [])
     for (const part of t.split('.')) parseInput(PgIdentifierSchema, part, 'table name');
