@@ -120,7 +120,12 @@ async function smoke() {
 
   // --- consumer projects, installed in parallel
   step('install consumer projects');
-  const tools = { typescript: dev.typescript, '@types/node': dev['@types/node'] };
+  // What a TypeScript user of the adapters installs too: Express 5 ships no types of its own.
+  const tools = {
+    typescript: dev.typescript,
+    '@types/node': dev['@types/node'],
+    '@types/express': dev['@types/express'],
+  };
   const current = project('current', {
     ...tarballDeps,
     ...tools,

@@ -42,7 +42,10 @@ export const TokenKeySchema = z.union([
     /** A shared secret for HS256/384/512, at least 32 bytes. */
     secret: z.union([
       z.string().min(32),
-      z.instanceof(Uint8Array).refine((b) => b.length >= 32, 'at least 32 bytes'),
+      // z.custom, not z.instanceof: the ZodInstanceOf type is newer than the lowest zod 4 we support.
+      z
+        .custom<Uint8Array>((v) => v instanceof Uint8Array, 'must be a Uint8Array')
+        .refine((b) => b.length >= 32, 'at least 32 bytes'),
     ]),
   }),
   z.object({
