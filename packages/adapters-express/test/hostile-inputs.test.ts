@@ -50,6 +50,8 @@ describe('hostile inputs to the Express adapter', () => {
     for (const bad of [...HOSTILE, { action: 'a.b' }, { action: 'a.b', resource: () => ({}), payload: 1 }]) {
       expect(codeOf(() => approvals.require(bad as never))).toBe('VALIDATION_FAILED');
     }
-    expect(typeof approvals.require({ action: 'a.b', resource: () => ({ type: 'x', id: '1' }) })).toBe('function');
+    expect(typeof approvals.require({ action: 'a.b', resource: () => ({ type: 'x', id: '1' }) })).toBe(
+      'function',
+    );
   });
 });
