@@ -1,5 +1,5 @@
 import type { ApprovalEngine, ApprovalRequestView, ResourceRef } from '@tenantry/approvals';
-import { type JsonValue, parseInput } from '@tenantry/core';
+import { type JsonValue, ValidationError, parseInput } from '@tenantry/core';
 import { type Request, type RequestHandler, Router } from 'express';
 import { z } from 'zod';
 
@@ -63,6 +63,40 @@ const DecisionBodySchema = z.object({ comment: z.string().max(2000).optional() }
 
 const JUSTIFICATION_HEADER = 'x-approval-justification';
 
+const ENGINE_METHODS = ['inbox', 'list', 'get', 'approve', 'reject', 'request'] as const;
+
+function fail(what: string, path: PropertyKey[], message: string): never {
+  throw new ValidationError(what, [{ path, message }]);
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function checkOptions(options: unknown): asserts options is ApprovalRoutesOptions {
+  const what = 'approvalRoutes options';
+  if (!isObject(options)) fail(what, [], 'must be an object');
+  const engine = options.engine;
+  if (!isObject(engine)) fail(what, ['engine'], 'must be an ApprovalEngine');
+  for (const m of ENGINE_METHODS) {
+    if (typeof engine[m] !== 'function') fail(what, ['engine', m], 'must be a function');
+  }
+  const base = options.basePath;
+  if (base !== undefined && (typeof base !== 'string' || !base.startsWith('/') || base.length > 1024)) {
+    fail(what, ['basePath'], 'must be a path starting with / (at most 1024 characters)');
+  }
+}
+
+function checkSpec(spec: unknown): asserts spec is RequireApprovalSpec {
+  const what = 'approval route spec';
+  if (!isObject(spec)) fail(what, [], 'must be an object');
+  if (typeof spec.action !== 'string' || spec.action === '')
+    fail(what, ['action'], 'must be a non-empty string');
+  if (typeof spec.resource !== 'function') fail(what, ['resource'], 'must be a function');
+  for (const key of ['justification', 'payload'] as const) {
+    if (spec[key] !== undefined && typeof spec[key] !== 'function') fail(what, [key], 'must be a function');
+  }
+}
+
 /**
  * Four-eyes approvals over HTTP: routes to list, read, approve and reject requests, and a marker for
  * routes whose action needs approval.
@@ -74,6 +108,7 @@ const JUSTIFICATION_HEADER = 'x-approval-justification';
  * app.use(t.errors);
  */
 export function approvalRoutes(options: ApprovalRoutesOptions): ExpressApprovals {
+  checkOptions(options);
   const { engine } = options;
   const base = (options.basePath ?? '/ops/approvals').replace(/\/+$/, '');
   const router = Router();
@@ -122,6 +157,7 @@ export function approvalRoutes(options: ApprovalRoutesOptions): ExpressApprovals
   return {
     router,
     require(spec) {
+      checkSpec(spec);
       return async (req, res) => {
         const body: unknown = req.body;
         const fromBody =

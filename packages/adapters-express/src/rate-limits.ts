@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { ValidationError } from '@tenantry/core';
 import { HttpTenancyError } from '@tenantry/http';
 import type { Request, RequestHandler } from 'express';
 import { type Options as RateLimitOptions, ipKeyGenerator, rateLimit } from 'express-rate-limit';
@@ -92,6 +93,28 @@ export interface SignInLockoutOptions {
   prefix?: string;
 }
 
+function checkLockoutOptions(options: unknown): asserts options is SignInLockoutOptions {
+  const fail = (path: PropertyKey[], message: string): never => {
+    throw new ValidationError('signInLockout options', [{ path, message }]);
+  };
+  if (typeof options !== 'object' || options === null || Array.isArray(options))
+    fail([], 'must be an object');
+  const o = options as Record<string, unknown>;
+  if (typeof o.account !== 'function') fail(['account'], 'must be a function');
+  if (o.redis !== undefined && typeof (o.redis as { call?: unknown } | null)?.call !== 'function') {
+    fail(['redis', 'call'], 'must be a function');
+  }
+  for (const key of ['maxFailures', 'windowMs'] as const) {
+    const v = o[key];
+    if (v !== undefined && (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0)) {
+      fail([key], 'must be a positive integer');
+    }
+  }
+  if (o.prefix !== undefined && (typeof o.prefix !== 'string' || o.prefix === '' || o.prefix.length > 256)) {
+    fail(['prefix'], 'must be a non-empty string of at most 256 characters');
+  }
+}
+
 /**
  * Lock an account after repeated failed sign-ins: express-rate-limit counting only failed answers
  * (status ≥ 400) per account, in Redis when given. While locked, even the right password is refused
@@ -100,6 +123,7 @@ export interface SignInLockoutOptions {
  * @example app.post('/auth/sign-in', signInLockout({ account: (req) => req.body?.email, redis }), signIn);
  */
 export function signInLockout(options: SignInLockoutOptions): RequestHandler {
+  checkLockoutOptions(options);
   const prefix = options.prefix ?? 'tenantry:lockout:';
   return rateLimit({
     limit: options.maxFailures ?? 5,

@@ -3,6 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { runAsTenant } from '@tenantry/core';
 import { initState, viewOf } from './request-state.js';
 import { TenancyService } from './tenancy-service.js';
+import { checkInjected } from './validation.js';
 
 /**
  * On the Express platform: verifies the bearer token before routing and runs the rest of the request
@@ -16,7 +17,9 @@ export class TenancyContextMiddleware implements NestMiddleware {
     private readonly tenancy: TenancyService,
     adapterHost: HttpAdapterHost,
   ) {
-    this.#express = adapterHost.httpAdapter?.getType() === 'express';
+    checkInjected('TenancyContextMiddleware arguments', { tenancy, adapterHost });
+    const getType = (adapterHost.httpAdapter as { getType?: unknown } | undefined)?.getType;
+    this.#express = typeof getType === 'function' && adapterHost.httpAdapter.getType() === 'express';
   }
 
   use(

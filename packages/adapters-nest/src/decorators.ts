@@ -5,7 +5,7 @@ import {
   applyDecorators,
   createParamDecorator,
 } from '@nestjs/common';
-import { type Actor, type JobContextCodec, TenantryError } from '@tenantry/core';
+import { type Actor, type JobContextCodec, TenantryError, ValidationError } from '@tenantry/core';
 import { registeredJobCodec } from './job-codec-registry.js';
 import { tenantryOf } from './request-state.js';
 import { FailClosedAuditInterceptor } from './tenancy-interceptor.js';
@@ -36,10 +36,28 @@ export interface AuditedOptions {
 }
 
 /** Describe a mutating handler's audit event (every POST/PUT/PATCH/DELETE is audited without it). */
-export const Audited = (options: AuditedOptions = {}) =>
-  options.failClosed
+export const Audited = (options: AuditedOptions = {}) => {
+  checkAuditedOptions(options);
+  return options.failClosed
     ? applyDecorators(SetMetadata(AUDITED_KEY, options), UseInterceptors(FailClosedAuditInterceptor))
     : SetMetadata(AUDITED_KEY, options);
+};
+
+function checkAuditedOptions(options: unknown): asserts options is AuditedOptions {
+  const fail = (path: PropertyKey[], message: string): never => {
+    throw new ValidationError('@Audited() options', [{ path, message }]);
+  };
+  if (typeof options !== 'object' || options === null || Array.isArray(options))
+    fail([], 'must be an object');
+  const o = options as Record<string, unknown>;
+  for (const key of ['resource', 'idParam'] as const) {
+    if (o[key] !== undefined && (typeof o[key] !== 'string' || o[key] === '')) {
+      fail([key], 'must be a non-empty string');
+    }
+  }
+  if (o.failClosed !== undefined && typeof o.failClosed !== 'boolean')
+    fail(['failClosed'], 'must be a boolean');
+}
 
 const requestOf = (ctx: ExecutionContext): object => ctx.switchToHttp().getRequest<object>();
 

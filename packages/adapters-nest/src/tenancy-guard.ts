@@ -11,6 +11,7 @@ import {
   viewOf,
 } from './request-state.js';
 import { TenancyService } from './tenancy-service.js';
+import { checkInjected } from './validation.js';
 
 /**
  * Global guard: request id; unless `@Public()` or under `publicPaths`, the bearer token verified with
@@ -27,6 +28,7 @@ export class TenancyGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly adapterHost: HttpAdapterHost,
   ) {
+    checkInjected('TenancyGuard arguments', { tenancy, reflector, adapterHost });
     this.#auditOn = tenancy.auditsRequests;
   }
 

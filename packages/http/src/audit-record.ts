@@ -1,10 +1,13 @@
 import type { Actor, AuditPortEvent } from '@tenantry/core';
+import { defineOwn, invalid, isObject } from './validation.js';
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /** Whether requests with this method change state and are audited. */
 export function isMutatingMethod(method: string): boolean {
-  return MUTATING.has(method.toUpperCase());
+  if (typeof method !== 'string') invalid('HTTP method', [], 'must be a string');
+  // No method name is longer; a longer string is no mutating method, and is not walked.
+  return method.length <= 16 && MUTATING.has(method.toUpperCase());
 }
 
 /** What an adapter knows about a finished request. */
@@ -49,7 +52,7 @@ function maskAt(value: unknown, path: readonly string[]): unknown {
   const obj = value as Record<string, unknown>;
   const out: Record<string, unknown> = { ...obj };
   for (const key of head === '*' ? Object.keys(obj) : Object.hasOwn(obj, head) ? [head] : []) {
-    out[key] = maskAt(obj[key], rest);
+    defineOwn(out, key, maskAt(obj[key], rest));
   }
   return out;
 }
@@ -84,9 +87,22 @@ function prune(value: unknown, depth: number, keys: ReadonlySet<string>): unknow
   if (Array.isArray(value)) return value.slice(0, 100).map((v) => prune(v, depth + 1, keys));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value as Record<string, unknown>).slice(0, 100)) {
-    out[k] = keys.has(k.toLowerCase()) ? MASK : prune(v, depth + 1, keys);
+    defineOwn(out, k, keys.has(k.toLowerCase()) ? MASK : prune(v, depth + 1, keys));
   }
   return out;
+}
+
+function checkMaskPaths(paths: unknown, what: string, key = 'paths'): asserts paths is readonly string[] {
+  if (!Array.isArray(paths)) invalid(what, [key], 'must be an array of strings');
+  for (let i = 0; i < paths.length; i++) {
+    if (typeof paths[i] !== 'string') invalid(what, [key, i], 'must be a string');
+  }
+}
+
+function checkMaskKeys(keys: unknown, what: string, key = 'keys'): asserts keys is ReadonlySet<string> {
+  if (typeof (keys as { has?: unknown } | null)?.has !== 'function') {
+    invalid(what, [key], 'must be a Set of key names');
+  }
 }
 
 /**
@@ -100,6 +116,8 @@ export function maskBody(
   paths: readonly string[],
   keys: ReadonlySet<string> = DEFAULT_MASKED_KEYS,
 ): unknown {
+  checkMaskPaths(paths, 'maskBody arguments');
+  checkMaskKeys(keys, 'maskBody arguments');
   let out = prune(body, 0, keys);
   for (const p of paths) out = maskAt(out, p.split('.'));
   return out;
@@ -110,8 +128,44 @@ export function maskBody(
  * refusals) and 403 are denials.
  */
 export function outcomeOfStatus(status: number): AuditPortEvent['outcome'] {
+  if (typeof status !== 'number') invalid('HTTP status', [], 'must be a number');
   if (status === 401 || status === 402 || status === 403) return 'denied';
   return status < 400 ? 'success' : 'failure';
+}
+
+const optionalString = (v: unknown): boolean => v === undefined || typeof v === 'string';
+
+/** Cheap structural checks of what an adapter passes in, before anything is read from it. */
+function checkAuditInput(input: unknown, occurredAt: unknown): asserts input is RequestAuditInput {
+  const what = 'request audit input';
+  if (!isObject(input)) invalid(what, [], 'must be an object');
+  if (typeof input.method !== 'string' || input.method.length > 16) {
+    invalid(what, ['method'], 'must be an HTTP method');
+  }
+  if (typeof input.route !== 'string') invalid(what, ['route'], 'must be a string');
+  if (typeof input.status !== 'number') invalid(what, ['status'], 'must be a number');
+  if (!isObject(input.actor)) invalid(what, ['actor'], 'must be an actor');
+  if (input.impersonator !== undefined && !isObject(input.impersonator)) {
+    invalid(what, ['impersonator'], 'must be an actor');
+  }
+  if (input.tenantId !== undefined && typeof input.tenantId !== 'string') {
+    invalid(what, ['tenantId'], 'must be a string');
+  }
+  for (const key of ['ip', 'userAgent', 'requestId'] as const) {
+    if (!optionalString(input[key])) invalid(what, [key], 'must be a string');
+  }
+  const resource = input.resource;
+  if (
+    resource !== undefined &&
+    (!isObject(resource) || typeof resource.type !== 'string' || !optionalString(resource.id))
+  ) {
+    invalid(what, ['resource'], 'must be { type: string, id?: string }');
+  }
+  if (input.maskPaths !== undefined) checkMaskPaths(input.maskPaths, what, 'maskPaths');
+  if (input.maskKeys !== undefined) checkMaskKeys(input.maskKeys, what, 'maskKeys');
+  if (!(occurredAt instanceof Date) || Number.isNaN(occurredAt.getTime())) {
+    invalid('request audit time', [], 'must be a valid Date');
+  }
 }
 
 /**
@@ -119,6 +173,7 @@ export function outcomeOfStatus(status: number): AuditPortEvent['outcome'] {
  * user agent, request id, and the body masked by path. Action `http.<method>` (`http.post`).
  */
 export function requestAuditEvent(input: RequestAuditInput, occurredAt: Date): AuditPortEvent {
+  checkAuditInput(input, occurredAt);
   const method = input.method.toUpperCase();
   const targets: Array<{ type: string; id?: string }> = [{ type: 'route', id: `${method} ${input.route}` }];
   if (input.resource) targets.push({ ...input.resource });

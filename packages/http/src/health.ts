@@ -1,4 +1,5 @@
 import type { PgQueryable } from '@tenantry/core';
+import { invalid, isObject } from './validation.js';
 
 /** A store the readiness probe checks. Each check resolves when the store answers. */
 export interface ReadinessChecks {
@@ -34,11 +35,35 @@ const within = <T>(p: Promise<T>, ms: number): Promise<T> =>
     );
   });
 
+function checkChecks(checks: unknown, timeoutMs: unknown): asserts checks is ReadinessChecks {
+  const what = 'readiness checks';
+  if (!isObject(checks)) invalid(what, [], 'must be an object');
+  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+    invalid(what, ['timeoutMs'], 'must be a positive number');
+  }
+  const member = (key: string, method: string): void => {
+    const v = checks[key];
+    if (v && typeof (v as Record<string, unknown> | null)?.[method] !== 'function') {
+      invalid(what, [key, method], 'must be a function');
+    }
+  };
+  member('postgres', 'query');
+  member('redis', 'ping');
+  member('mongo', 'command');
+  if (checks.custom !== undefined) {
+    if (!isObject(checks.custom)) invalid(what, ['custom'], 'must be an object of functions');
+    for (const [name, fn] of Object.entries(checks.custom)) {
+      if (typeof fn !== 'function') invalid(what, ['custom', name], 'must be a function');
+    }
+  }
+}
+
 /**
  * Check every configured store in parallel, each within `timeoutMs`. Errors are reduced to `down`:
  * nothing of a driver's message reaches the probe's answer.
  */
 export async function checkReadiness(checks: ReadinessChecks, timeoutMs = 2_000): Promise<Readiness> {
+  checkChecks(checks, timeoutMs);
   const probes: Array<[string, () => Promise<unknown>]> = [];
   if (checks.postgres) {
     const pg = checks.postgres;

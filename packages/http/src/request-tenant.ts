@@ -6,6 +6,7 @@ import {
   runAsTenant,
 } from '@tenantry/core';
 import { z } from 'zod';
+import { invalid, isObject } from './validation.js';
 
 /**
  * Where a client may *name* a tenant in a request. A named tenant is never trusted: it is compared
@@ -46,22 +47,42 @@ export interface NamedTenant {
 
 /** The tenants a request names through the configured hints (the path parameter is the adapter's). */
 export function namedTenants(req: RequestView, hints: z.output<typeof TenantHintsSchema>): NamedTenant[] {
+  if (
+    typeof (req as Partial<RequestView> | null)?.header !== 'function' ||
+    typeof (req as Partial<RequestView> | null)?.query !== 'function'
+  ) {
+    invalid('request view', ['header'], 'must have header() and query() functions');
+  }
+  if (!isObject(hints) || typeof hints.header !== 'string') {
+    invalid('tenant hints', ['header'], 'must be a string');
+  }
+  for (const key of ['query', 'subdomainOf'] as const) {
+    if (hints[key] !== undefined && typeof hints[key] !== 'string')
+      invalid('tenant hints', [key], 'must be a string');
+  }
   const named: NamedTenant[] = [];
   const h = req.header(hints.header);
-  if (h !== undefined && h !== '') named.push({ source: 'header', tenantId: h });
+  if (typeof h === 'string' && h !== '') named.push({ source: 'header', tenantId: h });
   if (hints.query) {
     const q = req.query(hints.query);
-    if (q !== undefined && q !== '') named.push({ source: 'query', tenantId: q });
+    if (typeof q === 'string' && q !== '') named.push({ source: 'query', tenantId: q });
   }
-  if (hints.subdomainOf && req.hostname) {
+  if (hints.subdomainOf && typeof req.hostname === 'string' && req.hostname) {
     const sub = subdomainTenant(req.hostname, hints.subdomainOf);
     if (sub !== undefined) named.push({ source: 'subdomain', tenantId: sub });
   }
   return named;
 }
 
+const MAX_HOSTNAME = 253;
+const NAMED_SOURCES: ReadonlySet<unknown> = new Set(['header', 'query', 'param', 'subdomain']);
+
 /** The first label of `hostname` below `base`, if `hostname` is exactly one level under it. */
 export function subdomainTenant(hostname: string, base: string): string | undefined {
+  if (typeof hostname !== 'string') invalid('hostname', [], 'must be a string');
+  if (typeof base !== 'string') invalid('subdomain base', [], 'must be a string');
+  // A DNS name has at most 253 characters: a longer one names no tenant, and is not walked.
+  if (hostname.length > MAX_HOSTNAME || base.length > MAX_HOSTNAME) return undefined;
   const host = hostname.toLowerCase();
   const suffix = `.${base.toLowerCase().replace(/^\./, '')}`;
   if (!host.endsWith(suffix)) return undefined;
@@ -84,6 +105,16 @@ export function assertNamedTenantsAgree(
   verifiedTenantId: string | undefined,
   named: readonly NamedTenant[],
 ): void {
+  if (verifiedTenantId !== undefined && typeof verifiedTenantId !== 'string') {
+    invalid('verified tenant id', [], 'must be a string or undefined');
+  }
+  if (!Array.isArray(named)) invalid('named tenants', [], 'must be an array');
+  for (let i = 0; i < named.length; i++) {
+    const n: unknown = named[i];
+    if (!isObject(n) || !NAMED_SOURCES.has(n.source)) {
+      invalid('named tenants', [i, 'source'], 'must be header, query, param or subdomain');
+    }
+  }
   if (named.length === 0) return;
   const check = (): void => {
     for (const n of named) {

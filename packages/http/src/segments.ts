@@ -1,5 +1,6 @@
-import { type AccessPolicy, type Actor, DEFAULT_SEGMENTS, TenantryError } from '@tenantry/core';
+import { type AccessPolicy, type Actor, DEFAULT_SEGMENTS, TenantryError, parseInput } from '@tenantry/core';
 import { z } from 'zod';
+import { invalid, isObject } from './validation.js';
 
 /**
  * The seed's API segments as path prefixes, each naming a segment of the access policy (core's
@@ -40,7 +41,13 @@ export function createSegmentMap(
   prefixes: Readonly<Record<string, string>>,
   policy?: AccessPolicy,
 ): SegmentMap {
-  const entries = Object.entries(prefixes).sort(([a], [b]) => b.length - a.length);
+  if (!isObject(prefixes))
+    invalid('segment prefixes', [], 'must be an object of path prefix to segment name');
+  const parsed = parseInput(SegmentPrefixesSchema, prefixes, 'segment prefixes');
+  if (policy !== undefined && typeof (policy as { segment?: unknown } | null)?.segment !== 'function') {
+    invalid('access policy', ['segment'], 'must be a function');
+  }
+  const entries = Object.entries(parsed).sort(([a], [b]) => b.length - a.length);
   const roles = (segment: string): readonly string[] =>
     policy?.segment(segment) ?? defaultRoles[segment] ?? [];
   return {
@@ -71,6 +78,12 @@ export function createSegmentMap(
  * @throws TenantryError `PERMISSION_DENIED`
  */
 export function assertRoles(actor: Actor | undefined, roles: readonly string[]): void {
+  if (!Array.isArray(roles) || !roles.every((r) => typeof r === 'string')) {
+    invalid('required roles', [], 'must be an array of strings');
+  }
+  if (actor !== undefined && (!isObject(actor) || !Array.isArray(actor.roles))) {
+    invalid('actor', ['roles'], 'must be an array');
+  }
   if (!actor?.roles.some((r) => roles.includes(r))) {
     throw new TenantryError('PERMISSION_DENIED', `One of the roles ${roles.join(', ')} is needed`, {
       details: { roles: [...roles] },
