@@ -41,7 +41,7 @@ describe('error codes', () => {
   it('every AUDIT_ code has its HTTP status registered with core, so adapters map it generically', () => {
     for (const [code, spec] of Object.entries(AuditErrorCodes)) {
       expect(code.startsWith('AUDIT_'), code).toBe(true);
-      expect(errorCodeSpec(code)).toEqual({ retryable: undefined, ...spec });
+      expect(errorCodeSpec(code)).toEqual({ retryable: false, ...spec });
     }
     expect(errorCodeSpec('AUDIT_WRITE_FAILED')).toMatchObject({ status: 503, retryable: true });
     expect(errorCodeSpec('AUDIT_EVENT_TOO_LARGE').status).toBe(413);

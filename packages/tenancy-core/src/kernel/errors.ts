@@ -69,7 +69,7 @@ export function defineErrorCodes<const T extends ErrorCodeTable>(table: T): T {
     }
   }
   for (const [code, spec] of entries) {
-    registry.set(code, Object.freeze({ status: spec.status, retryable: spec.retryable }));
+    registry.set(code, Object.freeze({ status: spec.status, retryable: spec.retryable === true }));
   }
   return Object.freeze(table);
 }
