@@ -1,3 +1,4 @@
+import { noopAuditPort, runAsSystem } from '@tenantry/core';
 // A tenant-scoped SELECT through the unit-of-work runner (RLS policy from tenantTableSql, the tenant
 // set with set_config(..., true) inside a transaction, as a non-owner application role) against the
 // same SELECT with a plain `WHERE tenant_id = $1` run by a role that bypasses RLS, on 1,000,000 rows
@@ -30,63 +31,72 @@ const rows: BenchRow[] = [];
 let owner: pg.Pool | undefined;
 let app: pg.Pool | undefined;
 try {
-  owner = new pg.Pool({ connectionString: urlFor(dbName), max: POOL });
-  // DROP DATABASE … WITH (FORCE) at the end terminates connections pg may still be closing.
-  owner.on('error', () => undefined);
-  const t0 = performance.now();
-  await owner.query(`
+  // Back-office measurement across many tenants: the audited system scope (T1) lets it name each one.
+  await runAsSystem(
+    { actor: { id: 'bench', kind: 'service' }, reason: 'benchmark' },
+    noopAuditPort,
+    async () => {
+      owner = new pg.Pool({ connectionString: urlFor(dbName), max: POOL });
+      // DROP DATABASE … WITH (FORCE) at the end terminates connections pg may still be closing.
+      owner.on('error', () => undefined);
+      const t0 = performance.now();
+      await owner.query(`
     CREATE TABLE invoices (tenant_id text NOT NULL, id bigint NOT NULL PRIMARY KEY, total numeric NOT NULL, issued_at timestamptz NOT NULL);
     INSERT INTO invoices SELECT 'tenant-' || (g % ${TENANTS}), g, (g % 997) * 1.25, now() - (g || ' seconds')::interval
       FROM generate_series(1, ${ROWS}) g;`);
-  for (const sql of tenantTableSql({ table: 'invoices' })) await owner.query(sql);
-  await owner.query(`VACUUM ANALYZE invoices`);
-  await owner.query(`GRANT USAGE ON SCHEMA public TO ${appRole}; GRANT SELECT ON invoices TO ${appRole};`);
-  console.log(
-    `loaded ${ROWS.toLocaleString('en-US')} rows for ${TENANTS} tenants in ${Math.round(performance.now() - t0)} ms`,
-  );
+      for (const sql of tenantTableSql({ table: 'invoices' })) await owner.query(sql);
+      await owner.query(`VACUUM ANALYZE invoices`);
+      await owner.query(
+        `GRANT USAGE ON SCHEMA public TO ${appRole}; GRANT SELECT ON invoices TO ${appRole};`,
+      );
+      console.log(
+        `loaded ${ROWS.toLocaleString('en-US')} rows for ${TENANTS} tenants in ${Math.round(performance.now() - t0)} ms`,
+      );
 
-  app = new pg.Pool({ connectionString: urlFor(dbName, appRole), max: POOL });
-  app.on('error', () => undefined);
-  const uow = createTenantUnitOfWork(app);
-  const query = 'SELECT id, total FROM invoices ORDER BY id DESC LIMIT 20';
-  const plain = 'SELECT id, total FROM invoices WHERE tenant_id = $1 ORDER BY id DESC LIMIT 20';
-  let n = 0;
-  const tenant = () => `tenant-${(n++ * 7919) % TENANTS}`;
-  const check = (r: { rowCount: number | null }) => {
-    if (r.rowCount !== 20) throw new Error(`expected 20 rows, got ${r.rowCount}`);
-  };
-  const ours = async () => check(await uow.run((c) => c.query(query), { tenantId: tenant() }));
-  const inTransaction = async () => {
-    const c = await owner!.connect();
-    try {
-      await c.query('BEGIN');
-      check(await c.query(plain, [tenant()]));
-      await c.query('COMMIT');
-    } finally {
-      c.release();
-    }
-  };
-  rows.push(
-    await compare({
-      workload: `pg latest-20 SELECT: unit of work + RLS vs WHERE tenant_id=$1 in a transaction (1M rows, ${POOL} conns, ${POOL} in flight)`,
-      unit: 'queries/s',
-      concurrency: POOL,
-      durationMs: 800,
-      rounds: 9, // many short alternating rounds: the shared 2-core machine drifts a lot
-      ours,
-      baseline: inTransaction,
-    }),
-  );
-  rows.push(
-    await compare({
-      workload: `pg latest-20 SELECT: unit of work + RLS vs bare autocommit WHERE tenant_id=$1 (1M rows, ${POOL} conns, ${POOL} in flight)`,
-      unit: 'queries/s',
-      concurrency: POOL,
-      durationMs: 800,
-      rounds: 9, // many short alternating rounds: the shared 2-core machine drifts a lot
-      ours,
-      baseline: async () => check(await owner!.query(plain, [tenant()])),
-    }),
+      app = new pg.Pool({ connectionString: urlFor(dbName, appRole), max: POOL });
+      app.on('error', () => undefined);
+      const uow = createTenantUnitOfWork(app);
+      const query = 'SELECT id, total FROM invoices ORDER BY id DESC LIMIT 20';
+      const plain = 'SELECT id, total FROM invoices WHERE tenant_id = $1 ORDER BY id DESC LIMIT 20';
+      let n = 0;
+      const tenant = () => `tenant-${(n++ * 7919) % TENANTS}`;
+      const check = (r: { rowCount: number | null }) => {
+        if (r.rowCount !== 20) throw new Error(`expected 20 rows, got ${r.rowCount}`);
+      };
+      const ours = async () => check(await uow.run((c) => c.query(query), { tenantId: tenant() }));
+      const inTransaction = async () => {
+        const c = await owner!.connect();
+        try {
+          await c.query('BEGIN');
+          check(await c.query(plain, [tenant()]));
+          await c.query('COMMIT');
+        } finally {
+          c.release();
+        }
+      };
+      rows.push(
+        await compare({
+          workload: `pg latest-20 SELECT: unit of work + RLS vs WHERE tenant_id=$1 in a transaction (1M rows, ${POOL} conns, ${POOL} in flight)`,
+          unit: 'queries/s',
+          concurrency: POOL,
+          durationMs: 800,
+          rounds: 9, // many short alternating rounds: the shared 2-core machine drifts a lot
+          ours,
+          baseline: inTransaction,
+        }),
+      );
+      rows.push(
+        await compare({
+          workload: `pg latest-20 SELECT: unit of work + RLS vs bare autocommit WHERE tenant_id=$1 (1M rows, ${POOL} conns, ${POOL} in flight)`,
+          unit: 'queries/s',
+          concurrency: POOL,
+          durationMs: 800,
+          rounds: 9, // many short alternating rounds: the shared 2-core machine drifts a lot
+          ours,
+          baseline: async () => check(await owner!.query(plain, [tenant()])),
+        }),
+      );
+    },
   );
 } finally {
   await app?.end();
