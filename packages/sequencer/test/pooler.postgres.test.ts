@@ -4,10 +4,10 @@
 import { runMigrations } from '@tenantry/core/postgres';
 import { backendStatus, hasBackend, skipLabel, withDatabase } from '@tenantry/testkit';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it as plainIt, onTestFinished } from 'vitest';
 import { defineSeries } from '../src/index.js';
-import { createPostgresSequencer, sequencerMigrations } from '../src/postgres.js';
-import { currentTenant, freshSeriesKey, tenantIt as it, useBackends } from './helpers.js';
+import { createPostgresSequencer, PostgresLockBackend, sequencerMigrations } from '../src/postgres.js';
+import { currentTenant, freshKey, freshSeriesKey, tenantIt as it, useBackends } from './helpers.js';
 
 const env = useBackends();
 
@@ -142,5 +142,68 @@ describe.skipIf(!hasBackend('postgres') || !hasBackend('pgbouncer'))(
         expect((e as Error).message).toMatch(/namedStatements: false/);
       }
     });
+  },
+);
+
+/**
+ * A held PostgreSQL lock lease keeps its connection checked out, idle in a transaction; when that
+ * connection dies (a terminated backend directly, PgBouncer's `08P01 server conn crashed?` through the
+ * pooler) the lease is lost, and the host does not crash on an unhandled 'error' event (vitest fails
+ * the run on one).
+ */
+const leaseLoss = async (url: string, admin: pg.Pool): Promise<void> => {
+  // application_name marks the lease's session (PgBouncer sets it on the server connection it links).
+  const name = `lease-loss-${Date.now()}`;
+  const pool = new pg.Pool({ connectionString: url, max: 2, application_name: name });
+  const poolErrors: unknown[] = [];
+  pool.on('error', (e) => poolErrors.push(e));
+  try {
+    const lock = new PostgresLockBackend({ pool });
+    const key = freshKey();
+    const lease = await lock.acquire(key, { ttlMs: 1_000, waitMs: 1_000 });
+    onTestFinished(() => lease.release());
+    expect(await lease.renew(1_000)).toBe(true);
+    const { rows } = await admin.query<{ ok: boolean }>(
+      `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity
+        WHERE datname = current_database() AND state = 'idle in transaction' AND application_name = $1`,
+      [name],
+    );
+    expect(rows.map((r) => r.ok)).toEqual([true]);
+    const end = Date.now() + 5_000;
+    while ((await lease.renew(1_000)) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    expect(await lease.renew(1_000)).toBe(false);
+    await lease.release();
+    // The lock is free again: the dead transaction ended with its session.
+    const next = await lock.acquire(key, { ttlMs: 1_000, waitMs: 2_000 });
+    expect(next.fence).toBeGreaterThan(lease.fence);
+    await next.release();
+    expect(poolErrors).toEqual([]);
+  } finally {
+    await pool.end();
+  }
+};
+
+describe.skipIf(!hasBackend('postgres'))(
+  `PostgreSQL lock lease on a dying connection${skipLabel('postgres')}`,
+  () => {
+    let admin: pg.Pool;
+    beforeAll(async () => {
+      admin = new pg.Pool({ connectionString: env.pgDirectUrl(), max: 1 });
+      await runMigrations(admin, sequencerMigrations);
+    });
+    afterAll(() => admin?.end());
+
+    plainIt('direct: a terminated backend loses the lease, no unhandled error', () =>
+      leaseLoss(env.pgDirectUrl(), admin),
+    );
+
+    plainIt.skipIf(!hasBackend('pgbouncer'))(
+      `through PgBouncer: 'server conn crashed?' loses the lease, no unhandled error${skipLabel('pgbouncer')}`,
+      () => {
+        const status = backendStatus('pgbouncer');
+        if (!status.available) throw new Error(status.reason);
+        return leaseLoss(withDatabase(status.url, new URL(env.pgDirectUrl()).pathname.slice(1)), admin);
+      },
+    );
   },
 );
