@@ -181,7 +181,14 @@ function openPostgresBus(options: PostgresInvalidationBusOptions): InvalidationB
         c.on('error', (e) => lost(c, e));
         c.on('end', () => lost(c, new Error('connection ended')));
         // Until `client` is set, `lost` ignores this connection: a refused one just ends.
-        if (refusePooler && (await pooled(c))) {
+        let viaPooler: boolean;
+        try {
+          viaPooler = refusePooler && (await pooled(c));
+        } catch (error) {
+          await c.end().catch(() => undefined);
+          throw error;
+        }
+        if (viaPooler) {
           await c.end().catch(() => undefined);
           throw new TenancyModelError(
             'INVALIDATION_BUS_POOLED',
