@@ -1,0 +1,2 @@
+// @tenantry/vault/testing: conformance suites (re-exports only).
+export {};
