@@ -46,6 +46,8 @@ export async function openSnapshot(rt: VaultRuntime, tenantId: string, snapshotI
   }
   const manifest = parseManifest(Buffer.concat(parts), { tenantId, snapshotId });
   if (manifest.data.key !== objectKeys.data) throw corrupt('the manifest names another data object');
+  const described = rt.crypto.describe(manifest.wrappedKey);
+  if (described.kind !== 'ciphertext' || described.keyId !== manifest.keyId) throw corrupt('the sealed key differs from the manifest');
   let master: Buffer;
   try {
     const opened = await rt.crypto.open(manifest.wrappedKey, { ...SNAPSHOT_KEY_CONTEXT, tenantId, rowId: snapshotId });
