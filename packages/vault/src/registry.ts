@@ -33,10 +33,14 @@ export interface ModuleRegistry {
   declarations(): readonly ModuleDeclaration[];
 }
 
-const NamesSchema = z.array(z.string()).max(10_000);
+const ModuleListSchema = z.array(z.unknown()).max(10_000);
 
-/** SHA-256 of a module's declaration (what a snapshot's writer was). */
+/**
+ * A module's declaration and its SHA-256 (what a snapshot's writer was).
+ * @throws ValidationError `VALIDATION_FAILED` on a malformed module
+ */
 export function declarationOf(module: VaultModule): ModuleDeclaration {
+  parseInput(VaultModuleSchema, module, 'vault module');
   const dependsOn = [...(module.dependsOn ?? [])];
   const upgradeSteps = Object.keys(module.upgrades ?? {})
     .map(Number)
@@ -92,10 +96,8 @@ export function createModuleRegistry(modules: readonly VaultModule[] = []): Modu
     ordered: () => Object.freeze([...order]),
     declarations: () => Object.freeze(order.map(declarationOf)),
   };
-  if (modules.length > 0) {
-    parseInput(NamesSchema, modules.map((m) => (typeof m === 'object' && m !== null ? String(m.name) : '')), 'modules');
-    registry.register(...modules);
-  }
+  parseInput(ModuleListSchema, modules, 'modules');
+  if (modules.length > 0) registry.register(...modules);
   return Object.freeze(registry);
 }
 

@@ -1,2 +1,2 @@
 // @tenantry/vault/testing: conformance suites (re-exports only).
-export {};
+export { type SnapshotRecordStoreHarness, snapshotRecordStoreConformance } from './testing/snapshot-record-store-suite.js';

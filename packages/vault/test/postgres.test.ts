@@ -10,7 +10,10 @@ import { PostgresSnapshotRecordStore, createPostgresTransactionScope, postgresTa
 import { MemoryTable, asTenant, newCrypto, readObject, writeObject } from './helpers.js';
 import { checksums, seed, useAppDatabases } from './pg-helpers.js';
 
-const serverUrl = () => backendStatus('postgres').url ?? '';
+const serverUrl = (): string => {
+  const s = backendStatus('postgres');
+  return s.available ? s.url : '';
+};
 const databases = hasBackend('postgres') ? useAppDatabases(serverUrl, 2) : () => [];
 const TENANTS = ['acme', 'bolt', 'core'];
 const sysAudit = new MemoryAuditPort();
