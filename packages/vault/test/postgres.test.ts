@@ -191,6 +191,48 @@ describe.skipIf(!hasBackend('postgres'))(`vault on PostgreSQL with RLS, three te
     expect(notes.rows.get('acme')).toHaveLength(5);
   });
 
+  it('direct COPY where RLS does not apply: a row refused mid-COPY rolls back, and the connection stays usable', async () => {
+    const scope = createPostgresTransactionScope(db.admin, { requireRls: false });
+    const users = postgresTableModule(scope, { table: 'users', importVia: 'copy' });
+    const tasks = postgresTableModule(scope, { table: 'tasks', dependsOn: ['users'], importVia: 'copy' });
+    const comments = postgresTableModule(scope, { table: 'comments', dependsOn: ['tasks'], importVia: 'copy' });
+    const vault = createVault({ registry: createModuleRegistry([users, tasks, comments]), storage, records: new PostgresSnapshotRecordStore({ pool: db.admin }), crypto });
+    const snap = await asTenant('core', () => vault.snapshot());
+    await db.admin.query(`DELETE FROM comments WHERE tenant_id = 'core' AND id % 2 = 1`);
+    const before = await checksums(db.admin, 'core');
+    await db.admin.query(`ALTER TABLE comments ADD CONSTRAINT short_body2 CHECK (length(body) < 8) NOT VALID`);
+    try {
+      await expect(asTenant('core', () => vault.restore({ snapshotId: snap.snapshotId }))).rejects.toMatchObject({ code: 'VAULT_RESTORE_FAILED' });
+    } finally {
+      await db.admin.query('ALTER TABLE comments DROP CONSTRAINT short_body2');
+    }
+    expect(await checksums(db.admin, 'core')).toEqual(before);
+    const ok = await asTenant('core', () => vault.restore({ snapshotId: snap.snapshotId }));
+    expect(ok.mode).toBe('transaction');
+    expect((await checksums(db.admin, 'core')).comments).not.toEqual(before.comments);
+  });
+
+  it('an export aborted midway ends cleanly and leaves no connection stuck', async () => {
+    await seed(db.admin, 'big', 50, 40, 1);
+    const { vault } = build(db.app);
+    const controller = new AbortController();
+    const error = await asTenant('big', () =>
+      vault.snapshot({
+        signal: controller.signal,
+        onProgress: (p) => {
+          if (p.records > 500) controller.abort();
+        },
+      }),
+    ).catch((e: unknown) => e);
+    expect((error as { code?: string }).code).toBe('VAULT_ABORTED');
+    const failed = await asTenant('big', () => vault.list());
+    expect(failed[0]?.status).toBe('failed');
+    // Every pooled connection still answers (a stuck COPY would hang this).
+    await Promise.all(Array.from({ length: 4 }, () => db.app.query('SELECT 1')));
+    const snap = await asTenant('big', () => vault.snapshot());
+    expect(snap.modules.find((m) => m.name === 'tasks')?.records).toBe(2000);
+  });
+
   it('GDPR export of PostgreSQL rows as JSON lines', async () => {
     const { vault } = build(db.app);
     const target = new MemorySnapshotStorage();

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { VaultError } from '../../errors.js';
 import { ModuleNameSchema, type VaultModule, type VaultModuleContext, type VaultTransactionScope } from '../../module.js';
 import { parseCopyTextRow } from './copy-text.js';
-import { markConnectionUnusable } from './transaction-scope.js';
+import { markConnectionUnusable, markConnectionUsable } from './transaction-scope.js';
 
 /** Options of {@link postgresTableModule}. */
 export const PostgresTableModuleOptionsSchema = z
@@ -153,6 +153,9 @@ export function postgresTableModule(scope: VaultTransactionScope, options: Postg
     const cols = await columnsOf(client);
     const sql = `COPY (SELECT ${cols.map(quoteIdent).join(', ')} FROM ${qualified} WHERE ${tenantCol} = ${quoteLiteral(tenantId)}) TO STDOUT`;
     const source = (client as unknown as CopyClient).query(copyStreams.to(sql));
+    // Until the COPY has ended, the connection cannot take another statement: if the transaction
+    // fails meanwhile (the consumer stopped, or was aborted), the scope destroys the connection.
+    markConnectionUnusable(client);
     let carry: Buffer | undefined;
     try {
       for await (const chunk of source as AsyncIterable<Buffer>) {
@@ -166,17 +169,10 @@ export function postgresTableModule(scope: VaultTransactionScope, options: Postg
         if (start < buf.byteLength) carry = Buffer.from(buf.subarray(start));
         buf = Buffer.alloc(0);
       }
-      source.destroy();
-    } catch (error) {
-      markConnectionUnusable(client);
-      source.destroy();
-      throw error;
+      markConnectionUsable(client);
     } finally {
-      if (!source.readableEnded && !source.destroyed) {
-        // Stopped early: the COPY is still running on the connection.
-        markConnectionUnusable(client);
-        source.destroy();
-      }
+      // Stopped early (error or consumer gone): the COPY may still run on the connection, which stays marked.
+      if (!source.readableEnded && !source.destroyed) source.destroy();
     }
     if (carry && carry.byteLength > 0) throw new VaultError('VAULT_MODULE_FAILED', 'COPY output ended inside a row', { details: { table: o.table } });
   }

@@ -35,6 +35,11 @@ export function markConnectionUnusable(client: object): void {
   unusable.add(client);
 }
 
+/** Clears {@link markConnectionUnusable} once the COPY ended cleanly. @internal */
+export function markConnectionUsable(client: object): void {
+  unusable.delete(client);
+}
+
 /**
  * A {@link VaultTransactionScope} on your node-postgres Pool: each run checks out a connection,
  * `BEGIN`s, sets the tenant for the transaction only (`set_config(setting, tenant, true)`, as core's
@@ -68,6 +73,7 @@ export function createPostgresTransactionScope(pool: PgPoolLike, options: Postgr
         const mode = runOptions.readOnly ? 'ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'ISOLATION LEVEL READ COMMITTED';
         await client.query(`BEGIN ${mode}; SELECT set_config(${settingLiteral}, ${quoteLiteral(tenantId)}, true)`);
         let result: R;
+        unusable.delete(client);
         try {
           result = await fn(client);
           await client.query('COMMIT');
