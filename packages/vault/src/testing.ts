@@ -1,2 +1,5 @@
 // @tenantry/vault/testing: conformance suites (re-exports only).
-export { type SnapshotRecordStoreHarness, snapshotRecordStoreConformance } from './testing/snapshot-record-store-suite.js';
+export {
+  type SnapshotRecordStoreHarness,
+  snapshotRecordStoreConformance,
+} from './testing/snapshot-record-store-suite.js';

@@ -20,7 +20,11 @@ function checkAborted(signal: AbortSignal | undefined): void {
 export class MemorySnapshotStorage implements SnapshotStorage {
   readonly #objects = new Map<string, StoredObject>();
 
-  async put(key: string, body: AsyncIterable<Uint8Array>, options: { signal?: AbortSignal } = {}): Promise<{ size: number }> {
+  async put(
+    key: string,
+    body: AsyncIterable<Uint8Array>,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<{ size: number }> {
     checkAborted(options.signal);
     const chunks: Uint8Array[] = [];
     let size = 0;
@@ -36,7 +40,10 @@ export class MemorySnapshotStorage implements SnapshotStorage {
   async *get(key: string, options: { signal?: AbortSignal } = {}): AsyncIterable<Uint8Array> {
     checkAborted(options.signal);
     const object = this.#objects.get(key);
-    if (!object) throw new VaultError('VAULT_OBJECT_NOT_FOUND', 'No snapshot object under that key.', { details: { key } });
+    if (!object)
+      throw new VaultError('VAULT_OBJECT_NOT_FOUND', 'No snapshot object under that key.', {
+        details: { key },
+      });
     for (const chunk of object.chunks) {
       checkAborted(options.signal);
       yield Uint8Array.from(chunk);

@@ -48,7 +48,10 @@ export function markConnectionUsable(client: object): void {
  * COPY needs the real node-postgres client (the `pg` Pool), not a query-builder executor.
  * @example const pgScope = createPostgresTransactionScope(pool);
  */
-export function createPostgresTransactionScope(pool: PgPoolLike, options: PostgresTransactionScopeOptions = {}): VaultTransactionScope {
+export function createPostgresTransactionScope(
+  pool: PgPoolLike,
+  options: PostgresTransactionScopeOptions = {},
+): VaultTransactionScope {
   if (typeof pool?.connect !== 'function') {
     throw new VaultError('VAULT_CONFIG_INVALID', 'createPostgresTransactionScope needs a node-postgres Pool');
   }
@@ -56,7 +59,11 @@ export function createPostgresTransactionScope(pool: PgPoolLike, options: Postgr
   const settingLiteral = quoteLiteral(o.setting);
   return Object.freeze({
     name: 'postgres',
-    async run<R>(tenantId: string, fn: (transaction: unknown) => Promise<R>, runOptions: { readOnly?: boolean } = {}): Promise<R> {
+    async run<R>(
+      tenantId: string,
+      fn: (transaction: unknown) => Promise<R>,
+      runOptions: { readOnly?: boolean } = {},
+    ): Promise<R> {
       parseInput(TenantIdSchema, tenantId, 'tenant id');
       let client: PgPoolClientLike;
       try {
@@ -70,8 +77,12 @@ export function createPostgresTransactionScope(pool: PgPoolLike, options: Postgr
           await assertRlsEnforced(client, { tables: [] });
           verified.add(client);
         }
-        const mode = runOptions.readOnly ? 'ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'ISOLATION LEVEL READ COMMITTED';
-        await client.query(`BEGIN ${mode}; SELECT set_config(${settingLiteral}, ${quoteLiteral(tenantId)}, true)`);
+        const mode = runOptions.readOnly
+          ? 'ISOLATION LEVEL REPEATABLE READ READ ONLY'
+          : 'ISOLATION LEVEL READ COMMITTED';
+        await client.query(
+          `BEGIN ${mode}; SELECT set_config(${settingLiteral}, ${quoteLiteral(tenantId)}, true)`,
+        );
         let result: R;
         unusable.delete(client);
         try {
