@@ -101,15 +101,19 @@ export async function writeGdprExport(rt: VaultRuntime, input: GdprExportInput):
       const lines = async function* (): AsyncGenerator<Uint8Array> {
         let batch = '';
         try {
-          for await (const record of module.export({
+          for await (const item of module.export({
             tenantId,
             transaction,
             ...(input.signal ? { signal: input.signal } : {}),
           })) {
-            const row = module.toJson ? module.toJson(record) : defaultJson(record);
-            batch += `${JSON.stringify(await readable(module, row, tenantId, input.decrypt, counts))}\n`;
-            counts.records++;
-            progress.records++;
+            for (const record of Array.isArray(item)
+              ? (item as readonly Uint8Array[])
+              : [item as Uint8Array]) {
+              const row = module.toJson ? module.toJson(record) : defaultJson(record);
+              batch += `${JSON.stringify(await readable(module, row, tenantId, input.decrypt, counts))}\n`;
+              counts.records++;
+              progress.records++;
+            }
             if (batch.length >= 64 * 1024) {
               const b = Buffer.from(batch, 'utf8');
               hash.update(b);

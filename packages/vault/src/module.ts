@@ -56,8 +56,11 @@ export interface VaultModule {
   readonly dependsOn?: readonly string[];
   /** The transaction scope of the module's store, when it has one (see {@link VaultTransactionScope}). */
   readonly transactions?: VaultTransactionScope;
-  /** Streams the tenant's records (backpressure: the vault pulls). */
-  export(context: VaultModuleContext): AsyncIterable<Uint8Array>;
+  /**
+   * Streams the tenant's records (backpressure: the vault pulls). Each item is one record, or an
+   * array of records (a batch: cheaper for many small rows).
+   */
+  export(context: VaultModuleContext): AsyncIterable<Uint8Array | readonly Uint8Array[]>;
   /** Writes the records into the (clean) tenant. */
   import(context: VaultModuleContext, records: AsyncIterable<Uint8Array>): Promise<void>;
   /** Deletes every record of the tenant (only the tenant's: invariant V1). */

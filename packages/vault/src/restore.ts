@@ -109,6 +109,7 @@ async function importAll(
       const from = head.schemaVersion;
       let ended = false;
       let records = 0;
+      const upgrading = from < module.schemaVersion;
       const stream = async function* (): AsyncGenerator<Uint8Array> {
         while (!ended) {
           const n = await events.next();
@@ -118,15 +119,20 @@ async function importAll(
             ended = true;
             return;
           }
-          if (n.value.kind !== 'record')
+          if (n.value.kind !== 'records') {
             throw new VaultError('VAULT_SNAPSHOT_CORRUPT', 'Snapshot failed verification: bad frame order');
-          let data: Uint8Array = n.value.data;
-          for (let v = from; v < module.schemaVersion; v++) {
-            const upgrade = module.upgrades?.[v] as VaultRecordUpgrade; // checked by modulesFor
-            data = await upgrade(data);
           }
-          records++;
-          yield data;
+          for (const record of n.value.data) {
+            let data: Uint8Array = record;
+            if (upgrading) {
+              for (let v = from; v < module.schemaVersion; v++) {
+                const upgrade = module.upgrades?.[v] as VaultRecordUpgrade; // checked by modulesFor
+                data = await upgrade(data);
+              }
+            }
+            records++;
+            yield data;
+          }
         }
       };
       try {

@@ -3,7 +3,7 @@ import { VaultError } from '../errors.js';
 import type { VaultRuntime } from '../runtime.js';
 import { type SealedStats, type SnapshotKeys, deriveSnapshotKeys, openChunks } from './chunk-cipher.js';
 import { compressStream } from './compression.js';
-import { type FrameEvent, ModuleDigest, parseFrames } from './frames.js';
+import { type FrameEvent, FrameParser } from './frames.js';
 import { type SnapshotManifest, checkManifestMac, parseManifest } from './manifest.js';
 import { type ProgressListener, type VaultProgress, report } from './progress.js';
 import { snapshotObjectKeys } from './storage-keys.js';
@@ -144,28 +144,33 @@ export async function* readSnapshot(
   };
   const plain = compressStream(openChunks(source(), keys, ids, stats), manifest.compression, 'decompress');
   let moduleIndex = -1;
-  let digest: ModuleDigest | undefined;
-  for await (const event of parseFrames(plain)) {
-    if (event.kind === 'module') {
-      moduleIndex++;
-      const expected = manifest.modules[moduleIndex];
-      if (!expected || expected.name !== event.name || expected.schemaVersion !== event.schemaVersion) {
-        throw corrupt('modules differ from the manifest');
+  const parser = new FrameParser();
+  for await (const chunk of plain) {
+    const events = parser.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+    for (const event of events) {
+      if (event.kind === 'module') {
+        moduleIndex++;
+        const expected = manifest.modules[moduleIndex];
+        if (!expected || expected.name !== event.name || expected.schemaVersion !== event.schemaVersion) {
+          throw corrupt('modules differ from the manifest');
+        }
+      } else if (event.kind === 'records') {
+        progress.records += event.data.length;
+      } else {
+        const expected = manifest.modules[moduleIndex];
+        if (
+          !expected ||
+          event.digest.records !== expected.records ||
+          event.digest.hex() !== expected.sha256
+        ) {
+          throw corrupt(`module ${expected?.name ?? '?'} differs from its checksum`);
+        }
+        report(options.onProgress, { ...base, module: expected.name, ...progress });
       }
-      digest = new ModuleDigest();
-    } else if (event.kind === 'record') {
-      digest?.add(event.data);
-      progress.records++;
-    } else {
-      const expected = manifest.modules[moduleIndex];
-      if (!expected || !digest || digest.records !== expected.records || digest.hex() !== expected.sha256) {
-        throw corrupt(`module ${expected?.name ?? '?'} differs from its checksum`);
-      }
-      report(options.onProgress, { ...base, module: expected.name, ...progress });
-      digest = undefined;
+      yield event;
     }
-    yield event;
   }
+  parser.end();
   if (moduleIndex !== manifest.modules.length - 1) throw corrupt('modules missing');
   if (
     stats.size !== manifest.data.size ||

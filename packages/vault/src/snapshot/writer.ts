@@ -6,7 +6,7 @@ import { declarationOf } from '../registry.js';
 import type { VaultRuntime } from '../runtime.js';
 import { type SealedStats, deriveSnapshotKeys, sealChunks } from './chunk-cipher.js';
 import { compressStream } from './compression.js';
-import { END_FRAME, FINISH_FRAME, ModuleDigest, moduleFrame, recordHeader } from './frames.js';
+import { END_FRAME, FINISH_FRAME, ModuleDigest, moduleFrame, recordFrames } from './frames.js';
 import { type SnapshotManifest, signManifest } from './manifest.js';
 import { type ProgressListener, report } from './progress.js';
 import { snapshotObjectKeys } from './storage-keys.js';
@@ -89,16 +89,17 @@ export async function writeSnapshot(rt: VaultRuntime, input: WriteSnapshotInput)
         let batchBytes = batch[0]?.byteLength ?? 0;
         try {
           const context = { tenantId, transaction, ...(input.signal ? { signal: input.signal } : {}) };
-          for await (const record of module.export(context)) {
-            if (!(record instanceof Uint8Array))
-              throw new TypeError('a module exported a record that is not a Uint8Array');
-            digest.add(record);
-            progress.records++;
-            batch.push(
-              recordHeader(record.byteLength),
-              Buffer.from(record.buffer, record.byteOffset, record.byteLength),
-            );
-            batchBytes += 5 + record.byteLength;
+          for await (const item of module.export(context)) {
+            const records = Array.isArray(item) ? (item as readonly Uint8Array[]) : [item as Uint8Array];
+            for (const r of records) {
+              if (!(r instanceof Uint8Array))
+                throw new TypeError('a module exported a record that is not a Uint8Array');
+            }
+            const framed = recordFrames(records);
+            digest.add(framed, records.length);
+            progress.records += records.length;
+            batch.push(framed);
+            batchBytes += framed.byteLength;
             if (batchBytes >= BATCH_BYTES) {
               checkAborted(input.signal);
               report(input.onProgress, { operation: 'snapshot', module: module.name, ...progress });

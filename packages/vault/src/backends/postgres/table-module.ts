@@ -128,7 +128,7 @@ export function postgresTableModule(
       : {}),
     ...(o.encryptedFields ? { encryptedFields: o.encryptedFields } : {}),
 
-    export(context: VaultModuleContext): AsyncIterable<Uint8Array> {
+    export(context: VaultModuleContext): AsyncIterable<Uint8Array[]> {
       return {
         [Symbol.asyncIterator]: () => exportRows(context)[Symbol.asyncIterator](),
       };
@@ -179,7 +179,7 @@ export function postgresTableModule(
     },
   } satisfies VaultModule);
 
-  async function* exportRows(context: VaultModuleContext): AsyncGenerator<Uint8Array> {
+  async function* exportRows(context: VaultModuleContext): AsyncGenerator<Uint8Array[]> {
     // An async generator cannot yield from inside scope.run's callback, so without a transaction of
     // the snapshot the rows go through a small queue with backpressure.
     if (context.transaction !== undefined) {
@@ -197,7 +197,7 @@ export function postgresTableModule(
     );
   }
 
-  async function* copyOut(client: PgPoolClientLike, tenantId: string): AsyncGenerator<Uint8Array> {
+  async function* copyOut(client: PgPoolClientLike, tenantId: string): AsyncGenerator<Uint8Array[]> {
     const cols = await columnsOf(client);
     const sql = `COPY (SELECT ${cols.map(quoteIdent).join(', ')} FROM ${qualified} WHERE ${tenantCol} = ${quoteLiteral(tenantId)}) TO STDOUT`;
     const source = (client as unknown as CopyClient).query(copyStreams.to(sql));
@@ -207,15 +207,17 @@ export function postgresTableModule(
     let carry: Buffer | undefined;
     try {
       for await (const chunk of source as AsyncIterable<Buffer>) {
-        let buf = carry ? Buffer.concat([carry, chunk]) : chunk;
+        const buf = carry ? Buffer.concat([carry, chunk]) : chunk;
         carry = undefined;
+        // One batch of rows per COPY chunk (pg-copy-streams hands over ~64 KiB at a time).
+        const rows: Buffer[] = [];
         let start = 0;
         for (let nl = buf.indexOf(NEWLINE, start); nl !== -1; nl = buf.indexOf(NEWLINE, start)) {
-          yield buf.subarray(start, nl);
+          rows.push(buf.subarray(start, nl));
           start = nl + 1;
         }
         if (start < buf.byteLength) carry = Buffer.from(buf.subarray(start));
-        buf = Buffer.alloc(0);
+        if (rows.length > 0) yield rows;
       }
       markConnectionUsable(client);
     } finally {
