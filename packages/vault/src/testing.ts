@@ -1,2 +1,2 @@
 // @tenantry/vault/testing: conformance suites (re-exports only).
-export {};
+export { type SnapshotStorageHarness, snapshotStorageConformance } from './testing/snapshot-storage-suite.js';
