@@ -28,6 +28,8 @@ export const VaultErrorCodes = defineErrorCodes({
   VAULT_SNAPSHOT_TENANT_MISMATCH: { status: 422 },
   /** The snapshot's format version is not one this code reads. */
   VAULT_FORMAT_UNSUPPORTED: { status: 422 },
+  /** A snapshot record with that id already exists for the tenant. */
+  VAULT_SNAPSHOT_EXISTS: { status: 409 },
   /** The snapshot is not complete (still being written, or its writer failed). */
   VAULT_SNAPSHOT_INCOMPLETE: { status: 409 },
   /** The restore failed and the tenant was put back as it was; `details.module` names the failing module. */
@@ -37,7 +39,7 @@ export const VaultErrorCodes = defineErrorCodes({
   /** The tenant's data key could not be obtained (crypto-fields), e.g. shredded. */
   VAULT_KEY_UNAVAILABLE: { status: 500 },
   /** The operation was aborted through its `AbortSignal`. */
-  VAULT_ABORTED: { status: 499 },
+  VAULT_ABORTED: { status: 503, retryable: true },
   /** No object under that storage key. */
   VAULT_OBJECT_NOT_FOUND: { status: 404 },
   /** A storage key is not a valid relative path (empty, absolute, `..`, control characters). */
