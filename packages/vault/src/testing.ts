@@ -1,2 +1,6 @@
 // @tenantry/vault/testing: conformance suites (re-exports only).
-export { type SnapshotStorageHarness, snapshotStorageConformance } from './testing/snapshot-storage-suite.js';
+export {
+  type SnapshotStorageHarness,
+  type SnapshotStorageSuiteOptions,
+  snapshotStorageConformance,
+} from './testing/snapshot-storage-suite.js';

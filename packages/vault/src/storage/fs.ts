@@ -1,12 +1,28 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { type FileHandle, mkdir, open, readdir, realpath, rename, rmdir, stat, unlink } from 'node:fs/promises';
+import {
+  type FileHandle,
+  mkdir,
+  open,
+  readdir,
+  realpath,
+  rename,
+  rmdir,
+  stat,
+  unlink,
+} from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { TenantryError, ValidationError, parseInput, withSpan } from '@tenantry/core';
 import { z } from 'zod';
 import { VaultError } from '../errors.js';
 import type { SnapshotStorage } from './storage.js';
-import { assertStorageKey, assertStoragePrefix, isChunkSource } from './storage-key.js';
+import {
+  assertBody,
+  assertChunk,
+  assertStorageKey,
+  assertStoragePrefix,
+  bodyFailure,
+} from './storage-key.js';
 
 /** Options of {@link FileSystemSnapshotStorage}. */
 export const FileSystemSnapshotStorageOptionsSchema = z.strictObject({
@@ -28,10 +44,14 @@ function checkAborted(signal: AbortSignal | undefined): void {
 function fsError(error: unknown, operation: string): TenantryError {
   if (error instanceof TenantryError) return error;
   const code = (error as { code?: unknown } | null)?.code;
-  return new VaultError('VAULT_STORAGE_UNAVAILABLE', `The file-system snapshot storage failed to ${operation}.`, {
-    cause: error,
-    details: { driver: 'fs', operation, errno: typeof code === 'string' ? code : undefined },
-  });
+  return new VaultError(
+    'VAULT_STORAGE_UNAVAILABLE',
+    `The file-system snapshot storage failed to ${operation}.`,
+    {
+      cause: error,
+      details: { driver: 'fs', operation, errno: typeof code === 'string' ? code : undefined },
+    },
+  );
 }
 
 const isNotFound = (error: unknown): boolean => {
@@ -62,9 +82,15 @@ export class FileSystemSnapshotStorage implements SnapshotStorage {
   #realRoot: Promise<string> | undefined;
 
   constructor(options: FileSystemSnapshotStorageOptions) {
-    const parsed = parseInput(FileSystemSnapshotStorageOptionsSchema, options, 'FileSystemSnapshotStorage options');
+    const parsed = parseInput(
+      FileSystemSnapshotStorageOptionsSchema,
+      options,
+      'FileSystemSnapshotStorage options',
+    );
     if (parsed.root.includes('\0')) {
-      throw new ValidationError('FileSystemSnapshotStorage options', [{ path: ['root'], message: 'must not contain NUL' }]);
+      throw new ValidationError('FileSystemSnapshotStorage options', [
+        { path: ['root'], message: 'must not contain NUL' },
+      ]);
     }
     this.root = resolve(parsed.root);
     this.#fsync = parsed.fsync;
@@ -97,9 +123,13 @@ export class FileSystemSnapshotStorage implements SnapshotStorage {
       try {
         const real = await realpath(probe);
         if (real !== root && !real.startsWith(root + sep)) {
-          throw new VaultError('VAULT_STORAGE_KEY_INVALID', 'The storage key resolves outside the storage root.', {
-            details: { reason: 'escapes the root through a symbolic link' },
-          });
+          throw new VaultError(
+            'VAULT_STORAGE_KEY_INVALID',
+            'The storage key resolves outside the storage root.',
+            {
+              details: { reason: 'escapes the root through a symbolic link' },
+            },
+          );
         }
         return;
       } catch (e) {
@@ -110,17 +140,22 @@ export class FileSystemSnapshotStorage implements SnapshotStorage {
     }
   }
 
-  async put(key: string, body: AsyncIterable<Uint8Array>, options: { signal?: AbortSignal } = {}): Promise<{ size: number }> {
+  async put(
+    key: string,
+    body: AsyncIterable<Uint8Array>,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<{ size: number }> {
     assertStorageKey(key);
-    if (!isChunkSource(body)) {
-      throw new ValidationError('snapshot storage body', [{ path: ['body'], message: 'must be an (async) iterable of Uint8Array' }]);
-    }
+    assertBody(body);
     const signal = options?.signal;
     return withSpan('vault', 'storage.put', { 'tenantry.vault.storage': 'fs' }, async (span) => {
       checkAborted(signal);
       const path = await this.#pathOf(key);
       const dir = dirname(path);
-      const part = join(dir, `.${path.slice(dir.length + 1)}.${randomBytes(6).toString('hex')}${PART_SUFFIX}`);
+      const part = join(
+        dir,
+        `.${path.slice(dir.length + 1)}.${randomBytes(6).toString('hex')}${PART_SUFFIX}`,
+      );
       let handle: FileHandle | undefined;
       let size = 0;
       try {
@@ -134,9 +169,7 @@ export class FileSystemSnapshotStorage implements SnapshotStorage {
         }
         for await (const chunk of body) {
           checkAborted(signal);
-          if (!(chunk instanceof Uint8Array)) {
-            throw new ValidationError('snapshot storage body', [{ path: ['body', 'chunk'], message: 'must be a Uint8Array' }]);
-          }
+          assertChunk(chunk);
           try {
             await handle.write(chunk);
           } catch (e) {
@@ -157,7 +190,7 @@ export class FileSystemSnapshotStorage implements SnapshotStorage {
       } catch (e) {
         await handle?.close().catch(() => undefined);
         await unlink(part).catch(() => undefined);
-        throw e instanceof TenantryError ? e : fsError(e, 'read the upload body');
+        throw bodyFailure(e, 'fs');
       }
       span.setAttribute('tenantry.vault.bytes', size);
       return { size };
@@ -178,7 +211,9 @@ export class FileSystemSnapshotStorage implements SnapshotStorage {
       }
     } catch (e) {
       if (isNotFound(e)) {
-        throw new VaultError('VAULT_OBJECT_NOT_FOUND', 'No snapshot object under that key.', { details: { key } });
+        throw new VaultError('VAULT_OBJECT_NOT_FOUND', 'No snapshot object under that key.', {
+          details: { key },
+        });
       }
       throw fsError(e, 'open a file');
     }

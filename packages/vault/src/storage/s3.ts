@@ -7,11 +7,18 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { TenantryError, ValidationError, parseInput, withSpan } from '@tenantry/core';
+import { TenantryError, parseInput, withSpan } from '@tenantry/core';
 import { z } from 'zod';
 import { VaultError } from '../errors.js';
 import type { SnapshotStorage } from './storage.js';
-import { assertStorageKey, assertStoragePrefix, isChunkSource } from './storage-key.js';
+import {
+  assertBody,
+  assertChunk,
+  assertStorageKey,
+  assertStoragePrefix,
+  bodyFailure,
+  isChunkSource,
+} from './storage-key.js';
 
 const MiB = 1024 * 1024;
 
@@ -23,7 +30,11 @@ export const S3SnapshotStorageOptionsSchema = z.strictObject({
     'must be an S3Client',
   ),
   /** The bucket; it must exist. */
-  bucket: z.string().min(3).max(63).regex(/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/, 'must be a valid S3 bucket name'),
+  bucket: z
+    .string()
+    .min(3)
+    .max(63)
+    .regex(/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/, 'must be a valid S3 bucket name'),
   /** Prepended to every key (e.g. `snapshots/`); empty, or safe segments ending with `/`. @default '' */
   prefix: z
     .string()
@@ -31,7 +42,11 @@ export const S3SnapshotStorageOptionsSchema = z.strictObject({
     .regex(/^([A-Za-z0-9_=+~-][A-Za-z0-9._=+~-]*\/)*$/, 'must be empty or safe segments each followed by /')
     .default(''),
   /** Multipart part size in bytes: at least 5 MiB (S3's minimum), at most 512 MiB. Bodies larger than one part are uploaded in parts. @default 8 MiB */
-  partSize: z.int().min(5 * MiB).max(512 * MiB).default(8 * MiB),
+  partSize: z
+    .int()
+    .min(5 * MiB)
+    .max(512 * MiB)
+    .default(8 * MiB),
   /** Parts uploaded at once; memory held is about `queueSize × partSize`. @default 4 */
   queueSize: z.int().min(1).max(32).default(4),
 });
@@ -42,7 +57,8 @@ function s3Error(error: unknown, operation: string): TenantryError {
   if (error instanceof TenantryError) return error;
   const e = error as { name?: unknown; $metadata?: { httpStatusCode?: unknown } } | null;
   const name = typeof e?.name === 'string' ? e.name : undefined;
-  if (name === 'AbortError') return new VaultError('VAULT_ABORTED', 'The storage operation was aborted.', { cause: error });
+  if (name === 'AbortError')
+    return new VaultError('VAULT_ABORTED', 'The storage operation was aborted.', { cause: error });
   const status = typeof e?.$metadata?.httpStatusCode === 'number' ? e.$metadata.httpStatusCode : undefined;
   return new VaultError('VAULT_STORAGE_UNAVAILABLE', `The S3 snapshot storage failed to ${operation}.`, {
     cause: error,
@@ -88,11 +104,13 @@ export class S3SnapshotStorage implements SnapshotStorage {
     this.#queueSize = parsed.queueSize;
   }
 
-  async put(key: string, body: AsyncIterable<Uint8Array>, options: { signal?: AbortSignal } = {}): Promise<{ size: number }> {
+  async put(
+    key: string,
+    body: AsyncIterable<Uint8Array>,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<{ size: number }> {
     assertStorageKey(key);
-    if (!isChunkSource(body)) {
-      throw new ValidationError('snapshot storage body', [{ path: ['body'], message: 'must be an (async) iterable of Uint8Array' }]);
-    }
+    assertBody(body);
     const signal = options?.signal;
     return withSpan('vault', 'storage.put', { 'tenantry.vault.storage': 's3' }, async (span) => {
       if (signal?.aborted) throw new VaultError('VAULT_ABORTED', 'The storage operation was aborted.');
@@ -101,9 +119,7 @@ export class S3SnapshotStorage implements SnapshotStorage {
       const counted = async function* (): AsyncGenerator<Uint8Array> {
         try {
           for await (const chunk of body) {
-            if (!(chunk instanceof Uint8Array)) {
-              throw new ValidationError('snapshot storage body', [{ path: ['body', 'chunk'], message: 'must be a Uint8Array' }]);
-            }
+            assertChunk(chunk);
             size += chunk.byteLength;
             yield chunk;
           }
@@ -115,7 +131,11 @@ export class S3SnapshotStorage implements SnapshotStorage {
       const controller = new AbortController();
       const upload = new Upload({
         client: this.#client,
-        params: { Bucket: this.#bucket, Key: this.#prefix + key, Body: Readable.from(counted(), { objectMode: false }) },
+        params: {
+          Bucket: this.#bucket,
+          Key: this.#prefix + key,
+          Body: Readable.from(counted(), { objectMode: false }),
+        },
         partSize: this.#partSize,
         queueSize: this.#queueSize,
         leavePartsOnError: false,
@@ -126,11 +146,10 @@ export class S3SnapshotStorage implements SnapshotStorage {
       try {
         await upload.done();
       } catch (e) {
-        if (signal?.aborted) throw new VaultError('VAULT_ABORTED', 'The storage operation was aborted.', { cause: e });
+        if (signal?.aborted)
+          throw new VaultError('VAULT_ABORTED', 'The storage operation was aborted.', { cause: e });
         if (bodyError !== undefined) {
-          throw bodyError instanceof TenantryError
-            ? bodyError
-            : new VaultError('VAULT_STORAGE_UNAVAILABLE', 'The upload body failed.', { cause: bodyError, details: { driver: 's3', operation: 'read the upload body' } });
+          throw bodyFailure(bodyError, 's3');
         }
         throw s3Error(e, 'upload an object');
       } finally {
@@ -154,7 +173,10 @@ export class S3SnapshotStorage implements SnapshotStorage {
       body = out.Body as unknown as AsyncIterable<Uint8Array>;
       if (!isChunkSource(body)) throw new Error('GetObject returned no stream body');
     } catch (e) {
-      if (isNoSuchKey(e)) throw new VaultError('VAULT_OBJECT_NOT_FOUND', 'No snapshot object under that key.', { details: { key } });
+      if (isNoSuchKey(e))
+        throw new VaultError('VAULT_OBJECT_NOT_FOUND', 'No snapshot object under that key.', {
+          details: { key },
+        });
       throw s3Error(e, 'read an object');
     }
     try {
@@ -171,26 +193,35 @@ export class S3SnapshotStorage implements SnapshotStorage {
 
   async *list(prefix: string): AsyncIterable<{ key: string; size: number; lastModified: Date }> {
     assertStoragePrefix(prefix);
+    // S3 lists in key (byte) order; some S3-compatible servers do not, so the pages are gathered and
+    // sorted (keys are short: a tenant's snapshot list is small).
+    const found: { key: string; size: number; lastModified: Date }[] = [];
     let token: string | undefined;
     do {
       let page: ListObjectsV2CommandOutput;
       try {
         page = await this.#client.send(
-          new ListObjectsV2Command({ Bucket: this.#bucket, Prefix: this.#prefix + prefix, ContinuationToken: token }),
+          new ListObjectsV2Command({
+            Bucket: this.#bucket,
+            Prefix: this.#prefix + prefix,
+            ContinuationToken: token,
+          }),
         );
       } catch (e) {
         throw s3Error(e, 'list objects');
       }
       for (const object of page.Contents ?? []) {
         if (object.Key === undefined) continue;
-        yield {
+        found.push({
           key: object.Key.slice(this.#prefix.length),
           size: object.Size ?? 0,
           lastModified: object.LastModified ?? new Date(0),
-        };
+        });
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token !== undefined);
+    found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    yield* found;
   }
 
   async delete(key: string): Promise<void> {
