@@ -54,6 +54,8 @@ export async function openSnapshot(
   }
   const manifest = parseManifest(Buffer.concat(parts), { tenantId, snapshotId });
   if (manifest.data.key !== objectKeys.data) throw corrupt('the manifest names another data object');
+  const described = rt.crypto.describe(manifest.wrappedKey);
+  if (described.kind !== 'ciphertext' || described.keyId !== manifest.keyId) throw corrupt('the sealed key differs from the manifest');
   let master: Buffer;
   try {
     const opened = await rt.crypto.open(manifest.wrappedKey, {

@@ -101,6 +101,7 @@ export async function writeSnapshot(rt: VaultRuntime, input: WriteSnapshotInput)
             batchBytes += 5 + record.byteLength;
             if (batchBytes >= BATCH_BYTES) {
               checkAborted(input.signal);
+              report(input.onProgress, { operation: 'snapshot', module: module.name, ...progress });
               yield Buffer.concat(batch, batchBytes);
               batch = [];
               batchBytes = 0;
