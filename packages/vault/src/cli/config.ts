@@ -95,6 +95,8 @@ export async function loadVaultCliConfig(
   path: string | undefined,
   cwd: string,
 ): Promise<VaultCliConfig & { actor: Actor }> {
+  parseInput(z.string().min(1).max(4096).optional(), path, 'config path');
+  parseInput(z.string().min(1).max(4096), cwd, 'working directory');
   const file =
     path === undefined
       ? DEFAULT_CONFIG_FILES.map((f) => resolve(cwd, f)).find((f) => existsSync(f))

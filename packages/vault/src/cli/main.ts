@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { isTenantryError, noopAuditPort, runAsSystem } from '@tenantry/core';
+import { isTenantryError, noopAuditPort, parseInput, runAsSystem } from '@tenantry/core';
+import { z } from 'zod';
 import { type CoverageOptions, type CoverageReport, checkCoverage } from '../coverage.js';
 import { VaultError } from '../errors.js';
 import { FileSystemSnapshotStorage } from '../storage/fs.js';
@@ -68,6 +69,13 @@ const OPTIONS = {
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
 
+const ArgvSchema = z.array(z.string().max(10_000)).max(1000);
+const writable = z.custom<CliStream>(
+  (v) => typeof v === 'object' && v !== null && typeof (v as { write?: unknown }).write === 'function',
+  'must have a write function',
+);
+const CliIoSchema = z.object({ stdout: writable, stderr: writable, cwd: z.string().min(1).max(4096) });
+
 /** A command-line mistake: printed with the usage hint, exit code 2. */
 class UsageError extends VaultError {
   constructor(message: string) {
@@ -87,9 +95,11 @@ const UNIT_MS: Record<string, number> = {
 
 /** `30d` → milliseconds; units ms, s, m, h, d, w. */
 export function parseDuration(text: string): number {
-  const m = DURATION.exec(text);
+  const m = typeof text === 'string' && text.length <= 20 ? DURATION.exec(text) : null;
   if (!m)
-    throw new UsageError(`Not a duration: use e.g. 30d, 12h, 90m (got ${JSON.stringify(text.slice(0, 40))})`);
+    throw new UsageError(
+      `Not a duration: use e.g. 30d, 12h, 90m (got ${typeof text === 'string' ? JSON.stringify(text.slice(0, 20)) : typeof text})`,
+    );
   return Number(m[1]) * (UNIT_MS[m[2] as string] as number);
 }
 
@@ -113,6 +123,8 @@ function need(value: string | undefined, option: string, command: string): strin
  * @example process.exitCode = await runCli(process.argv.slice(2));
  */
 export async function runCli(argv: readonly string[], io: CliIo = defaultIo()): Promise<number> {
+  parseInput(ArgvSchema, argv, 'tenantry-vault arguments');
+  parseInput(CliIoSchema, io, 'tenantry-vault io');
   let values: Values;
   let positionals: string[];
   try {

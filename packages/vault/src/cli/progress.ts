@@ -1,3 +1,5 @@
+import { parseInput } from '@tenantry/core';
+import { z } from 'zod';
 import type { VaultProgress } from '../snapshot/progress.js';
 
 /** Where the CLI writes: `process.stdout`/`process.stderr`, or a capture in tests. */
@@ -17,7 +19,7 @@ export function formatBytes(bytes: number): string {
     value /= 1024;
     unit++;
   }
-  return `${unit === 0 ? value : value.toFixed(value >= 100 ? 0 : 1)} ${UNITS[unit]}`;
+  return `${unit === 0 ? Math.round(value) : value.toFixed(value >= 100 ? 0 : 1)} ${UNITS[unit]}`;
 }
 
 /** `1234567` → `1,234,567`. */
@@ -25,6 +27,19 @@ export const formatCount = (n: number): string => Math.round(n).toLocaleString('
 
 /** Seconds with one decimal, e.g. `2.4 s`. */
 export const formatSeconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+
+const ProgressViewArgsSchema = z.object({
+  out: z.custom<CliStream>(
+    (v) => typeof v === 'object' && v !== null && typeof (v as { write?: unknown }).write === 'function',
+    'must have a write function',
+  ),
+  options: z.object({
+    label: z.string().max(1000),
+    totalBytes: z.number().nonnegative().optional(),
+    plainIntervalMs: z.number().int().nonnegative().optional(),
+    now: z.custom<() => number>((v) => typeof v === 'function', 'must be a function').optional(),
+  }),
+});
 
 /** Options of {@link ProgressView}. */
 export interface ProgressViewOptions {
@@ -52,7 +67,9 @@ export class ProgressView {
   #drawn = false;
   #latest: VaultProgress | undefined;
 
+  /** @throws ValidationError `VALIDATION_FAILED` when `out` cannot be written to or the options are malformed */
   constructor(out: CliStream, options: ProgressViewOptions) {
+    parseInput(ProgressViewArgsSchema, { out, options }, 'progress view');
     this.#out = out;
     this.#o = { plainIntervalMs: 2000, now: Date.now, ...options };
     this.#started = this.#o.now();
