@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
-import { MemoryAuditPort, runAsSystem, runMigrations } from '@tenantry/core';
+import { MemoryAuditPort, runAsSystem } from '@tenantry/core';
+import { runMigrations } from '@tenantry/core/postgres';
 import { createFieldCrypto, localKeyProvider } from '@tenantry/crypto-fields';
 import { MemoryDataKeyStore } from '@tenantry/crypto-fields/memory';
 import { type BenchRow, printBench } from '@tenantry/testkit/bench';
@@ -169,7 +170,9 @@ try {
   if (Number(count.rows[0]?.n) !== ROWS)
     throw new Error(`restore left ${count.rows[0]?.n} rows, expected ${ROWS}`);
 
-  const size = ROWS >= 1_000_000 ? `${ROWS / 1_000_000}M` : `${ROWS / 1000}k`;
+  const label = (n: number): string => (n >= 1_000_000 ? `${n / 1_000_000}M` : `${n / 1000}k`);
+  const size = label(ROWS);
+  const size2 = label(ROWS * 2);
   const row = (workload: string, unit: string, o: number, b: number): BenchRow => ({
     workload,
     ours: o,
@@ -179,7 +182,7 @@ try {
   });
   const rows: BenchRow[] = [
     row(
-      `snapshot, ${size} of ${ROWS * 2} rows`,
+      `snapshot, ${size} of ${size2} rows`,
       'rows/s',
       ROWS / median(ours.snapshot),
       ROWS / median(bare.snapshot),
@@ -191,7 +194,7 @@ try {
       copyBytes / MB / median(bare.snapshot),
     ),
     row(
-      `restore, ${size} of ${ROWS * 2} rows`,
+      `restore, ${size} of ${size2} rows`,
       'rows/s',
       ROWS / median(ours.restore),
       ROWS / median(bare.restore),
