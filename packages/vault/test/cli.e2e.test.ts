@@ -193,7 +193,8 @@ describe(`tenantry-vault CLI end to end${skipLabel('postgres')}`, () => {
   it('errors are one line with the code and a non-zero exit: a corrupt snapshot, no config, a bad command line', async () => {
     const data = join(storage, 'tenants', 'a', 'snapshots', `${snapshotId}.data`);
     const bytes = readFileSync(data);
-    bytes[Math.floor(bytes.length / 2)] ^= 0x01;
+    const at = Math.floor(bytes.length / 2);
+    bytes[at] = (bytes[at] ?? 0) ^ 0x01;
     writeFileSync(data, bytes);
     const corrupt = await cli(['verify', '--config', config, '--tenant', 'a', '--snapshot', snapshotId, '--quiet']);
     expect(corrupt.code).toBe(1);

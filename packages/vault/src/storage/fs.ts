@@ -159,13 +159,18 @@ export class FileSystemSnapshotStorage implements SnapshotStorage {
       let handle: FileHandle | undefined;
       let size = 0;
       try {
-        try {
-          await mkdir(dir, { recursive: true });
-          // Re-check after creating directories: a concurrent symlink swap must not redirect the write.
-          await this.#assertInside(await this.#rootPath(), dir);
-          handle = await open(part, 'wx', 0o600);
-        } catch (e) {
-          throw fsError(e, 'create a file');
+        // A concurrent delete may remove the directory (left empty) between mkdir and open: retry.
+        for (let attempt = 1; handle === undefined; attempt++) {
+          try {
+            await mkdir(dir, { recursive: true });
+            // Re-check after creating directories: a concurrent symlink swap must not redirect the write.
+            await this.#assertInside(await this.#rootPath(), dir);
+            handle = await open(part, 'wx', 0o600);
+          } catch (e) {
+            if (e instanceof TenantryError) throw e;
+            if (attempt < 3 && isNotFound(e)) continue;
+            throw fsError(e, 'create a file');
+          }
         }
         for await (const chunk of body) {
           checkAborted(signal);
