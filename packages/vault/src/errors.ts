@@ -52,6 +52,8 @@ export const VaultErrorCodes = defineErrorCodes({
   VAULT_CONFIG_INVALID: { status: 400 },
   /** The PostgreSQL tables do not exist: run `runMigrations(pool, vaultMigrations)`. */
   VAULT_NOT_MIGRATED: { status: 500 },
+  /** The database refused a statement of the vault (permissions, constraint); the cause is kept. */
+  VAULT_STORE_FAILED: { status: 500 },
   /** The snapshot records store could not be reached. Retry. */
   VAULT_STORE_UNAVAILABLE: { status: 503, retryable: true },
 });

@@ -139,7 +139,7 @@ export async function writeGdprExport(rt: VaultRuntime, input: GdprExportInput):
     }
   };
   const scope = sharedScope(modules);
-  if (scope) await scope.run(tenantId, run);
+  if (scope) await scope.run(tenantId, run, { readOnly: true });
   else await run(undefined);
   const manifest = {
     format: 'tenantry-vault-export',

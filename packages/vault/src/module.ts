@@ -22,8 +22,11 @@ export interface VaultModuleContext {
 export interface VaultTransactionScope {
   /** A name for spans and audit metadata, e.g. `postgres`. */
   readonly name: string;
-  /** Run `fn` in one transaction for the tenant (committed when `fn` resolves, rolled back when it throws). */
-  run<R>(tenantId: string, fn: (transaction: unknown) => Promise<R>): Promise<R>;
+  /**
+   * Run `fn` in one transaction for the tenant (committed when `fn` resolves, rolled back when it
+   * throws). `readOnly` asks for a read-only transaction with one consistent view (a snapshot's export).
+   */
+  run<R>(tenantId: string, fn: (transaction: unknown) => Promise<R>, options?: { readOnly?: boolean }): Promise<R>;
 }
 
 /** Upgrades one record from schema version `n` to `n + 1` (keyed by `n`). */

@@ -33,30 +33,22 @@ export interface ModuleRegistry {
   declarations(): readonly ModuleDeclaration[];
 }
 
-const NamesSchema = z.array(z.string()).max(10_000);
+const ModuleListSchema = z.array(z.unknown()).max(10_000);
 
-/** SHA-256 of a module's declaration (what a snapshot's writer was). */
+/**
+ * A module's declaration and its SHA-256 (what a snapshot's writer was).
+ * @throws ValidationError `VALIDATION_FAILED` on a malformed module
+ */
 export function declarationOf(module: VaultModule): ModuleDeclaration {
+  parseInput(VaultModuleSchema, module, 'vault module');
   const dependsOn = [...(module.dependsOn ?? [])];
   const upgradeSteps = Object.keys(module.upgrades ?? {})
     .map(Number)
     .sort((a, b) => a - b);
   const checksum = createHash('sha256')
-    .update(
-      canonicalJson({
-        name: module.name,
-        schemaVersion: module.schemaVersion,
-        dependsOn: [...dependsOn].sort(),
-        upgradeSteps,
-      }),
-    )
+    .update(canonicalJson({ name: module.name, schemaVersion: module.schemaVersion, dependsOn: [...dependsOn].sort(), upgradeSteps }))
     .digest('hex');
-  return Object.freeze({
-    name: module.name,
-    schemaVersion: module.schemaVersion,
-    dependsOn: Object.freeze(dependsOn),
-    checksum,
-  });
+  return Object.freeze({ name: module.name, schemaVersion: module.schemaVersion, dependsOn: Object.freeze(dependsOn), checksum });
 }
 
 /**
@@ -84,13 +76,9 @@ export function createModuleRegistry(modules: readonly VaultModule[] = []): Modu
       for (const m of batch) {
         for (const dep of m.dependsOn ?? []) {
           if (!next.has(dep)) {
-            throw new VaultError(
-              'VAULT_MODULE_UNKNOWN_DEPENDENCY',
-              `Module ${m.name} depends on ${dep}, which is not registered`,
-              {
-                details: { module: m.name, dependency: dep },
-              },
-            );
+            throw new VaultError('VAULT_MODULE_UNKNOWN_DEPENDENCY', `Module ${m.name} depends on ${dep}, which is not registered`, {
+              details: { module: m.name, dependency: dep },
+            });
           }
         }
       }
@@ -108,14 +96,8 @@ export function createModuleRegistry(modules: readonly VaultModule[] = []): Modu
     ordered: () => Object.freeze([...order]),
     declarations: () => Object.freeze(order.map(declarationOf)),
   };
-  if (modules.length > 0) {
-    parseInput(
-      NamesSchema,
-      modules.map((m) => (typeof m === 'object' && m !== null ? String(m.name) : '')),
-      'modules',
-    );
-    registry.register(...modules);
-  }
+  parseInput(ModuleListSchema, modules, 'modules');
+  if (modules.length > 0) registry.register(...modules);
   return Object.freeze(registry);
 }
 

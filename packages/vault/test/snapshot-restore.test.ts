@@ -148,7 +148,7 @@ describe('snapshot and restore on memory modules', () => {
     for (let i = 0; i < 4; i++) ids.push((await asTenant('a', () => vault.snapshot())).snapshotId);
     await asTenant('b', () => vault.snapshot());
     const report = await asTenant('a', () => vault.prune({ keepLast: 2 }));
-    expect(report.deleted.sort()).toEqual(ids.slice(0, 2).sort());
+    expect([...report.deleted].sort()).toEqual(ids.slice(0, 2).sort());
     expect((await asTenant('a', () => vault.list())).map((r) => r.id)).toEqual(ids.slice(2).reverse());
     const keys: string[] = [];
     for await (const o of storage.list('tenants/a/')) keys.push(o.key);

@@ -140,7 +140,7 @@ export async function writeSnapshot(rt: VaultRuntime, input: WriteSnapshotInput)
       await rt.storage.put(keys.data, counted(), input.signal ? { signal: input.signal } : {});
     };
     const scope = sharedScope(modules);
-    if (scope) await scope.run(tenantId, (tx) => writeData(tx));
+    if (scope) await scope.run(tenantId, (tx) => writeData(tx), { readOnly: input.kind === 'snapshot' });
     else await writeData(undefined);
 
     const manifest = signManifest(
