@@ -59,8 +59,7 @@ export type FrameEvent =
   | { kind: 'record'; data: Buffer }
   | { kind: 'end' };
 
-const corrupt = (why: string): VaultError =>
-  new VaultError('VAULT_SNAPSHOT_CORRUPT', `Snapshot content is malformed: ${why}`);
+const corrupt = (why: string): VaultError => new VaultError('VAULT_SNAPSHOT_CORRUPT', `Snapshot content is malformed: ${why}`);
 
 /** Parses the plaintext stream; any structural fault is `VAULT_SNAPSHOT_CORRUPT`. Ends after FINISH (nothing may follow). */
 export async function* parseFrames(source: AsyncIterable<Uint8Array>): AsyncGenerator<FrameEvent> {

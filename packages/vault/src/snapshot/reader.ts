@@ -17,15 +17,11 @@ export interface OpenedSnapshot {
   readonly keys: SnapshotKeys;
 }
 
-const corrupt = (why: string): VaultError =>
-  new VaultError('VAULT_SNAPSHOT_CORRUPT', `Snapshot failed verification: ${why}`);
+const corrupt = (why: string): VaultError => new VaultError('VAULT_SNAPSHOT_CORRUPT', `Snapshot failed verification: ${why}`);
 
 function mapStorageError(error: unknown, snapshotId: string): unknown {
   if (isTenantryError(error, 'VAULT_OBJECT_NOT_FOUND')) {
-    return new VaultError('VAULT_SNAPSHOT_NOT_FOUND', 'No such snapshot for this tenant', {
-      details: { snapshotId },
-      cause: error,
-    });
+    return new VaultError('VAULT_SNAPSHOT_NOT_FOUND', 'No such snapshot for this tenant', { details: { snapshotId }, cause: error });
   }
   return error;
 }
@@ -35,11 +31,7 @@ function mapStorageError(error: unknown, snapshotId: string): unknown {
  * snapshot key (crypto-fields, bound to tenant and snapshot id), then the manifest MAC.
  * @throws VaultError `VAULT_SNAPSHOT_NOT_FOUND`, `VAULT_SNAPSHOT_TENANT_MISMATCH`, `VAULT_SNAPSHOT_CORRUPT`, `VAULT_FORMAT_UNSUPPORTED`, `VAULT_KEY_UNAVAILABLE`
  */
-export async function openSnapshot(
-  rt: VaultRuntime,
-  tenantId: string,
-  snapshotId: string,
-): Promise<OpenedSnapshot> {
+export async function openSnapshot(rt: VaultRuntime, tenantId: string, snapshotId: string): Promise<OpenedSnapshot> {
   const objectKeys = snapshotObjectKeys(rt.keyPrefix, tenantId, snapshotId);
   const parts: Buffer[] = [];
   let size = 0;
@@ -58,31 +50,16 @@ export async function openSnapshot(
   if (described.kind !== 'ciphertext' || described.keyId !== manifest.keyId) throw corrupt('the sealed key differs from the manifest');
   let master: Buffer;
   try {
-    const opened = await rt.crypto.open(manifest.wrappedKey, {
-      ...SNAPSHOT_KEY_CONTEXT,
-      tenantId,
-      rowId: snapshotId,
-    });
+    const opened = await rt.crypto.open(manifest.wrappedKey, { ...SNAPSHOT_KEY_CONTEXT, tenantId, rowId: snapshotId });
     master = Buffer.from(opened, 'base64');
   } catch (error) {
-    if (
-      isTenantryError(error, 'CRYPTO_DECRYPT_FAILED') ||
-      isTenantryError(error, 'CRYPTO_PLAINTEXT_REJECTED')
-    ) {
-      throw new VaultError(
-        'VAULT_SNAPSHOT_CORRUPT',
-        'Snapshot failed verification: its key does not open for this tenant',
-        { cause: error },
-      );
+    if (isTenantryError(error, 'CRYPTO_DECRYPT_FAILED') || isTenantryError(error, 'CRYPTO_PLAINTEXT_REJECTED')) {
+      throw new VaultError('VAULT_SNAPSHOT_CORRUPT', 'Snapshot failed verification: its key does not open for this tenant', { cause: error });
     }
-    throw new VaultError(
-      'VAULT_KEY_UNAVAILABLE',
-      "The tenant's data key for this snapshot is not available",
-      {
-        cause: error,
-        details: { keyId: manifest.keyId },
-      },
-    );
+    throw new VaultError('VAULT_KEY_UNAVAILABLE', "The tenant's data key for this snapshot is not available", {
+      cause: error,
+      details: { keyId: manifest.keyId },
+    });
   }
   if (master.byteLength !== 32) throw corrupt('bad snapshot key');
   const keys = deriveSnapshotKeys(master, snapshotId);
@@ -104,11 +81,7 @@ export interface ReadOptions {
  * names, schema versions, record counts and SHA-256 against the manifest (checked at each module's
  * end, before its `end` event), and the data object's size, chunk count and SHA-256 at the end.
  */
-export async function* readSnapshot(
-  rt: VaultRuntime,
-  opened: OpenedSnapshot,
-  options: ReadOptions,
-): AsyncGenerator<FrameEvent> {
+export async function* readSnapshot(rt: VaultRuntime, opened: OpenedSnapshot, options: ReadOptions): AsyncGenerator<FrameEvent> {
   const { manifest, keys } = opened;
   const ids = { tenantId: manifest.tenantId, snapshotId: manifest.snapshotId };
   const stats: SealedStats = { chunks: 0, size: 0, sha256: '' };
@@ -117,10 +90,7 @@ export async function* readSnapshot(
   const source = async function* (): AsyncGenerator<Uint8Array> {
     let lastReport = 0;
     try {
-      for await (const b of rt.storage.get(
-        manifest.data.key,
-        options.signal ? { signal: options.signal } : {},
-      )) {
+      for await (const b of rt.storage.get(manifest.data.key, options.signal ? { signal: options.signal } : {})) {
         if (options.signal?.aborted) throw new VaultError('VAULT_ABORTED', 'The operation was aborted');
         progress.bytes += b.byteLength;
         if (progress.bytes > manifest.data.size) throw corrupt('data object longer than the manifest says');
@@ -159,21 +129,13 @@ export async function* readSnapshot(
     yield event;
   }
   if (moduleIndex !== manifest.modules.length - 1) throw corrupt('modules missing');
-  if (
-    stats.size !== manifest.data.size ||
-    stats.chunks !== manifest.data.chunks ||
-    stats.sha256 !== manifest.data.sha256
-  ) {
+  if (stats.size !== manifest.data.size || stats.chunks !== manifest.data.chunks || stats.sha256 !== manifest.data.sha256) {
     throw corrupt('data object differs from the manifest');
   }
 }
 
 /** Reads a whole snapshot without touching any module (V2): every check of {@link readSnapshot}. */
-export async function verifyData(
-  rt: VaultRuntime,
-  opened: OpenedSnapshot,
-  options: ReadOptions,
-): Promise<void> {
+export async function verifyData(rt: VaultRuntime, opened: OpenedSnapshot, options: ReadOptions): Promise<void> {
   for await (const _ of readSnapshot(rt, opened, options)) {
     // Reading is verifying.
   }

@@ -90,14 +90,10 @@ export async function writeSnapshot(rt: VaultRuntime, input: WriteSnapshotInput)
         try {
           const context = { tenantId, transaction, ...(input.signal ? { signal: input.signal } : {}) };
           for await (const record of module.export(context)) {
-            if (!(record instanceof Uint8Array))
-              throw new TypeError('a module exported a record that is not a Uint8Array');
+            if (!(record instanceof Uint8Array)) throw new TypeError('a module exported a record that is not a Uint8Array');
             digest.add(record);
             progress.records++;
-            batch.push(
-              recordHeader(record.byteLength),
-              Buffer.from(record.buffer, record.byteOffset, record.byteLength),
-            );
+            batch.push(recordHeader(record.byteLength), Buffer.from(record.buffer, record.byteOffset, record.byteLength));
             batchBytes += 5 + record.byteLength;
             if (batchBytes >= BATCH_BYTES) {
               checkAborted(input.signal);
@@ -118,13 +114,7 @@ export async function writeSnapshot(rt: VaultRuntime, input: WriteSnapshotInput)
     };
     const stats: SealedStats = { chunks: 0, size: 0, sha256: '' };
     const writeData = async (transaction: unknown): Promise<void> => {
-      const sealed = sealChunks(
-        compressStream(frames(transaction), rt.compression, 'compress'),
-        derived,
-        { tenantId, snapshotId },
-        stats,
-        rt.chunkBytes,
-      );
+      const sealed = sealChunks(compressStream(frames(transaction), rt.compression, 'compress'), derived, { tenantId, snapshotId }, stats, rt.chunkBytes);
       const counted = async function* (): AsyncGenerator<Uint8Array> {
         let lastReport = 0;
         for await (const b of sealed) {
@@ -158,35 +148,20 @@ export async function writeSnapshot(rt: VaultRuntime, input: WriteSnapshotInput)
         wrappedKey,
         modules: modules.map((m) => {
           const d = digests.get(m.name) as ModuleDigest;
-          return {
-            name: m.name,
-            schemaVersion: m.schemaVersion,
-            declaration: declarationOf(m).checksum,
-            records: d.records,
-            sha256: d.hex(),
-          };
+          return { name: m.name, schemaVersion: m.schemaVersion, declaration: declarationOf(m).checksum, records: d.records, sha256: d.hex() };
         }),
         data: { key: keys.data, size: stats.size, sha256: stats.sha256, chunks: stats.chunks },
       },
       derived.manifest,
     );
     const manifestBytes = Buffer.from(JSON.stringify(manifest, null, 2), 'utf8');
-    await rt.storage.put(
-      keys.manifest,
-      (async function* () {
-        yield manifestBytes;
-      })(),
-    );
-    await rt.records.finish(tenantId, snapshotId, {
-      status: 'complete',
-      checksum: stats.sha256,
-      size: stats.size + manifestBytes.byteLength,
-    });
+    await rt.storage.put(keys.manifest, (async function* () {
+      yield manifestBytes;
+    })());
+    await rt.records.finish(tenantId, snapshotId, { status: 'complete', checksum: stats.sha256, size: stats.size + manifestBytes.byteLength });
     return manifest;
   } catch (error) {
-    await rt.records
-      .finish(tenantId, snapshotId, { status: 'failed', checksum: '', size: 0 })
-      .catch(() => false);
+    await rt.records.finish(tenantId, snapshotId, { status: 'failed', checksum: '', size: 0 }).catch(() => false);
     if (dataWritten) await rt.storage.delete(keys.data).catch(() => undefined);
     throw error;
   }
