@@ -4,6 +4,7 @@ import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type VaultModule, assertCoverage, checkCoverage, createModuleRegistry } from '../src/index.js';
+import { createPostgresTransactionScope, postgresTableModule } from '../src/postgres.js';
 
 const db = useTestDatabase();
 const mongo = hasBackend('mongo') ? useMongoDatabase() : { url: () => '', name: () => '' };
@@ -77,6 +78,22 @@ describe(`checkCoverage on PostgreSQL (V5)${skipLabel('postgres')}`, () => {
     expect(
       (await assertCoverage({ registry, postgres: { pool }, covered: { postgres: ['events'] } })).ok,
     ).toBe(true);
+  });
+
+  it('the table module factory declares its table: registering modules for every table closes every gap', async () => {
+    const scope = createPostgresTransactionScope(pool, { requireRls: false });
+    const registry = createModuleRegistry([
+      postgresTableModule(scope, { table: 'users' }),
+      postgresTableModule(scope, { table: 'tasks', dependsOn: ['users'] }),
+      postgresTableModule(scope, { table: 'events' }),
+    ]);
+    expect((await checkCoverage({ registry, postgres: { pool } })).gaps.map((g) => g.name)).toEqual([
+      'billing.invoices',
+    ]);
+    registry.register(postgresTableModule(scope, { table: 'invoices', schema: 'billing' }));
+    const report = await checkCoverage({ registry, postgres: { pool } });
+    expect(report.ok).toBe(true);
+    expect(report.entries.find((e) => e.name === 'billing.invoices')?.coveredBy).toEqual(['invoices']);
   });
 
   it('a row appearing in an empty tenant table makes it a gap', async () => {

@@ -7,6 +7,7 @@ import copyStreams from 'pg-copy-streams';
 import { z } from 'zod';
 import { VaultError } from '../../errors.js';
 import { ModuleNameSchema, type VaultModule, type VaultModuleContext, type VaultTransactionScope } from '../../module.js';
+import type { CoveringModule } from '../../coverage.js';
 import { parseCopyTextRow } from './copy-text.js';
 import { markConnectionUnusable } from './transaction-scope.js';
 
@@ -94,6 +95,8 @@ export function postgresTableModule(scope: VaultTransactionScope, options: Postg
     schemaVersion: o.schemaVersion,
     dependsOn: o.dependsOn,
     transactions: scope,
+    // What the coverage check (V5) counts as exported.
+    covers: { postgres: [`${o.schema}.${o.table}`] },
     ...(o.upgrades ? { upgrades: Object.fromEntries(Object.entries(o.upgrades).map(([k, v]) => [Number(k), v])) } : {}),
     ...(o.encryptedFields ? { encryptedFields: o.encryptedFields } : {}),
 
@@ -135,7 +138,7 @@ export function postgresTableModule(scope: VaultTransactionScope, options: Postg
       const cols = lastColumns ?? [];
       return parseCopyTextRow(Buffer.from(record).toString('utf8'), cols);
     },
-  } satisfies VaultModule);
+  } satisfies CoveringModule);
 
   async function* exportRows(context: VaultModuleContext): AsyncGenerator<Uint8Array> {
     // An async generator cannot yield from inside scope.run's callback, so without a transaction of
