@@ -110,22 +110,32 @@ describe(`tenantry-vault CLI end to end${skipLabel('postgres')}`, () => {
     const r = await cli(['snapshot', '--config', config, '--tenant', 'a']);
     expect(r.stderr).not.toMatch(/tenantry-vault: [A-Z_]+:/);
     expect(r.code).toBe(0);
-    const m = /^snapshot (\S+) of tenant a: 2 module\(s\), 2,300 records, [\d.]+ [KM]?B in [\d.]+ s \([\d,]+ records\/s, [\d.]+ [KM]?B\/s\)$/m.exec(r.stdout);
+    const m =
+      /^snapshot (\S+) of tenant a: 2 module\(s\), 2,300 records, [\d.]+ [KM]?B in [\d.]+ s \([\d,]+ records\/s, [\d.]+ [KM]?B\/s\)$/m.exec(
+        r.stdout,
+      );
     expect(m).not.toBeNull();
     snapshotId = m?.[1] ?? '';
     expect(r.stdout).toMatch(/^ {2}users +v1 +300 records$/m);
     expect(r.stdout).toMatch(/^ {2}tasks +v1 +2,000 records$/m);
     // Plain progress lines (stderr is a pipe): records, bytes and rates, per module.
-    expect(r.stderr).toMatch(/^snapshot a \[.*(users|tasks).*\]: [\d,]+ records, [\d.]+ [KM]?B, [\d.]+ [KM]?B\/s, [\d,]+ records\/s$/m);
+    expect(r.stderr).toMatch(
+      /^snapshot a \[.*(users|tasks).*\]: [\d,]+ records, [\d.]+ [KM]?B, [\d.]+ [KM]?B\/s, [\d,]+ records\/s$/m,
+    );
     expect(r.stderr).not.toContain('\r');
     // The object is on disk under the tenant's namespace (T4).
-    expect(readdirSync(join(storage, 'tenants', 'a', 'snapshots')).sort()).toEqual([`${snapshotId}.data`, `${snapshotId}.manifest.json`]);
+    expect(readdirSync(join(storage, 'tenants', 'a', 'snapshots')).sort()).toEqual([
+      `${snapshotId}.data`,
+      `${snapshotId}.manifest.json`,
+    ]);
   }, 60_000);
 
   it('list: the snapshot, complete, as a table and as JSON', async () => {
     const text = await cli(['list', '--config', config, '--tenant', 'a']);
     expect(text.code).toBe(0);
-    expect(text.stdout).toMatch(new RegExp(`^${snapshotId} +snapshot +complete +[\\d.]+ [KM]?B +\\S+ by ops-test$`, 'm'));
+    expect(text.stdout).toMatch(
+      new RegExp(`^${snapshotId} +snapshot +complete +[\\d.]+ [KM]?B +\\S+ by ops-test$`, 'm'),
+    );
     const json = await cli(['list', '--config', config, '--tenant', 'a', '--json']);
     const rows = JSON.parse(json.stdout) as Array<{ id: string; status: string; tenantId: string }>;
     expect(rows.map((r) => [r.id, r.status, r.tenantId])).toEqual([[snapshotId, 'complete', 'a']]);
@@ -136,7 +146,12 @@ describe(`tenantry-vault CLI end to end${skipLabel('postgres')}`, () => {
   it('verify: exit 0 with the checksum', async () => {
     const r = await cli(['verify', '--config', config, '--tenant', 'a', '--snapshot', snapshotId]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(new RegExp(`^snapshot ${snapshotId} of tenant a verified: 2 module\\(s\\), 2,300 records, .*sha256 [0-9a-f]{64}$`, 'm'));
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `^snapshot ${snapshotId} of tenant a verified: 2 module\\(s\\), 2,300 records, .*sha256 [0-9a-f]{64}$`,
+        'm',
+      ),
+    );
   }, 60_000);
 
   it('restore: asks for --yes, then puts tenant a back exactly, leaving b and c byte-identical', async () => {
@@ -149,17 +164,22 @@ describe(`tenantry-vault CLI end to end${skipLabel('postgres')}`, () => {
 
     const refused = await cli(['restore', '--config', config, '--tenant', 'a', '--snapshot', snapshotId]);
     expect(refused.code).toBe(2);
-    expect(refused.stderr.trim()).toBe("tenantry-vault: VAULT_CONFIG_INVALID: restore replaces tenant a's data: add --yes to confirm");
+    expect(refused.stderr.trim()).toBe(
+      "tenantry-vault: VAULT_CONFIG_INVALID: restore replaces tenant a's data: add --yes to confirm",
+    );
     expect((await checksums(owner))['users:a']).not.toBe(before['users:a']);
 
     const r = await cli(['restore', '--config', config, '--tenant', 'a', '--snapshot', snapshotId, '--yes']);
     expect(r.stderr).not.toMatch(/tenantry-vault: [A-Z_]+:/);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(new RegExp(`^restored tenant a from snapshot ${snapshotId} \\(transaction\\): 2,300 records`, 'm'));
+    expect(r.stdout).toMatch(
+      new RegExp(`^restored tenant a from snapshot ${snapshotId} \\(transaction\\): 2,300 records`, 'm'),
+    );
     const after = await checksums(owner);
     expect(after['users:a']).toBe(before['users:a']);
     expect(after['tasks:a']).toBe(before['tasks:a']);
-    for (const key of ['users:b', 'tasks:b', 'users:c', 'tasks:c']) expect(after[key]).toBe(othersBefore[key]);
+    for (const key of ['users:b', 'tasks:b', 'users:c', 'tasks:c'])
+      expect(after[key]).toBe(othersBefore[key]);
   }, 60_000);
 
   it('export: a GDPR archive of JSON lines per module plus the manifest', async () => {
@@ -196,18 +216,37 @@ describe(`tenantry-vault CLI end to end${skipLabel('postgres')}`, () => {
     const at = Math.floor(bytes.length / 2);
     bytes[at] = (bytes[at] ?? 0) ^ 0x01;
     writeFileSync(data, bytes);
-    const corrupt = await cli(['verify', '--config', config, '--tenant', 'a', '--snapshot', snapshotId, '--quiet']);
+    const corrupt = await cli([
+      'verify',
+      '--config',
+      config,
+      '--tenant',
+      'a',
+      '--snapshot',
+      snapshotId,
+      '--quiet',
+    ]);
     expect(corrupt.code).toBe(1);
     expect(corrupt.stderr.trim().split('\n')).toHaveLength(1);
     expect(corrupt.stderr).toMatch(/^tenantry-vault: VAULT_SNAPSHOT_CORRUPT: /);
 
-    const noConfig = await cli(['list', '--config', join(here, 'fixtures', 'missing.config.ts'), '--tenant', 'a']);
+    const noConfig = await cli([
+      'list',
+      '--config',
+      join(here, 'fixtures', 'missing.config.ts'),
+      '--tenant',
+      'a',
+    ]);
     expect(noConfig.code).toBe(1);
-    expect(noConfig.stderr.trim()).toBe('tenantry-vault: VAULT_CONFIG_INVALID: The config file does not exist');
+    expect(noConfig.stderr.trim()).toBe(
+      'tenantry-vault: VAULT_CONFIG_INVALID: The config file does not exist',
+    );
 
     const unknown = await cli(['frobnicate']);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr.split('\n')[0]).toBe('tenantry-vault: VALIDATION_FAILED: unknown command "frobnicate"');
+    expect(unknown.stderr.split('\n')[0]).toBe(
+      'tenantry-vault: VALIDATION_FAILED: unknown command "frobnicate"',
+    );
     const badTenant = await cli(['snapshot', '--config', config, '--tenant', '../etc']);
     expect(badTenant.code).toBe(1);
     expect(badTenant.stderr).toMatch(/^tenantry-vault: VALIDATION_FAILED: /);

@@ -1,7 +1,11 @@
 /** Where snapshot objects live. Keys are relative paths built by the vault (tenant-namespaced, T4); drivers never interpret them. */
 export interface SnapshotStorage {
   /** Streams body to key, replacing any object there only once the upload is complete (no partial object visible under key). Returns bytes written. */
-  put(key: string, body: AsyncIterable<Uint8Array>, options?: { signal?: AbortSignal }): Promise<{ size: number }>;
+  put(
+    key: string,
+    body: AsyncIterable<Uint8Array>,
+    options?: { signal?: AbortSignal },
+  ): Promise<{ size: number }>;
   /** Streams the object; fails with VaultError code VAULT_OBJECT_NOT_FOUND if absent. */
   get(key: string, options?: { signal?: AbortSignal }): AsyncIterable<Uint8Array>;
   /** Objects whose key starts with prefix, in key order. */
