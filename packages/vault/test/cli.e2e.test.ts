@@ -251,4 +251,18 @@ describe(`tenantry-vault CLI end to end${skipLabel('postgres')}`, () => {
     expect(badTenant.code).toBe(1);
     expect(badTenant.stderr).toMatch(/^tenantry-vault: VALIDATION_FAILED: /);
   }, 60_000);
+
+  it('prune: needs a rule (exit 2); --keep-last 0 deletes the snapshot, its objects and its record', async () => {
+    const none = await cli(['prune', '--config', config, '--tenant', 'a']);
+    expect(none.code).toBe(2);
+    expect(none.stderr.trim()).toBe(
+      'tenantry-vault: VAULT_CONFIG_INVALID: prune needs --keep-last and/or --newer-than',
+    );
+    const r = await cli(['prune', '--config', config, '--tenant', 'a', '--keep-last', '0']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`pruned tenant a: 1 snapshot(s) deleted, 0 kept\n  deleted ${snapshotId}`);
+    expect(existsSync(join(storage, 'tenants', 'a'))).toBe(false);
+    const list = await cli(['list', '--config', config, '--tenant', 'a']);
+    expect(list.stdout.trim()).toBe('no snapshots for tenant a');
+  }, 60_000);
 });
