@@ -22,7 +22,13 @@ export interface GdprExportReport {
   readonly tenantId: string;
   /** Key prefix of the archive in the target storage (`…/manifest.json`, `…/<module>.jsonl`). */
   readonly prefix: string;
-  readonly modules: ReadonlyArray<{ name: string; file: string; records: number; withheld: number; sha256: string }>;
+  readonly modules: ReadonlyArray<{
+    name: string;
+    file: string;
+    records: number;
+    withheld: number;
+    sha256: string;
+  }>;
 }
 
 export interface GdprExportInput {
@@ -84,7 +90,8 @@ export async function writeGdprExport(rt: VaultRuntime, input: GdprExportInput):
   const exportId = rt.newId();
   const prefix = exportPrefix(rt.keyPrefix, tenantId, exportId);
   const modules = rt.registry.ordered();
-  const results: Array<{ name: string; file: string; records: number; withheld: number; sha256: string }> = [];
+  const results: Array<{ name: string; file: string; records: number; withheld: number; sha256: string }> =
+    [];
   const progress = { records: 0, bytes: 0 };
   const run = async (transaction: unknown): Promise<void> => {
     for (const module of modules) {
@@ -94,11 +101,19 @@ export async function writeGdprExport(rt: VaultRuntime, input: GdprExportInput):
       const lines = async function* (): AsyncGenerator<Uint8Array> {
         let batch = '';
         try {
-          for await (const record of module.export({ tenantId, transaction, ...(input.signal ? { signal: input.signal } : {}) })) {
-            const row = module.toJson ? module.toJson(record) : defaultJson(record);
-            batch += `${JSON.stringify(await readable(module, row, tenantId, input.decrypt, counts))}\n`;
-            counts.records++;
-            progress.records++;
+          for await (const item of module.export({
+            tenantId,
+            transaction,
+            ...(input.signal ? { signal: input.signal } : {}),
+          })) {
+            for (const record of Array.isArray(item)
+              ? (item as readonly Uint8Array[])
+              : [item as Uint8Array]) {
+              const row = module.toJson ? module.toJson(record) : defaultJson(record);
+              batch += `${JSON.stringify(await readable(module, row, tenantId, input.decrypt, counts))}\n`;
+              counts.records++;
+              progress.records++;
+            }
             if (batch.length >= 64 * 1024) {
               const b = Buffer.from(batch, 'utf8');
               hash.update(b);
@@ -117,7 +132,13 @@ export async function writeGdprExport(rt: VaultRuntime, input: GdprExportInput):
         yield b;
       };
       await target.put(`${prefix}${file}`, lines(), input.signal ? { signal: input.signal } : {});
-      results.push({ name: module.name, file, records: counts.records, withheld: counts.withheld, sha256: hash.digest('hex') });
+      results.push({
+        name: module.name,
+        file,
+        records: counts.records,
+        withheld: counts.withheld,
+        sha256: hash.digest('hex'),
+      });
       report(input.onProgress, { operation: 'export', module: module.name, ...progress });
     }
   };
@@ -134,8 +155,11 @@ export async function writeGdprExport(rt: VaultRuntime, input: GdprExportInput):
     modules: results.map((r, i) => ({ ...r, schemaVersion: modules[i]?.schemaVersion })),
   };
   const bytes = Buffer.from(JSON.stringify(manifest, null, 2), 'utf8');
-  await target.put(`${prefix}manifest.json`, (async function* () {
-    yield bytes;
-  })());
+  await target.put(
+    `${prefix}manifest.json`,
+    (async function* () {
+      yield bytes;
+    })(),
+  );
   return { exportId, tenantId, prefix, modules: results };
 }

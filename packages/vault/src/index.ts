@@ -9,8 +9,18 @@ export {
   ModuleNameSchema,
   VaultModuleSchema,
 } from './module.js';
-export { type ModuleRegistry, type ModuleDeclaration, createModuleRegistry, declarationOf } from './registry.js';
-export type { SnapshotRecord, SnapshotRecordStore, SnapshotListQuery, SnapshotStatus } from './snapshot-record-store.js';
+export {
+  type ModuleRegistry,
+  type ModuleDeclaration,
+  createModuleRegistry,
+  declarationOf,
+} from './registry.js';
+export type {
+  SnapshotRecord,
+  SnapshotRecordStore,
+  SnapshotListQuery,
+  SnapshotStatus,
+} from './snapshot-record-store.js';
 export { SnapshotStatusSchema } from './snapshot-record-store.js';
 export { type Maintenance, directoryMaintenance } from './maintenance.js';
 export type { VaultProgress, ProgressListener } from './snapshot/progress.js';

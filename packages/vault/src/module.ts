@@ -26,7 +26,11 @@ export interface VaultTransactionScope {
    * Run `fn` in one transaction for the tenant (committed when `fn` resolves, rolled back when it
    * throws). `readOnly` asks for a read-only transaction with one consistent view (a snapshot's export).
    */
-  run<R>(tenantId: string, fn: (transaction: unknown) => Promise<R>, options?: { readOnly?: boolean }): Promise<R>;
+  run<R>(
+    tenantId: string,
+    fn: (transaction: unknown) => Promise<R>,
+    options?: { readOnly?: boolean },
+  ): Promise<R>;
 }
 
 /** Upgrades one record from schema version `n` to `n + 1` (keyed by `n`). */
@@ -52,8 +56,11 @@ export interface VaultModule {
   readonly dependsOn?: readonly string[];
   /** The transaction scope of the module's store, when it has one (see {@link VaultTransactionScope}). */
   readonly transactions?: VaultTransactionScope;
-  /** Streams the tenant's records (backpressure: the vault pulls). */
-  export(context: VaultModuleContext): AsyncIterable<Uint8Array>;
+  /**
+   * Streams the tenant's records (backpressure: the vault pulls). Each item is one record, or an
+   * array of records (a batch: cheaper for many small rows).
+   */
+  export(context: VaultModuleContext): AsyncIterable<Uint8Array | readonly Uint8Array[]>;
   /** Writes the records into the (clean) tenant. */
   import(context: VaultModuleContext, records: AsyncIterable<Uint8Array>): Promise<void>;
   /** Deletes every record of the tenant (only the tenant's: invariant V1). */
@@ -69,11 +76,15 @@ export interface VaultModule {
    * Fields of {@link toJson}'s output that hold crypto-fields ciphertexts, with the context they were
    * sealed under (collection; the row id taken from another field, when sealed with one).
    */
-  readonly encryptedFields?: Readonly<Record<string, { collection: string; field?: string; rowIdField?: string }>>;
+  readonly encryptedFields?: Readonly<
+    Record<string, { collection: string; field?: string; rowIdField?: string }>
+  >;
 }
 
 /** A module name: `[a-z0-9][a-z0-9._-]{0,63}`. */
-export const ModuleNameSchema = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be 1-64 chars of [a-z0-9._-], starting alphanumeric');
+export const ModuleNameSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be 1-64 chars of [a-z0-9._-], starting alphanumeric');
 
 const isFunction = (v: unknown): boolean => typeof v === 'function';
 
@@ -91,12 +102,21 @@ export const VaultModuleSchema = z.object({
   export: z.custom<VaultModule['export']>(isFunction, 'must be a function'),
   import: z.custom<VaultModule['import']>(isFunction, 'must be a function'),
   clean: z.custom<VaultModule['clean']>(isFunction, 'must be a function'),
-  upgrades: z.record(z.string().regex(/^[1-9][0-9]{0,6}$/), z.custom<VaultRecordUpgrade>(isFunction, 'must be a function')).optional(),
+  upgrades: z
+    .record(
+      z.string().regex(/^[1-9][0-9]{0,6}$/),
+      z.custom<VaultRecordUpgrade>(isFunction, 'must be a function'),
+    )
+    .optional(),
   toJson: z.custom<NonNullable<VaultModule['toJson']>>(isFunction, 'must be a function').optional(),
   encryptedFields: z
     .record(
       z.string().min(1).max(200),
-      z.object({ collection: z.string().min(1).max(1000), field: z.string().min(1).max(1000).optional(), rowIdField: z.string().min(1).max(200).optional() }),
+      z.object({
+        collection: z.string().min(1).max(1000),
+        field: z.string().min(1).max(1000).optional(),
+        rowIdField: z.string().min(1).max(200).optional(),
+      }),
     )
     .optional(),
 });

@@ -15,4 +15,9 @@ export {
   type PostgresSnapshotRecordStoreOptions,
   recordModules,
 } from './backends/postgres/record-store.js';
-export { vaultMigrations, VAULT_MIGRATION_SQL, SNAPSHOTS_TABLE, MODULES_TABLE } from './backends/postgres/schema.js';
+export {
+  vaultMigrations,
+  VAULT_MIGRATION_SQL,
+  SNAPSHOTS_TABLE,
+  MODULES_TABLE,
+} from './backends/postgres/schema.js';

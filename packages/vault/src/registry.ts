@@ -46,9 +46,21 @@ export function declarationOf(module: VaultModule): ModuleDeclaration {
     .map(Number)
     .sort((a, b) => a - b);
   const checksum = createHash('sha256')
-    .update(canonicalJson({ name: module.name, schemaVersion: module.schemaVersion, dependsOn: [...dependsOn].sort(), upgradeSteps }))
+    .update(
+      canonicalJson({
+        name: module.name,
+        schemaVersion: module.schemaVersion,
+        dependsOn: [...dependsOn].sort(),
+        upgradeSteps,
+      }),
+    )
     .digest('hex');
-  return Object.freeze({ name: module.name, schemaVersion: module.schemaVersion, dependsOn: Object.freeze(dependsOn), checksum });
+  return Object.freeze({
+    name: module.name,
+    schemaVersion: module.schemaVersion,
+    dependsOn: Object.freeze(dependsOn),
+    checksum,
+  });
 }
 
 /**
@@ -76,9 +88,13 @@ export function createModuleRegistry(modules: readonly VaultModule[] = []): Modu
       for (const m of batch) {
         for (const dep of m.dependsOn ?? []) {
           if (!next.has(dep)) {
-            throw new VaultError('VAULT_MODULE_UNKNOWN_DEPENDENCY', `Module ${m.name} depends on ${dep}, which is not registered`, {
-              details: { module: m.name, dependency: dep },
-            });
+            throw new VaultError(
+              'VAULT_MODULE_UNKNOWN_DEPENDENCY',
+              `Module ${m.name} depends on ${dep}, which is not registered`,
+              {
+                details: { module: m.name, dependency: dep },
+              },
+            );
           }
         }
       }

@@ -28,7 +28,10 @@ export async function pruneSnapshots(
   const all = await rt.records.list(tenantId);
   const keepIds = new Set<string>();
   if (rules.keepLast !== undefined) {
-    for (const r of all.filter((x) => x.status === 'complete' && x.kind === 'snapshot').slice(0, rules.keepLast)) keepIds.add(r.id);
+    for (const r of all
+      .filter((x) => x.status === 'complete' && x.kind === 'snapshot')
+      .slice(0, rules.keepLast))
+      keepIds.add(r.id);
   }
   for (const r of all) {
     if (rules.newerThanMs !== undefined && now - r.createdAt.getTime() < rules.newerThanMs) keepIds.add(r.id);

@@ -39,7 +39,11 @@ export interface SnapshotRecordStore {
   /** Inserts a new record (status `writing`). */
   insert(record: SnapshotRecord): Promise<void>;
   /** Marks the record complete or failed with its checksum and size; `false` if absent. */
-  finish(tenantId: string, id: string, patch: { status: 'complete' | 'failed'; checksum: string; size: number }): Promise<boolean>;
+  finish(
+    tenantId: string,
+    id: string,
+    patch: { status: 'complete' | 'failed'; checksum: string; size: number },
+  ): Promise<boolean>;
   /** The record, or `null`. */
   get(tenantId: string, id: string): Promise<SnapshotRecord | null>;
   /** The tenant's records, newest first (by `createdAt`, then id). */

@@ -34,7 +34,9 @@ import type { SnapshotStorage } from './storage/storage.js';
 const hasMethods =
   (...names: string[]) =>
   (v: unknown): boolean =>
-    typeof v === 'object' && v !== null && names.every((n) => typeof (v as Record<string, unknown>)[n] === 'function');
+    typeof v === 'object' &&
+    v !== null &&
+    names.every((n) => typeof (v as Record<string, unknown>)[n] === 'function');
 
 /** Options of {@link createVault}. */
 export interface VaultOptions {
@@ -64,24 +66,45 @@ export interface VaultOptions {
 export const VaultOptionsSchema = z.object({
   registry: z.custom<ModuleRegistry>(hasMethods('register', 'get', 'ordered'), 'must be a ModuleRegistry'),
   storage: z.custom<SnapshotStorage>(hasMethods('put', 'get', 'list', 'delete'), 'must be a SnapshotStorage'),
-  records: z.custom<SnapshotRecordStore>(hasMethods('insert', 'finish', 'get', 'list', 'delete'), 'must be a SnapshotRecordStore'),
+  records: z.custom<SnapshotRecordStore>(
+    hasMethods('insert', 'finish', 'get', 'list', 'delete'),
+    'must be a SnapshotRecordStore',
+  ),
   crypto: z.custom<FieldCrypto>(hasMethods('seal', 'open', 'describe'), 'must be a FieldCrypto'),
   audit: z.custom<AuditPort>(hasMethods('record'), 'must be an AuditPort').optional(),
   maintenance: z.custom<Maintenance>(hasMethods('set'), 'must be a Maintenance').optional(),
   compression: CompressionSchema.default('gzip'),
-  chunkBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(DEFAULT_CHUNK_BYTES),
-  keyPrefix: z.string().max(512).regex(/^(|[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*\/)$/, 'must be empty or path segments ending in /').default(''),
+  chunkBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(16 * 1024 * 1024)
+    .default(DEFAULT_CHUNK_BYTES),
+  keyPrefix: z
+    .string()
+    .max(512)
+    .regex(/^(|[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*\/)$/, 'must be empty or path segments ending in /')
+    .default(''),
   clock: z.custom<Clock>(hasMethods('now'), 'must be a Clock').optional(),
   logger: z.custom<Logger>((v) => typeof v === 'object' && v !== null, 'must be a Logger').optional(),
 });
 
-const SignalSchema = z.custom<AbortSignal>((v) => v instanceof AbortSignal, 'must be an AbortSignal').optional();
-const ProgressSchema = z.custom<ProgressListener>((v) => typeof v === 'function', 'must be a function').optional();
+const SignalSchema = z
+  .custom<AbortSignal>((v) => v instanceof AbortSignal, 'must be an AbortSignal')
+  .optional();
+const ProgressSchema = z
+  .custom<ProgressListener>((v) => typeof v === 'function', 'must be a function')
+  .optional();
 const TenantOption = z.string().optional();
 
 /** Input of {@link Vault.snapshot}. */
 export const SnapshotInputSchema = z
-  .object({ tenantId: TenantOption, modules: z.array(ModuleNameSchema).min(1).max(10_000).optional(), signal: SignalSchema, onProgress: ProgressSchema })
+  .object({
+    tenantId: TenantOption,
+    modules: z.array(ModuleNameSchema).min(1).max(10_000).optional(),
+    signal: SignalSchema,
+    onProgress: ProgressSchema,
+  })
   .strict();
 export type SnapshotInput = z.input<typeof SnapshotInputSchema>;
 
@@ -95,16 +118,30 @@ export const RestoreInputSchema = z
     onProgress: ProgressSchema,
   })
   .strict()
-  .refine((v) => (v.snapshotId === undefined) !== (v.before === undefined), 'give exactly one of snapshotId and before');
+  .refine(
+    (v) => (v.snapshotId === undefined) !== (v.before === undefined),
+    'give exactly one of snapshotId and before',
+  );
 export type RestoreInput = z.input<typeof RestoreInputSchema>;
 
 /** Input of {@link Vault.verify}. */
-export const VerifyInputSchema = z.object({ tenantId: TenantOption, snapshotId: SnapshotIdSchema, signal: SignalSchema, onProgress: ProgressSchema }).strict();
+export const VerifyInputSchema = z
+  .object({
+    tenantId: TenantOption,
+    snapshotId: SnapshotIdSchema,
+    signal: SignalSchema,
+    onProgress: ProgressSchema,
+  })
+  .strict();
 export type VerifyInput = z.input<typeof VerifyInputSchema>;
 
 /** Input of {@link Vault.list}. */
 export const ListInputSchema = z
-  .object({ tenantId: TenantOption, before: z.date().optional(), limit: z.number().int().min(1).max(10_000).optional() })
+  .object({
+    tenantId: TenantOption,
+    before: z.date().optional(),
+    limit: z.number().int().min(1).max(10_000).optional(),
+  })
   .strict();
 export type ListInput = z.input<typeof ListInputSchema>;
 
@@ -114,7 +151,12 @@ export const PruneInputSchema = z
     tenantId: TenantOption,
     keepLast: z.number().int().min(0).max(1_000_000).optional(),
     /** Milliseconds. */
-    newerThanMs: z.number().int().min(0).max(100 * 365 * 86_400_000).optional(),
+    newerThanMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(100 * 365 * 86_400_000)
+      .optional(),
   })
   .strict()
   .refine((v) => v.keepLast !== undefined || v.newerThanMs !== undefined, 'give keepLast and/or newerThanMs');
@@ -124,8 +166,12 @@ export type PruneInput = z.input<typeof PruneInputSchema>;
 export const ExportInputSchema = z
   .object({
     tenantId: TenantOption,
-    target: z.custom<SnapshotStorage>(hasMethods('put', 'get', 'list', 'delete'), 'must be a SnapshotStorage').optional(),
-    decrypt: z.union([z.literal(false), z.custom<FieldCrypto>(hasMethods('open'), 'must be a FieldCrypto')]).optional(),
+    target: z
+      .custom<SnapshotStorage>(hasMethods('put', 'get', 'list', 'delete'), 'must be a SnapshotStorage')
+      .optional(),
+    decrypt: z
+      .union([z.literal(false), z.custom<FieldCrypto>(hasMethods('open'), 'must be a FieldCrypto')])
+      .optional(),
     signal: SignalSchema,
     onProgress: ProgressSchema,
   })
@@ -191,7 +237,12 @@ function summaryOf(m: SnapshotManifest): SnapshotSummary {
     size: m.data.size,
     keyId: m.keyId,
     compression: m.compression,
-    modules: m.modules.map(({ name, schemaVersion, records, sha256 }) => ({ name, schemaVersion, records, sha256 })),
+    modules: m.modules.map(({ name, schemaVersion, records, sha256 }) => ({
+      name,
+      schemaVersion,
+      records,
+      sha256,
+    })),
   };
 }
 
@@ -208,7 +259,10 @@ const span = <R>(operation: string, tenantId: string, fn: () => Promise<R>): Pro
 export function createVault(options: VaultOptions): Vault {
   const o = parseInput(VaultOptionsSchema, options, 'vault options');
   if (o.compression === 'zstd' && !zstdAvailable()) {
-    throw new VaultError('VAULT_FORMAT_UNSUPPORTED', 'zstd is not available in this Node.js (22.15+ has it); use gzip');
+    throw new VaultError(
+      'VAULT_FORMAT_UNSUPPORTED',
+      'zstd is not available in this Node.js (22.15+ has it); use gzip',
+    );
   }
   const clock = o.clock ?? systemClock;
   const rt: VaultRuntime = {
@@ -236,7 +290,13 @@ export function createVault(options: VaultOptions): Vault {
       const tenantId = resolveTenantId(i.tenantId, 'vault snapshot');
       return span('snapshot', tenantId, async () => {
         const modules = selectModules(o.registry, i.modules);
-        const manifest = await writeSnapshot(rt, { tenantId, kind: 'snapshot', modules, createdBy: currentActor().id, ...io(i.signal, i.onProgress) });
+        const manifest = await writeSnapshot(rt, {
+          tenantId,
+          kind: 'snapshot',
+          modules,
+          createdBy: currentActor().id,
+          ...io(i.signal, i.onProgress),
+        });
         return summaryOf(manifest);
       });
     },
@@ -257,9 +317,15 @@ export function createVault(options: VaultOptions): Vault {
         let snapshotId = i.snapshotId;
         if (snapshotId === undefined) {
           const before = i.before instanceof Date ? i.before : new Date(i.before as string);
-          const [latest] = await o.records.list(tenantId, { before, status: 'complete', limit: 50 }).then((rs) => rs.filter((r) => r.kind === 'snapshot'));
+          const [latest] = await o.records
+            .list(tenantId, { before, status: 'complete', limit: 50 })
+            .then((rs) => rs.filter((r) => r.kind === 'snapshot'));
           if (!latest) {
-            throw new VaultError('VAULT_SNAPSHOT_NOT_FOUND', 'No complete snapshot of the tenant before that time', { details: { before: before.toISOString() } });
+            throw new VaultError(
+              'VAULT_SNAPSHOT_NOT_FOUND',
+              'No complete snapshot of the tenant before that time',
+              { details: { before: before.toISOString() } },
+            );
           }
           snapshotId = latest.id;
         }
@@ -270,13 +336,18 @@ export function createVault(options: VaultOptions): Vault {
       const i = parseInput(ListInputSchema, input, 'list input');
       const tenantId = resolveTenantId(i.tenantId, 'vault list');
       return span('list', tenantId, () =>
-        o.records.list(tenantId, { ...(i.before ? { before: i.before } : {}), ...(i.limit ? { limit: i.limit } : {}) }),
+        o.records.list(tenantId, {
+          ...(i.before ? { before: i.before } : {}),
+          ...(i.limit ? { limit: i.limit } : {}),
+        }),
       );
     },
     async prune(input: PruneInput): Promise<PruneReport> {
       const i = parseInput(PruneInputSchema, input, 'prune input');
       const tenantId = resolveTenantId(i.tenantId, 'vault prune');
-      return span('prune', tenantId, () => pruneSnapshots(rt, tenantId, { keepLast: i.keepLast, newerThanMs: i.newerThanMs }));
+      return span('prune', tenantId, () =>
+        pruneSnapshots(rt, tenantId, { keepLast: i.keepLast, newerThanMs: i.newerThanMs }),
+      );
     },
     async exportData(input: ExportInput = {}): Promise<GdprExportReport> {
       const i = parseInput(ExportInputSchema, input, 'export input');
@@ -301,7 +372,10 @@ function selectModules(registry: ModuleRegistry, names: readonly string[] | unde
   const visit = (name: string): void => {
     if (wanted.has(name)) return;
     const m = registry.get(name);
-    if (!m) throw new VaultError('VAULT_MODULE_NOT_FOUND', `No module named ${name} is registered`, { details: { module: name } });
+    if (!m)
+      throw new VaultError('VAULT_MODULE_NOT_FOUND', `No module named ${name} is registered`, {
+        details: { module: name },
+      });
     wanted.add(name);
     for (const d of m.dependsOn ?? []) visit(d);
   };

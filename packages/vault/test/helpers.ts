@@ -6,7 +6,8 @@ import { type Maintenance, type VaultModule, createModuleRegistry, createVault }
 import { MemorySnapshotRecordStore, MemorySnapshotStorage } from '../src/memory.js';
 
 export const actor = { id: 'admin-1', roles: ['TENANT_ADMIN'] };
-export const asTenant = <R>(tenantId: string, fn: () => Promise<R>): Promise<R> => runAsTenant({ tenantId, actor }, fn);
+export const asTenant = <R>(tenantId: string, fn: () => Promise<R>): Promise<R> =>
+  runAsTenant({ tenantId, actor }, fn);
 
 export function newCrypto(): FieldCrypto {
   return createFieldCrypto({
@@ -20,10 +21,13 @@ export class MemoryTable {
   readonly rows = new Map<string, string[]>();
   failImportAfter: number | undefined;
   cleans = 0;
-  constructor(readonly name: string, readonly dependsOn: string[] = [], readonly schemaVersion = 1) {}
+  constructor(
+    readonly name: string,
+    readonly dependsOn: string[] = [],
+    readonly schemaVersion = 1,
+  ) {}
   module(extra: Partial<VaultModule> = {}): VaultModule {
     const table = this.rows;
-    const self = this;
     return {
       name: this.name,
       schemaVersion: this.schemaVersion,
@@ -35,12 +39,13 @@ export class MemoryTable {
         const list = table.get(tenantId) ?? [];
         table.set(tenantId, list);
         for await (const r of records) {
-          if (self.failImportAfter !== undefined && list.length >= self.failImportAfter) throw new Error('disk full');
+          if (this.failImportAfter !== undefined && list.length >= this.failImportAfter)
+            throw new Error('disk full');
           list.push(Buffer.from(r).toString('utf8'));
         }
       },
       clean: async ({ tenantId }) => {
-        self.cleans++;
+        this.cleans++;
         table.delete(tenantId);
       },
       toJson: (r) => JSON.parse(Buffer.from(r).toString('utf8')) as Record<string, unknown>,
@@ -68,14 +73,25 @@ export class MemoryMaintenance implements Maintenance {
   }
 }
 
-export function memoryVault(modules: VaultModule[], extra: { crypto?: FieldCrypto; storage?: MemorySnapshotStorage; chunkBytes?: number } = {}) {
+export function memoryVault(
+  modules: VaultModule[],
+  extra: { crypto?: FieldCrypto; storage?: MemorySnapshotStorage; chunkBytes?: number } = {},
+) {
   const registry = createModuleRegistry(modules);
   const storage = extra.storage ?? new MemorySnapshotStorage();
   const records = new MemorySnapshotRecordStore();
   const audit = new MemoryAuditPort();
   const maintenance = new MemoryMaintenance();
   const crypto = extra.crypto ?? newCrypto();
-  const vault = createVault({ registry, storage, records, crypto, audit, maintenance, ...(extra.chunkBytes ? { chunkBytes: extra.chunkBytes } : {}) });
+  const vault = createVault({
+    registry,
+    storage,
+    records,
+    crypto,
+    audit,
+    maintenance,
+    ...(extra.chunkBytes ? { chunkBytes: extra.chunkBytes } : {}),
+  });
   return { vault, registry, storage, records, audit, maintenance, crypto };
 }
 
@@ -87,7 +103,10 @@ export async function readObject(storage: MemorySnapshotStorage, key: string): P
 }
 
 export async function writeObject(storage: MemorySnapshotStorage, key: string, bytes: Buffer): Promise<void> {
-  await storage.put(key, (async function* () {
-    yield bytes;
-  })());
+  await storage.put(
+    key,
+    (async function* () {
+      yield bytes;
+    })(),
+  );
 }

@@ -33,7 +33,10 @@ async function setup(rows: number, rowBytes: number, chunkBytes?: number) {
   const t = memoryVault([users.module(), tasks.module()], chunkBytes ? { chunkBytes } : {});
   for (const tenant of ['a', 'b']) {
     users.fill(tenant, 3);
-    tasks.rows.set(tenant, Array.from({ length: rows }, () => randomBytes(rowBytes).toString('base64')));
+    tasks.rows.set(
+      tenant,
+      Array.from({ length: rows }, () => randomBytes(rowBytes).toString('base64')),
+    );
   }
   const snap = await asTenant('a', () => t.vault.snapshot());
   const keys = keysOf('a', snap.snapshotId);
@@ -130,7 +133,10 @@ describe('integrity: a damaged or foreign snapshot is refused before any change 
       [swapped[i], swapped[i + 1]] = [swapped[i + 1] as Buffer, swapped[i] as Buffer];
       await s.put(s.keys.data, Buffer.concat([header, ...swapped]));
       await s.expectRefused(`swap ${i}`);
-      await s.put(s.keys.data, Buffer.concat([header, ...chunks.slice(0, i + 1), chunks[i] as Buffer, ...chunks.slice(i + 1)]));
+      await s.put(
+        s.keys.data,
+        Buffer.concat([header, ...chunks.slice(0, i + 1), chunks[i] as Buffer, ...chunks.slice(i + 1)]),
+      );
       await s.expectRefused(`duplicate ${i}`);
     }
   });
@@ -150,7 +156,10 @@ describe('integrity: a damaged or foreign snapshot is refused before any change 
     await s.expectRefused('data of another snapshot');
     const mine = chunksOf(s.data);
     const theirs = chunksOf(otherData);
-    await s.put(s.keys.data, Buffer.concat([mine.header, theirs.chunks[0] as Buffer, ...mine.chunks.slice(1)]));
+    await s.put(
+      s.keys.data,
+      Buffer.concat([mine.header, theirs.chunks[0] as Buffer, ...mine.chunks.slice(1)]),
+    );
     await s.expectRefused('first chunk of another snapshot');
     await s.put(s.keys.data, s.data);
 
@@ -159,7 +168,9 @@ describe('integrity: a damaged or foreign snapshot is refused before any change 
     const bKeys = keysOf('b', b.snapshotId);
     const bManifest = await readObject(s.storage, bKeys.manifest);
     const bData = await readObject(s.storage, bKeys.data);
-    await expect(asTenant('a', () => s.vault.restore({ snapshotId: b.snapshotId }))).rejects.toMatchObject({ code: 'VAULT_SNAPSHOT_NOT_FOUND' });
+    await expect(asTenant('a', () => s.vault.restore({ snapshotId: b.snapshotId }))).rejects.toMatchObject({
+      code: 'VAULT_SNAPSHOT_NOT_FOUND',
+    });
     await s.put(s.keys.manifest, bManifest);
     await s.put(s.keys.data, bData);
     await s.expectRefused("B's snapshot under A's id");
@@ -174,9 +185,13 @@ describe('integrity: a damaged or foreign snapshot is refused before any change 
     forged.tenantId = 'a';
     forged.data.key = aKeysForB.data;
     await s.put(aKeysForB.manifest, Buffer.from(JSON.stringify(forged)));
-    const forgedError = await asTenant('a', () => s.vault.restore({ snapshotId: b.snapshotId })).catch((e: unknown) => e);
+    const forgedError = await asTenant('a', () => s.vault.restore({ snapshotId: b.snapshotId })).catch(
+      (e: unknown) => e,
+    );
     // B's data key is not A's: the key is unknown to A (or, were ids to collide, fails authentication).
-    expect(['VAULT_KEY_UNAVAILABLE', 'VAULT_SNAPSHOT_CORRUPT']).toContain((forgedError as { code?: string }).code);
+    expect(['VAULT_KEY_UNAVAILABLE', 'VAULT_SNAPSHOT_CORRUPT']).toContain(
+      (forgedError as { code?: string }).code,
+    );
     expect(s.users.cleans + s.tasks.cleans).toBe(0);
     expect(s.maintenance.log).toEqual([]);
   });

@@ -16,8 +16,16 @@ describe.skipIf(!hasBackend('mongo'))(`vault on MongoDB, three tenants${skipLabe
     db = client.db(mongo?.name());
     await ensureVaultIndexes(db);
     for (const t of ['a', 'b', 'c']) {
-      await db.collection('contacts').insertMany(Array.from({ length: 20 }, (_, i) => ({ tenantId: t, n: i, name: `c${i}`, at: new Date(i) })));
-      await db.collection('messages').insertMany(Array.from({ length: 50 }, (_, i) => ({ tenantId: t, n: i, contact: i % 20, body: `m${i}` })));
+      await db
+        .collection('contacts')
+        .insertMany(
+          Array.from({ length: 20 }, (_, i) => ({ tenantId: t, n: i, name: `c${i}`, at: new Date(i) })),
+        );
+      await db
+        .collection('messages')
+        .insertMany(
+          Array.from({ length: 50 }, (_, i) => ({ tenantId: t, n: i, contact: i % 20, body: `m${i}` })),
+        );
     }
   });
   afterAll(() => client?.close());

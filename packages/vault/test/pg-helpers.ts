@@ -58,7 +58,9 @@ export function useAppDatabases(serverUrl: () => string, count: number): () => A
         const url = withDatabase(serverUrl(), name);
         const admin = new pg.Pool({ connectionString: url, max: 2 });
         admin.on('error', () => undefined);
-        await admin.query(`GRANT CONNECT ON DATABASE ${name} TO ${appRole}; GRANT USAGE ON SCHEMA public TO ${appRole}`);
+        await admin.query(
+          `GRANT CONNECT ON DATABASE ${name} TO ${appRole}; GRANT USAGE ON SCHEMA public TO ${appRole}`,
+        );
         await createAppSchema(admin, owner, appRole);
         const u = new URL(url);
         u.username = appRole;
@@ -88,7 +90,13 @@ export function useAppDatabases(serverUrl: () => string, count: number): () => A
 }
 
 /** Fills a tenant: users, tasks (awkward text, json, bytea, NULLs), comments. Runs as the superuser. */
-export async function seed(admin: pg.Pool, tenantId: string, users = 10, tasksPerUser = 5, commentsPerTask = 2): Promise<void> {
+export async function seed(
+  admin: pg.Pool,
+  tenantId: string,
+  users = 10,
+  tasksPerUser = 5,
+  commentsPerTask = 2,
+): Promise<void> {
   const u = await admin.query<{ id: string }>(
     `INSERT INTO users (tenant_id, name, email) SELECT $1, 'user ' || g || E'\\t"tab"\\\\', CASE WHEN g % 3 = 0 THEN NULL ELSE 'u' || g || '@' || $1 || '.test' END
        FROM generate_series(1, $2::int) g RETURNING id`,

@@ -24,10 +24,16 @@ function codeOf(fn: () => unknown): { code: string; details: Record<string, unkn
 describe('module registry (V4)', () => {
   it('orders dependencies before dependents, ties in registration order', () => {
     const r = createModuleRegistry();
-    r.register(mod('messaging', ['contacts']), mod('tasks', ['users']), mod('users'), mod('contacts', ['users']));
+    r.register(
+      mod('messaging', ['contacts']),
+      mod('tasks', ['users']),
+      mod('users'),
+      mod('contacts', ['users']),
+    );
     const names = r.ordered().map((m) => m.name);
     expect(names).toEqual(['users', 'tasks', 'contacts', 'messaging']);
-    for (const m of r.ordered()) for (const d of m.dependsOn ?? []) expect(names.indexOf(d)).toBeLessThan(names.indexOf(m.name));
+    for (const m of r.ordered())
+      for (const d of m.dependsOn ?? []) expect(names.indexOf(d)).toBeLessThan(names.indexOf(m.name));
   });
 
   it('accepts modules registered in later calls that depend on earlier ones', () => {
@@ -40,15 +46,24 @@ describe('module registry (V4)', () => {
   it('rejects an unknown dependency with a typed error naming both, and registers nothing of the batch', () => {
     const r = createModuleRegistry([mod('users')]);
     const e = codeOf(() => r.register(mod('tasks', ['users']), mod('invoices', ['customers'])));
-    expect(e).toEqual({ code: 'VAULT_MODULE_UNKNOWN_DEPENDENCY', details: { module: 'invoices', dependency: 'customers' } });
+    expect(e).toEqual({
+      code: 'VAULT_MODULE_UNKNOWN_DEPENDENCY',
+      details: { module: 'invoices', dependency: 'customers' },
+    });
     expect(r.get('tasks')).toBeUndefined();
     expect(r.ordered().map((m) => m.name)).toEqual(['users']);
   });
 
   it.each([
     [[mod('a', ['a'])], ['a', 'a']],
-    [[mod('a', ['b']), mod('b', ['a'])], ['a', 'b', 'a']],
-    [[mod('x'), mod('a', ['x', 'c']), mod('b', ['a']), mod('c', ['b'])], ['a', 'c', 'b', 'a']],
+    [
+      [mod('a', ['b']), mod('b', ['a'])],
+      ['a', 'b', 'a'],
+    ],
+    [
+      [mod('x'), mod('a', ['x', 'c']), mod('b', ['a']), mod('c', ['b'])],
+      ['a', 'c', 'b', 'a'],
+    ],
   ])('rejects a cycle and names it (%#)', (batch, cycle) => {
     const r = createModuleRegistry();
     const e = codeOf(() => r.register(...batch));

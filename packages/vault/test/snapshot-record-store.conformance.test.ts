@@ -12,7 +12,11 @@ const pgDb = hasBackend('postgres') ? useTestDatabase() : undefined;
 const mongo = hasBackend('mongo') ? useMongoDatabase() : undefined;
 
 describe('memory', () => {
-  snapshotRecordStoreConformance(() => ({ store: new MemorySnapshotRecordStore() }), { describe, it, expect });
+  snapshotRecordStoreConformance(() => ({ store: new MemorySnapshotRecordStore() }), {
+    describe,
+    it,
+    expect,
+  });
 });
 
 describe.skipIf(!hasBackend('postgres'))(`postgres${skipLabel('postgres')}`, () => {

@@ -30,19 +30,32 @@ describe('snapshot and restore on memory modules', () => {
   it('restores one tenant exactly and leaves the others byte-identical (V1)', async () => {
     const { users, tasks, vault, maintenance, audit } = app();
     const snap = await asTenant('a', () => vault.snapshot());
-    expect(snap.modules.map((m) => [m.name, m.records])).toEqual([['users', 5], ['tasks', 20]]);
+    expect(snap.modules.map((m) => [m.name, m.records])).toEqual([
+      ['users', 5],
+      ['tasks', 20],
+    ]);
     const aUsers = users.rows.get('a');
     const aTasks = tasks.rows.get('a');
-    const othersBefore = JSON.stringify([users.rows.get('b'), users.rows.get('c'), tasks.rows.get('b'), tasks.rows.get('c')]);
+    const othersBefore = JSON.stringify([
+      users.rows.get('b'),
+      users.rows.get('c'),
+      tasks.rows.get('b'),
+      tasks.rows.get('c'),
+    ]);
 
     tasks.rows.set('a', ['{"changed":true}']);
     users.rows.delete('a');
     const report = await asTenant('a', () => vault.restore({ snapshotId: snap.snapshotId }));
 
-    expect(report.modules).toEqual([{ name: 'users', records: 5 }, { name: 'tasks', records: 20 }]);
+    expect(report.modules).toEqual([
+      { name: 'users', records: 5 },
+      { name: 'tasks', records: 20 },
+    ]);
     expect(users.rows.get('a')).toEqual(aUsers);
     expect(tasks.rows.get('a')).toEqual(aTasks);
-    expect(JSON.stringify([users.rows.get('b'), users.rows.get('c'), tasks.rows.get('b'), tasks.rows.get('c')])).toBe(othersBefore);
+    expect(
+      JSON.stringify([users.rows.get('b'), users.rows.get('c'), tasks.rows.get('b'), tasks.rows.get('c')]),
+    ).toBe(othersBefore);
     expect(maintenance.log).toEqual(['a:true', 'a:false']);
     const actions = audit.events.map((e) => e.action);
     expect(actions).toEqual([
@@ -68,7 +81,9 @@ describe('snapshot and restore on memory modules', () => {
     const report = await asTenant('a', () => vault.restore({ before: cut }));
     expect(report.snapshotId).toBe(first.snapshotId);
     expect(tasks.rows.get('a')).toHaveLength(20);
-    expect(await codeOf(asTenant('a', () => vault.restore({ before: new Date(0) })))).toBe('VAULT_SNAPSHOT_NOT_FOUND');
+    expect(await codeOf(asTenant('a', () => vault.restore({ before: new Date(0) })))).toBe(
+      'VAULT_SNAPSHOT_NOT_FOUND',
+    );
   });
 
   it('a module whose import fails halfway leaves the tenant as before and out of maintenance (V3)', async () => {
@@ -78,10 +93,15 @@ describe('snapshot and restore on memory modules', () => {
     users.fill('a', 2, 'edited');
     const before = users.dump() + tasks.dump();
     tasks.failImportAfter = 10;
-    const error = await asTenant('a', () => vault.restore({ snapshotId: snap.snapshotId })).catch((e: unknown) => e);
+    const error = await asTenant('a', () => vault.restore({ snapshotId: snap.snapshotId })).catch(
+      (e: unknown) => e,
+    );
     tasks.failImportAfter = undefined;
     expect(isTenantryError(error, 'VAULT_RESTORE_FAILED')).toBe(true);
-    expect((error as { details: Record<string, unknown> }).details).toMatchObject({ module: 'tasks', step: 'import' });
+    expect((error as { details: Record<string, unknown> }).details).toMatchObject({
+      module: 'tasks',
+      step: 'import',
+    });
     expect(users.dump() + tasks.dump()).toBe(before);
     expect(maintenance.on.size).toBe(0);
     expect(maintenance.log).toEqual(['a:true', 'a:false']);
@@ -97,27 +117,37 @@ describe('snapshot and restore on memory modules', () => {
     const snap = await asTenant('a', () => v1.vault.snapshot());
 
     const notesV2 = new MemoryTable('notes', [], 2);
-    const upgraded = memoryVault([notesV2.module({ upgrades: { 1: (r) => Buffer.from(`${Buffer.from(r).toString()}+v2`) } })], { storage, crypto });
+    const upgraded = memoryVault(
+      [notesV2.module({ upgrades: { 1: (r) => Buffer.from(`${Buffer.from(r).toString()}+v2`) } })],
+      { storage, crypto },
+    );
     // The record index is per vault; restore by id reads the storage, as a restore into another database does.
     const report = await asTenant('a', () => upgraded.vault.restore({ snapshotId: snap.snapshotId }));
     expect(report.modules).toEqual([{ name: 'notes', records: 3, upgradedFrom: 1 }]);
     expect(notesV2.rows.get('a')?.every((r) => r.endsWith('+v2'))).toBe(true);
 
     const noUpgrade = memoryVault([new MemoryTable('notes', [], 2).module()], { storage, crypto });
-    expect(await codeOf(asTenant('a', () => noUpgrade.vault.restore({ snapshotId: snap.snapshotId })))).toBe('VAULT_UPGRADE_MISSING');
+    expect(await codeOf(asTenant('a', () => noUpgrade.vault.restore({ snapshotId: snap.snapshotId })))).toBe(
+      'VAULT_UPGRADE_MISSING',
+    );
 
     const v2snap = await asTenant('a', () => upgraded.vault.snapshot());
     const older = new MemoryTable('notes', [], 1);
     older.fill('a', 1);
     const old = memoryVault([older.module()], { storage, crypto });
-    expect(await codeOf(asTenant('a', () => old.vault.restore({ snapshotId: v2snap.snapshotId })))).toBe('VAULT_SCHEMA_TOO_NEW');
+    expect(await codeOf(asTenant('a', () => old.vault.restore({ snapshotId: v2snap.snapshotId })))).toBe(
+      'VAULT_SCHEMA_TOO_NEW',
+    );
     expect(older.rows.get('a')).toHaveLength(1);
     expect(older.cleans).toBe(0);
   });
 
   it('reports progress (records, bytes) and streams large tenants in bounded chunks', async () => {
     const big = new MemoryTable('big');
-    big.rows.set('a', Array.from({ length: 20_000 }, (_, i) => `row-${i}-${randomBytes(30).toString('hex')}`));
+    big.rows.set(
+      'a',
+      Array.from({ length: 20_000 }, (_, i) => `row-${i}-${randomBytes(30).toString('hex')}`),
+    );
     const { vault } = memoryVault([big.module()]);
     const events: VaultProgress[] = [];
     const snap = await asTenant('a', () => vault.snapshot({ onProgress: (p) => events.push(p) }));
@@ -127,18 +157,55 @@ describe('snapshot and restore on memory modules', () => {
     expect([...bytes].sort((x, y) => x - y)).toEqual(bytes);
     expect(new Set(bytes).size).toBeGreaterThan(5);
     const verified: VaultProgress[] = [];
-    await asTenant('a', () => vault.verify({ snapshotId: snap.snapshotId, onProgress: (p) => verified.push(p) }));
+    await asTenant('a', () =>
+      vault.verify({ snapshotId: snap.snapshotId, onProgress: (p) => verified.push(p) }),
+    );
     expect(verified.at(-1)).toMatchObject({ operation: 'verify', records: 20_000, module: 'big' });
+  });
+
+  it('a failed snapshot is recorded as failed, its data object removed, and refused as incomplete', async () => {
+    const broken = new MemoryTable('broken');
+    broken.fill('a', 3);
+    const { vault, storage } = memoryVault([
+      broken.module({
+        export: async function* () {
+          yield Buffer.from('one');
+          throw new Error('disk read error');
+        },
+      }),
+    ]);
+    const error = await asTenant('a', () => vault.snapshot()).catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: 'VAULT_MODULE_FAILED',
+      details: { module: 'broken', step: 'export' },
+    });
+    const [record] = await asTenant('a', () => vault.list());
+    expect(record?.status).toBe('failed');
+    const keys: string[] = [];
+    for await (const o of storage.list('tenants/a/')) keys.push(o.key);
+    expect(keys).toEqual([]);
+    expect(await codeOf(asTenant('a', () => vault.restore({ snapshotId: record?.id as string })))).toBe(
+      'VAULT_SNAPSHOT_INCOMPLETE',
+    );
+    expect(broken.cleans).toBe(0);
   });
 
   it('resolves the tenant with core (T1): no context, another tenant, system scope', async () => {
     const { vault } = app();
     expect(await codeOf(vault.snapshot())).toBe('TENANT_CONTEXT_MISSING');
-    expect(await codeOf(asTenant('a', () => vault.snapshot({ tenantId: 'b' })))).toBe('TENANT_CONTEXT_CONFLICT');
-    const snap = await runAsSystem({ actor: { id: 'ops', kind: 'service' }, reason: 'backup' }, new MemoryAuditPort(), () => vault.snapshot({ tenantId: 'b' }));
+    expect(await codeOf(asTenant('a', () => vault.snapshot({ tenantId: 'b' })))).toBe(
+      'TENANT_CONTEXT_CONFLICT',
+    );
+    const snap = await runAsSystem(
+      { actor: { id: 'ops', kind: 'service' }, reason: 'backup' },
+      new MemoryAuditPort(),
+      () => vault.snapshot({ tenantId: 'b' }),
+    );
     expect(snap.tenantId).toBe('b');
     // A's context never finds B's snapshot.
-    expect(await codeOf(asTenant('a', () => vault.verify({ snapshotId: snap.snapshotId })))).toBe('VAULT_SNAPSHOT_NOT_FOUND');
+    expect(await codeOf(asTenant('a', () => vault.verify({ snapshotId: snap.snapshotId })))).toBe(
+      'VAULT_SNAPSHOT_NOT_FOUND',
+    );
     expect(await asTenant('a', () => vault.list())).toEqual([]);
   });
 
@@ -165,17 +232,30 @@ describe('snapshot and restore on memory modules', () => {
     const mod = people.module({ encryptedFields: { email: { collection: 'people', rowIdField: 'id' } } });
     const { vault, storage } = memoryVault([mod], { crypto });
     await runAsTenant({ tenantId: 'a', actor: { id: 'u' } }, async () => {
-      const sealed = await crypto.seal('ann@example.com', { collection: 'people', field: 'email', rowId: '1' });
+      const sealed = await crypto.seal('ann@example.com', {
+        collection: 'people',
+        field: 'email',
+        rowId: '1',
+      });
       const secret = await crypto.seal('x', { collection: 'other', field: 'y' });
       people.rows.set('a', [JSON.stringify({ id: 1, email: sealed, note: secret })]);
     });
     const report = await asTenant('a', () => vault.exportData());
     const lines = (await readObject(storage, `${report.prefix}people.jsonl`)).toString().trim().split('\n');
-    expect(JSON.parse(lines[0] as string)).toEqual({ id: 1, email: 'ann@example.com', note: { withheld: true, reason: 'undeclared' } });
+    expect(JSON.parse(lines[0] as string)).toEqual({
+      id: 1,
+      email: 'ann@example.com',
+      note: { withheld: true, reason: 'undeclared' },
+    });
     const withheld = await asTenant('a', () => vault.exportData({ decrypt: false }));
     const line = JSON.parse((await readObject(storage, `${withheld.prefix}people.jsonl`)).toString());
     expect(line.email).toEqual({ withheld: true, reason: 'no-key' });
     const manifest = JSON.parse((await readObject(storage, `${report.prefix}manifest.json`)).toString());
-    expect(manifest.modules[0]).toMatchObject({ name: 'people', records: 1, withheld: 1, file: 'people.jsonl' });
+    expect(manifest.modules[0]).toMatchObject({
+      name: 'people',
+      records: 1,
+      withheld: 1,
+      file: 'people.jsonl',
+    });
   });
 });

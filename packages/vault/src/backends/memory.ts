@@ -15,7 +15,10 @@ export class MemorySnapshotRecordStore implements SnapshotRecordStore {
 
   async insert(record: SnapshotRecord): Promise<void> {
     const key = MemorySnapshotRecordStore.#key(record.tenantId, record.id);
-    if (this.#rows.has(key)) throw new VaultError('VAULT_SNAPSHOT_EXISTS', 'A snapshot record with that id exists', { details: { snapshotId: record.id } });
+    if (this.#rows.has(key))
+      throw new VaultError('VAULT_SNAPSHOT_EXISTS', 'A snapshot record with that id exists', {
+        details: { snapshotId: record.id },
+      });
     this.#rows.set(key, { ...record, createdAt: new Date(record.createdAt.getTime()) });
   }
 

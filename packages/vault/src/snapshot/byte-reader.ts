@@ -12,7 +12,10 @@ export class ByteReader {
   /** Bytes handed out so far. */
   consumed = 0;
 
-  constructor(source: AsyncIterable<Uint8Array>, private readonly what: string) {
+  constructor(
+    source: AsyncIterable<Uint8Array>,
+    private readonly what: string,
+  ) {
     this.#iterator = source[Symbol.asyncIterator]();
   }
 
@@ -23,7 +26,9 @@ export class ByteReader {
         this.#done = true;
         break;
       }
-      const chunk = Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value.buffer, next.value.byteOffset, next.value.byteLength);
+      const chunk = Buffer.isBuffer(next.value)
+        ? next.value
+        : Buffer.from(next.value.buffer, next.value.byteOffset, next.value.byteLength);
       if (chunk.byteLength === 0) continue;
       this.#pending.push(chunk);
       this.#pendingBytes += chunk.byteLength;
@@ -35,7 +40,10 @@ export class ByteReader {
     await this.#fill(n);
     if (this.#pendingBytes === 0 && this.#done) return null;
     if (this.#pendingBytes < n) {
-      throw new VaultError('VAULT_SNAPSHOT_CORRUPT', `The ${this.what} ends in the middle of a frame (truncated)`);
+      throw new VaultError(
+        'VAULT_SNAPSHOT_CORRUPT',
+        `The ${this.what} ends in the middle of a frame (truncated)`,
+      );
     }
     let out: Buffer;
     const first = this.#pending[0] as Buffer;

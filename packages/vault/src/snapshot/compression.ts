@@ -19,7 +19,10 @@ function transformOf(compression: Compression, direction: 'compress' | 'decompre
   if (compression === 'gzip') return direction === 'compress' ? zlib.createGzip() : zlib.createGunzip();
   const factory = direction === 'compress' ? zstd.createZstdCompress : zstd.createZstdDecompress;
   if (!factory) {
-    throw new VaultError('VAULT_FORMAT_UNSUPPORTED', 'zstd is not available in this Node.js (22.15+ has it); use gzip');
+    throw new VaultError(
+      'VAULT_FORMAT_UNSUPPORTED',
+      'zstd is not available in this Node.js (22.15+ has it); use gzip',
+    );
   }
   return factory();
 }
@@ -42,7 +45,9 @@ export function compressStream(
       for await (const b of out) yield b as Uint8Array;
     } catch (error) {
       if (error instanceof VaultError) throw error;
-      throw new VaultError('VAULT_SNAPSHOT_CORRUPT', 'Snapshot content failed to decompress', { cause: error });
+      throw new VaultError('VAULT_SNAPSHOT_CORRUPT', 'Snapshot content failed to decompress', {
+        cause: error,
+      });
     }
   })();
 }

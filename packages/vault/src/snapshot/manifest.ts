@@ -21,7 +21,9 @@ export const ManifestModuleSchema = z
   .strict();
 
 /** A snapshot id: a UUID (v7 when the vault makes it). */
-export const SnapshotIdSchema = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'must be a lower-case UUID');
+export const SnapshotIdSchema = z
+  .string()
+  .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'must be a lower-case UUID');
 
 /** The manifest of a snapshot (format version 1); `mac` authenticates everything else. */
 export const SnapshotManifestSchema = z
@@ -40,7 +42,14 @@ export const SnapshotManifestSchema = z
     /** The snapshot's master key, sealed by crypto-fields for (tenant, `tenantry_vault`, `snapshot_key`, snapshot id). */
     wrappedKey: z.string().min(1).max(4096),
     modules: z.array(ManifestModuleSchema).max(10_000),
-    data: z.object({ key: z.string().min(1).max(1024), size: z.number().int().min(0), sha256: Sha256Schema, chunks: z.number().int().min(1) }).strict(),
+    data: z
+      .object({
+        key: z.string().min(1).max(1024),
+        size: z.number().int().min(0),
+        sha256: Sha256Schema,
+        chunks: z.number().int().min(1),
+      })
+      .strict(),
     mac: z.string().regex(/^[0-9a-f]{64}$/),
   })
   .strict();
@@ -52,10 +61,17 @@ export function signManifest(body: Omit<SnapshotManifest, 'mac'>, macKey: Buffer
 }
 
 const corrupt = (why: string, cause?: unknown): VaultError =>
-  new VaultError('VAULT_SNAPSHOT_CORRUPT', `Snapshot manifest failed verification: ${why}`, cause === undefined ? {} : { cause });
+  new VaultError(
+    'VAULT_SNAPSHOT_CORRUPT',
+    `Snapshot manifest failed verification: ${why}`,
+    cause === undefined ? {} : { cause },
+  );
 
 /** Parses manifest bytes (not yet authenticated: {@link checkManifestMac} does that once the key is open). */
-export function parseManifest(bytes: Buffer, expected: { tenantId: string; snapshotId?: string }): SnapshotManifest {
+export function parseManifest(
+  bytes: Buffer,
+  expected: { tenantId: string; snapshotId?: string },
+): SnapshotManifest {
   let json: unknown;
   try {
     json = JSON.parse(bytes.toString('utf8'));
@@ -64,9 +80,13 @@ export function parseManifest(bytes: Buffer, expected: { tenantId: string; snaps
   }
   const version = (json as { formatVersion?: unknown } | null)?.formatVersion;
   if (typeof version === 'number' && version > FORMAT_VERSION) {
-    throw new VaultError('VAULT_FORMAT_UNSUPPORTED', 'The snapshot was written in a newer format than this code reads', {
-      details: { formatVersion: version },
-    });
+    throw new VaultError(
+      'VAULT_FORMAT_UNSUPPORTED',
+      'The snapshot was written in a newer format than this code reads',
+      {
+        details: { formatVersion: version },
+      },
+    );
   }
   const parsed = SnapshotManifestSchema.safeParse(json);
   if (!parsed.success || parsed.data.formatVersion !== FORMAT_VERSION) throw corrupt('malformed');
@@ -76,12 +96,14 @@ export function parseManifest(bytes: Buffer, expected: { tenantId: string; snaps
       details: { tenantId: expected.tenantId },
     });
   }
-  if (expected.snapshotId !== undefined && m.snapshotId !== expected.snapshotId) throw corrupt('it names another snapshot');
+  if (expected.snapshotId !== undefined && m.snapshotId !== expected.snapshotId)
+    throw corrupt('it names another snapshot');
   return m;
 }
 
 /** Checks the manifest's MAC with the snapshot's manifest key. */
 export function checkManifestMac(m: SnapshotManifest, macKey: Buffer): void {
   const { mac, ...body } = m;
-  if (!macEquals(mac, manifestMac(macKey, canonicalJson(body)))) throw corrupt('its authentication tag does not match');
+  if (!macEquals(mac, manifestMac(macKey, canonicalJson(body))))
+    throw corrupt('its authentication tag does not match');
 }

@@ -1,5 +1,9 @@
 /** Object keys of a snapshot: namespaced by tenant (T4), `<prefix>tenants/<tenant>/snapshots/<id>.{data,manifest.json}`. */
-export function snapshotObjectKeys(prefix: string, tenantId: string, snapshotId: string): { data: string; manifest: string } {
+export function snapshotObjectKeys(
+  prefix: string,
+  tenantId: string,
+  snapshotId: string,
+): { data: string; manifest: string } {
   const base = `${prefix}tenants/${tenantId}/snapshots/${snapshotId}`;
   return { data: `${base}.data`, manifest: `${base}.manifest.json` };
 }

@@ -6,7 +6,7 @@ import { declarationOf } from '../registry.js';
 import type { VaultRuntime } from '../runtime.js';
 import { type SealedStats, deriveSnapshotKeys, sealChunks } from './chunk-cipher.js';
 import { compressStream } from './compression.js';
-import { END_FRAME, FINISH_FRAME, ModuleDigest, moduleFrame, recordHeader } from './frames.js';
+import { END_FRAME, FINISH_FRAME, ModuleDigest, moduleFrame, recordFrames } from './frames.js';
 import { type SnapshotManifest, signManifest } from './manifest.js';
 import { type ProgressListener, report } from './progress.js';
 import { snapshotObjectKeys } from './storage-keys.js';
@@ -89,12 +89,17 @@ export async function writeSnapshot(rt: VaultRuntime, input: WriteSnapshotInput)
         let batchBytes = batch[0]?.byteLength ?? 0;
         try {
           const context = { tenantId, transaction, ...(input.signal ? { signal: input.signal } : {}) };
-          for await (const record of module.export(context)) {
-            if (!(record instanceof Uint8Array)) throw new TypeError('a module exported a record that is not a Uint8Array');
-            digest.add(record);
-            progress.records++;
-            batch.push(recordHeader(record.byteLength), Buffer.from(record.buffer, record.byteOffset, record.byteLength));
-            batchBytes += 5 + record.byteLength;
+          for await (const item of module.export(context)) {
+            const records = Array.isArray(item) ? (item as readonly Uint8Array[]) : [item as Uint8Array];
+            for (const r of records) {
+              if (!(r instanceof Uint8Array))
+                throw new TypeError('a module exported a record that is not a Uint8Array');
+            }
+            const framed = recordFrames(records);
+            digest.add(framed, records.length);
+            progress.records += records.length;
+            batch.push(framed);
+            batchBytes += framed.byteLength;
             if (batchBytes >= BATCH_BYTES) {
               checkAborted(input.signal);
               report(input.onProgress, { operation: 'snapshot', module: module.name, ...progress });
@@ -114,7 +119,13 @@ export async function writeSnapshot(rt: VaultRuntime, input: WriteSnapshotInput)
     };
     const stats: SealedStats = { chunks: 0, size: 0, sha256: '' };
     const writeData = async (transaction: unknown): Promise<void> => {
-      const sealed = sealChunks(compressStream(frames(transaction), rt.compression, 'compress'), derived, { tenantId, snapshotId }, stats, rt.chunkBytes);
+      const sealed = sealChunks(
+        compressStream(frames(transaction), rt.compression, 'compress'),
+        derived,
+        { tenantId, snapshotId },
+        stats,
+        rt.chunkBytes,
+      );
       const counted = async function* (): AsyncGenerator<Uint8Array> {
         let lastReport = 0;
         for await (const b of sealed) {
@@ -148,20 +159,35 @@ export async function writeSnapshot(rt: VaultRuntime, input: WriteSnapshotInput)
         wrappedKey,
         modules: modules.map((m) => {
           const d = digests.get(m.name) as ModuleDigest;
-          return { name: m.name, schemaVersion: m.schemaVersion, declaration: declarationOf(m).checksum, records: d.records, sha256: d.hex() };
+          return {
+            name: m.name,
+            schemaVersion: m.schemaVersion,
+            declaration: declarationOf(m).checksum,
+            records: d.records,
+            sha256: d.hex(),
+          };
         }),
         data: { key: keys.data, size: stats.size, sha256: stats.sha256, chunks: stats.chunks },
       },
       derived.manifest,
     );
     const manifestBytes = Buffer.from(JSON.stringify(manifest, null, 2), 'utf8');
-    await rt.storage.put(keys.manifest, (async function* () {
-      yield manifestBytes;
-    })());
-    await rt.records.finish(tenantId, snapshotId, { status: 'complete', checksum: stats.sha256, size: stats.size + manifestBytes.byteLength });
+    await rt.storage.put(
+      keys.manifest,
+      (async function* () {
+        yield manifestBytes;
+      })(),
+    );
+    await rt.records.finish(tenantId, snapshotId, {
+      status: 'complete',
+      checksum: stats.sha256,
+      size: stats.size + manifestBytes.byteLength,
+    });
     return manifest;
   } catch (error) {
-    await rt.records.finish(tenantId, snapshotId, { status: 'failed', checksum: '', size: 0 }).catch(() => false);
+    await rt.records
+      .finish(tenantId, snapshotId, { status: 'failed', checksum: '', size: 0 })
+      .catch(() => false);
     if (dataWritten) await rt.storage.delete(keys.data).catch(() => undefined);
     throw error;
   }

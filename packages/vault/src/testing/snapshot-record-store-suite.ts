@@ -27,7 +27,10 @@ const record = (tenantId: string, createdAt: Date, extra: Partial<SnapshotRecord
  * `VAULT_SNAPSHOT_EXISTS`, and no tenant ever sees another's records. Run it against your own store.
  * @example snapshotRecordStoreConformance(() => ({ store: new MemorySnapshotRecordStore() }), { describe, it, expect });
  */
-export function snapshotRecordStoreConformance(harness: () => SnapshotRecordStoreHarness, api: SuiteApi): void {
+export function snapshotRecordStoreConformance(
+  harness: () => SnapshotRecordStoreHarness,
+  api: SuiteApi,
+): void {
   const { describe, it, expect } = api;
   describe('snapshot record store conformance', () => {
     it('stores a record and returns it as written; finish completes it', async () => {
@@ -36,8 +39,15 @@ export function snapshotRecordStoreConformance(harness: () => SnapshotRecordStor
       const r = record(t, new Date('2030-01-02T03:04:05.678Z'));
       await store.insert(r);
       expect(await store.get(t, r.id)).toEqual(r);
-      expect(await store.finish(t, r.id, { status: 'complete', checksum: 'ab'.repeat(32), size: 1234 })).toBe(true);
-      expect(await store.get(t, r.id)).toEqual({ ...r, status: 'complete', checksum: 'ab'.repeat(32), size: 1234 });
+      expect(await store.finish(t, r.id, { status: 'complete', checksum: 'ab'.repeat(32), size: 1234 })).toBe(
+        true,
+      );
+      expect(await store.get(t, r.id)).toEqual({
+        ...r,
+        status: 'complete',
+        checksum: 'ab'.repeat(32),
+        size: 1234,
+      });
       expect(await store.finish(t, uuidv7(), { status: 'failed', checksum: '', size: 0 })).toBe(false);
       expect(await store.get(t, uuidv7())).toBeNull();
     });
@@ -61,14 +71,21 @@ export function snapshotRecordStoreConformance(harness: () => SnapshotRecordStor
       const { store } = harness();
       const t = tenant();
       const base = Date.parse('2030-01-01T00:00:00Z');
-      const rs = [0, 1, 2, 3].map((i) => record(t, new Date(base + i * 60_000), { status: i % 2 === 0 ? 'complete' : 'failed' }));
+      const rs = [0, 1, 2, 3].map((i) =>
+        record(t, new Date(base + i * 60_000), { status: i % 2 === 0 ? 'complete' : 'failed' }),
+      );
       for (const r of [rs[2], rs[0], rs[3], rs[1]] as SnapshotRecord[]) await store.insert(r);
       const ids = (xs: SnapshotRecord[]) => xs.map((x) => x.id);
       expect(ids(await store.list(t))).toEqual(ids([...rs].reverse()));
-      expect(ids(await store.list(t, { before: new Date(base + 2 * 60_000) }))).toEqual([rs[1]?.id, rs[0]?.id]);
+      expect(ids(await store.list(t, { before: new Date(base + 2 * 60_000) }))).toEqual([
+        rs[1]?.id,
+        rs[0]?.id,
+      ]);
       expect(ids(await store.list(t, { status: 'complete' }))).toEqual([rs[2]?.id, rs[0]?.id]);
       expect(ids(await store.list(t, { limit: 1 }))).toEqual([rs[3]?.id]);
-      expect(ids(await store.list(t, { status: 'complete', before: new Date(base + 60_000), limit: 5 }))).toEqual([rs[0]?.id]);
+      expect(
+        ids(await store.list(t, { status: 'complete', before: new Date(base + 60_000), limit: 5 })),
+      ).toEqual([rs[0]?.id]);
     });
 
     it('deletes one record; deleting it again answers false', async () => {

@@ -20,16 +20,33 @@ export const MongoCollectionModuleOptionsSchema = z
     /** Module name. @default the collection's name */
     name: ModuleNameSchema.optional(),
     /** @default 'tenantId' */
-    tenantField: z.string().min(1).max(200).regex(/^[^$.][^.]*$/, 'must be a top-level field name').default('tenantId'),
+    tenantField: z
+      .string()
+      .min(1)
+      .max(200)
+      .regex(/^[^$.][^.]*$/, 'must be a top-level field name')
+      .default('tenantId'),
     /** @default 1 */
     schemaVersion: z.number().int().min(1).default(1),
     /** @default [] */
     dependsOn: z.array(ModuleNameSchema).max(1000).default([]),
     /** Documents per `insertMany` on import. @default 1000 */
     batchSize: z.number().int().min(1).max(100_000).default(1000),
-    upgrades: z.record(z.string(), z.custom<(r: Uint8Array) => Uint8Array>((v) => typeof v === 'function')).optional(),
+    upgrades: z
+      .record(
+        z.string(),
+        z.custom<(r: Uint8Array) => Uint8Array>((v) => typeof v === 'function'),
+      )
+      .optional(),
     encryptedFields: z
-      .record(z.string(), z.object({ collection: z.string().min(1), field: z.string().min(1).optional(), rowIdField: z.string().min(1).optional() }))
+      .record(
+        z.string(),
+        z.object({
+          collection: z.string().min(1),
+          field: z.string().min(1).optional(),
+          rowIdField: z.string().min(1).optional(),
+        }),
+      )
       .optional(),
   })
   .strict();
@@ -44,9 +61,20 @@ export type MongoCollectionModuleOptions = z.input<typeof MongoCollectionModuleO
  * safety snapshot first.
  * @example registry.register(mongoCollectionModule(db.collection('notes'), BSON, { dependsOn: ['users'] }));
  */
-export function mongoCollectionModule(collection: Collection<Document>, bson: BsonCodec, options: MongoCollectionModuleOptions = {}): VaultModule {
-  if (typeof collection?.find !== 'function' || typeof bson?.serialize !== 'function' || typeof bson?.deserialize !== 'function') {
-    throw new VaultError('VAULT_CONFIG_INVALID', 'mongoCollectionModule needs a MongoDB collection and the BSON codec of the mongodb package');
+export function mongoCollectionModule(
+  collection: Collection<Document>,
+  bson: BsonCodec,
+  options: MongoCollectionModuleOptions = {},
+): VaultModule {
+  if (
+    typeof collection?.find !== 'function' ||
+    typeof bson?.serialize !== 'function' ||
+    typeof bson?.deserialize !== 'function'
+  ) {
+    throw new VaultError(
+      'VAULT_CONFIG_INVALID',
+      'mongoCollectionModule needs a MongoDB collection and the BSON codec of the mongodb package',
+    );
   }
   const o = parseInput(MongoCollectionModuleOptionsSchema, options, 'mongo collection module options');
   const field = o.tenantField;
@@ -65,7 +93,9 @@ export function mongoCollectionModule(collection: Collection<Document>, bson: Bs
     dependsOn: o.dependsOn,
     // What the coverage check (V5) counts as exported.
     covers: { mongo: [collection.collectionName] },
-    ...(o.upgrades ? { upgrades: Object.fromEntries(Object.entries(o.upgrades).map(([k, v]) => [Number(k), v])) } : {}),
+    ...(o.upgrades
+      ? { upgrades: Object.fromEntries(Object.entries(o.upgrades).map(([k, v]) => [Number(k), v])) }
+      : {}),
     ...(o.encryptedFields ? { encryptedFields: o.encryptedFields } : {}),
     async *export(context: VaultModuleContext): AsyncIterable<Uint8Array> {
       const cursor = collection.find({ [field]: context.tenantId }).sort({ _id: 1 });

@@ -12,6 +12,9 @@ export function mapMongoError(error: unknown, what: 'records' | 'module'): unkno
   if (/Network|ServerSelection|PoolCleared|Timeout/.test(name)) {
     return new VaultError('VAULT_STORE_UNAVAILABLE', 'MongoDB could not be reached', { cause: error });
   }
-  if (what === 'records') return new VaultError('VAULT_STORE_FAILED', 'MongoDB refused an operation of the vault', { cause: error });
+  if (what === 'records')
+    return new VaultError('VAULT_STORE_FAILED', 'MongoDB refused an operation of the vault', {
+      cause: error,
+    });
   return error;
 }

@@ -40,9 +40,12 @@ const toRecord = (d: RecordDoc): SnapshotRecord => ({
  * @example await ensureVaultIndexes(client.db('app'));
  */
 export async function ensureVaultIndexes(db: Db): Promise<void> {
-  if (typeof db?.collection !== 'function') throw new VaultError('VAULT_CONFIG_INVALID', 'ensureVaultIndexes needs a MongoDB Db');
+  if (typeof db?.collection !== 'function')
+    throw new VaultError('VAULT_CONFIG_INVALID', 'ensureVaultIndexes needs a MongoDB Db');
   try {
-    await db.collection<RecordDoc>(SNAPSHOTS_COLLECTION).createIndex({ tenantId: 1, createdAt: -1, id: -1 }, { name: 'tenant_time' });
+    await db
+      .collection<RecordDoc>(SNAPSHOTS_COLLECTION)
+      .createIndex({ tenantId: 1, createdAt: -1, id: -1 }, { name: 'tenant_time' });
   } catch (error) {
     throw mapMongoError(error, 'records');
   }
@@ -56,7 +59,8 @@ export async function ensureVaultIndexes(db: Db): Promise<void> {
 export class MongoSnapshotRecordStore implements SnapshotRecordStore {
   readonly #c: Collection<RecordDoc>;
   constructor(options: MongoSnapshotRecordStoreOptions) {
-    if (typeof options?.db?.collection !== 'function') throw new VaultError('VAULT_CONFIG_INVALID', 'MongoSnapshotRecordStore needs { db }');
+    if (typeof options?.db?.collection !== 'function')
+      throw new VaultError('VAULT_CONFIG_INVALID', 'MongoSnapshotRecordStore needs { db }');
     this.#c = options.db.collection<RecordDoc>(SNAPSHOTS_COLLECTION);
   }
 
@@ -70,11 +74,19 @@ export class MongoSnapshotRecordStore implements SnapshotRecordStore {
 
   insert(r: SnapshotRecord): Promise<void> {
     return this.#run(async () => {
-      await this.#c.insertOne({ _id: `${r.tenantId}:${r.id}`, ...r, createdAt: new Date(r.createdAt.getTime()) });
+      await this.#c.insertOne({
+        _id: `${r.tenantId}:${r.id}`,
+        ...r,
+        createdAt: new Date(r.createdAt.getTime()),
+      });
     });
   }
 
-  finish(tenantId: string, id: string, patch: { status: 'complete' | 'failed'; checksum: string; size: number }): Promise<boolean> {
+  finish(
+    tenantId: string,
+    id: string,
+    patch: { status: 'complete' | 'failed'; checksum: string; size: number },
+  ): Promise<boolean> {
     return this.#run(async () => {
       const r = await this.#c.updateOne({ _id: `${tenantId}:${id}`, tenantId }, { $set: patch });
       return r.matchedCount > 0;
@@ -100,6 +112,8 @@ export class MongoSnapshotRecordStore implements SnapshotRecordStore {
   }
 
   delete(tenantId: string, id: string): Promise<boolean> {
-    return this.#run(async () => (await this.#c.deleteOne({ _id: `${tenantId}:${id}`, tenantId })).deletedCount > 0);
+    return this.#run(
+      async () => (await this.#c.deleteOne({ _id: `${tenantId}:${id}`, tenantId })).deletedCount > 0,
+    );
   }
 }

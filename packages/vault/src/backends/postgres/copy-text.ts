@@ -3,7 +3,7 @@
 
 const SIMPLE: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\' };
 
-function unescape(field: string): string {
+function unescapeCopy(field: string): string {
   if (!field.includes('\\')) return field;
   let out = '';
   for (let i = 0; i < field.length; i++) {
@@ -38,7 +38,7 @@ export function parseCopyTextRow(row: string, columns: readonly string[]): Recor
   const out: Record<string, string | null> = {};
   columns.forEach((name, i) => {
     const f = fields[i];
-    out[name] = f === undefined || f === '\\N' ? null : unescape(f);
+    out[name] = f === undefined || f === '\\N' ? null : unescapeCopy(f);
   });
   return out;
 }

@@ -34,7 +34,11 @@ const toRecord = (r: Row): SnapshotRecord => ({
   createdAt: new Date(r.created_at),
 });
 
-async function q<R>(db: PgQueryable, sql: string, values: unknown[]): Promise<{ rows: R[]; rowCount: number | null }> {
+async function q<R>(
+  db: PgQueryable,
+  sql: string,
+  values: unknown[],
+): Promise<{ rows: R[]; rowCount: number | null }> {
   try {
     return await db.query<R>(sql, values);
   } catch (error) {
@@ -51,44 +55,50 @@ export class PostgresSnapshotRecordStore implements SnapshotRecordStore {
   readonly #db: PgQueryable;
   constructor(options: PostgresSnapshotRecordStoreOptions) {
     if (typeof options?.pool?.query !== 'function') {
-      throw new VaultError('VAULT_CONFIG_INVALID', 'PostgresSnapshotRecordStore needs { pool } with a query function');
+      throw new VaultError(
+        'VAULT_CONFIG_INVALID',
+        'PostgresSnapshotRecordStore needs { pool } with a query function',
+      );
     }
     this.#db = options.pool;
   }
 
   async insert(r: SnapshotRecord): Promise<void> {
     try {
-      await this.#db.query(`INSERT INTO ${SNAPSHOTS_TABLE} (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, [
-        r.tenantId,
-        r.id,
-        r.kind,
-        r.status,
-        r.checksum,
-        r.size,
-        r.createdBy,
-        r.createdAt,
-      ]);
+      await this.#db.query(
+        `INSERT INTO ${SNAPSHOTS_TABLE} (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [r.tenantId, r.id, r.kind, r.status, r.checksum, r.size, r.createdBy, r.createdAt],
+      );
     } catch (error) {
       if ((error as { code?: unknown }).code === '23505') {
-        throw new VaultError('VAULT_SNAPSHOT_EXISTS', 'A snapshot record with that id exists', { cause: error, details: { snapshotId: r.id } });
+        throw new VaultError('VAULT_SNAPSHOT_EXISTS', 'A snapshot record with that id exists', {
+          cause: error,
+          details: { snapshotId: r.id },
+        });
       }
       throw mapPgError(error, 'records');
     }
   }
 
-  async finish(tenantId: string, id: string, patch: { status: 'complete' | 'failed'; checksum: string; size: number }): Promise<boolean> {
-    const r = await q(this.#db, `UPDATE ${SNAPSHOTS_TABLE} SET status = $3, checksum = $4, size = $5 WHERE tenant_id = $1 AND id = $2`, [
-      tenantId,
-      id,
-      patch.status,
-      patch.checksum,
-      patch.size,
-    ]);
+  async finish(
+    tenantId: string,
+    id: string,
+    patch: { status: 'complete' | 'failed'; checksum: string; size: number },
+  ): Promise<boolean> {
+    const r = await q(
+      this.#db,
+      `UPDATE ${SNAPSHOTS_TABLE} SET status = $3, checksum = $4, size = $5 WHERE tenant_id = $1 AND id = $2`,
+      [tenantId, id, patch.status, patch.checksum, patch.size],
+    );
     return (r.rowCount ?? 0) > 0;
   }
 
   async get(tenantId: string, id: string): Promise<SnapshotRecord | null> {
-    const r = await q<Row>(this.#db, `SELECT ${COLUMNS} FROM ${SNAPSHOTS_TABLE} WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+    const r = await q<Row>(
+      this.#db,
+      `SELECT ${COLUMNS} FROM ${SNAPSHOTS_TABLE} WHERE tenant_id = $1 AND id = $2`,
+      [tenantId, id],
+    );
     return r.rows[0] ? toRecord(r.rows[0]) : null;
   }
 
@@ -104,7 +114,10 @@ export class PostgresSnapshotRecordStore implements SnapshotRecordStore {
   }
 
   async delete(tenantId: string, id: string): Promise<boolean> {
-    const r = await q(this.#db, `DELETE FROM ${SNAPSHOTS_TABLE} WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+    const r = await q(this.#db, `DELETE FROM ${SNAPSHOTS_TABLE} WHERE tenant_id = $1 AND id = $2`, [
+      tenantId,
+      id,
+    ]);
     return (r.rowCount ?? 0) > 0;
   }
 }

@@ -6,10 +6,15 @@ import { PgIdentifierSchema, quoteIdent, quoteLiteral } from '@tenantry/core/pos
 import copyStreams from 'pg-copy-streams';
 import { z } from 'zod';
 import { VaultError } from '../../errors.js';
-import { ModuleNameSchema, type VaultModule, type VaultModuleContext, type VaultTransactionScope } from '../../module.js';
+import {
+  ModuleNameSchema,
+  type VaultModule,
+  type VaultModuleContext,
+  type VaultTransactionScope,
+} from '../../module.js';
 import type { CoveringModule } from '../../coverage.js';
 import { parseCopyTextRow } from './copy-text.js';
-import { markConnectionUnusable } from './transaction-scope.js';
+import { markConnectionUnusable, markConnectionUsable } from './transaction-scope.js';
 
 /** Options of {@link postgresTableModule}. */
 export const PostgresTableModuleOptionsSchema = z
@@ -38,10 +43,22 @@ export const PostgresTableModuleOptionsSchema = z
     /** @default [] */
     dependsOn: z.array(ModuleNameSchema).max(1000).default([]),
     /** Upgrade functions per old schema version (see `VaultModule.upgrades`). */
-    upgrades: z.record(z.string(), z.custom<(r: Uint8Array) => Uint8Array>((v) => typeof v === 'function')).optional(),
+    upgrades: z
+      .record(
+        z.string(),
+        z.custom<(r: Uint8Array) => Uint8Array>((v) => typeof v === 'function'),
+      )
+      .optional(),
     /** crypto-fields columns for the GDPR export (see `VaultModule.encryptedFields`). */
     encryptedFields: z
-      .record(z.string(), z.object({ collection: z.string().min(1), field: z.string().min(1).optional(), rowIdField: z.string().min(1).optional() }))
+      .record(
+        z.string(),
+        z.object({
+          collection: z.string().min(1),
+          field: z.string().min(1).optional(),
+          rowIdField: z.string().min(1).optional(),
+        }),
+      )
       .optional(),
   })
   .strict();
@@ -53,7 +70,11 @@ const NEWLINE = 0x0a;
 /** node-postgres' `client.query(submittable)` (pg-copy-streams), which core's structural type does not declare. */
 type CopyClient = { query<T>(submittable: T): T };
 
-async function stableColumns(client: PgPoolClientLike, qualified: string, tenantColumn: string): Promise<string[]> {
+async function stableColumns(
+  client: PgPoolClientLike,
+  qualified: string,
+  tenantColumn: string,
+): Promise<string[]> {
   const r = await client.query<{ attname: string }>(
     `SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = '' ORDER BY attnum`,
     [qualified],
@@ -73,8 +94,12 @@ async function stableColumns(client: PgPoolClientLike, qualified: string, tenant
  * const scope = createPostgresTransactionScope(pool);
  * registry.register(postgresTableModule(scope, { table: 'users' }), postgresTableModule(scope, { table: 'tasks', dependsOn: ['users'] }));
  */
-export function postgresTableModule(scope: VaultTransactionScope, options: PostgresTableModuleOptions): VaultModule {
-  if (typeof scope?.run !== 'function') throw new VaultError('VAULT_CONFIG_INVALID', 'postgresTableModule needs a transaction scope');
+export function postgresTableModule(
+  scope: VaultTransactionScope,
+  options: PostgresTableModuleOptions,
+): VaultModule {
+  if (typeof scope?.run !== 'function')
+    throw new VaultError('VAULT_CONFIG_INVALID', 'postgresTableModule needs a transaction scope');
   const o = parseInput(PostgresTableModuleOptionsSchema, options, 'postgres table module options');
   const qualified = `${quoteIdent(o.schema)}.${quoteIdent(o.table)}`;
   const tenantCol = quoteIdent(o.tenantColumn);
@@ -85,7 +110,11 @@ export function postgresTableModule(scope: VaultTransactionScope, options: Postg
     return cols;
   };
   /** Runs in the restore's transaction when there is one, else in a transaction of its own. */
-  const within = <R>(context: VaultModuleContext, fn: (client: PgPoolClientLike) => Promise<R>, readOnly = false): Promise<R> =>
+  const within = <R>(
+    context: VaultModuleContext,
+    fn: (client: PgPoolClientLike) => Promise<R>,
+    readOnly = false,
+  ): Promise<R> =>
     context.transaction !== undefined
       ? fn(context.transaction as PgPoolClientLike)
       : scope.run(context.tenantId, (tx) => fn(tx as PgPoolClientLike), { readOnly });
@@ -97,10 +126,12 @@ export function postgresTableModule(scope: VaultTransactionScope, options: Postg
     transactions: scope,
     // What the coverage check (V5) counts as exported.
     covers: { postgres: [`${o.schema}.${o.table}`] },
-    ...(o.upgrades ? { upgrades: Object.fromEntries(Object.entries(o.upgrades).map(([k, v]) => [Number(k), v])) } : {}),
+    ...(o.upgrades
+      ? { upgrades: Object.fromEntries(Object.entries(o.upgrades).map(([k, v]) => [Number(k), v])) }
+      : {}),
     ...(o.encryptedFields ? { encryptedFields: o.encryptedFields } : {}),
 
-    export(context: VaultModuleContext): AsyncIterable<Uint8Array> {
+    export(context: VaultModuleContext): AsyncIterable<Uint8Array[]> {
       return {
         [Symbol.asyncIterator]: () => exportRows(context)[Symbol.asyncIterator](),
       };
@@ -112,14 +143,25 @@ export function postgresTableModule(scope: VaultTransactionScope, options: Postg
         const staged =
           o.importVia === 'staging' ||
           (o.importVia === 'auto' &&
-            (await client.query<{ on: boolean }>('SELECT row_security_active($1::regclass) AS on', [qualified])).rows[0]?.on === true);
+            (
+              await client.query<{ on: boolean }>('SELECT row_security_active($1::regclass) AS on', [
+                qualified,
+              ])
+            ).rows[0]?.on === true);
         if (!staged) {
           // The tenant id is validated ([A-Za-z0-9._-]), so it needs no COPY escaping.
-          await copyIn(client, `COPY ${qualified} (${[tenantCol, ...cols].join(', ')}) FROM STDIN`, records, Buffer.from(`${context.tenantId}\t`, 'utf8'));
+          await copyIn(
+            client,
+            `COPY ${qualified} (${[tenantCol, ...cols].join(', ')}) FROM STDIN`,
+            records,
+            Buffer.from(`${context.tenantId}\t`, 'utf8'),
+          );
           return;
         }
         const stage = 'tenantry_vault_stage';
-        await client.query(`DROP TABLE IF EXISTS pg_temp.${stage}; CREATE TEMP TABLE ${stage} ON COMMIT DROP AS SELECT ${cols.join(', ')} FROM ${qualified} WITH NO DATA`);
+        await client.query(
+          `DROP TABLE IF EXISTS pg_temp.${stage}; CREATE TEMP TABLE ${stage} ON COMMIT DROP AS SELECT ${cols.join(', ')} FROM ${qualified} WITH NO DATA`,
+        );
         await copyIn(client, `COPY pg_temp.${stage} (${cols.join(', ')}) FROM STDIN`, records, undefined);
         await client.query(
           `INSERT INTO ${qualified} (${[tenantCol, ...cols].join(', ')}) OVERRIDING SYSTEM VALUE SELECT ${quoteLiteral(context.tenantId)}, ${cols.join(', ')} FROM pg_temp.${stage}`,
@@ -140,55 +182,67 @@ export function postgresTableModule(scope: VaultTransactionScope, options: Postg
     },
   } satisfies CoveringModule);
 
-  async function* exportRows(context: VaultModuleContext): AsyncGenerator<Uint8Array> {
+  async function* exportRows(context: VaultModuleContext): AsyncGenerator<Uint8Array[]> {
     // An async generator cannot yield from inside scope.run's callback, so without a transaction of
     // the snapshot the rows go through a small queue with backpressure.
     if (context.transaction !== undefined) {
       yield* copyOut(context.transaction as PgPoolClientLike, context.tenantId);
       return;
     }
-    yield* bridge((emit) => scope.run(context.tenantId, async (tx) => {
-      for await (const row of copyOut(tx as PgPoolClientLike, context.tenantId)) await emit(row);
-    }, { readOnly: true }));
+    yield* bridge((emit) =>
+      scope.run(
+        context.tenantId,
+        async (tx) => {
+          for await (const row of copyOut(tx as PgPoolClientLike, context.tenantId)) await emit(row);
+        },
+        { readOnly: true },
+      ),
+    );
   }
 
-  async function* copyOut(client: PgPoolClientLike, tenantId: string): AsyncGenerator<Uint8Array> {
+  async function* copyOut(client: PgPoolClientLike, tenantId: string): AsyncGenerator<Uint8Array[]> {
     const cols = await columnsOf(client);
     const sql = `COPY (SELECT ${cols.map(quoteIdent).join(', ')} FROM ${qualified} WHERE ${tenantCol} = ${quoteLiteral(tenantId)}) TO STDOUT`;
     const source = (client as unknown as CopyClient).query(copyStreams.to(sql));
+    // Until the COPY has ended, the connection cannot take another statement: if the transaction
+    // fails meanwhile (the consumer stopped, or was aborted), the scope destroys the connection.
+    markConnectionUnusable(client);
     let carry: Buffer | undefined;
     try {
       for await (const chunk of source as AsyncIterable<Buffer>) {
-        let buf = carry ? Buffer.concat([carry, chunk]) : chunk;
+        const buf = carry ? Buffer.concat([carry, chunk]) : chunk;
         carry = undefined;
+        // One batch of rows per COPY chunk (pg-copy-streams hands over ~64 KiB at a time).
+        const rows: Buffer[] = [];
         let start = 0;
         for (let nl = buf.indexOf(NEWLINE, start); nl !== -1; nl = buf.indexOf(NEWLINE, start)) {
-          yield buf.subarray(start, nl);
+          rows.push(buf.subarray(start, nl));
           start = nl + 1;
         }
         if (start < buf.byteLength) carry = Buffer.from(buf.subarray(start));
-        buf = Buffer.alloc(0);
+        if (rows.length > 0) yield rows;
       }
-      source.destroy();
-    } catch (error) {
-      markConnectionUnusable(client);
-      source.destroy();
-      throw error;
+      markConnectionUsable(client);
     } finally {
-      if (!source.readableEnded && !source.destroyed) {
-        // Stopped early: the COPY is still running on the connection.
-        markConnectionUnusable(client);
-        source.destroy();
-      }
+      // Stopped early (error or consumer gone): the COPY may still run on the connection, which stays marked.
+      if (!source.readableEnded && !source.destroyed) source.destroy();
     }
-    if (carry && carry.byteLength > 0) throw new VaultError('VAULT_MODULE_FAILED', 'COPY output ended inside a row', { details: { table: o.table } });
+    if (carry && carry.byteLength > 0)
+      throw new VaultError('VAULT_MODULE_FAILED', 'COPY output ended inside a row', {
+        details: { table: o.table },
+      });
   }
 }
 
 const NL = Buffer.from([NEWLINE]);
 
 /** Streams records (one COPY text row each, `prefix` before each) into `COPY … FROM STDIN`, with backpressure. */
-async function copyIn(client: PgPoolClientLike, sql: string, records: AsyncIterable<Uint8Array>, prefix: Buffer | undefined): Promise<void> {
+async function copyIn(
+  client: PgPoolClientLike,
+  sql: string,
+  records: AsyncIterable<Uint8Array>,
+  prefix: Buffer | undefined,
+): Promise<void> {
   const sink: Writable = (client as unknown as CopyClient).query(copyStreams.from(sql));
   // Listen from the start: the server may refuse the COPY (or a row) before anything is written.
   const done = finished(sink);

@@ -35,6 +35,11 @@ export function markConnectionUnusable(client: object): void {
   unusable.add(client);
 }
 
+/** Clears {@link markConnectionUnusable} once the COPY ended cleanly. @internal */
+export function markConnectionUsable(client: object): void {
+  unusable.delete(client);
+}
+
 /**
  * A {@link VaultTransactionScope} on your node-postgres Pool: each run checks out a connection,
  * `BEGIN`s, sets the tenant for the transaction only (`set_config(setting, tenant, true)`, as core's
@@ -43,7 +48,10 @@ export function markConnectionUnusable(client: object): void {
  * COPY needs the real node-postgres client (the `pg` Pool), not a query-builder executor.
  * @example const pgScope = createPostgresTransactionScope(pool);
  */
-export function createPostgresTransactionScope(pool: PgPoolLike, options: PostgresTransactionScopeOptions = {}): VaultTransactionScope {
+export function createPostgresTransactionScope(
+  pool: PgPoolLike,
+  options: PostgresTransactionScopeOptions = {},
+): VaultTransactionScope {
   if (typeof pool?.connect !== 'function') {
     throw new VaultError('VAULT_CONFIG_INVALID', 'createPostgresTransactionScope needs a node-postgres Pool');
   }
@@ -51,7 +59,11 @@ export function createPostgresTransactionScope(pool: PgPoolLike, options: Postgr
   const settingLiteral = quoteLiteral(o.setting);
   return Object.freeze({
     name: 'postgres',
-    async run<R>(tenantId: string, fn: (transaction: unknown) => Promise<R>, runOptions: { readOnly?: boolean } = {}): Promise<R> {
+    async run<R>(
+      tenantId: string,
+      fn: (transaction: unknown) => Promise<R>,
+      runOptions: { readOnly?: boolean } = {},
+    ): Promise<R> {
       parseInput(TenantIdSchema, tenantId, 'tenant id');
       let client: PgPoolClientLike;
       try {
@@ -65,9 +77,14 @@ export function createPostgresTransactionScope(pool: PgPoolLike, options: Postgr
           await assertRlsEnforced(client, { tables: [] });
           verified.add(client);
         }
-        const mode = runOptions.readOnly ? 'ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'ISOLATION LEVEL READ COMMITTED';
-        await client.query(`BEGIN ${mode}; SELECT set_config(${settingLiteral}, ${quoteLiteral(tenantId)}, true)`);
+        const mode = runOptions.readOnly
+          ? 'ISOLATION LEVEL REPEATABLE READ READ ONLY'
+          : 'ISOLATION LEVEL READ COMMITTED';
+        await client.query(
+          `BEGIN ${mode}; SELECT set_config(${settingLiteral}, ${quoteLiteral(tenantId)}, true)`,
+        );
         let result: R;
+        unusable.delete(client);
         try {
           result = await fn(client);
           await client.query('COMMIT');
