@@ -48,3 +48,13 @@ export {
   type ExportInput,
   createVault,
 } from './vault.js';
+export {
+  checkCoverage,
+  assertCoverage,
+  CoverageOptionsSchema,
+  type CoverageOptions,
+  type CoverageReport,
+  type CoverageEntry,
+  type VaultCoverageDeclaration,
+  type CoveringModule,
+} from './coverage.js';

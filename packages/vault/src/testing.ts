@@ -3,3 +3,8 @@ export {
   type SnapshotRecordStoreHarness,
   snapshotRecordStoreConformance,
 } from './testing/snapshot-record-store-suite.js';
+export {
+  type SnapshotStorageHarness,
+  type SnapshotStorageSuiteOptions,
+  snapshotStorageConformance,
+} from './testing/snapshot-storage-suite.js';

@@ -1,5 +1,12 @@
 import { VaultError } from '../errors.js';
 import type { SnapshotStorage } from './storage.js';
+import {
+  assertBody,
+  assertChunk,
+  assertStorageKey,
+  assertStoragePrefix,
+  bodyFailure,
+} from './storage-key.js';
 
 interface StoredObject {
   readonly chunks: readonly Uint8Array[];
@@ -25,32 +32,41 @@ export class MemorySnapshotStorage implements SnapshotStorage {
     body: AsyncIterable<Uint8Array>,
     options: { signal?: AbortSignal } = {},
   ): Promise<{ size: number }> {
-    checkAborted(options.signal);
+    assertStorageKey(key);
+    assertBody(body);
+    checkAborted(options?.signal);
     const chunks: Uint8Array[] = [];
     let size = 0;
-    for await (const chunk of body) {
-      checkAborted(options.signal);
-      chunks.push(Uint8Array.from(chunk));
-      size += chunk.byteLength;
+    try {
+      for await (const chunk of body) {
+        checkAborted(options?.signal);
+        assertChunk(chunk);
+        chunks.push(Uint8Array.from(chunk));
+        size += chunk.byteLength;
+      }
+    } catch (e) {
+      throw bodyFailure(e, 'memory');
     }
     this.#objects.set(key, { chunks, size, lastModified: new Date() });
     return { size };
   }
 
   async *get(key: string, options: { signal?: AbortSignal } = {}): AsyncIterable<Uint8Array> {
-    checkAborted(options.signal);
+    assertStorageKey(key);
+    checkAborted(options?.signal);
     const object = this.#objects.get(key);
     if (!object)
       throw new VaultError('VAULT_OBJECT_NOT_FOUND', 'No snapshot object under that key.', {
         details: { key },
       });
     for (const chunk of object.chunks) {
-      checkAborted(options.signal);
+      checkAborted(options?.signal);
       yield Uint8Array.from(chunk);
     }
   }
 
   async *list(prefix: string): AsyncIterable<{ key: string; size: number; lastModified: Date }> {
+    assertStoragePrefix(prefix);
     const keys = [...this.#objects.keys()].filter((k) => k.startsWith(prefix)).sort();
     for (const key of keys) {
       const object = this.#objects.get(key);
@@ -59,6 +75,7 @@ export class MemorySnapshotStorage implements SnapshotStorage {
   }
 
   async delete(key: string): Promise<void> {
+    assertStorageKey(key);
     this.#objects.delete(key);
   }
 }

@@ -3,6 +3,7 @@ import type { Collection, Document } from 'mongodb';
 import { z } from 'zod';
 import { VaultError } from '../../errors.js';
 import { ModuleNameSchema, type VaultModule, type VaultModuleContext } from '../../module.js';
+import type { CoveringModule } from '../../coverage.js';
 import { mapMongoError } from './errors.js';
 
 /** The BSON codec the module uses: pass `BSON` from the `mongodb` package. */
@@ -90,6 +91,8 @@ export function mongoCollectionModule(
     name,
     schemaVersion: o.schemaVersion,
     dependsOn: o.dependsOn,
+    // What the coverage check (V5) counts as exported.
+    covers: { mongo: [collection.collectionName] },
     ...(o.upgrades
       ? { upgrades: Object.fromEntries(Object.entries(o.upgrades).map(([k, v]) => [Number(k), v])) }
       : {}),
@@ -128,5 +131,5 @@ export function mongoCollectionModule(
       const doc = bson.deserialize(record);
       return (bson.EJSON ? bson.EJSON.serialize(doc, { relaxed: true }) : doc) as Record<string, unknown>;
     },
-  } satisfies VaultModule);
+  } satisfies CoveringModule);
 }
