@@ -244,84 +244,82 @@ async function apply(
 ): Promise<RestoreReport> {
   const { tenantId, snapshotId, signal, onProgress } = input;
   const withProgress = { ...(signal ? { signal } : {}), ...(onProgress ? { onProgress } : {}) };
-  {
-    const scope = sharedScope(modules);
-    if (scope) {
-      let imported: RestoreReport['modules'] = [];
-      try {
-        await scope.run(tenantId, async (tx) => {
-          await cleanAll(modules, tenantId, tx, signal);
-          imported = await importAll(rt, opened, modules, tx, { ...withProgress, step: 'import' });
-        });
-      } catch (error) {
-        const failure = restoreFailed(error);
-        await audit('vault.restore.failed', 'failure', {
-          mode: 'transaction',
-          rolledBack: true,
-          ...failure.details,
-        });
-        throw failure;
-      }
-      await audit('vault.restore.completed', 'success', {
-        mode: 'transaction',
-        modules: imported.map((m) => m.name),
-      });
-      return { snapshotId, tenantId, mode: 'transaction', modules: imported };
-    }
-
-    const safety = await writeSnapshot(rt, {
-      tenantId,
-      kind: 'safety',
-      modules,
-      createdBy: actorId,
-      ...withProgress,
-    });
-    await audit('vault.restore.safety_snapshot', 'success', { safetySnapshotId: safety.snapshotId });
+  const scope = sharedScope(modules);
+  if (scope) {
+    let imported: RestoreReport['modules'] = [];
     try {
-      await cleanAll(modules, tenantId, undefined, signal);
-      const imported = await importAll(rt, opened, modules, undefined, { ...withProgress, step: 'import' });
-      await audit('vault.restore.completed', 'success', {
-        mode: 'safety-snapshot',
-        safetySnapshotId: safety.snapshotId,
+      await scope.run(tenantId, async (tx) => {
+        await cleanAll(modules, tenantId, tx, signal);
+        imported = await importAll(rt, opened, modules, tx, { ...withProgress, step: 'import' });
       });
-      return {
-        snapshotId,
-        tenantId,
-        mode: 'safety-snapshot',
-        safetySnapshotId: safety.snapshotId,
-        modules: imported,
-      };
     } catch (error) {
       const failure = restoreFailed(error);
-      try {
-        const safe = await openSnapshot(rt, tenantId, safety.snapshotId);
-        await cleanAll(modules, tenantId, undefined);
-        await importAll(rt, safe, modules, undefined, {
-          ...(onProgress ? { onProgress } : {}),
-          step: 'rollback',
-        });
-      } catch (rollbackError) {
-        await audit('vault.restore.rollback_failed', 'failure', {
-          safetySnapshotId: safety.snapshotId,
-          ...failure.details,
-        });
-        throw new VaultError(
-          'VAULT_RESTORE_ROLLBACK_FAILED',
-          'The restore failed and restoring the safety snapshot failed too',
-          {
-            cause: rollbackError,
-            details: { ...failure.details, safetySnapshotId: safety.snapshotId },
-          },
-        );
-      }
       await audit('vault.restore.failed', 'failure', {
-        mode: 'safety-snapshot',
+        mode: 'transaction',
         rolledBack: true,
-        safetySnapshotId: safety.snapshotId,
         ...failure.details,
       });
       throw failure;
     }
+    await audit('vault.restore.completed', 'success', {
+      mode: 'transaction',
+      modules: imported.map((m) => m.name),
+    });
+    return { snapshotId, tenantId, mode: 'transaction', modules: imported };
+  }
+
+  const safety = await writeSnapshot(rt, {
+    tenantId,
+    kind: 'safety',
+    modules,
+    createdBy: actorId,
+    ...withProgress,
+  });
+  await audit('vault.restore.safety_snapshot', 'success', { safetySnapshotId: safety.snapshotId });
+  try {
+    await cleanAll(modules, tenantId, undefined, signal);
+    const imported = await importAll(rt, opened, modules, undefined, { ...withProgress, step: 'import' });
+    await audit('vault.restore.completed', 'success', {
+      mode: 'safety-snapshot',
+      safetySnapshotId: safety.snapshotId,
+    });
+    return {
+      snapshotId,
+      tenantId,
+      mode: 'safety-snapshot',
+      safetySnapshotId: safety.snapshotId,
+      modules: imported,
+    };
+  } catch (error) {
+    const failure = restoreFailed(error);
+    try {
+      const safe = await openSnapshot(rt, tenantId, safety.snapshotId);
+      await cleanAll(modules, tenantId, undefined);
+      await importAll(rt, safe, modules, undefined, {
+        ...(onProgress ? { onProgress } : {}),
+        step: 'rollback',
+      });
+    } catch (rollbackError) {
+      await audit('vault.restore.rollback_failed', 'failure', {
+        safetySnapshotId: safety.snapshotId,
+        ...failure.details,
+      });
+      throw new VaultError(
+        'VAULT_RESTORE_ROLLBACK_FAILED',
+        'The restore failed and restoring the safety snapshot failed too',
+        {
+          cause: rollbackError,
+          details: { ...failure.details, safetySnapshotId: safety.snapshotId },
+        },
+      );
+    }
+    await audit('vault.restore.failed', 'failure', {
+      mode: 'safety-snapshot',
+      rolledBack: true,
+      safetySnapshotId: safety.snapshotId,
+      ...failure.details,
+    });
+    throw failure;
   }
 }
 

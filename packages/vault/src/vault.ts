@@ -19,7 +19,7 @@ import { type GdprExportReport, writeGdprExport } from './gdpr-export.js';
 import type { Maintenance } from './maintenance.js';
 import { ModuleNameSchema } from './module.js';
 import type { ModuleRegistry } from './registry.js';
-import { type RestoreReport, modulesFor, restoreSnapshot } from './restore.js';
+import { type RestoreReport, restoreSnapshot } from './restore.js';
 import { type PruneReport, pruneSnapshots } from './retention.js';
 import type { VaultRuntime } from './runtime.js';
 import { DEFAULT_CHUNK_BYTES } from './snapshot/chunk-cipher.js';
@@ -86,7 +86,7 @@ export const VaultOptionsSchema = z.object({
     .regex(/^(|[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*\/)$/, 'must be empty or path segments ending in /')
     .default(''),
   clock: z.custom<Clock>(hasMethods('now'), 'must be a Clock').optional(),
-  logger: z.custom<Logger>((v) => typeof v === 'object' && v !== null, 'must be a Logger').optional(),
+  logger: z.custom<Logger>(hasMethods('error', 'warn', 'info'), 'must be a Logger').optional(),
 });
 
 const SignalSchema = z
@@ -205,7 +205,8 @@ export interface Vault {
    */
   snapshot(input?: SnapshotInput): Promise<SnapshotSummary>;
   /**
-   * Reads and authenticates a whole snapshot without changing anything (V2).
+   * Reads and authenticates a whole snapshot without changing anything (V2). Integrity only: whether
+   * this code can restore it (registered modules, schema versions) is checked by `restore`.
    * @throws VaultError `VAULT_SNAPSHOT_NOT_FOUND`, `VAULT_SNAPSHOT_CORRUPT`, `VAULT_SNAPSHOT_TENANT_MISMATCH`, `VAULT_FORMAT_UNSUPPORTED`, `VAULT_KEY_UNAVAILABLE`
    */
   verify(input: VerifyInput): Promise<SnapshotSummary>;
@@ -306,7 +307,6 @@ export function createVault(options: VaultOptions): Vault {
       return span('verify', tenantId, async () => {
         const opened = await openSnapshot(rt, tenantId, i.snapshotId);
         await verifyData(rt, opened, { operation: 'verify', ...io(i.signal, i.onProgress) });
-        modulesFor(rt, opened.manifest);
         return summaryOf(opened.manifest);
       });
     },
