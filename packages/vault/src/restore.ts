@@ -200,12 +200,51 @@ export async function restoreSnapshot(rt: VaultRuntime, input: RestoreInput): Pr
   }
   await audit('vault.restore.verified', 'success', { modules: modules.map((m) => m.name) });
 
-  let primary: unknown;
   if (rt.maintenance) {
     await rt.maintenance.set(tenantId, true);
     await audit('vault.maintenance.entered', 'success');
   }
+  let outcome: { ok: true; report: RestoreReport } | { ok: false; error: unknown };
   try {
+    outcome = { ok: true, report: await apply(rt, opened, modules, input, audit, actor.id) };
+  } catch (error) {
+    outcome = { ok: false, error };
+  }
+  if (rt.maintenance) {
+    try {
+      await rt.maintenance.set(tenantId, false);
+      await audit('vault.maintenance.exited', 'success');
+    } catch (exitError) {
+      // The restore's own failure wins; a failure to leave maintenance is thrown when it is the only one.
+      rt.logger.error(
+        { tenantId, code: exitError instanceof TenantryError ? exitError.code : 'UNEXPECTED' },
+        'vault: leaving maintenance mode failed',
+      );
+      if (outcome.ok) throw exitError;
+    }
+  }
+  if (!outcome.ok) throw outcome.error;
+  return outcome.report;
+}
+
+type Audit = (
+  action: string,
+  outcome: AuditPortEvent['outcome'],
+  metadata?: Record<string, unknown>,
+) => Promise<void>;
+
+/** Clean and import, in one transaction or behind a safety snapshot (V3). */
+async function apply(
+  rt: VaultRuntime,
+  opened: OpenedSnapshot,
+  modules: VaultModule[],
+  input: RestoreInput,
+  audit: Audit,
+  actorId: string,
+): Promise<RestoreReport> {
+  const { tenantId, snapshotId, signal, onProgress } = input;
+  const withProgress = { ...(signal ? { signal } : {}), ...(onProgress ? { onProgress } : {}) };
+  {
     const scope = sharedScope(modules);
     if (scope) {
       let imported: RestoreReport['modules'] = [];
@@ -234,7 +273,7 @@ export async function restoreSnapshot(rt: VaultRuntime, input: RestoreInput): Pr
       tenantId,
       kind: 'safety',
       modules,
-      createdBy: actor.id,
+      createdBy: actorId,
       ...withProgress,
     });
     await audit('vault.restore.safety_snapshot', 'success', { safetySnapshotId: safety.snapshotId });
@@ -282,23 +321,6 @@ export async function restoreSnapshot(rt: VaultRuntime, input: RestoreInput): Pr
         ...failure.details,
       });
       throw failure;
-    }
-  } catch (error) {
-    primary = error;
-    throw error;
-  } finally {
-    if (rt.maintenance) {
-      try {
-        await rt.maintenance.set(tenantId, false);
-        await audit('vault.maintenance.exited', 'success');
-      } catch (exitError) {
-        // The restore's own failure wins; a failure to leave maintenance is reported when it is the only one.
-        rt.logger.error(
-          { tenantId, code: exitError instanceof TenantryError ? exitError.code : 'UNEXPECTED' },
-          'vault: leaving maintenance mode failed',
-        );
-        if (primary === undefined) throw exitError;
-      }
     }
   }
 }

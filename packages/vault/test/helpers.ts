@@ -20,6 +20,8 @@ export function newCrypto(): FieldCrypto {
 export class MemoryTable {
   readonly rows = new Map<string, string[]>();
   failImportAfter: number | undefined;
+  /** The injected import failure fires once (the rollback's import then succeeds). */
+  failOnce = false;
   cleans = 0;
   constructor(
     readonly name: string,
@@ -39,8 +41,10 @@ export class MemoryTable {
         const list = table.get(tenantId) ?? [];
         table.set(tenantId, list);
         for await (const r of records) {
-          if (this.failImportAfter !== undefined && list.length >= this.failImportAfter)
+          if (this.failImportAfter !== undefined && list.length >= this.failImportAfter) {
+            if (this.failOnce) this.failImportAfter = undefined;
             throw new Error('disk full');
+          }
           list.push(Buffer.from(r).toString('utf8'));
         }
       },

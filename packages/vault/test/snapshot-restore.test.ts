@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { isTenantryError, runAsSystem, runAsTenant, MemoryAuditPort } from '@tenantry/core';
 import { describe, expect, it } from 'vitest';
-import type { VaultProgress } from '../src/index.js';
+import { VaultError, type VaultProgress } from '../src/index.js';
 import { MemorySnapshotStorage } from '../src/memory.js';
 import { MemoryTable, asTenant, memoryVault, newCrypto, readObject } from './helpers.js';
 
@@ -106,6 +106,26 @@ describe('snapshot and restore on memory modules', () => {
     expect(maintenance.on.size).toBe(0);
     expect(maintenance.log).toEqual(['a:true', 'a:false']);
     expect(audit.events.map((e) => e.action)).toContain('vault.restore.failed');
+  });
+
+  it("a failure to leave maintenance never hides the restore's own error, and is reported when it is the only one", async () => {
+    const { tasks, vault, maintenance } = app();
+    const snap = await asTenant('a', () => vault.snapshot());
+    const original = maintenance.set.bind(maintenance);
+    maintenance.set = async (tenantId, on) => {
+      await original(tenantId, on);
+      if (!on) throw new VaultError('VAULT_STORE_UNAVAILABLE', 'directory down');
+    };
+    tasks.failImportAfter = 2;
+    tasks.failOnce = true;
+    expect(await codeOf(asTenant('a', () => vault.restore({ snapshotId: snap.snapshotId })))).toBe(
+      'VAULT_RESTORE_FAILED',
+    );
+    tasks.failImportAfter = undefined;
+    expect(await codeOf(asTenant('a', () => vault.restore({ snapshotId: snap.snapshotId })))).toBe(
+      'VAULT_STORE_UNAVAILABLE',
+    );
+    expect(tasks.rows.get('a')).toHaveLength(20);
   });
 
   it('refuses a snapshot of a newer schema, and upgrades an older one', async () => {
