@@ -51,6 +51,12 @@ export const DEFAULT_CONFIG_FILES = [
 
 const TS_EXTENSIONS = new Set(['.ts', '.mts', '.cts']);
 
+// A real dynamic import in both builds: the CommonJS build would turn `import()` into `require()`,
+// which cannot load an ES module config by file URL.
+const importModule = new Function('specifier', 'return import(specifier)') as (
+  specifier: string,
+) => Promise<unknown>;
+
 function configError(
   message: string,
   options: { cause?: unknown; details?: Record<string, unknown> } = {},
@@ -61,7 +67,7 @@ function configError(
 async function importFile(path: string): Promise<unknown> {
   const url = pathToFileURL(path).href;
   try {
-    return await import(url);
+    return await importModule(url);
   } catch (e) {
     const code = (e as { code?: unknown } | null)?.code;
     if (code !== 'ERR_UNKNOWN_FILE_EXTENSION' || !TS_EXTENSIONS.has(extname(path))) throw e;
@@ -69,7 +75,7 @@ async function importFile(path: string): Promise<unknown> {
   // A TypeScript config on a Node without type stripping: load it through tsx when installed.
   let register: (() => unknown) | undefined;
   try {
-    const tsx = (await import('tsx/esm/api' as string)) as { register?: () => unknown };
+    const tsx = (await importModule('tsx/esm/api')) as { register?: () => unknown };
     register = tsx.register;
   } catch {
     register = undefined;
@@ -83,7 +89,7 @@ async function importFile(path: string): Promise<unknown> {
     );
   }
   register();
-  return import(url);
+  return importModule(url);
 }
 
 /**
