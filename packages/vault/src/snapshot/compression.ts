@@ -38,7 +38,11 @@ export function compressStream(
 ): AsyncIterable<Uint8Array> {
   const transform = transformOf(compression, direction);
   if (!transform) return source;
-  const out = pipeline(Readable.from(source, { objectMode: false }), transform, () => undefined);
+  const out = pipeline(
+    Readable.from(source, { objectMode: false, highWaterMark: 1 << 20 }),
+    transform,
+    () => undefined,
+  );
   if (direction === 'compress') return out;
   return (async function* () {
     try {
