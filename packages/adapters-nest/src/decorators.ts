@@ -6,6 +6,7 @@ import {
   createParamDecorator,
 } from '@nestjs/common';
 import { type Actor, type JobContextCodec, TenantryError, ValidationError } from '@tenantry/core';
+import { APPROVAL_KEY, ApprovalInterceptor, type RequiresApprovalSpec } from './approval.interceptor.js';
 import { registeredJobCodec } from './job-codec-registry.js';
 import { tenantryOf } from './request-state.js';
 import { FailClosedAuditInterceptor } from './tenancy-interceptor.js';
@@ -57,6 +58,37 @@ function checkAuditedOptions(options: unknown): asserts options is AuditedOption
   }
   if (o.failClosed !== undefined && typeof o.failClosed !== 'boolean')
     fail(['failClosed'], 'must be a boolean');
+}
+
+/**
+ * The handler's action needs four-eyes approval: instead of running the handler, the request creates an
+ * approval request and answers `202 Accepted` with it and `Location: {basePath}/{id}`; the engine's
+ * registered action runs once, when someone other than the maker approves (`200` at once when no policy
+ * applies to the action for the tenant). Needs `TenancyApprovalsModule.forRoot({ engine })`.
+ * @throws `VALIDATION_FAILED` when `spec` is malformed (at decoration time); at request time the engine's
+ * codes (`VALIDATION_FAILED` without a justification, `APPROVAL_RESOURCE_LOCKED`, …)
+ * @example
+ * // @Delete('items/:id') @RequiresApproval({ action: 'item.delete', resource: 'item' }) remove() {}
+ */
+export const RequiresApproval = (spec: RequiresApprovalSpec) => {
+  checkApprovalSpec(spec);
+  return applyDecorators(SetMetadata(APPROVAL_KEY, spec), UseInterceptors(ApprovalInterceptor));
+};
+
+function checkApprovalSpec(spec: unknown): asserts spec is RequiresApprovalSpec {
+  const fail = (path: PropertyKey[], message: string): never => {
+    throw new ValidationError('@RequiresApproval() spec', [{ path, message }]);
+  };
+  if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) fail([], 'must be an object');
+  const s = spec as Record<string, unknown>;
+  if (typeof s.action !== 'string' || s.action === '') fail(['action'], 'must be a non-empty string');
+  if (typeof s.resource !== 'function' && (typeof s.resource !== 'string' || s.resource === ''))
+    fail(['resource'], 'must be a resource type or a function of the request');
+  if (s.idParam !== undefined && (typeof s.idParam !== 'string' || s.idParam === ''))
+    fail(['idParam'], 'must be a non-empty string');
+  for (const key of ['justification', 'payload'] as const) {
+    if (s[key] !== undefined && typeof s[key] !== 'function') fail([key], 'must be a function');
+  }
 }
 
 const requestOf = (ctx: ExecutionContext): object => ctx.switchToHttp().getRequest<object>();

@@ -13,6 +13,17 @@ export {
   CurrentTenant,
   CurrentActor,
   WithTenant,
+  RequiresApproval,
 } from './decorators.js';
+export {
+  type TenancyApprovalsModuleOptions,
+  TenancyApprovalsModule,
+} from './approvals.module.js';
+export {
+  type ApprovalRequestContext,
+  type RequiresApprovalSpec,
+  ApprovalInterceptor,
+  APPROVAL_HTTP,
+} from './approval.interceptor.js';
 export { type TenantryRequestState, tenantryOf } from './request-state.js';
 export { HttpErrorCodes, type HttpErrorCode, HttpTenancyError, type ProblemBody } from '@tenantry/http';

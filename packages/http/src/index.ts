@@ -54,3 +54,18 @@ export {
   type HttpTenancy,
   createHttpTenancy,
 } from './http-tenancy.js';
+export {
+  type ApprovalResourceRef,
+  type ApprovalEngineLike,
+  type ApprovalStatusFilter,
+  ApprovalPageQuerySchema,
+  ApprovalListQuerySchema,
+  ApprovalDecisionBodySchema,
+  APPROVAL_JUSTIFICATION_HEADER,
+  type ApprovalAsk,
+  type ApprovalAnswer,
+  type ApprovalHttp,
+  type ApprovalHttpOptions,
+  approvalJustification,
+  createApprovalHttp,
+} from './approval-http.js';
