@@ -34,6 +34,15 @@ export interface AuditedOptions {
   idParam?: string;
   /** Write the audit event before the response; if that fails, answer `HTTP_AUDIT_UNAVAILABLE` (503). @default false */
   failClosed?: boolean;
+  /**
+   * The body's DTO class, whose `@Pii()` fields are masked in the audit event.
+   * @default the `@Body()` parameter's type, when decorator metadata was emitted
+   */
+  body?: abstract new (
+    ...args: never[]
+  ) => unknown;
+  /** Further dotted body paths to mask (`card.number`), beside the module's `auditBody.maskPaths`. */
+  maskPaths?: string[];
 }
 
 /** Describe a mutating handler's audit event (every POST/PUT/PATCH/DELETE is audited without it). */
@@ -58,6 +67,13 @@ function checkAuditedOptions(options: unknown): asserts options is AuditedOption
   }
   if (o.failClosed !== undefined && typeof o.failClosed !== 'boolean')
     fail(['failClosed'], 'must be a boolean');
+  if (o.body !== undefined && typeof o.body !== 'function') fail(['body'], 'must be a class');
+  if (
+    o.maskPaths !== undefined &&
+    (!Array.isArray(o.maskPaths) || !o.maskPaths.every((p) => typeof p === 'string' && p !== ''))
+  ) {
+    fail(['maskPaths'], 'must be an array of non-empty strings');
+  }
 }
 
 /**

@@ -27,3 +27,7 @@ export {
 } from './approval.interceptor.js';
 export { type TenantryRequestState, tenantryOf } from './request-state.js';
 export { HttpErrorCodes, type HttpErrorCode, HttpTenancyError, type ProblemBody } from '@tenantry/http';
+export { Pii, SanitizeHtml, type SanitizeHtmlOptions } from './dto-fields.js';
+export { SanitizeHtmlPipe } from './sanitize-html.pipe.js';
+export { SecurityHeadersMiddleware } from './security-headers.middleware.js';
+export { type TenancyHealthModuleOptions, TenancyHealthModule } from './health.controller.js';

@@ -123,7 +123,7 @@ export interface HttpTenancy {
   /** The segment of a path (`operations` for `/ops/...`), if any. */
   readonly segments: SegmentMap;
   /** Build and write the audit event of a finished mutating request. Rejects when the port rejects. */
-  recordRequest(input: Omit<RequestAuditInput, 'maskPaths' | 'maskKeys'>): Promise<void>;
+  recordRequest(input: Omit<RequestAuditInput, 'maskKeys'>): Promise<void>;
   /** The problem+json answer for any error (logs unexpected ones with their code only). */
   problem(error: unknown, requestId: string | undefined): ProblemResponse;
   readonly logger: Logger;
@@ -283,7 +283,10 @@ export function createHttpTenancy(options: HttpTenancyOptions): HttpTenancy {
             {
               ...input,
               ...(settings.auditBody.include ? {} : { body: undefined }),
-              maskPaths: settings.auditBody.maskPaths,
+              // Per-route paths (a DTO's `@Pii()` fields) add to the configured ones.
+              maskPaths: input.maskPaths
+                ? [...settings.auditBody.maskPaths, ...input.maskPaths]
+                : settings.auditBody.maskPaths,
               maskKeys,
             },
             clock.now(),
