@@ -31,3 +31,8 @@ export { Pii, SanitizeHtml, type SanitizeHtmlOptions } from './dto-fields.js';
 export { SanitizeHtmlPipe } from './sanitize-html.pipe.js';
 export { SecurityHeadersMiddleware } from './security-headers.middleware.js';
 export { type TenancyHealthModuleOptions, TenancyHealthModule } from './health.controller.js';
+export {
+  TenancyThrottlerSettingsSchema,
+  type TenancyThrottlerOptions,
+  TenancyThrottlerModule,
+} from './throttler.module.js';

@@ -1,6 +1,7 @@
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import helmet from 'helmet';
 import { TenancyService } from './tenancy-service.js';
+import { checkInjected } from './validation.js';
 
 type Handler = (req: unknown, res: unknown, next: (error?: unknown) => void) => void;
 
@@ -12,7 +13,8 @@ type Handler = (req: unknown, res: unknown, next: (error?: unknown) => void) => 
 export class SecurityHeadersMiddleware implements NestMiddleware {
   readonly #helmet: Handler | undefined;
   constructor(tenancy: TenancyService) {
-    const option = tenancy.options.helmet;
+    checkInjected('SecurityHeadersMiddleware arguments', { tenancy });
+    const option = (tenancy.options as Partial<TenancyService['options']> | undefined)?.helmet;
     this.#helmet =
       option === false
         ? undefined
