@@ -15,6 +15,13 @@ export {
 } from './rate-limits.js';
 export { type TenantJobPayload, withTenantJob } from './tenant-job.js';
 export {
+  type QueueLike,
+  type TenantQueue,
+  type TenantJobLike,
+  tenantQueue,
+  tenantProcessor,
+} from '@tenantry/http';
+export {
   HttpErrorCodes,
   type HttpErrorCode,
   HttpTenancyError,

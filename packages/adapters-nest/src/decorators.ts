@@ -122,7 +122,7 @@ export const CurrentActor = createParamDecorator(
 
 /**
  * Run a job handler (cron task, queue consumer) in the tenant context carried by its first argument's
- * `tenantry` field (captured with `codec.capture()` when the job was enqueued). A forged or tampered
+ * `tenantry` field (or, for a BullMQ `Job`, by `job.data.tenantry`, as `tenantQueue` adds it) (captured with `codec.capture()` when the job was enqueued). A forged or tampered
  * context is refused with `JOB_CONTEXT_INVALID` before the handler runs. Uses `codec`, else the
  * module's `jobCodec`.
  */
@@ -137,8 +137,17 @@ export function WithTenant(codec?: JobContextCodec): MethodDecorator {
           '@WithTenant() needs a codec: pass one, or set jobCodec in TenancyModule.forRoot',
         );
       }
-      const payload = args[0] as { tenantry?: unknown } | undefined;
-      return jobs.restore(payload?.tenantry, () => original.apply(this, args));
+      // A payload carrying `tenantry`, or a BullMQ job whose `data` carries it (WorkerHost.process(job)).
+      const first = args[0] as { tenantry?: unknown; data?: { tenantry?: unknown } } | undefined;
+      const carried =
+        first !== null && typeof first === 'object'
+          ? first.tenantry !== undefined
+            ? first.tenantry
+            : first.data !== null && typeof first.data === 'object'
+              ? first.data.tenantry
+              : undefined
+          : undefined;
+      return jobs.restore(carried, () => original.apply(this, args));
     };
     (descriptor as PropertyDescriptor).value = wrapped;
     return descriptor;

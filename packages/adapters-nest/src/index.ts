@@ -26,6 +26,13 @@ export {
   APPROVAL_HTTP,
 } from './approval.interceptor.js';
 export { type TenantryRequestState, tenantryOf } from './request-state.js';
+export {
+  type QueueLike,
+  type TenantQueue,
+  type TenantJobLike,
+  tenantQueue,
+  tenantProcessor,
+} from '@tenantry/http';
 export { HttpErrorCodes, type HttpErrorCode, HttpTenancyError, type ProblemBody } from '@tenantry/http';
 export { Pii, SanitizeHtml, type SanitizeHtmlOptions } from './dto-fields.js';
 export { SanitizeHtmlPipe } from './sanitize-html.pipe.js';

@@ -69,3 +69,10 @@ export {
   approvalJustification,
   createApprovalHttp,
 } from './approval-http.js';
+export {
+  type QueueLike,
+  type TenantQueue,
+  type TenantJobLike,
+  tenantQueue,
+  tenantProcessor,
+} from './tenant-queue.js';
