@@ -43,3 +43,4 @@ export {
   type TenancyThrottlerOptions,
   TenancyThrottlerModule,
 } from './throttler.module.js';
+export { type TenancyMetricsModuleOptions, TenancyMetricsModule } from './metrics.controller.js';

@@ -1,3 +1,4 @@
+import { countRefusal } from './http-metrics.js';
 import {
   type AccessPolicy,
   type Actor,
@@ -300,6 +301,7 @@ export function createHttpTenancy(options: HttpTenancyOptions): HttpTenancy {
         ...(settings.problemTypeBase ? { typeBase: settings.problemTypeBase } : {}),
         ...(requestId !== undefined ? { requestId } : {}),
       });
+      countRefusal(p.body.code, p.status);
       if (p.status >= 500) {
         const code = p.body.code;
         logger.error(

@@ -76,3 +76,10 @@ export {
   tenantQueue,
   tenantProcessor,
 } from './tenant-queue.js';
+export { HttpMetricNames } from './http-metrics.js';
+export {
+  type MetricsSource,
+  type MetricsEndpointOptions,
+  type MetricsEndpoint,
+  createMetricsEndpoint,
+} from './metrics-endpoint.js';
