@@ -1,9 +1,9 @@
-export { TenancyModule, TENANCY_MODULE_OPTIONS } from './tenancy-module.js';
-export { type TenancyModuleOptions, TenancyService } from './tenancy-service.js';
-export { TenancyGuard } from './tenancy-guard.js';
-export { TenancyInterceptor, FailClosedAuditInterceptor } from './tenancy-interceptor.js';
-export { TenancyContextMiddleware } from './context-middleware.js';
-export { TenancyExceptionFilter } from './problem-filter.js';
+export { TenancyModule, TENANCY_MODULE_OPTIONS } from './tenancy.module.js';
+export { type TenancyModuleOptions, TenancyService } from './tenancy.service.js';
+export { TenancyGuard } from './tenancy.guard.js';
+export { TenancyInterceptor, FailClosedAuditInterceptor } from './tenancy.interceptor.js';
+export { TenancyContextMiddleware } from './tenancy-context.middleware.js';
+export { TenancyExceptionFilter } from './tenancy-exception.filter.js';
 export {
   Roles,
   Segment,
@@ -14,7 +14,7 @@ export {
   CurrentActor,
   WithTenant,
   RequiresApproval,
-} from './decorators.js';
+} from './tenancy.decorators.js';
 export {
   type TenancyApprovalsModuleOptions,
   TenancyApprovalsModule,
@@ -34,13 +34,13 @@ export {
   tenantProcessor,
 } from '@tenantry/http';
 export { HttpErrorCodes, type HttpErrorCode, HttpTenancyError, type ProblemBody } from '@tenantry/http';
-export { Pii, SanitizeHtml, type SanitizeHtmlOptions } from './dto-fields.js';
+export { Pii, SanitizeHtml, type SanitizeHtmlOptions } from './dto-fields.decorators.js';
 export { SanitizeHtmlPipe } from './sanitize-html.pipe.js';
 export { SecurityHeadersMiddleware } from './security-headers.middleware.js';
-export { type TenancyHealthModuleOptions, TenancyHealthModule } from './health.controller.js';
+export { type TenancyHealthModuleOptions, TenancyHealthModule } from './health.module.js';
 export {
   TenancyThrottlerSettingsSchema,
   type TenancyThrottlerOptions,
   TenancyThrottlerModule,
 } from './throttler.module.js';
-export { type TenancyMetricsModuleOptions, TenancyMetricsModule } from './metrics.controller.js';
+export { type TenancyMetricsModuleOptions, TenancyMetricsModule } from './metrics.module.js';

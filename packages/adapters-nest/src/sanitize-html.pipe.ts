@@ -1,6 +1,6 @@
 import { type ArgumentMetadata, Injectable, type PipeTransform } from '@nestjs/common';
 import sanitize from 'sanitize-html';
-import { type SanitizeHtmlOptions, htmlFieldsOf } from './dto-fields.js';
+import { type SanitizeHtmlOptions, htmlFieldsOf } from './dto-fields.decorators.js';
 
 const clean = (value: unknown, options: SanitizeHtmlOptions | undefined): unknown => {
   if (typeof value === 'string') return sanitize(value, options ?? {});

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import helmet from 'helmet';
-import { TenancyService } from './tenancy-service.js';
+import { TenancyService } from './tenancy.service.js';
 import { checkInjected } from './validation.js';
 
 type Handler = (req: unknown, res: unknown, next: (error?: unknown) => void) => void;

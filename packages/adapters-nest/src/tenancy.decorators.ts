@@ -9,7 +9,7 @@ import { type Actor, type JobContextCodec, TenantryError, ValidationError } from
 import { APPROVAL_KEY, ApprovalInterceptor, type RequiresApprovalSpec } from './approval.interceptor.js';
 import { registeredJobCodec } from './job-codec-registry.js';
 import { tenantryOf } from './request-state.js';
-import { FailClosedAuditInterceptor } from './tenancy-interceptor.js';
+import { FailClosedAuditInterceptor } from './tenancy.interceptor.js';
 
 /** @internal Metadata keys. */
 export const ROLES_KEY = 'tenantry:roles';

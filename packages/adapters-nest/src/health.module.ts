@@ -12,7 +12,7 @@ import {
 import { HttpAdapterHost } from '@nestjs/core';
 import { ValidationError } from '@tenantry/core';
 import { type ReadinessChecks, checkReadiness } from '@tenantry/http';
-import { Public } from './decorators.js';
+import { Public } from './tenancy.decorators.js';
 
 /** Options of {@link TenancyHealthModule.forRoot}. */
 export interface TenancyHealthModuleOptions {

@@ -6,13 +6,13 @@ import {
   RequestMethod,
 } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE, HttpAdapterHost } from '@nestjs/core';
-import { TenancyContextMiddleware } from './context-middleware.js';
+import { TenancyContextMiddleware } from './tenancy-context.middleware.js';
 import { SanitizeHtmlPipe } from './sanitize-html.pipe.js';
 import { SecurityHeadersMiddleware } from './security-headers.middleware.js';
-import { TenancyExceptionFilter } from './problem-filter.js';
-import { TenancyGuard } from './tenancy-guard.js';
-import { FailClosedAuditInterceptor, TenancyInterceptor } from './tenancy-interceptor.js';
-import { type TenancyModuleOptions, TenancyService } from './tenancy-service.js';
+import { TenancyExceptionFilter } from './tenancy-exception.filter.js';
+import { TenancyGuard } from './tenancy.guard.js';
+import { FailClosedAuditInterceptor, TenancyInterceptor } from './tenancy.interceptor.js';
+import { type TenancyModuleOptions, TenancyService } from './tenancy.service.js';
 
 const built = new ConfigurableModuleBuilder<TenancyModuleOptions>()
   .setClassMethodName('forRoot')

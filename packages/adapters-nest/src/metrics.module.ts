@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Controller, type DynamicModule, Get, Inject, Module, Req, Res, type Type } from '@nestjs/common';
 import { ValidationError } from '@tenantry/core';
 import { type MetricsEndpoint, type MetricsEndpointOptions, createMetricsEndpoint } from '@tenantry/http';
-import { Public } from './decorators.js';
+import { Public } from './tenancy.decorators.js';
 
 /** Options of {@link TenancyMetricsModule.forRoot}. */
 export interface TenancyMetricsModuleOptions extends MetricsEndpointOptions {

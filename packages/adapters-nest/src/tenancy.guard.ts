@@ -1,8 +1,14 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import { assertRoles, isMutatingMethod } from '@tenantry/http';
-import { piiFieldsOf } from './dto-fields.js';
-import { AUDITED_KEY, type AuditedOptions, PUBLIC_KEY, ROLES_KEY, SEGMENT_KEY } from './decorators.js';
+import { piiFieldsOf } from './dto-fields.decorators.js';
+import {
+  AUDITED_KEY,
+  type AuditedOptions,
+  PUBLIC_KEY,
+  ROLES_KEY,
+  SEGMENT_KEY,
+} from './tenancy.decorators.js';
 import {
   type TenantryRequestState,
   initState,
@@ -11,7 +17,7 @@ import {
   tenantryOf,
   viewOf,
 } from './request-state.js';
-import { TenancyService } from './tenancy-service.js';
+import { TenancyService } from './tenancy.service.js';
 import { checkInjected } from './validation.js';
 
 /**
