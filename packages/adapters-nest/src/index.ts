@@ -38,9 +38,4 @@ export { Pii, SanitizeHtml, type SanitizeHtmlOptions } from './dto-fields.decora
 export { SanitizeHtmlPipe } from './sanitize-html.pipe.js';
 export { SecurityHeadersMiddleware } from './security-headers.middleware.js';
 export { type TenancyHealthModuleOptions, TenancyHealthModule } from './health.module.js';
-export {
-  TenancyThrottlerSettingsSchema,
-  type TenancyThrottlerOptions,
-  TenancyThrottlerModule,
-} from './throttler.module.js';
 export { type TenancyMetricsModuleOptions, TenancyMetricsModule } from './metrics.module.js';

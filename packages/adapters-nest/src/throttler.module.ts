@@ -60,6 +60,15 @@ export class TenancyThrottlerModule {
         { path: ['redis'], message: 'must be an ioredis client or cluster' },
       ]);
     }
+    const storage = redis === undefined ? undefined : new ThrottlerStorageRedisService(redis);
+    if (storage && storage.redis !== redis) {
+      // The storage took the client for options (another copy of ioredis than its own): refuse rather
+      // than let it connect elsewhere.
+      storage.onModuleDestroy();
+      throw new ValidationError('TenancyThrottlerModule.forRoot options', [
+        { path: ['redis'], message: 'must be a client of the same ioredis copy (deduplicate ioredis)' },
+      ]);
+    }
     const key = (_ctx: ExecutionContext, tracker: string, name: string) =>
       `${settings.prefix}${name}:${tracker}`;
     return {
@@ -86,7 +95,7 @@ export class TenancyThrottlerModule {
               generateKey: key,
             },
           ],
-          ...(redis ? { storage: new ThrottlerStorageRedisService(redis) } : {}),
+          ...(storage ? { storage } : {}),
         }),
       ],
       providers: [{ provide: APP_GUARD, useClass: ThrottlerGuard }],

@@ -5,7 +5,7 @@ import { isTenantryError } from '@tenantry/core';
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TenancyThrottlerModule } from '../src/index.js';
+import { TenancyThrottlerModule } from '../src/throttler.js';
 import { type NestTestApp, type Platform, bearer, buildNestApp, mint } from './helpers.js';
 
 describe.skipIf(!hasBackend('redis'))(`TenancyThrottlerModule sharing Redis${skipLabel('redis')}`, () => {
