@@ -1,33 +1,15 @@
 import base from './vitest.config.js';
+import { MUTATION_GROUPS } from './scripts/mutation-groups.mjs';
 
-// The unit tests that exercise the ten files `npm run mutate` mutates (stryker.config.mjs): fast and
-// backend-free, so that each mutant runs in well under a second. (Spread, not mergeConfig: that would
-// concatenate the include lists.)
+// The unit tests of one group of `npm run mutate` (scripts/mutation-groups.mjs), chosen by the
+// STRYKER_GROUP environment variable: a package's files are mutated against that package's fast,
+// backend-free tests only, so a mutant of core's context (which every test runs through) does not rerun
+// the other packages' suites. (Spread, not mergeConfig: that would concatenate the include lists.)
+const group = process.env.STRYKER_GROUP ?? 'core';
+const chosen = MUTATION_GROUPS[group];
+if (chosen === undefined) throw new Error(`Unknown STRYKER_GROUP ${group}`);
+
 export default {
   ...base,
-  test: {
-    ...base.test,
-    include: [
-      'packages/audit/test/chain.test.ts',
-      'packages/audit/test/verify.property.test.ts',
-      'packages/audit/test/verify.test.ts',
-      'packages/audit/test/audit-log.test.ts',
-      'packages/audit/test/sink.stdout.test.ts',
-      'packages/crypto-fields/test/format.test.ts',
-      'packages/crypto-fields/test/format-strictness.test.ts',
-      'packages/crypto-fields/test/aead.test.ts',
-      'packages/crypto-fields/test/field-crypto.test.ts',
-      'packages/crypto-fields/test/context-unicode.test.ts',
-      'packages/sequencer/test/period.test.ts',
-      'packages/sequencer/test/format.test.ts',
-      'packages/sequencer/test/series.test.ts',
-      'packages/sequencer/test/locked-sequencer.test.ts',
-      'packages/tenancy-core/test/context.test.ts',
-      'packages/tenancy-core/test/context.property.test.ts',
-      'packages/tenancy-core/test/job-context.test.ts',
-      'packages/tenancy-core/test/tenant-resolution.test.ts',
-      'packages/tenancy-core/test/tenant-table-sql.test.ts',
-    ],
-    reporters: ['default'],
-  },
+  test: { ...base.test, include: [...chosen.tests], reporters: ['default'] },
 };
