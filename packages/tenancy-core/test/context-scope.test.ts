@@ -92,14 +92,22 @@ describe('system scope reasons', () => {
   it('records entry before the work and exit after it, with the actor, no tenant and the scope target', async () => {
     const audit = new MemoryAuditPort();
     const order: string[] = [];
-    await runAsSystem(ops, { record: async (e) => void order.push(e.action) && audit.record(e) }, () => {
+    const port = {
+      record: async (e: Parameters<MemoryAuditPort['record']>[0]) => {
+        order.push(e.action);
+        await audit.record(e);
+      },
+    };
+    await runAsSystem(ops, port, () => {
       order.push('work');
       expect(currentSystemScope()).toMatchObject({ actor: { id: 'ops' }, reason: 'support ticket 42' });
       expect(Object.isFrozen(currentSystemScope())).toBe(true);
     });
     expect(order).toEqual(['system_scope.entered', 'work', 'system_scope.exited']);
+    expect(audit.events).toHaveLength(2);
     for (const e of audit.events) {
-      expect(e).toMatchObject({ tenantId: null, actor: { id: 'ops' }, targets: [{ type: 'system-scope' }] });
+      expect(e).toMatchObject({ tenantId: null, actor: { id: 'ops' }, metadata: { reason: 'support ticket 42' } });
+      expect(e.targets).toEqual([{ type: 'system-scope' }]);
     }
   });
 });
@@ -133,8 +141,9 @@ describe('runAsTenant nesting', () => {
     const bound = runAsTenant(acme, () => bindToCurrentContext((x: number) => `${requireTenantId()}:${x}`));
     expect(runAsTenant(globex, () => bound(1))).toBe('acme:1');
     expect(bound(2)).toBe('acme:2');
-    const unbound = bindToCurrentContext(() => currentTenantContext());
-    expect(runAsTenant(globex, () => unbound())).toBeUndefined();
+    const unbound = bindToCurrentContext((x: number) => `${currentTenantContext()?.tenantId ?? 'none'}:${x}`);
+    expect(runAsTenant(globex, () => unbound(3))).toBe('none:3');
+    expect(unbound(4)).toBe('none:4');
   });
 });
 
@@ -198,5 +207,44 @@ describe('resolveTenantId (T1), case by case', () => {
       'TENANT_CONTEXT_MISSING',
     );
     expect(errorOf(() => requireSystemScope(42 as never)).code).toBe('SYSTEM_SCOPE_REQUIRED');
+  });
+});
+
+describe('one context storage per realm, and the labels errors carry', () => {
+  it('keeps its AsyncLocalStorage in a global slot, so a duplicated install shares the context', () => {
+    const slot = (globalThis as Record<symbol, { getStore(): unknown } | undefined>)[
+      Symbol.for('tenantry.context.storage')
+    ];
+    expect(slot).toBeDefined();
+    expect(runAsTenant(acme, () => slot?.getStore())).toMatchObject({ tenant: { tenantId: 'acme' } });
+    expect(slot?.getStore()).toBeUndefined();
+  });
+
+  it('errors say what failed: context, scope, callback, tenant id', async () => {
+    const ctxErr = errorOf(() => runAsTenant({ tenantId: '' } as never, () => 1));
+    expect(ctxErr.details).toMatchObject({ what: 'tenant context' });
+    const scopeErr = await runAsSystem({ actor: { id: 'x' }, reason: '' }, new MemoryAuditPort(), () => 1).catch(
+      (e) => e,
+    );
+    expect(scopeErr.details).toMatchObject({ what: 'system scope' });
+    expect(errorOf(() => runWithoutContext(1 as never)).message).toContain('runWithoutContext callback');
+    const idErr = runAsTenant(acme, () => errorOf(() => resolveTenantId('bad id', 'invoice series')));
+    expect(idErr.details).toMatchObject({ what: 'tenant id of invoice series' });
+    const conflict = runAsTenant(acme, () => errorOf(() => runAsTenant(globex, () => 1)));
+    expect(conflict.message).toBe(
+      'Cannot enter another tenant from inside a tenant context; use runAsSystem for cross-tenant work',
+    );
+    expect(errorOf(() => requireTenant()).message).toBe('This operation needs a tenant context and none is active');
+  });
+
+  it('`what` is used as given when it is a string (even a long one), and made safe text otherwise', () => {
+    const long = 'w'.repeat(300);
+    expect(errorOf(() => resolveTenantId(undefined, long)).details).toEqual({ what: long });
+    expect(errorOf(() => requireSystemScope(long)).details).toEqual({ what: long });
+    // A symbol cannot go into a template literal: it is described instead, never a raw TypeError.
+    const sym = errorOf(() => resolveTenantId(undefined, Symbol('ledger') as never));
+    expect(sym).toMatchObject({ code: 'TENANT_CONTEXT_MISSING', details: { what: 'ledger' } });
+    const sym2 = errorOf(() => requireSystemScope(Symbol('plans') as never));
+    expect(sym2).toMatchObject({ code: 'SYSTEM_SCOPE_REQUIRED', details: { what: 'plans' } });
   });
 });

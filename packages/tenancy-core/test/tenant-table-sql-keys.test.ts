@@ -160,3 +160,38 @@ describe('tenantTableSql: exact generated names', () => {
     expect(n).toBe(`${'é'.repeat(27)}_8c5fec36`); // 54 bytes of é, pinned
   });
 });
+
+describe('tenantTableSql: settings, column types and error labels', () => {
+  it.each(['text', 'uuid', 'bigint', 'integer', 'varchar'] as const)('casts the setting to %s', (type) => {
+    const sql = tenantTableSql({ table: 't', tenantColumnType: type });
+    expect(sql[4]).toContain(`(SELECT NULLIF(current_setting('app.tenant_id', true), '')::${type})`);
+  });
+
+  it('a setting name must be exactly prefix.name in lower snake case, anchored at both ends', () => {
+    for (const good of ['app.tenant_id', '_x.y_1', 'a.b']) {
+      expect(tenantTableSql({ table: 't', setting: good })[4]).toContain(`current_setting('${good}', true)`);
+    }
+    for (const bad of ['1app.tenant_id', 'Xapp.tenant_id', 'app.tenant_id; x', 'app.tenant_id ', 'app', 'a.b.c']) {
+      try {
+        tenantTableSql({ table: 't', setting: bad });
+        expect.unreachable(bad);
+      } catch (e) {
+        expect(e).toMatchObject({ code: 'VALIDATION_FAILED', details: { what: 'tenant table options' } });
+        expect((e as Error).message).toContain('must look like app.tenant_id');
+      }
+    }
+  });
+
+  it('tenantSettingExpression labels its own failures', async () => {
+    const { tenantSettingExpression } = await import('../src/postgres.js');
+    expect(() => tenantSettingExpression('bad')).toThrow(
+      expect.objectContaining({ details: expect.objectContaining({ what: 'tenant setting name' }) }),
+    );
+    expect(() => tenantSettingExpression('app.tenant_id', 'json')).toThrow(
+      expect.objectContaining({ details: expect.objectContaining({ what: 'tenant column type' }) }),
+    );
+    expect(tenantSettingExpression('app.tenant_id', 'bigint')).toBe(
+      `(SELECT NULLIF(current_setting('app.tenant_id', true), '')::bigint)`,
+    );
+  });
+});
