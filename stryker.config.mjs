@@ -10,16 +10,19 @@ if (MUTATION_GROUPS[group] === undefined) throw new Error(`Unknown STRYKER_GROUP
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   testRunner: 'vitest',
-  vitest: { configFile: 'stryker.vitest.config.ts', related: false },
+  // Worker threads start faster than forked processes (each mutant run starts one per test file).
+  vitest: { configFile: 'stryker.vitest.config.ts', related: false, pool: 'threads' },
   plugins: ['@stryker-mutator/vitest-runner'],
   // One group at a time (scripts/mutate.mjs sets STRYKER_GROUP): its files, against its tests.
   mutate: [...MUTATION_GROUPS[group].mutate],
   coverageAnalysis: 'perTest',
-  // Static mutants (module-level constants: patterns, tables, lengths) rerun every test of the group;
-  // with per-package groups that stays affordable, and they count.
-  ignoreStatic: false,
-  // Only the mutated files need `// @ts-nocheck` (in place, the default would touch every source file).
-  disableTypeChecks: '{packages/audit/src/{chain,verify},packages/crypto-fields/src/{format,aead},packages/sequencer/src/{period,format,series},packages/tenancy-core/src/kernel/{context,tenant-resolution,rls/tenant-table-sql}}.ts',
+  // Static mutants (module-level constants: patterns, tables, lengths) rerun every test of the group in
+  // a fresh environment, 10-20 s each on the shared 2-core machine: left out of the score by default
+  // (reported as "ignored"); `STRYKER_STATIC=1 npm run mutate` includes them.
+  ignoreStatic: process.env.STRYKER_STATIC !== '1',
+  // Only the mutated files need `// @ts-nocheck` (in place, the default would touch every source file,
+  // and a broader glob would touch the other groups' files).
+  disableTypeChecks: `{${MUTATION_GROUPS[group].mutate.join(',')}}`,
   // Workspace packages resolve through node_modules symlinks to the real sources, so a sandbox copy
   // would test unmutated code: mutate in place (Stryker restores the files when it ends).
   inPlace: true,

@@ -32,7 +32,9 @@ const chosen = groups.length > 0 ? groups : Object.keys(MUTATION_GROUPS);
 function node22() {
   if (Number(process.versions.node.split('.')[0]) >= 22) return process.execPath;
   if (process.platform !== 'linux' || process.arch !== 'x64') {
-    console.error(`npm run mutate needs Node >= 22 (found ${process.version}); tools/node22 only provides linux-x64.`);
+    console.error(
+      `npm run mutate needs Node >= 22 (found ${process.version}); tools/node22 only provides linux-x64.`,
+    );
     process.exit(2);
   }
   const tools = join(root, 'tools/node22');

@@ -15,7 +15,11 @@ export const MUTATION_GROUPS = {
     ],
   },
   sequencer: {
-    mutate: ['packages/sequencer/src/period.ts', 'packages/sequencer/src/format.ts', 'packages/sequencer/src/series.ts'],
+    mutate: [
+      'packages/sequencer/src/period.ts',
+      'packages/sequencer/src/format.ts',
+      'packages/sequencer/src/series.ts',
+    ],
     tests: [
       'packages/sequencer/test/period.test.ts',
       'packages/sequencer/test/format.test.ts',
@@ -42,6 +46,7 @@ export const MUTATION_GROUPS = {
     tests: [
       'packages/crypto-fields/test/format.test.ts',
       'packages/crypto-fields/test/format-strictness.test.ts',
+      'packages/crypto-fields/test/format-parsing.test.ts',
       'packages/crypto-fields/test/aead.test.ts',
       'packages/crypto-fields/test/field-crypto.test.ts',
       'packages/crypto-fields/test/context-unicode.test.ts',

@@ -187,7 +187,11 @@ describe('verifyEvents (verify.ts)', () => {
     expect(await verifyEvents('acme', [range], { fromSeq: 5 })).toMatchObject({ ok: true, checked: 6 });
     // From 1 the anchor is genesis: a first event linking elsewhere is refused.
     const forged = chainBatch({ seq: 0, hash: H('c'), recordedAt: 0 }, prepared('acme', 2), T0);
-    expect(await verifyEvents('acme', [forged])).toMatchObject({ ok: false, firstBadSeq: 1, kind: 'anchor-mismatch' });
+    expect(await verifyEvents('acme', [forged])).toMatchObject({
+      ok: false,
+      firstBadSeq: 1,
+      kind: 'anchor-mismatch',
+    });
   });
 
   it('checks anchors inside the range (checkpoint-mismatch) and beyond its end (truncated)', async () => {
@@ -206,7 +210,10 @@ describe('verifyEvents (verify.ts)', () => {
     ).toMatchObject({ ok: false, checked: 5, firstBadSeq: 6, kind: 'truncated' });
     // An anchor beyond toSeq is not a truncation of the requested range.
     expect(
-      await verifyEvents('acme', [events.slice(0, 5)], { toSeq: 5, anchors: [{ seq: 7, hash: events[6]!.hash }] }),
+      await verifyEvents('acme', [events.slice(0, 5)], {
+        toSeq: 5,
+        anchors: [{ seq: 7, hash: events[6]!.hash }],
+      }),
     ).toMatchObject({ ok: true, checked: 5 });
     // Anchors are used whatever order they are given in.
     expect(
@@ -240,28 +247,55 @@ describe('verifyEvents (verify.ts)', () => {
       firstBadSeq: 11,
       kind: 'missing',
     });
-    expect(await verifyEvents('acme', [], { toSeq: 1 })).toMatchObject({ ok: false, firstBadSeq: 1, kind: 'missing' });
+    expect(await verifyEvents('acme', [], { toSeq: 1 })).toMatchObject({
+      ok: false,
+      firstBadSeq: 1,
+      kind: 'missing',
+    });
     expect(await verifyEvents('acme', [], { toSeq: 0 })).toMatchObject({ ok: true, checked: 0 });
-    expect(
-      await verifyEvents('acme', [events.slice(4)], { fromSeq: 5, toSeq: 11 }),
-    ).toMatchObject({ ok: false, checked: 6, firstBadSeq: 11, kind: 'missing' });
+    expect(await verifyEvents('acme', [events.slice(4)], { fromSeq: 5, toSeq: 11 })).toMatchObject({
+      ok: false,
+      checked: 6,
+      firstBadSeq: 11,
+      kind: 'missing',
+    });
   });
 
   it('names the first bad seq for a deletion, a duplicate, a modification and an insertion', async () => {
     const events = genuine('acme', 8);
     const without = events.filter((e) => e.seq !== 4);
-    expect(await verifyEvents('acme', [without])).toMatchObject({ ok: false, checked: 3, firstBadSeq: 4, kind: 'missing' });
+    expect(await verifyEvents('acme', [without])).toMatchObject({
+      ok: false,
+      checked: 3,
+      firstBadSeq: 4,
+      kind: 'missing',
+    });
     const dup = [...events.slice(0, 4), events[3]!, ...events.slice(4)];
-    expect(await verifyEvents('acme', [dup])).toMatchObject({ ok: false, checked: 4, firstBadSeq: 4, kind: 'duplicate' });
+    expect(await verifyEvents('acme', [dup])).toMatchObject({
+      ok: false,
+      checked: 4,
+      firstBadSeq: 4,
+      kind: 'duplicate',
+    });
     const edited = events.map((e) => (e.seq === 5 ? { ...e, text: `${e.text} ` } : e));
-    expect(await verifyEvents('acme', [edited])).toMatchObject({ ok: false, checked: 4, firstBadSeq: 5, kind: 'modified' });
+    expect(await verifyEvents('acme', [edited])).toMatchObject({
+      ok: false,
+      checked: 4,
+      firstBadSeq: 5,
+      kind: 'modified',
+    });
     // Rewritten with a recomputed hash: the next event's link proves it.
     const e5 = events[4]!;
     const text = `${e5.text} `;
     const rehashed = events.map((e) =>
       e.seq === 5 ? { ...e, text, hash: hashEvent('acme', 5, e.recordedAt, e.prevHash, text) } : e,
     );
-    expect(await verifyEvents('acme', [rehashed])).toMatchObject({ ok: false, checked: 5, firstBadSeq: 5, kind: 'modified' });
+    expect(await verifyEvents('acme', [rehashed])).toMatchObject({
+      ok: false,
+      checked: 5,
+      firstBadSeq: 5,
+      kind: 'modified',
+    });
     // Two forged events inserted after seq 3, renumbering the rest.
     const forged = chainBatch(
       { seq: 3, hash: events[2]!.hash, recordedAt: events[2]!.recordedAt },
@@ -273,7 +307,11 @@ describe('verifyEvents (verify.ts)', () => {
     expect(r).toMatchObject({ ok: false, firstBadSeq: 4, kind: 'inserted' });
     // A stored field of the wrong type is a modification.
     const typed = events.map((e) => (e.seq === 2 ? { ...e, recordedAt: String(e.recordedAt) as never } : e));
-    expect(await verifyEvents('acme', [typed])).toMatchObject({ ok: false, firstBadSeq: 2, kind: 'modified' });
+    expect(await verifyEvents('acme', [typed])).toMatchObject({
+      ok: false,
+      firstBadSeq: 2,
+      kind: 'modified',
+    });
   });
 
   it.each([

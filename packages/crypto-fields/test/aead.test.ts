@@ -5,7 +5,13 @@ import { Algorithms, TAG_LENGTH, _aesGcmImplementations, aeadFor, hasNativeAesGc
 // The AEAD wrappers one by one (issue 12, mutation testing): names, codes, nonce and tag lengths, the
 // choice of implementation, and the two AES-GCM implementations agreeing byte for byte.
 
-const seal = (impl: ReturnType<typeof aeadFor>, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, pt: Uint8Array) => {
+const seal = (
+  impl: ReturnType<typeof aeadFor>,
+  key: Uint8Array,
+  nonce: Uint8Array,
+  aad: Uint8Array,
+  pt: Uint8Array,
+) => {
   const out = new Uint8Array(pt.length + TAG_LENGTH);
   impl.sealInto(key, nonce, aad, pt, out);
   return out;
@@ -58,25 +64,28 @@ describe('AEAD wrappers', () => {
     expect(Buffer.from(out.subarray(4, 60)).equals(Buffer.from(ref))).toBe(true);
   });
 
-  it.each(['node', 'noble'] as const)('%s AES-GCM refuses a wrong key, nonce, AAD, tag or a value shorter than a tag', (impl) => {
-    const aead = _aesGcmImplementations[impl];
-    const key = randomBytes(32);
-    const nonce = randomBytes(12);
-    const aad = randomBytes(5);
-    const sealed = seal(aead, key, nonce, aad, randomBytes(20));
-    expect(() => aead.open(randomBytes(32), nonce, aad, sealed)).toThrow();
-    expect(() => aead.open(key, randomBytes(12), aad, sealed)).toThrow();
-    expect(() => aead.open(key, nonce, randomBytes(5), sealed)).toThrow();
-    const badTag = Uint8Array.from(sealed);
-    badTag[badTag.length - 1]! ^= 0x80;
-    expect(() => aead.open(key, nonce, aad, badTag)).toThrow();
-    expect(() => aead.open(key, nonce, aad, sealed.subarray(0, 15))).toThrow();
-    expect(() => aead.open(key, nonce, aad, new Uint8Array(0))).toThrow();
-    // Exactly a tag: the empty plaintext.
-    const empty = seal(aead, key, nonce, aad, new Uint8Array(0));
-    expect(empty).toHaveLength(16);
-    expect(aead.open(key, nonce, aad, empty)).toHaveLength(0);
-  });
+  it.each(['node', 'noble'] as const)(
+    '%s AES-GCM refuses a wrong key, nonce, AAD, tag or a value shorter than a tag',
+    (impl) => {
+      const aead = _aesGcmImplementations[impl];
+      const key = randomBytes(32);
+      const nonce = randomBytes(12);
+      const aad = randomBytes(5);
+      const sealed = seal(aead, key, nonce, aad, randomBytes(20));
+      expect(() => aead.open(randomBytes(32), nonce, aad, sealed)).toThrow();
+      expect(() => aead.open(key, randomBytes(12), aad, sealed)).toThrow();
+      expect(() => aead.open(key, nonce, randomBytes(5), sealed)).toThrow();
+      const badTag = Uint8Array.from(sealed);
+      badTag[badTag.length - 1]! ^= 0x80;
+      expect(() => aead.open(key, nonce, aad, badTag)).toThrow();
+      expect(() => aead.open(key, nonce, aad, sealed.subarray(0, 15))).toThrow();
+      expect(() => aead.open(key, nonce, aad, new Uint8Array(0))).toThrow();
+      // Exactly a tag: the empty plaintext.
+      const empty = seal(aead, key, nonce, aad, new Uint8Array(0));
+      expect(empty).toHaveLength(16);
+      expect(aead.open(key, nonce, aad, empty)).toHaveLength(0);
+    },
+  );
 
   it('a native key object is per key: two keys never share one', () => {
     const aead = _aesGcmImplementations.node;

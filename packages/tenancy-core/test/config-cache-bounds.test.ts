@@ -42,7 +42,9 @@ describe('tenant config cache: bounds and eviction without reads', () => {
     let peak = 0;
     for (let t = 0; t < 20; t++) {
       for (let u = 0; u < 30; u++) {
-        await asTenant(`t${t}`, () => cache.get(undefined, { agreement: { userId: `u${u}`, document: 'tos' } }));
+        await asTenant(`t${t}`, () =>
+          cache.get(undefined, { agreement: { userId: `u${u}`, document: 'tos' } }),
+        );
         peak = Math.max(peak, cache.stats().agreements);
       }
     }

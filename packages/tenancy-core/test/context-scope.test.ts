@@ -67,16 +67,19 @@ describe('runWithoutContext', () => {
 });
 
 describe('system scope reasons', () => {
-  it.each(['', '  ', '\t\n  ', '  a ', 'ab'])('refuses the reason %j (at least 3 characters besides spaces)', async (reason) => {
-    const audit = new MemoryAuditPort();
-    let ran = false;
-    const err = await runAsSystem({ ...ops, reason }, audit, () => {
-      ran = true;
-    }).catch((e) => e);
-    expect(isTenantryError(err, 'VALIDATION_FAILED')).toBe(true);
-    expect(ran).toBe(false);
-    expect(audit.events).toEqual([]);
-  });
+  it.each(['', '  ', '\t\n  ', '  a ', 'ab'])(
+    'refuses the reason %j (at least 3 characters besides spaces)',
+    async (reason) => {
+      const audit = new MemoryAuditPort();
+      let ran = false;
+      const err = await runAsSystem({ ...ops, reason }, audit, () => {
+        ran = true;
+      }).catch((e) => e);
+      expect(isTenantryError(err, 'VALIDATION_FAILED')).toBe(true);
+      expect(ran).toBe(false);
+      expect(audit.events).toEqual([]);
+    },
+  );
 
   it('accepts 3 and 500 characters, trims the recorded reason, refuses 501', async () => {
     const audit = new MemoryAuditPort();
@@ -106,7 +109,11 @@ describe('system scope reasons', () => {
     expect(order).toEqual(['system_scope.entered', 'work', 'system_scope.exited']);
     expect(audit.events).toHaveLength(2);
     for (const e of audit.events) {
-      expect(e).toMatchObject({ tenantId: null, actor: { id: 'ops' }, metadata: { reason: 'support ticket 42' } });
+      expect(e).toMatchObject({
+        tenantId: null,
+        actor: { id: 'ops' },
+        metadata: { reason: 'support ticket 42' },
+      });
       expect(e.targets).toEqual([{ type: 'system-scope' }]);
     }
   });
@@ -187,7 +194,9 @@ describe('resolveTenantId (T1), case by case', () => {
       );
     }
     for (const good of ['a', 'A1', 'a.b_c-d', `a${'b'.repeat(127)}`]) {
-      expect(runAsSystem(ops, new MemoryAuditPort(), () => resolveTenantId(good, 'thing'))).resolves.toBe(good);
+      expect(runAsSystem(ops, new MemoryAuditPort(), () => resolveTenantId(good, 'thing'))).resolves.toBe(
+        good,
+      );
     }
   });
 
@@ -196,7 +205,9 @@ describe('resolveTenantId (T1), case by case', () => {
     expect(e.code).toBe('SYSTEM_SCOPE_REQUIRED');
     expect(e.details).toEqual({ what: 'plan' });
     expect(e.message).toContain('plan');
-    expect(runAsTenant(acme, () => errorOf(() => requireSystemScope('plan')).code)).toBe('SYSTEM_SCOPE_REQUIRED');
+    expect(runAsTenant(acme, () => errorOf(() => requireSystemScope('plan')).code)).toBe(
+      'SYSTEM_SCOPE_REQUIRED',
+    );
     await runAsSystem(ops, new MemoryAuditPort(), () => {
       expect(errorOf(() => requireSystemScope('plan')).code).toBe('ok');
     });
@@ -223,9 +234,11 @@ describe('one context storage per realm, and the labels errors carry', () => {
   it('errors say what failed: context, scope, callback, tenant id', async () => {
     const ctxErr = errorOf(() => runAsTenant({ tenantId: '' } as never, () => 1));
     expect(ctxErr.details).toMatchObject({ what: 'tenant context' });
-    const scopeErr = await runAsSystem({ actor: { id: 'x' }, reason: '' }, new MemoryAuditPort(), () => 1).catch(
-      (e) => e,
-    );
+    const scopeErr = await runAsSystem(
+      { actor: { id: 'x' }, reason: '' },
+      new MemoryAuditPort(),
+      () => 1,
+    ).catch((e) => e);
     expect(scopeErr.details).toMatchObject({ what: 'system scope' });
     expect(errorOf(() => runWithoutContext(1 as never)).message).toContain('runWithoutContext callback');
     const idErr = runAsTenant(acme, () => errorOf(() => resolveTenantId('bad id', 'invoice series')));
@@ -234,7 +247,9 @@ describe('one context storage per realm, and the labels errors carry', () => {
     expect(conflict.message).toBe(
       'Cannot enter another tenant from inside a tenant context; use runAsSystem for cross-tenant work',
     );
-    expect(errorOf(() => requireTenant()).message).toBe('This operation needs a tenant context and none is active');
+    expect(errorOf(() => requireTenant()).message).toBe(
+      'This operation needs a tenant context and none is active',
+    );
   });
 
   it('`what` is used as given when it is a string (even a long one), and made safe text otherwise', () => {

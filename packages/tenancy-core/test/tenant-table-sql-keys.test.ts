@@ -33,26 +33,35 @@ describe('tenantTableSql: composite foreign keys', () => {
     );
     expect(withCols).toContain('REFERENCES "public"."customers" ("tenant_id", "code")');
     const [byDefault] = fkOf(
-      tenantTableSql({ table: 'invoices', foreignKeys: [{ columns: ['customer_id'], references: 'customers' }] }),
+      tenantTableSql({
+        table: 'invoices',
+        foreignKeys: [{ columns: ['customer_id'], references: 'customers' }],
+      }),
     );
     expect(byDefault).toContain('REFERENCES "public"."customers" ("tenant_id", "id") ON DELETE NO ACTION');
   });
 
   it.each(['NO ACTION', 'RESTRICT', 'CASCADE'] as const)('onDelete %s is written as given', (onDelete) => {
     const [fk] = fkOf(
-      tenantTableSql({ table: 'invoices', foreignKeys: [{ columns: ['customer_id'], references: 'customers', onDelete }] }),
+      tenantTableSql({
+        table: 'invoices',
+        foreignKeys: [{ columns: ['customer_id'], references: 'customers', onDelete }],
+      }),
     );
     expect(fk?.endsWith(` ON DELETE ${onDelete}`)).toBe(true);
   });
 
-  it.each(['SET NULL', 'SET DEFAULT', 'cascade', 'CASCADE; DROP TABLE x'])('onDelete %j is refused', (onDelete) => {
-    expect(() =>
-      tenantTableSql({
-        table: 'invoices',
-        foreignKeys: [{ columns: ['customer_id'], references: 'customers', onDelete: onDelete as never }],
-      }),
-    ).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
-  });
+  it.each(['SET NULL', 'SET DEFAULT', 'cascade', 'CASCADE; DROP TABLE x'])(
+    'onDelete %j is refused',
+    (onDelete) => {
+      expect(() =>
+        tenantTableSql({
+          table: 'invoices',
+          foreignKeys: [{ columns: ['customer_id'], references: 'customers', onDelete: onDelete as never }],
+        }),
+      ).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
+    },
+  );
 
   it('the referenced schema defaults to the table schema, and can be another one', () => {
     const [same] = fkOf(
@@ -171,7 +180,14 @@ describe('tenantTableSql: settings, column types and error labels', () => {
     for (const good of ['app.tenant_id', '_x.y_1', 'a.b']) {
       expect(tenantTableSql({ table: 't', setting: good })[4]).toContain(`current_setting('${good}', true)`);
     }
-    for (const bad of ['1app.tenant_id', 'Xapp.tenant_id', 'app.tenant_id; x', 'app.tenant_id ', 'app', 'a.b.c']) {
+    for (const bad of [
+      '1app.tenant_id',
+      'Xapp.tenant_id',
+      'app.tenant_id; x',
+      'app.tenant_id ',
+      'app',
+      'a.b.c',
+    ]) {
       try {
         tenantTableSql({ table: 't', setting: bad });
         expect.unreachable(bad);
