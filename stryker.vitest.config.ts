@@ -11,5 +11,12 @@ if (chosen === undefined) throw new Error(`Unknown STRYKER_GROUP ${group}`);
 
 export default {
   ...base,
-  test: { ...base.test, include: [...chosen.tests], reporters: ['default'] },
+  test: {
+    ...base.test,
+    include: [...chosen.tests],
+    reporters: ['default'],
+    // One worker kept across mutant runs: without static mutants (stryker.config.mjs) the instrumented
+    // code reads the active mutant at run time, so modules need not be reloaded per run.
+    isolate: process.env.STRYKER_STATIC === '1',
+  },
 };

@@ -1,12 +1,17 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
+  AuditEventInputSchema,
+  AuditLimitsSchema,
   type ChainedEvent,
   EMPTY_HEAD,
   GENESIS_HASH,
   type PreparedEvent,
   chainBatch,
+  createMasker,
+  eventIndexOf,
   hashEvent,
+  prepareEvent,
   verifyEvents,
 } from '../src/index.js';
 import { groupByChain, microsFromMillis } from '../src/chain.js';
@@ -337,5 +342,225 @@ describe('verifyEvents (verify.ts)', () => {
       expect(e).toMatchObject({ code: 'VALIDATION_FAILED' });
       expect(JSON.stringify((e as { details?: unknown }).details)).toContain(path);
     }
+  });
+});
+
+/** A genuine chain of real events (canonical JSON bodies) with the store's query columns. */
+function indexed(n: number): ChainedEvent[] {
+  const masker = createMasker();
+  const limits = AuditLimitsSchema.parse({});
+  const prepared = Array.from({ length: n }, (_, i) =>
+    prepareEvent(
+      {
+        ...AuditEventInputSchema.parse({
+          actor: { id: `user-${i % 2}` },
+          action: i % 2 ? 'invoice.created' : 'plan.changed',
+          outcome: 'success',
+          targets: [{ type: 'invoice', id: `inv-${i}` }, { type: 'tenant' }],
+        }),
+        tenantId: 'acme',
+      },
+      {
+        id: `01900000-0000-7000-8000-${String(i).padStart(12, '0')}`,
+        now: 1_780_000_000_000 + i,
+        masker,
+        limits,
+      },
+    ),
+  );
+  return chainBatch(EMPTY_HEAD, prepared, T0).map((e) => ({ ...e, index: eventIndexOf(JSON.parse(e.text)) }));
+}
+
+describe('verifyEvents: the store’s query columns (index-mismatch)', () => {
+  it('passes genuine columns, and reports any column that disagrees with the hashed body', async () => {
+    const events = indexed(4);
+    expect(await verifyEvents('acme', [events])).toMatchObject({ ok: true, checked: 4 });
+    const ix = events[2]!.index!;
+    const lies: Array<Record<string, unknown>> = [
+      { ...ix, id: 'forged' },
+      { ...ix, actorId: 'someone-else' },
+      { ...ix, action: 'other.action' },
+      { ...ix, occurredAt: ix.occurredAt + 1 },
+      { ...ix, targets: [...ix.targets].reverse() },
+      { ...ix, targets: ix.targets.slice(1) },
+      { ...ix, targets: [...ix.targets, 'extra:'] },
+      { ...ix, targets: ix.targets.map((t, i) => (i === 1 ? `${t}x` : t)) },
+      { ...ix, targets: 'invoice:' },
+    ];
+    for (const lie of lies) {
+      const forged = events.map((e, i) => (i === 2 ? { ...e, index: lie as never } : e));
+      expect(await verifyEvents('acme', [forged]), JSON.stringify(lie)).toEqual({
+        ok: false,
+        chain: 'acme',
+        checked: 2,
+        firstBadSeq: 3,
+        kind: 'index-mismatch',
+      });
+      // With checkIndex: false only the chain is proven.
+      expect(await verifyEvents('acme', [forged], { checkIndex: false })).toMatchObject({
+        ok: true,
+        checked: 4,
+      });
+      expect(await verifyEvents('acme', [forged], { checkIndex: true })).toMatchObject({ ok: false });
+    }
+    // Events without columns (a store that keeps none) are not index-checked.
+    const bare = events.map(({ index: _index, ...e }) => e);
+    expect(await verifyEvents('acme', [bare])).toMatchObject({ ok: true, checked: 4 });
+  });
+
+  it('a hashed text that is not a JSON event body never matches any columns', async () => {
+    const ix = { id: 'i', actorId: 'a', action: 'x', occurredAt: 1, targets: [] };
+    for (const text of [
+      'not json',
+      'null',
+      '7',
+      '"s"',
+      '{"id":"i"}',
+      '{"id":"i","actor":{"id":"a"},"action":"x","occurredAt":1,"targets":{}}',
+      '{"id":"i","actor":{"id":"a"},"action":"x","occurredAt":1,"targets":[5]}',
+    ]) {
+      const [e] = chainBatch(EMPTY_HEAD, [{ id: 'i', chain: 'acme', text, body: {} as never }], T0);
+      expect(await verifyEvents('acme', [[{ ...e!, index: ix }]]), text).toMatchObject({
+        ok: false,
+        firstBadSeq: 1,
+        kind: 'index-mismatch',
+      });
+    }
+    // The same columns do match the body they were taken from.
+    const body = '{"action":"x","actor":{"id":"a"},"id":"i","occurredAt":1,"targets":[]}';
+    const [e] = chainBatch(EMPTY_HEAD, [{ id: 'i', chain: 'acme', text: body, body: {} as never }], T0);
+    expect(await verifyEvents('acme', [[{ ...e!, index: ix }]])).toMatchObject({ ok: true });
+  });
+});
+
+describe('verifyEvents: edges mutation testing found', () => {
+  it('fromSeq: 1 given explicitly is the default; anchors at the last event are not a truncation', async () => {
+    const events = genuine('acme', 6);
+    expect(await verifyEvents('acme', [events], { fromSeq: 1 })).toMatchObject({ ok: true, checked: 6 });
+    expect(
+      await verifyEvents('acme', [events], { anchors: [{ seq: 6, hash: events[5]!.hash }] }),
+    ).toMatchObject({ ok: true, checked: 6 });
+  });
+
+  it('events forged in right after the anchor are an insertion at the first seq, not a modification', async () => {
+    const events = genuine('acme', 5);
+    const forged = chainBatch(EMPTY_HEAD, prepared('acme', 2, 100), T0 + 1);
+    const renumbered = events.map((e) => ({ ...e, seq: e.seq + 2 }));
+    expect(await verifyEvents('acme', [[...forged, ...renumbered]])).toMatchObject({
+      ok: false,
+      checked: 2,
+      firstBadSeq: 1,
+      kind: 'inserted',
+    });
+    // The same from a later anchor.
+    const after3 = chainBatch(
+      { seq: 3, hash: events[2]!.hash, recordedAt: events[2]!.recordedAt },
+      prepared('acme', 1, 200),
+      T0 + 2,
+    );
+    const tail = events.slice(3).map((e) => ({ ...e, seq: e.seq + 1 }));
+    expect(
+      await verifyEvents('acme', [[...after3, ...tail]], {
+        fromSeq: 4,
+        anchors: [{ seq: 3, hash: events[2]!.hash }],
+      }),
+    ).toMatchObject({ ok: false, firstBadSeq: 4, kind: 'inserted' });
+  });
+
+  it('a stored prevHash or text that only stringifies to the right value is a modification', async () => {
+    const events = genuine('acme', 4);
+    const asObject = (v: string) => ({ toString: () => v }) as never;
+    const badPrev = events.map((e) => (e.seq === 3 ? { ...e, prevHash: asObject(e.prevHash) } : e));
+    expect(await verifyEvents('acme', [badPrev])).toMatchObject({
+      ok: false,
+      firstBadSeq: 3,
+      kind: 'modified',
+    });
+    const badText = events.map((e) => (e.seq === 3 ? { ...e, text: asObject(e.text) } : e));
+    expect(await verifyEvents('acme', [badText])).toMatchObject({
+      ok: false,
+      firstBadSeq: 3,
+      kind: 'modified',
+    });
+  });
+
+  it('labels every refusal with what, path and message', async () => {
+    const details = async (p: Promise<unknown>) => {
+      try {
+        await p;
+      } catch (e) {
+        return (e as { details?: unknown }).details;
+      }
+      return 'ok';
+    };
+    const v = (issues: string, message: string) => ({
+      what: 'verify arguments',
+      issues: [{ path: issues, message }],
+    });
+    expect(await details(verifyEvents(1 as never, []))).toEqual(v('chain', 'must be a string'));
+    expect(await details(verifyEvents('a', [], 'x' as never))).toEqual(v('options', 'must be an object'));
+    expect(await details(verifyEvents('a', [], { fromSeq: 0 }))).toEqual(
+      v('options.fromSeq', 'must be an integer >= 1'),
+    );
+    expect(await details(verifyEvents('a', [], { toSeq: -1 }))).toEqual(
+      v('options.toSeq', 'must be an integer >= 0'),
+    );
+    expect(await details(verifyEvents('a', [], { anchors: {} as never }))).toEqual(
+      v('options.anchors', 'must be an array'),
+    );
+    expect(await details(verifyEvents('a', [], { anchors: [{ seq: 1 }] as never }))).toEqual(
+      v('options.anchors', 'must hold { seq, hash } pairs'),
+    );
+    expect(await details(verifyEvents('a', [5 as never]))).toEqual(
+      v('batches', 'must yield arrays of chained events'),
+    );
+    expect(await details(verifyEvents('a', [[7 as never]]))).toEqual(
+      v('batches', 'must yield arrays of chained events'),
+    );
+  });
+
+  it('chain.ts labels its refusals with what, path and message', () => {
+    const details = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (e) {
+        return (e as { details?: unknown }).details;
+      }
+      return 'ok';
+    };
+    const h = (path: string, message: string) => ({
+      what: 'hashed audit event',
+      issues: [{ path, message }],
+    });
+    const hash = hashEvent as (...a: unknown[]) => string;
+    expect(details(() => hash(1, 1, 1, 'p', 't'))).toEqual(h('chain', 'must be a string'));
+    expect(details(() => hash('c', '1', 1, 'p', 't'))).toEqual(h('seq', 'must be a number'));
+    expect(details(() => hash('c', 1, '1', 'p', 't'))).toEqual(h('recordedAt', 'must be a number'));
+    expect(details(() => hash('c', 1, 1, 1, 't'))).toEqual(h('prevHash', 'must be a string'));
+    expect(details(() => hash('c', 1, 1, 'p', 1))).toEqual(h('text', 'must be a string'));
+    const b = (path: string, message: string) => ({
+      what: 'chained audit batch',
+      issues: [{ path, message }],
+    });
+    const batch = chainBatch as (...a: unknown[]) => unknown;
+    const ok = prepared('a', 1);
+    expect(details(() => batch(null, ok, T0))).toEqual(b('head', 'must be a ChainHead'));
+    expect(details(() => batch({ seq: -1, hash: 'h', recordedAt: 0 }, ok, T0))).toEqual(
+      b('head.seq', 'must be an integer >= 0'),
+    );
+    expect(details(() => batch({ seq: 0, hash: 1, recordedAt: 0 }, ok, T0))).toEqual(
+      b('head.hash', 'must be a string'),
+    );
+    expect(details(() => batch({ seq: 0, hash: 'h', recordedAt: Number.NaN }, ok, T0))).toEqual(
+      b('head.recordedAt', 'must be a finite number'),
+    );
+    for (const events of [5, {}, 'x', [null]]) {
+      expect(details(() => batch(EMPTY_HEAD, events, T0))).toEqual(
+        b('events', 'must be an array of prepared events'),
+      );
+    }
+    expect(details(() => batch(EMPTY_HEAD, ok, Number.NaN))).toEqual(
+      b('nowMicros', 'must be a finite number'),
+    );
   });
 });
