@@ -28,6 +28,8 @@ export default {
   inPlace: true,
   concurrency: Number(process.env.STRYKER_CONCURRENCY ?? 1),
   incremental: true,
+  // `STRYKER_FORCE=1`: rerun every mutant, ignoring the incremental report.
+  force: process.env.STRYKER_FORCE === '1',
   incrementalFile: `reports/stryker-incremental-${group}.json`,
   thresholds: { high: 95, low: 90, break: 90 },
   reporters: ['clear-text', 'progress', 'json', 'html'],
