@@ -24,6 +24,7 @@ export const MUTATION_GROUPS = {
       'packages/sequencer/test/period.test.ts',
       'packages/sequencer/test/format.test.ts',
       'packages/sequencer/test/series.test.ts',
+      'packages/sequencer/test/series-inputs.test.ts',
     ],
   },
   core: {
