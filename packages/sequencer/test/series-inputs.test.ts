@@ -1,6 +1,13 @@
 import { runAsTenant } from '@tenantry/core';
 import { describe, expect, it } from 'vitest';
-import { FormatTemplateSchema, defineSeries, formatNumber, parseFormat, periodKey, toCalendarDate } from '../src/index.js';
+import {
+  FormatTemplateSchema,
+  defineSeries,
+  formatNumber,
+  parseFormat,
+  periodKey,
+  toCalendarDate,
+} from '../src/index.js';
 import { callOptions, resolveRequest } from '../src/series.js';
 
 // Errors and defensive input handling of format.ts, period.ts and series.ts, pinned exactly (issue 12,
@@ -68,15 +75,21 @@ describe('period.ts errors', () => {
     details: { what, issues: [{ path: [], message }] },
   });
   it('names what was wrong and why', () => {
-    expect(errorOf(() => toCalendarDate('2026-1-1', 'UTC'))).toMatchObject(v('issue date', 'expected YYYY-MM-DD or a valid Date'));
+    expect(errorOf(() => toCalendarDate('2026-1-1', 'UTC'))).toMatchObject(
+      v('issue date', 'expected YYYY-MM-DD or a valid Date'),
+    );
     expect(errorOf(() => toCalendarDate(new Date(Number.NaN), 'UTC'))).toMatchObject(
       v('issue date', 'expected YYYY-MM-DD or a valid Date'),
     );
-    expect(errorOf(() => toCalendarDate(new Date(), 'Mars/Olympus'))).toMatchObject(v('time zone', 'expected an IANA time zone'));
+    expect(errorOf(() => toCalendarDate(new Date(), 'Mars/Olympus'))).toMatchObject(
+      v('time zone', 'expected an IANA time zone'),
+    );
     expect(errorOf(() => periodKey('weekly' as never, '2026-01-01'))).toMatchObject(
       v('period rule', "expected 'none', 'yearly' or 'monthly'"),
     );
-    expect(errorOf(() => periodKey('yearly', '2026/01/01'))).toMatchObject(v('issue date', 'expected YYYY-MM-DD'));
+    expect(errorOf(() => periodKey('yearly', '2026/01/01'))).toMatchObject(
+      v('issue date', 'expected YYYY-MM-DD'),
+    );
     expect(errorOf(() => periodKey('yearly', undefined))).toMatchObject({
       code: 'SEQUENCER_ISSUE_DATE_REQUIRED',
       message: 'A periodic series needs the issue date',
@@ -109,19 +122,37 @@ describe('series.ts: defensive inputs', () => {
       count: 2,
     });
     for (const options of ['x', hostile]) {
-      expect(errorOf(() => callOptions(options))).toMatchObject({ code: 'VALIDATION_FAILED', details: { what: 'call options' } });
+      expect(errorOf(() => callOptions(options))).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        details: { what: 'call options' },
+      });
     }
   });
 
   it('a series must come from defineSeries or have its shape', () => {
-    for (const bad of [{}, null, 'inv', { ...s, start: 1.5 }, { ...s, formatParts: 'x' }, { ...s, timeZone: 1 }, { ...s, prefix: 1 }, { ...s, key: 1 }, { ...s, period: 1 }]) {
+    for (const bad of [
+      {},
+      null,
+      'inv',
+      { ...s, start: 1.5 },
+      { ...s, formatParts: 'x' },
+      { ...s, timeZone: 1 },
+      { ...s, prefix: 1 },
+      { ...s, key: 1 },
+      { ...s, period: 1 },
+    ]) {
       expect(inAcme(() => errorOf(() => resolveRequest(bad as never, {})))).toMatchObject({
         code: 'VALIDATION_FAILED',
         details: { what: 'series (define it with defineSeries)', issues: [{ path: ['series'] }] },
       });
     }
     // A copy with the same shape (another copy of the package) is accepted.
-    expect(inAcme(() => resolveRequest({ ...s }, {})).key).toEqual({ tenant: 'acme', series: 'inv', period: '', start: 1 });
+    expect(inAcme(() => resolveRequest({ ...s }, {})).key).toEqual({
+      tenant: 'acme',
+      series: 'inv',
+      period: '',
+      start: 1,
+    });
     const throwing = Object.defineProperty({}, 'key', {
       get() {
         throw new Error('boom');
