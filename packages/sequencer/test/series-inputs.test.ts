@@ -124,7 +124,7 @@ describe('series.ts: defensive inputs', () => {
     for (const options of ['x', hostile]) {
       expect(errorOf(() => callOptions(options))).toMatchObject({
         code: 'VALIDATION_FAILED',
-        details: { what: 'call options' },
+        details: { what: 'call options', issues: [{ path: ['options'], message: 'invalid input' }] },
       });
     }
   });
