@@ -107,7 +107,12 @@ export const TokenVerifierOptionsSchema = z.object({
     kind: 'actor_kind',
     impersonator: 'act',
   }),
-  /** Verified tokens are cached until their `exp` (at most this many entries; 0 disables). @default 10000 */
+  /**
+   * Verified tokens are cached until their `exp` (at most this many tokens, about 1 KB each with a
+   * typical 700-character token, so the default costs roughly 10 MB; 0 disables). Beyond it the oldest
+   * insertion is dropped; expired tokens are swept out after every `cacheSize / 2` insertions, without
+   * waiting for the same token to come back. @default 10000
+   */
   cacheSize: z.number().int().min(0).max(1_000_000).default(10_000),
 });
 /** Input of {@link createTokenVerifier}. */
@@ -203,6 +208,15 @@ export function createTokenVerifier(
   }
   const key = toKey(opts.key);
   const cache = new Map<string, VerifiedIdentity>();
+  // Expired tokens leave memory without being read again: after every `cacheSize / 2` insertions the
+  // whole cache is swept (amortised: at most two entries examined per insertion).
+  const sweepEvery = Math.max(1, Math.ceil(opts.cacheSize / 2));
+  let insertsSinceSweep = 0;
+  const sweep = (now: number): void => {
+    insertsSinceSweep = 0;
+    const tolerance = opts.clockToleranceSec * 1000;
+    for (const [t, id] of cache) if (id.expiresAtMs + tolerance <= now) cache.delete(t);
+  };
 
   const map = (payload: JWTPayload): VerifiedIdentity => {
     const p = payload as Record<string, unknown>;
@@ -288,6 +302,7 @@ export function createTokenVerifier(
         return id;
       });
       if (opts.cacheSize > 0) {
+        if (++insertsSinceSweep >= sweepEvery) sweep(now);
         if (cache.size >= opts.cacheSize) {
           // Drop the oldest insertion (Map keeps insertion order): bounded memory, no scan.
           const oldest = cache.keys().next();

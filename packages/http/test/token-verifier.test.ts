@@ -105,6 +105,27 @@ describe('token verifier (shared secret)', () => {
     expect(await codeOf(v.verify(t2))).toBe('HTTP_TOKEN_EXPIRED');
   });
 
+  it('holds at most cacheSize tokens however many are verified, and sweeps expired ones without reading them', async () => {
+    const clock = new ManualClock(new Date());
+    const v = createTokenVerifier(
+      { key: { secret: SECRET }, issuer: ISSUER, audience: AUDIENCE, clockToleranceSec: 0, cacheSize: 10 },
+      clock,
+    );
+    let peak = 0;
+    for (let i = 0; i < 60; i++) {
+      await v.verify(await mint({ sub: `short-${i}`, expiresIn: '60s' }));
+      peak = Math.max(peak, v.cached);
+    }
+    expect(peak).toBe(10);
+    clock.advance(61_000);
+    // Five new tokens (cacheSize / 2 insertions) later, the ten expired ones are gone, though none of
+    // them was presented again and the cache was not full.
+    for (let i = 0; i < 4; i++) await v.verify(await mint({ sub: `long-${i}`, expiresIn: '1h' }));
+    expect(v.cached).toBe(10);
+    await v.verify(await mint({ sub: 'long-4', expiresIn: '1h' }));
+    expect(v.cached).toBe(5);
+  });
+
   it('refuses a plain-http JWKS URL off loopback', () => {
     expect(() =>
       createTokenVerifier({

@@ -25,7 +25,18 @@ export const IssueDateSchema = z.union([
 /** Input type of {@link IssueDateSchema}. */
 export type IssueDateInput = z.input<typeof IssueDateSchema>;
 
+/**
+ * Date formatters by time zone as written. There are about 600 IANA zones, but the same zone can be
+ * spelled in many ways (the names are case-insensitive), so the map is bounded: past
+ * {@link MAX_CACHED_TIME_ZONES} spellings it starts over (a formatter takes some tens of microseconds to rebuild).
+ */
 const formatters = new Map<string, Intl.DateTimeFormat>();
+/** Most time-zone spellings whose formatter is kept. @internal */
+export const MAX_CACHED_TIME_ZONES = 1024;
+/** How many formatters are held now (tests). @internal */
+export function cachedTimeZoneCount(): number {
+  return formatters.size;
+}
 
 /** Whether `zone` is an IANA time zone this runtime knows. */
 export function isValidTimeZone(zone: string): boolean {
@@ -56,6 +67,7 @@ export function toCalendarDate(date: Date | string, timeZone: string): string {
   let f = formatters.get(timeZone);
   if (!f) {
     f = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    if (formatters.size >= MAX_CACHED_TIME_ZONES) formatters.clear();
     formatters.set(timeZone, f);
   }
   const parts = f.formatToParts(date);

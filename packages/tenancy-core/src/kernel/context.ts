@@ -35,6 +35,7 @@ const storage: AsyncLocalStorage<ContextFrame> =
 globalSlot[STORAGE_KEY] = storage;
 
 function deepFreeze<T>(value: T): T {
+  // Stryker disable next-line ConditionalExpression,LogicalOperator: Object.isFrozen is true for every primitive and null
   if (value && typeof value === 'object' && !Object.isFrozen(value)) {
     Object.freeze(value);
     for (const v of Object.values(value)) deepFreeze(v);
@@ -58,6 +59,7 @@ export function runAsTenant<R>(context: TenantContextInput, fn: () => R): R {
   const tenant = deepFreeze(parseInput(TenantContextSchema, context, 'tenant context'));
   const parent = storage.getStore();
   const from = parent?.tenant?.tenantId ?? parent?.detachedFrom;
+  // Stryker disable next-line OptionalChaining: `from` is defined only when `parent` is
   if (from !== undefined && from !== tenant.tenantId && !parent?.system) {
     throw new TenantryError(
       'TENANT_CONTEXT_CONFLICT',

@@ -1,4 +1,4 @@
-import { requireOptionsObject } from '../kernel/validation.js';
+import { ValidationError, requireOptionsObject } from '../kernel/validation.js';
 import type { InvalidationBus, InvalidationMessage } from './invalidation-bus.js';
 import type { Agreement } from './model/agreement.js';
 import type { Plan } from './model/plan.js';
@@ -90,8 +90,27 @@ export interface TenantConfigCacheOptions {
    * @default 'strict'
    */
   consistency?: 'strict' | 'eventual';
-  /** Most tenants kept; the least recently loaded are dropped first. @default 10000 */
+  /**
+   * Most **tenants** kept (one entry holds a tenant with its subscription and plan); the least recently
+   * loaded are dropped first. About 1.5 KB per tenant with a subscription, a plan and a few settings
+   * (measured; it grows with the size of the settings and plan), so the default costs roughly 15 MB.
+   * @default 10000
+   */
   maxEntries?: number;
+  /**
+   * Most **terms acceptances** kept, counted over all tenants and users together (one entry is one
+   * user's latest acceptance of one document, or its absence); the least recently loaded are dropped
+   * first. About 0.3 KB for a recorded absence and 0.5 KB for an acceptance (measured), so the default
+   * costs at most about 5 MB.
+   * @default 10000
+   */
+  maxAgreements?: number;
+  /**
+   * How often expired entries are swept from memory without waiting for a read (an unref'd timer
+   * running between `start()` and `close()`, so it never keeps the process alive). Expired entries at
+   * the old end are also dropped on every insertion. @default ttlMs (at least 1000)
+   */
+  sweepIntervalMs?: number;
   /** @default systemClock */
   clock?: Clock;
   /** @default noopLogger */
@@ -106,6 +125,14 @@ export interface TenantConfigCacheStats {
   invalidations: number;
   /** Times the subscription was lost (the cache was flushed and bypassed until it came back). */
   resets: number;
+  /** Tenants held in memory now (at most `maxEntries`). */
+  tenants: number;
+  /** Terms acceptances held in memory now (at most `maxAgreements`). */
+  agreements: number;
+  /** Entries dropped because they expired, without being read (sweeps). */
+  expired: number;
+  /** Entries dropped to stay within `maxEntries` / `maxAgreements`. */
+  evicted: number;
 }
 
 /** A cached {@link TenantConfigSource} invalidated across processes. */
@@ -145,17 +172,64 @@ export function createTenantConfigCache(options: TenantConfigCacheOptions): Tena
   requireOptionsObject(options, 'tenant config cache options');
   const { store, bus } = options;
   const ttlMs = options.ttlMs ?? 30_000;
-  const maxEntries = options.maxEntries ?? 10_000;
+  const maxEntries = positiveInt(options.maxEntries, 10_000, 'maxEntries');
+  const maxAgreements = positiveInt(options.maxAgreements, 10_000, 'maxAgreements');
+  const sweepIntervalMs = positiveInt(
+    options.sweepIntervalMs,
+    Number.isFinite(ttlMs) && ttlMs > 1000 ? ttlMs : 1000,
+    'sweepIntervalMs',
+  );
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? noopLogger;
   const tenants = new Map<string, Entry<Omit<TenantConfig, 'platform'>>>();
-  // Latest acceptances (or their absence) per tenant, then per JSON [userId, document].
-  const agreements = new Map<string, Map<string, Entry<Agreement | null>>>();
+  // Latest acceptances (or their absence), keyed by JSON [tenantId, userId, document]; one map for all
+  // tenants so that `maxAgreements` bounds the total. Both maps keep insertion order, which is expiry
+  // order (every entry lives `ttlMs` from its insertion), so expired entries sit at the old end.
+  const agreements = new Map<string, Entry<Agreement | null> & { tenantId: string }>();
+  let sweepTimer: ReturnType<typeof setInterval> | undefined;
   let platform: Entry<PlatformSettings> | undefined;
   let generation = 0;
   let healthy = false;
   let unsubscribe: (() => Promise<void>) | undefined;
-  const stats: TenantConfigCacheStats = { hits: 0, misses: 0, invalidations: 0, resets: 0 };
+  const stats = { hits: 0, misses: 0, invalidations: 0, resets: 0, expired: 0, evicted: 0 };
+
+  /** Drop expired entries from the old end (amortised O(1) per insertion: each entry is dropped once). */
+  const sweepHead = <V extends { expiresAt: number }>(map: Map<string, V>, now: number): void => {
+    for (const [k, e] of map) {
+      if (e.expiresAt > now) return;
+      map.delete(k);
+      stats.expired++;
+    }
+  };
+  /** Insert at the recent end, dropping expired entries and, beyond `max`, the oldest. */
+  const insert = <V extends { expiresAt: number }>(
+    map: Map<string, V>,
+    key: string,
+    value: V,
+    max: number,
+    now: number,
+  ): void => {
+    map.delete(key);
+    sweepHead(map, now);
+    map.set(key, value);
+    while (map.size > max) {
+      map.delete(map.keys().next().value as string);
+      stats.evicted++;
+    }
+  };
+  /** Full sweep (the timer): also catches entries behind a later one if the clock went backwards. */
+  const sweepAll = (): void => {
+    const now = clock.now().getTime();
+    for (const map of [tenants, agreements] as Map<string, { expiresAt: number }>[]) {
+      for (const [k, e] of map) {
+        if (e.expiresAt <= now) {
+          map.delete(k);
+          stats.expired++;
+        }
+      }
+    }
+    if (platform && platform.expiresAt <= now) platform = undefined;
+  };
   const strict = (options.consistency ?? 'strict') === 'strict';
 
   // Barrier sharing: a read may reuse a sync only if that sync started after the read did.
@@ -206,7 +280,7 @@ export function createTenantConfigCache(options: TenantConfigCacheOptions): Tena
       flush();
     } else if (m.scope === 'tenant') {
       tenants.delete(m.id);
-      agreements.delete(m.id);
+      for (const [k, e] of agreements) if (e.tenantId === m.id) agreements.delete(k);
     } else {
       for (const [id, e] of tenants) if (e.value.subscription?.planId === m.id) tenants.delete(id);
     }
@@ -227,20 +301,13 @@ export function createTenantConfigCache(options: TenantConfigCacheOptions): Tena
     useMemory: boolean,
     now: number,
   ): Promise<Agreement | null> => {
-    const key = JSON.stringify([a.userId, a.document]);
-    const hit = agreements.get(tenantId)?.get(key);
+    const key = JSON.stringify([tenantId, a.userId, a.document]);
+    const hit = agreements.get(key);
     if (useMemory && healthy && hit && hit.expiresAt > now) return hit.value;
     const gen = generation;
     const value = deepFreeze(await store.latestAgreement(tenantId, a.userId, a.document));
     if (healthy && gen === generation) {
-      let perTenant = agreements.get(tenantId);
-      if (!perTenant) {
-        perTenant = new Map();
-        agreements.set(tenantId, perTenant);
-        if (agreements.size > maxEntries) agreements.delete(agreements.keys().next().value as string);
-      }
-      perTenant.set(key, { value, expiresAt: now + ttlMs });
-      if (perTenant.size > maxEntries) perTenant.delete(perTenant.keys().next().value as string);
+      insert(agreements, key, { value, expiresAt: now + ttlMs, tenantId }, maxAgreements, now);
     }
     return value;
   };
@@ -249,9 +316,13 @@ export function createTenantConfigCache(options: TenantConfigCacheOptions): Tena
     get healthy() {
       return healthy;
     },
-    stats: () => ({ ...stats }),
+    stats: () => ({ ...stats, tenants: tenants.size, agreements: agreements.size }),
     async start() {
       if (unsubscribe) return;
+      if (sweepTimer === undefined) {
+        sweepTimer = setInterval(sweepAll, sweepIntervalMs);
+        sweepTimer.unref?.();
+      }
       unsubscribe = await bus.subscribe({
         onMessage,
         onReady: () => {
@@ -268,6 +339,8 @@ export function createTenantConfigCache(options: TenantConfigCacheOptions): Tena
     },
     async close() {
       healthy = false;
+      clearInterval(sweepTimer);
+      sweepTimer = undefined;
       flush();
       const u = unsubscribe;
       unsubscribe = undefined;
@@ -290,9 +363,7 @@ export function createTenantConfigCache(options: TenantConfigCacheOptions): Tena
         if (!loaded) return null;
         value = deepFreeze(loaded);
         if (healthy && gen === generation) {
-          tenants.delete(tenantId);
-          tenants.set(tenantId, { value, expiresAt: now + ttlMs });
-          if (tenants.size > maxEntries) tenants.delete(tenants.keys().next().value as string);
+          insert(tenants, tenantId, { value, expiresAt: now + ttlMs }, maxEntries, now);
         }
       }
       const a = options.agreement;
@@ -310,6 +381,16 @@ function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object' && !(value instanceof Date) && !Object.isFrozen(value)) {
     Object.freeze(value);
     for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+function positiveInt(value: unknown, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new ValidationError('tenant config cache options', [
+      { path: [name], message: 'must be a positive integer' },
+    ]);
   }
   return value;
 }

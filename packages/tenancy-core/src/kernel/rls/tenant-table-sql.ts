@@ -59,9 +59,11 @@ export type TenantTableSqlOptions = z.input<typeof TenantTableSqlOptionsSchema>;
 /** A constraint/index name from parts, shortened with a hash when over 63 bytes so names never collide by truncation. */
 function objectName(...parts: string[]): string {
   const name = parts.join('_');
+  // Stryker disable next-line StringLiteral: Node's default encoding is UTF-8
   if (Buffer.byteLength(name, 'utf8') <= 63) return name;
   const hash = createHash('sha256').update(name).digest('hex').slice(0, 8);
   let head = name;
+  // Stryker disable next-line StringLiteral: Node's default encoding is UTF-8
   while (Buffer.byteLength(head, 'utf8') > 54) head = head.slice(0, -1);
   return `${head}_${hash}`;
 }

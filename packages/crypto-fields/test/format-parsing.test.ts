@@ -1,0 +1,188 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import {
+  CIPHERTEXT_PREFIX,
+  COMMITMENT_LENGTH,
+  KEY_ID_PATTERN,
+  TYPE_JSON,
+  TYPE_STRING,
+  buildAad,
+  decodeBase64UrlStrict,
+  describeValue,
+  encodeContext,
+  headerText,
+  isCiphertext,
+  nonceLengthOf,
+  parseCiphertext,
+} from '../src/format.js';
+
+// The ciphertext format's parsing and layout, decision by decision (issue 12, mutation testing). The
+// strictness check is sampled here (every one-byte code unit and a spread of wider ones); the
+// exhaustive version is format-strictness.exhaustive.test.ts.
+
+const canonical = (s: string) => Buffer.from(s, 'base64url').toString('base64url') === s;
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+describe('strict base64url (sampled)', () => {
+  it('agrees with decode-and-re-encode for every one-byte code unit and sampled wider ones, at every length class', () => {
+    const units = [
+      ...Array.from({ length: 0x100 }, (_, c) => c),
+      ...[0x100, 0x141, 0x17f, 0x2b, 0x3d, 0x7ff, 0xd800, 0xdfff, 0xfeff, 0xff0d, 0xff41, 0xffff],
+    ];
+    let checked = 0;
+    for (const len of [0, 1, 2, 3, 4, 13, 14, 15]) {
+      const base = randomBytes(len).toString('base64url');
+      const positions = [...new Set([0, base.length >> 1, Math.max(0, base.length - 1), base.length])];
+      for (const c of units) {
+        const ch = String.fromCharCode(c);
+        for (const pos of positions) {
+          for (const s of [
+            base.slice(0, pos) + ch + base.slice(pos + 1),
+            base.slice(0, pos) + ch + base.slice(pos),
+          ]) {
+            checked++;
+            const ours = decodeBase64UrlStrict(s);
+            if ((ours !== undefined) !== canonical(s)) expect.fail(`disagrees on ${JSON.stringify(s)}`);
+            if (ours !== undefined && hex(ours) !== Buffer.from(s, 'base64url').toString('hex')) {
+              expect.fail(`decodes ${JSON.stringify(s)} wrongly`);
+            }
+          }
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(10_000);
+  });
+
+  it('decodes each length class exactly, and returns a plain Uint8Array view', () => {
+    expect(decodeBase64UrlStrict('')).toEqual(new Uint8Array(0));
+    expect(hex(decodeBase64UrlStrict('AA')!)).toBe('00');
+    expect(hex(decodeBase64UrlStrict('AAA')!)).toBe('0000');
+    expect(hex(decodeBase64UrlStrict('AAAA')!)).toBe('000000');
+    expect(hex(decodeBase64UrlStrict('_-8')!)).toBe('ffef'); // '_' and '-' are 63 and 62
+    const v = decodeBase64UrlStrict('AQID')!;
+    expect(Object.getPrototypeOf(v)).toBe(Uint8Array.prototype);
+    expect([...v]).toEqual([1, 2, 3]);
+    // 4k+1 characters never encode anything.
+    for (const s of ['A', 'AAAAA', 'AAAAAAAAA']) expect(decodeBase64UrlStrict(s)).toBeUndefined();
+    // Trailing bits: 2 chars carry 12 bits for 8 (low 4 must be 0), 3 chars 18 for 16 (low 2 must be 0).
+    expect(decodeBase64UrlStrict('AB')).toBeUndefined();
+    expect(decodeBase64UrlStrict('AQ')).toBeDefined();
+    expect(decodeBase64UrlStrict('AAB')).toBeUndefined();
+    expect(decodeBase64UrlStrict('AAE')).toBeDefined();
+    expect(decodeBase64UrlStrict('AAC')).toBeUndefined();
+    expect(decodeBase64UrlStrict('AAE')!.length).toBe(2);
+    // The last character must be in the alphabet even where Node would skip it.
+    expect(decodeBase64UrlStrict('AA=')).toBeUndefined();
+    expect(decodeBase64UrlStrict('AA.')).toBeUndefined();
+    expect(decodeBase64UrlStrict('AAA\u00ff')).toBeUndefined();
+  });
+});
+
+describe('header, context and AAD layout', () => {
+  it('constants of format version 1', () => {
+    expect(CIPHERTEXT_PREFIX).toBe('tcf1:');
+    expect(COMMITMENT_LENGTH).toBe(32);
+    expect([TYPE_STRING, TYPE_JSON]).toEqual([1, 2]);
+    expect(nonceLengthOf('x')).toBe(24);
+    expect(nonceLengthOf('g')).toBe(12);
+    expect(headerText('x', 'dk1')).toBe('tcf1:x:dk1:');
+    expect(headerText('g', 'k_2-Z')).toBe('tcf1:g:k_2-Z:');
+  });
+
+  it('key ids: 1–64 of [A-Za-z0-9_-], anchored', () => {
+    for (const ok of ['a', 'Z9', 'a_b-c', 'k'.repeat(64)]) expect(KEY_ID_PATTERN.test(ok)).toBe(true);
+    for (const bad of ['', 'k'.repeat(65), 'a b', 'a:b', 'a.b', 'é', ' a', 'a\n']) {
+      expect(KEY_ID_PATTERN.test(bad), JSON.stringify(bad)).toBe(false);
+    }
+  });
+
+  it('isCiphertext: strings starting with tcf1: only', () => {
+    expect(isCiphertext('tcf1:')).toBe(true);
+    expect(isCiphertext('tcf1:x:k:AAAA')).toBe(true);
+    expect(isCiphertext('tcf2:x:k:AAAA')).toBe(false);
+    expect(isCiphertext(' tcf1:')).toBe(false);
+    expect(isCiphertext('TCF1:')).toBe(false);
+    expect(isCiphertext(5)).toBe(false);
+    expect(isCiphertext(null)).toBe(false);
+  });
+
+  it('encodes a context as u32be lengths ‖ UTF-8 parts, with a presence byte for the row id', () => {
+    const noRow = encodeContext({ tenantId: 'ab', collection: 'c', field: 'é' });
+    expect(hex(noRow)).toBe(
+      `00000002${hex(Buffer.from('ab'))}00000001${hex(Buffer.from('c'))}00000002c3a900`,
+    );
+    const row = encodeContext({ tenantId: 'ab', collection: 'c', field: 'é', rowId: 'r1' });
+    expect(hex(row)).toBe(`${hex(noRow).slice(0, -2)}01` + `00000002${hex(Buffer.from('r1'))}`);
+    const empty = encodeContext({ tenantId: 'a', collection: 'b', field: 'c', rowId: '' });
+    expect(hex(empty).endsWith('0100000000')).toBe(true);
+    const header = Buffer.from('tcf1:x:k:');
+    const aad = buildAad(header, { tenantId: 'ab', collection: 'c', field: 'é', rowId: 'r1' });
+    expect(hex(aad)).toBe(hex(header) + hex(row));
+    // Splitting the same characters differently never encodes alike.
+    expect(hex(encodeContext({ tenantId: 'ab', collection: 'c', field: 'f' }))).not.toBe(
+      hex(encodeContext({ tenantId: 'a', collection: 'bc', field: 'f' })),
+    );
+  });
+});
+
+describe('parseCiphertext and describeValue', () => {
+  const body = (code: 'x' | 'g', extra = 1) =>
+    Buffer.from(randomBytes(nonceLengthOf(code) + COMMITMENT_LENGTH + 16 + extra)).toString('base64url');
+
+  it('splits nonce ‖ commitment ‖ sealed by the algorithm’s nonce length', () => {
+    for (const code of ['x', 'g'] as const) {
+      const raw = randomBytes(nonceLengthOf(code) + COMMITMENT_LENGTH + 16 + 5);
+      const p = parseCiphertext(`tcf1:${code}:dk_1:${raw.toString('base64url')}`);
+      const n = nonceLengthOf(code);
+      expect(p.code).toBe(code);
+      expect(p.keyId).toBe('dk_1');
+      expect(hex(p.nonce)).toBe(raw.subarray(0, n).toString('hex'));
+      expect(hex(p.commitment)).toBe(raw.subarray(n, n + 32).toString('hex'));
+      expect(hex(p.sealed)).toBe(raw.subarray(n + 32).toString('hex'));
+    }
+  });
+
+  it('the body must hold a nonce, a commitment, a tag and at least the type byte', () => {
+    for (const code of ['x', 'g'] as const) {
+      expect(() => parseCiphertext(`tcf1:${code}:k:${body(code, 1)}`)).not.toThrow();
+      expect(() => parseCiphertext(`tcf1:${code}:k:${body(code, 0)}`)).toThrow(
+        expect.objectContaining({ code: 'CRYPTO_DECRYPT_FAILED' }),
+      );
+    }
+    // A GCM-sized body is too short for XChaCha's 24-byte nonce.
+    const gcmMinimal = Buffer.from(randomBytes(12 + 32 + 16 + 1)).toString('base64url');
+    expect(() => parseCiphertext(`tcf1:g:k:${gcmMinimal}`)).not.toThrow();
+    expect(() => parseCiphertext(`tcf1:x:k:${gcmMinimal}`)).toThrow();
+  });
+
+  it.each([
+    ['tcf1:x', 'no separators'],
+    ['tcf1:xk:AAAA', 'no colon after the letter'],
+    ['tcf1:q:k:BODY', 'unknown letter'],
+    ['tcf1:x:k', 'no key id end'],
+    ['tcf1:x::BODY', 'empty key id'],
+    ['tcf1:x:k k:BODY', 'bad key id'],
+    ['tcf1:x:k:not base64!', 'bad body'],
+  ])('refuses %j (%s) with CRYPTO_DECRYPT_FAILED', (text) => {
+    const t = text.replace('BODY', body('x'));
+    expect(() => parseCiphertext(t)).toThrow(expect.objectContaining({ code: 'CRYPTO_DECRYPT_FAILED' }));
+    expect(describeValue(t)).toEqual({ kind: 'malformed' });
+  });
+
+  it('describes ciphertexts, plaintext and malformed values', () => {
+    expect(describeValue(`tcf1:x:dk1:${body('x')}`)).toEqual({
+      kind: 'ciphertext',
+      formatVersion: 1,
+      algorithm: 'xchacha20-poly1305',
+      keyId: 'dk1',
+    });
+    expect(describeValue(`tcf1:g:dk2:${body('g')}`)).toEqual({
+      kind: 'ciphertext',
+      formatVersion: 1,
+      algorithm: 'aes-256-gcm',
+      keyId: 'dk2',
+    });
+    expect(describeValue('hello')).toEqual({ kind: 'plaintext' });
+    expect(describeValue('tcf1:')).toEqual({ kind: 'malformed' });
+  });
+});
