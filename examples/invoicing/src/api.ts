@@ -141,5 +141,5 @@ export async function auditOverview(s: Services) {
     events.push(...page.events);
     cursor = page.nextCursor ?? undefined;
   } while (cursor && events.length < 5000);
-  return { verified, checkpoint, publicKey: s.config.audit.publicKey, events: events.reverse().slice(0, 200) };
+  return { verified, checkpoint, publicKey: s.config.audit.publicKey, events: events.reverse().slice(0, 500) };
 }

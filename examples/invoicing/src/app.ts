@@ -23,6 +23,8 @@ export interface StartOptions {
   rateLimit?: false | { perIp: { limit: number; windowMs: number }; perTenant: { limit: number; windowMs: number } };
   /** Sign-in failures per account before lockout. @default 5 */
   maxSignInFailures?: number;
+  /** Prefix of the Redis keys of rate limits and lockout (tests isolate files with it). @default `invoicing:` */
+  redisPrefix?: string;
 }
 
 export interface RunningApp {
@@ -31,6 +33,8 @@ export interface RunningApp {
   readonly seeded: boolean;
   close(): Promise<void>;
 }
+
+const DEFAULT_RATE_LIMIT = { perIp: { limit: 300, windowMs: 60_000 }, perTenant: { limit: 1200, windowMs: 60_000 } };
 
 /** Copy the session cookie into the Authorization header, so the adapter verifies it like any bearer token. */
 const cookieBearer: RequestHandler = (req, _res, next) => {
@@ -64,19 +68,23 @@ async function listen(s: Services, options: StartOptions): Promise<RunningApp> {
   const settings = createTenantSettings(s);
   const platform = createPlatform(s);
 
+  const redisPrefix = options.redisPrefix ?? 'invoicing:';
   const t = tenancy({
     auth: auth.verifierOptions,
     audit: s.audit.port,
     gatekeeper: s.gatekeeper,
     ...(s.redis ? { redis: s.redis } : {}),
     publicPaths: ['/auth', '/login', '/assets'],
-    ...(options.rateLimit === undefined ? {} : { rateLimit: options.rateLimit }),
+    ...(options.rateLimit === false
+      ? { rateLimit: false as const }
+      : { rateLimit: { ...(options.rateLimit ?? DEFAULT_RATE_LIMIT), prefix: `${redisPrefix}rl:` } }),
     readiness: { postgres: s.pool },
   });
   const lockout = signInLockout({
     account: (req) => (typeof req.body?.email === 'string' ? req.body.email : undefined),
     maxFailures: options.maxSignInFailures ?? 5,
     windowMs: 15 * 60_000,
+    prefix: `${redisPrefix}lockout:`,
     ...(s.redis ? { redis: s.redis } : {}),
   });
   const approvals = approvalRoutes({ engine: s.approvals, basePath: '/ops/approvals' });

@@ -16,8 +16,8 @@ export interface Database {
 /**
  * Open the database. With a URL, a `pg` pool on it. Without one, an in-memory PGlite behind
  * `PGLiteSocketServer` on a free loopback port, reached through the same `pg` pool: PGlite runs one
- * query at a time, and the socket server keeps a transaction's statements together, so concurrent
- * transactions are serialised (see the README for what that cannot prove).
+ * query at a time: the pool has one connection, so requests queue for it and transactions run one
+ * after another (see the README for what that cannot prove).
  */
 export async function openDatabase(url: string | undefined): Promise<Database> {
   if (url) {
@@ -25,12 +25,14 @@ export async function openDatabase(url: string | undefined): Promise<Database> {
     return { pool, kind: 'postgres', url, close: () => pool.end() };
   }
   const db = await PGlite.create();
-  const maxConnections = 8;
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections });
+  // A few connections for tools (psql, tests); the app itself uses one. Every connection shares
+  // PGlite's single session, and the socket server interleaves their messages outside transactions,
+  // so two connections' unnamed statements and portals could overwrite each other: one at a time.
+  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 4 });
   await server.start();
   const conn = server.getServerConn(); // host:port
   const socketUrl = `postgres://postgres@${conn}/postgres?sslmode=disable`;
-  const pool = new pg.Pool({ connectionString: socketUrl, max: maxConnections - 1 });
+  const pool = new pg.Pool({ connectionString: socketUrl, max: 1 });
   return {
     pool,
     kind: 'embedded',
