@@ -79,6 +79,8 @@ async function listen(s: Services, options: StartOptions): Promise<RunningApp> {
       ? { rateLimit: false as const }
       : { rateLimit: { ...(options.rateLimit ?? DEFAULT_RATE_LIMIT), prefix: `${redisPrefix}rl:` } }),
     readiness: { postgres: s.pool },
+    // Unexpected (500) errors: the client gets a bare problem; the operator gets the error here.
+    onUnexpectedError: (error, requestId) => console.error(`request ${requestId} failed:`, error),
   });
   const lockout = signInLockout({
     account: (req) => (typeof req.body?.email === 'string' ? req.body.email : undefined),

@@ -48,13 +48,13 @@ describe.skipIf(missing !== '')(`the web console in a browser${missing}`, () => 
       expect(nav).toEqual(['Invoices', 'Customers', 'Approvals']);
       await clerk.selectOption('select[name=customerId]', { label: 'Wayne Enterprises' });
       await clerk.fill('input[name=amountCents]', '12345');
-      await clerk.click('text=Issue');
+      await clerk.click('form[action="/console/invoices"] button[type=submit]');
       const issued = (await clerk.getByTestId('flash').textContent()) ?? '';
       const code = /Issued (\S+)/.exec(issued)?.[1];
       expect(code).toMatch(/^MAIN-\d{4}-00001$/);
       const row = clerk.locator(`tr[data-code="${code}"]`);
       await row.locator('input[name=justification]').fill('typo in the amount');
-      await row.locator('text=Request void').click();
+      await row.locator('button', { hasText: 'Request void' }).click();
       await expect.poll(() => clerk.getByTestId('flash').textContent()).toContain('waiting for a second person');
       expect(await clerk.locator(`tr[data-code="${code}"] .badge`).textContent()).toBe('void pending approval');
       await clerk.screenshot({ path: `${ARTIFACTS}1-void-requested.png`, fullPage: true });
@@ -65,7 +65,7 @@ describe.skipIf(missing !== '')(`the web console in a browser${missing}`, () => 
       expect(await request.count()).toBe(1);
       expect(await request.textContent()).toContain('typo in the amount');
       await manager.screenshot({ path: `${ARTIFACTS}2-approvals-inbox.png`, fullPage: true });
-      await request.locator('text=Approve').click();
+      await request.locator('button', { hasText: 'Approve' }).click();
       await expect.poll(() => manager.getByTestId('flash').textContent()).toBe('Request executed');
 
       await manager.goto(`${app.url}/console/invoices`);
@@ -88,7 +88,7 @@ describe.skipIf(missing !== '')(`the web console in a browser${missing}`, () => 
       const globex = root.locator('tr[data-tenant=globex]');
       await globex.locator('select[name=userId]').selectOption({ label: 'admin@globex.test' });
       await globex.locator('form[action="/console/platform/impersonate"] input[name=reason]').fill('ticket 7: cannot see invoices');
-      await globex.locator('text=Enter as user').click();
+      await globex.locator('button', { hasText: 'Enter as user' }).click();
       await root.waitForURL(/\/console\/invoices/);
       expect(await root.getByTestId('impersonating').textContent()).toContain('support session of');
       expect(await root.getByTestId('notifications').textContent()).toContain('Support entered your account: ticket 7');
