@@ -52,36 +52,86 @@ export function apiRouter(d: ApiDeps): Router {
   const { s, auth, docs, settings, platform, approvals } = d;
   const r = express.Router();
 
-  r.post('/auth/login', d.signInLockout, json((req) => auth.signIn(req.body)));
+  r.post(
+    '/auth/login',
+    d.signInLockout,
+    json((req) => auth.signIn(req.body)),
+  );
 
-  r.get('/ops/me', json(async () => requireTenant()));
-  r.get('/ops/customers', json(() => docs.listCustomers()));
-  r.post('/ops/customers', json((req) => docs.createCustomer(req.body), 201));
-  r.get('/ops/customers/:id', json((req) => docs.getCustomer(String(req.params.id))));
+  r.get(
+    '/ops/me',
+    json(async () => requireTenant()),
+  );
+  r.get(
+    '/ops/customers',
+    json(() => docs.listCustomers()),
+  );
+  r.post(
+    '/ops/customers',
+    json((req) => docs.createCustomer(req.body), 201),
+  );
+  r.get(
+    '/ops/customers/:id',
+    json((req) => docs.getCustomer(String(req.params.id))),
+  );
   // Deleting a customer needs a second person's approval: 202 + Location of the approval request.
   r.delete(
     '/ops/customers/:id',
-    approvals.require({ action: 'customer.delete', resource: (req) => ({ type: 'customer', id: String(req.params.id) }) }),
+    approvals.require({
+      action: 'customer.delete',
+      resource: (req) => ({ type: 'customer', id: String(req.params.id) }),
+    }),
   );
-  r.get('/ops/invoices', json(() => docs.listDocuments('INVOICE')));
-  r.get('/ops/credit-notes', json(() => docs.listDocuments('CREDIT_NOTE')));
-  r.post('/ops/invoices', json((req) => docs.issueInvoice(req.body), 201));
-  r.get('/ops/invoices/:id', json((req) => docs.getDocument(String(req.params.id))));
+  r.get(
+    '/ops/invoices',
+    json(() => docs.listDocuments('INVOICE')),
+  );
+  r.get(
+    '/ops/credit-notes',
+    json(() => docs.listDocuments('CREDIT_NOTE')),
+  );
+  r.post(
+    '/ops/invoices',
+    json((req) => docs.issueInvoice(req.body), 201),
+  );
+  r.get(
+    '/ops/invoices/:id',
+    json((req) => docs.getDocument(String(req.params.id))),
+  );
   r.post(
     '/ops/invoices/:id/void',
-    approvals.require({ action: 'invoice.void', resource: (req) => ({ type: 'invoice', id: String(req.params.id) }) }),
+    approvals.require({
+      action: 'invoice.void',
+      resource: (req) => ({ type: 'invoice', id: String(req.params.id) }),
+    }),
   );
   r.post(
     '/ops/invoices/:id/email',
     json((req) =>
-      docs.emailDocument(String(req.params.id), parseInput(z.object({ to: z.email().optional() }), req.body ?? {}, 'email').to),
+      docs.emailDocument(
+        String(req.params.id),
+        parseInput(z.object({ to: z.email().optional() }), req.body ?? {}, 'email').to,
+      ),
     ),
   );
-  r.get('/ops/notifications', json(() => notificationsOf(s)));
-  r.get('/ops/audit', requireRoles('TENANT_ADMIN', 'MANAGER'), json(() => auditOverview(s)));
+  r.get(
+    '/ops/notifications',
+    json(() => notificationsOf(s)),
+  );
+  r.get(
+    '/ops/audit',
+    requireRoles('TENANT_ADMIN', 'MANAGER'),
+    json(() => auditOverview(s)),
+  );
 
-  r.get('/back-office/settings', json(() => settings.overview()));
-  r.get('/back-office/settings/providers', json(() => settings.providers()));
+  r.get(
+    '/back-office/settings',
+    json(() => settings.overview()),
+  );
+  r.get(
+    '/back-office/settings/providers',
+    json(() => settings.providers()),
+  );
   r.put(
     '/back-office/settings/providers/:kind',
     requireRoles('TENANT_ADMIN'),
@@ -90,8 +140,15 @@ export function apiRouter(d: ApiDeps): Router {
       return settings.providers();
     }),
   );
-  r.get('/back-office/approval-policies', json(() => s.approvals.getPolicies()));
-  r.put('/back-office/approval-policies', requireRoles('TENANT_ADMIN'), json((req) => s.approvals.setPolicies(req.body)));
+  r.get(
+    '/back-office/approval-policies',
+    json(() => s.approvals.getPolicies()),
+  );
+  r.put(
+    '/back-office/approval-policies',
+    requireRoles('TENANT_ADMIN'),
+    json((req) => s.approvals.setPolicies(req.body)),
+  );
   r.get(
     '/back-office/partner/tenants',
     requireRoles('PARTNER_ADMIN'),
@@ -101,15 +158,30 @@ export function apiRouter(d: ApiDeps): Router {
     }),
   );
 
-  r.get('/sys-mgt/partners', json((req) => platform.listPartners(actorOf(req))));
-  r.get('/sys-mgt/tenants', json((req) => platform.listTenants(actorOf(req))));
-  r.post('/sys-mgt/tenants/:id/transition', json((req) => platform.transitionTenant(actorOf(req), String(req.params.id), req.body)));
+  r.get(
+    '/sys-mgt/partners',
+    json((req) => platform.listPartners(actorOf(req))),
+  );
+  r.get(
+    '/sys-mgt/tenants',
+    json((req) => platform.listTenants(actorOf(req))),
+  );
+  r.post(
+    '/sys-mgt/tenants/:id/transition',
+    json((req) => platform.transitionTenant(actorOf(req), String(req.params.id), req.body)),
+  );
   r.post(
     '/sys-mgt/tenants/:id/subscription',
     json((req) => platform.transitionSubscription(actorOf(req), String(req.params.id), req.body)),
   );
-  r.get('/sys-mgt/settings', json((req) => platform.globalSettings(actorOf(req))));
-  r.put('/sys-mgt/settings', json((req) => platform.updateGlobalSettings(actorOf(req), req.body)));
+  r.get(
+    '/sys-mgt/settings',
+    json((req) => platform.globalSettings(actorOf(req))),
+  );
+  r.put(
+    '/sys-mgt/settings',
+    json((req) => platform.updateGlobalSettings(actorOf(req), req.body)),
+  );
   r.post(
     '/sys-mgt/impersonations',
     json(async (req) => {
@@ -127,7 +199,12 @@ export async function notificationsOf(s: Services) {
     'SELECT id, kind, data, created_at FROM app_notifications WHERE tenant_id = $1 ORDER BY created_at DESC, id DESC LIMIT 50',
     [requireTenant().tenantId],
   );
-  return r.rows.map((n) => ({ id: n.id as string, kind: n.kind as string, data: n.data as Record<string, unknown>, createdAt: n.created_at as Date }));
+  return r.rows.map((n) => ({
+    id: n.id as string,
+    kind: n.kind as string,
+    data: n.data as Record<string, unknown>,
+    createdAt: n.created_at as Date,
+  }));
 }
 
 /** The tenant's trail (newest first), whether its hash chain verifies, and a freshly signed checkpoint. */
@@ -141,5 +218,10 @@ export async function auditOverview(s: Services) {
     events.push(...page.events);
     cursor = page.nextCursor ?? undefined;
   } while (cursor && events.length < 5000);
-  return { verified, checkpoint, publicKey: s.config.audit.publicKey, events: events.reverse().slice(0, 500) };
+  return {
+    verified,
+    checkpoint,
+    publicKey: s.config.audit.publicKey,
+    events: events.reverse().slice(0, 500),
+  };
 }

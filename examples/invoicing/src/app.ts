@@ -20,7 +20,9 @@ export interface StartOptions {
   /** Environment to read (default `process.env`). */
   env?: Record<string, string | undefined>;
   /** The adapter's rate limits (`false` off). @default the adapter's defaults */
-  rateLimit?: false | { perIp: { limit: number; windowMs: number }; perTenant: { limit: number; windowMs: number } };
+  rateLimit?:
+    | false
+    | { perIp: { limit: number; windowMs: number }; perTenant: { limit: number; windowMs: number } };
   /** Sign-in failures per account before lockout. @default 5 */
   maxSignInFailures?: number;
   /** Prefix of the Redis keys of rate limits and lockout (tests isolate files with it). @default `invoicing:` */
@@ -34,7 +36,10 @@ export interface RunningApp {
   close(): Promise<void>;
 }
 
-const DEFAULT_RATE_LIMIT = { perIp: { limit: 300, windowMs: 60_000 }, perTenant: { limit: 1200, windowMs: 60_000 } };
+const DEFAULT_RATE_LIMIT = {
+  perIp: { limit: 300, windowMs: 60_000 },
+  perTenant: { limit: 1200, windowMs: 60_000 },
+};
 
 /** Copy the session cookie into the Authorization header, so the adapter verifies it like any bearer token. */
 const cookieBearer: RequestHandler = (req, _res, next) => {

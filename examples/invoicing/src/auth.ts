@@ -49,7 +49,9 @@ export function createAuth(s: Services) {
       .setIssuer(TOKEN_ISSUER)
       .setAudience(TOKEN_AUDIENCE)
       .setIssuedAt();
-    return expiresAt ? jwt.setExpirationTime(Math.floor(expiresAt.getTime() / 1000)).sign(key) : jwt.setExpirationTime(`${SESSION_SECONDS}s`).sign(key);
+    return expiresAt
+      ? jwt.setExpirationTime(Math.floor(expiresAt.getTime() / 1000)).sign(key)
+      : jwt.setExpirationTime(`${SESSION_SECONDS}s`).sign(key);
   }
 
   return {
@@ -60,7 +62,10 @@ export function createAuth(s: Services) {
       audience: TOKEN_AUDIENCE,
     },
     async findUser(id: string): Promise<AppUser | null> {
-      const r = await s.pool.query('SELECT id, email, name, tenant_id, partner_id, roles FROM app_users WHERE id = $1', [id]);
+      const r = await s.pool.query(
+        'SELECT id, email, name, tenant_id, partner_id, roles FROM app_users WHERE id = $1',
+        [id],
+      );
       return r.rows[0] ? toUser(r.rows[0]) : null;
     },
     async usersOf(tenantId: string): Promise<AppUser[]> {
@@ -100,15 +105,19 @@ export function createAuth(s: Services) {
      */
     async impersonate(support: Actor, input: { tenantId: string; userId: string; reason: string }) {
       const target = await this.findUser(input.userId);
-      if (!target || target.tenantId !== input.tenantId) throw new InvoicingError('INVOICING_NOT_FOUND', 'No such user in that tenant');
-      const session = await runAsSystem({ actor: support, reason: `impersonation: ${input.reason}` }, s.audit.port, () =>
-        s.impersonation.start({
-          support,
-          tenantId: input.tenantId,
-          target: { id: target.id, roles: target.roles },
-          reason: input.reason,
-          durationMs: 30 * 60_000,
-        }),
+      if (!target || target.tenantId !== input.tenantId)
+        throw new InvoicingError('INVOICING_NOT_FOUND', 'No such user in that tenant');
+      const session = await runAsSystem(
+        { actor: support, reason: `impersonation: ${input.reason}` },
+        s.audit.port,
+        () =>
+          s.impersonation.start({
+            support,
+            tenantId: input.tenantId,
+            target: { id: target.id, roles: target.roles },
+            reason: input.reason,
+            durationMs: 30 * 60_000,
+          }),
       );
       return { token: await sign(target, support, session.expiresAt), session };
     },

@@ -10,8 +10,10 @@ export const ENV_VARS = {
   HOST: 'interface to listen on (default 127.0.0.1; 0.0.0.0 in a container)',
   DATABASE_URL: 'PostgreSQL URL; unset: embedded PGlite through its socket server',
   REDIS_URL: 'Redis URL for rate limits and sign-in lockout shared by every instance; unset: per process',
-  JWT_SECRET: 'HS256 secret (32+ bytes) the app signs sessions with and the adapter verifies; unset: random per start',
-  TENANTRY_KEK: 'key-encryption key for crypto-fields, 32 bytes base64; unset: random per start (embedded only)',
+  JWT_SECRET:
+    'HS256 secret (32+ bytes) the app signs sessions with and the adapter verifies; unset: random per start',
+  TENANTRY_KEK:
+    'key-encryption key for crypto-fields, 32 bytes base64; unset: random per start (embedded only)',
   TENANTRY_KEK_ID: 'id of that key in ciphertexts (default kek1); add the next key under a new id to rotate',
   AUDIT_SIGNING_KEY: 'Ed25519 secret key (hex) that signs audit checkpoints; unset: random per start',
   AUDIT_PUBLIC_KEY: 'the matching public key (hex), published to whoever checks exports',
@@ -35,7 +37,12 @@ export interface AppConfig {
   readonly seedDemo: boolean;
   /** Where vault snapshots go (used once the vault is wired). */
   readonly snapshots:
-    | { readonly endpoint: string; readonly bucket: string; readonly accessKeyId: string; readonly secretAccessKey: string }
+    | {
+        readonly endpoint: string;
+        readonly bucket: string;
+        readonly accessKeyId: string;
+        readonly secretAccessKey: string;
+      }
     | undefined;
 }
 

@@ -15,13 +15,23 @@ export type Branch = (typeof BRANCHES)[number];
 const invoiceSeries = Object.fromEntries(
   BRANCHES.map((b) => [
     b,
-    defineSeries({ key: `invoice.${b}`, period: 'yearly', format: '{prefix}{yyyy}-{n:05}', prefix: `${b.toUpperCase()}-` }),
+    defineSeries({
+      key: `invoice.${b}`,
+      period: 'yearly',
+      format: '{prefix}{yyyy}-{n:05}',
+      prefix: `${b.toUpperCase()}-`,
+    }),
   ]),
 ) as Record<Branch, ReturnType<typeof defineSeries>>;
 const creditSeries = Object.fromEntries(
   BRANCHES.map((b) => [
     b,
-    defineSeries({ key: `credit.${b}`, period: 'yearly', format: '{prefix}{yyyy}-{n:05}', prefix: `CN-${b.toUpperCase()}-` }),
+    defineSeries({
+      key: `credit.${b}`,
+      period: 'yearly',
+      format: '{prefix}{yyyy}-{n:05}',
+      prefix: `CN-${b.toUpperCase()}-`,
+    }),
   ]),
 ) as Record<Branch, ReturnType<typeof defineSeries>>;
 
@@ -67,7 +77,10 @@ const toDoc = (r: Record<string, unknown>): DocumentRow => ({
   number: Number(r.number),
   code: String(r.code),
   customerId: String(r.customer_id),
-  issueDate: r.issue_date instanceof Date ? r.issue_date.toISOString().slice(0, 10) : String(r.issue_date).slice(0, 10),
+  issueDate:
+    r.issue_date instanceof Date
+      ? r.issue_date.toISOString().slice(0, 10)
+      : String(r.issue_date).slice(0, 10),
   amountCents: Number(r.amount_cents),
   status: r.status as DocumentRow['status'],
   creditsDocumentId: (r.credits_document_id as string | null) ?? null,
@@ -82,10 +95,6 @@ const DOC_COLUMNS =
 export function createDocuments(s: Services) {
   const { pool } = s;
   const tenant = () => requireTenant().tenantId;
-  /** The approval engine's transaction on PostgreSQL; our own on the memory store (PGlite). */
-  const withTx = <T>(transaction: unknown, fn: (tx: pg.PoolClient) => Promise<T>): Promise<T> =>
-    transaction === undefined ? inTransaction(pool, fn) : fn(transaction as pg.PoolClient);
-
   const api = {
     async listCustomers(): Promise<Customer[]> {
       const r = await pool.query(
@@ -95,10 +104,10 @@ export function createDocuments(s: Services) {
       return r.rows as Customer[];
     },
     async getCustomer(id: string): Promise<Customer> {
-      const r = await pool.query('SELECT id, name, email, status FROM app_customers WHERE tenant_id = $1 AND id = $2', [
-        tenant(),
-        id,
-      ]);
+      const r = await pool.query(
+        'SELECT id, name, email, status FROM app_customers WHERE tenant_id = $1 AND id = $2',
+        [tenant(), id],
+      );
       const c = r.rows[0] as Customer | undefined;
       if (!c || c.status === 'DELETED') throw new InvoicingError('INVOICING_NOT_FOUND', 'No such customer');
       return c;
@@ -112,7 +121,11 @@ export function createDocuments(s: Services) {
         c.name,
         c.email ?? null,
       ]);
-      await s.audit.recordInContext({ action: 'customer.created', targets: [{ type: 'customer', id }], outcome: 'success' });
+      await s.audit.recordInContext({
+        action: 'customer.created',
+        targets: [{ type: 'customer', id }],
+        outcome: 'success',
+      });
       return { id, name: c.name, email: c.email ?? null, status: 'ACTIVE' };
     },
     async listDocuments(kind?: DocumentRow['kind']): Promise<DocumentRow[]> {
@@ -123,7 +136,10 @@ export function createDocuments(s: Services) {
       return r.rows.map(toDoc);
     },
     async getDocument(id: string): Promise<DocumentRow> {
-      const r = await pool.query(`SELECT ${DOC_COLUMNS} FROM app_documents WHERE tenant_id = $1 AND id = $2`, [tenant(), id]);
+      const r = await pool.query(
+        `SELECT ${DOC_COLUMNS} FROM app_documents WHERE tenant_id = $1 AND id = $2`,
+        [tenant(), id],
+      );
       if (!r.rows[0]) throw new InvoicingError('INVOICING_NOT_FOUND', 'No such document');
       return toDoc(r.rows[0]);
     },
@@ -136,13 +152,28 @@ export function createDocuments(s: Services) {
       const { tenantId, actor } = requireTenant();
       const issueDate = inv.issueDate ?? new Date().toISOString().slice(0, 10);
       const doc = await inTransaction(pool, async (tx) => {
-        const c = await tx.query('SELECT status FROM app_customers WHERE tenant_id = $1 AND id = $2', [tenantId, inv.customerId]);
-        if (c.rows[0]?.status !== 'ACTIVE') throw new InvoicingError('INVOICING_NOT_FOUND', 'No such active customer');
+        const c = await tx.query('SELECT status FROM app_customers WHERE tenant_id = $1 AND id = $2', [
+          tenantId,
+          inv.customerId,
+        ]);
+        if (c.rows[0]?.status !== 'ACTIVE')
+          throw new InvoicingError('INVOICING_NOT_FOUND', 'No such active customer');
         const n = await s.sequencer.next(invoiceSeries[inv.branch], { tx, issueDate });
         const r = await tx.query(
           `INSERT INTO app_documents (tenant_id, id, kind, series, period, number, code, customer_id, issue_date, amount_cents, status, created_by)
            VALUES ($1, $2, 'INVOICE', $3, $4, $5, $6, $7, $8, $9, 'ISSUED', $10) RETURNING ${DOC_COLUMNS}`,
-          [tenantId, uuidv7(), n.series, n.period, n.number, n.formatted, inv.customerId, issueDate, inv.amountCents, actor.id],
+          [
+            tenantId,
+            uuidv7(),
+            n.series,
+            n.period,
+            n.number,
+            n.formatted,
+            inv.customerId,
+            issueDate,
+            inv.amountCents,
+            actor.id,
+          ],
         );
         return toDoc(r.rows[0]);
       });
@@ -155,7 +186,10 @@ export function createDocuments(s: Services) {
       return doc;
     },
     /** Queue an email of the document: counts against the tenant's daily email quota (core). */
-    async emailDocument(id: string, recipient: string | undefined): Promise<{ emailsUsedToday: number; limit: number | null }> {
+    async emailDocument(
+      id: string,
+      recipient: string | undefined,
+    ): Promise<{ emailsUsedToday: number; limit: number | null }> {
       const config = await s.configSource.get();
       if (config && !resolveTenantSettings(settingsRegistry, config).get('feature.email-invoices')) {
         throw new InvoicingError('INVOICING_FEATURE_OFF', 'Emailing invoices is switched off');
@@ -164,13 +198,15 @@ export function createDocuments(s: Services) {
       const to = recipient ?? (await api.getCustomer(doc.customerId)).email;
       if (!to) throw new InvoicingError('INVOICING_INVALID_STATE', 'The customer has no email address');
       const used = await s.quotas.consume('emails'); // QUOTA_EXCEEDED (429) past the plan's daily limit
-      await pool.query('INSERT INTO app_email_outbox (tenant_id, id, document_id, recipient) VALUES ($1, $2, $3, $4)', [
-        tenant(),
-        uuidv7(),
-        doc.id,
-        to,
-      ]);
-      await s.audit.recordInContext({ action: 'invoice.emailed', targets: [{ type: 'invoice', id: doc.id }], outcome: 'success' });
+      await pool.query(
+        'INSERT INTO app_email_outbox (tenant_id, id, document_id, recipient) VALUES ($1, $2, $3, $4)',
+        [tenant(), uuidv7(), doc.id, to],
+      );
+      await s.audit.recordInContext({
+        action: 'invoice.emailed',
+        targets: [{ type: 'invoice', id: doc.id }],
+        outcome: 'success',
+      });
       return { emailsUsedToday: used.used, limit: used.limit };
     },
   };
@@ -193,26 +229,27 @@ export function registerApprovalActions(s: Services, engine: ApprovalEngine): vo
           "UPDATE app_documents SET status = 'PENDING_VOID' WHERE tenant_id = $1 AND id = $2 AND kind = 'INVOICE' AND status = 'ISSUED'",
           [tenantId, resource.id],
         );
-        if (r.rowCount !== 1) throw new InvoicingError('INVOICING_INVALID_STATE', 'Only an issued invoice can be voided');
+        if (r.rowCount !== 1)
+          throw new InvoicingError('INVOICING_INVALID_STATE', 'Only an issued invoice can be voided');
       }),
     unlock: ({ transaction, tenantId, resource }) =>
       withTx(transaction, async (tx) => {
-        await tx.query("UPDATE app_documents SET status = 'ISSUED' WHERE tenant_id = $1 AND id = $2 AND status = 'PENDING_VOID'", [
-          tenantId,
-          resource.id,
-        ]);
+        await tx.query(
+          "UPDATE app_documents SET status = 'ISSUED' WHERE tenant_id = $1 AND id = $2 AND status = 'PENDING_VOID'",
+          [tenantId, resource.id],
+        );
       }),
   });
   engine.registerAction('invoice.void', {
     // Runs once, in the transaction that marks the request EXECUTED (PostgreSQL store).
     execute: async ({ transaction, tenantId, request }) => {
       const credit = await withTx(transaction, async (tx) => {
-        const r = await tx.query(`SELECT ${DOC_COLUMNS} FROM app_documents WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, [
-          tenantId,
-          request.resource.id,
-        ]);
+        const r = await tx.query(
+          `SELECT ${DOC_COLUMNS} FROM app_documents WHERE tenant_id = $1 AND id = $2 FOR UPDATE`,
+          [tenantId, request.resource.id],
+        );
         const inv = r.rows[0] ? toDoc(r.rows[0]) : undefined;
-        if (!inv || inv.kind !== 'INVOICE' || inv.status === 'VOID') {
+        if (inv?.kind !== 'INVOICE' || inv.status === 'VOID') {
           throw new InvoicingError('INVOICING_INVALID_STATE', 'The invoice is not voidable');
         }
         const branch = inv.series.split('.')[1] as Branch;
@@ -222,14 +259,25 @@ export function registerApprovalActions(s: Services, engine: ApprovalEngine): vo
         const cn = await tx.query(
           `INSERT INTO app_documents (tenant_id, id, kind, series, period, number, code, customer_id, issue_date, amount_cents, status, credits_document_id, created_by)
            VALUES ($1, $2, 'CREDIT_NOTE', $3, $4, $5, $6, $7, $8, $9, 'ISSUED', $10, $11) RETURNING ${DOC_COLUMNS}`,
-          [tenantId, uuidv7(), n.series, n.period, n.number, n.formatted, inv.customerId, issueDate, inv.amountCents, inv.id, request.makerId],
+          [
+            tenantId,
+            uuidv7(),
+            n.series,
+            n.period,
+            n.number,
+            n.formatted,
+            inv.customerId,
+            issueDate,
+            inv.amountCents,
+            inv.id,
+            request.makerId,
+          ],
         );
         // Void is a state: the number stays taken, and the sequencer records why.
-        await tx.query("UPDATE app_documents SET status = 'VOID', void_reason = $3 WHERE tenant_id = $1 AND id = $2", [
-          tenantId,
-          inv.id,
-          reason,
-        ]);
+        await tx.query(
+          "UPDATE app_documents SET status = 'VOID', void_reason = $3 WHERE tenant_id = $1 AND id = $2",
+          [tenantId, inv.id, reason],
+        );
         await s.sequencer.void(invoiceSeries[branch], inv.number, { tx, reason, issueDate: inv.issueDate });
         return toDoc(cn.rows[0]);
       });
@@ -242,7 +290,6 @@ export function registerApprovalActions(s: Services, engine: ApprovalEngine): vo
         outcome: 'success',
         metadata: { creditNote: credit.code, approvalRequest: request.id },
       });
-      return { creditNoteId: credit.id, creditNote: credit.code };
     },
   });
 
@@ -253,23 +300,31 @@ export function registerApprovalActions(s: Services, engine: ApprovalEngine): vo
           "UPDATE app_customers SET status = 'PENDING_DELETION' WHERE tenant_id = $1 AND id = $2 AND status = 'ACTIVE'",
           [tenantId, resource.id],
         );
-        if (r.rowCount !== 1) throw new InvoicingError('INVOICING_INVALID_STATE', 'Only an active customer can be deleted');
+        if (r.rowCount !== 1)
+          throw new InvoicingError('INVOICING_INVALID_STATE', 'Only an active customer can be deleted');
       }),
     unlock: ({ transaction, tenantId, resource }) =>
       withTx(transaction, async (tx) => {
-        await tx.query("UPDATE app_customers SET status = 'ACTIVE' WHERE tenant_id = $1 AND id = $2 AND status = 'PENDING_DELETION'", [
-          tenantId,
-          resource.id,
-        ]);
+        await tx.query(
+          "UPDATE app_customers SET status = 'ACTIVE' WHERE tenant_id = $1 AND id = $2 AND status = 'PENDING_DELETION'",
+          [tenantId, resource.id],
+        );
       }),
   });
   engine.registerAction('customer.delete', {
     execute: async ({ transaction, tenantId, request }) => {
       await withTx(transaction, async (tx) => {
         // Soft delete: the customer's invoices keep pointing at it.
-        await tx.query("UPDATE app_customers SET status = 'DELETED' WHERE tenant_id = $1 AND id = $2", [tenantId, request.resource.id]);
+        await tx.query("UPDATE app_customers SET status = 'DELETED' WHERE tenant_id = $1 AND id = $2", [
+          tenantId,
+          request.resource.id,
+        ]);
       });
-      await s.audit.recordInContext({ action: 'customer.deleted', targets: [{ type: 'customer', id: request.resource.id }], outcome: 'success' });
+      await s.audit.recordInContext({
+        action: 'customer.deleted',
+        targets: [{ type: 'customer', id: request.resource.id }],
+        outcome: 'success',
+      });
     },
   });
 }

@@ -5,11 +5,16 @@ import { DEMO_PASSWORD, DEMO_USERS } from './seed.js';
 
 const app = await startApp();
 const s = app.services;
-console.log(`Tenantry Invoicing on ${s.db.kind === 'embedded' ? 'embedded PGlite (in memory: data is gone when it stops)' : 'PostgreSQL'}${s.redis ? ' + Redis' : ''}`);
+console.log(
+  `Tenantry Invoicing on ${s.db.kind === 'embedded' ? 'embedded PGlite (in memory: data is gone when it stops)' : 'PostgreSQL'}${s.redis ? ' + Redis' : ''}`,
+);
 console.log(`Open ${app.url}/login`);
 if (s.config.seedDemo) {
   console.log(`Demo logins (password "${DEMO_PASSWORD}"):`);
-  for (const u of DEMO_USERS) console.log(`  ${u.email.padEnd(22)} ${u.roles.join(',').padEnd(14)} ${u.tenantId ?? (u.partnerId ? `partner ${u.partnerId}` : 'platform')}`);
+  for (const u of DEMO_USERS)
+    console.log(
+      `  ${u.email.padEnd(22)} ${u.roles.join(',').padEnd(14)} ${u.tenantId ?? (u.partnerId ? `partner ${u.partnerId}` : 'platform')}`,
+    );
 }
 console.log(s.vault.available ? 'Vault: snapshots enabled' : `Vault: ${s.vault.reason}`);
 const stop = async () => {

@@ -1,5 +1,9 @@
-import type { Migration } from '@tenantry/core';
-import { coreModelMigrations, coreQuotaMigrations, runMigrations } from '@tenantry/core/postgres';
+import {
+  type Migration,
+  coreModelMigrations,
+  coreQuotaMigrations,
+  runMigrations,
+} from '@tenantry/core/postgres';
 import { approvalsMigrations } from '@tenantry/approvals/postgres';
 import { auditMigrations } from '@tenantry/audit/postgres';
 import { cryptoFieldsMigrations } from '@tenantry/crypto-fields/postgres';

@@ -24,12 +24,42 @@ export const DEMO_TENANTS = [
   { id: 'initech', name: 'Initech Services', partnerId: 'nordics', plan: 'starter' },
 ];
 export const DEMO_USERS: DemoUser[] = [
-  { email: 'root@platform.test', name: 'Platform Admin', tenantId: null, partnerId: null, roles: ['SUPER_ADMIN'] },
-  { email: 'pat@iberia.test', name: 'Pat (partner admin)', tenantId: null, partnerId: 'iberia', roles: ['PARTNER_ADMIN'] },
+  {
+    email: 'root@platform.test',
+    name: 'Platform Admin',
+    tenantId: null,
+    partnerId: null,
+    roles: ['SUPER_ADMIN'],
+  },
+  {
+    email: 'pat@iberia.test',
+    name: 'Pat (partner admin)',
+    tenantId: null,
+    partnerId: 'iberia',
+    roles: ['PARTNER_ADMIN'],
+  },
   ...DEMO_TENANTS.flatMap((t) => [
-    { email: `admin@${t.id}.test`, name: `${t.name} admin`, tenantId: t.id, partnerId: null, roles: ['TENANT_ADMIN'] },
-    { email: `manager@${t.id}.test`, name: `${t.name} manager`, tenantId: t.id, partnerId: null, roles: ['MANAGER'] },
-    { email: `clerk@${t.id}.test`, name: `${t.name} clerk`, tenantId: t.id, partnerId: null, roles: ['OPERATOR'] },
+    {
+      email: `admin@${t.id}.test`,
+      name: `${t.name} admin`,
+      tenantId: t.id,
+      partnerId: null,
+      roles: ['TENANT_ADMIN'],
+    },
+    {
+      email: `manager@${t.id}.test`,
+      name: `${t.name} manager`,
+      tenantId: t.id,
+      partnerId: null,
+      roles: ['MANAGER'],
+    },
+    {
+      email: `clerk@${t.id}.test`,
+      name: `${t.name} clerk`,
+      tenantId: t.id,
+      partnerId: null,
+      roles: ['OPERATOR'],
+    },
   ]),
 ];
 
@@ -42,7 +72,12 @@ export async function seedDemo(s: Services): Promise<boolean> {
   const hash = await hashPassword(DEMO_PASSWORD);
   await runAsSystem({ actor: SEEDER, reason: 'demo seed' }, s.audit.port, async () => {
     for (const p of DEMO_PARTNERS) await s.directory.createPartner(p);
-    await s.directory.putPlan({ id: 'starter', name: 'Starter', quotas: { emails: { limit: 5, window: 'day' } }, features: {} });
+    await s.directory.putPlan({
+      id: 'starter',
+      name: 'Starter',
+      quotas: { emails: { limit: 5, window: 'day' } },
+      features: {},
+    });
     await s.directory.putPlan({
       id: 'pro',
       name: 'Pro',
@@ -61,34 +96,53 @@ export async function seedDemo(s: Services): Promise<boolean> {
     i += 1;
     await s.pool.query(
       'INSERT INTO app_users (id, email, name, tenant_id, partner_id, roles, password_hash) VALUES ($1, $2, $3, $4, $5, $6, $7)',
-      [`u${String(i).padStart(2, '0')}-${u.email.split('@')[0]}-${u.tenantId ?? u.partnerId ?? 'platform'}`, u.email, u.name, u.tenantId, u.partnerId, u.roles, hash],
+      [
+        `u${String(i).padStart(2, '0')}-${u.email.split('@')[0]}-${u.tenantId ?? u.partnerId ?? 'platform'}`,
+        u.email,
+        u.name,
+        u.tenantId,
+        u.partnerId,
+        u.roles,
+        hash,
+      ],
     );
   }
   for (const t of DEMO_TENANTS) {
-    await runAsTenant({ tenantId: t.id, actor: { id: `seed-${t.id}`, roles: ['TENANT_ADMIN'], kind: 'service' } }, async () => {
-      await s.approvals.setPolicies({ policies: DEFAULT_POLICIES });
-      for (const name of ['Wayne Enterprises', 'Stark Industries', 'Tyrell Corp']) {
-        await s.pool.query('INSERT INTO app_customers (tenant_id, id, name, email) VALUES ($1, $2, $3, $4)', [
-          t.id,
-          `${t.id}-${name.split(' ')[0]!.toLowerCase()}`,
-          name,
-          `billing@${name.split(' ')[0]!.toLowerCase()}.example`,
-        ]);
-      }
-    });
+    await runAsTenant(
+      { tenantId: t.id, actor: { id: `seed-${t.id}`, roles: ['TENANT_ADMIN'], kind: 'service' } },
+      async () => {
+        await s.approvals.setPolicies({ policies: DEFAULT_POLICIES });
+        for (const name of ['Wayne Enterprises', 'Stark Industries', 'Tyrell Corp']) {
+          await s.pool.query(
+            'INSERT INTO app_customers (tenant_id, id, name, email) VALUES ($1, $2, $3, $4)',
+            [
+              t.id,
+              `${t.id}-${name.split(' ')[0]!.toLowerCase()}`,
+              name,
+              `billing@${name.split(' ')[0]!.toLowerCase()}.example`,
+            ],
+          );
+        }
+      },
+    );
   }
   return true;
 }
 
 /** On PGlite the approval store is in memory: policies are set again at every start. */
 export async function ensurePolicies(s: Services): Promise<void> {
-  const tenants = await runAsSystem({ actor: SEEDER, reason: 'approval policies at start' }, s.audit.port, () =>
-    s.directory.store.listTenants(),
+  const tenants = await runAsSystem(
+    { actor: SEEDER, reason: 'approval policies at start' },
+    s.audit.port,
+    () => s.directory.store.listTenants(),
   );
   for (const t of tenants) {
-    await runAsTenant({ tenantId: t.id, actor: { id: `seed-${t.id}`, roles: ['TENANT_ADMIN'], kind: 'service' } }, async () => {
-      const current = await s.approvals.getPolicies();
-      if (current.policies.length === 0) await s.approvals.setPolicies({ policies: DEFAULT_POLICIES });
-    });
+    await runAsTenant(
+      { tenantId: t.id, actor: { id: `seed-${t.id}`, roles: ['TENANT_ADMIN'], kind: 'service' } },
+      async () => {
+        const current = await s.approvals.getPolicies();
+        if (current.policies.length === 0) await s.approvals.setPolicies({ policies: DEFAULT_POLICIES });
+      },
+    );
   }
 }

@@ -107,7 +107,9 @@ export async function createServices(config: AppConfig): Promise<Services> {
     store: approvalStoreKind === 'postgres' ? new PostgresApprovalStore({ pool }) : new MemoryApprovalStore(),
     audit: audit.port,
   });
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 }) : undefined;
+  const redis = config.redisUrl
+    ? new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 })
+    : undefined;
   const vault = createVaultSlot({ pool, config });
   return {
     config,

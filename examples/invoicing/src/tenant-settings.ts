@@ -32,11 +32,16 @@ interface StoredProvider {
   sealed: string;
 }
 
-const sealedAt = (kind: ProviderKind) => ({ collection: 'app_tenant_settings', field: `${kind}.${PROVIDERS[kind].secret}` });
+const sealedAt = (kind: ProviderKind) => ({
+  collection: 'app_tenant_settings',
+  field: `${kind}.${PROVIDERS[kind].secret}`,
+});
 
 export function createTenantSettings(s: Services) {
   async function load(tenantId: string): Promise<Record<string, StoredProvider>> {
-    const r = await s.pool.query('SELECT providers FROM app_tenant_settings WHERE tenant_id = $1', [tenantId]);
+    const r = await s.pool.query('SELECT providers FROM app_tenant_settings WHERE tenant_id = $1', [
+      tenantId,
+    ]);
     return (r.rows[0]?.providers as Record<string, StoredProvider> | undefined) ?? {};
   }
   return {
@@ -87,7 +92,10 @@ export function createTenantSettings(s: Services) {
         tenant: config?.tenant,
         plan: config?.plan ?? null,
         subscription: config?.subscription ?? null,
-        maintenance: { global: config?.platform.maintenance ?? false, tenant: config?.tenant.maintenance ?? false },
+        maintenance: {
+          global: config?.platform.maintenance ?? false,
+          tenant: config?.tenant.maintenance ?? false,
+        },
         flags: {
           emailInvoices: resolved?.get('feature.email-invoices') ?? false,
           csvExport: resolved?.get('feature.csv-export') ?? false,

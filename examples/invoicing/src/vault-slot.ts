@@ -20,7 +20,8 @@ export interface VaultSlot {
 export function createVaultSlot(_deps: { pool: pg.Pool; config: AppConfig }): VaultSlot {
   return {
     available: false,
-    reason: '@tenantry/vault is not merged yet: snapshots, restore, GDPR export and the coverage check are not wired',
+    reason:
+      '@tenantry/vault is not merged yet: snapshots, restore, GDPR export and the coverage check are not wired',
     tenantTables: TENANT_TABLES,
   };
 }

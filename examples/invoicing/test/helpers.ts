@@ -17,14 +17,22 @@ export class ApiClient {
       body: JSON.stringify({ email, password }),
     });
     const body = (await res.json()) as { token?: string; code?: string };
-    if (res.status !== 200 || !body.token) throw new Error(`sign-in of ${email} failed: ${res.status} ${body.code}`);
+    if (res.status !== 200 || !body.token)
+      throw new Error(`sign-in of ${email} failed: ${res.status} ${body.code}`);
     return new ApiClient(base, body.token);
   }
 
-  async call<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T; headers: Headers }> {
+  async call<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: T; headers: Headers }> {
     const res = await fetch(`${this.base}${path}`, {
       method,
-      headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${this.token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await res.text();
@@ -39,7 +47,11 @@ export class ApiClient {
 }
 
 /** Sign-in attempt returning status and problem code. */
-export async function trySignIn(base: string, email: string, password: string): Promise<{ status: number; code?: string }> {
+export async function trySignIn(
+  base: string,
+  email: string,
+  password: string,
+): Promise<{ status: number; code?: string }> {
   const res = await fetch(`${base}/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

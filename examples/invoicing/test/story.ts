@@ -12,7 +12,13 @@ const it = (name: string, fn: () => Promise<void>) => vitestIt(name, fn, 120_000
 interface AuditView {
   verified: { ok: boolean; checked: number; firstBadSeq?: number; kind?: string };
   checkpoint: { seq: number; signature: string } | null;
-  events: Array<{ seq: number; action: string; actor: { id: string }; impersonator?: { id: string }; targets: Array<{ type: string; id?: string }> }>;
+  events: Array<{
+    seq: number;
+    action: string;
+    actor: { id: string };
+    impersonator?: { id: string };
+    targets: Array<{ type: string; id?: string }>;
+  }>;
 }
 
 /**
@@ -32,7 +38,12 @@ export function storySuite(start: () => Promise<RunningApp>, perTenant: number):
     const acme = await ApiClient.signIn(app, 'clerk@acme.test');
     const globex = await ApiClient.signIn(app, 'clerk@globex.test');
     const issue = (c: ApiClient, customerId: string) =>
-      c.call<DocumentRow>('POST', '/ops/invoices', { customerId, amountCents: 1000, branch: 'web', issueDate: '2026-06-01' });
+      c.call<DocumentRow>('POST', '/ops/invoices', {
+        customerId,
+        amountCents: 1000,
+        branch: 'web',
+        issueDate: '2026-06-01',
+      });
     const results = await Promise.all(
       Array.from({ length: perTenant }, (_, i) => [
         issue(acme, 'acme-wayne'),
@@ -48,8 +59,12 @@ export function storySuite(start: () => Promise<RunningApp>, perTenant: number):
       [acme, 'acme'],
       [globex, 'globex'],
     ] as const) {
-      const docs = (await client.ok<DocumentRow[]>('GET', '/ops/invoices')).filter((d) => d.series === 'invoice.web' && d.period === '2026');
-      expect(docs.map((d) => d.number).sort((a, b) => a - b)).toEqual(Array.from({ length: perTenant }, (_, i) => i + 1));
+      const docs = (await client.ok<DocumentRow[]>('GET', '/ops/invoices')).filter(
+        (d) => d.series === 'invoice.web' && d.period === '2026',
+      );
+      expect(docs.map((d) => d.number).sort((a, b) => a - b)).toEqual(
+        Array.from({ length: perTenant }, (_, i) => i + 1),
+      );
       expect(new Set(docs.map((d) => d.code)).size).toBe(perTenant);
       expect(docs[0]!.code).toMatch(/^WEB-2026-\d{5}$/);
       // The sequencer's own view agrees (S2), read in the tenant's context.
@@ -62,38 +77,63 @@ export function storySuite(start: () => Promise<RunningApp>, perTenant: number):
       expect(rows.rows[0]).toEqual({ hi: perTenant, n: perTenant });
     }
     // A new fiscal year restarts at 1 (S5).
-    const next = await acme.ok<DocumentRow>('POST', '/ops/invoices', { customerId: 'acme-wayne', amountCents: 5, branch: 'web', issueDate: '2027-01-02' }, 201);
+    const next = await acme.ok<DocumentRow>(
+      'POST',
+      '/ops/invoices',
+      { customerId: 'acme-wayne', amountCents: 5, branch: 'web', issueDate: '2027-01-02' },
+      201,
+    );
     expect(next.code).toBe('WEB-2027-00001');
   });
 
   it('a void needs a second person, shows as pending, keeps its number and issues a credit note', async () => {
     const clerk = await ApiClient.signIn(app, 'clerk@acme.test');
     const manager = await ApiClient.signIn(app, 'manager@acme.test');
-    const inv = await clerk.ok<DocumentRow>('POST', '/ops/invoices', { customerId: 'acme-tyrell', amountCents: 4200, issueDate: '2026-07-01' }, 201);
-    const asked = await clerk.call<{ id: string; status: string }>('POST', `/ops/invoices/${inv.id}/void`, { justification: 'wrong amount' });
+    const inv = await clerk.ok<DocumentRow>(
+      'POST',
+      '/ops/invoices',
+      { customerId: 'acme-tyrell', amountCents: 4200, issueDate: '2026-07-01' },
+      201,
+    );
+    const asked = await clerk.call<{ id: string; status: string }>('POST', `/ops/invoices/${inv.id}/void`, {
+      justification: 'wrong amount',
+    });
     expect(asked.status).toBe(202);
     expect(asked.headers.get('location')).toBe(`/ops/approvals/${asked.body.id}`);
     expect((await clerk.ok<DocumentRow>('GET', `/ops/invoices/${inv.id}`)).status).toBe('PENDING_VOID');
     // The maker cannot approve their own request; a second void request is refused while one is pending.
     expect((await clerk.call('POST', `/ops/approvals/${asked.body.id}/approve`, {})).status).toBe(403);
-    expect((await clerk.call('POST', `/ops/invoices/${inv.id}/void`, { justification: 'again' })).status).toBe(409);
+    expect(
+      (await clerk.call('POST', `/ops/invoices/${inv.id}/void`, { justification: 'again' })).status,
+    ).toBe(409);
     // Another tenant's manager neither sees nor decides it.
     const other = await ApiClient.signIn(app, 'manager@globex.test');
     expect((await other.call('POST', `/ops/approvals/${asked.body.id}/approve`, {})).status).toBe(404);
     const inbox = await manager.ok<{ items: Array<{ id: string }> }>('GET', '/ops/approvals/inbox');
     expect(inbox.items.map((i) => i.id)).toContain(asked.body.id);
-    const done = await manager.ok<{ status: string }>('POST', `/ops/approvals/${asked.body.id}/approve`, { comment: 'checked' });
+    const done = await manager.ok<{ status: string }>('POST', `/ops/approvals/${asked.body.id}/approve`, {
+      comment: 'checked',
+    });
     expect(done.status).toBe('EXECUTED');
     const after = await clerk.ok<DocumentRow>('GET', `/ops/invoices/${inv.id}`);
-    expect(after).toMatchObject({ status: 'VOID', number: inv.number, code: inv.code, voidReason: 'wrong amount' });
+    expect(after).toMatchObject({
+      status: 'VOID',
+      number: inv.number,
+      code: inv.code,
+      voidReason: 'wrong amount',
+    });
     const credits = await clerk.ok<DocumentRow[]>('GET', '/ops/credit-notes');
     const cn = credits.find((c) => c.creditsDocumentId === inv.id);
     expect(cn?.code).toMatch(/^CN-MAIN-\d{4}-\d{5}$/);
     expect(cn?.amountCents).toBe(4200);
     // A rejected deletion releases the customer's soft lock.
-    const del = await clerk.call<{ id: string }>('DELETE', '/ops/customers/acme-stark', { justification: 'duplicate' });
+    const del = await clerk.call<{ id: string }>('DELETE', '/ops/customers/acme-stark', {
+      justification: 'duplicate',
+    });
     expect(del.status).toBe(202);
-    expect((await clerk.ok<{ status: string }>('GET', '/ops/customers/acme-stark')).status).toBe('PENDING_DELETION');
+    expect((await clerk.ok<{ status: string }>('GET', '/ops/customers/acme-stark')).status).toBe(
+      'PENDING_DELETION',
+    );
     await manager.ok('POST', `/ops/approvals/${del.body.id}/reject`, {});
     expect((await clerk.ok<{ status: string }>('GET', '/ops/customers/acme-stark')).status).toBe('ACTIVE');
   });
@@ -106,12 +146,17 @@ export function storySuite(start: () => Promise<RunningApp>, perTenant: number):
       { provider: 'postmark', secret: 'pm-secret-acme-123' },
     );
     expect(views.find((v) => v.kind === 'email')).toMatchObject({ configured: true });
-    const raw = await app.services.pool.query("SELECT providers::text AS p FROM app_tenant_settings WHERE tenant_id = 'acme'");
+    const raw = await app.services.pool.query(
+      "SELECT providers::text AS p FROM app_tenant_settings WHERE tenant_id = 'acme'",
+    );
     expect(raw.rows[0].p).not.toContain('pm-secret-acme-123');
     expect(raw.rows[0].p).toContain('tcf1:');
     // A manager cannot change credentials.
     const manager = await ApiClient.signIn(app, 'manager@acme.test');
-    expect((await manager.call('PUT', '/back-office/settings/providers/sms', { provider: 'x', secret: 'y' })).status).toBe(403);
+    expect(
+      (await manager.call('PUT', '/back-office/settings/providers/sms', { provider: 'x', secret: 'y' }))
+        .status,
+    ).toBe(403);
     // Copy acme's sealed credential into globex's settings: globex cannot open it.
     await app.services.pool.query(
       "INSERT INTO app_tenant_settings (tenant_id, providers, updated_by) SELECT 'globex', providers, 'test' FROM app_tenant_settings WHERE tenant_id = 'acme'",
@@ -124,34 +169,70 @@ export function storySuite(start: () => Promise<RunningApp>, perTenant: number):
 
   it('emails count against the plan’s daily quota (starter: 5 a day)', async () => {
     const clerk = await ApiClient.signIn(app, 'clerk@initech.test');
-    const inv = await clerk.ok<DocumentRow>('POST', '/ops/invoices', { customerId: 'initech-wayne', amountCents: 100 }, 201);
+    const inv = await clerk.ok<DocumentRow>(
+      'POST',
+      '/ops/invoices',
+      { customerId: 'initech-wayne', amountCents: 100 },
+      201,
+    );
     for (let i = 1; i <= 5; i++) {
-      expect(await clerk.ok('POST', `/ops/invoices/${inv.id}/email`, {})).toEqual({ emailsUsedToday: i, limit: 5 });
+      expect(await clerk.ok('POST', `/ops/invoices/${inv.id}/email`, {})).toEqual({
+        emailsUsedToday: i,
+        limit: 5,
+      });
     }
     const over = await clerk.call<{ code: string }>('POST', `/ops/invoices/${inv.id}/email`, {});
     expect([over.status, over.body.code]).toEqual([429, 'QUOTA_EXCEEDED']);
     const admin = await ApiClient.signIn(app, 'admin@initech.test');
-    expect((await admin.ok<{ emailsUsedToday: number }>('GET', '/back-office/settings')).emailsUsedToday).toBe(5);
+    expect(
+      (await admin.ok<{ emailsUsedToday: number }>('GET', '/back-office/settings')).emailsUsedToday,
+    ).toBe(5);
   });
 
   it('an impersonation needs a reason, shows in the tenant’s trail naming both people, and notifies the tenant', async () => {
     const root = await ApiClient.signIn(app, 'root@platform.test');
     const users = await app.services.pool.query("SELECT id FROM app_users WHERE email = 'clerk@globex.test'");
     const userId = users.rows[0].id as string;
-    const short = await root.call<{ code: string }>('POST', '/sys-mgt/impersonations', { tenantId: 'globex', userId, reason: 'hi' });
+    const short = await root.call<{ code: string }>('POST', '/sys-mgt/impersonations', {
+      tenantId: 'globex',
+      userId,
+      reason: 'hi',
+    });
     expect([short.status, short.body.code]).toEqual([400, 'VALIDATION_FAILED']);
     // Tenant staff cannot impersonate (system segment).
     const admin = await ApiClient.signIn(app, 'admin@globex.test');
-    expect((await admin.call('POST', '/sys-mgt/impersonations', { tenantId: 'globex', userId, reason: 'ticket 42: totals wrong' })).status).toBe(403);
-    const imp = await root.ok<{ token: string }>('POST', '/sys-mgt/impersonations', { tenantId: 'globex', userId, reason: 'ticket 42: totals wrong' }, 201);
+    expect(
+      (
+        await admin.call('POST', '/sys-mgt/impersonations', {
+          tenantId: 'globex',
+          userId,
+          reason: 'ticket 42: totals wrong',
+        })
+      ).status,
+    ).toBe(403);
+    const imp = await root.ok<{ token: string }>(
+      'POST',
+      '/sys-mgt/impersonations',
+      { tenantId: 'globex', userId, reason: 'ticket 42: totals wrong' },
+      201,
+    );
     const support = new ApiClient(app.url, imp.token);
-    const me = await support.ok<{ tenantId: string; actor: { id: string }; impersonator: { id: string } }>('GET', '/ops/me');
+    const me = await support.ok<{ tenantId: string; actor: { id: string }; impersonator: { id: string } }>(
+      'GET',
+      '/ops/me',
+    );
     expect(me.tenantId).toBe('globex');
     expect(me.actor.id).toBe(userId);
     expect(me.impersonator.id).toMatch(/root-platform/);
     await support.ok('POST', '/ops/invoices', { customerId: 'globex-wayne', amountCents: 777 }, 201);
-    const notes = await admin.ok<Array<{ kind: string; data: { reason?: string } }>>('GET', '/ops/notifications');
-    expect(notes[0]).toMatchObject({ kind: 'impersonation.started', data: { reason: 'ticket 42: totals wrong' } });
+    const notes = await admin.ok<Array<{ kind: string; data: { reason?: string } }>>(
+      'GET',
+      '/ops/notifications',
+    );
+    expect(notes[0]).toMatchObject({
+      kind: 'impersonation.started',
+      data: { reason: 'ticket 42: totals wrong' },
+    });
     const trail = await admin.ok<AuditView>('GET', '/ops/audit');
     expect(trail.events.some((e) => e.action === 'impersonation.started')).toBe(true);
     const issued = trail.events.find((e) => e.action === 'invoice.issued' && e.impersonator);
@@ -165,8 +246,14 @@ export function storySuite(start: () => Promise<RunningApp>, perTenant: number):
   it('a suspended tenant cannot sign in, and its open sessions are refused; resumed, it can', async () => {
     const root = await ApiClient.signIn(app, 'root@platform.test');
     const session = await ApiClient.signIn(app, 'clerk@initech.test');
-    await root.ok('POST', '/sys-mgt/tenants/initech/transition', { to: 'SUSPENDED', reason: 'payment overdue' });
-    expect(await trySignIn(app.url, 'clerk@initech.test', 'demo-password')).toEqual({ status: 403, code: 'TENANT_SUSPENDED' });
+    await root.ok('POST', '/sys-mgt/tenants/initech/transition', {
+      to: 'SUSPENDED',
+      reason: 'payment overdue',
+    });
+    expect(await trySignIn(app.url, 'clerk@initech.test', 'demo-password')).toEqual({
+      status: 403,
+      code: 'TENANT_SUSPENDED',
+    });
     expect((await session.call<{ code: string }>('GET', '/ops/invoices')).body.code).toBe('TENANT_SUSPENDED');
     // Other tenants are untouched.
     expect((await trySignIn(app.url, 'clerk@globex.test', 'demo-password')).status).toBe(200);
@@ -175,8 +262,12 @@ export function storySuite(start: () => Promise<RunningApp>, perTenant: number):
   });
 
   it('repeated wrong passwords lock the account, even against the right password', async () => {
-    for (let i = 0; i < 5; i++) expect((await trySignIn(app.url, 'manager@initech.test', 'wrong')).status).toBe(401);
-    expect(await trySignIn(app.url, 'manager@initech.test', 'demo-password')).toEqual({ status: 423, code: 'HTTP_ACCOUNT_LOCKED' });
+    for (let i = 0; i < 5; i++)
+      expect((await trySignIn(app.url, 'manager@initech.test', 'wrong')).status).toBe(401);
+    expect(await trySignIn(app.url, 'manager@initech.test', 'demo-password')).toEqual({
+      status: 423,
+      code: 'HTTP_ACCOUNT_LOCKED',
+    });
     expect((await trySignIn(app.url, 'admin@initech.test', 'demo-password')).status).toBe(200);
   });
 

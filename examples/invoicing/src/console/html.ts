@@ -5,14 +5,24 @@ export class Html {
     return this.value;
   }
 }
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-export const escape = (v: unknown): string => String(v ?? '').replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+export const escapeHtml = (v: unknown): string => String(v ?? '').replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
 
 /** Tagged template: values are escaped unless they are `Html` (or arrays of it). */
 export function html(strings: TemplateStringsArray, ...values: unknown[]): Html {
   let out = strings[0] ?? '';
   values.forEach((v, i) => {
-    const part = Array.isArray(v) ? v.map((x) => (x instanceof Html ? x.value : escape(x))).join('') : v instanceof Html ? v.value : escape(v);
+    const part = Array.isArray(v)
+      ? v.map((x) => (x instanceof Html ? x.value : escapeHtml(x))).join('')
+      : v instanceof Html
+        ? v.value
+        : escapeHtml(v);
     out += part + (strings[i + 1] ?? '');
   });
   return new Html(out);
@@ -34,8 +44,18 @@ interface NavItem {
 const TENANT_ROLES = ['TENANT_ADMIN', 'MANAGER', 'OPERATOR', 'USER'];
 /** Navigation, filtered by role: platform pages for platform staff, tenant pages for the tenant's people. */
 export const NAV: readonly NavItem[] = [
-  { href: '/console/platform/tenants', label: 'Tenants', roles: ['SUPER_ADMIN', 'PARTNER_ADMIN'], tenant: false },
-  { href: '/console/platform/partners', label: 'Partners', roles: ['SUPER_ADMIN', 'PARTNER_ADMIN'], tenant: false },
+  {
+    href: '/console/platform/tenants',
+    label: 'Tenants',
+    roles: ['SUPER_ADMIN', 'PARTNER_ADMIN'],
+    tenant: false,
+  },
+  {
+    href: '/console/platform/partners',
+    label: 'Partners',
+    roles: ['SUPER_ADMIN', 'PARTNER_ADMIN'],
+    tenant: false,
+  },
   { href: '/console/platform/settings', label: 'Global settings', roles: ['SUPER_ADMIN'], tenant: false },
   { href: '/console/invoices', label: 'Invoices', roles: TENANT_ROLES, tenant: true },
   { href: '/console/customers', label: 'Customers', roles: TENANT_ROLES, tenant: true },

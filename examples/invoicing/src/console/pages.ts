@@ -43,8 +43,10 @@ const sameOrigin: RequestHandler = (req, res, next) => {
   next();
 };
 
-const back = (res: Response, path: string, flash: string) => res.redirect(303, `${path}?flash=${encodeURIComponent(flash)}`);
-const flashOf = (req: Request) => (typeof req.query.flash === 'string' ? req.query.flash.slice(0, 300) : undefined);
+const back = (res: Response, path: string, flash: string) =>
+  res.redirect(303, `${path}?flash=${encodeURIComponent(flash)}`);
+const flashOf = (req: Request) =>
+  typeof req.query.flash === 'string' ? req.query.flash.slice(0, 300) : undefined;
 
 export function consoleRouter(d: ConsoleDeps): Router {
   const { s, auth, docs, settings, platform } = d;
@@ -71,28 +73,34 @@ export function consoleRouter(d: ConsoleDeps): Router {
         const body = await fn(req, viewer);
         let banner = '';
         if (viewer.tenantId) banner = (await settings.overview()).banner;
-        res.type('html').send(layout(title, viewer, body, { vaultAvailable: s.vault.available, banner, flash: flashOf(req) }));
+        res
+          .type('html')
+          .send(
+            layout(title, viewer, body, { vaultAvailable: s.vault.available, banner, flash: flashOf(req) }),
+          );
       } catch (error) {
         next(error);
       }
     };
   /** A form action: runs, then redirects back with a message (or the error's code). */
-  const action =
-    (path: (req: Request) => string, fn: (req: Request) => Promise<string>): RequestHandler[] => [
-      sameOrigin,
-      forms,
-      async (req, res, next) => {
-        try {
-          back(res, path(req), await fn(req));
-        } catch (error) {
-          if (isTenantryError(error) && error.status < 500 && !String(error.code).startsWith('HTTP_TOKEN')) {
-            back(res, path(req), `Refused: ${error.code}`);
-            return;
-          }
-          next(error);
+  const action = (
+    path: (req: Request) => string,
+    fn: (req: Request) => Promise<string>,
+  ): RequestHandler[] => [
+    sameOrigin,
+    forms,
+    async (req, res, next) => {
+      try {
+        back(res, path(req), await fn(req));
+      } catch (error) {
+        if (isTenantryError(error) && error.status < 500 && !String(error.code).startsWith('HTTP_TOKEN')) {
+          back(res, path(req), `Refused: ${error.code}`);
+          return;
         }
-      },
-    ];
+        next(error);
+      }
+    },
+  ];
 
   // --- sign-in -----------------------------------------------------------------------------------
   const loginForm = (message?: string) =>
@@ -112,11 +120,19 @@ export function consoleRouter(d: ConsoleDeps): Router {
   r.post('/login', sameOrigin, forms, d.signInLockout, async (req, res, next) => {
     try {
       const { token } = await auth.signIn(req.body);
-      res.cookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'strict', secure: req.secure, path: '/' });
+      res.cookie(SESSION_COOKIE, token, {
+        httpOnly: true,
+        sameSite: 'strict',
+        secure: req.secure,
+        path: '/',
+      });
       res.redirect(303, '/console');
     } catch (error) {
       if (isTenantryError(error) && error.status < 500) {
-        const msg = error.code === 'INVOICING_BAD_CREDENTIALS' ? 'Wrong email or password' : `Sign-in refused: ${error.code}`;
+        const msg =
+          error.code === 'INVOICING_BAD_CREDENTIALS'
+            ? 'Wrong email or password'
+            : `Sign-in refused: ${error.code}`;
         res.status(error.status).type('html').send(loginForm(msg));
         return;
       }
@@ -138,7 +154,7 @@ export function consoleRouter(d: ConsoleDeps): Router {
   });
 
   // --- tenant pages ------------------------------------------------------------------------------
-  const tenantOnly: RequestHandler = (req, _res, next) => {
+  const tenantOnly: RequestHandler = (_req, _res, next) => {
     requireTenant(); // TENANT_CONTEXT_MISSING for platform staff
     next();
   };
@@ -172,7 +188,9 @@ export function consoleRouter(d: ConsoleDeps): Router {
 <button type="submit">Issue</button></fieldset></form>
 <table data-testid="invoices"><tr><th>Number</th><th>Date</th><th>Customer</th><th>Amount</th><th>Status</th><th></th></tr>
 ${invoices.map(
-  (i) => html`<tr data-code="${i.code}"><td>${i.code}</td><td>${i.issueDate}</td><td>${i.customerId}</td><td>${money(i.amountCents)}</td>
+  (
+    i,
+  ) => html`<tr data-code="${i.code}"><td>${i.code}</td><td>${i.issueDate}</td><td>${i.customerId}</td><td>${money(i.amountCents)}</td>
 <td><span class="badge ${i.status === 'ISSUED' ? 'ok' : i.status === 'PENDING_VOID' ? 'pending' : 'bad'}">${i.status === 'PENDING_VOID' ? 'void pending approval' : i.status}</span></td>
 <td>${
     i.status === 'ISSUED'
@@ -201,9 +219,19 @@ ${credits.map((c) => html`<tr><td>${c.code}</td><td>${invoices.find((i) => i.id 
     ...action(
       () => '/console/invoices',
       async (req) => {
-        const justification = parseInput(z.object({ justification: z.string().trim().min(3).max(500) }), req.body, 'void').justification;
-        const v = await s.approvals.request({ action: 'invoice.void', resource: { type: 'invoice', id: String(req.params.id) }, justification });
-        return v.status === 'PENDING' ? 'Void requested: waiting for a second person to approve' : `Void ${v.status}`;
+        const justification = parseInput(
+          z.object({ justification: z.string().trim().min(3).max(500) }),
+          req.body,
+          'void',
+        ).justification;
+        const v = await s.approvals.request({
+          action: 'invoice.void',
+          resource: { type: 'invoice', id: String(req.params.id) },
+          justification,
+        });
+        return v.status === 'PENDING'
+          ? 'Void requested: waiting for a second person to approve'
+          : `Void ${v.status}`;
       },
     ),
   );
@@ -228,7 +256,9 @@ ${credits.map((c) => html`<tr><td>${c.code}</td><td>${invoices.find((i) => i.id 
 <input name="name" placeholder="name" required><input name="email" type="email" placeholder="billing email"><button>Add</button></fieldset></form>
 <table data-testid="customers"><tr><th>Name</th><th>Email</th><th>Status</th><th></th></tr>
 ${customers.map(
-  (c) => html`<tr><td>${c.name}</td><td>${c.email ?? ''}</td><td><span class="badge ${c.status === 'ACTIVE' ? 'ok' : 'pending'}">${c.status === 'PENDING_DELETION' ? 'deletion pending approval' : c.status}</span></td>
+  (
+    c,
+  ) => html`<tr><td>${c.name}</td><td>${c.email ?? ''}</td><td><span class="badge ${c.status === 'ACTIVE' ? 'ok' : 'pending'}">${c.status === 'PENDING_DELETION' ? 'deletion pending approval' : c.status}</span></td>
 <td>${c.status === 'ACTIVE' ? html`<form method="post" action="/console/customers/${c.id}/delete" class="inline"><input name="justification" placeholder="reason" required minlength="3"><button>Request deletion</button></form>` : ''}</td></tr>`,
 )}</table>`;
     }),
@@ -251,9 +281,19 @@ ${customers.map(
     ...action(
       () => '/console/customers',
       async (req) => {
-        const justification = parseInput(z.object({ justification: z.string().trim().min(3).max(500) }), req.body, 'delete').justification;
-        const v = await s.approvals.request({ action: 'customer.delete', resource: { type: 'customer', id: String(req.params.id) }, justification });
-        return v.status === 'PENDING' ? 'Deletion requested: waiting for a second person to approve' : `Deletion ${v.status}`;
+        const justification = parseInput(
+          z.object({ justification: z.string().trim().min(3).max(500) }),
+          req.body,
+          'delete',
+        ).justification;
+        const v = await s.approvals.request({
+          action: 'customer.delete',
+          resource: { type: 'customer', id: String(req.params.id) },
+          justification,
+        });
+        return v.status === 'PENDING'
+          ? 'Deletion requested: waiting for a second person to approve'
+          : `Deletion ${v.status}`;
       },
     ),
   );
@@ -266,7 +306,9 @@ ${customers.map(
       return html`<h2>Waiting for you</h2>
 <table data-testid="inbox"><tr><th>Action</th><th>Resource</th><th>Asked by</th><th>Why</th><th></th></tr>
 ${inbox.items.map(
-  (a) => html`<tr data-request="${a.id}"><td>${a.action}</td><td>${a.resource.type} ${a.resource.id}</td><td>${a.makerId}</td><td>${a.justification ?? ''}</td>
+  (
+    a,
+  ) => html`<tr data-request="${a.id}"><td>${a.action}</td><td>${a.resource.type} ${a.resource.id}</td><td>${a.makerId}</td><td>${a.justification ?? ''}</td>
 <td><form method="post" action="/console/approvals/${a.id}/approve" class="inline"><button>Approve</button></form>
 <form method="post" action="/console/approvals/${a.id}/reject" class="inline"><button>Reject</button></form></td></tr>`,
 )}</table>
@@ -313,7 +355,11 @@ ${a.events.map(
     tenantOnly,
     requireRoles('TENANT_ADMIN', 'MANAGER'),
     page('Settings', async (_req, viewer) => {
-      const [o, providers, policies] = await Promise.all([settings.overview(), settings.providers(), s.approvals.getPolicies()]);
+      const [o, providers, policies] = await Promise.all([
+        settings.overview(),
+        settings.providers(),
+        s.approvals.getPolicies(),
+      ]);
       const admin = viewer.roles.includes('TENANT_ADMIN');
       return html`<p>Plan <strong>${o.plan?.name ?? 'none'}</strong>, subscription ${o.subscription?.status ?? 'none'}.
 Emails today: <strong data-testid="emails-used">${o.emailsUsedToday}</strong> of ${o.emailsPerDay ?? 'unlimited'}.
@@ -322,7 +368,9 @@ Flags: email invoices ${o.flags.emailInvoices ? 'on' : 'off'}, CSV export ${o.fl
 <h2>Messaging providers</h2><p class="muted">Credentials are sealed with crypto-fields (bound to this tenant and field) and never shown again.</p>
 <table data-testid="providers"><tr><th>Channel</th><th>Provider</th><th>Credential</th>${admin ? html`<th>Replace</th>` : ''}</tr>
 ${providers.map(
-  (p) => html`<tr><td>${PROVIDERS[p.kind].label}</td><td>${p.provider}</td><td>${p.configured ? html`sealed · fingerprint <code>${p.fingerprint}</code>` : 'not set'}</td>
+  (
+    p,
+  ) => html`<tr><td>${PROVIDERS[p.kind].label}</td><td>${p.provider}</td><td>${p.configured ? html`sealed · fingerprint <code>${p.fingerprint}</code>` : 'not set'}</td>
 ${admin ? html`<td><form method="post" action="/console/settings/providers/${p.kind}" class="inline"><input name="provider" placeholder="provider" required><input name="secret" type="password" placeholder="${PROVIDERS[p.kind].secret}" required><button>Save</button></form></td>` : ''}</tr>`,
 )}</table>
 <h2>Approval policies</h2><table data-testid="policies"><tr><th>Action</th><th>Approvals</th><th>Approver roles</th></tr>
@@ -358,13 +406,20 @@ ${['invoice.void', 'customer.delete'].map((action) => {
       () => '/console/settings',
       async (req) => {
         const body = parseInput(
-          z.object({ 'invoice.void': z.coerce.number().int().min(0).max(5), 'customer.delete': z.coerce.number().int().min(0).max(5) }),
+          z.object({
+            'invoice.void': z.coerce.number().int().min(0).max(5),
+            'customer.delete': z.coerce.number().int().min(0).max(5),
+          }),
           req.body,
           'policies',
         );
         const policies = Object.entries(body)
           .filter(([, n]) => n > 0)
-          .map(([action, n]) => ({ action, approvalsRequired: n, approverRoles: ['TENANT_ADMIN', 'MANAGER'] }));
+          .map(([action, n]) => ({
+            action,
+            approvalsRequired: n,
+            approverRoles: ['TENANT_ADMIN', 'MANAGER'],
+          }));
         await s.approvals.setPolicies({ policies });
         return 'Policies saved';
       },
@@ -379,11 +434,17 @@ ${['invoice.void', 'customer.delete'].map((action) => {
     page('Tenants', async (req, viewer) => {
       const me = await auth.findUser(actorOf(req).id);
       const superAdmin = viewer.roles.includes('SUPER_ADMIN');
-      const rows = await platform.listTenants(actorOf(req), superAdmin ? undefined : (me?.partnerId ?? '-none-'));
+      const rows = await platform.listTenants(
+        actorOf(req),
+        superAdmin ? undefined : (me?.partnerId ?? '-none-'),
+      );
       const users = superAdmin ? await Promise.all(rows.map((t) => auth.usersOf(t.tenant.id))) : [];
       return html`<table data-testid="tenants"><tr><th>Tenant</th><th>Partner</th><th>Status</th><th>Plan</th><th>Subscription</th>${superAdmin ? html`<th>Actions</th>` : ''}</tr>
 ${rows.map(
-  (t, i) => html`<tr data-tenant="${t.tenant.id}"><td>${t.tenant.name} <span class="muted">${t.tenant.id}</span></td><td>${t.tenant.partnerId ?? ''}</td>
+  (
+    t,
+    i,
+  ) => html`<tr data-tenant="${t.tenant.id}"><td>${t.tenant.name} <span class="muted">${t.tenant.id}</span></td><td>${t.tenant.partnerId ?? ''}</td>
 <td><span class="badge ${t.tenant.status === 'ACTIVE' ? 'ok' : 'bad'}">${t.tenant.status}</span></td><td>${t.plan?.name ?? ''}</td><td>${t.subscription?.status ?? ''}</td>
 ${
   superAdmin
@@ -405,7 +466,8 @@ ${
     requireRoles('SUPER_ADMIN'),
     ...action(
       () => '/console/platform/tenants',
-      async (req) => `Tenant ${(await platform.transitionTenant(actorOf(req), String(req.params.id), req.body)).status}`,
+      async (req) =>
+        `Tenant ${(await platform.transitionTenant(actorOf(req), String(req.params.id), req.body)).status}`,
     ),
   );
   r.post(
@@ -413,22 +475,34 @@ ${
     requireRoles('SUPER_ADMIN'),
     ...action(
       () => '/console/platform/tenants',
-      async (req) => `Subscription ${(await platform.transitionSubscription(actorOf(req), String(req.params.id), req.body)).status}`,
+      async (req) =>
+        `Subscription ${(await platform.transitionSubscription(actorOf(req), String(req.params.id), req.body)).status}`,
     ),
   );
-  r.post('/console/platform/impersonate', requireRoles('SUPER_ADMIN'), sameOrigin, forms, async (req, res, next) => {
-    try {
-      const { token } = await auth.impersonate(actorOf(req), req.body);
-      res.cookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'strict', secure: req.secure, path: '/' });
-      res.redirect(303, '/console/invoices');
-    } catch (error) {
-      if (isTenantryError(error) && error.status < 500) {
-        back(res, '/console/platform/tenants', `Refused: ${error.code}`);
-        return;
+  r.post(
+    '/console/platform/impersonate',
+    requireRoles('SUPER_ADMIN'),
+    sameOrigin,
+    forms,
+    async (req, res, next) => {
+      try {
+        const { token } = await auth.impersonate(actorOf(req), req.body);
+        res.cookie(SESSION_COOKIE, token, {
+          httpOnly: true,
+          sameSite: 'strict',
+          secure: req.secure,
+          path: '/',
+        });
+        res.redirect(303, '/console/invoices');
+      } catch (error) {
+        if (isTenantryError(error) && error.status < 500) {
+          back(res, '/console/platform/tenants', `Refused: ${error.code}`);
+          return;
+        }
+        next(error);
       }
-      next(error);
-    }
-  });
+    },
+  );
   r.get(
     '/console/platform/partners',
     staff,
