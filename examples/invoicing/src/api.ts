@@ -158,6 +158,29 @@ export function apiRouter(d: ApiDeps): Router {
     }),
   );
 
+  // Snapshots of the tenant (vault): take, list, restore (under the tenant's maintenance mode), GDPR export.
+  const admin = requireRoles('TENANT_ADMIN');
+  r.get(
+    '/back-office/snapshots',
+    admin,
+    json(() => s.vault.vault.list()),
+  );
+  r.post(
+    '/back-office/snapshots',
+    admin,
+    json(() => s.vault.vault.snapshot(), 201),
+  );
+  r.post(
+    '/back-office/snapshots/:id/restore',
+    admin,
+    json((req) => s.vault.vault.restore({ snapshotId: String(req.params.id) })),
+  );
+  r.post(
+    '/back-office/exports',
+    admin,
+    json(() => s.vault.vault.exportData({ target: s.vault.exports, decrypt: false })),
+  );
+
   r.get(
     '/sys-mgt/partners',
     json((req) => platform.listPartners(actorOf(req))),

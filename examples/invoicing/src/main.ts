@@ -16,7 +16,7 @@ if (s.config.seedDemo) {
       `  ${u.email.padEnd(22)} ${u.roles.join(',').padEnd(14)} ${u.tenantId ?? (u.partnerId ? `partner ${u.partnerId}` : 'platform')}`,
     );
 }
-console.log(s.vault.available ? 'Vault: snapshots enabled' : `Vault: ${s.vault.reason}`);
+console.log('Vault: per-tenant snapshots and restore on the Snapshots page (kept in memory in this demo)');
 const stop = async () => {
   await app.close();
   process.exit(0);

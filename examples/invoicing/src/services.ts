@@ -110,7 +110,7 @@ export async function createServices(config: AppConfig): Promise<Services> {
   const redis = config.redisUrl
     ? new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 })
     : undefined;
-  const vault = createVaultSlot({ pool, config });
+  const vault = createVaultSlot({ pool, config, fields, audit: audit.port, directory });
   return {
     config,
     db,

@@ -426,6 +426,55 @@ ${['invoice.void', 'customer.delete'].map((action) => {
     ),
   );
 
+  r.get(
+    '/console/snapshots',
+    tenantOnly,
+    requireRoles('TENANT_ADMIN'),
+    page('Snapshots', async () => {
+      const list = await s.vault.vault.list();
+      return html`<form method="post" action="/console/snapshots"><button>Take a snapshot</button></form>
+<form method="post" action="/console/snapshots/export"><button>GDPR export</button></form>
+<table data-testid="snapshots"><tr><th>Taken</th><th>Kind</th><th>Size</th><th></th></tr>
+${list.map(
+  (x) => html`<tr><td>${new Date(x.createdAt).toISOString()}</td><td>${x.kind}</td><td>${x.size} bytes</td>
+<td><form method="post" action="/console/snapshots/${x.snapshotId}/restore" class="inline"><button>Restore</button></form></td></tr>`,
+)}</table><p class="muted">A restore puts the tenant in maintenance mode, checks the whole snapshot before deleting anything, and touches no other tenant.</p>`;
+    }),
+  );
+  r.post(
+    '/console/snapshots',
+    tenantOnly,
+    requireRoles('TENANT_ADMIN'),
+    ...action(
+      () => '/console/snapshots',
+      async () => `Snapshot ${(await s.vault.vault.snapshot()).snapshotId} taken`,
+    ),
+  );
+  r.post(
+    '/console/snapshots/export',
+    tenantOnly,
+    requireRoles('TENANT_ADMIN'),
+    ...action(
+      () => '/console/snapshots',
+      async () => {
+        const e = await s.vault.vault.exportData({ target: s.vault.exports, decrypt: false });
+        return `Export ${e.exportId}: ${e.modules.map((m) => `${m.name} ${m.records}`).join(', ')}`;
+      },
+    ),
+  );
+  r.post(
+    '/console/snapshots/:id/restore',
+    tenantOnly,
+    requireRoles('TENANT_ADMIN'),
+    ...action(
+      () => '/console/snapshots',
+      async (req) => {
+        const rep = await s.vault.vault.restore({ snapshotId: String(req.params.id) });
+        return `Restored (${rep.mode}): ${rep.modules.map((m) => `${m.name} ${m.records}`).join(', ')}`;
+      },
+    ),
+  );
+
   // --- platform pages ----------------------------------------------------------------------------
   const staff = requireRoles('SUPER_ADMIN', 'PARTNER_ADMIN');
   r.get(
