@@ -80,6 +80,19 @@ describe.skipIf(missing !== '')(`the web console in a browser${missing}`, () => 
     await manager.screenshot({ path: `${ARTIFACTS}3-audit-verified.png`, fullPage: true });
   }, 180_000);
 
+  it('a tenant admin takes a snapshot and restores it from the console', async () => {
+    const admin = await signIn('admin@globex.test');
+    expect(await admin.locator('header nav a').allTextContents()).toContain('Snapshots');
+    await admin.goto(`${app.url}/console/snapshots`);
+    await admin.locator('button', { hasText: 'Take a snapshot' }).click();
+    await expect.poll(() => admin.getByTestId('flash').textContent()).toMatch(/^Snapshot \S+ taken$/);
+    await admin.locator('[data-testid=snapshots] button', { hasText: 'Restore' }).first().click();
+    await expect
+      .poll(() => admin.getByTestId('flash').textContent())
+      .toMatch(/^Restored \(safety-snapshot\): /);
+    await admin.screenshot({ path: `${ARTIFACTS}5-snapshot-restored.png`, fullPage: true });
+  }, 180_000);
+
   it('platform staff see tenants and partners, not tenant pages; support entering an account shows on the tenant console', async () => {
     const root = await signIn('root@platform.test');
     expect(await root.locator('header nav a').allTextContents()).toEqual([

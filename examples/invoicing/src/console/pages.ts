@@ -437,7 +437,7 @@ ${['invoice.void', 'customer.delete'].map((action) => {
 <table data-testid="snapshots"><tr><th>Taken</th><th>Kind</th><th>Size</th><th></th></tr>
 ${list.map(
   (x) => html`<tr><td>${new Date(x.createdAt).toISOString()}</td><td>${x.kind}</td><td>${x.size} bytes</td>
-<td><form method="post" action="/console/snapshots/${x.snapshotId}/restore" class="inline"><button>Restore</button></form></td></tr>`,
+<td><form method="post" action="/console/snapshots/${x.id}/restore" class="inline"><button>Restore</button></form></td></tr>`,
 )}</table><p class="muted">A restore puts the tenant in maintenance mode, checks the whole snapshot before deleting anything, and touches no other tenant.</p>`;
     }),
   );
