@@ -1,0 +1,86 @@
+import { randomBytes } from 'node:crypto';
+import { generateCheckpointKeys } from '@tenantry/audit';
+
+/**
+ * Every environment variable the app reads, with what it is for. The compose-file test checks that
+ * `docker-compose.yml` sets only these, and the README's deployment table lists them.
+ */
+export const ENV_VARS = {
+  PORT: 'HTTP port (default 3000; 0 picks a free one)',
+  HOST: 'interface to listen on (default 127.0.0.1; 0.0.0.0 in a container)',
+  DATABASE_URL: 'PostgreSQL URL; unset: embedded PGlite through its socket server',
+  REDIS_URL: 'Redis URL for rate limits and sign-in lockout shared by every instance; unset: per process',
+  JWT_SECRET:
+    'HS256 secret (32+ bytes) the app signs sessions with and the adapter verifies; unset: random per start',
+  TENANTRY_KEK:
+    'key-encryption key for crypto-fields, 32 bytes base64; unset: random per start (embedded only)',
+  TENANTRY_KEK_ID: 'id of that key in ciphertexts (default kek1); add the next key under a new id to rotate',
+  AUDIT_SIGNING_KEY: 'Ed25519 secret key (hex) that signs audit checkpoints; unset: random per start',
+  AUDIT_PUBLIC_KEY: 'the matching public key (hex), published to whoever checks exports',
+  SEED_DEMO: 'seed the demo partners, tenants and users when the database is empty (default true)',
+  S3_ENDPOINT: 'S3-compatible store for vault snapshots (the vault slot; see README)',
+  S3_BUCKET: 'bucket of vault snapshots',
+  S3_ACCESS_KEY_ID: 'access key of the snapshot store',
+  S3_SECRET_ACCESS_KEY: 'secret key of the snapshot store',
+} as const;
+export type EnvVar = keyof typeof ENV_VARS;
+
+/** The app's configuration, resolved once at start. */
+export interface AppConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly databaseUrl: string | undefined;
+  readonly redisUrl: string | undefined;
+  readonly jwtSecret: string;
+  readonly kek: { readonly id: string; readonly key: string };
+  readonly audit: { readonly signingKey: string; readonly publicKey: string };
+  readonly seedDemo: boolean;
+  /** Where vault snapshots go (used once the vault is wired). */
+  readonly snapshots:
+    | {
+        readonly endpoint: string;
+        readonly bucket: string;
+        readonly accessKeyId: string;
+        readonly secretAccessKey: string;
+      }
+    | undefined;
+}
+
+type Env = Partial<Record<EnvVar, string>>;
+
+/** Read the configuration from `env` (default `process.env`); overrides win (tests). */
+export function loadConfig(env: Env = process.env as Env, overrides: Partial<AppConfig> = {}): AppConfig {
+  const production = env.DATABASE_URL !== undefined && env.DATABASE_URL !== '';
+  if (production && (env.TENANTRY_KEK === undefined || env.TENANTRY_KEK === '')) {
+    // A random KEK on a persistent database would make every sealed secret unreadable after a restart.
+    console.warn('TENANTRY_KEK is not set: sealed settings will not survive a restart');
+  }
+  const keys =
+    env.AUDIT_SIGNING_KEY && env.AUDIT_PUBLIC_KEY
+      ? { signingKey: env.AUDIT_SIGNING_KEY, publicKey: env.AUDIT_PUBLIC_KEY }
+      : (() => {
+          const k = generateCheckpointKeys();
+          return { signingKey: k.secretKey, publicKey: k.publicKey };
+        })();
+  const s3 =
+    env.S3_ENDPOINT && env.S3_BUCKET
+      ? {
+          endpoint: env.S3_ENDPOINT,
+          bucket: env.S3_BUCKET,
+          accessKeyId: env.S3_ACCESS_KEY_ID ?? '',
+          secretAccessKey: env.S3_SECRET_ACCESS_KEY ?? '',
+        }
+      : undefined;
+  return {
+    port: env.PORT === undefined || env.PORT === '' ? 3000 : Number(env.PORT),
+    host: env.HOST || '127.0.0.1',
+    databaseUrl: production ? env.DATABASE_URL : undefined,
+    redisUrl: env.REDIS_URL || undefined,
+    jwtSecret: env.JWT_SECRET || randomBytes(32).toString('base64url'),
+    kek: { id: env.TENANTRY_KEK_ID || 'kek1', key: env.TENANTRY_KEK || randomBytes(32).toString('base64') },
+    audit: keys,
+    seedDemo: env.SEED_DEMO !== 'false',
+    snapshots: s3,
+    ...overrides,
+  };
+}

@@ -1,0 +1,25 @@
+// The reference SaaS app. `npm start` (or `npm run example` at the repository root) runs it on an
+// embedded PostgreSQL (PGlite) with no configuration; DATABASE_URL and REDIS_URL switch to real servers.
+import { startApp } from './app.js';
+import { DEMO_PASSWORD, DEMO_USERS } from './seed.js';
+
+const app = await startApp();
+const s = app.services;
+console.log(
+  `Tenantry Invoicing on ${s.db.kind === 'embedded' ? 'embedded PGlite (in memory: data is gone when it stops)' : 'PostgreSQL'}${s.redis ? ' + Redis' : ''}`,
+);
+console.log(`Open ${app.url}/login`);
+if (s.config.seedDemo) {
+  console.log(`Demo logins (password "${DEMO_PASSWORD}"):`);
+  for (const u of DEMO_USERS)
+    console.log(
+      `  ${u.email.padEnd(22)} ${u.roles.join(',').padEnd(14)} ${u.tenantId ?? (u.partnerId ? `partner ${u.partnerId}` : 'platform')}`,
+    );
+}
+console.log('Vault: per-tenant snapshots and restore on the Snapshots page (kept in memory in this demo)');
+const stop = async () => {
+  await app.close();
+  process.exit(0);
+};
+process.once('SIGINT', () => void stop());
+process.once('SIGTERM', () => void stop());

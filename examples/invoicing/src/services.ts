@@ -1,0 +1,137 @@
+import { type ApprovalEngine, createApprovalEngine } from '@tenantry/approvals';
+import { MemoryApprovalStore } from '@tenantry/approvals/memory';
+import { PostgresApprovalStore } from '@tenantry/approvals/postgres';
+import { type AuditLog, createAuditLog } from '@tenantry/audit';
+import { PostgresAuditSink } from '@tenantry/audit/postgres';
+import {
+  type Gatekeeper,
+  type Impersonation,
+  type NotificationPort,
+  type Quotas,
+  type TenantConfigSource,
+  type TenantDirectory,
+  type TenantNotification,
+  createGatekeeper,
+  createImpersonation,
+  createQuotas,
+  createTenantDirectory,
+  defineSettings,
+  directConfigSource,
+  planQuotaLimits,
+  uuidv7,
+} from '@tenantry/core';
+import { PostgresQuotaStore, PostgresTenantStore } from '@tenantry/core/postgres';
+import { type FieldCrypto, createFieldCrypto, localKeyProvider } from '@tenantry/crypto-fields';
+import { PostgresDataKeyStore } from '@tenantry/crypto-fields/postgres';
+import { type PostgresSequencer, createPostgresSequencer } from '@tenantry/sequencer/postgres';
+import { Redis } from 'ioredis';
+import type pg from 'pg';
+import { z } from 'zod';
+import type { AppConfig } from './config.js';
+import { type Database, openDatabase } from './database.js';
+import { migrate } from './schema.js';
+import { type VaultSlot, createVaultSlot } from './vault-slot.js';
+
+/** Settings and feature flags: defaults, overridden by platform settings, then plans, then tenants. */
+export const settingsRegistry = defineSettings({
+  'feature.email-invoices': { schema: z.boolean(), default: true },
+  'feature.csv-export': { schema: z.boolean(), default: false },
+  'console.banner': { schema: z.string().max(200), default: '' },
+});
+
+/** Tenant notifications stored per tenant and shown on its console ("support entered your account"). */
+export class PostgresNotificationPort implements NotificationPort {
+  constructor(private readonly pool: pg.Pool) {}
+  async notify(n: TenantNotification): Promise<void> {
+    await this.pool.query(
+      'INSERT INTO app_notifications (tenant_id, id, kind, data) VALUES ($1, $2, $3, $4)',
+      [n.tenantId, uuidv7(), n.kind, JSON.stringify(n.data)],
+    );
+  }
+}
+
+/** Everything the routes use, built once at start. */
+export interface Services {
+  readonly config: AppConfig;
+  readonly db: Database;
+  readonly pool: pg.Pool;
+  readonly redis: Redis | undefined;
+  readonly directory: TenantDirectory;
+  readonly configSource: TenantConfigSource;
+  readonly gatekeeper: Gatekeeper;
+  readonly audit: AuditLog;
+  readonly notifications: NotificationPort;
+  readonly impersonation: Impersonation;
+  readonly quotas: Quotas;
+  readonly fields: FieldCrypto;
+  readonly sequencer: PostgresSequencer;
+  readonly approvals: ApprovalEngine;
+  /** `postgres` when requests, decisions and the action commit in one transaction; `memory` on PGlite. */
+  readonly approvalStoreKind: 'postgres' | 'memory';
+  readonly vault: VaultSlot;
+  close(): Promise<void>;
+}
+
+export async function createServices(config: AppConfig): Promise<Services> {
+  const db = await openDatabase(config.databaseUrl);
+  const pool = db.pool;
+  await migrate(pool);
+  const store = new PostgresTenantStore({ pool });
+  const directory = createTenantDirectory({ store, settings: settingsRegistry });
+  const configSource = directConfigSource(store);
+  const gatekeeper = createGatekeeper({ config: configSource });
+  const audit = createAuditLog({
+    sink: new PostgresAuditSink({ pool }),
+    signingKey: config.audit.signingKey,
+    publicKeys: [config.audit.publicKey],
+  });
+  const notifications = new PostgresNotificationPort(pool);
+  const impersonation = createImpersonation({ audit: audit.port, notifications });
+  const quotas = createQuotas({
+    store: new PostgresQuotaStore({ pool }),
+    quotas: { emails: { window: 'day' } },
+    limitFor: planQuotaLimits(configSource),
+  });
+  const fields = createFieldCrypto({
+    provider: localKeyProvider({ keys: { [config.kek.id]: config.kek.key }, primary: config.kek.id }),
+    store: new PostgresDataKeyStore({ pool }),
+  });
+  // PGlite behind its socket server is one backend session shared by every connection: named
+  // prepared statements would collide between connections, so the sequencer sends unnamed ones.
+  const sequencer = createPostgresSequencer({ namedStatements: db.kind === 'postgres' });
+  // On PostgreSQL the approval store records the audit event inside the transition's transaction,
+  // through a second connection (the audit sink's). PGlite serves one transaction at a time, so that
+  // second connection would wait for the first forever: there the memory store serves (see README).
+  const approvalStoreKind = db.kind === 'postgres' ? 'postgres' : 'memory';
+  const approvals = createApprovalEngine({
+    store: approvalStoreKind === 'postgres' ? new PostgresApprovalStore({ pool }) : new MemoryApprovalStore(),
+    audit: audit.port,
+  });
+  const redis = config.redisUrl
+    ? new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 })
+    : undefined;
+  const vault = createVaultSlot({ pool, config, fields, audit: audit.port, directory });
+  return {
+    config,
+    db,
+    pool,
+    redis,
+    directory,
+    configSource,
+    gatekeeper,
+    audit,
+    notifications,
+    impersonation,
+    quotas,
+    fields,
+    sequencer,
+    approvals,
+    approvalStoreKind,
+    vault,
+    async close() {
+      await audit.close().catch(() => undefined);
+      if (redis) await redis.quit().catch(() => undefined);
+      await db.close();
+    },
+  };
+}
