@@ -9,8 +9,27 @@ import type {
 import { TenantryError } from '../kernel/errors.js';
 import { requireMethods } from '../kernel/validation.js';
 
-/** What postgres.js answers: an array of rows carrying `count` (or, for several statements, one per statement). */
-type RowList = unknown[] & { count?: number | null };
+/** What postgres.js answers: an array of rows carrying `count` and `columns` (or, for several statements, one per statement). */
+type RowList = unknown[] & { count?: number | null; columns?: ReadonlyArray<{ name: string; type: number }> };
+
+/** `timestamp` (1114) and `timestamptz` (1184): `pg` answers them as `Date`s, and so does the port. */
+const TIMESTAMP_TYPES = new Set([1114, 1184]);
+
+/**
+ * Timestamps as `Date`s where the client answered text: Drizzle's postgres.js driver turns postgres.js'
+ * date parsing off on the client it is given. Plain postgres.js already answers `Date`s (untouched).
+ */
+function datesAsPg(r: RowList): void {
+  const first = r[0] as Record<string, unknown> | undefined;
+  if (first === undefined || r.columns === undefined) return;
+  const names = r.columns
+    .filter((c) => TIMESTAMP_TYPES.has(c.type) && typeof first[c.name] === 'string')
+    .map((c) => c.name);
+  if (names.length === 0) return;
+  for (const row of r as Array<Record<string, unknown>>) {
+    for (const n of names) if (typeof row[n] === 'string') row[n] = new Date(row[n] as string);
+  }
+}
 
 /** The part of a postgres.js `sql` (or a transaction's or reserved connection's) the adapter uses. */
 interface UnsafeRunner {
@@ -19,17 +38,49 @@ interface UnsafeRunner {
 
 const isRowList = (r: unknown): r is RowList => Array.isArray(r) && 'count' in r;
 
+/**
+ * A postgres.js error with `pg`'s field names, which the port promises (stores map errors by them):
+ * `constraint`, `table`, `column`, `schema`, and SQLSTATE `08006` for a lost or closed connection
+ * (postgres.js says `CONNECTION_CLOSED`, `CONNECT_TIMEOUT`, …; its own code stays in `errno`).
+ */
+function asPgError(error: unknown): unknown {
+  if (typeof error !== 'object' || error === null) return error;
+  const e = error as Record<string, unknown>;
+  for (const [pgName, jsName] of [
+    ['constraint', 'constraint_name'],
+    ['table', 'table_name'],
+    ['column', 'column_name'],
+    ['schema', 'schema_name'],
+  ] as const) {
+    if (e[pgName] === undefined && typeof e[jsName] === 'string') e[pgName] = e[jsName];
+  }
+  if (typeof e.code === 'string' && /^(CONNECTION_|CONNECT_TIMEOUT)/.test(e.code)) {
+    e.errno = e.code;
+    e.code = '08006';
+  }
+  return error;
+}
+
+// Dates as ISO text: postgres.js serialises them itself, but a client configured by Drizzle does not.
+const param = (v: unknown): unknown => (v instanceof Date ? v.toISOString() : v);
+
 /** Run one statement (or, with no values, several: the last one's rows are answered). */
 export const runPostgresJs = async <R>(
   sql: UnsafeRunner,
   text: string,
   values?: unknown[],
 ): Promise<PgQueryResult<R>> => {
-  let r: RowList = await sql.unsafe(text, values ?? []);
+  let r: RowList;
+  try {
+    r = await sql.unsafe(text, values === undefined ? [] : values.map(param));
+  } catch (error) {
+    throw asPgError(error);
+  }
   // Several statements (simple protocol): one result per statement; answer the last, as `pg` users expect its rows.
   if (r.count === undefined && r.length > 0 && r.every(isRowList)) {
     r = r[r.length - 1] as RowList;
   }
+  datesAsPg(r);
   return { rows: [...r] as R[], rowCount: typeof r.count === 'number' ? r.count : r.length };
 };
 
