@@ -21,9 +21,12 @@ export interface OpenPgClient {
   /**
    * Run `fn` in a transaction opened by the library itself (`BEGIN` on a pg client, Kysely's
    * `db.transaction()`, Drizzle's `db.transaction()`, postgres.js `sql.begin()`); `tx` is the
-   * adapter's executor on it. Commits when `fn` resolves, rolls back when it throws.
+   * adapter's executor on it, `handle` the library's own handle on the same transaction (for
+   * {@link PgClientKindCase.nativeRows}). Commits when `fn` resolves, rolls back when it throws.
    */
-  transaction<R>(fn: (tx: PgExecutor & { getTransactionStatus(): string | null }) => Promise<R>): Promise<R>;
+  transaction<R>(
+    fn: (tx: PgExecutor & { getTransactionStatus(): string | null }, handle: unknown) => Promise<R>,
+  ): Promise<R>;
   close(): Promise<void>;
 }
 
@@ -61,7 +64,7 @@ export const PG_CLIENT_KINDS: readonly PgClientKindCase[] = [
           const c = await pool.connect();
           try {
             await c.query('BEGIN');
-            const r = await fn(c as unknown as PgExecutor & { getTransactionStatus(): string | null });
+            const r = await fn(c as unknown as PgExecutor & { getTransactionStatus(): string | null }, c);
             await c.query('COMMIT');
             return r;
           } catch (e) {
@@ -84,7 +87,7 @@ export const PG_CLIENT_KINDS: readonly PgClientKindCase[] = [
       });
       return {
         pool: fromKysely(db),
-        transaction: (fn) => db.transaction().execute((trx) => fn(status(fromKysely(trx)))),
+        transaction: (fn) => db.transaction().execute((trx) => fn(status(fromKysely(trx)), trx)),
         close: () => db.destroy(),
       };
     },
@@ -99,7 +102,7 @@ export const PG_CLIENT_KINDS: readonly PgClientKindCase[] = [
       const db = drizzlePg(pool);
       return {
         pool: fromDrizzle(db),
-        transaction: (fn) => db.transaction((tx) => fn(status(fromDrizzle(tx)))),
+        transaction: (fn) => db.transaction((tx) => fn(status(fromDrizzle(tx)), tx)),
         close: () => pool.end(),
       };
     },
@@ -113,7 +116,7 @@ export const PG_CLIENT_KINDS: readonly PgClientKindCase[] = [
       const db = drizzlePostgresJs(sql);
       return {
         pool: fromDrizzle(db),
-        transaction: (fn) => db.transaction((tx) => fn(status(fromDrizzle(tx)))),
+        transaction: (fn) => db.transaction((tx) => fn(status(fromDrizzle(tx)), tx)),
         close: () => sql.end({ timeout: 5 }),
       };
     },
@@ -129,7 +132,7 @@ export const PG_CLIENT_KINDS: readonly PgClientKindCase[] = [
       const sql = postgres(url, { max, onnotice: () => undefined });
       return {
         pool: fromPostgresJs(sql),
-        transaction: (fn) => sql.begin((tx) => fn(status(fromPostgresJs(tx)))) as Promise<never>,
+        transaction: (fn) => sql.begin((tx) => fn(status(fromPostgresJs(tx)), tx)) as Promise<never>,
         close: () => sql.end({ timeout: 5 }),
       };
     },

@@ -1,10 +1,12 @@
-// A torture-test worker. Modes (TORTURE_MODE): `pg` (in-transaction allocation), `combine` (PostgreSQL
+// A torture-test worker. Modes (TORTURE_MODE): `pg` (in-transaction allocation; through the client
+// kind TORTURE_CLIENT names, node-postgres by default), `combine` (PostgreSQL
 // `withNumber` in combining mode, 8 concurrent callers per process, failing writes mixed in), `redis`
 // (callback form, Redis lock + mark, documents in PostgreSQL), `stall` (takes a Redis lock and freezes
 // past its TTL).
 import { randomUUID } from 'node:crypto';
 import { runAsTenant } from '@tenantry/core';
 import { reportToParent, workerIdentity } from '@tenantry/testkit/child';
+import { PG_CLIENT_KINDS } from '@tenantry/testkit/pg-clients';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { type CounterKey, createLockedSequencer, defineSeries, type Series } from '../../src/index.js';
@@ -44,6 +46,48 @@ const pick = () => {
   return seriesList[0]!;
 };
 const insertSql = `INSERT INTO ${table} (tenant, series, period, number) VALUES ($1, $2, $3, $4)`;
+
+/**
+ * `pg` mode through another client kind (TORTURE_CLIENT: `kysely`, `drizzle (node-postgres)`, …): each
+ * allocation and its documents in one transaction opened by that library, through its adapter.
+ */
+async function pgModeThrough(kindName: string): Promise<void> {
+  const seq = createPostgresSequencer({ lockTimeoutMs: 5_000 });
+  const kind = PG_CLIENT_KINDS.find((k) => k.name === kindName);
+  if (!kind) throw new Error(`unknown TORTURE_CLIENT ${kindName}`);
+  const url = new URL(e('TORTURE_PG'));
+  url.searchParams.set('application_name', appName);
+  const client = kind.open(url.toString(), { max: 1 });
+  class Abort extends Error {}
+  while (Date.now() < deadline) {
+    const { s, dates, tenant: t } = pick();
+    const issueDate = dates.length ? dates[Math.floor(Math.random() * dates.length)] : undefined;
+    const count = Math.random() < 0.1 ? 3 : 1;
+    const r = Math.random();
+    const abort = r < 0.08 ? 'before-insert' : r < 0.16 ? 'after-insert' : null;
+    const t0 = hr();
+    try {
+      const ns = await client.transaction(async (tx) => {
+        const got = await inTenant(t, () => seq.nextBatch(s, count, { tx, issueDate }));
+        if (abort === 'before-insert') throw new Abort();
+        for (const n of got) await tx.query(insertSql, [n.tenant, n.series, n.period, n.number]);
+        if (abort === 'after-insert') throw new Abort();
+        return got;
+      });
+      const first = ns[0]!;
+      reportToParent({
+        k: `${first.tenant}|${first.series}|${first.period}`,
+        n: ns.map((x) => x.number),
+        t0,
+        t1: hr(),
+      });
+    } catch (err) {
+      if (err instanceof Abort) reportToParent({ abort: 1 });
+      else reportToParent({ dropped: 1, code: (err as { code?: string }).code });
+    }
+  }
+  await client.close();
+}
 
 async function pgMode(): Promise<void> {
   const seq = createPostgresSequencer({ lockTimeoutMs: 5_000 });
@@ -232,7 +276,9 @@ async function stallMode(): Promise<void> {
 }
 
 await (mode === 'pg'
-  ? pgMode()
+  ? e('TORTURE_CLIENT') && e('TORTURE_CLIENT') !== 'node-postgres'
+    ? pgModeThrough(e('TORTURE_CLIENT'))
+    : pgMode()
   : mode === 'combine'
     ? combineMode()
     : mode === 'redis'

@@ -94,6 +94,7 @@ function transactionExecutor(tx: unknown): PgExecutor {
   if (typeof client?.query === 'function') {
     const status = client.getTransactionStatus;
     return Object.freeze({
+      clientKind: 'drizzle' as const,
       query: <R>(text: string, values?: unknown[]) => client.query<R>(text, values),
       getTransactionStatus: () => (typeof status === 'function' ? status.call(client) : 'T'),
     });
@@ -101,6 +102,7 @@ function transactionExecutor(tx: unknown): PgExecutor {
   if (typeof client?.unsafe === 'function') {
     const runner = client as unknown as Parameters<typeof runPostgresJs>[0];
     return Object.freeze({
+      clientKind: 'drizzle' as const,
       query: <R>(text: string, values?: unknown[]) => runPostgresJs<R>(runner, text, values),
       getTransactionStatus: () => 'T',
     });

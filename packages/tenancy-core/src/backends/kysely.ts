@@ -58,6 +58,7 @@ export function fromKysely<DB>(db: Kysely<DB>): PgExecutor | KyselyPgClient<DB> 
   const runner = db as unknown as KyselyRunner;
   if (db.isTransaction) {
     return Object.freeze({
+      clientKind: 'kysely' as const,
       query: <R>(text: string, values?: unknown[]) => run<R>(runner, text, values),
       getTransactionStatus: () => 'T',
     });
@@ -73,7 +74,7 @@ export function fromKysely<DB>(db: Kysely<DB>): PgExecutor | KyselyPgClient<DB> 
       let builder = db.transaction().setIsolationLevel(mode.isolation);
       if (mode.readOnly) builder = builder.setAccessMode('read only');
       return builder.execute((trx) =>
-        fn({ query: (text, values) => run(trx as unknown as KyselyRunner, text, values) }, trx),
+        fn({ clientKind: 'kysely', query: (text, values) => run(trx as unknown as KyselyRunner, text, values) }, trx),
       );
     },
     scope(handle: Transaction<DB>, ended: () => boolean, tenantId: string): Transaction<DB> {

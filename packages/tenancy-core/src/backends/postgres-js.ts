@@ -142,6 +142,7 @@ export function fromPostgresJs(sql: Sql | TransactionSql): PgExecutor | Postgres
   const root = sql as Partial<Sql>;
   if (typeof root.begin !== 'function' || typeof (sql as { savepoint?: unknown }).savepoint === 'function') {
     return Object.freeze({
+      clientKind: 'postgres.js' as const,
       query: <R>(text: string, values?: unknown[]) => runPostgresJs<R>(runner, text, values),
       getTransactionStatus: () => 'T',
     });
@@ -157,7 +158,7 @@ export function fromPostgresJs(sql: Sql | TransactionSql): PgExecutor | Postgres
     ): Promise<R> {
       const options = `isolation level ${mode.isolation}${mode.readOnly ? ' read only' : ''}`;
       return client.begin(options, (tx) =>
-        fn({ query: (text, values) => runPostgresJs(tx as unknown as UnsafeRunner, text, values) }, tx),
+        fn({ clientKind: 'postgres.js', query: (text, values) => runPostgresJs(tx as unknown as UnsafeRunner, text, values) }, tx),
       ) as Promise<R>;
     },
   });

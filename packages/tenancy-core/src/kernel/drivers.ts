@@ -42,6 +42,11 @@ export interface PgPoolLike extends PgQueryable {
  */
 export interface PgExecutor extends PgQueryable {
   getTransactionStatus?(): string | null;
+  /**
+   * Set by the adapters (absent on a `pg` client): the library underneath. `query` then takes text and
+   * values only (no `pg` query config objects such as named prepared statements).
+   */
+  readonly clientKind?: PgClientKind;
 }
 
 /** How a unit of work asks an adapter to open its transaction. */
@@ -62,7 +67,7 @@ export type PgClientKind = 'node-postgres' | 'kysely' | 'drizzle' | 'postgres.js
  * `Transaction`, a Drizzle transaction, a postgres.js `TransactionSql`). `createTenantUnitOfWork` uses
  * this to give a Kysely user a Kysely transaction.
  */
-export interface PgTransactor<H> extends PgPoolLike {
+export interface PgTransactor<H> extends PgPoolLike, PgExecutor {
   /** Which library the adapter wraps. */
   readonly clientKind: PgClientKind;
   /**
