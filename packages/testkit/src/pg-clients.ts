@@ -48,8 +48,14 @@ const status = (tx: PgExecutor): PgExecutor & { getTransactionStatus(): string |
     ? (tx as PgExecutor & { getTransactionStatus(): string | null })
     : Object.assign(Object.create(tx) as PgExecutor, { getTransactionStatus: () => 'T' });
 
+/**
+ * Idle clients get 57P01 when a test database is dropped WITH (FORCE), and checked-out ones emit 'error'
+ * when a torture test terminates their backend: listen, so neither crashes the process (the failing
+ * query reports it).
+ */
 const silent = (p: pg.Pool): pg.Pool => {
   p.on('error', () => undefined);
+  p.on('connect', (c) => c.on('error', () => undefined));
   return p;
 };
 

@@ -8,7 +8,7 @@ import type {
 } from '../kernel/drivers.js';
 import { TenantryError } from '../kernel/errors.js';
 import { requireMethods, ValidationError } from '../kernel/validation.js';
-import { reservePostgresJs, runPostgresJs } from './postgres-js.js';
+import { jsonTextAsPg, reservePostgresJs, runPostgresJs } from './postgres-js.js';
 
 /** A Drizzle PostgreSQL database (`drizzle(pool)` from `drizzle-orm/node-postgres`, `drizzle(sql)` from `drizzle-orm/postgres-js`). */
 export interface DrizzleDatabaseLike {
@@ -132,10 +132,11 @@ function driverPool(client: unknown): Pick<PgPoolLike, 'query' | 'connect'> {
     };
   }
   if (typeof c?.unsafe === 'function') {
+    jsonTextAsPg(c);
     const runner = c as unknown as Parameters<typeof runPostgresJs>[0];
     return {
       query: <R>(text: string, values?: unknown[]) => runPostgresJs<R>(runner, text, values),
-      connect: () => reservePostgresJs(c),
+      connect: () => reservePostgresJs(c, 'drizzle'),
     };
   }
   throw notDrizzle();

@@ -74,7 +74,13 @@ export function fromKysely<DB>(db: Kysely<DB>): PgExecutor | KyselyPgClient<DB> 
       let builder = db.transaction().setIsolationLevel(mode.isolation);
       if (mode.readOnly) builder = builder.setAccessMode('read only');
       return builder.execute((trx) =>
-        fn({ clientKind: 'kysely', query: (text, values) => run(trx as unknown as KyselyRunner, text, values) }, trx),
+        fn(
+          {
+            clientKind: 'kysely',
+            query: (text, values) => run(trx as unknown as KyselyRunner, text, values),
+          },
+          trx,
+        ),
       );
     },
     scope(handle: Transaction<DB>, ended: () => boolean, tenantId: string): Transaction<DB> {
@@ -99,8 +105,8 @@ function endGuard(ended: () => boolean, tenantId: string): KyselyPlugin {
 }
 
 /** Hold one of Kysely's pooled connections until `release()`. */
-function checkout<DB>(db: Kysely<DB>): Promise<PgPoolClientLike> {
-  return new Promise<PgPoolClientLike>((resolve, reject) => {
+function checkout<DB>(db: Kysely<DB>): Promise<PgPoolClientLike & PgExecutor> {
+  return new Promise<PgPoolClientLike & PgExecutor>((resolve, reject) => {
     let handedOut = false;
     db.connection()
       .execute(
@@ -109,6 +115,7 @@ function checkout<DB>(db: Kysely<DB>): Promise<PgPoolClientLike> {
             handedOut = true;
             let released = false;
             resolve({
+              clientKind: 'kysely',
               query: <R>(text: string, values?: unknown[]) => {
                 if (released) return Promise.reject(releasedError());
                 return run<R>(conn as unknown as KyselyRunner, text, values);

@@ -1,5 +1,6 @@
 import type { Sql, TransactionSql } from 'postgres';
 import type {
+  PgClientKind,
   PgExecutor,
   PgPoolClientLike,
   PgQueryResult,
@@ -12,8 +13,18 @@ import { requireMethods } from '../kernel/validation.js';
 /** What postgres.js answers: an array of rows carrying `count` and `columns` (or, for several statements, one per statement). */
 type RowList = unknown[] & { count?: number | null; columns?: ReadonlyArray<{ name: string; type: number }> };
 
-/** `timestamp` (1114) and `timestamptz` (1184): `pg` answers them as `Date`s, and so does the port. */
+/** `timestamp`/`timestamptz` (1114, 1184) and their arrays (1115, 1185): `pg` answers `Date`s, and so does the port. */
 const TIMESTAMP_TYPES = new Set([1114, 1184]);
+const TIMESTAMP_ARRAY_TYPES = new Set([1115, 1185]);
+
+/** A one-dimensional timestamp array literal (`{"2026-01-01 00:00:00+00",NULL}`) as `Date`s. */
+const timestampArray = (text: string): Array<Date | null> =>
+  text === '{}'
+    ? []
+    : text
+        .slice(1, -1)
+        .split(',')
+        .map((x) => (x === 'NULL' ? null : new Date(x.replace(/^"|"$/g, ''))));
 
 /**
  * Timestamps as `Date`s where the client answered text: Drizzle's postgres.js driver turns postgres.js'
@@ -22,21 +33,18 @@ const TIMESTAMP_TYPES = new Set([1114, 1184]);
 function datesAsPg(r: RowList): void {
   const first = r[0] as Record<string, unknown> | undefined;
   if (first === undefined || r.columns === undefined) return;
-  const names = r.columns
-    .filter((c) => TIMESTAMP_TYPES.has(c.type) && typeof first[c.name] === 'string')
-    .map((c) => c.name);
-  if (names.length === 0) return;
+  const columns = r.columns.filter(
+    (c) =>
+      (TIMESTAMP_TYPES.has(c.type) || TIMESTAMP_ARRAY_TYPES.has(c.type)) && typeof first[c.name] === 'string',
+  );
+  if (columns.length === 0) return;
   for (const row of r as Array<Record<string, unknown>>) {
-    for (const n of names) if (typeof row[n] === 'string') row[n] = new Date(row[n] as string);
+    for (const { name, type } of columns) {
+      const v = row[name];
+      if (typeof v === 'string') row[name] = TIMESTAMP_TYPES.has(type) ? new Date(v) : timestampArray(v);
+    }
   }
 }
-
-/** The part of a postgres.js `sql` (or a transaction's or reserved connection's) the adapter uses. */
-interface UnsafeRunner {
-  unsafe(text: string, values?: unknown[]): PromiseLike<RowList>;
-}
-
-const isRowList = (r: unknown): r is RowList => Array.isArray(r) && 'count' in r;
 
 /**
  * A postgres.js error with `pg`'s field names, which the port promises (stores map errors by them):
@@ -61,8 +69,31 @@ function asPgError(error: unknown): unknown {
   return error;
 }
 
-// Dates as ISO text: postgres.js serialises them itself, but a client configured by Drizzle does not.
-const param = (v: unknown): unknown => (v instanceof Date ? v.toISOString() : v);
+/**
+ * A value encoded as `pg` encodes it, so a store behaves the same through either driver: dates as ISO
+ * text (a postgres.js client configured by Drizzle does not serialise them), arrays as PostgreSQL array
+ * literals (postgres.js has no serialiser for some array types, e.g. `timestamptz[]`, `jsonb[]`), plain
+ * objects as JSON. Strings, numbers, booleans, `null` and byte buffers pass through.
+ */
+function param(v: unknown): unknown {
+  if (v === null || typeof v !== 'object') return typeof v === 'bigint' ? v.toString() : v;
+  if (v instanceof Date) return v.toISOString();
+  if (Array.isArray(v)) return arrayLiteral(v);
+  if (ArrayBuffer.isView(v)) return v;
+  return JSON.stringify(v);
+}
+
+function arrayLiteral(xs: readonly unknown[]): string {
+  const parts = xs.map((x) => {
+    if (x === null || x === undefined) return 'NULL';
+    if (Array.isArray(x)) return arrayLiteral(x);
+    const text = ArrayBuffer.isView(x)
+      ? `\\x${Buffer.from(x.buffer, x.byteOffset, x.byteLength).toString('hex')}`
+      : String(param(x));
+    return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  });
+  return `{${parts.join(',')}}`;
+}
 
 /** Run one statement (or, with no values, several: the last one's rows are answered). */
 export const runPostgresJs = async <R>(
@@ -84,8 +115,30 @@ export const runPostgresJs = async <R>(
   return { rows: [...r] as R[], rowCount: typeof r.count === 'number' ? r.count : r.length };
 };
 
+const JSON_TYPES = [114, 3802];
+
+/**
+ * A string given for a `json`/`jsonb` parameter is JSON text, as with `pg` (our stores pass
+ * `JSON.stringify`ed values); postgres.js would stringify it again into a JSON string. Only strings are
+ * affected, on this client (Drizzle's postgres.js driver does the same for every value).
+ */
+export function jsonTextAsPg(sql: unknown): void {
+  const serializers = (sql as { options?: { serializers?: Record<number, (x: unknown) => string> } } | null)
+    ?.options?.serializers;
+  if (serializers === undefined) return;
+  for (const oid of JSON_TYPES) {
+    const original = serializers[oid];
+    if (original === undefined || (original as { tenantryJsonText?: true }).tenantryJsonText) continue;
+    const wrapped = (x: unknown): string => (typeof x === 'string' ? x : original(x));
+    serializers[oid] = Object.assign(wrapped, { tenantryJsonText: true as const });
+  }
+}
+
 /** Reserve one of a postgres.js client's connections (`sql.reserve()`, postgres 3.4+) until `release()`. */
-export async function reservePostgresJs(sql: unknown): Promise<PgPoolClientLike> {
+export async function reservePostgresJs(
+  sql: unknown,
+  clientKind: PgClientKind = 'postgres.js',
+): Promise<PgPoolClientLike & PgExecutor> {
   const client = sql as { reserve?: () => Promise<{ release(): void }> };
   if (typeof client.reserve !== 'function') {
     throw new TenantryError(
@@ -96,6 +149,7 @@ export async function reservePostgresJs(sql: unknown): Promise<PgPoolClientLike>
   const reserved = await client.reserve();
   let released = false;
   return {
+    clientKind,
     query: <R>(text: string, values?: unknown[]) =>
       released
         ? Promise.reject(
@@ -138,6 +192,7 @@ export function fromPostgresJs(sql: TransactionSql): PgExecutor;
 export function fromPostgresJs(sql: Sql): PostgresJsPgClient;
 export function fromPostgresJs(sql: Sql | TransactionSql): PgExecutor | PostgresJsPgClient {
   requireMethods(sql, ['unsafe'], 'fromPostgresJs', 'sql');
+  jsonTextAsPg(sql);
   const runner = sql as unknown as UnsafeRunner;
   const root = sql as Partial<Sql>;
   if (typeof root.begin !== 'function' || typeof (sql as { savepoint?: unknown }).savepoint === 'function') {
@@ -158,7 +213,13 @@ export function fromPostgresJs(sql: Sql | TransactionSql): PgExecutor | Postgres
     ): Promise<R> {
       const options = `isolation level ${mode.isolation}${mode.readOnly ? ' read only' : ''}`;
       return client.begin(options, (tx) =>
-        fn({ clientKind: 'postgres.js', query: (text, values) => runPostgresJs(tx as unknown as UnsafeRunner, text, values) }, tx),
+        fn(
+          {
+            clientKind: 'postgres.js',
+            query: (text, values) => runPostgresJs(tx as unknown as UnsafeRunner, text, values),
+          },
+          tx,
+        ),
       ) as Promise<R>;
     },
   });
