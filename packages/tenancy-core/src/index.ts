@@ -81,6 +81,7 @@ export type {
   PgPoolClientLike,
   PgPoolLike,
   PgExecutor,
+  PgTransactionExecutor,
   PgTransactionMode,
   PgClientKind,
   PgTransactor,

@@ -3,6 +3,7 @@ import type {
   PgPoolLike,
   PgQueryable,
   PgQueryResult,
+  PgTransactionExecutor,
   PgTransactionMode,
   PgTransactor,
 } from '../kernel/drivers.js';
@@ -56,7 +57,7 @@ interface PgLikeClient extends PgQueryable {
  * const uow = createTenantUnitOfWork(fromDrizzle(db));
  * const rows = await runAsTenant(ctx, () => uow.run((tx) => tx.select().from(invoices)));
  */
-export function fromDrizzle(tx: DrizzleTransactionLike): PgExecutor;
+export function fromDrizzle(tx: DrizzleTransactionLike): PgTransactionExecutor;
 export function fromDrizzle<D extends DrizzleDatabaseLike>(db: D): DrizzlePgClient<DrizzleTransactionOf<D>>;
 export function fromDrizzle(
   db: DrizzleDatabaseLike | DrizzleTransactionLike,
@@ -89,7 +90,7 @@ const notDrizzle = (): ValidationError =>
   ]);
 
 /** The executor of a Drizzle transaction: its session's driver client (a `pg` client or a postgres.js `TransactionSql`). */
-function transactionExecutor(tx: unknown): PgExecutor {
+function transactionExecutor(tx: unknown): PgTransactionExecutor {
   const client = (tx as { session?: { client?: PgLikeClient } } | null)?.session?.client;
   if (typeof client?.query === 'function') {
     const status = client.getTransactionStatus;

@@ -3,6 +3,7 @@ import type {
   PgExecutor,
   PgPoolClientLike,
   PgQueryResult,
+  PgTransactionExecutor,
   PgTransactionMode,
   PgTransactor,
 } from '../kernel/drivers.js';
@@ -51,7 +52,7 @@ export interface KyselyPgClient<DB> extends PgTransactor<Transaction<DB>> {
  * const uow = createTenantUnitOfWork(fromKysely(db));
  * const rows = await runAsTenant(ctx, () => uow.run((trx) => trx.selectFrom('invoices').selectAll().execute()));
  */
-export function fromKysely<DB>(db: Transaction<DB>): PgExecutor;
+export function fromKysely<DB>(db: Transaction<DB>): PgTransactionExecutor;
 export function fromKysely<DB>(db: Kysely<DB>): KyselyPgClient<DB>;
 export function fromKysely<DB>(db: Kysely<DB>): PgExecutor | KyselyPgClient<DB> {
   requireMethods(db, ['executeQuery', 'connection', 'transaction', 'withPlugin'], 'fromKysely', 'db');

@@ -2,6 +2,7 @@ import type { Sql, TransactionSql } from 'postgres';
 import type {
   PgClientKind,
   PgExecutor,
+  PgTransactionExecutor,
   PgPoolClientLike,
   PgQueryResult,
   PgTransactionMode,
@@ -12,6 +13,13 @@ import { requireMethods } from '../kernel/validation.js';
 
 /** What postgres.js answers: an array of rows carrying `count` and `columns` (or, for several statements, one per statement). */
 type RowList = unknown[] & { count?: number | null; columns?: ReadonlyArray<{ name: string; type: number }> };
+
+/** The part of a postgres.js `sql` (or a transaction's or reserved connection's) the adapter uses. */
+interface UnsafeRunner {
+  unsafe(text: string, values?: unknown[]): PromiseLike<RowList>;
+}
+
+const isRowList = (r: unknown): r is RowList => Array.isArray(r) && 'count' in r;
 
 /** `timestamp`/`timestamptz` (1114, 1184) and their arrays (1115, 1185): `pg` answers `Date`s, and so does the port. */
 const TIMESTAMP_TYPES = new Set([1114, 1184]);
@@ -188,7 +196,7 @@ export interface PostgresJsPgClient extends PgTransactor<TransactionSql> {
  * const uow = createTenantUnitOfWork(fromPostgresJs(sql));
  * const rows = await runAsTenant(ctx, () => uow.run((tx) => tx`SELECT * FROM invoices`));
  */
-export function fromPostgresJs(sql: TransactionSql): PgExecutor;
+export function fromPostgresJs(sql: TransactionSql): PgTransactionExecutor;
 export function fromPostgresJs(sql: Sql): PostgresJsPgClient;
 export function fromPostgresJs(sql: Sql | TransactionSql): PgExecutor | PostgresJsPgClient {
   requireMethods(sql, ['unsafe'], 'fromPostgresJs', 'sql');

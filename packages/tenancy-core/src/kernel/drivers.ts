@@ -49,6 +49,11 @@ export interface PgExecutor extends PgQueryable {
   readonly clientKind?: PgClientKind;
 }
 
+/** An executor bound to an open transaction (what the adapters answer for a library's transaction). */
+export interface PgTransactionExecutor extends PgExecutor {
+  getTransactionStatus(): string | null;
+}
+
 /** How a unit of work asks an adapter to open its transaction. */
 export interface PgTransactionMode {
   /** @default 'read committed' */
