@@ -106,6 +106,25 @@ describe.skipIf(!hasBackend('postgres'))(
           for (const r of plain) expect(r.rows[0]?.s ?? '').toBe('');
         });
 
+        it("a query on the library's handle after the unit ended is UNIT_OF_WORK_ENDED and never runs", async () => {
+          let kept: unknown;
+          await run(TENANTS[7] as string, async (h) => {
+            kept = h;
+            return rows(h, 'SELECT 1 AS one');
+          });
+          const ended = await kind
+            .nativeRows(kept, `INSERT INTO customers (tenant_id, name) VALUES ('${TENANTS[7]}', 'late')`)
+            .then(
+              () => 'ran',
+              (e: { code?: string; cause?: { code?: string } }) => e.code ?? e.cause?.code,
+            );
+          expect(ended).toBe('UNIT_OF_WORK_ENDED');
+          const late = await run(TENANTS[7] as string, (h) =>
+            rows(h, "SELECT count(*)::int AS n FROM customers WHERE name = 'late'"),
+          );
+          expect(late[0]?.n).toBe(0);
+        });
+
         it('refuses a superuser connection with RLS_SUPERUSER', async () => {
           const su = kind.open(db.url(), { max: 1 });
           try {

@@ -72,12 +72,39 @@ export function fromDrizzle(
     clientKind: 'drizzle' as const,
     query: base.query,
     connect: base.connect,
+    scope: (handle: unknown, ended: () => boolean, tenantId: string): unknown =>
+      endGuard(handle, ended, tenantId),
     transaction<R>(mode: PgTransactionMode, fn: (tx: PgExecutor, handle: unknown) => Promise<R>): Promise<R> {
       return database.transaction((tx: unknown) => fn(transactionExecutor(tx), tx), {
         isolationLevel: mode.isolation,
         accessMode: mode.readOnly ? 'read only' : 'read write',
       }) as Promise<R>;
     },
+  });
+}
+
+/**
+ * The unit of work's view of a Drizzle transaction: its query builders and `execute` run through the
+ * transaction's session, which refuses every call with `UNIT_OF_WORK_ENDED` once the unit has ended.
+ * (Relational queries, `tx.query.<table>`, hold the session from before and are not covered.)
+ */
+function endGuard(handle: unknown, ended: () => boolean, tenantId: string): unknown {
+  const tx = handle as { session?: object } | null;
+  if (typeof tx !== 'object' || tx === null || typeof tx.session !== 'object' || tx.session === null)
+    return handle;
+  const session = new Proxy(tx.session, {
+    get(target, prop, receiver) {
+      const value: unknown = Reflect.get(target, prop, receiver);
+      if (typeof value !== 'function' || !ended()) return value;
+      return () => {
+        throw new TenantryError('UNIT_OF_WORK_ENDED', 'A query was issued on a unit of work that has ended', {
+          details: { tenantId },
+        });
+      };
+    },
+  });
+  return new Proxy(tx, {
+    get: (target, prop, receiver) => (prop === 'session' ? session : Reflect.get(target, prop, receiver)),
   });
 }
 

@@ -172,6 +172,35 @@ export async function reservePostgresJs(
   };
 }
 
+const QUERY_METHODS = new Set<PropertyKey>(['unsafe', 'file', 'savepoint']);
+
+/**
+ * The unit of work's view of a postgres.js transaction: `tx\`…\``, `tx.unsafe`, `tx.file` and
+ * `tx.savepoint` fail with `UNIT_OF_WORK_ENDED` once the unit has ended (helpers such as `tx.json` and
+ * everything else pass through).
+ */
+function endGuard(handle: TransactionSql, ended: () => boolean, tenantId: string): TransactionSql {
+  const refuse = (): never => {
+    throw new TenantryError('UNIT_OF_WORK_ENDED', 'A query was issued on a unit of work that has ended', {
+      details: { tenantId },
+    });
+  };
+  return new Proxy(handle, {
+    apply(target, thisArg, args) {
+      if (ended()) refuse();
+      return Reflect.apply(target as unknown as (...a: unknown[]) => unknown, thisArg, args);
+    },
+    get(target, prop, receiver) {
+      const value: unknown = Reflect.get(target, prop, receiver);
+      if (!QUERY_METHODS.has(prop) || typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        if (ended()) refuse();
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}
+
 /** A postgres.js `sql` as a pool for Tenantry's PostgreSQL backends, with postgres.js transactions for units of work. */
 export interface PostgresJsPgClient extends PgTransactor<TransactionSql> {
   readonly clientKind: 'postgres.js';
@@ -215,6 +244,8 @@ export function fromPostgresJs(sql: Sql | TransactionSql): PgExecutor | Postgres
     clientKind: 'postgres.js' as const,
     query: <R>(text: string, values?: unknown[]) => runPostgresJs<R>(runner, text, values),
     connect: () => reservePostgresJs(client),
+    scope: (handle: TransactionSql, ended: () => boolean, tenantId: string): TransactionSql =>
+      endGuard(handle, ended, tenantId),
     transaction<R>(
       mode: PgTransactionMode,
       fn: (tx: PgExecutor, handle: TransactionSql) => Promise<R>,

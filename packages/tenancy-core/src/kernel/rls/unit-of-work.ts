@@ -58,8 +58,9 @@ export interface TenantUnitOfWork<H = PgPoolClientLike> {
    *
    * Through an adapter, the library opens and ends the transaction (its `transaction()`/`begin`), the
    * tenant is set with `set_config` as the first statement in it, session state is reset as its last,
-   * and the role is checked once per adapter. A Kysely handle refuses queries after the unit ended
-   * (`UNIT_OF_WORK_ENDED`); Drizzle and postgres.js handles are the library's own and must not be kept.
+   * and the role is checked once per adapter. The handle refuses queries after the unit ended
+   * (`UNIT_OF_WORK_ENDED`: a Kysely plugin; a view of the Drizzle transaction's session, relational
+   * `tx.query` excepted; a view of postgres.js' `tx`).
    */
   run<R>(fn: (client: H) => Promise<R>, options?: RunOptions): Promise<R>;
 }
