@@ -99,6 +99,34 @@ describe.skipIf(!hasBackend('postgres'))(
           expect(await docs(s)).toEqual(committed);
         });
 
+        it('withNumber on the adapter pool, plain and combining: failed writes consume nothing, the rest gapless', async () => {
+          for (const combine of [undefined, { maxGroupSize: 8, maxWaitMs: 0 }]) {
+            const s = series();
+            const own = createPostgresSequencer({
+              pool: client.pool,
+              lockTimeoutMs: 2_000,
+              ...(combine ? { combine } : {}),
+            });
+            const got = await Promise.all(
+              Array.from({ length: 16 }, (_, i) =>
+                own
+                  .withNumber(s, {}, async ({ tx, tenant, series: key, period, number }) => {
+                    await tx.query(
+                      'INSERT INTO kdocs (tenant, series, period, number) VALUES ($1, $2, $3, $4)',
+                      [tenant, key, period, number],
+                    );
+                    if (i % 5 === 4) throw new Abort();
+                    return number;
+                  })
+                  .catch((e: unknown) => (e instanceof Abort ? 0 : Promise.reject(e))),
+              ),
+            );
+            const committed = got.filter((n) => n > 0).sort((a, b) => a - b);
+            expect(committed).toEqual(Array.from({ length: 13 }, (_, i) => i + 1));
+            expect(await docs(s)).toEqual(committed);
+          }
+        });
+
         it('the pool itself (autocommit) is refused with SEQUENCER_NOT_IN_TRANSACTION', async () => {
           expect(await codeOf(seq.next(series(), { tx: client.pool as never }))).toBe(
             'SEQUENCER_NOT_IN_TRANSACTION',
