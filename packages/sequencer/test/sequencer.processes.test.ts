@@ -160,6 +160,7 @@ describe.skipIf(!ready)(
             TORTURE_PG: env.pgUrl(),
             TORTURE_TABLE: table,
             TORTURE_CLIENT: kind.name,
+            TORTURE_MIN_MS: i === 0 ? '0' : '4000',
             TORTURE_TENANT: `acme${i}`,
             TORTURE_DEADLINE: String(Date.now() + RUN_MS),
           },
