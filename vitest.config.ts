@@ -9,7 +9,10 @@ export default defineConfig({
   resolve: { conditions: [SOURCE_CONDITION, ...defaultClientConditions] },
   ssr: {
     resolve: {
-      conditions: [SOURCE_CONDITION, ...defaultServerConditions],
+      // Without `module`, as Vitest's own default: Vitest passes these to the test processes as Node
+      // `--conditions`, and `module` makes Node load bundler-only builds (the AWS SDK's dist-es,
+      // vitest-dev/vitest#7794).
+      conditions: [SOURCE_CONDITION, ...defaultServerConditions.filter((c) => c !== 'module')],
       externalConditions: [SOURCE_CONDITION],
     },
   },

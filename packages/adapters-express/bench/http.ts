@@ -10,8 +10,8 @@ import { type BenchRow, printBench } from '@tenantry/testkit/bench';
 import autocannon from 'autocannon';
 import { SignJWT } from 'jose';
 
-const SECONDS = 2;
-const ROUNDS = 5;
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const CONNECTIONS = 16;
 
 const secret = randomBytes(32).toString('base64url');
@@ -24,17 +24,21 @@ const child = spawn(
   ],
   { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, BENCH_SECRET: secret } },
 );
-const ports = await new Promise<{ bare: number; context: number; full: number; adapterOnly: number }>(
-  (resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (d) => {
-      out += String(d);
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line) resolve(JSON.parse(line));
-    });
-    child.once('exit', (code) => reject(new Error(`bench servers exited with ${code}`)));
-  },
-);
+const ports = await new Promise<{
+  bare: number;
+  context: number;
+  full: number;
+  adapterOnly: number;
+  handwritten: number;
+}>((resolve, reject) => {
+  let out = '';
+  child.stdout?.on('data', (d) => {
+    out += String(d);
+    const line = out.split('\n').find((l) => l.startsWith('{'));
+    if (line) resolve(JSON.parse(line));
+  });
+  child.once('exit', (code) => reject(new Error(`bench servers exited with ${code}`)));
+});
 
 const token = await new SignJWT({ tenant_id: 'acme', roles: ['USER'] })
   .setProtectedHeader({ alg: 'HS256' })
@@ -65,11 +69,12 @@ const samples = {
   context: [] as number[],
   full: [] as number[],
   adapterOnly: [] as number[],
+  handwritten: [] as number[],
 };
 try {
   await rps(ports.bare);
   await rps(ports.full); // warm-up
-  const order: Array<keyof typeof samples> = ['bare', 'context', 'adapterOnly', 'full'];
+  const order: Array<keyof typeof samples> = ['bare', 'context', 'adapterOnly', 'full', 'handwritten'];
   for (let r = 0; r < ROUNDS; r++) {
     for (const k of r % 2 === 0 ? order : [...order].reverse()) samples[k].push(await rps(ports[k]));
   }
@@ -98,6 +103,13 @@ const rows: BenchRow[] = [
     baseline: bare,
     unit: 'req/s',
     ratio: median(samples.adapterOnly) / bare,
+  },
+  {
+    workload: 'express: token + context vs hand-written (jose jwtVerify + AsyncLocalStorage)',
+    ours: median(samples.context),
+    baseline: median(samples.handwritten),
+    unit: 'req/s',
+    ratio: median(samples.context) / median(samples.handwritten),
   },
 ];
 printBench(

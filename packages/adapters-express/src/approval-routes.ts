@@ -1,7 +1,7 @@
-import type { ApprovalEngine, ApprovalRequestView, ResourceRef } from '@tenantry/approvals';
-import { type JsonValue, ValidationError, parseInput } from '@tenantry/core';
+import type { ApprovalEngine, ResourceRef } from '@tenantry/approvals';
+import { ValidationError } from '@tenantry/core';
+import { APPROVAL_JUSTIFICATION_HEADER, approvalJustification, createApprovalHttp } from '@tenantry/http';
 import { type Request, type RequestHandler, Router } from 'express';
-import { z } from 'zod';
 
 /** Options of {@link approvalRoutes}. */
 export interface ApprovalRoutesOptions {
@@ -48,52 +48,17 @@ export interface ExpressApprovals {
   require(spec: RequireApprovalSpec): RequestHandler;
 }
 
-const PageQuerySchema = z.object({
-  limit: z.coerce.number().int().min(1).max(500).optional(),
-  cursor: z.string().max(200).optional(),
-});
-const ListQuerySchema = PageQuerySchema.extend({
-  resourceType: z.string().min(1).max(64).optional(),
-  resourceId: z.string().min(1).max(256).optional(),
-  status: z
-    .enum(['PENDING', 'APPROVED', 'EXECUTED', 'FAILED', 'REJECTED', 'EXPIRED', 'CANCELLED'])
-    .optional(),
-});
-const DecisionBodySchema = z.object({ comment: z.string().max(2000).optional() }).optional();
-
-const JUSTIFICATION_HEADER = 'x-approval-justification';
-
-const ENGINE_METHODS = ['inbox', 'list', 'get', 'approve', 'reject', 'request'] as const;
-
-function fail(what: string, path: PropertyKey[], message: string): never {
-  throw new ValidationError(what, [{ path, message }]);
-}
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function checkOptions(options: unknown): asserts options is ApprovalRoutesOptions {
-  const what = 'approvalRoutes options';
-  if (!isObject(options)) fail(what, [], 'must be an object');
-  const engine = options.engine;
-  if (!isObject(engine)) fail(what, ['engine'], 'must be an ApprovalEngine');
-  for (const m of ENGINE_METHODS) {
-    if (typeof engine[m] !== 'function') fail(what, ['engine', m], 'must be a function');
-  }
-  const base = options.basePath;
-  if (base !== undefined && (typeof base !== 'string' || !base.startsWith('/') || base.length > 1024)) {
-    fail(what, ['basePath'], 'must be a path starting with / (at most 1024 characters)');
-  }
-}
-
 function checkSpec(spec: unknown): asserts spec is RequireApprovalSpec {
   const what = 'approval route spec';
-  if (!isObject(spec)) fail(what, [], 'must be an object');
-  if (typeof spec.action !== 'string' || spec.action === '')
-    fail(what, ['action'], 'must be a non-empty string');
-  if (typeof spec.resource !== 'function') fail(what, ['resource'], 'must be a function');
+  const fail = (path: PropertyKey[], message: string): never => {
+    throw new ValidationError(what, [{ path, message }]);
+  };
+  if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) fail([], 'must be an object');
+  const s = spec as Record<string, unknown>;
+  if (typeof s.action !== 'string' || s.action === '') fail(['action'], 'must be a non-empty string');
+  if (typeof s.resource !== 'function') fail(['resource'], 'must be a function');
   for (const key of ['justification', 'payload'] as const) {
-    if (spec[key] !== undefined && typeof spec[key] !== 'function') fail(what, [key], 'must be a function');
+    if (s[key] !== undefined && typeof s[key] !== 'function') fail([key], 'must be a function');
   }
 }
 
@@ -108,49 +73,22 @@ function checkSpec(spec: unknown): asserts spec is RequireApprovalSpec {
  * app.use(t.errors);
  */
 export function approvalRoutes(options: ApprovalRoutesOptions): ExpressApprovals {
-  checkOptions(options);
-  const { engine } = options;
-  const base = (options.basePath ?? '/ops/approvals').replace(/\/+$/, '');
+  // The route logic is @tenantry/http's, shared with @tenantry/nest.
+  const routes = createApprovalHttp(options as ApprovalRoutesOptions, 'approvalRoutes options');
+  const base = routes.basePath;
   const router = Router();
-  const page = (q: z.output<typeof PageQuerySchema>) => ({
-    ...(q.limit !== undefined ? { limit: q.limit } : {}),
-    ...(q.cursor !== undefined ? { cursor: q.cursor } : {}),
-  });
-
   router.get(`${base}/inbox`, async (req, res) => {
-    const q = parseInput(PageQuerySchema, req.query, 'approval inbox query');
-    res.json(await engine.inbox(page(q)));
+    res.json(await routes.inbox(req.query));
   });
   router.get(base, async (req, res) => {
-    const q = parseInput(ListQuerySchema, req.query, 'approval list query');
-    if ((q.resourceType === undefined) !== (q.resourceId === undefined)) {
-      parseInput(
-        z.object({ resourceType: z.string(), resourceId: z.string() }),
-        { resourceType: q.resourceType, resourceId: q.resourceId },
-        'approval list query',
-      );
-    }
-    res.json(
-      await engine.list({
-        ...page(q),
-        ...(q.resourceType !== undefined && q.resourceId !== undefined
-          ? { resource: { type: q.resourceType, id: q.resourceId } }
-          : {}),
-        ...(q.status !== undefined ? { status: q.status } : {}),
-      }),
-    );
+    res.json(await routes.list(req.query));
   });
   router.get(`${base}/:id`, async (req, res) => {
-    res.json(await engine.get({ requestId: String(req.params.id) }));
+    res.json(await routes.get(String(req.params.id)));
   });
   for (const decision of ['approve', 'reject'] as const) {
     router.post(`${base}/:id/${decision}`, async (req, res) => {
-      const body = parseInput(DecisionBodySchema, req.body, `approval ${decision}`);
-      const input = {
-        requestId: String(req.params.id),
-        ...(body?.comment !== undefined ? { comment: body.comment } : {}),
-      };
-      res.json(await (decision === 'approve' ? engine.approve(input) : engine.reject(input)));
+      res.json(await routes.decide(decision, String(req.params.id), req.body));
     });
   }
 
@@ -160,25 +98,16 @@ export function approvalRoutes(options: ApprovalRoutesOptions): ExpressApprovals
       checkSpec(spec);
       return async (req, res) => {
         const body: unknown = req.body;
-        const fromBody =
-          body !== null &&
-          typeof body === 'object' &&
-          typeof (body as { justification?: unknown }).justification === 'string'
-            ? (body as { justification: string }).justification
-            : undefined;
-        const justification = spec.justification
-          ? spec.justification(req)
-          : (req.get(JUSTIFICATION_HEADER) ?? fromBody);
-        const created: ApprovalRequestView = await engine.request({
+        const answer = await routes.ask({
           action: spec.action,
           resource: spec.resource(req),
-          justification: justification ?? '',
-          payload: (spec.payload
-            ? spec.payload(req)
-            : { params: { ...req.params }, body: body ?? null }) as JsonValue,
+          justification: spec.justification
+            ? spec.justification(req)
+            : approvalJustification(req.get(APPROVAL_JUSTIFICATION_HEADER), body),
+          payload: spec.payload ? spec.payload(req) : { params: { ...req.params }, body: body ?? null },
         });
-        res.setHeader('location', `${base}/${created.id}`);
-        res.status(created.status === 'PENDING' ? 202 : 200).json(created);
+        res.setHeader('location', answer.location);
+        res.status(answer.status).json(answer.body);
       };
     },
   };

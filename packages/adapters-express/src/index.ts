@@ -14,6 +14,14 @@ export {
   signInLockout,
 } from './rate-limits.js';
 export { type TenantJobPayload, withTenantJob } from './tenant-job.js';
+export { metricsEndpoint } from './metrics.js';
+export {
+  type QueueLike,
+  type TenantQueue,
+  type TenantJobLike,
+  tenantQueue,
+  tenantProcessor,
+} from '@tenantry/http';
 export {
   HttpErrorCodes,
   type HttpErrorCode,
@@ -24,4 +32,7 @@ export {
   type TokenVerifierOptions,
   type UntrustedClientTenantResolver,
   DEFAULT_SEGMENT_PREFIXES,
+  type MetricsEndpointOptions,
+  type MetricsSource,
+  HttpMetricNames,
 } from '@tenantry/http';

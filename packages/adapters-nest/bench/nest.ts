@@ -1,6 +1,7 @@
-// Throughput of one Nest route with TenancyModule against the same route in a bare Nest app, measured
+// Throughput of one Nest route with TenancyModule against the same route in a bare Nest app and in a
+// nestjs-cls app verifying the token with jose (what users write today), measured
 // with autocannon on loopback in the same run, alternating rounds; servers in a child process.
-// Bounded: 5 rounds × 2 s per app, plus a warm-up.
+// Bounded: 5 rounds × 2 s per app, plus a warm-up. BENCH_ROUNDS/BENCH_SECONDS shorten it.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -8,8 +9,8 @@ import { type BenchRow, printBench } from '@tenantry/testkit/bench';
 import autocannon from 'autocannon';
 import { SignJWT } from 'jose';
 
-const SECONDS = 2;
-const ROUNDS = 5;
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const CONNECTIONS = 16;
 
 const secret = randomBytes(32).toString('base64url');
@@ -18,7 +19,7 @@ const child = spawn(
   [...process.execArgv, fileURLToPath(new URL('./fixtures/servers.ts', import.meta.url))],
   { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, BENCH_SECRET: secret } },
 );
-const ports = await new Promise<{ bare: number; tenancy: number }>((resolve, reject) => {
+const ports = await new Promise<{ bare: number; tenancy: number; cls: number }>((resolve, reject) => {
   let out = '';
   child.stdout?.on('data', (d) => {
     out += String(d);
@@ -53,12 +54,14 @@ async function rps(port: number): Promise<number> {
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-const samples = { bare: [] as number[], tenancy: [] as number[] };
+const samples = { bare: [] as number[], tenancy: [] as number[], cls: [] as number[] };
 try {
   await rps(ports.bare);
   await rps(ports.tenancy);
+  await rps(ports.cls);
   for (let r = 0; r < ROUNDS; r++) {
-    const order: Array<keyof typeof samples> = r % 2 === 0 ? ['bare', 'tenancy'] : ['tenancy', 'bare'];
+    const order: Array<keyof typeof samples> =
+      r % 2 === 0 ? ['bare', 'tenancy', 'cls'] : ['cls', 'tenancy', 'bare'];
     for (const k of order) samples[k].push(await rps(ports[k]));
   }
 } finally {
@@ -71,6 +74,13 @@ const rows: BenchRow[] = [
     baseline: median(samples.bare),
     unit: 'req/s',
     ratio: median(samples.tenancy) / median(samples.bare),
+  },
+  {
+    workload: 'nest: TenancyModule vs nestjs-cls + jose (hand-written equivalent)',
+    ours: median(samples.tenancy),
+    baseline: median(samples.cls),
+    unit: 'req/s',
+    ratio: median(samples.tenancy) / median(samples.cls),
   },
 ];
 printBench(

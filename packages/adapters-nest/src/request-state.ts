@@ -9,7 +9,7 @@ export interface TenantryRequestState {
   /** A failed verification seen by the context middleware (Express platform), thrown by the guard unless the route is `@Public()`. */
   authError?: unknown;
   /** The resource named by `@Audited()`, and whether the audit event was already written (fail-closed routes). */
-  audit: { resource?: { type: string; id?: string }; written: boolean };
+  audit: { resource?: { type: string; id?: string }; maskPaths?: readonly string[]; written: boolean };
 }
 
 const states = new WeakMap<object, TenantryRequestState>();
@@ -101,6 +101,7 @@ export function recordRequest(
     method: req.method,
     route: routeOf(request),
     ...(state.audit.resource ? { resource: state.audit.resource } : {}),
+    ...(state.audit.maskPaths ? { maskPaths: state.audit.maskPaths } : {}),
     status,
     ...(req.ip !== undefined ? { ip: req.ip } : {}),
     ...(typeof ua === 'string' ? { userAgent: ua } : {}),

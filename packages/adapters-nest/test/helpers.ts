@@ -3,6 +3,7 @@ import {
   Body,
   Controller,
   Delete,
+  type DynamicModule,
   Get,
   HttpCode,
   type INestApplication,
@@ -100,7 +101,7 @@ interface RouteDef {
 }
 
 /** A controller class built without decorator syntax (the repository's type check runs without experimentalDecorators). */
-function controller(prefix: string, routes: Record<string, RouteDef>): Type<unknown> {
+export function controller(prefix: string, routes: Record<string, RouteDef>): Type<unknown> {
   const C = class {};
   Object.defineProperty(C, 'name', { value: `${prefix.replace(/\W/g, '_')}Controller` });
   for (const [name, def] of Object.entries(routes)) {
@@ -193,6 +194,7 @@ export interface NestTestApp {
 export async function buildNestApp(
   platform: Platform,
   over: Partial<TenancyModuleOptions> & { auditPort?: AuditPort } = {},
+  extra: { imports?: Array<Type<unknown> | DynamicModule>; controllers?: Type<unknown>[] } = {},
 ): Promise<NestTestApp> {
   const audit = new MemoryAuditPort();
   const store = await seedTenants();
@@ -207,8 +209,9 @@ export async function buildNestApp(
             gatekeeper: createGatekeeper({ config: directConfigSource(store) }),
             ...over,
           }),
+          ...(extra.imports ?? []),
         ],
-        controllers: [Ops, BackOffice, SysMgt, Open],
+        controllers: [Ops, BackOffice, SysMgt, Open, ...(extra.controllers ?? [])],
       }) as ClassDecorator,
     ],
     AppModule,

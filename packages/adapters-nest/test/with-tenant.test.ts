@@ -37,4 +37,29 @@ describe('@WithTenant() (T5)', () => {
     expect(isTenantryError(missing, 'JOB_CONTEXT_INVALID')).toBe(true);
     expect(consumer.seen).toEqual(['globex/2026-11']);
   });
+
+  it("reads a BullMQ job's data.tenantry (WorkerHost.process(job)), and refuses a tampered one", async () => {
+    class Processor {
+      async process(job: { data: { month: string; tenantry?: unknown } }): Promise<string> {
+        return `${requireTenant().tenantId}/${requireTenant().actor.id}/${job.data.month}`;
+      }
+    }
+    const d = Object.getOwnPropertyDescriptor(Processor.prototype, 'process') as PropertyDescriptor;
+    WithTenant(codec)(Processor.prototype, 'process', d);
+    Object.defineProperty(Processor.prototype, 'process', d);
+    const data = runAsTenant({ tenantId: 'initech', actor: { id: 'u-2' } }, () => ({
+      month: '2026-12',
+      tenantry: codec.capture(),
+    }));
+    const p = new Processor();
+    expect(await p.process({ data })).toBe('initech/u-2/2026-12');
+    const tampered = structuredClone(data) as {
+      month: string;
+      tenantry: { context: { actor: { id: string } } };
+    };
+    tampered.tenantry.context.actor.id = 'admin';
+    expect(() => p.process({ data: tampered })).toThrow(
+      expect.objectContaining({ code: 'JOB_CONTEXT_INVALID' }),
+    );
+  });
 });

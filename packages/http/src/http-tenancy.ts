@@ -1,3 +1,4 @@
+import { countRefusal } from './http-metrics.js';
 import {
   type AccessPolicy,
   type Actor,
@@ -123,7 +124,7 @@ export interface HttpTenancy {
   /** The segment of a path (`operations` for `/ops/...`), if any. */
   readonly segments: SegmentMap;
   /** Build and write the audit event of a finished mutating request. Rejects when the port rejects. */
-  recordRequest(input: Omit<RequestAuditInput, 'maskPaths' | 'maskKeys'>): Promise<void>;
+  recordRequest(input: Omit<RequestAuditInput, 'maskKeys'>): Promise<void>;
   /** The problem+json answer for any error (logs unexpected ones with their code only). */
   problem(error: unknown, requestId: string | undefined): ProblemResponse;
   readonly logger: Logger;
@@ -283,7 +284,10 @@ export function createHttpTenancy(options: HttpTenancyOptions): HttpTenancy {
             {
               ...input,
               ...(settings.auditBody.include ? {} : { body: undefined }),
-              maskPaths: settings.auditBody.maskPaths,
+              // Per-route paths (a DTO's `@Pii()` fields) add to the configured ones.
+              maskPaths: input.maskPaths
+                ? [...settings.auditBody.maskPaths, ...input.maskPaths]
+                : settings.auditBody.maskPaths,
               maskKeys,
             },
             clock.now(),
@@ -297,6 +301,7 @@ export function createHttpTenancy(options: HttpTenancyOptions): HttpTenancy {
         ...(settings.problemTypeBase ? { typeBase: settings.problemTypeBase } : {}),
         ...(requestId !== undefined ? { requestId } : {}),
       });
+      countRefusal(p.body.code, p.status);
       if (p.status >= 500) {
         const code = p.body.code;
         logger.error(

@@ -54,3 +54,32 @@ export {
   type HttpTenancy,
   createHttpTenancy,
 } from './http-tenancy.js';
+export {
+  type ApprovalResourceRef,
+  type ApprovalEngineLike,
+  type ApprovalStatusFilter,
+  ApprovalPageQuerySchema,
+  ApprovalListQuerySchema,
+  ApprovalDecisionBodySchema,
+  APPROVAL_JUSTIFICATION_HEADER,
+  type ApprovalAsk,
+  type ApprovalAnswer,
+  type ApprovalHttp,
+  type ApprovalHttpOptions,
+  approvalJustification,
+  createApprovalHttp,
+} from './approval-http.js';
+export {
+  type QueueLike,
+  type TenantQueue,
+  type TenantJobLike,
+  tenantQueue,
+  tenantProcessor,
+} from './tenant-queue.js';
+export { HttpMetricNames } from './http-metrics.js';
+export {
+  type MetricsSource,
+  type MetricsEndpointOptions,
+  type MetricsEndpoint,
+  createMetricsEndpoint,
+} from './metrics-endpoint.js';

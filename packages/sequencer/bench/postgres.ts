@@ -1,5 +1,5 @@
 // PostgreSQL: gapless allocations per second, each in its own transaction that also inserts the document.
-// ours      = createPostgresSequencer().next() + INSERT, in BEGIN … COMMIT
+// ours      = createPostgresSequencer({ namedStatements: true }).next() + INSERT, in BEGIN … COMMIT (direct)
 // baselines = the same work written by hand (counter row UPDATE … RETURNING + INSERT), and the naive
 //             MAX()+1 with retry on unique violation. All use named (prepared) statements.
 // combining = createPostgresSequencer({ pool, combine }).withNumber() on one hot series (the sequencer
@@ -52,7 +52,8 @@ try {
       ...(mode === 'off' ? { options: '-c synchronous_commit=off' } : {}),
     });
     pool.on('error', () => undefined);
-    const seq = createPostgresSequencer();
+    // Named statements, like the baselines (a direct connection: see bench/pooler.ts for the default).
+    const seq = createPostgresSequencer({ namedStatements: true });
     const insertDoc = 'INSERT INTO docs (tenant, series, period, number) VALUES ($1, $2, $3, $4)';
     const inTx = async (fn: (c: pg.PoolClient) => Promise<void>): Promise<void> => {
       const c = await pool.connect();

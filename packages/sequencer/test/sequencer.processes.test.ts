@@ -4,7 +4,7 @@ import { hasBackend, runWorkers, skipLabel } from '@tenantry/testkit';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { PG_CLIENT_KINDS } from '@tenantry/testkit/pg-clients';
-import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect } from 'vitest';
 import { createLockedSequencer, defineSeries } from '../src/index.js';
 import { scanPostgresDocuments, sequencerMigrations } from '../src/postgres.js';
 import { RedisSequencerBackend } from '../src/redis.js';
@@ -33,8 +33,14 @@ describe.skipIf(!ready)(
   `sequencer torture (processes, SIGKILL, pg_terminate_backend)${skipLabel('postgres')}${skipLabel('redis')}`,
   () => {
     let pool: pg.Pool;
+    const poolErrors: unknown[] = [];
     beforeAll(async () => {
-      pool = new pg.Pool({ connectionString: env.pgUrl(), max: 4 });
+      // Named, so that the terminator never picks this process's own sessions: behind PgBouncer a
+      // server connection keeps the application_name of its last client unless the next one sets its own.
+      pool = new pg.Pool({ connectionString: env.pgUrl(), max: 4, application_name: 'torture-parent' });
+      // An idle client of ours whose connection breaks must not crash the run unnoticed: recorded, and
+      // each test checks there was none.
+      pool.on('error', (e) => poolErrors.push(e));
       await runMigrations(pool, sequencerMigrations);
       await pool.query(`
       CREATE SEQUENCE commit_seq;
@@ -57,6 +63,9 @@ describe.skipIf(!ready)(
       }
     });
     afterAll(() => pool.end());
+    afterEach(() => {
+      expect(poolErrors.map(String)).toEqual([]);
+    });
 
     /** Kill random worker backends with pg_terminate_backend until `stop` is set. */
     const terminator = (stop: { done: boolean }) =>
@@ -66,7 +75,7 @@ describe.skipIf(!ready)(
           await new Promise((r) => setTimeout(r, 300 + Math.random() * 500));
           const { rows } = await pool.query<{ ok: boolean }>(
             `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity
-            WHERE datname = current_database() AND application_name LIKE 'seqtorture-%'
+            WHERE datname = current_database() AND application_name LIKE 'seqtorture-%' AND pid <> pg_backend_pid()
             ORDER BY random() LIMIT 1`,
           );
           if (rows[0]?.ok) killed++;

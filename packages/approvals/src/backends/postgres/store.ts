@@ -37,6 +37,7 @@ const UNAVAILABLE = new Set([
   '08000',
   '08003',
   '08006',
+  '08P01', // PgBouncer's "server conn crashed?": the server session died under the pooler
 ]);
 
 /** Map driver errors: a missing table → `APPROVAL_NOT_MIGRATED`, a lost server → `APPROVAL_STORE_UNAVAILABLE`. */
@@ -172,6 +173,13 @@ export class PostgresApprovalStore implements ApprovalStore {
       });
     }
     let broken: Error | undefined;
+    // A connection that dies while checked out (a terminated backend, a pooler's 08P01 `server conn
+    // crashed?`) emits 'error' on the client, which would crash the host without a listener.
+    const onError = (error: Error): void => {
+      broken = error;
+    };
+    const events = client as unknown as ClientEvents;
+    events.on?.('error', onError);
     try {
       await run(client, 'BEGIN', []);
       const result = await fn(this.#tx(client, true));
@@ -184,6 +192,7 @@ export class PostgresApprovalStore implements ApprovalStore {
       if (isConnectionError(error)) broken = error as Error;
       throw error;
     } finally {
+      events.removeListener?.('error', onError);
       client.release(broken);
     }
   }
@@ -266,4 +275,10 @@ export class PostgresApprovalStore implements ApprovalStore {
     );
     return res.rowCount === 1;
   }
+}
+
+/** The listener methods of a `pg` client (an EventEmitter), when present. */
+interface ClientEvents {
+  on?(event: 'error', listener: (error: Error) => void): unknown;
+  removeListener?(event: 'error', listener: (error: Error) => void): unknown;
 }

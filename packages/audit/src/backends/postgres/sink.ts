@@ -104,6 +104,13 @@ export class PostgresAuditSink implements ReadableAuditSink {
     const groups = [...groupByChain(events)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     const client = await this.#pool.connect();
     let broken: Error | undefined;
+    // A connection that dies while checked out (a terminated backend, a pooler's 08P01 `server conn
+    // crashed?`) emits 'error' on the client, which would crash the host without a listener.
+    const onError = (error: Error): void => {
+      broken = error;
+    };
+    const emitter = client as unknown as ClientEvents;
+    emitter.on?.('error', onError);
     try {
       // One round trip for BEGIN, the per-tenant locks (in sorted order, so batches never deadlock)
       // and the heads. A multi-statement simple query gives each statement its own snapshot under
@@ -181,6 +188,7 @@ export class PostgresAuditSink implements ReadableAuditSink {
       });
       throw error;
     } finally {
+      emitter.removeListener?.('error', onError);
       client.release(broken);
     }
   }
@@ -290,4 +298,10 @@ export class PostgresAuditSink implements ReadableAuditSink {
       signature: r.signature!,
     }));
   }
+}
+
+/** The listener methods of a `pg` client (an EventEmitter), when present. */
+interface ClientEvents {
+  on?(event: 'error', listener: (error: Error) => void): unknown;
+  removeListener?(event: 'error', listener: (error: Error) => void): unknown;
 }

@@ -115,6 +115,11 @@ export class PostgresDataKeyStore implements DataKeyStore {
     } catch (error) {
       throw storeError(error, 'promote');
     }
+    // A connection that dies while checked out (a terminated backend, a pooler's 08P01 `server conn
+    // crashed?`) emits 'error' on the client, which would crash the host without a listener; the
+    // failing query reports it.
+    const events = client as unknown as ClientEvents;
+    events.on?.('error', ignoreError);
     try {
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 7327))', [
@@ -133,9 +138,11 @@ export class PostgresDataKeyStore implements DataKeyStore {
         r.createdAt,
       ]);
       await client.query('COMMIT');
+      events.removeListener?.('error', ignoreError);
       client.release();
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
+      events.removeListener?.('error', ignoreError);
       client.release(error instanceof Error ? error : true);
       throw storeError(error, 'promote');
     }
@@ -214,3 +221,10 @@ export class PostgresDataKeyStore implements DataKeyStore {
     return res.rowCount ?? 0;
   }
 }
+
+/** The listener methods of a `pg` client (an EventEmitter), when present. */
+interface ClientEvents {
+  on?(event: 'error', listener: (error: Error) => void): unknown;
+  removeListener?(event: 'error', listener: (error: Error) => void): unknown;
+}
+const ignoreError = (): void => undefined;

@@ -42,6 +42,19 @@ export class PostgresLockBackend implements LockBackend {
     } catch (e) {
       throw mapPgError(e, key, options.waitMs);
     }
+    // A held lease keeps its connection checked out, idle in a transaction: if the connection dies
+    // (a terminated backend, or a pooler's `server conn crashed?`), pg emits 'error' on the client,
+    // which would crash the host without a listener. Listen while holding it: the lease is lost.
+    let broken: Error | undefined;
+    const onError = (error: Error): void => {
+      broken = error;
+    };
+    const events = client as unknown as ClientEvents;
+    events.on?.('error', onError);
+    const drop = (destroy?: Error | boolean): void => {
+      events.removeListener?.('error', onError);
+      client.release(destroy ?? broken);
+    };
     let fence: number;
     try {
       await client.query('BEGIN');
@@ -54,7 +67,7 @@ export class PostgresLockBackend implements LockBackend {
       fence = Number(rows[0]?.fence);
     } catch (e) {
       await client.query('ROLLBACK').catch(() => undefined);
-      client.release();
+      drop();
       const mapped = mapPgError(e, key, options.waitMs);
       throw (mapped as { code?: string }).code === 'SEQUENCER_LOCK_TIMEOUT'
         ? lockTimeout(key, options.waitMs, e)
@@ -64,7 +77,7 @@ export class PostgresLockBackend implements LockBackend {
     return Object.freeze({
       fence,
       renew: async () => {
-        if (!open) return false;
+        if (!open || broken) return false;
         try {
           await client.query('SELECT 1');
           return true;
@@ -77,11 +90,17 @@ export class PostgresLockBackend implements LockBackend {
         open = false;
         try {
           await client.query('COMMIT');
-          client.release();
+          drop();
         } catch (e) {
-          client.release(e instanceof Error ? e : true);
+          drop(e instanceof Error ? e : true);
         }
       },
     });
   }
+}
+
+/** The listener methods of a `pg` client (an EventEmitter), when present. */
+interface ClientEvents {
+  on?(event: 'error', listener: (error: Error) => void): unknown;
+  removeListener?(event: 'error', listener: (error: Error) => void): unknown;
 }

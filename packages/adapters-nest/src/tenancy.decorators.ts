@@ -6,9 +6,10 @@ import {
   createParamDecorator,
 } from '@nestjs/common';
 import { type Actor, type JobContextCodec, TenantryError, ValidationError } from '@tenantry/core';
+import { APPROVAL_KEY, ApprovalInterceptor, type RequiresApprovalSpec } from './approval.interceptor.js';
 import { registeredJobCodec } from './job-codec-registry.js';
 import { tenantryOf } from './request-state.js';
-import { FailClosedAuditInterceptor } from './tenancy-interceptor.js';
+import { FailClosedAuditInterceptor } from './tenancy.interceptor.js';
 
 /** @internal Metadata keys. */
 export const ROLES_KEY = 'tenantry:roles';
@@ -33,6 +34,15 @@ export interface AuditedOptions {
   idParam?: string;
   /** Write the audit event before the response; if that fails, answer `HTTP_AUDIT_UNAVAILABLE` (503). @default false */
   failClosed?: boolean;
+  /**
+   * The body's DTO class, whose `@Pii()` fields are masked in the audit event.
+   * @default the `@Body()` parameter's type, when decorator metadata was emitted
+   */
+  body?: abstract new (
+    ...args: never[]
+  ) => unknown;
+  /** Further dotted body paths to mask (`card.number`), beside the module's `auditBody.maskPaths`. */
+  maskPaths?: string[];
 }
 
 /** Describe a mutating handler's audit event (every POST/PUT/PATCH/DELETE is audited without it). */
@@ -57,6 +67,44 @@ function checkAuditedOptions(options: unknown): asserts options is AuditedOption
   }
   if (o.failClosed !== undefined && typeof o.failClosed !== 'boolean')
     fail(['failClosed'], 'must be a boolean');
+  if (o.body !== undefined && typeof o.body !== 'function') fail(['body'], 'must be a class');
+  if (
+    o.maskPaths !== undefined &&
+    (!Array.isArray(o.maskPaths) || !o.maskPaths.every((p) => typeof p === 'string' && p !== ''))
+  ) {
+    fail(['maskPaths'], 'must be an array of non-empty strings');
+  }
+}
+
+/**
+ * The handler's action needs four-eyes approval: instead of running the handler, the request creates an
+ * approval request and answers `202 Accepted` with it and `Location: {basePath}/{id}`; the engine's
+ * registered action runs once, when someone other than the maker approves (`200` at once when no policy
+ * applies to the action for the tenant). Needs `TenancyApprovalsModule.forRoot({ engine })`.
+ * @throws `VALIDATION_FAILED` when `spec` is malformed (at decoration time); at request time the engine's
+ * codes (`VALIDATION_FAILED` without a justification, `APPROVAL_RESOURCE_LOCKED`, …)
+ * @example
+ * // @Delete('items/:id') @RequiresApproval({ action: 'item.delete', resource: 'item' }) remove() {}
+ */
+export const RequiresApproval = (spec: RequiresApprovalSpec) => {
+  checkApprovalSpec(spec);
+  return applyDecorators(SetMetadata(APPROVAL_KEY, spec), UseInterceptors(ApprovalInterceptor));
+};
+
+function checkApprovalSpec(spec: unknown): asserts spec is RequiresApprovalSpec {
+  const fail = (path: PropertyKey[], message: string): never => {
+    throw new ValidationError('@RequiresApproval() spec', [{ path, message }]);
+  };
+  if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) fail([], 'must be an object');
+  const s = spec as Record<string, unknown>;
+  if (typeof s.action !== 'string' || s.action === '') fail(['action'], 'must be a non-empty string');
+  if (typeof s.resource !== 'function' && (typeof s.resource !== 'string' || s.resource === ''))
+    fail(['resource'], 'must be a resource type or a function of the request');
+  if (s.idParam !== undefined && (typeof s.idParam !== 'string' || s.idParam === ''))
+    fail(['idParam'], 'must be a non-empty string');
+  for (const key of ['justification', 'payload'] as const) {
+    if (s[key] !== undefined && typeof s[key] !== 'function') fail([key], 'must be a function');
+  }
 }
 
 const requestOf = (ctx: ExecutionContext): object => ctx.switchToHttp().getRequest<object>();
@@ -74,7 +122,7 @@ export const CurrentActor = createParamDecorator(
 
 /**
  * Run a job handler (cron task, queue consumer) in the tenant context carried by its first argument's
- * `tenantry` field (captured with `codec.capture()` when the job was enqueued). A forged or tampered
+ * `tenantry` field (or, for a BullMQ `Job`, by `job.data.tenantry`, as `tenantQueue` adds it) (captured with `codec.capture()` when the job was enqueued). A forged or tampered
  * context is refused with `JOB_CONTEXT_INVALID` before the handler runs. Uses `codec`, else the
  * module's `jobCodec`.
  */
@@ -89,8 +137,17 @@ export function WithTenant(codec?: JobContextCodec): MethodDecorator {
           '@WithTenant() needs a codec: pass one, or set jobCodec in TenancyModule.forRoot',
         );
       }
-      const payload = args[0] as { tenantry?: unknown } | undefined;
-      return jobs.restore(payload?.tenantry, () => original.apply(this, args));
+      // A payload carrying `tenantry`, or a BullMQ job whose `data` carries it (WorkerHost.process(job)).
+      const first = args[0] as { tenantry?: unknown; data?: { tenantry?: unknown } } | undefined;
+      const carried =
+        first !== null && typeof first === 'object'
+          ? first.tenantry !== undefined
+            ? first.tenantry
+            : first.data !== null && typeof first.data === 'object'
+              ? first.data.tenantry
+              : undefined
+          : undefined;
+      return jobs.restore(carried, () => original.apply(this, args));
     };
     (descriptor as PropertyDescriptor).value = wrapped;
     return descriptor;

@@ -1,5 +1,6 @@
 import type { OnApplicationShutdown } from '@nestjs/common';
-import { type JobContextCodec, TenantryError, noopAuditPort } from '@tenantry/core';
+import { type JobContextCodec, TenantryError, ValidationError, noopAuditPort } from '@tenantry/core';
+import type { HelmetOptions } from 'helmet';
 import { type HttpTenancy, type HttpTenancyOptions, createHttpTenancy } from '@tenantry/http';
 import { registerJobCodec } from './job-codec-registry.js';
 
@@ -9,6 +10,12 @@ export interface TenancyModuleOptions extends HttpTenancyOptions {
   jobCodec?: JobContextCodec;
   /** Closed on application shutdown, after the audit port is flushed (a config cache, pools Tenantry uses). */
   closeOnShutdown?: ReadonlyArray<{ close(): unknown } | (() => unknown)>;
+  /**
+   * Helmet's security headers on every answer (CSP, HSTS, no `X-Powered-By`, …); helmet's options, or
+   * `false` to leave headers to the app.
+   * @default true
+   */
+  helmet?: boolean | HelmetOptions;
 }
 
 /**
@@ -21,9 +28,23 @@ export class TenancyService implements OnApplicationShutdown {
   /** Whether mutating requests are audited (`false` only with core's `noopAuditPort`). */
   readonly auditsRequests: boolean;
   readonly #options: TenancyModuleOptions;
+  /** The module options as given. */
+  get options(): Readonly<TenancyModuleOptions> {
+    return this.#options;
+  }
 
   constructor(options: TenancyModuleOptions) {
     this.http = createHttpTenancy(options);
+    const h = options.helmet;
+    if (
+      h !== undefined &&
+      typeof h !== 'boolean' &&
+      (typeof h !== 'object' || h === null || Array.isArray(h))
+    ) {
+      throw new ValidationError('TenancyModule options', [
+        { path: ['helmet'], message: 'must be a boolean or helmet options' },
+      ]);
+    }
     this.#options = options;
     this.auditsRequests = options.audit !== noopAuditPort;
     registerJobCodec(options.jobCodec);

@@ -5,12 +5,14 @@ import {
   type NestModule,
   RequestMethod,
 } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, HttpAdapterHost } from '@nestjs/core';
-import { TenancyContextMiddleware } from './context-middleware.js';
-import { TenancyExceptionFilter } from './problem-filter.js';
-import { TenancyGuard } from './tenancy-guard.js';
-import { FailClosedAuditInterceptor, TenancyInterceptor } from './tenancy-interceptor.js';
-import { type TenancyModuleOptions, TenancyService } from './tenancy-service.js';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE, HttpAdapterHost } from '@nestjs/core';
+import { TenancyContextMiddleware } from './tenancy-context.middleware.js';
+import { SanitizeHtmlPipe } from './sanitize-html.pipe.js';
+import { SecurityHeadersMiddleware } from './security-headers.middleware.js';
+import { TenancyExceptionFilter } from './tenancy-exception.filter.js';
+import { TenancyGuard } from './tenancy.guard.js';
+import { FailClosedAuditInterceptor, TenancyInterceptor } from './tenancy.interceptor.js';
+import { type TenancyModuleOptions, TenancyService } from './tenancy.service.js';
 
 const built = new ConfigurableModuleBuilder<TenancyModuleOptions>()
   .setClassMethodName('forRoot')
@@ -31,7 +33,9 @@ export const TENANCY_MODULE_OPTIONS = built.MODULE_OPTIONS_TOKEN;
  */
 export class TenancyModule extends built.ConfigurableModuleClass implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(TenancyContextMiddleware).forRoutes({ path: '{*splat}', method: RequestMethod.ALL });
+    consumer
+      .apply(SecurityHeadersMiddleware, TenancyContextMiddleware)
+      .forRoutes({ path: '{*splat}', method: RequestMethod.ALL });
   }
 }
 
@@ -52,7 +56,10 @@ Module({
       inject: [TenancyService, HttpAdapterHost],
     },
     TenancyContextMiddleware,
+    SecurityHeadersMiddleware,
     FailClosedAuditInterceptor,
+    // `@SanitizeHtml()` fields cleaned before validation pipes and handlers (a lookup for other bodies).
+    { provide: APP_PIPE, useFactory: () => new SanitizeHtmlPipe() },
     { provide: APP_FILTER, useClass: TenancyExceptionFilter },
   ],
   exports: [TenancyService, FailClosedAuditInterceptor],

@@ -3,7 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { TenantryError } from '@tenantry/core';
 import { HttpTenancyError } from '@tenantry/http';
 import { tenantryOf } from './request-state.js';
-import { TenancyService } from './tenancy-service.js';
+import { TenancyService } from './tenancy.service.js';
 
 /** A Nest `HttpException` (router 404, a pipe's 400, a guard's 403) as the Tenantry error it stands for. */
 function fromNest(error: HttpException): Error {

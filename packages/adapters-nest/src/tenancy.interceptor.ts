@@ -10,7 +10,7 @@ import { runAsTenant } from '@tenantry/core';
 import { HttpTenancyError, isMutatingMethod } from '@tenantry/http';
 import { Observable, concatMap } from 'rxjs';
 import { recordRequest, tenantryOf } from './request-state.js';
-import { TenancyService } from './tenancy-service.js';
+import { TenancyService } from './tenancy.service.js';
 
 /** Where `@HttpCode()` keeps its status (`HTTP_CODE_METADATA` of @nestjs/common). */
 const HTTP_CODE_METADATA = '__httpCode__';

@@ -2,7 +2,7 @@ import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { runAsTenant } from '@tenantry/core';
 import { initState, viewOf } from './request-state.js';
-import { TenancyService } from './tenancy-service.js';
+import { TenancyService } from './tenancy.service.js';
 import { checkInjected } from './validation.js';
 
 /**

@@ -1,7 +1,14 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import { assertRoles, isMutatingMethod } from '@tenantry/http';
-import { AUDITED_KEY, type AuditedOptions, PUBLIC_KEY, ROLES_KEY, SEGMENT_KEY } from './decorators.js';
+import { piiFieldsOf } from './dto-fields.decorators.js';
+import {
+  AUDITED_KEY,
+  type AuditedOptions,
+  PUBLIC_KEY,
+  ROLES_KEY,
+  SEGMENT_KEY,
+} from './tenancy.decorators.js';
 import {
   type TenantryRequestState,
   initState,
@@ -10,7 +17,7 @@ import {
   tenantryOf,
   viewOf,
 } from './request-state.js';
-import { TenancyService } from './tenancy-service.js';
+import { TenancyService } from './tenancy.service.js';
 import { checkInjected } from './validation.js';
 
 /**
@@ -37,9 +44,15 @@ export class TenancyGuard implements CanActivate {
     let meta = this.#routes.get(handler);
     if (!meta) {
       const targets = [handler, ctx.getClass()];
+      const audited = this.reflector.getAllAndOverride<AuditedOptions | undefined>(AUDITED_KEY, targets);
+      const masked = [
+        ...piiFieldsOf(audited?.body ?? bodyTypeOf(ctx.getClass(), handler)),
+        ...(audited?.maskPaths ?? []),
+      ];
       meta = {
         public: this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets) === true,
-        audited: this.reflector.getAllAndOverride<AuditedOptions | undefined>(AUDITED_KEY, targets),
+        audited,
+        maskPaths: masked.length > 0 ? masked : undefined,
         roles: this.reflector.getAllAndOverride<string[] | undefined>(ROLES_KEY, targets),
         segment: this.reflector.getAllAndOverride<string | undefined>(SEGMENT_KEY, targets),
       };
@@ -73,6 +86,7 @@ export class TenancyGuard implements CanActivate {
         const id = req.params?.[audited.idParam ?? 'id'];
         state.audit.resource = { type: audited.resource, ...(typeof id === 'string' ? { id } : {}) };
       }
+      if (meta.maskPaths) state.audit.maskPaths = meta.maskPaths;
       installAuditOnClose(this.tenancy, req, res, state);
     }
     if (meta.roles) assertRoles(identity.actor, meta.roles);
@@ -85,8 +99,37 @@ export class TenancyGuard implements CanActivate {
 interface RouteMeta {
   public: boolean;
   audited: AuditedOptions | undefined;
+  maskPaths: readonly string[] | undefined;
   roles: string[] | undefined;
   segment: string | undefined;
+}
+
+/** Where Nest keeps a handler's parameter decorators (`ROUTE_ARGS_METADATA`), and `RouteParamtypes.BODY`. */
+const ROUTE_ARGS_METADATA = '__routeArguments__';
+const BODY_PARAM = 3;
+type GetMetadata = (key: unknown, target: object, property?: string | symbol) => unknown;
+
+/** The type of a handler's whole-body `@Body()` parameter, from emitted decorator metadata (if any). */
+function bodyTypeOf(controller: object, handler: { name: string }): unknown {
+  const get = (Reflect as unknown as { getMetadata?: GetMetadata }).getMetadata;
+  if (typeof get !== 'function') return undefined;
+  // The method's key (read once per handler): its name, else the prototype property holding it.
+  const proto = (controller as { prototype: Record<string, unknown> }).prototype;
+  const key =
+    proto[handler.name] === handler
+      ? handler.name
+      : Object.getOwnPropertyNames(proto).find((k) => proto[k] === handler);
+  if (key === undefined) return undefined;
+  const args = get(ROUTE_ARGS_METADATA, controller, key) as
+    | Record<string, { index: number; data?: unknown }>
+    | undefined;
+  if (!args) return undefined;
+  const types = get('design:paramtypes', proto, key);
+  if (!Array.isArray(types)) return undefined;
+  for (const [key, arg] of Object.entries(args)) {
+    if (key.split(':')[0] === String(BODY_PARAM) && arg.data === undefined) return types[arg.index];
+  }
+  return undefined;
 }
 
 function installAuditOnClose(

@@ -1,0 +1,7 @@
+// @tenantry/nest/throttler: per-IP and per-tenant rate limits with @nestjs/throttler and a Redis store
+// (re-exports only). A subpath of its own: its Redis storage loads ioredis (an optional peer) at import.
+export {
+  TenancyThrottlerSettingsSchema,
+  type TenancyThrottlerOptions,
+  TenancyThrottlerModule,
+} from './throttler.module.js';

@@ -1,0 +1,6 @@
+// @tenantry/vault/fs: the local file-system snapshot storage, the default driver (re-exports only).
+export {
+  FileSystemSnapshotStorage,
+  type FileSystemSnapshotStorageOptions,
+  FileSystemSnapshotStorageOptionsSchema,
+} from './storage/fs.js';
