@@ -1,4 +1,5 @@
 import { hasBackend, skipLabel, useMongoDatabase } from '@tenantry/testkit';
+import { type OpenPgClient, PG_CLIENT_KINDS } from '@tenantry/testkit/pg-clients';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryApprovalStore } from '../src/memory.js';
@@ -14,14 +15,21 @@ describe('memory', () => {
   approvalStoreConformance(() => ({ store: new MemoryApprovalStore() }), { describe, it, expect });
 });
 
-describe.skipIf(!hasBackend('postgres'))(`postgres${skipLabel('postgres')}`, () => {
-  let store: PostgresApprovalStore;
-  beforeAll(async () => {
-    store = new PostgresApprovalStore({ pool: await migrated(pg.pool()) });
+// Once per PostgreSQL client kind (node-postgres, Kysely, Drizzle, postgres.js).
+for (const kind of PG_CLIENT_KINDS) {
+  describe.skipIf(!hasBackend('postgres'))(`postgres (${kind.name})${skipLabel('postgres')}`, () => {
+    let store: PostgresApprovalStore;
+    let client: OpenPgClient | undefined;
+    beforeAll(async () => {
+      await migrated(pg.pool());
+      client = kind.open(pg.url(), { max: 6 });
+      store = new PostgresApprovalStore({ pool: client.pool });
+    });
+    afterAll(() => client?.close());
+    approvalStoreConformance(() => ({ store }), { describe, it, expect });
   });
-  afterAll(() => pg.pool().end());
-  approvalStoreConformance(() => ({ store }), { describe, it, expect });
-});
+}
+afterAll(() => (hasBackend('postgres') ? pg.pool().end() : undefined));
 
 describe.skipIf(!hasBackend('mongo'))(`mongo${skipLabel('mongo')}`, () => {
   let client: MongoClient;

@@ -1,6 +1,7 @@
 import { type AuditPort, MemoryAuditPort, ManualClock, runAsSystem, runAsTenant } from '@tenantry/core';
 import { settledCode } from '@tenantry/core/testing';
 import { hasBackend, skipLabel, uniqueId } from '@tenantry/testkit';
+import { PG_CLIENT_KINDS } from '@tenantry/testkit/pg-clients';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApprovalEngine, createApprovalEngine } from '../src/index.js';
@@ -135,6 +136,28 @@ describe.skipIf(!hasBackend('postgres'))(
       const kept = await inTransaction((c) => s.ask(c), true);
       expect([await s.rows(), await s.asset(), kept.status]).toEqual([1, 'PENDING_DELETION', 'PENDING']);
     });
+
+    // The same, inside a transaction of each client library, passed through its @tenantry/core adapter.
+    for (const kind of PG_CLIENT_KINDS) {
+      it(`through ${kind.name}: the request and its soft lock commit together and roll back together`, async () => {
+        const s = await setup();
+        const client = kind.open(db.url(), { max: 2 });
+        try {
+          class Abort extends Error {}
+          await expect(
+            client.transaction(async (tx) => {
+              await s.ask(tx);
+              throw new Abort();
+            }),
+          ).rejects.toBeInstanceOf(Abort);
+          expect([await s.rows(), await s.asset()]).toEqual([0, 'ACTIVE']);
+          const kept = await client.transaction((tx) => s.ask(tx));
+          expect([await s.rows(), await s.asset(), kept.status]).toEqual([1, 'PENDING_DELETION', 'PENDING']);
+        } finally {
+          await client.close();
+        }
+      });
+    }
 
     it('the handler runs in the transaction that marks EXECUTED: effect, mark and unlock commit together', async () => {
       const s = await setup();

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { hasBackend, runConformance, useMongoDatabase, useTestDatabase } from '@tenantry/testkit';
-import pg from 'pg';
+import { PG_CLIENT_KINDS } from '@tenantry/testkit/pg-clients';
 import { describe, expect, it } from 'vitest';
 import { createFanOutSink } from '../src/index.js';
 import { MemoryAuditSink } from '../src/memory.js';
@@ -31,26 +31,27 @@ function capturingStdout() {
   return { sink, readBack, lines };
 }
 
-let pgCleanup: (() => Promise<void>) | undefined;
+const pgCleanups: Array<() => Promise<void>> = [];
 
 runConformance<AuditSinkHarness & { close?: () => Promise<void> }>(
   'AuditSink',
   [
     { name: 'memory', setup: () => ({ sink: new MemoryAuditSink() }) },
-    {
-      name: 'postgres',
-      needs: 'postgres',
+    // Once per PostgreSQL client kind (node-postgres, Kysely, Drizzle, postgres.js).
+    ...PG_CLIENT_KINDS.map((kind) => ({
+      name: `postgres (${kind.name})`,
+      needs: 'postgres' as const,
       setup: async () => {
         const { appUrl, dropRole } = await migrateWithAppRole(db.url());
-        const pool = new pg.Pool({ connectionString: appUrl, max: 6 });
-        pgCleanup = dropRole;
-        return { sink: new PostgresAuditSink({ pool }), close: () => pool.end() };
+        const { pool, close } = kind.open(appUrl, { max: 6 });
+        pgCleanups.push(dropRole);
+        return { sink: new PostgresAuditSink({ pool }), close };
       },
-      teardown: async (h) => {
+      teardown: async (h: AuditSinkHarness & { close?: () => Promise<void> }) => {
         await h.close?.();
-        await pgCleanup?.();
+        await pgCleanups.shift()?.();
       },
-    },
+    })),
     {
       name: 'stdout (write-only, pino JSON lines)',
       setup: () => {

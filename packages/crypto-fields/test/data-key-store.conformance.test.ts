@@ -5,6 +5,7 @@ import {
   useMongoDatabase,
   useTestDatabase,
 } from '@tenantry/testkit';
+import { PG_CLIENT_KINDS } from '@tenantry/testkit/pg-clients';
 import { MemoryCheckpointStore, MemoryDataKeyStore } from '@tenantry/crypto-fields/memory';
 import {
   MongoCheckpointStore,
@@ -22,7 +23,6 @@ import {
   type DataKeyStoreHarness,
   dataKeyStoreConformance,
 } from '@tenantry/crypto-fields/testing';
-import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 
 type Harness = DataKeyStoreHarness & CheckpointStoreHarness & { close?: () => Promise<void> };
@@ -35,21 +35,22 @@ const cases: BackendCase<Harness>[] = [
     name: 'memory',
     setup: () => ({ store: new MemoryDataKeyStore(), checkpoints: new MemoryCheckpointStore() }),
   },
-  {
-    name: 'postgres',
-    needs: 'postgres',
-    setup: async () => {
-      const pool = new pg.Pool({ connectionString: db.url(), max: 6 });
-      // The test database is dropped WITH (FORCE) at the end of the file: an idle client then gets
-      // 57P01 (admin shutdown), which pg reports as a pool 'error' event, uncaught without a listener.
-      pool.on('error', () => undefined);
-      await runMigrations(pool, cryptoFieldsMigrations);
-      const store = new PostgresDataKeyStore({ pool });
-      const checkpoints = new PostgresCheckpointStore({ pool });
-      return { store, checkpoints, close: () => pool.end() };
-    },
-    teardown: (h) => h.close?.(),
-  },
+  // Once per PostgreSQL client kind (node-postgres, Kysely, Drizzle, postgres.js). The test database is
+  // dropped WITH (FORCE) at the end of the file: idle clients then get 57P01, which the kinds listen for.
+  ...PG_CLIENT_KINDS.map(
+    (kind): BackendCase<Harness> => ({
+      name: `postgres (${kind.name})`,
+      needs: 'postgres',
+      setup: async () => {
+        const { pool, close } = kind.open(db.url(), { max: 6 });
+        await runMigrations(pool, cryptoFieldsMigrations);
+        const store = new PostgresDataKeyStore({ pool });
+        const checkpoints = new PostgresCheckpointStore({ pool });
+        return { store, checkpoints, close };
+      },
+      teardown: (h) => h.close?.(),
+    }),
+  ),
   {
     name: 'mongo',
     needs: 'mongo',

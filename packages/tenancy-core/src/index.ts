@@ -80,6 +80,11 @@ export type {
   PgQueryable,
   PgPoolClientLike,
   PgPoolLike,
+  PgExecutor,
+  PgTransactionExecutor,
+  PgTransactionMode,
+  PgClientKind,
+  PgTransactor,
   RedisLike,
 } from './kernel/drivers.js';
 export {

@@ -1,4 +1,5 @@
-// A torture-test worker. Modes (TORTURE_MODE): `pg` (in-transaction allocation), `combine` (PostgreSQL
+// A torture-test worker. Modes (TORTURE_MODE): `pg` (in-transaction allocation; through the client
+// kind TORTURE_CLIENT names, node-postgres by default), `combine` (PostgreSQL
 // `withNumber` in combining mode, 8 concurrent callers per process, failing writes mixed in), `redis`
 // (callback form, Redis lock + mark, documents in PostgreSQL), `stall` (takes a Redis lock and freezes
 // past its TTL).
@@ -44,6 +45,53 @@ const pick = () => {
   return seriesList[0]!;
 };
 const insertSql = `INSERT INTO ${table} (tenant, series, period, number) VALUES ($1, $2, $3, $4)`;
+
+/**
+ * `pg` mode through another client kind (TORTURE_CLIENT: `kysely`, `drizzle (node-postgres)`, …): each
+ * allocation and its documents in one transaction opened by that library, through its adapter.
+ */
+async function pgModeThrough(kindName: string): Promise<void> {
+  const seq = createPostgresSequencer({ lockTimeoutMs: 5_000 });
+  // Imported here, so the node-postgres mode starts as fast as before (startup counts against the deadline).
+  const { PG_CLIENT_KINDS } = await import('@tenantry/testkit/pg-clients');
+  const kind = PG_CLIENT_KINDS.find((k) => k.name === kindName);
+  if (!kind) throw new Error(`unknown TORTURE_CLIENT ${kindName}`);
+  const url = new URL(e('TORTURE_PG'));
+  url.searchParams.set('application_name', appName);
+  const client = kind.open(url.toString(), { max: 1 });
+  class Abort extends Error {}
+  // Loading these libraries takes seconds on a loaded machine: each worker works at least
+  // TORTURE_MIN_MS once it is ready, even past the shared deadline.
+  const until = Math.max(deadline, Date.now() + Number(e('TORTURE_MIN_MS') || 0));
+  while (Date.now() < until) {
+    const { s, dates, tenant: t } = pick();
+    const issueDate = dates.length ? dates[Math.floor(Math.random() * dates.length)] : undefined;
+    const count = Math.random() < 0.1 ? 3 : 1;
+    const r = Math.random();
+    const abort = r < 0.08 ? 'before-insert' : r < 0.16 ? 'after-insert' : null;
+    const t0 = hr();
+    try {
+      const ns = await client.transaction(async (tx) => {
+        const got = await inTenant(t, () => seq.nextBatch(s, count, { tx, issueDate }));
+        if (abort === 'before-insert') throw new Abort();
+        for (const n of got) await tx.query(insertSql, [n.tenant, n.series, n.period, n.number]);
+        if (abort === 'after-insert') throw new Abort();
+        return got;
+      });
+      const first = ns[0]!;
+      reportToParent({
+        k: `${first.tenant}|${first.series}|${first.period}`,
+        n: ns.map((x) => x.number),
+        t0,
+        t1: hr(),
+      });
+    } catch (err) {
+      if (err instanceof Abort) reportToParent({ abort: 1 });
+      else reportToParent({ dropped: 1, code: (err as { code?: string }).code });
+    }
+  }
+  await client.close();
+}
 
 async function pgMode(): Promise<void> {
   const seq = createPostgresSequencer({ lockTimeoutMs: 5_000 });
@@ -232,7 +280,9 @@ async function stallMode(): Promise<void> {
 }
 
 await (mode === 'pg'
-  ? pgMode()
+  ? e('TORTURE_CLIENT') && e('TORTURE_CLIENT') !== 'node-postgres'
+    ? pgModeThrough(e('TORTURE_CLIENT'))
+    : pgMode()
   : mode === 'combine'
     ? combineMode()
     : mode === 'redis'

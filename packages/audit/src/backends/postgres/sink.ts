@@ -1,4 +1,4 @@
-import { type Clock, type PgPoolLike, systemClock } from '@tenantry/core';
+import { type Clock, type PgExecutor, type PgPoolLike, systemClock } from '@tenantry/core';
 import { quoteLiteral } from '@tenantry/core/postgres';
 import { type ChainHead, EMPTY_HEAD, chainBatch, groupByChain, microsFromMillis } from '../../chain.js';
 import type { Checkpoint } from '../../checkpoint.js';
@@ -117,16 +117,24 @@ export class PostgresAuditSink implements ReadableAuditSink {
       // READ COMMITTED, so the heads are read after the locks are held. Chain keys are tenant ids
       // (letters, digits, . _ -) or '$platform', quoted as literals anyway.
       const literals = groups.map(([chain]) => quoteLiteral(chain));
-      const results = (await client.query(
-        [
-          'BEGIN',
-          ...literals.map((l) => `SELECT pg_advisory_xact_lock(${LOCK_CLASS}, hashtext(${l}))`),
-          `SELECT c.chain, h.seq, h.hash, h.recorded_at AS us FROM unnest(ARRAY[${literals.join(',')}]::text[]) AS c(chain)
+      const statements = [
+        'BEGIN',
+        ...literals.map((l) => `SELECT pg_advisory_xact_lock(${LOCK_CLASS}, hashtext(${l}))`),
+        `SELECT c.chain, h.seq, h.hash, h.recorded_at AS us FROM unnest(ARRAY[${literals.join(',')}]::text[]) AS c(chain)
            CROSS JOIN LATERAL (SELECT seq, hash, recorded_at FROM ${n.events} WHERE tenant_id = c.chain ORDER BY seq DESC LIMIT 1) AS h`,
-        ].join(';\n'),
-      )) as unknown as Array<{ rows: Array<{ chain: string; seq: string; hash: string; us: string }> }>;
+      ];
+      type HeadRow = { chain: string; seq: string; hash: string; us: string };
+      // A pg client answers each statement of a multi-statement query; an adapter's executor (Kysely,
+      // postgres.js) does not promise that, so the heads are read in a second round trip there.
+      const viaAdapter = (client as PgExecutor).clientKind !== undefined;
+      const results = viaAdapter
+        ? [
+            await client.query(statements.slice(0, -1).join(';\n')),
+            await client.query<HeadRow>(statements.at(-1) as string),
+          ]
+        : ((await client.query(statements.join(';\n'))) as unknown as Array<{ rows: HeadRow[] }>);
       const heads = new Map<string, ChainHead>();
-      for (const r of results[results.length - 1]?.rows ?? []) {
+      for (const r of (results[results.length - 1]?.rows ?? []) as HeadRow[]) {
         heads.set(r.chain, { seq: Number(r.seq), hash: r.hash, recordedAt: Number(r.us) });
       }
       const stored: ChainedEvent[] = [];

@@ -1,6 +1,7 @@
 import {
   bindToCurrentContext,
   type Clock,
+  type PgExecutor,
   type PgPoolLike,
   type PgQueryable,
   systemClock,
@@ -295,7 +296,8 @@ export function createPostgresSequencer(
   };
 
   const query = <R>(db: PgQueryable, name: string, text: string, values: unknown[]) =>
-    o.namedStatements
+    // An adapter's executor (Kysely, Drizzle, postgres.js) takes text and values only.
+    o.namedStatements && (db as PgExecutor).clientKind === undefined
       ? (db as unknown as PgNamedQueryable).query<R>({ name, text, values })
       : db.query<R>(text, values);
 

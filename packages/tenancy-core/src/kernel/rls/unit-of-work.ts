@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { TenantryError } from '../errors.js';
-import type { PgPoolClientLike, PgPoolLike, PgQueryResult } from '../drivers.js';
+import type { PgExecutor, PgPoolClientLike, PgPoolLike, PgQueryResult, PgTransactor } from '../drivers.js';
 import { withSpan } from '../telemetry.js';
 import { resolveTenantId } from '../tenant-resolution.js';
 import { parseInput } from '../validation.js';
@@ -32,8 +32,12 @@ export interface RunOptions {
   readOnly?: boolean;
 }
 
-/** Runs callbacks as units of work bound to one tenant. */
-export interface TenantUnitOfWork {
+/**
+ * Runs callbacks as units of work bound to one tenant. `H` is the handle `fn` gets: a `pg` client for a
+ * `pg` Pool, the library's own transaction for an adapter (`Transaction<DB>` from `fromKysely(db)`, the
+ * Drizzle transaction from `fromDrizzle(db)`, a `TransactionSql` from `fromPostgresJs(sql)`).
+ */
+export interface TenantUnitOfWork<H = PgPoolClientLike> {
   /**
    * Check out a connection, `BEGIN`, set the tenant for this transaction only
    * (`set_config(setting, tenant, true)`), run `fn` with a handle on the connection, `COMMIT` (or
@@ -51,8 +55,14 @@ export interface TenantUnitOfWork {
    * @throws TenantryError `TENANT_CONTEXT_MISSING` outside any context, `TENANT_CONTEXT_CONFLICT` naming another tenant
    * @throws ValidationError `VALIDATION_FAILED` on a malformed tenant id
    * @throws TenantryError `UNIT_OF_WORK_ROLLED_BACK` when a statement failed inside `fn` (error caught there) and COMMIT rolled back
+   *
+   * Through an adapter, the library opens and ends the transaction (its `transaction()`/`begin`), the
+   * tenant is set with `set_config` as the first statement in it, session state is reset as its last,
+   * and the role is checked once per adapter. The handle refuses queries after the unit ended
+   * (`UNIT_OF_WORK_ENDED`: a Kysely plugin; a view of the Drizzle transaction's session, relational
+   * `tx.query` excepted; a view of postgres.js' `tx`).
    */
-  run<R>(fn: (client: PgPoolClientLike) => Promise<R>, options?: RunOptions): Promise<R>;
+  run<R>(fn: (client: H) => Promise<R>, options?: RunOptions): Promise<R>;
 }
 
 /**
@@ -64,12 +74,19 @@ export interface TenantUnitOfWork {
  * @example
  * const uow = createTenantUnitOfWork(pool);
  * const invoices = await runAsTenant(ctx, () => uow.run((db) => db.query('SELECT * FROM invoices')));
+ * // Kysely: const uow = createTenantUnitOfWork(fromKysely(db)); uow.run((trx) => trx.selectFrom('invoices').selectAll().execute())
  */
+export function createTenantUnitOfWork<H>(
+  client: PgTransactor<H>,
+  options?: TenantUnitOfWorkOptions,
+): TenantUnitOfWork<H>;
+export function createTenantUnitOfWork(pool: PgPoolLike, options?: TenantUnitOfWorkOptions): TenantUnitOfWork;
 export function createTenantUnitOfWork(
-  pool: PgPoolLike,
+  pool: PgPoolLike | PgTransactor<unknown>,
   options: TenantUnitOfWorkOptions = {},
-): TenantUnitOfWork {
+): TenantUnitOfWork<unknown> {
   const o = parseInput(TenantUnitOfWorkOptionsSchema, options, 'unit of work options');
+  const adapter = isTransactor(pool) ? pool : undefined;
   const settingLiteral = quoteLiteral(o.setting);
   // Session state a unit may have changed (a session-level SET of the tenant setting, SET ROLE) is reset
   // in the same round trip as COMMIT/ROLLBACK, so it never reaches the next holder of the connection.
@@ -77,14 +94,17 @@ export function createTenantUnitOfWork(
   // as `name.name` in lower snake case, so it needs no quoting.)
   const resetSql = `RESET ${o.setting}; RESET ROLE`;
   return Object.freeze({
-    async run<R>(fn: (client: PgPoolClientLike) => Promise<R>, runOptions: RunOptions = {}): Promise<R> {
+    async run<R>(fn: (client: never) => Promise<R>, runOptions: RunOptions = {}): Promise<R> {
       const tenantId = resolveTenantId(runOptions.tenantId, 'unit of work');
       const mode = `ISOLATION LEVEL ${o.isolation.toUpperCase()}${runOptions.readOnly ? ' READ ONLY' : ''}`;
       return withSpan(
         'core',
         'unit_of_work',
         { 'tenantry.tenant_id': tenantId, 'db.system': 'postgresql', 'tenantry.pg.isolation': o.isolation },
-        () => runInTransaction(tenantId, mode, fn),
+        () =>
+          adapter
+            ? runInAdapter(adapter, tenantId, runOptions.readOnly === true, fn as (h: unknown) => Promise<R>)
+            : runInTransaction(tenantId, mode, fn as (h: PgPoolClientLike) => Promise<R>),
       );
     },
   });
@@ -94,7 +114,7 @@ export function createTenantUnitOfWork(
     mode: string,
     fn: (client: PgPoolClientLike) => Promise<R>,
   ): Promise<R> {
-    const client = await pool.connect();
+    const client = await (pool as PgPoolLike).connect();
     // A connection that dies while checked out emits 'error' on the client (pg removes its pool
     // listener during checkout); listen while we hold it, so the process does not crash and the
     // connection is destroyed instead of returned.
@@ -148,7 +168,47 @@ export function createTenantUnitOfWork(
     release();
     return result;
   }
+
+  // Through an adapter: the library opens and ends the transaction, so `fn` gets the library's handle.
+  async function runInAdapter<R>(
+    client: PgTransactor<unknown>,
+    tenantId: string,
+    readOnly: boolean,
+    fn: (handle: unknown) => Promise<R>,
+  ): Promise<R> {
+    if (!verified.has(client)) {
+      // Once per adapter (one pool, one role): a superuser or BYPASSRLS role would see every tenant (T3).
+      await assertRoleSubjectToRls(client);
+      verified.add(client);
+    }
+    return client.transaction({ isolation: o.isolation, readOnly }, async (tx: PgExecutor, handle) => {
+      await tx.query(`SELECT set_config(${settingLiteral}, ${quoteLiteral(tenantId)}, true)`);
+      let ended = false;
+      let result: R;
+      try {
+        result = await fn(client.scope ? client.scope(handle, () => ended, tenantId) : handle);
+      } finally {
+        ended = true;
+      }
+      try {
+        await tx.query(resetSql);
+      } catch (error) {
+        // 25P02: a statement failed inside `fn` (its error caught there); the library rolls back.
+        if ((error as { code?: unknown } | null)?.code !== '25P02') throw error;
+        throw new TenantryError(
+          'UNIT_OF_WORK_ROLLED_BACK',
+          'The transaction failed inside the unit of work and was rolled back on COMMIT',
+          { details: { tenantId }, cause: error },
+        );
+      }
+      return result;
+    });
+  }
 }
+
+const isTransactor = (c: unknown): c is PgTransactor<unknown> =>
+  typeof (c as Partial<PgTransactor<unknown>> | null)?.transaction === 'function' &&
+  typeof (c as Partial<PgTransactor<unknown>>).clientKind === 'string';
 
 // Connections whose role was checked (pg hands out the same client object for one physical connection).
 const verified = new WeakSet<object>();
