@@ -5,12 +5,15 @@ import { isTenantryError, runAsTenant } from '../src/index.js';
 import { assertRlsEnforced, createTenantUnitOfWork, tenantTableSql } from '../src/postgres.js';
 import { runUnit, useRlsDatabase } from './helpers.js';
 
-const db = useTestDatabase();
-
-describe.skipIf(!hasBackend('postgres'))(
-  `row-level security as the application role${skipLabel('postgres')}`,
-  () => {
-    const rls = useRlsDatabase(db);
+// Every case runs with `pg` awaiting each reply and in pipeline mode (issue 20).
+describe.skipIf(!hasBackend('postgres')).each([
+  { pipeline: false, mode: 'one reply at a time' },
+  { pipeline: true, mode: 'pg pipeline mode' },
+])(
+  `row-level security as the application role, $mode${skipLabel('postgres')}`,
+  ({ pipeline }) => {
+    const db = useTestDatabase();
+    const rls = useRlsDatabase(db, 2, pipeline);
     const ids: Record<string, { customer: number; invoice: number }> = {};
     const asUser = (tenantId: string) => ({ tenantId, actor: { id: `user-of-${tenantId}` } });
 

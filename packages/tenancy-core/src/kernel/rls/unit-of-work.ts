@@ -53,6 +53,51 @@ export interface TenantUnitOfWork {
    * @throws TenantryError `UNIT_OF_WORK_ROLLED_BACK` when a statement failed inside `fn` (error caught there) and COMMIT rolled back
    */
   run<R>(fn: (client: PgPoolClientLike) => Promise<R>, options?: RunOptions): Promise<R>;
+  /**
+   * One statement as a unit of work: `run((db) => db.query(text, values), options)` with the same
+   * guarantees. On a pipelined `pg` client (`new pg.Pool({ pipeline: true })`) `BEGIN` + the tenant
+   * setting, the statement and `COMMIT` are written together and cost one round trip, about what the
+   * bare statement costs; on any other client it costs what `run` costs (three round trips).
+   * @param text the SQL (one statement; parameters as `$1`…)
+   * @param values its parameters (default none)
+   * @returns the driver's result (`{ rows, rowCount }`)
+   * @throws the statement's own driver error when it fails (the transaction is rolled back)
+   * @throws RlsError `RLS_SUPERUSER`, `RLS_BYPASSRLS` on a connection whose role bypasses row-level security
+   * @throws TenantryError `TENANT_CONTEXT_MISSING`, `TENANT_CONTEXT_CONFLICT`, `UNIT_OF_WORK_ROLLED_BACK`
+   * @throws ValidationError `VALIDATION_FAILED` on a malformed tenant id, text or values
+   * @example
+   * const latest = await runAsTenant(ctx, () =>
+   *   uow.query('SELECT * FROM invoices ORDER BY id DESC LIMIT 20'),
+   * );
+   */
+  query<R = Record<string, unknown>>(
+    text: string,
+    values?: readonly unknown[],
+    options?: RunOptions,
+  ): Promise<PgQueryResult<R>>;
+}
+
+/** The statement of {@link TenantUnitOfWork.query}. */
+export const UnitOfWorkStatementSchema = z.object({
+  text: z.string().min(1).max(1_000_000),
+  values: z.array(z.unknown()).max(65_535).optional(),
+});
+
+/**
+ * Whether `client` is a `pg` client in pipeline mode (`new pg.Client({ pipeline: true })`, or a
+ * `pg.Pool` made with `{ pipeline: true }`, which passes the option to its clients): its queries are
+ * written to the server without waiting for the previous reply, in order, each with its own `Sync`.
+ * The flag is `pg`'s own public property; any other client answers `false` and gets one round trip per
+ * statement.
+ */
+export function isPipelinedClient(client: unknown): boolean {
+  try {
+    return (
+      typeof client === 'object' && client !== null && (client as { pipeline?: unknown }).pipeline === true
+    );
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -87,12 +132,33 @@ export function createTenantUnitOfWork(
         () => runInTransaction(tenantId, mode, fn),
       );
     },
+    async query<R = Record<string, unknown>>(
+      text: string,
+      values?: readonly unknown[],
+      runOptions: RunOptions = {},
+    ): Promise<PgQueryResult<R>> {
+      const statement = parseInput(UnitOfWorkStatementSchema, { text, values }, 'unit of work statement');
+      const params = statement.values as unknown[] | undefined;
+      const tenantId = resolveTenantId(runOptions?.tenantId, 'unit of work');
+      const mode = `ISOLATION LEVEL ${o.isolation.toUpperCase()}${runOptions?.readOnly ? ' READ ONLY' : ''}`;
+      return withSpan(
+        'core',
+        'unit_of_work',
+        { 'tenantry.tenant_id': tenantId, 'db.system': 'postgresql', 'tenantry.pg.isolation': o.isolation },
+        () =>
+          runInTransaction(tenantId, mode, (db) => db.query<R>(statement.text, params), {
+            text: statement.text,
+            values: params,
+          }),
+      );
+    },
   });
 
   async function runInTransaction<R>(
     tenantId: string,
     mode: string,
     fn: (client: PgPoolClientLike) => Promise<R>,
+    single?: { text: string; values: unknown[] | undefined },
   ): Promise<R> {
     const client = await pool.connect();
     // A connection that dies while checked out emits 'error' on the client (pg removes its pool
@@ -118,15 +184,44 @@ export function createTenantUnitOfWork(
         await assertRoleSubjectToRls(client);
         verified.add(client);
       }
-      await client.query(
-        `BEGIN ${mode}; SELECT set_config(${settingLiteral}, ${quoteLiteral(tenantId)}, true)`,
-      );
-      try {
-        result = await fn(handle);
-      } finally {
-        await handle.end();
+      const beginSql = `BEGIN ${mode}; SELECT set_config(${settingLiteral}, ${quoteLiteral(tenantId)}, true)`;
+      let commit: { command?: string };
+      if (!isPipelinedClient(client)) {
+        await client.query(beginSql);
+        try {
+          result = await fn(handle);
+        } finally {
+          await handle.end();
+        }
+        commit = first(await client.query(`COMMIT; ${resetSql}`)) as { command?: string };
+      } else {
+        // Pipelined: BEGIN + the tenant setting are written now and the caller's statements follow
+        // without waiting for the reply. Fail-closed: the setting is transaction-local and set in the
+        // same message as BEGIN, so a statement that ran without BEGIN runs with no tenant (the
+        // policies show and accept nothing); and the server processes the messages in order.
+        const begun = settle(client.query(beginSql));
+        if (single !== undefined) {
+          // One statement: BEGIN, the statement and COMMIT in one round trip.
+          const statement = settle(handle.query(single.text, single.values));
+          const committed = settle(client.query(`COMMIT; ${resetSql}`));
+          await handle.end();
+          const [b, s, c] = [await begun, await statement, await committed];
+          if (!b.ok) throw b.error;
+          if (!s.ok) throw s.error;
+          if (!c.ok) throw c.error;
+          result = s.value as R;
+          commit = first(c.value) as { command?: string };
+        } else {
+          try {
+            result = await fn(handle);
+          } finally {
+            await handle.end();
+          }
+          const b = await begun;
+          if (!b.ok) throw b.error;
+          commit = first(await client.query(`COMMIT; ${resetSql}`)) as { command?: string };
+        }
       }
-      const commit = first(await client.query(`COMMIT; ${resetSql}`)) as { command?: string };
       // COMMIT of a transaction that failed inside `fn` (an error the callback caught) rolls back.
       if (commit.command === 'ROLLBACK') {
         throw new TenantryError(
@@ -154,6 +249,14 @@ export function createTenantUnitOfWork(
 const verified = new WeakSet<object>();
 
 const first = (r: unknown): unknown => (Array.isArray(r) ? r[0] : r);
+
+type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
+/** A promise's outcome without an unhandled rejection while other replies of the pipeline arrive. */
+const settle = (p: Promise<unknown>): Promise<Settled> =>
+  p.then(
+    (value) => ({ ok: true, value }),
+    (error: unknown) => ({ ok: false, error }),
+  );
 
 /**
  * What `fn` gets: the connection's `query`, usable only while the unit runs. A query issued after the
