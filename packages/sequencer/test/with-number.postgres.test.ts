@@ -24,9 +24,14 @@ const outcome = async <T>(p: Promise<T>): Promise<{ ok: T } | { code: string }> 
   }
 };
 
-describe.skipIf(!hasBackend('postgres'))(
-  `PostgreSQL withNumber (plain and combining)${skipLabel('postgres')}`,
-  () => {
+// Every case runs with `pg` awaiting each reply, and in pipeline mode (BEGIN written with the locking
+// statement, each savepoint with its write: issues 18 and 20).
+describe.skipIf(!hasBackend('postgres')).each([
+  { pipeline: false, mode: 'one reply at a time' },
+  { pipeline: true, mode: 'pg pipeline mode' },
+])(
+  `PostgreSQL withNumber (plain and combining), $mode${skipLabel('postgres')}`,
+  ({ pipeline }) => {
     let pool: pg.Pool;
     const series = (def: Partial<Parameters<typeof defineSeries>[0]> = {}): Series =>
       defineSeries({ key: freshSeriesKey(), ...def });
@@ -58,12 +63,14 @@ describe.skipIf(!hasBackend('postgres'))(
       ).rows[0]?.last_value;
 
     beforeAll(async () => {
-      pool = new pg.Pool({ connectionString: env.pgUrl(), max: 12 });
+      pool = new pg.Pool({ connectionString: env.pgUrl(), max: 12, pipeline });
       await runMigrations(pool, sequencerMigrations);
-      await pool.query(`CREATE TABLE wdocs (tenant text NOT NULL, series text NOT NULL, period text NOT NULL,
+      // Both modes share the file's database (series and tenants are fresh per case).
+      await pool.query(`CREATE TABLE IF NOT EXISTS wdocs (tenant text NOT NULL, series text NOT NULL, period text NOT NULL,
       number bigint NOT NULL, label text NOT NULL, xid bigint NOT NULL DEFAULT txid_current(),
       PRIMARY KEY (tenant, series, period, number));
-      CREATE FUNCTION wdocs_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+      DROP TRIGGER IF EXISTS wdocs_refuse ON wdocs;
+      CREATE OR REPLACE FUNCTION wdocs_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN IF NEW.label = 'refuse-at-commit' THEN RAISE EXCEPTION 'refused at commit'; END IF; RETURN NULL; END $$;
       CREATE CONSTRAINT TRIGGER wdocs_refuse AFTER INSERT ON wdocs DEFERRABLE INITIALLY DEFERRED
         FOR EACH ROW EXECUTE FUNCTION wdocs_refuse();`);
@@ -207,6 +214,43 @@ describe.skipIf(!hasBackend('postgres'))(
         { code: 'SEQUENCER_STORE_FAILED' },
       ]);
       expect((await docs(s)).map((d) => d.label)).toEqual(['2026-03-01', '2026-03-05']);
+    });
+
+    it('combining: a write that swallows an SQL error in the middle of a group fails alone, and the numbers after it close up', async () => {
+      const seq = createPostgresSequencer({ pool, combine: { maxGroupSize: 8, maxWaitMs: 50 } });
+      const s = series();
+      const plan = ['ok', 'swallow', 'ok', 'swallow', 'swallow', 'ok', 'throw', 'ok'];
+      const results = await Promise.all(
+        plan.map((p, i) =>
+          outcome(
+            seq.withNumber(s, {}, async (n) => {
+              await insert(n, `w${i}`);
+              if (p === 'swallow') await n.tx.query('SELECT 1 / 0').catch(() => undefined);
+              if (p === 'throw') throw new Error(`fail ${i}`);
+              return n.number;
+            }),
+          ),
+        ),
+      );
+      expect(results).toEqual([
+        { ok: 1 },
+        { code: 'SEQUENCER_STORE_FAILED' },
+        { ok: 2 },
+        { code: 'SEQUENCER_STORE_FAILED' },
+        { code: 'SEQUENCER_STORE_FAILED' },
+        { ok: 3 },
+        { code: 'fail 6' },
+        { ok: 4 },
+      ]);
+      const stored = await docs(s);
+      expect(stored.map((d) => [d.n, d.label])).toEqual([
+        [1, 'w0'],
+        [2, 'w2'],
+        [3, 'w5'],
+        [4, 'w7'],
+      ]);
+      expect(new Set(stored.map((d) => d.xid)).size).toBeLessThan(4); // combined
+      expect(await counter(s)).toBe('4');
     });
 
     it('combining: a group waits for the counter row another transaction holds, up to lockTimeoutMs', async () => {
