@@ -101,7 +101,11 @@ try {
       // set_config, the SELECT and COMMIT written together, one round trip) against the bare autocommit
       // query, at 1, 8 and 32 concurrent callers, each side with a pool of as many connections.
       for (const clients of (process.env.BENCH_CLIENTS ?? '1,8,32').split(',').map(Number)) {
-        const piped = new pg.Pool({ connectionString: urlFor(dbName, appRole), max: clients, pipeline: true });
+        const piped = new pg.Pool({
+          connectionString: urlFor(dbName, appRole),
+          max: clients,
+          pipeline: true,
+        });
         const bare = new pg.Pool({ connectionString: urlFor(dbName), max: clients });
         piped.on('error', () => undefined);
         bare.on('error', () => undefined);

@@ -66,7 +66,8 @@ export function useRlsDatabase(
     await admin.query(`
       GRANT SELECT, INSERT, UPDATE, DELETE ON customers, invoices TO ${appRole};
       GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO ${appRole};`);
-    const poolAs = (role: string, max: number) => new pg.Pool({ connectionString: urlAs(role), max, pipeline });
+    const poolAs = (role: string, max: number) =>
+      new pg.Pool({ connectionString: urlAs(role), max, pipeline });
     const app = poolAs(appRole, appPoolMax);
     app.on('error', () => undefined);
     state = { admin, app, pipeline, poolAs, appRole, ownerRole, urlAs, createRole };

@@ -238,7 +238,12 @@ export async function serveWriteGroup(
       };
       /** Why request `r` cannot take number `next` now (chronology, range), or undefined. */
       const refusal = (r: WriteRequest): unknown => {
-        if (r.series.chronology && r.req.issueDate !== undefined && lastDate !== null && r.req.issueDate < lastDate) {
+        if (
+          r.series.chronology &&
+          r.req.issueDate !== undefined &&
+          lastDate !== null &&
+          r.req.issueDate < lastDate
+        ) {
           return new SequencerError(
             'SEQUENCER_CHRONOLOGY_VIOLATION',
             `Issue date ${r.req.issueDate} is earlier than the last committed one in series ${key.series}`,
@@ -262,7 +267,9 @@ export async function serveWriteGroup(
           if (pipelined && refusal(r) === undefined) {
             savepointSent = settle(
               (client as PgPoolClientLike).query(
-                hasSavepoint ? `RELEASE SAVEPOINT ${SAVEPOINT}; SAVEPOINT ${SAVEPOINT}` : `SAVEPOINT ${SAVEPOINT}`,
+                hasSavepoint
+                  ? `RELEASE SAVEPOINT ${SAVEPOINT}; SAVEPOINT ${SAVEPOINT}`
+                  : `SAVEPOINT ${SAVEPOINT}`,
               ),
             );
           } else if (hasSavepoint) {
