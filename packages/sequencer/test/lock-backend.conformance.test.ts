@@ -4,9 +4,9 @@ import {
   startRedisCluster,
   type LocalRedisCluster,
 } from '@tenantry/testkit';
+import { PG_CLIENT_KINDS } from '@tenantry/testkit/pg-clients';
 import { Cluster, Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
-import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { MemoryLockBackend } from '../src/memory.js';
 import { ensureSequencerIndexes, MongoLockBackend } from '../src/mongo.js';
@@ -22,7 +22,6 @@ const newKey = (start?: number) => freshKey(start);
 type Closable = { close: () => Promise<void> };
 type LockH = LockBackendHarness & Partial<Closable>;
 
-const pgPool = () => new pg.Pool({ connectionString: env.pgUrl(), max: 8 });
 let cluster: LocalRedisCluster | undefined;
 const clusterClient = async (): Promise<Cluster> => {
   cluster ??= await startRedisCluster(3);
@@ -41,16 +40,19 @@ const closeCluster = async (c: Cluster) => {
 
 const lockCases: BackendCase<LockH>[] = [
   { name: 'memory', setup: () => ({ lock: new MemoryLockBackend(), newKey, expires: true }) },
-  {
-    name: 'postgres advisory lock',
-    needs: 'postgres',
-    setup: async () => {
-      const pool = pgPool();
-      await runMigrations(pool, sequencerMigrations);
-      return { lock: new PostgresLockBackend({ pool }), newKey, expires: false, close: () => pool.end() };
-    },
-    teardown: (h) => h.close?.(),
-  },
+  // Once per PostgreSQL client kind (node-postgres, Kysely, Drizzle, postgres.js).
+  ...PG_CLIENT_KINDS.map(
+    (kind): BackendCase<LockH> => ({
+      name: `postgres advisory lock (${kind.name})`,
+      needs: 'postgres',
+      setup: async () => {
+        const { pool, close } = kind.open(env.pgUrl(), { max: 8 });
+        await runMigrations(pool, sequencerMigrations);
+        return { lock: new PostgresLockBackend({ pool }), newKey, expires: false, close };
+      },
+      teardown: (h) => h.close?.(),
+    }),
+  ),
   {
     name: 'redis',
     needs: 'redis',

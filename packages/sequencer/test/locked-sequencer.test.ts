@@ -1,7 +1,8 @@
 import { runMigrations } from '@tenantry/core/postgres';
 import { type BackendCase, runConformance } from '@tenantry/testkit';
 import { Redis } from 'ioredis';
-import pg from 'pg';
+import type { PgPoolLike } from '@tenantry/core';
+import { PG_CLIENT_KINDS, type PgClientKindCase } from '@tenantry/testkit/pg-clients';
 import { expect } from 'vitest';
 import {
   type AllocatedNumber,
@@ -52,7 +53,7 @@ function memoryDocs(): Docs {
   };
 }
 
-function pgDocs(pool: pg.Pool): Docs {
+function pgDocs(pool: PgPoolLike): Docs {
   return {
     async insert(n) {
       await pool.query('INSERT INTO ldocs (tenant, series, period, number) VALUES ($1, $2, $3, $4)', [
@@ -113,15 +114,16 @@ const build = (
     }),
 });
 
-const withPgDocs = async (): Promise<{ pool: pg.Pool; docs: Docs }> => {
-  const pool = new pg.Pool({ connectionString: env.pgUrl(), max: 8 });
-  // Idle clients are terminated when the file's database is dropped WITH (FORCE) at the end;
-  // without a listener that expected error would surface as an uncaught exception.
-  pool.on('error', () => undefined);
+const withPgDocs = async (
+  kind: PgClientKindCase = PG_CLIENT_KINDS[0] as PgClientKindCase,
+): Promise<{ pool: PgPoolLike; docs: Docs; close: () => Promise<void> }> => {
+  // Idle clients are terminated when the file's database is dropped WITH (FORCE) at the end; the
+  // client kinds listen for that expected error, so it does not surface as an uncaught exception.
+  const { pool, close } = kind.open(env.pgUrl(), { max: 8 });
   await runMigrations(pool, sequencerMigrations);
   await pool.query(`CREATE TABLE IF NOT EXISTS ldocs (tenant text, series text, period text, number bigint,
     UNIQUE (tenant, series, period, number))`);
-  return { pool, docs: pgDocs(pool) };
+  return { pool, docs: pgDocs(pool), close };
 };
 
 const cases: BackendCase<H>[] = [
@@ -133,12 +135,12 @@ const cases: BackendCase<H>[] = [
     name: 'redis lock + redis store (fused), documents in postgres',
     needs: 'redis',
     setup: async () => {
-      const { pool, docs } = await withPgDocs();
+      const { docs, close } = await withPgDocs();
       const redis = new Redis(env.redisUrl());
       const b = new RedisSequencerBackend({ redis, prefix: env.redisPrefix() });
       return build(b, b, docs, true, async () => {
         redis.disconnect();
-        await pool.end();
+        await close();
       });
     },
     teardown: (h) => h.close(),
@@ -147,7 +149,7 @@ const cases: BackendCase<H>[] = [
     name: 'redis lock + redis store (fused) keeping leases between allocations, documents in postgres',
     needs: 'redis',
     setup: async () => {
-      const { pool, docs } = await withPgDocs();
+      const { docs, close } = await withPgDocs();
       const redis = new Redis(env.redisUrl());
       const b = new RedisSequencerBackend({ redis, prefix: env.redisPrefix() });
       return build(
@@ -157,7 +159,7 @@ const cases: BackendCase<H>[] = [
         true,
         async () => {
           redis.disconnect();
-          await pool.end();
+          await close();
         },
         { keepLeaseMs: 20, keepLeaseMaxMs: 40 },
       );
@@ -168,7 +170,7 @@ const cases: BackendCase<H>[] = [
     name: 'redis lock + postgres store',
     needs: 'redis',
     setup: async () => {
-      const { pool, docs } = await withPgDocs();
+      const { pool, docs, close } = await withPgDocs();
       const redis = new Redis(env.redisUrl());
       return build(
         new RedisSequencerBackend({ redis, prefix: env.redisPrefix() }),
@@ -177,23 +179,24 @@ const cases: BackendCase<H>[] = [
         true,
         async () => {
           redis.disconnect();
-          await pool.end();
+          await close();
         },
       );
     },
     teardown: (h) => h.close(),
   },
-  {
-    name: 'postgres advisory lock + postgres store',
-    needs: 'postgres',
-    setup: async () => {
-      const { pool, docs } = await withPgDocs();
-      return build(new PostgresLockBackend({ pool }), new PostgresCounterStore({ pool }), docs, false, () =>
-        pool.end(),
-      );
-    },
-    teardown: (h) => h.close(),
-  },
+  // Once per PostgreSQL client kind (node-postgres, Kysely, Drizzle, postgres.js).
+  ...PG_CLIENT_KINDS.map(
+    (kind): BackendCase<H> => ({
+      name: `postgres advisory lock + postgres store (${kind.name})`,
+      needs: 'postgres',
+      setup: async () => {
+        const { pool, docs, close } = await withPgDocs(kind);
+        return build(new PostgresLockBackend({ pool }), new PostgresCounterStore({ pool }), docs, false, close);
+      },
+      teardown: (h) => h.close(),
+    }),
+  ),
 ];
 
 const series = (def: Record<string, unknown> = {}) => defineSeries({ key: freshSeriesKey(), ...def });

@@ -80,6 +80,10 @@ export type {
   PgQueryable,
   PgPoolClientLike,
   PgPoolLike,
+  PgExecutor,
+  PgTransactionMode,
+  PgClientKind,
+  PgTransactor,
   RedisLike,
 } from './kernel/drivers.js';
 export {

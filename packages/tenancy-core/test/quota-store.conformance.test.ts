@@ -7,8 +7,8 @@ import {
   useRedisPrefix,
   useTestDatabase,
 } from '@tenantry/testkit';
+import { PG_CLIENT_KINDS } from '@tenantry/testkit/pg-clients';
 import { Cluster, Redis } from 'ioredis';
-import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { MemoryQuotaStore } from '../src/memory.js';
 import { PostgresQuotaStore } from '../src/postgres.js';
@@ -23,18 +23,19 @@ runConformance<QuotaStoreHarness & { close: () => Promise<void> }>(
   'QuotaStore',
   [
     { name: 'memory', setup: () => ({ store: new MemoryQuotaStore(), close: async () => undefined }) },
-    {
-      name: 'postgres',
-      needs: 'postgres',
+    // Once per PostgreSQL client kind (node-postgres, Kysely, Drizzle, postgres.js).
+    ...PG_CLIENT_KINDS.map((kind) => ({
+      name: `postgres (${kind.name})`,
+      needs: 'postgres' as const,
       setup: async () => {
-        const pool = new pg.Pool({ connectionString: db.url(), max: 4 });
+        const { pool, close } = kind.open(db.url(), { max: 4 });
         const store = new PostgresQuotaStore({ pool });
         await store.ensureSchema();
         await store.ensureSchema(); // idempotent
-        return { store, close: () => pool.end() };
+        return { store, close };
       },
-      teardown: (h) => h.close(),
-    },
+      teardown: (h: QuotaStoreHarness & { close: () => Promise<void> }) => h.close(),
+    })),
     {
       name: 'redis',
       needs: 'redis',

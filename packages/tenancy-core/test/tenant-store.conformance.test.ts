@@ -1,6 +1,6 @@
 import { hasBackend, runConformance, useMongoDatabase, useTestDatabase } from '@tenantry/testkit';
+import { PG_CLIENT_KINDS } from '@tenantry/testkit/pg-clients';
 import { MongoClient } from 'mongodb';
-import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { MemoryTenantStore } from '../src/memory.js';
 import { MongoTenantStore } from '../src/mongo.js';
@@ -19,18 +19,18 @@ runConformance<Harness>(
   'TenantStore',
   [
     { name: 'memory', setup: () => ({ store: new MemoryTenantStore(), close: async () => undefined }) },
-    {
-      name: 'postgres',
-      needs: 'postgres',
+    // Once per PostgreSQL client kind (node-postgres, Kysely, Drizzle, postgres.js); idle pg clients
+    // get 57P01 when the file's database is dropped WITH (FORCE): the kinds listen for it.
+    ...PG_CLIENT_KINDS.map((kind) => ({
+      name: `postgres (${kind.name})`,
+      needs: 'postgres' as const,
       setup: async () => {
-        const pool = new pg.Pool({ connectionString: db.url(), max: 6 });
-        // A client still idle when the file's database is dropped WITH (FORCE) gets 57P01; expected here.
-        pool.on('error', () => undefined);
+        const { pool, close } = kind.open(db.url(), { max: 6 });
         await runMigrations(pool, coreModelMigrations);
-        return { store: new PostgresTenantStore({ pool }), close: () => pool.end() };
+        return { store: new PostgresTenantStore({ pool }), close };
       },
-      teardown: (h) => h.close(),
-    },
+      teardown: (h: Harness) => h.close(),
+    })),
     {
       name: 'mongo',
       needs: 'mongo',

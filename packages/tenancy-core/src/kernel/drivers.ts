@@ -26,6 +26,59 @@ export interface PgPoolLike extends PgQueryable {
 }
 
 /**
+ * The PostgreSQL executor port: run parameterised SQL (`$1`, `$2`, … placeholders) on a connection or
+ * inside a transaction and answer `{ rows, rowCount }`. It is {@link PgQueryable} (a `pg` Client,
+ * PoolClient or Pool is one as it is) plus, optionally, the transaction status: every store written
+ * against `PgQueryable` takes any executor. The adapters of `@tenantry/core/kysely`, `/drizzle` and
+ * `/postgres-js` turn the clients of those libraries into one (as a kysely dialect's `Driver` turns a
+ * driver into connections).
+ *
+ * - `query(text, values)`: a statement with no values may hold several statements separated by `;`
+ *   (simple protocol); `rowCount` is the number of rows affected (or returned by a `SELECT`), `null`
+ *   when the client does not say.
+ * - `getTransactionStatus()`: `'T'` inside a transaction block, `'E'` in a failed one, `'I'` outside
+ *   any, `null` when the connection is gone (`pg`'s own); an executor bound to a library's transaction
+ *   (a Kysely `Transaction`, a Drizzle transaction, a postgres.js `begin` callback's `sql`) answers `'T'`.
+ */
+export interface PgExecutor extends PgQueryable {
+  getTransactionStatus?(): string | null;
+}
+
+/** How a unit of work asks an adapter to open its transaction. */
+export interface PgTransactionMode {
+  /** @default 'read committed' */
+  readonly isolation: 'read committed' | 'repeatable read' | 'serializable';
+  /** Open the transaction `READ ONLY`. */
+  readonly readOnly: boolean;
+}
+
+/** The client libraries an adapter can come from. */
+export type PgClientKind = 'node-postgres' | 'kysely' | 'drizzle' | 'postgres.js';
+
+/**
+ * A pool-level client made by an adapter (`fromKysely(db)`, `fromDrizzle(db)`, `fromPostgresJs(sql)`):
+ * a {@link PgPoolLike}, so every PostgreSQL backend takes it where it takes a `pg` Pool, that also
+ * opens a transaction the library's own way and hands back the library's own handle `H` (a Kysely
+ * `Transaction`, a Drizzle transaction, a postgres.js `TransactionSql`). `createTenantUnitOfWork` uses
+ * this to give a Kysely user a Kysely transaction.
+ */
+export interface PgTransactor<H> extends PgPoolLike {
+  /** Which library the adapter wraps. */
+  readonly clientKind: PgClientKind;
+  /**
+   * Run `fn` inside a new transaction opened with `mode`: `tx` runs SQL in it, `handle` is the library's
+   * own handle on it (the same transaction). Commits when `fn` resolves, rolls back when it throws.
+   */
+  transaction<R>(mode: PgTransactionMode, fn: (tx: PgExecutor, handle: H) => Promise<R>): Promise<R>;
+  /**
+   * A view of `handle` whose queries fail with `UNIT_OF_WORK_ENDED` once `ended()` answers true (the unit
+   * of work hands this out, so a query kept in a closure cannot run after the unit). Adapters that
+   * cannot intercept their library's queries return `handle` itself.
+   */
+  scope?(handle: H, ended: () => boolean, tenantId: string): H;
+}
+
+/**
  * The subset of ioredis (`Redis` or `Cluster`) that Tenantry's Redis backends use. Scripts are run
  * with `eval`/`evalsha`, and every key a script touches shares one hash tag, so they work on Cluster.
  */

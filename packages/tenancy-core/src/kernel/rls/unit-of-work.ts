@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { TenantryError } from '../errors.js';
-import type { PgPoolClientLike, PgPoolLike, PgQueryResult } from '../drivers.js';
+import type { PgExecutor, PgPoolClientLike, PgPoolLike, PgQueryResult, PgTransactor } from '../drivers.js';
 import { withSpan } from '../telemetry.js';
 import { resolveTenantId } from '../tenant-resolution.js';
 import { parseInput } from '../validation.js';
@@ -32,8 +32,12 @@ export interface RunOptions {
   readOnly?: boolean;
 }
 
-/** Runs callbacks as units of work bound to one tenant. */
-export interface TenantUnitOfWork {
+/**
+ * Runs callbacks as units of work bound to one tenant. `H` is the handle `fn` gets: a `pg` client for a
+ * `pg` Pool, the library's own transaction for an adapter (`Transaction<DB>` from `fromKysely(db)`, the
+ * Drizzle transaction from `fromDrizzle(db)`, a `TransactionSql` from `fromPostgresJs(sql)`).
+ */
+export interface TenantUnitOfWork<H = PgPoolClientLike> {
   /**
    * Check out a connection, `BEGIN`, set the tenant for this transaction only
    * (`set_config(setting, tenant, true)`), run `fn` with a handle on the connection, `COMMIT` (or
@@ -51,13 +55,21 @@ export interface TenantUnitOfWork {
    * @throws TenantryError `TENANT_CONTEXT_MISSING` outside any context, `TENANT_CONTEXT_CONFLICT` naming another tenant
    * @throws ValidationError `VALIDATION_FAILED` on a malformed tenant id
    * @throws TenantryError `UNIT_OF_WORK_ROLLED_BACK` when a statement failed inside `fn` (error caught there) and COMMIT rolled back
+   *
+   * Through an adapter, the library opens and ends the transaction (its `transaction()`/`begin`), the
+   * tenant is set with `set_config` as the first statement in it, session state is reset as its last,
+   * and the role is checked once per adapter. A Kysely handle refuses queries after the unit ended
+   * (`UNIT_OF_WORK_ENDED`); Drizzle and postgres.js handles are the library's own and must not be kept.
    */
-  run<R>(fn: (client: PgPoolClientLike) => Promise<R>, options?: RunOptions): Promise<R>;
+  run<R>(fn: (client: H) => Promise<R>, options?: RunOptions): Promise<R>;
   /**
    * One statement as a unit of work: `run((db) => db.query(text, values), options)` with the same
    * guarantees. On a pipelined `pg` client (`new pg.Pool({ pipeline: true })`) `BEGIN` + the tenant
    * setting, the statement and `COMMIT` are written together and cost one round trip, about what the
-   * bare statement costs; on any other client it costs what `run` costs (three round trips).
+   * bare statement costs; on any other `pg` client it costs what `run` costs (three round trips).
+   * Through an adapter (Kysely, Drizzle, postgres.js) it runs in the library's transaction, as `run`
+   * does: those drivers do not pipeline, so it costs the library's BEGIN, the setting, the statement,
+   * the reset and COMMIT, one round trip each (postgres.js writes BEGIN with the first statement).
    * @param text the SQL (one statement; parameters as `$1`…)
    * @param values its parameters (default none)
    * @returns the driver's result (`{ rows, rowCount }`)
@@ -109,12 +121,19 @@ export function isPipelinedClient(client: unknown): boolean {
  * @example
  * const uow = createTenantUnitOfWork(pool);
  * const invoices = await runAsTenant(ctx, () => uow.run((db) => db.query('SELECT * FROM invoices')));
+ * // Kysely: const uow = createTenantUnitOfWork(fromKysely(db)); uow.run((trx) => trx.selectFrom('invoices').selectAll().execute())
  */
+export function createTenantUnitOfWork<H>(
+  client: PgTransactor<H>,
+  options?: TenantUnitOfWorkOptions,
+): TenantUnitOfWork<H>;
+export function createTenantUnitOfWork(pool: PgPoolLike, options?: TenantUnitOfWorkOptions): TenantUnitOfWork;
 export function createTenantUnitOfWork(
-  pool: PgPoolLike,
+  pool: PgPoolLike | PgTransactor<unknown>,
   options: TenantUnitOfWorkOptions = {},
-): TenantUnitOfWork {
+): TenantUnitOfWork<unknown> {
   const o = parseInput(TenantUnitOfWorkOptionsSchema, options, 'unit of work options');
+  const adapter = isTransactor(pool) ? pool : undefined;
   const settingLiteral = quoteLiteral(o.setting);
   // Session state a unit may have changed (a session-level SET of the tenant setting, SET ROLE) is reset
   // in the same round trip as COMMIT/ROLLBACK, so it never reaches the next holder of the connection.
@@ -122,14 +141,17 @@ export function createTenantUnitOfWork(
   // as `name.name` in lower snake case, so it needs no quoting.)
   const resetSql = `RESET ${o.setting}; RESET ROLE`;
   return Object.freeze({
-    async run<R>(fn: (client: PgPoolClientLike) => Promise<R>, runOptions: RunOptions = {}): Promise<R> {
+    async run<R>(fn: (client: never) => Promise<R>, runOptions: RunOptions = {}): Promise<R> {
       const tenantId = resolveTenantId(runOptions.tenantId, 'unit of work');
       const mode = `ISOLATION LEVEL ${o.isolation.toUpperCase()}${runOptions.readOnly ? ' READ ONLY' : ''}`;
       return withSpan(
         'core',
         'unit_of_work',
         { 'tenantry.tenant_id': tenantId, 'db.system': 'postgresql', 'tenantry.pg.isolation': o.isolation },
-        () => runInTransaction(tenantId, mode, fn),
+        () =>
+          adapter
+            ? runInAdapter(adapter, tenantId, runOptions.readOnly === true, fn as (h: unknown) => Promise<R>)
+            : runInTransaction(tenantId, mode, fn as (h: PgPoolClientLike) => Promise<R>),
       );
     },
     async query<R = Record<string, unknown>>(
@@ -146,10 +168,14 @@ export function createTenantUnitOfWork(
         'unit_of_work',
         { 'tenantry.tenant_id': tenantId, 'db.system': 'postgresql', 'tenantry.pg.isolation': o.isolation },
         () =>
-          runInTransaction(tenantId, mode, (db) => db.query<R>(statement.text, params), {
-            text: statement.text,
-            values: params,
-          }),
+          adapter
+            ? runInAdapter(adapter, tenantId, runOptions?.readOnly === true, (_handle, tx) =>
+                tx.query<R>(statement.text, params),
+              )
+            : runInTransaction(tenantId, mode, (db) => db.query<R>(statement.text, params), {
+                text: statement.text,
+                values: params,
+              }),
       );
     },
   });
@@ -160,7 +186,7 @@ export function createTenantUnitOfWork(
     fn: (client: PgPoolClientLike) => Promise<R>,
     single?: { text: string; values: unknown[] | undefined },
   ): Promise<R> {
-    const client = await pool.connect();
+    const client = await (pool as PgPoolLike).connect();
     // A connection that dies while checked out emits 'error' on the client (pg removes its pool
     // listener during checkout); listen while we hold it, so the process does not crash and the
     // connection is destroyed instead of returned.
@@ -243,7 +269,47 @@ export function createTenantUnitOfWork(
     release();
     return result;
   }
+
+  // Through an adapter: the library opens and ends the transaction, so `fn` gets the library's handle.
+  async function runInAdapter<R>(
+    client: PgTransactor<unknown>,
+    tenantId: string,
+    readOnly: boolean,
+    fn: (handle: unknown, tx: PgExecutor) => Promise<R>,
+  ): Promise<R> {
+    if (!verified.has(client)) {
+      // Once per adapter (one pool, one role): a superuser or BYPASSRLS role would see every tenant (T3).
+      await assertRoleSubjectToRls(client);
+      verified.add(client);
+    }
+    return client.transaction({ isolation: o.isolation, readOnly }, async (tx: PgExecutor, handle) => {
+      await tx.query(`SELECT set_config(${settingLiteral}, ${quoteLiteral(tenantId)}, true)`);
+      let ended = false;
+      let result: R;
+      try {
+        result = await fn(client.scope ? client.scope(handle, () => ended, tenantId) : handle, tx);
+      } finally {
+        ended = true;
+      }
+      try {
+        await tx.query(resetSql);
+      } catch (error) {
+        // 25P02: a statement failed inside `fn` (its error caught there); the library rolls back.
+        if ((error as { code?: unknown } | null)?.code !== '25P02') throw error;
+        throw new TenantryError(
+          'UNIT_OF_WORK_ROLLED_BACK',
+          'The transaction failed inside the unit of work and was rolled back on COMMIT',
+          { details: { tenantId }, cause: error },
+        );
+      }
+      return result;
+    });
+  }
 }
+
+const isTransactor = (c: unknown): c is PgTransactor<unknown> =>
+  typeof (c as Partial<PgTransactor<unknown>> | null)?.transaction === 'function' &&
+  typeof (c as Partial<PgTransactor<unknown>>).clientKind === 'string';
 
 // Connections whose role was checked (pg hands out the same client object for one physical connection).
 const verified = new WeakSet<object>();

@@ -1,0 +1,149 @@
+import { hasBackend, skipLabel, useTestDatabase } from '@tenantry/testkit';
+import { type OpenPgClient, PG_CLIENT_KINDS } from '@tenantry/testkit/pg-clients';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fromKysely } from '../src/kysely.js';
+import { createTenantUnitOfWork, type TenantUnitOfWork } from '../src/postgres.js';
+import { settledCode } from '../src/testing.js';
+import { asTenant, useRlsDatabase } from './helpers.js';
+
+const db = useTestDatabase();
+const TENANTS = Array.from({ length: 12 }, (_, i) => `tenant-${i}`);
+const ROWS_PER_TENANT = (i: number) => (i % 5) + 1;
+
+describe.skipIf(!hasBackend('postgres'))(
+  `tenant unit of work through each client kind${skipLabel('postgres')}`,
+  () => {
+    const rls = useRlsDatabase(db, 2);
+
+    beforeAll(async () => {
+      const { admin } = rls();
+      for (const [i, t] of TENANTS.entries()) {
+        await admin.query(
+          `INSERT INTO customers (tenant_id, name) SELECT $1, 'c' FROM generate_series(1, $2)`,
+          [t, ROWS_PER_TENANT(i)],
+        );
+      }
+    });
+
+    for (const kind of PG_CLIENT_KINDS) {
+      describe(kind.name, () => {
+        let client: OpenPgClient;
+        let uow: TenantUnitOfWork<unknown>;
+        const rows = (h: unknown, text: string) => kind.nativeRows(h, text);
+        const run = <R>(tenantId: string, fn: (h: unknown) => Promise<R>, readOnly = false) =>
+          asTenant(tenantId, () => uow.run(fn, { readOnly }));
+
+        beforeAll(() => {
+          client = kind.open(rls().urlAs(rls().appRole), { max: 2 });
+          uow = createTenantUnitOfWork(client.pool as Parameters<typeof createTenantUnitOfWork>[0]);
+        });
+        afterAll(() => client.close());
+
+        it("interleaved units for 12 tenants see only their tenant's setting and rows, through the library's own handle", async () => {
+          await Promise.all(
+            Array.from({ length: 60 }, async (_, n) => {
+              const i = (n * 7) % TENANTS.length;
+              const tenantId = TENANTS[i] as string;
+              await run(tenantId, async (h) => {
+                const s = await rows(h, "SELECT current_setting('app.tenant_id', true) AS s");
+                expect(s[0]?.s).toBe(tenantId);
+                await new Promise((r) => setTimeout(r, n % 3));
+                const seen = await rows(h, 'SELECT tenant_id FROM customers');
+                expect(seen).toHaveLength(ROWS_PER_TENANT(i));
+                expect(seen.every((r) => r.tenant_id === tenantId)).toBe(true);
+              });
+            }),
+          );
+        });
+
+        it('a throw in the callback rolls the unit back; a caught SQL error is UNIT_OF_WORK_ROLLED_BACK', async () => {
+          const t = TENANTS[1] as string;
+          const count = async () =>
+            Number((await run(t, (h) => rows(h, 'SELECT count(*)::int AS n FROM customers')))[0]?.n);
+          const before = await count();
+          await expect(
+            run(t, async (h) => {
+              await rows(h, `INSERT INTO customers (tenant_id, name) VALUES ('${t}', 'tmp')`);
+              throw new Error('boom');
+            }),
+          ).rejects.toThrow('boom');
+          expect(await count()).toBe(before);
+          const code = await settledCode(
+            run(t, async (h) => {
+              await rows(h, `INSERT INTO customers (tenant_id, name) VALUES ('${t}', 'tmp')`);
+              await rows(h, 'SELECT 1 / 0').catch(() => undefined);
+            }),
+          );
+          expect(code).toBe('UNIT_OF_WORK_ROLLED_BACK');
+          expect(await count()).toBe(before);
+        });
+
+        it('an insert for another tenant is refused by the policy; readOnly opens a READ ONLY transaction', async () => {
+          // Drizzle wraps the driver's error (DrizzleQueryError, the driver's as its cause).
+          const state = await run(TENANTS[2] as string, (h) =>
+            rows(h, `INSERT INTO customers (tenant_id, name) VALUES ('${TENANTS[3]}', 'x')`),
+          ).then(
+            () => 'inserted',
+            (e: { code?: string; cause?: { code?: string } }) => e.code ?? e.cause?.code,
+          );
+          expect(state).toBe('42501');
+          const ro = await run(TENANTS[2] as string, (h) => rows(h, 'SHOW transaction_read_only'), true);
+          expect(ro[0]?.transaction_read_only).toBe('on');
+        });
+
+        it('a session-level SET of the tenant inside a unit does not survive it', async () => {
+          await run(TENANTS[4] as string, (h) => rows(h, `SET app.tenant_id = '${TENANTS[5]}'`));
+          // Both pooled connections: none carries the setting into a plain query.
+          const plain = await Promise.all(
+            [1, 2].map(() =>
+              client.pool.query<{ s: string | null }>(
+                "SELECT current_setting('app.tenant_id', true) AS s, pg_sleep(0.05)",
+              ),
+            ),
+          );
+          for (const r of plain) expect(r.rows[0]?.s ?? '').toBe('');
+        });
+
+        it('refuses a superuser connection with RLS_SUPERUSER', async () => {
+          const su = kind.open(db.url(), { max: 1 });
+          try {
+            const u = createTenantUnitOfWork(su.pool as Parameters<typeof createTenantUnitOfWork>[0]);
+            expect(await settledCode(asTenant(TENANTS[0] as string, () => u.run(async () => 1)))).toBe(
+              'RLS_SUPERUSER',
+            );
+          } finally {
+            await su.close();
+          }
+        });
+      });
+    }
+
+    it('Kysely: the unit hands back a typed Transaction<DB>; a query on it after the unit ended is UNIT_OF_WORK_ENDED', async () => {
+      interface DB {
+        customers: { tenant_id: string; id: string; name: string };
+      }
+      const k = new Kysely<DB>({
+        dialect: new PostgresDialect({
+          pool: new pg.Pool({ connectionString: rls().urlAs(rls().appRole), max: 2 }),
+        }),
+      });
+      try {
+        const kuow = createTenantUnitOfWork(fromKysely(k));
+        let kept: (() => Promise<unknown>) | undefined;
+        const names = await asTenant(TENANTS[6] as string, () =>
+          kuow.run(async (trx) => {
+            kept = () => trx.selectFrom('customers').select('tenant_id').execute();
+            return trx.selectFrom('customers').select(['tenant_id', 'name']).execute();
+          }),
+        );
+        expect(names).toHaveLength(ROWS_PER_TENANT(6));
+        expect(names.every((r) => r.tenant_id === TENANTS[6])).toBe(true);
+        expect(await settledCode((kept as () => Promise<unknown>)())).toBe('UNIT_OF_WORK_ENDED');
+      } finally {
+        await k.destroy();
+      }
+    });
+  },
+);
