@@ -1,6 +1,6 @@
 import { type AuditPort, MemoryAuditPort, ManualClock, runAsSystem, runAsTenant } from '@tenantry/core';
 import { settledCode } from '@tenantry/core/testing';
-import { hasBackend, skipLabel } from '@tenantry/testkit';
+import { hasBackend, skipLabel, uniqueId } from '@tenantry/testkit';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApprovalEngine, createApprovalEngine } from '../src/index.js';
@@ -216,7 +216,13 @@ describe.skipIf(!hasBackend('postgres'))(
     });
 
     it('names the missing migration instead of leaking a driver error', async () => {
-      const bare = new pg.Pool({ connectionString: db.url(), max: 1, options: '-c search_path=nowhere' });
+      // A role whose sessions start with a search_path without the tables. Not the `options` startup
+      // parameter: a pooler (PgBouncer) does not pass it on, and the suites also run through one.
+      const role = uniqueId('bare');
+      await db.pool().query(`CREATE ROLE ${role} LOGIN; ALTER ROLE ${role} SET search_path = nowhere`);
+      const url = new URL(db.url());
+      url.username = role;
+      const bare = new pg.Pool({ connectionString: url.toString(), max: 1 });
       try {
         const engine = createApprovalEngine({
           store: new PostgresApprovalStore({ pool: bare }),
@@ -226,6 +232,7 @@ describe.skipIf(!hasBackend('postgres'))(
         expect(code).toBe('APPROVAL_NOT_MIGRATED');
       } finally {
         await bare.end();
+        await db.pool().query(`DROP ROLE ${role}`);
       }
     });
   },

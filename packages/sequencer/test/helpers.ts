@@ -6,6 +6,8 @@ import type { CounterKey } from '../src/index.js';
 /** Per-file isolation for whichever backends are present (each helper registers hooks only if usable). */
 export function useBackends(): {
   pgUrl: () => string;
+  /** The server's own URL of the same database (differs from `pgUrl` when the suites run through a pooler). */
+  pgDirectUrl: () => string;
   redisUrl: () => string;
   redisPrefix: () => string;
   mongoUrl: () => string;
@@ -16,6 +18,7 @@ export function useBackends(): {
   const mongo = hasBackend('mongo') ? useMongoDatabase() : undefined;
   return {
     pgUrl: () => pg?.url() ?? '',
+    pgDirectUrl: () => pg?.directUrl() ?? '',
     redisUrl: () => redis?.url() ?? '',
     redisPrefix: () => (redis?.prefix() ?? 'x:').replace(/:$/, ''),
     mongoUrl: () => mongo?.url() ?? '',

@@ -10,7 +10,7 @@ import {
 } from '../src/postgres.js';
 import { asTenant, backOffice } from './helpers.js';
 
-const db = hasBackend('postgres') ? useTestDatabase() : { url: () => '' };
+const db = hasBackend('postgres') ? useTestDatabase() : { url: () => '', directUrl: () => '' };
 
 describe.skipIf(!hasBackend('postgres'))(
   `config cache on PostgreSQL triggers${skipLabel('postgres')}`,
@@ -29,7 +29,8 @@ describe.skipIf(!hasBackend('postgres'))(
       const bus = new PostgresInvalidationBus({
         pool,
         connect: async () => {
-          const c = new pg.Client({ connectionString: db.url() });
+          // LISTEN needs a session: the server itself, even when the suites run through a pooler.
+          const c = new pg.Client({ connectionString: db.directUrl() });
           await c.connect();
           return c;
         },

@@ -119,6 +119,7 @@ for (const [backend, consistency] of cases) {
             channel,
             clientName,
             consistency,
+            db.directUrl(),
           ],
           {
             stdio: ['pipe', 'pipe', 'pipe'],

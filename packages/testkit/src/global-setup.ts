@@ -1,6 +1,8 @@
 import pg from 'pg';
 import {
   BACKEND_KINDS,
+  pgVia,
+  publishPoolerRoute,
   publishResolution,
   requiredBackends,
   resolveBackend,
@@ -30,8 +32,19 @@ export default async function setup(): Promise<() => Promise<void>> {
   if (missing.length > 0) {
     throw new Error(`REQUIRE_BACKENDS names unavailable backends:\n  ${missing.join('\n  ')}`);
   }
+  const postgres = resolutions.find((r) => r.kind === 'postgres');
+  if (pgVia() === 'pgbouncer') {
+    const pooler = resolutions.find((r) => r.kind === 'pgbouncer');
+    if (!postgres?.available || !pooler?.available) {
+      throw new Error(
+        'PG_VIA=pgbouncer needs both postgres and pgbouncer (start the pooler with .ci/pgbouncer, or set PG_POOLER_URL)',
+      );
+    }
+    publishPoolerRoute(postgres, pooler);
+    console.log(`[testkit] postgres suites run THROUGH the pooler: PG_URL=${redact(pooler.url)}`);
+  }
   return async () => {
-    await dropLeftoverDatabases(resolutions.find((r) => r.kind === 'postgres'));
+    await dropLeftoverDatabases(postgres);
     for (const r of resolutions) if (r.available && r.stop) await r.stop();
   };
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
-import { type BackendKind, backendStatus, runDatabasePrefix } from './backends.js';
+import { type BackendKind, backendStatus, directPgUrl, pgVia, runDatabasePrefix } from './backends.js';
 
 /** A short random id for per-file databases, prefixes and roles. */
 export function uniqueId(prefix = 'tk'): string {
@@ -28,18 +28,20 @@ export function withDatabase(url: string, database: string): string {
 
 /**
  * Create a fresh PostgreSQL database for the calling test file and drop it afterwards. Returns a
- * getter for its URL (valid inside tests and hooks). Files get separate databases, so they run in
+ * getter for its URL (valid inside tests and hooks) and for the server's own URL of the same database
+ * (`directUrl`: differs only when the suites run through the pooler, `PG_VIA=pgbouncer`; use it for
+ * what needs a session, like a LISTEN connection). Files get separate databases, so they run in
  * parallel without touching each other.
  * @example const db = useTestDatabase(); it('...', async () => { const pool = new pg.Pool({ connectionString: db.url() }); });
  */
-export function useTestDatabase(): { url: () => string; name: () => string } {
+export function useTestDatabase(): { url: () => string; name: () => string; directUrl: () => string } {
   let name = '';
   let url = '';
   beforeAll(async () => {
     const status = backendStatus('postgres');
     if (!status.available) throw new Error(`postgres unavailable: ${status.reason}`);
     name = uniqueId(runDatabasePrefix());
-    const admin = new pg.Client({ connectionString: status.url });
+    const admin = new pg.Client({ connectionString: directPgUrl(status.url) });
     await admin.connect();
     try {
       await admin.query(`CREATE DATABASE ${name}`);
@@ -52,20 +54,22 @@ export function useTestDatabase(): { url: () => string; name: () => string } {
     if (!name) return;
     const status = backendStatus('postgres');
     if (!status.available) return;
-    const admin = new pg.Client({ connectionString: status.url });
+    const admin = new pg.Client({ connectionString: directPgUrl(status.url) });
     await admin.connect();
     try {
-      // Not WITH (FORCE): terminating a pool's idle connection that a test left open raises an
-      // unhandled 'error' in that test's process. A database still in use (55006) is dropped by the
-      // global teardown, after every test process has exited.
-      await admin.query(`DROP DATABASE IF EXISTS ${name}`);
+      // Not WITH (FORCE) on a direct run: terminating a pool's idle connection that a test left open
+      // raises an unhandled 'error' in that test's process. Through the pooler, the server connections
+      // are the pooler's (idle ones stay open for server_idle_timeout) and the tests' clients are
+      // connected to the pooler, which survives losing them: FORCE. A database still in use (55006)
+      // is dropped by the global teardown, after every test process has exited.
+      await admin.query(`DROP DATABASE IF EXISTS ${name}${pgVia() === 'pgbouncer' ? ' WITH (FORCE)' : ''}`);
     } catch (error) {
       if ((error as { code?: string }).code !== '55006') throw error;
     } finally {
       await admin.end();
     }
   });
-  return { url: () => url, name: () => name };
+  return { url: () => url, name: () => name, directUrl: () => directPgUrl(url) };
 }
 
 /**

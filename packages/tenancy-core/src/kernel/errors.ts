@@ -151,6 +151,11 @@ export const CoreErrorCodes = defineErrorCodes({
   SETTING_UNKNOWN: { status: 422 },
   /** The invalidation bus's subscription is down (a cache then reads through to the store). */
   INVALIDATION_BUS_DOWN: { status: 503, retryable: true },
+  /**
+   * The LISTEN connection goes through a connection pooler (PgBouncer in transaction mode loses every
+   * notification): give the bus's `connect` a direct connection to the PostgreSQL server.
+   */
+  INVALIDATION_BUS_POOLED: { status: 500 },
 
   // Tenancy platform: quotas.
   /** The request would take the tenant past its limit for the current window; retry after `details.resetAt`. */

@@ -7,13 +7,15 @@ import { type InvalidationBus, createTenantConfigCache, runAsTenant } from '../.
 import { PostgresTenantStore, PostgresInvalidationBus } from '../../src/postgres.js';
 import { RedisInvalidationBus } from '../../src/redis.js';
 
-const [backend, pgUrl, redisUrl, channel, clientName, consistency] = process.argv.slice(2) as [
+// listenUrl: the server's own URL (LISTEN needs a session: never through a transaction-mode pooler).
+const [backend, pgUrl, redisUrl, channel, clientName, consistency, listenUrl] = process.argv.slice(2) as [
   string,
   string,
   string,
   string,
   string,
   'strict' | 'eventual',
+  string,
 ];
 const pool = new pg.Pool({ connectionString: pgUrl, max: 2 });
 const store = new PostgresTenantStore({ pool });
@@ -24,7 +26,7 @@ if (backend === 'postgres') {
     pool,
     channel,
     connect: async () => {
-      const c = new pg.Client({ connectionString: pgUrl, application_name: clientName });
+      const c = new pg.Client({ connectionString: listenUrl, application_name: clientName });
       await c.connect();
       return c;
     },

@@ -37,6 +37,7 @@ const UNAVAILABLE = new Set([
   '08000',
   '08003',
   '08006',
+  '08P01', // PgBouncer's "server conn crashed?": the server session died under the pooler
 ]);
 
 /** Map driver errors: a missing table → `APPROVAL_NOT_MIGRATED`, a lost server → `APPROVAL_STORE_UNAVAILABLE`. */

@@ -19,6 +19,7 @@ const UNAVAILABLE = new Set([
   '08006',
   '08001',
   '08004',
+  '08P01', // protocol_violation: PgBouncer's "server conn crashed?" when the server session dies under it
   '53300', // too_many_connections
 ]);
 
@@ -46,6 +47,15 @@ export function mapPgError(error: unknown, key: CounterKey | undefined, waitMs: 
       'SEQUENCER_NOT_MIGRATED',
       'The sequencer tables do not exist: run runMigrations(pool, sequencerMigrations) or migrations/postgres/001_sequencer.sql',
       { cause: error, details },
+    );
+  }
+  if (code === '42P05' || code === '26000') {
+    // A named statement the session did not have, or already had: the connection is shared behind
+    // the client's back (a transaction-mode pooler).
+    return new SequencerError(
+      'SEQUENCER_STORE_FAILED',
+      'A named prepared statement clashed with the session (a transaction-mode connection pooler?): use createPostgresSequencer({ namedStatements: false }), the default',
+      { cause: error, details: { ...details, sqlstate: code } },
     );
   }
   const message = String((error as { message?: unknown } | null)?.message ?? '');

@@ -40,10 +40,14 @@ export const PostgresSequencerOptionsSchema = z.object({
   lockTimeoutMs: z.number().int().min(1).max(3_600_000).nullable().default(5_000),
   /**
    * Send statements with names so PostgreSQL parses them once per connection (`pg`'s
-   * `{ name, text, values }` form). Turn off for clients without named statements (e.g. PGlite).
-   * @default true
+   * `{ name, text, values }` form). Off by default: named statements belong to a server session, which
+   * a transaction-mode pooler (PgBouncer < 1.21, or ≥ 1.21 with `max_prepared_statements = 0`) hands to
+   * other clients (`prepared statement "tenantry_seq_next_u3" already exists`). Turn on only on direct
+   * connections, or behind PgBouncer ≥ 1.21 with `max_prepared_statements` > 0; the gain is small (see
+   * the README, "Behind a connection pooler").
+   * @default false
    */
-  namedStatements: z.boolean().default(true),
+  namedStatements: z.boolean().default(false),
   /**
    * Combining mode of {@link PostgresSequencer.withNumber}: requests of one (tenant, series, period)
    * that arrive while this process's transaction holds the series are served together by the next

@@ -7,11 +7,18 @@ import {
   encodeInvalidation,
 } from '../../platform/invalidation-bus.js';
 import { TenancyModelError } from '../../platform/model/errors.js';
+import { isTenantryError } from '../../kernel/errors.js';
+import { mapPostgresDriverError } from './driver-errors.js';
 import { type Logger, noopLogger } from '../../kernel/ports/logger.js';
 import { ValidationError, requireMethods, requireOptionsObject } from '../../kernel/validation.js';
 
-/** A dedicated (not pooled) `pg` Client, as LISTEN needs one session for as long as it listens. */
+/**
+ * A dedicated (not pooled) `pg` Client, as LISTEN needs one session for as long as it listens.
+ * `processID` is the server process id the connection was given at start (`pg`'s own field): when it
+ * differs from `pg_backend_pid()`, something between client and server (a pooler) answered the start.
+ */
 export interface PgListenClientLike extends PgQueryable {
+  readonly processID?: number | null;
   on(event: 'notification', listener: (message: { channel: string; payload?: string }) => void): unknown;
   on(event: 'error', listener: (error: Error) => void): unknown;
   on(event: 'end', listener: () => void): unknown;
@@ -24,9 +31,21 @@ export interface PostgresInvalidationBusOptions {
   pool: PgQueryable;
   /**
    * Opens a new dedicated connection for LISTEN, e.g. `async () => { const c = new pg.Client(url); await c.connect(); return c; }`.
-   * Called again after every lost connection. Do not point it at PgBouncer in transaction mode.
+   * Called again after every lost connection. It must reach the PostgreSQL server directly, not
+   * through a connection pooler: a pooler in transaction mode (PgBouncer's `pool_mode = transaction`)
+   * hands the session that ran LISTEN to other clients and every notification is lost. A pooled
+   * connection is detected (the start-up process id differs from `pg_backend_pid()`) and refused with
+   * `INVALIDATION_BUS_POOLED`. `pool` (for NOTIFY) may go through the pooler.
    */
   connect: () => Promise<PgListenClientLike>;
+  /**
+   * Refuse a LISTEN connection that goes through a pooler (`INVALIDATION_BUS_POOLED`). Set `false`
+   * only when `connect` goes through a pooler in session mode (`pool_mode = session`: the client keeps
+   * one server session for as long as it is connected); transaction and statement modes lose
+   * notifications.
+   * @default true
+   */
+  refusePooler?: boolean;
   /**
    * Keep the default to also receive the notifications that the `core-model` migration's triggers
    * send from inside every write transaction (including writes made with raw SQL).
@@ -44,7 +63,12 @@ export interface PostgresInvalidationBusOptions {
 /**
  * Cache invalidation over PostgreSQL LISTEN/NOTIFY. A lost listening connection is reported to the
  * listener (`onReset`), reconnected with back-off, re-LISTENed, then reported ready (`onReady`).
+ * The LISTEN connection (`connect`) must reach the server directly (see the README, "Behind a
+ * connection pooler"); `pool`, which only sends NOTIFY, may go through PgBouncer in transaction mode.
  * @throws ValidationError `VALIDATION_FAILED` for a channel that is not a plain SQL identifier
+ * `subscribe` fails with `INVALIDATION_BUS_POOLED` when `connect` goes through a pooler (nothing is
+ * subscribed), `INVALIDATION_BUS_DOWN` (retryable) when the first LISTEN connection cannot be opened;
+ * `publish` with `CORE_STORE_UNAVAILABLE`/`CORE_STORE_FAILED`; `sync` with `INVALIDATION_BUS_DOWN`.
  * @example
  * const bus = new PostgresInvalidationBus({ pool, connect: async () => { const c = new pg.Client(url); await c.connect(); return c; } });
  */
@@ -82,7 +106,16 @@ function openPostgresBus(options: PostgresInvalidationBusOptions): InvalidationB
   const healthCheckMs = options.healthCheckMs ?? 10_000;
   const [minDelay, maxDelay] = options.reconnectDelayMs ?? [100, 5000];
   const logger = options.logger ?? noopLogger;
+  const refusePooler = options.refusePooler ?? true;
   const live = new Set<PgListenClientLike>();
+
+  /** Whether `c` reaches the server through a pooler: its start-up process id is not its session's. */
+  const pooled = async (c: PgListenClientLike): Promise<boolean> => {
+    const started = c.processID;
+    if (typeof started !== 'number') return false; // a client that does not say: trusted as documented
+    const { rows } = await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    return rows[0]?.pid !== started;
+  };
 
   return {
     /**
@@ -93,10 +126,18 @@ function openPostgresBus(options: PostgresInvalidationBusOptions): InvalidationB
     async sync(): Promise<void> {
       const [c] = live;
       if (!c) throw new TenancyModelError('INVALIDATION_BUS_DOWN', 'LISTEN connection is down');
-      await c.query('SELECT 1');
+      try {
+        await c.query('SELECT 1');
+      } catch (error) {
+        throw new TenancyModelError('INVALIDATION_BUS_DOWN', 'LISTEN connection is down', { cause: error });
+      }
     },
     async publish(message: InvalidationMessage): Promise<void> {
-      await options.pool.query('SELECT pg_notify($1, $2)', [channel, encodeInvalidation(message)]);
+      try {
+        await options.pool.query('SELECT pg_notify($1, $2)', [channel, encodeInvalidation(message)]);
+      } catch (error) {
+        throw mapPostgresDriverError(error, 'nothing (NOTIFY needs no table)');
+      }
     },
 
     async subscribe(listener: InvalidationListener): Promise<() => Promise<void>> {
@@ -139,6 +180,14 @@ function openPostgresBus(options: PostgresInvalidationBusOptions): InvalidationB
         });
         c.on('error', (e) => lost(c, e));
         c.on('end', () => lost(c, new Error('connection ended')));
+        // Until `client` is set, `lost` ignores this connection: a refused one just ends.
+        if (refusePooler && (await pooled(c))) {
+          await c.end().catch(() => undefined);
+          throw new TenancyModelError(
+            'INVALIDATION_BUS_POOLED',
+            "The LISTEN connection goes through a connection pooler, which loses notifications in transaction mode: make the bus's connect() open a direct connection to the PostgreSQL server (or set refusePooler: false for a pooler in session mode)",
+          );
+        }
         client = c;
         await c.query(`LISTEN ${channel}`);
         live.add(c);
@@ -150,7 +199,20 @@ function openPostgresBus(options: PostgresInvalidationBusOptions): InvalidationB
         listener.onReady();
       };
 
-      await connect();
+      try {
+        await connect();
+      } catch (error) {
+        closed = true;
+        if (probe) clearInterval(probe);
+        const c = client;
+        client = undefined;
+        if (c) live.delete(c);
+        await c?.end().catch(() => undefined);
+        if (isTenantryError(error)) throw error;
+        throw new TenancyModelError('INVALIDATION_BUS_DOWN', 'The LISTEN connection could not be opened', {
+          cause: error,
+        });
+      }
       return async () => {
         closed = true;
         if (timer) clearTimeout(timer);
