@@ -75,7 +75,9 @@ describe.skipIf(!hasBackend('postgres'))(
           }
           const t = TENANTS[2] as string;
           await expect(
-            asTenant(t, () => uow.query("INSERT INTO customers (tenant_id, name) VALUES ($1, 'q')", [TENANTS[3]])),
+            asTenant(t, () =>
+              uow.query("INSERT INTO customers (tenant_id, name) VALUES ($1, 'q')", [TENANTS[3]]),
+            ),
           ).rejects.toThrow();
           const left = await rls().admin.query("SELECT count(*)::int AS n FROM customers WHERE name = 'q'");
           expect(left.rows[0].n).toBe(0);

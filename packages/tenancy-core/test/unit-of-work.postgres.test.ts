@@ -333,6 +333,35 @@ describe.skipIf(!hasBackend('postgres')).each([
     );
     expect(counts.map((x) => x.rows[0]!.n)).toEqual([ROWS_PER_TENANT(6), 0]);
     expect(log.indexOf('reply BEGIN') > log.lastIndexOf('send SELECT')).toBe(pipeline);
+    // A callback that hands back its last statement's promise unawaited: COMMIT goes out right behind it.
+    log.length = 0;
+    const one = await asTenant(TENANTS[7]!, () =>
+      uow.run((c) => c.query<{ n: number }>('SELECT count(*)::int AS n FROM customers')),
+    );
+    expect(one.rows[0]!.n).toBe(ROWS_PER_TENANT(7));
+    expect(log.slice(0, 3)).toEqual(
+      pipeline ? ['send BEGIN', 'send SELECT', 'send COMMIT;'] : ['send BEGIN', 'reply BEGIN', 'send SELECT'],
+    );
+    // …and a statement it tries to issue afterwards (from the promise's continuation) is refused, never
+    // run after COMMIT on a connection that is back in the pool.
+    let late: Promise<unknown> | undefined;
+    await asTenant(TENANTS[7]!, () =>
+      uow.run((c) => {
+        const p = c.query('SELECT 1');
+        void p.then(() => {
+          late = c.query("INSERT INTO customers (tenant_id, name) VALUES ($1, 'late')", [TENANTS[7]]);
+          late.catch(() => undefined);
+        });
+        return p;
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 20));
+    // Awaiting each reply, the unit waits for `fn`'s promise, so the continuation's INSERT is still part
+    // of the unit (issued before COMMIT, committed with it); pipelined, it is refused.
+    if (pipeline) expect(await settledCode(late!)).toBe('UNIT_OF_WORK_ENDED');
+    else await late;
+    const lateRows = await rls().admin.query("DELETE FROM customers WHERE name = 'late' RETURNING tenant_id");
+    expect(lateRows.rows).toEqual(pipeline ? [] : [{ tenant_id: TENANTS[7] }]);
     // Outside a context the tenant cannot be named; bad statements are refused before any I/O.
     expect(await settledCode(uow.query('SELECT 1', [], { tenantId: TENANTS[0] }))).toBe(
       'TENANT_CONTEXT_MISSING',

@@ -178,7 +178,9 @@ export class PostgresAuditSink implements ReadableAuditSink {
         const [insertError, commit] = [await inserted, await committed];
         if (insertError !== undefined) throw insertError;
         if (commit instanceof Error || (commit as { command?: string }).command !== 'COMMIT') {
-          throw commit instanceof Error ? commit : new Error(`COMMIT answered ${(commit as { command?: string }).command}`);
+          throw commit instanceof Error
+            ? commit
+            : new Error(`COMMIT answered ${(commit as { command?: string }).command}`);
         }
         return stored;
       }

@@ -49,6 +49,11 @@ export interface TenantUnitOfWork<H = PgPoolClientLike> {
    *   not await are waited for before `COMMIT`.
    * - Session state a unit may change (a session-level `SET` of the tenant setting, `SET ROLE`) is reset
    *   in the same round trip as `COMMIT`/`ROLLBACK`.
+   * - On a pipelined `pg` pool (`new pg.Pool({ pipeline: true })`), `BEGIN` + the tenant setting are
+   *   written together with `fn`'s first statement, and when `fn` hands back the promise of its last
+   *   statement unawaited (`(db) => db.query(…)`), `COMMIT` is written right behind it and the handle
+   *   refuses further queries: the unit costs the round trips of `fn`'s statements alone. Otherwise
+   *   `COMMIT` waits for `fn` (one round trip more); on other clients, `BEGIN` costs one too.
    * - The first time a physical connection is used, its role is checked (not superuser, no BYPASSRLS,
    *   not a member of such a role): `RLS_SUPERUSER` / `RLS_BYPASSRLS` otherwise.
    * @throws RlsError `RLS_SUPERUSER`, `RLS_BYPASSRLS` on a connection whose role bypasses row-level security
@@ -172,10 +177,7 @@ export function createTenantUnitOfWork(
             ? runInAdapter(adapter, tenantId, runOptions?.readOnly === true, (_handle, tx) =>
                 tx.query<R>(statement.text, params),
               )
-            : runInTransaction(tenantId, mode, (db) => db.query<R>(statement.text, params), {
-                text: statement.text,
-                values: params,
-              }),
+            : runInTransaction(tenantId, mode, (db) => db.query<R>(statement.text, params)),
       );
     },
   });
@@ -184,7 +186,6 @@ export function createTenantUnitOfWork(
     tenantId: string,
     mode: string,
     fn: (client: PgPoolClientLike) => Promise<R>,
-    single?: { text: string; values: unknown[] | undefined },
   ): Promise<R> {
     const client = await (pool as PgPoolLike).connect();
     // A connection that dies while checked out emits 'error' on the client (pg removes its pool
@@ -226,20 +227,24 @@ export function createTenantUnitOfWork(
         // same message as BEGIN, so a statement that ran without BEGIN runs with no tenant (the
         // policies show and accept nothing); and the server processes the messages in order.
         const begun = settle(client.query(beginSql));
-        if (single !== undefined) {
-          // One statement: BEGIN, the statement and COMMIT in one round trip.
-          const statement = settle(handle.query(single.text, single.values));
+        const returned = fn(handle);
+        if (returned !== undefined && returned === handle.lastIssued) {
+          // `fn` handed back the promise of the last statement it issued, unawaited: it has nothing
+          // left to run in this unit (a later query on the handle is refused from now on), so COMMIT
+          // goes out right behind that statement. `(db) => db.query(…)` and `uow.query` cost one round trip.
+          handle.refuse();
           const committed = settle(client.query(`COMMIT; ${resetSql}`));
+          const last = await settle(returned);
           await handle.end();
-          const [b, s, c] = [await begun, await statement, await committed];
+          const [b, c] = [await begun, await committed];
           if (!b.ok) throw b.error;
-          if (!s.ok) throw s.error;
+          if (!last.ok) throw last.error;
           if (!c.ok) throw c.error;
-          result = s.value as R;
+          result = last.value as R;
           commit = first(c.value) as { command?: string };
         } else {
           try {
-            result = await fn(handle);
+            result = await returned;
           } finally {
             await handle.end();
           }
@@ -332,6 +337,8 @@ const settle = (p: Promise<unknown>): Promise<Settled> =>
 class UnitHandle implements PgPoolClientLike {
   #ended = false;
   readonly #inflight = new Set<Promise<unknown>>();
+  /** The promise of the last statement issued (what `fn` may hand back unawaited). */
+  lastIssued: Promise<unknown> | undefined;
   constructor(
     private readonly client: PgPoolClientLike,
     private readonly tenantId: string,
@@ -352,7 +359,13 @@ class UnitHandle implements PgPoolClientLike {
     );
     this.#inflight.add(tracked);
     void tracked.then(() => this.#inflight.delete(tracked));
+    this.lastIssued = p;
     return p;
+  }
+
+  /** Refuse new queries from now on (synchronously). */
+  refuse(): void {
+    this.#ended = true;
   }
 
   /** The unit releases the connection itself; releasing it from inside `fn` is refused. */
