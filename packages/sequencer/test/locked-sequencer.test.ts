@@ -192,7 +192,13 @@ const cases: BackendCase<H>[] = [
       needs: 'postgres',
       setup: async () => {
         const { pool, docs, close } = await withPgDocs(kind);
-        return build(new PostgresLockBackend({ pool }), new PostgresCounterStore({ pool }), docs, false, close);
+        return build(
+          new PostgresLockBackend({ pool }),
+          new PostgresCounterStore({ pool }),
+          docs,
+          false,
+          close,
+        );
       },
       teardown: (h) => h.close(),
     }),

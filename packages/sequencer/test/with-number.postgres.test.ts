@@ -75,6 +75,78 @@ describe.skipIf(!hasBackend('postgres')).each([
   });
   afterAll(() => pool.end());
 
+  it('plain mode, a write that hands back its statement unawaited: on a pipelined pool COMMIT goes out behind it; failures consume nothing', async () => {
+    const log: string[] = [];
+    // A pool whose clients log each statement handed to the driver and each reply.
+    const traced = {
+      query: pool.query.bind(pool),
+      connect: async () => {
+        const c = await pool.connect();
+        return new Proxy(c, {
+          get(target, prop) {
+            if (prop !== 'query') {
+              const v = Reflect.get(target, prop, target) as unknown;
+              return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+            }
+            return (text: unknown, values?: unknown[]) => {
+              const label = String(typeof text === 'string' ? text : (text as { text: string }).text).split(
+                /[ ;]/,
+              )[0];
+              log.push(`send ${label}`);
+              return target.query(text as string, values).finally(() => log.push(`reply ${label}`));
+            };
+          },
+        });
+      },
+    } as unknown as pg.Pool;
+    const seq = createPostgresSequencer({ pool: traced });
+    const s = series({ format: 'Q-{n}' });
+    const handBack = (label: string) => (n: PostgresWriteContext) => insert(n, label);
+    await seq.withNumber(s, {}, handBack('a')); // creates the counter row (an upsert)
+    log.length = 0;
+    await seq.withNumber(s, {}, handBack('a2'));
+    const sends = log.filter((l) => l.startsWith('send'));
+    expect(sends).toEqual(['send BEGIN', 'send UPDATE', 'send INSERT', 'send COMMIT']);
+    // Pipelined, COMMIT is written before the INSERT's reply; otherwise after it.
+    expect(log.indexOf('send COMMIT') < log.indexOf('reply INSERT')).toBe(pipeline);
+    // The statement fails (duplicate number: a row planted at 2): its own error, nothing consumed.
+    await pool.query(
+      "INSERT INTO wdocs (tenant, series, period, number, label) VALUES ($1, $2, '', 3, 'planted')",
+      [currentTenant(), s.key],
+    );
+    expect(await outcome(seq.withNumber(s, {}, handBack('b')))).toEqual({ code: '23505' });
+    expect(await counter(s)).toBe('2');
+    // Refused at COMMIT by a deferred trigger: SEQUENCER_COMMIT_FAILED, nothing consumed.
+    await pool.query("DELETE FROM wdocs WHERE label = 'planted'");
+    expect(await outcome(seq.withNumber(s, {}, handBack('refuse-at-commit')))).toEqual({
+      code: 'SEQUENCER_COMMIT_FAILED',
+    });
+    expect(await counter(s)).toBe('2');
+    // A statement issued after handing back the last one (from its continuation): pipelined, COMMIT is
+    // already on its way and the statement is refused; awaiting each reply, the sequencer waits for the
+    // write's promise, the continuation runs first, and its statement is part of the transaction.
+    let late: Promise<unknown> | undefined;
+    await seq.withNumber(s, {}, (n) => {
+      const p = insert(n, 'c');
+      void p.then(() => {
+        late = n.tx.query(
+          "INSERT INTO wdocs (tenant, series, period, number, label) VALUES ($1, $2, '', 99, 'late')",
+          [n.tenant, n.series],
+        );
+        late.catch(() => undefined);
+      });
+      return p;
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(await outcome(late as Promise<unknown>)).toEqual(
+      pipeline ? { code: 'SEQUENCER_STORE_FAILED' } : { ok: expect.anything() },
+    );
+    expect((await docs(s)).map((d) => d.label)).toEqual(
+      pipeline ? ['a', 'a2', 'c'] : ['a', 'a2', 'c', 'late'],
+    );
+    await pool.query("DELETE FROM wdocs WHERE label = 'late'");
+  });
+
   it('plain mode: the write runs in the sequencer transaction; a failed write consumes nothing', async () => {
     const seq = createPostgresSequencer({ pool });
     const s = series({ format: 'INV-{n:04}' });

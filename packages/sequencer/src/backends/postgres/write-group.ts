@@ -139,7 +139,36 @@ export async function serveWriteGroup(
       // backend); with no listener that would crash the host. The failing query reports it instead.
       (client as Partial<EventTarget_>).on?.('error', ignore);
       listening = true;
-      const tx = client as unknown as PostgresTransaction;
+      // On a pipelined connection the write gets a view of the client that notes the promise of the
+      // last statement it issued: a group of one whose write hands that promise back unawaited
+      // (`(n) => n.tx.query(…)`) has nothing left to run, so COMMIT is written right behind it.
+      // After that the view refuses statements (they would run after COMMIT, on a released connection).
+      let lastIssued: unknown;
+      let handedOver = false;
+      const pipelinedNow = isPipelinedClient(client);
+      const raw = client;
+      const trackedQuery = (...args: unknown[]): unknown => {
+        if (handedOver)
+          return Promise.reject(
+            new SequencerError(
+              'SEQUENCER_STORE_FAILED',
+              'A withNumber write issued a statement after handing back its last one (the transaction was already committing)',
+              { details: { tenant: key.tenant, series: key.series, period: key.period } },
+            ),
+          );
+        const p = (raw.query as (...a: unknown[]) => unknown).apply(raw, args);
+        lastIssued = p;
+        return p;
+      };
+      const tx = (pipelinedNow
+        ? new Proxy(raw, {
+            get(target, prop) {
+              if (prop === 'query') return trackedQuery;
+              const v = Reflect.get(target, prop, target) as unknown;
+              return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+            },
+          })
+        : raw) as unknown as PostgresTransaction;
       const q = async <R>(text: string, values?: unknown[], beforeAnyWrite = false) => {
         try {
           return await (client as PgPoolClientLike).query<R>(text, values);
@@ -163,6 +192,7 @@ export async function serveWriteGroup(
         const failed = await begun;
         if (failed !== undefined) throw new GroupFailure(mapPgError(failed, key, waitMs), true);
       };
+      let earlyCommit: Promise<Settled> | undefined;
       const values = [key.tenant, key.series, key.period, key.start, lockTimeout];
       // A group of one: the number is taken (and chronology checked) by the locking statement.
       const single = group.length === 1;
@@ -291,7 +321,12 @@ export async function serveWriteGroup(
         let failed = false;
         let value: unknown;
         try {
-          value = await r.write(Object.freeze({ ...allocated, tx }));
+          const returned = r.write(Object.freeze({ ...allocated, tx }));
+          if (single && pipelinedNow && returned !== undefined && returned === lastIssued) {
+            handedOver = true;
+            earlyCommit = settle((client as PgPoolClientLike).query('COMMIT'));
+          }
+          value = await returned;
         } catch (e) {
           failed = true;
           error = e;
@@ -318,7 +353,8 @@ export async function serveWriteGroup(
           pending = undefined;
           hasSavepoint = true;
         }
-        const status = tx.getTransactionStatus?.();
+        // With COMMIT already sent, the status may be past it ('I'): COMMIT's answer tells below.
+        const status = earlyCommit !== undefined ? 'T' : tx.getTransactionStatus?.();
         if (status === 'I' || status === null) {
           // The write ended the transaction itself (COMMIT/ROLLBACK) or broke the connection.
           throw new GroupFailure(
@@ -358,7 +394,11 @@ export async function serveWriteGroup(
       }
       let commit: { command?: string } | undefined;
       try {
-        commit = (await (client as PgPoolClientLike).query('COMMIT')) as { command?: string };
+        if (earlyCommit !== undefined) {
+          const c = await earlyCommit;
+          if (!c.ok) throw c.error;
+          commit = c.value as { command?: string };
+        } else commit = (await (client as PgPoolClientLike).query('COMMIT')) as { command?: string };
       } catch (e) {
         destroy = true;
         if ((await commitStatus(pool, xid)) === 'committed') return;
