@@ -1,5 +1,6 @@
 import { hasBackend, skipLabel, useMongoDatabase } from '@tenantry/testkit';
 import { MongoClient } from 'mongodb';
+import { Pool as PgPool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryApprovalStore } from '../src/memory.js';
 import { MongoApprovalStore, ensureApprovalsIndexes } from '../src/mongo.js';
@@ -14,14 +15,23 @@ describe('memory', () => {
   approvalStoreConformance(() => ({ store: new MemoryApprovalStore() }), { describe, it, expect });
 });
 
-describe.skipIf(!hasBackend('postgres'))(`postgres${skipLabel('postgres')}`, () => {
-  let store: PostgresApprovalStore;
-  beforeAll(async () => {
-    store = new PostgresApprovalStore({ pool: await migrated(pg.pool()) });
-  });
-  afterAll(() => pg.pool().end());
-  approvalStoreConformance(() => ({ store }), { describe, it, expect });
-});
+// Once awaiting each reply, once in `pg`'s pipeline mode (BEGIN and savepoints written with the
+// statements behind them).
+for (const pipeline of [false, true]) {
+  describe.skipIf(!hasBackend('postgres'))(
+    `postgres${pipeline ? ' (pg pipeline mode)' : ''}${skipLabel('postgres')}`,
+    () => {
+      let store: PostgresApprovalStore;
+      let pool: PgPool;
+      beforeAll(async () => {
+        pool = pipeline ? new PgPool({ connectionString: pg.url(), max: 6, pipeline: true }) : pg.pool();
+        store = new PostgresApprovalStore({ pool: await migrated(pool) });
+      });
+      afterAll(() => pool.end());
+      approvalStoreConformance(() => ({ store }), { describe, it, expect });
+    },
+  );
+}
 
 describe.skipIf(!hasBackend('mongo'))(`mongo${skipLabel('mongo')}`, () => {
   let client: MongoClient;
