@@ -1,6 +1,7 @@
 import { hasBackend, skipLabel, useMongoDatabase } from '@tenantry/testkit';
 import { type OpenPgClient, PG_CLIENT_KINDS } from '@tenantry/testkit/pg-clients';
 import { MongoClient } from 'mongodb';
+import { Pool as PgPool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryApprovalStore } from '../src/memory.js';
 import { MongoApprovalStore, ensureApprovalsIndexes } from '../src/mongo.js';
@@ -30,6 +31,19 @@ for (const kind of PG_CLIENT_KINDS) {
   });
 }
 afterAll(() => (hasBackend('postgres') ? pg.pool().end() : undefined));
+
+// Once more on node-postgres in pipeline mode (BEGIN and savepoints written with the statements
+// behind them).
+describe.skipIf(!hasBackend('postgres'))(`postgres (pg pipeline mode)${skipLabel('postgres')}`, () => {
+  let store: PostgresApprovalStore;
+  let pool: PgPool;
+  beforeAll(async () => {
+    pool = new PgPool({ connectionString: pg.url(), max: 6, pipeline: true });
+    store = new PostgresApprovalStore({ pool: await migrated(pool) });
+  });
+  afterAll(() => pool.end());
+  approvalStoreConformance(() => ({ store }), { describe, it, expect });
+});
 
 describe.skipIf(!hasBackend('mongo'))(`mongo${skipLabel('mongo')}`, () => {
   let client: MongoClient;

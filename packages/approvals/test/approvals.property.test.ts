@@ -2,6 +2,7 @@ import { ManualClock, MemoryAuditPort, runAsTenant } from '@tenantry/core';
 import { settledCode } from '@tenantry/core/testing';
 import { hasBackend, skipLabel } from '@tenantry/testkit';
 import fc from 'fast-check';
+import { Pool as PgPool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApprovalEngine, type ApprovalStore, createApprovalEngine } from '../src/index.js';
 import { MemoryApprovalStore } from '../src/memory.js';
@@ -309,12 +310,17 @@ describe('model-based: engine against a reference model', () => {
 });
 
 const db = usePostgres();
-describe.skipIf(!hasBackend('postgres'))(`model-based on PostgreSQL${skipLabel('postgres')}`, () => {
+describe.skipIf(!hasBackend('postgres')).each([
+  { pipeline: false, mode: 'one reply at a time' },
+  { pipeline: true, mode: 'pg pipeline mode' },
+])(`model-based on PostgreSQL, $mode${skipLabel('postgres')}`, ({ pipeline }) => {
   let store: PostgresApprovalStore;
+  let pool: PgPool;
   beforeAll(async () => {
-    store = new PostgresApprovalStore({ pool: await migrated(db.pool()) });
+    pool = pipeline ? new PgPool({ connectionString: db.url(), max: 6, pipeline: true }) : db.pool();
+    store = new PostgresApprovalStore({ pool: await migrated(pool) });
   });
-  afterAll(() => db.pool().end());
+  afterAll(() => pool.end());
   it('PostgreSQL store', async () => {
     await fc.assert(
       property(() => store),

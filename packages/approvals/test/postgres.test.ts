@@ -15,14 +15,21 @@ const carol = { id: 'carol', roles: ['MANAGER'] };
 const admin = { id: 'admin', roles: ['TENANT_ADMIN'] };
 let tenantSeq = 0;
 
-describe.skipIf(!hasBackend('postgres'))(
-  `PostgreSQL: one transaction for request, lock, decision, effect and mark${skipLabel('postgres')}`,
-  () => {
+// Once awaiting each reply, once in `pg`'s pipeline mode (issue 14: BEGIN and savepoints written with
+// the statements behind them).
+describe.skipIf(!hasBackend('postgres')).each([
+  { pipeline: false, mode: 'one reply at a time' },
+  { pipeline: true, mode: 'pg pipeline mode' },
+])(
+  `PostgreSQL: one transaction for request, lock, decision, effect and mark, $mode${skipLabel('postgres')}`,
+  ({ pipeline }) => {
     let pool: pg.Pool;
     beforeAll(async () => {
-      pool = await migrated(db.pool());
-      await pool.query(`CREATE TABLE assets (tenant_id text, id text, status text NOT NULL DEFAULT 'ACTIVE', PRIMARY KEY (tenant_id, id));
-      CREATE TABLE effects (tenant_id text, request_id uuid, note text)`);
+      pool = await migrated(
+        pipeline ? new pg.Pool({ connectionString: db.url(), max: 6, pipeline: true }) : db.pool(),
+      );
+      await pool.query(`CREATE TABLE IF NOT EXISTS assets (tenant_id text, id text, status text NOT NULL DEFAULT 'ACTIVE', PRIMARY KEY (tenant_id, id));
+      CREATE TABLE IF NOT EXISTS effects (tenant_id text, request_id uuid, note text)`);
     });
     afterAll(() => pool.end());
 
@@ -242,10 +249,10 @@ describe.skipIf(!hasBackend('postgres'))(
       // A role whose sessions start with a search_path without the tables. Not the `options` startup
       // parameter: a pooler (PgBouncer) does not pass it on, and the suites also run through one.
       const role = uniqueId('bare');
-      await db.pool().query(`CREATE ROLE ${role} LOGIN; ALTER ROLE ${role} SET search_path = nowhere`);
+      await pool.query(`CREATE ROLE ${role} LOGIN; ALTER ROLE ${role} SET search_path = nowhere`);
       const url = new URL(db.url());
       url.username = role;
-      const bare = new pg.Pool({ connectionString: url.toString(), max: 1 });
+      const bare = new pg.Pool({ connectionString: url.toString(), max: 1, pipeline });
       try {
         const engine = createApprovalEngine({
           store: new PostgresApprovalStore({ pool: bare }),
@@ -255,7 +262,7 @@ describe.skipIf(!hasBackend('postgres'))(
         expect(code).toBe('APPROVAL_NOT_MIGRATED');
       } finally {
         await bare.end();
-        await db.pool().query(`DROP ROLE ${role}`);
+        await pool.query(`DROP ROLE ${role}`);
       }
     });
   },

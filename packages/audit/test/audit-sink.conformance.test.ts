@@ -53,6 +53,21 @@ runConformance<AuditSinkHarness & { close?: () => Promise<void> }>(
       },
     })),
     {
+      // Issue 20: the append's INSERT and COMMIT written together on a pipelined `pg` pool.
+      name: 'postgres (pg pipeline mode)',
+      needs: 'postgres',
+      setup: async () => {
+        const { appUrl, dropRole } = await migrateWithAppRole(db.url());
+        const pool = new pg.Pool({ connectionString: appUrl, max: 6, pipeline: true });
+        pgCleanup = dropRole;
+        return { sink: new PostgresAuditSink({ pool }), close: () => pool.end() };
+      },
+      teardown: async (h) => {
+        await h.close?.();
+        await pgCleanup?.();
+      },
+    },
+    {
       name: 'stdout (write-only, pino JSON lines)',
       setup: () => {
         const { sink, readBack } = capturingStdout();

@@ -153,6 +153,42 @@ describe.skipIf(!hasBackend('postgres'))(`PostgreSQL audit table${skipLabel('pos
     expect(await inTenant('future', log).verify('future')).toMatchObject({ ok: true, checked: 2 });
   });
 
+  it('pg pipeline mode: INSERT and COMMIT go out together; a failed INSERT (no partition yet) rolls back, and the retry stores the batch once', async () => {
+    const piped = new pg.Pool({ connectionString: app.options.connectionString, max: 2, pipeline: true });
+    try {
+      const clock = new ManualClock('2033-03-15T10:00:00Z');
+      const sink = new PostgresAuditSink({ pool: piped, clock });
+      const log = createAuditLog({ sink, clock, signingKey: keys.secretKey, publicKeys: [keys.publicKey] });
+      const record = (i: number) =>
+        log.record({
+          tenantId: 'piped',
+          actor: { id: `u${i}` },
+          action: 'invoice.created',
+          targets: [{ type: 'invoice', id: String(i) }],
+          outcome: 'success',
+        });
+      // The first batch lands in a month with no partition: the pipelined INSERT fails (23514), the
+      // COMMIT sent with it rolls back, the partition is created and the batch retried.
+      await asTenant('piped', () => Promise.all(Array.from({ length: 20 }, (_, i) => record(i))));
+      clock.advance(40 * 24 * 3600 * 1000);
+      await asTenant('piped', () => Promise.all(Array.from({ length: 20 }, (_, i) => record(20 + i))));
+      const { rows } = await owner.query<{ seq: string; n: number }>(
+        "SELECT seq, count(*) OVER ()::int AS n FROM tenantry_audit_events WHERE tenant_id = 'piped' ORDER BY seq",
+      );
+      expect(rows.map((r) => Number(r.seq))).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+      expect(await inTenant('piped', log).verify('piped')).toMatchObject({ ok: true, checked: 40 });
+      // Connections come back idle (no transaction left open by a failed pipeline).
+      const c = await piped.connect();
+      try {
+        expect((await c.query('SELECT now() = statement_timestamp() AS fresh')).rows[0].fresh).toBe(true);
+      } finally {
+        c.release();
+      }
+    } finally {
+      await piped.end();
+    }
+  });
+
   it('retention drops whole partitions; the remaining range verifies against the checkpoint taken before the drop', async () => {
     const clock = new ManualClock('2032-01-10T00:00:00Z');
     const sink = new PostgresAuditSink({ pool: app, clock });

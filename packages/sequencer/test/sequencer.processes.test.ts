@@ -202,58 +202,61 @@ describe.skipIf(!ready)(
       }, 90_000);
     }
 
-    it('PostgreSQL withNumber, combining mode: 5 processes x 8 callers, failing writes, SIGKILL, pg_terminate_backend', async () => {
-      const stop = { done: false };
-      const terminations = terminator(stop);
-      const result = await runWorkers({
-        script: WORKER,
-        workers: 5,
-        env: {
-          TORTURE_MODE: 'combine',
-          TORTURE_TENANT: 'combo', // the other PostgreSQL test's counters are acme's
-          TORTURE_PG: env.pgUrl(),
-          TORTURE_TABLE: 'cdocs',
-          TORTURE_DEADLINE: String(Date.now() + RUN_MS),
-        },
-        chaos: { intervalMs: [700, 1_500], maxKills: 6 },
-        timeoutMs: RUN_MS + 40_000,
-      }).finally(() => {
-        stop.done = true;
-      });
-      const terminated = await terminations;
-      const reports = result.messages as Report[];
-      const { docs, checked } = await verify('cdocs', reports, 'pg');
-      // Every caller told "committed" has its document, under the number it was told; no caller told
-      // "failed" has one (a killed process told nobody anything).
-      const { rows } = await pool.query<{
-        token: string;
-        tenant: string;
-        series: string;
-        period: string;
-        number: string;
-      }>('SELECT token, tenant, series, period, number FROM cdocs');
-      const stored = new Map(rows.map((r) => [r.token, `${r.tenant}|${r.series}|${r.period}#${r.number}`]));
-      const told = reports.filter((m) => m.tok);
-      for (const m of told) expect(stored.get(m.tok as string), 'told committed').toBe(`${m.k}#${m.n?.[0]}`);
-      const failed = reports.filter((m) => m.failed);
-      for (const m of failed) expect(stored.has(m.failed as string), 'told failed').toBe(false);
-      const unknown = reports.filter((m) => m.unknown).length;
-      const aborts = reports.filter((m) => m.abort).length;
-      const dropped = reports.filter((m) => m.dropped).length;
-      const { rows: g } = await pool.query<{ docs: string; txs: string; biggest: string }>(
-        'SELECT count(*) AS docs, count(DISTINCT xid) AS txs, (SELECT max(c) FROM (SELECT count(*) AS c FROM cdocs GROUP BY xid) x) AS biggest FROM cdocs',
-      );
-      console.log(
-        `[torture combine] ${docs} committed documents gapless in every series, in ${g[0]?.txs} transactions ` +
-          `(largest group ${g[0]?.biggest}); ${told.length} callers told committed, all present; ${failed.length} told failed ` +
-          `(${aborts} failing writes on purpose, ${dropped} lost to terminations), none present; ${unknown} unknown outcomes; ` +
-          `${result.kills} workers SIGKILLed; ${terminated} backends terminated; S3 checked on ${checked} reported commits`,
-      );
-      expect(docs).toBeGreaterThan(200);
-      expect(aborts).toBeGreaterThan(10);
-      expect(result.kills).toBeGreaterThan(0);
-      expect(Number(g[0]?.txs)).toBeLessThan(docs); // requests were combined
-    }, 90_000);
+    for (const pipelineMode of ['off', 'mixed'])
+      it(`PostgreSQL withNumber, combining mode: 5 processes x 8 callers, failing writes, SIGKILL, pg_terminate_backend (pg pipeline mode: ${pipelineMode})`, async () => {
+        const stop = { done: false };
+        const terminations = terminator(stop);
+        const result = await runWorkers({
+          script: WORKER,
+          workers: 5,
+          env: {
+            TORTURE_MODE: 'combine',
+            TORTURE_TENANT: 'combo', // the other PostgreSQL test's counters are acme's
+            TORTURE_PG: env.pgUrl(),
+            TORTURE_TABLE: 'cdocs',
+            TORTURE_PIPELINE: pipelineMode,
+            TORTURE_DEADLINE: String(Date.now() + RUN_MS),
+          },
+          chaos: { intervalMs: [700, 1_500], maxKills: 6 },
+          timeoutMs: RUN_MS + 40_000,
+        }).finally(() => {
+          stop.done = true;
+        });
+        const terminated = await terminations;
+        const reports = result.messages as Report[];
+        const { docs, checked } = await verify('cdocs', reports, 'pg');
+        // Every caller told "committed" has its document, under the number it was told; no caller told
+        // "failed" has one (a killed process told nobody anything).
+        const { rows } = await pool.query<{
+          token: string;
+          tenant: string;
+          series: string;
+          period: string;
+          number: string;
+        }>('SELECT token, tenant, series, period, number FROM cdocs');
+        const stored = new Map(rows.map((r) => [r.token, `${r.tenant}|${r.series}|${r.period}#${r.number}`]));
+        const told = reports.filter((m) => m.tok);
+        for (const m of told)
+          expect(stored.get(m.tok as string), 'told committed').toBe(`${m.k}#${m.n?.[0]}`);
+        const failed = reports.filter((m) => m.failed);
+        for (const m of failed) expect(stored.has(m.failed as string), 'told failed').toBe(false);
+        const unknown = reports.filter((m) => m.unknown).length;
+        const aborts = reports.filter((m) => m.abort).length;
+        const dropped = reports.filter((m) => m.dropped).length;
+        const { rows: g } = await pool.query<{ docs: string; txs: string; biggest: string }>(
+          'SELECT count(*) AS docs, count(DISTINCT xid) AS txs, (SELECT max(c) FROM (SELECT count(*) AS c FROM cdocs GROUP BY xid) x) AS biggest FROM cdocs',
+        );
+        console.log(
+          `[torture combine] ${docs} committed documents gapless in every series, in ${g[0]?.txs} transactions ` +
+            `(largest group ${g[0]?.biggest}); ${told.length} callers told committed, all present; ${failed.length} told failed ` +
+            `(${aborts} failing writes on purpose, ${dropped} lost to terminations), none present; ${unknown} unknown outcomes; ` +
+            `${result.kills} workers SIGKILLed; ${terminated} backends terminated; S3 checked on ${checked} reported commits`,
+        );
+        expect(docs).toBeGreaterThan(200);
+        expect(aborts).toBeGreaterThan(10);
+        expect(result.kills).toBeGreaterThan(0);
+        expect(Number(g[0]?.txs)).toBeLessThan(docs); // requests were combined
+      }, 90_000);
 
     it('Redis callback form: 5 processes, documents in PostgreSQL, aborts, SIGKILL, pg_terminate_backend', async () => {
       const prefix = `${env.redisPrefix()}:torture`;

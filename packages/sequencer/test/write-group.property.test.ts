@@ -16,119 +16,120 @@ import { freshTenant, useBackends } from './helpers.js';
 const env = useBackends();
 type Step = 'ok' | 'throw' | 'sql' | 'sql-after-insert' | 'swallowed-sql' | 'early-date';
 
-describe.skipIf(!hasBackend('postgres'))(
-  `combined group renumbering (property)${skipLabel('postgres')}`,
-  () => {
-    let pool: pg.Pool;
-    beforeAll(async () => {
-      pool = new pg.Pool({ connectionString: env.pgUrl(), max: 4 });
-      await runMigrations(pool, sequencerMigrations);
-      await pool.query(`CREATE TABLE pdocs (tenant text NOT NULL, series text NOT NULL, period text NOT NULL,
+// With `pg` awaiting each reply, and in pipeline mode (each savepoint written with its write).
+describe.skipIf(!hasBackend('postgres')).each([
+  { pipeline: false, mode: 'one reply at a time' },
+  { pipeline: true, mode: 'pg pipeline mode' },
+])(`combined group renumbering (property), $mode${skipLabel('postgres')}`, ({ pipeline }) => {
+  let pool: pg.Pool;
+  beforeAll(async () => {
+    pool = new pg.Pool({ connectionString: env.pgUrl(), max: 4, pipeline });
+    await runMigrations(pool, sequencerMigrations);
+    await pool.query(`CREATE TABLE IF NOT EXISTS pdocs (tenant text NOT NULL, series text NOT NULL, period text NOT NULL,
       number bigint NOT NULL, label text NOT NULL, PRIMARY KEY (tenant, series, period, number))`);
-    });
-    afterAll(() => pool.end());
+  });
+  afterAll(() => pool.end());
 
-    it('numbers the successes consecutively in request order, whatever fails in between', async () => {
-      const series = defineSeries({ key: 'prop', chronology: true });
-      await fc.assert(
-        fc.asyncProperty(
-          fc.array(
-            fc.constantFrom<Step>(
-              'ok',
-              'ok',
-              'ok',
-              'throw',
-              'sql',
-              'sql-after-insert',
-              'swallowed-sql',
-              'early-date',
-            ),
-            {
-              minLength: 1,
-              maxLength: 14,
-            },
+  it('numbers the successes consecutively in request order, whatever fails in between', async () => {
+    const series = defineSeries({ key: 'prop', chronology: true });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.constantFrom<Step>(
+            'ok',
+            'ok',
+            'ok',
+            'throw',
+            'sql',
+            'sql-after-insert',
+            'swallowed-sql',
+            'early-date',
           ),
-          fc.integer({ min: 0, max: 3 }), // committed before the group
-          fc.integer({ min: 1, max: 1_000 }), // start
-          async (steps, before, start) => {
-            const tenant = freshTenant();
-            const key = { tenant, series: series.key, period: '', start };
-            if (before > 0)
-              await pool.query(
-                `INSERT INTO tenantry_sequencer_counters (tenant, series, period, last_value, last_issue_date)
-               VALUES ($1, $2, '', $3, '2026-01-10')`,
-                [tenant, series.key, start + before - 1],
-              );
-            const settled: Array<{ ok: number } | { err: string }> = [];
-            const group: WriteRequest[] = steps.map((step, i) => ({
-              series,
-              req: {
-                key,
-                issueDate: step === 'early-date' && before > 0 ? '2026-01-01' : '2026-01-10',
-                count: 1,
-              },
-              queuedAt: 0,
-              resolve: (v) => {
-                settled[i] = { ok: v as number };
-              },
-              reject: (e) => {
-                settled[i] = { err: (e as { code?: string }).code ?? (e as Error).message };
-              },
-              write: async ({ tx, number }) => {
-                if (step === 'throw') throw new Error('own');
-                if (step === 'sql') await tx.query('SELECT 1 / 0');
-                await tx.query('INSERT INTO pdocs VALUES ($1, $2, $3, $4, $5)', [
-                  tenant,
-                  series.key,
-                  '',
-                  number,
-                  `r${i}`,
-                ]);
-                if (step === 'sql-after-insert') await tx.query('SELECT 1 / 0');
-                if (step === 'swallowed-sql') await tx.query('SELECT 1 / 0').catch(() => undefined);
-                return number;
-              },
-            }));
-            await serveWriteGroup(pool, group, '2000ms', 2_000);
-
-            const fails = (s: Step) =>
-              s === 'throw'
-                ? 'own'
-                : s === 'sql' || s === 'sql-after-insert'
-                  ? '22012'
-                  : s === 'swallowed-sql'
-                    ? 'SEQUENCER_STORE_FAILED'
-                    : s === 'early-date' && before > 0
-                      ? 'SEQUENCER_CHRONOLOGY_VIOLATION'
-                      : undefined;
-            let next = start + before;
-            const expected = steps.map((s) => {
-              const f = fails(s);
-              if (f !== undefined) return { err: f };
-              return { ok: next++ };
-            });
-            // A group of one runs without a savepoint: its failure rolls the transaction back; same outcomes.
-            expect(settled).toEqual(expected);
-            const { rows } = await pool.query<{ number: string; label: string }>(
-              'SELECT number, label FROM pdocs WHERE tenant = $1 ORDER BY number',
-              [tenant],
-            );
-            expect(rows.map((r) => [Number(r.number), r.label])).toEqual(
-              expected.flatMap((e, i) => ('ok' in e ? [[e.ok, `r${i}`]] : [])),
-            );
-            const { rows: c } = await pool.query<{ last_value: string | null }>(
-              'SELECT last_value FROM tenantry_sequencer_counters WHERE tenant = $1',
-              [tenant],
-            );
-            const mark = next - 1;
-            expect(c[0]?.last_value == null ? start - 1 : Number(c[0].last_value)).toBe(mark);
+          {
+            minLength: 1,
+            maxLength: 14,
           },
         ),
-        { numRuns: Number(process.env.PROPERTY_RUNS ?? 60) },
-      );
-    }, 120_000);
-  },
-);
+        fc.integer({ min: 0, max: 3 }), // committed before the group
+        fc.integer({ min: 1, max: 1_000 }), // start
+        async (steps, before, start) => {
+          const tenant = freshTenant();
+          const key = { tenant, series: series.key, period: '', start };
+          if (before > 0)
+            await pool.query(
+              `INSERT INTO tenantry_sequencer_counters (tenant, series, period, last_value, last_issue_date)
+               VALUES ($1, $2, '', $3, '2026-01-10')`,
+              [tenant, series.key, start + before - 1],
+            );
+          const settled: Array<{ ok: number } | { err: string }> = [];
+          const group: WriteRequest[] = steps.map((step, i) => ({
+            series,
+            req: {
+              key,
+              issueDate: step === 'early-date' && before > 0 ? '2026-01-01' : '2026-01-10',
+              count: 1,
+            },
+            queuedAt: 0,
+            resolve: (v) => {
+              settled[i] = { ok: v as number };
+            },
+            reject: (e) => {
+              settled[i] = { err: (e as { code?: string }).code ?? (e as Error).message };
+            },
+            write: async ({ tx, number }) => {
+              if (step === 'throw') throw new Error('own');
+              if (step === 'sql') await tx.query('SELECT 1 / 0');
+              await tx.query('INSERT INTO pdocs VALUES ($1, $2, $3, $4, $5)', [
+                tenant,
+                series.key,
+                '',
+                number,
+                `r${i}`,
+              ]);
+              if (step === 'sql-after-insert') await tx.query('SELECT 1 / 0');
+              if (step === 'swallowed-sql') await tx.query('SELECT 1 / 0').catch(() => undefined);
+              return number;
+            },
+          }));
+          await serveWriteGroup(pool, group, '2000ms', 2_000);
+
+          const fails = (s: Step) =>
+            s === 'throw'
+              ? 'own'
+              : s === 'sql' || s === 'sql-after-insert'
+                ? '22012'
+                : s === 'swallowed-sql'
+                  ? 'SEQUENCER_STORE_FAILED'
+                  : s === 'early-date' && before > 0
+                    ? 'SEQUENCER_CHRONOLOGY_VIOLATION'
+                    : undefined;
+          let next = start + before;
+          const expected = steps.map((s) => {
+            const f = fails(s);
+            if (f !== undefined) return { err: f };
+            return { ok: next++ };
+          });
+          // A group of one runs without a savepoint: its failure rolls the transaction back; same outcomes.
+          expect(settled).toEqual(expected);
+          const { rows } = await pool.query<{ number: string; label: string }>(
+            'SELECT number, label FROM pdocs WHERE tenant = $1 ORDER BY number',
+            [tenant],
+          );
+          expect(rows.map((r) => [Number(r.number), r.label])).toEqual(
+            expected.flatMap((e, i) => ('ok' in e ? [[e.ok, `r${i}`]] : [])),
+          );
+          const { rows: c } = await pool.query<{ last_value: string | null }>(
+            'SELECT last_value FROM tenantry_sequencer_counters WHERE tenant = $1',
+            [tenant],
+          );
+          const mark = next - 1;
+          expect(c[0]?.last_value == null ? start - 1 : Number(c[0].last_value)).toBe(mark);
+        },
+      ),
+      { numRuns: Number(process.env.PROPERTY_RUNS ?? 60) },
+    );
+  }, 120_000);
+});
 
 describe('Combiner (per-key queues of one process)', () => {
   const req = () => ({ queuedAt: performance.now() });

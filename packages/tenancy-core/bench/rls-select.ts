@@ -3,7 +3,8 @@ import { noopAuditPort, runAsSystem } from '@tenantry/core';
 // set with set_config(..., true) inside a transaction, as a non-owner application role) against the
 // same SELECT with a plain `WHERE tenant_id = $1` run by a role that bypasses RLS, on 1,000,000 rows
 // across 1,000 tenants. Two baselines: in a transaction per query (same round trips: fair), and as a
-// bare autocommit query (one round trip: shows what the transaction itself costs).
+// bare autocommit query (one round trip: shows what the transaction itself costs). Then `uow.query` on a
+// pipelined pool (one round trip) against the bare autocommit query at 1, 8 and 32 callers (issue 20).
 import { randomBytes } from 'node:crypto';
 import { compare, printBench, type BenchRow } from '@tenantry/testkit/bench';
 import pg from 'pg';
@@ -96,6 +97,36 @@ try {
           baseline: async () => check(await owner!.query(plain, [tenant()])),
         }),
       );
+      // Issue 20: the same read through `uow.query` on a pipelined pool (`pg` pipeline mode: BEGIN +
+      // set_config, the SELECT and COMMIT written together, one round trip) against the bare autocommit
+      // query, at 1, 8 and 32 concurrent callers, each side with a pool of as many connections.
+      for (const clients of (process.env.BENCH_CLIENTS ?? '1,8,32').split(',').map(Number)) {
+        const piped = new pg.Pool({
+          connectionString: urlFor(dbName, appRole),
+          max: clients,
+          pipeline: true,
+        });
+        const bare = new pg.Pool({ connectionString: urlFor(dbName), max: clients });
+        piped.on('error', () => undefined);
+        bare.on('error', () => undefined);
+        try {
+          const pipedUow = createTenantUnitOfWork(piped);
+          rows.push(
+            await compare({
+              workload: `pg latest-20 SELECT: uow.query on a pipelined pool + RLS vs bare autocommit WHERE tenant_id=$1 (1M rows, ${clients} conns, ${clients} in flight)`,
+              unit: 'queries/s',
+              concurrency: clients,
+              durationMs: 800,
+              rounds: 9,
+              ours: async () => check(await pipedUow.query(query, [], { tenantId: tenant() })),
+              baseline: async () => check(await bare.query(plain, [tenant()])),
+            }),
+          );
+        } finally {
+          await piped.end();
+          await bare.end();
+        }
+      }
     },
   );
 } finally {

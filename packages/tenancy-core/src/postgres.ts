@@ -21,6 +21,8 @@ export {
   type TenantUnitOfWork,
   type RunOptions as TenantUnitOfWorkRunOptions,
   createTenantUnitOfWork,
+  isPipelinedClient,
+  UnitOfWorkStatementSchema,
 } from './kernel/rls/unit-of-work.js';
 export {
   type RlsErrorCode,

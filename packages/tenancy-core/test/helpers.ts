@@ -12,6 +12,10 @@ export interface RlsDb {
   admin: pg.Pool;
   /** Pool connected as the application role. */
   app: pg.Pool;
+  /** Whether `app` (and pools a test makes with {@link RlsDb.poolAs}) run `pg` in pipeline mode. */
+  pipeline: boolean;
+  /** A pool connected as `role`, in the file's pipeline mode (the test ends it). */
+  poolAs(role: string, max: number): pg.Pool;
   appRole: string;
   ownerRole: string;
   /** A URL connecting to the test database as `role`. */
@@ -20,7 +24,11 @@ export interface RlsDb {
   createRole(prefix: string, extra?: string): Promise<string>;
 }
 
-export function useRlsDatabase(db: { url: () => string; name: () => string }, appPoolMax = 2): () => RlsDb {
+export function useRlsDatabase(
+  db: { url: () => string; name: () => string },
+  appPoolMax = 2,
+  pipeline = false,
+): () => RlsDb {
   let state: RlsDb | undefined;
   const roles: string[] = [];
   beforeAll(async () => {
@@ -58,9 +66,11 @@ export function useRlsDatabase(db: { url: () => string; name: () => string }, ap
     await admin.query(`
       GRANT SELECT, INSERT, UPDATE, DELETE ON customers, invoices TO ${appRole};
       GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO ${appRole};`);
-    const app = new pg.Pool({ connectionString: urlAs(appRole), max: appPoolMax });
+    const poolAs = (role: string, max: number) =>
+      new pg.Pool({ connectionString: urlAs(role), max, pipeline });
+    const app = poolAs(appRole, appPoolMax);
     app.on('error', () => undefined);
-    state = { admin, app, appRole, ownerRole, urlAs, createRole };
+    state = { admin, app, pipeline, poolAs, appRole, ownerRole, urlAs, createRole };
   });
   afterAll(async () => {
     await state?.app.end();

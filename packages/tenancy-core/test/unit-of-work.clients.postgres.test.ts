@@ -58,6 +58,31 @@ describe.skipIf(!hasBackend('postgres'))(
           );
         });
 
+        it("uow.query runs one statement in the library's transaction: its tenant only, a failure rolls back", async () => {
+          const seen = await Promise.all(
+            TENANTS.map((tenantId) =>
+              asTenant(tenantId, () =>
+                uow.query<{ tenant_id: string; s: string }>(
+                  "SELECT tenant_id, current_setting('app.tenant_id', true) AS s FROM customers WHERE name = $1",
+                  ['c'],
+                ),
+              ),
+            ),
+          );
+          for (const [i, r] of seen.entries()) {
+            expect(r.rows).toHaveLength(ROWS_PER_TENANT(i));
+            expect(r.rows.every((x) => x.tenant_id === TENANTS[i] && x.s === TENANTS[i])).toBe(true);
+          }
+          const t = TENANTS[2] as string;
+          await expect(
+            asTenant(t, () =>
+              uow.query("INSERT INTO customers (tenant_id, name) VALUES ($1, 'q')", [TENANTS[3]]),
+            ),
+          ).rejects.toThrow();
+          const left = await rls().admin.query("SELECT count(*)::int AS n FROM customers WHERE name = 'q'");
+          expect(left.rows[0].n).toBe(0);
+        });
+
         it('a throw in the callback rolls the unit back; a caught SQL error is UNIT_OF_WORK_ROLLED_BACK', async () => {
           const t = TENANTS[1] as string;
           const count = async () =>

@@ -2,7 +2,7 @@
 // kind TORTURE_CLIENT names, node-postgres by default), `combine` (PostgreSQL
 // `withNumber` in combining mode, 8 concurrent callers per process, failing writes mixed in), `redis`
 // (callback form, Redis lock + mark, documents in PostgreSQL), `stall` (takes a Redis lock and freezes
-// past its TTL).
+// past its TTL). TORTURE_PIPELINE (`off`, `on`, `mixed`) sets `pg`'s pipeline mode of `combine`.
 import { randomUUID } from 'node:crypto';
 import { runAsTenant } from '@tenantry/core';
 import { reportToParent, workerIdentity } from '@tenantry/testkit/child';
@@ -147,7 +147,14 @@ async function pgMode(): Promise<void> {
 }
 
 async function combineMode(): Promise<void> {
-  const pool = new pg.Pool({ connectionString: e('TORTURE_PG'), max: 4, application_name: appName });
+  // TORTURE_PIPELINE=mixed: about half of the processes run `pg` in pipeline mode.
+  const pipeline = e('TORTURE_PIPELINE') === 'mixed' ? Math.random() < 0.5 : e('TORTURE_PIPELINE') === 'on';
+  const pool = new pg.Pool({
+    connectionString: e('TORTURE_PG'),
+    max: 4,
+    application_name: appName,
+    pipeline,
+  });
   pool.on('error', () => undefined);
   pool.on('connect', (c) => c.on('error', () => undefined));
   // Each process picks its own bounds, so groups of every size (1 = no combining) meet on one series.

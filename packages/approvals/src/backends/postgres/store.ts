@@ -1,4 +1,5 @@
 import { type PgPoolLike, type PgQueryable, ValidationError } from '@tenantry/core';
+import { isPipelinedClient } from '@tenantry/core/postgres';
 import type {
   ApprovalStore,
   ApprovalStoreCapabilities,
@@ -106,7 +107,19 @@ export class PostgresApprovalStore implements ApprovalStore {
     this.#pool = options.pool;
   }
 
-  #tx(db: PgQueryable, ownsTransaction: boolean): ApprovalStoreTx {
+  /**
+   * `unawaited`: on a pipelined `pg` connection, statements whose reply nothing needs (SAVEPOINT,
+   * RELEASE) are written without waiting and collected here; the unit checks them before COMMIT.
+   */
+  #tx(db: PgQueryable, ownsTransaction: boolean, unawaited?: Array<Promise<unknown>>): ApprovalStoreTx {
+    const later = (text: string): Promise<unknown> => {
+      const p = db.query(text, []).then(
+        () => undefined,
+        (error: unknown) => mapError(error) ?? new Error(`${text} failed`),
+      );
+      unawaited?.push(p);
+      return p;
+    };
     return {
       handle: db,
       ownsTransaction,
@@ -143,10 +156,18 @@ export class PostgresApprovalStore implements ApprovalStore {
         return res.rowCount === 1;
       },
       savepoint: async <T>(fn: () => Promise<T>): Promise<T> => {
-        await run(db, 'SAVEPOINT tenantry_approvals', []);
+        // Pipelined: SAVEPOINT goes out with the handler's first statement, RELEASE with the next
+        // statement of the unit; a failure of either surfaces in the statements behind it (the
+        // transaction is aborted) and in the check before COMMIT.
+        const sent = unawaited !== undefined ? later('SAVEPOINT tenantry_approvals') : undefined;
+        if (sent === undefined) await run(db, 'SAVEPOINT tenantry_approvals', []);
         try {
           const result = await fn();
-          await run(db, 'RELEASE SAVEPOINT tenantry_approvals', []);
+          if (sent !== undefined) {
+            const failed = await sent;
+            if (failed !== undefined) throw failed;
+            void later('RELEASE SAVEPOINT tenantry_approvals');
+          } else await run(db, 'RELEASE SAVEPOINT tenantry_approvals', []);
           return result;
         } catch (error) {
           await run(db, 'ROLLBACK TO SAVEPOINT tenantry_approvals', []);
@@ -181,9 +202,27 @@ export class PostgresApprovalStore implements ApprovalStore {
     const events = client as unknown as ClientEvents;
     events.on?.('error', onError);
     try {
-      await run(client, 'BEGIN', []);
-      const result = await fn(this.#tx(client, true));
-      await run(client, 'COMMIT', []);
+      // Pipelined `pg` connection (`new pg.Pool({ pipeline: true })`): BEGIN goes out with the first
+      // statement of the unit. (BEGIN on an idle connection fails only with the connection itself, and
+      // then every statement behind it fails too.)
+      const unawaited: Array<Promise<unknown>> | undefined = isPipelinedClient(client) ? [] : undefined;
+      if (unawaited !== undefined) {
+        const begun = client.query('BEGIN', []).then(
+          () => undefined,
+          (error: unknown) => mapError(error) ?? new Error('BEGIN failed'),
+        );
+        unawaited.push(begun);
+      } else await run(client, 'BEGIN', []);
+      const result = await fn(this.#tx(client, true, unawaited));
+      if (unawaited !== undefined) {
+        for (const failed of await Promise.all(unawaited)) if (failed !== undefined) throw failed;
+      }
+      const commit = (await run(client, 'COMMIT', [])) as { command?: string };
+      if (unawaited !== undefined && commit.command !== undefined && commit.command !== 'COMMIT') {
+        throw new ApprovalError('APPROVAL_CONFLICT', 'The transaction was rolled back at COMMIT; retry', {
+          details: { command: commit.command },
+        });
+      }
       return result;
     } catch (error) {
       await client.query('ROLLBACK').catch((e: Error) => {

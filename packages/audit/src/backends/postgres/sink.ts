@@ -1,5 +1,5 @@
 import { type Clock, type PgExecutor, type PgPoolLike, systemClock } from '@tenantry/core';
-import { quoteLiteral } from '@tenantry/core/postgres';
+import { isPipelinedClient, quoteLiteral } from '@tenantry/core/postgres';
 import { type ChainHead, EMPTY_HEAD, chainBatch, groupByChain, microsFromMillis } from '../../chain.js';
 import type { Checkpoint } from '../../checkpoint.js';
 import { storeError } from '../../errors.js';
@@ -171,15 +171,35 @@ export class PostgresAuditSink implements ReadableAuditSink {
         });
         stored.push(...linked);
       }
-      if (stored.length > 0) {
-        await client.query(
+      const insert = () =>
+        client.query(
           `INSERT INTO ${n.events} (tenant_id, seq, recorded_at, prev_hash, hash, body, id, actor_id, action, occurred_at, targets)
            SELECT t, s, r, p, h, b, i, a, x, o, ARRAY(SELECT jsonb_array_elements_text(g))
            FROM unnest($1::text[], $2::int8[], $3::int8[], $4::text[], $5::text[], $6::text[], $7::uuid[], $8::text[], $9::text[], $10::timestamptz[], $11::jsonb[])
              AS u(t, s, r, p, h, b, i, a, x, o, g)`,
           cols.map((c, k) => (k === 10 ? c.map((v) => JSON.stringify(v)) : c)),
         );
+      if (stored.length > 0 && isPipelinedClient(client)) {
+        // A pipelined `pg` client: the INSERT and COMMIT go out together (one round trip). If the INSERT
+        // fails, the server answers the COMMIT of the aborted transaction with ROLLBACK.
+        const inserted = insert().then(
+          () => undefined,
+          (e: unknown) => e ?? new Error('INSERT failed'),
+        );
+        const committed = client.query('COMMIT').then(
+          (r) => r as unknown as { command?: string },
+          (e: unknown) => e ?? new Error('COMMIT failed'),
+        );
+        const [insertError, commit] = [await inserted, await committed];
+        if (insertError !== undefined) throw insertError;
+        if (commit instanceof Error || (commit as { command?: string }).command !== 'COMMIT') {
+          throw commit instanceof Error
+            ? commit
+            : new Error(`COMMIT answered ${(commit as { command?: string }).command}`);
+        }
+        return stored;
       }
+      if (stored.length > 0) await insert();
       await client.query('COMMIT');
       return stored;
     } catch (error) {

@@ -1,5 +1,6 @@
 import type { PgPoolClientLike, PgPoolLike } from '@tenantry/core';
 import { isTenantryError, withSpan } from '@tenantry/core';
+import { isPipelinedClient } from '@tenantry/core/postgres';
 import { SequencerError } from '../../errors.js';
 import {
   type AllocatedNumber,
@@ -38,13 +39,18 @@ export interface WriteRequest {
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 const LOCK_TIMEOUT_QUAL = `($5::text IS NULL OR set_config('lock_timeout', $5::text, true) IS NOT NULL)`;
+// BEGIN sets this transaction-local marker in the same message. On a pipelined connection the locking
+// statement is written before BEGIN's reply arrives; should BEGIN fail, the statement would run
+// autocommitted and consume a number: the marker makes it match no row instead (fail closed).
+const BEGIN_SQL = `BEGIN; SELECT set_config('tenantry.sequencer_tx', 'on', true)`;
+const IN_OUR_TX = `current_setting('tenantry.sequencer_tx', true) = 'on'`;
 // Lock the counter row (creating it the first time) without moving it, and learn the mark, the latest
 // issue date and this transaction's id (to ask the server about the outcome if COMMIT's reply is lost).
 const LOCK_UPDATE_SQL = `UPDATE tenantry_sequencer_counters AS c SET last_value = c.last_value
- WHERE c.tenant = $1 AND c.series = $2 AND c.period = $3 AND $4::bigint IS NOT NULL AND ${LOCK_TIMEOUT_QUAL}
+ WHERE c.tenant = $1 AND c.series = $2 AND c.period = $3 AND $4::bigint IS NOT NULL AND ${LOCK_TIMEOUT_QUAL} AND ${IN_OUR_TX}
 RETURNING c.last_value, c.last_issue_date::text AS last_issue_date, txid_current()::text AS xid`;
 const LOCK_UPSERT_SQL = `INSERT INTO tenantry_sequencer_counters AS c (tenant, series, period, last_value)
-SELECT $1, $2, $3, NULL WHERE $4::bigint IS NOT NULL AND ${LOCK_TIMEOUT_QUAL}
+SELECT $1, $2, $3, NULL WHERE $4::bigint IS NOT NULL AND ${LOCK_TIMEOUT_QUAL} AND ${IN_OUR_TX}
 ON CONFLICT (tenant, series, period) DO UPDATE SET last_value = c.last_value
 RETURNING c.last_value, c.last_issue_date::text AS last_issue_date, txid_current()::text AS xid`;
 // Advance once by the number of successful writes.
@@ -59,10 +65,10 @@ const CHRONOLOGY_OK = `(NOT $7::boolean OR c.last_issue_date IS NULL OR $6::date
 const ONE_UPDATE_SQL = `UPDATE tenantry_sequencer_counters AS c
    SET last_value = COALESCE(c.last_value, $4::bigint - 1) + 1,
        last_issue_date = GREATEST(c.last_issue_date, $6::date)
- WHERE c.tenant = $1 AND c.series = $2 AND c.period = $3 AND ${LOCK_TIMEOUT_QUAL} AND ${CHRONOLOGY_OK}
+ WHERE c.tenant = $1 AND c.series = $2 AND c.period = $3 AND ${LOCK_TIMEOUT_QUAL} AND ${IN_OUR_TX} AND ${CHRONOLOGY_OK}
 RETURNING c.last_value, txid_current()::text AS xid`;
 const ONE_UPSERT_SQL = `INSERT INTO tenantry_sequencer_counters AS c (tenant, series, period, last_value, last_issue_date)
-SELECT $1, $2, $3, $4::bigint, $6::date WHERE ${LOCK_TIMEOUT_QUAL}
+SELECT $1, $2, $3, $4::bigint, $6::date WHERE ${LOCK_TIMEOUT_QUAL} AND ${IN_OUR_TX}
 ON CONFLICT (tenant, series, period) DO UPDATE
   SET last_value = COALESCE(c.last_value, $4::bigint - 1) + 1,
       last_issue_date = GREATEST(c.last_issue_date, EXCLUDED.last_issue_date)
@@ -133,7 +139,36 @@ export async function serveWriteGroup(
       // backend); with no listener that would crash the host. The failing query reports it instead.
       (client as Partial<EventTarget_>).on?.('error', ignore);
       listening = true;
-      const tx = client as unknown as PostgresTransaction;
+      // On a pipelined connection the write gets a view of the client that notes the promise of the
+      // last statement it issued: a group of one whose write hands that promise back unawaited
+      // (`(n) => n.tx.query(…)`) has nothing left to run, so COMMIT is written right behind it.
+      // After that the view refuses statements (they would run after COMMIT, on a released connection).
+      let lastIssued: unknown;
+      let handedOver = false;
+      const pipelinedNow = isPipelinedClient(client);
+      const raw = client;
+      const trackedQuery = (...args: unknown[]): unknown => {
+        if (handedOver)
+          return Promise.reject(
+            new SequencerError(
+              'SEQUENCER_STORE_FAILED',
+              'A withNumber write issued a statement after handing back its last one (the transaction was already committing)',
+              { details: { tenant: key.tenant, series: key.series, period: key.period } },
+            ),
+          );
+        const p = (raw.query as (...a: unknown[]) => unknown).apply(raw, args);
+        lastIssued = p;
+        return p;
+      };
+      const tx = (pipelinedNow
+        ? new Proxy(raw, {
+            get(target, prop) {
+              if (prop === 'query') return trackedQuery;
+              const v = Reflect.get(target, prop, target) as unknown;
+              return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+            },
+          })
+        : raw) as unknown as PostgresTransaction;
       const q = async <R>(text: string, values?: unknown[], beforeAnyWrite = false) => {
         try {
           return await (client as PgPoolClientLike).query<R>(text, values);
@@ -141,19 +176,42 @@ export async function serveWriteGroup(
           throw new GroupFailure(mapPgError(e, key, waitMs), beforeAnyWrite);
         }
       };
-      await q('BEGIN', undefined, true);
+      // A pipelined `pg` client (`new pg.Pool({ pipeline: true })`) writes a statement without waiting
+      // for the previous reply: BEGIN goes out with the locking statement, and each savepoint with the
+      // write after it (one round trip each instead of two).
+      const pipelined = isPipelinedClient(client);
+      let begun: Promise<unknown> | undefined;
+      if (pipelined) {
+        begun = (client as PgPoolClientLike).query(BEGIN_SQL).then(
+          () => undefined,
+          (e: unknown) => e ?? new Error('BEGIN failed'),
+        );
+      } else await q(BEGIN_SQL, undefined, true);
+      /** BEGIN's outcome on a pipelined connection (answered before any later statement). */
+      const checkBegun = async () => {
+        const failed = await begun;
+        if (failed !== undefined) throw new GroupFailure(mapPgError(failed, key, waitMs), true);
+      };
+      let earlyCommit: Promise<Settled> | undefined;
       const values = [key.tenant, key.series, key.period, key.start, lockTimeout];
       // A group of one: the number is taken (and chronology checked) by the locking statement.
       const single = group.length === 1;
       const only = group[0] as WriteRequest;
       let rows: LockRow[];
+      const lock = async <R>(text: string, v: unknown[]) => {
+        try {
+          return await q<R>(text, v, true);
+        } finally {
+          await checkBegun();
+        }
+      };
       if (single) {
         const v = [...values, only.req.issueDate ?? null, only.series.chronology];
-        rows = (await q<LockRow>(ONE_UPDATE_SQL, v, true)).rows;
-        if (rows.length === 0) rows = (await q<LockRow>(ONE_UPSERT_SQL, v, true)).rows;
+        rows = (await lock<LockRow>(ONE_UPDATE_SQL, v)).rows;
+        if (rows.length === 0) rows = (await lock<LockRow>(ONE_UPSERT_SQL, v)).rows;
       } else {
-        rows = (await q<LockRow>(LOCK_UPDATE_SQL, values, true)).rows;
-        if (rows.length === 0) rows = (await q<LockRow>(LOCK_UPSERT_SQL, values, true)).rows;
+        rows = (await lock<LockRow>(LOCK_UPDATE_SQL, values)).rows;
+        if (rows.length === 0) rows = (await lock<LockRow>(LOCK_UPSERT_SQL, values)).rows;
       }
       const row = rows[0];
       if (row === undefined) {
@@ -208,10 +266,43 @@ export async function serveWriteGroup(
           return false;
         }
       };
+      /** Why request `r` cannot take number `next` now (chronology, range), or undefined. */
+      const refusal = (r: WriteRequest): unknown => {
+        if (
+          r.series.chronology &&
+          r.req.issueDate !== undefined &&
+          lastDate !== null &&
+          r.req.issueDate < lastDate
+        ) {
+          return new SequencerError(
+            'SEQUENCER_CHRONOLOGY_VIOLATION',
+            `Issue date ${r.req.issueDate} is earlier than the last committed one in series ${key.series}`,
+            { details: { tenant: key.tenant, series: key.series, period: key.period } },
+          );
+        }
+        try {
+          checkRange(key, next);
+        } catch (error) {
+          return error;
+        }
+        return undefined;
+      };
       for (let i = 0; i < group.length; i++) {
         const r = group[i] as WriteRequest;
+        // Pipelined: the savepoint statement goes out with the write's statements and is checked after
+        // the write (below). Only for a request that will write: a refused one takes the sequential path,
+        // so its refusal is decided on a confirmed state.
+        let savepointSent: Promise<Settled> | undefined;
         if (savepoints && !savepointFresh) {
-          if (hasSavepoint) {
+          if (pipelined && refusal(r) === undefined) {
+            savepointSent = settle(
+              (client as PgPoolClientLike).query(
+                hasSavepoint
+                  ? `RELEASE SAVEPOINT ${SAVEPOINT}; SAVEPOINT ${SAVEPOINT}`
+                  : `SAVEPOINT ${SAVEPOINT}`,
+              ),
+            );
+          } else if (hasSavepoint) {
             if (await afterWrite(`RELEASE SAVEPOINT ${SAVEPOINT}; SAVEPOINT ${SAVEPOINT}`))
               savepointFresh = true;
           } else {
@@ -220,26 +311,9 @@ export async function serveWriteGroup(
             savepointFresh = true;
           }
         }
-        if (
-          r.series.chronology &&
-          r.req.issueDate !== undefined &&
-          lastDate !== null &&
-          r.req.issueDate < lastDate
-        ) {
-          outcomes[i] = {
-            ok: false,
-            error: new SequencerError(
-              'SEQUENCER_CHRONOLOGY_VIOLATION',
-              `Issue date ${r.req.issueDate} is earlier than the last committed one in series ${key.series}`,
-              { details: { tenant: key.tenant, series: key.series, period: key.period } },
-            ),
-          };
-          continue;
-        }
-        try {
-          checkRange(key, next);
-        } catch (error) {
-          outcomes[i] = { ok: false, error };
+        const refused = refusal(r);
+        if (refused !== undefined) {
+          outcomes[i] = { ok: false, error: refused };
           continue;
         }
         const allocated = buildAllocations(r.series, r.req, next)[0] as AllocatedNumber;
@@ -247,12 +321,40 @@ export async function serveWriteGroup(
         let failed = false;
         let value: unknown;
         try {
-          value = await r.write(Object.freeze({ ...allocated, tx }));
+          const returned = r.write(Object.freeze({ ...allocated, tx }));
+          if (single && pipelinedNow && returned !== undefined && returned === lastIssued) {
+            handedOver = true;
+            earlyCommit = settle((client as PgPoolClientLike).query('COMMIT'));
+          }
+          value = await returned;
         } catch (e) {
           failed = true;
           error = e;
         }
-        const status = tx.getTransactionStatus?.();
+        if (savepointSent !== undefined) {
+          const sp = await savepointSent;
+          if (!sp.ok) {
+            const p = pending;
+            if (p === undefined || (sp.error as { code?: unknown } | null)?.code !== '25P02')
+              throw new GroupFailure(mapPgError(sp.error, key, waitMs), false);
+            // The previous write left the transaction aborted: the savepoint and every statement of this
+            // write were refused. Undo the previous one (back to its savepoint, which still stands) and
+            // run this request again from there, with the number the previous one gave up.
+            outcomes[p.index] = { ok: false, error: swallowed() };
+            pending = undefined;
+            await q(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`);
+            savepointFresh = true;
+            successes--;
+            next--;
+            lastDate = p.dateBefore;
+            i--;
+            continue;
+          }
+          pending = undefined;
+          hasSavepoint = true;
+        }
+        // With COMMIT already sent, the status may be past it ('I'): COMMIT's answer tells below.
+        const status = earlyCommit !== undefined ? 'T' : tx.getTransactionStatus?.();
         if (status === 'I' || status === null) {
           // The write ended the transaction itself (COMMIT/ROLLBACK) or broke the connection.
           throw new GroupFailure(
@@ -292,7 +394,11 @@ export async function serveWriteGroup(
       }
       let commit: { command?: string } | undefined;
       try {
-        commit = (await (client as PgPoolClientLike).query('COMMIT')) as { command?: string };
+        if (earlyCommit !== undefined) {
+          const c = await earlyCommit;
+          if (!c.ok) throw c.error;
+          commit = c.value as { command?: string };
+        } else commit = (await (client as PgPoolClientLike).query('COMMIT')) as { command?: string };
       } catch (e) {
         destroy = true;
         if ((await commitStatus(pool, xid)) === 'committed') return;
@@ -339,6 +445,14 @@ export async function serveWriteGroup(
 }
 
 class UnknownOutcome extends Error {}
+
+type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
+/** A promise's outcome, without an unhandled rejection while later replies of the pipeline arrive. */
+const settle = (p: Promise<unknown>): Promise<Settled> =>
+  p.then(
+    (value) => ({ ok: true, value }),
+    (error: unknown) => ({ ok: false, error }),
+  );
 
 /** The listener methods of a `pg` client (an EventEmitter), when present. */
 interface EventTarget_ {

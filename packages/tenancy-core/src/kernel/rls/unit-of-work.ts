@@ -49,6 +49,11 @@ export interface TenantUnitOfWork<H = PgPoolClientLike> {
    *   not await are waited for before `COMMIT`.
    * - Session state a unit may change (a session-level `SET` of the tenant setting, `SET ROLE`) is reset
    *   in the same round trip as `COMMIT`/`ROLLBACK`.
+   * - On a pipelined `pg` pool (`new pg.Pool({ pipeline: true })`), `BEGIN` + the tenant setting are
+   *   written together with `fn`'s first statement, and when `fn` hands back the promise of its last
+   *   statement unawaited (`(db) => db.query(…)`), `COMMIT` is written right behind it and the handle
+   *   refuses further queries: the unit costs the round trips of `fn`'s statements alone. Otherwise
+   *   `COMMIT` waits for `fn` (one round trip more); on other clients, `BEGIN` costs one too.
    * - The first time a physical connection is used, its role is checked (not superuser, no BYPASSRLS,
    *   not a member of such a role): `RLS_SUPERUSER` / `RLS_BYPASSRLS` otherwise.
    * @throws RlsError `RLS_SUPERUSER`, `RLS_BYPASSRLS` on a connection whose role bypasses row-level security
@@ -63,6 +68,54 @@ export interface TenantUnitOfWork<H = PgPoolClientLike> {
    * `tx.query` excepted; a view of postgres.js' `tx`).
    */
   run<R>(fn: (client: H) => Promise<R>, options?: RunOptions): Promise<R>;
+  /**
+   * One statement as a unit of work: `run((db) => db.query(text, values), options)` with the same
+   * guarantees. On a pipelined `pg` client (`new pg.Pool({ pipeline: true })`) `BEGIN` + the tenant
+   * setting, the statement and `COMMIT` are written together and cost one round trip, about what the
+   * bare statement costs; on any other `pg` client it costs what `run` costs (three round trips).
+   * Through an adapter (Kysely, Drizzle, postgres.js) it runs in the library's transaction, as `run`
+   * does: those drivers do not pipeline, so it costs the library's BEGIN, the setting, the statement,
+   * the reset and COMMIT, one round trip each (postgres.js writes BEGIN with the first statement).
+   * @param text the SQL (one statement; parameters as `$1`…)
+   * @param values its parameters (default none)
+   * @returns the driver's result (`{ rows, rowCount }`)
+   * @throws the statement's own driver error when it fails (the transaction is rolled back)
+   * @throws RlsError `RLS_SUPERUSER`, `RLS_BYPASSRLS` on a connection whose role bypasses row-level security
+   * @throws TenantryError `TENANT_CONTEXT_MISSING`, `TENANT_CONTEXT_CONFLICT`, `UNIT_OF_WORK_ROLLED_BACK`
+   * @throws ValidationError `VALIDATION_FAILED` on a malformed tenant id, text or values
+   * @example
+   * const latest = await runAsTenant(ctx, () =>
+   *   uow.query('SELECT * FROM invoices ORDER BY id DESC LIMIT 20'),
+   * );
+   */
+  query<R = Record<string, unknown>>(
+    text: string,
+    values?: readonly unknown[],
+    options?: RunOptions,
+  ): Promise<PgQueryResult<R>>;
+}
+
+/** The statement of {@link TenantUnitOfWork.query}. */
+export const UnitOfWorkStatementSchema = z.object({
+  text: z.string().min(1).max(1_000_000),
+  values: z.array(z.unknown()).max(65_535).optional(),
+});
+
+/**
+ * Whether `client` is a `pg` client in pipeline mode (`new pg.Client({ pipeline: true })`, or a
+ * `pg.Pool` made with `{ pipeline: true }`, which passes the option to its clients): its queries are
+ * written to the server without waiting for the previous reply, in order, each with its own `Sync`.
+ * The flag is `pg`'s own public property; any other client answers `false` and gets one round trip per
+ * statement.
+ */
+export function isPipelinedClient(client: unknown): boolean {
+  try {
+    return (
+      typeof client === 'object' && client !== null && (client as { pipeline?: unknown }).pipeline === true
+    );
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -107,6 +160,27 @@ export function createTenantUnitOfWork(
             : runInTransaction(tenantId, mode, fn as (h: PgPoolClientLike) => Promise<R>),
       );
     },
+    async query<R = Record<string, unknown>>(
+      text: string,
+      values?: readonly unknown[],
+      runOptions: RunOptions = {},
+    ): Promise<PgQueryResult<R>> {
+      const statement = parseInput(UnitOfWorkStatementSchema, { text, values }, 'unit of work statement');
+      const params = statement.values as unknown[] | undefined;
+      const tenantId = resolveTenantId(runOptions?.tenantId, 'unit of work');
+      const mode = `ISOLATION LEVEL ${o.isolation.toUpperCase()}${runOptions?.readOnly ? ' READ ONLY' : ''}`;
+      return withSpan(
+        'core',
+        'unit_of_work',
+        { 'tenantry.tenant_id': tenantId, 'db.system': 'postgresql', 'tenantry.pg.isolation': o.isolation },
+        () =>
+          adapter
+            ? runInAdapter(adapter, tenantId, runOptions?.readOnly === true, (_handle, tx) =>
+                tx.query<R>(statement.text, params),
+              )
+            : runInTransaction(tenantId, mode, (db) => db.query<R>(statement.text, params)),
+      );
+    },
   });
 
   async function runInTransaction<R>(
@@ -138,15 +212,48 @@ export function createTenantUnitOfWork(
         await assertRoleSubjectToRls(client);
         verified.add(client);
       }
-      await client.query(
-        `BEGIN ${mode}; SELECT set_config(${settingLiteral}, ${quoteLiteral(tenantId)}, true)`,
-      );
-      try {
-        result = await fn(handle);
-      } finally {
-        await handle.end();
+      const beginSql = `BEGIN ${mode}; SELECT set_config(${settingLiteral}, ${quoteLiteral(tenantId)}, true)`;
+      let commit: { command?: string };
+      if (!isPipelinedClient(client)) {
+        await client.query(beginSql);
+        try {
+          result = await fn(handle);
+        } finally {
+          await handle.end();
+        }
+        commit = first(await client.query(`COMMIT; ${resetSql}`)) as { command?: string };
+      } else {
+        // Pipelined: BEGIN + the tenant setting are written now and the caller's statements follow
+        // without waiting for the reply. Fail-closed: the setting is transaction-local and set in the
+        // same message as BEGIN, so a statement that ran without BEGIN runs with no tenant (the
+        // policies show and accept nothing); and the server processes the messages in order.
+        const begun = settle(client.query(beginSql));
+        const returned = fn(handle);
+        if (returned !== undefined && returned === handle.lastIssued) {
+          // `fn` handed back the promise of the last statement it issued, unawaited: it has nothing
+          // left to run in this unit (a later query on the handle is refused from now on), so COMMIT
+          // goes out right behind that statement. `(db) => db.query(…)` and `uow.query` cost one round trip.
+          handle.refuse();
+          const committed = settle(client.query(`COMMIT; ${resetSql}`));
+          const last = await settle(returned);
+          await handle.end();
+          const [b, c] = [await begun, await committed];
+          if (!b.ok) throw b.error;
+          if (!last.ok) throw last.error;
+          if (!c.ok) throw c.error;
+          result = last.value as R;
+          commit = first(c.value) as { command?: string };
+        } else {
+          try {
+            result = await returned;
+          } finally {
+            await handle.end();
+          }
+          const b = await begun;
+          if (!b.ok) throw b.error;
+          commit = first(await client.query(`COMMIT; ${resetSql}`)) as { command?: string };
+        }
       }
-      const commit = first(await client.query(`COMMIT; ${resetSql}`)) as { command?: string };
       // COMMIT of a transaction that failed inside `fn` (an error the callback caught) rolls back.
       if (commit.command === 'ROLLBACK') {
         throw new TenantryError(
@@ -174,7 +281,7 @@ export function createTenantUnitOfWork(
     client: PgTransactor<unknown>,
     tenantId: string,
     readOnly: boolean,
-    fn: (handle: unknown) => Promise<R>,
+    fn: (handle: unknown, tx: PgExecutor) => Promise<R>,
   ): Promise<R> {
     if (!verified.has(client)) {
       // Once per adapter (one pool, one role): a superuser or BYPASSRLS role would see every tenant (T3).
@@ -186,7 +293,7 @@ export function createTenantUnitOfWork(
       let ended = false;
       let result: R;
       try {
-        result = await fn(client.scope ? client.scope(handle, () => ended, tenantId) : handle);
+        result = await fn(client.scope ? client.scope(handle, () => ended, tenantId) : handle, tx);
       } finally {
         ended = true;
       }
@@ -215,6 +322,14 @@ const verified = new WeakSet<object>();
 
 const first = (r: unknown): unknown => (Array.isArray(r) ? r[0] : r);
 
+type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
+/** A promise's outcome without an unhandled rejection while other replies of the pipeline arrive. */
+const settle = (p: Promise<unknown>): Promise<Settled> =>
+  p.then(
+    (value) => ({ ok: true, value }),
+    (error: unknown) => ({ ok: false, error }),
+  );
+
 /**
  * What `fn` gets: the connection's `query`, usable only while the unit runs. A query issued after the
  * unit ended (kept in a closure, started from a timer) fails with `UNIT_OF_WORK_ENDED` and never reaches
@@ -223,6 +338,8 @@ const first = (r: unknown): unknown => (Array.isArray(r) ? r[0] : r);
 class UnitHandle implements PgPoolClientLike {
   #ended = false;
   readonly #inflight = new Set<Promise<unknown>>();
+  /** The promise of the last statement issued (what `fn` may hand back unawaited). */
+  lastIssued: Promise<unknown> | undefined;
   constructor(
     private readonly client: PgPoolClientLike,
     private readonly tenantId: string,
@@ -243,7 +360,13 @@ class UnitHandle implements PgPoolClientLike {
     );
     this.#inflight.add(tracked);
     void tracked.then(() => this.#inflight.delete(tracked));
+    this.lastIssued = p;
     return p;
+  }
+
+  /** Refuse new queries from now on (synchronously). */
+  refuse(): void {
+    this.#ended = true;
   }
 
   /** The unit releases the connection itself; releasing it from inside `fn` is refused. */
