@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { hasBackend, runConformance, useMongoDatabase, useTestDatabase } from '@tenantry/testkit';
 import { PG_CLIENT_KINDS } from '@tenantry/testkit/pg-clients';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { createFanOutSink } from '../src/index.js';
 import { MemoryAuditSink } from '../src/memory.js';
@@ -59,12 +60,12 @@ runConformance<AuditSinkHarness & { close?: () => Promise<void> }>(
       setup: async () => {
         const { appUrl, dropRole } = await migrateWithAppRole(db.url());
         const pool = new pg.Pool({ connectionString: appUrl, max: 6, pipeline: true });
-        pgCleanup = dropRole;
+        pgCleanups.push(dropRole);
         return { sink: new PostgresAuditSink({ pool }), close: () => pool.end() };
       },
       teardown: async (h) => {
         await h.close?.();
-        await pgCleanup?.();
+        await pgCleanups.shift()?.();
       },
     },
     {
