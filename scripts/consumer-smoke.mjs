@@ -43,7 +43,7 @@ const OTEL_APP = {
  */
 const KNOWN_ISSUES = [];
 /** Subpaths left out of the `lowest` project: they need optional peers it does not install. */
-const LOWEST_SKIPS = /\/(testing|mongo)$/;
+const LOWEST_SKIPS = /\/(testing|mongo|kysely|drizzle|postgres-js|s3)$/;
 
 const repo = process.cwd();
 const here = join(repo, 'scripts', 'consumer-smoke');
@@ -118,6 +118,11 @@ async function smoke() {
     lowest[name] = m[1];
   }
 
+  const vaultDev = readJson(join(repo, 'packages', 'vault', 'package.json')).devDependencies;
+  const vaultS3Peers = {
+    '@aws-sdk/client-s3': vaultDev['@aws-sdk/client-s3'],
+    '@aws-sdk/lib-storage': vaultDev['@aws-sdk/lib-storage'],
+  };
   // --- consumer projects, installed in parallel
   step('install consumer projects');
   // What a TypeScript user of the adapters installs too: Express 5 ships no types of its own.
@@ -132,6 +137,11 @@ async function smoke() {
     zod: dev.zod,
     '@opentelemetry/api': dev['@opentelemetry/api'],
     mongodb: dev.mongodb, // for the /mongo declarations
+    // The optional peers behind the query-builder and S3 subpaths, at the versions our tests use.
+    kysely: dev.kysely,
+    postgres: dev.postgres,
+    'drizzle-orm': dev['drizzle-orm'],
+    ...vaultS3Peers,
   });
   const otel = project(
     'otel',

@@ -1,6 +1,5 @@
 import { type PgQueryable, TenantryError, parseInput, withSpan } from '@tenantry/core';
 import { quoteIdent } from '@tenantry/core/postgres';
-import type { Db } from 'mongodb';
 import { z } from 'zod';
 import { VaultError } from './errors.js';
 import type { VaultModule } from './module.js';
@@ -18,6 +17,20 @@ export interface VaultCoverageDeclaration {
 
 /** A module that declares what it exports (see {@link VaultCoverageDeclaration}). */
 export type CoveringModule = VaultModule & { readonly covers?: VaultCoverageDeclaration };
+
+/**
+ * The part of a MongoDB `Db` (official driver, `client.db(name)`) that the coverage check calls. It is
+ * structural so that importing `@tenantry/vault` never needs the `mongodb` package or its types.
+ */
+export interface CoverageMongoDb {
+  listCollections(
+    filter: Record<string, never>,
+    options: { nameOnly: true },
+  ): { toArray(): Promise<ReadonlyArray<{ name: string }>> };
+  collection(name: string): {
+    findOne(filter: Record<string, unknown>, options: { projection: Record<string, 1> }): Promise<unknown>;
+  };
+}
 
 const NameList = z.array(z.string().min(1).max(300)).max(10_000);
 
@@ -48,7 +61,7 @@ export const CoverageOptionsSchema = z.strictObject({
   /** The MongoDB database to inspect (`client.db(name)`). */
   mongo: z
     .strictObject({
-      db: z.custom<Db>(
+      db: z.custom<CoverageMongoDb>(
         (v) =>
           typeof v === 'object' &&
           v !== null &&

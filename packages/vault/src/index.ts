@@ -57,4 +57,5 @@ export {
   type CoverageEntry,
   type VaultCoverageDeclaration,
   type CoveringModule,
+  type CoverageMongoDb,
 } from './coverage.js';
