@@ -72,7 +72,13 @@ export function toCalendarDate(date: Date | string, timeZone: string): string {
   }
   const parts = f.formatToParts(date);
   const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
-  return `${get('year')}-${get('month')}-${get('day')}`;
+  // Intl writes years below 1000 with fewer digits and years before 1 CE as era years; neither is
+  // a YYYY-MM-DD date, so both are refused rather than turned into a key that sorts wrongly.
+  const year = Number(get('year'));
+  if (get('era') !== '' || !Number.isInteger(year) || year < 1 || year > 9999 || date.getUTCFullYear() < 1) {
+    throw invalid('issue date', 'expected a date in the years 0001-9999');
+  }
+  return `${String(year).padStart(4, '0')}-${get('month')}-${get('day')}`;
 }
 
 /**

@@ -60,6 +60,16 @@ describe('calendar dates', () => {
     expect(isValidTimeZone('Europe/Nowhere')).toBe(false);
   });
 
+  it('writes years below 1000 with four digits and refuses years outside 0001-9999', () => {
+    expect(toCalendarDate(new Date('0999-01-02T12:00:00Z'), 'UTC')).toBe('0999-01-02');
+    expect(toCalendarDate(new Date('0001-01-01T12:00:00Z'), 'UTC')).toBe('0001-01-01');
+    expect(toCalendarDate(new Date('9999-12-31T12:00:00Z'), 'UTC')).toBe('9999-12-31');
+    const bce = new Date(Date.UTC(0, 5, 1));
+    bce.setUTCFullYear(-5);
+    expect(codeOf(() => toCalendarDate(bce, 'UTC'))).toBe('VALIDATION_FAILED');
+    expect(codeOf(() => toCalendarDate(new Date('+010000-01-01T00:00:00Z'), 'UTC'))).toBe('VALIDATION_FAILED');
+  });
+
   it('keeps at most MAX_CACHED_TIME_ZONES formatters, however many spellings of a zone are used', () => {
     // Zone names are case-insensitive, so one zone has thousands of spellings.
     const spellings = (name: string, n: number): string[] => {
