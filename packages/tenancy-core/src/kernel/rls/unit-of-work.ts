@@ -228,7 +228,15 @@ export function createTenantUnitOfWork(
         // same message as BEGIN, so a statement that ran without BEGIN runs with no tenant (the
         // policies show and accept nothing); and the server processes the messages in order.
         const begun = settle(client.query(beginSql));
-        const returned = fn(handle);
+        let returned: Promise<R> | R;
+        try {
+          // A non-async `fn` may throw before returning: the handle is ended before anything else runs.
+          returned = fn(handle);
+        } catch (error) {
+          handle.refuse();
+          await begun;
+          throw error;
+        }
         if (returned !== undefined && returned === handle.lastIssued) {
           // `fn` handed back the promise of the last statement it issued, unawaited: it has nothing
           // left to run in this unit (a later query on the handle is refused from now on), so COMMIT
@@ -263,6 +271,9 @@ export function createTenantUnitOfWork(
         );
       }
     } catch (error) {
+      // Every exit path ends the handle (synchronous throw, rejection, a thrown non-Error): no query of
+      // this unit may reach the connection once it goes back to the pool.
+      await handle.end();
       try {
         await client.query(`ROLLBACK; ${resetSql}`);
       } catch (rollbackError) {
