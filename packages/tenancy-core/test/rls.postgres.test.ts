@@ -170,8 +170,10 @@ describe.skipIf(!hasBackend('postgres')).each([
   });
 
   it('the startup check refuses a superuser', async () => {
-    await expect(assertRlsEnforced(rls().admin, { tables: ['invoices'] })).rejects.toSatisfy((e) =>
-      isTenantryError(e, 'RLS_SUPERUSER'),
+    await expect(assertRlsEnforced(rls().admin, { tables: ['invoices'] })).rejects.toSatisfy(
+      (e) =>
+        isTenantryError(e, 'RLS_SUPERUSER') &&
+        /connect as a non-superuser application role/.test((e as Error).message),
     );
   });
 
