@@ -140,6 +140,14 @@ export function createTenantUnitOfWork(
 ): TenantUnitOfWork<unknown> {
   const o = parseInput(TenantUnitOfWorkOptionsSchema, options, 'unit of work options');
   const adapter = isTransactor(pool) ? pool : undefined;
+  if (adapter === undefined && typeof (pool as Partial<PgPoolLike> | null)?.connect !== 'function') {
+    // A Kysely or Drizzle database or a postgres.js `sql` given as is (from JavaScript, no type check).
+    throw new TenantryError(
+      'VALIDATION_FAILED',
+      'createTenantUnitOfWork takes a pg Pool or an adapter: wrap a Kysely database with fromKysely(db) (@tenantry/core/kysely), a Drizzle database with fromDrizzle(db) (@tenantry/core/drizzle), a postgres.js sql with fromPostgresJs(sql) (@tenantry/core/postgres-js)',
+      { details: { path: ['pool'] } },
+    );
+  }
   const settingLiteral = quoteLiteral(o.setting);
   // Session state a unit may have changed (a session-level SET of the tenant setting, SET ROLE) is reset
   // in the same round trip as COMMIT/ROLLBACK, so it never reaches the next holder of the connection.
