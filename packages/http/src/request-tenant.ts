@@ -139,7 +139,7 @@ export function assertNamedTenantsAgree(
       } catch (error) {
         // Core's message speaks to the application developer (runAsSystem…); an API client gets one
         // about its request, with the same code.
-        const what = NAMED_LABEL[n.source];
+        const what = NAMED_LABEL[n.source as NamedTenant['source']];
         if (isTenantryError(error, 'TENANT_CONTEXT_CONFLICT')) {
           throw new TenantryError(
             'TENANT_CONTEXT_CONFLICT',
