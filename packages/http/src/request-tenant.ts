@@ -2,6 +2,7 @@ import {
   TenantIdSchema,
   TenantryError,
   currentTenantContext,
+  isTenantryError,
   resolveTenantId,
   runAsTenant,
 } from '@tenantry/core';
@@ -44,6 +45,13 @@ export interface NamedTenant {
   readonly source: 'header' | 'query' | 'param' | 'subdomain';
   readonly tenantId: string;
 }
+
+const NAMED_LABEL: Readonly<Record<NamedTenant['source'], string>> = {
+  header: 'tenant header',
+  query: 'tenant query parameter',
+  param: 'tenant path parameter',
+  subdomain: 'subdomain',
+};
 
 /** The tenants a request names through the configured hints (the path parameter is the adapter's). */
 export function namedTenants(req: RequestView, hints: z.output<typeof TenantHintsSchema>): NamedTenant[] {
@@ -126,7 +134,31 @@ export function assertNamedTenantsAgree(
           { details: { source: n.source } },
         );
       }
-      resolveTenantId(n.tenantId, `tenant named in the request ${n.source}`);
+      try {
+        resolveTenantId(n.tenantId, `tenant named in the request ${n.source}`);
+      } catch (error) {
+        // Core's message speaks to the application developer (runAsSystem…); an API client gets one
+        // about its request, with the same code.
+        const what = NAMED_LABEL[n.source as NamedTenant['source']];
+        if (isTenantryError(error, 'TENANT_CONTEXT_CONFLICT')) {
+          throw new TenantryError(
+            'TENANT_CONTEXT_CONFLICT',
+            `The ${what} names a tenant other than the token's`,
+            {
+              details: { source: n.source },
+              cause: error,
+            },
+          );
+        }
+        if (isTenantryError(error, 'TENANT_CONTEXT_MISSING')) {
+          throw new TenantryError(
+            'TENANT_CONTEXT_MISSING',
+            `The ${what} names a tenant, but the token carries none; platform credentials cannot name a tenant`,
+            { details: { source: n.source }, cause: error },
+          );
+        }
+        throw error;
+      }
     }
   };
   if (verifiedTenantId === undefined || currentTenantContext()?.tenantId === verifiedTenantId) check();

@@ -54,4 +54,22 @@ describe('client-named tenants', () => {
       }
     }
   });
+
+  it("speaks to the API client: the problem detail names the request's header, not runAsSystem", () => {
+    const messageOf = (verified: string | undefined, source: 'header' | 'query', tenantId: string) => {
+      try {
+        assertNamedTenantsAgree(verified, [{ source, tenantId }]);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return 'accepted';
+    };
+    expect(messageOf('acme', 'header', 'globex')).toBe(
+      "The tenant header names a tenant other than the token's",
+    );
+    expect(messageOf('acme', 'query', 'globex')).toBe(
+      "The tenant query parameter names a tenant other than the token's",
+    );
+    expect(messageOf(undefined, 'header', 'acme')).not.toMatch(/runAs/);
+  });
 });

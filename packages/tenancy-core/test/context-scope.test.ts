@@ -182,7 +182,9 @@ describe('resolveTenantId (T1), case by case', () => {
     const named = errorOf(() => resolveTenantId('acme', 'audit trail'));
     expect(omitted.code).toBe('TENANT_CONTEXT_MISSING');
     expect(named.code).toBe('TENANT_CONTEXT_MISSING');
-    expect(omitted.message).toBe('The audit trail needs a tenant context and none is active');
+    expect(omitted.message).toBe(
+      'The audit trail needs a tenant context and none is active; run it inside runAsTenant(ctx, fn)',
+    );
     expect(named.message).toContain('outside any context is refused');
     expect(omitted.details).toEqual({ what: 'audit trail' });
   });
@@ -248,7 +250,7 @@ describe('one context storage per realm, and the labels errors carry', () => {
       'Cannot enter another tenant from inside a tenant context; use runAsSystem for cross-tenant work',
     );
     expect(errorOf(() => requireTenant()).message).toBe(
-      'This operation needs a tenant context and none is active',
+      'This operation needs a tenant context and none is active; run it inside runAsTenant(ctx, fn)',
     );
   });
 

@@ -169,9 +169,33 @@ describe.skipIf(!hasBackend('postgres')).each([
     expect(level).toBe('serializable');
   });
 
+  it('tenantTableSql can run again on a table it already made a tenant table (constraints added only when missing)', async () => {
+    const { admin } = rls();
+    const again = [
+      ...tenantTableSql({ table: 'customers' }),
+      ...tenantTableSql({
+        table: 'invoices',
+        foreignKeys: [{ columns: ['customer_id'], references: 'customers' }],
+      }),
+    ];
+    for (const sql of again) await admin.query(sql);
+    const { rows } = await admin.query<{ conname: string }>(
+      `SELECT conname FROM pg_constraint WHERE conrelid IN ('customers'::regclass, 'invoices'::regclass)
+         AND conname IN ('customers_tenant_id_id_key', 'invoices_tenant_id_id_key', 'invoices_customer_id_fkey')
+       ORDER BY conname`,
+    );
+    expect(rows.map((r) => r.conname)).toEqual([
+      'customers_tenant_id_id_key',
+      'invoices_customer_id_fkey',
+      'invoices_tenant_id_id_key',
+    ]);
+  });
+
   it('the startup check refuses a superuser', async () => {
-    await expect(assertRlsEnforced(rls().admin, { tables: ['invoices'] })).rejects.toSatisfy((e) =>
-      isTenantryError(e, 'RLS_SUPERUSER'),
+    await expect(assertRlsEnforced(rls().admin, { tables: ['invoices'] })).rejects.toSatisfy(
+      (e) =>
+        isTenantryError(e, 'RLS_SUPERUSER') &&
+        /connect as a non-superuser application role/.test((e as Error).message),
     );
   });
 

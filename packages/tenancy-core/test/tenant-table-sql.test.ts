@@ -1,13 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { quoteIdent, quoteLiteral, tenantSettingExpression, tenantTableSql } from '../src/postgres.js';
 
+// Each ADD CONSTRAINT comes inside `DO $tenantry$ … IF NOT EXISTS … THEN <statement>; … $tenantry$`
+// (so the SQL can run twice); compare the statements themselves.
+const unwrap = (sql: string[]) =>
+  sql.map((s) =>
+    s.replace(/^DO \$tenantry\$ BEGIN IF NOT EXISTS \(.*?\) THEN (.*); END IF; END \$tenantry\$$/, '$1'),
+  );
+
 describe('tenantTableSql (generated SQL)', () => {
   it('enables and forces RLS, adds the tenant-first unique index, the policy and composite foreign keys', () => {
     const sql = tenantTableSql({
       table: 'invoices',
       foreignKeys: [{ columns: ['customer_id'], references: 'customers', onDelete: 'CASCADE' }],
     });
-    expect(sql).toEqual([
+    expect(sql[2]).toBe(
+      `DO $tenantry$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE conrelid = '"public"."invoices"'::regclass AND conname = 'invoices_tenant_id_id_key') THEN ALTER TABLE "public"."invoices" ADD CONSTRAINT "invoices_tenant_id_id_key" UNIQUE ("tenant_id", "id"); END IF; END $tenantry$`,
+    );
+    expect(unwrap(sql)).toEqual([
       'ALTER TABLE "public"."invoices" ENABLE ROW LEVEL SECURITY',
       'ALTER TABLE "public"."invoices" FORCE ROW LEVEL SECURITY',
       'ALTER TABLE "public"."invoices" ADD CONSTRAINT "invoices_tenant_id_id_key" UNIQUE ("tenant_id", "id")',
@@ -15,6 +25,12 @@ describe('tenantTableSql (generated SQL)', () => {
       `CREATE POLICY "tenant_isolation" ON "public"."invoices" AS PERMISSIVE FOR ALL USING ("tenant_id" = (SELECT NULLIF(current_setting('app.tenant_id', true), '')::text)) WITH CHECK ("tenant_id" = (SELECT NULLIF(current_setting('app.tenant_id', true), '')::text))`,
       'ALTER TABLE "public"."invoices" ADD CONSTRAINT "invoices_customer_id_fkey" FOREIGN KEY ("tenant_id", "customer_id") REFERENCES "public"."customers" ("tenant_id", "id") ON DELETE CASCADE',
     ]);
+  });
+
+  it('an identifier holding the dollar-quote tag gets another tag, so it cannot end the DO block', () => {
+    const [, , unique] = tenantTableSql({ table: 'x$tenantry$y' });
+    expect(unique).toMatch(/^DO \$tenantry0\$ .* \$tenantry0\$$/);
+    expect(unique?.split('$tenantry0$')).toHaveLength(3);
   });
 
   it('uses a plain tenant index when the table has no id column, and casts to the column type', () => {

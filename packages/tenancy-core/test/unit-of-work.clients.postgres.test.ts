@@ -2,9 +2,11 @@ import { hasBackend, skipLabel, useTestDatabase } from '@tenantry/testkit';
 import { type OpenPgClient, PG_CLIENT_KINDS } from '@tenantry/testkit/pg-clients';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromKysely } from '../src/kysely.js';
 import { createTenantUnitOfWork, type TenantUnitOfWork } from '../src/postgres.js';
+import { fromPostgresJs } from '../src/postgres-js.js';
 import { settledCode } from '../src/testing.js';
 import { asTenant, useRlsDatabase } from './helpers.js';
 
@@ -150,6 +152,35 @@ describe.skipIf(!hasBackend('postgres'))(
           expect(late[0]?.n).toBe(0);
         });
 
+        it.runIf(kind.name.startsWith('drizzle'))(
+          "Drizzle: the transaction's driver client (tx.session.client) is refused after the unit ended, never run in the next unit",
+          async () => {
+            let kept: { session: { client: Record<string, (text: string) => unknown> } } | undefined;
+            await run(TENANTS[8] as string, async (h) => {
+              kept = h as typeof kept;
+              return rows(h, 'SELECT 1 AS one');
+            });
+            const client = kept!.session.client;
+            const call = () =>
+              typeof client.query === 'function'
+                ? client.query(`INSERT INTO customers (tenant_id, name) VALUES ('${TENANTS[8]}', 'late-raw')`)
+                : client.unsafe!(
+                    `INSERT INTO customers (tenant_id, name) VALUES ('${TENANTS[8]}', 'late-raw')`,
+                  );
+            const code = await Promise.resolve()
+              .then(call)
+              .then(
+                () => 'ran',
+                (e: { code?: string }) => e.code ?? String(e),
+              );
+            expect(code).toBe('UNIT_OF_WORK_ENDED');
+            const late = await run(TENANTS[8] as string, (h) =>
+              rows(h, "SELECT count(*)::int AS n FROM customers WHERE name = 'late-raw'"),
+            );
+            expect(late[0]?.n).toBe(0);
+          },
+        );
+
         it('refuses a superuser connection with RLS_SUPERUSER', async () => {
           const su = kind.open(db.url(), { max: 1 });
           try {
@@ -163,6 +194,64 @@ describe.skipIf(!hasBackend('postgres'))(
         });
       });
     }
+
+    it("postgres.js: a query built inside a unit but first run after it ended (then, execute, cursor, forEach, values, a savepoint's sql) is UNIT_OF_WORK_ENDED, never run in the next unit", async () => {
+      const sql = postgres(rls().urlAs(rls().appRole), { max: 1, onnotice: () => undefined });
+      try {
+        const puow = createTenantUnitOfWork(fromPostgresJs(sql));
+        const SELECT = "SELECT tenant_id, current_setting('app.tenant_id', true) AS s FROM customers";
+        type Lazy = PromiseLike<unknown> & {
+          execute(): Lazy;
+          values(): Lazy;
+          cursor(n: number, fn: (rows: unknown[]) => void): Promise<unknown>;
+          forEach(fn: (row: unknown) => void): Promise<unknown>;
+        };
+        const kept: Record<string, Lazy> = {};
+        await asTenant(TENANTS[3] as string, () =>
+          puow.run(async (tx) => {
+            kept.awaited = tx.unsafe(SELECT) as unknown as Lazy;
+            kept.execute = tx.unsafe(SELECT) as unknown as Lazy;
+            kept.cursor = tx.unsafe(SELECT) as unknown as Lazy;
+            kept.forEach = tx.unsafe(SELECT) as unknown as Lazy;
+            kept.values = tx.unsafe(SELECT) as unknown as Lazy;
+            await tx.savepoint(async (sp) => {
+              kept.savepoint = sp.unsafe(SELECT) as unknown as Lazy;
+            });
+            return 'ok';
+          }),
+        );
+        const seen: unknown[] = [];
+        const outcome = (p: PromiseLike<unknown>) =>
+          Promise.resolve(p).then(
+            () => 'ran',
+            (e: { code?: string }) => e.code ?? String(e),
+          );
+        const codes = await asTenant(TENANTS[4] as string, () =>
+          puow.run(async (tx) => {
+            await tx`SELECT 1`;
+            return {
+              awaited: await outcome(kept.awaited as Lazy),
+              execute: await outcome(kept.execute?.execute() as Lazy),
+              cursor: await outcome((kept.cursor as Lazy).cursor(1, (r) => void seen.push(...r))),
+              forEach: await outcome((kept.forEach as Lazy).forEach((r) => void seen.push(r))),
+              values: await outcome((kept.values as Lazy).values()),
+              savepoint: await outcome(kept.savepoint as Lazy),
+            };
+          }),
+        );
+        expect(codes).toEqual({
+          awaited: 'UNIT_OF_WORK_ENDED',
+          execute: 'UNIT_OF_WORK_ENDED',
+          cursor: 'UNIT_OF_WORK_ENDED',
+          forEach: 'UNIT_OF_WORK_ENDED',
+          values: 'UNIT_OF_WORK_ENDED',
+          savepoint: 'UNIT_OF_WORK_ENDED',
+        });
+        expect(seen).toEqual([]);
+      } finally {
+        await sql.end();
+      }
+    });
 
     it('Kysely: the unit hands back a typed Transaction<DB>; a query on it after the unit ended is UNIT_OF_WORK_ENDED', async () => {
       interface DB {

@@ -189,6 +189,56 @@ describe.skipIf(!hasBackend('postgres')).each([
     }
   });
 
+  it('the handle is ended on every exit path of fn (sync throw, thrown non-Error, rejection, non-promise return): a kept handle never runs in the next unit', async () => {
+    const { poolAs, appRole } = rls();
+    const one = poolAs(appRole, 1);
+    try {
+      const uow = createTenantUnitOfWork(one);
+      const exits: Array<[string, (c: PgPoolClientLike) => unknown]> = [
+        [
+          'sync throw',
+          () => {
+            throw new Error('sync');
+          },
+        ],
+        [
+          'sync throw of a non-Error',
+          () => {
+            throw 'not an error';
+          },
+        ],
+        ['async rejection', async () => Promise.reject(new Error('async'))],
+        ['non-promise return', () => 42],
+      ];
+      for (const [what, exit] of exits) {
+        let kept: PgPoolClientLike | undefined;
+        await runUnit(
+          uow,
+          ((c: PgPoolClientLike) => {
+            kept = c;
+            return exit(c);
+          }) as (c: PgPoolClientLike) => Promise<unknown>,
+          { tenantId: TENANTS[0] },
+        ).catch(() => undefined);
+        let late: Promise<unknown> | undefined;
+        const bRows = await runUnit(
+          uow,
+          async (c) => {
+            await c.query('SELECT 1');
+            late = kept!.query('SELECT tenant_id FROM customers');
+            await late.catch(() => undefined);
+            return (await c.query<{ tenant_id: string }>('SELECT DISTINCT tenant_id FROM customers')).rows;
+          },
+          { tenantId: TENANTS[1] },
+        );
+        expect(bRows, what).toEqual([{ tenant_id: TENANTS[1] }]);
+        expect(await settledCode(late!), what).toBe('UNIT_OF_WORK_ENDED');
+      }
+    } finally {
+      await one.end();
+    }
+  });
+
   it("session-level SET of the tenant inside a unit does not survive its release: a later plain query sees no tenant's rows", async () => {
     const { poolAs, appRole } = rls();
     const one = poolAs(appRole, 1);

@@ -9,7 +9,12 @@ import type {
 } from '../kernel/drivers.js';
 import { TenantryError } from '../kernel/errors.js';
 import { requireMethods, ValidationError } from '../kernel/validation.js';
-import { jsonTextAsPg, reservePostgresJs, runPostgresJs } from './postgres-js.js';
+import {
+  endGuard as postgresJsEndGuard,
+  jsonTextAsPg,
+  reservePostgresJs,
+  runPostgresJs,
+} from './postgres-js.js';
 
 /** A Drizzle PostgreSQL database (`drizzle(pool)` from `drizzle-orm/node-postgres`, `drizzle(sql)` from `drizzle-orm/postgres-js`). */
 export interface DrizzleDatabaseLike {
@@ -86,21 +91,38 @@ export function fromDrizzle(
 /**
  * The unit of work's view of a Drizzle transaction: its query builders and `execute` run through the
  * transaction's session, which refuses every call with `UNIT_OF_WORK_ENDED` once the unit has ended.
+ * The session's driver client (`tx.session.client`) is guarded too: its methods (a `pg` client's
+ * `query`, a postgres.js `TransactionSql` and its lazy queries) are refused once the unit has ended, so
+ * they never reach the connection's next holder.
  * (Relational queries, `tx.query.<table>`, hold the session from before and are not covered.)
  */
 function endGuard(handle: unknown, ended: () => boolean, tenantId: string): unknown {
   const tx = handle as { session?: object } | null;
   if (typeof tx !== 'object' || tx === null || typeof tx.session !== 'object' || tx.session === null)
     return handle;
+  const refuse = (): never => {
+    throw new TenantryError('UNIT_OF_WORK_ENDED', 'A query was issued on a unit of work that has ended', {
+      details: { tenantId },
+    });
+  };
+  const rawClient = (tx.session as { client?: unknown }).client;
+  let client: unknown = rawClient;
+  if (typeof (rawClient as { unsafe?: unknown } | null)?.unsafe === 'function') {
+    client = postgresJsEndGuard(rawClient as Parameters<typeof postgresJsEndGuard>[0], ended, tenantId);
+  } else if (typeof rawClient === 'object' && rawClient !== null) {
+    client = new Proxy(rawClient, {
+      get(target, prop, receiver) {
+        const value: unknown = Reflect.get(target, prop, receiver);
+        return typeof value !== 'function' || !ended() ? value : refuse;
+      },
+    });
+  }
   const session = new Proxy(tx.session, {
     get(target, prop, receiver) {
+      if (prop === 'client') return client;
       const value: unknown = Reflect.get(target, prop, receiver);
       if (typeof value !== 'function' || !ended()) return value;
-      return () => {
-        throw new TenantryError('UNIT_OF_WORK_ENDED', 'A query was issued on a unit of work that has ended', {
-          details: { tenantId },
-        });
-      };
+      return refuse;
     },
   });
   return new Proxy(tx, {

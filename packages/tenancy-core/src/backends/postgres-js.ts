@@ -172,30 +172,74 @@ export async function reservePostgresJs(
   };
 }
 
-const QUERY_METHODS = new Set<PropertyKey>(['unsafe', 'file', 'savepoint']);
+const QUERY_METHODS = new Set<PropertyKey>(['unsafe', 'file']);
+
+/** What a postgres.js `Query` holds: it runs when `handle()` calls `handler` (on then/execute/cursor/forEach…). */
+interface LazyQuery {
+  handler: ((q: LazyQuery) => unknown) & { debug?: unknown };
+  reject(error: unknown): void;
+}
+
+const isLazyQuery = (q: unknown): q is LazyQuery =>
+  typeof q === 'object' &&
+  q !== null &&
+  typeof (q as Partial<LazyQuery>).handler === 'function' &&
+  typeof (q as Partial<LazyQuery>).reject === 'function';
 
 /**
  * The unit of work's view of a postgres.js transaction: `tx\`…\``, `tx.unsafe`, `tx.file` and
  * `tx.savepoint` fail with `UNIT_OF_WORK_ENDED` once the unit has ended (helpers such as `tx.json` and
- * everything else pass through).
+ * everything else pass through). postgres.js queries are lazy: one built inside the unit but first
+ * awaited (`then`, `execute`, `cursor`, `forEach`…) after it ended is refused too, when it would run,
+ * and never reaches the connection (whose next holder may be another tenant). A savepoint's `sql`
+ * gets the same view.
  */
-function endGuard(handle: TransactionSql, ended: () => boolean, tenantId: string): TransactionSql {
-  const refuse = (): never => {
-    throw new TenantryError('UNIT_OF_WORK_ENDED', 'A query was issued on a unit of work that has ended', {
+export function endGuard(handle: TransactionSql, ended: () => boolean, tenantId: string): TransactionSql {
+  const endedError = (): TenantryError =>
+    new TenantryError('UNIT_OF_WORK_ENDED', 'A query was issued on a unit of work that has ended', {
       details: { tenantId },
     });
+  const refuse = (): never => {
+    throw endedError();
+  };
+  const guardQuery = (q: unknown): unknown => {
+    if (!isLazyQuery(q)) return q;
+    const run = q.handler;
+    q.handler = Object.assign(
+      (query: LazyQuery): unknown => {
+        if (ended()) {
+          query.reject(endedError());
+          return undefined;
+        }
+        return run(query);
+      },
+      { debug: run.debug },
+    );
+    return q;
   };
   return new Proxy(handle, {
     apply(target, thisArg, args) {
       if (ended()) refuse();
-      return Reflect.apply(target as unknown as (...a: unknown[]) => unknown, thisArg, args);
+      return guardQuery(Reflect.apply(target as unknown as (...a: unknown[]) => unknown, thisArg, args));
     },
     get(target, prop, receiver) {
       const value: unknown = Reflect.get(target, prop, receiver);
-      if (!QUERY_METHODS.has(prop) || typeof value !== 'function') return value;
+      if (typeof value !== 'function') return value;
+      if (prop === 'savepoint') {
+        return (...args: unknown[]) => {
+          if (ended()) refuse();
+          const wrapped = args.map((a) =>
+            typeof a === 'function'
+              ? (s: TransactionSql) => (a as (s: TransactionSql) => unknown)(endGuard(s, ended, tenantId))
+              : a,
+          );
+          return (value as (...a: unknown[]) => unknown).apply(target, wrapped);
+        };
+      }
+      if (!QUERY_METHODS.has(prop)) return value;
       return (...args: unknown[]) => {
         if (ended()) refuse();
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
+        return guardQuery((value as (...a: unknown[]) => unknown).apply(target, args));
       };
     },
   });

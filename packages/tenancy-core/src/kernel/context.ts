@@ -85,7 +85,7 @@ export function requireTenant(): TenantContext {
   if (!tenant) {
     throw new TenantryError(
       'TENANT_CONTEXT_MISSING',
-      'This operation needs a tenant context and none is active',
+      'This operation needs a tenant context and none is active; run it inside runAsTenant(ctx, fn)',
     );
   }
   return tenant;

@@ -48,7 +48,7 @@ export function resolveTenantId(explicit: string | undefined, what: string): str
   throw new TenantryError(
     'TENANT_CONTEXT_MISSING',
     explicit === undefined
-      ? `The ${what} needs a tenant context and none is active`
+      ? `The ${what} needs a tenant context and none is active; run it inside runAsTenant(ctx, fn)`
       : `Naming a tenant for the ${what} outside any context is refused; enter runAsTenant, or runAsSystem for cross-tenant work`,
     { details: { what } },
   );

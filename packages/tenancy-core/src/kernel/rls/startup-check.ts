@@ -70,7 +70,7 @@ export async function assertRoleSubjectToRls(db: PgQueryable): Promise<{ role: s
   if (role.rolsuper) {
     throw new RlsError(
       'RLS_SUPERUSER',
-      'The database role is a superuser; row-level security would not apply',
+      'The database role is a superuser, so row-level security would not apply: connect as a non-superuser application role (see the README, "PostgreSQL row-level security")',
       {
         details: { role: role.role },
       },

@@ -82,7 +82,20 @@ export function tenantSettingExpression(setting = 'app.tenant_id', type = 'text'
 }
 
 /**
- * Migration SQL for a tenant table (invariant T3), as statements to run in order, in one migration:
+ * `statement` (an `ADD CONSTRAINT`) run only when the table has no constraint of that name, so the
+ * generated SQL can run again (PostgreSQL has no `ADD CONSTRAINT IF NOT EXISTS`). The dollar-quote tag
+ * is chosen so that it occurs nowhere in the body, whatever the identifiers hold.
+ */
+function unlessConstraintExists(table: string, name: string, statement: string): string {
+  const body = `BEGIN IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE conrelid = ${quoteLiteral(table)}::regclass AND conname = ${quoteLiteral(name)}) THEN ${statement}; END IF; END`;
+  let tag = '$tenantry$';
+  for (let i = 0; body.includes(tag); i++) tag = `$tenantry${i}$`;
+  return `DO ${tag} ${body} ${tag}`;
+}
+
+/**
+ * Migration SQL for a tenant table (invariant T3), as statements to run in order, in one migration
+ * (they can run again: the constraints are added only when missing, the policy is dropped and recreated):
  * 1. `ENABLE` and `FORCE ROW LEVEL SECURITY` (FORCE makes the policy bind the table owner too);
  * 2. `UNIQUE (tenant, id)` — the tenant-first index — or an index on the tenant column;
  * 3. the policy `FOR ALL … USING (tenant = <setting>) WITH CHECK (same)`, so rows of other tenants are
@@ -107,7 +120,11 @@ export function tenantTableSql(options: TenantTableSqlOptions): string[] {
   ];
   if (o.idColumn !== null) {
     sql.push(
-      `ALTER TABLE ${table} ADD CONSTRAINT ${quoteIdent(objectName(o.table, o.tenantColumn, o.idColumn, 'key'))} UNIQUE (${tenant}, ${quoteIdent(o.idColumn)})`,
+      unlessConstraintExists(
+        table,
+        objectName(o.table, o.tenantColumn, o.idColumn, 'key'),
+        `ALTER TABLE ${table} ADD CONSTRAINT ${quoteIdent(objectName(o.table, o.tenantColumn, o.idColumn, 'key'))} UNIQUE (${tenant}, ${quoteIdent(o.idColumn)})`,
+      ),
     );
   } else {
     sql.push(
@@ -132,7 +149,11 @@ export function tenantTableSql(options: TenantTableSqlOptions): string[] {
     const ref = `${quoteIdent(fk.referencesSchema ?? o.schema)}.${quoteIdent(fk.references)}`;
     const name = objectName(o.table, ...fk.columns, 'fkey');
     sql.push(
-      `ALTER TABLE ${table} ADD CONSTRAINT ${quoteIdent(name)} FOREIGN KEY (${[o.tenantColumn, ...fk.columns].map(quoteIdent).join(', ')}) REFERENCES ${ref} (${[o.tenantColumn, ...refCols].map(quoteIdent).join(', ')}) ON DELETE ${fk.onDelete}`,
+      unlessConstraintExists(
+        table,
+        name,
+        `ALTER TABLE ${table} ADD CONSTRAINT ${quoteIdent(name)} FOREIGN KEY (${[o.tenantColumn, ...fk.columns].map(quoteIdent).join(', ')}) REFERENCES ${ref} (${[o.tenantColumn, ...refCols].map(quoteIdent).join(', ')}) ON DELETE ${fk.onDelete}`,
+      ),
     );
   }
   return sql;

@@ -140,6 +140,14 @@ export function createTenantUnitOfWork(
 ): TenantUnitOfWork<unknown> {
   const o = parseInput(TenantUnitOfWorkOptionsSchema, options, 'unit of work options');
   const adapter = isTransactor(pool) ? pool : undefined;
+  if (adapter === undefined && typeof (pool as Partial<PgPoolLike> | null)?.connect !== 'function') {
+    // A Kysely or Drizzle database or a postgres.js `sql` given as is (from JavaScript, no type check).
+    throw new TenantryError(
+      'VALIDATION_FAILED',
+      'createTenantUnitOfWork takes a pg Pool or an adapter: wrap a Kysely database with fromKysely(db) (@tenantry/core/kysely), a Drizzle database with fromDrizzle(db) (@tenantry/core/drizzle), a postgres.js sql with fromPostgresJs(sql) (@tenantry/core/postgres-js)',
+      { details: { path: ['pool'] } },
+    );
+  }
   const settingLiteral = quoteLiteral(o.setting);
   // Session state a unit may have changed (a session-level SET of the tenant setting, SET ROLE) is reset
   // in the same round trip as COMMIT/ROLLBACK, so it never reaches the next holder of the connection.
@@ -228,7 +236,15 @@ export function createTenantUnitOfWork(
         // same message as BEGIN, so a statement that ran without BEGIN runs with no tenant (the
         // policies show and accept nothing); and the server processes the messages in order.
         const begun = settle(client.query(beginSql));
-        const returned = fn(handle);
+        let returned: Promise<R> | R;
+        try {
+          // A non-async `fn` may throw before returning: the handle is ended before anything else runs.
+          returned = fn(handle);
+        } catch (error) {
+          handle.refuse();
+          await begun;
+          throw error;
+        }
         if (returned !== undefined && returned === handle.lastIssued) {
           // `fn` handed back the promise of the last statement it issued, unawaited: it has nothing
           // left to run in this unit (a later query on the handle is refused from now on), so COMMIT
@@ -263,6 +279,9 @@ export function createTenantUnitOfWork(
         );
       }
     } catch (error) {
+      // Every exit path ends the handle (synchronous throw, rejection, a thrown non-Error): no query of
+      // this unit may reach the connection once it goes back to the pool.
+      await handle.end();
       try {
         await client.query(`ROLLBACK; ${resetSql}`);
       } catch (rollbackError) {
