@@ -186,6 +186,36 @@ describe.skipIf(!hasBackend('postgres')).each([
     }
   });
 
+  it("a tx kept past its request refuses statements (SEQUENCER_TX_ENDED): they never reach the connection's next holder", async () => {
+    const plain = createPostgresSequencer({ pool });
+    const combining = createPostgresSequencer({ pool, combine: { maxGroupSize: 4, maxWaitMs: 5 } });
+    for (const seq of [plain, combining]) {
+      const s = series();
+      let kept: PostgresWriteContext | undefined;
+      expect(
+        await seq.withNumber(s, {}, async (n) => {
+          kept = n;
+          return insertAndNumber(n);
+        }),
+      ).toBe(1);
+      // After a failed request too (its transaction rolled back).
+      let keptFailed: PostgresWriteContext | undefined;
+      expect(
+        await outcome(
+          seq.withNumber(s, {}, async (n) => {
+            keptFailed = n;
+            throw new Error('mine');
+          }),
+        ),
+      ).toEqual({ code: 'mine' });
+      for (const k of [kept, keptFailed] as PostgresWriteContext[])
+        expect(await outcome(insert({ ...k, number: 50 + k.number }, 'leaked'))).toEqual({
+          code: 'SEQUENCER_TX_ENDED',
+        });
+      expect((await docs(s)).map((d) => d.label)).toEqual(['x']);
+    }
+  });
+
   it('plain mode: the write runs in the sequencer transaction; a failed write consumes nothing', async () => {
     const seq = createPostgresSequencer({ pool });
     const s = series({ format: 'INV-{n:04}' });

@@ -19,7 +19,8 @@ export interface PostgresWriteContext extends AllocatedNumber {
   /**
    * The sequencer's open transaction (a `pg` PoolClient inside `BEGIN`, and inside a savepoint when the
    * request was combined with others). Write the document with it; never `COMMIT`, `ROLLBACK` or release
-   * it: the sequencer does, after every request of the group has written.
+   * it: the sequencer does, after every request of the group has written. Once the request is settled it
+   * refuses statements (`SEQUENCER_TX_ENDED`): the connection is back in the pool.
    */
   readonly tx: PostgresTransaction;
 }
@@ -123,6 +124,7 @@ export async function serveWriteGroup(
   let destroy = false;
   let listening = false;
   let groupFailure: GroupFailure | undefined;
+  let txEnded: (() => void) | undefined;
   try {
     await withSpan('sequencer', 'group', spanAttributes(key, group.length), async () => {
       try {
@@ -150,9 +152,23 @@ export async function serveWriteGroup(
       // After that the view refuses statements (they would run after COMMIT, on a released connection).
       let lastIssued: unknown;
       let handedOver = false;
+      // Set before the connection goes back to the pool: a `tx` kept past the request must not reach
+      // the connection's next holder (another request, another tenant).
+      let ended = false;
+      txEnded = () => {
+        ended = true;
+      };
       const pipelinedNow = isPipelinedClient(client);
       const raw = client;
       const trackedQuery = (...args: unknown[]): unknown => {
+        if (ended)
+          return Promise.reject(
+            new SequencerError(
+              'SEQUENCER_TX_ENDED',
+              'A statement was issued on a withNumber transaction after its request was settled; it was not sent',
+              { details: { tenant: key.tenant, series: key.series, period: key.period } },
+            ),
+          );
         if (handedOver)
           return Promise.reject(
             new SequencerError(
@@ -448,6 +464,7 @@ export async function serveWriteGroup(
       outcomes[i] = { ok: false, error };
     }
   } finally {
+    txEnded?.();
     if (listening) (client as Partial<EventTarget_>).removeListener?.('error', ignore);
     client?.release(destroy ? true : undefined);
   }
