@@ -184,6 +184,22 @@ describe.skipIf(!hasBackend('postgres')).each([
         expect((await docs(s)).map((d) => [d.n, d.label])).toEqual([[1, 'x']]);
       }
     }
+    // Combined with others (savepoints): the group fails as a whole, nothing is consumed.
+    const grouped = createPostgresSequencer({ pool, combine: { maxGroupSize: 8, maxWaitMs: 30 } });
+    for (const [name, ender] of Object.entries(enders)) {
+      const s = series();
+      const rs = await Promise.all([
+        outcome(grouped.withNumber(s, {}, insertAndNumber)),
+        outcome(grouped.withNumber(s, {}, ender)),
+        outcome(grouped.withNumber(s, {}, insertAndNumber)),
+      ]);
+      expect({ name, rs }).toEqual({
+        name,
+        rs: [0, 1, 2].map(() => ({ code: expect.stringMatching(/^SEQUENCER_(COMMIT|STORE)_FAILED$/) })),
+      });
+      expect(await grouped.withNumber(s, {}, insertAndNumber)).toBe(1);
+      expect((await docs(s)).map((d) => [d.n, d.label])).toEqual([[1, 'x']]);
+    }
   });
 
   it("a tx kept past its request refuses statements (SEQUENCER_TX_ENDED): they never reach the connection's next holder", async () => {
