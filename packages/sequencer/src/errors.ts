@@ -56,6 +56,12 @@ export const SequencerErrorCodes = defineErrorCodes({
   SEQUENCER_COMMIT_UNKNOWN: { status: 500 },
   /** The counter store failed in an unexpected way; the driver error is kept as `cause`. */
   SEQUENCER_STORE_FAILED: { status: 500 },
+  /**
+   * `withNumber` on PostgreSQL: a statement was issued on the write's `tx` after its request was settled
+   * (the transaction committed or rolled back and the connection went back to the pool). The statement
+   * was not sent: do every write of the document inside the callback, before its promise settles.
+   */
+  SEQUENCER_TX_ENDED: { status: 500 },
 });
 
 /** One of {@link SequencerErrorCodes}. */

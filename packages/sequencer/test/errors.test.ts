@@ -1,6 +1,7 @@
-import { errorCodeSpec, isTenantryError } from '@tenantry/core';
+import { errorCodeSpec, isTenantryError, runAsTenant } from '@tenantry/core';
 import { describe, expect, it } from 'vitest';
-import { SequencerError, SequencerErrorCodes } from '../src/index.js';
+import { defineSeries, SequencerError, SequencerErrorCodes } from '../src/index.js';
+import { createPostgresSequencer } from '../src/postgres.js';
 import { mapPgError } from '../src/backends/postgres/errors.js';
 
 const key = { tenant: 'acme', series: 'invoice', period: '', start: 1 };
@@ -38,5 +39,35 @@ describe('sequencer error codes', () => {
     expect(m.message).not.toContain('secret-ish');
     const own = new SequencerError('SEQUENCER_FENCED', 'x');
     expect(mapPgError(own, key, 0)).toBe(own);
+  });
+
+  it('SEQUENCER_NOT_IN_TRANSACTION names the @tenantry/core wrapper when handed a raw query-builder transaction', async () => {
+    const seq = createPostgresSequencer();
+    const s = defineSeries({ key: 'invoice' });
+    const message = (tx: unknown) =>
+      runAsTenant({ tenantId: 'acme', actor: { id: 'u' } }, () => seq.next(s, { tx: tx as never })).then(
+        () => 'resolved',
+        (e: { code?: string; message: string }) => `${e.code}: ${e.message}`,
+      );
+    const fn = () => undefined;
+    const kysely = { selectFrom: fn, insertInto: fn, transaction: fn };
+    const drizzle = { select: fn, insert: fn, execute: fn, transaction: fn };
+    const postgresJs = Object.assign(() => undefined, { unsafe: fn, begin: fn });
+    expect(await message(kysely)).toMatch(/^SEQUENCER_NOT_IN_TRANSACTION: .*fromKysely\(trx\)/);
+    expect(await message(drizzle)).toMatch(/^SEQUENCER_NOT_IN_TRANSACTION: .*fromDrizzle\(tx\)/);
+    expect(await message(postgresJs)).toMatch(/^SEQUENCER_NOT_IN_TRANSACTION: .*fromPostgresJs\(sql\)/);
+    // A pg client outside BEGIN: the BEGIN advice, and the wrappers named for the other kinds.
+    expect(await message({ query: fn, getTransactionStatus: () => 'I' })).toMatch(
+      /outside any transaction block.*BEGIN.*fromKysely/,
+    );
+    const hostile = new Proxy(
+      {},
+      {
+        get: () => {
+          throw new Error('boom');
+        },
+      },
+    );
+    expect(await message(hostile)).toMatch(/^SEQUENCER_NOT_IN_TRANSACTION|boom/);
   });
 });

@@ -106,7 +106,12 @@ describe.skipIf(!hasBackend('postgres')).each([
     log.length = 0;
     await seq.withNumber(s, {}, handBack('a2'));
     const sends = log.filter((l) => l.startsWith('send'));
-    expect(sends).toEqual(['send BEGIN', 'send UPDATE', 'send INSERT', 'send COMMIT']);
+    // Pipelined, a probe goes out before COMMIT: it proves COMMIT ends the transaction BEGIN opened.
+    expect(sends).toEqual(
+      pipeline
+        ? ['send BEGIN', 'send UPDATE', 'send INSERT', 'send SELECT', 'send COMMIT']
+        : ['send BEGIN', 'send UPDATE', 'send INSERT', 'send COMMIT'],
+    );
     // Pipelined, COMMIT is written before the INSERT's reply; otherwise after it.
     expect(log.indexOf('send COMMIT') < log.indexOf('reply INSERT')).toBe(pipeline);
     // The statement fails (duplicate number: a row planted at 2): its own error, nothing consumed.
@@ -145,6 +150,86 @@ describe.skipIf(!hasBackend('postgres')).each([
       pipeline ? ['a', 'a2', 'c'] : ['a', 'a2', 'c', 'late'],
     );
     await pool.query("DELETE FROM wdocs WHERE label = 'late'");
+  });
+
+  it('a write that ends the transaction itself (ROLLBACK/COMMIT, awaited, handed back or left running) is refused, and its number is not handed out twice', async () => {
+    const plain = createPostgresSequencer({ pool });
+    const combining = createPostgresSequencer({ pool, combine: { maxGroupSize: 4, maxWaitMs: 5 } });
+    type Ender = (n: PostgresWriteContext) => Promise<unknown>;
+    const enders: Record<string, Ender> = {
+      handedBack: (n) => {
+        void insert(n, 'ended');
+        return n.tx.query('ROLLBACK');
+      },
+      awaited: async (n) => {
+        await insert(n, 'ended');
+        await n.tx.query('ROLLBACK');
+        return n.number;
+      },
+      leftRunning: async (n) => {
+        await insert(n, 'ended');
+        n.tx.query('ROLLBACK').catch(() => undefined);
+        return n.number;
+      },
+    };
+    for (const seq of [plain, combining]) {
+      for (const [name, ender] of Object.entries(enders)) {
+        const s = series();
+        const r = await outcome(seq.withNumber(s, {}, ender));
+        expect({ name, r }).toEqual({
+          name,
+          r: { code: expect.stringMatching(/^SEQUENCER_(COMMIT|STORE)_FAILED$/) },
+        });
+        expect(await seq.withNumber(s, {}, insertAndNumber)).toBe(1);
+        expect((await docs(s)).map((d) => [d.n, d.label])).toEqual([[1, 'x']]);
+      }
+    }
+    // Combined with others (savepoints): the group fails as a whole, nothing is consumed.
+    const grouped = createPostgresSequencer({ pool, combine: { maxGroupSize: 8, maxWaitMs: 30 } });
+    for (const [name, ender] of Object.entries(enders)) {
+      const s = series();
+      const rs = await Promise.all([
+        outcome(grouped.withNumber(s, {}, insertAndNumber)),
+        outcome(grouped.withNumber(s, {}, ender)),
+        outcome(grouped.withNumber(s, {}, insertAndNumber)),
+      ]);
+      expect({ name, rs }).toEqual({
+        name,
+        rs: [0, 1, 2].map(() => ({ code: expect.stringMatching(/^SEQUENCER_(COMMIT|STORE)_FAILED$/) })),
+      });
+      expect(await grouped.withNumber(s, {}, insertAndNumber)).toBe(1);
+      expect((await docs(s)).map((d) => [d.n, d.label])).toEqual([[1, 'x']]);
+    }
+  });
+
+  it("a tx kept past its request refuses statements (SEQUENCER_TX_ENDED): they never reach the connection's next holder", async () => {
+    const plain = createPostgresSequencer({ pool });
+    const combining = createPostgresSequencer({ pool, combine: { maxGroupSize: 4, maxWaitMs: 5 } });
+    for (const seq of [plain, combining]) {
+      const s = series();
+      let kept: PostgresWriteContext | undefined;
+      expect(
+        await seq.withNumber(s, {}, async (n) => {
+          kept = n;
+          return insertAndNumber(n);
+        }),
+      ).toBe(1);
+      // After a failed request too (its transaction rolled back).
+      let keptFailed: PostgresWriteContext | undefined;
+      expect(
+        await outcome(
+          seq.withNumber(s, {}, async (n) => {
+            keptFailed = n;
+            throw new Error('mine');
+          }),
+        ),
+      ).toEqual({ code: 'mine' });
+      for (const k of [kept, keptFailed] as PostgresWriteContext[])
+        expect(await outcome(insert({ ...k, number: 50 + k.number }, 'leaked'))).toEqual({
+          code: 'SEQUENCER_TX_ENDED',
+        });
+      expect((await docs(s)).map((d) => d.label)).toEqual(['x']);
+    }
   });
 
   it('plain mode: the write runs in the sequencer transaction; a failed write consumes nothing', async () => {

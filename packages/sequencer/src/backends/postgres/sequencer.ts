@@ -94,17 +94,47 @@ function requireTransaction(tx: PostgresTransaction, what: string): void {
   const t = tx as Partial<PostgresTransaction> | null | undefined;
   const status = typeof t?.getTransactionStatus === 'function' ? t.getTransactionStatus() : undefined;
   if (status === 'T' || status === 'E') return; // 'E': PostgreSQL itself refuses (25P02)
+  const builder = queryBuilderKind(tx);
   throw new SequencerError(
     'SEQUENCER_NOT_IN_TRANSACTION',
-    `${what} needs { tx }: a pg client inside BEGIN (got ${
-      typeof t?.query !== 'function'
-        ? 'no client'
-        : status === undefined
-          ? 'a Pool or a client without getTransactionStatus()'
-          : 'a client outside any transaction block'
-    }); await client.query('BEGIN') first`,
+    builder !== undefined
+      ? `${what} needs { tx }: a pg client inside BEGIN, or a query builder's transaction wrapped by @tenantry/core (got what looks like a ${builder} handle): pass ${
+          builder === 'Kysely'
+            ? "fromKysely(trx) from '@tenantry/core/kysely'"
+            : builder === 'Drizzle'
+              ? "fromDrizzle(tx) from '@tenantry/core/drizzle'"
+              : "fromPostgresJs(sql) from '@tenantry/core/postgres-js' (inside sql.begin)"
+        }`
+      : `${what} needs { tx }: a pg client inside BEGIN (got ${
+          typeof t?.query !== 'function'
+            ? 'no client'
+            : status === undefined
+              ? 'a Pool or a client without getTransactionStatus()'
+              : 'a client outside any transaction block'
+        }); await client.query('BEGIN') first, or wrap a Kysely, Drizzle or postgres.js transaction with fromKysely / fromDrizzle / fromPostgresJs from @tenantry/core`,
     { details: { what, transactionStatus: status ?? null } },
   );
+}
+
+/** Which query builder's handle `v` looks like (for the error message only), or undefined. */
+function queryBuilderKind(v: unknown): 'Kysely' | 'Drizzle' | 'postgres.js' | undefined {
+  try {
+    if (typeof v === 'function') {
+      const f = v as { unsafe?: unknown; begin?: unknown; savepoint?: unknown };
+      return typeof f.unsafe === 'function' &&
+        (typeof f.begin === 'function' || typeof f.savepoint === 'function')
+        ? 'postgres.js'
+        : undefined;
+    }
+    if (typeof v !== 'object' || v === null) return undefined;
+    const o = v as Record<string, unknown>;
+    if (typeof o.selectFrom === 'function' && typeof o.insertInto === 'function') return 'Kysely';
+    if (typeof o.select === 'function' && typeof o.insert === 'function' && typeof o.execute === 'function')
+      return 'Drizzle';
+  } catch {
+    // a hostile value (throwing getter): no hint
+  }
+  return undefined;
 }
 
 /** Options of one in-transaction allocation (the tenant comes from the context unless named). */

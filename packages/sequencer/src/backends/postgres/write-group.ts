@@ -19,7 +19,8 @@ export interface PostgresWriteContext extends AllocatedNumber {
   /**
    * The sequencer's open transaction (a `pg` PoolClient inside `BEGIN`, and inside a savepoint when the
    * request was combined with others). Write the document with it; never `COMMIT`, `ROLLBACK` or release
-   * it: the sequencer does, after every request of the group has written.
+   * it: the sequencer does, after every request of the group has written. Once the request is settled it
+   * refuses statements (`SEQUENCER_TX_ENDED`): the connection is back in the pool.
    */
   readonly tx: PostgresTransaction;
 }
@@ -44,6 +45,10 @@ const LOCK_TIMEOUT_QUAL = `($5::text IS NULL OR set_config('lock_timeout', $5::t
 // autocommitted and consume a number: the marker makes it match no row instead (fail closed).
 const BEGIN_SQL = `BEGIN; SELECT set_config('tenantry.sequencer_tx', 'on', true)`;
 const IN_OUR_TX = `current_setting('tenantry.sequencer_tx', true) = 'on'`;
+// Written between a pipelined write's last statement and the early COMMIT: proves that COMMIT ends the
+// transaction BEGIN opened (a write that ended it with ROLLBACK/COMMIT would have COMMIT answered with a
+// mere warning, and the number would be handed out again).
+const PROBE_SQL = `SELECT coalesce(${IN_OUR_TX}, false) AS ours`;
 // Lock the counter row (creating it the first time) without moving it, and learn the mark, the latest
 // issue date and this transaction's id (to ask the server about the outcome if COMMIT's reply is lost).
 const LOCK_UPDATE_SQL = `UPDATE tenantry_sequencer_counters AS c SET last_value = c.last_value
@@ -119,6 +124,7 @@ export async function serveWriteGroup(
   let destroy = false;
   let listening = false;
   let groupFailure: GroupFailure | undefined;
+  let txEnded: (() => void) | undefined;
   try {
     await withSpan('sequencer', 'group', spanAttributes(key, group.length), async () => {
       try {
@@ -139,15 +145,30 @@ export async function serveWriteGroup(
       // backend); with no listener that would crash the host. The failing query reports it instead.
       (client as Partial<EventTarget_>).on?.('error', ignore);
       listening = true;
-      // On a pipelined connection the write gets a view of the client that notes the promise of the
-      // last statement it issued: a group of one whose write hands that promise back unawaited
-      // (`(n) => n.tx.query(…)`) has nothing left to run, so COMMIT is written right behind it.
+      // The write gets a view of the client that notes the promise of the last statement it issued: the
+      // transaction status is read once that one is answered (a ROLLBACK left running shows). On a
+      // pipelined connection, a group of one whose write hands that promise back unawaited
+      // (`(n) => n.tx.query(…)`) has nothing left to run, so a probe and COMMIT are written right behind it.
       // After that the view refuses statements (they would run after COMMIT, on a released connection).
       let lastIssued: unknown;
       let handedOver = false;
+      // Set before the connection goes back to the pool: a `tx` kept past the request must not reach
+      // the connection's next holder (another request, another tenant).
+      let ended = false;
+      txEnded = () => {
+        ended = true;
+      };
       const pipelinedNow = isPipelinedClient(client);
       const raw = client;
       const trackedQuery = (...args: unknown[]): unknown => {
+        if (ended)
+          return Promise.reject(
+            new SequencerError(
+              'SEQUENCER_TX_ENDED',
+              'A statement was issued on a withNumber transaction after its request was settled; it was not sent',
+              { details: { tenant: key.tenant, series: key.series, period: key.period } },
+            ),
+          );
         if (handedOver)
           return Promise.reject(
             new SequencerError(
@@ -160,15 +181,13 @@ export async function serveWriteGroup(
         lastIssued = p;
         return p;
       };
-      const tx = (pipelinedNow
-        ? new Proxy(raw, {
-            get(target, prop) {
-              if (prop === 'query') return trackedQuery;
-              const v = Reflect.get(target, prop, target) as unknown;
-              return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-            },
-          })
-        : raw) as unknown as PostgresTransaction;
+      const tx = new Proxy(raw, {
+        get(target, prop) {
+          if (prop === 'query') return trackedQuery;
+          const v = Reflect.get(target, prop, target) as unknown;
+          return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+        },
+      }) as unknown as PostgresTransaction;
       const q = async <R>(text: string, values?: unknown[], beforeAnyWrite = false) => {
         try {
           return await (client as PgPoolClientLike).query<R>(text, values);
@@ -193,6 +212,7 @@ export async function serveWriteGroup(
         if (failed !== undefined) throw new GroupFailure(mapPgError(failed, key, waitMs), true);
       };
       let earlyCommit: Promise<Settled> | undefined;
+      let earlyProbe: Promise<Settled> | undefined;
       const values = [key.tenant, key.series, key.period, key.start, lockTimeout];
       // A group of one: the number is taken (and chronology checked) by the locking statement.
       const single = group.length === 1;
@@ -324,6 +344,7 @@ export async function serveWriteGroup(
           const returned = r.write(Object.freeze({ ...allocated, tx }));
           if (single && pipelinedNow && returned !== undefined && returned === lastIssued) {
             handedOver = true;
+            earlyProbe = settle((client as PgPoolClientLike).query(PROBE_SQL));
             earlyCommit = settle((client as PgPoolClientLike).query('COMMIT'));
           }
           value = await returned;
@@ -353,8 +374,18 @@ export async function serveWriteGroup(
           pending = undefined;
           hasSavepoint = true;
         }
-        // With COMMIT already sent, the status may be past it ('I'): COMMIT's answer tells below.
-        const status = earlyCommit !== undefined ? 'T' : tx.getTransactionStatus?.();
+        // Statements the write issued without waiting for them: the status is the one after the last.
+        if (!handedOver && lastIssued !== undefined) await settle(Promise.resolve(lastIssued));
+        lastIssued = undefined;
+        // With COMMIT already sent, the status may be past it ('I'): the probe written before COMMIT
+        // tells whether the transaction was still ours (an aborted one fails it; COMMIT's answer tells).
+        let status: string | null | undefined;
+        if (earlyProbe !== undefined) {
+          const probe = await earlyProbe;
+          const ours =
+            probe.ok && (probe.value as { rows?: Array<{ ours?: unknown }> }).rows?.[0]?.ours === true;
+          status = probe.ok && !ours ? 'I' : 'T';
+        } else status = tx.getTransactionStatus?.();
         if (status === 'I' || status === null) {
           // The write ended the transaction itself (COMMIT/ROLLBACK) or broke the connection.
           throw new GroupFailure(
@@ -433,6 +464,7 @@ export async function serveWriteGroup(
       outcomes[i] = { ok: false, error };
     }
   } finally {
+    txEnded?.();
     if (listening) (client as Partial<EventTarget_>).removeListener?.('error', ignore);
     client?.release(destroy ? true : undefined);
   }
