@@ -67,7 +67,9 @@ describe('calendar dates', () => {
     const bce = new Date(Date.UTC(0, 5, 1));
     bce.setUTCFullYear(-5);
     expect(codeOf(() => toCalendarDate(bce, 'UTC'))).toBe('VALIDATION_FAILED');
-    expect(codeOf(() => toCalendarDate(new Date('+010000-01-01T00:00:00Z'), 'UTC'))).toBe('VALIDATION_FAILED');
+    expect(codeOf(() => toCalendarDate(new Date('+010000-01-01T00:00:00Z'), 'UTC'))).toBe(
+      'VALIDATION_FAILED',
+    );
   });
 
   it('keeps at most MAX_CACHED_TIME_ZONES formatters, however many spellings of a zone are used', () => {
