@@ -96,9 +96,10 @@ export async function createServices(config: AppConfig): Promise<Services> {
     provider: localKeyProvider({ keys: { [config.kek.id]: config.kek.key }, primary: config.kek.id }),
     store: new PostgresDataKeyStore({ pool }),
   });
-  // PGlite behind its socket server is one backend session shared by every connection: named
-  // prepared statements would collide between connections, so the sequencer sends unnamed ones.
-  const sequencer = createPostgresSequencer({ namedStatements: db.kind === 'postgres' });
+  // Unnamed statements (the sequencer's default): PGlite behind its socket server is one backend
+  // session shared by every connection, and a transaction-mode pooler (PgBouncer) hands each
+  // transaction any server connection, so named prepared statements would collide in both.
+  const sequencer = createPostgresSequencer();
   // On PostgreSQL the approval store records the audit event inside the transition's transaction,
   // through a second connection (the audit sink's). PGlite serves one transaction at a time, so that
   // second connection would wait for the first forever: there the memory store serves (see README).
