@@ -79,6 +79,7 @@ export async function writeSnapshot(rt: VaultRuntime, input: WriteSnapshotInput)
     master.fill(0);
 
     const digests = new Map<string, ModuleDigest>();
+    const layouts = new Map<string, Record<string, unknown>>();
     const progress = { records: 0, bytes: 0 };
     const frames = async function* (transaction: unknown): AsyncGenerator<Buffer> {
       for (const module of modules) {
@@ -88,7 +89,14 @@ export async function writeSnapshot(rt: VaultRuntime, input: WriteSnapshotInput)
         let batch: Buffer[] = [moduleFrame(module.name, module.schemaVersion)];
         let batchBytes = batch[0]?.byteLength ?? 0;
         try {
-          const context = { tenantId, transaction, ...(input.signal ? { signal: input.signal } : {}) };
+          const context = {
+            tenantId,
+            transaction,
+            setLayout: (layout: Readonly<Record<string, unknown>>) => {
+              layouts.set(module.name, { ...layout });
+            },
+            ...(input.signal ? { signal: input.signal } : {}),
+          };
           for await (const item of module.export(context)) {
             const records = Array.isArray(item) ? (item as readonly Uint8Array[]) : [item as Uint8Array];
             for (const r of records) {
@@ -165,6 +173,7 @@ export async function writeSnapshot(rt: VaultRuntime, input: WriteSnapshotInput)
             declaration: declarationOf(m).checksum,
             records: d.records,
             sha256: d.hex(),
+            ...(layouts.has(m.name) ? { layout: layouts.get(m.name) } : {}),
           };
         }),
         data: { key: keys.data, size: stats.size, sha256: stats.sha256, chunks: stats.chunks },
