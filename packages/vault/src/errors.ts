@@ -54,6 +54,8 @@ export const VaultErrorCodes = defineErrorCodes({
   VAULT_STORAGE_UNAVAILABLE: { status: 503, retryable: true },
   /** Tables or rows exist that no registered module exports (coverage check). */
   VAULT_COVERAGE_GAPS: { status: 500 },
+  /** A destructive command (the CLI's `restore`) was run without confirming it (`--yes`). Nothing was done. */
+  VAULT_CONFIRMATION_REQUIRED: { status: 400 },
   /** A configuration (CLI config file, module declaration) is invalid. */
   VAULT_CONFIG_INVALID: { status: 400 },
   /** The PostgreSQL tables do not exist: run `runMigrations(pool, vaultMigrations)`. */

@@ -147,6 +147,9 @@ export async function writeSnapshot(rt: VaultRuntime, input: WriteSnapshotInput)
       };
       dataWritten = true;
       await rt.storage.put(keys.data, counted(), input.signal ? { signal: input.signal } : {});
+      // The data object is sealed in chunks behind the modules' reports, so their bytes lag; the
+      // last report carries the whole object's size.
+      report(input.onProgress, { operation: 'snapshot', ...progress });
     };
     const scope = sharedScope(modules);
     if (scope) await scope.run(tenantId, (tx) => writeData(tx), { readOnly: input.kind === 'snapshot' });
