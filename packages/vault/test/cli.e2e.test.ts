@@ -18,8 +18,8 @@ import { fileURLToPath } from 'node:url';
 import { runMigrations, tenantTableSql } from '@tenantry/core/postgres';
 import { cryptoFieldsMigrations } from '@tenantry/crypto-fields/postgres';
 import { skipLabel, sourceNodeFlags, uniqueId, useTestDatabase } from '@tenantry/testkit';
-import { build } from 'esbuild';
 import pg from 'pg';
+import { build } from 'tsup';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vaultMigrations } from '../src/postgres.js';
 
@@ -342,13 +342,20 @@ describe('tenantry-vault config loading on a Node without a TypeScript loader pr
     const work = mkdtempSync(join(here, '..', 'node_modules', '.vault-cli-ts-config-'));
     try {
       await build({
-        entryPoints: [join(here, '..', 'src', 'cli', 'config.ts')],
-        bundle: true,
+        entry: { config: join(here, '..', 'src', 'cli', 'config.ts') },
+        format: ['esm'],
         platform: 'node',
-        format: 'esm',
-        conditions: ['@tenantry/source'],
-        outfile: join(work, 'config.mjs'),
-        logLevel: 'silent',
+        outDir: work,
+        outExtension: () => ({ js: '.mjs' }),
+        noExternal: [/.*/],
+        dts: false,
+        splitting: false,
+        sourcemap: false,
+        silent: true,
+        config: false,
+        esbuildOptions(options) {
+          options.conditions = ['@tenantry/source'];
+        },
       });
       const source = `type Opts = { vault: Record<string, unknown>; actor: { id: string; kind: 'service' } };
 const options: Opts = { vault: { marker: 1 }, actor: { id: 'ts-config', kind: 'service' } };
