@@ -18,6 +18,12 @@ export const VaultErrorCodes = defineErrorCodes({
   VAULT_MODULE_FAILED: { status: 500 },
   /** The snapshot was written by a newer schema version of a module than the running code knows. */
   VAULT_SCHEMA_TOO_NEW: { status: 409 },
+  /**
+   * The store's layout differs from the snapshot's (a column it holds is missing, or its type changed);
+   * `details.module`, `details.column` say where. Nothing was changed: migrate the table back, or
+   * restore with code that upgrades the records.
+   */
+  VAULT_SCHEMA_MISMATCH: { status: 409 },
   /** The snapshot holds an older schema version and no upgrade function covers the step. */
   VAULT_UPGRADE_MISSING: { status: 409 },
   /** No snapshot with that id (or none before that time) exists for the tenant. */
@@ -48,6 +54,8 @@ export const VaultErrorCodes = defineErrorCodes({
   VAULT_STORAGE_UNAVAILABLE: { status: 503, retryable: true },
   /** Tables or rows exist that no registered module exports (coverage check). */
   VAULT_COVERAGE_GAPS: { status: 500 },
+  /** A destructive command (the CLI's `restore`) was run without confirming it (`--yes`). Nothing was done. */
+  VAULT_CONFIRMATION_REQUIRED: { status: 400 },
   /** A configuration (CLI config file, module declaration) is invalid. */
   VAULT_CONFIG_INVALID: { status: 400 },
   /** The PostgreSQL tables do not exist: run `runMigrations(pool, vaultMigrations)`. */

@@ -4,6 +4,7 @@ export type { SnapshotStorage } from './storage/storage.js';
 export {
   type VaultModule,
   type VaultModuleContext,
+  type VaultModuleLayout,
   type VaultTransactionScope,
   type VaultRecordUpgrade,
   ModuleNameSchema,

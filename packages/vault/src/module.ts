@@ -12,7 +12,17 @@ export interface VaultModuleContext {
    * opens its own unit of work.
    */
   readonly transaction?: unknown;
+  /**
+   * Export only: records the module's layout (e.g. a table's column names and types), stored in the
+   * snapshot's manifest entry for the module, which the manifest MAC authenticates.
+   */
+  readonly setLayout?: (layout: VaultModuleLayout) => void;
+  /** Import only: the layout the snapshot's writer recorded with `setLayout` (absent in older snapshots). */
+  readonly layout?: VaultModuleLayout;
 }
+
+/** A module's record layout as stored in a snapshot's manifest (JSON). */
+export type VaultModuleLayout = Readonly<Record<string, unknown>>;
 
 /**
  * A store that can run several modules' clean and import steps in one transaction. Modules that
@@ -65,6 +75,11 @@ export interface VaultModule {
   import(context: VaultModuleContext, records: AsyncIterable<Uint8Array>): Promise<void>;
   /** Deletes every record of the tenant (only the tenant's: invariant V1). */
   clean(context: VaultModuleContext): Promise<void>;
+  /**
+   * Checks, before the restore deletes anything, that the snapshot's layout (`context.layout`) can be
+   * imported into the store as it is now; throws (e.g. `VAULT_SCHEMA_MISMATCH`) when it cannot.
+   */
+  checkLayout?(context: VaultModuleContext): Promise<void>;
   /** Upgrades from older schema versions: `upgrades[n]` turns a version-n record into version n+1. */
   readonly upgrades?: Readonly<Record<number, VaultRecordUpgrade>>;
   /**
@@ -102,6 +117,7 @@ export const VaultModuleSchema = z.object({
   export: z.custom<VaultModule['export']>(isFunction, 'must be a function'),
   import: z.custom<VaultModule['import']>(isFunction, 'must be a function'),
   clean: z.custom<VaultModule['clean']>(isFunction, 'must be a function'),
+  checkLayout: z.custom<NonNullable<VaultModule['checkLayout']>>(isFunction, 'must be a function').optional(),
   upgrades: z
     .record(
       z.string().regex(/^[1-9][0-9]{0,6}$/),

@@ -72,6 +72,24 @@ export function modulesFor(rt: VaultRuntime, manifest: SnapshotManifest): VaultM
   });
 }
 
+/** Lets each module refuse the snapshot's layout (e.g. a changed table) before anything is deleted. */
+async function checkLayouts(
+  opened: OpenedSnapshot,
+  modules: readonly VaultModule[],
+  signal?: AbortSignal,
+): Promise<void> {
+  const { tenantId } = opened.manifest;
+  for (const module of modules) {
+    if (typeof module.checkLayout !== 'function') continue;
+    const layout = opened.manifest.modules.find((m) => m.name === module.name)?.layout;
+    try {
+      await module.checkLayout({ tenantId, ...(layout ? { layout } : {}), ...(signal ? { signal } : {}) });
+    } catch (error) {
+      throw moduleFailure(error, module.name, 'check');
+    }
+  }
+}
+
 async function cleanAll(
   modules: readonly VaultModule[],
   tenantId: string,
@@ -135,9 +153,15 @@ async function importAll(
           }
         }
       };
+      const layout = opened.manifest.modules.find((m) => m.name === module.name)?.layout;
       try {
         await module.import(
-          { tenantId, transaction, ...(options.signal ? { signal: options.signal } : {}) },
+          {
+            tenantId,
+            transaction,
+            ...(layout ? { layout } : {}),
+            ...(options.signal ? { signal: options.signal } : {}),
+          },
           stream(),
         );
         // A module that stopped early still has its remaining records read, so the whole stream is checked.
@@ -192,6 +216,7 @@ export async function restoreSnapshot(rt: VaultRuntime, input: RestoreInput): Pr
     opened = await openSnapshot(rt, tenantId, snapshotId);
     modules = modulesFor(rt, opened.manifest);
     await verifyData(rt, opened, { operation: 'restore', step: 'verify', ...withProgress });
+    await checkLayouts(opened, modules, signal);
   } catch (error) {
     await audit('vault.restore.refused', 'failure', {
       code: error instanceof TenantryError ? error.code : 'UNEXPECTED',

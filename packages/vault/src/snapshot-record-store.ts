@@ -26,6 +26,8 @@ export interface SnapshotListQuery {
   readonly before?: Date;
   /** Only this status. */
   readonly status?: SnapshotStatus;
+  /** Only this kind (`snapshot` or `safety`). */
+  readonly kind?: SnapshotRecord['kind'];
   /** At most this many (newest first). */
   readonly limit?: number;
 }

@@ -317,9 +317,7 @@ export function createVault(options: VaultOptions): Vault {
         let snapshotId = i.snapshotId;
         if (snapshotId === undefined) {
           const before = i.before instanceof Date ? i.before : new Date(i.before as string);
-          const [latest] = await o.records
-            .list(tenantId, { before, status: 'complete', limit: 50 })
-            .then((rs) => rs.filter((r) => r.kind === 'snapshot'));
+          const latest = await latestSnapshotBefore(o.records, tenantId, before);
           if (!latest) {
             throw new VaultError(
               'VAULT_SNAPSHOT_NOT_FOUND',
@@ -381,4 +379,31 @@ function selectModules(registry: ModuleRegistry, names: readonly string[] | unde
   };
   for (const n of names) visit(n);
   return ordered.filter((m) => wanted.has(m.name));
+}
+
+/**
+ * The newest complete snapshot (not a safety snapshot) of the tenant created before `before`. Asks
+ * the store for that kind, and pages back in case a store ignores the `kind` filter (so many newer
+ * safety snapshots never hide an older snapshot).
+ */
+async function latestSnapshotBefore(
+  records: SnapshotRecordStore,
+  tenantId: string,
+  before: Date,
+): Promise<SnapshotRecord | undefined> {
+  const PAGE = 50;
+  let cursor = before;
+  for (;;) {
+    const page = await records.list(tenantId, {
+      before: cursor,
+      status: 'complete',
+      kind: 'snapshot',
+      limit: PAGE,
+    });
+    const found = page.find((r) => r.kind === 'snapshot');
+    if (found) return found;
+    const oldest = page[page.length - 1];
+    if (page.length < PAGE || !oldest || oldest.createdAt.getTime() >= cursor.getTime()) return undefined;
+    cursor = oldest.createdAt;
+  }
 }

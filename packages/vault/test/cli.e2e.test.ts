@@ -2,7 +2,16 @@
 // module (test/fixtures/cli.config.ts), PostgreSQL with RLS and an application role, snapshots on disk.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +19,7 @@ import { runMigrations, tenantTableSql } from '@tenantry/core/postgres';
 import { cryptoFieldsMigrations } from '@tenantry/crypto-fields/postgres';
 import { skipLabel, sourceNodeFlags, uniqueId, useTestDatabase } from '@tenantry/testkit';
 import pg from 'pg';
+import { build } from 'tsup';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vaultMigrations } from '../src/postgres.js';
 
@@ -118,9 +128,14 @@ describe(`tenantry-vault CLI end to end${skipLabel('postgres')}`, () => {
     snapshotId = m?.[1] ?? '';
     expect(r.stdout).toMatch(/^ {2}users +v1 +300 records$/m);
     expect(r.stdout).toMatch(/^ {2}tasks +v1 +2,000 records$/m);
-    // Plain progress lines (stderr is a pipe): records, bytes and rates, per module.
+    // Plain progress lines (stderr is a pipe): records and rates per module (bytes once written,
+    // never a `0 B` while records were read), and a last line with the object's bytes.
     expect(r.stderr).toMatch(
-      /^snapshot a \[.*(users|tasks).*\]: [\d,]+ records, [\d.]+ [KM]?B, [\d.]+ [KM]?B\/s, [\d,]+ records\/s$/m,
+      /^snapshot a \[.*(users|tasks).*\]: [\d,]+ records, ([\d.]+ [KM]?B, [\d.]+ [KM]?B\/s, )?[\d,]+ records\/s$/m,
+    );
+    expect(r.stderr).not.toMatch(/ 0 B,/);
+    expect(r.stderr.trim().split('\n').at(-1)).toMatch(
+      /^snapshot a: 2,300 records, [\d.]+ [KM]?B, [\d.]+ [KM]?B\/s, [\d,]+ records\/s$/,
     );
     expect(r.stderr).not.toContain('\r');
     // The object is on disk under the tenant's namespace (T4).
@@ -165,7 +180,7 @@ describe(`tenantry-vault CLI end to end${skipLabel('postgres')}`, () => {
     const refused = await cli(['restore', '--config', config, '--tenant', 'a', '--snapshot', snapshotId]);
     expect(refused.code).toBe(2);
     expect(refused.stderr.trim()).toBe(
-      "tenantry-vault: VAULT_CONFIG_INVALID: restore replaces tenant a's data: add --yes to confirm",
+      "tenantry-vault: VAULT_CONFIRMATION_REQUIRED: restore replaces tenant a's data: add --yes to confirm",
     );
     expect((await checksums(owner))['users:a']).not.toBe(before['users:a']);
 
@@ -230,6 +245,58 @@ describe(`tenantry-vault CLI end to end${skipLabel('postgres')}`, () => {
     expect(corrupt.stderr.trim().split('\n')).toHaveLength(1);
     expect(corrupt.stderr).toMatch(/^tenantry-vault: VAULT_SNAPSHOT_CORRUPT: /);
 
+    // A snapshot the index knows whose object is gone from storage: the object is missing, not the snapshot.
+    renameSync(data, `${data}.moved`);
+    const missingData = await cli([
+      'verify',
+      '--config',
+      config,
+      '--tenant',
+      'a',
+      '--snapshot',
+      snapshotId,
+      '--quiet',
+    ]);
+    expect(missingData.code).toBe(1);
+    expect(missingData.stderr.trim()).toBe(
+      "tenantry-vault: VAULT_OBJECT_NOT_FOUND: The snapshot's data object is missing from storage",
+    );
+    renameSync(`${data}.moved`, data);
+    const manifestFile = join(storage, 'tenants', 'a', 'snapshots', `${snapshotId}.manifest.json`);
+    renameSync(manifestFile, `${manifestFile}.moved`);
+    const missingManifest = await cli([
+      'verify',
+      '--config',
+      config,
+      '--tenant',
+      'a',
+      '--snapshot',
+      snapshotId,
+    ]);
+    expect(missingManifest.stderr.trim()).toBe(
+      "tenantry-vault: VAULT_OBJECT_NOT_FOUND: The snapshot's manifest object is missing from storage",
+    );
+    renameSync(`${manifestFile}.moved`, manifestFile);
+    const unknownId = await cli([
+      'verify',
+      '--config',
+      config,
+      '--tenant',
+      'a',
+      '--snapshot',
+      '00000000-0000-4000-8000-000000000000',
+    ]);
+    expect(unknownId.stderr.trim()).toBe(
+      'tenantry-vault: VAULT_SNAPSHOT_NOT_FOUND: No such snapshot for this tenant',
+    );
+
+    // A config that fails to load says why, on the same line.
+    const failing = await cli(['list', '--config', config, '--tenant', 'a'], { VAULT_CLI_OWNER_URL: '' });
+    expect(failing.code).toBe(1);
+    expect(failing.stderr.trim()).toBe(
+      'tenantry-vault: VAULT_CONFIG_INVALID: The config file failed to load: VAULT_CLI_OWNER_URL is not set',
+    );
+
     const noConfig = await cli([
       'list',
       '--config',
@@ -264,5 +331,69 @@ describe(`tenantry-vault CLI end to end${skipLabel('postgres')}`, () => {
     expect(existsSync(join(storage, 'tenants', 'a'))).toBe(false);
     const list = await cli(['list', '--config', config, '--tenant', 'a']);
     expect(list.stdout.trim()).toBe('no snapshots for tenant a');
+  }, 60_000);
+});
+
+describe('tenantry-vault config loading on a Node without a TypeScript loader preloaded', () => {
+  it('loads .ts and .mts configs: tsx is registered before the first import of the file', async () => {
+    // The config loader bundled to plain JavaScript (inside the package, so it resolves tsx the way an
+    // installed @tenantry/vault does), run by a bare `node` (no --import tsx, no type stripping on 20).
+    mkdirSync(join(here, '..', 'node_modules'), { recursive: true });
+    const work = mkdtempSync(join(here, '..', 'node_modules', '.vault-cli-ts-config-'));
+    try {
+      await build({
+        entry: { config: join(here, '..', 'src', 'cli', 'config.ts') },
+        format: ['esm'],
+        platform: 'node',
+        outDir: work,
+        outExtension: () => ({ js: '.mjs' }),
+        noExternal: [/.*/],
+        dts: false,
+        splitting: false,
+        sourcemap: false,
+        silent: true,
+        config: false,
+        esbuildOptions(options) {
+          options.conditions = ['@tenantry/source'];
+        },
+      });
+      const source = `type Opts = { vault: Record<string, unknown>; actor: { id: string; kind: 'service' } };
+const options: Opts = { vault: { marker: 1 }, actor: { id: 'ts-config', kind: 'service' } };
+export default (): Opts => options;
+`;
+      writeFileSync(join(work, 'a.config.ts'), source);
+      writeFileSync(join(work, 'b.config.mts'), source);
+      writeFileSync(
+        join(work, 'run.mjs'),
+        `import { loadVaultCliConfig } from './config.mjs';
+for (const f of ['a.config.ts', 'b.config.mts']) {
+  try {
+    const c = await loadVaultCliConfig(f, ${JSON.stringify(work)});
+    console.log(f, JSON.stringify(c.vault), c.actor.id);
+  } catch (e) {
+    console.log(f, e.code, e.message, e.cause?.message);
+  }
+}
+`,
+      );
+      const out = await new Promise<string>((resolve, reject) => {
+        const child = spawn(process.execPath, [join(work, 'run.mjs')], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let text = '';
+        child.stdout.on('data', (c: Buffer) => {
+          text += c.toString();
+        });
+        child.stderr.on('data', (c: Buffer) => {
+          text += c.toString();
+        });
+        child.on('error', reject);
+        child.on('close', () => resolve(text));
+      });
+      expect(out.trim().split('\n')).toEqual([
+        'a.config.ts {"marker":1} ts-config',
+        'b.config.mts {"marker":1} ts-config',
+      ]);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
   }, 60_000);
 });

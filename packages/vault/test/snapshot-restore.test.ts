@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { isTenantryError, runAsSystem, runAsTenant, MemoryAuditPort } from '@tenantry/core';
 import { describe, expect, it } from 'vitest';
-import { VaultError, type VaultProgress } from '../src/index.js';
+import {
+  type SnapshotRecordStore,
+  VaultError,
+  type VaultProgress,
+  createModuleRegistry,
+  createVault,
+} from '../src/index.js';
 import { MemorySnapshotStorage } from '../src/memory.js';
 import { MemoryTable, asTenant, memoryVault, newCrypto, readObject } from './helpers.js';
 
@@ -84,6 +90,51 @@ describe('snapshot and restore on memory modules', () => {
     expect(await codeOf(asTenant('a', () => vault.restore({ before: new Date(0) })))).toBe(
       'VAULT_SNAPSHOT_NOT_FOUND',
     );
+  });
+
+  it('restore({ before }) finds a snapshot behind more than 50 newer safety snapshots', async () => {
+    const { tasks, users, vault, records, storage, crypto } = app();
+    const first = await asTenant('a', () => vault.snapshot());
+    const base = first.createdAt.getTime();
+    for (let i = 1; i <= 120; i++) {
+      await records.insert({
+        id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+        tenantId: 'a',
+        kind: 'safety',
+        status: 'writing',
+        checksum: '',
+        size: 0,
+        createdBy: 'admin-1',
+        createdAt: new Date(base + i * 1000),
+      });
+      await records.finish('a', `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, {
+        status: 'complete',
+        checksum: 'x',
+        size: 1,
+      });
+    }
+    tasks.fill('a', 3, 'v2');
+    const later = new Date(base + 1_000_000);
+    expect((await asTenant('a', () => vault.restore({ before: later }))).snapshotId).toBe(first.snapshotId);
+    expect(tasks.rows.get('a')).toHaveLength(20);
+
+    // A records store that ignores the kind filter: the vault pages back past the safety snapshots.
+    const ignoringKind: SnapshotRecordStore = {
+      insert: (r) => records.insert(r),
+      finish: (t, id, patch) => records.finish(t, id, patch),
+      get: (t, id) => records.get(t, id),
+      delete: (t, id) => records.delete(t, id),
+      list: (t, { kind: _kind, ...rest } = {}) => records.list(t, rest),
+    };
+    const v2 = createVault({
+      registry: createModuleRegistry([tasks.module(), users.module()]),
+      storage,
+      records: ignoringKind,
+      crypto,
+    });
+    tasks.fill('a', 3, 'v3');
+    expect((await asTenant('a', () => v2.restore({ before: later }))).snapshotId).toBe(first.snapshotId);
+    expect(tasks.rows.get('a')).toHaveLength(20);
   });
 
   it('a module whose import fails halfway leaves the tenant as before and out of maintenance (V3)', async () => {

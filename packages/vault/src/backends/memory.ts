@@ -44,6 +44,7 @@ export class MemorySnapshotRecordStore implements SnapshotRecordStore {
       .filter((r) => r.tenantId === tenantId)
       .filter((r) => query.before === undefined || r.createdAt.getTime() < query.before.getTime())
       .filter((r) => query.status === undefined || r.status === query.status)
+      .filter((r) => query.kind === undefined || r.kind === query.kind)
       .sort(newestFirst)
       .map((r) => ({ ...r, createdAt: new Date(r.createdAt.getTime()) }));
     return query.limit === undefined ? out : out.slice(0, query.limit);

@@ -64,32 +64,47 @@ function configError(
   return new VaultError('VAULT_CONFIG_INVALID', message, options);
 }
 
+let tsxRegistered = false;
+
+/**
+ * Registers tsx's loaders once, when tsx is installed; `false` when it is not. Both of them: a `.ts`
+ * file in a package without `"type": "module"` is CommonJS, which only tsx's CommonJS hook compiles.
+ */
+async function registerTsx(): Promise<boolean> {
+  if (tsxRegistered) return true;
+  const registerOf = async (specifier: string): Promise<(() => unknown) | undefined> => {
+    try {
+      const api = (await importModule(specifier)) as { register?: unknown };
+      return typeof api.register === 'function' ? (api.register as () => unknown) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const esm = await registerOf('tsx/esm/api');
+  if (esm === undefined) return false;
+  esm();
+  (await registerOf('tsx/cjs/api'))?.();
+  tsxRegistered = true;
+  return true;
+}
+
 async function importFile(path: string): Promise<unknown> {
   const url = pathToFileURL(path).href;
+  if (!TS_EXTENSIONS.has(extname(path))) return importModule(url);
+  // A TypeScript config: tsx's loader goes in before the first import (Node caches a failed import
+  // of a URL, so registering it afterwards and importing again would fail the same way). Without
+  // tsx, Node's own type stripping (22.6+) may load it.
+  await registerTsx();
   try {
     return await importModule(url);
   } catch (e) {
     const code = (e as { code?: unknown } | null)?.code;
-    if (code !== 'ERR_UNKNOWN_FILE_EXTENSION' || !TS_EXTENSIONS.has(extname(path))) throw e;
-  }
-  // A TypeScript config on a Node without type stripping: load it through tsx when installed.
-  let register: (() => unknown) | undefined;
-  try {
-    const tsx = (await importModule('tsx/esm/api')) as { register?: () => unknown };
-    register = tsx.register;
-  } catch {
-    register = undefined;
-  }
-  if (typeof register !== 'function') {
+    if (code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw e;
     throw configError(
       'A TypeScript config file needs tsx (npm i -D tsx) or Node 22.6+; or write it as .mjs',
-      {
-        details: { file: path },
-      },
+      { cause: e, details: { file: path } },
     );
   }
-  register();
-  return importModule(url);
 }
 
 /**
@@ -117,6 +132,14 @@ export async function loadVaultCliConfig(
   try {
     const mod = (await importFile(file)) as { default?: unknown };
     loaded = mod.default;
+    // A CommonJS-compiled config (a .ts file outside an ES module package): `exports.default`.
+    if (
+      typeof loaded === 'object' &&
+      loaded !== null &&
+      (loaded as { __esModule?: unknown }).__esModule === true &&
+      'default' in loaded
+    )
+      loaded = (loaded as { default: unknown }).default;
     if (typeof loaded === 'function') loaded = await (loaded as () => unknown)();
   } catch (e) {
     if (e instanceof TenantryError && e.code === 'VAULT_CONFIG_INVALID') throw e;

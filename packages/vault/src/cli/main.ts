@@ -83,6 +83,13 @@ class UsageError extends VaultError {
   }
 }
 
+/** A destructive command run without `--yes`: exit code 2, nothing done. */
+class ConfirmationError extends VaultError {
+  constructor(message: string) {
+    super('VAULT_CONFIRMATION_REQUIRED', message);
+  }
+}
+
 const DURATION = /^(\d{1,9})(ms|s|m|h|d|w)$/;
 const UNIT_MS: Record<string, number> = {
   ms: 1,
@@ -155,9 +162,12 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo()): 
     return await run(command, values, config, io);
   } catch (e) {
     const code = isTenantryError(e) ? e.code : 'UNEXPECTED';
-    const message = e instanceof Error ? e.message : String(e);
+    let message = e instanceof Error ? e.message : String(e);
+    // A config that fails to load: say why (the cause's own message), still on one line.
+    if (code === 'VAULT_CONFIG_INVALID' && e instanceof Error && e.cause instanceof Error && e.cause.message)
+      message = `${message}: ${e.cause.message}`;
     io.stderr.write(`tenantry-vault: ${code}: ${oneLine(message)}\n`);
-    if (e instanceof UsageError) return CliExitCodes.usage;
+    if (e instanceof UsageError || e instanceof ConfirmationError) return CliExitCodes.usage;
     return CliExitCodes.failed;
   } finally {
     try {
@@ -230,7 +240,16 @@ async function run(
           ...(v.module ? { modules: v.module } : {}),
           ...(view ? { onProgress: view.update } : {}),
         }),
-      ).finally(() => view?.finish());
+      ).then(
+        (done) => {
+          view?.finish(true);
+          return done;
+        },
+        (error: unknown) => {
+          view?.finish();
+          throw error;
+        },
+      );
       const records = summary.modules.reduce((n, m) => n + m.records, 0);
       if (v.json) {
         json(summary);
@@ -282,7 +301,8 @@ async function run(
     case 'restore': {
       if ((v.snapshot === undefined) === (v.before === undefined))
         throw new UsageError('restore needs exactly one of --snapshot and --before');
-      if (!v.yes) throw new UsageError(`restore replaces tenant ${tenantId}'s data: add --yes to confirm`);
+      if (!v.yes)
+        throw new ConfirmationError(`restore replaces tenant ${tenantId}'s data: add --yes to confirm`);
       const view = progress(`restore ${tenantId}`);
       const report = await asOperator(() =>
         vault.restore({

@@ -66,6 +66,7 @@ export class ProgressView {
   #lastPhase = '';
   #drawn = false;
   #latest: VaultProgress | undefined;
+  #written: VaultProgress | undefined;
 
   /** @throws ValidationError `VALIDATION_FAILED` when `out` cannot be written to or the options are malformed */
   constructor(out: CliStream, options: ProgressViewOptions) {
@@ -101,19 +102,32 @@ export class ProgressView {
     if (phase === this.#lastPhase && now - this.#last < this.#o.plainIntervalMs) return;
     this.#last = now;
     this.#lastPhase = phase;
+    this.#written = p;
     this.#out.write(`${this.#line(p, false)}\n`);
   };
 
-  /** Ends the display (clears the terminal line). */
-  finish(): void {
+  /**
+   * Ends the display (clears the terminal line). With `done` (the run succeeded), plain output gets
+   * the last report too when the interval held it back, so the final figures are shown.
+   */
+  finish(done = false): void {
     if (this.#drawn) this.#out.write('\r\x1b[2K');
     this.#drawn = false;
+    const last = this.#latest;
+    if (done && !this.#out.isTTY && last !== undefined && last !== this.#written) {
+      this.#written = last;
+      this.#out.write(`${this.#line(last, false)}\n`);
+    }
   }
 
   #line(p: VaultProgress, tty: boolean): string {
     const seconds = Math.max(this.elapsed(), 1) / 1000;
     const where = [p.step, p.module].filter((s) => s !== undefined && s !== '').join(' ');
-    const figures = `${formatCount(p.records)} records, ${formatBytes(p.bytes)}, ${formatBytes(p.bytes / seconds)}/s, ${formatCount(p.records / seconds)} records/s`;
+    // Nothing written or read yet while records are (a snapshot seals its object in chunks, behind
+    // the modules): no bytes figures rather than a misleading `0 B`.
+    const bytes =
+      p.bytes > 0 || p.records === 0 ? `${formatBytes(p.bytes)}, ${formatBytes(p.bytes / seconds)}/s, ` : '';
+    const figures = `${formatCount(p.records)} records, ${bytes}${formatCount(p.records / seconds)} records/s`;
     const head = `${this.#o.label}${where ? ` [${where}]` : ''}`;
     if (!tty || this.#o.totalBytes === undefined || this.#o.totalBytes <= 0) return `${head}: ${figures}`;
     const width = Math.max(10, Math.min(30, (this.#out.columns ?? 80) - 80));

@@ -17,6 +17,8 @@ export const ManifestModuleSchema = z
     records: z.number().int().min(0),
     /** SHA-256 over the module's records (each as u32 length + bytes). */
     sha256: Sha256Schema,
+    /** The module's layout (`VaultModuleContext.setLayout`), e.g. a table's columns. */
+    layout: z.record(z.string(), z.unknown()).optional(),
   })
   .strict();
 

@@ -20,8 +20,20 @@ export interface OpenedSnapshot {
 const corrupt = (why: string): VaultError =>
   new VaultError('VAULT_SNAPSHOT_CORRUPT', `Snapshot failed verification: ${why}`);
 
-function mapStorageError(error: unknown, snapshotId: string): unknown {
+/**
+ * A missing object: the snapshot is unknown when neither the index nor the storage knows it
+ * (`VAULT_SNAPSHOT_NOT_FOUND`); a snapshot the index records, or whose manifest was read, has lost
+ * an object from storage (`VAULT_OBJECT_NOT_FOUND`).
+ */
+function mapStorageError(error: unknown, snapshotId: string, known: boolean, object: string): unknown {
   if (isTenantryError(error, 'VAULT_OBJECT_NOT_FOUND')) {
+    if (known) {
+      return new VaultError(
+        'VAULT_OBJECT_NOT_FOUND',
+        `The snapshot's ${object} object is missing from storage`,
+        { details: { snapshotId, object }, cause: error },
+      );
+    }
     return new VaultError('VAULT_SNAPSHOT_NOT_FOUND', 'No such snapshot for this tenant', {
       details: { snapshotId },
       cause: error,
@@ -33,7 +45,7 @@ function mapStorageError(error: unknown, snapshotId: string): unknown {
 /**
  * Reads and authenticates a snapshot's manifest: tenant (another tenant's snapshot is refused), the
  * snapshot key (crypto-fields, bound to tenant and snapshot id), then the manifest MAC.
- * @throws VaultError `VAULT_SNAPSHOT_INCOMPLETE`, `VAULT_SNAPSHOT_NOT_FOUND`, `VAULT_SNAPSHOT_TENANT_MISMATCH`, `VAULT_SNAPSHOT_CORRUPT`, `VAULT_FORMAT_UNSUPPORTED`, `VAULT_KEY_UNAVAILABLE`
+ * @throws VaultError `VAULT_SNAPSHOT_INCOMPLETE`, `VAULT_SNAPSHOT_NOT_FOUND`, `VAULT_OBJECT_NOT_FOUND` (the index records the snapshot, its manifest is gone), `VAULT_SNAPSHOT_TENANT_MISMATCH`, `VAULT_SNAPSHOT_CORRUPT`, `VAULT_FORMAT_UNSUPPORTED`, `VAULT_KEY_UNAVAILABLE`
  */
 export async function openSnapshot(
   rt: VaultRuntime,
@@ -57,7 +69,7 @@ export async function openSnapshot(
       parts.push(Buffer.from(b));
     }
   } catch (error) {
-    throw mapStorageError(error, snapshotId);
+    throw mapStorageError(error, snapshotId, record !== null, 'manifest');
   }
   const manifest = parseManifest(Buffer.concat(parts), { tenantId, snapshotId });
   if (manifest.data.key !== objectKeys.data) throw corrupt('the manifest names another data object');
@@ -139,7 +151,7 @@ export async function* readSnapshot(
         yield b;
       }
     } catch (error) {
-      throw mapStorageError(error, manifest.snapshotId);
+      throw mapStorageError(error, manifest.snapshotId, true, 'data');
     }
   };
   const plain = compressStream(openChunks(source(), keys, ids, stats), manifest.compression, 'decompress');

@@ -79,6 +79,7 @@ export async function writeSnapshot(rt: VaultRuntime, input: WriteSnapshotInput)
     master.fill(0);
 
     const digests = new Map<string, ModuleDigest>();
+    const layouts = new Map<string, Record<string, unknown>>();
     const progress = { records: 0, bytes: 0 };
     const frames = async function* (transaction: unknown): AsyncGenerator<Buffer> {
       for (const module of modules) {
@@ -88,7 +89,14 @@ export async function writeSnapshot(rt: VaultRuntime, input: WriteSnapshotInput)
         let batch: Buffer[] = [moduleFrame(module.name, module.schemaVersion)];
         let batchBytes = batch[0]?.byteLength ?? 0;
         try {
-          const context = { tenantId, transaction, ...(input.signal ? { signal: input.signal } : {}) };
+          const context = {
+            tenantId,
+            transaction,
+            setLayout: (layout: Readonly<Record<string, unknown>>) => {
+              layouts.set(module.name, { ...layout });
+            },
+            ...(input.signal ? { signal: input.signal } : {}),
+          };
           for await (const item of module.export(context)) {
             const records = Array.isArray(item) ? (item as readonly Uint8Array[]) : [item as Uint8Array];
             for (const r of records) {
@@ -139,6 +147,9 @@ export async function writeSnapshot(rt: VaultRuntime, input: WriteSnapshotInput)
       };
       dataWritten = true;
       await rt.storage.put(keys.data, counted(), input.signal ? { signal: input.signal } : {});
+      // The data object is sealed in chunks behind the modules' reports, so their bytes lag; the
+      // last report carries the whole object's size.
+      report(input.onProgress, { operation: 'snapshot', ...progress });
     };
     const scope = sharedScope(modules);
     if (scope) await scope.run(tenantId, (tx) => writeData(tx), { readOnly: input.kind === 'snapshot' });
@@ -165,6 +176,7 @@ export async function writeSnapshot(rt: VaultRuntime, input: WriteSnapshotInput)
             declaration: declarationOf(m).checksum,
             records: d.records,
             sha256: d.hex(),
+            ...(layouts.has(m.name) ? { layout: layouts.get(m.name) } : {}),
           };
         }),
         data: { key: keys.data, size: stats.size, sha256: stats.sha256, chunks: stats.chunks },

@@ -88,6 +88,19 @@ export function snapshotRecordStoreConformance(
       ).toEqual([rs[0]?.id]);
     });
 
+    it('filters by kind', async () => {
+      const { store } = harness();
+      const t = tenant();
+      const base = Date.parse('2030-01-01T00:00:00Z');
+      const rs = [0, 1, 2].map((i) =>
+        record(t, new Date(base + i * 60_000), { kind: i === 0 ? 'snapshot' : 'safety' }),
+      );
+      for (const r of rs) await store.insert(r);
+      const ids = (xs: SnapshotRecord[]) => xs.map((x) => x.id);
+      expect(ids(await store.list(t, { kind: 'snapshot', limit: 1 }))).toEqual([rs[0]?.id]);
+      expect(ids(await store.list(t, { kind: 'safety' }))).toEqual([rs[2]?.id, rs[1]?.id]);
+    });
+
     it('deletes one record; deleting it again answers false', async () => {
       const { store } = harness();
       const t = tenant();

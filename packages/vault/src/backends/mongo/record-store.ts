@@ -105,6 +105,7 @@ export class MongoSnapshotRecordStore implements SnapshotRecordStore {
       const filter: Record<string, unknown> = { tenantId };
       if (query.before) filter.createdAt = { $lt: query.before };
       if (query.status) filter.status = query.status;
+      if (query.kind) filter.kind = query.kind;
       let cursor = this.#c.find(filter).sort({ createdAt: -1, id: -1 });
       if (query.limit !== undefined) cursor = cursor.limit(query.limit);
       return (await cursor.toArray()).map(toRecord);

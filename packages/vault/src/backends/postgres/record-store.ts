@@ -107,8 +107,9 @@ export class PostgresSnapshotRecordStore implements SnapshotRecordStore {
       this.#db,
       `SELECT ${COLUMNS} FROM ${SNAPSHOTS_TABLE}
         WHERE tenant_id = $1 AND ($2::timestamptz IS NULL OR created_at < $2) AND ($3::text IS NULL OR status = $3)
+          AND ($5::text IS NULL OR kind = $5)
         ORDER BY created_at DESC, id DESC LIMIT $4`,
-      [tenantId, query.before ?? null, query.status ?? null, query.limit ?? null],
+      [tenantId, query.before ?? null, query.status ?? null, query.limit ?? null, query.kind ?? null],
     );
     return r.rows.map(toRecord);
   }

@@ -70,16 +70,63 @@ const NEWLINE = 0x0a;
 /** node-postgres' `client.query(submittable)` (pg-copy-streams), which core's structural type does not declare. */
 type CopyClient = { query<T>(submittable: T): T };
 
+/** A column as recorded in the snapshot (the module's layout): name and `format_type` of its type. */
+type Column = { name: string; type: string };
+
 async function stableColumns(
   client: PgPoolClientLike,
   qualified: string,
   tenantColumn: string,
-): Promise<string[]> {
-  const r = await client.query<{ attname: string }>(
-    `SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = '' ORDER BY attnum`,
+): Promise<Column[]> {
+  const r = await client.query<{ name: string; type: string }>(
+    `SELECT attname AS name, format_type(atttypid, atttypmod) AS type FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = '' ORDER BY attnum`,
     [qualified],
   );
-  return r.rows.map((x) => x.attname).filter((c) => c !== tenantColumn);
+  return r.rows.filter((x) => x.name !== tenantColumn).map((x) => ({ name: x.name, type: x.type }));
+}
+
+const LayoutSchema = z.object({
+  columns: z.array(z.object({ name: z.string().min(1).max(63), type: z.string().min(1).max(200) })).max(1600),
+});
+
+/** The snapshot's columns (from its authenticated manifest), or `undefined` for a snapshot without a layout. */
+function layoutColumns(layout: unknown, module: string): Column[] | undefined {
+  if (layout === undefined) return undefined;
+  const parsed = LayoutSchema.safeParse(layout);
+  if (!parsed.success)
+    throw new VaultError(
+      'VAULT_SCHEMA_MISMATCH',
+      `Module ${module}: the snapshot's column layout is not readable`,
+      {
+        details: { module },
+      },
+    );
+  return parsed.data.columns;
+}
+
+/** Refuses a snapshot whose columns are missing from the table now, or changed type. */
+function checkColumns(
+  snapshot: readonly Column[],
+  current: readonly Column[],
+  module: string,
+  table: string,
+): void {
+  const now = new Map(current.map((c) => [c.name, c.type]));
+  for (const c of snapshot) {
+    const type = now.get(c.name);
+    if (type === undefined)
+      throw new VaultError(
+        'VAULT_SCHEMA_MISMATCH',
+        `Module ${module}: column ${c.name} of the snapshot is missing from table ${table}`,
+        { details: { module, table, column: c.name } },
+      );
+    if (type !== c.type)
+      throw new VaultError(
+        'VAULT_SCHEMA_MISMATCH',
+        `Module ${module}: column ${c.name} of table ${table} changed type from ${c.type} to ${type}`,
+        { details: { module, table, column: c.name, snapshotType: c.type, currentType: type } },
+      );
+  }
 }
 
 /**
@@ -103,11 +150,28 @@ export function postgresTableModule(
   const o = parseInput(PostgresTableModuleOptionsSchema, options, 'postgres table module options');
   const qualified = `${quoteIdent(o.schema)}.${quoteIdent(o.table)}`;
   const tenantCol = quoteIdent(o.tenantColumn);
+  const moduleName = o.name ?? o.table.toLowerCase().replace(/[^a-z0-9._-]/g, '_');
   let lastColumns: readonly string[] | undefined = o.columns;
-  const columnsOf = async (client: PgPoolClientLike): Promise<string[]> => {
-    const cols = o.columns ? [...o.columns] : await stableColumns(client, qualified, o.tenantColumn);
-    lastColumns = cols;
+  /** The table's columns now (the configured ones, in their order, when `columns` is set). */
+  const currentColumns = async (client: PgPoolClientLike): Promise<Column[]> => {
+    const all = await stableColumns(client, qualified, o.tenantColumn);
+    if (!o.columns) return all;
+    const types = new Map(all.map((c) => [c.name, c.type]));
+    // A configured column missing from the table keeps an unknown type; COPY reports it.
+    return o.columns.map((name) => ({ name, type: types.get(name) ?? 'unknown' }));
+  };
+  const columnsOf = async (client: PgPoolClientLike): Promise<Column[]> => {
+    const cols = await currentColumns(client);
+    lastColumns = cols.map((c) => c.name);
     return cols;
+  };
+  /** Columns to import: the snapshot's own (by name, checked against the table), else the table's now. */
+  const importColumns = async (client: PgPoolClientLike, context: VaultModuleContext): Promise<string[]> => {
+    const current = await columnsOf(client);
+    const snapshot = layoutColumns(context.layout, moduleName);
+    if (!snapshot) return current.map((c) => c.name);
+    checkColumns(snapshot, await stableColumns(client, qualified, o.tenantColumn), moduleName, o.table);
+    return snapshot.map((c) => c.name);
   };
   /** Runs in the restore's transaction when there is one, else in a transaction of its own. */
   const within = <R>(
@@ -120,7 +184,7 @@ export function postgresTableModule(
       : scope.run(context.tenantId, (tx) => fn(tx as PgPoolClientLike), { readOnly });
 
   return Object.freeze({
-    name: o.name ?? o.table.toLowerCase().replace(/[^a-z0-9._-]/g, '_'),
+    name: moduleName,
     schemaVersion: o.schemaVersion,
     dependsOn: o.dependsOn,
     transactions: scope,
@@ -139,7 +203,7 @@ export function postgresTableModule(
 
     async import(context: VaultModuleContext, records: AsyncIterable<Uint8Array>): Promise<void> {
       await within(context, async (client) => {
-        const cols = (await columnsOf(client)).map(quoteIdent);
+        const cols = (await importColumns(client, context)).map(quoteIdent);
         const staged =
           o.importVia === 'staging' ||
           (o.importVia === 'auto' &&
@@ -170,6 +234,17 @@ export function postgresTableModule(
       });
     },
 
+    async checkLayout(context: VaultModuleContext): Promise<void> {
+      const snapshot = layoutColumns(context.layout, moduleName);
+      if (!snapshot) return;
+      await within(
+        context,
+        async (client) =>
+          checkColumns(snapshot, await stableColumns(client, qualified, o.tenantColumn), moduleName, o.table),
+        true,
+      );
+    },
+
     async clean(context: VaultModuleContext): Promise<void> {
       await within(context, async (client) => {
         await client.query(`DELETE FROM ${qualified} WHERE ${tenantCol} = $1`, [context.tenantId]);
@@ -186,22 +261,29 @@ export function postgresTableModule(
     // An async generator cannot yield from inside scope.run's callback, so without a transaction of
     // the snapshot the rows go through a small queue with backpressure.
     if (context.transaction !== undefined) {
-      yield* copyOut(context.transaction as PgPoolClientLike, context.tenantId);
+      yield* copyOut(context.transaction as PgPoolClientLike, context);
       return;
     }
     yield* bridge((emit) =>
       scope.run(
         context.tenantId,
         async (tx) => {
-          for await (const row of copyOut(tx as PgPoolClientLike, context.tenantId)) await emit(row);
+          for await (const row of copyOut(tx as PgPoolClientLike, context)) await emit(row);
         },
         { readOnly: true },
       ),
     );
   }
 
-  async function* copyOut(client: PgPoolClientLike, tenantId: string): AsyncGenerator<Uint8Array[]> {
-    const cols = await columnsOf(client);
+  async function* copyOut(
+    client: PgPoolClientLike,
+    context: VaultModuleContext,
+  ): AsyncGenerator<Uint8Array[]> {
+    const { tenantId } = context;
+    const columns = await columnsOf(client);
+    // The column names and types go into the manifest (authenticated): a restore imports by name.
+    context.setLayout?.({ columns });
+    const cols = columns.map((c) => c.name);
     const sql = `COPY (SELECT ${cols.map(quoteIdent).join(', ')} FROM ${qualified} WHERE ${tenantCol} = ${quoteLiteral(tenantId)}) TO STDOUT`;
     const source = (client as unknown as CopyClient).query(copyStreams.to(sql));
     // Until the COPY has ended, the connection cannot take another statement: if the transaction

@@ -1,5 +1,10 @@
 import { type PgPoolClientLike, type PgPoolLike, TenantIdSchema, parseInput } from '@tenantry/core';
-import { TenantSettingNameSchema, assertRlsEnforced, quoteLiteral } from '@tenantry/core/postgres';
+import {
+  TenantSettingNameSchema,
+  assertRlsEnforced,
+  isPipelinedClient,
+  quoteLiteral,
+} from '@tenantry/core/postgres';
 import { z } from 'zod';
 import { VaultError } from '../../errors.js';
 import type { VaultTransactionScope } from '../../module.js';
@@ -40,12 +45,31 @@ export function markConnectionUsable(client: object): void {
   unusable.delete(client);
 }
 
+const PIPELINE_MESSAGE =
+  "The vault's COPY cannot run on a pg pool in pipeline mode: give the vault a separate pool made without { pipeline: true }";
+
+function pipelineRefused(): VaultError {
+  return new VaultError('VAULT_CONFIG_INVALID', PIPELINE_MESSAGE, { details: { reason: 'pipeline' } });
+}
+
+/** Whether a `pg.Pool` was made with `{ pipeline: true }` (it keeps its options in `options`). */
+function isPipelinedPool(pool: unknown): boolean {
+  try {
+    return (pool as { options?: { pipeline?: unknown } }).options?.pipeline === true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * A {@link VaultTransactionScope} on your node-postgres Pool: each run checks out a connection,
  * `BEGIN`s, sets the tenant for the transaction only (`set_config(setting, tenant, true)`, as core's
  * tenant unit of work does, so RLS policies stay on), runs the modules, and commits or rolls back.
  * Exports run `REPEATABLE READ READ ONLY`, so a snapshot sees one consistent state of every table.
- * COPY needs the real node-postgres client (the `pg` Pool), not a query-builder executor.
+ * COPY needs the real node-postgres client (the `pg` Pool), not a query-builder executor, and a pool
+ * without pipeline mode (pg-copy-streams cannot run on a pipelined connection).
+ * @throws VaultError `VAULT_CONFIG_INVALID` (`details.reason: 'pipeline'`) for a `pg.Pool` made with
+ * `{ pipeline: true }` (here, or on the first run when the pool does not show its options)
  * @example const pgScope = createPostgresTransactionScope(pool);
  */
 export function createPostgresTransactionScope(
@@ -55,6 +79,7 @@ export function createPostgresTransactionScope(
   if (typeof pool?.connect !== 'function') {
     throw new VaultError('VAULT_CONFIG_INVALID', 'createPostgresTransactionScope needs a node-postgres Pool');
   }
+  if (isPipelinedPool(pool)) throw pipelineRefused();
   const o = parseInput(PostgresTransactionScopeOptionsSchema, options, 'postgres transaction scope options');
   const settingLiteral = quoteLiteral(o.setting);
   return Object.freeze({
@@ -70,6 +95,10 @@ export function createPostgresTransactionScope(
         client = await pool.connect();
       } catch (error) {
         throw mapPgError(error, 'module');
+      }
+      if (isPipelinedClient(client)) {
+        client.release();
+        throw pipelineRefused();
       }
       let destroy: Error | undefined;
       try {
