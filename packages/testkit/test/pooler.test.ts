@@ -70,11 +70,14 @@ describe('pgbouncer backend resolution', () => {
         }
       });
 
-      it.skipIf(pgVia() !== 'pgbouncer')('PG_VIA=pgbouncer routes PG_URL through the pooler', () => {
-        expect(process.env.PG_URL).toBe(process.env.PG_POOLER_URL);
-        expect(process.env.PG_DIRECT_URL).toBeTruthy();
-        expect(directPgUrl(process.env.PG_URL as string)).toBe(process.env.PG_DIRECT_URL);
-      });
+      it.skipIf(pgVia() !== 'pgbouncer')(
+        `PG_VIA=pgbouncer routes PG_URL through the pooler${pgVia() === 'pgbouncer' ? '' : ' [skipped: this run goes to PostgreSQL directly; .ci/pooler-tests runs it through PgBouncer]'}`,
+        () => {
+          expect(process.env.PG_URL).toBe(process.env.PG_POOLER_URL);
+          expect(process.env.PG_DIRECT_URL).toBeTruthy();
+          expect(directPgUrl(process.env.PG_URL as string)).toBe(process.env.PG_DIRECT_URL);
+        },
+      );
     },
   );
 });

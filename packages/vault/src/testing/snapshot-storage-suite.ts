@@ -29,7 +29,7 @@ export interface SnapshotStorageSuiteOptions {
   /**
    * Set (to the reason) only for a test server that lacks the guarantee that concurrent writes to one
    * key leave one whole object (s3rver writes in place; S3 itself has it). That test is then
-   * registered with `[SKIPPED: reason]` in its title and does nothing.
+   * registered as skipped (`it.skip`) with the reason in its title.
    */
   concurrentPutsUnsupported?: string;
 }
@@ -312,19 +312,23 @@ export function snapshotStorageConformance(
     }, 120_000);
 
     const concurrentTitle = 'concurrent puts to one key leave one whole body, never a mix';
-    it(
-      skipConcurrent === undefined ? concurrentTitle : `${concurrentTitle} [SKIPPED: ${skipConcurrent}]`,
-      async () => {
-        if (skipConcurrent !== undefined) return;
-        const { storage } = harness();
-        const key = `${ns()}/contended`;
-        const bodies = [randomBytes(200_000), randomBytes(200_000), randomBytes(200_000)];
-        await Promise.all(bodies.map((b) => storage.put(key, chunks(b, [8192]))));
-        const got = await readAll(storage.get(key));
-        expect(bodies.some((b) => b.equals(got))).toBe(true);
-        expect((await listAll(storage, key)).length).toBe(1);
-        await storage.delete(key);
-      },
-    );
+    const concurrentPuts = async (): Promise<void> => {
+      const { storage } = harness();
+      const key = `${ns()}/contended`;
+      const bodies = [randomBytes(200_000), randomBytes(200_000), randomBytes(200_000)];
+      await Promise.all(bodies.map((b) => storage.put(key, chunks(b, [8192]))));
+      const got = await readAll(storage.get(key));
+      expect(bodies.some((b) => b.equals(got))).toBe(true);
+      expect((await listAll(storage, key)).length).toBe(1);
+      await storage.delete(key);
+    };
+    if (skipConcurrent === undefined) {
+      it(concurrentTitle, concurrentPuts);
+    } else {
+      // Reported as skipped (with the reason in its title) by runners whose `it` has `.skip`, so it
+      // never reads as a pass; runners without it do not register the case at all.
+      const skip = (it as SuiteApi['it'] & { skip?: SuiteApi['it'] }).skip;
+      skip?.(`${concurrentTitle} [skipped: ${skipConcurrent}]`, concurrentPuts);
+    }
   });
 }
