@@ -1,6 +1,6 @@
 // The protected Prometheus endpoint (token or platform staff), the refusal counter and the request
 // duration histogram, through OpenTelemetry's SDK (MeterProvider with an in-memory exporter).
-import type { DataPoint, Histogram, MetricData } from '@opentelemetry/sdk-metrics';
+import { type DataPoint, DataPointType, type Histogram, type MetricData } from '@opentelemetry/sdk-metrics';
 import { MemoryAuditPort, createGatekeeper, directConfigSource } from '@tenantry/core';
 import express from 'express';
 import request from 'supertest';
@@ -23,7 +23,7 @@ const exposition = async () =>
   (await sdk.allMetrics())
     .flatMap((m: MetricData) => {
       const name = m.descriptor.name.replace(/\./g, '_');
-      return m.descriptor.type === 'HISTOGRAM'
+      return m.dataPointType === DataPointType.HISTOGRAM
         ? (m.dataPoints as DataPoint<Histogram>[]).map(
             (p) => `${name}_seconds_count{${labels(p.attributes)}} ${p.value.count}`,
           )

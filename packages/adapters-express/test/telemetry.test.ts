@@ -1,6 +1,7 @@
 // The spans and metrics of requests, through OpenTelemetry's own SDK (BasicTracerProvider, MeterProvider)
 // with its in-memory exporters, registered globally as a host registers it.
 import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
+import { DataPointType } from '@opentelemetry/sdk-metrics';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { createAuditLog } from '@tenantry/audit';
 import { MemoryAuditSink } from '@tenantry/audit/memory';
@@ -165,7 +166,7 @@ describe('telemetry of one request through the OpenTelemetry SDK', () => {
     });
 
     const duration = await sdk.metric('http.server.request.duration');
-    expect([duration?.descriptor.unit, duration?.descriptor.type]).toEqual(['s', 'HISTOGRAM']);
+    expect([duration?.descriptor.unit, duration?.dataPointType]).toEqual(['s', DataPointType.HISTOGRAM]);
     expect(histogramCounts(duration)).toContainEqual([
       { 'http.request.method': 'POST', 'http.route': '/ops/invoices', 'http.response.status_code': 201 },
       1,

@@ -4,6 +4,7 @@ import { metrics } from '@opentelemetry/api';
 import {
   AggregationTemporality,
   type DataPoint,
+  DataPointType,
   type Histogram,
   InMemoryMetricExporter,
   MeterProvider,
@@ -39,7 +40,7 @@ function installSdk() {
       await reader.forceFlush();
       const all = exporter.getMetrics().flatMap((r) => r.scopeMetrics.flatMap((s) => s.metrics));
       const m = all.find((x) => x.descriptor.name === HttpMetricNames.REQUEST_DURATION);
-      if (m) expect([m.descriptor.unit, m.descriptor.type]).toEqual(['s', 'HISTOGRAM']);
+      if (m) expect([m.descriptor.unit, m.dataPointType]).toEqual(['s', DataPointType.HISTOGRAM]);
       return (m?.dataPoints ?? []) as Array<DataPoint<Histogram>>;
     },
   };
