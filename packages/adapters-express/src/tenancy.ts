@@ -231,7 +231,8 @@ export function tenancy(options: TenancyOptions): TenancyMiddleware {
     if (counted) inFlight++;
     // 'close' follows 'finish' on every response (and comes alone when the client went away).
     res.once('close', () => {
-      timer({
+      // Optional call: without an SDK the outcome object is never built.
+      timer?.({
         route: routeTemplateOf(req),
         status: res.statusCode,
         finished: res.writableFinished,

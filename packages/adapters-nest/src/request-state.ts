@@ -107,6 +107,7 @@ const rawRequest = (request: object): object => (request as { raw?: object }).ra
 export function timeRequest(http: HttpTenancy, request: object, response: object): void {
   const req = rawRequest(request) as { method?: string };
   const timer = http.timeRequest(req.method ?? 'GET');
+  if (timer === undefined) return; // no SDK, or turned off: no listener, no state
   const timing: Timing = { route: undefined, tenantId: undefined };
   timings.set(req, timing);
   const res = rawResponse(response);

@@ -89,15 +89,13 @@ export interface RequestOutcome {
 /** Records one request's duration; call it once. */
 export type RequestTimer = (outcome: RequestOutcome) => void;
 
-const NOT_TIMED: RequestTimer = () => undefined;
-
 /**
- * @internal Start timing a request (`http.server.request.duration`). Returns a shared no-op when no
- * SDK is installed, so an app without one pays neither clock reads nor attribute objects.
+ * @internal Start timing a request (`http.server.request.duration`). `undefined` when no SDK is
+ * installed, so an app without one pays no clock reads, closures or attribute objects.
  */
-export function startRequestTimer(method: string, tenantAttribute: boolean): RequestTimer {
+export function startRequestTimer(method: string, tenantAttribute: boolean): RequestTimer | undefined {
   const { duration } = httpInstruments();
-  if (duration === NOOP_HISTOGRAM) return NOT_TIMED;
+  if (duration === NOOP_HISTOGRAM) return undefined;
   const started = performance.now();
   return (outcome) => {
     const seconds = (performance.now() - started) / 1000;

@@ -145,14 +145,13 @@ export interface HttpTenancy {
   problem(error: unknown, requestId: string | undefined): ProblemResponse;
   /**
    * Start timing a request for the `http.server.request.duration` histogram (seconds); the adapter calls
-   * the returned function once, when the response finished or the connection closed. A shared no-op
-   * when no OpenTelemetry SDK is installed or `requestMetrics.enabled` is `false`.
+   * the returned function once, when the response finished or the connection closed. `undefined` (nothing
+   * to time, nothing to call) when no OpenTelemetry SDK is installed or `requestMetrics.enabled` is `false`.
    */
-  timeRequest(method: string): RequestTimer;
+  timeRequest(method: string): RequestTimer | undefined;
   readonly logger: Logger;
 }
 
-const NOT_TIMED: RequestTimer = () => undefined;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const ANONYMOUS: Actor = Object.freeze({ id: 'anonymous', roles: [], kind: 'user' as const });
@@ -322,7 +321,7 @@ export function createHttpTenancy(options: HttpTenancyOptions): HttpTenancy {
     timeRequest: (method) =>
       settings.requestMetrics.enabled
         ? startRequestTimer(method, settings.requestMetrics.tenantAttribute)
-        : NOT_TIMED,
+        : undefined,
 
     problem(error, requestId) {
       const p = toProblem(error, {

@@ -21,6 +21,13 @@ const options = (over: Partial<HttpTenancyOptions> = {}): HttpTenancyOptions => 
   ...over,
 });
 
+/** The timer the adapter would get; with an SDK installed it must exist. */
+function timed(http: ReturnType<typeof createHttpTenancy>, method: string) {
+  const timer = http.timeRequest(method);
+  if (timer === undefined) throw new Error('no timer although an SDK is installed');
+  return timer;
+}
+
 let provider: MeterProvider | undefined;
 afterEach(async () => {
   metrics.disable();
@@ -47,22 +54,22 @@ function installSdk() {
 }
 
 describe('http.server.request.duration', () => {
-  it('costs nothing without an SDK: one shared no-op timer, nothing recorded', () => {
+  it('costs nothing without an SDK: no timer for the adapter to keep or call', () => {
     const http = createHttpTenancy(options());
-    const a = http.timeRequest('GET');
-    expect(http.timeRequest('POST')).toBe(a);
-    a({ route: '/x', status: 200, finished: true });
+    expect([http.timeRequest('GET'), http.timeRequest('POST')]).toEqual([undefined, undefined]);
+    installSdk();
+    expect(http.timeRequest('GET')).toBeTypeOf('function');
   });
 
   it('records seconds with the semantic-convention attributes, bounded: _OTHER methods, no raw path, error.type for 5xx and cut responses', async () => {
     const sdk = installSdk();
     const http = createHttpTenancy(options());
-    const timer = http.timeRequest('get');
+    const timer = timed(http, 'get');
     await new Promise((r) => setTimeout(r, 30));
     timer({ route: '/ops/invoices/:id', status: 200, finished: true, tenantId: 'acme' });
-    http.timeRequest('PURGE')({ route: undefined, status: 404, finished: true });
-    http.timeRequest('POST')({ route: '/ops/invoices', status: 503, finished: true });
-    http.timeRequest('PUT')({ route: '/ops/invoices/:id', status: 200, finished: false });
+    timed(http, 'PURGE')({ route: undefined, status: 404, finished: true });
+    timed(http, 'POST')({ route: '/ops/invoices', status: 503, finished: true });
+    timed(http, 'PUT')({ route: '/ops/invoices/:id', status: 200, finished: false });
     const points = await sdk.points();
     expect(points.map((p) => [p.attributes, p.value.count])).toEqual([
       [
@@ -99,16 +106,19 @@ describe('http.server.request.duration', () => {
     ]);
   });
 
-  it('adds the tenant only with requestMetrics.tenantAttribute, and records nothing with enabled: false', async () => {
+  it('adds the tenant only with requestMetrics.tenantAttribute, and gives no timer with enabled: false', async () => {
     const sdk = installSdk();
-    createHttpTenancy(options({ requestMetrics: { tenantAttribute: true } })).timeRequest('GET')({
+    timed(
+      createHttpTenancy(options({ requestMetrics: { tenantAttribute: true } })),
+      'GET',
+    )({
       route: '/a',
       status: 200,
       finished: true,
       tenantId: 'acme',
     });
     const off = createHttpTenancy(options({ requestMetrics: { enabled: false } }));
-    off.timeRequest('GET')({ route: '/b', status: 200, finished: true, tenantId: 'acme' });
+    expect(off.timeRequest('GET')).toBeUndefined();
     expect((await sdk.points()).map((p) => p.attributes)).toEqual([
       {
         'http.request.method': 'GET',
@@ -121,9 +131,9 @@ describe('http.server.request.duration', () => {
 
   it('picks up an SDK registered after the layer was built (the API has no proxy meter provider)', async () => {
     const http = createHttpTenancy(options());
-    http.timeRequest('GET')({ route: '/before', status: 200, finished: true });
+    expect(http.timeRequest('GET')).toBeUndefined();
     const sdk = installSdk();
-    http.timeRequest('GET')({ route: '/after', status: 200, finished: true });
+    timed(http, 'GET')({ route: '/after', status: 200, finished: true });
     expect((await sdk.points()).map((p) => p.attributes['http.route'])).toEqual(['/after']);
   });
 });
