@@ -3,11 +3,14 @@
 // each tarball, then install the tarballs into throwaway consumer projects outside the repository
 // (peers from the registry) and compile and run a small app in each:
 //
-//   current  every tarball + the peer versions our own tests use (root devDependencies):
+//   current  every tarball + the peer versions our own tests use (root devDependencies), except
+//            @opentelemetry/api, which is the newest our range admits (NEWEST_OTEL_API: our tests run on
+//            1.9.0, the newest the Node 20 SDK accepts):
 //            (a) ESM TypeScript, strict, module/moduleResolution nodenext, skipLibCheck off;
 //            (b) CommonJS plain JavaScript requiring every subpath;
 //            (c) TypeScript with moduleResolution node10 (reads typesVersions) and CommonJS output.
-//   otel     (d) an app on @opentelemetry/api 1.9.0 with the OpenTelemetry SDK (which accepts <1.10.0):
+//   otel     (d) an app on @opentelemetry/api 1.9.0 with the OpenTelemetry SDK (which accepts <1.10.0),
+//            at the versions of the root devDependencies:
 //            the `tenantry.*` spans must reach its in-memory exporter.
 //   lowest   (e) the lowest zod and @opentelemetry/api our peer ranges allow (the `^x.y.z` floor):
 //            the same app as (a), type-checked and run against them.
@@ -30,12 +33,12 @@ import {
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 
-/** The OpenTelemetry SDK line that accepts @opentelemetry/api >=1.3.0 <1.10.0 and runs on Node 20. */
-const OTEL_APP = {
-  '@opentelemetry/api': '1.9.0',
-  '@opentelemetry/sdk-trace-base': '2.12.1',
-  '@opentelemetry/context-async-hooks': '2.12.1',
-};
+/**
+ * The newest @opentelemetry/api our `^1.3.0` peer range admits. Our own tests run on 1.9.0 (the root
+ * devDependency, the newest the Node 20 SDK accepts), so the `current` project installs this one: the
+ * packages must still compile and run beside it.
+ */
+const NEWEST_OTEL_API = '1.10.0';
 /**
  * Compiler errors that belong to a change another branch makes (see each `why`). They are reported but
  * do not fail the run while they occur; once one no longer occurs for a package, the run fails so that
@@ -53,6 +56,13 @@ const failures = [];
 const knownSeen = new Set();
 const rootPkg = readJson(join(repo, 'package.json'));
 const dev = rootPkg.devDependencies;
+/** The OpenTelemetry SDK line that accepts @opentelemetry/api >=1.3.0 <1.10.0 and runs on Node 20 (our tests' versions). */
+const OTEL_APP = Object.fromEntries(
+  ['@opentelemetry/api', '@opentelemetry/sdk-trace-base', '@opentelemetry/context-async-hooks'].map((n) => [
+    n,
+    dev[n],
+  ]),
+);
 
 const ok = (msg) => console.log(`ok   ${msg}`);
 const fail = (msg) => {
@@ -135,7 +145,7 @@ async function smoke() {
     ...tarballDeps,
     ...tools,
     zod: dev.zod,
-    '@opentelemetry/api': dev['@opentelemetry/api'],
+    '@opentelemetry/api': NEWEST_OTEL_API,
     mongodb: dev.mongodb, // for the /mongo declarations
     // The optional peers behind the query-builder and S3 subpaths, at the versions our tests use.
     kysely: dev.kysely,
@@ -158,6 +168,12 @@ async function smoke() {
   );
   for (const r of installs) if (r.status === 'rejected') fail(r.reason.message);
   if (installs.some((r) => r.status === 'rejected')) return;
+
+  const currentApi = readJson(
+    join(current.dir, 'node_modules', '@opentelemetry', 'api', 'package.json'),
+  ).version;
+  if (currentApi === NEWEST_OTEL_API) ok(`${current.name}: @opentelemetry/api@${currentApi} installed`);
+  else fail(`${current.name}: @opentelemetry/api@${currentApi} installed instead of ${NEWEST_OTEL_API}`);
 
   // --- (a) ESM + nodenext, (c) node10 + CommonJS: the same app, with every subpath imported
   const subpathsTs = (list) =>

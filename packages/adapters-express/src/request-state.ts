@@ -59,3 +59,12 @@ export function routeOf(req: Request): string {
   const route = (req.route as { path?: unknown } | undefined)?.path;
   return typeof route === 'string' ? `${req.baseUrl}${route}` : (req.originalUrl.split('?')[0] ?? req.path);
 }
+
+/**
+ * The matched route template (`/ops/invoices/:id`), or `undefined` when no route matched: metric
+ * attributes must not take the raw path, whose values are unbounded.
+ */
+export function routeTemplateOf(req: Request): string | undefined {
+  const route = (req.route as { path?: unknown } | undefined)?.path;
+  return typeof route === 'string' ? `${req.baseUrl}${route}` : undefined;
+}

@@ -21,7 +21,14 @@ import express, {
 import helmet, { type HelmetOptions } from 'helmet';
 import { z } from 'zod';
 import { type RedisCallLike, RateLimitSettingsSchema, ipLimiter, tenantLimiter } from './rate-limits.js';
-import { type TenantryRequestState, initState, routeOf, tenantryOf, viewOf } from './request-state.js';
+import {
+  type TenantryRequestState,
+  initState,
+  routeOf,
+  routeTemplateOf,
+  tenantryOf,
+  viewOf,
+} from './request-state.js';
 
 /** Express-specific settings of {@link tenancy}, validated with zod. */
 export const ExpressTenancySettingsSchema = z.object({
@@ -217,17 +224,28 @@ export function tenancy(options: TenancyOptions): TenancyMiddleware {
   const ready = settings.healthPath === false ? undefined : `${settings.healthPath}/ready`;
 
   const enter: Step = (req, res, next) => {
+    const timer = http.timeRequest(req.method);
     const state = initState(req, http.requestId(req.headers['x-request-id'] as string | undefined));
     res.setHeader('x-request-id', state.requestId);
-    if (shuttingDown) {
-      res.setHeader('connection', 'close');
-      return next(new HttpTenancyError('HTTP_SHUTTING_DOWN', 'The server is shutting down'));
-    }
-    inFlight++;
+    const counted = !shuttingDown;
+    if (counted) inFlight++;
+    // 'close' follows 'finish' on every response (and comes alone when the client went away).
     res.once('close', () => {
+      // Optional call: without an SDK the outcome object is never built.
+      timer?.({
+        route: routeTemplateOf(req),
+        status: res.statusCode,
+        finished: res.writableFinished,
+        tenantId: state.identity?.tenantId,
+      });
+      if (!counted) return;
       inFlight--;
       if (inFlight === 0 && drained) drained();
     });
+    if (!counted) {
+      res.setHeader('connection', 'close');
+      return next(new HttpTenancyError('HTTP_SHUTTING_DOWN', 'The server is shutting down'));
+    }
     next();
   };
   const health: Step = async (req, res, next) => {

@@ -1,44 +1,39 @@
-// The protected Prometheus endpoint (token or platform staff) and the refusal counter, through a meter
-// provider registered with @opentelemetry/api (the SDK needs Node 22.15 beside api 1.10, see README).
-import {
-  type Attributes,
-  type Counter,
-  type Meter,
-  type MeterProvider,
-  createNoopMeter,
-  metrics,
-} from '@opentelemetry/api';
+// The protected Prometheus endpoint (token or platform staff), the refusal counter and the request
+// duration histogram, through OpenTelemetry's SDK (MeterProvider with an in-memory exporter).
+import { type DataPoint, DataPointType, type Histogram, type MetricData } from '@opentelemetry/sdk-metrics';
 import { MemoryAuditPort, createGatekeeper, directConfigSource } from '@tenantry/core';
 import express from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTokenVerifier, metricsEndpoint, tenancy } from '../src/index.js';
-import { AUTH, bearer, mint, seedTenants } from './helpers.js';
+import { AUTH, type OpenTelemetrySdk, bearer, installOpenTelemetry, mint, seedTenants } from './helpers.js';
 
-const adds: Array<{ name: string; value: number; attributes: Attributes }> = [];
-const provider: MeterProvider = {
-  getMeter: (): Meter => {
-    const noop = createNoopMeter();
-    return Object.assign(Object.create(noop) as Meter, {
-      createCounter: (name: string): Counter => ({
-        add: (value: number, attributes: Attributes = {}) => {
-          adds.push({ name, value, attributes });
-        },
-      }),
-    });
-  },
-};
 const TOKEN = 'scrape-token-of-at-least-32-characters!!';
-const exposition = () =>
-  adds
-    .map(
-      (a) => `${a.name.replace(/\./g, '_')}{error_type="${String(a.attributes['error.type'])}"} ${a.value}`,
-    )
+let sdk: OpenTelemetrySdk;
+const labels = (attributes: Record<string, unknown>) =>
+  Object.keys(attributes)
+    .sort()
+    .map((k) => `${k.replace(/\./g, '_')}="${String(attributes[k])}"`)
+    .join(',');
+/**
+ * The SDK's metrics in the Prometheus text format, as far as this test reads it (counters and histogram
+ * counts); what exporter-prometheus serves from the same reader in a host.
+ */
+const exposition = async () =>
+  (await sdk.allMetrics())
+    .flatMap((m: MetricData) => {
+      const name = m.descriptor.name.replace(/\./g, '_');
+      return m.dataPointType === DataPointType.HISTOGRAM
+        ? (m.dataPoints as DataPoint<Histogram>[]).map(
+            (p) => `${name}_seconds_count{${labels(p.attributes)}} ${p.value.count}`,
+          )
+        : m.dataPoints.map((p) => `${name}_total{${labels(p.attributes)}} ${String(p.value)}`);
+    })
     .join('\n');
 
 let app: express.Express;
 beforeAll(async () => {
-  metrics.setGlobalMeterProvider(provider);
+  sdk = installOpenTelemetry();
   const store = await seedTenants();
   const t = tenancy({
     auth: AUTH,
@@ -61,7 +56,7 @@ beforeAll(async () => {
   });
   app.use(t.errors);
 });
-afterAll(() => metrics.disable());
+afterAll(() => sdk.uninstall());
 
 describe('metrics', () => {
   it('counts refusals by code and status, without a tenant attribute', async () => {
@@ -72,15 +67,11 @@ describe('metrics', () => {
     await request(app)
       .get('/ops/ping')
       .set(bearer(await mint({ tenantId: 'acme' })));
-    const refusals = adds.filter((a) => a.name === 'tenantry.http.refusals');
-    expect(
-      refusals.map((a) => [a.attributes['error.type'], a.attributes['http.response.status_code']]),
-    ).toEqual([
-      ['HTTP_TOKEN_MISSING', 401],
-      ['TENANT_SUSPENDED', 403],
+    const refusals = await sdk.metric('tenantry.http.refusals');
+    expect(refusals?.dataPoints.map((p) => [p.attributes, p.value])).toEqual([
+      [{ 'error.type': 'HTTP_TOKEN_MISSING', 'http.response.status_code': 401 }, 1],
+      [{ 'error.type': 'TENANT_SUSPENDED', 'http.response.status_code': 403 }, 1],
     ]);
-    for (const a of refusals)
-      expect(Object.keys(a.attributes).sort()).toEqual(['error.type', 'http.response.status_code']);
   });
 
   it('serves the scrape only with the token, problem+json otherwise', async () => {
@@ -96,7 +87,15 @@ describe('metrics', () => {
     const ok = await request(app).get('/metrics').set('authorization', `Bearer ${TOKEN}`);
     expect(ok.status).toBe(200);
     expect(ok.headers['content-type']).toMatch(/^text\/plain/);
-    expect(ok.text).toContain('tenantry_http_refusals{error_type="HTTP_TOKEN_MISSING"} 1');
+    // Two by now: the first test's request and this test's first scrape.
+    expect(ok.text).toContain(
+      'tenantry_http_refusals_total{error_type="HTTP_TOKEN_MISSING",http_response_status_code="401"} 2',
+    );
+    // The request duration histogram of the adapter is in the same scrape (by route, not by tenant).
+    expect(ok.text).toContain(
+      'http_server_request_duration_seconds_count{http_request_method="GET",http_response_status_code="200",http_route="/ops/ping"} 1',
+    );
+    expect(ok.text).not.toContain('tenant_id');
   });
 
   it('serves platform staff (verified JWT, no tenant, staff role) and refuses tenant users', async () => {

@@ -1,5 +1,11 @@
 import type { ServerResponse } from 'node:http';
-import type { AdmittedRequest, HttpTenancy, RequestIdentity, RequestView } from '@tenantry/http';
+import type {
+  AdmittedRequest,
+  HttpTenancy,
+  RequestIdentity,
+  RequestOutcome,
+  RequestView,
+} from '@tenantry/http';
 
 /** What Tenantry knows about one request, read with {@link tenantryOf}. */
 export interface TenantryRequestState {
@@ -76,6 +82,47 @@ export function routeOf(request: object): string {
   if (req.routeOptions?.url) return req.routeOptions.url;
   if (req.route?.path) return `${req.baseUrl ?? ''}${req.route.path}`;
   return (req.originalUrl ?? req.url).split('?')[0] ?? '/';
+}
+
+/**
+ * @internal The matched route template on either platform, or `undefined` when none matched: metric
+ * attributes must not take the raw path, whose values are unbounded.
+ */
+export function routeTemplateOf(request: object): string | undefined {
+  const req = request as AnyRequest;
+  if (req.routeOptions?.url) return req.routeOptions.url;
+  if (req.route?.path) return `${req.baseUrl ?? ''}${req.route.path}`;
+  return undefined;
+}
+
+/** What the guard learns for the request's duration metric; keyed by the Node request. */
+type Timing = Pick<RequestOutcome, 'route' | 'tenantId'>;
+const timings = new WeakMap<object, Timing>();
+const rawRequest = (request: object): object => (request as { raw?: object }).raw ?? request;
+
+/**
+ * @internal Time the request for `http.server.request.duration` (the context middleware calls this on
+ * both platforms, before routing, so unmatched routes are timed too); recorded when the connection closes.
+ */
+export function timeRequest(http: HttpTenancy, request: object, response: object): void {
+  const req = rawRequest(request) as { method?: string };
+  const timer = http.timeRequest(req.method ?? 'GET');
+  if (timer === undefined) return; // no SDK, or turned off: no listener, no state
+  const timing: Timing = { route: undefined, tenantId: undefined };
+  timings.set(req, timing);
+  const res = rawResponse(response);
+  // 'close' follows 'finish' on every response (and comes alone when the client went away).
+  res.once('close', () => {
+    timer({ ...timing, status: res.statusCode, finished: res.writableFinished });
+  });
+}
+
+/** @internal Tell the request's timing its route template and tenant (the guard knows them). */
+export function describeTiming(request: object, tenantId: string | undefined): void {
+  const timing = timings.get(rawRequest(request));
+  if (!timing) return;
+  timing.route = routeTemplateOf(request);
+  timing.tenantId = tenantId;
 }
 
 /** @internal The Node response under an Express `Response` or a Fastify `FastifyReply`. */

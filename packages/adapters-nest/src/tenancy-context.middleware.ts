@@ -1,7 +1,7 @@
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { runAsTenant } from '@tenantry/core';
-import { initState, viewOf } from './request-state.js';
+import { initState, timeRequest, viewOf } from './request-state.js';
 import { TenancyService } from './tenancy.service.js';
 import { checkInjected } from './validation.js';
 
@@ -9,7 +9,8 @@ import { checkInjected } from './validation.js';
  * On the Express platform: verifies the bearer token before routing and runs the rest of the request
  * (guards, pipes, handler) inside core's `runAsTenant` (AsyncLocalStorage `run`, never `enterWith`).
  * A failed verification is kept for the guard, which throws it unless the route is `@Public()`.
- * On Fastify it does nothing (the global interceptor enters the context there).
+ * On both platforms it starts timing the request (`http.server.request.duration`); on Fastify it does
+ * nothing else (the global interceptor enters the context there).
  */
 export class TenancyContextMiddleware implements NestMiddleware {
   readonly #express: boolean;
@@ -27,11 +28,12 @@ export class TenancyContextMiddleware implements NestMiddleware {
     res: { setHeader(name: string, value: string): unknown },
     next: (error?: unknown) => void,
   ): void {
+    const http = this.tenancy.http;
+    timeRequest(http, req, res);
     if (!this.#express) {
       next();
       return;
     }
-    const http = this.tenancy.http;
     const view = viewOf(req);
     const state = initState(req, http.requestId(view.header('x-request-id')));
     res.setHeader('x-request-id', state.requestId);

@@ -11,6 +11,7 @@ import {
 } from './tenancy.decorators.js';
 import {
   type TenantryRequestState,
+  describeTiming,
   initState,
   rawResponse,
   recordRequest,
@@ -68,6 +69,7 @@ export class TenancyGuard implements CanActivate {
     const res = ctx.switchToHttp().getResponse<object>();
     const view = viewOf(req);
     const meta = this.#meta(ctx);
+    describeTiming(req, undefined);
     // On the Express platform the context middleware has verified the token already (and entered the
     // tenant context); on Fastify the guard does it.
     let state = tenantryOf(req);
@@ -80,6 +82,7 @@ export class TenancyGuard implements CanActivate {
     if (state.authError !== undefined) throw state.authError;
     const identity = verified && state.identity ? state.identity : await http.authenticate(view);
     state.identity = identity;
+    describeTiming(req, identity.tenantId);
     if (this.#auditOn && isMutatingMethod(view.method)) {
       const audited = meta.audited;
       if (audited?.resource) {

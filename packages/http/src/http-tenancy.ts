@@ -1,4 +1,3 @@
-import { countRefusal } from './http-metrics.js';
 import {
   type AccessPolicy,
   type Actor,
@@ -21,6 +20,7 @@ import {
 import { z } from 'zod';
 import { DEFAULT_MASKED_KEYS, type RequestAuditInput, requestAuditEvent } from './audit-record.js';
 import { HttpTenancyError } from './errors.js';
+import { type RequestTimer, countRefusal, startRequestTimer } from './http-metrics.js';
 import { type ProblemResponse, toProblem } from './problem.js';
 import {
   type RequestView,
@@ -63,6 +63,22 @@ export const HttpTenancySettingsSchema = z.object({
     .default({ include: true, maskPaths: [] }),
   /** Prefix of problem `type` URIs (the code is appended). @default 'about:blank' */
   problemTypeBase: z.url().optional(),
+  /** The `http.server.request.duration` histogram (recorded only when the host installs an OpenTelemetry SDK). */
+  requestMetrics: z
+    .object({
+      /**
+       * Record it. Turn it off when the host's HTTP instrumentation (`@opentelemetry/instrumentation-http`)
+       * records the same metric already. @default true
+       */
+      enabled: z.boolean().default(true),
+      /**
+       * Add the tenant id (`tenantry.tenant_id`) as an attribute. Every tenant then makes its own series
+       * (times routes × methods × statuses × buckets): only for a small, known set of tenants.
+       * @default false
+       */
+      tenantAttribute: z.boolean().default(false),
+    })
+    .default({ enabled: true, tenantAttribute: false }),
 });
 
 /** Options of {@link createHttpTenancy}. */
@@ -127,6 +143,12 @@ export interface HttpTenancy {
   recordRequest(input: Omit<RequestAuditInput, 'maskKeys'>): Promise<void>;
   /** The problem+json answer for any error (logs unexpected ones with their code only). */
   problem(error: unknown, requestId: string | undefined): ProblemResponse;
+  /**
+   * Start timing a request for the `http.server.request.duration` histogram (seconds); the adapter calls
+   * the returned function once, when the response finished or the connection closed. `undefined` (nothing
+   * to time, nothing to call) when no OpenTelemetry SDK is installed or `requestMetrics.enabled` is `false`.
+   */
+  timeRequest(method: string): RequestTimer | undefined;
   readonly logger: Logger;
 }
 
@@ -295,6 +317,11 @@ export function createHttpTenancy(options: HttpTenancyOptions): HttpTenancy {
         ),
       );
     },
+
+    timeRequest: (method) =>
+      settings.requestMetrics.enabled
+        ? startRequestTimer(method, settings.requestMetrics.tenantAttribute)
+        : undefined,
 
     problem(error, requestId) {
       const p = toProblem(error, {

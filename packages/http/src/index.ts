@@ -76,7 +76,7 @@ export {
   tenantQueue,
   tenantProcessor,
 } from './tenant-queue.js';
-export { HttpMetricNames } from './http-metrics.js';
+export { HttpMetricNames, type RequestOutcome, type RequestTimer } from './http-metrics.js';
 export {
   type MetricsSource,
   type MetricsEndpointOptions,
