@@ -12,6 +12,8 @@ export const TenantIdSchema = z
     /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/,
     'must be 1-128 chars of [A-Za-z0-9._-], starting alphanumeric',
   );
+/** @internal The pattern of {@link TenantIdSchema}, for hot paths that pre-check before parsing. */
+export const TENANT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 export type TenantId = z.infer<typeof TenantIdSchema>;
 
 /** Who acts: a person, a service account, or the platform itself. */
