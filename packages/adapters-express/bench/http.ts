@@ -1,8 +1,12 @@
 // Throughput of one route behind the Express adapter, against the same route bare, measured with
 // autocannon on loopback in the same run, alternating rounds. The servers run in a child process.
-// Rows: tenant resolution + context (jose-verified token, cached; runAsTenant) vs bare; the full stack
-// (+ gatekeeper on cached config + buffered audit log of the POST) vs bare; and the adapter's own share
-// (the same with events handed to an in-memory port instead of @tenantry/audit's log). Bounded: 5 rounds × 2 s per app, plus a warm-up.
+// "Bare" is the same Express app and POST route with no Tenantry middleware (express.json only, no
+// helmet). Our apps always carry the adapter's defaults: helmet's headers and a request id.
+// Rows: tenant resolution + context (jose-verified token, cached; runAsTenant) vs bare, and vs bare +
+// helmet (the price of everything but the security headers); the full stack (+ gatekeeper on cached
+// config + buffered audit log of the POST) vs bare; the adapter's own share (the same with events
+// handed to an in-memory port instead of @tenantry/audit's log); and token + context vs its
+// hand-written equivalent. Bounded: 5 rounds × 2 s per app, plus a warm-up.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +30,7 @@ const child = spawn(
 );
 const ports = await new Promise<{
   bare: number;
+  bareHelmet: number;
   context: number;
   full: number;
   adapterOnly: number;
@@ -66,6 +71,7 @@ async function rps(port: number): Promise<number> {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 const samples = {
   bare: [] as number[],
+  bareHelmet: [] as number[],
   context: [] as number[],
   full: [] as number[],
   adapterOnly: [] as number[],
@@ -74,7 +80,14 @@ const samples = {
 try {
   await rps(ports.bare);
   await rps(ports.full); // warm-up
-  const order: Array<keyof typeof samples> = ['bare', 'context', 'adapterOnly', 'full', 'handwritten'];
+  const order: Array<keyof typeof samples> = [
+    'bare',
+    'context',
+    'bareHelmet',
+    'adapterOnly',
+    'full',
+    'handwritten',
+  ];
   for (let r = 0; r < ROUNDS; r++) {
     for (const k of r % 2 === 0 ? order : [...order].reverse()) samples[k].push(await rps(ports[k]));
   }
@@ -82,30 +95,38 @@ try {
   child.kill('SIGTERM');
 }
 const bare = median(samples.bare);
+const bareHelmet = median(samples.bareHelmet);
 const rows: BenchRow[] = [
   {
-    workload: 'express: token + context vs bare',
+    workload: 'express: token + context (+ helmet, request id) vs bare Express (no helmet)',
     ours: median(samples.context),
     baseline: bare,
     unit: 'req/s',
     ratio: median(samples.context) / bare,
   },
   {
-    workload: 'express: + gatekeeper + audit vs bare',
+    workload: 'express: token + context (+ helmet, request id) vs bare Express + helmet()',
+    ours: median(samples.context),
+    baseline: bareHelmet,
+    unit: 'req/s',
+    ratio: median(samples.context) / bareHelmet,
+  },
+  {
+    workload: 'express: + gatekeeper + buffered audit log vs bare Express (no helmet)',
     ours: median(samples.full),
     baseline: bare,
     unit: 'req/s',
     ratio: median(samples.full) / bare,
   },
   {
-    workload: 'express: + gatekeeper + audit event to memory port vs bare',
+    workload: 'express: + gatekeeper + audit event to memory port vs bare Express (no helmet)',
     ours: median(samples.adapterOnly),
     baseline: bare,
     unit: 'req/s',
     ratio: median(samples.adapterOnly) / bare,
   },
   {
-    workload: 'express: token + context vs hand-written (jose jwtVerify + AsyncLocalStorage)',
+    workload: 'express: token + context vs hand-written (jose jwtVerify + AsyncLocalStorage, no helmet)',
     ours: median(samples.context),
     baseline: median(samples.handwritten),
     unit: 'req/s',

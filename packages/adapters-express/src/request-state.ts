@@ -49,8 +49,14 @@ export function viewOf(req: Request): RequestView {
       const v = (req.query as Record<string, unknown>)[name];
       return typeof v === 'string' ? v : undefined;
     },
-    hostname: req.hostname,
-    ip: req.ip,
+    // Getters: Express computes both on each read (host parsing, the proxy trust chain), and most
+    // requests need neither.
+    get hostname() {
+      return req.hostname;
+    },
+    get ip() {
+      return req.ip;
+    },
   };
 }
 

@@ -6,9 +6,11 @@ import {
   HttpTenancyError,
   PROBLEM_CONTENT_TYPE,
   type ReadinessChecks,
+  type HeaderMiddleware,
   checkReadiness,
   createHttpTenancy,
   isMutatingMethod,
+  recordStaticHeaders,
 } from '@tenantry/http';
 import cors from 'cors';
 import express, {
@@ -271,13 +273,29 @@ export function tenancy(options: TenancyOptions): TenancyMiddleware {
     const identity = state.identity;
     if (!identity) return next();
     if (auditOn && isMutatingMethod(req.method)) installAudit(http, req, res, state);
-    state.admission = await http.admit(identity, req.method, req.path);
     const context = http.contextOf(identity, state.requestId);
-    if (context === undefined) return next();
-    runAsTenant(context, next);
+    if (context === undefined) {
+      state.admission = await http.admit(identity, req.method, req.path);
+      return next();
+    }
+    // Enter the context once and admit inside it (admit would otherwise enter it a second time).
+    return runAsTenant(context, async () => {
+      state.admission = await http.admit(identity, req.method, req.path);
+      next();
+    });
   };
 
-  const steps: Step[] = [enter, helmet(options.helmet) as Step];
+  // helmet's headers do not depend on the request unless its options hold functions (CSP nonces):
+  // record them once and replay them, rather than run helmet's dozen middlewares per request.
+  const helmetHandler = helmet(options.helmet);
+  const headers = recordStaticHeaders(helmetHandler as HeaderMiddleware, options.helmet);
+  const securityHeaders: Step = headers
+    ? (_req, res, next) => {
+        headers.apply(res);
+        next();
+      }
+    : (helmetHandler as Step);
+  const steps: Step[] = [enter, securityHeaders];
   if (settings.cors) {
     steps.push(
       cors({

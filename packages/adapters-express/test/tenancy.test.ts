@@ -1,4 +1,6 @@
 import { noopAuditPort, isTenantryError } from '@tenantry/core';
+import express from 'express';
+import helmet from 'helmet';
 import request from 'supertest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AUDIENCE, ISSUER, type TestApp, bearer, buildApp, mint } from './helpers.js';
@@ -283,6 +285,29 @@ describe('errors and security defaults', () => {
       .set('content-type', 'application/json')
       .send('{"name": ');
     expect([badJson.status, badJson.body.code]).toEqual([400, 'HTTP_BAD_REQUEST']);
+  });
+
+  it('sends exactly the headers helmet sends (replayed once recorded), and runs helmet per request for CSP nonces', async () => {
+    const helmetOnly = express();
+    helmetOnly.use(helmet());
+    helmetOnly.get('/x', (_req, res) => void res.end());
+    const expected = (await request(helmetOnly).get('/x')).headers;
+    const ours = (await request(t.app).get('/health/live')).headers;
+    const securityHeaders = Object.keys(expected).filter(
+      (h) => !['date', 'connection', 'content-length', 'keep-alive'].includes(h),
+    );
+    expect(securityHeaders.length).toBeGreaterThan(10);
+    for (const h of securityHeaders) expect([h, ours[h]]).toEqual([h, expected[h]]);
+    expect(ours['x-powered-by']).toBeUndefined();
+    // A nonce function in the options makes the header differ per request: it must not be frozen.
+    let n = 0;
+    const withNonce = await buildApp({
+      helmet: { contentSecurityPolicy: { directives: { scriptSrc: ["'self'", () => `'nonce-n${++n}'`] } } },
+    });
+    const a = await request(withNonce.app).get('/health/live');
+    const b = await request(withNonce.app).get('/health/live');
+    expect(a.headers['content-security-policy']).toContain("'nonce-n");
+    expect(a.headers['content-security-policy']).not.toBe(b.headers['content-security-policy']);
   });
 
   it('sets helmet headers, no X-Powered-By, no CORS unless configured, and limits the body size', async () => {

@@ -71,8 +71,14 @@ export function viewOf(request: object): RequestView {
       const v = (req.query as Record<string, unknown> | undefined)?.[name];
       return typeof v === 'string' ? v : undefined;
     },
-    hostname: req.hostname?.replace(/:\d+$/, ''),
-    ip: req.ip,
+    // Getters: on Express both are computed on each read (host parsing, the proxy trust chain), and
+    // most requests need neither.
+    get hostname() {
+      return req.hostname?.replace(/:\d+$/, '');
+    },
+    get ip() {
+      return req.ip;
+    },
   };
 }
 

@@ -1,4 +1,5 @@
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
+import { type HeaderMiddleware, type HeaderTarget, recordStaticHeaders } from '@tenantry/http';
 import helmet from 'helmet';
 import { TenancyService } from './tenancy.service.js';
 import { checkInjected } from './validation.js';
@@ -15,10 +16,21 @@ export class SecurityHeadersMiddleware implements NestMiddleware {
   constructor(tenancy: TenancyService) {
     checkInjected('SecurityHeadersMiddleware arguments', { tenancy });
     const option = (tenancy.options as Partial<TenancyService['options']> | undefined)?.helmet;
-    this.#helmet =
-      option === false
-        ? undefined
-        : (helmet(option === true || option === undefined ? {} : option) as Handler);
+    if (option === false) {
+      this.#helmet = undefined;
+      return;
+    }
+    const helmetOptions = option === true || option === undefined ? {} : option;
+    const handler = helmet(helmetOptions) as Handler;
+    // Static options give the same headers on every answer: record them once and replay them (see
+    // recordStaticHeaders); per-request options (CSP nonce functions) keep helmet per request.
+    const headers = recordStaticHeaders(handler as HeaderMiddleware, helmetOptions);
+    this.#helmet = headers
+      ? (_req, res, next) => {
+          headers.apply(res as HeaderTarget);
+          next();
+        }
+      : handler;
   }
   use(req: unknown, res: unknown, next: (error?: unknown) => void): void {
     if (!this.#helmet) {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import {
   type AccessPolicy,
   type Actor,
@@ -14,7 +15,6 @@ import {
   parseInput,
   runAsTenant,
   systemClock,
-  uuidv7,
   withSpan,
 } from '@tenantry/core';
 import { z } from 'zod';
@@ -122,7 +122,11 @@ export interface AdmittedRequest {
 export interface HttpTenancy {
   /** Whether `path` is served without credentials. */
   isPublic(path: string): boolean;
-  /** A request id: the client's `x-request-id` when it is short and plain, else a fresh UUIDv7. */
+  /**
+   * A request id: the client's `x-request-id` when it is short and plain, else a fresh one: a random
+   * per-process prefix (96 bits, base64url) and a counter (`Xk3…q9-1b`), unique without asking the
+   * CSPRNG on every request. It correlates logs; it is no secret and no capability.
+   */
   requestId(incoming: string | undefined): string;
   /**
    * Verify the bearer token and check client-named tenants against it (invariant T2).
@@ -153,6 +157,11 @@ export interface HttpTenancy {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+// Fresh request ids: 96 random bits drawn once per process (so two processes, or a restart, never
+// collide) and a counter, instead of a UUIDv7 drawing random bytes on every request.
+const REQUEST_ID_PREFIX = randomBytes(12).toString('base64url');
+let requestCounter = 0;
+const freshRequestId = (): string => `${REQUEST_ID_PREFIX}-${(++requestCounter).toString(36)}`;
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const ANONYMOUS: Actor = Object.freeze({ id: 'anonymous', roles: [], kind: 'user' as const });
 
@@ -216,7 +225,8 @@ export function createHttpTenancy(options: HttpTenancyOptions): HttpTenancy {
     logger,
     segments,
     isPublic: (path) => settings.publicPaths.some((p) => underPrefix(path, p)),
-    requestId: (incoming) => (incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : uuidv7()),
+    requestId: (incoming) =>
+      incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : freshRequestId(),
 
     async authenticate(req) {
       const token = bearerToken(req);

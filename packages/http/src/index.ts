@@ -44,6 +44,12 @@ export {
   createSegmentMap,
   assertRoles,
 } from './segments.js';
+export {
+  type HeaderMiddleware,
+  type HeaderTarget,
+  type StaticHeaders,
+  recordStaticHeaders,
+} from './security-headers.js';
 export { type ReadinessChecks, type Readiness, checkReadiness } from './health.js';
 export { type TenantJobPayload, withTenantJob } from './tenant-job.js';
 export {

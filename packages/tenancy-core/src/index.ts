@@ -25,6 +25,7 @@ export {
 } from './kernel/identity.js';
 export {
   runAsTenant,
+  parseActor,
   currentTenantContext,
   requireTenant,
   requireTenantId,

@@ -4,6 +4,7 @@ import {
   currentSystemScope,
   currentTenantContext,
   isTenantryError,
+  parseActor,
   requireTenant,
   requireTenantId,
   runAsSystem,
@@ -50,6 +51,48 @@ describe('tenant context', () => {
       );
     }
     expect(ran).toBe(false);
+  });
+
+  it('enters a context whose actor came from parseActor as is, still checking the tenant id and request id', () => {
+    const actor = parseActor({ id: 'u1', roles: ['MANAGER'] }, 'token subject');
+    const support = parseActor({ id: 'support-7', roles: ['SUPER_ADMIN'] });
+    expect(Object.isFrozen(actor) && Object.isFrozen(actor.roles)).toBe(true);
+    // The validated actor object itself is entered (a zod parse would have copied it); the context
+    // holds only the schema's keys and is frozen.
+    runAsTenant(
+      { tenantId: 'acme', actor, impersonator: support, requestId: 'r-1', extra: 1 } as never,
+      () => {
+        const ctx = requireTenant();
+        expect(ctx.actor).toBe(actor);
+        expect(ctx.impersonator).toBe(support);
+        expect(ctx).toEqual({ tenantId: 'acme', actor, impersonator: support, requestId: 'r-1' });
+        expect(Object.isFrozen(ctx)).toBe(true);
+      },
+    );
+    // A look-alike actor that did not come from parseActor is parsed (copied, defaults applied)…
+    const lookAlike = { id: 'u1', roles: ['MANAGER'], kind: 'user' as const };
+    runAsTenant({ tenantId: 'acme', actor: lookAlike }, () =>
+      expect(requireTenant().actor).not.toBe(lookAlike),
+    );
+    // …and a malformed one is refused even when its impersonator is validated.
+    expect(() =>
+      runAsTenant({ tenantId: 'acme', actor: { id: '' }, impersonator: support }, () => 1),
+    ).toThrowError(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
+    // The scalars are still checked on the fast path.
+    for (const bad of [
+      { tenantId: 'a:b', actor },
+      { tenantId: '', actor },
+      { tenantId: 'acme', actor, requestId: '' },
+      { tenantId: 'acme', actor, requestId: 'x'.repeat(257) },
+      { tenantId: 'acme', actor, impersonator: { id: '', roles: ['SUPER_ADMIN'] } },
+    ]) {
+      expect(() => runAsTenant(bad as never, () => 1), JSON.stringify(bad).slice(0, 60)).toThrowError(
+        expect.objectContaining({ code: 'VALIDATION_FAILED' }),
+      );
+    }
+    expect(() => parseActor({ id: 'u', roles: 'ADMIN' })).toThrowError(
+      expect.objectContaining({ code: 'VALIDATION_FAILED' }),
+    );
   });
 
   it('refuses to switch to another tenant outside a system scope', () => {

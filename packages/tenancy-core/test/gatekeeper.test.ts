@@ -140,6 +140,22 @@ describe.each(['direct', 'cached'] as const)('gatekeeper [%s config]', (source) 
     });
   });
 
+  it("a plain { access } request (the adapters' per-request shape) is read without zod; anything else is still validated", async () => {
+    await directory.updateTenant('acme', { maintenance: true });
+    const ask = (req: unknown) =>
+      runAsTenant({ tenantId: 'acme', actor: user }, () => gate.check(req as never));
+    expect(await ask({ access: 'read' })).toMatchObject({ allowed: true });
+    expect(await ask({ access: 'write' })).toMatchObject({ code: 'MAINTENANCE_TENANT' });
+    for (const bad of [
+      { access: 'READ' },
+      { access: 'read', tenantId: 'a:b' },
+      { access: 'read', actor: { id: '' } },
+    ]) {
+      await expect(ask(bad), JSON.stringify(bad)).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    }
+    await directory.updateTenant('acme', { maintenance: false });
+  });
+
   it('assert throws a typed GatekeeperError with the same code', async () => {
     await directory.suspendTenant('acme');
     try {

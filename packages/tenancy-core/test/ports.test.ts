@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock, MemoryLogger, createUuidV7Generator } from '../src/index.js';
+import { ManualClock, MemoryLogger, createUuidV7Generator, cryptoRandom } from '../src/index.js';
 
 describe('ports and ids', () => {
   it('UUIDv7 ids are well formed and strictly increasing within one millisecond', () => {
@@ -13,6 +13,23 @@ describe('ports and ids', () => {
     expect(ids[0]!.slice(0, 8)).toBe(
       (Date.parse('2026-01-01T00:00:00Z') / 65536).toString(16).split('.')[0]!.padStart(8, '0'),
     );
+  });
+
+  it('cryptoRandom hands out pooled bytes once each: fresh copies, no repeats across pool refills', () => {
+    // 10-byte draws (a UUIDv7 tail) across several refills of the 4 KiB pool.
+    const draws = Array.from({ length: 2000 }, () => cryptoRandom.bytes(10));
+    expect(new Set(draws.map((b) => Buffer.from(b).toString('hex'))).size).toBe(2000);
+    const a = cryptoRandom.bytes(16);
+    const copy = Uint8Array.from(a);
+    a.fill(0); // a caller writing into its bytes cannot change anyone else's
+    expect(cryptoRandom.bytes(16)).not.toEqual(copy);
+    // Not all-zero and not constant: the pool is filled from the CSPRNG.
+    const big = Buffer.concat(draws);
+    expect(new Set(big).size).toBeGreaterThan(200);
+    // Odd lengths go the direct way and keep its behaviour.
+    expect(cryptoRandom.bytes(0)).toHaveLength(0);
+    expect(cryptoRandom.bytes(5000)).toHaveLength(5000);
+    expect(() => cryptoRandom.bytes(-1)).toThrow(RangeError);
   });
 
   it('MemoryLogger keeps pino-style calls with child bindings', () => {

@@ -5,6 +5,7 @@ import {
   ActorSchema,
   type Actor,
   type ActorInput,
+  TENANT_ID_PATTERN,
   TenantContextSchema,
   type TenantContext,
   type TenantContextInput,
@@ -43,6 +44,52 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+// Actors that came out of ActorSchema and were deep-frozen: they cannot have changed since, so a
+// context naming them needs no second parse (a verified token's actor is entered on every request).
+const validatedActors = new WeakSet<object>();
+
+/**
+ * Parse an actor once and freeze it. A context whose actor (and impersonator) came from here is
+ * entered by {@link runAsTenant} without validating the actor again: parse the actor of a verified
+ * token once, then enter it on every request.
+ * @throws ValidationError `VALIDATION_FAILED` on a malformed actor (paths only, never values)
+ * @example const actor = parseActor({ id: claims.sub, roles: claims.roles }, 'token subject');
+ */
+export function parseActor(input: unknown, what = 'actor'): Actor {
+  const actor = deepFreeze(parseInput(ActorSchema, input, what));
+  validatedActors.add(actor);
+  return actor;
+}
+
+/**
+ * The context as `TenantContextSchema` would output it, built without zod when its actors are
+ * already validated and the scalars pass the same checks; `undefined` sends it to the full parse.
+ */
+function prevalidated(input: TenantContextInput): TenantContext | undefined {
+  if (typeof input !== 'object' || input === null) return undefined;
+  // Read each field once: a getter cannot answer one value to the check and another to the copy.
+  const { tenantId, actor, impersonator, requestId } = input;
+  if (typeof tenantId !== 'string' || !TENANT_ID_PATTERN.test(tenantId)) return undefined;
+  if (typeof actor !== 'object' || actor === null || !validatedActors.has(actor)) return undefined;
+  if (
+    impersonator !== undefined &&
+    (typeof impersonator !== 'object' || impersonator === null || !validatedActors.has(impersonator))
+  )
+    return undefined;
+  if (
+    requestId !== undefined &&
+    (typeof requestId !== 'string' || requestId.length < 1 || requestId.length > 256)
+  )
+    return undefined;
+  const context: { -readonly [K in keyof TenantContext]: TenantContext[K] } = {
+    tenantId,
+    actor: actor as Actor,
+  };
+  if (impersonator !== undefined) context.impersonator = impersonator as Actor;
+  if (requestId !== undefined) context.requestId = requestId;
+  return Object.freeze(context);
+}
+
 /**
  * Run `fn` as a tenant and an actor. Everything `fn` starts (awaits, timers, emitters it emits on,
  * streams it drives) sees this context. Uses `AsyncLocalStorage.run`, never `enterWith`, so the
@@ -56,7 +103,12 @@ function deepFreeze<T>(value: T): T {
  * await runAsTenant({ tenantId: 'acme', actor: { id: 'u1', roles: ['MANAGER'] } }, () => createInvoice());
  */
 export function runAsTenant<R>(context: TenantContextInput, fn: () => R): R {
-  const tenant = deepFreeze(parseInput(TenantContextSchema, context, 'tenant context'));
+  let tenant = prevalidated(context);
+  if (tenant === undefined) {
+    tenant = deepFreeze(parseInput(TenantContextSchema, context, 'tenant context'));
+    validatedActors.add(tenant.actor);
+    if (tenant.impersonator) validatedActors.add(tenant.impersonator);
+  }
   const parent = storage.getStore();
   const from = parent?.tenant?.tenantId ?? parent?.detachedFrom;
   // Stryker disable next-line OptionalChaining: `from` is defined only when `parent` is

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { RoleSchema } from './roles.js';
 
+/** @internal The pattern of {@link TenantIdSchema}, for hot paths that pre-check before parsing. */
+export const TENANT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
 /**
  * A tenant id: 1–128 characters of letters, digits, `.`, `_` and `-`, starting with a letter or digit.
  * The alphabet is deliberately narrow so a tenant id can be embedded in keys, paths and SQL settings
@@ -8,10 +11,7 @@ import { RoleSchema } from './roles.js';
  */
 export const TenantIdSchema = z
   .string()
-  .regex(
-    /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/,
-    'must be 1-128 chars of [A-Za-z0-9._-], starting alphanumeric',
-  );
+  .regex(TENANT_ID_PATTERN, 'must be 1-128 chars of [A-Za-z0-9._-], starting alphanumeric');
 export type TenantId = z.infer<typeof TenantIdSchema>;
 
 /** Who acts: a person, a service account, or the platform itself. */

@@ -65,11 +65,27 @@ function canonical(value: unknown, depth: number): string {
     throw new ValidationError('canonical JSON value', [{ path: [], message: 'BigInt has no JSON form' }]);
   }
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map((v) => canonical(v, depth + 1)).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v, depth + 1)}`).join(',')}}`;
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) out += ',';
+      // A hole stays empty, as Array#map + join wrote it: signatures made before must still verify.
+      if (i in value) out += canonical(value[i], depth + 1);
+    }
+    return `${out}]`;
+  }
+  // Plain loops rather than entries/filter/sort/map/join: this runs for every audit event and job.
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record).sort();
+  let out = '{';
+  let first = true;
+  for (const k of keys) {
+    const v = record[k];
+    if (v === undefined) continue;
+    out += `${first ? '' : ','}${JSON.stringify(k)}:${canonical(v, depth + 1)}`;
+    first = false;
+  }
+  return `${out}}`;
 }
 
 /**

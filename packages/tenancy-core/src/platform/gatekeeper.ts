@@ -92,6 +92,17 @@ interface Resolved {
 
 const hasRole = (actor: Actor, role: string): boolean => actor.roles.includes(role);
 
+/** The access of a plain `{ access: 'read' | 'write' }` (what `GateRequestSchema` would output unchanged), else `undefined`. */
+function accessOnly(request: GateRequest): 'read' | 'write' | undefined {
+  if (typeof request !== 'object' || request === null || Object.getPrototypeOf(request) !== Object.prototype)
+    return undefined;
+  let keys = 0;
+  for (const _ in request) keys++;
+  if (keys !== 1) return undefined;
+  const access = request.access; // read once: a getter cannot pass the check and then change
+  return access === 'read' || access === 'write' ? access : undefined;
+}
+
 /**
  * Build a gatekeeper. `check` runs inside the tenant's context (enter `runAsTenant` from the verified
  * credentials, then ask), or inside `runAsSystem` naming the tenant; the tenant is resolved with
@@ -172,7 +183,12 @@ export function createGatekeeper(options: GatekeeperOptions): Gatekeeper {
   };
 
   const check = async (request: GateRequest = {}): Promise<GateDecision> => {
-    const parsed = parseInput(GateRequestSchema, request, 'gate request');
+    // The adapters ask `{ access }` on every request: that shape needs no zod; anything else is parsed.
+    const access = accessOnly(request);
+    const parsed =
+      access !== undefined
+        ? { access, tenantId: undefined, actor: undefined }
+        : parseInput(GateRequestSchema, request, 'gate request');
     const tenantId = resolveTenantId(parsed.tenantId, 'gatekeeper check');
     const actor = parsed.actor ?? currentTenantContext()?.actor;
     if (actor === undefined) {
