@@ -8,16 +8,19 @@
 //            quorum is reached … WHERE state = 'PENDING' AND expires_at > now() AND maker_id <> $approver
 //            RETURNING, then the handler's statement in the same transaction; the same lock statement on
 //            the same assets table. Its rules (2 approvals, role MANAGER) are constants in the code, so
-//            the row names say what ours does more: it reads the tenant's policy set (versioned) and keeps
+//            the row names say what ours does more: it applies the tenant's policy set (versioned) and keeps
 //            a decision history with the approvers' roles.
 // Both sides use unnamed statements only (what works behind PgBouncer in transaction mode).
 // Before the timed rows it prints the statements each side sends per transition (counted by wrapping
 // pg's Client#query; on the plain pool one statement is one round trip).
+// After each pair of rows: CPU per round of each side (this process, and the PostgreSQL backends when
+// the server is local), a figure that holds on a loaded machine where the rates move by ±30 %.
 // BENCH_ONLY=ours|ours-piped|baseline runs that side alone (for `node --cpu-prof`), and prints its rate.
 import { runAsTenant, noopAuditPort } from '@tenantry/core';
 import { runMigrations } from '@tenantry/core/postgres';
 import { type BenchRow, compare, printBench, throughput } from '@tenantry/testkit/bench';
 import { resolveBackend, uniqueId, withDatabase } from '@tenantry/testkit';
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { createApprovalEngine } from '../src/index.js';
 import { PostgresApprovalStore, approvalsMigrations } from '../src/postgres.js';
@@ -216,6 +219,55 @@ try {
     console.log(`statements per round, ${name}: ${sent.length}\n  ${parts.join('\n  ')}`);
   };
 
+  // CPU per round of each side, robust where wall-clock rates are not (a loaded machine): this process,
+  // and the PostgreSQL backends serving the bench's database when /proc shows them (a local server).
+  // compare() runs one side at a time, so the CPU used between two switches belongs to the side running.
+  const backendCpuMs = async (): Promise<number | undefined> => {
+    const { rows } = await admin.query<{ pid: number }>(
+      'SELECT pid FROM pg_stat_activity WHERE datname = $1',
+      [dbName],
+    );
+    let ticks = 0;
+    for (const { pid } of rows) {
+      try {
+        const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+        ticks += Number(fields[11]) + Number(fields[12]); // utime + stime, in clock ticks (100/s)
+      } catch {
+        return undefined;
+      }
+    }
+    return ticks * 10;
+  };
+  type Side = { nodeUs: number; pgMs: number | undefined; rounds: number };
+  const cpuOf = (): Record<'ours' | 'baseline', Side> => ({
+    ours: { nodeUs: 0, pgMs: 0, rounds: 0 },
+    baseline: { nodeUs: 0, pgMs: 0, rounds: 0 },
+  });
+  let cpu = cpuOf();
+  let running: 'ours' | 'baseline' | undefined;
+  let nodeMark = process.cpuUsage();
+  let pgMark: Promise<number | undefined> = backendCpuMs();
+  const switchTo = async (side: 'ours' | 'baseline' | undefined) => {
+    const used = process.cpuUsage(nodeMark);
+    const [before, now] = await Promise.all([pgMark, backendCpuMs()]);
+    if (running) {
+      const s = cpu[running];
+      s.nodeUs += used.user + used.system;
+      s.pgMs =
+        s.pgMs === undefined || before === undefined || now === undefined ? undefined : s.pgMs + now - before;
+    }
+    running = side;
+    nodeMark = process.cpuUsage();
+    pgMark = Promise.resolve(now);
+  };
+  const tracked = (side: 'ours' | 'baseline', fn: () => Promise<void>) => async () => {
+    if (running !== side) await switchTo(side);
+    cpu[side].rounds++;
+    await fn();
+  };
+  const perRound = (s: Side) =>
+    `node ${(s.nodeUs / 1000 / s.rounds).toFixed(2)} ms${s.pgMs === undefined ? '' : ` + postgres ${(s.pgMs / s.rounds).toFixed(2)} ms`}`;
+
   const only = process.env.BENCH_ONLY;
   if (only !== undefined) {
     const fn =
@@ -228,8 +280,9 @@ try {
     await count('ours (plain pool)', ours);
     await count('ours (pipelined pool; BEGIN and SAVEPOINT not awaited)', oursPiped);
     await count('hand-written SQL', baseline);
-    const more = 'ours also reads the versioned policy set and keeps a decision history';
+    const more = "ours also applies the tenant's versioned policy set and keeps a decision history";
     const rows: BenchRow[] = [];
+    const cpuLines: string[] = [];
     for (const [label, fn] of [
       ['postgres', ours],
       ['postgres on a pipelined pg pool', oursPiped],
@@ -242,12 +295,18 @@ try {
             concurrency: clients,
             durationMs: DURATION,
             rounds: ROUNDS,
-            ours: () => fn(),
-            baseline: () => baseline(),
+            ours: tracked('ours', () => fn()),
+            baseline: tracked('baseline', () => baseline()),
           }),
         );
+        await switchTo(undefined);
+        cpuLines.push(
+          `cpu per round, ${label}, ${clients} client${clients === 1 ? '' : 's'}: ours ${perRound(cpu.ours)}; hand-written ${perRound(cpu.baseline)}`,
+        );
+        cpu = cpuOf();
       }
     }
+    console.log(cpuLines.join('\n'));
     printBench('@tenantry/approvals (PostgreSQL)', rows);
   }
 } finally {
