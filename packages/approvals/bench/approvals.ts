@@ -222,21 +222,22 @@ try {
   // CPU per round of each side, robust where wall-clock rates are not (a loaded machine): this process,
   // and the PostgreSQL backends serving the bench's database when /proc shows them (a local server).
   // compare() runs one side at a time, so the CPU used between two switches belongs to the side running.
-  const backendCpuMs = async (): Promise<number | undefined> => {
+  // Per backend pid, its CPU so far (ms); undefined when /proc does not show them (a remote server).
+  const backendCpu = async (): Promise<Map<number, number> | undefined> => {
     const { rows } = await admin.query<{ pid: number }>(
       'SELECT pid FROM pg_stat_activity WHERE datname = $1',
       [dbName],
     );
-    let ticks = 0;
+    const out = new Map<number, number>();
     for (const { pid } of rows) {
       try {
         const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-        ticks += Number(fields[11]) + Number(fields[12]); // utime + stime, in clock ticks (100/s)
+        out.set(pid, (Number(fields[11]) + Number(fields[12])) * 10); // utime + stime: ticks of 10 ms
       } catch {
-        return undefined;
+        if (rows.length > 0 && out.size === 0) return undefined;
       }
     }
-    return ticks * 10;
+    return out;
   };
   type Side = { nodeUs: number; pgMs: number | undefined; rounds: number };
   const cpuOf = (): Record<'ours' | 'baseline', Side> => ({
@@ -246,22 +247,35 @@ try {
   let cpu = cpuOf();
   let running: 'ours' | 'baseline' | undefined;
   let nodeMark = process.cpuUsage();
-  let pgMark: Promise<number | undefined> = backendCpuMs();
-  const switchTo = async (side: 'ours' | 'baseline' | undefined) => {
+  let pgMark = await backendCpu();
+  let switching: Promise<void> = Promise.resolve();
+  // Charge the CPU used since the last switch to `side` (the node figure is read at once, the backends'
+  // before the next side starts: its calls wait for `switching`).
+  const charge = async (side: 'ours' | 'baseline' | undefined): Promise<void> => {
     const used = process.cpuUsage(nodeMark);
-    const [before, now] = await Promise.all([pgMark, backendCpuMs()]);
-    if (running) {
-      const s = cpu[running];
-      s.nodeUs += used.user + used.system;
-      s.pgMs =
-        s.pgMs === undefined || before === undefined || now === undefined ? undefined : s.pgMs + now - before;
-    }
-    running = side;
     nodeMark = process.cpuUsage();
-    pgMark = Promise.resolve(now);
+    const now = await backendCpu();
+    if (side) {
+      const s = cpu[side];
+      s.nodeUs += used.user + used.system;
+      if (s.pgMs === undefined || now === undefined || pgMark === undefined) s.pgMs = undefined;
+      else {
+        // Backends that appeared since the last mark count in full; one that exited is lost (undercount).
+        for (const [pid, ms] of now) s.pgMs += ms - (pgMark.get(pid) ?? 0);
+      }
+    }
+    pgMark = now;
+  };
+  const switchTo = (side: 'ours' | 'baseline' | undefined): Promise<void> => {
+    if (running !== side) {
+      const previous = running;
+      running = side;
+      switching = switching.then(() => charge(previous));
+    }
+    return switching;
   };
   const tracked = (side: 'ours' | 'baseline', fn: () => Promise<void>) => async () => {
-    if (running !== side) await switchTo(side);
+    await switchTo(side);
     cpu[side].rounds++;
     await fn();
   };
