@@ -14,7 +14,8 @@ export interface ApprovalStoreCapabilities {
    * `insert()` honours `expectedPolicyVersion`: it writes nothing and returns `{ stalePolicy: true }`
    * when the tenant's latest policy-set version is another one, checked in the same conditional write
    * as the insert. The engine then caches policy sets per tenant (a request still records the version
-   * it was created under: a stale cache is refused at the insert, never used). @default false
+   * it was created under: a stale cache is refused at the insert, never used). The engine freezes the
+   * sets it caches, so `latestPolicySet` must return a copy, not the store's own object. @default false
    */
   readonly policyVersionCheck?: boolean;
 }
