@@ -28,6 +28,14 @@ export interface ApprovalEngineOptions {
   leaseMs?: number;
   /** Attempts when a request keeps changing under concurrent writers. @default 50 */
   maxRetries?: number;
+  /**
+   * Tenants whose latest policy set `request()` keeps in memory (least recently used first out; 0 turns
+   * the cache off). Used only on stores that declare `capabilities.policyVersionCheck`: their insert
+   * refuses a request built from a policy set that is no longer the latest, and the engine then reads
+   * the policies again, so a policy change made by any process applies to the next request.
+   * @default 1000
+   */
+  policyCacheSize?: number;
 }
 
 /** Options of calls that can join the caller's transaction (PostgreSQL: a `PgQueryable`, e.g. a checked-out client inside BEGIN). */

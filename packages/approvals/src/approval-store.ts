@@ -10,12 +10,31 @@ export interface ApprovalStoreCapabilities {
    * an idempotency key (at-least-once call, at-most-once mark).
    */
   readonly transactional: boolean;
+  /**
+   * `insert()` honours `expectedPolicyVersion`: it writes nothing and returns `{ stalePolicy: true }`
+   * when the tenant's latest policy-set version is another one, checked in the same conditional write
+   * as the insert. The engine then caches policy sets per tenant (a request still records the version
+   * it was created under: a stale cache is refused at the insert, never used). The engine freezes the
+   * sets it caches, so `latestPolicySet` must return a copy, not the store's own object. @default false
+   */
+  readonly policyVersionCheck?: boolean;
 }
 
 /** The outcome of {@link ApprovalStoreTx.insert}. */
 export type InsertOutcome =
   | { readonly inserted: true }
-  | { readonly inserted: false; readonly pending: ApprovalRequest };
+  | { readonly inserted: false; readonly pending: ApprovalRequest; readonly stalePolicy?: undefined }
+  /** The tenant's latest policy set is not `expectedPolicyVersion` (stores with `policyVersionCheck`). */
+  | { readonly inserted: false; readonly stalePolicy: true; readonly pending?: undefined };
+
+/** Options of {@link ApprovalStoreTx.insert}. */
+export interface InsertOptions {
+  /**
+   * Insert only while the tenant's latest policy-set version is this one (0: none was ever written).
+   * Honoured by stores that declare `capabilities.policyVersionCheck`; the engine passes it only to them.
+   */
+  readonly expectedPolicyVersion?: number;
+}
 
 /** One unit of work on the store. On PostgreSQL it is one transaction; elsewhere each call stands alone. */
 export interface ApprovalStoreTx {
@@ -30,8 +49,10 @@ export interface ApprovalStoreTx {
   /**
    * Insert a new request. When a PENDING request for the same (tenant, action, resource type, resource
    * id) exists, insert nothing and return it (one conditional write: a unique key on pending requests).
+   * With `options.expectedPolicyVersion` on a store with `policyVersionCheck`: insert nothing and return
+   * `{ stalePolicy: true }` when the tenant's latest policy-set version differs.
    */
-  insert(request: ApprovalRequest): Promise<InsertOutcome>;
+  insert(request: ApprovalRequest, options?: InsertOptions): Promise<InsertOutcome>;
   /** The stored request, or `null` (also for another tenant's id). */
   get(tenantId: string, id: string): Promise<ApprovalRequest | null>;
   /**

@@ -34,6 +34,7 @@ import {
   writeTransition,
 } from './execution.js';
 import { ActionNameSchema, type PolicySet, PolicySetInputSchema, matchPolicy } from './policy.js';
+import { PolicyCache } from './policy-cache.js';
 import {
   type ApprovalRequest,
   type ApprovalRequestView,
@@ -60,6 +61,8 @@ import {
 } from './transitions.js';
 
 const RETRY = Symbol('retry');
+/** `request()`: the store refused the insert because the policy set it was built from is no longer the latest. */
+const STALE = Symbol('stale policy');
 type StepOutcome = { request: ApprovalRequest; audits: PendingAudit; error?: ApprovalError } | typeof RETRY;
 const RequestIdSchema = z.object({ requestId: z.uuid(), tenantId: z.string().optional() });
 const WHAT = 'approval requests';
@@ -84,6 +87,7 @@ const EngineOptionsSchema = z.object({
   attributesOf: z.custom((f) => typeof f === 'function', 'must be a function').optional(),
   leaseMs: z.number().int().positive().optional(),
   maxRetries: z.number().int().nonnegative().optional(),
+  policyCacheSize: z.number().int().nonnegative().max(1_000_000).optional(),
 });
 
 export function createApprovalEngine(options: ApprovalEngineOptions): ApprovalEngine {
@@ -99,6 +103,9 @@ export function createApprovalEngine(options: ApprovalEngineOptions): ApprovalEn
   };
   const maxRetries = options.maxRetries ?? 50;
   const attributesOf = options.attributesOf ?? (() => ({}));
+  const policies = new PolicyCache(
+    k.store.capabilities.policyVersionCheck === true ? (options.policyCacheSize ?? 1000) : 0,
+  );
 
   const decider = (): Decider => {
     const ctx = currentTenantContext();
@@ -118,10 +125,10 @@ export function createApprovalEngine(options: ApprovalEngineOptions): ApprovalEn
       : new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 * attempt)));
 
   /** A unit of work; a handler failure that rolled back the store's own transaction comes back as a value. */
-  const unitOfWorkOrFailure = async (
+  const unitOfWorkOrFailure = async <O>(
     transaction: unknown,
-    fn: (tx: ApprovalStoreTx) => Promise<StepOutcome>,
-  ): Promise<StepOutcome | ExecutionRolledBack> => {
+    fn: (tx: ApprovalStoreTx) => Promise<O>,
+  ): Promise<O | ExecutionRolledBack> => {
     if (transaction !== undefined && !k.store.capabilities.transactional) {
       // Checked against the declared capability, never guessed: ignoring it would break the caller's atomicity.
       throw new TenantryError('VALIDATION_FAILED', 'This approval store cannot join a caller transaction', {
@@ -340,6 +347,7 @@ export function createApprovalEngine(options: ApprovalEngineOptions): ApprovalEn
           createdBy: who.actor.id,
         };
         if (!(await k.store.insertPolicySet(set))) throw conflict();
+        policies.remember(tenantId, structuredClone(set));
         await k.audit.record({
           tenantId,
           actor: who.actor,
@@ -377,98 +385,124 @@ export function createApprovalEngine(options: ApprovalEngineOptions): ApprovalEn
               },
             );
           }
-          const set = await k.store.latestPolicySet(tenantId);
-          const policy = set ? matchPolicy(set.policies, parsed.action) : undefined;
-          if (policy && !k.resources.has(parsed.resource.type)) {
-            throw new ApprovalError(
-              'APPROVAL_HANDLER_MISSING',
-              `No resource hooks registered for ${parsed.resource.type}`,
-              {
-                details: { resourceType: parsed.resource.type },
+          const build = (set: PolicySet | null): ApprovalRequest => {
+            const policy = set ? matchPolicy(set.policies, parsed.action) : undefined;
+            if (policy && !k.resources.has(parsed.resource.type)) {
+              throw new ApprovalError(
+                'APPROVAL_HANDLER_MISSING',
+                `No resource hooks registered for ${parsed.resource.type}`,
+                {
+                  details: { resourceType: parsed.resource.type },
+                },
+              );
+            }
+            const now = k.clock.now();
+            return {
+              id: uuidv7(),
+              tenantId,
+              action: parsed.action,
+              resource: parsed.resource,
+              makerId: who.actor.id,
+              makerRoles: [...who.actor.roles],
+              ...(who.impersonator ? { impersonatorId: who.impersonator.id } : {}),
+              justification: parsed.justification,
+              payload: parsed.payload,
+              rules: {
+                version: policy ? (set?.version ?? 0) : 0,
+                policy: policy ?? null,
+                bypass: set?.bypass ?? { enabled: false, roles: ['SUPER_ADMIN'], allowMaker: false },
               },
-            );
-          }
-          const now = k.clock.now();
-          const request: ApprovalRequest = {
-            id: uuidv7(),
-            tenantId,
-            action: parsed.action,
-            resource: parsed.resource,
-            makerId: who.actor.id,
-            makerRoles: [...who.actor.roles],
-            ...(who.impersonator ? { impersonatorId: who.impersonator.id } : {}),
-            justification: parsed.justification,
-            payload: parsed.payload,
-            rules: {
-              version: policy ? (set?.version ?? 0) : 0,
-              policy: policy ?? null,
-              bypass: set?.bypass ?? { enabled: false, roles: ['SUPER_ADMIN'], allowMaker: false },
-            },
-            approvalState: policy ? 'PENDING' : 'APPROVED',
-            executionState: 'NONE',
-            approvals: [],
-            createdAt: now.toISOString(),
-            updatedAt: now.toISOString(),
-            expiresAt: new Date(now.getTime() + (policy?.ttlMs ?? 0)).toISOString(),
-            history: [entry(policy ? 'requested' : 'executed_without_policy', who, now)],
-            attempts: 0,
-            locked: policy !== undefined,
-            unlockPending: false,
-            version: 1,
+              approvalState: policy ? 'PENDING' : 'APPROVED',
+              executionState: 'NONE',
+              approvals: [],
+              createdAt: now.toISOString(),
+              updatedAt: now.toISOString(),
+              expiresAt: new Date(now.getTime() + (policy?.ttlMs ?? 0)).toISOString(),
+              history: [entry(policy ? 'requested' : 'executed_without_policy', who, now)],
+              attempts: 0,
+              locked: policy !== undefined,
+              unlockPending: false,
+              version: 1,
+            };
           };
+          const cached = policies.get(tenantId);
+          let set = cached !== undefined ? cached : await k.store.latestPolicySet(tenantId);
+          if (cached === undefined) policies.remember(tenantId, set);
+          // With the cache on, the insert itself confirms that `set` is still the latest (P4: a request
+          // records the version in force when it is created). After a refusal the set is read again and
+          // used unchecked, as without a cache (a caller's REPEATABLE READ snapshot may never see it).
+          let checkPolicy = policies.capacity > 0;
+          let request = build(set);
           let forced: string | undefined;
           for (let attempt = 0; attempt < maxRetries; attempt++) {
             await backoff(attempt);
-            const out = await unitOfWorkOrFailure(opts?.transaction, async (tx): Promise<StepOutcome> => {
-              const inserted = await tx.insert(request);
-              if (!inserted.inserted) {
-                const expired = await expireIfDue(tx, inserted.pending, who);
-                if (expired && expired !== RETRY) await recordAudit(k, expired.request, expired.audits, who);
-                if (expired) return RETRY;
-                return {
-                  request: inserted.pending,
-                  audits: [],
-                  error: new ApprovalError(
-                    'APPROVAL_DUPLICATE_PENDING',
-                    `Request ${inserted.pending.id} for the same action on the same resource is pending`,
-                    { details: { pendingRequestId: inserted.pending.id, action: request.action } },
-                  ),
-                };
-              }
-              const audits: PendingAudit = [{ action: AUDIT_ACTIONS[request.history[0]!.type], who }];
-              if (!policy) {
-                const done = await runExecution(
-                  k,
-                  tx,
+            const out = await unitOfWorkOrFailure(
+              opts?.transaction,
+              async (tx): Promise<StepOutcome | typeof STALE> => {
+                const inserted = await tx.insert(
                   request,
-                  { ...request, version: 2 },
-                  who,
-                  audits,
-                  forced,
+                  checkPolicy ? { expectedPolicyVersion: set?.version ?? 0 } : undefined,
                 );
-                const result = done ?? request;
-                await recordAudit(k, result, audits, who);
-                return { request: result, audits: [] };
-              }
-              try {
-                await runLock(k, tx, request);
-              } catch (error) {
-                if (!k.store.capabilities.transactional) {
-                  const undo = advance(
-                    request,
-                    { approvalState: 'CANCELLED', locked: false },
-                    now,
-                    entry('cancelled', who, now, { comment: 'soft lock failed' }),
-                  );
-                  await tx.update(undo, request.version);
+                if (!inserted.inserted) {
+                  if (inserted.stalePolicy) return STALE;
+                  const expired = await expireIfDue(tx, inserted.pending, who);
+                  if (expired && expired !== RETRY)
+                    await recordAudit(k, expired.request, expired.audits, who);
+                  if (expired) return RETRY;
+                  return {
+                    request: inserted.pending,
+                    audits: [],
+                    error: new ApprovalError(
+                      'APPROVAL_DUPLICATE_PENDING',
+                      `Request ${inserted.pending.id} for the same action on the same resource is pending`,
+                      { details: { pendingRequestId: inserted.pending.id, action: request.action } },
+                    ),
+                  };
                 }
-                throw error;
-              }
-              await recordAudit(k, request, audits, who);
-              return { request, audits: [] };
-            });
+                const audits: PendingAudit = [{ action: AUDIT_ACTIONS[request.history[0]!.type], who }];
+                if (request.rules.policy === null) {
+                  const done = await runExecution(
+                    k,
+                    tx,
+                    request,
+                    { ...request, version: 2 },
+                    who,
+                    audits,
+                    forced,
+                  );
+                  const result = done ?? request;
+                  await recordAudit(k, result, audits, who);
+                  return { request: result, audits: [] };
+                }
+                try {
+                  await runLock(k, tx, request);
+                } catch (error) {
+                  if (!k.store.capabilities.transactional) {
+                    const now = k.clock.now();
+                    const undo = advance(
+                      request,
+                      { approvalState: 'CANCELLED', locked: false },
+                      now,
+                      entry('cancelled', who, now, { comment: 'soft lock failed' }),
+                    );
+                    await tx.update(undo, request.version);
+                  }
+                  throw error;
+                }
+                await recordAudit(k, request, audits, who);
+                return { request, audits: [] };
+              },
+            );
             if (out instanceof ExecutionRolledBack) {
               forced = out.code;
+              continue;
+            }
+            if (out === STALE) {
+              policies.forget(tenantId);
+              set = await k.store.latestPolicySet(tenantId);
+              policies.remember(tenantId, set);
+              checkPolicy = false;
+              request = build(set);
               continue;
             }
             if (out === RETRY) continue;

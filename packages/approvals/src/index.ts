@@ -38,6 +38,7 @@ export type {
   ApprovalStore,
   ApprovalStoreCapabilities,
   ApprovalStoreTx,
+  InsertOptions,
   InsertOutcome,
   RequestQuery,
 } from './approval-store.js';

@@ -134,3 +134,81 @@ describe('execution claim on stores without transactions (at-least-once call, at
     ]).toEqual(['al', 'support-7', r.id, 'mo']);
   });
 });
+
+describe('policy cache (stores with policyVersionCheck)', () => {
+  /** The memory store, counting the policy reads the engine makes (the cache is what is under test). */
+  class CountingStore extends MemoryApprovalStore {
+    reads: string[] = [];
+    override latestPolicySet(tenantId: string) {
+      this.reads.push(tenantId);
+      return super.latestPolicySet(tenantId);
+    }
+  }
+  const setup = async (policyCacheSize?: number) => {
+    const store = new CountingStore();
+    const engine = createApprovalEngine({
+      store,
+      audit: new MemoryAuditPort(),
+      ...(policyCacheSize === undefined ? {} : { policyCacheSize }),
+    });
+    engine.registerAction('asset.delete', { execute: () => undefined });
+    engine.registerResource('asset', { lock: () => undefined, unlock: () => undefined });
+    const admin = { id: 'ad', roles: ['TENANT_ADMIN'] };
+    for (const tenantId of ['a', 'b', 'c']) {
+      await runAsTenant({ tenantId, actor: admin }, () =>
+        engine.setPolicies({ policies: [{ action: 'asset.delete', approverRoles: ['MANAGER'] }] }),
+      );
+    }
+    let n = 0;
+    const ask = (tenantId: string) =>
+      runAsTenant({ tenantId, actor }, () =>
+        engine.request({
+          action: 'asset.delete',
+          resource: { type: 'asset', id: `r${++n}` },
+          justification: 'x',
+        }),
+      );
+    store.reads = [];
+    return { store, engine, ask };
+  };
+
+  it('holds at most policyCacheSize tenants, least recently used out first', async () => {
+    const { store, ask } = await setup(2);
+    // setPolicies remembered a, b, c in turn: with room for 2, a fell out.
+    await ask('c');
+    await ask('b');
+    expect(store.reads).toEqual([]);
+    await ask('a'); // read again; evicts c (b was used after c)
+    await ask('b');
+    await ask('c'); // read again
+    expect(store.reads).toEqual(['a', 'c']);
+    for (const r of await Promise.all(['a', 'b', 'c'].map(ask))) expect(r.rules.version).toBe(1);
+  });
+
+  it('policyCacheSize 0 reads the policies on every request', async () => {
+    const { store, ask } = await setup(0);
+    await ask('a');
+    await ask('a');
+    expect(store.reads).toEqual(['a', 'a']);
+  });
+
+  it('a changed policy set is read again (and only then); callers cannot alter the cached one', async () => {
+    const { store, engine, ask } = await setup();
+    const first = await ask('a');
+    const roles = first.rules.policy!.approverRoles as string[];
+    expect(() => roles.push('USER')).toThrow(TypeError);
+    expect((await ask('a')).rules.policy!.approverRoles).toEqual(['MANAGER']);
+    // Another engine on the same store changes the policy: this engine's cached version 1 is stale.
+    const other = createApprovalEngine({ store, audit: new MemoryAuditPort() });
+    await runAsTenant({ tenantId: 'a', actor: { id: 'ad', roles: ['TENANT_ADMIN'] } }, () =>
+      other.setPolicies({ policies: [{ action: 'asset.delete', approverRoles: ['AUDITOR'] }] }),
+    );
+    store.reads = [];
+    const second = await ask('a');
+    expect(second.rules).toMatchObject({ version: 2, policy: { approverRoles: ['AUDITOR'] } });
+    expect(store.reads).toEqual(['a']);
+    await ask('a');
+    expect(store.reads).toEqual(['a']);
+    expect((await runAsTenant({ tenantId: 'a', actor }, () => engine.getPolicies())).version).toBe(2);
+  });
+});

@@ -44,7 +44,10 @@ export function matchesQuery(r: ApprovalRequest, q: RequestQuery): boolean {
  * @example const store = new MemoryApprovalStore();
  */
 export class MemoryApprovalStore implements ApprovalStore {
-  readonly capabilities: ApprovalStoreCapabilities = Object.freeze({ transactional: false });
+  readonly capabilities: ApprovalStoreCapabilities = Object.freeze({
+    transactional: false,
+    policyVersionCheck: true,
+  });
   readonly #requests = new Map<string, ApprovalRequest>();
   readonly #pending = new Map<string, string>();
   readonly #policies = new Map<string, PolicySet[]>();
@@ -54,7 +57,14 @@ export class MemoryApprovalStore implements ApprovalStore {
     const key = (tenantId: string, id: string) => `${tenantId}\u0000${id}`;
     this.#tx = {
       handle: undefined,
-      insert: async (request): Promise<InsertOutcome> => {
+      insert: async (request, options): Promise<InsertOutcome> => {
+        // Synchronous from here on: the policy check and the insert cannot interleave with other calls.
+        const expected = options?.expectedPolicyVersion;
+        if (expected !== undefined) {
+          const versions = this.#policies.get(request.tenantId);
+          if ((versions?.[versions.length - 1]?.version ?? 0) !== expected)
+            return { inserted: false, stalePolicy: true };
+        }
         if (request.approvalState === 'PENDING') {
           const existing = this.#pending.get(pendingKey(request));
           if (existing !== undefined)

@@ -301,6 +301,65 @@ export function approvalStoreConformance(harness: () => ApprovalStoreHarness, ap
       );
     });
 
+    it('a policy change made by another engine (another process) applies to the next request; pending ones keep theirs', async () => {
+      const f = await fixture();
+      const before = await ask(f);
+      expect(before.rules.version).toBe(1);
+      // A second engine on the same store: what another process sees. The fixture's engine may have
+      // cached version 1; its next request must still be made under version 2.
+      const other = createApprovalEngine({ store: f.store, audit: f.audit, clock: f.clock });
+      await runAsTenant({ tenantId: f.tenant, actor: suiteActors.admin }, () =>
+        other.setPolicies({
+          policies: [{ action: 'asset.delete', approvalsRequired: 1, approverRoles: ['USER'] }],
+          expectedVersion: 1,
+        }),
+      );
+      const after = await ask(f);
+      expect(after.rules.version).toBe(2);
+      expect(after.rules.policy?.approverRoles).toEqual(['USER']);
+      expect((await f.as(suiteActors.eve, (e) => e.approve({ requestId: after.id }))).status).toBe(
+        'EXECUTED',
+      );
+      expect(await settledCode(f.as(suiteActors.eve, (e) => e.approve({ requestId: before.id })))).toBe(
+        'APPROVAL_NOT_ELIGIBLE',
+      );
+      expect((await f.as(suiteActors.alice, (e) => e.approve({ requestId: before.id }))).status).toBe(
+        'PENDING',
+      );
+      // And back: a change that removes the policy makes the next request run at once, recorded as such.
+      await runAsTenant({ tenantId: f.tenant, actor: suiteActors.admin }, () =>
+        other.setPolicies({ policies: [], expectedVersion: 2 }),
+      );
+      const free = await ask(f);
+      expect(free.rules).toMatchObject({ version: 0, policy: null });
+      expect(free.status).toBe('EXECUTED');
+    });
+
+    it('a store declaring policyVersionCheck refuses an insert made under a policy version that is not the latest', async () => {
+      const f = await fixture();
+      if (f.store.capabilities.policyVersionCheck !== true) return;
+      const template = await ask(f, 'template');
+      const fresh = (resourceId: string): ApprovalRequest => ({
+        ...template,
+        id: uuidv7(),
+        resource: { type: 'asset', id: resourceId },
+      });
+      const stale = fresh('v0');
+      expect(await f.store.unitOfWork((tx) => tx.insert(stale, { expectedPolicyVersion: 0 }))).toEqual({
+        inserted: false,
+        stalePolicy: true,
+      });
+      expect(await f.store.get(f.tenant, stale.id)).toBeNull();
+      const current = fresh('v1');
+      expect(await f.store.unitOfWork((tx) => tx.insert(current, { expectedPolicyVersion: 1 }))).toEqual({
+        inserted: true,
+      });
+      expect((await f.store.get(f.tenant, current.id))?.id).toBe(current.id);
+      // A duplicate pending request is still named, whatever the version.
+      const dup = await f.store.unitOfWork((tx) => tx.insert(fresh('v1'), { expectedPolicyVersion: 1 }));
+      expect(dup.inserted === false && dup.pending?.id).toBe(current.id);
+    });
+
     it('policies: versioned, tenant admins only, concurrent edits refused, every change audited', async () => {
       const f = await fixture();
       expect(await settledCode(f.as(suiteActors.alice, (e) => e.setPolicies({ policies: [] })))).toBe(

@@ -77,6 +77,14 @@ async function run<R>(
 const INSERT = `INSERT INTO ${REQUESTS_TABLE} (${REQUEST_COLUMNS})
   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
   ON CONFLICT (tenant_id, action, resource_type, resource_id) WHERE approval_state = 'PENDING' DO NOTHING`;
+// The same insert, made only while the tenant's latest policy-set version is $18 (0: none): the engine's
+// policy cache is checked by the insert itself, at no extra round trip (a primary-key lookup).
+const INSERT_CHECKED = `INSERT INTO ${REQUESTS_TABLE} (${REQUEST_COLUMNS})
+  SELECT $1::text, $2::uuid, $3::text, $4::text, $5::text, $6::text, $7::text, $8::text, $9::timestamptz,
+    $10::text[], $11::boolean, $12::text[], $13::boolean, $14::integer, $15::text, $16::timestamptz, $17::timestamptz
+  WHERE COALESCE((SELECT max(version) FROM ${POLICIES_TABLE} WHERE tenant_id = $1), 0) = $18::integer
+  ON CONFLICT (tenant_id, action, resource_type, resource_id) WHERE approval_state = 'PENDING' DO NOTHING`;
+const LATEST_POLICY_VERSION = `SELECT COALESCE(max(version), 0) AS version FROM ${POLICIES_TABLE} WHERE tenant_id = $1`;
 const SELECT_ONE = `SELECT body, version FROM ${REQUESTS_TABLE} WHERE tenant_id = $1 AND id = $2`;
 const SELECT_PENDING = `SELECT body, version FROM ${REQUESTS_TABLE}
   WHERE tenant_id = $1 AND action = $2 AND resource_type = $3 AND resource_id = $4 AND approval_state = 'PENDING'`;
@@ -95,7 +103,10 @@ const UPDATE = `UPDATE ${REQUESTS_TABLE} SET approval_state = $3, execution_stat
  * @example const store = new PostgresApprovalStore({ pool });
  */
 export class PostgresApprovalStore implements ApprovalStore {
-  readonly capabilities: ApprovalStoreCapabilities = Object.freeze({ transactional: true });
+  readonly capabilities: ApprovalStoreCapabilities = Object.freeze({
+    transactional: true,
+    policyVersionCheck: true,
+  });
   readonly #pool: PgPoolLike;
 
   constructor(options: PostgresApprovalStoreOptions) {
@@ -123,8 +134,12 @@ export class PostgresApprovalStore implements ApprovalStore {
     return {
       handle: db,
       ownsTransaction,
-      insert: async (request): Promise<InsertOutcome> => {
-        const res = await run(db, INSERT, requestValues(request));
+      insert: async (request, options): Promise<InsertOutcome> => {
+        const expected = options?.expectedPolicyVersion;
+        const res =
+          expected === undefined
+            ? await run(db, INSERT, requestValues(request))
+            : await run(db, INSERT_CHECKED, [...requestValues(request), expected]);
         if (res.rowCount === 1) return { inserted: true };
         const { rows } = await run<RequestRow>(db, SELECT_PENDING, [
           request.tenantId,
@@ -132,6 +147,11 @@ export class PostgresApprovalStore implements ApprovalStore {
           request.resource.type,
           request.resource.id,
         ]);
+        if (!rows[0] && expected !== undefined) {
+          const latest = await run<{ version: number }>(db, LATEST_POLICY_VERSION, [request.tenantId]);
+          if (Number(latest.rows[0]?.version ?? 0) !== expected)
+            return { inserted: false, stalePolicy: true };
+        }
         if (!rows[0]) {
           throw new ApprovalError('APPROVAL_CONFLICT', 'A pending request was decided meanwhile; retry', {
             details: { action: request.action },
