@@ -73,7 +73,7 @@ export interface Services {
 }
 
 export async function createServices(config: AppConfig): Promise<Services> {
-  const db = await openDatabase(config.databaseUrl);
+  const db = await openDatabase(config.databaseUrl, config.dataDir);
   const pool = db.pool;
   await migrate(pool);
   const store = new PostgresTenantStore({ pool });
@@ -131,6 +131,7 @@ export async function createServices(config: AppConfig): Promise<Services> {
     vault,
     async close() {
       await audit.close().catch(() => undefined);
+      vault.close();
       if (redis) await redis.quit().catch(() => undefined);
       await db.close();
     },

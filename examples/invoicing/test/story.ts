@@ -286,55 +286,7 @@ export function storySuite(start: () => Promise<RunningApp>, perTenant: number):
   });
 
   it('a snapshot and restore of one tenant brings it back and leaves the other tenants byte-identical; every app table is covered', async () => {
-    const dump = async (tenant: string) => {
-      const out: string[] = [];
-      for (const t of app.services.vault.tenantTables) {
-        const r = await app.services.pool.query(
-          `SELECT row_to_json(x)::text AS j FROM ${t} x WHERE tenant_id = $1 ORDER BY row_to_json(x)::text`,
-          [tenant],
-        );
-        out.push(`${t}:${r.rows.map((row) => row.j).join('|')}`);
-      }
-      return out.join('\n');
-    };
-    const admin = await ApiClient.signIn(app, 'admin@acme.test');
-    const snap = await admin.ok<{ snapshotId: string }>('POST', '/back-office/snapshots', undefined, 201);
-    const acmeBefore = await dump('acme');
-    const othersBefore = [await dump('globex'), await dump('initech')];
-    // After the snapshot: a new customer and invoice in acme, and new work in globex.
-    const clerk = await ApiClient.signIn(app, 'clerk@acme.test');
-    const c = await clerk.ok<{ id: string }>('POST', '/ops/customers', { name: 'Late Co' }, 201);
-    await clerk.ok('POST', '/ops/invoices', { customerId: c.id, amountCents: 99 }, 201);
-    expect(await dump('acme')).not.toBe(acmeBefore);
-    const globex = await ApiClient.signIn(app, 'clerk@globex.test');
-    await globex.ok('POST', '/ops/customers', { name: 'Globex Late Co' }, 201);
-    const othersAfterWork = [await dump('globex'), await dump('initech')];
-    expect(othersAfterWork).not.toEqual(othersBefore);
-    // A clerk cannot restore.
-    expect((await clerk.call('POST', `/back-office/snapshots/${snap.snapshotId}/restore`)).status).toBe(403);
-    const report = await admin.ok<{ modules: Array<{ name: string; records: number }> }>(
-      'POST',
-      `/back-office/snapshots/${snap.snapshotId}/restore`,
-    );
-    expect(report.modules.map((m) => m.name)).toContain('app_documents');
-    expect(await dump('acme')).toBe(acmeBefore);
-    expect([await dump('globex'), await dump('initech')]).toEqual(othersAfterWork);
-    // The tenant is out of maintenance again, and the GDPR export lists its records.
-    await clerk.ok('POST', '/ops/customers', { name: 'After Restore' }, 201);
-    const exported = await admin.ok<{ modules: Array<{ name: string; records: number }> }>(
-      'POST',
-      '/back-office/exports',
-    );
-    expect(exported.modules.find((m) => m.name === 'app_customers')?.records).toBeGreaterThan(0);
-    // V5: every tenant-scoped app table is exported by a module.
-    const coverage = await app.services.vault.coverage();
-    expect(coverage.gaps).toEqual([]);
-    expect(
-      coverage.entries
-        .filter((e) => !e.ignored)
-        .map((e) => e.name)
-        .sort(),
-    ).toEqual(app.services.vault.tenantTables.map((t) => `public.${t}`).sort());
+    await snapshotRestoreStep(app);
   });
 
   it('the audit chain verifies with a signed checkpoint, an outsider can check the export, and an altered row is caught', async () => {
@@ -371,4 +323,62 @@ export function storySuite(start: () => Promise<RunningApp>, perTenant: number):
     const globex = await ApiClient.signIn(app, 'admin@globex.test');
     expect((await globex.ok<AuditView>('GET', '/ops/audit')).verified.ok).toBe(true);
   });
+}
+
+/**
+ * The story's snapshot step: snapshot acme, change acme and globex, restore acme; acme is back
+ * byte for byte, the others keep their later work; then a GDPR export and the coverage check.
+ * @returns the snapshot's id (the S3 test looks for its objects in the bucket)
+ */
+export async function snapshotRestoreStep(app: RunningApp): Promise<{ snapshotId: string }> {
+  const dump = async (tenant: string) => {
+    const out: string[] = [];
+    for (const t of app.services.vault.tenantTables) {
+      const r = await app.services.pool.query(
+        `SELECT row_to_json(x)::text AS j FROM ${t} x WHERE tenant_id = $1 ORDER BY row_to_json(x)::text`,
+        [tenant],
+      );
+      out.push(`${t}:${r.rows.map((row) => row.j).join('|')}`);
+    }
+    return out.join('\n');
+  };
+  const admin = await ApiClient.signIn(app, 'admin@acme.test');
+  const snap = await admin.ok<{ snapshotId: string }>('POST', '/back-office/snapshots', undefined, 201);
+  const acmeBefore = await dump('acme');
+  const othersBefore = [await dump('globex'), await dump('initech')];
+  // After the snapshot: a new customer and invoice in acme, and new work in globex.
+  const clerk = await ApiClient.signIn(app, 'clerk@acme.test');
+  const c = await clerk.ok<{ id: string }>('POST', '/ops/customers', { name: 'Late Co' }, 201);
+  await clerk.ok('POST', '/ops/invoices', { customerId: c.id, amountCents: 99 }, 201);
+  expect(await dump('acme')).not.toBe(acmeBefore);
+  const globex = await ApiClient.signIn(app, 'clerk@globex.test');
+  await globex.ok('POST', '/ops/customers', { name: 'Globex Late Co' }, 201);
+  const othersAfterWork = [await dump('globex'), await dump('initech')];
+  expect(othersAfterWork).not.toEqual(othersBefore);
+  // A clerk cannot restore.
+  expect((await clerk.call('POST', `/back-office/snapshots/${snap.snapshotId}/restore`)).status).toBe(403);
+  const report = await admin.ok<{ modules: Array<{ name: string; records: number }> }>(
+    'POST',
+    `/back-office/snapshots/${snap.snapshotId}/restore`,
+  );
+  expect(report.modules.map((m) => m.name)).toContain('app_documents');
+  expect(await dump('acme')).toBe(acmeBefore);
+  expect([await dump('globex'), await dump('initech')]).toEqual(othersAfterWork);
+  // The tenant is out of maintenance again, and the GDPR export lists its records.
+  await clerk.ok('POST', '/ops/customers', { name: 'After Restore' }, 201);
+  const exported = await admin.ok<{ modules: Array<{ name: string; records: number }> }>(
+    'POST',
+    '/back-office/exports',
+  );
+  expect(exported.modules.find((m) => m.name === 'app_customers')?.records).toBeGreaterThan(0);
+  // V5: every tenant-scoped app table is exported by a module.
+  const coverage = await app.services.vault.coverage();
+  expect(coverage.gaps).toEqual([]);
+  expect(
+    coverage.entries
+      .filter((e) => !e.ignored)
+      .map((e) => e.name)
+      .sort(),
+  ).toEqual(app.services.vault.tenantTables.map((t) => `public.${t}`).sort());
+  return { snapshotId: snap.snapshotId };
 }
