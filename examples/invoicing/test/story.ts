@@ -138,6 +138,72 @@ export function storySuite(start: () => Promise<RunningApp>, perTenant: number):
     expect((await clerk.ok<{ status: string }>('GET', '/ops/customers/acme-stark')).status).toBe('ACTIVE');
   });
 
+  it('an approved void commits with its EXECUTED mark and every audit event of it, or not at all', async () => {
+    const clerk = await ApiClient.signIn(app, 'clerk@acme.test');
+    const manager = await ApiClient.signIn(app, 'manager@acme.test');
+    const admin = await ApiClient.signIn(app, 'admin@acme.test');
+    const pool = app.services.pool;
+    const inv = await clerk.ok<DocumentRow>(
+      'POST',
+      '/ops/invoices',
+      { customerId: 'acme-tyrell', amountCents: 1300, issueDate: '2026-08-01' },
+      201,
+    );
+    const asked = await clerk.call<{ id: string }>('POST', `/ops/invoices/${inv.id}/void`, {
+      justification: 'duplicate',
+    });
+    expect(asked.status).toBe(202);
+    const stored = async () =>
+      (
+        await pool.query(
+          'SELECT approval_state, execution_state FROM tenantry_approval_requests WHERE tenant_id = $1 AND id = $2',
+          ['acme', asked.body.id],
+        )
+      ).rows;
+    // The request is a row of the app's database (the PostgreSQL store), in both modes.
+    expect(await stored()).toEqual([{ approval_state: 'PENDING', execution_state: 'NONE' }]);
+    const creditsBefore = await clerk.ok<DocumentRow[]>('GET', '/ops/credit-notes');
+    // The audit store refuses the transition's last event, `approval.executed`.
+    await pool.query(`CREATE FUNCTION test_refuse_executed() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.action = 'approval.executed' THEN RAISE EXCEPTION 'audit store refuses'; END IF; RETURN NEW; END $$`);
+    let refused: { status: number };
+    try {
+      await pool.query(
+        'CREATE TRIGGER test_refuse_executed BEFORE INSERT ON tenantry_audit_events FOR EACH ROW EXECUTE FUNCTION test_refuse_executed()',
+      );
+      refused = await manager.call('POST', `/ops/approvals/${asked.body.id}/approve`, {});
+    } finally {
+      await pool.query('DROP TRIGGER IF EXISTS test_refuse_executed ON tenantry_audit_events');
+      await pool.query('DROP FUNCTION test_refuse_executed()');
+    }
+    expect(refused.status).toBeGreaterThanOrEqual(500);
+    // Nothing of it happened: no approval, no EXECUTED mark, no void, no credit note, no audit event.
+    expect(await stored()).toEqual([{ approval_state: 'PENDING', execution_state: 'NONE' }]);
+    expect((await clerk.ok<DocumentRow>('GET', `/ops/invoices/${inv.id}`)).status).toBe('PENDING_VOID');
+    const creditsAfterRefusal = await clerk.ok<DocumentRow[]>('GET', '/ops/credit-notes');
+    expect(creditsAfterRefusal.map((c) => c.id).sort()).toEqual(creditsBefore.map((c) => c.id).sort());
+    const about = (t: AuditView) =>
+      t.events.filter((e) => e.targets.some((x) => x.id === inv.id || x.id === asked.body.id));
+    const trail = await admin.ok<AuditView>('GET', '/ops/audit');
+    expect(about(trail).map((e) => e.action)).not.toContain('invoice.voided');
+    expect(about(trail).map((e) => e.action)).not.toContain('approval.approved');
+    // Decided again once the audit store accepts: all of it, together; the credit note's number
+    // follows the last one (the refused attempt's allocation was rolled back with it).
+    const done = await manager.ok<{ status: string }>('POST', `/ops/approvals/${asked.body.id}/approve`, {});
+    expect(done.status).toBe('EXECUTED');
+    expect(await stored()).toEqual([{ approval_state: 'APPROVED', execution_state: 'EXECUTED' }]);
+    expect((await clerk.ok<DocumentRow>('GET', `/ops/invoices/${inv.id}`)).status).toBe('VOID');
+    const cn = (await clerk.ok<DocumentRow[]>('GET', '/ops/credit-notes')).find(
+      (c) => c.creditsDocumentId === inv.id,
+    );
+    const sameSeries = creditsBefore.filter((c) => c.series === cn?.series && c.period === cn?.period);
+    expect(cn?.number).toBe(Math.max(0, ...sameSeries.map((c) => c.number)) + 1);
+    const actions = about(await admin.ok<AuditView>('GET', '/ops/audit')).map((e) => e.action);
+    expect(actions).toEqual(
+      expect.arrayContaining(['approval.approved', 'approval.executed', 'invoice.voided']),
+    );
+  });
+
   it('provider credentials are sealed per tenant and field: no plaintext in the database, and a copied ciphertext does not open elsewhere', async () => {
     const admin = await ApiClient.signIn(app, 'admin@acme.test');
     const views = await admin.ok<Array<{ kind: string; configured: boolean; fingerprint: string }>>(
