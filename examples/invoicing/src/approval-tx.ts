@@ -22,11 +22,10 @@ export interface ApprovalTransactions {
   /**
    * The approvals engine `engine` with its decisions (`request`, `approve`, `reject`, `cancel`,
    * `bypass`, `execute`) each in a transaction of the app's, kept in scope; every other method as is.
-   * Build `engine` on {@link ApprovalTransactions.scopedPool}.
+   * Build `engine` on {@link ApprovalTransactions.scopedPool}. Not wrapped: `sweep` (the app runs no
+   * sweeper), which opens the store's own transactions; on PGlite run it inside such a scope too.
    */
   wrap(engine: ApprovalEngine): ApprovalEngine;
-  /** The transaction of the transition in progress, if any. */
-  current(): pg.PoolClient | undefined;
   /**
    * The pool for the approval store and the audit sink of the transitions: inside a transition its
    * `query` runs on the transition's connection (the store reads policies before its unit of work),
@@ -97,5 +96,5 @@ export function approvalTransactions(pool: pg.Pool): ApprovalTransactions {
       return tx ? joinedClient(tx) : pool.connect();
     },
   };
-  return { wrap, current: () => scope.getStore(), scopedPool };
+  return { wrap, scopedPool };
 }

@@ -29,6 +29,19 @@ export function storySuite(start: () => Promise<RunningApp>, perTenant: number):
   let app: RunningApp;
   beforeAll(async () => {
     app = await start();
+    // A switch that makes the audit store refuse an action's events (a row in test_refused_audit_actions).
+    // Installed once, while nothing is written: DDL on the audit table under traffic can deadlock with
+    // the app's inserts.
+    await app.services.audit.flush();
+    await app.services.pool.query(`CREATE TABLE test_refused_audit_actions (action text PRIMARY KEY);
+      CREATE FUNCTION test_refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+        IF EXISTS (SELECT 1 FROM test_refused_audit_actions WHERE action = NEW.action) THEN
+          RAISE EXCEPTION 'audit store refuses %', NEW.action;
+        END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER test_refuse_audit BEFORE INSERT ON tenantry_audit_events
+        FOR EACH ROW EXECUTE FUNCTION test_refuse_audit();`);
   }, 180_000);
   afterAll(async () => {
     await app?.close();
@@ -164,17 +177,12 @@ export function storySuite(start: () => Promise<RunningApp>, perTenant: number):
     expect(await stored()).toEqual([{ approval_state: 'PENDING', execution_state: 'NONE' }]);
     const creditsBefore = await clerk.ok<DocumentRow[]>('GET', '/ops/credit-notes');
     // The audit store refuses the transition's last event, `approval.executed`.
-    await pool.query(`CREATE FUNCTION test_refuse_executed() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN IF NEW.action = 'approval.executed' THEN RAISE EXCEPTION 'audit store refuses'; END IF; RETURN NEW; END $$`);
     let refused: { status: number };
+    await pool.query("INSERT INTO test_refused_audit_actions VALUES ('approval.executed')");
     try {
-      await pool.query(
-        'CREATE TRIGGER test_refuse_executed BEFORE INSERT ON tenantry_audit_events FOR EACH ROW EXECUTE FUNCTION test_refuse_executed()',
-      );
       refused = await manager.call('POST', `/ops/approvals/${asked.body.id}/approve`, {});
     } finally {
-      await pool.query('DROP TRIGGER IF EXISTS test_refuse_executed ON tenantry_audit_events');
-      await pool.query('DROP FUNCTION test_refuse_executed()');
+      await pool.query('DELETE FROM test_refused_audit_actions');
     }
     expect(refused.status).toBeGreaterThanOrEqual(500);
     // Nothing of it happened: no approval, no EXECUTED mark, no void, no credit note, no audit event.
