@@ -113,6 +113,12 @@ describe("examples/nest-minimal, built with swc, on the packages' built dist", (
       .split('\n');
     expect(resolved).toHaveLength(7);
     for (const url of resolved) expect(url).toMatch(/\/packages\/[a-z-]+\/dist\/index\.js$/);
+    // …and the app process was started exactly like it: no source condition in its arguments or options.
+    const cmdline = `/proc/${child?.pid}/cmdline`;
+    if (existsSync(cmdline)) {
+      expect(readFileSync(cmdline, 'utf8').split('\0')).toEqual([process.execPath, 'dist/main.mjs', '']);
+      expect(readFileSync(`/proc/${child?.pid}/environ`, 'utf8')).not.toContain('NODE_OPTIONS=');
+    }
   });
 
   it('is under 150 lines and keeps decorator metadata in its build', () => {
