@@ -10,7 +10,7 @@ import { CONSOLE_CSS } from './console/html.js';
 import { SESSION_COOKIE, consoleRouter } from './console/pages.js';
 import { createDocuments, registerApprovalActions } from './documents.js';
 import { createPlatform } from './platform.js';
-import { ensurePolicies, seedDemo } from './seed.js';
+import { seedDemo } from './seed.js';
 import { type Services, createServices } from './services.js';
 import { createTenantSettings } from './tenant-settings.js';
 
@@ -68,7 +68,6 @@ async function listen(s: Services, options: StartOptions): Promise<RunningApp> {
   const auth = createAuth(s);
   registerApprovalActions(s, s.approvals);
   const seeded = s.config.seedDemo ? await seedDemo(s) : false;
-  if (s.approvalStoreKind === 'memory') await ensurePolicies(s);
   const docs = createDocuments(s);
   const settings = createTenantSettings(s);
   const platform = createPlatform(s);

@@ -18,8 +18,11 @@ export const ENV_VARS = {
   AUDIT_SIGNING_KEY: 'Ed25519 secret key (hex) that signs audit checkpoints; unset: random per start',
   AUDIT_PUBLIC_KEY: 'the matching public key (hex), published to whoever checks exports',
   SEED_DEMO: 'seed the demo partners, tenants and users when the database is empty (default true)',
-  S3_ENDPOINT: 'S3-compatible store for vault snapshots (the vault slot; see README)',
-  S3_BUCKET: 'bucket of vault snapshots',
+  DATA_DIR:
+    'directory for state on disk: the embedded PGlite (without DATABASE_URL) and vault snapshots (without S3_*); unset: in memory',
+  S3_ENDPOINT: 'S3-compatible store for vault snapshots and GDPR exports (with S3_BUCKET)',
+  S3_BUCKET: 'bucket of vault snapshots (must exist)',
+  S3_REGION: 'region of the snapshot store (default us-east-1; MinIO accepts any)',
   S3_ACCESS_KEY_ID: 'access key of the snapshot store',
   S3_SECRET_ACCESS_KEY: 'secret key of the snapshot store',
 } as const;
@@ -35,11 +38,17 @@ export interface AppConfig {
   readonly kek: { readonly id: string; readonly key: string };
   readonly audit: { readonly signingKey: string; readonly publicKey: string };
   readonly seedDemo: boolean;
-  /** Where vault snapshots go (used once the vault is wired). */
+  /**
+   * Directory of state on disk: `<dir>/pglite` holds the embedded database when there is no
+   * `databaseUrl`, `<dir>/snapshots` the vault's snapshots when there is no S3 store. Unset: both in memory.
+   */
+  readonly dataDir: string | undefined;
+  /** The S3-compatible store of vault snapshots (`@tenantry/vault/s3`, path-style addressing), when set. */
   readonly snapshots:
     | {
         readonly endpoint: string;
         readonly bucket: string;
+        readonly region: string;
         readonly accessKeyId: string;
         readonly secretAccessKey: string;
       }
@@ -51,8 +60,9 @@ type Env = Partial<Record<EnvVar, string>>;
 /** Read the configuration from `env` (default `process.env`); overrides win (tests). */
 export function loadConfig(env: Env = process.env as Env, overrides: Partial<AppConfig> = {}): AppConfig {
   const production = env.DATABASE_URL !== undefined && env.DATABASE_URL !== '';
-  if (production && (env.TENANTRY_KEK === undefined || env.TENANTRY_KEK === '')) {
-    // A random KEK on a persistent database would make every sealed secret unreadable after a restart.
+  const dataDir = env.DATA_DIR || undefined;
+  if ((production || dataDir) && (env.TENANTRY_KEK === undefined || env.TENANTRY_KEK === '')) {
+    // A random KEK on a persistent database (a server, or PGlite on disk) would make every sealed secret unreadable after a restart.
     console.warn('TENANTRY_KEK is not set: sealed settings will not survive a restart');
   }
   const keys =
@@ -67,6 +77,7 @@ export function loadConfig(env: Env = process.env as Env, overrides: Partial<App
       ? {
           endpoint: env.S3_ENDPOINT,
           bucket: env.S3_BUCKET,
+          region: env.S3_REGION || 'us-east-1',
           accessKeyId: env.S3_ACCESS_KEY_ID ?? '',
           secretAccessKey: env.S3_SECRET_ACCESS_KEY ?? '',
         }
@@ -80,6 +91,7 @@ export function loadConfig(env: Env = process.env as Env, overrides: Partial<App
     kek: { id: env.TENANTRY_KEK_ID || 'kek1', key: env.TENANTRY_KEK || randomBytes(32).toString('base64') },
     audit: keys,
     seedDemo: env.SEED_DEMO !== 'false',
+    dataDir,
     snapshots: s3,
     ...overrides,
   };

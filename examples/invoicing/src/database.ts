@@ -1,3 +1,5 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import pg from 'pg';
@@ -14,17 +16,22 @@ export interface Database {
 }
 
 /**
- * Open the database. With a URL, a `pg` pool on it. Without one, an in-memory PGlite behind
- * `PGLiteSocketServer` on a free loopback port, reached through the same `pg` pool: PGlite runs one
+ * Open the database. With a URL, a `pg` pool on it. Without one, PGlite (in memory, or in
+ * `<dataDir>/pglite` when `dataDir` is given, so it survives a restart) behind `PGLiteSocketServer` on a free loopback port, reached through the same `pg` pool: PGlite runs one
  * query at a time: the pool has one connection, so requests queue for it and transactions run one
  * after another (see the README for what that cannot prove).
  */
-export async function openDatabase(url: string | undefined): Promise<Database> {
+export async function openDatabase(url: string | undefined, dataDir?: string): Promise<Database> {
   if (url) {
     const pool = new pg.Pool({ connectionString: url, max: 20 });
     return { pool, kind: 'postgres', url, close: () => pool.end() };
   }
-  const db = await PGlite.create();
+  let dir: string | undefined;
+  if (dataDir) {
+    dir = join(dataDir, 'pglite');
+    mkdirSync(dir, { recursive: true });
+  }
+  const db = await PGlite.create(dir);
   // A few connections for tools (psql, tests); the app itself uses one. Every connection shares
   // PGlite's single session, and the socket server interleaves their messages outside transactions,
   // so two connections' unnamed statements and portals could overwrite each other: one at a time.

@@ -241,7 +241,7 @@ export function registerApprovalActions(s: Services, engine: ApprovalEngine): vo
       }),
   });
   engine.registerAction('invoice.void', {
-    // Runs once, in the transaction that marks the request EXECUTED (PostgreSQL store).
+    // Runs once, in the transaction that marks the request EXECUTED; its audit event goes in it too.
     execute: async ({ transaction, tenantId, request }) => {
       const credit = await withTx(transaction, async (tx) => {
         const r = await tx.query(
@@ -281,7 +281,7 @@ export function registerApprovalActions(s: Services, engine: ApprovalEngine): vo
         await s.sequencer.void(invoiceSeries[branch], inv.number, { tx, reason, issueDate: inv.issueDate });
         return toDoc(cn.rows[0]);
       });
-      await s.audit.recordInContext({
+      await s.transitionAudit.recordInContext({
         action: 'invoice.voided',
         targets: [
           { type: 'invoice', id: request.resource.id },
@@ -320,7 +320,7 @@ export function registerApprovalActions(s: Services, engine: ApprovalEngine): vo
           request.resource.id,
         ]);
       });
-      await s.audit.recordInContext({
+      await s.transitionAudit.recordInContext({
         action: 'customer.deleted',
         targets: [{ type: 'customer', id: request.resource.id }],
         outcome: 'success',

@@ -16,7 +16,12 @@ if (s.config.seedDemo) {
       `  ${u.email.padEnd(22)} ${u.roles.join(',').padEnd(14)} ${u.tenantId ?? (u.partnerId ? `partner ${u.partnerId}` : 'platform')}`,
     );
 }
-console.log('Vault: per-tenant snapshots and restore on the Snapshots page (kept in memory in this demo)');
+const where = {
+  s3: `in the S3 bucket ${s.config.snapshots?.bucket}`,
+  fs: `under ${s.config.dataDir}/snapshots`,
+  memory: 'in memory, like the embedded database (set DATA_DIR or S3_* to keep them)',
+}[s.vault.storageKind];
+console.log(`Vault: per-tenant snapshots and restore on the Snapshots page, kept ${where}`);
 const stop = async () => {
   await app.close();
   process.exit(0);

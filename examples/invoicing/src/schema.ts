@@ -8,6 +8,7 @@ import { approvalsMigrations } from '@tenantry/approvals/postgres';
 import { auditMigrations } from '@tenantry/audit/postgres';
 import { cryptoFieldsMigrations } from '@tenantry/crypto-fields/postgres';
 import { sequencerMigrations } from '@tenantry/sequencer/postgres';
+import { vaultMigrations } from '@tenantry/vault/postgres';
 import type pg from 'pg';
 
 /**
@@ -103,6 +104,7 @@ export const allMigrations: readonly Migration[] = [
   ...auditMigrations,
   ...approvalsMigrations,
   ...cryptoFieldsMigrations,
+  ...vaultMigrations,
   ...invoicingMigrations,
 ];
 

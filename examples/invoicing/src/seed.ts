@@ -128,21 +128,3 @@ export async function seedDemo(s: Services): Promise<boolean> {
   }
   return true;
 }
-
-/** On PGlite the approval store is in memory: policies are set again at every start. */
-export async function ensurePolicies(s: Services): Promise<void> {
-  const tenants = await runAsSystem(
-    { actor: SEEDER, reason: 'approval policies at start' },
-    s.audit.port,
-    () => s.directory.store.listTenants(),
-  );
-  for (const t of tenants) {
-    await runAsTenant(
-      { tenantId: t.id, actor: { id: `seed-${t.id}`, roles: ['TENANT_ADMIN'], kind: 'service' } },
-      async () => {
-        const current = await s.approvals.getPolicies();
-        if (current.policies.length === 0) await s.approvals.setPolicies({ policies: DEFAULT_POLICIES });
-      },
-    );
-  }
-}

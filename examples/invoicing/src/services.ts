@@ -1,5 +1,4 @@
 import { type ApprovalEngine, createApprovalEngine } from '@tenantry/approvals';
-import { MemoryApprovalStore } from '@tenantry/approvals/memory';
 import { PostgresApprovalStore } from '@tenantry/approvals/postgres';
 import { type AuditLog, createAuditLog } from '@tenantry/audit';
 import { PostgresAuditSink } from '@tenantry/audit/postgres';
@@ -27,6 +26,7 @@ import { type PostgresSequencer, createPostgresSequencer } from '@tenantry/seque
 import { Redis } from 'ioredis';
 import type pg from 'pg';
 import { z } from 'zod';
+import { approvalTransactions } from './approval-tx.js';
 import type { AppConfig } from './config.js';
 import { type Database, openDatabase } from './database.js';
 import { migrate } from './schema.js';
@@ -65,15 +65,23 @@ export interface Services {
   readonly quotas: Quotas;
   readonly fields: FieldCrypto;
   readonly sequencer: PostgresSequencer;
+  /**
+   * The approvals engine on the PostgreSQL store, on PGlite as on PostgreSQL: each decision runs in
+   * one transaction of the app's, with the approved action, the EXECUTED mark and their audit events
+   * (see `approval-tx.ts`).
+   */
   readonly approvals: ApprovalEngine;
-  /** `postgres` when requests, decisions and the action commit in one transaction; `memory` on PGlite. */
-  readonly approvalStoreKind: 'postgres' | 'memory';
+  /**
+   * The audit log of approval transitions and of the actions they run: direct writes, on the
+   * transition's own connection inside one (outside, like `audit`). Action handlers record through it.
+   */
+  readonly transitionAudit: AuditLog;
   readonly vault: VaultSlot;
   close(): Promise<void>;
 }
 
 export async function createServices(config: AppConfig): Promise<Services> {
-  const db = await openDatabase(config.databaseUrl);
+  const db = await openDatabase(config.databaseUrl, config.dataDir);
   const pool = db.pool;
   await migrate(pool);
   const store = new PostgresTenantStore({ pool });
@@ -100,14 +108,22 @@ export async function createServices(config: AppConfig): Promise<Services> {
   // session shared by every connection, and a transaction-mode pooler (PgBouncer) hands each
   // transaction any server connection, so named prepared statements would collide in both.
   const sequencer = createPostgresSequencer();
-  // On PostgreSQL the approval store records the audit event inside the transition's transaction,
-  // through a second connection (the audit sink's). PGlite serves one transaction at a time, so that
-  // second connection would wait for the first forever: there the memory store serves (see README).
-  const approvalStoreKind = db.kind === 'postgres' ? 'postgres' : 'memory';
-  const approvals = createApprovalEngine({
-    store: approvalStoreKind === 'postgres' ? new PostgresApprovalStore({ pool }) : new MemoryApprovalStore(),
-    audit: audit.port,
+  // Approval decisions commit together with the action they run and with their audit events, in one
+  // transaction the app opens: the store and this audit log reach it through `scopedPool`. Direct
+  // delivery: a buffered log would batch other requests' events into this transaction.
+  const tx = approvalTransactions(pool);
+  const transitionAudit = createAuditLog({
+    sink: new PostgresAuditSink({ pool: tx.scopedPool }),
+    delivery: { mode: 'direct' },
+    signingKey: config.audit.signingKey,
+    publicKeys: [config.audit.publicKey],
   });
+  const approvals = tx.wrap(
+    createApprovalEngine({
+      store: new PostgresApprovalStore({ pool: tx.scopedPool }),
+      audit: transitionAudit.port,
+    }),
+  );
   const redis = config.redisUrl
     ? new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 })
     : undefined;
@@ -127,10 +143,12 @@ export async function createServices(config: AppConfig): Promise<Services> {
     fields,
     sequencer,
     approvals,
-    approvalStoreKind,
+    transitionAudit,
     vault,
     async close() {
       await audit.close().catch(() => undefined);
+      await transitionAudit.close().catch(() => undefined);
+      vault.close();
       if (redis) await redis.quit().catch(() => undefined);
       await db.close();
     },

@@ -1,15 +1,21 @@
+import { join } from 'node:path';
+import { S3Client } from '@aws-sdk/client-s3';
 import type { AuditPort, TenantDirectory } from '@tenantry/core';
 import type { FieldCrypto } from '@tenantry/crypto-fields';
 import {
   type CoverageReport,
   type CoveringModule,
+  type SnapshotStorage,
   type Vault,
   checkCoverage,
   createModuleRegistry,
   createVault,
   directoryMaintenance,
 } from '@tenantry/vault';
-import { MemorySnapshotRecordStore, MemorySnapshotStorage } from '@tenantry/vault/memory';
+import { FileSystemSnapshotStorage } from '@tenantry/vault/fs';
+import { MemorySnapshotStorage } from '@tenantry/vault/memory';
+import { PostgresSnapshotRecordStore } from '@tenantry/vault/postgres';
+import { S3SnapshotStorage } from '@tenantry/vault/s3';
 import type pg from 'pg';
 import type { AppConfig } from './config.js';
 import { TENANT_TABLES, inTransaction } from './schema.js';
@@ -18,8 +24,9 @@ import { TENANT_TABLES, inTransaction } from './schema.js';
  * Where `@tenantry/vault` plugs in: per-tenant snapshots, restore (under the tenant's maintenance
  * mode), the GDPR export, and the coverage check of the app's tables. One module per app table; a
  * record is the row as JSON without trusting its tenant column (the import writes the tenant being
- * restored). Snapshots are kept in memory here (`MemorySnapshotStorage`): the S3 driver
- * (`@tenantry/vault/s3`, with the S3_* settings) is the production path and is not wired.
+ * restored). Snapshot objects go where {@link snapshotStorage} says (S3, a directory, or memory);
+ * their index is `tenantry_vault_snapshots` in the app's database (`PostgresSnapshotRecordStore`, on
+ * PGlite as on PostgreSQL), so it lives exactly as long as the database does.
  */
 export interface VaultSlot {
   readonly available: boolean;
@@ -27,10 +34,14 @@ export interface VaultSlot {
   /** The tenant-scoped tables the vault's modules must cover. */
   readonly tenantTables: readonly string[];
   readonly vault: Vault;
-  /** Where GDPR exports are written (`<prefix>/<module>.jsonl`). */
-  readonly exports: MemorySnapshotStorage;
+  /** Where snapshot objects go: `s3` (S3_ENDPOINT and S3_BUCKET), `fs` (DATA_DIR) or `memory`. */
+  readonly storageKind: SnapshotStorageKind;
+  /** Where GDPR exports are written (`<prefix>/<module>.jsonl`): the same store, under `exports/`. */
+  readonly exports: SnapshotStorage;
   /** V5: tables holding tenant rows that no module exports (Tenantry's own `tenantry_*` tables are ignored). */
   coverage(): Promise<CoverageReport>;
+  /** Release the S3 clients' sockets. */
+  close(): void;
 }
 
 /** Which app table depends on which (cleaned in reverse, imported in order). */
@@ -76,6 +87,44 @@ function tableModule(pool: pg.Pool, table: (typeof TENANT_TABLES)[number]): Cove
   };
 }
 
+/** Where snapshot objects are kept. */
+export type SnapshotStorageKind = 's3' | 'fs' | 'memory';
+
+/**
+ * The snapshot store the configuration asks for, one per `area` (`snapshots`, `exports`): S3 when
+ * `S3_ENDPOINT` and `S3_BUCKET` are set (path-style addressing, as MinIO and most S3-compatible stores
+ * need; the bucket must exist), else a directory under `DATA_DIR`, else memory. Memory is the
+ * zero-config default only because the embedded database is then in memory too: a snapshot must not
+ * outlive, nor be outlived by, the data and the index it belongs to.
+ */
+export function snapshotStorage(
+  config: AppConfig,
+  area: 'snapshots' | 'exports',
+): { kind: SnapshotStorageKind; storage: SnapshotStorage; close(): void } {
+  const s3 = config.snapshots;
+  if (s3) {
+    const client = new S3Client({
+      endpoint: s3.endpoint,
+      region: s3.region,
+      forcePathStyle: true,
+      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+    });
+    return {
+      kind: 's3',
+      storage: new S3SnapshotStorage({ client, bucket: s3.bucket, prefix: `${area}/` }),
+      close: () => client.destroy(),
+    };
+  }
+  if (config.dataDir) {
+    return {
+      kind: 'fs',
+      storage: new FileSystemSnapshotStorage({ root: join(config.dataDir, area) }),
+      close: () => undefined,
+    };
+  }
+  return { kind: 'memory', storage: new MemorySnapshotStorage(), close: () => undefined };
+}
+
 export function createVaultSlot(deps: {
   pool: pg.Pool;
   config: AppConfig;
@@ -84,10 +133,12 @@ export function createVaultSlot(deps: {
   directory: TenantDirectory;
 }): VaultSlot {
   const registry = createModuleRegistry(TENANT_TABLES.map((t) => tableModule(deps.pool, t)));
+  const snapshots = snapshotStorage(deps.config, 'snapshots');
+  const exports = snapshotStorage(deps.config, 'exports');
   const vault = createVault({
     registry,
-    storage: new MemorySnapshotStorage(),
-    records: new MemorySnapshotRecordStore(),
+    storage: snapshots.storage,
+    records: new PostgresSnapshotRecordStore({ pool: deps.pool }),
     crypto: deps.fields,
     audit: deps.audit,
     maintenance: directoryMaintenance(deps.directory),
@@ -97,7 +148,8 @@ export function createVaultSlot(deps: {
     reason: undefined,
     tenantTables: TENANT_TABLES,
     vault,
-    exports: new MemorySnapshotStorage(),
+    storageKind: snapshots.kind,
+    exports: exports.storage,
     // Ignored on purpose: Tenantry's own bookkeeping (`tenantry_*`: audit chains are append-only and
     // never rolled back, counters, approvals) and `app_users` (sign-in identities, not tenant data: a
     // restore must not bring back a removed user's password).
@@ -107,5 +159,9 @@ export function createVaultSlot(deps: {
         postgres: { pool: deps.pool, schemas: ['public'] },
         ignore: ['tenantry_*', 'app_users'],
       }),
+    close() {
+      snapshots.close();
+      exports.close();
+    },
   };
 }

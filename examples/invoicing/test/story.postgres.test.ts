@@ -3,8 +3,8 @@ import { describe } from 'vitest';
 import { startApp } from '../src/app.js';
 import { storySuite } from './story.js';
 
-// The same story on the machine's PostgreSQL and Redis: the approval store on PostgreSQL (the action
-// commits with the EXECUTED mark), lockout and rate limits on Redis.
+// The same story on the machine's PostgreSQL and Redis: concurrent transactions for real, lockout and
+// rate limits on Redis.
 const ready = hasBackend('postgres') && hasBackend('redis');
 describe.skipIf(!ready)(
   `the invoicing app on PostgreSQL and Redis${skipLabel('postgres')}${skipLabel('redis')}`,

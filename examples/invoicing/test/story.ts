@@ -29,6 +29,19 @@ export function storySuite(start: () => Promise<RunningApp>, perTenant: number):
   let app: RunningApp;
   beforeAll(async () => {
     app = await start();
+    // A switch that makes the audit store refuse an action's events (a row in test_refused_audit_actions).
+    // Installed once, while nothing is written: DDL on the audit table under traffic can deadlock with
+    // the app's inserts.
+    await app.services.audit.flush();
+    await app.services.pool.query(`CREATE TABLE test_refused_audit_actions (action text PRIMARY KEY);
+      CREATE FUNCTION test_refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+        IF EXISTS (SELECT 1 FROM test_refused_audit_actions WHERE action = NEW.action) THEN
+          RAISE EXCEPTION 'audit store refuses %', NEW.action;
+        END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER test_refuse_audit BEFORE INSERT ON tenantry_audit_events
+        FOR EACH ROW EXECUTE FUNCTION test_refuse_audit();`);
   }, 180_000);
   afterAll(async () => {
     await app?.close();
@@ -136,6 +149,67 @@ export function storySuite(start: () => Promise<RunningApp>, perTenant: number):
     );
     await manager.ok('POST', `/ops/approvals/${del.body.id}/reject`, {});
     expect((await clerk.ok<{ status: string }>('GET', '/ops/customers/acme-stark')).status).toBe('ACTIVE');
+  });
+
+  it('an approved void commits with its EXECUTED mark and every audit event of it, or not at all', async () => {
+    const clerk = await ApiClient.signIn(app, 'clerk@acme.test');
+    const manager = await ApiClient.signIn(app, 'manager@acme.test');
+    const admin = await ApiClient.signIn(app, 'admin@acme.test');
+    const pool = app.services.pool;
+    const inv = await clerk.ok<DocumentRow>(
+      'POST',
+      '/ops/invoices',
+      { customerId: 'acme-tyrell', amountCents: 1300, issueDate: '2026-08-01' },
+      201,
+    );
+    const asked = await clerk.call<{ id: string }>('POST', `/ops/invoices/${inv.id}/void`, {
+      justification: 'duplicate',
+    });
+    expect(asked.status).toBe(202);
+    const stored = async () =>
+      (
+        await pool.query(
+          'SELECT approval_state, execution_state FROM tenantry_approval_requests WHERE tenant_id = $1 AND id = $2',
+          ['acme', asked.body.id],
+        )
+      ).rows;
+    // The request is a row of the app's database (the PostgreSQL store), in both modes.
+    expect(await stored()).toEqual([{ approval_state: 'PENDING', execution_state: 'NONE' }]);
+    const creditsBefore = await clerk.ok<DocumentRow[]>('GET', '/ops/credit-notes');
+    // The audit store refuses the transition's last event, `approval.executed`.
+    let refused: { status: number };
+    await pool.query("INSERT INTO test_refused_audit_actions VALUES ('approval.executed')");
+    try {
+      refused = await manager.call('POST', `/ops/approvals/${asked.body.id}/approve`, {});
+    } finally {
+      await pool.query('DELETE FROM test_refused_audit_actions');
+    }
+    expect(refused.status).toBeGreaterThanOrEqual(500);
+    // Nothing of it happened: no approval, no EXECUTED mark, no void, no credit note, no audit event.
+    expect(await stored()).toEqual([{ approval_state: 'PENDING', execution_state: 'NONE' }]);
+    expect((await clerk.ok<DocumentRow>('GET', `/ops/invoices/${inv.id}`)).status).toBe('PENDING_VOID');
+    const creditsAfterRefusal = await clerk.ok<DocumentRow[]>('GET', '/ops/credit-notes');
+    expect(creditsAfterRefusal.map((c) => c.id).sort()).toEqual(creditsBefore.map((c) => c.id).sort());
+    const about = (t: AuditView) =>
+      t.events.filter((e) => e.targets.some((x) => x.id === inv.id || x.id === asked.body.id));
+    const trail = await admin.ok<AuditView>('GET', '/ops/audit');
+    expect(about(trail).map((e) => e.action)).not.toContain('invoice.voided');
+    expect(about(trail).map((e) => e.action)).not.toContain('approval.approved');
+    // Decided again once the audit store accepts: all of it, together; the credit note's number
+    // follows the last one (the refused attempt's allocation was rolled back with it).
+    const done = await manager.ok<{ status: string }>('POST', `/ops/approvals/${asked.body.id}/approve`, {});
+    expect(done.status).toBe('EXECUTED');
+    expect(await stored()).toEqual([{ approval_state: 'APPROVED', execution_state: 'EXECUTED' }]);
+    expect((await clerk.ok<DocumentRow>('GET', `/ops/invoices/${inv.id}`)).status).toBe('VOID');
+    const cn = (await clerk.ok<DocumentRow[]>('GET', '/ops/credit-notes')).find(
+      (c) => c.creditsDocumentId === inv.id,
+    );
+    const sameSeries = creditsBefore.filter((c) => c.series === cn?.series && c.period === cn?.period);
+    expect(cn?.number).toBe(Math.max(0, ...sameSeries.map((c) => c.number)) + 1);
+    const actions = about(await admin.ok<AuditView>('GET', '/ops/audit')).map((e) => e.action);
+    expect(actions).toEqual(
+      expect.arrayContaining(['approval.approved', 'approval.executed', 'invoice.voided']),
+    );
   });
 
   it('provider credentials are sealed per tenant and field: no plaintext in the database, and a copied ciphertext does not open elsewhere', async () => {
@@ -286,55 +360,7 @@ export function storySuite(start: () => Promise<RunningApp>, perTenant: number):
   });
 
   it('a snapshot and restore of one tenant brings it back and leaves the other tenants byte-identical; every app table is covered', async () => {
-    const dump = async (tenant: string) => {
-      const out: string[] = [];
-      for (const t of app.services.vault.tenantTables) {
-        const r = await app.services.pool.query(
-          `SELECT row_to_json(x)::text AS j FROM ${t} x WHERE tenant_id = $1 ORDER BY row_to_json(x)::text`,
-          [tenant],
-        );
-        out.push(`${t}:${r.rows.map((row) => row.j).join('|')}`);
-      }
-      return out.join('\n');
-    };
-    const admin = await ApiClient.signIn(app, 'admin@acme.test');
-    const snap = await admin.ok<{ snapshotId: string }>('POST', '/back-office/snapshots', undefined, 201);
-    const acmeBefore = await dump('acme');
-    const othersBefore = [await dump('globex'), await dump('initech')];
-    // After the snapshot: a new customer and invoice in acme, and new work in globex.
-    const clerk = await ApiClient.signIn(app, 'clerk@acme.test');
-    const c = await clerk.ok<{ id: string }>('POST', '/ops/customers', { name: 'Late Co' }, 201);
-    await clerk.ok('POST', '/ops/invoices', { customerId: c.id, amountCents: 99 }, 201);
-    expect(await dump('acme')).not.toBe(acmeBefore);
-    const globex = await ApiClient.signIn(app, 'clerk@globex.test');
-    await globex.ok('POST', '/ops/customers', { name: 'Globex Late Co' }, 201);
-    const othersAfterWork = [await dump('globex'), await dump('initech')];
-    expect(othersAfterWork).not.toEqual(othersBefore);
-    // A clerk cannot restore.
-    expect((await clerk.call('POST', `/back-office/snapshots/${snap.snapshotId}/restore`)).status).toBe(403);
-    const report = await admin.ok<{ modules: Array<{ name: string; records: number }> }>(
-      'POST',
-      `/back-office/snapshots/${snap.snapshotId}/restore`,
-    );
-    expect(report.modules.map((m) => m.name)).toContain('app_documents');
-    expect(await dump('acme')).toBe(acmeBefore);
-    expect([await dump('globex'), await dump('initech')]).toEqual(othersAfterWork);
-    // The tenant is out of maintenance again, and the GDPR export lists its records.
-    await clerk.ok('POST', '/ops/customers', { name: 'After Restore' }, 201);
-    const exported = await admin.ok<{ modules: Array<{ name: string; records: number }> }>(
-      'POST',
-      '/back-office/exports',
-    );
-    expect(exported.modules.find((m) => m.name === 'app_customers')?.records).toBeGreaterThan(0);
-    // V5: every tenant-scoped app table is exported by a module.
-    const coverage = await app.services.vault.coverage();
-    expect(coverage.gaps).toEqual([]);
-    expect(
-      coverage.entries
-        .filter((e) => !e.ignored)
-        .map((e) => e.name)
-        .sort(),
-    ).toEqual(app.services.vault.tenantTables.map((t) => `public.${t}`).sort());
+    await snapshotRestoreStep(app);
   });
 
   it('the audit chain verifies with a signed checkpoint, an outsider can check the export, and an altered row is caught', async () => {
@@ -371,4 +397,62 @@ export function storySuite(start: () => Promise<RunningApp>, perTenant: number):
     const globex = await ApiClient.signIn(app, 'admin@globex.test');
     expect((await globex.ok<AuditView>('GET', '/ops/audit')).verified.ok).toBe(true);
   });
+}
+
+/**
+ * The story's snapshot step: snapshot acme, change acme and globex, restore acme; acme is back
+ * byte for byte, the others keep their later work; then a GDPR export and the coverage check.
+ * @returns the snapshot's id (the S3 test looks for its objects in the bucket)
+ */
+export async function snapshotRestoreStep(app: RunningApp): Promise<{ snapshotId: string }> {
+  const dump = async (tenant: string) => {
+    const out: string[] = [];
+    for (const t of app.services.vault.tenantTables) {
+      const r = await app.services.pool.query(
+        `SELECT row_to_json(x)::text AS j FROM ${t} x WHERE tenant_id = $1 ORDER BY row_to_json(x)::text`,
+        [tenant],
+      );
+      out.push(`${t}:${r.rows.map((row) => row.j).join('|')}`);
+    }
+    return out.join('\n');
+  };
+  const admin = await ApiClient.signIn(app, 'admin@acme.test');
+  const snap = await admin.ok<{ snapshotId: string }>('POST', '/back-office/snapshots', undefined, 201);
+  const acmeBefore = await dump('acme');
+  const othersBefore = [await dump('globex'), await dump('initech')];
+  // After the snapshot: a new customer and invoice in acme, and new work in globex.
+  const clerk = await ApiClient.signIn(app, 'clerk@acme.test');
+  const c = await clerk.ok<{ id: string }>('POST', '/ops/customers', { name: 'Late Co' }, 201);
+  await clerk.ok('POST', '/ops/invoices', { customerId: c.id, amountCents: 99 }, 201);
+  expect(await dump('acme')).not.toBe(acmeBefore);
+  const globex = await ApiClient.signIn(app, 'clerk@globex.test');
+  await globex.ok('POST', '/ops/customers', { name: 'Globex Late Co' }, 201);
+  const othersAfterWork = [await dump('globex'), await dump('initech')];
+  expect(othersAfterWork).not.toEqual(othersBefore);
+  // A clerk cannot restore.
+  expect((await clerk.call('POST', `/back-office/snapshots/${snap.snapshotId}/restore`)).status).toBe(403);
+  const report = await admin.ok<{ modules: Array<{ name: string; records: number }> }>(
+    'POST',
+    `/back-office/snapshots/${snap.snapshotId}/restore`,
+  );
+  expect(report.modules.map((m) => m.name)).toContain('app_documents');
+  expect(await dump('acme')).toBe(acmeBefore);
+  expect([await dump('globex'), await dump('initech')]).toEqual(othersAfterWork);
+  // The tenant is out of maintenance again, and the GDPR export lists its records.
+  await clerk.ok('POST', '/ops/customers', { name: 'After Restore' }, 201);
+  const exported = await admin.ok<{ modules: Array<{ name: string; records: number }> }>(
+    'POST',
+    '/back-office/exports',
+  );
+  expect(exported.modules.find((m) => m.name === 'app_customers')?.records).toBeGreaterThan(0);
+  // V5: every tenant-scoped app table is exported by a module.
+  const coverage = await app.services.vault.coverage();
+  expect(coverage.gaps).toEqual([]);
+  expect(
+    coverage.entries
+      .filter((e) => !e.ignored)
+      .map((e) => e.name)
+      .sort(),
+  ).toEqual(app.services.vault.tenantTables.map((t) => `public.${t}`).sort());
+  return { snapshotId: snap.snapshotId };
 }

@@ -1,13 +1,47 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sourceNodeFlags } from '@tenantry/testkit';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-// The example's BUILT output (swc, with decorator metadata) runs as a process; the @tenantry packages
-// resolve to their sources (the repository's source condition), so no package build is needed.
+// The example's BUILT output (swc, with decorator metadata) runs as a plain `node` process against the
+// packages' BUILT `dist/` (no `@tenantry/source` condition), as a user's app would: a package whose
+// build lost what Nest needs (decorator metadata, injection tokens, a missing export) fails here.
 const dir = fileURLToPath(new URL('..', import.meta.url));
+const root = fileURLToPath(new URL('../../..', import.meta.url));
+/** The workspace packages the example loads, in build order (dependencies first). */
+const PACKAGES = [
+  'tenancy-core',
+  'http',
+  'audit',
+  'sequencer',
+  'approvals',
+  'crypto-fields',
+  'adapters-nest',
+];
+/** The child's environment without the test runner's Node options (they may carry the source condition). */
+const plainEnv = (): NodeJS.ProcessEnv => {
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  return env;
+};
+const newest = (path: string): number =>
+  statSync(path).isDirectory()
+    ? Math.max(0, ...readdirSync(path).map((f) => newest(join(path, f))))
+    : statSync(path).mtimeMs;
+/** Build the packages whose dist is missing or older than their sources, so the test never runs a stale build. */
+function buildStalePackages(): string[] {
+  const built: string[] = [];
+  for (const p of PACKAGES) {
+    const pkg = join(root, 'packages', p);
+    const out = join(pkg, 'dist', 'index.js');
+    if (existsSync(out) && statSync(out).mtimeMs >= newest(join(pkg, 'src'))) continue;
+    execFileSync('npm', ['run', 'build', '--workspace', `packages/${p}`], { cwd: root, stdio: 'ignore' });
+    built.push(p);
+  }
+  return built;
+}
 const secret = 'nest-minimal-secret-of-at-least-32-bytes';
 let child: ChildProcess | undefined;
 let base = '';
@@ -36,12 +70,13 @@ async function call(t: string | undefined, method: string, path: string, body?: 
   };
 }
 
-describe('examples/nest-minimal, built with swc', () => {
+describe("examples/nest-minimal, built with swc, on the packages' built dist", () => {
   beforeAll(async () => {
+    buildStalePackages();
     execFileSync(process.execPath, ['build.mjs'], { cwd: dir });
-    child = spawn(process.execPath, [...sourceNodeFlags(), 'dist/main.mjs'], {
+    child = spawn(process.execPath, ['dist/main.mjs'], {
       cwd: dir,
-      env: { ...process.env, JWT_SECRET: secret, PORT: '0' },
+      env: { ...plainEnv(), JWT_SECRET: secret, PORT: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const port = await new Promise<number>((resolve, reject) => {
@@ -58,9 +93,32 @@ describe('examples/nest-minimal, built with swc', () => {
       child!.once('exit', (code) => reject(new Error(`exited ${code}: ${err}`)));
     });
     base = `http://127.0.0.1:${port}`;
-  }, 120_000);
+  }, 600_000);
   afterAll(() => {
     child?.kill('SIGTERM');
+  });
+
+  it('loads the @tenantry packages from their built dist, not their sources', () => {
+    // What the app process resolves, asked of a process started exactly like it.
+    const resolved = execFileSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `for (const p of ['core', 'http', 'nest', 'sequencer', 'approvals', 'audit', 'crypto-fields']) console.log(import.meta.resolve('@tenantry/' + p))`,
+      ],
+      { cwd: dir, env: plainEnv(), encoding: 'utf8' },
+    )
+      .trim()
+      .split('\n');
+    expect(resolved).toHaveLength(7);
+    for (const url of resolved) expect(url).toMatch(/\/packages\/[a-z-]+\/dist\/index\.js$/);
+    // …and the app process was started exactly like it: no source condition in its arguments or options.
+    const cmdline = `/proc/${child?.pid}/cmdline`;
+    if (existsSync(cmdline)) {
+      expect(readFileSync(cmdline, 'utf8').split('\0')).toEqual([process.execPath, 'dist/main.mjs', '']);
+      expect(readFileSync(`/proc/${child?.pid}/environ`, 'utf8')).not.toContain('NODE_OPTIONS=');
+    }
   });
 
   it('is under 150 lines and keeps decorator metadata in its build', () => {
