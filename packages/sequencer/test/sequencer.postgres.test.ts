@@ -169,6 +169,37 @@ describe.skipIf(!hasBackend('postgres'))(
       expect((await inTx((c) => seq.next(loose, { tx: c, issueDate: '2026-01-01' }))).number).toBe(4);
     });
 
+    it('an allocation without an issue date keeps the stored one: chronology still refuses an earlier date', async () => {
+      const loose = series();
+      await inTx((c) => seq.next(loose, { tx: c, issueDate: '2026-03-05' }));
+      await inTx((c) => seq.next(loose, { tx: c })); // undated: the short statement
+      const strict = defineSeries({ key: loose.key, chronology: true });
+      expect(await codeOf(inTx((c) => seq.next(strict, { tx: c, issueDate: '2026-03-01' })))).toBe(
+        'SEQUENCER_CHRONOLOGY_VIOLATION',
+      );
+      expect((await inTx((c) => seq.next(strict, { tx: c, issueDate: '2026-03-05' }))).number).toBe(3);
+    });
+
+    it('an allocation without an issue date sends no date or chronology terms (less for PostgreSQL to parse and plan on every call)', async () => {
+      const s = series();
+      await inTx((c) => seq.next(s, { tx: c })); // creates the counter (upsert)
+      const sent: Array<{ text: string; values: unknown[] }> = [];
+      const n = await inTx(async (c) => {
+        const query = c.query.bind(c) as (...a: unknown[]) => Promise<unknown>;
+        const spy = Object.assign(Object.create(c) as pg.PoolClient, {
+          query: (...a: unknown[]) => {
+            if (typeof a[0] === 'string') sent.push({ text: a[0], values: (a[1] as unknown[]) ?? [] });
+            return query(...a);
+          },
+        });
+        return seq.next(s, { tx: spy });
+      });
+      expect(n.number).toBe(2);
+      expect(sent).toHaveLength(1); // one round trip
+      expect(sent[0]?.text).not.toMatch(/issue_date|::date|::boolean/);
+      expect(sent[0]?.values).toEqual([n.tenant, s.key, '', 1, 1, '2000ms']);
+    });
+
     it('voids keep the number consumed and are never reissued (S4)', async () => {
       const s = series();
       for (let i = 0; i < 3; i++) await inTx((c) => seq.next(s, { tx: c }));

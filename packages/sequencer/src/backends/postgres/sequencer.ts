@@ -231,6 +231,20 @@ const NEXT_UPDATE_SQL = `UPDATE tenantry_sequencer_counters AS c
  WHERE c.tenant = $1 AND c.series = $2 AND c.period = $3 AND ${LOCK_TIMEOUT_QUAL} AND ${CHRONOLOGY_OK}
 RETURNING c.last_value`;
 
+// The common call has no issue date: then the chronology check passes and GREATEST keeps the stored
+// date (it ignores a NULL), so the date terms do nothing. Without them (and without the timeout filter
+// when there is no timeout) the statement is half the size, and PostgreSQL parses and plans it on every
+// call (unnamed statements, for the pooler) and re-checks its filter each time a waiter on the row wakes:
+// measured through PgBouncer, this was most of the gap to the hand-written UPDATE at 32 clients.
+const nextUndatedSql = (timeout: boolean): string => `UPDATE tenantry_sequencer_counters AS c
+   SET last_value = COALESCE(c.last_value, $4::bigint - 1) + $5::bigint
+ WHERE c.tenant = $1 AND c.series = $2 AND c.period = $3${
+   timeout ? ` AND set_config('lock_timeout', $6::text, true) IS NOT NULL` : ''
+ }
+RETURNING c.last_value`;
+const NEXT_UNDATED_SQL = nextUndatedSql(false);
+const NEXT_UNDATED_TIMEOUT_SQL = nextUndatedSql(true);
+
 const NEXT_UPSERT_SQL = `INSERT INTO tenantry_sequencer_counters AS c (tenant, series, period, last_value, last_issue_date)
 SELECT $1, $2, $3, $4::bigint - 1 + $5::bigint, $7::date WHERE ${LOCK_TIMEOUT_QUAL}
 ON CONFLICT (tenant, series, period) DO UPDATE
@@ -349,6 +363,7 @@ export function createPostgresSequencer(
     tx: PostgresTransaction,
   ): Promise<AllocatedNumber[]> => {
     const { key } = req;
+    const dated = req.issueDate !== undefined;
     const values = [
       key.tenant,
       key.series,
@@ -361,12 +376,14 @@ export function createPostgresSequencer(
     ];
     let rows: Array<{ last_value: string | null }>;
     try {
-      ({ rows } = await query<{ last_value: string | null }>(
-        tx,
-        'tenantry_seq_next_u3',
-        NEXT_UPDATE_SQL,
-        values,
-      ));
+      ({ rows } = dated
+        ? await query<{ last_value: string | null }>(tx, 'tenantry_seq_next_u3', NEXT_UPDATE_SQL, values)
+        : await query<{ last_value: string | null }>(
+            tx,
+            timeout === null ? 'tenantry_seq_next_n4' : 'tenantry_seq_next_n4t',
+            timeout === null ? NEXT_UNDATED_SQL : NEXT_UNDATED_TIMEOUT_SQL,
+            values.slice(0, timeout === null ? 5 : 6),
+          ));
       if (rows.length === 0) {
         ({ rows } = await query<{ last_value: string | null }>(
           tx,
