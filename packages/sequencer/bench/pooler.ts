@@ -6,7 +6,8 @@
 //            counter is keyed like ours (tenant, series, period) and it inserts the same document, in the
 //            same transaction shape: BEGIN, UPDATE, INSERT, COMMIT (4 round trips on both sides; ours adds
 //            the lock_timeout that bounds its wait, inside the UPDATE).
-// The common call (no issue date) is measured; an issue date adds the chronology terms to the UPDATE.
+// The common call (no issue date) is measured; an issue date adds the date terms to ours' UPDATE (and a
+// chronological series its check).
 // The last rows justify the default off the pooler: on a direct connection, the default (unnamed
 // statements) against `namedStatements: true` (PostgreSQL parses the statements once per connection).
 // Needs a pooler: PG_POOLER_URL, or one on 127.0.0.1:6432 (`.ci/pgbouncer` starts one).
