@@ -169,6 +169,49 @@ describe.skipIf(!hasBackend('postgres'))(
       expect((await inTx((c) => seq.next(loose, { tx: c, issueDate: '2026-01-01' }))).number).toBe(4);
     });
 
+    it('the stored issue date only advances (an undated call or an earlier date on a non-chronological series keeps it): chronology still refuses an earlier date', async () => {
+      const loose = series();
+      await inTx((c) => seq.next(loose, { tx: c, issueDate: '2026-03-05' }));
+      await inTx((c) => seq.next(loose, { tx: c })); // undated: no date terms
+      await inTx((c) => seq.next(loose, { tx: c, issueDate: '2026-01-01' })); // earlier, not checked: kept 03-05
+      const strict = defineSeries({ key: loose.key, chronology: true });
+      expect(await codeOf(inTx((c) => seq.next(strict, { tx: c, issueDate: '2026-03-01' })))).toBe(
+        'SEQUENCER_CHRONOLOGY_VIOLATION',
+      );
+      expect((await inTx((c) => seq.next(strict, { tx: c, issueDate: '2026-03-05' }))).number).toBe(4);
+    });
+
+    it('an allocation sends only the terms its call needs (less for PostgreSQL to parse and plan on every call)', async () => {
+      const s = series();
+      await inTx((c) => seq.next(s, { tx: c })); // creates the counter (upsert)
+      const sent: Array<{ text: string; values: unknown[] }> = [];
+      const capture = <T>(fn: (c: pg.PoolClient) => Promise<T>) =>
+        inTx(async (c) => {
+          const query = c.query.bind(c) as (...a: unknown[]) => Promise<unknown>;
+          const spy = Object.assign(Object.create(c) as pg.PoolClient, {
+            query: (...a: unknown[]) => {
+              if (typeof a[0] === 'string') sent.push({ text: a[0], values: (a[1] as unknown[]) ?? [] });
+              return query(...a);
+            },
+          });
+          return fn(spy);
+        });
+      const n = await capture((c) => seq.next(s, { tx: c }));
+      expect(n.number).toBe(2);
+      expect(sent).toHaveLength(1); // one round trip
+      expect(sent[0]?.text).not.toMatch(/issue_date|::date|::boolean/);
+      expect(sent[0]?.values).toEqual([n.tenant, s.key, '', 1, 1, '2000ms']);
+      const dated = await capture((c) => seq.next(s, { tx: c, issueDate: '2026-03-05' }));
+      expect(dated.number).toBe(3);
+      expect(sent[1]?.text).toMatch(/GREATEST/); // the stored issue date advances
+      expect(sent[1]?.text).not.toMatch(/<=|::boolean/); // no chronology check: the series has none
+      expect(sent[1]?.values).toEqual([n.tenant, s.key, '', 1, 1, '2026-03-05', '2000ms']);
+      const plain = createPostgresSequencer({ lockTimeoutMs: null });
+      await capture((c) => plain.next(s, { tx: c }));
+      expect(sent[2]?.text).not.toMatch(/set_config/);
+      expect(sent[2]?.values).toHaveLength(5);
+    });
+
     it('voids keep the number consumed and are never reissued (S4)', async () => {
       const s = series();
       for (let i = 0; i < 3; i++) await inTx((c) => seq.next(s, { tx: c }));
