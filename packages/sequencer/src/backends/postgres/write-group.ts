@@ -45,10 +45,11 @@ const LOCK_TIMEOUT_QUAL = `($5::text IS NULL OR set_config('lock_timeout', $5::t
 // autocommitted and consume a number: the marker makes it match no row instead (fail closed).
 const BEGIN_SQL = `BEGIN; SELECT set_config('tenantry.sequencer_tx', 'on', true)`;
 const IN_OUR_TX = `current_setting('tenantry.sequencer_tx', true) = 'on'`;
-// Written between a pipelined write's last statement and the early COMMIT: proves that COMMIT ends the
-// transaction BEGIN opened (a write that ended it with ROLLBACK/COMMIT would have COMMIT answered with a
-// mere warning, and the number would be handed out again).
-const PROBE_SQL = `SELECT coalesce(${IN_OUR_TX}, false) AS ours`;
+// Written right behind a pipelined write's last statement, in the same message as the early COMMIT:
+// proves that COMMIT ends the transaction BEGIN opened (a write that ended it with ROLLBACK/COMMIT would
+// have COMMIT answered with a mere warning, and the number would be handed out again). One message: if
+// the probe fails (an aborted transaction), the server skips the COMMIT behind it.
+const PROBE_AND_COMMIT_SQL = `SELECT coalesce(${IN_OUR_TX}, false) AS ours; COMMIT`;
 // Lock the counter row (creating it the first time) without moving it, and learn the mark, the latest
 // issue date and this transaction's id (to ask the server about the outcome if COMMIT's reply is lost).
 const LOCK_UPDATE_SQL = `UPDATE tenantry_sequencer_counters AS c SET last_value = c.last_value
@@ -344,8 +345,8 @@ export async function serveWriteGroup(
           const returned = r.write(Object.freeze({ ...allocated, tx }));
           if (single && pipelinedNow && returned !== undefined && returned === lastIssued) {
             handedOver = true;
-            earlyProbe = settle((client as PgPoolClientLike).query(PROBE_SQL));
-            earlyCommit = settle((client as PgPoolClientLike).query('COMMIT'));
+            earlyCommit = settle((client as PgPoolClientLike).query(PROBE_AND_COMMIT_SQL));
+            earlyProbe = earlyCommit;
           }
           value = await returned;
         } catch (e) {
@@ -383,7 +384,9 @@ export async function serveWriteGroup(
         if (earlyProbe !== undefined) {
           const probe = await earlyProbe;
           const ours =
-            probe.ok && (probe.value as { rows?: Array<{ ours?: unknown }> }).rows?.[0]?.ours === true;
+            probe.ok &&
+            (nth(probe.value, 0) as { rows?: Array<{ ours?: unknown }> } | undefined)?.rows?.[0]?.ours ===
+              true;
           status = probe.ok && !ours ? 'I' : 'T';
         } else status = tx.getTransactionStatus?.();
         if (status === 'I' || status === null) {
@@ -424,11 +427,17 @@ export async function serveWriteGroup(
         if (await afterWrite(ADVANCE_SQL, [key.tenant, key.series, key.period, next - 1, lastDate])) break;
       }
       let commit: { command?: string } | undefined;
+      // An ERROR the server answered to the probe + COMMIT message: nothing committed, and the session is
+      // alive to say so (the probe failed and COMMIT was skipped, or COMMIT itself failed).
+      let refused: { code?: unknown } | undefined;
       try {
         if (earlyCommit !== undefined) {
           const c = await earlyCommit;
-          if (!c.ok) throw c.error;
-          commit = c.value as { command?: string };
+          if (c.ok) commit = nth(c.value, 1) as { command?: string };
+          else if ((c.error as { severity?: unknown } | null)?.severity === 'ERROR') {
+            refused = c.error as { code?: unknown };
+            commit = { command: 'ROLLBACK' };
+          } else throw c.error; // the connection broke: ask the server below
         } else commit = (await (client as PgPoolClientLike).query('COMMIT')) as { command?: string };
       } catch (e) {
         destroy = true;
@@ -438,8 +447,10 @@ export async function serveWriteGroup(
       if (commit.command !== undefined && commit.command !== 'COMMIT') {
         // PostgreSQL answers ROLLBACK to the COMMIT of an aborted transaction: a group of one whose write
         // caught a failed statement itself (with more requests, the savepoint statements catch it).
-        if (single && outcomes[0]?.ok) outcomes[0] = { ok: false, error: swallowed() };
-        throw new GroupFailure(new Error(`COMMIT answered ${commit.command}`), false);
+        // The probe refused by an aborted transaction (25P02) is that case too.
+        if (single && outcomes[0]?.ok && (refused === undefined || refused.code === '25P02'))
+          outcomes[0] = { ok: false, error: swallowed() };
+        throw new GroupFailure(refused ?? new Error(`COMMIT answered ${commit.command}`), false);
       }
     }
   } catch (e) {
@@ -477,6 +488,9 @@ export async function serveWriteGroup(
 }
 
 class UnknownOutcome extends Error {}
+
+/** The `i`-th result of a multi-statement simple query (`pg` answers an array). */
+const nth = (r: unknown, i: number): unknown => (Array.isArray(r) ? r[i] : undefined);
 
 type Settled = { ok: true; value: unknown } | { ok: false; error: unknown };
 /** A promise's outcome, without an unhandled rejection while later replies of the pipeline arrive. */
