@@ -75,6 +75,33 @@ describe.skipIf(!hasBackend('postgres'))(`sequencer statement naming${skipLabel(
       await direct.end();
     }
   });
+
+  for (const pipeline of [false, true]) {
+    it(`withNumber with namedStatements: true prepares its locking statement once per connection and stays gapless (${pipeline ? 'pg pipeline mode' : 'one reply at a time'})`, async () => {
+      const direct = new pg.Pool({ connectionString: env.pgDirectUrl(), max: 1, pipeline });
+      direct.on('error', () => undefined);
+      try {
+        const seq = createPostgresSequencer({ pool: direct, namedStatements: true });
+        const s = defineSeries({ key: freshSeriesKey() });
+        const got: number[] = [];
+        for (let i = 0; i < 5; i++) {
+          // The write hands back its statement unawaited: pipelined, COMMIT goes out right behind it.
+          const r = await seq.withNumber(s, {}, (n) =>
+            n.tx.query<{ n: string }>('SELECT $1::bigint AS n', [n.number]),
+          );
+          got.push(Number(r.rows[0]?.n));
+        }
+        expect(got).toEqual([1, 2, 3, 4, 5]);
+        const { rows } = await direct.query<{ name: string }>(
+          "SELECT name FROM pg_prepared_statements WHERE name LIKE 'tenantry_seq_wg_%' ORDER BY name",
+        );
+        // The first allocation creates the counter row (the upsert); the others take the update.
+        expect(rows.map((r) => r.name)).toEqual(['tenantry_seq_wg_one_i', 'tenantry_seq_wg_one_u']);
+      } finally {
+        await direct.end();
+      }
+    });
+  }
 });
 
 describe.skipIf(!hasBackend('postgres') || !hasBackend('pgbouncer'))(

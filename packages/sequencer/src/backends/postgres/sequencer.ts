@@ -310,7 +310,7 @@ export function createPostgresSequencer(
   const combiner =
     pool !== undefined && o.combine !== undefined && o.combine.maxGroupSize > 1
       ? new Combiner<WriteRequest>(o.combine, (group) =>
-          serveWriteGroup(pool as PgPoolLike, group, timeout, waitMs),
+          serveWriteGroup(pool as PgPoolLike, group, timeout, waitMs, o.namedStatements),
         )
       : undefined;
 
@@ -338,7 +338,7 @@ export function createPostgresSequencer(
             reject,
             queuedAt: performance.now(),
           };
-          if (combiner === undefined) void serveWriteGroup(db, [request], timeout, waitMs);
+          if (combiner === undefined) void serveWriteGroup(db, [request], timeout, waitMs, o.namedStatements);
           else
             combiner.submit(
               `${req.key.tenant}\u0000${req.key.series}\u0000${req.key.period}\u0000${req.key.start}\u0000${series.chronology}`,
