@@ -112,6 +112,31 @@ try {
         ),
       );
     }
+    // The same with `namedStatements: true` (direct connections only; see the README): the hand-written
+    // baseline names its statements too, so this is the like-for-like row on a direct connection.
+    const named = createPostgresSequencer({ pool: piped, namedStatements: true });
+    for (const clients of CLIENTS) {
+      const perCaller = Array.from({ length: clients }, (_, i) =>
+        defineSeries({ key: `named-${mode}-${i}` }),
+      );
+      let next = 0;
+      const hands = await Promise.all(perCaller.map(() => handWritten(uniqueId('h'))));
+      let h = 0;
+      rows.push(
+        await asTenant(uniqueId('n').replace(/_/g, '-'), () =>
+          compare({
+            workload: `postgres withNumber (namedStatements) on a pipelined pool vs hand-written SQL awaited statement by statement, ${plural(clients)}${tag}`,
+            unit,
+            concurrency: clients,
+            durationMs: DURATION,
+            rounds: ROUNDS,
+            ours: () =>
+              named.withNumber(perCaller[next++ % clients] as (typeof perCaller)[number], {}, write),
+            baseline: () => (hands[h++ % clients] as () => Promise<void>)(),
+          }),
+        ),
+      );
+    }
     // Issue 18: one hot series, combining mode on a pipelined pool (each savepoint with its write).
     const combining = createPostgresSequencer({ pool: piped, combine: { maxGroupSize: 64, maxWaitMs: 0 } });
     const hot = defineSeries({ key: `hot-piped-${mode}` });
