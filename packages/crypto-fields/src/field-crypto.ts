@@ -265,14 +265,17 @@ export class FieldCrypto {
   ): Promise<T> {
     const base = resolveContext(objectContext(context));
     const parsedPaths = toPaths(doc, paths);
-    // First pass: find the key ids, so every key is resolved (possibly async) before decrypting.
-    const materials = await this.#materialsAt(doc, parsedPaths, base.tenantId, false);
+    // First pass: find the key ids, so every key is resolved (possibly async) before decrypting. It
+    // keeps what it parsed, so each value's body is decoded once, not once per pass.
+    const parsedByText = new Map<string, ParsedCiphertext>();
+    const materials = await this.#materialsAt(doc, parsedPaths, base.tenantId, false, parsedByText);
     let out: unknown = doc;
     for (const p of parsedPaths) {
       const ctx = { ...base, field: p.path };
       out = mapPath(out, p, (v) => {
         if (!isCiphertext(v)) return this.#plaintext(v);
-        const parsed = parseCiphertext(v);
+        // Stryker disable next-line LogicalOperator: parsing again gives the same result (speed only)
+        const parsed = parsedByText.get(v) ?? parseCiphertext(v);
         return decodeTyped(this.#openWith(materials.get(parsed.keyId)!, parsed, ctx));
       });
     }
@@ -339,19 +342,25 @@ export class FieldCrypto {
     return describeValue(value);
   }
 
-  /** The keys of the ciphertexts at the declared paths (missing ones left out when `lenient`). */
+  /**
+   * The keys of the ciphertexts at the declared paths (missing ones left out when `lenient`). Each
+   * value parsed is recorded in `parsedByText` when given.
+   */
   async #materialsAt(
     doc: object,
     paths: readonly FieldPath[],
     tenantId: string,
     lenient: boolean,
+    parsedByText?: Map<string, ParsedCiphertext>,
   ): Promise<Map<string, KeyMaterial>> {
     const keyIds = new Set<string>();
     for (const p of paths) {
       forEachAtPath(doc, p, (v) => {
         if (!isCiphertext(v)) return;
         try {
-          keyIds.add(parseCiphertext(v).keyId);
+          const parsed = parseCiphertext(v);
+          parsedByText?.set(v, parsed);
+          keyIds.add(parsed.keyId);
         } catch (error) {
           if (!lenient) throw error;
         }
