@@ -67,15 +67,18 @@ const EMPTY = new Uint8Array(0);
 
 /** `header ‖ encodeContext(ctx)`, in a fresh array. */
 export function buildAad(header: Uint8Array, ctx: FieldContext): Uint8Array {
-  const out = Buffer.allocUnsafe(maxAadLength(header, ctx));
-  return new Uint8Array(out.buffer, out.byteOffset, writeAad(out, header, ctx));
+  const out = new Uint8Array(maxAadLength(header, ctx));
+  return out.subarray(0, writeAad(out, Buffer.from(out.buffer), header, ctx));
 }
 
 /**
- * Scratch space for {@link transientAad}. Not from Buffer's shared pool: an allocation per value (about
- * 100 bytes) used the pool up every few dozen values, and replacing it was a visible share of `open`.
+ * Scratch space for {@link transientAad}, as a plain Uint8Array (stores into it are cheaper than into a
+ * Buffer) and a Buffer over the same bytes (for Node's UTF-8 encoder). Not from Buffer's shared pool: an
+ * allocation per value (about 100 bytes) used the pool up every few dozen values, and replacing it was
+ * a visible share of `open`.
  */
-const AAD_SCRATCH = Buffer.allocUnsafeSlow(2048);
+const AAD_SCRATCH = new Uint8Array(2048);
+const AAD_SCRATCH_BUFFER = Buffer.from(AAD_SCRATCH.buffer);
 
 /**
  * `header ‖ encodeContext(ctx)` written into a buffer shared by every call (the per-value hot path).
@@ -85,7 +88,7 @@ const AAD_SCRATCH = Buffer.allocUnsafeSlow(2048);
  */
 export function transientAad(header: Uint8Array, ctx: FieldContext): Uint8Array {
   if (maxAadLength(header, ctx) > AAD_SCRATCH.length) return buildAad(header, ctx);
-  return new Uint8Array(AAD_SCRATCH.buffer, AAD_SCRATCH.byteOffset, writeAad(AAD_SCRATCH, header, ctx));
+  return new Uint8Array(AAD_SCRATCH.buffer, 0, writeAad(AAD_SCRATCH, AAD_SCRATCH_BUFFER, header, ctx));
 }
 
 /** Room {@link writeAad} may need: UTF-8 takes at most 3 bytes per UTF-16 code unit. */
@@ -94,22 +97,25 @@ function maxAadLength(header: Uint8Array, { tenantId, collection, field, rowId }
   return header.length + 17 + 3 * chars;
 }
 
-/** Write `header ‖ encodeContext(ctx)` at the start of `out` (room: {@link maxAadLength}); returns its length. */
-function writeAad(out: Buffer, header: Uint8Array, ctx: FieldContext): number {
+/**
+ * Write `header ‖ encodeContext(ctx)` at the start of `out` (room: {@link maxAadLength}); `buf` is a
+ * Buffer over the same bytes. Returns the length written.
+ */
+function writeAad(out: Uint8Array, buf: Buffer, header: Uint8Array, ctx: FieldContext): number {
   out.set(header, 0);
-  let o = writePart(out, ctx.tenantId, header.length);
-  o = writePart(out, ctx.collection, o);
-  o = writePart(out, ctx.field, o);
+  let o = writePart(out, buf, ctx.tenantId, header.length);
+  o = writePart(out, buf, ctx.collection, o);
+  o = writePart(out, buf, ctx.field, o);
   if (ctx.rowId === undefined) {
     out[o] = 0;
     return o + 1;
   }
   out[o] = 1;
-  return writePart(out, ctx.rowId, o + 1);
+  return writePart(out, buf, ctx.rowId, o + 1);
 }
 
 /** Write `u32be(byte length) ‖ UTF-8(s)` at `o`; returns the offset after it. */
-function writePart(out: Buffer, s: string, o: number): number {
+function writePart(out: Uint8Array, buf: Buffer, s: string, o: number): number {
   const at = o + 4;
   const n = s.length;
   let i = 0;
@@ -121,8 +127,12 @@ function writePart(out: Buffer, s: string, o: number): number {
     out[at + i] = c;
   }
   // Stryker disable next-line StringLiteral: Node's default encoding is UTF-8
-  const len = i === n ? n : i + out.write(s.slice(i), at + i, 'utf8');
-  out.writeUInt32BE(len, o);
+  const len = i === n ? n : i + buf.write(s.slice(i), at + i, 'utf8');
+  // Big-endian; a Uint8Array keeps the low 8 bits of what is stored.
+  out[o] = len >>> 24;
+  out[o + 1] = len >>> 16;
+  out[o + 2] = len >>> 8;
+  out[o + 3] = len;
   return at + len;
 }
 
