@@ -65,38 +65,77 @@ export function encodeContext(ctx: FieldContext): Uint8Array {
 
 const EMPTY = new Uint8Array(0);
 
-/** `header ‖ encodeContext(ctx)` in one allocation (the per-value hot path). */
+/** `header ‖ encodeContext(ctx)`, in a fresh array. */
 export function buildAad(header: Uint8Array, ctx: FieldContext): Uint8Array {
-  const { tenantId, collection, field, rowId } = ctx;
-  // Stryker disable next-line StringLiteral: Node's default encoding is UTF-8
-  const lt = Buffer.byteLength(tenantId, 'utf8');
-  // Stryker disable next-line StringLiteral: Node's default encoding is UTF-8
-  const lc = Buffer.byteLength(collection, 'utf8');
-  // Stryker disable next-line StringLiteral: Node's default encoding is UTF-8
-  const lf = Buffer.byteLength(field, 'utf8');
-  // Stryker disable next-line StringLiteral: Node's default encoding is UTF-8
-  const lr = rowId === undefined ? -4 : Buffer.byteLength(rowId, 'utf8');
-  const out = Buffer.allocUnsafe(header.length + 12 + lt + lc + lf + 1 + 4 + lr);
+  const out = new Uint8Array(maxAadLength(header, ctx));
+  return out.subarray(0, writeAad(out, Buffer.from(out.buffer), header, ctx));
+}
+
+/**
+ * Scratch space for {@link transientAad}, as a plain Uint8Array (stores into it are cheaper than into a
+ * Buffer) and a Buffer over the same bytes (for Node's UTF-8 encoder). Not from Buffer's shared pool: an
+ * allocation per value (about 100 bytes) used the pool up every few dozen values, and replacing it was
+ * a visible share of `open`.
+ */
+const AAD_SCRATCH = new Uint8Array(2048);
+const AAD_SCRATCH_BUFFER = Buffer.from(AAD_SCRATCH.buffer);
+
+/**
+ * `header ‖ encodeContext(ctx)` written into a buffer shared by every call (the per-value hot path).
+ * The result is valid only until the next call: pass it straight to the cipher, which reads it
+ * synchronously, and never keep it. Falls back to a fresh array for very long contexts.
+ * @internal
+ */
+export function transientAad(header: Uint8Array, ctx: FieldContext): Uint8Array {
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: a fresh array holds the same bytes (speed only)
+  if (maxAadLength(header, ctx) > AAD_SCRATCH.length) return buildAad(header, ctx);
+  return new Uint8Array(AAD_SCRATCH.buffer, 0, writeAad(AAD_SCRATCH, AAD_SCRATCH_BUFFER, header, ctx));
+}
+
+/** Room {@link writeAad} may need: UTF-8 takes at most 3 bytes per UTF-16 code unit. */
+function maxAadLength(header: Uint8Array, { tenantId, collection, field, rowId }: FieldContext): number {
+  const chars = tenantId.length + collection.length + field.length + (rowId?.length ?? 0);
+  return header.length + 17 + 3 * chars;
+}
+
+/**
+ * Write `header ‖ encodeContext(ctx)` at the start of `out` (room: {@link maxAadLength}); `buf` is a
+ * Buffer over the same bytes. Returns the length written.
+ */
+function writeAad(out: Uint8Array, buf: Buffer, header: Uint8Array, ctx: FieldContext): number {
   out.set(header, 0);
-  let o = header.length;
-  o = out.writeUInt32BE(lt, o);
-  // Stryker disable next-line StringLiteral: Node's default encoding is UTF-8
-  o += out.write(tenantId, o, 'utf8');
-  o = out.writeUInt32BE(lc, o);
-  // Stryker disable next-line StringLiteral: Node's default encoding is UTF-8
-  o += out.write(collection, o, 'utf8');
-  o = out.writeUInt32BE(lf, o);
-  // Stryker disable next-line StringLiteral: Node's default encoding is UTF-8
-  o += out.write(field, o, 'utf8');
-  if (rowId === undefined) {
+  let o = writePart(out, buf, ctx.tenantId, header.length);
+  o = writePart(out, buf, ctx.collection, o);
+  o = writePart(out, buf, ctx.field, o);
+  if (ctx.rowId === undefined) {
     out[o] = 0;
-  } else {
-    out[o++] = 1;
-    o = out.writeUInt32BE(lr, o);
-    // Stryker disable next-line StringLiteral: Node's default encoding is UTF-8
-    out.write(rowId, o, 'utf8');
+    return o + 1;
   }
-  return out;
+  out[o] = 1;
+  return writePart(out, buf, ctx.rowId, o + 1);
+}
+
+/** Write `u32be(byte length) ‖ UTF-8(s)` at `o`; returns the offset after it. */
+function writePart(out: Uint8Array, buf: Buffer, s: string, o: number): number {
+  const at = o + 4;
+  const n = s.length;
+  let i = 0;
+  // ASCII (ids and names, nearly every context) is copied here: for a few dozen characters this is
+  // cheaper than measuring and then writing through Node's UTF-8 encoder (two calls into C++ per part).
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i);
+    // Stryker disable next-line EqualityOperator,ConditionalExpression: Node's encoder writes the same bytes for U+007F (or for all of it)
+    if (c > 0x7f) break;
+    out[at + i] = c;
+  }
+  // Stryker disable next-line StringLiteral,ConditionalExpression: Node's default encoding is UTF-8; encoding the empty rest adds 0
+  const len = i === n ? n : i + buf.write(s.slice(i), at + i, 'utf8');
+  // Big-endian; a Uint8Array keeps the low 8 bits of what is stored.
+  out[o] = len >>> 24;
+  out[o + 1] = len >>> 16;
+  out[o + 2] = len >>> 8;
+  out[o + 3] = len;
+  return at + len;
 }
 
 /** Length-prefixed (4-byte big-endian length, then UTF-8) concatenation of strings, for labels. */
@@ -119,10 +158,26 @@ export function encodeParts(...parts: string[]): Uint8Array {
 export interface ParsedCiphertext {
   code: AlgorithmCode;
   keyId: string;
+  /** The decoded body: nonce ‖ commitment ‖ ciphertext ‖ tag. */
+  body: Uint8Array;
+  /** `body`'s first bytes. */
   nonce: Uint8Array;
-  commitment: Uint8Array;
-  /** Ciphertext ‖ tag. */
+  /** Ciphertext ‖ tag: `body` after the nonce and the commitment. */
   sealed: Uint8Array;
+}
+
+/**
+ * Whether the key commitment stored in a ciphertext equals `commitment`, in constant time (no early
+ * exit, like noble's `equalBytes`), read in place: a view of it would be one more object per value.
+ */
+export function commitmentMatches(parsed: ParsedCiphertext, commitment: Uint8Array): boolean {
+  const { body } = parsed;
+  const at = parsed.nonce.length;
+  // Stryker disable next-line ConditionalExpression: both are always 32 bytes
+  if (commitment.length !== COMMITMENT_LENGTH) return false;
+  let diff = 0;
+  for (let i = 0; i < COMMITMENT_LENGTH; i++) diff |= body[at + i]! ^ commitment[i]!;
+  return diff === 0;
 }
 
 /** Value of each base64url character (-1 outside the alphabet), for the last character's unused bits. */
@@ -150,6 +205,12 @@ const WIDE_CHAR = /[\u0100-\uffff]/;
  * `test/format.test.ts` checks this against decode-and-re-encode for every code unit at several positions.
  */
 export function decodeBase64UrlStrict(s: string): Uint8Array | undefined {
+  const b = decodeStrict(s);
+  return b === undefined ? undefined : new Uint8Array(b.buffer, b.byteOffset, b.length);
+}
+
+/** {@link decodeBase64UrlStrict}, returning Node's own Buffer (no second view object). */
+function decodeStrict(s: string): Buffer | undefined {
   const n = s.length;
   const rem = n & 3;
   if (rem === 1) return undefined;
@@ -161,8 +222,7 @@ export function decodeBase64UrlStrict(s: string): Uint8Array | undefined {
     const last = B64URL[s.charCodeAt(n - 1)] ?? -1;
     if (last < 0 || (last & (rem === 2 ? 0x0f : 0x03)) !== 0) return undefined;
   }
-  // A plain Uint8Array view: its subarrays are cheaper than Buffer subarrays.
-  return new Uint8Array(b.buffer, b.byteOffset, b.length);
+  return b;
 }
 
 /**
@@ -181,17 +241,20 @@ export function parseCiphertext(text: string): ParsedCiphertext {
   if (kidEnd < 0) throw decryptFailed();
   const keyId = text.slice(p + 2, kidEnd);
   if (!KEY_ID_PATTERN.test(keyId)) throw decryptFailed();
-  const body = decodeBase64UrlStrict(text.slice(kidEnd + 1));
+  const b = decodeStrict(text.slice(kidEnd + 1));
   const nonceLength = NONCE_LENGTH[codeChar];
-  if (body === undefined || body.length < nonceLength + COMMITMENT_LENGTH + TAG_LENGTH + 1) {
+  if (b === undefined || b.length < nonceLength + COMMITMENT_LENGTH + TAG_LENGTH + 1) {
     throw decryptFailed();
   }
+  // Views made directly (each is an object per value; Buffer#subarray is slower than this).
+  const { buffer, byteOffset, length } = b;
+  const sealedAt = nonceLength + COMMITMENT_LENGTH;
   return {
     code: codeChar,
     keyId,
-    nonce: body.subarray(0, nonceLength),
-    commitment: body.subarray(nonceLength, nonceLength + COMMITMENT_LENGTH),
-    sealed: body.subarray(nonceLength + COMMITMENT_LENGTH),
+    body: b,
+    nonce: new Uint8Array(buffer, byteOffset, nonceLength),
+    sealed: new Uint8Array(buffer, byteOffset + sealedAt, length - sealedAt),
   };
 }
 

@@ -60,28 +60,35 @@ export class TenantKeyCache {
   /** The tenant's entry, moved to the most recent end. */
   #touch(tenantId: string): TenantEntry | undefined {
     const e = this.#tenants.get(tenantId);
-    if (e === undefined || tenantId === this.#mru) return e;
-    // Re-inserting moves it to the most recent end; skipped while the same tenant is used again (a
-    // request sealing several values), which saves the map's delete/insert churn.
-    this.#tenants.delete(tenantId);
-    this.#tenants.set(tenantId, e);
-    this.#mru = tenantId;
+    if (e !== undefined) this.#moveToRecent(tenantId, e);
     return e;
   }
 
+  /** Move an entry already looked up to the most recent end (no second lookup on the hot path). */
+  #moveToRecent(tenantId: string, e: TenantEntry): void {
+    // Re-inserting moves it to the most recent end; skipped while the same tenant is used again (a
+    // request sealing several values), which saves the map's delete/insert churn.
+    if (tenantId === this.#mru) return;
+    this.#tenants.delete(tenantId);
+    this.#tenants.set(tenantId, e);
+    this.#mru = tenantId;
+  }
+
   primary(tenantId: string): KeyMaterial | undefined {
-    const s = this.#tenants.get(tenantId)?.primary;
+    const e = this.#tenants.get(tenantId);
+    const s = e?.primary;
     if (s === undefined) return undefined;
     if (s.expires <= this.#now()) return this.#expireSlot(tenantId, 'primary');
-    this.#touch(tenantId);
+    this.#moveToRecent(tenantId, e!);
     return s.value;
   }
 
   index(tenantId: string): IndexKeyMaterial | undefined {
-    const s = this.#tenants.get(tenantId)?.index;
+    const e = this.#tenants.get(tenantId);
+    const s = e?.index;
     if (s === undefined) return undefined;
     if (s.expires <= this.#now()) return this.#expireSlot(tenantId, 'index');
-    this.#touch(tenantId);
+    this.#moveToRecent(tenantId, e!);
     return s.value;
   }
 
@@ -95,7 +102,7 @@ export class TenantKeyCache {
       this.#dropIfEmpty(tenantId, e!);
       return undefined;
     }
-    this.#touch(tenantId);
+    this.#moveToRecent(tenantId, e!);
     return s.value;
   }
 

@@ -7,6 +7,7 @@ import {
   TYPE_JSON,
   TYPE_STRING,
   buildAad,
+  commitmentMatches,
   decodeBase64UrlStrict,
   describeValue,
   encodeContext,
@@ -14,6 +15,7 @@ import {
   isCiphertext,
   nonceLengthOf,
   parseCiphertext,
+  transientAad,
 } from '../src/format.js';
 
 // The ciphertext format's parsing and layout, decision by decision (issue 12, mutation testing). The
@@ -123,6 +125,30 @@ describe('header, context and AAD layout', () => {
       hex(encodeContext({ tenantId: 'a', collection: 'bc', field: 'f' })),
     );
   });
+
+  it('the hot path writes the same associated data into its scratch buffer, ASCII or not, short or long', () => {
+    const header = Buffer.from('tcf1:g:dk_1:');
+    const long = 'é'.repeat(1000); // 2,000 UTF-8 bytes per part: past the scratch buffer, allocated
+    const contexts = [
+      { tenantId: 'acme', collection: 'settings', field: 'smtpPassword', rowId: '0190a1b2-c3d4' },
+      { tenantId: 'acme', collection: 'settings', field: 'smtpPassword' },
+      { tenantId: 'a', collection: 'naïve', field: 'x😀y', rowId: 'ü' }, // non-ASCII after ASCII
+      { tenantId: 'a', collection: 'c', field: 'f', rowId: '' },
+      { tenantId: 'a', collection: long, field: long, rowId: long },
+    ];
+    const z = 'z'.repeat(200);
+    for (const c of contexts) {
+      const expected = Buffer.concat([header, encodeContext(c)]).toString('hex');
+      expect(hex(buildAad(header, c))).toBe(expected);
+      // Fill the scratch buffer with other bytes first: every byte of the next one must be written.
+      transientAad(Buffer.from('zzzzzzz'), { tenantId: z, collection: z, field: z, rowId: z });
+      expect(hex(transientAad(header, c))).toBe(expected);
+    }
+    expect(hex(encodeContext(contexts[2]!))).toBe(
+      `00000001${hex(Buffer.from('a'))}00000006${hex(Buffer.from('naïve'))}` +
+        `00000006${hex(Buffer.from('x😀y'))}0100000002${hex(Buffer.from('ü'))}`,
+    );
+  });
 });
 
 describe('parseCiphertext and describeValue', () => {
@@ -137,8 +163,17 @@ describe('parseCiphertext and describeValue', () => {
       expect(p.code).toBe(code);
       expect(p.keyId).toBe('dk_1');
       expect(hex(p.nonce)).toBe(raw.subarray(0, n).toString('hex'));
-      expect(hex(p.commitment)).toBe(raw.subarray(n, n + 32).toString('hex'));
+      expect(hex(p.body)).toBe(raw.toString('hex'));
       expect(hex(p.sealed)).toBe(raw.subarray(n + 32).toString('hex'));
+      // The commitment is compared in place: bytes n..n+32 of the body, every one of them.
+      const commitment = Uint8Array.from(raw.subarray(n, n + 32));
+      expect(commitmentMatches(p, commitment)).toBe(true);
+      for (let i = 0; i < 32; i++) {
+        const other = Uint8Array.from(commitment);
+        other[i]! ^= 0x80;
+        expect(commitmentMatches(p, other), `byte ${i}`).toBe(false);
+      }
+      expect(commitmentMatches(p, commitment.subarray(0, 31))).toBe(false);
     }
   });
 

@@ -123,3 +123,48 @@ describe('describe() reads only well-formed headers', () => {
     expect(fields.describe(`tcf1:${alg}:${'k'.repeat(64)}:${body}`)).toMatchObject({ kind: 'ciphertext' });
   });
 });
+
+describe('open() on the hot path (scratch AAD, views on the decoded body, in-place commitment)', () => {
+  for (const algorithm of ['xchacha20-poly1305', 'aes-256-gcm'] as const) {
+    it(`${algorithm}: a genuine value opens; every non-canonical spelling of its body is CRYPTO_DECRYPT_FAILED`, async () => {
+      const { fields } = makeFields({ algorithm });
+      // A body whose length is 2 mod 4 (so its last character has 4 unused bits).
+      let c = '';
+      for (let n = 1; n < 8 && (c === '' || (c.length - c.lastIndexOf(':') - 1) % 4 !== 2); n++) {
+        c = await fields.seal('s'.repeat(n), ctx);
+      }
+      const at = c.lastIndexOf(':') + 1;
+      const head = c.slice(0, at);
+      const body = c.slice(at);
+      expect(body.length % 4).toBe(2);
+      expect(await fields.open(c, ctx)).toMatch(/^s+$/);
+      const last = body.at(-1)!;
+      const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+      const lastValue = alphabet.indexOf(last);
+      const spellings = [
+        `${body.slice(0, -1)}${alphabet[lastValue ^ 1]}`, // same bytes by Node's decoder, unused bits set
+        `${body}==`, // padding
+        `${body.slice(0, 8)} ${body.slice(8)}`, // whitespace
+        `${body.slice(0, 8)}=${body.slice(9)}`,
+        body.replace(/-|_/, (ch) => (ch === '-' ? '+' : '/')) === body
+          ? `${body.slice(0, 5)}+${body.slice(6)}`
+          : body.replace(/-|_/, (ch) => (ch === '-' ? '+' : '/')), // standard-alphabet alias
+        `${body.slice(0, 8)}\u0141${body.slice(9)}`, // a wide code unit whose low byte is a letter
+      ];
+      for (const s of spellings) {
+        expect(s).not.toBe(body);
+        await expect(fields.open(head + s, ctx), JSON.stringify(s)).rejects.toMatchObject({
+          code: 'CRYPTO_DECRYPT_FAILED',
+        });
+      }
+      // The context stays bound (the AAD is rebuilt per call, not reused from the previous one).
+      await expect(fields.open(c, { ...ctx, field: `${ctx.field}x` })).rejects.toMatchObject({
+        code: 'CRYPTO_DECRYPT_FAILED',
+      });
+      await expect(fields.open(c, { ...ctx, rowId: 'other-row' })).rejects.toMatchObject({
+        code: 'CRYPTO_DECRYPT_FAILED',
+      });
+      expect(await fields.open(c, ctx)).toMatch(/^s+$/);
+    });
+  }
+});
