@@ -83,3 +83,11 @@ export {
   type MetricsEndpoint,
   createMetricsEndpoint,
 } from './metrics-endpoint.js';
+export {
+  type RedisCallLike,
+  type SignInLockoutSettings,
+  type SignInAttempt,
+  type SignInLockout,
+  lockoutKey,
+  createSignInLockout,
+} from './sign-in-lockout.js';
