@@ -1,12 +1,16 @@
 import type { Server } from 'node:http';
 import { noopAuditPort, parseInput, runAsTenant } from '@tenantry/core';
 import {
+  BodyLimitSchema,
+  CorsSettingsSchema,
+  DEFAULT_BODY_LIMIT,
   type HttpTenancy,
   type HttpTenancyOptions,
   HttpTenancyError,
   PROBLEM_CONTENT_TYPE,
   type ReadinessChecks,
   checkReadiness,
+  corsOptionsOf,
   createHttpTenancy,
   isMutatingMethod,
 } from '@tenantry/http';
@@ -26,15 +30,9 @@ import { type TenantryRequestState, initState, routeOf, tenantryOf, viewOf } fro
 /** Express-specific settings of {@link tenancy}, validated with zod. */
 export const ExpressTenancySettingsSchema = z.object({
   /** Largest JSON body accepted (body-parser syntax). @default '100kb' */
-  bodyLimit: z.union([z.string().regex(/^\d+(b|kb|mb)$/i), z.number().int().positive()]).default('100kb'),
-  /** CORS: off (no CORS headers at all) unless origins are listed. */
-  cors: z
-    .object({
-      origins: z.array(z.string().min(1)).min(1),
-      credentials: z.boolean().default(false),
-      maxAgeSec: z.number().int().nonnegative().default(600),
-    })
-    .optional(),
+  bodyLimit: BodyLimitSchema.default(DEFAULT_BODY_LIMIT),
+  /** CORS: off (no CORS headers at all) unless origins are listed (`@tenantry/http`'s CorsSettingsSchema, shared with Nest). */
+  cors: CorsSettingsSchema.optional(),
   /** Rate limits; `false` turns them off (e.g. when a gateway limits). @default per IP and per tenant, see RateLimitSettingsSchema */
   rateLimit: z.union([RateLimitSettingsSchema, z.literal(false)]).default({
     perIp: { limit: 300, windowMs: 60_000 },
@@ -262,11 +260,7 @@ export function tenancy(options: TenancyOptions): TenancyMiddleware {
   const steps: Step[] = [enter, helmet(options.helmet) as Step];
   if (settings.cors) {
     steps.push(
-      cors({
-        origin: settings.cors.origins,
-        credentials: settings.cors.credentials,
-        maxAge: settings.cors.maxAgeSec,
-      }) as Step,
+      cors(corsOptionsOf(settings.cors)) as Step,
     );
   }
   if (live !== undefined) steps.push(health);

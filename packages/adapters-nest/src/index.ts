@@ -1,4 +1,5 @@
 export { TenancyModule, TENANCY_MODULE_OPTIONS } from './tenancy.module.js';
+export { NestHttpSettingsSchema } from './http-platform.provider.js';
 export { type TenancyModuleOptions, TenancyService } from './tenancy.service.js';
 export { TenancyGuard } from './tenancy.guard.js';
 export { TenancyInterceptor, FailClosedAuditInterceptor } from './tenancy.interceptor.js';

@@ -91,3 +91,5 @@ export {
   lockoutKey,
   createSignInLockout,
 } from './sign-in-lockout.js';
+export { CorsSettingsSchema, type CorsSettings, corsOptionsOf } from './cross-origin.js';
+export { DEFAULT_BODY_LIMIT, BodyLimitSchema, bodyLimitBytes } from './body-limit.js';
