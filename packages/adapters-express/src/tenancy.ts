@@ -259,9 +259,7 @@ export function tenancy(options: TenancyOptions): TenancyMiddleware {
 
   const steps: Step[] = [enter, helmet(options.helmet) as Step];
   if (settings.cors) {
-    steps.push(
-      cors(corsOptionsOf(settings.cors)) as Step,
-    );
+    steps.push(cors(corsOptionsOf(settings.cors)) as Step);
   }
   if (live !== undefined) steps.push(health);
   if (settings.rateLimit !== false) steps.push(ipLimiter(settings.rateLimit, options.redis) as Step);

@@ -30,27 +30,25 @@ const built = new ConfigurableModuleBuilder<ApprovalHttpOptions>({
   optionsInjectionToken: TENANCY_APPROVALS_OPTIONS,
 })
   .setClassMethodName('forRoot')
-  .setExtras(
-    { routes: true as boolean, basePath: '/ops/approvals' },
-    (definition, extras) => {
-      const mount = parseInput(ApprovalRoutesSchema, extras, what);
-      return {
-        ...definition,
-        global: true,
-        controllers: mount.routes ? [approvalsController(mount.basePath.replace(/\/+$/, ''))] : [],
-        providers: [
-          ...(definition.providers ?? []),
-          {
-            provide: APPROVAL_HTTP,
-            useFactory: (o: ApprovalHttpOptions) => createApprovalHttp({ ...o, basePath: mount.basePath }, what),
-            inject: [TENANCY_APPROVALS_OPTIONS],
-          },
-          ApprovalInterceptor,
-        ],
-        exports: [APPROVAL_HTTP, ApprovalInterceptor],
-      };
-    },
-  )
+  .setExtras({ routes: true as boolean, basePath: '/ops/approvals' }, (definition, extras) => {
+    const mount = parseInput(ApprovalRoutesSchema, extras, what);
+    return {
+      ...definition,
+      global: true,
+      controllers: mount.routes ? [approvalsController(mount.basePath.replace(/\/+$/, ''))] : [],
+      providers: [
+        ...(definition.providers ?? []),
+        {
+          provide: APPROVAL_HTTP,
+          useFactory: (o: ApprovalHttpOptions) =>
+            createApprovalHttp({ ...o, basePath: mount.basePath }, what),
+          inject: [TENANCY_APPROVALS_OPTIONS],
+        },
+        ApprovalInterceptor,
+      ],
+      exports: [APPROVAL_HTTP, ApprovalInterceptor],
+    };
+  })
   .build();
 
 /**
@@ -70,7 +68,7 @@ const built = new ConfigurableModuleBuilder<ApprovalHttpOptions>({
 export class TenancyApprovalsModule extends built.ConfigurableModuleClass {
   static override forRoot(options: TenancyApprovalsModuleOptions): DynamicModule {
     createApprovalHttp(options, what);
-    return super.forRoot(options);
+    return built.ConfigurableModuleClass.forRoot.call(TenancyApprovalsModule, options);
   }
 }
 

@@ -65,7 +65,7 @@ const built = new ConfigurableModuleBuilder<Omit<TenancyHealthModuleOptions, 'pa
  */
 export class TenancyHealthModule extends built.ConfigurableModuleClass {
   static override forRoot(options: TenancyHealthModuleOptions = {}): DynamicModule {
-    return super.forRoot(checkReadinessOption(options));
+    return built.ConfigurableModuleClass.forRoot.call(TenancyHealthModule, checkReadinessOption(options));
   }
 }
 Module({})(TenancyHealthModule);

@@ -27,7 +27,9 @@ const METRICS_OPTIONS = Symbol.for('tenantry.nest.metricsOptions');
 const what = 'TenancyMetricsModule options';
 const MetricsMountSchema = z.object({ path: RoutePathSchema.default('/metrics') });
 
-const built = new ConfigurableModuleBuilder<MetricsEndpointOptions>({ optionsInjectionToken: METRICS_OPTIONS })
+const built = new ConfigurableModuleBuilder<MetricsEndpointOptions>({
+  optionsInjectionToken: METRICS_OPTIONS,
+})
   .setClassMethodName('forRoot')
   .setExtras({ path: '/metrics' }, (definition, extras) => ({
     ...definition,
@@ -59,7 +61,7 @@ export class TenancyMetricsModule extends built.ConfigurableModuleClass {
     const { path, ...rest } = (options ?? {}) as TenancyMetricsModuleOptions;
     parseInput(MetricsMountSchema, { path }, what);
     createMetricsEndpoint(rest);
-    return super.forRoot(options);
+    return built.ConfigurableModuleClass.forRoot.call(TenancyMetricsModule, options);
   }
 }
 Module({})(TenancyMetricsModule);

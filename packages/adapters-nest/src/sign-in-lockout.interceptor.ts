@@ -44,7 +44,9 @@ export interface SignInLockoutSpec {
  */
 export const SignInLockout = (spec: SignInLockoutSpec) => {
   if (typeof (spec as { account?: unknown } | null)?.account !== 'function') {
-    throw new ValidationError('@SignInLockout() spec', [{ path: ['account'], message: 'must be a function' }]);
+    throw new ValidationError('@SignInLockout() spec', [
+      { path: ['account'], message: 'must be a function' },
+    ]);
   }
   return applyDecorators(SetMetadata(SIGN_IN_LOCKOUT_KEY, spec), UseInterceptors(SignInLockoutInterceptor));
 };

@@ -25,10 +25,16 @@ export const SIGN_IN_LOCKOUT_OPTIONS = built.MODULE_OPTIONS_TOKEN;
 export class TenancySignInLockoutModule extends built.ConfigurableModuleClass {
   static override forRoot(options: TenancySignInLockoutModuleOptions): DynamicModule {
     createSignInLockout(options, what);
-    return { ...super.forRoot(options), global: true };
+    return {
+      ...built.ConfigurableModuleClass.forRoot.call(TenancySignInLockoutModule, options),
+      global: true,
+    };
   }
   static override forRootAsync(options: typeof built.ASYNC_OPTIONS_TYPE): DynamicModule {
-    return { ...super.forRootAsync(options), global: true };
+    return {
+      ...built.ConfigurableModuleClass.forRootAsync.call(TenancySignInLockoutModule, options),
+      global: true,
+    };
   }
 }
 

@@ -66,7 +66,8 @@ function throttlerConfig(options: TenancyThrottlerOptions | undefined): Throttle
       { path: ['redis'], message: 'must be a client of the same ioredis copy (deduplicate ioredis)' },
     ]);
   }
-  const key = (_ctx: ExecutionContext, tracker: string, name: string) => `${settings.prefix}${name}:${tracker}`;
+  const key = (_ctx: ExecutionContext, tracker: string, name: string) =>
+    `${settings.prefix}${name}:${tracker}`;
   return {
     throttlers: [
       {
@@ -114,7 +115,7 @@ export const TENANCY_THROTTLER_OPTIONS = built.MODULE_OPTIONS_TOKEN;
 export class TenancyThrottlerModule extends built.ConfigurableModuleClass {
   static override forRoot(options: TenancyThrottlerOptions = {}): DynamicModule {
     settingsOf(options);
-    return super.forRoot(options ?? {});
+    return built.ConfigurableModuleClass.forRoot.call(TenancyThrottlerModule, options ?? {});
   }
 }
 Module({

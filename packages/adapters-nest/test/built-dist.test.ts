@@ -89,7 +89,10 @@ describe('built @tenantry/nest in a built Nest app', () => {
       ]);
       // TenancyHealthModule.forRootAsync: path beside the factory, checks from the injected config.
       const ready = await fetch(`http://127.0.0.1:${port}/probes/ready`);
-      expect([ready.status, await ready.json()]).toEqual([200, { status: 'ready', checks: { config: 'up' } }]);
+      expect([ready.status, await ready.json()]).toEqual([
+        200,
+        { status: 'ready', checks: { config: 'up' } },
+      ]);
       // TenancySignInLockoutModule.forRootAsync + @SignInLockout: locked after 2 failures (from the config).
       const signIn = async (password: string) => {
         const r = await fetch(`http://127.0.0.1:${port}/auth/sign-in`, {

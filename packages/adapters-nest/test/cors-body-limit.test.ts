@@ -58,7 +58,10 @@ describe.each(['express', 'fastify'] as Platform[])('CORS and body limit of Nest
 
   it('refuses a body over 100kb by default with 413 problem+json, and takes one under it', async () => {
     const token = await mint();
-    const big = await request(plain.app.getHttpServer()).post('/ops/items').set(bearer(token)).send(item(150_000));
+    const big = await request(plain.app.getHttpServer())
+      .post('/ops/items')
+      .set(bearer(token))
+      .send(item(150_000));
     expect(big.status).toBe(413);
     expect(big.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(big.body).toEqual({
@@ -68,7 +71,10 @@ describe.each(['express', 'fastify'] as Platform[])('CORS and body limit of Nest
       code: 'HTTP_PAYLOAD_TOO_LARGE',
       detail: 'The request body is too large',
     });
-    const ok = await request(plain.app.getHttpServer()).post('/ops/items').set(bearer(token)).send(item(50_000));
+    const ok = await request(plain.app.getHttpServer())
+      .post('/ops/items')
+      .set(bearer(token))
+      .send(item(50_000));
     expect(ok.status).toBe(201);
   });
 

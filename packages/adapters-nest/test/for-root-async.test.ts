@@ -34,91 +34,95 @@ Reflect.decorate(
   ConfigModule,
 );
 
-describe.each(['express', 'fastify'] as Platform[])('forRootAsync with an injected config on %s', (platform) => {
-  let t: NestTestApp;
-  const server = () => t.app.getHttpServer();
-  beforeAll(async () => {
-    t = await buildNestApp(
-      platform,
-      {},
-      {
-        imports: [
-          ConfigModule as Type<unknown>,
-          TenancyThrottlerModule.forRootAsync({
-            inject: [AppConfig],
-            useFactory: (c: AppConfig) => ({
-              perTenant: { limit: c.perTenant, ttlMs: 60_000 },
-              prefix: `fra:${platform}:${process.pid}:`,
+describe.each(['express', 'fastify'] as Platform[])(
+  'forRootAsync with an injected config on %s',
+  (platform) => {
+    let t: NestTestApp;
+    const server = () => t.app.getHttpServer();
+    beforeAll(async () => {
+      t = await buildNestApp(
+        platform,
+        {},
+        {
+          imports: [
+            ConfigModule as Type<unknown>,
+            TenancyThrottlerModule.forRootAsync({
+              inject: [AppConfig],
+              useFactory: (c: AppConfig) => ({
+                perTenant: { limit: c.perTenant, ttlMs: 60_000 },
+                prefix: `fra:${platform}:${process.pid}:`,
+              }),
             }),
-          }),
-          TenancyHealthModule.forRootAsync({
-            path: '/probes',
-            inject: [AppConfig],
-            useFactory: (c: AppConfig) => ({
-              readiness: {
-                custom: {
-                  config: async () => {
-                    c.readiness++;
+            TenancyHealthModule.forRootAsync({
+              path: '/probes',
+              inject: [AppConfig],
+              useFactory: (c: AppConfig) => ({
+                readiness: {
+                  custom: {
+                    config: async () => {
+                      c.readiness++;
+                    },
                   },
                 },
-              },
+              }),
             }),
-          }),
-          TenancyMetricsModule.forRootAsync({
-            path: '/scrape',
-            inject: [AppConfig],
-            useFactory: (c: AppConfig) => ({
-              source: { collect: async () => 'up 1\n' },
-              token: c.metricsToken,
+            TenancyMetricsModule.forRootAsync({
+              path: '/scrape',
+              inject: [AppConfig],
+              useFactory: (c: AppConfig) => ({
+                source: { collect: async () => 'up 1\n' },
+                token: c.metricsToken,
+              }),
             }),
-          }),
-          TenancyApprovalsModule.forRootAsync({
-            basePath: '/ops/asks',
-            inject: [AppConfig],
-            useFactory: (c: AppConfig) => ({ engine: c.engine }),
-          }),
-          TenancySignInLockoutModule.forRootAsync({
-            inject: [AppConfig],
-            useFactory: () => ({ maxFailures: 2 }),
-          }),
-        ],
-      },
-    );
-  });
-  afterAll(() => t?.close());
+            TenancyApprovalsModule.forRootAsync({
+              basePath: '/ops/asks',
+              inject: [AppConfig],
+              useFactory: (c: AppConfig) => ({ engine: c.engine }),
+            }),
+            TenancySignInLockoutModule.forRootAsync({
+              inject: [AppConfig],
+              useFactory: () => ({ maxFailures: 2 }),
+            }),
+          ],
+        },
+      );
+    });
+    afterAll(() => t?.close());
 
-  it('serves the health probes under the configured path, with the factory’s checks', async () => {
-    const config = t.app.get(AppConfig);
-    const live = await request(server()).get('/probes/live');
-    expect([live.status, live.body]).toEqual([200, { status: 'ok' }]);
-    const before = config.readiness;
-    const ready = await request(server()).get('/probes/ready');
-    expect([ready.status, ready.body.checks]).toEqual([200, { config: 'up' }]);
-    expect(config.readiness).toBe(before + 1);
-    expect((await request(server()).get('/health/live')).status).toBe(404);
-  });
+    it('serves the health probes under the configured path, with the factory’s checks', async () => {
+      const config = t.app.get(AppConfig);
+      const live = await request(server()).get('/probes/live');
+      expect([live.status, live.body]).toEqual([200, { status: 'ok' }]);
+      const before = config.readiness;
+      const ready = await request(server()).get('/probes/ready');
+      expect([ready.status, ready.body.checks]).toEqual([200, { config: 'up' }]);
+      expect(config.readiness).toBe(before + 1);
+      expect((await request(server()).get('/health/live')).status).toBe(404);
+    });
 
-  it('protects the metrics endpoint with the token from the config', async () => {
-    expect((await request(server()).get('/scrape')).body.code).toBe('HTTP_TOKEN_MISSING');
-    const ok = await request(server()).get('/scrape').set('authorization', `Bearer ${SCRAPE}`);
-    expect([ok.status, ok.text]).toEqual([200, 'up 1\n']);
-  });
+    it('protects the metrics endpoint with the token from the config', async () => {
+      expect((await request(server()).get('/scrape')).body.code).toBe('HTTP_TOKEN_MISSING');
+      const ok = await request(server()).get('/scrape').set('authorization', `Bearer ${SCRAPE}`);
+      expect([ok.status, ok.text]).toEqual([200, 'up 1\n']);
+    });
 
-  it('serves the approval routes of the configured engine under basePath', async () => {
-    const inbox = await request(server())
-      .get('/ops/asks/inbox')
-      .set(bearer(await mint({ tenantId: 'acme', roles: ['MANAGER'] })));
-    expect(inbox.status).toBe(200);
-    expect(Array.isArray(inbox.body.items)).toBe(true);
-  });
+    it('serves the approval routes of the configured engine under basePath', async () => {
+      const inbox = await request(server())
+        .get('/ops/asks/inbox')
+        .set(bearer(await mint({ tenantId: 'acme', roles: ['MANAGER'] })));
+      expect(inbox.status).toBe(200);
+      expect(Array.isArray(inbox.body.items)).toBe(true);
+    });
 
-  it('limits each tenant at the configured rate', async () => {
-    const statuses: number[] = [];
-    const token = await mint({ tenantId: 'globex' });
-    for (let i = 0; i < 4; i++) statuses.push((await request(server()).get('/ops/whoami').set(bearer(token))).status);
-    expect(statuses).toEqual([200, 200, 200, 429]);
-  });
-});
+    it('limits each tenant at the configured rate', async () => {
+      const statuses: number[] = [];
+      const token = await mint({ tenantId: 'globex' });
+      for (let i = 0; i < 4; i++)
+        statuses.push((await request(server()).get('/ops/whoami').set(bearer(token))).status);
+      expect(statuses).toEqual([200, 200, 200, 429]);
+    });
+  },
+);
 
 describe('forRootAsync validates the factory’s options when the app starts', () => {
   const start = async (imports: unknown[]) => {
@@ -143,7 +147,10 @@ describe('forRootAsync validates the factory’s options when the app starts', (
     }
   };
   it.each([
-    ['throttler', TenancyThrottlerModule.forRootAsync({ useFactory: () => ({ perIp: { limit: 0, ttlMs: 1 } }) })],
+    [
+      'throttler',
+      TenancyThrottlerModule.forRootAsync({ useFactory: () => ({ perIp: { limit: 0, ttlMs: 1 } }) }),
+    ],
     ['health', TenancyHealthModule.forRootAsync({ useFactory: () => ({ readiness: 'db' as never }) })],
     ['metrics', TenancyMetricsModule.forRootAsync({ useFactory: () => ({ source: {} as never }) })],
     ['approvals', TenancyApprovalsModule.forRootAsync({ useFactory: () => ({ engine: {} as never }) })],

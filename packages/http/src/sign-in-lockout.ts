@@ -48,7 +48,10 @@ export function lockoutKey(account: unknown, ipKey: string): string {
 }
 
 /** @internal Validate the settings (and, in the adapters, the `account` reader) with paths, never values. */
-export function checkLockoutSettings(options: unknown, what: string): asserts options is SignInLockoutSettings {
+export function checkLockoutSettings(
+  options: unknown,
+  what: string,
+): asserts options is SignInLockoutSettings {
   const fail = (path: PropertyKey[], message: string): never => {
     throw new ValidationError(what, [{ path, message }]);
   };
