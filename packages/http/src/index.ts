@@ -88,6 +88,7 @@ export {
   type SignInLockoutSettings,
   type SignInAttempt,
   type SignInLockout,
+  SignInLockoutSettingsSchema,
   lockoutKey,
   createSignInLockout,
 } from './sign-in-lockout.js';

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { ValidationError } from '@tenantry/core';
+import { ValidationError, parseInput } from '@tenantry/core';
+import { z } from 'zod';
 import { HttpTenancyError } from './errors.js';
 
 /** The ioredis method the lockout counters use (`redis.call(...)`); an ioredis `Redis` or `Cluster` fits. */
@@ -47,29 +48,24 @@ export function lockoutKey(account: unknown, ipKey: string): string {
   return `ip:${ipKey}`;
 }
 
-/** @internal Validate the settings (and, in the adapters, the `account` reader) with paths, never values. */
-export function checkLockoutSettings(
-  options: unknown,
-  what: string,
-): asserts options is SignInLockoutSettings {
-  const fail = (path: PropertyKey[], message: string): never => {
-    throw new ValidationError(what, [{ path, message }]);
-  };
-  if (typeof options !== 'object' || options === null || Array.isArray(options))
-    fail([], 'must be an object');
-  const o = options as Record<string, unknown>;
-  if (o.redis !== undefined && typeof (o.redis as { call?: unknown } | null)?.call !== 'function') {
-    fail(['redis', 'call'], 'must be a function');
+/** The serialisable settings of {@link createSignInLockout} (the Redis client is checked for shape). */
+export const SignInLockoutSettingsSchema = z.object({
+  maxFailures: z.number().int().positive().optional(),
+  windowMs: z.number().int().positive().optional(),
+  prefix: z.string().min(1).max(256).optional(),
+});
+
+/** @internal Validate the settings with zod (paths, never values), and the client's shape. */
+function checkLockoutSettings(options: unknown, what: string): asserts options is SignInLockoutSettings {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new ValidationError(what, [{ path: [], message: 'must be an object' }]);
   }
-  for (const key of ['maxFailures', 'windowMs'] as const) {
-    const v = o[key];
-    if (v !== undefined && (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0)) {
-      fail([key], 'must be a positive integer');
-    }
+  const { redis, ...rest } = options as Record<string, unknown>;
+  if (redis !== undefined && typeof (redis as { call?: unknown } | null)?.call !== 'function') {
+    throw new ValidationError(what, [{ path: ['redis', 'call'], message: 'must be a function' }]);
   }
-  if (o.prefix !== undefined && (typeof o.prefix !== 'string' || o.prefix === '' || o.prefix.length > 256)) {
-    fail(['prefix'], 'must be a non-empty string of at most 256 characters');
-  }
+  // Other keys (an adapter's `account` reader) are the adapter's to check.
+  parseInput(SignInLockoutSettingsSchema, rest, what);
 }
 
 interface Counter {
