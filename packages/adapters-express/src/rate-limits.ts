@@ -1,16 +1,18 @@
-import { createHash } from 'node:crypto';
 import { ValidationError } from '@tenantry/core';
-import { HttpTenancyError } from '@tenantry/http';
+import {
+  HttpTenancyError,
+  type RedisCallLike,
+  type SignInLockoutSettings,
+  createSignInLockout,
+  lockoutKey,
+} from '@tenantry/http';
 import type { Request, RequestHandler } from 'express';
 import { type Options as RateLimitOptions, ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import { RedisStore } from 'rate-limit-redis';
 import { z } from 'zod';
 import { tenantryOf } from './request-state.js';
 
-/** The ioredis method the shared limit store uses (`redis.call(...)`); an ioredis `Redis` or `Cluster` fits. */
-export interface RedisCallLike {
-  call(command: string, ...args: Array<string | number>): Promise<unknown>;
-}
+export type { RedisCallLike };
 
 /** One limit: at most `limit` requests per `windowMs`. */
 export const LimitSchema = z.object({
@@ -39,7 +41,7 @@ function store(redis: RedisCallLike | undefined, prefix: string): Partial<RateLi
 }
 
 const limited =
-  (code: 'HTTP_RATE_LIMITED' | 'HTTP_ACCOUNT_LOCKED', message: string): RateLimitOptions['handler'] =>
+  (code: 'HTTP_RATE_LIMITED', message: string): RateLimitOptions['handler'] =>
   (req, _res, next) => {
     const reset = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
     const retryAfterSec = reset ? Math.max(1, Math.ceil((reset.getTime() - Date.now()) / 1000)) : 60;
@@ -79,66 +81,36 @@ export function tenantLimiter(
   });
 }
 
-/** Options of {@link signInLockout}. */
-export interface SignInLockoutOptions {
+/** Options of {@link signInLockout}: the shared lockout settings of `@tenantry/http`, plus the account reader. */
+export interface SignInLockoutOptions extends SignInLockoutSettings {
   /** The account a sign-in attempt is for (e.g. `req.body.email`); attempts without one are keyed by IP. */
   account(req: Request): string | undefined;
-  /** Shared store, so the lockout holds across processes. Without it the count is per process. */
-  redis?: RedisCallLike;
-  /** Failed attempts allowed per window. @default 5 */
-  maxFailures?: number;
-  /** @default 900000 (15 minutes) */
-  windowMs?: number;
-  /** @default 'tenantry:lockout:' */
-  prefix?: string;
-}
-
-function checkLockoutOptions(options: unknown): asserts options is SignInLockoutOptions {
-  const fail = (path: PropertyKey[], message: string): never => {
-    throw new ValidationError('signInLockout options', [{ path, message }]);
-  };
-  if (typeof options !== 'object' || options === null || Array.isArray(options))
-    fail([], 'must be an object');
-  const o = options as Record<string, unknown>;
-  if (typeof o.account !== 'function') fail(['account'], 'must be a function');
-  if (o.redis !== undefined && typeof (o.redis as { call?: unknown } | null)?.call !== 'function') {
-    fail(['redis', 'call'], 'must be a function');
-  }
-  for (const key of ['maxFailures', 'windowMs'] as const) {
-    const v = o[key];
-    if (v !== undefined && (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0)) {
-      fail([key], 'must be a positive integer');
-    }
-  }
-  if (o.prefix !== undefined && (typeof o.prefix !== 'string' || o.prefix === '' || o.prefix.length > 256)) {
-    fail(['prefix'], 'must be a non-empty string of at most 256 characters');
-  }
 }
 
 /**
- * Lock an account after repeated failed sign-ins: express-rate-limit counting only failed answers
- * (status ≥ 400) per account, in Redis when given. While locked, even the right password is refused
- * with `HTTP_ACCOUNT_LOCKED` (423). Account names are hashed before they become keys, so no e-mail
- * address lands in Redis. Put it on the sign-in route, after a body parser.
+ * Lock an account after repeated failed sign-ins (`createSignInLockout` of `@tenantry/http`, shared with
+ * `@tenantry/nest`): only failed answers (status ≥ 400) count, per account, in Redis when given. While
+ * locked, even the right password is refused with `HTTP_ACCOUNT_LOCKED` (423). Account names are hashed
+ * before they become keys, so no e-mail address lands in Redis. Put it on the sign-in route, after a body
+ * parser.
+ * @throws `VALIDATION_FAILED` for malformed options
  * @example app.post('/auth/sign-in', signInLockout({ account: (req) => req.body?.email, redis }), signIn);
  */
 export function signInLockout(options: SignInLockoutOptions): RequestHandler {
-  checkLockoutOptions(options);
-  const prefix = options.prefix ?? 'tenantry:lockout:';
-  return rateLimit({
-    limit: options.maxFailures ?? 5,
-    windowMs: options.windowMs ?? 900_000,
-    ...store(options.redis, prefix),
-    skipSuccessfulRequests: true,
-    standardHeaders: false,
-    legacyHeaders: false,
-    keyGenerator: (req) => {
-      const account = options.account(req);
-      if (typeof account === 'string' && account.length > 0) {
-        return `acct:${createHash('sha256').update(account.trim().toLowerCase()).digest('base64url')}`;
-      }
-      return `ip:${ipKeyGenerator(req.ip ?? '')}`;
-    },
-    handler: limited('HTTP_ACCOUNT_LOCKED', 'Too many failed sign-ins; the account is locked for a while'),
-  });
+  const what = 'signInLockout options';
+  // Validates the shared settings (and that options is an object); `account` is ours to check.
+  const lockout = createSignInLockout(options, what);
+  const account = (options as { account?: unknown }).account;
+  if (typeof account !== 'function') {
+    throw new ValidationError(what, [{ path: ['account'], message: 'must be a function' }]);
+  }
+  return (req, res, next) => {
+    lockout.attempt(lockoutKey(options.account(req), ipKeyGenerator(req.ip ?? ''))).then((attempt) => {
+      // Settled when the answer is sent; an aborted request stays counted as a failure.
+      res.once('finish', () => {
+        attempt.settle(res.statusCode).catch(() => undefined);
+      });
+      next();
+    }, next);
+  };
 }

@@ -1,6 +1,9 @@
 import type { Server } from 'node:http';
 import { noopAuditPort, parseInput, runAsTenant } from '@tenantry/core';
 import {
+  BodyLimitSchema,
+  CorsSettingsSchema,
+  DEFAULT_BODY_LIMIT,
   type HttpTenancy,
   type HttpTenancyOptions,
   HttpTenancyError,
@@ -8,6 +11,7 @@ import {
   type ReadinessChecks,
   type HeaderMiddleware,
   checkReadiness,
+  corsOptionsOf,
   createHttpTenancy,
   isMutatingMethod,
   recordStaticHeaders,
@@ -35,15 +39,9 @@ import {
 /** Express-specific settings of {@link tenancy}, validated with zod. */
 export const ExpressTenancySettingsSchema = z.object({
   /** Largest JSON body accepted (body-parser syntax). @default '100kb' */
-  bodyLimit: z.union([z.string().regex(/^\d+(b|kb|mb)$/i), z.number().int().positive()]).default('100kb'),
-  /** CORS: off (no CORS headers at all) unless origins are listed. */
-  cors: z
-    .object({
-      origins: z.array(z.string().min(1)).min(1),
-      credentials: z.boolean().default(false),
-      maxAgeSec: z.number().int().nonnegative().default(600),
-    })
-    .optional(),
+  bodyLimit: BodyLimitSchema.default(DEFAULT_BODY_LIMIT),
+  /** CORS: off (no CORS headers at all) unless origins are listed (`@tenantry/http`'s CorsSettingsSchema, shared with Nest). */
+  cors: CorsSettingsSchema.optional(),
   /** Rate limits; `false` turns them off (e.g. when a gateway limits). @default per IP and per tenant, see RateLimitSettingsSchema */
   rateLimit: z.union([RateLimitSettingsSchema, z.literal(false)]).default({
     perIp: { limit: 300, windowMs: 60_000 },
@@ -297,13 +295,7 @@ export function tenancy(options: TenancyOptions): TenancyMiddleware {
     : (helmetHandler as Step);
   const steps: Step[] = [enter, securityHeaders];
   if (settings.cors) {
-    steps.push(
-      cors({
-        origin: settings.cors.origins,
-        credentials: settings.cors.credentials,
-        maxAge: settings.cors.maxAgeSec,
-      }) as Step,
-    );
+    steps.push(cors(corsOptionsOf(settings.cors)) as Step);
   }
   if (live !== undefined) steps.push(health);
   if (settings.rateLimit !== false) steps.push(ipLimiter(settings.rateLimit, options.redis) as Step);

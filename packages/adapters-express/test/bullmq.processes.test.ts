@@ -1,11 +1,11 @@
 // T5 with BullMQ on the real Redis: a request enqueues a job through tenantQueue; a worker in another
 // process (tenantProcessor) runs it in the same tenant and actor. A job whose envelope was tampered with
 // (another tenant), forged with another key, or missing is refused with JOB_CONTEXT_INVALID and never runs.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { createJobContextCodec, noopAuditPort, runAsTenant } from '@tenantry/core';
-import { hasBackend, skipLabel, sourceNodeFlags, useRedisPrefix } from '@tenantry/testkit';
+import { hasBackend, skipLabel, startChild, stopChildren, useRedisPrefix } from '@tenantry/testkit';
 import { Job, Queue, QueueEvents } from 'bullmq';
 import express from 'express';
 import { Redis } from 'ioredis';
@@ -16,21 +16,8 @@ import { AUTH, bearer, mint } from './helpers.js';
 
 const script = fileURLToPath(new URL('./workers/bullmq-worker.ts', import.meta.url));
 
-function startWorker(redisUrl: string, queue: string, keyHex: string): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...sourceNodeFlags(), script, redisUrl, queue, keyHex], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let err = '';
-    child.stderr?.on('data', (d) => {
-      err += String(d);
-    });
-    child.stdout?.on('data', (d) => {
-      if (String(d).includes('"ready":true')) resolve(child);
-    });
-    child.once('exit', (code) => reject(new Error(`worker exited ${code}: ${err}`)));
-    setTimeout(() => reject(new Error(`worker did not start: ${err}`)), 30_000).unref();
-  });
+async function startWorker(redisUrl: string, queue: string, keyHex: string): Promise<ChildProcess> {
+  return (await startChild(script, [redisUrl, queue, keyHex])).child;
 }
 
 describe.skipIf(!hasBackend('redis'))(`BullMQ jobs keep their tenant (T5)${skipLabel('redis')}`, () => {
@@ -64,12 +51,7 @@ describe.skipIf(!hasBackend('redis'))(`BullMQ jobs keep their tenant (T5)${skipL
   }, 60_000);
 
   afterAll(async () => {
-    if (worker && worker.exitCode === null) {
-      await new Promise<void>((resolve) => {
-        worker.once('exit', () => resolve());
-        worker.kill('SIGTERM');
-      });
-    }
+    await stopChildren([worker]);
     await events?.close();
     await queue?.obliterate({ force: true }).catch(() => undefined);
     await queue?.close();

@@ -1,43 +1,17 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { sourceNodeFlags, hasBackend, skipLabel, useRedisPrefix } from '@tenantry/testkit';
+import { hasBackend, skipLabel, startChild, stopChildren, useRedisPrefix } from '@tenantry/testkit';
 import { describe, expect, it } from 'vitest';
 import { bearer, mint } from './helpers.js';
 
 const script = fileURLToPath(new URL('./workers/server.ts', import.meta.url));
 
-function start(redisUrl: string, prefix: string): Promise<{ child: ChildProcess; base: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...sourceNodeFlags(), script, redisUrl, prefix], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stderr?.on('data', (d) => {
-      err += String(d);
-    });
-    child.stdout?.on('data', (d) => {
-      out += String(d);
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line) resolve({ child, base: `http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}` });
-    });
-    child.once('exit', (code) => reject(new Error(`server exited ${code}: ${err}`)));
-    setTimeout(() => reject(new Error(`server did not start: ${err}`)), 30_000).unref();
-  });
+async function start(redisUrl: string, prefix: string): Promise<{ child: ChildProcess; base: string }> {
+  const { child, first } = await startChild<{ port: number }>(script, [redisUrl, prefix]);
+  return { child, base: `http://127.0.0.1:${first.port}` };
 }
 
-async function stop(servers: Array<{ child: ChildProcess }>): Promise<void> {
-  await Promise.all(
-    servers.map(
-      (s) =>
-        new Promise<void>((resolve) => {
-          if (s.child.exitCode !== null) return resolve();
-          s.child.once('exit', () => resolve());
-          s.child.kill('SIGTERM');
-        }),
-    ),
-  );
-}
+const stop = (servers: Array<{ child: ChildProcess }>) => stopChildren(servers.map((s) => s.child));
 
 describe.skipIf(!hasBackend('redis'))(`two processes sharing Redis${skipLabel('redis')}`, () => {
   const redis = useRedisPrefix();

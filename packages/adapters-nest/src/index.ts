@@ -1,4 +1,5 @@
 export { TenancyModule, TENANCY_MODULE_OPTIONS } from './tenancy.module.js';
+export { NestHttpSettingsSchema } from './http-platform.provider.js';
 export { type TenancyModuleOptions, TenancyService } from './tenancy.service.js';
 export { TenancyGuard } from './tenancy.guard.js';
 export { TenancyInterceptor, FailClosedAuditInterceptor } from './tenancy.interceptor.js';
@@ -39,3 +40,15 @@ export { SanitizeHtmlPipe } from './sanitize-html.pipe.js';
 export { SecurityHeadersMiddleware } from './security-headers.middleware.js';
 export { type TenancyHealthModuleOptions, TenancyHealthModule } from './health.module.js';
 export { type TenancyMetricsModuleOptions, TenancyMetricsModule } from './metrics.module.js';
+export {
+  type SignInRequest,
+  type SignInLockoutSpec,
+  SignInLockout,
+  SignInLockoutInterceptor,
+  SIGN_IN_LOCKOUT,
+} from './sign-in-lockout.interceptor.js';
+export {
+  type TenancySignInLockoutModuleOptions,
+  TenancySignInLockoutModule,
+  SIGN_IN_LOCKOUT_OPTIONS,
+} from './sign-in-lockout.module.js';

@@ -6,6 +6,7 @@ import {
   RequestMethod,
 } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE, HttpAdapterHost } from '@nestjs/core';
+import { httpPlatformProvider } from './http-platform.provider.js';
 import { TenancyContextMiddleware } from './tenancy-context.middleware.js';
 import { SanitizeHtmlPipe } from './sanitize-html.pipe.js';
 import { SecurityHeadersMiddleware } from './security-headers.middleware.js';
@@ -58,6 +59,7 @@ Module({
     TenancyContextMiddleware,
     SecurityHeadersMiddleware,
     FailClosedAuditInterceptor,
+    httpPlatformProvider,
     // `@SanitizeHtml()` fields cleaned before validation pipes and handlers (a lookup for other bodies).
     { provide: APP_PIPE, useFactory: () => new SanitizeHtmlPipe() },
     { provide: APP_FILTER, useClass: TenancyExceptionFilter },

@@ -1,7 +1,13 @@
 import type { OnApplicationShutdown } from '@nestjs/common';
 import { type JobContextCodec, TenantryError, ValidationError, noopAuditPort } from '@tenantry/core';
 import type { HelmetOptions } from 'helmet';
-import { type HttpTenancy, type HttpTenancyOptions, createHttpTenancy } from '@tenantry/http';
+import {
+  type CorsSettingsSchema,
+  type HttpTenancy,
+  type HttpTenancyOptions,
+  createHttpTenancy,
+} from '@tenantry/http';
+import type { z } from 'zod';
 import { registerJobCodec } from './job-codec-registry.js';
 
 /** Options of `TenancyModule.forRoot` / `forRootAsync`: those of `@tenantry/http`, plus jobs and shutdown. */
@@ -16,6 +22,20 @@ export interface TenancyModuleOptions extends HttpTenancyOptions {
    * @default true
    */
   helmet?: boolean | HelmetOptions;
+  /**
+   * CORS, off unless origins are listed: `{ origins, credentials?, maxAgeSec? }` (`@tenantry/http`'s
+   * `CorsSettingsSchema`, as in `@tenantry/express`). Applied through the platform's `enableCors`; do not
+   * also call `app.enableCors()`.
+   */
+  cors?: z.input<typeof CorsSettingsSchema>;
+  /**
+   * Largest request body on both platforms (bytes or `'100kb'`); a larger one is refused with
+   * `HTTP_PAYLOAD_TOO_LARGE` (413, problem+json). `false` leaves the platform's limit (Fastify: 1 MiB).
+   * On Express a value other than the default replaces Nest's JSON and urlencoded parsers (then
+   * NestFactory's `rawBody` does not apply).
+   * @default '100kb'
+   */
+  bodyLimit?: string | number | false;
 }
 
 /**

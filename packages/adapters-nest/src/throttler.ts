@@ -4,4 +4,5 @@ export {
   TenancyThrottlerSettingsSchema,
   type TenancyThrottlerOptions,
   TenancyThrottlerModule,
+  TENANCY_THROTTLER_OPTIONS,
 } from './throttler.module.js';

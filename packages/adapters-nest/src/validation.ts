@@ -1,4 +1,5 @@
 import { ValidationError } from '@tenantry/core';
+import { z } from 'zod';
 
 /**
  * Refuse a provider that is not an object (Nest injects real instances; a hand-built one with a wrong
@@ -12,3 +13,9 @@ export function checkInjected(what: string, values: Readonly<Record<string, unkn
     }
   }
 }
+
+/** A route prefix given to a module (`/health`, `/ops/approvals`): a path starting with `/`. @internal */
+export const RoutePathSchema = z
+  .string()
+  .max(256)
+  .regex(/^\/[A-Za-z0-9._/-]*$/, 'must be a path starting with /');

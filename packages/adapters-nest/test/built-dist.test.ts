@@ -80,10 +80,47 @@ describe('built @tenantry/nest in a built Nest app', () => {
         headers: { authorization: `Bearer ${token}` },
       });
       expect(await res.json()).toEqual({ tenant: 'globex', injected: true, param: 'globex' });
+      // TenancyThrottlerModule.forRootAsync (the @tenantry/nest/throttler subpath): its per-IP limit applies.
+      expect(res.headers.get('x-ratelimit-limit-ip')).toBe('1000');
       const refused = await fetch(`http://127.0.0.1:${port}/ops/hello`);
       expect([refused.status, ((await refused.json()) as { code: string }).code]).toEqual([
         401,
         'HTTP_TOKEN_MISSING',
+      ]);
+      // TenancyHealthModule.forRootAsync: path beside the factory, checks from the injected config.
+      const ready = await fetch(`http://127.0.0.1:${port}/probes/ready`);
+      expect([ready.status, await ready.json()]).toEqual([
+        200,
+        { status: 'ready', checks: { config: 'up' } },
+      ]);
+      // TenancySignInLockoutModule.forRootAsync + @SignInLockout: locked after 2 failures (from the config).
+      const signIn = async (password: string) => {
+        const r = await fetch(`http://127.0.0.1:${port}/auth/sign-in`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ email: `ann-${format}@example.com`, password }),
+        });
+        return r.status === 423 ? ((await r.json()) as { code: string }).code : r.status;
+      };
+      expect([await signIn('wrong'), await signIn('wrong'), await signIn('right')]).toEqual([
+        401,
+        401,
+        'HTTP_ACCOUNT_LOCKED',
+      ]);
+      // CORS from TenancyModule options; the body limit by default; a too-large body is a 413 problem.
+      const pre = await fetch(`http://127.0.0.1:${port}/ops/hello`, {
+        method: 'OPTIONS',
+        headers: { origin: 'https://app.example.com', 'access-control-request-method': 'GET' },
+      });
+      expect(pre.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+      const big = await fetch(`http://127.0.0.1:${port}/auth/sign-in`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'x'.repeat(150_000) }),
+      });
+      expect([big.status, ((await big.json()) as { code: string }).code]).toEqual([
+        413,
+        'HTTP_PAYLOAD_TOO_LARGE',
       ]);
     },
     60_000,

@@ -17,6 +17,8 @@ export const HttpErrorCodes = defineErrorCodes({
   HTTP_RATE_LIMITED: { status: 429, retryable: true },
   /** Too many failed sign-ins for this account; it is locked until the window ends. */
   HTTP_ACCOUNT_LOCKED: { status: 423, retryable: true },
+  /** The store that holds the sign-in lockout counters (Redis) did not answer; the attempt was not judged. */
+  HTTP_STORE_UNAVAILABLE: { status: 503, retryable: true },
   /** The request body exceeds the configured limit. */
   HTTP_PAYLOAD_TOO_LARGE: { status: 413 },
   /** The request is malformed (unparsable body, unsupported media type). */

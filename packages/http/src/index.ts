@@ -89,3 +89,14 @@ export {
   type MetricsEndpoint,
   createMetricsEndpoint,
 } from './metrics-endpoint.js';
+export {
+  type RedisCallLike,
+  type SignInLockoutSettings,
+  type SignInAttempt,
+  type SignInLockout,
+  SignInLockoutSettingsSchema,
+  lockoutKey,
+  createSignInLockout,
+} from './sign-in-lockout.js';
+export { CorsSettingsSchema, type CorsSettings, corsOptionsOf } from './cross-origin.js';
+export { DEFAULT_BODY_LIMIT, BodyLimitSchema, bodyLimitBytes } from './body-limit.js';

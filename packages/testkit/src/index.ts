@@ -26,5 +26,8 @@ export {
   type WorkerExit,
   runWorkers,
   sourceNodeFlags,
+  type StartedChild,
+  startChild,
+  stopChildren,
 } from './processes.js';
 export { type LocalRedisCluster, startRedisCluster, redisClusterUnavailableReason } from './redis-cluster.js';

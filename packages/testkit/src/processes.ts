@@ -159,3 +159,61 @@ export async function runWorkers(options: RunWorkersOptions): Promise<RunWorkers
   }
   return { exits, kills, messages };
 }
+
+/** A child process started by {@link startChild}, with the first JSON line it printed (e.g. `{"port":N}`). */
+export interface StartedChild<T> {
+  child: ChildProcess;
+  first: T;
+}
+
+/**
+ * Start a long-running child (a server, a queue worker) on the sources and resolve once it prints its
+ * first JSON line on stdout. Rejects with its stderr if it exits or stays silent for `timeoutMs`.
+ * Stop it with {@link stopChildren}.
+ */
+export function startChild<T = unknown>(
+  script: string,
+  args: string[] = [],
+  timeoutMs = 30_000,
+): Promise<StartedChild<T>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...sourceNodeFlags(), script, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stderr?.on('data', (d) => {
+      err += String(d);
+    });
+    child.stdout?.on('data', (d) => {
+      out += String(d);
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line) {
+        clearTimeout(timer);
+        resolve({ child, first: JSON.parse(line) as T });
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${script} exited ${code}: ${err}`));
+    });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${script} did not start: ${err}`));
+    }, timeoutMs).unref();
+  });
+}
+
+/** SIGTERM each child still running and wait until all have exited. */
+export async function stopChildren(children: ReadonlyArray<ChildProcess | undefined>): Promise<void> {
+  await Promise.all(
+    children.map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          if (!c || c.exitCode !== null || c.signalCode !== null) return resolve();
+          c.once('exit', () => resolve());
+          c.kill('SIGTERM');
+        }),
+    ),
+  );
+}

@@ -1,0 +1,64 @@
+import type { Provider } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { parseInput } from '@tenantry/core';
+import {
+  BodyLimitSchema,
+  CorsSettingsSchema,
+  DEFAULT_BODY_LIMIT,
+  bodyLimitBytes,
+  corsOptionsOf,
+} from '@tenantry/http';
+import { z } from 'zod';
+import { TenancyService } from './tenancy.service.js';
+
+/** CORS and body limit of `TenancyModule`, validated with zod (the same schemas and defaults as `@tenantry/express`). */
+export const NestHttpSettingsSchema = z.object({
+  /** CORS: off (no CORS headers, not even on a preflight) unless origins are listed. */
+  cors: CorsSettingsSchema.optional(),
+  /** Largest request body, on both platforms; `false` leaves the platform's own limit. @default '100kb' */
+  bodyLimit: z.union([BodyLimitSchema, z.literal(false)]).default(DEFAULT_BODY_LIMIT),
+});
+
+interface FastifyLike {
+  addHook(name: 'onRoute', hook: (route: { bodyLimit?: number }) => void): unknown;
+}
+
+/** @internal Token of the provider that configures the platform when the app is created. */
+export const HTTP_PLATFORM = Symbol.for('tenantry.nest.httpPlatform');
+
+/**
+ * @internal Applied while the app is created, before Nest registers its body parsers and routes (the
+ * only moment a module can still shape them): CORS through the platform's own `enableCors` (`cors` on
+ * Express, `@fastify/cors` on Fastify), and the body limit (Express: body-parser's, Fastify: per route).
+ */
+export const httpPlatformProvider: Provider = {
+  provide: HTTP_PLATFORM,
+  inject: [TenancyService, HttpAdapterHost],
+  useFactory: (tenancy: TenancyService, host: HttpAdapterHost) => {
+    const { cors, bodyLimit } = parseInput(
+      NestHttpSettingsSchema,
+      { cors: tenancy.options.cors, bodyLimit: tenancy.options.bodyLimit },
+      'TenancyModule options',
+    );
+    const adapter = host.httpAdapter;
+    if (!adapter) return { cors: false };
+    if (cors) adapter.enableCors(corsOptionsOf(cors));
+    if (bodyLimit !== false) {
+      if (adapter.getType() === 'fastify') {
+        const limit = bodyLimitBytes(bodyLimit);
+        // A route's own bodyLimit wins; every other route gets ours instead of Fastify's 1 MiB.
+        (adapter.getInstance() as FastifyLike).addHook('onRoute', (route) => {
+          route.bodyLimit ??= limit;
+        });
+      } else if (bodyLimit !== DEFAULT_BODY_LIMIT) {
+        // Nest's own parsers already stop at 100kb; ours, registered first, make it skip them.
+        const express = adapter as unknown as {
+          useBodyParser(type: string, rawBody: boolean, options: { limit: string | number }): unknown;
+        };
+        express.useBodyParser('json', false, { limit: bodyLimit });
+        express.useBodyParser('urlencoded', false, { limit: bodyLimit });
+      }
+    }
+    return { cors: cors !== undefined };
+  },
+};
