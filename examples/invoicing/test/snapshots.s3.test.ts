@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningApp, startApp } from '../src/app.js';
-import { startS3rver } from './s3rver.js';
+import { startS3rver } from '@tenantry/testkit/s3';
 import { snapshotRestoreStep } from './story.js';
 
 // The snapshot store of the reference deployment (docker-compose's MinIO), played by s3rver: the app is

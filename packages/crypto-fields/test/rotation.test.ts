@@ -187,7 +187,10 @@ describe('rotation run state is bounded', () => {
       let unwraps = 0;
       const provider = {
         ...inner,
-        unwrap: (...a: Parameters<typeof inner.unwrap>) => (unwraps++, inner.unwrap(...a)),
+        unwrap: (...a: Parameters<typeof inner.unwrap>) => {
+          unwraps++;
+          return inner.unwrap(...a);
+        },
       };
       const saved = rotationLimits.maxUnreadableKeys;
       rotationLimits.maxUnreadableKeys = bound;

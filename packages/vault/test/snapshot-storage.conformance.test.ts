@@ -7,7 +7,7 @@ import { FileSystemSnapshotStorage } from '../src/fs.js';
 import { MemorySnapshotStorage } from '../src/memory.js';
 import { S3SnapshotStorage } from '../src/s3.js';
 import { type SnapshotStorageHarness, snapshotStorageConformance } from '../src/testing.js';
-import { startS3rver } from './s3rver.js';
+import { startS3rver } from '@tenantry/testkit/s3';
 
 const MiB = 1024 * 1024;
 

@@ -3,7 +3,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { settledCode } from '@tenantry/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3SnapshotStorage } from '../src/s3.js';
-import { startS3rver } from './s3rver.js';
+import { startS3rver } from '@tenantry/testkit/s3';
 
 const MiB = 1024 * 1024;
 let s3: Awaited<ReturnType<typeof startS3rver>>;

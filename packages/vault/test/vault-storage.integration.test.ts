@@ -12,7 +12,7 @@ import { FileSystemSnapshotStorage } from '../src/fs.js';
 import { MemorySnapshotRecordStore } from '../src/memory.js';
 import { S3SnapshotStorage } from '../src/s3.js';
 import { MemoryTable, newCrypto } from './helpers.js';
-import { startS3rver } from './s3rver.js';
+import { startS3rver } from '@tenantry/testkit/s3';
 
 const MiB = 1024 * 1024;
 const cleanups: Array<() => Promise<void> | void> = [];
