@@ -90,6 +90,7 @@ export {
   createMetricsEndpoint,
 } from './metrics-endpoint.js';
 export {
+  type LockoutRedisLike,
   type RedisCallLike,
   type SignInLockoutSettings,
   type SignInAttempt,

@@ -1,20 +1,37 @@
 import { createHash } from 'node:crypto';
 import { ValidationError, parseInput } from '@tenantry/core';
+import {
+  type RateLimiterAbstract,
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+} from 'rate-limiter-flexible';
 import { z } from 'zod';
 import { HttpTenancyError } from './errors.js';
 
-/** The ioredis method the lockout counters use (`redis.call(...)`); an ioredis `Redis` or `Cluster` fits. */
+/** The ioredis method the Express rate limits use (`redis.call(...)`); an ioredis `Redis` or `Cluster` fits. */
 export interface RedisCallLike {
   call(command: string, ...args: Array<string | number>): Promise<unknown>;
 }
 
+/**
+ * The ioredis client the lockout counts in: `rate-limiter-flexible`'s `RateLimiterRedis` registers its
+ * Lua script on it with `defineCommand`. An ioredis `Redis` or `Cluster` fits.
+ */
+export interface LockoutRedisLike {
+  defineCommand(name: string, definition: { numberOfKeys?: number; lua: string }): unknown;
+}
+
 /** Options of {@link createSignInLockout} (the adapters add how to read the account from a request). */
 export interface SignInLockoutSettings {
-  /** Shared store, so the lockout holds across processes. Without it the count is per process (development only). */
-  redis?: RedisCallLike;
+  /** Shared store (an ioredis client), so the lockout holds across processes. Without it the count is per process (development only). */
+  redis?: LockoutRedisLike;
   /** Failed attempts allowed per window; the next attempt is refused. @default 5 */
   maxFailures?: number;
-  /** Length of the fixed window, from the first failure, in milliseconds. @default 900000 (15 minutes) */
+  /**
+   * Length of the fixed window, from the first failure, in milliseconds; in Redis rounded up to whole
+   * seconds (the library's unit). @default 900000 (15 minutes)
+   */
   windowMs?: number;
   /** Prefix of the Redis keys. @default 'tenantry:lockout:' */
   prefix?: string;
@@ -61,75 +78,32 @@ function checkLockoutSettings(options: unknown, what: string): asserts options i
     throw new ValidationError(what, [{ path: [], message: 'must be an object' }]);
   }
   const { redis, ...rest } = options as Record<string, unknown>;
-  if (redis !== undefined && typeof (redis as { call?: unknown } | null)?.call !== 'function') {
-    throw new ValidationError(what, [{ path: ['redis', 'call'], message: 'must be a function' }]);
+  if (
+    redis !== undefined &&
+    typeof (redis as { defineCommand?: unknown } | null)?.defineCommand !== 'function'
+  ) {
+    throw new ValidationError(what, [
+      { path: ['redis', 'defineCommand'], message: 'must be a function (an ioredis client or cluster)' },
+    ]);
   }
   // Other keys (an adapter's `account` reader) are the adapter's to check.
   parseInput(SignInLockoutSettingsSchema, rest, what);
 }
 
-interface Counter {
-  /** Add one; the window starts with the first hit. */
-  hit(key: string, windowMs: number): Promise<{ count: number; resetMs: number }>;
-  /** Take one back, if the window still runs. */
-  undo(key: string): Promise<void>;
-}
-
-// One slot per script (one key): Redis Cluster safe. The same layout as rate-limit-redis (a counter with
-// a PEXPIRE from its first hit), so the counts of apps that used express-rate-limit's store carry over.
-const HIT = `local n = redis.call('INCR', KEYS[1])
-local ttl = redis.call('PTTL', KEYS[1])
-if n == 1 or ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) ttl = tonumber(ARGV[1]) end
-return {n, ttl}`;
-const UNDO = `if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('DECR', KEYS[1]) end return 0`;
-
-function redisCounter(redis: RedisCallLike, prefix: string): Counter {
-  const unavailable = (cause: unknown): never => {
-    throw new HttpTenancyError('HTTP_STORE_UNAVAILABLE', 'The sign-in lockout store did not answer', {
-      cause,
-    });
-  };
-  return {
-    async hit(key, windowMs) {
-      const r = await redis.call('EVAL', HIT, 1, prefix + key, windowMs).catch(unavailable);
-      const [count, ttl] = Array.isArray(r) ? r.map(Number) : [Number.NaN, Number.NaN];
-      if (!Number.isFinite(count) || !Number.isFinite(ttl)) return unavailable(new Error('bad reply'));
-      return { count: count as number, resetMs: Math.max(0, ttl as number) };
-    },
-    async undo(key) {
-      await redis.call('EVAL', UNDO, 1, prefix + key).catch(unavailable);
-    },
-  };
-}
-
-function memoryCounter(): Counter {
-  const windows = new Map<string, { count: number; resetAt: number }>();
-  return {
-    async hit(key, windowMs) {
-      const now = Date.now();
-      let w = windows.get(key);
-      if (!w || w.resetAt <= now) {
-        // Drop ended windows now and then, so the map stays as large as the live windows.
-        if (windows.size >= 10_000) for (const [k, v] of windows) if (v.resetAt <= now) windows.delete(k);
-        w = { count: 0, resetAt: now + windowMs };
-        windows.set(key, w);
-      }
-      w.count++;
-      return { count: w.count, resetMs: w.resetAt - now };
-    },
-    async undo(key) {
-      const w = windows.get(key);
-      if (w && w.resetAt > Date.now() && w.count > 0) w.count--;
-    },
-  };
+function unavailable(cause: unknown): HttpTenancyError {
+  return new HttpTenancyError('HTTP_STORE_UNAVAILABLE', 'The sign-in lockout store did not answer', {
+    cause,
+  });
 }
 
 /**
- * Account lockout after repeated failed sign-ins, framework-free (both adapters wire it): every attempt
- * is counted before the handler runs and taken back when its answer succeeds, so only failures (and
- * attempts still in flight) count. Once more than `maxFailures` attempts failed in the window, every
- * attempt, even with the right password, is refused with `HTTP_ACCOUNT_LOCKED` until the window ends.
- * Counters live in Redis when `redis` is given, so every process shares them.
+ * Account lockout after repeated failed sign-ins, framework-free (both adapters wire it), counted by
+ * `rate-limiter-flexible`: every attempt is consumed before the handler runs (so parallel guesses
+ * count too) and rewarded back when its answer succeeds, so only failures (and attempts still in
+ * flight) count. Once more than `maxFailures` attempts failed in the window, every attempt, even with
+ * the right password, is refused with `HTTP_ACCOUNT_LOCKED` until the window ends (refused attempts
+ * count as failures too). Counters live in Redis (`RateLimiterRedis`) when `redis` is given, so every
+ * process shares them, else in memory (`RateLimiterMemory`).
  * @throws `VALIDATION_FAILED` for malformed settings
  * @example
  * const lockout = createSignInLockout({ redis, maxFailures: 5 });
@@ -144,17 +118,31 @@ export function createSignInLockout(
   checkLockoutSettings(settings, what);
   const maxFailures = settings.maxFailures ?? 5;
   const windowMs = settings.windowMs ?? 900_000;
-  const counter = settings.redis
-    ? redisCounter(settings.redis, settings.prefix ?? 'tenantry:lockout:')
-    : memoryCounter();
+  // No blockDuration: the lock ends with the window, as documented, rather than windowMs after the
+  // locking attempt. No insuranceLimiter: Redis down is a 503, never a per-process count.
+  // keyPrefix '' with our prefix on the key keeps the keys of earlier releases (`<prefix><key>`).
+  const limiter: RateLimiterAbstract = settings.redis
+    ? new RateLimiterRedis({
+        storeClient: settings.redis,
+        points: maxFailures,
+        // The Redis limiter counts whole seconds (a shorter duration would never expire).
+        duration: Math.ceil(windowMs / 1000),
+        keyPrefix: '',
+      })
+    : new RateLimiterMemory({ points: maxFailures, duration: windowMs / 1000, keyPrefix: '' });
+  const prefix = settings.prefix ?? 'tenantry:lockout:';
   return {
     async attempt(key) {
-      const { count, resetMs } = await counter.hit(key, windowMs);
-      if (count > maxFailures) {
+      const k = prefix + key;
+      try {
+        await limiter.consume(k);
+      } catch (e) {
+        // The library refuses with a RateLimiterRes (over the limit), anything else is the store failing.
+        if (!(e instanceof RateLimiterRes)) throw unavailable(e);
         throw new HttpTenancyError(
           'HTTP_ACCOUNT_LOCKED',
           'Too many failed sign-ins; the account is locked for a while',
-          { details: { retryAfterSec: Math.max(1, Math.ceil(resetMs / 1000)) } },
+          { details: { retryAfterSec: Math.max(1, Math.ceil(e.msBeforeNext / 1000)) } },
         );
       }
       let settled = false;
@@ -162,7 +150,15 @@ export function createSignInLockout(
         async settle(status) {
           if (settled) return;
           settled = true;
-          if (status < 400) await counter.undo(key);
+          if (status >= 400) return;
+          try {
+            const res = await limiter.reward(k);
+            // The window ended while the sign-in ran: the reward opened a new one below zero, which
+            // would be credit for later failures. Put it back to zero.
+            if (res.consumedPoints < 0) await limiter.penalty(k, -res.consumedPoints);
+          } catch (e) {
+            throw unavailable(e);
+          }
         },
       };
     },

@@ -1,0 +1,72 @@
+// The edges of counting the lockout with rate-limiter-flexible: a success settled after its window ended
+// gives no credit to later failures, a sub-second window still ends in Redis (the library counts whole
+// seconds there), and counts written in the key layout of earlier releases still lock.
+import { isTenantryError } from '@tenantry/core';
+import { hasBackend, skipLabel, useRedisPrefix } from '@tenantry/testkit';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type SignInLockout, createSignInLockout } from '../src/index.js';
+
+async function outcome(lockout: SignInLockout, key: string, status: number): Promise<number | string> {
+  try {
+    const attempt = await lockout.attempt(key);
+    await attempt.settle(status);
+    return status;
+  } catch (e) {
+    return isTenantryError(e) ? e.code : 'untyped';
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('createSignInLockout in memory, at the window edge', () => {
+  it('a success settled after its window ended gives no credit to later failures', async () => {
+    const lockout = createSignInLockout({ maxFailures: 2, windowMs: 100 });
+    const slow = await lockout.attempt('a');
+    await sleep(150); // the sign-in outlives the window
+    await slow.settle(200);
+    expect(await outcome(lockout, 'a', 401)).toBe(401);
+    expect(await outcome(lockout, 'a', 401)).toBe(401);
+    expect(await outcome(lockout, 'a', 200)).toBe('HTTP_ACCOUNT_LOCKED');
+  });
+});
+
+describe.skipIf(!hasBackend('redis'))(`createSignInLockout in Redis, edges${skipLabel('redis')}`, () => {
+  const redis = useRedisPrefix();
+  const clients: Redis[] = [];
+  const client = () => {
+    const c = new Redis(redis.url(), { maxRetriesPerRequest: 1 });
+    clients.push(c);
+    return c;
+  };
+  afterAll(() => {
+    for (const c of clients) c.disconnect();
+  });
+
+  it('keeps the key layout of earlier releases (<prefix><key>, a counter with a TTL)', async () => {
+    const c = client();
+    const prefix = `${redis.prefix()}layout:`;
+    // Two failures as the hand-written counter of earlier releases stored them.
+    await c.set(`${prefix}acct:old`, '2', 'PX', 60_000);
+    const lockout = createSignInLockout({ redis: c, maxFailures: 2, prefix });
+    expect(await outcome(lockout, 'acct:old', 200)).toBe('HTTP_ACCOUNT_LOCKED');
+    expect(await outcome(lockout, 'acct:new', 401)).toBe(401);
+    expect(await c.get(`${prefix}acct:new`)).toBe('1');
+    const ttl = await c.pttl(`${prefix}acct:new`);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(900_000);
+  });
+
+  it('a sub-second window ends (rounded up to one second), and a success after it gives no credit', async () => {
+    const c = client();
+    const lockout = createSignInLockout({ redis: c, maxFailures: 1, windowMs: 300, prefix: redis.prefix() });
+    expect(await outcome(lockout, 'acct:s', 401)).toBe(401);
+    expect(await outcome(lockout, 'acct:s', 200)).toBe('HTTP_ACCOUNT_LOCKED');
+    await sleep(1_100);
+    const slow = await lockout.attempt('acct:s');
+    await sleep(1_100);
+    await slow.settle(200);
+    expect(await outcome(lockout, 'acct:s', 401)).toBe(401);
+    expect(await outcome(lockout, 'acct:s', 200)).toBe('HTTP_ACCOUNT_LOCKED');
+  });
+});
