@@ -94,7 +94,7 @@ export interface Services {
 }
 
 export async function createServices(config: AppConfig): Promise<Services> {
-  const db = await openDatabase(config.databaseUrl, config.dataDir);
+  const db = await openDatabase(config.databaseUrl, config.dataDir, config.databaseAppUrl);
   const pool = db.pool;
   await migrate(pool);
   const uow = createTenantUnitOfWork(db.appPool);
