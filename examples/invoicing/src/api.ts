@@ -218,7 +218,7 @@ export function apiRouter(d: ApiDeps): Router {
 
 /** The tenant's notifications, newest first (e.g. "support entered your account"). */
 export async function notificationsOf(s: Services) {
-  const r = await s.pool.query(
+  const r = await s.uow.query(
     'SELECT id, kind, data, created_at FROM app_notifications WHERE tenant_id = $1 ORDER BY created_at DESC, id DESC LIMIT 50',
     [requireTenant().tenantId],
   );

@@ -1,8 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ApprovalEngine } from '@tenantry/approvals';
-import type { PgPoolClientLike, PgPoolLike, PgQueryResult } from '@tenantry/core';
-import type pg from 'pg';
-import { inTransaction } from './schema.js';
+import type { PgPoolClientLike, PgPoolLike, PgQueryResult, PgQueryable } from '@tenantry/core';
+import type { TenantUnitOfWork } from '@tenantry/core/postgres';
 
 /**
  * Approval transitions in one transaction of the app's, on PGlite and PostgreSQL alike.
@@ -44,7 +43,7 @@ const SAVEPOINT = 'invoicing_audit';
  * `ROLLBACK` map to a savepoint of the enclosing transaction, and `release` leaves the connection to
  * its owner.
  */
-function joinedClient(tx: pg.PoolClient): PgPoolClientLike {
+function joinedClient(tx: PgQueryable): PgPoolClientLike {
   const rewrite = (text: string): string => {
     const t = text.trimStart();
     if (/^BEGIN\b/i.test(t)) return `SAVEPOINT ${SAVEPOINT}${t.slice(5)}`;
@@ -60,16 +59,20 @@ function joinedClient(tx: pg.PoolClient): PgPoolClientLike {
   };
 }
 
-/** Build {@link ApprovalTransactions} over the app's `pool`. */
-export function approvalTransactions(pool: pg.Pool): ApprovalTransactions {
-  const scope = new AsyncLocalStorage<pg.PoolClient>();
+/**
+ * Build {@link ApprovalTransactions}: each decision is a unit of work of `uow` (the tenant of the
+ * context set for its transaction, under row-level security), and outside a decision the store and
+ * sink use `pool` (the same tenant pool, acting as the application role).
+ */
+export function approvalTransactions(uow: TenantUnitOfWork, pool: PgPoolLike): ApprovalTransactions {
+  const scope = new AsyncLocalStorage<PgQueryable>();
   // The decisions: each in a transaction the app owns, passed to the engine and kept in scope.
   const inTx =
     <I, O>(call: (input: I, options: { transaction: unknown }) => Promise<O>) =>
     (input: I, options?: { transaction?: unknown }): Promise<O> =>
       options?.transaction !== undefined
         ? call(input, { transaction: options.transaction })
-        : inTransaction(pool, (tx) => scope.run(tx, () => call(input, { transaction: tx })));
+        : uow.run((tx) => scope.run(tx, () => call(input, { transaction: tx })));
   const wrap = (engine: ApprovalEngine): ApprovalEngine => ({
     registerAction: (action, handler) => engine.registerAction(action, handler),
     registerResource: (type, hooks) => engine.registerResource(type, hooks),

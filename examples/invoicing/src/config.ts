@@ -9,6 +9,8 @@ export const ENV_VARS = {
   PORT: 'HTTP port (default 3000; 0 picks a free one)',
   HOST: 'interface to listen on (default 127.0.0.1; 0.0.0.0 in a container)',
   DATABASE_URL: 'PostgreSQL URL; unset: embedded PGlite through its socket server',
+  DATABASE_APP_URL:
+    'PostgreSQL URL of a LOGIN role that is a member of invoicing_app (no superuser, no BYPASSRLS), for the tenant pool; unset: the DATABASE_URL user switches to invoicing_app on every checkout',
   REDIS_URL: 'Redis URL for rate limits and sign-in lockout shared by every instance; unset: per process',
   JWT_SECRET:
     'HS256 secret (32+ bytes) the app signs sessions with and the adapter verifies; unset: random per start',
@@ -33,6 +35,11 @@ export interface AppConfig {
   readonly port: number;
   readonly host: string;
   readonly databaseUrl: string | undefined;
+  /**
+   * The tenant pool's URL: a LOGIN role that is a member of `invoicing_app` (row-level security
+   * applies to it). Only with `databaseUrl`. Unset: the `databaseUrl` user `SET ROLE`s on checkout.
+   */
+  readonly databaseAppUrl: string | undefined;
   readonly redisUrl: string | undefined;
   readonly jwtSecret: string;
   readonly kek: { readonly id: string; readonly key: string };
@@ -86,6 +93,7 @@ export function loadConfig(env: Env = process.env as Env, overrides: Partial<App
     port: env.PORT === undefined || env.PORT === '' ? 3000 : Number(env.PORT),
     host: env.HOST || '127.0.0.1',
     databaseUrl: production ? env.DATABASE_URL : undefined,
+    databaseAppUrl: production ? env.DATABASE_APP_URL || undefined : undefined,
     redisUrl: env.REDIS_URL || undefined,
     jwtSecret: env.JWT_SECRET || randomBytes(32).toString('base64url'),
     kek: { id: env.TENANTRY_KEK_ID || 'kek1', key: env.TENANTRY_KEK || randomBytes(32).toString('base64') },

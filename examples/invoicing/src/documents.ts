@@ -1,10 +1,10 @@
 import type { ApprovalEngine } from '@tenantry/approvals';
 import { parseInput, requireTenant, resolveTenantSettings, uuidv7 } from '@tenantry/core';
 import { defineSeries } from '@tenantry/sequencer';
-import type pg from 'pg';
+import type { PostgresTransaction } from '@tenantry/sequencer/postgres';
+import type { PgQueryable } from '@tenantry/core';
 import { z } from 'zod';
 import { InvoicingError } from './errors.js';
-import { inTransaction } from './schema.js';
 import { type Services, settingsRegistry } from './services.js';
 
 /** Points of sale: each has its own invoice and credit-note series, restarting every fiscal year. */
@@ -91,20 +91,35 @@ const toDoc = (r: Record<string, unknown>): DocumentRow => ({
 const DOC_COLUMNS =
   "id, kind, series, period, number, code, customer_id, to_char(issue_date, 'YYYY-MM-DD') AS issue_date, amount_cents, status, credits_document_id, void_reason, created_by";
 
-/** Customers and documents of the tenant in context. Every query names the tenant (T1). */
+/**
+ * The sequencer's `{ tx }` from a unit of work's handle. The handle runs queries only inside its
+ * unit's transaction (it refuses them once the unit ended) but does not expose pg's status byte, so
+ * it answers `'T'`, as core's Kysely, Drizzle and postgres.js handles do; a failed transaction is
+ * still refused by PostgreSQL itself (25P02).
+ */
+const inUnit = (tx: PgQueryable): PostgresTransaction => ({
+  query: (text, values) => tx.query(text, values),
+  getTransactionStatus: () => 'T',
+});
+
+/**
+ * Customers and documents of the tenant in context. Every statement runs in a unit of work of the
+ * tenant pool (`s.uow`: the tenant set for its transaction, row-level security on), and still names
+ * the tenant (T1): the policy is the boundary, the filter keeps the queries' intent readable.
+ */
 export function createDocuments(s: Services) {
-  const { pool } = s;
+  const db = s.uow;
   const tenant = () => requireTenant().tenantId;
   const api = {
     async listCustomers(): Promise<Customer[]> {
-      const r = await pool.query(
+      const r = await db.query<Customer>(
         "SELECT id, name, email, status FROM app_customers WHERE tenant_id = $1 AND status <> 'DELETED' ORDER BY name, id",
         [tenant()],
       );
-      return r.rows as Customer[];
+      return r.rows;
     },
     async getCustomer(id: string): Promise<Customer> {
-      const r = await pool.query(
+      const r = await db.query(
         'SELECT id, name, email, status FROM app_customers WHERE tenant_id = $1 AND id = $2',
         [tenant(), id],
       );
@@ -115,7 +130,7 @@ export function createDocuments(s: Services) {
     async createCustomer(input: unknown): Promise<Customer> {
       const c = parseInput(NewCustomerSchema, input, 'customer');
       const id = uuidv7();
-      await pool.query('INSERT INTO app_customers (tenant_id, id, name, email) VALUES ($1, $2, $3, $4)', [
+      await db.query('INSERT INTO app_customers (tenant_id, id, name, email) VALUES ($1, $2, $3, $4)', [
         tenant(),
         id,
         c.name,
@@ -129,17 +144,17 @@ export function createDocuments(s: Services) {
       return { id, name: c.name, email: c.email ?? null, status: 'ACTIVE' };
     },
     async listDocuments(kind?: DocumentRow['kind']): Promise<DocumentRow[]> {
-      const r = await pool.query(
+      const r = await db.query(
         `SELECT ${DOC_COLUMNS} FROM app_documents WHERE tenant_id = $1 AND ($2::text IS NULL OR kind = $2) ORDER BY created_at DESC, id DESC`,
         [tenant(), kind ?? null],
       );
       return r.rows.map(toDoc);
     },
     async getDocument(id: string): Promise<DocumentRow> {
-      const r = await pool.query(
-        `SELECT ${DOC_COLUMNS} FROM app_documents WHERE tenant_id = $1 AND id = $2`,
-        [tenant(), id],
-      );
+      const r = await db.query(`SELECT ${DOC_COLUMNS} FROM app_documents WHERE tenant_id = $1 AND id = $2`, [
+        tenant(),
+        id,
+      ]);
       if (!r.rows[0]) throw new InvoicingError('INVOICING_NOT_FOUND', 'No such document');
       return toDoc(r.rows[0]);
     },
@@ -151,14 +166,14 @@ export function createDocuments(s: Services) {
       const inv = parseInput(NewInvoiceSchema, input, 'invoice');
       const { tenantId, actor } = requireTenant();
       const issueDate = inv.issueDate ?? new Date().toISOString().slice(0, 10);
-      const doc = await inTransaction(pool, async (tx) => {
+      const doc = await s.uow.run(async (tx) => {
         const c = await tx.query('SELECT status FROM app_customers WHERE tenant_id = $1 AND id = $2', [
           tenantId,
           inv.customerId,
         ]);
         if (c.rows[0]?.status !== 'ACTIVE')
           throw new InvoicingError('INVOICING_NOT_FOUND', 'No such active customer');
-        const n = await s.sequencer.next(invoiceSeries[inv.branch], { tx, issueDate });
+        const n = await s.sequencer.next(invoiceSeries[inv.branch], { tx: inUnit(tx), issueDate });
         const r = await tx.query(
           `INSERT INTO app_documents (tenant_id, id, kind, series, period, number, code, customer_id, issue_date, amount_cents, status, created_by)
            VALUES ($1, $2, 'INVOICE', $3, $4, $5, $6, $7, $8, $9, 'ISSUED', $10) RETURNING ${DOC_COLUMNS}`,
@@ -175,7 +190,7 @@ export function createDocuments(s: Services) {
             actor.id,
           ],
         );
-        return toDoc(r.rows[0]);
+        return toDoc(r.rows[0] as Record<string, unknown>);
       });
       await s.audit.recordInContext({
         action: 'invoice.issued',
@@ -198,7 +213,7 @@ export function createDocuments(s: Services) {
       const to = recipient ?? (await api.getCustomer(doc.customerId)).email;
       if (!to) throw new InvoicingError('INVOICING_INVALID_STATE', 'The customer has no email address');
       const used = await s.quotas.consume('emails'); // QUOTA_EXCEEDED (429) past the plan's daily limit
-      await pool.query(
+      await db.query(
         'INSERT INTO app_email_outbox (tenant_id, id, document_id, recipient) VALUES ($1, $2, $3, $4)',
         [tenant(), uuidv7(), doc.id, to],
       );
@@ -219,8 +234,9 @@ export type Documents = ReturnType<typeof createDocuments>;
  * deleting a customer. The soft lock shows the pending state on the resource itself.
  */
 export function registerApprovalActions(s: Services, engine: ApprovalEngine): void {
-  const withTx = <T>(transaction: unknown, fn: (tx: pg.PoolClient) => Promise<T>): Promise<T> =>
-    transaction === undefined ? inTransaction(s.pool, fn) : fn(transaction as pg.PoolClient);
+  // The transaction is the decision's unit of work (approval-tx.ts); without one, a unit of its own.
+  const withTx = <T>(transaction: unknown, fn: (tx: PgQueryable) => Promise<T>): Promise<T> =>
+    transaction === undefined ? s.uow.run(fn) : fn(transaction as PgQueryable);
 
   engine.registerResource('invoice', {
     lock: ({ transaction, tenantId, resource }) =>
@@ -255,7 +271,7 @@ export function registerApprovalActions(s: Services, engine: ApprovalEngine): vo
         const branch = inv.series.split('.')[1] as Branch;
         const reason = request.justification ?? 'voided';
         const issueDate = new Date().toISOString().slice(0, 10);
-        const n = await s.sequencer.next(creditSeries[branch], { tx, issueDate });
+        const n = await s.sequencer.next(creditSeries[branch], { tx: inUnit(tx), issueDate });
         const cn = await tx.query(
           `INSERT INTO app_documents (tenant_id, id, kind, series, period, number, code, customer_id, issue_date, amount_cents, status, credits_document_id, created_by)
            VALUES ($1, $2, 'CREDIT_NOTE', $3, $4, $5, $6, $7, $8, $9, 'ISSUED', $10, $11) RETURNING ${DOC_COLUMNS}`,
@@ -278,8 +294,12 @@ export function registerApprovalActions(s: Services, engine: ApprovalEngine): vo
           "UPDATE app_documents SET status = 'VOID', void_reason = $3 WHERE tenant_id = $1 AND id = $2",
           [tenantId, inv.id, reason],
         );
-        await s.sequencer.void(invoiceSeries[branch], inv.number, { tx, reason, issueDate: inv.issueDate });
-        return toDoc(cn.rows[0]);
+        await s.sequencer.void(invoiceSeries[branch], inv.number, {
+          tx: inUnit(tx),
+          reason,
+          issueDate: inv.issueDate,
+        });
+        return toDoc(cn.rows[0] as Record<string, unknown>);
       });
       await s.transitionAudit.recordInContext({
         action: 'invoice.voided',

@@ -113,7 +113,7 @@ export async function seedDemo(s: Services): Promise<boolean> {
       async () => {
         await s.approvals.setPolicies({ policies: DEFAULT_POLICIES });
         for (const name of ['Wayne Enterprises', 'Stark Industries', 'Tyrell Corp']) {
-          await s.pool.query(
+          await s.uow.query(
             'INSERT INTO app_customers (tenant_id, id, name, email) VALUES ($1, $2, $3, $4)',
             [
               t.id,

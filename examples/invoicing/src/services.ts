@@ -19,7 +19,12 @@ import {
   planQuotaLimits,
   uuidv7,
 } from '@tenantry/core';
-import { PostgresQuotaStore, PostgresTenantStore } from '@tenantry/core/postgres';
+import {
+  PostgresQuotaStore,
+  PostgresTenantStore,
+  type TenantUnitOfWork,
+  createTenantUnitOfWork,
+} from '@tenantry/core/postgres';
 import { type FieldCrypto, createFieldCrypto, localKeyProvider } from '@tenantry/crypto-fields';
 import { PostgresDataKeyStore } from '@tenantry/crypto-fields/postgres';
 import { type PostgresSequencer, createPostgresSequencer } from '@tenantry/sequencer/postgres';
@@ -41,11 +46,13 @@ export const settingsRegistry = defineSettings({
 
 /** Tenant notifications stored per tenant and shown on its console ("support entered your account"). */
 export class PostgresNotificationPort implements NotificationPort {
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(private readonly uow: TenantUnitOfWork) {}
   async notify(n: TenantNotification): Promise<void> {
-    await this.pool.query(
+    // Under row-level security, in a unit of the notified tenant (support acts under runAsSystem).
+    await this.uow.query(
       'INSERT INTO app_notifications (tenant_id, id, kind, data) VALUES ($1, $2, $3, $4)',
       [n.tenantId, uuidv7(), n.kind, JSON.stringify(n.data)],
+      { tenantId: n.tenantId },
     );
   }
 }
@@ -54,7 +61,13 @@ export class PostgresNotificationPort implements NotificationPort {
 export interface Services {
   readonly config: AppConfig;
   readonly db: Database;
+  /** The privileged pool: platform work, migrations, seed, audit, keys, quotas (no row-level security). */
   readonly pool: pg.Pool;
+  /**
+   * Units of work on the tenant pool (`db.appPool`, acting as `invoicing_app`): every query of the
+   * app's tenant tables runs in one, with the tenant set for its transaction, under row-level security.
+   */
+  readonly uow: TenantUnitOfWork;
   readonly redis: Redis | undefined;
   readonly directory: TenantDirectory;
   readonly configSource: TenantConfigSource;
@@ -81,9 +94,10 @@ export interface Services {
 }
 
 export async function createServices(config: AppConfig): Promise<Services> {
-  const db = await openDatabase(config.databaseUrl, config.dataDir);
+  const db = await openDatabase(config.databaseUrl, config.dataDir, config.databaseAppUrl);
   const pool = db.pool;
   await migrate(pool);
+  const uow = createTenantUnitOfWork(db.appPool);
   const store = new PostgresTenantStore({ pool });
   const directory = createTenantDirectory({ store, settings: settingsRegistry });
   const configSource = directConfigSource(store);
@@ -93,7 +107,7 @@ export async function createServices(config: AppConfig): Promise<Services> {
     signingKey: config.audit.signingKey,
     publicKeys: [config.audit.publicKey],
   });
-  const notifications = new PostgresNotificationPort(pool);
+  const notifications = new PostgresNotificationPort(uow);
   const impersonation = createImpersonation({ audit: audit.port, notifications });
   const quotas = createQuotas({
     store: new PostgresQuotaStore({ pool }),
@@ -111,7 +125,7 @@ export async function createServices(config: AppConfig): Promise<Services> {
   // Approval decisions commit together with the action they run and with their audit events, in one
   // transaction the app opens: the store and this audit log reach it through `scopedPool`. Direct
   // delivery: a buffered log would batch other requests' events into this transaction.
-  const tx = approvalTransactions(pool);
+  const tx = approvalTransactions(uow, db.appPool);
   const transitionAudit = createAuditLog({
     sink: new PostgresAuditSink({ pool: tx.scopedPool }),
     delivery: { mode: 'direct' },
@@ -127,11 +141,12 @@ export async function createServices(config: AppConfig): Promise<Services> {
   const redis = config.redisUrl
     ? new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 })
     : undefined;
-  const vault = createVaultSlot({ pool, config, fields, audit: audit.port, directory });
+  const vault = createVaultSlot({ pool, uow, config, fields, audit: audit.port, directory });
   return {
     config,
     db,
     pool,
+    uow,
     redis,
     directory,
     configSource,

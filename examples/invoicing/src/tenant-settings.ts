@@ -39,9 +39,7 @@ const sealedAt = (kind: ProviderKind) => ({
 
 export function createTenantSettings(s: Services) {
   async function load(tenantId: string): Promise<Record<string, StoredProvider>> {
-    const r = await s.pool.query('SELECT providers FROM app_tenant_settings WHERE tenant_id = $1', [
-      tenantId,
-    ]);
+    const r = await s.uow.query('SELECT providers FROM app_tenant_settings WHERE tenant_id = $1', [tenantId]);
     return (r.rows[0]?.providers as Record<string, StoredProvider> | undefined) ?? {};
   }
   return {
@@ -70,7 +68,7 @@ export function createTenantSettings(s: Services) {
       const p = parseInput(ProviderInputSchema, input, 'provider settings');
       const { tenantId, actor } = requireTenant();
       const sealed = await s.fields.seal(p.secret, sealedAt(p.kind)); // bound to tenant, table and field
-      await s.pool.query(
+      await s.uow.query(
         `INSERT INTO app_tenant_settings (tenant_id, providers, updated_by) VALUES ($1, jsonb_build_object($2::text, $3::jsonb), $4)
          ON CONFLICT (tenant_id) DO UPDATE SET providers = app_tenant_settings.providers || jsonb_build_object($2::text, $3::jsonb),
            updated_by = $4, updated_at = now()`,

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { AuditPort, TenantDirectory } from '@tenantry/core';
+import type { TenantUnitOfWork } from '@tenantry/core/postgres';
 import type { FieldCrypto } from '@tenantry/crypto-fields';
 import {
   type CoverageReport,
@@ -18,7 +19,7 @@ import { PostgresSnapshotRecordStore } from '@tenantry/vault/postgres';
 import { S3SnapshotStorage } from '@tenantry/vault/s3';
 import type pg from 'pg';
 import type { AppConfig } from './config.js';
-import { TENANT_TABLES, inTransaction } from './schema.js';
+import { TENANT_TABLES } from './schema.js';
 
 /**
  * Where `@tenantry/vault` plugs in: per-tenant snapshots, restore (under the tenant's maintenance
@@ -53,7 +54,8 @@ const DEPENDS_ON: Record<(typeof TENANT_TABLES)[number], string[]> = {
   app_email_outbox: ['app_documents'],
 };
 
-function tableModule(pool: pg.Pool, table: (typeof TENANT_TABLES)[number]): CoveringModule {
+/** Each statement runs in a unit of work of the tenant being exported or restored (row-level security on). */
+function tableModule(uow: TenantUnitOfWork, table: (typeof TENANT_TABLES)[number]): CoveringModule {
   const decode = (r: Uint8Array) => JSON.parse(Buffer.from(r).toString('utf8')) as Record<string, unknown>;
   return {
     name: table,
@@ -61,9 +63,11 @@ function tableModule(pool: pg.Pool, table: (typeof TENANT_TABLES)[number]): Cove
     dependsOn: DEPENDS_ON[table],
     covers: { postgres: [`public.${table}`] },
     async *export({ tenantId }) {
-      const r = await pool.query(`SELECT row_to_json(t)::text AS j FROM ${table} t WHERE tenant_id = $1`, [
-        tenantId,
-      ]);
+      const r = await uow.query(
+        `SELECT row_to_json(t)::text AS j FROM ${table} t WHERE tenant_id = $1`,
+        [tenantId],
+        { tenantId, readOnly: true },
+      );
       for (const row of r.rows) yield Buffer.from(row.j as string);
     },
     // Records are read first, then written in one transaction of their own: on PGlite the pool has one
@@ -71,17 +75,20 @@ function tableModule(pool: pg.Pool, table: (typeof TENANT_TABLES)[number]): Cove
     async import({ tenantId }, records) {
       const rows: string[] = [];
       for await (const r of records) rows.push(JSON.stringify({ ...decode(r), tenant_id: tenantId }));
-      await inTransaction(pool, async (tx) => {
-        for (const row of rows) {
-          await tx.query(
-            `INSERT INTO ${table} SELECT * FROM json_populate_record(NULL::${table}, $1::json)`,
-            [row],
-          );
-        }
-      });
+      await uow.run(
+        async (tx) => {
+          for (const row of rows) {
+            await tx.query(
+              `INSERT INTO ${table} SELECT * FROM json_populate_record(NULL::${table}, $1::json)`,
+              [row],
+            );
+          }
+        },
+        { tenantId },
+      );
     },
     async clean({ tenantId }) {
-      await pool.query(`DELETE FROM ${table} WHERE tenant_id = $1`, [tenantId]);
+      await uow.query(`DELETE FROM ${table} WHERE tenant_id = $1`, [tenantId], { tenantId });
     },
     toJson: decode,
   };
@@ -126,13 +133,16 @@ export function snapshotStorage(
 }
 
 export function createVaultSlot(deps: {
+  /** Privileged: the snapshot index and the coverage check (which must see every tenant's rows). */
   pool: pg.Pool;
+  /** The tenant units the table modules run in. */
+  uow: TenantUnitOfWork;
   config: AppConfig;
   fields: FieldCrypto;
   audit: AuditPort;
   directory: TenantDirectory;
 }): VaultSlot {
-  const registry = createModuleRegistry(TENANT_TABLES.map((t) => tableModule(deps.pool, t)));
+  const registry = createModuleRegistry(TENANT_TABLES.map((t) => tableModule(deps.uow, t)));
   const snapshots = snapshotStorage(deps.config, 'snapshots');
   const exports = snapshotStorage(deps.config, 'exports');
   const vault = createVault({

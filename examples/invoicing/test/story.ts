@@ -41,7 +41,8 @@ export function storySuite(start: () => Promise<RunningApp>, perTenant: number):
         RETURN NEW;
       END $$;
       CREATE TRIGGER test_refuse_audit BEFORE INSERT ON tenantry_audit_events
-        FOR EACH ROW EXECUTE FUNCTION test_refuse_audit();`);
+        FOR EACH ROW EXECUTE FUNCTION test_refuse_audit();
+      GRANT SELECT ON test_refused_audit_actions TO invoicing_app;`);
   }, 180_000);
   afterAll(async () => {
     await app?.close();
