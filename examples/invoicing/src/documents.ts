@@ -1,8 +1,7 @@
 import type { ApprovalEngine } from '@tenantry/approvals';
 import { parseInput, requireTenant, resolveTenantSettings, uuidv7 } from '@tenantry/core';
 import { defineSeries } from '@tenantry/sequencer';
-import type { PostgresTransaction } from '@tenantry/sequencer/postgres';
-import type { PgQueryable } from '@tenantry/core';
+import type { PgUnitOfWorkClient } from '@tenantry/core';
 import { z } from 'zod';
 import { InvoicingError } from './errors.js';
 import { type Services, settingsRegistry } from './services.js';
@@ -92,17 +91,6 @@ const DOC_COLUMNS =
   "id, kind, series, period, number, code, customer_id, to_char(issue_date, 'YYYY-MM-DD') AS issue_date, amount_cents, status, credits_document_id, void_reason, created_by";
 
 /**
- * The sequencer's `{ tx }` from a unit of work's handle. The handle runs queries only inside its
- * unit's transaction (it refuses them once the unit ended) but does not expose pg's status byte, so
- * it answers `'T'`, as core's Kysely, Drizzle and postgres.js handles do; a failed transaction is
- * still refused by PostgreSQL itself (25P02).
- */
-const inUnit = (tx: PgQueryable): PostgresTransaction => ({
-  query: (text, values) => tx.query(text, values),
-  getTransactionStatus: () => 'T',
-});
-
-/**
  * Customers and documents of the tenant in context. Every statement runs in a unit of work of the
  * tenant pool (`s.uow`: the tenant set for its transaction, row-level security on), and still names
  * the tenant (T1): the policy is the boundary, the filter keeps the queries' intent readable.
@@ -173,7 +161,7 @@ export function createDocuments(s: Services) {
         ]);
         if (c.rows[0]?.status !== 'ACTIVE')
           throw new InvoicingError('INVOICING_NOT_FOUND', 'No such active customer');
-        const n = await s.sequencer.next(invoiceSeries[inv.branch], { tx: inUnit(tx), issueDate });
+        const n = await s.sequencer.next(invoiceSeries[inv.branch], { tx, issueDate });
         const r = await tx.query(
           `INSERT INTO app_documents (tenant_id, id, kind, series, period, number, code, customer_id, issue_date, amount_cents, status, created_by)
            VALUES ($1, $2, 'INVOICE', $3, $4, $5, $6, $7, $8, $9, 'ISSUED', $10) RETURNING ${DOC_COLUMNS}`,
@@ -235,8 +223,8 @@ export type Documents = ReturnType<typeof createDocuments>;
  */
 export function registerApprovalActions(s: Services, engine: ApprovalEngine): void {
   // The transaction is the decision's unit of work (approval-tx.ts); without one, a unit of its own.
-  const withTx = <T>(transaction: unknown, fn: (tx: PgQueryable) => Promise<T>): Promise<T> =>
-    transaction === undefined ? s.uow.run(fn) : fn(transaction as PgQueryable);
+  const withTx = <T>(transaction: unknown, fn: (tx: PgUnitOfWorkClient) => Promise<T>): Promise<T> =>
+    transaction === undefined ? s.uow.run(fn) : fn(transaction as PgUnitOfWorkClient);
 
   engine.registerResource('invoice', {
     lock: ({ transaction, tenantId, resource }) =>
@@ -271,7 +259,7 @@ export function registerApprovalActions(s: Services, engine: ApprovalEngine): vo
         const branch = inv.series.split('.')[1] as Branch;
         const reason = request.justification ?? 'voided';
         const issueDate = new Date().toISOString().slice(0, 10);
-        const n = await s.sequencer.next(creditSeries[branch], { tx: inUnit(tx), issueDate });
+        const n = await s.sequencer.next(creditSeries[branch], { tx, issueDate });
         const cn = await tx.query(
           `INSERT INTO app_documents (tenant_id, id, kind, series, period, number, code, customer_id, issue_date, amount_cents, status, credits_document_id, created_by)
            VALUES ($1, $2, 'CREDIT_NOTE', $3, $4, $5, $6, $7, $8, $9, 'ISSUED', $10, $11) RETURNING ${DOC_COLUMNS}`,
@@ -295,7 +283,7 @@ export function registerApprovalActions(s: Services, engine: ApprovalEngine): vo
           [tenantId, inv.id, reason],
         );
         await s.sequencer.void(invoiceSeries[branch], inv.number, {
-          tx: inUnit(tx),
+          tx,
           reason,
           issueDate: inv.issueDate,
         });

@@ -80,6 +80,7 @@ export type {
   PgQueryResult,
   PgQueryable,
   PgPoolClientLike,
+  PgUnitOfWorkClient,
   PgPoolLike,
   PgExecutor,
   PgTransactionExecutor,

@@ -5,7 +5,12 @@ import { uniqueId, withDatabase } from '@tenantry/testkit';
 import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
 import { type TenantUnitOfWork, type TenantUnitOfWorkRunOptions, tenantTableSql } from '../src/postgres.js';
-import { MemoryAuditPort, type PgPoolClientLike, runAsSystem, runAsTenant } from '../src/index.js';
+import {
+  MemoryAuditPort,
+  type PgUnitOfWorkClient,
+  runAsSystem,
+  runAsTenant,
+} from '../src/index.js';
 
 export interface RlsDb {
   /** Superuser pool on the test database. */
@@ -132,7 +137,7 @@ export function asTenant<R>(tenantId: string, fn: () => R): R {
  */
 export function runUnit<R>(
   uow: TenantUnitOfWork,
-  fn: (client: PgPoolClientLike) => Promise<R>,
+  fn: (client: PgUnitOfWorkClient) => Promise<R>,
   options?: TenantUnitOfWorkRunOptions,
 ): Promise<R> {
   const tenantId = options?.tenantId;

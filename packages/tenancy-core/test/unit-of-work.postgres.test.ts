@@ -1,7 +1,13 @@
 import { hasBackend, skipLabel, useTestDatabase } from '@tenantry/testkit';
 import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type PgPoolClientLike, type PgPoolLike, isTenantryError, runAsTenant } from '../src/index.js';
+import {
+  type PgPoolClientLike,
+  type PgPoolLike,
+  type PgUnitOfWorkClient,
+  isTenantryError,
+  runAsTenant,
+} from '../src/index.js';
 import { settledCode } from '../src/testing.js';
 import { createTenantUnitOfWork } from '../src/postgres.js';
 import { asTenant, runUnit, useRlsDatabase } from './helpers.js';
@@ -184,6 +190,42 @@ describe.skipIf(!hasBackend('postgres')).each([
       order.push('run returned');
       expect(order).toEqual(['query', 'run returned']);
       expect((await notAwaited!).rows[0]!.s).toBe(TENANTS[2]);
+    } finally {
+      await one.end();
+    }
+  });
+
+  it("the handle reports its transaction status as an in-transaction { tx } does: 'T' from the start (also before a pipelined BEGIN is answered), 'E' after a failed statement, null once ended", async () => {
+    const { poolAs, appRole } = rls();
+    const one = poolAs(appRole, 1);
+    try {
+      const uow = createTenantUnitOfWork(one);
+      let kept: PgUnitOfWorkClient | undefined;
+      await runUnit(
+        uow,
+        async (c) => {
+          kept = c;
+        },
+        { tenantId: TENANTS[0] },
+      );
+      const statuses: Array<string | null> = [];
+      await runUnit(
+        uow,
+        async (c) => {
+          statuses.push(c.getTransactionStatus());
+          await c.query('SELECT 1');
+          statuses.push(c.getTransactionStatus());
+          await c.query('SELECT 1 / 0').catch(() => undefined);
+          statuses.push(c.getTransactionStatus());
+          throw new Error('done');
+        },
+        { tenantId: TENANTS[0] },
+      ).catch(() => undefined);
+      // Pipelined, pg rejects the failed statement at its ErrorResponse, before the ReadyForQuery that
+      // carries 'E' has arrived: 'T' is still true then (PostgreSQL refuses the next statement, 25P02).
+      expect(statuses).toEqual(['T', 'T', pipeline ? statuses[2] : 'E']);
+      expect(['T', 'E']).toContain(statuses[2]);
+      expect(kept!.getTransactionStatus()).toBeNull();
     } finally {
       await one.end();
     }

@@ -20,6 +20,20 @@ export interface PgPoolClientLike extends PgQueryable {
   release(destroy?: boolean | Error): void;
 }
 
+/**
+ * What a unit of work on a `pg` pool hands its callback: the connection's `query`, refused once the
+ * unit ended, and the transaction status, so the handle is the `{ tx }` that `@tenantry/sequencer`
+ * and other in-transaction APIs take as it is.
+ */
+export interface PgUnitOfWorkClient extends PgPoolClientLike {
+  /**
+   * `'T'` while the unit is open (its transaction was begun before the callback ran; on a pipelined
+   * client the `BEGIN` may still be on its way, so pg's own status byte would still read `'I'`), `'E'`
+   * when pg reports the transaction failed, `null` once the unit has ended or the connection is gone.
+   */
+  getTransactionStatus(): string | null;
+}
+
 /** A `pg` Pool. */
 export interface PgPoolLike extends PgQueryable {
   connect(): Promise<PgPoolClientLike>;

@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { TenantryError } from '../errors.js';
-import type { PgExecutor, PgPoolClientLike, PgPoolLike, PgQueryResult, PgTransactor } from '../drivers.js';
+import type {
+  PgExecutor,
+  PgPoolClientLike,
+  PgPoolLike,
+  PgUnitOfWorkClient,
+  PgQueryResult,
+  PgTransactor,
+} from '../drivers.js';
 import { withSpan } from '../telemetry.js';
 import { resolveTenantId } from '../tenant-resolution.js';
 import { parseInput } from '../validation.js';
@@ -37,7 +44,7 @@ export interface RunOptions {
  * `pg` Pool, the library's own transaction for an adapter (`Transaction<DB>` from `fromKysely(db)`, the
  * Drizzle transaction from `fromDrizzle(db)`, a `TransactionSql` from `fromPostgresJs(sql)`).
  */
-export interface TenantUnitOfWork<H = PgPoolClientLike> {
+export interface TenantUnitOfWork<H = PgUnitOfWorkClient> {
   /**
    * Check out a connection, `BEGIN`, set the tenant for this transaction only
    * (`set_config(setting, tenant, true)`), run `fn` with a handle on the connection, `COMMIT` (or
@@ -362,7 +369,7 @@ const settle = (p: Promise<unknown>): Promise<Settled> =>
  * unit ended (kept in a closure, started from a timer) fails with `UNIT_OF_WORK_ENDED` and never reaches
  * the connection, which by then may belong to another tenant's unit.
  */
-class UnitHandle implements PgPoolClientLike {
+class UnitHandle implements PgUnitOfWorkClient {
   #ended = false;
   readonly #inflight = new Set<Promise<unknown>>();
   /** The promise of the last statement issued (what `fn` may hand back unawaited). */
@@ -389,6 +396,13 @@ class UnitHandle implements PgPoolClientLike {
     void tracked.then(() => this.#inflight.delete(tracked));
     this.lastIssued = p;
     return p;
+  }
+
+  getTransactionStatus(): string | null {
+    if (this.#ended) return null;
+    const status = (this.client as { getTransactionStatus?: () => string | null }).getTransactionStatus?.();
+    // 'I' on a pipelined client means the BEGIN written before the callback ran has not been answered yet.
+    return status === 'E' || status === null ? status : 'T';
   }
 
   /** Refuse new queries from now on (synchronously). */
