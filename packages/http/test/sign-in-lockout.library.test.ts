@@ -29,6 +29,16 @@ describe('createSignInLockout in memory, at the window edge', () => {
     expect(await outcome(lockout, 'a', 401)).toBe(401);
     expect(await outcome(lockout, 'a', 200)).toBe('HTTP_ACCOUNT_LOCKED');
   });
+
+  it('a success settled after its window ended gives no credit to failures already counted in the next window', async () => {
+    const lockout = createSignInLockout({ maxFailures: 2, windowMs: 100 });
+    const slow = await lockout.attempt('b');
+    await sleep(150); // the sign-in outlives the window; meanwhile a new window fills with failures
+    expect(await outcome(lockout, 'b', 401)).toBe(401);
+    expect(await outcome(lockout, 'b', 401)).toBe(401);
+    await slow.settle(200); // must not take a failure of the new window off its count
+    expect(await outcome(lockout, 'b', 401)).toBe('HTTP_ACCOUNT_LOCKED');
+  });
 });
 
 describe.skipIf(!hasBackend('redis'))(`createSignInLockout in Redis, edges${skipLabel('redis')}`, () => {
@@ -68,5 +78,21 @@ describe.skipIf(!hasBackend('redis'))(`createSignInLockout in Redis, edges${skip
     await slow.settle(200);
     expect(await outcome(lockout, 'acct:s', 401)).toBe(401);
     expect(await outcome(lockout, 'acct:s', 200)).toBe('HTTP_ACCOUNT_LOCKED');
+  });
+
+  it('a success settled after its window ended gives no credit to failures already counted in the next window', async () => {
+    const c = client();
+    const lockout = createSignInLockout({
+      redis: c,
+      maxFailures: 2,
+      windowMs: 1_000,
+      prefix: redis.prefix(),
+    });
+    const slow = await lockout.attempt('acct:w');
+    await sleep(1_100); // the sign-in outlives the window; meanwhile a new window fills with failures
+    expect(await outcome(lockout, 'acct:w', 401)).toBe(401);
+    expect(await outcome(lockout, 'acct:w', 401)).toBe(401);
+    await slow.settle(200); // must not take a failure of the new window off its count
+    expect(await outcome(lockout, 'acct:w', 401)).toBe('HTTP_ACCOUNT_LOCKED');
   });
 });
