@@ -72,6 +72,35 @@ describe.skipIf(!hasBackend('postgres'))(`allocation UPDATE shapes${skipLabel('p
       expect(rows.map((r) => r.d)).toEqual(['2026-03-09']);
     });
 
+    it(`lockTimeoutMs applies in every shape (undated, dated, chronological) while another transaction holds the row (named ${namedStatements})`, async () => {
+      const [a, b] = clients as [pg.Client, pg.Client];
+      const seq = createPostgresSequencer({ namedStatements, lockTimeoutMs: 300 });
+      const key = freshSeriesKey();
+      const chrono = defineSeries({ key, chronology: true });
+      const plain = defineSeries({ key });
+      expect((await inTx(a, (tx) => seq.next(chrono, { tx, issueDate: '2026-03-01' }))).number).toBe(1);
+      await a.query('BEGIN');
+      try {
+        await seq.next(plain, { tx: a });
+        const calls: Array<[typeof plain, string | undefined]> = [
+          [plain, undefined],
+          [plain, '2026-03-02'],
+          [chrono, '2026-03-02'],
+        ];
+        for (const [s, issueDate] of calls) {
+          const started = performance.now();
+          const code = await codeOf(
+            inTx(b, (tx) => seq.next(s, issueDate === undefined ? { tx } : { tx, issueDate })),
+          );
+          expect([code, performance.now() - started < 3_000]).toEqual(['SEQUENCER_LOCK_TIMEOUT', true]);
+        }
+      } finally {
+        await a.query('ROLLBACK');
+      }
+      // Nothing was consumed by the timed-out calls nor by the rolled-back one.
+      expect((await inTx(b, (tx) => seq.next(chrono, { tx, issueDate: '2026-03-02' }))).number).toBe(2);
+    });
+
     for (const lockTimeoutMs of [null, 5_000]) {
       it(`a chronological allocation waiting on the row while a later date commits is refused (named ${namedStatements}, lockTimeoutMs ${lockTimeoutMs})`, async () => {
         const [a, b] = clients as [pg.Client, pg.Client];
