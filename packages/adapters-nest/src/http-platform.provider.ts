@@ -51,12 +51,17 @@ export const httpPlatformProvider: Provider = {
           route.bodyLimit ??= limit;
         });
       } else if (bodyLimit !== DEFAULT_BODY_LIMIT) {
-        // Nest's own parsers already stop at 100kb; ours, registered first, make it skip them.
+        // Nest's own parsers already stop at 100kb; ours, registered first, make it skip them, so they
+        // take Nest's options but the limit (urlencoded: extended, nested keys as Nest parses them).
         const express = adapter as unknown as {
-          useBodyParser(type: string, rawBody: boolean, options: { limit: string | number }): unknown;
+          useBodyParser(
+            type: string,
+            rawBody: boolean,
+            options: { limit: string | number; extended?: boolean },
+          ): unknown;
         };
         express.useBodyParser('json', false, { limit: bodyLimit });
-        express.useBodyParser('urlencoded', false, { limit: bodyLimit });
+        express.useBodyParser('urlencoded', false, { limit: bodyLimit, extended: true });
       }
     }
     return { cors: cors !== undefined };

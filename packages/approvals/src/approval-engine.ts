@@ -32,7 +32,9 @@ export interface ApprovalEngineOptions {
    * Tenants whose latest policy set `request()` keeps in memory (least recently used first out; 0 turns
    * the cache off). Used only on stores that declare `capabilities.policyVersionCheck`: their insert
    * refuses a request built from a policy set that is no longer the latest, and the engine then reads
-   * the policies again, so a policy change made by any process applies to the next request.
+   * the policies again, so a policy change made by any process applies to the next request. A request
+   * made in the caller's transaction (`{ transaction }`) reads the policies every time (the caller's
+   * snapshot may be older than the latest change).
    * @default 1000
    */
   policyCacheSize?: number;

@@ -425,13 +425,17 @@ export function createApprovalEngine(options: ApprovalEngineOptions): ApprovalEn
               version: 1,
             };
           };
-          const cached = policies.get(tenantId);
+          // The cache serves calls outside a caller's transaction only: a caller's snapshot (REPEATABLE
+          // READ) may predate a policy change committed before this call, and the insert's check would
+          // then pass a stale cached set. In one, the latest set is read outside it, as without a cache.
+          const cacheable = policies.capacity > 0 && opts?.transaction === undefined;
+          const cached = cacheable ? policies.get(tenantId) : undefined;
           let set = cached !== undefined ? cached : await k.store.latestPolicySet(tenantId);
           if (cached === undefined) policies.remember(tenantId, set);
           // With the cache on, the insert itself confirms that `set` is still the latest (P4: a request
           // records the version in force when it is created). After a refusal the set is read again and
-          // used unchecked, as without a cache (a caller's REPEATABLE READ snapshot may never see it).
-          let checkPolicy = policies.capacity > 0;
+          // used unchecked, as without a cache.
+          let checkPolicy = cacheable;
           let request = build(set);
           let forced: string | undefined;
           for (let attempt = 0; attempt < maxRetries; attempt++) {

@@ -212,3 +212,44 @@ describe('policy cache (stores with policyVersionCheck)', () => {
     expect((await runAsTenant({ tenantId: 'a', actor }, () => engine.getPolicies())).version).toBe(2);
   });
 });
+
+describe('policy cache, tenants apart (memory store, two engines)', () => {
+  it("a change of one tenant's policies by another engine never serves another tenant's cached set", async () => {
+    const store = new MemoryApprovalStore();
+    const engines = [0, 1].map(() => {
+      const e = createApprovalEngine({ store, audit: new MemoryAuditPort() });
+      e.registerAction('asset.delete', { execute: () => undefined });
+      e.registerResource('asset', { lock: () => undefined, unlock: () => undefined });
+      return e;
+    });
+    const [one, two] = engines as [
+      ReturnType<typeof createApprovalEngine>,
+      ReturnType<typeof createApprovalEngine>,
+    ];
+    const admin = { id: 'ad', roles: ['TENANT_ADMIN'] };
+    const set = (e: typeof one, tenantId: string, roles: string[]) =>
+      runAsTenant({ tenantId, actor: admin }, () =>
+        e.setPolicies({ policies: [{ action: 'asset.delete', approverRoles: roles }] }),
+      );
+    let n = 0;
+    const ask = (tenantId: string) =>
+      runAsTenant({ tenantId, actor }, () =>
+        one.request({
+          action: 'asset.delete',
+          resource: { type: 'asset', id: `r${++n}` },
+          justification: 'x',
+        }),
+      );
+    await set(one, 'a', ['MANAGER']);
+    await set(one, 'b', ['AUDITOR']);
+    await set(one, 'b', ['CFO']); // b at version 2, a at version 1: equal versions cannot hide a mix-up below
+    expect((await ask('a')).rules).toMatchObject({ version: 1, policy: { approverRoles: ['MANAGER'] } });
+    expect((await ask('b')).rules).toMatchObject({ version: 2, policy: { approverRoles: ['CFO'] } });
+    await set(two, 'a', ['AUDITOR']); // a now at version 2, like b, through the other engine
+    expect((await ask('a')).rules).toMatchObject({ version: 2, policy: { approverRoles: ['AUDITOR'] } });
+    expect((await ask('b')).rules).toMatchObject({ version: 2, policy: { approverRoles: ['CFO'] } });
+    await set(two, 'b', ['TREASURER']);
+    expect((await ask('b')).rules).toMatchObject({ version: 3, policy: { approverRoles: ['TREASURER'] } });
+    expect((await ask('a')).rules).toMatchObject({ version: 2, policy: { approverRoles: ['AUDITOR'] } });
+  });
+});

@@ -134,8 +134,11 @@ export function createSignInLockout(
   return {
     async attempt(key) {
       const k = prefix + key;
+      // When the window this attempt was counted in ends (monotonic clock): a success settled later
+      // must not be rewarded, or it would take a failure of the next window off its count.
+      let windowEnds: number;
       try {
-        await limiter.consume(k);
+        windowEnds = performance.now() + (await limiter.consume(k)).msBeforeNext;
       } catch (e) {
         // The library refuses with a RateLimiterRes (over the limit), anything else is the store failing.
         if (!(e instanceof RateLimiterRes)) throw unavailable(e);
@@ -150,11 +153,11 @@ export function createSignInLockout(
         async settle(status) {
           if (settled) return;
           settled = true;
-          if (status >= 400) return;
+          if (status >= 400 || performance.now() >= windowEnds) return;
           try {
             const res = await limiter.reward(k);
-            // The window ended while the sign-in ran: the reward opened a new one below zero, which
-            // would be credit for later failures. Put it back to zero.
+            // The window ended between the check above and the reward reaching the store: the reward
+            // opened a new one below zero, which would be credit for later failures. Put it back to zero.
             if (res.consumedPoints < 0) await limiter.penalty(k, -res.consumedPoints);
           } catch (e) {
             throw unavailable(e);

@@ -29,6 +29,16 @@ describe('createSignInLockout in memory, at the window edge', () => {
     expect(await outcome(lockout, 'a', 401)).toBe(401);
     expect(await outcome(lockout, 'a', 200)).toBe('HTTP_ACCOUNT_LOCKED');
   });
+
+  it('a success settled after its window ended gives no credit to failures already counted in the next window', async () => {
+    const lockout = createSignInLockout({ maxFailures: 2, windowMs: 100 });
+    const slow = await lockout.attempt('b');
+    await sleep(150); // the sign-in outlives the window; meanwhile a new window fills with failures
+    expect(await outcome(lockout, 'b', 401)).toBe(401);
+    expect(await outcome(lockout, 'b', 401)).toBe(401);
+    await slow.settle(200); // must not take a failure of the new window off its count
+    expect(await outcome(lockout, 'b', 401)).toBe('HTTP_ACCOUNT_LOCKED');
+  });
 });
 
 describe.skipIf(!hasBackend('redis'))(`createSignInLockout in Redis, edges${skipLabel('redis')}`, () => {
@@ -69,4 +79,60 @@ describe.skipIf(!hasBackend('redis'))(`createSignInLockout in Redis, edges${skip
     expect(await outcome(lockout, 'acct:s', 401)).toBe(401);
     expect(await outcome(lockout, 'acct:s', 200)).toBe('HTTP_ACCOUNT_LOCKED');
   });
+
+  it('a success settled after its window ended gives no credit to failures already counted in the next window', async () => {
+    const c = client();
+    const lockout = createSignInLockout({
+      redis: c,
+      maxFailures: 2,
+      windowMs: 1_000,
+      prefix: redis.prefix(),
+    });
+    const slow = await lockout.attempt('acct:w');
+    await sleep(1_100); // the sign-in outlives the window; meanwhile a new window fills with failures
+    expect(await outcome(lockout, 'acct:w', 401)).toBe(401);
+    expect(await outcome(lockout, 'acct:w', 401)).toBe(401);
+    await slow.settle(200); // must not take a failure of the new window off its count
+    expect(await outcome(lockout, 'acct:w', 401)).toBe('HTTP_ACCOUNT_LOCKED');
+  });
+});
+
+describe.each([
+  ['memory', false],
+  ['Redis', true],
+])('createSignInLockout in %s, against many guesses at once', (_name, inRedis) => {
+  const redis = inRedis && hasBackend('redis') ? useRedisPrefix() : undefined;
+  const clients: Redis[] = [];
+  afterAll(() => {
+    for (const c of clients) c.disconnect();
+  });
+  const make = (maxFailures: number) => {
+    if (!redis) return createSignInLockout({ maxFailures });
+    const c = new Redis(redis.url(), { maxRetriesPerRequest: 1 });
+    clients.push(c);
+    return createSignInLockout({ redis: c, maxFailures, prefix: redis.prefix() });
+  };
+
+  it.skipIf(inRedis && !hasBackend('redis'))(
+    `admits exactly maxFailures of 20 parallel wrong guesses${inRedis ? skipLabel('redis') : ''}`,
+    async () => {
+      const lockout = make(5);
+      const out = await Promise.all(Array.from({ length: 20 }, () => outcome(lockout, 'acct:p', 401)));
+      expect(out.filter((o) => o === 401)).toHaveLength(5);
+      expect(out.filter((o) => o === 'HTTP_ACCOUNT_LOCKED')).toHaveLength(15);
+    },
+  );
+
+  it.skipIf(inRedis && !hasBackend('redis'))(
+    `a success takes back only its own attempt: others' failures, and other accounts, keep their counts${inRedis ? skipLabel('redis') : ''}`,
+    async () => {
+      const lockout = make(3);
+      for (let i = 0; i < 2; i++) expect(await outcome(lockout, 'acct:v', 401)).toBe(401);
+      expect(await outcome(lockout, 'acct:v', 200)).toBe(200); // the owner signs in meanwhile
+      expect(await outcome(lockout, 'acct:other', 200)).toBe(200); // another account's success
+      expect(await outcome(lockout, 'acct:v', 401)).toBe(401); // the third failure
+      expect(await outcome(lockout, 'acct:v', 401)).toBe('HTTP_ACCOUNT_LOCKED');
+      expect(await outcome(lockout, 'acct:v', 200)).toBe('HTTP_ACCOUNT_LOCKED');
+    },
+  );
 });
