@@ -5,8 +5,18 @@ import { z } from 'zod';
  * none) unless origins are listed.
  */
 export const CorsSettingsSchema = z.object({
-  /** Exact origins allowed (`https://app.example.com`); no wildcard. */
-  origins: z.array(z.string().min(1)).min(1),
+  /**
+   * Exact origins allowed, each `scheme://host[:port]` over http or https as a browser sends it
+   * (`https://app.example.com`): no wildcard, no path or trailing slash, and not `null` (the origin of
+   * sandboxed frames and `file:` pages, which any page can make itself).
+   */
+  origins: z
+    .array(
+      z.string().refine(isExactOrigin, {
+        message: 'an exact origin: http(s)://host[:port], no path, wildcard or "null"',
+      }),
+    )
+    .min(1),
   /** Send `Access-Control-Allow-Credentials: true`. @default false */
   credentials: z.boolean().default(false),
   /** How long browsers may cache a preflight answer, in seconds. @default 600 */
@@ -22,4 +32,15 @@ export function corsOptionsOf(settings: CorsSettings): {
   maxAge: number;
 } {
   return { origin: [...settings.origins], credentials: settings.credentials, maxAge: settings.maxAgeSec };
+}
+
+function isExactOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (
+      (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === value && !value.includes('*')
+    );
+  } catch {
+    return false;
+  }
 }
