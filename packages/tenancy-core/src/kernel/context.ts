@@ -68,7 +68,13 @@ export function parseActor(input: unknown, what = 'actor'): Actor {
 function prevalidated(input: TenantContextInput): TenantContext | undefined {
   if (typeof input !== 'object' || input === null) return undefined;
   // Read each field once: a getter cannot answer one value to the check and another to the copy.
-  const { tenantId, actor, impersonator, requestId } = input;
+  let fields: TenantContextInput;
+  try {
+    fields = { ...input };
+  } catch {
+    return undefined; // a getter or Proxy trap threw: the full parse reports it as VALIDATION_FAILED
+  }
+  const { tenantId, actor, impersonator, requestId } = fields;
   if (typeof tenantId !== 'string' || !TENANT_ID_PATTERN.test(tenantId)) return undefined;
   if (typeof actor !== 'object' || actor === null || !validatedActors.has(actor)) return undefined;
   if (

@@ -38,7 +38,18 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what:
       details: { what: safeText(what) },
     });
   }
-  const result = schema.safeParse(input);
+  let result: z.ZodSafeParseResult<z.output<S>>;
+  try {
+    result = schema.safeParse(input) as z.ZodSafeParseResult<z.output<S>>;
+  } catch (error) {
+    // zod reads the input's properties: a getter or Proxy trap that throws must not escape untyped.
+    throw new ValidationError(what, [
+      {
+        path: [],
+        message: `reading the input threw (${error instanceof Error ? error.name : typeof error})`,
+      },
+    ]);
+  }
   if (!result.success) {
     throw new ValidationError(
       what,
