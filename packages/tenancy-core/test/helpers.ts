@@ -5,12 +5,7 @@ import { uniqueId, withDatabase } from '@tenantry/testkit';
 import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
 import { type TenantUnitOfWork, type TenantUnitOfWorkRunOptions, tenantTableSql } from '../src/postgres.js';
-import {
-  MemoryAuditPort,
-  type PgUnitOfWorkClient,
-  runAsSystem,
-  runAsTenant,
-} from '../src/index.js';
+import { MemoryAuditPort, type PgUnitOfWorkClient, runAsSystem, runAsTenant } from '../src/index.js';
 
 export interface RlsDb {
   /** Superuser pool on the test database. */
