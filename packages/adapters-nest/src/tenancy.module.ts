@@ -34,8 +34,10 @@ export const TENANCY_MODULE_OPTIONS = built.MODULE_OPTIONS_TOKEN;
  */
 export class TenancyModule extends built.ConfigurableModuleClass implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
+    // Helmet's headers and the request id are applied earlier, by the platform provider (before the
+    // body parsers and CORS), so early answers carry them too.
     consumer
-      .apply(SecurityHeadersMiddleware, TenancyContextMiddleware)
+      .apply(TenancyContextMiddleware)
       .forRoutes({ path: '{*splat}', method: RequestMethod.ALL });
   }
 }
