@@ -36,9 +36,7 @@ export class TenancyModule extends built.ConfigurableModuleClass implements Nest
   configure(consumer: MiddlewareConsumer): void {
     // Helmet's headers and the request id are applied earlier, by the platform provider (before the
     // body parsers and CORS), so early answers carry them too.
-    consumer
-      .apply(TenancyContextMiddleware)
-      .forRoutes({ path: '{*splat}', method: RequestMethod.ALL });
+    consumer.apply(TenancyContextMiddleware).forRoutes({ path: '{*splat}', method: RequestMethod.ALL });
   }
 }
 
