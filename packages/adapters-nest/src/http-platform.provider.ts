@@ -9,6 +9,8 @@ import {
   corsOptionsOf,
 } from '@tenantry/http';
 import { z } from 'zod';
+import { initState, tenantryOf, viewOf } from './request-state.js';
+import { SecurityHeadersMiddleware } from './security-headers.middleware.js';
 import { TenancyService } from './tenancy.service.js';
 
 /** CORS and body limit of `TenancyModule`, validated with zod (the same schemas and defaults as `@tenantry/express`). */
@@ -19,8 +21,19 @@ export const NestHttpSettingsSchema = z.object({
   bodyLimit: z.union([BodyLimitSchema, z.literal(false)]).default(DEFAULT_BODY_LIMIT),
 });
 
+type Next = (error?: unknown) => void;
+interface HeaderResponse {
+  setHeader(name: string, value: string): unknown;
+  removeHeader(name: string): unknown;
+}
 interface FastifyLike {
   addHook(name: 'onRoute', hook: (route: { bodyLimit?: number }) => void): unknown;
+}
+interface FastifyAdapterLike {
+  setOnRequestHook(hook: (request: object, reply: { raw: HeaderResponse }, done: Next) => void): void;
+}
+interface ExpressLike {
+  disable(setting: string): unknown;
 }
 
 /** @internal Token of the provider that configures the platform when the app is created. */
@@ -28,13 +41,16 @@ export const HTTP_PLATFORM = Symbol.for('tenantry.nest.httpPlatform');
 
 /**
  * @internal Applied while the app is created, before Nest registers its body parsers and routes (the
- * only moment a module can still shape them): CORS through the platform's own `enableCors` (`cors` on
- * Express, `@fastify/cors` on Fastify), and the body limit (Express: body-parser's, Fastify: per route).
+ * only moment a module can still shape them). First, on every request, the request id (`x-request-id`)
+ * and helmet's headers, so that answers given before any route runs (a body parser's 413 or 400, a
+ * CORS preflight) carry them as every other answer does; `X-Powered-By` is off on Express. Then CORS
+ * through the platform's own `enableCors` (`cors` on Express, `@fastify/cors` on Fastify), and the body
+ * limit (Express: body-parser's, Fastify: per route).
  */
 export const httpPlatformProvider: Provider = {
   provide: HTTP_PLATFORM,
-  inject: [TenancyService, HttpAdapterHost],
-  useFactory: (tenancy: TenancyService, host: HttpAdapterHost) => {
+  inject: [TenancyService, HttpAdapterHost, SecurityHeadersMiddleware],
+  useFactory: (tenancy: TenancyService, host: HttpAdapterHost, headers: SecurityHeadersMiddleware) => {
     const { cors, bodyLimit } = parseInput(
       NestHttpSettingsSchema,
       { cors: tenancy.options.cors, bodyLimit: tenancy.options.bodyLimit },
@@ -42,6 +58,24 @@ export const httpPlatformProvider: Provider = {
     );
     const adapter = host.httpAdapter;
     if (!adapter) return { cors: false };
+    // One request id per request, drawn here; the context middleware, guard and filter reuse it.
+    const early = (req: object, res: HeaderResponse, next: Next) => {
+      const state =
+        tenantryOf(req) ?? initState(req, tenancy.http.requestId(viewOf(req).header('x-request-id')));
+      res.setHeader('x-request-id', state.requestId);
+      headers.use(req, res, next);
+    };
+    if (adapter.getType() === 'fastify') {
+      // Nest's request hook runs before the CORS hook and middie (a plain onRequest hook added here
+      // would run after a preflight was answered). The state is keyed by the FastifyRequest, the one
+      // guards and filters see. An app that sets its own hook later replaces this one.
+      (adapter as unknown as FastifyAdapterLike).setOnRequestHook((request, reply, done) =>
+        early(request, reply.raw, done),
+      );
+    } else if (adapter.getType() === 'express') {
+      (adapter.getInstance() as ExpressLike).disable('x-powered-by');
+      adapter.use(early);
+    }
     if (cors) adapter.enableCors(corsOptionsOf(cors));
     if (bodyLimit !== false) {
       if (adapter.getType() === 'fastify') {

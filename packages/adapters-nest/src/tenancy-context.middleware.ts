@@ -1,7 +1,7 @@
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { runAsTenant } from '@tenantry/core';
-import { initState, timeRequest, viewOf } from './request-state.js';
+import { initState, tenantryOf, timeRequest, viewOf } from './request-state.js';
 import { TenancyService } from './tenancy.service.js';
 import { checkInjected } from './validation.js';
 
@@ -35,8 +35,12 @@ export class TenancyContextMiddleware implements NestMiddleware {
       return;
     }
     const view = viewOf(req);
-    const state = initState(req, http.requestId(view.header('x-request-id')));
-    res.setHeader('x-request-id', state.requestId);
+    // The platform provider's first step drew the id (and set the header) before the body parsers ran.
+    let state = tenantryOf(req);
+    if (!state) {
+      state = initState(req, http.requestId(view.header('x-request-id')));
+      res.setHeader('x-request-id', state.requestId);
+    }
     if (http.isPublic(view.path)) {
       next();
       return;

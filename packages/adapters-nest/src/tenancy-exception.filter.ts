@@ -5,14 +5,16 @@ import { HttpTenancyError } from '@tenantry/http';
 import { tenantryOf } from './request-state.js';
 import { TenancyService } from './tenancy.service.js';
 
-/** A Nest `HttpException` (router 404, a pipe's 400, a guard's 403) as the Tenantry error it stands for. */
+/** A Nest `HttpException` (router 404, a pipe's 400, a guard's 403, a handler's 401) as the Tenantry error it stands for. */
 function fromNest(error: HttpException): Error {
   const status = error.getStatus();
   if (status === 404) return new HttpTenancyError('HTTP_NOT_FOUND', 'No such route');
   if (status === 403) return new TenantryError('PERMISSION_DENIED', 'Access denied');
   if (status === 413) return new HttpTenancyError('HTTP_PAYLOAD_TOO_LARGE', 'The request body is too large');
   if (status === 429) return new HttpTenancyError('HTTP_RATE_LIMITED', 'Too many requests');
-  if (status === 401) return new HttpTenancyError('HTTP_TOKEN_MISSING', 'Authentication is required');
+  // Our own token failures are Tenantry errors already; a Nest 401 comes from the app (a sign-in
+  // handler refusing a password), where no token is involved.
+  if (status === 401) return new HttpTenancyError('HTTP_UNAUTHORIZED', 'Authentication failed');
   if (status >= 400 && status < 500)
     return new HttpTenancyError('HTTP_BAD_REQUEST', 'The request is malformed');
   return error; // 5xx: a bare 500 without message

@@ -34,9 +34,9 @@ export const TENANCY_MODULE_OPTIONS = built.MODULE_OPTIONS_TOKEN;
  */
 export class TenancyModule extends built.ConfigurableModuleClass implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
-    consumer
-      .apply(SecurityHeadersMiddleware, TenancyContextMiddleware)
-      .forRoutes({ path: '{*splat}', method: RequestMethod.ALL });
+    // Helmet's headers and the request id are applied earlier, by the platform provider (before the
+    // body parsers and CORS), so early answers carry them too.
+    consumer.apply(TenancyContextMiddleware).forRoutes({ path: '{*splat}', method: RequestMethod.ALL });
   }
 }
 

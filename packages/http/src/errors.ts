@@ -11,6 +11,11 @@ export const HttpErrorCodes = defineErrorCodes({
   HTTP_TOKEN_INVALID: { status: 401 },
   /** The token's `exp` has passed (clock tolerance included). The client should refresh it. */
   HTTP_TOKEN_EXPIRED: { status: 401 },
+  /**
+   * The request is not authenticated, for a reason other than the token: e.g. a sign-in handler refused
+   * the credentials it was given (Nest's `UnauthorizedException`). Says nothing about any token.
+   */
+  HTTP_UNAUTHORIZED: { status: 401 },
   /** The JWKS endpoint could not be reached or answered nonsense; tokens cannot be checked now. */
   HTTP_JWKS_UNAVAILABLE: { status: 503, retryable: true },
   /** Too many requests from this client or tenant in the current window. */
