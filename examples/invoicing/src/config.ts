@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { isAbsolute, resolve } from 'node:path';
 import { generateCheckpointKeys } from '@tenantry/audit';
+import { InvoicingError } from './errors.js';
 
 /**
  * Every environment variable the app reads, with what it is for. The compose-file test checks that
@@ -21,12 +23,13 @@ export const ENV_VARS = {
   AUDIT_PUBLIC_KEY: 'the matching public key (hex), published to whoever checks exports',
   SEED_DEMO: 'seed the demo partners, tenants and users when the database is empty (default true)',
   DATA_DIR:
-    'directory for state on disk: the embedded PGlite (without DATABASE_URL) and vault snapshots (without S3_*); unset: in memory',
-  S3_ENDPOINT: 'S3-compatible store for vault snapshots and GDPR exports (with S3_BUCKET)',
-  S3_BUCKET: 'bucket of vault snapshots (must exist)',
+    'directory for state on disk: the embedded PGlite (without DATABASE_URL) and vault snapshots (without S3_BUCKET); a relative path is relative to where you ran npm (INIT_CWD); unset: in memory',
+  S3_BUCKET: 'bucket of vault snapshots and GDPR exports (must exist); set: snapshots go to S3',
+  S3_ENDPOINT: 'endpoint of an S3-compatible store (MinIO, …; path-style addressing); unset: AWS S3',
   S3_REGION: 'region of the snapshot store (default us-east-1; MinIO accepts any)',
-  S3_ACCESS_KEY_ID: 'access key of the snapshot store',
-  S3_SECRET_ACCESS_KEY: 'secret key of the snapshot store',
+  S3_ACCESS_KEY_ID:
+    'access key of the snapshot store (with S3_SECRET_ACCESS_KEY); unset: the AWS SDK default chain',
+  S3_SECRET_ACCESS_KEY: 'secret key of the snapshot store (with S3_ACCESS_KEY_ID)',
 } as const;
 export type EnvVar = keyof typeof ENV_VARS;
 
@@ -50,24 +53,59 @@ export interface AppConfig {
    * `databaseUrl`, `<dir>/snapshots` the vault's snapshots when there is no S3 store. Unset: both in memory.
    */
   readonly dataDir: string | undefined;
-  /** The S3-compatible store of vault snapshots (`@tenantry/vault/s3`, path-style addressing), when set. */
+  /**
+   * The S3 store of vault snapshots (`@tenantry/vault/s3`), when `S3_BUCKET` is set. `endpoint` unset:
+   * AWS S3 (virtual-hosted addressing); set: an S3-compatible store, addressed path-style.
+   * `credentials` unset: the AWS SDK's default chain (environment, shared config, instance or task role).
+   */
   readonly snapshots:
     | {
-        readonly endpoint: string;
+        readonly endpoint: string | undefined;
         readonly bucket: string;
         readonly region: string;
-        readonly accessKeyId: string;
-        readonly secretAccessKey: string;
+        readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string } | undefined;
       }
     | undefined;
 }
 
-type Env = Partial<Record<EnvVar, string>>;
+/** The variables the app reads, plus `INIT_CWD`, which npm sets (not the user) to where `npm` was run. */
+type Env = Partial<Record<EnvVar | 'INIT_CWD', string>>;
+
+/**
+ * `DATA_DIR` as an absolute path. A relative one is resolved against the directory the user ran
+ * `npm start` / `npm run example` from (`INIT_CWD`), not the process's cwd: npm runs the workspace
+ * script inside `examples/invoicing`, so `./data` typed at the repository root would land there.
+ */
+export function resolveDataDir(dataDir: string | undefined, initCwd: string | undefined): string | undefined {
+  if (!dataDir) return undefined;
+  return isAbsolute(dataDir) ? dataDir : resolve(initCwd || process.cwd(), dataDir);
+}
+
+/** The S3 snapshot store from `S3_*`; throws `INVOICING_CONFIG_INVALID` for half a key pair. */
+function s3Config(env: Env): AppConfig['snapshots'] {
+  if (!env.S3_BUCKET) return undefined;
+  const id = env.S3_ACCESS_KEY_ID || undefined;
+  const secret = env.S3_SECRET_ACCESS_KEY || undefined;
+  if ((id === undefined) !== (secret === undefined)) {
+    // Filling the missing half with '' would only fail later, at the first snapshot, as a signature error.
+    throw new InvoicingError(
+      'INVOICING_CONFIG_INVALID',
+      `${id === undefined ? 'S3_SECRET_ACCESS_KEY' : 'S3_ACCESS_KEY_ID'} is set without ${id === undefined ? 'S3_ACCESS_KEY_ID' : 'S3_SECRET_ACCESS_KEY'}: set both, or neither to use the AWS SDK's default credential chain`,
+    );
+  }
+  return {
+    endpoint: env.S3_ENDPOINT || undefined,
+    bucket: env.S3_BUCKET,
+    region: env.S3_REGION || 'us-east-1',
+    credentials:
+      id !== undefined && secret !== undefined ? { accessKeyId: id, secretAccessKey: secret } : undefined,
+  };
+}
 
 /** Read the configuration from `env` (default `process.env`); overrides win (tests). */
 export function loadConfig(env: Env = process.env as Env, overrides: Partial<AppConfig> = {}): AppConfig {
   const production = env.DATABASE_URL !== undefined && env.DATABASE_URL !== '';
-  const dataDir = env.DATA_DIR || undefined;
+  const dataDir = resolveDataDir(env.DATA_DIR, env.INIT_CWD);
   if ((production || dataDir) && (env.TENANTRY_KEK === undefined || env.TENANTRY_KEK === '')) {
     // A random KEK on a persistent database (a server, or PGlite on disk) would make every sealed secret unreadable after a restart.
     console.warn('TENANTRY_KEK is not set: sealed settings will not survive a restart');
@@ -79,16 +117,7 @@ export function loadConfig(env: Env = process.env as Env, overrides: Partial<App
           const k = generateCheckpointKeys();
           return { signingKey: k.secretKey, publicKey: k.publicKey };
         })();
-  const s3 =
-    env.S3_ENDPOINT && env.S3_BUCKET
-      ? {
-          endpoint: env.S3_ENDPOINT,
-          bucket: env.S3_BUCKET,
-          region: env.S3_REGION || 'us-east-1',
-          accessKeyId: env.S3_ACCESS_KEY_ID ?? '',
-          secretAccessKey: env.S3_SECRET_ACCESS_KEY ?? '',
-        }
-      : undefined;
+  const s3 = s3Config(env);
   return {
     port: env.PORT === undefined || env.PORT === '' ? 3000 : Number(env.PORT),
     host: env.HOST || '127.0.0.1',

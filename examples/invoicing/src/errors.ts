@@ -9,6 +9,8 @@ export const InvoicingErrorCodes = defineErrorCodes({
   INVOICING_INVALID_STATE: { status: 409 },
   /** The feature is switched off for this tenant (settings / feature flags). */
   INVOICING_FEATURE_OFF: { status: 403 },
+  /** The environment is inconsistent (e.g. half an S3 key pair): thrown at start, never by a request. */
+  INVOICING_CONFIG_INVALID: { status: 500 },
 });
 export type InvoicingErrorCode = keyof typeof InvoicingErrorCodes;
 

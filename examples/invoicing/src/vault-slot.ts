@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { S3Client } from '@aws-sdk/client-s3';
+import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import type { AuditPort, TenantDirectory } from '@tenantry/core';
 import type { TenantUnitOfWork } from '@tenantry/core/postgres';
 import type { FieldCrypto } from '@tenantry/crypto-fields';
@@ -35,7 +35,7 @@ export interface VaultSlot {
   /** The tenant-scoped tables the vault's modules must cover. */
   readonly tenantTables: readonly string[];
   readonly vault: Vault;
-  /** Where snapshot objects go: `s3` (S3_ENDPOINT and S3_BUCKET), `fs` (DATA_DIR) or `memory`. */
+  /** Where snapshot objects go: `s3` (S3_BUCKET), `fs` (DATA_DIR) or `memory`. */
   readonly storageKind: SnapshotStorageKind;
   /** Where GDPR exports are written (`<prefix>/<module>.jsonl`): the same store, under `exports/`. */
   readonly exports: SnapshotStorage;
@@ -94,13 +94,26 @@ function tableModule(uow: TenantUnitOfWork, table: (typeof TENANT_TABLES)[number
   };
 }
 
+/**
+ * The `S3Client` options for the configured store: a custom endpoint with path-style addressing only
+ * when `S3_ENDPOINT` is set (AWS itself wants virtual-hosted addressing), explicit keys only when both
+ * are set (else the SDK's default chain: environment, shared config, instance or task role).
+ */
+export function s3ClientConfig(s3: NonNullable<AppConfig['snapshots']>): S3ClientConfig {
+  return {
+    region: s3.region,
+    ...(s3.endpoint ? { endpoint: s3.endpoint, forcePathStyle: true } : {}),
+    ...(s3.credentials ? { credentials: { ...s3.credentials } } : {}),
+  };
+}
+
 /** Where snapshot objects are kept. */
 export type SnapshotStorageKind = 's3' | 'fs' | 'memory';
 
 /**
  * The snapshot store the configuration asks for, one per `area` (`snapshots`, `exports`): S3 when
- * `S3_ENDPOINT` and `S3_BUCKET` are set (path-style addressing, as MinIO and most S3-compatible stores
- * need; the bucket must exist), else a directory under `DATA_DIR`, else memory. Memory is the
+ * `S3_BUCKET` is set (the bucket must exist; AWS S3 without `S3_ENDPOINT`, else that S3-compatible
+ * store, path-style as MinIO and most of them need), else a directory under `DATA_DIR`, else memory. Memory is the
  * zero-config default only because the embedded database is then in memory too: a snapshot must not
  * outlive, nor be outlived by, the data and the index it belongs to.
  */
@@ -110,12 +123,7 @@ export function snapshotStorage(
 ): { kind: SnapshotStorageKind; storage: SnapshotStorage; close(): void } {
   const s3 = config.snapshots;
   if (s3) {
-    const client = new S3Client({
-      endpoint: s3.endpoint,
-      region: s3.region,
-      forcePathStyle: true,
-      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-    });
+    const client = new S3Client(s3ClientConfig(s3));
     return {
       kind: 's3',
       storage: new S3SnapshotStorage({ client, bucket: s3.bucket, prefix: `${area}/` }),

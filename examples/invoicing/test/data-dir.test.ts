@@ -1,10 +1,15 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type RunningApp, startApp } from '../src/app.js';
 import type { DocumentRow } from '../src/documents.js';
 import { ApiClient } from './helpers.js';
+
+const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm')).href;
 
 /** Every file under `dir`, as paths relative to it. */
 const files = (dir: string): string[] =>
@@ -51,4 +56,50 @@ describe('the invoicing app with DATA_DIR (PGlite and snapshots on disk)', () =>
     // The invoice issued after the snapshot is gone again.
     expect((await clerk2.call('GET', `/ops/invoices/${late.id}`)).status).toBe(404);
   }, 300_000);
+});
+
+// `npm run example` at the repository root runs src/main.ts inside examples/invoicing with INIT_CWD
+// set to the root: a relative DATA_DIR must land under INIT_CWD, and the start-up line must say so.
+describe('src/main.ts with a relative DATA_DIR, as npm starts it', () => {
+  const initCwd = mkdtempSync(join(tmpdir(), 'invoicing-init-cwd-'));
+  let child: ChildProcess | undefined;
+  afterAll(() => {
+    if (child && child.exitCode === null) child.kill('SIGKILL');
+    rmSync(initCwd, { recursive: true, force: true });
+  });
+
+  it('puts PGlite under INIT_CWD/<DATA_DIR>/pglite and prints that path, not "in memory"', async () => {
+    const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+    child = spawn(process.execPath, ['--conditions=@tenantry/source', '--import', tsx, main], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)), // where npm runs the workspace script
+      env: {
+        ...process.env,
+        INIT_CWD: initCwd,
+        DATA_DIR: './data',
+        PORT: '0',
+        TENANTRY_KEK: Buffer.alloc(32, 7).toString('base64'),
+        DATABASE_URL: '',
+        REDIS_URL: '',
+        S3_BUCKET: '',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stderr?.on('data', (d) => (output += d));
+    await new Promise<void>((done, fail) => {
+      child!.stdout?.on('data', (d) => {
+        output += d;
+        if (output.includes('Vault:')) done();
+      });
+      child!.once('exit', (code) => fail(new Error(`main.ts exited ${code}:\n${output}`)));
+    });
+    const pglite = join(initCwd, 'data', 'pglite');
+    expect(output).toContain(`embedded PGlite (on disk under ${pglite})`);
+    expect(output).not.toContain('in memory');
+    expect(output).toContain(`under ${join(initCwd, 'data', 'snapshots')}`);
+    expect(existsSync(pglite)).toBe(true);
+    const exited = new Promise((r) => child!.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+  }, 120_000);
 });
