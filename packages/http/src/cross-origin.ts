@@ -1,3 +1,4 @@
+import { parseInput } from '@tenantry/core';
 import { z } from 'zod';
 
 /**
@@ -25,13 +26,17 @@ export const CorsSettingsSchema = z.object({
 /** Validated {@link CorsSettingsSchema}. */
 export type CorsSettings = z.output<typeof CorsSettingsSchema>;
 
-/** The options of the `cors` package and of `@fastify/cors` (both read these names) for `settings`. */
+/**
+ * The options of the `cors` package and of `@fastify/cors` (both read these names) for `settings`.
+ * @throws ValidationError `VALIDATION_FAILED` when `settings` is not {@link CorsSettingsSchema}
+ */
 export function corsOptionsOf(settings: CorsSettings): {
   origin: string[];
   credentials: boolean;
   maxAge: number;
 } {
-  return { origin: [...settings.origins], credentials: settings.credentials, maxAge: settings.maxAgeSec };
+  const s = parseInput(CorsSettingsSchema, settings, 'cors settings');
+  return { origin: [...s.origins], credentials: s.credentials, maxAge: s.maxAgeSec };
 }
 
 function isExactOrigin(value: string): boolean {

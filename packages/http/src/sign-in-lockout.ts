@@ -54,15 +54,19 @@ export interface SignInLockout {
   attempt(key: string): Promise<SignInAttempt>;
 }
 
+const LockoutIpKeySchema = z.string().max(1024);
+
 /**
  * The counter key of a sign-in attempt: the account (trimmed, lower-cased, SHA-256, so no e-mail address
  * lands in Redis) when it is a non-empty string, else the client's address (`ipKey`, e.g. an IPv6 /56).
+ * @throws ValidationError `VALIDATION_FAILED` when `ipKey` is not a string of at most 1,024 characters
  */
 export function lockoutKey(account: unknown, ipKey: string): string {
+  const ip = parseInput(LockoutIpKeySchema, ipKey, 'lockout ip key');
   if (typeof account === 'string' && account.trim().length > 0) {
     return `acct:${createHash('sha256').update(account.trim().toLowerCase()).digest('base64url')}`;
   }
-  return `ip:${ipKey}`;
+  return `ip:${ip}`;
 }
 
 /** The serialisable settings of {@link createSignInLockout} (the Redis client is checked for shape). */
