@@ -95,7 +95,8 @@ export interface Services {
   readonly approvals: ApprovalEngine;
   /**
    * The audit log of approval transitions and of the actions they run: direct writes, on the
-   * transition's own connection inside one (outside, like `audit`). Action handlers record through it.
+   * transition's own connection inside one (outside, like `audit`); with `MONGO_URL`, direct writes to
+   * the Mongo sink, outside any transaction. Action handlers record through it.
    */
   readonly transitionAudit: AuditLog;
   readonly vault: VaultSlot;
