@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { isAbsolute, resolve } from 'node:path';
 import { generateCheckpointKeys } from '@tenantry/audit';
+import { z } from 'zod';
 import { InvoicingError } from './errors.js';
 
 /**
@@ -30,6 +31,8 @@ export const ENV_VARS = {
   S3_ACCESS_KEY_ID:
     'access key of the snapshot store (with S3_SECRET_ACCESS_KEY); unset: the AWS SDK default chain',
   S3_SECRET_ACCESS_KEY: 'secret key of the snapshot store (with S3_ACCESS_KEY_ID)',
+  MONGO_URL:
+    'MongoDB URL (mongodb:// or mongodb+srv://; the database is the path, default invoicing): set, the audit chain, approval requests and policies, wrapped data keys and the snapshot index live in MongoDB (indexes created at start); tenants, plans, settings, quotas, counters and the app tables stay on PostgreSQL/PGlite (foreign keys, and the number allocated in the document transaction); unset: all on PostgreSQL/PGlite',
 } as const;
 export type EnvVar = keyof typeof ENV_VARS;
 
@@ -66,6 +69,67 @@ export interface AppConfig {
         readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string } | undefined;
       }
     | undefined;
+  /**
+   * MongoDB for the stores of the Mongo variant (`MONGO_URL`): the audit sink, the approval store, the
+   * data-key store and the vault's snapshot index. `url` as given (it may hold credentials: never
+   * logged), `dbName` from its path (default `invoicing`). Unset: those stores are on PostgreSQL/PGlite.
+   */
+  readonly mongo: MongoConfig | undefined;
+}
+
+/** Where the Mongo variant's stores live. */
+export interface MongoConfig {
+  readonly url: string;
+  /** The database of every collection (`tenantry_*`), from the URL's path; default `invoicing`. */
+  readonly dbName: string;
+}
+
+/**
+ * `MONGO_URL`: a `mongodb://` or `mongodb+srv://` URL with a host; the path, when present, is the
+ * database name (1–63 letters, digits, `_` or `-`: a subset of what MongoDB allows). Checked here so that a typo
+ * stops the start with `INVOICING_CONFIG_INVALID` rather than at the first audit write.
+ */
+export const MongoUrlSchema = z
+  .string()
+  .max(4096)
+  .transform((raw, ctx): MongoConfig => {
+    // Several hosts (a replica set) are not a WHATWG URL: parse with a single placeholder host.
+    const m = /^(mongodb(?:\+srv)?):\/\/(?:[^@/]*@)?([^/?#]+)(\/[^?#]*)?(\?[^#]*)?$/.exec(raw);
+    if (!m) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be mongodb://[user:pass@]host[:port][,host…][/db][?options] or mongodb+srv://…',
+      });
+      return z.NEVER;
+    }
+    const hosts = (m[2] ?? '').split(',');
+    if (hosts.some((h) => !/^[A-Za-z0-9.\-_]+(?::\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](?::\d{1,5})?$/.test(h))) {
+      ctx.addIssue({ code: 'custom', message: 'has a malformed host list' });
+      return z.NEVER;
+    }
+    if (m[1] === 'mongodb+srv' && (hosts.length !== 1 || hosts[0]?.includes(':'))) {
+      ctx.addIssue({ code: 'custom', message: 'mongodb+srv takes one host name without a port' });
+      return z.NEVER;
+    }
+    const path = decodeURIComponent((m[3] ?? '').slice(1));
+    if (path !== '' && !/^[A-Za-z0-9_-]{1,63}$/.test(path)) {
+      ctx.addIssue({ code: 'custom', message: 'names a database other than 1-63 letters, digits, _ or -' });
+      return z.NEVER;
+    }
+    return { url: raw, dbName: path || 'invoicing' };
+  });
+
+/** `MONGO_URL` parsed, or `undefined` when unset or empty. @throws InvoicingError `INVOICING_CONFIG_INVALID` (without the URL: it may hold a password) */
+export function mongoConfig(url: string | undefined): MongoConfig | undefined {
+  if (url === undefined || url === '') return undefined;
+  const r = MongoUrlSchema.safeParse(url);
+  if (!r.success) {
+    throw new InvoicingError(
+      'INVOICING_CONFIG_INVALID',
+      `MONGO_URL ${r.error.issues[0]?.message ?? 'is not a MongoDB URL'}`,
+    );
+  }
+  return r.data;
 }
 
 /** The variables the app reads, plus `INIT_CWD`, which npm sets (not the user) to where `npm` was run. */
@@ -106,7 +170,17 @@ function s3Config(env: Env): AppConfig['snapshots'] {
 export function loadConfig(env: Env = process.env as Env, overrides: Partial<AppConfig> = {}): AppConfig {
   const production = env.DATABASE_URL !== undefined && env.DATABASE_URL !== '';
   const dataDir = resolveDataDir(env.DATA_DIR, env.INIT_CWD);
-  if ((production || dataDir) && (env.TENANTRY_KEK === undefined || env.TENANTRY_KEK === '')) {
+  const mongo = mongoConfig(env.MONGO_URL);
+  if (mongo && !production && !dataDir) {
+    // In-memory PGlite forgets the tenants at every stop, while MongoDB would keep their audit chains,
+    // wrapped keys and snapshot index (a reseed would then collide with the old chains).
+    throw new InvoicingError(
+      'INVOICING_CONFIG_INVALID',
+      'MONGO_URL needs DATABASE_URL (or DATA_DIR for an embedded database on disk): the in-memory database would not outlive the stores in MongoDB',
+    );
+  }
+  // MongoDB keeps the wrapped data keys: as persistent as a server database.
+  if ((production || dataDir || mongo) && (env.TENANTRY_KEK === undefined || env.TENANTRY_KEK === '')) {
     // A random KEK on a persistent database (a server, or PGlite on disk) would make every sealed secret unreadable after a restart.
     console.warn('TENANTRY_KEK is not set: sealed settings will not survive a restart');
   }
@@ -130,6 +204,7 @@ export function loadConfig(env: Env = process.env as Env, overrides: Partial<App
     seedDemo: env.SEED_DEMO !== 'false',
     dataDir,
     snapshots: s3,
+    mongo,
     ...overrides,
   };
 }

@@ -245,7 +245,9 @@ export function registerApprovalActions(s: Services, engine: ApprovalEngine): vo
       }),
   });
   engine.registerAction('invoice.void', {
-    // Runs once, in the transaction that marks the request EXECUTED; its audit event goes in it too.
+    // On PostgreSQL: runs once, in the transaction that marks the request EXECUTED; its audit event
+    // goes in it too. On the Mongo store (not transactional) it may run again after a crash between
+    // this commit and the mark: a second run finds the invoice VOID and its credit note, and adds none.
     execute: async ({ transaction, tenantId, request }) => {
       const credit = await withTx(transaction, async (tx) => {
         const r = await tx.query(
@@ -253,6 +255,14 @@ export function registerApprovalActions(s: Services, engine: ApprovalEngine): vo
           [tenantId, request.resource.id],
         );
         const inv = r.rows[0] ? toDoc(r.rows[0]) : undefined;
+        if (inv?.kind === 'INVOICE' && inv.status === 'VOID') {
+          // The row lock above orders two runs: the later one sees the earlier one's credit note.
+          const prior = await tx.query(
+            `SELECT ${DOC_COLUMNS} FROM app_documents WHERE tenant_id = $1 AND kind = 'CREDIT_NOTE' AND credits_document_id = $2`,
+            [tenantId, inv.id],
+          );
+          if (prior.rows[0]) return toDoc(prior.rows[0]);
+        }
         if (inv?.kind !== 'INVOICE' || inv.status === 'VOID') {
           throw new InvoicingError('INVOICING_INVALID_STATE', 'The invoice is not voidable');
         }

@@ -11,6 +11,8 @@ export const InvoicingErrorCodes = defineErrorCodes({
   INVOICING_FEATURE_OFF: { status: 403 },
   /** The environment is inconsistent (e.g. half an S3 key pair): thrown at start, never by a request. */
   INVOICING_CONFIG_INVALID: { status: 500 },
+  /** A store did not answer at start (e.g. MongoDB while creating its indexes). Retry the start. */
+  INVOICING_STORE_UNAVAILABLE: { status: 503, retryable: true },
 });
 export type InvoicingErrorCode = keyof typeof InvoicingErrorCodes;
 

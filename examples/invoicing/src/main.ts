@@ -1,5 +1,6 @@
 // The reference SaaS app. `npm start` (or `npm run example` at the repository root) runs it on an
-// embedded PostgreSQL (PGlite) with no configuration; DATABASE_URL and REDIS_URL switch to real servers.
+// embedded PostgreSQL (PGlite) with no configuration; DATABASE_URL and REDIS_URL switch to real servers,
+// MONGO_URL moves the packages' stores that have a Mongo backend to MongoDB (see services.ts).
 import { join } from 'node:path';
 import { startApp } from './app.js';
 import { DEMO_PASSWORD, DEMO_USERS } from './seed.js';
@@ -12,7 +13,9 @@ const database =
     : s.config.dataDir
       ? `embedded PGlite (on disk under ${join(s.config.dataDir, 'pglite')})`
       : 'embedded PGlite (in memory: data is gone when it stops; set DATA_DIR to keep it)';
-console.log(`Tenantry Invoicing on ${database}${s.redis ? ' + Redis' : ''}`);
+console.log(
+  `Tenantry Invoicing on ${database}${s.redis ? ' + Redis' : ''}${s.mongo ? ` + MongoDB (database ${s.config.mongo?.dbName}: audit, approvals, data keys, snapshot index)` : ''}`,
+);
 console.log(`Open ${app.url}/login`);
 if (s.config.seedDemo) {
   console.log(`Demo logins (password "${DEMO_PASSWORD}"):`);

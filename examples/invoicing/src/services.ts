@@ -34,6 +34,7 @@ import { z } from 'zod';
 import { approvalTransactions } from './approval-tx.js';
 import type { AppConfig } from './config.js';
 import { type Database, openDatabase } from './database.js';
+import type { MongoStores } from './mongo-stores.js';
 import { migrate } from './schema.js';
 import { type VaultSlot, createVaultSlot } from './vault-slot.js';
 
@@ -69,6 +70,11 @@ export interface Services {
    */
   readonly uow: TenantUnitOfWork;
   readonly redis: Redis | undefined;
+  /**
+   * The Mongo variant's stores (`MONGO_URL`): audit sink, approval store, data-key store and the
+   * vault's snapshot index in MongoDB; `undefined` when they are on PostgreSQL/PGlite.
+   */
+  readonly mongo: MongoStores | undefined;
   readonly directory: TenantDirectory;
   readonly configSource: TenantConfigSource;
   readonly gatekeeper: Gatekeeper;
@@ -79,14 +85,18 @@ export interface Services {
   readonly fields: FieldCrypto;
   readonly sequencer: PostgresSequencer;
   /**
-   * The approvals engine on the PostgreSQL store, on PGlite as on PostgreSQL: each decision runs in
-   * one transaction of the app's, with the approved action, the EXECUTED mark and their audit events
-   * (see `approval-tx.ts`).
+   * The approvals engine. On the PostgreSQL store (PGlite or PostgreSQL) each decision runs in one
+   * transaction of the app's, with the approved action, the EXECUTED mark and their audit events
+   * (see `approval-tx.ts`). On the Mongo store (`MONGO_URL`) nothing spans the two databases: the
+   * execution is claimed with a lease, the action commits in its own PostgreSQL transaction, then the
+   * mark and the audit events are written to MongoDB; after a crash in between the action runs again
+   * (its handler is idempotent), and an audit write that fails after the action leaves the action done.
    */
   readonly approvals: ApprovalEngine;
   /**
    * The audit log of approval transitions and of the actions they run: direct writes, on the
-   * transition's own connection inside one (outside, like `audit`). Action handlers record through it.
+   * transition's own connection inside one (outside, like `audit`); with `MONGO_URL`, direct writes to
+   * the Mongo sink, outside any transaction. Action handlers record through it.
    */
   readonly transitionAudit: AuditLog;
   readonly vault: VaultSlot;
@@ -96,14 +106,29 @@ export interface Services {
 export async function createServices(config: AppConfig): Promise<Services> {
   const db = await openDatabase(config.databaseUrl, config.dataDir, config.databaseAppUrl);
   const pool = db.pool;
-  await migrate(pool);
+  let mongo: MongoStores | undefined;
+  try {
+    await migrate(pool);
+    if (config.mongo) {
+      // Imported here, not at the top: without MONGO_URL the app never loads the mongodb driver.
+      const { openMongoStores } = await import('./mongo-stores.js');
+      mongo = await openMongoStores(config.mongo);
+      await mongo.ensureIndexes();
+    }
+  } catch (error) {
+    await mongo?.close().catch(() => undefined);
+    await db.close().catch(() => undefined);
+    throw error;
+  }
   const uow = createTenantUnitOfWork(db.appPool);
+  // Core's stores stay on PostgreSQL in both variants: the app's tables reference tenants and partners
+  // by foreign key, and core has no Mongo quota store.
   const store = new PostgresTenantStore({ pool });
   const directory = createTenantDirectory({ store, settings: settingsRegistry });
   const configSource = directConfigSource(store);
   const gatekeeper = createGatekeeper({ config: configSource });
   const audit = createAuditLog({
-    sink: new PostgresAuditSink({ pool }),
+    sink: mongo?.auditSink ?? new PostgresAuditSink({ pool }),
     signingKey: config.audit.signingKey,
     publicKeys: [config.audit.publicKey],
   });
@@ -116,38 +141,34 @@ export async function createServices(config: AppConfig): Promise<Services> {
   });
   const fields = createFieldCrypto({
     provider: localKeyProvider({ keys: { [config.kek.id]: config.kek.key }, primary: config.kek.id }),
-    store: new PostgresDataKeyStore({ pool }),
+    store: mongo?.dataKeyStore ?? new PostgresDataKeyStore({ pool }),
   });
   // Unnamed statements (the sequencer's default): PGlite behind its socket server is one backend
   // session shared by every connection, and a transaction-mode pooler (PgBouncer) hands each
   // transaction any server connection, so named prepared statements would collide in both.
   const sequencer = createPostgresSequencer();
-  // Approval decisions commit together with the action they run and with their audit events, in one
-  // transaction the app opens: the store and this audit log reach it through `scopedPool`. Direct
-  // delivery: a buffered log would batch other requests' events into this transaction.
-  const tx = approvalTransactions(uow, db.appPool);
-  const transitionAudit = createAuditLog({
-    sink: new PostgresAuditSink({ pool: tx.scopedPool }),
-    delivery: { mode: 'direct' },
-    signingKey: config.audit.signingKey,
-    publicKeys: [config.audit.publicKey],
-  });
-  const approvals = tx.wrap(
-    createApprovalEngine({
-      store: new PostgresApprovalStore({ pool: tx.scopedPool }),
-      audit: transitionAudit.port,
-    }),
-  );
+  const { approvals, transitionAudit } = mongo
+    ? approvalsOnMongo(config, mongo)
+    : approvalsOnPostgres(config, uow, db.appPool);
   const redis = config.redisUrl
     ? new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 })
     : undefined;
-  const vault = createVaultSlot({ pool, uow, config, fields, audit: audit.port, directory });
+  const vault = createVaultSlot({
+    pool,
+    uow,
+    config,
+    fields,
+    audit: audit.port,
+    directory,
+    records: mongo?.snapshotRecords,
+  });
   return {
     config,
     db,
     pool,
     uow,
     redis,
+    mongo,
     directory,
     configSource,
     gatekeeper,
@@ -165,7 +186,54 @@ export async function createServices(config: AppConfig): Promise<Services> {
       await transitionAudit.close().catch(() => undefined);
       vault.close();
       if (redis) await redis.quit().catch(() => undefined);
+      await mongo?.close().catch(() => undefined);
       await db.close();
     },
   };
+}
+
+/**
+ * Approval decisions commit together with the action they run and with their audit events, in one
+ * transaction the app opens: the store and this audit log reach it through `scopedPool`. Direct
+ * delivery: a buffered log would batch other requests' events into this transaction.
+ */
+function approvalsOnPostgres(
+  config: AppConfig,
+  uow: TenantUnitOfWork,
+  appPool: Database['appPool'],
+): { approvals: ApprovalEngine; transitionAudit: AuditLog } {
+  const tx = approvalTransactions(uow, appPool);
+  const transitionAudit = createAuditLog({
+    sink: new PostgresAuditSink({ pool: tx.scopedPool }),
+    delivery: { mode: 'direct' },
+    signingKey: config.audit.signingKey,
+    publicKeys: [config.audit.publicKey],
+  });
+  const approvals = tx.wrap(
+    createApprovalEngine({
+      store: new PostgresApprovalStore({ pool: tx.scopedPool }),
+      audit: transitionAudit.port,
+    }),
+  );
+  return { approvals, transitionAudit };
+}
+
+/**
+ * The Mongo store is not transactional (`capabilities.transactional: false`), and no transaction spans
+ * MongoDB and PostgreSQL: the engine claims the execution with a conditional write and a lease, the
+ * action handler commits its PostgreSQL unit of work, then the EXECUTED mark and the audit events go
+ * to MongoDB. Direct delivery, so a transition's audit write fails the call that made it.
+ */
+function approvalsOnMongo(
+  config: AppConfig,
+  mongo: MongoStores,
+): { approvals: ApprovalEngine; transitionAudit: AuditLog } {
+  const transitionAudit = createAuditLog({
+    sink: mongo.auditSink,
+    delivery: { mode: 'direct' },
+    signingKey: config.audit.signingKey,
+    publicKeys: [config.audit.publicKey],
+  });
+  const approvals = createApprovalEngine({ store: mongo.approvalStore, audit: transitionAudit.port });
+  return { approvals, transitionAudit };
 }

@@ -6,6 +6,7 @@ import type { FieldCrypto } from '@tenantry/crypto-fields';
 import {
   type CoverageReport,
   type CoveringModule,
+  type SnapshotRecordStore,
   type SnapshotStorage,
   type Vault,
   checkCoverage,
@@ -27,7 +28,8 @@ import { TENANT_TABLES } from './schema.js';
  * record is the row as JSON without trusting its tenant column (the import writes the tenant being
  * restored). Snapshot objects go where {@link snapshotStorage} says (S3, a directory, or memory);
  * their index is `tenantry_vault_snapshots` in the app's database (`PostgresSnapshotRecordStore`, on
- * PGlite as on PostgreSQL), so it lives exactly as long as the database does.
+ * PGlite as on PostgreSQL), so it lives exactly as long as the database does; with `MONGO_URL`, the
+ * collection of that name in MongoDB (`MongoSnapshotRecordStore`).
  */
 export interface VaultSlot {
   readonly available: boolean;
@@ -149,6 +151,8 @@ export function createVaultSlot(deps: {
   fields: FieldCrypto;
   audit: AuditPort;
   directory: TenantDirectory;
+  /** The snapshot index; default `PostgresSnapshotRecordStore` on `pool` (the Mongo variant passes its own). */
+  records?: SnapshotRecordStore | undefined;
 }): VaultSlot {
   const registry = createModuleRegistry(TENANT_TABLES.map((t) => tableModule(deps.uow, t)));
   const snapshots = snapshotStorage(deps.config, 'snapshots');
@@ -156,7 +160,7 @@ export function createVaultSlot(deps: {
   const vault = createVault({
     registry,
     storage: snapshots.storage,
-    records: new PostgresSnapshotRecordStore({ pool: deps.pool }),
+    records: deps.records ?? new PostgresSnapshotRecordStore({ pool: deps.pool }),
     crypto: deps.fields,
     audit: deps.audit,
     maintenance: directoryMaintenance(deps.directory),

@@ -21,14 +21,84 @@ interface AuditView {
   }>;
 }
 
+/** Where the story reads and alters what the stores keep, beside the app's own tables (always PostgreSQL). */
+interface StoredState {
+  /** The approval request's states, as the store keeps them. */
+  approvalStates(
+    tenantId: string,
+    id: string,
+  ): Promise<Array<{ approval_state: string; execution_state: string }>>;
+  /** Alter one stored audit event behind the app's back ('invoice.voided' → 'invoice.viewed'); rows changed. */
+  tamperAuditEvent(tenantId: string, seq: number): Promise<number>;
+  /**
+   * Whether a decision, its action and its audit events commit in one transaction (the PostgreSQL
+   * store). The Mongo variant makes no such claim, so the refusal half of that step does not apply.
+   */
+  readonly atomicApprovals: boolean;
+}
+
+function storedState(app: RunningApp): StoredState {
+  const mongo = app.services.mongo;
+  if (mongo) {
+    return {
+      atomicApprovals: false,
+      async approvalStates(tenantId, id) {
+        const docs = await mongo.db
+          .collection<{ approvalState: string; executionState: string }>('tenantry_approval_requests')
+          .find({ tenantId, id })
+          .toArray();
+        return docs.map((d) => ({ approval_state: d.approvalState, execution_state: d.executionState }));
+      },
+      async tamperAuditEvent(tenantId, seq) {
+        // A pipeline update: the stored text is the hashed body (the chain is the tenant's id).
+        const r = await mongo.db.collection('tenantry_audit_events').updateOne({ chain: tenantId, seq }, [
+          {
+            $set: {
+              text: {
+                $replaceAll: { input: '$text', find: 'invoice.voided', replacement: 'invoice.viewed' },
+              },
+            },
+          },
+        ]);
+        return r.modifiedCount;
+      },
+    };
+  }
+  const pool = app.services.pool;
+  return {
+    atomicApprovals: true,
+    async approvalStates(tenantId, id) {
+      const r = await pool.query(
+        'SELECT approval_state, execution_state FROM tenantry_approval_requests WHERE tenant_id = $1 AND id = $2',
+        [tenantId, id],
+      );
+      return r.rows;
+    },
+    async tamperAuditEvent(tenantId, seq) {
+      // As the owner, with the append-only triggers bypassed.
+      return inTransaction(pool, async (tx) => {
+        await tx.query('SET LOCAL session_replication_role = replica');
+        const r = await tx.query(
+          "UPDATE tenantry_audit_events SET body = replace(body, 'invoice.voided', 'invoice.viewed') WHERE tenant_id = $1 AND seq = $2",
+          [tenantId, seq],
+        );
+        return r.rowCount ?? 0;
+      });
+    },
+  };
+}
+
 /**
- * The story of issue 17 over HTTP, against an app started by `start` (embedded PGlite, or PostgreSQL
- * and Redis). Each step is a claim the app makes; each would fail if the feature broke.
+ * The story of issue 17 over HTTP, against an app started by `start` (embedded PGlite, PostgreSQL
+ * and Redis, or those plus MongoDB for the Mongo variant's stores). Each step is a claim the app
+ * makes; each would fail if the feature broke.
  */
 export function storySuite(start: () => Promise<RunningApp>, perTenant: number): void {
   let app: RunningApp;
+  let stored: StoredState;
   beforeAll(async () => {
     app = await start();
+    stored = storedState(app);
     // A switch that makes the audit store refuse an action's events (a row in test_refused_audit_actions).
     // Installed once, while nothing is written: DDL on the audit table under traffic can deadlock with
     // the app's inserts.
@@ -152,7 +222,7 @@ export function storySuite(start: () => Promise<RunningApp>, perTenant: number):
     expect((await clerk.ok<{ status: string }>('GET', '/ops/customers/acme-stark')).status).toBe('ACTIVE');
   });
 
-  it('an approved void commits with its EXECUTED mark and every audit event of it, or not at all', async () => {
+  it('an approved void commits with its EXECUTED mark and every audit event of it (on the PostgreSQL store: or not at all)', async () => {
     const clerk = await ApiClient.signIn(app, 'clerk@acme.test');
     const manager = await ApiClient.signIn(app, 'manager@acme.test');
     const admin = await ApiClient.signIn(app, 'admin@acme.test');
@@ -167,40 +237,37 @@ export function storySuite(start: () => Promise<RunningApp>, perTenant: number):
       justification: 'duplicate',
     });
     expect(asked.status).toBe(202);
-    const stored = async () =>
-      (
-        await pool.query(
-          'SELECT approval_state, execution_state FROM tenantry_approval_requests WHERE tenant_id = $1 AND id = $2',
-          ['acme', asked.body.id],
-        )
-      ).rows;
-    // The request is a row of the app's database (the PostgreSQL store), in both modes.
-    expect(await stored()).toEqual([{ approval_state: 'PENDING', execution_state: 'NONE' }]);
-    const creditsBefore = await clerk.ok<DocumentRow[]>('GET', '/ops/credit-notes');
-    // The audit store refuses the transition's last event, `approval.executed`.
-    let refused: { status: number };
-    await pool.query("INSERT INTO test_refused_audit_actions VALUES ('approval.executed')");
-    try {
-      refused = await manager.call('POST', `/ops/approvals/${asked.body.id}/approve`, {});
-    } finally {
-      await pool.query('DELETE FROM test_refused_audit_actions');
-    }
-    expect(refused.status).toBeGreaterThanOrEqual(500);
-    // Nothing of it happened: no approval, no EXECUTED mark, no void, no credit note, no audit event.
-    expect(await stored()).toEqual([{ approval_state: 'PENDING', execution_state: 'NONE' }]);
-    expect((await clerk.ok<DocumentRow>('GET', `/ops/invoices/${inv.id}`)).status).toBe('PENDING_VOID');
-    const creditsAfterRefusal = await clerk.ok<DocumentRow[]>('GET', '/ops/credit-notes');
-    expect(creditsAfterRefusal.map((c) => c.id).sort()).toEqual(creditsBefore.map((c) => c.id).sort());
     const about = (t: AuditView) =>
       t.events.filter((e) => e.targets.some((x) => x.id === inv.id || x.id === asked.body.id));
+    const states = () => stored.approvalStates('acme', asked.body.id);
+    // The request is kept by the configured store: PostgreSQL (also on PGlite) or MongoDB.
+    expect(await states()).toEqual([{ approval_state: 'PENDING', execution_state: 'NONE' }]);
+    const creditsBefore = await clerk.ok<DocumentRow[]>('GET', '/ops/credit-notes');
+    if (stored.atomicApprovals) {
+      // The audit store refuses the transition's last event, `approval.executed`.
+      let refused: { status: number };
+      await pool.query("INSERT INTO test_refused_audit_actions VALUES ('approval.executed')");
+      try {
+        refused = await manager.call('POST', `/ops/approvals/${asked.body.id}/approve`, {});
+      } finally {
+        await pool.query('DELETE FROM test_refused_audit_actions');
+      }
+      expect(refused.status).toBeGreaterThanOrEqual(500);
+      // Nothing of it happened: no approval, no EXECUTED mark, no void, no credit note, no audit event.
+      expect(await states()).toEqual([{ approval_state: 'PENDING', execution_state: 'NONE' }]);
+      expect((await clerk.ok<DocumentRow>('GET', `/ops/invoices/${inv.id}`)).status).toBe('PENDING_VOID');
+      const creditsAfterRefusal = await clerk.ok<DocumentRow[]>('GET', '/ops/credit-notes');
+      expect(creditsAfterRefusal.map((c) => c.id).sort()).toEqual(creditsBefore.map((c) => c.id).sort());
+    }
+    // Not decided yet (or the refused decision left no trace).
     const trail = await admin.ok<AuditView>('GET', '/ops/audit');
     expect(about(trail).map((e) => e.action)).not.toContain('invoice.voided');
     expect(about(trail).map((e) => e.action)).not.toContain('approval.approved');
-    // Decided again once the audit store accepts: all of it, together; the credit note's number
-    // follows the last one (the refused attempt's allocation was rolled back with it).
+    // Decided (again, once the audit store accepts): all of it; the credit note's number follows the
+    // last one (a refused attempt's allocation was rolled back with it).
     const done = await manager.ok<{ status: string }>('POST', `/ops/approvals/${asked.body.id}/approve`, {});
     expect(done.status).toBe('EXECUTED');
-    expect(await stored()).toEqual([{ approval_state: 'APPROVED', execution_state: 'EXECUTED' }]);
+    expect(await states()).toEqual([{ approval_state: 'APPROVED', execution_state: 'EXECUTED' }]);
     expect((await clerk.ok<DocumentRow>('GET', `/ops/invoices/${inv.id}`)).status).toBe('VOID');
     const cn = (await clerk.ok<DocumentRow[]>('GET', '/ops/credit-notes')).find(
       (c) => c.creditsDocumentId === inv.id,
@@ -381,16 +448,9 @@ export function storySuite(start: () => Promise<RunningApp>, perTenant: number):
     const edited = lines.map((l) => l.replace('invoice.voided', 'invoice.viewed'));
     expect(edited).not.toEqual(lines);
     expect((await verifyExport(edited, keys)).ok).toBe(false);
-    // Alter one stored event in the database (as the owner, with the append-only triggers bypassed).
+    // Alter one stored event where the audit store keeps it (PostgreSQL or MongoDB).
     const victim = before.events.find((e) => e.action === 'invoice.voided')!;
-    await inTransaction(app.services.pool, async (tx) => {
-      await tx.query('SET LOCAL session_replication_role = replica');
-      const r = await tx.query(
-        "UPDATE tenantry_audit_events SET body = replace(body, 'invoice.voided', 'invoice.viewed') WHERE tenant_id = 'acme' AND seq = $1",
-        [victim.seq],
-      );
-      expect(r.rowCount).toBe(1);
-    });
+    expect(await stored.tamperAuditEvent('acme', victim.seq)).toBe(1);
     const after = await admin.ok<AuditView>('GET', '/ops/audit');
     expect(after.verified.ok).toBe(false);
     expect(after.verified.firstBadSeq).toBe(victim.seq);
