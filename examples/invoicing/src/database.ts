@@ -10,7 +10,8 @@ import { APP_ROLE } from './schema.js';
 export interface Database {
   /**
    * The privileged pool (the connecting user, a superuser in the demo): migrations, seed and
-   * platform-level work (partners, tenants, users, audit, keys, quotas), inside `runAsSystem` or a
+   * platform-level work (partners, tenants, users, quotas; the audit log and
+   * data keys too, unless `MONGO_URL` keeps them in MongoDB), inside `runAsSystem` or a
    * request. Row-level security does not apply to it.
    */
   readonly pool: pg.Pool;
