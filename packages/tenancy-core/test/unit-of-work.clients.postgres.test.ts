@@ -133,6 +133,21 @@ describe.skipIf(!hasBackend('postgres'))(
           for (const r of plain) expect(r.rows[0]?.s ?? '').toBe('');
         });
 
+        it('a WITH HOLD cursor or a temporary table filled in a unit does not outlive it on either pooled connection', async () => {
+          await run(TENANTS[4] as string, async (h) => {
+            await rows(h, 'DECLARE held CURSOR WITH HOLD FOR SELECT tenant_id FROM customers');
+            await rows(h, 'CREATE TEMP TABLE held_rows AS SELECT tenant_id FROM customers');
+          });
+          const left = await Promise.all(
+            [1, 2].map(() =>
+              client.pool.query<{ n: number }>(
+                'SELECT (SELECT count(*)::int FROM pg_cursors) + (SELECT count(*)::int FROM pg_class WHERE relnamespace = pg_my_temp_schema()) AS n, pg_sleep(0.05)',
+              ),
+            ),
+          );
+          for (const r of left) expect(r.rows[0]?.n).toBe(0);
+        });
+
         it("a query on the library's handle after the unit ended is UNIT_OF_WORK_ENDED and never runs", async () => {
           let kept: unknown;
           await run(TENANTS[7] as string, async (h) => {

@@ -302,6 +302,68 @@ describe.skipIf(!hasBackend('postgres')).each([
     }
   });
 
+  it("a WITH HOLD cursor or a temporary table a unit fills with its tenant's rows does not reach the next holder of the connection", async () => {
+    const { poolAs, appRole } = rls();
+    const one = poolAs(appRole, 1);
+    try {
+      const uow = createTenantUnitOfWork(one);
+      // Both outlive COMMIT in the session: a WITH HOLD cursor is materialised at COMMIT (with the
+      // tenant's setting still in force), a temporary table keeps its rows.
+      const made: Array<[string, (name: string) => Promise<unknown>]> = [
+        [
+          'FETCH',
+          (n) =>
+            asTenant(TENANTS[0]!, () =>
+              uow.query(`DECLARE ${n} CURSOR WITH HOLD FOR SELECT tenant_id FROM customers`),
+            ),
+        ],
+        [
+          'FETCH',
+          (n) =>
+            runUnit(
+              uow,
+              (c) => c.query(`DECLARE ${n} CURSOR WITH HOLD FOR SELECT tenant_id FROM customers`),
+              { tenantId: TENANTS[0] },
+            ),
+        ],
+        [
+          'SELECT',
+          (n) =>
+            asTenant(TENANTS[0]!, () =>
+              uow.query(`CREATE TEMP TABLE ${n} AS SELECT tenant_id FROM customers`),
+            ),
+        ],
+        [
+          'SELECT',
+          (n) =>
+            runUnit(uow, (c) => c.query(`CREATE TEMP TABLE ${n} AS SELECT tenant_id FROM customers`), {
+              tenantId: TENANTS[0],
+            }),
+        ],
+      ];
+      for (const [i, [reader, make]] of made.entries()) {
+        const name = `held_${i}`;
+        await make(name);
+        const read = reader === 'FETCH' ? `FETCH ALL FROM ${name}` : `SELECT * FROM ${name}`;
+        // The next holder, another tenant's unit or a plain query: the object is gone.
+        for (const next of [() => asTenant(TENANTS[1]!, () => uow.query(read)), () => one.query(read)]) {
+          expect(
+            await next().then(
+              () => 'resolved',
+              (e: { code?: string }) => e.code,
+            ),
+          ).toBe(reader === 'FETCH' ? '34000' : '42P01');
+        }
+        const left = await one.query<{ n: number }>(
+          'SELECT (SELECT count(*)::int FROM pg_cursors) + (SELECT count(*)::int FROM pg_class WHERE relnamespace = pg_my_temp_schema()) AS n',
+        );
+        expect(left.rows[0]?.n).toBe(0);
+      }
+    } finally {
+      await one.end();
+    }
+  });
+
   it("refuses a superuser or BYPASSRLS connection with the startup check's codes, checking each physical connection once", async () => {
     const { admin, poolAs, appRole, createRole } = rls();
     expect(

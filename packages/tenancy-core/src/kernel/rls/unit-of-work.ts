@@ -55,7 +55,8 @@ export interface TenantUnitOfWork<H = PgUnitOfWorkClient> {
    *   fails with `UNIT_OF_WORK_ENDED` and never reaches the connection; queries `fn` started but did
    *   not await are waited for before `COMMIT`.
    * - Session state a unit may change (a session-level `SET` of the tenant setting, `SET ROLE`) is reset
-   *   in the same round trip as `COMMIT`/`ROLLBACK`.
+   *   in the same round trip as `COMMIT`/`ROLLBACK`; on a `pg` pool, `WITH HOLD` cursors are closed and
+   *   temporary tables dropped there too (they would hold the tenant's rows for the next holder).
    * - On a pipelined `pg` pool (`new pg.Pool({ pipeline: true })`), `BEGIN` + the tenant setting are
    *   written together with `fn`'s first statement, and when `fn` hands back the promise of its last
    *   statement unawaited (`(db) => db.query(…)`), `COMMIT` is written right behind it and the handle
@@ -161,6 +162,10 @@ export function createTenantUnitOfWork(
   // (RESET statements: measured cheaper than a SELECT set_config(…, false); the setting name is validated
   // as `name.name` in lower snake case, so it needs no quoting.)
   const resetSql = `RESET ${o.setting}; RESET ROLE`;
+  // Session objects that outlive COMMIT holding the tenant's rows, readable by whoever holds the
+  // connection next (T3): a WITH HOLD cursor (materialised at COMMIT) and a temporary table. Closed and
+  // dropped in the same round trip; both are allowed in a transaction and cheap when there is nothing.
+  const sessionResetSql = `CLOSE ALL; DISCARD TEMP; ${resetSql}`;
   return Object.freeze({
     async run<R>(fn: (client: never) => Promise<R>, runOptions: RunOptions = {}): Promise<R> {
       const tenantId = resolveTenantId(runOptions.tenantId, 'unit of work');
@@ -244,7 +249,7 @@ export function createTenantUnitOfWork(
         } finally {
           await handle.end();
         }
-        commit = first(await client.query(`COMMIT; ${resetSql}`)) as { command?: string };
+        commit = first(await client.query(`COMMIT; ${sessionResetSql}`)) as { command?: string };
       } else {
         // Pipelined: BEGIN + the tenant setting are written now and the caller's statements follow
         // without waiting for the reply. Fail-closed: the setting is transaction-local and set in the
@@ -265,7 +270,7 @@ export function createTenantUnitOfWork(
           // left to run in this unit (a later query on the handle is refused from now on), so COMMIT
           // goes out right behind that statement. `(db) => db.query(…)` and `uow.query` cost one round trip.
           handle.refuse();
-          const committed = settle(client.query(`COMMIT; ${resetSql}`));
+          const committed = settle(client.query(`COMMIT; ${sessionResetSql}`));
           const last = await settle(returned);
           await handle.end();
           const [b, c] = [await begun, await committed];
@@ -282,7 +287,7 @@ export function createTenantUnitOfWork(
           }
           const b = await begun;
           if (!b.ok) throw b.error;
-          commit = first(await client.query(`COMMIT; ${resetSql}`)) as { command?: string };
+          commit = first(await client.query(`COMMIT; ${sessionResetSql}`)) as { command?: string };
         }
       }
       // COMMIT of a transaction that failed inside `fn` (an error the callback caught) rolls back.
@@ -298,7 +303,7 @@ export function createTenantUnitOfWork(
       // this unit may reach the connection once it goes back to the pool.
       await handle.end();
       try {
-        await client.query(`ROLLBACK; ${resetSql}`);
+        await client.query(`ROLLBACK; ${sessionResetSql}`);
       } catch (rollbackError) {
         release(rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError)));
         throw error;
@@ -332,7 +337,7 @@ export function createTenantUnitOfWork(
         ended = true;
       }
       try {
-        await tx.query(resetSql);
+        await tx.query(sessionResetSql);
       } catch (error) {
         // 25P02: a statement failed inside `fn` (its error caught there); the library rolls back.
         if ((error as { code?: unknown } | null)?.code !== '25P02') throw error;
