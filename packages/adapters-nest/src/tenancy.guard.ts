@@ -12,6 +12,7 @@ import {
 import {
   type TenantryRequestState,
   describeTiming,
+  headerOf,
   initState,
   rawResponse,
   recordRequest,
@@ -65,9 +66,9 @@ export class TenancyGuard implements CanActivate {
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     if (ctx.getType() !== 'http') return true;
     const http = this.tenancy.http;
-    const req = ctx.switchToHttp().getRequest<object & { params?: Record<string, string> }>();
-    const res = ctx.switchToHttp().getResponse<object>();
-    const view = viewOf(req);
+    const host = ctx.switchToHttp();
+    const req = host.getRequest<object & { params?: Record<string, string> }>();
+    const res = host.getResponse<object>();
     const meta = this.#meta(ctx);
     describeTiming(req, undefined);
     // On the Express platform the context middleware has verified the token already (and entered the
@@ -75,9 +76,10 @@ export class TenancyGuard implements CanActivate {
     let state = tenantryOf(req);
     const verified = state !== undefined;
     if (!state) {
-      state = initState(req, http.requestId(view.header('x-request-id')));
+      state = initState(req, http.requestId(headerOf(req, 'x-request-id')));
       this.adapterHost.httpAdapter.setHeader(res, 'x-request-id', state.requestId);
     }
+    const view = viewOf(req); // after initState: the request's one view
     if (meta.public || http.isPublic(view.path)) return true;
     if (state.authError !== undefined) throw state.authError;
     const identity = verified && state.identity ? state.identity : await http.authenticate(view);
