@@ -1,6 +1,6 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
-import { assertRoles, isMutatingMethod } from '@tenantry/http';
+import { type RequestIdentity, type RequestView, assertRoles, isMutatingMethod } from '@tenantry/http';
 import { piiFieldsOf } from './dto-fields.decorators.js';
 import {
   AUDITED_KEY,
@@ -63,7 +63,8 @@ export class TenancyGuard implements CanActivate {
     return meta;
   }
 
-  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+  // Not `async`: on Express the identity is known already, so the only wait is the admission's.
+  canActivate(ctx: ExecutionContext): boolean | Promise<boolean> {
     if (ctx.getType() !== 'http') return true;
     const http = this.tenancy.http;
     const host = ctx.switchToHttp();
@@ -82,7 +83,20 @@ export class TenancyGuard implements CanActivate {
     const view = viewOf(req); // after initState: the request's one view
     if (meta.public || http.isPublic(view.path)) return true;
     if (state.authError !== undefined) throw state.authError;
-    const identity = verified && state.identity ? state.identity : await http.authenticate(view);
+    if (verified && state.identity) return this.#admit(req, res, view, meta, state, state.identity);
+    const s = state;
+    return http.authenticate(view).then((identity) => this.#admit(req, res, view, meta, s, identity));
+  }
+
+  #admit(
+    req: object & { params?: Record<string, string> },
+    res: object,
+    view: RequestView,
+    meta: RouteMeta,
+    state: TenantryRequestState,
+    identity: RequestIdentity,
+  ): Promise<boolean> {
+    const http = this.tenancy.http;
     state.identity = identity;
     describeTiming(req, identity.tenantId);
     if (this.#auditOn && isMutatingMethod(view.method)) {
@@ -96,8 +110,10 @@ export class TenancyGuard implements CanActivate {
     }
     if (meta.roles) assertRoles(identity.actor, meta.roles);
     if (meta.segment) http.segments.assertActorIn(identity.actor, meta.segment);
-    state.admission = await http.admit(identity, view.method, view.path);
-    return true;
+    return http.admit(identity, view.method, view.path).then((admission) => {
+      state.admission = admission;
+      return true;
+    });
   }
 }
 
