@@ -19,8 +19,8 @@ export const TENANCY_MODULE_OPTIONS = built.MODULE_OPTIONS_TOKEN;
 
 /**
  * Wires Tenantry into a Nest app (Express or Fastify platform) with a global guard (token → identity,
- * roles, segments, gatekeeper), a global interceptor (handler inside `runAsTenant`, fail-closed audit)
- * and a global problem+json exception filter. Every provider is a singleton: nothing is request-scoped.
+ * roles, segments, gatekeeper), the handler inside `runAsTenant` (Express: a middleware after the body
+ * parsers; Fastify: a global interceptor) and a global problem+json exception filter. Every provider is a singleton: nothing is request-scoped.
  * Options are validated with zod when the module starts.
  * @example
  * TenancyModule.forRoot({ auth: { key: { jwksUrl }, issuer, audience: 'api' }, audit: auditLog.port, gatekeeper })
