@@ -1,4 +1,5 @@
-// Throughput of one Nest route with TenancyModule against the same route in a bare Nest app and in a
+// Throughput of one Nest route with TenancyModule (token + context; and the full stack: + gatekeeper on
+// cached config + buffered audit log of the POST) against the same route in a bare Nest app and in a
 // nestjs-cls app verifying the token with jose (what users write today), measured
 // with autocannon on loopback in the same run, alternating rounds; servers in a child process.
 // Bounded: 5 rounds × 2 s per app, plus a warm-up. BENCH_ROUNDS/BENCH_SECONDS shorten it.
@@ -19,15 +20,17 @@ const child = spawn(
   [...process.execArgv, fileURLToPath(new URL('./fixtures/servers.ts', import.meta.url))],
   { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, BENCH_SECRET: secret } },
 );
-const ports = await new Promise<{ bare: number; tenancy: number; cls: number }>((resolve, reject) => {
-  let out = '';
-  child.stdout?.on('data', (d) => {
-    out += String(d);
-    const line = out.split('\n').find((l) => l.startsWith('{'));
-    if (line) resolve(JSON.parse(line));
-  });
-  child.once('exit', (code) => reject(new Error(`bench servers exited with ${code}`)));
-});
+const ports = await new Promise<{ bare: number; tenancy: number; full: number; cls: number }>(
+  (resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (d) => {
+      out += String(d);
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line) resolve(JSON.parse(line));
+    });
+    child.once('exit', (code) => reject(new Error(`bench servers exited with ${code}`)));
+  },
+);
 
 const token = await new SignJWT({ tenant_id: 'acme', roles: ['USER'] })
   .setProtectedHeader({ alg: 'HS256' })
@@ -54,14 +57,15 @@ async function rps(port: number): Promise<number> {
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-const samples = { bare: [] as number[], tenancy: [] as number[], cls: [] as number[] };
+const samples = { bare: [] as number[], tenancy: [] as number[], full: [] as number[], cls: [] as number[] };
 try {
   await rps(ports.bare);
   await rps(ports.tenancy);
+  await rps(ports.full);
   await rps(ports.cls);
   for (let r = 0; r < ROUNDS; r++) {
     const order: Array<keyof typeof samples> =
-      r % 2 === 0 ? ['bare', 'tenancy', 'cls'] : ['cls', 'tenancy', 'bare'];
+      r % 2 === 0 ? ['bare', 'tenancy', 'full', 'cls'] : ['cls', 'full', 'tenancy', 'bare'];
     for (const k of order) samples[k].push(await rps(ports[k]));
   }
 } finally {
@@ -74,6 +78,13 @@ const rows: BenchRow[] = [
     baseline: median(samples.bare),
     unit: 'req/s',
     ratio: median(samples.tenancy) / median(samples.bare),
+  },
+  {
+    workload: 'nest: + gatekeeper (cached config) + buffered audit log vs bare Nest',
+    ours: median(samples.full),
+    baseline: median(samples.bare),
+    unit: 'req/s',
+    ratio: median(samples.full) / median(samples.bare),
   },
   {
     workload: 'nest: TenancyModule vs nestjs-cls + jose (hand-written equivalent)',

@@ -9,7 +9,7 @@ import {
   corsOptionsOf,
 } from '@tenantry/http';
 import { z } from 'zod';
-import { initState, tenantryOf, viewOf } from './request-state.js';
+import { headerOf, initState, tenantryOf, timeRequest } from './request-state.js';
 import { SecurityHeadersMiddleware } from './security-headers.middleware.js';
 import { TenancyService } from './tenancy.service.js';
 
@@ -58,11 +58,13 @@ export const httpPlatformProvider: Provider = {
     );
     const adapter = host.httpAdapter;
     if (!adapter) return { cors: false };
-    // One request id per request, drawn here; the context middleware, guard and filter reuse it.
+    const http = tenancy.http;
+    // One request id per request, drawn here; the context middleware, guard and filter reuse it. The
+    // request is timed from here too (`http.server.request.duration`), so early answers are timed.
     const early = (req: object, res: HeaderResponse, next: Next) => {
-      const state =
-        tenantryOf(req) ?? initState(req, tenancy.http.requestId(viewOf(req).header('x-request-id')));
+      const state = tenantryOf(req) ?? initState(req, http.requestId(headerOf(req, 'x-request-id')));
       res.setHeader('x-request-id', state.requestId);
+      timeRequest(http, req, res);
       headers.use(req, res, next);
     };
     if (adapter.getType() === 'fastify') {

@@ -18,15 +18,20 @@ export interface TenantryRequestState {
   audit: { resource?: { type: string; id?: string }; maskPaths?: readonly string[]; written: boolean };
 }
 
-const states = new WeakMap<object, TenantryRequestState>();
+/** The state with what only this package reads: the request's view, made once. */
+interface InternalState extends TenantryRequestState {
+  view: RequestView | undefined;
+}
+const states = new WeakMap<object, InternalState>();
 
 /** @internal */
 export function initState(req: object, requestId: string): TenantryRequestState {
-  const state: TenantryRequestState = {
+  const state: InternalState = {
     requestId,
     identity: undefined,
     admission: undefined,
     audit: { written: false },
+    view: undefined,
   };
   states.set(req, state);
   return state;
@@ -56,30 +61,51 @@ interface AnyRequest {
   baseUrl?: string;
 }
 
-/** @internal The framework-agnostic view of an Express or Fastify request. */
+/**
+ * The framework-agnostic view of an Express or Fastify request. A class, so a view is one small object
+ * (methods on the prototype, no closures per request); `path` is read once, the rest on each call.
+ */
+class NodeRequestView implements RequestView {
+  readonly method: string;
+  readonly path: string;
+  readonly #req: AnyRequest;
+  constructor(req: AnyRequest) {
+    this.#req = req;
+    this.method = req.method;
+    this.path = typeof req.path === 'string' ? req.path : (req.url.split('?')[0] ?? '/');
+  }
+  header(name: string): string | undefined {
+    return headerOf(this.#req, name);
+  }
+  query(name: string): string | undefined {
+    const v = (this.#req.query as Record<string, unknown> | undefined)?.[name];
+    return typeof v === 'string' ? v : undefined;
+  }
+  // Getters: on Express both are computed on each read (host parsing, the proxy trust chain), and
+  // most requests need neither.
+  get hostname(): string | undefined {
+    return this.#req.hostname?.replace(/:\d+$/, '');
+  }
+  get ip(): string | undefined {
+    return this.#req.ip;
+  }
+}
+
+/** @internal A request header (lower-case name), the first value of a repeated one. */
+export function headerOf(request: object, name: string): string | undefined {
+  const v = (request as AnyRequest).headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/**
+ * @internal The framework-agnostic view of an Express or Fastify request: once the request has a
+ * state, one view per request, shared by the context middleware and the guard.
+ */
 export function viewOf(request: object): RequestView {
-  const req = request as AnyRequest;
-  const path = typeof req.path === 'string' ? req.path : (req.url.split('?')[0] ?? '/');
-  return {
-    method: req.method,
-    path,
-    header: (name) => {
-      const v = req.headers[name];
-      return Array.isArray(v) ? v[0] : v;
-    },
-    query: (name) => {
-      const v = (req.query as Record<string, unknown> | undefined)?.[name];
-      return typeof v === 'string' ? v : undefined;
-    },
-    // Getters: on Express both are computed on each read (host parsing, the proxy trust chain), and
-    // most requests need neither.
-    get hostname() {
-      return req.hostname?.replace(/:\d+$/, '');
-    },
-    get ip() {
-      return req.ip;
-    },
-  };
+  const state = states.get(request);
+  if (!state) return new NodeRequestView(request as AnyRequest);
+  if (!state.view) state.view = new NodeRequestView(request as AnyRequest);
+  return state.view;
 }
 
 /** @internal The matched route pattern on either platform. */

@@ -1,16 +1,62 @@
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { runAsTenant } from '@tenantry/core';
-import { initState, tenantryOf, timeRequest, viewOf } from './request-state.js';
+import type { HttpTenancy } from '@tenantry/http';
+import { headerOf, initState, tenantryOf, viewOf } from './request-state.js';
 import { TenancyService } from './tenancy.service.js';
 import { checkInjected } from './validation.js';
 
+type Next = (error?: unknown) => void;
+
 /**
- * On the Express platform: verifies the bearer token before routing and runs the rest of the request
- * (guards, pipes, handler) inside core's `runAsTenant` (AsyncLocalStorage `run`, never `enterWith`).
- * A failed verification is kept for the guard, which throws it unless the route is `@Public()`.
- * On both platforms it starts timing the request (`http.server.request.duration`); on Fastify it does
- * nothing else (the global interceptor enters the context there).
+ * @internal On the Express platform, after the body parsers: verifies the bearer token and runs the
+ * rest of the request (guards, pipes, handler) inside core's `runAsTenant` (AsyncLocalStorage `run`,
+ * never `enterWith`). Never throws: a failure (of verification or anything else) is kept for the guard,
+ * which throws it unless the route is `@Public()`, so it is answered as problem+json by the filter.
+ */
+export function enterTenancyContext(
+  http: HttpTenancy,
+  req: object,
+  res: { setHeader(name: string, value: string): unknown },
+  next: Next,
+): void {
+  // The platform provider's first step drew the id (and set the header) before the body parsers ran.
+  let state = tenantryOf(req);
+  if (!state) {
+    state = initState(req, http.requestId(headerOf(req, 'x-request-id')));
+    res.setHeader('x-request-id', state.requestId);
+  }
+  const s = state;
+  try {
+    const view = viewOf(req);
+    if (http.isPublic(view.path)) {
+      next();
+      return;
+    }
+    http.authenticate(view).then(
+      (identity) => {
+        s.identity = identity;
+        const context = http.contextOf(identity, s.requestId);
+        if (context) runAsTenant(context, next);
+        else next();
+      },
+      (error: unknown) => {
+        s.authError = error;
+        next();
+      },
+    );
+  } catch (error) {
+    s.authError = error;
+    next();
+  }
+}
+
+/**
+ * On the Express platform: verifies the bearer token and runs the rest of the request inside core's
+ * `runAsTenant` (see {@link enterTenancyContext}); on Fastify it does nothing (the global interceptor
+ * enters the context there). `TenancyModule` applies this step itself, as a plain Express middleware
+ * after the body parsers (sparing every request Nest's middleware routing); the class remains for
+ * apps that apply it to routes of their own with `consumer.apply()`.
  */
 export class TenancyContextMiddleware implements NestMiddleware {
   readonly #express: boolean;
@@ -23,40 +69,9 @@ export class TenancyContextMiddleware implements NestMiddleware {
     this.#express = typeof getType === 'function' && adapterHost.httpAdapter.getType() === 'express';
   }
 
-  use(
-    req: object,
-    res: { setHeader(name: string, value: string): unknown },
-    next: (error?: unknown) => void,
-  ): void {
-    const http = this.tenancy.http;
-    timeRequest(http, req, res);
-    if (!this.#express) {
-      next();
-      return;
-    }
-    const view = viewOf(req);
-    // The platform provider's first step drew the id (and set the header) before the body parsers ran.
-    let state = tenantryOf(req);
-    if (!state) {
-      state = initState(req, http.requestId(view.header('x-request-id')));
-      res.setHeader('x-request-id', state.requestId);
-    }
-    if (http.isPublic(view.path)) {
-      next();
-      return;
-    }
-    http.authenticate(view).then(
-      (identity) => {
-        state.identity = identity;
-        const context = http.contextOf(identity, state.requestId);
-        if (context) runAsTenant(context, () => next());
-        else next();
-      },
-      (error: unknown) => {
-        state.authError = error;
-        next();
-      },
-    );
+  use(req: object, res: { setHeader(name: string, value: string): unknown }, next: Next): void {
+    if (this.#express) enterTenancyContext(this.tenancy.http, req, res, next);
+    else next();
   }
 }
 

@@ -1,6 +1,6 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
-import { assertRoles, isMutatingMethod } from '@tenantry/http';
+import { type RequestIdentity, type RequestView, assertRoles, isMutatingMethod } from '@tenantry/http';
 import { piiFieldsOf } from './dto-fields.decorators.js';
 import {
   AUDITED_KEY,
@@ -12,6 +12,7 @@ import {
 import {
   type TenantryRequestState,
   describeTiming,
+  headerOf,
   initState,
   rawResponse,
   recordRequest,
@@ -62,12 +63,13 @@ export class TenancyGuard implements CanActivate {
     return meta;
   }
 
-  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+  // Not `async`: on Express the identity is known already, so the only wait is the admission's.
+  canActivate(ctx: ExecutionContext): boolean | Promise<boolean> {
     if (ctx.getType() !== 'http') return true;
     const http = this.tenancy.http;
-    const req = ctx.switchToHttp().getRequest<object & { params?: Record<string, string> }>();
-    const res = ctx.switchToHttp().getResponse<object>();
-    const view = viewOf(req);
+    const host = ctx.switchToHttp();
+    const req = host.getRequest<object & { params?: Record<string, string> }>();
+    const res = host.getResponse<object>();
     const meta = this.#meta(ctx);
     describeTiming(req, undefined);
     // On the Express platform the context middleware has verified the token already (and entered the
@@ -75,12 +77,26 @@ export class TenancyGuard implements CanActivate {
     let state = tenantryOf(req);
     const verified = state !== undefined;
     if (!state) {
-      state = initState(req, http.requestId(view.header('x-request-id')));
+      state = initState(req, http.requestId(headerOf(req, 'x-request-id')));
       this.adapterHost.httpAdapter.setHeader(res, 'x-request-id', state.requestId);
     }
+    const view = viewOf(req); // after initState: the request's one view
     if (meta.public || http.isPublic(view.path)) return true;
     if (state.authError !== undefined) throw state.authError;
-    const identity = verified && state.identity ? state.identity : await http.authenticate(view);
+    if (verified && state.identity) return this.#admit(req, res, view, meta, state, state.identity);
+    const s = state;
+    return http.authenticate(view).then((identity) => this.#admit(req, res, view, meta, s, identity));
+  }
+
+  #admit(
+    req: object & { params?: Record<string, string> },
+    res: object,
+    view: RequestView,
+    meta: RouteMeta,
+    state: TenantryRequestState,
+    identity: RequestIdentity,
+  ): Promise<boolean> {
+    const http = this.tenancy.http;
     state.identity = identity;
     describeTiming(req, identity.tenantId);
     if (this.#auditOn && isMutatingMethod(view.method)) {
@@ -94,8 +110,10 @@ export class TenancyGuard implements CanActivate {
     }
     if (meta.roles) assertRoles(identity.actor, meta.roles);
     if (meta.segment) http.segments.assertActorIn(identity.actor, meta.segment);
-    state.admission = await http.admit(identity, view.method, view.path);
-    return true;
+    return http.admit(identity, view.method, view.path).then((admission) => {
+      state.admission = admission;
+      return true;
+    });
   }
 }
 

@@ -1,13 +1,7 @@
-import {
-  ConfigurableModuleBuilder,
-  type MiddlewareConsumer,
-  Module,
-  type NestModule,
-  RequestMethod,
-} from '@nestjs/common';
+import { ConfigurableModuleBuilder, Inject, Module, type NestModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE, HttpAdapterHost } from '@nestjs/core';
 import { httpPlatformProvider } from './http-platform.provider.js';
-import { TenancyContextMiddleware } from './tenancy-context.middleware.js';
+import { TenancyContextMiddleware, enterTenancyContext } from './tenancy-context.middleware.js';
 import { SanitizeHtmlPipe } from './sanitize-html.pipe.js';
 import { SecurityHeadersMiddleware } from './security-headers.middleware.js';
 import { TenancyExceptionFilter } from './tenancy-exception.filter.js';
@@ -25,20 +19,39 @@ export const TENANCY_MODULE_OPTIONS = built.MODULE_OPTIONS_TOKEN;
 
 /**
  * Wires Tenantry into a Nest app (Express or Fastify platform) with a global guard (token → identity,
- * roles, segments, gatekeeper), a global interceptor (handler inside `runAsTenant`, fail-closed audit)
- * and a global problem+json exception filter. Every provider is a singleton: nothing is request-scoped.
+ * roles, segments, gatekeeper), the handler inside `runAsTenant` (Express: a middleware after the body
+ * parsers; Fastify: a global interceptor) and a global problem+json exception filter. Every provider is a singleton: nothing is request-scoped.
  * Options are validated with zod when the module starts.
  * @example
  * TenancyModule.forRoot({ auth: { key: { jwksUrl }, issuer, audience: 'api' }, audit: auditLog.port, gatekeeper })
  * TenancyModule.forRootAsync({ inject: [ConfigService], useFactory: (c: ConfigService) => ({ ... }) })
  */
 export class TenancyModule extends built.ConfigurableModuleClass implements NestModule {
-  configure(consumer: MiddlewareConsumer): void {
-    // Helmet's headers and the request id are applied earlier, by the platform provider (before the
-    // body parsers and CORS), so early answers carry them too.
-    consumer.apply(TenancyContextMiddleware).forRoutes({ path: '{*splat}', method: RequestMethod.ALL });
+  constructor(
+    private readonly tenancy: TenancyService,
+    private readonly host: HttpAdapterHost,
+  ) {
+    super();
+  }
+
+  configure(): void {
+    // Helmet's headers, the request id and the request's timer are applied earlier, by the platform
+    // provider (before the body parsers and CORS), so early answers carry them too.
+    // Nest calls this after registering its body parsers and before any module middleware or route:
+    // on Express the context step goes here as a plain middleware (after the body, whose stream events
+    // would leave the context; before every `consumer.apply()` middleware, which so runs inside it),
+    // sparing each request Nest's middleware routing (a wildcard route match, a proxy, a WeakSet).
+    // On Fastify the global interceptor enters the context (the body is read after middlewares).
+    const adapter = this.host.httpAdapter;
+    if (adapter?.getType() !== 'express') return;
+    const http = this.tenancy.http;
+    adapter.use((req: object, res: { setHeader(n: string, v: string): unknown }, next: () => void) =>
+      enterTenancyContext(http, req, res, next),
+    );
   }
 }
+Inject(TenancyService)(TenancyModule, undefined, 0);
+Inject(HttpAdapterHost)(TenancyModule, undefined, 1);
 
 Module({
   providers: [
