@@ -350,13 +350,14 @@ function canonicalBody(
     const size = byteLength(part('metadata', input.metadata, false));
     if (size > deps.limits.maxMetadataBytes) throw tooLarge('metadata', size, deps.limits.maxMetadataBytes);
   }
-  let text = '{';
+  // Joined, not grown with +=: the stored text must be one flat string, not a rope of its pieces.
+  const parts: string[] = [];
   for (const k of BODY_KEYS) {
     const t = texts[k];
-    if (t === undefined) continue;
-    text += `${text.length > 1 ? ',' : ''}"${k}":${t}`;
+    if (t !== undefined) parts.push(parts.length === 0 ? `{"${k}":${t}` : `,"${k}":${t}`);
   }
-  return { body, text: `${text}}` };
+  parts.push('}');
+  return { body, text: parts.join('') };
 }
 
 // Compared by their stored form (the same strict conversion as a recorded event, unmasked), so two

@@ -94,31 +94,33 @@ function checkString(s: string, path: readonly string[], root: string): void {
 }
 
 // One walk, shared by `toStorableJson` and `toStorableJsonText`. `path` is a stack (pushed and popped,
-// not copied per key); `text`, when present, receives the canonical JSON of the result as it is built.
+// not copied per key). In canonical mode the canonical JSON of the result is collected in `parts` and
+// joined once: a string grown with += is a rope of every piece, which the stored event would keep
+// alive (measured: ~5x the memory of the flat text, and many more objects for the GC to trace).
 interface Walk {
   readonly o: StorableJsonOptions;
   readonly path: string[];
   readonly canonical: boolean;
-  text: string;
+  readonly parts: string[];
 }
 
 function walk(value: unknown, w: Walk, depth: number): JsonValue {
   if (value === null) {
-    if (w.canonical) w.text += 'null';
+    if (w.canonical) w.parts.push('null');
     return null;
   }
   switch (typeof value) {
     case 'string':
       checkString(value, w.path, '$');
-      if (w.canonical) w.text += JSON.stringify(value);
+      if (w.canonical) w.parts.push(JSON.stringify(value));
       return value;
     case 'boolean':
-      if (w.canonical) w.text += value ? 'true' : 'false';
+      if (w.canonical) w.parts.push(value ? 'true' : 'false');
       return value;
     case 'number': {
       if (!Number.isFinite(value)) throw unsupported(w.path, String(value));
       const n = Object.is(value, -0) ? 0 : value;
-      if (w.canonical) w.text += JSON.stringify(n);
+      if (w.canonical) w.parts.push(JSON.stringify(n));
       return n;
     }
     case 'object':
@@ -139,7 +141,7 @@ function walkObject(value: object, w: Walk, depth: number): JsonValue {
   if (value instanceof Date) {
     if (Number.isNaN(value.getTime())) throw unsupported(path, 'invalid Date');
     const iso = value.toISOString();
-    if (w.canonical) w.text += JSON.stringify(iso);
+    if (w.canonical) w.parts.push(JSON.stringify(iso));
     return iso;
   }
   // An object whose prototype is Object.prototype, Array.prototype or null is an instance of none of
@@ -156,13 +158,13 @@ function walkObject(value: object, w: Walk, depth: number): JsonValue {
   }
   if (Array.isArray(value)) {
     const out: JsonValue[] = new Array(value.length);
-    if (w.canonical) w.text += '[';
+    if (w.canonical) w.parts.push('[');
     for (let i = 0; i < value.length; i++) {
       if (!(i in value)) throw unsupported(path, 'array hole');
-      if (w.canonical && i > 0) w.text += ',';
+      if (w.canonical && i > 0) w.parts.push(',');
       out[i] = walk(value[i], w, depth + 1);
     }
-    if (w.canonical) w.text += ']';
+    if (w.canonical) w.parts.push(']');
     return out;
   }
   const out: { [key: string]: JsonValue } = {};
@@ -170,7 +172,7 @@ function walkObject(value: object, w: Walk, depth: number): JsonValue {
   // Canonical JSON (RFC 8785) orders keys by UTF-16 code units, which is what sort() compares.
   if (w.canonical) {
     keys.sort();
-    w.text += '{';
+    w.parts.push('{');
   }
   const declared = o.declaredOf?.(value);
   let first = true;
@@ -179,21 +181,21 @@ function walkObject(value: object, w: Walk, depth: number): JsonValue {
     const v = (value as Record<string, unknown>)[k];
     if (v === undefined && o.dropUndefined) continue;
     if (w.canonical) {
-      w.text += first ? `${JSON.stringify(k)}:` : `,${JSON.stringify(k)}:`;
+      w.parts.push(first ? `${JSON.stringify(k)}:` : `,${JSON.stringify(k)}:`);
       first = false;
     }
     path.push(k.toLowerCase());
     let json: JsonValue;
     if (o.isMasked?.(path, k, declared) === true) {
       json = o.replacement ?? '[REDACTED]';
-      if (w.canonical) w.text += JSON.stringify(json);
+      if (w.canonical) w.parts.push(JSON.stringify(json));
     } else {
       json = walk(v, w, depth + 1);
     }
     path.pop();
     put(out, k, json);
   }
-  if (w.canonical) w.text += '}';
+  if (w.canonical) w.parts.push('}');
   return out;
 }
 
@@ -213,7 +215,7 @@ export function toStorableJson(
   options: StorableJsonOptions,
   path: readonly string[] = [],
 ): JsonValue {
-  return walk(value, { o: options, path: [...path], canonical: false, text: '' }, 0);
+  return walk(value, { o: options, path: [...path], canonical: false, parts: [] }, 0);
 }
 
 /**
@@ -225,7 +227,7 @@ export function toStorableJsonText(
   value: unknown,
   options: StorableJsonOptions,
 ): { json: JsonValue; text: string } {
-  const w: Walk = { o: options, path: [], canonical: true, text: '' };
+  const w: Walk = { o: options, path: [], canonical: true, parts: [] };
   const json = walk(value, w, 0);
-  return { json, text: w.text };
+  return { json, text: w.parts.join('') };
 }
