@@ -33,6 +33,7 @@ import {
   type PreparedEvent,
   prepareEvent,
 } from './event.js';
+import { parseEventInput } from './event-input.js';
 import { exportLines } from './export.js';
 import { type Masker, type MaskingOptions, createMasker } from './masking.js';
 import { type AuditSink, type ReadableAuditSink, isReadable } from './audit-sink.js';
@@ -319,7 +320,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     resolve: (parsed: z.output<typeof AuditEventInputSchema>) => string,
   ): Promise<{ id: string }> => {
     if (closed) throw new AuditError('AUDIT_CLOSED', 'The audit log is closed');
-    const parsed = parseInput(AuditEventInputSchema, input, 'audit event');
+    const parsed = parseEventInput(input);
     const chain = resolve(parsed);
     const tenantId = chain === PLATFORM_CHAIN ? null : chain;
     return withSpan(

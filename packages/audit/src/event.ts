@@ -15,6 +15,11 @@ export function chainKeyOf(tenantId: string | null): string {
 
 const short = (max: number) => z.string().min(1).max(max);
 
+/** What a target's `type` may be. @internal */
+export const TARGET_TYPE_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+/** What an event's `action` may be. @internal */
+export const ACTION_PATTERN = /^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/;
+
 // A free-form record, passed through as given: zod's z.record would rebuild it and silently drop an
 // own `__proto__` key. Its values are checked (and masked) by `toStorableJson` when the event is built.
 const FreeRecordSchema = z.custom<Record<string, unknown>>(
@@ -25,7 +30,7 @@ const FreeRecordSchema = z.custom<Record<string, unknown>>(
 /** What an event happened to. */
 export const AuditTargetSchema = z.object({
   /** Kind of resource, e.g. `invoice`, `tenant`, `secret`: letters, digits, `_`, `.`, `-`. */
-  type: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 chars of [A-Za-z0-9_.-]'),
+  type: z.string().regex(TARGET_TYPE_PATTERN, 'must be 1-64 chars of [A-Za-z0-9_.-]'),
   /** Its id, when it has one. */
   id: short(256).optional(),
 });
@@ -59,10 +64,7 @@ export const AuditEventInputSchema = z.object({
   /** The support person acting as `actor`, when impersonating. Audit trails always name both. */
   impersonator: ActorSchema.optional(),
   /** What happened: dotted lower-case words, e.g. `invoice.voided`, `impersonation.started`. */
-  action: z
-    .string()
-    .max(128)
-    .regex(/^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/, 'must be dotted lower-case words, e.g. invoice.voided'),
+  action: z.string().max(128).regex(ACTION_PATTERN, 'must be dotted lower-case words, e.g. invoice.voided'),
   /** What it happened to. @default [] */
   targets: z.array(AuditTargetSchema).max(32).default([]),
   outcome: z.enum(['success', 'failure', 'denied']),
