@@ -33,6 +33,7 @@ import {
   type PreparedEvent,
   prepareEvent,
 } from './event.js';
+import { parseEventInput } from './event-input.js';
 import { exportLines } from './export.js';
 import { type Masker, type MaskingOptions, createMasker } from './masking.js';
 import { type AuditSink, type ReadableAuditSink, isReadable } from './audit-sink.js';
@@ -288,10 +289,9 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
       });
     }
   };
-  const write = async (e: PreparedEvent): Promise<void> => {
-    if (writer) await writer.write(e);
-    else await direct(e);
-  };
+  // Not async: the event's promise is the writer's own (each async layer adds a promise, and with
+  // AsyncLocalStorage active every promise runs hooks).
+  const write = (e: PreparedEvent): Promise<unknown> => (writer ? writer.write(e) : direct(e));
 
   const scheduleReplay = () => {
     if (replayTimer || closed || !spool) return;
@@ -320,7 +320,7 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     resolve: (parsed: z.output<typeof AuditEventInputSchema>) => string,
   ): Promise<{ id: string }> => {
     if (closed) throw new AuditError('AUDIT_CLOSED', 'The audit log is closed');
-    const parsed = parseInput(AuditEventInputSchema, input, 'audit event');
+    const parsed = parseEventInput(input);
     const chain = resolve(parsed);
     const tenantId = chain === PLATFORM_CHAIN ? null : chain;
     return withSpan(
@@ -337,19 +337,21 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
   const record = (input: AuditEventInput) =>
     recordFor(input, (parsed) => resolveChain(parsed.tenantId, 'audit trail'));
 
-  const recordParsed = async (
+  const recordParsed = (
     parsed: z.output<typeof AuditEventInputSchema> & { tenantId: string | null },
   ): Promise<{ id: string }> => {
+    // Runs inside withSpan's callback, which turns a synchronous throw into a rejection.
     const prepared = prepareEvent(parsed, { id: newId(), now: clock.now().getTime(), masker, limits });
     if (failureMode(parsed.action) === 'closed') {
-      await write(prepared);
-      return { id: prepared.id };
+      const id = { id: prepared.id };
+      return write(prepared).then(() => id);
     }
+    return recordOpen(parsed.action, prepared);
+  };
+
+  const recordOpen = async (action: string, prepared: PreparedEvent): Promise<{ id: string }> => {
     if (!spool) {
-      throw new AuditError(
-        'AUDIT_SPOOL_FAILED',
-        `Action ${parsed.action} fails open but no spool is configured`,
-      );
+      throw new AuditError('AUDIT_SPOOL_FAILED', `Action ${action} fails open but no spool is configured`);
     }
     // Fail open: once something is spooled, later fail-open events queue behind it to keep order.
     if (!spool.hasPending) {

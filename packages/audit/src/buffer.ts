@@ -61,7 +61,20 @@ export class BatchWriter {
    * Waits while the buffer is full (or rejects, with `whenFull: 'reject'`).
    * @throws AuditError `AUDIT_CLOSED` after close; `AUDIT_WRITE_FAILED` when the batch fails; `AUDIT_BUFFER_FULL`
    */
-  async write(event: PreparedEvent): Promise<ChainedEvent | undefined> {
+  write(event: PreparedEvent): Promise<ChainedEvent | undefined> {
+    // The common case (room, open) hands back the event's own promise: no async wrapper around it.
+    if (this.#queue.length < this.#maxPending && !this.#closed) return this.#enqueue(event);
+    return this.#writeSlow(event);
+  }
+
+  #enqueue(event: PreparedEvent): Promise<ChainedEvent | undefined> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ event, resolve, reject });
+      if (!this.#running) this.#start();
+    });
+  }
+
+  async #writeSlow(event: PreparedEvent): Promise<ChainedEvent | undefined> {
     if (this.#whenFull === 'reject' && this.#queue.length >= this.#maxPending && !this.#closed) {
       throw new AuditError('AUDIT_BUFFER_FULL', 'The audit buffer is full', {
         details: { maxPending: this.#maxPending },
@@ -71,10 +84,7 @@ export class BatchWriter {
       await new Promise<void>((r) => this.#waiters.push(r));
     }
     if (this.#closed) throw new AuditError('AUDIT_CLOSED', 'The audit log is closed');
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ event, resolve, reject });
-      if (!this.#running) this.#start();
-    });
+    return this.#enqueue(event);
   }
 
   /** Resolves when everything queued so far has been written or has failed. */

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { AuditError } from './errors.js';
 import { invalid, isObject, isRecord } from './guards.js';
 import { type JsonValue, toStorableJson } from './json-value.js';
-import type { Masker } from './masking.js';
+import { type Masker, canonicalMaskerOf } from './masking.js';
 
 /** Chain key of platform-level events (`tenantId: null`); not a valid tenant id, so it never collides with one. */
 export const PLATFORM_CHAIN = '$platform';
@@ -15,6 +15,11 @@ export function chainKeyOf(tenantId: string | null): string {
 
 const short = (max: number) => z.string().min(1).max(max);
 
+/** What a target's `type` may be. @internal */
+export const TARGET_TYPE_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+/** What an event's `action` may be. @internal */
+export const ACTION_PATTERN = /^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/;
+
 // A free-form record, passed through as given: zod's z.record would rebuild it and silently drop an
 // own `__proto__` key. Its values are checked (and masked) by `toStorableJson` when the event is built.
 const FreeRecordSchema = z.custom<Record<string, unknown>>(
@@ -25,7 +30,7 @@ const FreeRecordSchema = z.custom<Record<string, unknown>>(
 /** What an event happened to. */
 export const AuditTargetSchema = z.object({
   /** Kind of resource, e.g. `invoice`, `tenant`, `secret`: letters, digits, `_`, `.`, `-`. */
-  type: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 chars of [A-Za-z0-9_.-]'),
+  type: z.string().regex(TARGET_TYPE_PATTERN, 'must be 1-64 chars of [A-Za-z0-9_.-]'),
   /** Its id, when it has one. */
   id: short(256).optional(),
 });
@@ -59,10 +64,7 @@ export const AuditEventInputSchema = z.object({
   /** The support person acting as `actor`, when impersonating. Audit trails always name both. */
   impersonator: ActorSchema.optional(),
   /** What happened: dotted lower-case words, e.g. `invoice.voided`, `impersonation.started`. */
-  action: z
-    .string()
-    .max(128)
-    .regex(/^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/, 'must be dotted lower-case words, e.g. invoice.voided'),
+  action: z.string().max(128).regex(ACTION_PATTERN, 'must be dotted lower-case words, e.g. invoice.voided'),
   /** What it happened to. @default [] */
   targets: z.array(AuditTargetSchema).max(32).default([]),
   outcome: z.enum(['success', 'failure', 'denied']),
@@ -239,6 +241,16 @@ export function prepareEvent(
   }
   if (typeof deps.masker?.mask !== 'function') invalid(what, 'deps.masker', 'must be a Masker');
   if (!isObject(deps.limits)) invalid(what, 'deps.limits', 'must be parsed AuditLimits');
+  const one = canonicalMaskerOf(deps.masker);
+  const { body, text } = one ? canonicalBody(input, deps, one) : plainBody(input, deps);
+  return { id: deps.id, chain: chainKeyOf(input.tenantId), body: body as unknown as AuditEventBody, text };
+}
+
+type ParsedEvent = Parameters<typeof prepareEvent>[0];
+type PrepareDeps = Parameters<typeof prepareEvent>[1];
+
+// With a masker the host wrote: mask each part through `mask`, then canonical JSON of the whole body.
+function plainBody(input: ParsedEvent, deps: PrepareDeps): { body: Record<string, unknown>; text: string } {
   const body: Record<string, unknown> = {
     v: 1,
     id: deps.id,
@@ -261,8 +273,93 @@ export function prepareEvent(
   if (input.metadata) {
     body.metadata = limited(deps.masker.mask(input.metadata), deps.limits.maxMetadataBytes, 'metadata');
   }
-  const text = canonicalJson(body);
-  return { id: deps.id, chain: chainKeyOf(input.tenantId), body: body as unknown as AuditEventBody, text };
+  return { body, text: canonicalJson(body) };
+}
+
+const tooLarge = (what: string, size: number, max: number): AuditError =>
+  new AuditError('AUDIT_EVENT_TOO_LARGE', `Audit ${what} is ${size} bytes, above the limit of ${max}`, {
+    details: { what, size, max },
+  });
+
+// The body's keys in canonical (UTF-16 code unit) order; a test checks the text against canonicalJson.
+const BODY_KEYS = [
+  'action',
+  'actor',
+  'changes',
+  'id',
+  'impersonator',
+  'metadata',
+  'occurredAt',
+  'outcome',
+  'request',
+  'targets',
+  'tenantId',
+  'v',
+] as const;
+
+// With a masker of createMasker: each part is masked, checked and written as canonical JSON in one
+// walk, and the body's text is put together from the parts' texts (the same bytes as
+// `canonicalJson(body)`, without walking the body a second time). Parts are masked in the same order
+// as `plainBody`, so the same input fails with the same error.
+function canonicalBody(
+  input: ParsedEvent,
+  deps: PrepareDeps,
+  one: (value: unknown, shaped: boolean) => { json: JsonValue; text: string },
+): { body: Record<string, unknown>; text: string } {
+  const texts: Partial<Record<(typeof BODY_KEYS)[number], string>> = {};
+  const body: Record<string, unknown> = {};
+  const part = (key: (typeof BODY_KEYS)[number], value: unknown, shapedPart: boolean): string => {
+    const r = one(value, shapedPart);
+    body[key] = r.json;
+    texts[key] = r.text;
+    return r.text;
+  };
+  const literal = (key: (typeof BODY_KEYS)[number], value: string | number | null): void => {
+    body[key] = value;
+    texts[key] = JSON.stringify(value);
+  };
+  literal('v', 1);
+  literal('id', deps.id);
+  literal('tenantId', input.tenantId);
+  part('actor', input.actor, true);
+  literal('action', input.action);
+  part('targets', input.targets, true);
+  literal('outcome', input.outcome);
+  literal('occurredAt', input.occurredAt ?? deps.now);
+  if (input.impersonator) part('impersonator', input.impersonator, true);
+  if (input.request) part('request', input.request, true);
+  if (input.changes) {
+    // Before and after are masked separately, so anchored paths apply to each from its root.
+    const changes: Record<string, JsonValue> = {};
+    const before = input.changes.before ? one(input.changes.before, false) : undefined;
+    const after = input.changes.after ? one(input.changes.after, false) : undefined;
+    if (before) changes.before = before.json;
+    if (after) changes.after = after.json;
+    const text =
+      after && before
+        ? `{"after":${after.text},"before":${before.text}}`
+        : after
+          ? `{"after":${after.text}}`
+          : before
+            ? `{"before":${before.text}}`
+            : '{}';
+    const size = byteLength(text);
+    if (size > deps.limits.maxChangesBytes) throw tooLarge('changes', size, deps.limits.maxChangesBytes);
+    body.changes = changes;
+    texts.changes = text;
+  }
+  if (input.metadata) {
+    const size = byteLength(part('metadata', input.metadata, false));
+    if (size > deps.limits.maxMetadataBytes) throw tooLarge('metadata', size, deps.limits.maxMetadataBytes);
+  }
+  // Joined, not grown with +=: the stored text must be one flat string, not a rope of its pieces.
+  const parts: string[] = [];
+  for (const k of BODY_KEYS) {
+    const t = texts[k];
+    if (t !== undefined) parts.push(parts.length === 0 ? `{"${k}":${t}` : `,"${k}":${t}`);
+  }
+  parts.push('}');
+  return { body, text: parts.join('') };
 }
 
 // Compared by their stored form (the same strict conversion as a recorded event, unmasked), so two

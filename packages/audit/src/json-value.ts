@@ -23,9 +23,25 @@ export function assertStorableString(s: string, path: string): string {
 export interface StorableJsonOptions {
   /** Deeper nesting is refused with `AUDIT_EVENT_TOO_LARGE`. */
   readonly maxDepth: number;
-  /** Whether the value under `key` of `holder` (at `path`, lower-cased keys) is replaced by `replacement`. */
-  readonly isMasked?: (path: readonly string[], key: string, holder: object) => boolean;
+  /**
+   * Whether the value under `key` is replaced by `replacement`. `path` holds the lower-cased keys from
+   * the root to it (array indices are transparent); it is only valid during the call. `declared` is
+   * what `declaredOf` returned for the key's holder (read once per object, not once per key).
+   */
+  readonly isMasked?: (
+    path: readonly string[],
+    key: string,
+    declared: ReadonlySet<string> | undefined,
+  ) => boolean;
+  /** The key names an object declares sensitive (see `sensitiveFieldsOf`). */
+  readonly declaredOf?: (holder: object) => ReadonlySet<string> | undefined;
   readonly replacement?: string;
+  /**
+   * Skip object keys whose value is `undefined` instead of refusing them: for schema-shaped parts
+   * (actor, targets, request), where zod leaves an optional field that was not given as `undefined`.
+   * @default false
+   */
+  readonly dropUndefined?: boolean;
 }
 
 // Built-ins whose own enumerable properties do not describe their value: walking them as objects
@@ -53,6 +69,136 @@ const unsupported = (path: readonly string[], type: string): AuditError =>
     },
   );
 
+// Cheap pre-test: a string without NUL or any surrogate is storable; only the rest runs the full test.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what must be found
+const MAYBE_UNSTORABLE = /[\u0000\ud800-\udfff]/;
+
+function put(o: Record<string, JsonValue>, k: string, v: JsonValue): void {
+  // An own `__proto__` key is data and must stay data: assignment would set the prototype. Any other
+  // key is assigned (defineProperty costs ~10x more per key); if assignment did not make it an own
+  // data property holding `v` (a setter or a read-only property inherited from a tampered
+  // Object.prototype), it is defined instead.
+  if (k !== '__proto__') {
+    try {
+      o[k] = v;
+    } catch {
+      // an inherited read-only property (assignment throws in strict mode): defined below
+    }
+    if (Object.hasOwn(o, k) && o[k] === v) return;
+  }
+  Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+}
+
+function checkString(s: string, path: readonly string[], root: string): void {
+  if (MAYBE_UNSTORABLE.test(s)) assertStorableString(s, path.join('.') || root);
+}
+
+// One walk, shared by `toStorableJson` and `toStorableJsonText`. `path` is a stack (pushed and popped,
+// not copied per key). In canonical mode the canonical JSON of the result is collected in `parts` and
+// joined once: a string grown with += is a rope of every piece, which the stored event would keep
+// alive (measured: ~5x the memory of the flat text, and many more objects for the GC to trace).
+interface Walk {
+  readonly o: StorableJsonOptions;
+  readonly path: string[];
+  readonly canonical: boolean;
+  readonly parts: string[];
+}
+
+function walk(value: unknown, w: Walk, depth: number): JsonValue {
+  if (value === null) {
+    if (w.canonical) w.parts.push('null');
+    return null;
+  }
+  switch (typeof value) {
+    case 'string':
+      checkString(value, w.path, '$');
+      if (w.canonical) w.parts.push(JSON.stringify(value));
+      return value;
+    case 'boolean':
+      if (w.canonical) w.parts.push(value ? 'true' : 'false');
+      return value;
+    case 'number': {
+      if (!Number.isFinite(value)) throw unsupported(w.path, String(value));
+      const n = Object.is(value, -0) ? 0 : value;
+      if (w.canonical) w.parts.push(JSON.stringify(n));
+      return n;
+    }
+    case 'object':
+      return walkObject(value, w, depth);
+    default:
+      // undefined, function, symbol, bigint
+      throw unsupported(w.path, typeof value);
+  }
+}
+
+function walkObject(value: object, w: Walk, depth: number): JsonValue {
+  const { o, path } = w;
+  if (depth >= o.maxDepth) {
+    throw new AuditError('AUDIT_EVENT_TOO_LARGE', `Audit value nested deeper than ${o.maxDepth}`, {
+      details: { path: path.join('.'), maxDepth: o.maxDepth },
+    });
+  }
+  if (value instanceof Date) {
+    if (Number.isNaN(value.getTime())) throw unsupported(path, 'invalid Date');
+    const iso = value.toISOString();
+    if (w.canonical) w.parts.push(JSON.stringify(iso));
+    return iso;
+  }
+  // An object whose prototype is Object.prototype, Array.prototype or null is an instance of none of
+  // the opaque classes, so the eleven instanceof tests run only for other prototypes.
+  const proto = Object.getPrototypeOf(value);
+  if (
+    ArrayBuffer.isView(value) ||
+    (proto !== Object.prototype &&
+      proto !== Array.prototype &&
+      proto !== null &&
+      OPAQUE.some((C) => value instanceof C))
+  ) {
+    throw unsupported(path, (value as object).constructor?.name ?? 'object');
+  }
+  if (Array.isArray(value)) {
+    const out: JsonValue[] = new Array(value.length);
+    if (w.canonical) w.parts.push('[');
+    for (let i = 0; i < value.length; i++) {
+      if (!(i in value)) throw unsupported(path, 'array hole');
+      if (w.canonical && i > 0) w.parts.push(',');
+      out[i] = walk(value[i], w, depth + 1);
+    }
+    if (w.canonical) w.parts.push(']');
+    return out;
+  }
+  const out: { [key: string]: JsonValue } = {};
+  const keys = Object.keys(value);
+  // Canonical JSON (RFC 8785) orders keys by UTF-16 code units, which is what sort() compares.
+  if (w.canonical) {
+    keys.sort();
+    w.parts.push('{');
+  }
+  const declared = o.declaredOf?.(value);
+  let first = true;
+  for (const k of keys) {
+    checkString(k, path, '');
+    const v = (value as Record<string, unknown>)[k];
+    if (v === undefined && o.dropUndefined) continue;
+    if (w.canonical) {
+      w.parts.push(first ? `${JSON.stringify(k)}:` : `,${JSON.stringify(k)}:`);
+      first = false;
+    }
+    path.push(k.toLowerCase());
+    let json: JsonValue;
+    if (o.isMasked?.(path, k, declared) === true) {
+      json = o.replacement ?? '[REDACTED]';
+      if (w.canonical) w.parts.push(JSON.stringify(json));
+    } else {
+      json = walk(v, w, depth + 1);
+    }
+    path.pop();
+    put(out, k, json);
+  }
+  if (w.canonical) w.parts.push('}');
+  return out;
+}
+
 /**
  * Convert `value` to plain JSON that every store keeps exactly, or refuse it: nothing is dropped or
  * changed silently. Kept: strings (no NUL, no lone surrogate), finite numbers (`-0` is written `0`,
@@ -67,55 +213,21 @@ const unsupported = (path: readonly string[], type: string): AuditError =>
 export function toStorableJson(
   value: unknown,
   options: StorableJsonOptions,
-  path: string[] = [],
-  depth = 0,
+  path: readonly string[] = [],
 ): JsonValue {
-  if (value === null) return null;
-  switch (typeof value) {
-    case 'string':
-      return assertStorableString(value, path.join('.') || '$');
-    case 'boolean':
-      return value;
-    case 'number':
-      if (!Number.isFinite(value)) throw unsupported(path, String(value));
-      return Object.is(value, -0) ? 0 : value;
-    case 'object': {
-      if (depth >= options.maxDepth) {
-        throw new AuditError('AUDIT_EVENT_TOO_LARGE', `Audit value nested deeper than ${options.maxDepth}`, {
-          details: { path: path.join('.'), maxDepth: options.maxDepth },
-        });
-      }
-      if (value instanceof Date) {
-        if (Number.isNaN(value.getTime())) throw unsupported(path, 'invalid Date');
-        return value.toISOString();
-      }
-      if (ArrayBuffer.isView(value) || OPAQUE.some((C) => value instanceof C)) {
-        throw unsupported(path, (value as object).constructor?.name ?? 'object');
-      }
-      if (Array.isArray(value)) {
-        const out: JsonValue[] = new Array(value.length);
-        for (let i = 0; i < value.length; i++) {
-          if (!(i in value)) throw unsupported(path, 'array hole');
-          out[i] = toStorableJson(value[i], options, path, depth + 1);
-        }
-        return out;
-      }
-      const out: { [key: string]: JsonValue } = {};
-      for (const k of Object.keys(value)) {
-        assertStorableString(k, path.join('.'));
-        const v = (value as Record<string, unknown>)[k];
-        const childPath = [...path, k.toLowerCase()];
-        const json =
-          options.isMasked?.(childPath, k, value) === true
-            ? (options.replacement ?? '[REDACTED]')
-            : toStorableJson(v, options, childPath, depth + 1);
-        // defineProperty, not assignment: an own `__proto__` key is data and must stay data.
-        Object.defineProperty(out, k, { value: json, enumerable: true, writable: true, configurable: true });
-      }
-      return out;
-    }
-    default:
-      // undefined, function, symbol, bigint
-      throw unsupported(path, typeof value);
-  }
+  return walk(value, { o: options, path: [...path], canonical: false, parts: [] }, 0);
+}
+
+/**
+ * {@link toStorableJson} and the canonical JSON (RFC 8785, as core's `canonicalJson`) of its result,
+ * in one walk. Object keys of the result are in canonical (sorted) order.
+ * @throws AuditError `AUDIT_VALUE_UNSUPPORTED` | `AUDIT_EVENT_TOO_LARGE`
+ */
+export function toStorableJsonText(
+  value: unknown,
+  options: StorableJsonOptions,
+): { json: JsonValue; text: string } {
+  const w: Walk = { o: options, path: [], canonical: true, parts: [] };
+  const json = walk(value, w, 0);
+  return { json, text: w.parts.join('') };
 }

@@ -1,7 +1,12 @@
 import { z } from 'zod';
 import { parseInput } from '@tenantry/core';
 import { invalid } from './guards.js';
-import { type JsonValue, toStorableJson } from './json-value.js';
+import {
+  type JsonValue,
+  type StorableJsonOptions,
+  toStorableJson,
+  toStorableJsonText,
+} from './json-value.js';
 
 /**
  * The property under which an object may list its own sensitive field names, e.g.
@@ -68,24 +73,43 @@ export function Sensitive(): (target: unknown, context: unknown) => void {
 export function sensitiveFieldsOf(value: object): ReadonlySet<string> | undefined {
   // A primitive has no fields to mark.
   if ((typeof value !== 'object' || value === null) && typeof value !== 'function') return undefined;
-  let result: Set<string> | undefined;
-  const add = (names: Iterable<string> | undefined) => {
-    if (!names) return;
-    result ??= new Set();
-    for (const n of names) result.add(n);
-  };
-  add(registry.get(value));
+  const names = declaredFields(value);
+  // A set of the registry may come back as is: hand out a copy, so no caller can change the registry.
+  return names && new Set(names);
+}
+
+// The names `value` declares, in the order: its own registration, its SENSITIVE_FIELDS list, its
+// classes' registrations. Runs once per object the masker walks, so nothing is allocated unless two
+// sources name fields; the result may be a registry set and must not be changed.
+function declaredFields(value: object): ReadonlySet<string> | undefined {
+  let result: ReadonlySet<string> | undefined = registry.get(value);
+  let merged: Set<string> | undefined;
   const own = (value as Record<symbol, unknown>)[SENSITIVE_FIELDS];
   // Names are strings (numbers name array indices); anything else names no key.
   if (Array.isArray(own)) {
-    add(own.flatMap((n) => (typeof n === 'string' ? [n] : typeof n === 'number' ? [String(n)] : [])));
+    merged = new Set(result);
+    for (const n of own) {
+      if (typeof n === 'string') merged.add(n);
+      else if (typeof n === 'number') merged.add(String(n));
+    }
+    result = merged;
   }
   for (
     let proto = Object.getPrototypeOf(value);
     proto && proto !== Object.prototype;
     proto = Object.getPrototypeOf(proto)
   ) {
-    add(registry.get(proto.constructor as object));
+    const names = registry.get(proto.constructor as object);
+    if (!names) continue;
+    if (result === undefined) {
+      result = names;
+      continue;
+    }
+    if (!merged) {
+      merged = new Set(result);
+      result = merged;
+    }
+    for (const n of names) merged.add(n);
   }
   return result;
 }
@@ -120,7 +144,12 @@ export interface Masker {
   mask(value: unknown): JsonValue;
 }
 
-type Pattern = { anywhere: string } | { segments: string[] };
+// An anchored pattern, lower-cased and split at dots. Without `**` it matches paths of its own
+// length only, which is checked before any segment is compared.
+interface Anchored {
+  readonly segments: readonly string[];
+  readonly globstar: boolean;
+}
 
 function matches(segments: readonly string[], pattern: readonly string[], si = 0, pi = 0): boolean {
   if (pi === pattern.length) return si === segments.length;
@@ -133,6 +162,22 @@ function matches(segments: readonly string[], pattern: readonly string[], si = 0
   return (p === '*' || p === segments[si]) && matches(segments, pattern, si + 1, pi + 1);
 }
 
+const canonicalMaskers = new WeakMap<
+  Masker,
+  (value: unknown, shaped: boolean) => { json: JsonValue; text: string }
+>();
+
+/**
+ * The one-walk form of a masker made by {@link createMasker}: the masked value and its canonical
+ * JSON together (`shaped`: skip keys left `undefined`, for schema-shaped parts). `undefined` for a
+ * masker the host wrote itself, which is then called through `mask`.
+ * @internal
+ */
+export const canonicalMaskerOf = (
+  masker: Masker,
+): ((value: unknown, shaped: boolean) => { json: JsonValue; text: string }) | undefined =>
+  canonicalMaskers.get(masker);
+
 /**
  * Create a masker. Masking happens in the process, before an event is handed to any sink.
  * @throws ValidationError `VALIDATION_FAILED` on malformed options
@@ -140,22 +185,33 @@ function matches(segments: readonly string[], pattern: readonly string[], si = 0
  */
 export function createMasker(options: MaskingOptions = {}): Masker {
   const opts = parseInput(MaskingOptionsSchema, options, 'masking options');
-  const patterns: Pattern[] = opts.paths.map((p) => {
+  const anywhere = new Set<string>();
+  const anchored: Anchored[] = [];
+  for (const p of opts.paths) {
     const lower = p.toLowerCase();
-    return !lower.includes('.') && !lower.includes('*')
-      ? { anywhere: lower }
-      : { segments: lower.split('.') };
-  });
-  const anywhere = new Set(patterns.flatMap((p) => ('anywhere' in p ? [p.anywhere] : [])));
-  const anchored = patterns.flatMap((p) => ('segments' in p ? [p.segments] : []));
-  const isMasked = (path: readonly string[]): boolean =>
-    anywhere.has(path[path.length - 1]!) || anchored.some((pat) => matches(path, pat));
-
-  const walkOptions = {
+    if (!lower.includes('.') && !lower.includes('*')) anywhere.add(lower);
+    else {
+      const segments = lower.split('.');
+      anchored.push({ segments, globstar: segments.includes('**') });
+    }
+  }
+  const isMasked = (path: readonly string[], key: string, declared: ReadonlySet<string> | undefined) => {
+    if (declared?.has(key) === true || anywhere.has(path[path.length - 1]!)) return true;
+    for (const a of anchored) {
+      if ((a.globstar || a.segments.length === path.length) && matches(path, a.segments)) return true;
+    }
+    return false;
+  };
+  const walkOptions: StorableJsonOptions = {
     maxDepth: opts.maxDepth,
     replacement: opts.replacement,
-    isMasked: (path: readonly string[], key: string, holder: object) =>
-      sensitiveFieldsOf(holder)?.has(key) === true || isMasked(path),
+    isMasked,
+    declaredOf: declaredFields,
   };
-  return { mask: (value) => toStorableJson(value, walkOptions) };
+  const shapedOptions: StorableJsonOptions = { ...walkOptions, dropUndefined: true };
+  const masker: Masker = { mask: (value) => toStorableJson(value, walkOptions) };
+  canonicalMaskers.set(masker, (value, shaped) =>
+    toStorableJsonText(value, shaped ? shapedOptions : walkOptions),
+  );
+  return masker;
 }
