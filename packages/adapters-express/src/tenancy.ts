@@ -295,7 +295,8 @@ export function tenancy(options: TenancyOptions): TenancyMiddleware {
       state.admission = admission;
       return context === undefined ? next() : runAsTenant(context, next);
     }
-    // Only a tenant's request reaches the gatekeeper, so `context` is set here. Enter the context once and admit inside it (admit would otherwise enter it a second time).
+    // Only a tenant's request reaches the gatekeeper, so `context` is set here. Enter it once and
+    // admit inside it (admit would otherwise enter it a second time).
     return runAsTenant(context as TenantContextInput, async () => {
       state.admission = await http.admit(identity, req.method, req.path);
       next();
