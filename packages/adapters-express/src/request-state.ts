@@ -13,7 +13,10 @@ export interface TenantryRequestState {
   audit: { resource?: { type: string; id?: string }; failClosed: boolean } | undefined;
 }
 
-const states = new WeakMap<Request, TenantryRequestState>();
+// A module-private symbol on the request rather than a WeakMap: one property store per request
+// instead of a hash-table insertion, and nothing outside this module can name it.
+const STATE: unique symbol = Symbol('tenantry.requestState');
+type WithState = Request & { [STATE]?: TenantryRequestState };
 
 /** Attach fresh state to a request. */
 export function initState(req: Request, requestId: string): TenantryRequestState {
@@ -23,7 +26,7 @@ export function initState(req: Request, requestId: string): TenantryRequestState
     admission: undefined,
     audit: undefined,
   };
-  states.set(req, state);
+  (req as WithState)[STATE] = state;
   return state;
 }
 
@@ -33,31 +36,44 @@ export function initState(req: Request, requestId: string): TenantryRequestState
  * @example const { requestId } = tenantryOf(req) ?? {};
  */
 export function tenantryOf(req: Request): TenantryRequestState | undefined {
-  return states.get(req);
+  if (typeof req !== 'object' || req === null) return undefined;
+  return (req as WithState)[STATE];
+}
+
+/**
+ * The framework-agnostic view of an Express request: one object with its methods on the prototype
+ * (no closures per request), `path` read once.
+ */
+class ExpressRequestView implements RequestView {
+  readonly method: string;
+  readonly path: string;
+  readonly #req: Request;
+  constructor(req: Request) {
+    this.#req = req;
+    this.method = req.method;
+    this.path = req.path;
+  }
+  header(name: string): string | undefined {
+    const v = this.#req.headers[name];
+    return Array.isArray(v) ? v[0] : v;
+  }
+  query(name: string): string | undefined {
+    const v = (this.#req.query as Record<string, unknown>)[name];
+    return typeof v === 'string' ? v : undefined;
+  }
+  // Getters: Express computes both on each read (host parsing, the proxy trust chain), and most
+  // requests need neither.
+  get hostname(): string | undefined {
+    return this.#req.hostname;
+  }
+  get ip(): string | undefined {
+    return this.#req.ip;
+  }
 }
 
 /** The framework-agnostic view of an Express request. */
 export function viewOf(req: Request): RequestView {
-  return {
-    method: req.method,
-    path: req.path,
-    header: (name) => {
-      const v = req.headers[name];
-      return Array.isArray(v) ? v[0] : v;
-    },
-    query: (name) => {
-      const v = (req.query as Record<string, unknown>)[name];
-      return typeof v === 'string' ? v : undefined;
-    },
-    // Getters: Express computes both on each read (host parsing, the proxy trust chain), and most
-    // requests need neither.
-    get hostname() {
-      return req.hostname;
-    },
-    get ip() {
-      return req.ip;
-    },
-  };
+  return new ExpressRequestView(req);
 }
 
 /** The matched route pattern (`/ops/invoices/:id`), else the path. */

@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { noopAuditPort, parseInput, runAsTenant } from '@tenantry/core';
+import { type TenantContextInput, noopAuditPort, parseInput, runAsTenant } from '@tenantry/core';
 import {
   BodyLimitSchema,
   CorsSettingsSchema,
@@ -223,25 +223,32 @@ export function tenancy(options: TenancyOptions): TenancyMiddleware {
   const live = settings.healthPath === false ? undefined : `${settings.healthPath}/live`;
   const ready = settings.healthPath === false ? undefined : `${settings.healthPath}/ready`;
 
+  // One listener shared by every request that has no timer: no closure per request.
+  function countedClose(): void {
+    inFlight--;
+    if (inFlight === 0 && drained) drained();
+  }
   const enter: Step = (req, res, next) => {
     const timer = http.timeRequest(req.method);
     const state = initState(req, http.requestId(req.headers['x-request-id'] as string | undefined));
     res.setHeader('x-request-id', state.requestId);
     const counted = !shuttingDown;
     if (counted) inFlight++;
-    // 'close' follows 'finish' on every response (and comes alone when the client went away).
-    res.once('close', () => {
-      // Optional call: without an SDK the outcome object is never built.
-      timer?.({
-        route: routeTemplateOf(req),
-        status: res.statusCode,
-        finished: res.writableFinished,
-        tenantId: state.identity?.tenantId,
+    // 'close' follows 'finish' on every response (and comes alone when the client went away), once:
+    // `on`, not `once`, spares a bound wrapper per request.
+    if (timer !== undefined) {
+      res.on('close', () => {
+        timer({
+          route: routeTemplateOf(req),
+          status: res.statusCode,
+          finished: res.writableFinished,
+          tenantId: state.identity?.tenantId,
+        });
+        if (counted) countedClose();
       });
-      if (!counted) return;
-      inFlight--;
-      if (inFlight === 0 && drained) drained();
-    });
+    } else if (counted) {
+      res.on('close', countedClose);
+    }
     if (!counted) {
       res.setHeader('connection', 'close');
       return next(new HttpTenancyError('HTTP_SHUTTING_DOWN', 'The server is shutting down'));
@@ -260,24 +267,37 @@ export function tenancy(options: TenancyOptions): TenancyMiddleware {
       : await checkReadiness(options.readiness ?? {});
     res.status(r.ready ? 200 : 503).json({ status: r.ready ? 'ready' : 'unavailable', checks: r.checks });
   };
-  const authenticate: Step = async (req, _res, next) => {
-    if (http.isPublic(req.path)) return next();
+  // Token and admission are answered synchronously when nothing needs I/O (a cached verification, no
+  // gatekeeper): no promise, no microtask, and the rest of the request runs straight inside
+  // runAsTenant. Otherwise the same checks run through their promises.
+  const authenticate: Step = (req, _res, next) => {
+    const view = viewOf(req);
+    if (http.isPublic(view.path)) return next();
     const state = tenantryOf(req) as TenantryRequestState;
-    state.identity = await http.authenticate(viewOf(req));
-    next();
+    const identity = http.authenticateNow(view);
+    if (identity !== undefined) {
+      state.identity = identity;
+      return next();
+    }
+    return http.authenticate(view).then((verified) => {
+      state.identity = verified;
+      next();
+    });
   };
-  const admit: Step = async (req, res, next) => {
+  const admit: Step = (req, res, next) => {
     const state = tenantryOf(req) as TenantryRequestState;
     const identity = state.identity;
     if (!identity) return next();
     if (auditOn && isMutatingMethod(req.method)) installAudit(http, req, res, state);
     const context = http.contextOf(identity, state.requestId);
-    if (context === undefined) {
-      state.admission = await http.admit(identity, req.method, req.path);
-      return next();
+    const admission = http.admitNow(identity, req.method, req.path);
+    if (admission !== undefined) {
+      state.admission = admission;
+      return context === undefined ? next() : runAsTenant(context, next);
     }
-    // Enter the context once and admit inside it (admit would otherwise enter it a second time).
-    return runAsTenant(context, async () => {
+    // Only a tenant's request reaches the gatekeeper, so `context` is set here. Enter it once and
+    // admit inside it (admit would otherwise enter it a second time).
+    return runAsTenant(context as TenantContextInput, async () => {
       state.admission = await http.admit(identity, req.method, req.path);
       next();
     });

@@ -1,9 +1,12 @@
-import { noopAuditPort, isTenantryError } from '@tenantry/core';
+import { request as httpRequest, Agent } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { currentTenantContext, noopAuditPort, isTenantryError } from '@tenantry/core';
 import express from 'express';
 import helmet from 'helmet';
 import request from 'supertest';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { AUDIENCE, ISSUER, type TestApp, bearer, buildApp, mint } from './helpers.js';
+import { tenancy } from '../src/index.js';
+import { AUTH, AUDIENCE, ISSUER, type TestApp, bearer, buildApp, mint } from './helpers.js';
 
 const PROBLEM = /^application\/problem\+json/;
 
@@ -84,6 +87,86 @@ describe('tenant from verified credentials only (T2)', () => {
       );
       expect(results.filter((r) => r.got !== r.expected || r.actor !== `u-${r.expected}`)).toEqual([]);
     } finally {
+      server.close();
+    }
+  });
+});
+
+describe('cached tokens without a gatekeeper (answered synchronously)', () => {
+  it('a cached token acts for its tenant, and a header naming another tenant is still refused', async () => {
+    const { app } = await buildApp({ gatekeeper: undefined });
+    const tenants = ['acme', 'globex', 'initech'];
+    const tokens = await Promise.all(tenants.map((tenantId) => mint({ tenantId, sub: `u-${tenantId}` })));
+    for (const token of tokens)
+      expect((await request(app).get('/ops/whoami').set(bearer(token))).status).toBe(200);
+    // From here on every token is answered from the verified-token cache.
+    const conflict = await request(app)
+      .get('/ops/whoami')
+      .set(bearer(tokens[0] as string))
+      .set('x-tenant-id', 'globex');
+    expect([conflict.status, conflict.body.code]).toEqual([403, 'TENANT_CONTEXT_CONFLICT']);
+    const server = app.listen(0, '127.0.0.1');
+    try {
+      const agent = request(server);
+      const results = await Promise.all(
+        Array.from({ length: 300 }, (_, i) => {
+          const k = i % tenants.length;
+          return agent
+            .get('/ops/whoami')
+            .set(bearer(tokens[k] as string))
+            .then((res) => ({ expected: tenants[k], got: res.body.tenantId, actor: res.body.actor }));
+        }),
+      );
+      expect(results.filter((r) => r.got !== r.expected || r.actor !== `u-${r.expected}`)).toEqual([]);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('the context ends with the request: the next request on the same connection starts without it', async () => {
+    const t = tenancy({ auth: AUTH, audit: noopAuditPort, rateLimit: false, publicPaths: ['/public'] });
+    const app = express();
+    app.use(t);
+    const who: express.RequestHandler = (_req, res) => {
+      res.json({ tenantId: currentTenantContext()?.tenantId ?? null });
+    };
+    app.get('/ops/who', who);
+    app.post('/ops/who', who);
+    app.get('/public/who', who);
+    app.post('/public/who', who);
+    app.use(t.errors);
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    const { port } = server.address() as AddressInfo;
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const sockets = new Set<unknown>();
+    const call = (method: string, path: string, headers: Record<string, string> = {}, body?: string) =>
+      new Promise<unknown>((resolve, reject) => {
+        const req = httpRequest({ port, host: '127.0.0.1', method, path, agent, headers }, (res) => {
+          sockets.add(res.socket);
+          let text = '';
+          res.on('data', (d) => {
+            text += d;
+          });
+          res.on('end', () => resolve(JSON.parse(text).tenantId));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    try {
+      const auth = bearer(await mint({ tenantId: 'acme' }));
+      const json = { ...auth, 'content-type': 'application/json' };
+      expect(await call('GET', '/ops/who', auth)).toBe('acme');
+      // Cached now: GET and POST (body parsed first) take the synchronous path; after each, a public
+      // request on the same keep-alive connection sees no tenant.
+      expect(await call('GET', '/ops/who', auth)).toBe('acme');
+      expect(await call('GET', '/public/who')).toBeNull();
+      expect(await call('POST', '/ops/who', json, '{"a":1}')).toBe('acme');
+      expect(await call('GET', '/public/who')).toBeNull();
+      expect(await call('POST', '/public/who', { 'content-type': 'application/json' }, '{"a":1}')).toBeNull();
+      expect(sockets.size).toBe(1);
+    } finally {
+      agent.destroy();
       server.close();
     }
   });

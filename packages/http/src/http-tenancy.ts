@@ -23,6 +23,7 @@ import { HttpTenancyError } from './errors.js';
 import { type RequestTimer, countRefusal, startRequestTimer } from './http-metrics.js';
 import { type ProblemResponse, toProblem } from './problem.js';
 import {
+  type NamedTenant,
   type RequestView,
   TenantHintsSchema,
   type UntrustedClientTenantResolver,
@@ -35,7 +36,12 @@ import {
   SegmentPrefixesSchema,
   createSegmentMap,
 } from './segments.js';
-import { type TokenVerifier, type TokenVerifierOptions, createTokenVerifier } from './token-verifier.js';
+import {
+  type TokenVerifier,
+  type TokenVerifierOptions,
+  type VerifiedIdentity,
+  createTokenVerifier,
+} from './token-verifier.js';
 
 /** The serialisable part of {@link HttpTenancyOptions}, validated with zod. */
 export const HttpTenancySettingsSchema = z.object({
@@ -133,6 +139,15 @@ export interface HttpTenancy {
    * @throws `HTTP_TOKEN_MISSING`, `HTTP_TOKEN_INVALID`, `HTTP_TOKEN_EXPIRED`, `HTTP_JWKS_UNAVAILABLE`, `TENANT_CONTEXT_CONFLICT`
    */
   authenticate(req: RequestView): Promise<RequestIdentity>;
+  /**
+   * {@link HttpTenancy.authenticate} answered at once, without a promise, when it needs no I/O: the
+   * token's verification is cached and unexpired (the verifier's `peek`), or there is no token and the
+   * trusted resolver names the tenant. `undefined` when the token must be verified: then call
+   * `authenticate`. The same checks run (client-named tenants against the token, T2) and fail with the
+   * same errors, thrown.
+   * @throws `HTTP_TOKEN_MISSING`, `HTTP_TOKEN_INVALID`, `TENANT_CONTEXT_CONFLICT`, `TENANT_CONTEXT_MISSING`
+   */
+  authenticateNow(req: RequestView): RequestIdentity | undefined;
   /** The context to enter with core's `runAsTenant`, or `undefined` for an identity without tenant. */
   contextOf(identity: RequestIdentity, requestId: string): TenantContextInput | undefined;
   /**
@@ -141,6 +156,13 @@ export interface HttpTenancy {
    * @throws `PERMISSION_DENIED` outside the segment's roles; a gatekeeper code (`TENANT_SUSPENDED`, `SUBSCRIPTION_PAST_DUE`, …)
    */
   admit(identity: RequestIdentity, method: string, path: string): Promise<AdmittedRequest>;
+  /**
+   * {@link HttpTenancy.admit} answered at once when no gatekeeper has to be asked (none configured, or
+   * an identity without tenant): the segment guard only. `undefined` when the gatekeeper must decide:
+   * then call `admit`.
+   * @throws `PERMISSION_DENIED` outside the segment's roles
+   */
+  admitNow(identity: RequestIdentity, method: string, path: string): AdmittedRequest | undefined;
   /** The segment of a path (`operations` for `/ops/...`), if any. */
   readonly segments: SegmentMap;
   /** Build and write the audit event of a finished mutating request. Rejects when the port rejects. */
@@ -164,6 +186,7 @@ let requestCounter = 0;
 const freshRequestId = (): string => `${REQUEST_ID_PREFIX}-${(++requestCounter).toString(36)}`;
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const ANONYMOUS: Actor = Object.freeze({ id: 'anonymous', roles: [], kind: 'user' as const });
+const NOT_SETTLE_ONLY: AdmittedRequest = Object.freeze({ settleOnly: false });
 
 function bearerToken(req: RequestView): string | undefined {
   const h = req.header('authorization');
@@ -216,6 +239,38 @@ export function createHttpTenancy(options: HttpTenancyOptions): HttpTenancy {
       'untrustedClientTenant is on: requests without a tenant-bearing token act for the tenant the client names',
     );
   }
+  // A request without a token: only the trusted resolver may name its tenant.
+  const anonymousIdentity = (req: RequestView, named: readonly NamedTenant[]): RequestIdentity => {
+    const tenantId = resolver?.resolve(req);
+    if (tenantId === undefined)
+      throw new HttpTenancyError('HTTP_TOKEN_MISSING', 'A bearer token is required');
+    assertNamedTenantsAgree(tenantId, named);
+    return { tenantId, actor: ANONYMOUS, impersonator: undefined, tenantFromClient: true };
+  };
+  // A verified token: its tenant, checked against every tenant the client named (T2).
+  const identityOf = (
+    verified: VerifiedIdentity,
+    req: RequestView,
+    named: readonly NamedTenant[],
+  ): RequestIdentity => {
+    if (verified.tenantId === undefined && resolver) {
+      const tenantId = resolver.resolve(req);
+      assertNamedTenantsAgree(tenantId, named);
+      return {
+        tenantId,
+        actor: verified.actor,
+        impersonator: verified.impersonator,
+        tenantFromClient: true,
+      };
+    }
+    assertNamedTenantsAgree(verified.tenantId, named);
+    return {
+      tenantId: verified.tenantId,
+      actor: verified.actor,
+      impersonator: verified.impersonator,
+      tenantFromClient: false,
+    };
+  };
   const maskKeys = settings.auditBody.maskKeys
     ? new Set(settings.auditBody.maskKeys.map((k) => k.toLowerCase()))
     : DEFAULT_MASKED_KEYS;
@@ -228,51 +283,45 @@ export function createHttpTenancy(options: HttpTenancyOptions): HttpTenancy {
     requestId: (incoming) =>
       incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : freshRequestId(),
 
+    authenticateNow(req) {
+      const token = bearerToken(req);
+      const named = namedTenants(req, settings.tenantHints);
+      if (token === undefined) return anonymousIdentity(req, named);
+      const verified = verifier.peek?.(token);
+      return verified === undefined ? undefined : identityOf(verified, req, named);
+    },
+
     async authenticate(req) {
       const token = bearerToken(req);
       const named = namedTenants(req, settings.tenantHints);
-      if (token === undefined) {
-        const tenantId = resolver?.resolve(req);
-        if (tenantId === undefined)
-          throw new HttpTenancyError('HTTP_TOKEN_MISSING', 'A bearer token is required');
-        assertNamedTenantsAgree(tenantId, named);
-        return { tenantId, actor: ANONYMOUS, impersonator: undefined, tenantFromClient: true };
-      }
-      const verified = await verifier.verify(token);
-      if (verified.tenantId === undefined && resolver) {
-        const tenantId = resolver.resolve(req);
-        assertNamedTenantsAgree(tenantId, named);
-        return {
-          tenantId,
-          actor: verified.actor,
-          impersonator: verified.impersonator,
-          tenantFromClient: true,
-        };
-      }
-      assertNamedTenantsAgree(verified.tenantId, named);
-      return {
-        tenantId: verified.tenantId,
-        actor: verified.actor,
-        impersonator: verified.impersonator,
-        tenantFromClient: false,
-      };
+      if (token === undefined) return anonymousIdentity(req, named);
+      return identityOf(await verifier.verify(token), req, named);
     },
 
     contextOf(identity, requestId) {
       if (identity.tenantId === undefined) return undefined;
-      return {
-        tenantId: identity.tenantId,
-        actor: identity.actor,
-        ...(identity.impersonator ? { impersonator: identity.impersonator } : {}),
-        requestId,
-      };
+      // One literal per request, no spread of a throwaway object.
+      return identity.impersonator
+        ? {
+            tenantId: identity.tenantId,
+            actor: identity.actor,
+            impersonator: identity.impersonator,
+            requestId,
+          }
+        : { tenantId: identity.tenantId, actor: identity.actor, requestId };
+    },
+
+    admitNow(identity, _method, path) {
+      const segment = segments.segmentOf(path);
+      if (segment !== undefined) segments.assertActorIn(identity.actor, segment);
+      return !options.gatekeeper || identity.tenantId === undefined ? NOT_SETTLE_ONLY : undefined;
     },
 
     async admit(identity, method, path) {
       const segment = segments.segmentOf(path);
       if (segment !== undefined) segments.assertActorIn(identity.actor, segment);
       const gate = options.gatekeeper;
-      if (!gate || identity.tenantId === undefined) return { settleOnly: false };
+      if (!gate || identity.tenantId === undefined) return NOT_SETTLE_ONLY;
       // The gatekeeper acts inside the tenant's context (T1): tenant and actor come from it. The
       // adapters may call admit before entering the context (Express, Nest on Fastify), so enter it
       // here unless it is already the request's tenant.

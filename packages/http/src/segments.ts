@@ -32,6 +32,12 @@ export interface SegmentMap {
 
 const defaultRoles: Readonly<Record<string, readonly string[]>> = DEFAULT_SEGMENTS;
 
+// Runs on every request of a segment: a plain loop, no callback allocated.
+function holdsOneOf(held: readonly string[], allowed: readonly string[]): boolean {
+  for (const r of held) if (allowed.includes(r)) return true;
+  return false;
+}
+
 /**
  * Compile segment prefixes. A path is in a segment when it equals the prefix or continues it with `/`
  * (`/ops` and `/ops/x`, not `/opsx`). Role sets come from `policy.segment(name)`, else core's
@@ -60,7 +66,7 @@ export function createSegmentMap(
     },
     assertActorIn(actor: Actor, segment: string): void {
       const allowed = roles(segment);
-      if (!actor.roles.some((r) => allowed.includes(r))) {
+      if (!holdsOneOf(actor.roles, allowed)) {
         throw new TenantryError(
           'PERMISSION_DENIED',
           `This API segment needs one of the roles: ${allowed.join(', ')}`,

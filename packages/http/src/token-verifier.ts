@@ -135,6 +135,12 @@ export interface TokenVerifier {
    * @throws HttpTenancyError `HTTP_TOKEN_INVALID`, `HTTP_TOKEN_EXPIRED`, `HTTP_JWKS_UNAVAILABLE`
    */
   verify(token: string): Promise<VerifiedIdentity>;
+  /**
+   * The identity of `token` when its verification is cached and has not expired, answered without a
+   * promise; `undefined` otherwise (then call {@link TokenVerifier.verify}). Only the exact token that
+   * was verified hits its entry. Optional: a verifier without it is always asked through `verify`.
+   */
+  peek?(token: string): VerifiedIdentity | undefined;
   /** Verified tokens held in the cache now. */
   readonly cached: number;
 }
@@ -209,14 +215,16 @@ export function createTokenVerifier(
   }
   const key = toKey(opts.key);
   const cache = new Map<string, VerifiedIdentity>();
+  const toleranceMs = opts.clockToleranceSec * 1000;
+  // The system clock's time without a Date per cache lookup; an injected clock is always asked.
+  const nowMs = clock === systemClock ? Date.now : () => clock.now().getTime();
   // Expired tokens leave memory without being read again: after every `cacheSize / 2` insertions the
   // whole cache is swept (amortised: at most two entries examined per insertion).
   const sweepEvery = Math.max(1, Math.ceil(opts.cacheSize / 2));
   let insertsSinceSweep = 0;
   const sweep = (now: number): void => {
     insertsSinceSweep = 0;
-    const tolerance = opts.clockToleranceSec * 1000;
-    for (const [t, id] of cache) if (id.expiresAtMs + tolerance <= now) cache.delete(t);
+    for (const [t, id] of cache) if (id.expiresAtMs + toleranceMs <= now) cache.delete(t);
   };
 
   const map = (payload: JWTPayload): VerifiedIdentity => {
@@ -284,19 +292,31 @@ export function createTokenVerifier(
     }
   };
 
+  // The cache is keyed by the whole token string, so only the exact token that was verified finds its
+  // entry; an entry is used only until its `exp` (or `iat + maxTokenAgeSec`) plus the clock tolerance.
+  const cachedIdentity = (token: string, now: number): VerifiedIdentity | undefined => {
+    const hit = cache.get(token);
+    if (hit === undefined) return undefined;
+    if (hit.expiresAtMs + toleranceMs > now) return hit;
+    cache.delete(token);
+    return undefined;
+  };
+  const wellFormed = (token: unknown): token is string =>
+    typeof token === 'string' && token.length > 0 && token.length <= 16_384;
+
   return {
     get cached() {
       return cache.size;
     },
+    peek(token: string): VerifiedIdentity | undefined {
+      if (!wellFormed(token)) return undefined;
+      return cachedIdentity(token, nowMs());
+    },
     async verify(token: string): Promise<VerifiedIdentity> {
-      if (typeof token !== 'string' || token.length === 0 || token.length > 16_384)
-        throw invalid('malformed');
-      const now = clock.now().getTime();
-      const hit = cache.get(token);
-      if (hit !== undefined) {
-        if (hit.expiresAtMs + opts.clockToleranceSec * 1000 > now) return hit;
-        cache.delete(token);
-      }
+      if (!wellFormed(token)) throw invalid('malformed');
+      const now = nowMs();
+      const hit = cachedIdentity(token, now);
+      if (hit !== undefined) return hit;
       const identity = await withSpan('http', 'token.verify', {}, async (span) => {
         const id = await verifyUncached(token);
         if (id.tenantId !== undefined) span.setAttribute(TelemetryAttributes.TENANT_ID, id.tenantId);

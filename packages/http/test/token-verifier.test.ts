@@ -1,5 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { ManualClock, isTenantryError } from '@tenantry/core';
+import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTokenVerifier } from '../src/index.js';
 import {
@@ -112,18 +113,91 @@ describe('token verifier (shared secret)', () => {
       clock,
     );
     let peak = 0;
+    // The tokens' exp comes from the real clock: on a loaded machine minting sixty of them takes
+    // seconds, so the manual clock moves past the last exp, not only the first.
+    const started = Date.now();
     for (let i = 0; i < 60; i++) {
       await v.verify(await mint({ sub: `short-${i}`, expiresIn: '60s' }));
       peak = Math.max(peak, v.cached);
     }
     expect(peak).toBe(10);
-    clock.advance(61_000);
+    clock.advance(61_000 + (Date.now() - started));
     // Five new tokens (cacheSize / 2 insertions) later, the ten expired ones are gone, though none of
     // them was presented again and the cache was not full.
     for (let i = 0; i < 4; i++) await v.verify(await mint({ sub: `long-${i}`, expiresIn: '1h' }));
     expect(v.cached).toBe(10);
     await v.verify(await mint({ sub: 'long-4', expiresIn: '1h' }));
     expect(v.cached).toBe(5);
+  });
+
+  it('peek answers only the exact token verify verified, and never verifies by itself', async () => {
+    const v = hs();
+    const token = await mint({ tenantId: 'acme', sub: 'u-1' });
+    // A valid token that was never verified is not answered: peek does no crypto.
+    expect(v.peek?.(token)).toBeUndefined();
+    const verified = await v.verify(token);
+    expect(v.peek?.(token)).toBe(verified);
+    const [h, p, sig = ''] = token.split('.');
+    const otherSig = `${sig.slice(0, -2)}${sig.endsWith('AA') ? 'BB' : 'AA'}`;
+    const swapped = Buffer.from(
+      JSON.stringify({ ...JSON.parse(Buffer.from(p ?? '', 'base64url').toString()), tenant_id: 'globex' }),
+    ).toString('base64url');
+    // Nothing but the same string hits: not another signature, another payload under the same
+    // signature, a prefix or a padded copy.
+    for (const other of [
+      `${h}.${p}.${otherSig}`,
+      `${h}.${swapped}.${sig}`,
+      token.slice(0, -1),
+      `${token} `,
+    ]) {
+      expect(v.peek?.(other)).toBeUndefined();
+    }
+    for (const junk of ['', 'x'.repeat(20_000), undefined, 42] as unknown[]) {
+      expect(v.peek?.(junk as string)).toBeUndefined();
+    }
+  });
+
+  it('peek honours expiry (exp and maxTokenAgeSec, with the clock tolerance) and drops expired entries', async () => {
+    const short = await mint({ sub: 'short', expiresIn: '60s' });
+    const long = await mint({ sub: 'long', expiresIn: '1h' });
+    // The clock follows the tokens' own iat/exp (minted on the real clock), whatever minting took.
+    const claims = (t: string) => decodeJwt(t) as { iat: number; exp: number };
+    const clock = new ManualClock(Math.max(claims(short).iat, claims(long).iat) * 1000);
+    const v = createTokenVerifier(
+      {
+        key: { secret: SECRET },
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        clockToleranceSec: 5,
+        maxTokenAgeSec: 120,
+      },
+      clock,
+    );
+    await v.verify(short);
+    await v.verify(long);
+    // Valid until exp + 5 s of tolerance, not at that instant.
+    clock.set((claims(short).exp + 5) * 1000 - 1);
+    expect(v.peek?.(short)?.actor.id).toBe('short');
+    clock.set((claims(short).exp + 5) * 1000);
+    expect(v.peek?.(short)).toBeUndefined();
+    expect(v.cached).toBe(1);
+    expect(v.peek?.(long)?.actor.id).toBe('long');
+    // Past iat + maxTokenAgeSec + tolerance, although exp is an hour away.
+    clock.set((claims(long).iat + 126) * 1000);
+    expect(v.peek?.(long)).toBeUndefined();
+    expect(await codeOf(v.verify(long))).toBe('HTTP_TOKEN_EXPIRED');
+  });
+
+  it('peek finds nothing when the cache is off', async () => {
+    const v = createTokenVerifier({
+      key: { secret: SECRET },
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      cacheSize: 0,
+    });
+    const token = await mint();
+    await v.verify(token);
+    expect(v.peek?.(token)).toBeUndefined();
   });
 
   it('refuses a plain-http JWKS URL off loopback', () => {

@@ -1,0 +1,152 @@
+// The synchronous answers of the shared HTTP layer (authenticateNow, admitNow): the adapters' fast
+// path for a cached token and no gatekeeper must make the same decisions as the promise path.
+import {
+  ManualClock,
+  MemoryAuditPort,
+  createGatekeeper,
+  createTenantDirectory,
+  directConfigSource,
+  isTenantryError,
+  noopAuditPort,
+  runAsSystem,
+} from '@tenantry/core';
+import { MemoryTenantStore } from '@tenantry/core/memory';
+import { describe, expect, it } from 'vitest';
+import {
+  type HttpTenancyOptions,
+  type RequestView,
+  createHttpTenancy,
+  createTokenVerifier,
+} from '../src/index.js';
+import { AUDIENCE, ISSUER, SECRET, mint } from './helpers.js';
+
+const AUTH = { key: { secret: SECRET }, issuer: ISSUER, audience: AUDIENCE };
+
+function view(headers: Record<string, string>, path = '/ops/items'): RequestView {
+  return {
+    method: 'GET',
+    path,
+    header: (n) => headers[n],
+    query: () => undefined,
+    hostname: 'api.test',
+    ip: '127.0.0.1',
+  };
+}
+
+function codeOf(fn: () => unknown): string {
+  try {
+    fn();
+    return 'OK';
+  } catch (e) {
+    return isTenantryError(e) ? e.code : `RAW:${(e as Error).message}`;
+  }
+}
+
+const tenancy = (over: Partial<HttpTenancyOptions> = {}) =>
+  createHttpTenancy({ auth: AUTH, audit: new MemoryAuditPort(), ...over });
+
+describe('authenticateNow', () => {
+  it('answers a token only once it was verified, with the identity authenticate gives', async () => {
+    const http = tenancy();
+    const token = await mint({ tenantId: 'acme', sub: 'u-1', act: { sub: 'support-1' } });
+    const req = view({ authorization: `Bearer ${token}` });
+    expect(http.authenticateNow(req)).toBeUndefined();
+    const identity = await http.authenticate(req);
+    expect(http.authenticateNow(req)).toEqual(identity);
+    expect(identity).toMatchObject({ tenantId: 'acme', actor: { id: 'u-1' }, tenantFromClient: false });
+    expect(identity.impersonator?.id).toBe('support-1');
+  });
+
+  it('refuses a client-named tenant other than the cached token’s (T2), and bad or missing credentials, by throwing', async () => {
+    const http = tenancy();
+    const token = await mint({ tenantId: 'acme' });
+    await http.authenticate(view({ authorization: `Bearer ${token}` }));
+    expect(
+      codeOf(() => http.authenticateNow(view({ authorization: `Bearer ${token}`, 'x-tenant-id': 'globex' }))),
+    ).toBe('TENANT_CONTEXT_CONFLICT');
+    expect(
+      codeOf(() => http.authenticateNow(view({ authorization: `Bearer ${token}`, 'x-tenant-id': '../x' }))),
+    ).toBe('TENANT_CONTEXT_CONFLICT');
+    expect(
+      http.authenticateNow(view({ authorization: `Bearer ${token}`, 'x-tenant-id': 'acme' }))?.tenantId,
+    ).toBe('acme');
+    expect(codeOf(() => http.authenticateNow(view({})))).toBe('HTTP_TOKEN_MISSING');
+    expect(codeOf(() => http.authenticateNow(view({ authorization: 'Basic dTpw' })))).toBe(
+      'HTTP_TOKEN_INVALID',
+    );
+    // Platform credentials (no tenant) cannot name one on the fast path either.
+    const staff = await mint({ tenantId: null, roles: ['SUPER_ADMIN'] });
+    await http.authenticate(view({ authorization: `Bearer ${staff}` }));
+    expect(
+      codeOf(() => http.authenticateNow(view({ authorization: `Bearer ${staff}`, 'x-tenant-id': 'acme' }))),
+    ).toBe('TENANT_CONTEXT_MISSING');
+  });
+
+  it('stops answering an expired token; authenticate then refuses it', async () => {
+    const clock = new ManualClock(new Date());
+    const http = tenancy({ auth: { ...AUTH, clockToleranceSec: 0 }, clock });
+    const token = await mint({ expiresIn: '30s' });
+    const req = view({ authorization: `Bearer ${token}` });
+    await http.authenticate(req);
+    expect(http.authenticateNow(req)?.tenantId).toBe('acme');
+    clock.advance(31_000);
+    expect(http.authenticateNow(req)).toBeUndefined();
+    await expect(http.authenticate(req)).rejects.toMatchObject({ code: 'HTTP_TOKEN_EXPIRED' });
+  });
+
+  it('leaves a verifier without peek to authenticate', async () => {
+    const inner = createTokenVerifier(AUTH);
+    const http = tenancy({ auth: { verify: (t) => inner.verify(t), cached: 0 } });
+    const req = view({ authorization: `Bearer ${await mint()}` });
+    await http.authenticate(req);
+    expect(http.authenticateNow(req)).toBeUndefined();
+  });
+
+  it('answers the trusted resolver’s tenant for a request without token, still checking named tenants', () => {
+    const http = tenancy({
+      untrustedClientTenant: { acknowledge: 'the client chooses the tenant', resolve: () => 'acme' },
+    });
+    expect(http.authenticateNow(view({}))).toMatchObject({ tenantId: 'acme', tenantFromClient: true });
+    expect(codeOf(() => http.authenticateNow(view({ 'x-tenant-id': 'globex' })))).toBe(
+      'TENANT_CONTEXT_CONFLICT',
+    );
+  });
+});
+
+describe('admitNow', () => {
+  it('answers the segment guard at once when no gatekeeper is configured', async () => {
+    const http = tenancy();
+    const user = await http.authenticate(
+      view({ authorization: `Bearer ${await mint({ roles: ['USER'] })}` }),
+    );
+    expect(http.admitNow(user, 'POST', '/ops/items')).toEqual({ settleOnly: false });
+    expect(codeOf(() => http.admitNow(user, 'GET', '/sys-mgt/tenants'))).toBe('PERMISSION_DENIED');
+  });
+
+  it('leaves a tenant’s request to admit when a gatekeeper must decide', async () => {
+    const store = new MemoryTenantStore();
+    const directory = createTenantDirectory({ store });
+    await runAsSystem(
+      { actor: { id: 'seeder', kind: 'service' }, reason: 'test provisioning' },
+      noopAuditPort,
+      async () => {
+        await directory.createTenant({ id: 'umbrella', name: 'Umbrella' });
+        await directory.activateTenant('umbrella');
+        await directory.suspendTenant('umbrella');
+      },
+    );
+    const http = tenancy({ gatekeeper: createGatekeeper({ config: directConfigSource(store) }) });
+    const suspended = await http.authenticate(
+      view({ authorization: `Bearer ${await mint({ tenantId: 'umbrella' })}` }),
+    );
+    expect(http.admitNow(suspended, 'GET', '/ops/items')).toBeUndefined();
+    await expect(http.admit(suspended, 'GET', '/ops/items')).rejects.toMatchObject({
+      code: 'TENANT_SUSPENDED',
+    });
+    // Without a tenant there is nothing for the gatekeeper to check.
+    const staff = await http.authenticate(
+      view({ authorization: `Bearer ${await mint({ tenantId: null, roles: ['SUPER_ADMIN'] })}` }),
+    );
+    expect(http.admitNow(staff, 'GET', '/sys-mgt/tenants')).toEqual({ settleOnly: false });
+  });
+});
