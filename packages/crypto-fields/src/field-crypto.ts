@@ -454,12 +454,15 @@ export class FieldCrypto {
     const aead = this.#aead;
     const header = m.header(aead.code);
     const aad = transientAad(header.bytes, ctx);
-    const len = Buffer.byteLength(text, 'utf8');
-    const pt = Buffer.allocUnsafe(1 + len);
-    pt[0] = type;
-    pt.write(text, 1, 'utf8');
+    const ptLength = 1 + Buffer.byteLength(text, 'utf8');
     const nl = aead.nonceLength;
-    const body = Buffer.allocUnsafe(nl + COMMITMENT_LENGTH + pt.length + TAG_LENGTH);
+    const sealedAt = nl + COMMITMENT_LENGTH;
+    const body = Buffer.allocUnsafe(sealedAt + ptLength + TAG_LENGTH);
+    // The plaintext is written where its ciphertext goes and encrypted in place, so the cipher's output
+    // overwrites it: no separate plaintext buffer to allocate and zero (two per-byte passes on large
+    // values, found by profiling `seal` at 64 KiB).
+    body[sealedAt] = type;
+    body.write(text, sealedAt + 1, 'utf8');
     const fill = (this.#random as Partial<FillableRandom>).fillInto;
     if (fill) fill(body, 0, nl);
     else body.set(this.#random.bytes(nl), 0);
@@ -467,10 +470,15 @@ export class FieldCrypto {
     const { buffer, byteOffset } = body;
     const nonce = new Uint8Array(buffer, byteOffset, nl);
     body.set(m.commitment, nl);
-    const sealedAt = nl + COMMITMENT_LENGTH;
-    const sealed = new Uint8Array(buffer, byteOffset + sealedAt, body.length - sealedAt);
-    aead.sealInto(m.encryptionKey(), nonce, aad, pt, sealed);
-    pt.fill(0);
+    const pt = new Uint8Array(buffer, byteOffset + sealedAt, ptLength);
+    const sealed = new Uint8Array(buffer, byteOffset + sealedAt, ptLength + TAG_LENGTH);
+    try {
+      aead.sealInto(m.encryptionKey(), nonce, aad, pt, sealed);
+    } catch (error) {
+      // Never leave the plaintext behind in a buffer that is dropped (best effort, as before).
+      pt.fill(0);
+      throw error;
+    }
     return header.text + body.toString('base64url');
   }
 

@@ -80,6 +80,9 @@ export function buildAad(header: Uint8Array, ctx: FieldContext): Uint8Array {
 const AAD_SCRATCH = new Uint8Array(2048);
 const AAD_SCRATCH_BUFFER = Buffer.from(AAD_SCRATCH.buffer);
 
+/** Views of the first n bytes of {@link AAD_SCRATCH}, by n (at most 2,049 small objects). */
+const AAD_VIEWS: (Uint8Array | undefined)[] = [];
+
 /**
  * `header ‖ encodeContext(ctx)` written into a buffer shared by every call (the per-value hot path).
  * The result is valid only until the next call: pass it straight to the cipher, which reads it
@@ -89,7 +92,14 @@ const AAD_SCRATCH_BUFFER = Buffer.from(AAD_SCRATCH.buffer);
 export function transientAad(header: Uint8Array, ctx: FieldContext): Uint8Array {
   // Stryker disable next-line ConditionalExpression,EqualityOperator: a fresh array holds the same bytes (speed only)
   if (maxAadLength(header, ctx) > AAD_SCRATCH.length) return buildAad(header, ctx);
-  return new Uint8Array(AAD_SCRATCH.buffer, 0, writeAad(AAD_SCRATCH, AAD_SCRATCH_BUFFER, header, ctx));
+  const n = writeAad(AAD_SCRATCH, AAD_SCRATCH_BUFFER, header, ctx);
+  // One view of the scratch per length, made once: a view per value was a visible share of `open`.
+  let view = AAD_VIEWS[n];
+  if (view === undefined) {
+    view = new Uint8Array(AAD_SCRATCH.buffer, 0, n);
+    AAD_VIEWS[n] = view;
+  }
+  return view;
 }
 
 /** Room {@link writeAad} may need: UTF-8 takes at most 3 bytes per UTF-16 code unit. */

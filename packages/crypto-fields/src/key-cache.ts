@@ -96,8 +96,12 @@ export class TenantKeyCache {
     const e = this.#tenants.get(tenantId);
     const s = e?.byId.get(keyId);
     if (s === undefined) return undefined;
-    if (s.expires <= this.#now()) {
+    const now = this.#now();
+    if (s.expires <= now) {
       e!.byId.delete(keyId);
+      // The same key, expired in the primary slot too, goes with it: otherwise a sweep or a primary
+      // lookup before the key is loaded again would count the one key a second time.
+      if (e!.primary?.value.keyId === keyId && e!.primary.expires <= now) e!.primary = undefined;
       this.#options.onEvict?.('expired', 1);
       this.#dropIfEmpty(tenantId, e!);
       return undefined;

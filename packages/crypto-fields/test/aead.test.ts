@@ -52,6 +52,28 @@ describe('AEAD wrappers', () => {
     },
   );
 
+  // seal() writes the plaintext where its ciphertext goes and encrypts in place (no plaintext copy to
+  // allocate and zero): every implementation must accept a plaintext view that starts where `out` does,
+  // produce the same bytes as with separate buffers, and leave no plaintext byte behind.
+  it.each([
+    ['native AES-GCM', _aesGcmImplementations.node, 12],
+    ['noble AES-GCM', _aesGcmImplementations.noble, 12],
+    ['XChaCha20-Poly1305', aeadFor('x'), 24],
+  ] as const)('%s encrypts in place (plaintext view at the start of out)', (_name, impl, nonceLength) => {
+    for (const n of [1, 65, 4096]) {
+      const key = randomBytes(32);
+      const nonce = randomBytes(nonceLength);
+      const aad = randomBytes(9);
+      const pt = Buffer.alloc(n, 0x78); // 'x' repeated: easy to spot if left behind
+      const ref = seal(impl, key, nonce, aad, pt);
+      const buf = new Uint8Array(5 + n + TAG_LENGTH);
+      buf.set(pt, 5);
+      impl.sealInto(key, nonce, aad, buf.subarray(5, 5 + n), buf.subarray(5));
+      expect(Buffer.from(buf.subarray(5)).equals(Buffer.from(ref))).toBe(true);
+      expect(Buffer.from(impl.open(key, nonce, aad, buf.subarray(5))).equals(pt)).toBe(true);
+    }
+  });
+
   it('native AES-GCM writes ciphertext then tag into the given buffer, leaving nothing else', () => {
     const key = randomBytes(32);
     const nonce = randomBytes(12);
