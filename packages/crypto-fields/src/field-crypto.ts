@@ -15,6 +15,7 @@ import { CryptoFieldsError, decryptFailed } from './errors.js';
 import {
   COMMITMENT_LENGTH,
   type FieldContext,
+  type KeyHeader,
   type ParsedCiphertext,
   TYPE_JSON,
   TYPE_STRING,
@@ -148,6 +149,12 @@ export class FieldCrypto {
   readonly #aead: Aead;
   readonly #random: RandomSource;
   readonly #acceptPlaintext: boolean;
+  /**
+   * Header of the last value opened (text and parts, no key): the next value under the same key is
+   * split without searching for its key id (see `parseCiphertext`). Only a parsing shortcut: the key
+   * is still looked up for the context's tenant every time.
+   */
+  #lastHeader: KeyHeader | undefined;
 
   constructor(options: FieldCryptoOptions) {
     parseInput(ServicePartsSchema, options, 'field crypto options');
@@ -203,7 +210,7 @@ export class FieldCrypto {
     const ctx = resolveContext(context);
     if (typeof value !== 'string') parseInput(SealedValueSchema, value, 'sealed value');
     if (!isCiphertext(value)) return this.#plaintext(value) as string;
-    const parsed = parseCiphertext(value);
+    const parsed = parseCiphertext(value, this.#lastHeader);
     const m =
       this.#keys.cachedKey(ctx.tenantId, parsed.keyId) ?? (await this.#keys.key(ctx.tenantId, parsed.keyId));
     // A JSON-typed value (sealJson) comes back as its JSON text.
@@ -222,7 +229,7 @@ export class FieldCrypto {
   async openJson(value: unknown, context: FieldContextInput): Promise<unknown> {
     const ctx = resolveContext(context);
     if (!isCiphertext(value)) return this.#plaintext(value);
-    const parsed = parseCiphertext(value);
+    const parsed = parseCiphertext(value, this.#lastHeader);
     const m = await this.#keys.key(ctx.tenantId, parsed.keyId);
     return decodeTyped(this.#openWith(m, parsed, ctx));
   }
@@ -358,7 +365,7 @@ export class FieldCrypto {
       forEachAtPath(doc, p, (v) => {
         if (!isCiphertext(v)) return;
         try {
-          const parsed = parseCiphertext(v);
+          const parsed = parseCiphertext(v, this.#lastHeader);
           parsedByText?.set(v, parsed);
           keyIds.add(parsed.keyId);
         } catch (error) {
@@ -485,7 +492,8 @@ export class FieldCrypto {
   #openWith(m: KeyMaterial, parsed: ParsedCiphertext, ctx: FieldContext): { type: number; text: string } {
     // The key commitment, compared in constant time before any decryption.
     if (!commitmentMatches(parsed, m.commitment)) throw decryptFailed();
-    const aad = transientAad(m.header(parsed.code).bytes, ctx);
+    const header = m.header(parsed.code);
+    const aad = transientAad(header.bytes, ctx);
     let pt: Uint8Array;
     try {
       pt = aeadFor(parsed.code).open(m.encryptionKey(), parsed.nonce, aad, parsed.sealed);
@@ -494,6 +502,7 @@ export class FieldCrypto {
     }
     const type = pt[0];
     if (type !== TYPE_STRING && type !== TYPE_JSON) throw decryptFailed();
+    this.#lastHeader = header;
     // Node's AES-GCM already returns a Buffer: no second view of it.
     const buf = pt instanceof Buffer ? pt : Buffer.from(pt.buffer, pt.byteOffset, pt.length);
     // ASCII (most secrets, tokens, JSON) decodes identically as Latin-1, a plain copy: ~3x cheaper per

@@ -80,6 +80,17 @@ export function buildAad(header: Uint8Array, ctx: FieldContext): Uint8Array {
 const AAD_SCRATCH = new Uint8Array(2048);
 const AAD_SCRATCH_BUFFER = Buffer.from(AAD_SCRATCH.buffer);
 
+/**
+ * What the scratch starts with: `header ‖ tenant ‖ collection ‖ field` of the last call, ending at
+ * `scratchPrefixEnd`. Only {@link transientAad} writes the scratch, and it updates these with it.
+ * The header is compared by identity (a key's header bytes are made once and never changed).
+ */
+let scratchHeader: Uint8Array | undefined;
+let scratchTenant = '';
+let scratchCollection = '';
+let scratchField = '';
+let scratchPrefixEnd = 0;
+
 /** Views of the first n bytes of {@link AAD_SCRATCH}, by n (at most 2,049 small objects). */
 const AAD_VIEWS: (Uint8Array | undefined)[] = [];
 
@@ -92,7 +103,36 @@ const AAD_VIEWS: (Uint8Array | undefined)[] = [];
 export function transientAad(header: Uint8Array, ctx: FieldContext): Uint8Array {
   // Stryker disable next-line ConditionalExpression,EqualityOperator: a fresh array holds the same bytes (speed only)
   if (maxAadLength(header, ctx) > AAD_SCRATCH.length) return buildAad(header, ctx);
-  const n = writeAad(AAD_SCRATCH, AAD_SCRATCH_BUFFER, header, ctx);
+  const { tenantId, collection, field, rowId } = ctx;
+  let o: number;
+  if (
+    header === scratchHeader &&
+    tenantId === scratchTenant &&
+    collection === scratchCollection &&
+    field === scratchField
+  ) {
+    // The scratch already starts with `header ‖ tenant ‖ collection ‖ field` (the same field of
+    // another row, or the same value again): only the row id part is written.
+    o = scratchPrefixEnd;
+  } else {
+    AAD_SCRATCH.set(header, 0);
+    o = writePart(AAD_SCRATCH, AAD_SCRATCH_BUFFER, tenantId, header.length);
+    o = writePart(AAD_SCRATCH, AAD_SCRATCH_BUFFER, collection, o);
+    o = writePart(AAD_SCRATCH, AAD_SCRATCH_BUFFER, field, o);
+    scratchHeader = header;
+    scratchTenant = tenantId;
+    scratchCollection = collection;
+    scratchField = field;
+    scratchPrefixEnd = o;
+  }
+  let n: number;
+  if (rowId === undefined) {
+    AAD_SCRATCH[o] = 0;
+    n = o + 1;
+  } else {
+    AAD_SCRATCH[o] = 1;
+    n = writePart(AAD_SCRATCH, AAD_SCRATCH_BUFFER, rowId, o + 1);
+  }
   // One view of the scratch per length, made once: a view per value was a visible share of `open`.
   let view = AAD_VIEWS[n];
   if (view === undefined) {
@@ -162,6 +202,17 @@ export function encodeParts(...parts: string[]): Uint8Array {
     o += 4 + e.length;
   }
   return out;
+}
+
+/**
+ * The header `tcf1:<alg>:<keyId>:` of one key and algorithm, as text and ASCII bytes, with its parts.
+ * Holds no key. @internal
+ */
+export interface KeyHeader {
+  readonly text: string;
+  readonly bytes: Uint8Array;
+  readonly code: AlgorithmCode;
+  readonly keyId: string;
 }
 
 /** A parsed (not yet authenticated) ciphertext. */
@@ -240,18 +291,32 @@ function decodeStrict(s: string): Buffer | undefined {
  * check {@link isCiphertext} first to route plaintext).
  * @throws CryptoFieldsError `CRYPTO_DECRYPT_FAILED`
  */
-export function parseCiphertext(text: string): ParsedCiphertext {
+export function parseCiphertext(text: string, known?: KeyHeader): ParsedCiphertext {
   // tcf1:<a>:<kid>:<body>
-  const p = CIPHERTEXT_PREFIX.length;
-  if (text.charCodeAt(p + 1) !== 58 /* : */) throw decryptFailed();
-  const codeChar = text[p];
-  if (codeChar !== 'x' && codeChar !== 'g') throw decryptFailed();
-  const kidEnd = text.indexOf(':', p + 2);
-  // Stryker disable next-line all: without a third ':' the body holds ':' characters, which fail the strict base64url length check
-  if (kidEnd < 0) throw decryptFailed();
-  const keyId = text.slice(p + 2, kidEnd);
-  if (!KEY_ID_PATTERN.test(keyId)) throw decryptFailed();
-  const b = decodeStrict(text.slice(kidEnd + 1));
+  let codeChar: AlgorithmCode;
+  let keyId: string;
+  let bodyAt: number;
+  if (known !== undefined && text.startsWith(known.text)) {
+    // A header built from a valid key id (the last one opened): the full parse below would find the
+    // same code, key id and body. Its key id is a long-lived string, so the key-cache lookup does not
+    // hash a freshly sliced one.
+    codeChar = known.code;
+    keyId = known.keyId;
+    bodyAt = known.text.length;
+  } else {
+    const p = CIPHERTEXT_PREFIX.length;
+    if (text.charCodeAt(p + 1) !== 58 /* : */) throw decryptFailed();
+    const c = text[p];
+    if (c !== 'x' && c !== 'g') throw decryptFailed();
+    codeChar = c;
+    const kidEnd = text.indexOf(':', p + 2);
+    // Stryker disable next-line all: without a third ':' the body holds ':' characters, which fail the strict base64url length check
+    if (kidEnd < 0) throw decryptFailed();
+    keyId = text.slice(p + 2, kidEnd);
+    if (!KEY_ID_PATTERN.test(keyId)) throw decryptFailed();
+    bodyAt = kidEnd + 1;
+  }
+  const b = decodeStrict(text.slice(bodyAt));
   const nonceLength = NONCE_LENGTH[codeChar];
   if (b === undefined || b.length < nonceLength + COMMITMENT_LENGTH + TAG_LENGTH + 1) {
     throw decryptFailed();

@@ -2,7 +2,7 @@ import { inspect } from 'node:util';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import type { AlgorithmCode } from './aead.js';
-import { encodeParts, headerText } from './format.js';
+import { type KeyHeader, encodeParts, headerText } from './format.js';
 
 const utf8 = new TextEncoder();
 const ENC_INFO = utf8.encode('tenantry/crypto-fields/v1/encryption-key');
@@ -25,7 +25,7 @@ const COMMIT_INFO = utf8.encode('tenantry/crypto-fields/v1/key-commitment');
 export class KeyMaterial {
   readonly #encryptionKey: Uint8Array;
   readonly commitment: Uint8Array;
-  readonly #headers = new Map<AlgorithmCode, { text: string; bytes: Uint8Array }>();
+  readonly #headers = new Map<AlgorithmCode, KeyHeader>();
   constructor(
     readonly tenantId: string,
     readonly keyId: string,
@@ -41,11 +41,11 @@ export class KeyMaterial {
     return this.#encryptionKey;
   }
   /** Header text and bytes for an algorithm, computed once. */
-  header(code: AlgorithmCode): { text: string; bytes: Uint8Array } {
+  header(code: AlgorithmCode): KeyHeader {
     let h = this.#headers.get(code);
     if (h === undefined) {
       const text = headerText(code, this.keyId);
-      h = { text, bytes: utf8.encode(text) };
+      h = Object.freeze({ text, bytes: utf8.encode(text), code, keyId: this.keyId });
       this.#headers.set(code, h);
     }
     return h;

@@ -95,6 +95,24 @@ describe.each(['xchacha20-poly1305', 'aes-256-gcm'] as const)('seal/open with %s
     expect(await codeOf(other.open(c, ctx))).toBe('CRYPTO_UNKNOWN_KEY_ID');
   });
 
+  it('refuses another tenant’s value right after opening it for its own tenant (the parsing shortcut keeps the tenant check)', async () => {
+    const mine = await fields.seal('bound', ctx);
+    const theirs = await fields.seal('theirs', { ...ctx, tenantId: 'globex' });
+    const kid = (await keyringOf(fields.keys).primary('acme')).keyId;
+    const theirKid = (await keyringOf(fields.keys).primary('globex')).keyId;
+    for (let i = 0; i < 3; i++) {
+      expect(await fields.open(mine, ctx)).toBe('bound');
+      // The last header opened is acme's: globex still looks the key up for itself.
+      expect(await codeOf(fields.open(mine, { ...ctx, tenantId: 'globex' }))).toBe('CRYPTO_UNKNOWN_KEY_ID');
+      expect(await fields.open(theirs, { ...ctx, tenantId: 'globex' })).toBe('theirs');
+      // acme's body under globex's key id, right after globex's header was opened: key commitment.
+      const grafted = mine.replace(`:${kid}:`, `:${theirKid}:`);
+      expect(await codeOf(fields.open(grafted, { ...ctx, tenantId: 'globex' }))).toBe(
+        'CRYPTO_DECRYPT_FAILED',
+      );
+    }
+  });
+
   it('reports an unknown key id distinctly', async () => {
     const c = await fields.seal('v', ctx);
     const kid = (await keyringOf(fields.keys).primary('acme')).keyId;

@@ -151,7 +151,85 @@ describe('header, context and AAD layout', () => {
   });
 });
 
+describe('associated data: the scratch prefix kept between calls', () => {
+  it('is reused only when the header, tenant, collection and field are all the same', () => {
+    const h1 = Buffer.from('tcf1:g:dk_1:');
+    const h2 = Buffer.from('tcf1:g:dk_2:');
+    const base = { tenantId: 'acme', collection: 'settings', field: 'smtpPassword', rowId: 'r1' };
+    // Equal text, another string object: compared by value, encoded alike.
+    const sameText = ['sett', 'ings'].join('');
+    const long = 'é'.repeat(1000); // past the scratch buffer: a fresh array, scratch untouched
+    const steps: [Uint8Array, typeof base | Omit<typeof base, 'rowId'>][] = [
+      [h1, base],
+      [h1, { ...base, rowId: 'r2' }],
+      [h1, { ...base, rowId: 'a much longer row id than the one before it' }],
+      [h1, { tenantId: 'acme', collection: 'settings', field: 'smtpPassword' }],
+      [h1, { ...base, rowId: 'r3' }],
+      [h2, { ...base, rowId: 'r3' }], // another key's header
+      [h1, { ...base, tenantId: 'acmf' }], // another tenant
+      [h1, { ...base, tenantId: 'acmf', collection: 'settingt' }], // another collection
+      [h1, { ...base, tenantId: 'acmf', collection: 'settingt', field: 'smtpPasswore' }], // another field
+      [h1, { ...base, collection: long }],
+      [h1, { ...base, collection: sameText }],
+      [h1, { ...base, collection: 'sé' }],
+      [h1, { ...base, collection: 'sé', rowId: 'ü' }],
+    ];
+    for (const [i, [h, c]] of steps.entries()) {
+      expect(hex(transientAad(h, c)), `step ${i}`).toBe(hex(buildAad(h, c)));
+    }
+  });
+});
+
 describe('parseCiphertext and describeValue', () => {
+  it('a known header (the last one opened) gives the same result as the full parse, or none', () => {
+    const known = {
+      text: 'tcf1:g:dk1:',
+      bytes: Buffer.from('tcf1:g:dk1:'),
+      code: 'g',
+      keyId: 'dk1',
+    } as const;
+    const raw = randomBytes(12 + COMMITMENT_LENGTH + 16 + 5).toString('base64url');
+    const outcome = (f: () => ReturnType<typeof parseCiphertext>) => {
+      try {
+        const p = f();
+        return {
+          code: p.code,
+          keyId: p.keyId,
+          body: hex(p.body),
+          nonce: hex(p.nonce),
+          sealed: hex(p.sealed),
+        };
+      } catch (e) {
+        return { error: (e as { code?: string }).code };
+      }
+    };
+    const texts = [
+      `tcf1:g:dk1:${raw}`,
+      `tcf1:g:dk12:${raw}`,
+      `tcf1:g:dk:${raw}`,
+      `tcf1:x:dk1:${raw}`,
+      `tcf1:g:dk1::${raw}`,
+      `tcf1:g:dk1:${raw}=`,
+      `tcf1:g:dk1:${raw.slice(1)}`,
+      `tcf1:g:dk1:${raw.replace(/.$/, '+')}`,
+      'tcf1:g:dk1:',
+    ];
+    let shortcut = 0;
+    for (const t of texts) {
+      const full = outcome(() => parseCiphertext(t));
+      expect(
+        outcome(() => parseCiphertext(t, known)),
+        t,
+      ).toEqual(full);
+      if (t.startsWith(known.text) && 'keyId' in full) {
+        shortcut++;
+        // The key id is the known header's own string (no freshly sliced one to hash).
+        expect(parseCiphertext(t, known).keyId).toBe(known.keyId);
+      }
+    }
+    expect(shortcut).toBe(1);
+  });
+
   const body = (code: 'x' | 'g', extra = 1) =>
     Buffer.from(randomBytes(nonceLengthOf(code) + COMMITMENT_LENGTH + 16 + extra)).toString('base64url');
 

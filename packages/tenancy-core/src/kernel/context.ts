@@ -128,6 +128,17 @@ export function runAsTenant<R>(context: TenantContextInput, fn: () => R): R {
   return storage.run({ tenant, system: parent?.system }, fn);
 }
 
+/**
+ * The whole current frame (tenant and system scope) in one storage read, for core's tenant resolution
+ * on the hot path. Not exported from the package.
+ * @internal
+ */
+export function currentFrame():
+  | { readonly tenant?: TenantContext; readonly system?: SystemScope }
+  | undefined {
+  return storage.getStore();
+}
+
 /** The current tenant context, or `undefined` outside one. Prefer {@link requireTenant} where a tenant is mandatory. */
 export function currentTenantContext(): TenantContext | undefined {
   return storage.getStore()?.tenant;

@@ -1,4 +1,4 @@
-import { currentSystemScope, currentTenantContext } from './context.js';
+import { currentFrame, currentSystemScope } from './context.js';
 import { TenantryError, safeText } from './errors.js';
 import { TenantIdSchema } from './identity.js';
 import { parseInput } from './validation.js';
@@ -30,15 +30,22 @@ const TENANT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
  */
 export function resolveTenantId(explicit: string | undefined, what: string): string {
   if (typeof what !== 'string') what = safeText(what);
+  // One storage read for both the tenant and the system scope (this runs on every sealed value).
+  const frame = currentFrame();
+  const tenant = frame?.tenant;
+  const system = frame?.system;
+  // The usual case first: the context's own tenant, omitted or named. Its id was validated when the
+  // context was entered (runAsTenant), so naming that same id needs no second check.
+  if (system === undefined && tenant !== undefined) {
+    if (explicit === undefined || explicit === tenant.tenantId) return tenant.tenantId;
+  }
   if (explicit !== undefined && (typeof explicit !== 'string' || !TENANT_ID.test(explicit))) {
     parseInput(TenantIdSchema, explicit, `tenant id of ${what}`);
   }
-  const tenant = currentTenantContext();
-  if (currentSystemScope() !== undefined) {
+  if (system !== undefined) {
     const id = explicit ?? tenant?.tenantId;
     if (id !== undefined) return id;
   } else if (tenant !== undefined) {
-    if (explicit === undefined || explicit === tenant.tenantId) return tenant.tenantId;
     throw new TenantryError(
       'TENANT_CONTEXT_CONFLICT',
       `The ${what} of another tenant cannot be used inside a tenant context; use runAsSystem for cross-tenant work`,
