@@ -227,7 +227,10 @@ describe('parseCiphertext and describeValue', () => {
         expect(parseCiphertext(t, known).keyId).toBe(known.keyId);
       }
     }
-    expect(shortcut).toBe(1);
+    // The genuine value takes the shortcut. A body one character shorter is itself canonical
+    // base64url about 1 time in 16 (random trailing bits), so it may take it too.
+    expect(outcome(() => parseCiphertext(texts[0] as string, known))).toHaveProperty('keyId', 'dk1');
+    expect(shortcut).toBeGreaterThanOrEqual(1);
   });
 
   const body = (code: 'x' | 'g', extra = 1) =>
