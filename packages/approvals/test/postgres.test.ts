@@ -2,6 +2,7 @@ import { type AuditPort, MemoryAuditPort, ManualClock, runAsSystem, runAsTenant 
 import { settledCode } from '@tenantry/core/testing';
 import { hasBackend, skipLabel, uniqueId } from '@tenantry/testkit';
 import { PG_CLIENT_KINDS } from '@tenantry/testkit/pg-clients';
+import { Socket } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApprovalEngine, createApprovalEngine } from '../src/index.js';
@@ -126,6 +127,34 @@ describe.skipIf(!hasBackend('postgres')).each([
         c.release();
       }
     };
+
+    it('socket writes per transition: pipelined, BEGIN leaves in one write with the statement behind it; awaiting each reply, one write per statement', async () => {
+      const s = await setup();
+      const { id } = await s.ask();
+      await s.as(alice, (e) => e.approve({ requestId: id, comment: 'warm' }));
+      // Every socket write of the process while one transition runs (nothing else runs meanwhile).
+      let writes = 0;
+      const proto = Socket.prototype as unknown as Record<'_write' | '_writev', (...a: unknown[]) => unknown>;
+      const originals = { _write: proto._write, _writev: proto._writev };
+      for (const m of ['_write', '_writev'] as const) {
+        proto[m] = function (this: unknown, ...a: unknown[]) {
+          writes++;
+          return originals[m].apply(this, a);
+        };
+      }
+      try {
+        // The second approval: BEGIN, SELECT, UPDATE (the mark), the handler's INSERT and DELETE, the
+        // unlock hook's UPDATE, COMMIT: the handler runs in the marking transaction, which the store
+        // owns, so no savepoint.
+        const done = await s.as(carol, (e) => e.approve({ requestId: id, comment: 'ok' }));
+        expect(done.executionState).toBe('EXECUTED');
+      } finally {
+        Object.assign(proto, originals);
+      }
+      // Pipelined: [BEGIN SELECT] [UPDATE] [INSERT] [DELETE] [UPDATE] [COMMIT].
+      expect(writes).toBe(pipeline ? 6 : 7);
+      expect(await s.effects()).toBe(1);
+    });
 
     it('a request whose creating transaction rolls back leaves neither the request nor the soft lock', async () => {
       const s = await setup();

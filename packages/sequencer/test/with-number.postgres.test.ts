@@ -158,6 +158,39 @@ describe.skipIf(!hasBackend('postgres')).each([
     await pool.query("DELETE FROM wdocs WHERE label = 'late'");
   });
 
+  it('socket writes per allocation: pipelined, BEGIN leaves with the locking statement and the handed-back INSERT with the probe + COMMIT (two writes); awaiting each reply, one per statement', async () => {
+    const one = new pg.Pool({ connectionString: env.pgUrl(), max: 1, pipeline });
+    try {
+      const seq = createPostgresSequencer({ pool: one });
+      const s = series();
+      await seq.withNumber(s, {}, (n) => insert(n, 'w0')); // creates the counter row
+      const c = await one.connect();
+      let writes = 0;
+      const socket = (c as unknown as { connection: { stream: Record<string, unknown> } }).connection.stream;
+      for (const m of ['_write', '_writev'] as const) {
+        const original = socket[m] as (...a: unknown[]) => unknown;
+        socket[m] = function (this: unknown, ...a: unknown[]) {
+          writes++;
+          return original.apply(this, a);
+        };
+      }
+      c.release();
+      expect(await seq.withNumber(s, {}, (n) => insert(n, 'w1').then(() => n.number))).toBe(2);
+      // Pipelined: [BEGIN + UPDATE], [INSERT], [COMMIT] (the write awaited its INSERT: COMMIT waits).
+      expect(writes).toBe(pipeline ? 3 : 4);
+      writes = 0;
+      await seq.withNumber(s, {}, (n) => insert(n, 'w2'));
+      expect(writes).toBe(pipeline ? 2 : 4);
+      expect((await docs(s)).map((d) => [d.n, d.label])).toEqual([
+        [1, 'w0'],
+        [2, 'w1'],
+        [3, 'w2'],
+      ]);
+    } finally {
+      await one.end();
+    }
+  });
+
   it('a write that ends the transaction itself (ROLLBACK/COMMIT, awaited, handed back or left running) is refused, and its number is not handed out twice', async () => {
     const plain = createPostgresSequencer({ pool });
     const combining = createPostgresSequencer({ pool, combine: { maxGroupSize: 4, maxWaitMs: 5 } });

@@ -22,6 +22,7 @@ export {
   type RunOptions as TenantUnitOfWorkRunOptions,
   createTenantUnitOfWork,
   isPipelinedClient,
+  corkWrites,
   UnitOfWorkStatementSchema,
 } from './kernel/rls/unit-of-work.js';
 export {

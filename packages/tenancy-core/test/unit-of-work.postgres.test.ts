@@ -528,6 +528,45 @@ describe.skipIf(!hasBackend('postgres')).each([
     await expectClean(app as pg.Pool, 2);
   });
 
+  it('socket writes per unit: on a pipelined pool uow.query leaves in ONE write (BEGIN, statement, COMMIT), a callback issuing statements together shares BEGIN’s write; awaiting each reply, one write per round trip', async () => {
+    const { app } = rls();
+    const uow = createTenantUnitOfWork(app);
+    // Warm the role check of both connections, then count the socket writes of each.
+    await Promise.all([0, 1].map(() => asTenant(TENANTS[0]!, () => uow.query('SELECT 1'))));
+    const held = await Promise.all([0, 1].map(() => (app as pg.Pool).connect()));
+    let writes = 0;
+    for (const c of held) {
+      const socket = (c as unknown as { connection: { stream: Record<string, unknown> } }).connection.stream;
+      for (const m of ['_write', '_writev'] as const) {
+        const original = socket[m] as (...a: unknown[]) => unknown;
+        socket[m] = function (this: unknown, ...a: unknown[]) {
+          writes++;
+          return original.apply(this, a);
+        };
+      }
+      c.release();
+    }
+    const r = await asTenant(TENANTS[4]!, () =>
+      uow.query<{ n: number }>('SELECT count(*)::int AS n FROM customers WHERE name <> $1', ['-']),
+    );
+    expect(r.rows[0]!.n).toBe(ROWS_PER_TENANT(4));
+    expect(writes).toBe(pipeline ? 1 : 3);
+    writes = 0;
+    const both = await asTenant(TENANTS[4]!, () =>
+      uow.run(async (c) => {
+        const [a, b] = await Promise.all([
+          c.query<{ n: number }>('SELECT count(*)::int AS n FROM customers'),
+          c.query<{ n: number }>('SELECT 2 AS n'),
+        ]);
+        return [a.rows[0]!.n, b.rows[0]!.n];
+      }),
+    );
+    expect(both).toEqual([ROWS_PER_TENANT(4), 2]);
+    // Pipelined: BEGIN + both statements, then COMMIT. Awaiting: BEGIN, each statement, COMMIT.
+    expect(writes).toBe(pipeline ? 2 : 4);
+    await expectClean(app as pg.Pool, 2);
+  });
+
   it('an error in the middle of a pipelined unit rolls the whole unit back, and the connection comes back clean', async () => {
     const { app } = rls();
     const uow = createTenantUnitOfWork(app);

@@ -1,5 +1,5 @@
 import { type PgPoolLike, type PgQueryable, ValidationError } from '@tenantry/core';
-import { isPipelinedClient } from '@tenantry/core/postgres';
+import { corkWrites, isPipelinedClient } from '@tenantry/core/postgres';
 import type {
   ApprovalStore,
   ApprovalStoreCapabilities,
@@ -103,6 +103,17 @@ const UPDATE = `UPDATE ${REQUESTS_TABLE} SET approval_state = $3, execution_stat
  * `runMigrations(pool, approvalsMigrations)` or `migrations/001_tenantry_approvals.sql`.
  * @example const store = new PostgresApprovalStore({ pool });
  */
+/**
+ * Pipelined: hold the connection's writes until this turn of the event loop has run out of work (the
+ * unit's code up to its first wait for I/O), so a statement whose reply nothing awaits (BEGIN,
+ * SAVEPOINT, RELEASE) leaves in one socket write with the statement behind it: one segment and one
+ * wake-up of the server fewer. `setImmediate` runs after every pending callback and microtask, before
+ * the loop waits for I/O, so nothing is ever held across a wait.
+ */
+function holdUntilIdle(client: unknown): void {
+  setImmediate(corkWrites(client));
+}
+
 export class PostgresApprovalStore implements ApprovalStore {
   readonly capabilities: ApprovalStoreCapabilities = Object.freeze({
     transactional: true,
@@ -125,6 +136,7 @@ export class PostgresApprovalStore implements ApprovalStore {
    */
   #tx(db: PgQueryable, ownsTransaction: boolean, unawaited?: Array<Promise<unknown>>): ApprovalStoreTx {
     const later = (text: string): Promise<unknown> => {
+      holdUntilIdle(db);
       const p = db.query(text, []).then(
         () => undefined,
         (error: unknown) => mapError(error) ?? new Error(`${text} failed`),
@@ -228,6 +240,7 @@ export class PostgresApprovalStore implements ApprovalStore {
       // then every statement behind it fails too.)
       const unawaited: Array<Promise<unknown>> | undefined = isPipelinedClient(client) ? [] : undefined;
       if (unawaited !== undefined) {
+        holdUntilIdle(client);
         const begun = client.query('BEGIN', []).then(
           () => undefined,
           (error: unknown) => mapError(error) ?? new Error('BEGIN failed'),

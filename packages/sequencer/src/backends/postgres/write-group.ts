@@ -1,6 +1,6 @@
 import type { PgExecutor, PgPoolClientLike, PgPoolLike } from '@tenantry/core';
 import { isTenantryError, withSpan } from '@tenantry/core';
-import { isPipelinedClient } from '@tenantry/core/postgres';
+import { corkWrites, isPipelinedClient } from '@tenantry/core/postgres';
 import { SequencerError } from '../../errors.js';
 import {
   type AllocatedNumber,
@@ -88,6 +88,8 @@ const STATEMENT_NAMES = new Map([
   [ONE_UPDATE_SQL, 'tenantry_seq_wg_one_u'],
   [ONE_UPSERT_SQL, 'tenantry_seq_wg_one_i'],
 ]);
+
+const noFlush = (): void => undefined;
 
 type LockRow = { last_value: string | null; last_issue_date?: string | null; xid: string };
 
@@ -216,6 +218,9 @@ export async function serveWriteGroup(
       // for the previous reply: BEGIN goes out with the locking statement, and each savepoint with the
       // write after it (one round trip each instead of two).
       const pipelined = isPipelinedClient(client);
+      // Pipelined, BEGIN and the locking statement leave in one socket write (one segment, one wake-up
+      // of the server); released as soon as the locking statement is issued, before any await.
+      let flushBegin = pipelined ? corkWrites(client) : noFlush;
       let begun: Promise<unknown> | undefined;
       if (pipelined) {
         begun = (client as PgPoolClientLike).query(BEGIN_SQL).then(
@@ -237,8 +242,12 @@ export async function serveWriteGroup(
       let rows: LockRow[];
       const lock = async <R>(text: string, v: unknown[]) => {
         try {
-          return await q<R>(text, v, true);
+          // `q` issues the statement before its first await: the corked BEGIN goes out with it.
+          const issued = q<R>(text, v, true);
+          flushBegin();
+          return await issued;
         } finally {
+          flushBegin();
           await checkBegun();
         }
       };
@@ -250,6 +259,7 @@ export async function serveWriteGroup(
         rows = (await lock<LockRow>(LOCK_UPDATE_SQL, values)).rows;
         if (rows.length === 0) rows = (await lock<LockRow>(LOCK_UPSERT_SQL, values)).rows;
       }
+      flushBegin = noFlush;
       const row = rows[0];
       if (row === undefined) {
         if (!single) throw new GroupFailure(commitFailed(key, undefined), true);
@@ -330,8 +340,12 @@ export async function serveWriteGroup(
         // the write (below). Only for a request that will write: a refused one takes the sequential path,
         // so its refusal is decided on a confirmed state.
         let savepointSent: Promise<Settled> | undefined;
+        // Pipelined, the savepoint, the write's statements issued before its first await and (a group
+        // of one) the probe + COMMIT behind them leave in one socket write. No await until released.
+        let flushWrite = noFlush;
         if (savepoints && !savepointFresh) {
           if (pipelined && refusal(r) === undefined) {
+            flushWrite = corkWrites(client);
             savepointSent = settle(
               (client as PgPoolClientLike).query(
                 hasSavepoint
@@ -350,19 +364,32 @@ export async function serveWriteGroup(
         }
         const refused = refusal(r);
         if (refused !== undefined) {
+          flushWrite();
           outcomes[i] = { ok: false, error: refused };
           continue;
         }
-        const allocated = buildAllocations(r.series, r.req, next)[0] as AllocatedNumber;
+        let allocated: AllocatedNumber;
+        try {
+          allocated = buildAllocations(r.series, r.req, next)[0] as AllocatedNumber;
+        } catch (e) {
+          flushWrite();
+          throw e;
+        }
         let error: unknown;
         let failed = false;
         let value: unknown;
         try {
-          const returned = r.write(Object.freeze({ ...allocated, tx }));
-          if (single && pipelinedNow && returned !== undefined && returned === lastIssued) {
-            handedOver = true;
-            earlyCommit = settle((client as PgPoolClientLike).query(PROBE_AND_COMMIT_SQL));
-            earlyProbe = earlyCommit;
+          let returned: unknown;
+          try {
+            if (pipelined && flushWrite === noFlush) flushWrite = corkWrites(client);
+            returned = r.write(Object.freeze({ ...allocated, tx }));
+            if (single && pipelinedNow && returned !== undefined && returned === lastIssued) {
+              handedOver = true;
+              earlyCommit = settle((client as PgPoolClientLike).query(PROBE_AND_COMMIT_SQL));
+              earlyProbe = earlyCommit;
+            }
+          } finally {
+            flushWrite();
           }
           value = await returned;
         } catch (e) {
