@@ -1,3 +1,4 @@
+import { Socket } from 'node:net';
 import { ManualClock } from '@tenantry/core';
 import { hasBackend, skipLabel, useTestDatabase } from '@tenantry/testkit';
 import pg from 'pg';
@@ -177,6 +178,37 @@ describe.skipIf(!hasBackend('postgres'))(`PostgreSQL audit table${skipLabel('pos
       );
       expect(rows.map((r) => Number(r.seq))).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
       expect(await inTenant('piped', log).verify('piped')).toMatchObject({ ok: true, checked: 40 });
+      // The INSERT and COMMIT of one append leave in ONE socket write: count the writes of a direct
+      // append (nothing else runs meanwhile) and the statements of that last write.
+      const direct = createAuditLog({
+        sink,
+        clock,
+        signingKey: keys.secretKey,
+        publicKeys: [keys.publicKey],
+        delivery: { mode: 'direct' },
+      });
+      const writes: string[] = [];
+      const proto = Socket.prototype as unknown as Record<'_write' | '_writev', (...a: unknown[]) => unknown>;
+      const originals = { _write: proto._write, _writev: proto._writev };
+      for (const m of ['_write', '_writev'] as const) {
+        proto[m] = function (this: unknown, ...a: unknown[]) {
+          const chunks =
+            m === '_writev' ? (a[0] as { chunk: Buffer }[]).map((x) => x.chunk) : [a[0] as Buffer];
+          writes.push(Buffer.concat(chunks).toString('latin1'));
+          return originals[m].apply(this, a);
+        };
+      }
+      try {
+        await asTenant('piped', () =>
+          direct.record({ tenantId: 'piped', actor: { id: 'w' }, action: 'a.b', outcome: 'success' }),
+        );
+      } finally {
+        Object.assign(proto, originals);
+      }
+      const last = writes.at(-1) ?? '';
+      expect(last).toContain('INSERT INTO');
+      expect(last).toContain('COMMIT');
+      expect(writes.filter((w) => w.includes('COMMIT'))).toHaveLength(1);
       // Connections come back idle (no transaction left open by a failed pipeline).
       const c = await piped.connect();
       try {

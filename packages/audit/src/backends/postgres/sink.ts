@@ -1,5 +1,5 @@
 import { type Clock, type PgExecutor, type PgPoolLike, systemClock } from '@tenantry/core';
-import { isPipelinedClient, quoteLiteral } from '@tenantry/core/postgres';
+import { corkWrites, isPipelinedClient, quoteLiteral } from '@tenantry/core/postgres';
 import { type ChainHead, EMPTY_HEAD, chainBatch, groupByChain, microsFromMillis } from '../../chain.js';
 import type { Checkpoint } from '../../checkpoint.js';
 import { storeError } from '../../errors.js';
@@ -181,15 +181,23 @@ export class PostgresAuditSink implements ReadableAuditSink {
         );
       if (stored.length > 0 && isPipelinedClient(client)) {
         // A pipelined `pg` client: the INSERT and COMMIT go out together (one round trip). If the INSERT
-        // fails, the server answers the COMMIT of the aborted transaction with ROLLBACK.
-        const inserted = insert().then(
-          () => undefined,
-          (e: unknown) => e ?? new Error('INSERT failed'),
-        );
-        const committed = client.query('COMMIT').then(
-          (r) => r as unknown as { command?: string },
-          (e: unknown) => e ?? new Error('COMMIT failed'),
-        );
+        // fails, the server answers the COMMIT of the aborted transaction with ROLLBACK. Both leave in
+        // one socket write (one segment, one wake-up of the server).
+        const flush = corkWrites(client);
+        let inserted: Promise<unknown>;
+        let committed: Promise<unknown>;
+        try {
+          inserted = insert().then(
+            () => undefined,
+            (e: unknown) => e ?? new Error('INSERT failed'),
+          );
+          committed = client.query('COMMIT').then(
+            (r) => r as unknown as { command?: string },
+            (e: unknown) => e ?? new Error('COMMIT failed'),
+          );
+        } finally {
+          flush();
+        }
         const [insertError, commit] = [await inserted, await committed];
         if (insertError !== undefined) throw insertError;
         if (commit instanceof Error || (commit as { command?: string }).command !== 'COMMIT') {
