@@ -1,6 +1,12 @@
 import { type Span, type Tracer, type TracerProvider, trace } from '@opentelemetry/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryAuditPort, MemoryNotificationPort, createImpersonation, createQuotas } from '../src/index.js';
+import {
+  MemoryAuditPort,
+  MemoryNotificationPort,
+  createImpersonation,
+  createQuotas,
+  withSpan,
+} from '../src/index.js';
 import { MemoryQuotaStore } from '../src/memory.js';
 import { asSystem, asTenant } from './helpers.js';
 
@@ -41,6 +47,37 @@ const provider: TracerProvider = {
       },
     }) as unknown as Tracer,
 };
+
+// Runs before the describe below registers a provider: the state of a host with no SDK installed.
+describe('withSpan with no OpenTelemetry SDK installed', () => {
+  it('runs fn with a non-recording span and settles as fn does (value, rejection, synchronous throw); a provider registered later records', async () => {
+    let seen: Span | undefined;
+    expect(
+      await withSpan('core', 'probe', { a: 1 }, async (span) => {
+        seen = span;
+        return 42;
+      }),
+    ).toBe(42);
+    expect(seen?.isRecording()).toBe(false);
+    const failure = new Error('boom');
+    await expect(withSpan('core', 'probe', {}, () => Promise.reject(failure))).rejects.toBe(failure);
+    const thrown = withSpan('core', 'probe', {}, () => {
+      throw failure;
+    });
+    await expect(thrown).rejects.toBe(failure);
+    // Registered after the calls above: the next call records (the check is made on every call).
+    const before = spans.length;
+    trace.setGlobalTracerProvider(provider);
+    try {
+      expect(await withSpan('core', 'probe', {}, async () => 'ok')).toBe('ok');
+      expect(spans.slice(before).map((s) => [s.name, s.ended])).toEqual([['tenantry.core.probe', true]]);
+    } finally {
+      trace.disable();
+    }
+    await withSpan('core', 'probe', {}, async () => undefined);
+    expect(spans.length).toBe(before + 1);
+  });
+});
 
 describe('OpenTelemetry spans', () => {
   beforeAll(() => void trace.setGlobalTracerProvider(provider));

@@ -1,4 +1,11 @@
-import { type Attributes, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
+import {
+  type Attributes,
+  INVALID_SPAN_CONTEXT,
+  ProxyTracerProvider,
+  type Span,
+  SpanStatusCode,
+  trace,
+} from '@opentelemetry/api';
 import { isTenantryError } from './errors.js';
 import { ValidationError } from './validation.js';
 
@@ -41,6 +48,15 @@ export function withSpan<R>(
       ]),
     );
   }
+  if (noTracerInstalled(pkg)) {
+    // No SDK: the API would only create a non-recording span and a context nobody reads (measured: a
+    // visible share of the CPU of a one-statement unit of work). The same outcome, without them.
+    try {
+      return Promise.resolve(fn(NON_RECORDING_SPAN));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
   if (typeof attributes !== 'object' || attributes === null || Array.isArray(attributes)) attributes = {};
   return trace
     .getTracer(`@tenantry/${pkg}`)
@@ -56,4 +72,17 @@ export function withSpan<R>(
         span.end();
       }
     });
+}
+
+/** What `fn` gets when no SDK is installed: the API's own non-recording span (every method a no-op). */
+const NON_RECORDING_SPAN: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
+/**
+ * Whether no tracer provider is registered: the global provider is this copy of the API's proxy and has
+ * no delegate. Checked on every call (an SDK may be registered at any time); any other provider (an SDK,
+ * another copy of the API) takes the full path.
+ */
+function noTracerInstalled(pkg: string): boolean {
+  const provider = trace.getTracerProvider();
+  return provider instanceof ProxyTracerProvider && provider.getDelegateTracer(`@tenantry/${pkg}`) === undefined;
 }
