@@ -103,6 +103,22 @@ const UPDATE = `UPDATE ${REQUESTS_TABLE} SET approval_state = $3, execution_stat
  * `runMigrations(pool, approvalsMigrations)` or `migrations/001_tenantry_approvals.sql`.
  * @example const store = new PostgresApprovalStore({ pool });
  */
+/** The store's own transaction, begun lazily with the unit's first statement. */
+interface OwnTransaction {
+  readonly pipelined: boolean;
+  /** Statements sent without waiting for their reply (BEGIN, and pipelined SAVEPOINT/RELEASE): checked before COMMIT. */
+  readonly checks: Array<Promise<unknown>>;
+  /** Queue BEGIN (once), ahead of whatever the caller sends next. */
+  begin(): void;
+  /** `BEGIN; <sql>` when BEGIN was not sent yet (and the client takes several statements in one message), else undefined. */
+  beginWith(sql: string): string | undefined;
+}
+
+// Ids written as literals in the merged BEGIN + SELECT: nothing in them needs quoting.
+const SAFE_TENANT_ID = /^[A-Za-z0-9._-]{1,200}$/;
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+const first = (r: unknown): unknown => (Array.isArray(r) ? r[0] : r);
+
 /**
  * Pipelined: hold the connection's writes until this turn of the event loop has run out of work (the
  * unit's code up to its first wait for I/O), so a statement whose reply nothing awaits (BEGIN,
@@ -134,7 +150,8 @@ export class PostgresApprovalStore implements ApprovalStore {
    * `unawaited`: on a pipelined `pg` connection, statements whose reply nothing needs (SAVEPOINT,
    * RELEASE) are written without waiting and collected here; the unit checks them before COMMIT.
    */
-  #tx(db: PgQueryable, ownsTransaction: boolean, unawaited?: Array<Promise<unknown>>): ApprovalStoreTx {
+  #tx(db: PgQueryable, ownsTransaction: boolean, unit?: OwnTransaction): ApprovalStoreTx {
+    const unawaited = unit?.pipelined ? unit.checks : undefined;
     const later = (text: string): Promise<unknown> => {
       holdUntilIdle(db);
       const p = db.query(text, []).then(
@@ -145,9 +162,14 @@ export class PostgresApprovalStore implements ApprovalStore {
       return p;
     };
     return {
-      handle: db,
+      // Whoever gets the handle (a hook, a handler) may run statements on it: BEGIN goes first.
+      get handle() {
+        unit?.begin();
+        return db;
+      },
       ownsTransaction,
       insert: async (request, options): Promise<InsertOutcome> => {
+        unit?.begin();
         const expected = options?.expectedPolicyVersion;
         const res =
           expected === undefined
@@ -172,8 +194,26 @@ export class PostgresApprovalStore implements ApprovalStore {
         }
         return { inserted: false, pending: decodeRequest(rows[0]) };
       },
-      get: (tenantId, id) => this.#get(db, tenantId, id),
+      get: async (tenantId, id) => {
+        // The unit's first statement: BEGIN and this SELECT in one simple-protocol message (one round
+        // trip, one reply). Only for ids that need no quoting (a tenant id of the context's alphabet, a
+        // UUID), written as literals; anything else takes BEGIN and the parameterized SELECT.
+        const merged =
+          SAFE_TENANT_ID.test(tenantId) && UUID.test(id)
+            ? unit?.beginWith(
+                `SELECT body, version FROM ${REQUESTS_TABLE} WHERE tenant_id = '${tenantId}' AND id = '${id}'`,
+              )
+            : undefined;
+        if (merged === undefined) {
+          unit?.begin();
+          return this.#get(db, tenantId, id);
+        }
+        const res = (await run<RequestRow>(db, merged, [])) as unknown;
+        const last = (Array.isArray(res) ? res[res.length - 1] : res) as { rows: RequestRow[] };
+        return last.rows[0] ? decodeRequest(last.rows[0]) : null;
+      },
       update: async (next, expectedVersion) => {
+        unit?.begin();
         const res = await run(db, UPDATE, [
           next.tenantId,
           next.id,
@@ -189,6 +229,7 @@ export class PostgresApprovalStore implements ApprovalStore {
         return res.rowCount === 1;
       },
       savepoint: async <T>(fn: () => Promise<T>): Promise<T> => {
+        unit?.begin();
         // Pipelined: SAVEPOINT goes out with the handler's first statement, RELEASE with the next
         // statement of the unit; a failure of either surfaces in the statements behind it (the
         // transaction is aborted) and in the check before COMMIT.
@@ -238,21 +279,42 @@ export class PostgresApprovalStore implements ApprovalStore {
       // Pipelined `pg` connection (`new pg.Pool({ pipeline: true })`): BEGIN goes out with the first
       // statement of the unit. (BEGIN on an idle connection fails only with the connection itself, and
       // then every statement behind it fails too.)
-      const unawaited: Array<Promise<unknown>> | undefined = isPipelinedClient(client) ? [] : undefined;
-      if (unawaited !== undefined) {
-        holdUntilIdle(client);
-        const begun = client.query('BEGIN', []).then(
-          () => undefined,
-          (error: unknown) => mapError(error) ?? new Error('BEGIN failed'),
-        );
-        unawaited.push(begun);
-      } else await run(client, 'BEGIN', []);
-      const result = await fn(this.#tx(client, true, unawaited));
-      if (unawaited !== undefined) {
-        for (const failed of await Promise.all(unawaited)) if (failed !== undefined) throw failed;
-      }
-      const commit = (await run(client, 'COMMIT', [])) as { command?: string };
-      if (unawaited !== undefined && commit.command !== undefined && commit.command !== 'COMMIT') {
+      //
+      // BEGIN is sent with the unit's first statement, not before: a SELECT of the request by id goes
+      // in the same message as BEGIN (one round trip fewer, on any `pg` client); any other first use
+      // (a write, the handle given to a hook) queues BEGIN in front of it without waiting for its reply.
+      // The driver sends queued statements in order, so nothing runs before BEGIN. A unit that sent
+      // nothing sends no BEGIN and no COMMIT.
+      const pipelined = isPipelinedClient(client);
+      const checks: Array<Promise<unknown>> = [];
+      let begun = false;
+      const merge = (client as { clientKind?: unknown }).clientKind === undefined;
+      const unit: OwnTransaction = {
+        pipelined,
+        checks,
+        begin: () => {
+          if (begun) return;
+          begun = true;
+          if (pipelined) holdUntilIdle(client);
+          checks.push(
+            client.query('BEGIN', []).then(
+              () => undefined,
+              (error: unknown) => mapError(error) ?? new Error('BEGIN failed'),
+            ),
+          );
+        },
+        beginWith: (sql) => {
+          if (begun || !merge) return undefined;
+          begun = true;
+          return `BEGIN; ${sql}`;
+        },
+      };
+      const result = await fn(this.#tx(client, true, unit));
+      for (const failed of await Promise.all(checks)) if (failed !== undefined) throw failed;
+      if (!begun) return result;
+      const commit = first(await run(client, 'COMMIT', [])) as { command?: string };
+      // COMMIT of a transaction in which a statement failed (an error a hook or handler caught) rolls back.
+      if (commit.command !== undefined && commit.command !== 'COMMIT') {
         throw new ApprovalError('APPROVAL_CONFLICT', 'The transaction was rolled back at COMMIT; retry', {
           details: { command: commit.command },
         });
