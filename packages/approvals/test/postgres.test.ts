@@ -35,7 +35,9 @@ describe.skipIf(!hasBackend('postgres')).each([
     afterAll(() => pool.end());
 
     /** An engine whose lock hook and handler write through the transaction they are given. */
-    const setup = async (options: { audit?: AuditPort; throwAfterWrite?: boolean } = {}) => {
+    const setup = async (
+      options: { audit?: AuditPort; throwAfterWrite?: boolean; unlockSwallowsError?: boolean } = {},
+    ) => {
       const tenant = `pg-${++tenantSeq}-${Date.now().toString(36)}`;
       const clock = new ManualClock('2030-01-01T00:00:00Z');
       const engine = createApprovalEngine({
@@ -52,6 +54,14 @@ describe.skipIf(!hasBackend('postgres')).each([
           );
         },
         unlock: async ({ transaction, tenantId, resource }) => {
+          // A hook that catches a failed statement, its last: the transaction is aborted, and the
+          // COMMIT after it rolls back.
+          if (options.unlockSwallowsError) {
+            await q(transaction)
+              .query('SELECT 1/0')
+              .catch(() => undefined);
+            return;
+          }
           await q(transaction).query(
             `UPDATE assets SET status = 'ACTIVE' WHERE tenant_id = $1 AND id = $2 AND status = 'PENDING_DELETION'`,
             [tenantId, resource.id],
@@ -232,6 +242,22 @@ describe.skipIf(!hasBackend('postgres')).each([
         )
       ).rows;
       expect(stored).toEqual([{ execution_state: 'FAILED' }]);
+    });
+
+    it('a hook that swallows a failed statement: COMMIT answers ROLLBACK, the decision fails with APPROVAL_CONFLICT and nothing of it is stored', async () => {
+      const s = await setup({ unlockSwallowsError: true });
+      const r = await s.ask();
+      await s.as(alice, (e) => e.approve({ requestId: r.id }));
+      expect(await settledCode(s.as(carol, (e) => e.approve({ requestId: r.id })))).toBe('APPROVAL_CONFLICT');
+      // Neither the handler's effect nor carol's approval nor the EXECUTED mark: the request still waits.
+      expect(await s.effects()).toBe(0);
+      const stored = (
+        await pool.query<{ approval_state: string; execution_state: string; decided_by: string[] }>(
+          'SELECT approval_state, execution_state, decided_by FROM tenantry_approval_requests WHERE tenant_id = $1',
+          [s.tenant],
+        )
+      ).rows;
+      expect(stored).toEqual([{ approval_state: 'PENDING', execution_state: 'NONE', decided_by: ['alice'] }]);
     });
 
     it('a handler that throws inside the caller transaction is undone by a savepoint; the caller still commits FAILED', async () => {

@@ -151,6 +151,37 @@ describe.skipIf(!hasBackend('postgres'))(
       expect((await directory.store.getTenant('bolt'))?.maintenance).toBe(false);
     });
 
+    it('a module that catches a failed statement during import: COMMIT rolls back, the restore fails (VAULT_RESTORE_FAILED), the tenant is exactly as before', async () => {
+      const { vault } = build(db.app, (m) => [
+        m.users,
+        m.tasks,
+        {
+          ...m.comments,
+          // The last module imported: it imports its rows, then runs a statement that fails and
+          // swallows the error. The transaction is aborted, and the COMMIT the scope sends next rolls
+          // everything back.
+          import: async (ctx, records) => {
+            const report = await m.comments.import(ctx, records);
+            await (ctx.transaction as pg.PoolClient).query('SELECT 1/0').catch(() => undefined);
+            return report;
+          },
+        },
+      ]);
+      const snap = await asTenant('core', () => vault.snapshot());
+      await db.admin.query(`DELETE FROM comments WHERE tenant_id = 'core' AND id % 2 = 0`);
+      const before = await checksums(db.admin, 'core');
+      const error = await asTenant('core', () => vault.restore({ snapshotId: snap.snapshotId })).catch(
+        (e: unknown) => e,
+      );
+      expect(isTenantryError(error, 'VAULT_RESTORE_FAILED')).toBe(true);
+      expect((error as { details: object }).details).toMatchObject({
+        causeCode: 'VAULT_MODULE_FAILED',
+        step: 'commit',
+      });
+      expect(await checksums(db.admin, 'core')).toEqual(before);
+      expect((await directory.store.getTenant('core'))?.maintenance).toBe(false);
+    });
+
     it('in maintenance during the restore; a corrupted snapshot is refused before any row is deleted', async () => {
       let seen: boolean | undefined;
       const { vault } = build(db.app, (m) => [

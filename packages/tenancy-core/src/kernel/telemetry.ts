@@ -84,5 +84,7 @@ const NON_RECORDING_SPAN: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
  */
 function noTracerInstalled(pkg: string): boolean {
   const provider = trace.getTracerProvider();
-  return provider instanceof ProxyTracerProvider && provider.getDelegateTracer(`@tenantry/${pkg}`) === undefined;
+  return (
+    provider instanceof ProxyTracerProvider && provider.getDelegateTracer(`@tenantry/${pkg}`) === undefined
+  );
 }

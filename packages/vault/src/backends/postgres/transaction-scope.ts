@@ -116,7 +116,17 @@ export function createPostgresTransactionScope(
         unusable.delete(client);
         try {
           result = await fn(client);
-          await client.query('COMMIT');
+          const commit = (await client.query('COMMIT')) as { command?: string };
+          // A statement failed inside a module and its error was caught there: the server rolled the
+          // transaction back at COMMIT. Reporting success would claim a restore (or an export) that
+          // never happened.
+          if (commit.command !== undefined && commit.command !== 'COMMIT') {
+            throw new VaultError(
+              'VAULT_MODULE_FAILED',
+              'A statement failed inside a module (its error was caught there) and the transaction was rolled back at COMMIT',
+              { details: { step: 'commit', command: commit.command } },
+            );
+          }
         } catch (error) {
           if (unusable.has(client)) {
             destroy = new Error('connection left in an unknown state by an interrupted COPY');
