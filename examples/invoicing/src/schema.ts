@@ -1,3 +1,4 @@
+import { TenantryError } from '@tenantry/core';
 import {
   type Migration,
   coreModelMigrations,
@@ -196,7 +197,11 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (tx: pg.PoolClient) =>
   try {
     await client.query('BEGIN');
     const result = await fn(client);
-    await client.query('COMMIT');
+    // A statement that failed inside `fn` with its error caught there makes COMMIT roll back.
+    const commit = (await client.query('COMMIT')) as { command?: string };
+    if (commit.command !== undefined && commit.command !== 'COMMIT') {
+      throw new TenantryError('UNIT_OF_WORK_ROLLED_BACK', 'The transaction was rolled back at COMMIT');
+    }
     return result;
   } catch (error) {
     await client.query('ROLLBACK').catch((e: Error) => {
