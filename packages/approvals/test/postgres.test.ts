@@ -1,8 +1,7 @@
 import { type AuditPort, MemoryAuditPort, ManualClock, runAsSystem, runAsTenant } from '@tenantry/core';
 import { settledCode } from '@tenantry/core/testing';
-import { hasBackend, skipLabel, uniqueId } from '@tenantry/testkit';
+import { hasBackend, recordSocketWrites, skipLabel, uniqueId } from '@tenantry/testkit';
 import { PG_CLIENT_KINDS } from '@tenantry/testkit/pg-clients';
-import { Socket } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApprovalEngine, createApprovalEngine } from '../src/index.js';
@@ -143,19 +142,7 @@ describe.skipIf(!hasBackend('postgres')).each([
       const { id } = await s.ask();
       await s.as(alice, (e) => e.approve({ requestId: id, comment: 'warm' }));
       // Every socket write of the process while one transition runs (nothing else runs meanwhile).
-      let writes = 0;
-      const sent: string[] = [];
-      const proto = Socket.prototype as unknown as Record<'_write' | '_writev', (...a: unknown[]) => unknown>;
-      const originals = { _write: proto._write, _writev: proto._writev };
-      for (const m of ['_write', '_writev'] as const) {
-        proto[m] = function (this: unknown, ...a: unknown[]) {
-          writes++;
-          const chunks =
-            m === '_writev' ? (a[0] as { chunk: Buffer }[]).map((x) => x.chunk) : [a[0] as Buffer];
-          sent.push(Buffer.concat(chunks).toString('latin1'));
-          return originals[m].apply(this, a);
-        };
-      }
+      const log = recordSocketWrites();
       try {
         // The second approval: BEGIN, SELECT, UPDATE (the mark), the handler's INSERT and DELETE, the
         // unlock hook's UPDATE, COMMIT: the handler runs in the marking transaction, which the store
@@ -163,12 +150,12 @@ describe.skipIf(!hasBackend('postgres')).each([
         const done = await s.as(carol, (e) => e.approve({ requestId: id, comment: 'ok' }));
         expect(done.executionState).toBe('EXECUTED');
       } finally {
-        Object.assign(proto, originals);
+        log.restore();
       }
       // [BEGIN; SELECT] [UPDATE] [INSERT] [DELETE] [UPDATE] [COMMIT]: BEGIN travels in the SELECT's
       // message (simple protocol, the ids as literals), in both modes.
-      expect(writes).toBe(6);
-      expect(sent[0]).toMatch(
+      expect(log.writes).toHaveLength(6);
+      expect(log.writes[0]).toMatch(
         /BEGIN; SELECT body, version FROM tenantry_approval_requests WHERE tenant_id = 'pg-/,
       );
       expect(await s.effects()).toBe(1);

@@ -1,6 +1,5 @@
-import { Socket } from 'node:net';
 import { ManualClock } from '@tenantry/core';
-import { hasBackend, skipLabel, useTestDatabase } from '@tenantry/testkit';
+import { hasBackend, recordSocketWrites, skipLabel, useTestDatabase } from '@tenantry/testkit';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuditLog, eventIndexOf, generateCheckpointKeys, hashEvent } from '../src/index.js';
@@ -187,24 +186,15 @@ describe.skipIf(!hasBackend('postgres'))(`PostgreSQL audit table${skipLabel('pos
         publicKeys: [keys.publicKey],
         delivery: { mode: 'direct' },
       });
-      const writes: string[] = [];
-      const proto = Socket.prototype as unknown as Record<'_write' | '_writev', (...a: unknown[]) => unknown>;
-      const originals = { _write: proto._write, _writev: proto._writev };
-      for (const m of ['_write', '_writev'] as const) {
-        proto[m] = function (this: unknown, ...a: unknown[]) {
-          const chunks =
-            m === '_writev' ? (a[0] as { chunk: Buffer }[]).map((x) => x.chunk) : [a[0] as Buffer];
-          writes.push(Buffer.concat(chunks).toString('latin1'));
-          return originals[m].apply(this, a);
-        };
-      }
+      const socketLog = recordSocketWrites();
       try {
         await asTenant('piped', () =>
           direct.record({ tenantId: 'piped', actor: { id: 'w' }, action: 'a.b', outcome: 'success' }),
         );
       } finally {
-        Object.assign(proto, originals);
+        socketLog.restore();
       }
+      const writes = socketLog.writes;
       const last = writes.at(-1) ?? '';
       expect(last).toContain('INSERT INTO');
       expect(last).toContain('COMMIT');

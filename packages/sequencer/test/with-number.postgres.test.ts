@@ -1,6 +1,6 @@
 import { requireTenantId } from '@tenantry/core';
 import { runMigrations } from '@tenantry/core/postgres';
-import { hasBackend, skipLabel } from '@tenantry/testkit';
+import { hasBackend, recordSocketWrites, skipLabel } from '@tenantry/testkit';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it as vitestIt } from 'vitest';
 import { defineSeries, type Series } from '../src/index.js';
@@ -164,23 +164,21 @@ describe.skipIf(!hasBackend('postgres')).each([
       const seq = createPostgresSequencer({ pool: one });
       const s = series();
       await seq.withNumber(s, {}, (n) => insert(n, 'w0')); // creates the counter row
-      const c = await one.connect();
-      let writes = 0;
-      const socket = (c as unknown as { connection: { stream: Record<string, unknown> } }).connection.stream;
-      for (const m of ['_write', '_writev'] as const) {
-        const original = socket[m] as (...a: unknown[]) => unknown;
-        socket[m] = function (this: unknown, ...a: unknown[]) {
-          writes++;
-          return original.apply(this, a);
-        };
+      let log = recordSocketWrites();
+      try {
+        expect(await seq.withNumber(s, {}, (n) => insert(n, 'w1').then(() => n.number))).toBe(2);
+      } finally {
+        log.restore();
       }
-      c.release();
-      expect(await seq.withNumber(s, {}, (n) => insert(n, 'w1').then(() => n.number))).toBe(2);
       // Pipelined: [BEGIN + UPDATE], [INSERT], [COMMIT] (the write awaited its INSERT: COMMIT waits).
-      expect(writes).toBe(pipeline ? 3 : 4);
-      writes = 0;
-      await seq.withNumber(s, {}, (n) => insert(n, 'w2'));
-      expect(writes).toBe(pipeline ? 2 : 4);
+      expect(log.writes).toHaveLength(pipeline ? 3 : 4);
+      log = recordSocketWrites();
+      try {
+        await seq.withNumber(s, {}, (n) => insert(n, 'w2'));
+      } finally {
+        log.restore();
+      }
+      expect(log.writes).toHaveLength(pipeline ? 2 : 4);
       expect((await docs(s)).map((d) => [d.n, d.label])).toEqual([
         [1, 'w0'],
         [2, 'w1'],

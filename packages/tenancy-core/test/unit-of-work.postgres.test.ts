@@ -1,4 +1,4 @@
-import { hasBackend, skipLabel, useTestDatabase } from '@tenantry/testkit';
+import { hasBackend, recordSocketWrites, skipLabel, useTestDatabase } from '@tenantry/testkit';
 import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -531,39 +531,35 @@ describe.skipIf(!hasBackend('postgres')).each([
   it('socket writes per unit: on a pipelined pool uow.query leaves in ONE write (BEGIN, statement, COMMIT), a callback issuing statements together shares BEGIN’s write; awaiting each reply, one write per round trip', async () => {
     const { app } = rls();
     const uow = createTenantUnitOfWork(app);
-    // Warm the role check of both connections, then count the socket writes of each.
+    // Warm the role check of both connections, then count the socket writes of one unit.
     await Promise.all([0, 1].map(() => asTenant(TENANTS[0]!, () => uow.query('SELECT 1'))));
-    const held = await Promise.all([0, 1].map(() => (app as pg.Pool).connect()));
-    let writes = 0;
-    for (const c of held) {
-      const socket = (c as unknown as { connection: { stream: Record<string, unknown> } }).connection.stream;
-      for (const m of ['_write', '_writev'] as const) {
-        const original = socket[m] as (...a: unknown[]) => unknown;
-        socket[m] = function (this: unknown, ...a: unknown[]) {
-          writes++;
-          return original.apply(this, a);
-        };
-      }
-      c.release();
+    let log = recordSocketWrites();
+    try {
+      const r = await asTenant(TENANTS[4]!, () =>
+        uow.query<{ n: number }>('SELECT count(*)::int AS n FROM customers WHERE name <> $1', ['-']),
+      );
+      expect(r.rows[0]!.n).toBe(ROWS_PER_TENANT(4));
+    } finally {
+      log.restore();
     }
-    const r = await asTenant(TENANTS[4]!, () =>
-      uow.query<{ n: number }>('SELECT count(*)::int AS n FROM customers WHERE name <> $1', ['-']),
-    );
-    expect(r.rows[0]!.n).toBe(ROWS_PER_TENANT(4));
-    expect(writes).toBe(pipeline ? 1 : 3);
-    writes = 0;
-    const both = await asTenant(TENANTS[4]!, () =>
-      uow.run(async (c) => {
-        const [a, b] = await Promise.all([
-          c.query<{ n: number }>('SELECT count(*)::int AS n FROM customers'),
-          c.query<{ n: number }>('SELECT 2 AS n'),
-        ]);
-        return [a.rows[0]!.n, b.rows[0]!.n];
-      }),
-    );
-    expect(both).toEqual([ROWS_PER_TENANT(4), 2]);
+    expect(log.writes).toHaveLength(pipeline ? 1 : 3);
+    log = recordSocketWrites();
+    try {
+      const both = await asTenant(TENANTS[4]!, () =>
+        uow.run(async (c) => {
+          const [a, b] = await Promise.all([
+            c.query<{ n: number }>('SELECT count(*)::int AS n FROM customers'),
+            c.query<{ n: number }>('SELECT 2 AS n'),
+          ]);
+          return [a.rows[0]!.n, b.rows[0]!.n];
+        }),
+      );
+      expect(both).toEqual([ROWS_PER_TENANT(4), 2]);
+    } finally {
+      log.restore();
+    }
     // Pipelined: BEGIN + both statements, then COMMIT. Awaiting: BEGIN, each statement, COMMIT.
-    expect(writes).toBe(pipeline ? 2 : 4);
+    expect(log.writes).toHaveLength(pipeline ? 2 : 4);
     await expectClean(app as pg.Pool, 2);
   });
 

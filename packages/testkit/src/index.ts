@@ -31,3 +31,4 @@ export {
   stopChildren,
 } from './processes.js';
 export { type LocalRedisCluster, startRedisCluster, redisClusterUnavailableReason } from './redis-cluster.js';
+export { type SocketWriteLog, recordSocketWrites } from './socket-writes.js';
