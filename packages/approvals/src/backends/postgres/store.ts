@@ -1,5 +1,8 @@
 import { type PgPoolLike, type PgQueryable, ValidationError } from '@tenantry/core';
 import { corkWrites, isPipelinedClient } from '@tenantry/core/postgres';
+// The timers module's own function, not the global one: a host test that fakes timers (vitest's
+// `vi.useFakeTimers()`, sinon, jest replace `globalThis.setImmediate`) must not hold the corked socket.
+import { setImmediate as releaseSoon } from 'node:timers';
 import type {
   ApprovalStore,
   ApprovalStoreCapabilities,
@@ -127,7 +130,7 @@ const first = (r: unknown): unknown => (Array.isArray(r) ? r[0] : r);
  * the loop waits for I/O, so nothing is ever held across a wait.
  */
 function holdUntilIdle(client: unknown): void {
-  setImmediate(corkWrites(client));
+  releaseSoon(corkWrites(client));
 }
 
 export class PostgresApprovalStore implements ApprovalStore {
@@ -312,6 +315,20 @@ export class PostgresApprovalStore implements ApprovalStore {
       const result = await fn(this.#tx(client, true, unit));
       for (const failed of await Promise.all(checks)) if (failed !== undefined) throw failed;
       if (!begun) return result;
+      if (!merge) {
+        // An adapter's executor (Kysely, postgres.js) answers COMMIT without its command tag, so a
+        // COMMIT the server answers with ROLLBACK would look like success: ask first (25P02 when a
+        // statement failed in the transaction and its error was caught).
+        try {
+          await client.query('SELECT 1', []);
+        } catch (error) {
+          if ((error as { code?: unknown } | null)?.code !== '25P02') throw mapError(error);
+          throw new ApprovalError('APPROVAL_CONFLICT', 'The transaction was rolled back at COMMIT; retry', {
+            details: { command: 'ROLLBACK' },
+            cause: error,
+          });
+        }
+      }
       const commit = first(await run(client, 'COMMIT', [])) as { command?: string };
       // COMMIT of a transaction in which a statement failed (an error a hook or handler caught) rolls back.
       if (commit.command !== undefined && commit.command !== 'COMMIT') {
