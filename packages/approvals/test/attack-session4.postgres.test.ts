@@ -77,4 +77,38 @@ describe.skipIf(!hasBackend('postgres'))(`attack session 4: approvals store${ski
       }
     });
   }
+  // T3: the store hands hooks and handlers the pooled client itself. Kept (a closure, a timer) past the
+  // unit, it runs statements on the connection after it went back to the pool: inside whatever
+  // transaction its next holder runs, another tenant's included. (Reading `tx.handle` late also sends a
+  // stray BEGIN on it when the unit sent nothing.) The tenant unit of work refuses such queries
+  // (UNIT_OF_WORK_ENDED); the store should too.
+  for (const pipeline of [false, true]) {
+    it(`${pipeline ? 'pipelined' : 'plain'} pool: a handle kept past the unit is refused, never run in the next holder's transaction`, async () => {
+      const pool = new pg.Pool({ connectionString: db.url(), max: 1, pipeline });
+      pool.on('error', () => undefined);
+      try {
+        const store = new PostgresApprovalStore({ pool });
+        let kept: Queryable | undefined;
+        await store.unitOfWork(async (tx) => {
+          kept = tx.handle as Queryable;
+          await kept.query('SELECT 1');
+        });
+        // The same physical connection (max: 1), now another tenant's transaction.
+        const next = await pool.connect();
+        try {
+          await next.query("BEGIN; SET LOCAL app.tenant_id TO 'other-tenant'");
+          const leaked = await kept!.query("SELECT current_setting('app.tenant_id', true) AS t").then(
+            (r) => (r as { rows: { t: string }[] }).rows[0]?.t,
+            (e: { code?: string }) => e.code,
+          );
+          expect(leaked).toBe('UNIT_OF_WORK_ENDED');
+          await next.query('ROLLBACK');
+        } finally {
+          next.release();
+        }
+      } finally {
+        await pool.end();
+      }
+    });
+  }
 });
