@@ -1,5 +1,8 @@
-import { type PgPoolLike, type PgQueryable, ValidationError } from '@tenantry/core';
+import { type PgPoolLike, type PgQueryable, TenantryError, ValidationError } from '@tenantry/core';
 import { corkWrites, isPipelinedClient } from '@tenantry/core/postgres';
+// The timers module's own function, not the global one: a host test that fakes timers (vitest's
+// `vi.useFakeTimers()`, sinon, jest replace `globalThis.setImmediate`) must not hold the corked socket.
+import { setImmediate as releaseSoon } from 'node:timers';
 import type {
   ApprovalStore,
   ApprovalStoreCapabilities,
@@ -127,7 +130,7 @@ const first = (r: unknown): unknown => (Array.isArray(r) ? r[0] : r);
  * the loop waits for I/O, so nothing is ever held across a wait.
  */
 function holdUntilIdle(client: unknown): void {
-  setImmediate(corkWrites(client));
+  releaseSoon(corkWrites(client));
 }
 
 export class PostgresApprovalStore implements ApprovalStore {
@@ -150,7 +153,7 @@ export class PostgresApprovalStore implements ApprovalStore {
    * `unawaited`: on a pipelined `pg` connection, statements whose reply nothing needs (SAVEPOINT,
    * RELEASE) are written without waiting and collected here; the unit checks them before COMMIT.
    */
-  #tx(db: PgQueryable, ownsTransaction: boolean, unit?: OwnTransaction): ApprovalStoreTx {
+  #tx(db: PgQueryable, ownsTransaction: boolean, unit?: OwnTransaction, handle?: unknown): ApprovalStoreTx {
     const unawaited = unit?.pipelined ? unit.checks : undefined;
     const later = (text: string): Promise<unknown> => {
       holdUntilIdle(db);
@@ -165,7 +168,7 @@ export class PostgresApprovalStore implements ApprovalStore {
       // Whoever gets the handle (a hook, a handler) may run statements on it: BEGIN goes first.
       get handle() {
         unit?.begin();
-        return db;
+        return handle ?? db;
       },
       ownsTransaction,
       insert: async (request, options): Promise<InsertOutcome> => {
@@ -268,6 +271,7 @@ export class PostgresApprovalStore implements ApprovalStore {
       });
     }
     let broken: Error | undefined;
+    let ended = false;
     // A connection that dies while checked out (a terminated backend, a pooler's 08P01 `server conn
     // crashed?`) emits 'error' on the client, which would crash the host without a listener.
     const onError = (error: Error): void => {
@@ -286,6 +290,9 @@ export class PostgresApprovalStore implements ApprovalStore {
       // The driver sends queued statements in order, so nothing runs before BEGIN. A unit that sent
       // nothing sends no BEGIN and no COMMIT.
       const pipelined = isPipelinedClient(client);
+      // Hooks and handlers get a view of the connection that refuses queries once the unit ended: kept
+      // (a closure, a timer), the pooled client would run them in its next holder's transaction (T3).
+      const guarded = guardedHandle(client, () => ended);
       const checks: Array<Promise<unknown>> = [];
       let begun = false;
       const merge = (client as { clientKind?: unknown }).clientKind === undefined;
@@ -309,9 +316,23 @@ export class PostgresApprovalStore implements ApprovalStore {
           return `BEGIN; ${sql}`;
         },
       };
-      const result = await fn(this.#tx(client, true, unit));
+      const result = await fn(this.#tx(client, true, unit, guarded));
       for (const failed of await Promise.all(checks)) if (failed !== undefined) throw failed;
       if (!begun) return result;
+      if (!merge) {
+        // An adapter's executor (Kysely, postgres.js) answers COMMIT without its command tag, so a
+        // COMMIT the server answers with ROLLBACK would look like success: ask first (25P02 when a
+        // statement failed in the transaction and its error was caught).
+        try {
+          await client.query('SELECT 1', []);
+        } catch (error) {
+          if ((error as { code?: unknown } | null)?.code !== '25P02') throw mapError(error);
+          throw new ApprovalError('APPROVAL_CONFLICT', 'The transaction was rolled back at COMMIT; retry', {
+            details: { command: 'ROLLBACK' },
+            cause: error,
+          });
+        }
+      }
       const commit = first(await run(client, 'COMMIT', [])) as { command?: string };
       // COMMIT of a transaction in which a statement failed (an error a hook or handler caught) rolls back.
       if (commit.command !== undefined && commit.command !== 'COMMIT') {
@@ -327,6 +348,7 @@ export class PostgresApprovalStore implements ApprovalStore {
       if (isConnectionError(error)) broken = error as Error;
       throw error;
     } finally {
+      ended = true;
       events.removeListener?.('error', onError);
       client.release(broken);
     }
@@ -410,6 +432,37 @@ export class PostgresApprovalStore implements ApprovalStore {
     );
     return res.rowCount === 1;
   }
+}
+
+/**
+ * `client` as hooks and handlers see it: its `query` refused (`UNIT_OF_WORK_ENDED`, never sent) once
+ * `ended()`, and `release` refused (the store releases the connection).
+ */
+function guardedHandle(client: object, ended: () => boolean): unknown {
+  const refused = () =>
+    new TenantryError('UNIT_OF_WORK_ENDED', 'A query was issued on an approvals unit of work that has ended');
+  return new Proxy(client, {
+    get(target, prop) {
+      if (prop === 'query') {
+        return (...args: unknown[]) => {
+          if (!ended()) return (target as PgQueryable).query(...(args as [string, unknown[]]));
+          const callback = args.find((a) => typeof a === 'function') as ((e: Error) => void) | undefined;
+          if (callback) {
+            queueMicrotask(() => callback(refused()));
+            return undefined;
+          }
+          return Promise.reject(refused());
+        };
+      }
+      if (prop === 'release') {
+        return () => {
+          throw new TenantryError('VALIDATION_FAILED', 'The approvals store releases its connection');
+        };
+      }
+      const v = Reflect.get(target, prop, target) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
 }
 
 /** The listener methods of a `pg` client (an EventEmitter), when present. */
