@@ -7,7 +7,11 @@ import { PgIdentifierSchema, quoteIdent, quoteLiteral } from './sql-quote.js';
 /** The name of a custom setting: `prefix.name`, lower snake case. */
 export const TenantSettingNameSchema = z
   .string()
-  .regex(/^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$/, 'must look like app.tenant_id');
+  .regex(/^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$/, 'must look like app.tenant_id')
+  // PostgreSQL truncates each part to 63 bytes where it parses the name as identifiers (SET LOCAL,
+  // RESET) but not in current_setting('<name>'), which the policies use: a longer part would set and
+  // reset another setting than the one the policies read.
+  .refine((s) => s.split('.').every((part) => part.length <= 63), 'each part must be at most 63 characters');
 
 /** A foreign key from a tenant table to another tenant table, made composite with the tenant column. */
 export const TenantForeignKeySchema = z

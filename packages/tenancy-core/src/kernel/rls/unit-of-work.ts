@@ -157,12 +157,6 @@ export function createTenantUnitOfWork(
     );
   }
   const settingLiteral = quoteLiteral(o.setting);
-  // SET LOCAL parses the name as identifiers, truncated to 63 bytes each: a longer part would set
-  // another setting than the one the policies read (current_setting('<name>')). set_config takes the
-  // name as a string, as is.
-  const [setTenantSql, setTenantEnd] = o.setting.split('.').every((part) => part.length <= 63)
-    ? [`SET LOCAL ${o.setting} TO `, '']
-    : [`SELECT set_config(${settingLiteral}, `, ', true)'];
   // Session state a unit may have changed (a session-level SET of the tenant setting, SET ROLE) is reset
   // in the same round trip as COMMIT/ROLLBACK, so it never reaches the next holder of the connection.
   // (RESET statements: measured cheaper than a SELECT set_config(…, false); the setting name is validated
@@ -248,7 +242,7 @@ export function createTenantUnitOfWork(
       }
       // SET LOCAL: transaction-local like set_config(…, true), but a utility statement: nothing to plan
       // and no row to send back (measured: fewer server and client cycles per unit).
-      const beginSql = `BEGIN ${mode}; ${setTenantSql}${quoteLiteral(tenantId)}${setTenantEnd}`;
+      const beginSql = `BEGIN ${mode}; SET LOCAL ${o.setting} TO ${quoteLiteral(tenantId)}`;
       let commit: { command?: string };
       if (!isPipelinedClient(client)) {
         await client.query(beginSql);
