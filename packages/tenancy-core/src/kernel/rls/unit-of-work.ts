@@ -18,7 +18,7 @@ import { TenantSettingNameSchema } from './tenant-table-sql.js';
 /** Options of {@link createTenantUnitOfWork}. */
 export const TenantUnitOfWorkOptionsSchema = z
   .object({
-    /** The setting the policies read. @default 'app.tenant_id' */
+    /** The setting the policies read: `name.name` in lower snake case, each part at most 63 characters. @default 'app.tenant_id' */
     setting: TenantSettingNameSchema.default('app.tenant_id'),
     /** @default 'read committed' (the server default) */
     isolation: z.enum(['read committed', 'repeatable read', 'serializable']).default('read committed'),
