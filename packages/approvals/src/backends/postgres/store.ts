@@ -441,19 +441,19 @@ export class PostgresApprovalStore implements ApprovalStore {
 function guardedHandle(client: object, ended: () => boolean): unknown {
   const refused = () =>
     new TenantryError('UNIT_OF_WORK_ENDED', 'A query was issued on an approvals unit of work that has ended');
+  // One function per unit (not one per property read): hooks call `query` on every statement.
+  const query = (...args: unknown[]) => {
+    if (!ended()) return (client as PgQueryable).query(...(args as [string, unknown[]]));
+    const callback = args.find((a) => typeof a === 'function') as ((e: Error) => void) | undefined;
+    if (callback) {
+      queueMicrotask(() => callback(refused()));
+      return undefined;
+    }
+    return Promise.reject(refused());
+  };
   return new Proxy(client, {
     get(target, prop) {
-      if (prop === 'query') {
-        return (...args: unknown[]) => {
-          if (!ended()) return (target as PgQueryable).query(...(args as [string, unknown[]]));
-          const callback = args.find((a) => typeof a === 'function') as ((e: Error) => void) | undefined;
-          if (callback) {
-            queueMicrotask(() => callback(refused()));
-            return undefined;
-          }
-          return Promise.reject(refused());
-        };
-      }
+      if (prop === 'query') return query;
       if (prop === 'release') {
         return () => {
           throw new TenantryError('VALIDATION_FAILED', 'The approvals store releases its connection');
