@@ -137,6 +137,42 @@ try {
         ),
       );
     }
+    // Issue 20: the allocation and the document's INSERT as one statement (`insertWithNumber`: a
+    // data-modifying CTE, one round trip, no BEGIN/COMMIT), against the same hand-written baseline.
+    // Unnamed statement on an ordinary pool (works behind PgBouncer); the baseline names its statements.
+    const oneStatement = createPostgresSequencer({ pool });
+    const oneNamed = createPostgresSequencer({ pool, namedStatements: true });
+    for (const [seqOne, label] of [
+      [oneStatement, ''],
+      [oneNamed, ' (namedStatements)'],
+    ] as const)
+      for (const clients of CLIENTS) {
+        const perCaller = Array.from({ length: clients }, (_, i) =>
+          defineSeries({ key: `ins${label.length}-${mode}-${i}` }),
+        );
+        let next = 0;
+        const hands = await Promise.all(perCaller.map(() => handWritten(uniqueId('h'))));
+        let h = 0;
+        rows.push(
+          await asTenant(uniqueId('i').replace(/_/g, '-'), () =>
+            compare({
+              workload: `postgres insertWithNumber${label} (allocation + INSERT in one statement) vs hand-written SQL awaited statement by statement, ${plural(clients)}${tag}`,
+              unit,
+              concurrency: clients,
+              durationMs: DURATION,
+              rounds: ROUNDS,
+              ours: () =>
+                seqOne.insertWithNumber(perCaller[next++ % clients] as (typeof perCaller)[number], {
+                  table: 'docs',
+                  tenantColumn: 'tenant',
+                  numberColumn: 'number',
+                  values: { series: 'invoice', period: '' },
+                }),
+              baseline: () => (hands[h++ % clients] as () => Promise<void>)(),
+            }),
+          ),
+        );
+      }
     // Issue 18: one hot series, combining mode on a pipelined pool (each savepoint with its write).
     const combining = createPostgresSequencer({ pool: piped, combine: { maxGroupSize: 64, maxWaitMs: 0 } });
     const hot = defineSeries({ key: `hot-piped-${mode}` });

@@ -54,6 +54,12 @@ export const SequencerErrorCodes = defineErrorCodes({
    * there: look it up before writing it again. Rare: the outcome is normally checked on a new connection.
    */
   SEQUENCER_COMMIT_UNKNOWN: { status: 500 },
+  /**
+   * `insertWithNumber` on PostgreSQL: the document's INSERT failed (a constraint, a missing column, a
+   * value the column refuses), so the statement took no number. `details` carry the `sqlstate`, and the
+   * `constraint`, `table` and `column` when PostgreSQL names them; the driver error is the `cause`.
+   */
+  SEQUENCER_INSERT_FAILED: { status: 422 },
   /** The counter store failed in an unexpected way; the driver error is kept as `cause`. */
   SEQUENCER_STORE_FAILED: { status: 500 },
   /**

@@ -28,6 +28,11 @@ import { pgListVoids, pgRecordVoid } from './voids.js';
 import { invalidInput, parseSequencerInput } from '../../input.js';
 import { Combiner, CombineOptionsSchema } from '../../combining.js';
 import { type PostgresWriteContext, serveWriteGroup, type WriteRequest } from './write-group.js';
+import {
+  type InsertedWithNumber,
+  type PostgresNumberedInsert,
+  insertWithNumber,
+} from './insert-with-number.js';
 
 /** Options of {@link createPostgresSequencer}. */
 export const PostgresSequencerOptionsSchema = z.object({
@@ -177,6 +182,33 @@ export interface PostgresSequencer {
     write: (allocated: PostgresWriteContext) => Promise<T>,
   ): Promise<T>;
   /**
+   * Take the next number and insert the document that carries it in ONE statement, one round trip:
+   * `WITH n AS (UPDATE <counter> … RETURNING last_value) INSERT INTO <table> (…) SELECT …, n.last_value FROM n`,
+   * run on the `pool` given to `createPostgresSequencer` (or `options.db`). One statement is one
+   * transaction, so the number is consumed if and only if the row is inserted (S1–S4) with no
+   * `BEGIN`/`COMMIT` around it. Columns are quoted as written; values are parameters, cast by
+   * PostgreSQL to their columns' types. The first call for a series and period creates its counter row
+   * (one more round trip, once). For a table under row-level security, or a document written with more
+   * than one statement, use `withNumber`.
+   * @param insert `{ table, numberColumn, formattedColumn?, tenantColumn?, values?, returning? }` (zod-validated)
+   * @returns the allocated number (`{ number, formatted, tenant, series, period, issueDate }`) and `row`, the `returning` columns
+   * @throws SequencerError `SEQUENCER_INSERT_FAILED` (the INSERT failed: `details.sqlstate`, `constraint`; nothing consumed),
+   *   `SEQUENCER_LOCK_TIMEOUT`, `SEQUENCER_CHRONOLOGY_VIOLATION`, `SEQUENCER_ISSUE_DATE_REQUIRED`,
+   *   `SEQUENCER_EXHAUSTED`, `SEQUENCER_NOT_MIGRATED`, `SEQUENCER_STORE_UNAVAILABLE`, `SEQUENCER_STORE_FAILED`
+   * @throws ValidationError `VALIDATION_FAILED` on a malformed table, column or option
+   * @example
+   * const inv = await seq.insertWithNumber(invoices, {
+   *   table: 'invoices', tenantColumn: 'tenant', numberColumn: 'number', formattedColumn: 'code',
+   *   values: { customer: 'ACME', total: '120.00', issue_date: issueDate }, returning: ['id'],
+   * }, { issueDate });
+   * inv.formatted; // 'INV-2026-000042'
+   */
+  insertWithNumber<R = Record<string, unknown>>(
+    series: Series,
+    insert: PostgresNumberedInsert,
+    options?: PostgresInsertWithNumberOptions,
+  ): Promise<InsertedWithNumber<R>>;
+  /**
    * Take the next number inside `tx`: the counter row is locked `FOR UPDATE` until `tx` commits or
    * rolls back, so the number and the document commit or roll back together (S1–S4). One round trip.
    * @throws SequencerError `SEQUENCER_LOCK_TIMEOUT` (retry the transaction), `SEQUENCER_CHRONOLOGY_VIOLATION`,
@@ -200,6 +232,12 @@ export interface PostgresSequencer {
   void(series: Series, number: number, options: PostgresVoidOptions): Promise<VoidRecord>;
   /** Voids recorded for a series and period, by number. */
   voids(series: Series, options: PostgresReadOptions): Promise<VoidRecord[]>;
+}
+
+/** Options of one {@link PostgresSequencer.insertWithNumber} call (the tenant comes from the context unless named). */
+export interface PostgresInsertWithNumberOptions extends PostgresWithNumberOptions {
+  /** Where to run the statement (a `pg` Pool or client). @default the sequencer's `pool` */
+  db?: PgQueryable;
 }
 
 /** Options of a read (`lastCommitted`, `voids`): any `pg` Pool or client. */
@@ -421,8 +459,32 @@ export function createPostgresSequencer(
     opts: TenantOption & { issueDate?: IssueDateInput | undefined },
   ): CounterKey => resolveRequest(series, callOptions(opts)).key;
 
+  const insertNumbered = async <R>(
+    series: Series,
+    insert: PostgresNumberedInsert,
+    opts: PostgresInsertWithNumberOptions = {},
+  ): Promise<InsertedWithNumber<R>> => {
+    const req = resolveRequest(series, callOptions(opts, 1));
+    let db: PgQueryable | undefined;
+    try {
+      db = opts?.db ?? pool;
+    } catch (e) {
+      throw invalidInput('insertWithNumber options', e, ['db']);
+    }
+    if (typeof (db as Partial<PgQueryable> | undefined)?.query !== 'function')
+      throw invalidInput("insertWithNumber needs { db } or the sequencer's { pool }", undefined, ['db']);
+    return withSpan('sequencer', 'allocate', spanAttributes(req.key, 1), () =>
+      insertWithNumber<R>(db as PgQueryable, series, req, insert, {
+        timeout,
+        waitMs,
+        namedStatements: o.namedStatements,
+      }),
+    );
+  };
+
   return Object.freeze({
     withNumber,
+    insertWithNumber: insertNumbered,
     next: async (series: Series, opts: PostgresAllocateOptions) =>
       (await allocate(series, 1, opts))[0] as AllocatedNumber,
     nextBatch: allocate,

@@ -1,0 +1,317 @@
+// insertWithNumber: the allocation and the document's INSERT in one statement (issue 20's one round
+// trip for the case where the sequencer owns the transaction). The statement is its own transaction, so
+// every guarantee is checked on what PostgreSQL holds afterwards: the documents' numbers and the counter.
+import { runMigrations } from '@tenantry/core/postgres';
+import { hasBackend, recordSocketWrites, skipLabel } from '@tenantry/testkit';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { defineSeries, type Series } from '../src/index.js';
+import { createPostgresSequencer, sequencerMigrations } from '../src/postgres.js';
+import {
+  asSystem,
+  currentTenant,
+  freshSeriesKey,
+  freshTenant,
+  tenantIt as it,
+  useBackends,
+} from './helpers.js';
+
+const env = useBackends();
+const codeOf = async (p: Promise<unknown>): Promise<string> => {
+  try {
+    await p;
+    return 'resolved';
+  } catch (e) {
+    return (e as { code?: string }).code ?? `untyped: ${(e as Error).message}`;
+  }
+};
+
+describe.skipIf(!hasBackend('postgres')).each([
+  { pipeline: false, namedStatements: false, mode: 'unnamed statement' },
+  { pipeline: false, namedStatements: true, mode: 'namedStatements' },
+  { pipeline: true, namedStatements: false, mode: 'pg pipeline mode' },
+])(`PostgreSQL insertWithNumber, $mode${skipLabel('postgres')}`, ({ pipeline, namedStatements }) => {
+  let pool: pg.Pool;
+  const series = (def: Partial<Parameters<typeof defineSeries>[0]> = {}): Series =>
+    defineSeries({ key: freshSeriesKey(), ...def });
+  const seq = () => createPostgresSequencer({ pool, namedStatements, lockTimeoutMs: 300 });
+  const doc = (s: Series, values: Record<string, unknown> = {}) => ({
+    table: 'ndocs',
+    tenantColumn: 'tenant',
+    numberColumn: 'number',
+    formattedColumn: 'code',
+    values: { series: s.key, period: '', total: '1.00', ...values },
+    returning: ['id', 'total'],
+  });
+  const docs = async (s: Series) =>
+    (
+      await pool.query<{ number: string; code: string; total: string }>(
+        'SELECT number, code, total FROM ndocs WHERE tenant = $1 AND series = $2 ORDER BY number',
+        [currentTenant(), s.key],
+      )
+    ).rows;
+  const counter = async (s: Series) =>
+    (
+      await pool.query<{ last_value: string | null }>(
+        'SELECT last_value FROM tenantry_sequencer_counters WHERE tenant = $1 AND series = $2',
+        [currentTenant(), s.key],
+      )
+    ).rows[0]?.last_value;
+
+  beforeAll(async () => {
+    // Named statements belong to a server session: through a transaction-mode pooler they would clash,
+    // so that mode talks to the server directly (as the README says users must).
+    pool = new pg.Pool({
+      connectionString: namedStatements ? env.pgDirectUrl() : env.pgUrl(),
+      max: 12,
+      pipeline,
+    });
+    await runMigrations(pool, sequencerMigrations);
+    await pool.query(`CREATE TABLE IF NOT EXISTS ndocs (id bigserial, tenant text NOT NULL, series text NOT NULL,
+      period text NOT NULL, number bigint NOT NULL, code text, total numeric NOT NULL CHECK (total >= 0),
+      issued date, PRIMARY KEY (tenant, series, period, number))`);
+  });
+  afterAll(async () => {
+    await pool?.end();
+  });
+
+  it('numbers 1..N with no gap and no duplicate under 60 concurrent calls; the formatted column is the one returned', async () => {
+    const s = series({ format: 'INV-{n:03}' });
+    const got = await Promise.all(Array.from({ length: 60 }, () => seq().insertWithNumber(s, doc(s))));
+    expect(got.map((g) => g.number).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 60 }, (_, i) => i + 1),
+    );
+    const stored = await docs(s);
+    expect(stored.map((d) => Number(d.number))).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+    for (const g of got) {
+      expect(g.tenant).toBe(currentTenant());
+      expect(g.formatted).toBe(`INV-${String(g.number).padStart(3, '0')}`);
+      expect(stored[g.number - 1]?.code).toBe(g.formatted);
+      expect(g.row).toEqual({ id: expect.any(String), total: '1.00' });
+    }
+    expect(await counter(s)).toBe('60');
+  });
+
+  it('a failed INSERT takes no number: SEQUENCER_INSERT_FAILED with the SQLSTATE and constraint, the next call gets the next number', async () => {
+    const s = series();
+    await seq().insertWithNumber(s, doc(s));
+    let error: { code?: string; details?: Record<string, unknown> } = {};
+    try {
+      await seq().insertWithNumber(s, doc(s, { total: '-5' }));
+    } catch (e) {
+      error = e as typeof error;
+    }
+    expect(error.code).toBe('SEQUENCER_INSERT_FAILED');
+    expect(error.details).toMatchObject({
+      sqlstate: '23514',
+      constraint: 'ndocs_total_check',
+      table: 'ndocs',
+    });
+    expect(await codeOf(seq().insertWithNumber(s, doc(s, { total: 'not a number' })))).toBe(
+      'SEQUENCER_INSERT_FAILED',
+    );
+    expect(await codeOf(seq().insertWithNumber(s, doc(s, { no_such_column: 1 })))).toBe(
+      'SEQUENCER_INSERT_FAILED',
+    );
+    expect(await codeOf(seq().insertWithNumber(s, { ...doc(s), table: 'no_such_table' }))).toBe(
+      'SEQUENCER_INSERT_FAILED',
+    );
+    expect(await counter(s)).toBe('1');
+    expect((await seq().insertWithNumber(s, doc(s))).number).toBe(2);
+    expect((await docs(s)).map((d) => Number(d.number))).toEqual([1, 2]);
+  });
+
+  it('a duplicate document (unique violation) takes no number either', async () => {
+    const s = series();
+    await pool.query("INSERT INTO ndocs (tenant, series, period, number, total) VALUES ($1, $2, '', 2, 0)", [
+      currentTenant(),
+      s.key,
+    ]);
+    expect((await seq().insertWithNumber(s, doc(s))).number).toBe(1);
+    let error: { code?: string; details?: Record<string, unknown> } = {};
+    try {
+      await seq().insertWithNumber(s, doc(s));
+    } catch (e) {
+      error = e as typeof error;
+    }
+    expect(error).toMatchObject({ code: 'SEQUENCER_INSERT_FAILED', details: { sqlstate: '23505' } });
+    expect(await counter(s)).toBe('1');
+  });
+
+  it('the first call creates the counter at the series start; a period comes from the issue date', async () => {
+    const s = series({ start: 1000, period: 'yearly' });
+    expect(await codeOf(seq().insertWithNumber(s, doc(s)))).toBe('SEQUENCER_ISSUE_DATE_REQUIRED');
+    const a = await seq().insertWithNumber(s, doc(s, { period: '2026', issued: '2026-05-01' }), {
+      issueDate: '2026-05-01',
+    });
+    const b = await seq().insertWithNumber(s, doc(s, { period: '2027', issued: '2027-01-02' }), {
+      issueDate: '2027-01-02',
+    });
+    expect([a.number, a.period, b.number, b.period]).toEqual([1000, '2026', 1000, '2027']);
+  });
+
+  it('chronology: an earlier issue date is refused and takes nothing; a later one goes on', async () => {
+    const s = series({ chronology: true, format: '{yyyy}/{n}' });
+    const first = await seq().insertWithNumber(s, doc(s), { issueDate: '2026-03-10' });
+    expect(first.formatted).toBe('2026/1');
+    expect(await codeOf(seq().insertWithNumber(s, doc(s), { issueDate: '2026-03-09' }))).toBe(
+      'SEQUENCER_CHRONOLOGY_VIOLATION',
+    );
+    expect(await counter(s)).toBe('1');
+    expect((await seq().insertWithNumber(s, doc(s), { issueDate: '2026-03-10' })).number).toBe(2);
+  });
+
+  it('the formatted number is never cut: a number longer than the padding keeps all its digits', async () => {
+    const s = series({ start: 99, format: '{prefix}{n:02}-X', prefix: 'P' });
+    const a = await seq().insertWithNumber(s, doc(s));
+    const b = await seq().insertWithNumber(s, doc(s));
+    expect([a.formatted, b.formatted]).toEqual(['P99-X', 'P100-X']);
+    expect((await docs(s)).map((d) => d.code)).toEqual(['P99-X', 'P100-X']);
+  });
+
+  it('an exhausted series takes no number past Number.MAX_SAFE_INTEGER: SEQUENCER_EXHAUSTED, nothing inserted', async () => {
+    const s = series({ start: Number.MAX_SAFE_INTEGER });
+    expect((await seq().insertWithNumber(s, doc(s))).number).toBe(Number.MAX_SAFE_INTEGER);
+    expect(await codeOf(seq().insertWithNumber(s, doc(s)))).toBe('SEQUENCER_EXHAUSTED');
+    expect((await docs(s)).length).toBe(1);
+    expect(await counter(s)).toBe(String(Number.MAX_SAFE_INTEGER));
+  });
+
+  it('waits for a counter row held by another transaction no longer than lockTimeoutMs: SEQUENCER_LOCK_TIMEOUT', async () => {
+    const s = series();
+    await seq().insertWithNumber(s, doc(s));
+    const holder = new pg.Client({ connectionString: env.pgUrl() });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query(
+        'SELECT 1 FROM tenantry_sequencer_counters WHERE tenant = $1 AND series = $2 FOR UPDATE',
+        [currentTenant(), s.key],
+      );
+      const t0 = performance.now();
+      expect(await codeOf(seq().insertWithNumber(s, doc(s)))).toBe('SEQUENCER_LOCK_TIMEOUT');
+      expect(performance.now() - t0).toBeLessThan(3000);
+      await holder.query('ROLLBACK');
+    } finally {
+      await holder.end();
+    }
+    expect((await seq().insertWithNumber(s, doc(s))).number).toBe(2);
+  });
+
+  it('the tenant is the context’s: the tenant column gets it, another tenant is refused, tenants count apart', async () => {
+    const s = series();
+    const mine = await seq().insertWithNumber(s, doc(s));
+    expect(await codeOf(seq().insertWithNumber(s, doc(s), { tenantId: freshTenant() }))).toBe(
+      'TENANT_CONTEXT_CONFLICT',
+    );
+    const other = freshTenant();
+    const theirs = await asSystem(() => seq().insertWithNumber(s, doc(s), { tenantId: other }));
+    expect([mine.number, theirs.number, theirs.tenant]).toEqual([1, 1, other]);
+    expect(await docs(s)).toHaveLength(1);
+  });
+
+  it('refuses malformed input with VALIDATION_FAILED before anything is sent', async () => {
+    const s = series();
+    const bad: unknown[] = [
+      undefined,
+      null,
+      'ndocs',
+      { ...doc(s), table: 'ndocs; DROP TABLE ndocs' },
+      { ...doc(s), table: 'a.b.c' },
+      { ...doc(s), numberColumn: 'number"' },
+      { ...doc(s), formattedColumn: 'number' },
+      { ...doc(s), values: { 'total) VALUES (1); --': 1 } },
+      { ...doc(s), values: { number: 5 } },
+      { ...doc(s), returning: ['*'] },
+      { ...doc(s), extra: true },
+      new Proxy(
+        {},
+        {
+          get() {
+            throw new Error('hostile');
+          },
+          ownKeys() {
+            throw new Error('hostile');
+          },
+        },
+      ),
+    ];
+    for (const b of bad) {
+      expect(await codeOf(seq().insertWithNumber(s, b as never))).toBe('VALIDATION_FAILED');
+    }
+    expect(await codeOf(createPostgresSequencer().insertWithNumber(s, doc(s)))).toBe('VALIDATION_FAILED');
+    expect(await codeOf(seq().insertWithNumber('x' as never, doc(s)))).toBe('VALIDATION_FAILED');
+    expect(await counter(s)).toBeUndefined();
+    expect(await docs(s)).toHaveLength(0);
+  });
+
+  it('runs on the db given in the options (a checked-out client), and table names may be schema-qualified', async () => {
+    const s = series();
+    const client = await pool.connect();
+    try {
+      const a = await createPostgresSequencer({ namedStatements }).insertWithNumber(
+        s,
+        { ...doc(s), table: 'public.ndocs' },
+        { db: client },
+      );
+      expect(a.number).toBe(1);
+    } finally {
+      client.release();
+    }
+    expect(await docs(s)).toHaveLength(1);
+  });
+
+  it('costs one statement and one socket write once the counter exists', async () => {
+    const s = series();
+    await seq().insertWithNumber(s, doc(s));
+    const client = await pool.connect();
+    try {
+      const sent: string[] = [];
+      const query = client.query.bind(client) as (...a: unknown[]) => unknown;
+      (client as unknown as { query: unknown }).query = (...a: unknown[]) => {
+        sent.push(typeof a[0] === 'string' ? a[0] : String((a[0] as { text?: string }).text));
+        return query(...a);
+      };
+      const writes = recordSocketWrites();
+      try {
+        await createPostgresSequencer({ namedStatements }).insertWithNumber(s, doc(s), { db: client });
+      } finally {
+        writes.restore();
+      }
+      expect(sent).toHaveLength(1);
+      expect(sent[0]).toMatch(/^WITH n AS \(UPDATE tenantry_sequencer_counters/);
+      expect(writes.writes.length).toBe(1);
+    } finally {
+      client.release();
+    }
+  });
+});
+
+describe.skipIf(!hasBackend('postgres'))(
+  `PostgreSQL insertWithNumber without the migration${skipLabel('postgres')}`,
+  () => {
+    it('SEQUENCER_NOT_MIGRATED when the counter table is missing (and the document table exists)', async () => {
+      // A session-level search_path: directly, not through a transaction-mode pooler.
+      const pool = new pg.Pool({ connectionString: env.pgDirectUrl(), max: 1 });
+      try {
+        await pool.query(
+          'CREATE SCHEMA IF NOT EXISTS unmigrated; CREATE TABLE IF NOT EXISTS unmigrated.d (n bigint)',
+        );
+        const s = defineSeries({ key: freshSeriesKey() });
+        const client = await pool.connect();
+        try {
+          await client.query('SET search_path TO unmigrated');
+          const code = await codeOf(
+            createPostgresSequencer().insertWithNumber(s, { table: 'd', numberColumn: 'n' }, { db: client }),
+          );
+          expect(code).toBe('SEQUENCER_NOT_MIGRATED');
+        } finally {
+          await client.query('RESET search_path');
+          client.release();
+        }
+      } finally {
+        await pool.end();
+      }
+    });
+  },
+);
