@@ -8,7 +8,7 @@ import { noopAuditPort, runAsSystem } from '@tenantry/core';
 import { randomBytes } from 'node:crypto';
 import { compare, printBench, type BenchRow } from '@tenantry/testkit/bench';
 import pg from 'pg';
-import { createTenantUnitOfWork, tenantTableSql } from '@tenantry/core/postgres';
+import { corkWrites, createTenantUnitOfWork, tenantTableSql } from '@tenantry/core/postgres';
 
 const base = process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const suffix = `${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
@@ -119,6 +119,41 @@ try {
               durationMs: 800,
               rounds: 9,
               ours: async () => check(await pipedUow.query(query, [], { tenantId: tenant() })),
+              baseline: async () => check(await bare.query(plain, [tenant()])),
+            }),
+          );
+          // The ceiling of any RLS read on this machine: the same transaction written by hand on the
+          // same pipelined pool, with nothing of ours (BEGIN + SET LOCAL, the SELECT and COMMIT corked into
+          // one socket write, no role check and no session reset), against the same bare query. Where
+          // client and server share the CPU, three statements cost more than one whatever the round trips.
+          rows.push(
+            await compare({
+              workload: `pg latest-20 SELECT: hand-written pipelined BEGIN + SET LOCAL, SELECT, COMMIT (no session reset) + RLS vs bare autocommit WHERE tenant_id=$1 (${clients} conns, ${clients} in flight)`,
+              unit: 'queries/s',
+              concurrency: clients,
+              durationMs: 800,
+              rounds: 9,
+              ours: async () => {
+                const c = await piped.connect();
+                try {
+                  const flush = corkWrites(c);
+                  let begun: Promise<unknown>;
+                  let read: Promise<pg.QueryResult>;
+                  let committed: Promise<unknown>;
+                  try {
+                    begun = c.query(`BEGIN; SET LOCAL app.tenant_id TO '${tenant()}'`);
+                    read = c.query(query);
+                    committed = c.query('COMMIT');
+                  } finally {
+                    flush();
+                  }
+                  await begun;
+                  check(await read);
+                  await committed;
+                } finally {
+                  c.release();
+                }
+              },
               baseline: async () => check(await bare.query(plain, [tenant()])),
             }),
           );

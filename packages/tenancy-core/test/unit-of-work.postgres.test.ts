@@ -462,15 +462,16 @@ describe.skipIf(!hasBackend('postgres')).each([
     expect(r.rows).toHaveLength(ROWS_PER_TENANT(5));
     expect(r.rows.every((x) => x.tenant_id === TENANTS[5] && x.s === TENANTS[5])).toBe(true);
     if (pipeline) {
-      expect(log.slice(0, 3)).toEqual(['send BEGIN', 'send SELECT', 'send COMMIT;']);
+      // The last message is the session reset and COMMIT (`CLOSE ALL; …; COMMIT`).
+      expect(log.slice(0, 3)).toEqual(['send BEGIN', 'send SELECT', 'send CLOSE']);
     } else {
       expect(log).toEqual([
         'send BEGIN',
         'reply BEGIN',
         'send SELECT',
         'reply SELECT',
-        'send COMMIT;',
-        'reply COMMIT;',
+        'send CLOSE',
+        'reply CLOSE',
       ]);
     }
     // A caller that issues its statements without awaiting in between: on a pipelined pool they
@@ -495,7 +496,7 @@ describe.skipIf(!hasBackend('postgres')).each([
     );
     expect(one.rows[0]!.n).toBe(ROWS_PER_TENANT(7));
     expect(log.slice(0, 3)).toEqual(
-      pipeline ? ['send BEGIN', 'send SELECT', 'send COMMIT;'] : ['send BEGIN', 'reply BEGIN', 'send SELECT'],
+      pipeline ? ['send BEGIN', 'send SELECT', 'send CLOSE'] : ['send BEGIN', 'reply BEGIN', 'send SELECT'],
     );
     // …and a statement it tries to issue afterwards (from the promise's continuation) is refused, never
     // run after COMMIT on a connection that is back in the pool.
