@@ -126,37 +126,49 @@ try {
           // same pipelined pool, with nothing of ours (BEGIN + SET LOCAL, the SELECT and COMMIT corked into
           // one socket write, no role check and no session reset), against the same bare query. Where
           // client and server share the CPU, three statements cost more than one whatever the round trips.
-          rows.push(
-            await compare({
-              workload: `pg latest-20 SELECT: hand-written pipelined BEGIN + SET LOCAL, SELECT, COMMIT (no session reset) + RLS vs bare autocommit WHERE tenant_id=$1 (${clients} conns, ${clients} in flight)`,
-              unit: 'queries/s',
-              concurrency: clients,
-              durationMs: 800,
-              rounds: 9,
-              ours: async () => {
-                const c = await piped.connect();
-                try {
-                  const flush = corkWrites(c);
-                  let begun: Promise<unknown>;
-                  let read: Promise<pg.QueryResult>;
-                  let committed: Promise<unknown>;
-                  try {
-                    begun = c.query(`BEGIN; SET LOCAL app.tenant_id TO '${tenant()}'`);
-                    read = c.query(query);
-                    committed = c.query('COMMIT');
-                  } finally {
-                    flush();
-                  }
-                  await begun;
-                  check(await read);
-                  await committed;
-                } finally {
-                  c.release();
-                }
-              },
-              baseline: async () => check(await bare.query(plain, [tenant()])),
-            }),
-          );
+          // The same by hand with the session reset the unit of work sends (T3: a session-level SET,
+          // SET ROLE, a WITH HOLD cursor or a temporary table made inside the unit never reaches the
+          // connection's next holder): what the reset costs, apart from the runner's own code.
+          const byHand = (commitSql: string) => async () => {
+            const c = await piped.connect();
+            try {
+              const flush = corkWrites(c);
+              let begun: Promise<unknown>;
+              let read: Promise<pg.QueryResult>;
+              let committed: Promise<unknown>;
+              try {
+                begun = c.query(`BEGIN; SET LOCAL app.tenant_id TO '${tenant()}'`);
+                read = c.query(query);
+                committed = c.query(commitSql);
+              } finally {
+                flush();
+              }
+              await begun;
+              check(await read);
+              await committed;
+            } finally {
+              c.release();
+            }
+          };
+          for (const [label, commitSql] of [
+            ['COMMIT (no session reset)', 'COMMIT'],
+            [
+              'the same session reset and COMMIT',
+              'CLOSE ALL; DISCARD TEMP; RESET app.tenant_id; RESET ROLE; COMMIT',
+            ],
+          ] as const) {
+            rows.push(
+              await compare({
+                workload: `pg latest-20 SELECT: hand-written pipelined BEGIN + SET LOCAL, SELECT, ${label} + RLS vs bare autocommit WHERE tenant_id=$1 (${clients} conns, ${clients} in flight)`,
+                unit: 'queries/s',
+                concurrency: clients,
+                durationMs: 800,
+                rounds: 9,
+                ours: byHand(commitSql),
+                baseline: async () => check(await bare.query(plain, [tenant()])),
+              }),
+            );
+          }
         } finally {
           await piped.end();
           await bare.end();
