@@ -50,8 +50,10 @@ export const SequencerErrorCodes = defineErrorCodes({
   SEQUENCER_COMMIT_FAILED: { status: 503, retryable: true },
   /**
    * `withNumber` on PostgreSQL: the connection broke during `COMMIT` and the server could not tell
-   * afterwards whether the transaction committed (`txid_status` unknown). The document may or may not be
-   * there: look it up before writing it again. Rare: the outcome is normally checked on a new connection.
+   * afterwards whether the transaction committed (`txid_status` unknown). `insertWithNumber`: the
+   * connection broke while its one statement ran, which may have committed. The document may or may not
+   * be there: look it up before writing it again. Rare for `withNumber`: the outcome is normally checked
+   * on a new connection.
    */
   SEQUENCER_COMMIT_UNKNOWN: { status: 500 },
   /**

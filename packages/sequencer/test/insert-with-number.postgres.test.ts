@@ -261,6 +261,179 @@ describe.skipIf(!hasBackend('postgres')).each([
     expect(await docs(s)).toHaveLength(1);
   });
 
+  // Found by an attack on the first version (each failed before the fix).
+  it('a BEFORE trigger that skips the row, or a DO INSTEAD rule, takes no number: SEQUENCER_INSERT_FAILED', async () => {
+    const s = series();
+    await pool.query(`CREATE TABLE IF NOT EXISTS skipdocs (tenant text, number bigint, note text);
+      CREATE OR REPLACE FUNCTION skipdocs_skip() RETURNS trigger LANGUAGE plpgsql AS $f$
+        BEGIN IF NEW.note = 'skip' THEN RETURN NULL; END IF; IF NEW.note = 'raise' THEN RAISE EXCEPTION 'no'; END IF;
+        IF NEW.note = 'renumber' THEN NEW.number := NEW.number + 1000; END IF; RETURN NEW; END $f$;
+      DROP TRIGGER IF EXISTS skipdocs_skip ON skipdocs;
+      CREATE TRIGGER skipdocs_skip BEFORE INSERT ON skipdocs FOR EACH ROW EXECUTE FUNCTION skipdocs_skip();`);
+    const skip = (note: string) => ({
+      table: 'skipdocs',
+      tenantColumn: 'tenant',
+      numberColumn: 'number',
+      values: { note },
+    });
+    expect((await seq().insertWithNumber(s, skip('ok'))).number).toBe(1);
+    let error: { code?: string; details?: Record<string, unknown> } = {};
+    try {
+      await seq().insertWithNumber(s, skip('skip'));
+    } catch (e) {
+      error = e as typeof error;
+    }
+    expect(error).toMatchObject({ code: 'SEQUENCER_INSERT_FAILED', details: { reason: 'NO_ROW_INSERTED' } });
+    expect(await codeOf(seq().insertWithNumber(s, skip('raise')))).toBe('SEQUENCER_INSERT_FAILED');
+    expect(await counter(s)).toBe('1');
+    // A trigger that changes the row's number: the call reports the counter's number, which the
+    // formatted column (computed from the counter) matches.
+    const renumbered = await seq().insertWithNumber(s, skip('renumber'));
+    expect(renumbered.number).toBe(2);
+    expect((await seq().insertWithNumber(s, skip('ok'))).number).toBe(3);
+
+    await pool.query(`CREATE TABLE IF NOT EXISTS ruledocs (tenant text, number bigint);
+      CREATE OR REPLACE RULE ruledocs_nothing AS ON INSERT TO ruledocs DO INSTEAD NOTHING;`);
+    const r = series();
+    expect(
+      await codeOf(
+        seq().insertWithNumber(r, { table: 'ruledocs', tenantColumn: 'tenant', numberColumn: 'number' }),
+      ),
+    ).toBe('SEQUENCER_INSERT_FAILED');
+    expect(await counter(r)).toBe(undefined === (await counter(r)) ? undefined : null);
+  });
+
+  it('reads each input once: a getter or an iterator cannot swap a checked name for SQL', async () => {
+    const s = series();
+    let reads = 0;
+    const returning = ['id'];
+    (returning as unknown as { [Symbol.iterator]: () => Iterator<string> })[Symbol.iterator] = function* () {
+      reads++;
+      yield reads === 1 ? 'id' : 'id", (SELECT 1) AS "leak';
+    };
+    const r = await seq().insertWithNumber(s, { ...doc(s), returning });
+    expect(Object.keys(r.row)).toEqual(['id']);
+    let tableReads = 0;
+    const sneaky = {
+      ...doc(s),
+      get table() {
+        tableReads++;
+        return tableReads === 1 ? 'ndocs' : 'ndocs (tenant) VALUES (1); --';
+      },
+    };
+    const code = await codeOf(seq().insertWithNumber(s, sneaky as never));
+    expect(['resolved', 'VALIDATION_FAILED']).toContain(code);
+    expect((await docs(s)).length).toBe(code === 'resolved' ? 2 : 1);
+  });
+
+  it('callers racing on the first number of a chronological series (a new period) all get numbers', async () => {
+    const s = series({ chronology: true, period: 'monthly' });
+    const got = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        seq().insertWithNumber(s, doc(s, { period: '2026-04' }), { issueDate: '2026-04-02' }),
+      ),
+    );
+    expect(got.map((g) => g.number).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+
+  it('creating the counter row waits no longer than lockTimeoutMs for another transaction creating it', async () => {
+    const s = series();
+    const holder = new pg.Client({ connectionString: env.pgUrl() });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query(
+        "INSERT INTO tenantry_sequencer_counters (tenant, series, period, last_value) VALUES ($1, $2, '', NULL)",
+        [currentTenant(), s.key],
+      );
+      const t0 = performance.now();
+      expect(await codeOf(seq().insertWithNumber(s, doc(s)))).toBe('SEQUENCER_LOCK_TIMEOUT');
+      expect(performance.now() - t0).toBeLessThan(3000);
+      await holder.query('ROLLBACK');
+    } finally {
+      await holder.end();
+    }
+    expect((await seq().insertWithNumber(s, doc(s))).number).toBe(1);
+  });
+
+  it('refuses what would confuse the result or be sent as text: reserved returning names, __proto__, symbols, functions', async () => {
+    const s = series();
+    for (const bad of [
+      { ...doc(s), returning: ['tenantry_seq_number'] },
+      { ...doc(s), values: JSON.parse('{"__proto__": "x"}') },
+      { ...doc(s), values: { total: Symbol('x') } },
+      { ...doc(s), values: { total: () => 1 } },
+    ]) {
+      expect(await codeOf(seq().insertWithNumber(s, bad as never))).toBe('VALIDATION_FAILED');
+    }
+    await pool.query('ALTER TABLE ndocs ADD COLUMN IF NOT EXISTS meta jsonb');
+    // A value whose toJSON throws: pg stops before sending; a typed error, nothing consumed.
+    const throwing = {
+      toJSON: () => {
+        throw new Error('no');
+      },
+    };
+    expect(await codeOf(seq().insertWithNumber(s, doc(s, { meta: throwing })))).toBe(
+      'SEQUENCER_STORE_FAILED',
+    );
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    await pool.query('ALTER TABLE ndocs ADD COLUMN IF NOT EXISTS meta jsonb');
+    expect(await codeOf(seq().insertWithNumber(s, doc(s, { meta: circular })))).toBe('VALIDATION_FAILED');
+    const duck = { ...s, formatParts: [{ kind: 'literal', text: 'x' }] };
+    expect(await codeOf(seq().insertWithNumber(duck as never, doc(s)))).toBe('VALIDATION_FAILED');
+    expect(await counter(s)).toBeUndefined();
+    // An undefined value leaves the column out: it gets its default.
+    await pool.query('ALTER TABLE ndocs ALTER COLUMN total SET DEFAULT 7');
+    try {
+      const r = await seq().insertWithNumber(s, doc(s, { total: undefined }));
+      expect(r.row).toMatchObject({ total: '7' });
+    } finally {
+      await pool.query('ALTER TABLE ndocs ALTER COLUMN total DROP DEFAULT');
+    }
+  });
+
+  it("a document table whose name merely starts like the counter table is the document's failure, not SEQUENCER_NOT_MIGRATED", async () => {
+    const s = series();
+    expect(
+      await codeOf(seq().insertWithNumber(s, { ...doc(s), table: 'tenantry_sequencer_counters_archive' })),
+    ).toBe('SEQUENCER_INSERT_FAILED');
+  });
+
+  it('a connection lost while the statement runs is SEQUENCER_COMMIT_UNKNOWN (it may have committed)', async () => {
+    const s = series();
+    await seq().insertWithNumber(s, doc(s));
+    const admin = new pg.Client({ connectionString: env.pgDirectUrl() });
+    await admin.connect();
+    const holder = new pg.Client({ connectionString: env.pgDirectUrl() });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query(
+        'SELECT 1 FROM tenantry_sequencer_counters WHERE tenant = $1 AND series = $2 FOR UPDATE',
+        [currentTenant(), s.key],
+      );
+      const waiting = codeOf(
+        createPostgresSequencer({ pool, namedStatements, lockTimeoutMs: null }).insertWithNumber(s, doc(s)),
+      );
+      let pid: number | undefined;
+      for (let i = 0; i < 100 && pid === undefined; i++) {
+        const { rows } = await admin.query<{ pid: number }>(
+          "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'WITH n AS (UPDATE tenantry_sequencer_counters%'",
+        );
+        pid = rows[0]?.pid;
+        if (pid === undefined) await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(pid).toBeDefined();
+      await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+      expect(await waiting).toBe('SEQUENCER_COMMIT_UNKNOWN');
+      await holder.query('ROLLBACK');
+    } finally {
+      await holder.end();
+      await admin.end();
+    }
+  });
+
   it('costs one statement and one socket write once the counter exists', async () => {
     const s = series();
     await seq().insertWithNumber(s, doc(s));
@@ -309,6 +482,46 @@ describe.skipIf(!hasBackend('postgres'))(
           await client.query('RESET search_path');
           client.release();
         }
+      } finally {
+        await pool.end();
+      }
+    });
+  },
+);
+
+describe.skipIf(!hasBackend('postgres'))(
+  `PostgreSQL insertWithNumber, named statements past the cache bound${skipLabel('postgres')}`,
+  () => {
+    it('past 1,000 statement shapes a new shape runs unnamed: no prepared statement piles up per call', async () => {
+      // Named statements belong to a session: on the server directly, one connection.
+      const pool = new pg.Pool({ connectionString: env.pgDirectUrl(), max: 1 });
+      try {
+        await runMigrations(pool, sequencerMigrations);
+        const cols = Array.from({ length: 11 }, (_, i) => `c${i}`);
+        await pool.query(
+          `CREATE TABLE IF NOT EXISTS shapes (tenant text, number bigint NOT NULL, ${cols.map((c) => `${c} text`).join(', ')})`,
+        );
+        const seq = createPostgresSequencer({ pool, namedStatements: true });
+        const s = defineSeries({ key: freshSeriesKey() });
+        const shape = (mask: number) => ({
+          table: 'shapes',
+          numberColumn: 'number',
+          values: Object.fromEntries(cols.filter((_, i) => mask & (1 << i)).map((c) => [c, 'v'])),
+        });
+        // 1,100 distinct shapes (subsets of the columns) fill the cache whatever the earlier tests left.
+        for (let mask = 0; mask < 1100; mask++) await seq.insertWithNumber(s, shape(mask));
+        const prepared = async () =>
+          Number(
+            (
+              await pool.query<{ n: string }>(
+                "SELECT count(*) AS n FROM pg_prepared_statements WHERE name LIKE 'tenantry_seq_ins_%'",
+              )
+            ).rows[0]?.n,
+          );
+        const before = await prepared();
+        for (let i = 0; i < 5; i++) await seq.insertWithNumber(s, shape(2047));
+        expect(await prepared()).toBe(before);
+        expect(await seq.lastCommitted(s, { db: pool })).toBe(1105);
       } finally {
         await pool.end();
       }

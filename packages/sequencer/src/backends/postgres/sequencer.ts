@@ -187,13 +187,15 @@ export interface PostgresSequencer {
    * run on the `pool` given to `createPostgresSequencer` (or `options.db`). One statement is one
    * transaction, so the number is consumed if and only if the row is inserted (S1–S4) with no
    * `BEGIN`/`COMMIT` around it. Columns are quoted as written; values are parameters, cast by
-   * PostgreSQL to their columns' types. The first call for a series and period creates its counter row
-   * (one more round trip, once). For a table under row-level security, or a document written with more
+   * PostgreSQL to their columns' types (`undefined` leaves a column out). The number and the formatted
+   * column come from the counter. The first call for a series and period creates its counter row (two
+   * more round trips, once). For a table under row-level security, or a document written with more
    * than one statement, use `withNumber`.
    * @param insert `{ table, numberColumn, formattedColumn?, tenantColumn?, values?, returning? }` (zod-validated)
    * @returns the allocated number (`{ number, formatted, tenant, series, period, issueDate }`) and `row`, the `returning` columns
-   * @throws SequencerError `SEQUENCER_INSERT_FAILED` (the INSERT failed: `details.sqlstate`, `constraint`; nothing consumed),
-   *   `SEQUENCER_LOCK_TIMEOUT`, `SEQUENCER_CHRONOLOGY_VIOLATION`, `SEQUENCER_ISSUE_DATE_REQUIRED`,
+   * @throws SequencerError `SEQUENCER_INSERT_FAILED` (the INSERT failed, or a trigger or rule left the row out:
+   *   `details.sqlstate`, `constraint`, `reason`; nothing consumed), `SEQUENCER_COMMIT_UNKNOWN` (the connection
+   *   broke while the statement ran: look the document up), `SEQUENCER_LOCK_TIMEOUT`, `SEQUENCER_CHRONOLOGY_VIOLATION`, `SEQUENCER_ISSUE_DATE_REQUIRED`,
    *   `SEQUENCER_EXHAUSTED`, `SEQUENCER_NOT_MIGRATED`, `SEQUENCER_STORE_UNAVAILABLE`, `SEQUENCER_STORE_FAILED`
    * @throws ValidationError `VALIDATION_FAILED` on a malformed table, column or option
    * @example
