@@ -63,3 +63,13 @@ export const tenantIt = (
 ): void => {
   it(name, (ctx) => asTenant(freshTenant(), async () => void (await fn(ctx))), timeout);
 };
+
+/** The `code` a promise rejects with (its message when it has none), or `'ok'` when it resolves. */
+export const codeOf = async (p: Promise<unknown>): Promise<string> => {
+  try {
+    await p;
+    return 'ok';
+  } catch (e) {
+    return (e as { code?: string }).code ?? String(e);
+  }
+};

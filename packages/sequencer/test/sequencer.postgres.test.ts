@@ -6,6 +6,7 @@ import { defineSeries, isGapless, type Series } from '../src/index.js';
 import { createPostgresSequencer, scanPostgresDocuments, sequencerMigrations } from '../src/postgres.js';
 import {
   asTenant,
+  codeOf,
   currentTenant,
   freshSeriesKey,
   freshTenant,
@@ -14,14 +15,6 @@ import {
 } from './helpers.js';
 
 const env = useBackends();
-const codeOf = async (p: Promise<unknown>): Promise<string> => {
-  try {
-    await p;
-    return 'ok';
-  } catch (e) {
-    return (e as { code?: string }).code ?? String(e);
-  }
-};
 
 describe.skipIf(!hasBackend('postgres'))(
   `PostgreSQL in-transaction sequencer${skipLabel('postgres')}`,
