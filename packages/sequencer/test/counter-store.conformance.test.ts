@@ -7,6 +7,7 @@ import {
 import { PG_CLIENT_KINDS } from '@tenantry/testkit/pg-clients';
 import { Cluster, Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { MemoryCounterStore } from '../src/memory.js';
 import { ensureSequencerIndexes, MongoCounterStore } from '../src/mongo.js';
@@ -53,6 +54,22 @@ const storeCases: BackendCase<StoreH>[] = [
       teardown: (h) => h.close?.(),
     }),
   ),
+  // A session whose DateStyle is not ISO: dates still come back as YYYY-MM-DD (to_char, not ::text).
+  {
+    name: 'postgres (node-postgres, DateStyle=SQL,DMY)',
+    needs: 'postgres',
+    setup: async () => {
+      // A startup setting: on the server directly (a transaction-mode pooler refuses startup options).
+      const pool = new pg.Pool({
+        connectionString: env.pgDirectUrl(),
+        max: 8,
+        options: '-c DateStyle=SQL,DMY',
+      });
+      await runMigrations(pool, sequencerMigrations);
+      return { store: new PostgresCounterStore({ pool }), newKey, close: () => pool.end() };
+    },
+    teardown: (h) => h.close?.(),
+  },
   {
     name: 'redis',
     needs: 'redis',

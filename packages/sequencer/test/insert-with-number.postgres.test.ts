@@ -3,6 +3,7 @@
 // every guarantee is checked on what PostgreSQL holds afterwards: the documents' numbers and the counter.
 import { runMigrations } from '@tenantry/core/postgres';
 import { hasBackend, recordSocketWrites, skipLabel } from '@tenantry/testkit';
+import { type AddressInfo, createServer } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { defineSeries, type Series } from '../src/index.js';
@@ -475,6 +476,110 @@ describe.skipIf(!hasBackend('postgres'))(
           await client.query('RESET search_path');
           client.release();
         }
+      } finally {
+        await pool.end();
+      }
+    });
+  },
+);
+
+describe.skipIf(!hasBackend('postgres'))(
+  `PostgreSQL insertWithNumber, sessions and connections${skipLabel('postgres')}`,
+  () => {
+    const doc = { table: 'sdocs', tenantColumn: 'tenant', numberColumn: 'number' };
+    beforeAll(async () => {
+      const pool = new pg.Pool({ connectionString: env.pgDirectUrl(), max: 1 });
+      try {
+        await runMigrations(pool, sequencerMigrations);
+        await pool.query('CREATE TABLE IF NOT EXISTS sdocs (tenant text, number bigint NOT NULL)');
+      } finally {
+        await pool.end();
+      }
+    });
+
+    it('a pool that cannot connect is SEQUENCER_STORE_UNAVAILABLE (nothing sent: retry), refused or cut at once', async () => {
+      const s = defineSeries({ key: freshSeriesKey() });
+      const refused = new pg.Pool({ connectionString: 'postgres://postgres@127.0.0.1:1/none', max: 1 });
+      const cutting = createServer((socket) => socket.destroy());
+      await new Promise<void>((r) => cutting.listen(0, '127.0.0.1', () => r()));
+      const cut = new pg.Pool({
+        connectionString: `postgres://postgres@127.0.0.1:${(cutting.address() as AddressInfo).port}/none`,
+        max: 1,
+      });
+      try {
+        for (const pool of [refused, cut]) {
+          pool.on('error', () => undefined);
+          expect(await codeOf(createPostgresSequencer({ pool }).insertWithNumber(s, doc))).toBe(
+            'SEQUENCER_STORE_UNAVAILABLE',
+          );
+        }
+      } finally {
+        await refused.end();
+        await cut.end();
+        cutting.close();
+      }
+    });
+
+    it('a read-only session is the store’s failure (SEQUENCER_STORE_FAILED), not the document’s', async () => {
+      const s = defineSeries({ key: freshSeriesKey() });
+      // A session setting: on the server directly.
+      const pool = new pg.Pool({
+        connectionString: env.pgDirectUrl(),
+        max: 1,
+        options: '-c default_transaction_read_only=on',
+      });
+      try {
+        expect(await codeOf(createPostgresSequencer({ pool }).insertWithNumber(s, doc))).toBe(
+          'SEQUENCER_STORE_FAILED',
+        );
+      } finally {
+        await pool.end();
+      }
+    });
+
+    it('chronology holds under any DateStyle of the session (insertWithNumber and withNumber combining)', async () => {
+      const s = defineSeries({ key: freshSeriesKey(), chronology: true });
+      const pool = new pg.Pool({
+        connectionString: env.pgDirectUrl(),
+        max: 4,
+        options: '-c DateStyle=SQL,DMY',
+      });
+      try {
+        const seq = createPostgresSequencer({ pool, combine: { maxGroupSize: 32, maxWaitMs: 5 } });
+        expect((await seq.insertWithNumber(s, doc, { issueDate: '2026-03-20' })).number).toBe(1);
+        expect(await codeOf(seq.insertWithNumber(s, doc, { issueDate: '2026-03-05' }))).toBe(
+          'SEQUENCER_CHRONOLOGY_VIOLATION',
+        );
+        const combined = await Promise.all(
+          Array.from({ length: 6 }, () =>
+            codeOf(
+              seq.withNumber(s, { issueDate: '2026-03-05' }, (n) =>
+                n.tx.query('INSERT INTO sdocs (tenant, number) VALUES ($1, $2)', [n.tenant, n.number]),
+              ),
+            ),
+          ),
+        );
+        expect(combined).toEqual(Array(6).fill('SEQUENCER_CHRONOLOGY_VIOLATION'));
+        expect(await seq.lastCommitted(s, { db: pool, issueDate: '2026-03-20' })).toBe(1);
+      } finally {
+        await pool.end();
+      }
+    });
+
+    it('names a prepared statement by a digest of its text (two copies of the module agree), refuses a column returned twice', async () => {
+      const s = defineSeries({ key: freshSeriesKey() });
+      const pool = new pg.Pool({ connectionString: env.pgDirectUrl(), max: 1 });
+      try {
+        const seq = createPostgresSequencer({ pool, namedStatements: true });
+        await seq.insertWithNumber(s, { ...doc, returning: ['tenant'] });
+        const { rows } = await pool.query<{ name: string }>(
+          "SELECT name FROM pg_prepared_statements WHERE name LIKE 'tenantry_seq_ins_%'",
+        );
+        expect(rows.length).toBeGreaterThan(0);
+        for (const r of rows) expect(r.name).toMatch(/^tenantry_seq_ins_[0-9a-f]{32}$/);
+        expect(await codeOf(seq.insertWithNumber(s, { ...doc, returning: ['tenant', 'tenant'] }))).toBe(
+          'VALIDATION_FAILED',
+        );
       } finally {
         await pool.end();
       }

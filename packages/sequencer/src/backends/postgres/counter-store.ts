@@ -16,7 +16,7 @@ const state = (r: Row | undefined): CounterState => ({
   mark: toNumber(r?.last_value),
   lastIssueDate: r?.last_issue_date ?? null,
 });
-const COLS = 'c.last_value, c.last_issue_date::text AS last_issue_date, c.fence';
+const COLS = "c.last_value, to_char(c.last_issue_date, 'YYYY-MM-DD') AS last_issue_date, c.fence";
 
 /** Options of {@link PostgresCounterStore}. */
 export interface PostgresCounterStoreOptions {

@@ -1,4 +1,5 @@
-import { type PgQueryable, isTenantryError } from '@tenantry/core';
+import { createHash } from 'node:crypto';
+import { type PgPoolLike, type PgQueryable, isTenantryError } from '@tenantry/core';
 import { z } from 'zod';
 import { SequencerError } from '../../errors.js';
 import { formatNumber } from '../../format.js';
@@ -66,6 +67,8 @@ export const PostgresNumberedInsertSchema = z
         ctx.addIssue({ code: 'custom', path: ['values', c], message: `column ${c} is named twice` });
       seen.add(c);
     }
+    if (new Set(v.returning).size !== v.returning.length)
+      ctx.addIssue({ code: 'custom', path: ['returning'], message: 'a column is named twice' });
   });
 export type PostgresNumberedInsert = z.input<typeof PostgresNumberedInsertSchema>;
 
@@ -126,7 +129,7 @@ function checkByHand(input: unknown): CheckedInsert | undefined {
   const returning: string[] = [];
   for (let i = 0; i < length; i++) {
     const c: unknown = returningInput[i];
-    if (!isIdentifier(c) || c.startsWith(RESERVED_PREFIX)) return undefined;
+    if (!isIdentifier(c) || c.startsWith(RESERVED_PREFIX) || returning.includes(c)) return undefined;
     returning.push(c);
   }
   const seen = new Set<string>([numberColumn]);
@@ -224,7 +227,6 @@ const statements = new Map<string, { name: string | undefined; text: string }>()
 // The text of the error raised when a trigger or rule left the document row out.
 const NO_ROW = 'tenantry_seq: no document row was inserted for number';
 const MAX_CACHED = 1000;
-let named = 0;
 
 /** The text the series' format puts before and after the number (`INV-2026-` and `` for `{prefix}{yyyy}-{n}`). */
 function formatAround(series: Series, req: ResolvedRequest): { head: string; width: number; tail: string } {
@@ -293,10 +295,13 @@ SELECT n.last_value::text AS tenantry_seq_number,
     .map((c) => `, d.${quoteIdent(c)}`)
     .join('')}
 FROM n LEFT JOIN d ON true`;
-  // Names stay short and unique per text within the process (PostgreSQL keeps 63 bytes). Past the cache
-  // bound a shape goes unnamed: a name per call would pile prepared statements up on every connection.
+  // The name is a digest of the text: two copies of this module (its ESM and CommonJS builds in one
+  // process) name the same text alike, and never one name two texts (PostgreSQL keeps 63 bytes). Past
+  // the cache bound a shape goes unnamed: a name per call would pile prepared statements up on every
+  // connection.
   const full = statements.size >= MAX_CACHED;
-  const statement = { name: full ? undefined : `tenantry_seq_ins_${(++named).toString(36)}`, text };
+  const digest = createHash('sha256').update(text).digest('hex').slice(0, 32);
+  const statement = { name: full ? undefined : `tenantry_seq_ins_${digest}`, text };
   if (!full) statements.set(cacheKey, statement);
   return statement;
 }
@@ -312,7 +317,7 @@ export async function insertWithNumber<R>(
   series: Series,
   req: ResolvedRequest,
   insert: unknown,
-  settings: { timeout: string | null; waitMs: number; namedStatements: boolean },
+  settings: { timeout: string | null; waitMs: number; namedStatements: boolean; ownPool: boolean },
 ): Promise<InsertedWithNumber<R>> {
   const spec = wellFormed(insert) ?? parsedWithZod(insert);
   const { key } = req;
@@ -330,6 +335,46 @@ export async function insertWithNumber<R>(
     values.push(around.head, around.width, around.tail);
   }
 
+  if (!settings.ownPool) return numberedInsert<R>(db, series, req, spec, statement, values, settings);
+  // The sequencer's pool: the connection is taken first, so a failure to get one (nothing sent: retry)
+  // is told apart from a connection lost while the statement ran (it may have committed).
+  let client: Awaited<ReturnType<PgPoolLike['connect']>>;
+  try {
+    client = await (db as PgPoolLike).connect();
+  } catch (error) {
+    throw new SequencerError(
+      'SEQUENCER_STORE_UNAVAILABLE',
+      'No PostgreSQL connection could be had; retry later',
+      {
+        cause: error,
+        details: { tenant: req.key.tenant, series: req.key.series, period: req.key.period },
+      },
+    );
+  }
+  let broken: Error | undefined;
+  try {
+    return await numberedInsert<R>(client, series, req, spec, statement, values, settings);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === 'SEQUENCER_COMMIT_UNKNOWN' || code === 'SEQUENCER_STORE_UNAVAILABLE')
+      broken = error as Error;
+    throw error;
+  } finally {
+    client.release(broken);
+  }
+}
+
+async function numberedInsert<R>(
+  db: PgQueryable,
+  series: Series,
+  req: ResolvedRequest,
+  spec: CheckedInsert,
+  statement: { name: string | undefined; text: string },
+  values: unknown[],
+  settings: { timeout: string | null; waitMs: number; namedStatements: boolean },
+): Promise<InsertedWithNumber<R>> {
+  const { key } = req;
+  const chronology = req.issueDate !== undefined && series.chronology;
   const run = () =>
     statement.name !== undefined &&
     settings.namedStatements &&
@@ -417,6 +462,11 @@ const LOST_MESSAGE = /Connection terminated|Client has encountered a connection 
 const COUNTER_TABLE = /"tenantry_sequencer_counters"|\btenantry_sequencer_counters(?![A-Za-z0-9_])/;
 // SQLSTATEs of the sequencer's own conditions; any other answer to the statement is the document's.
 const SEQUENCER_STATES = new Set(['55P03', '40001', '40P01', '42P05', '26000', '57014']);
+// A read-only session or standby (25006), a caller's transaction already aborted (25P02): class 25 is
+// the transaction's state, not the document's. A named statement whose cached plan went stale after an
+// ALTER (0A000) succeeds on the next call.
+const NOT_THE_DOCUMENT = (code: string, message: string): boolean =>
+  code.startsWith('25') || (code === '0A000' && /cached plan must not change result type/.test(message));
 
 /**
  * Run a statement and map its failure: the sequencer's own conditions (lock timeout, serialization
@@ -471,6 +521,7 @@ async function guarded<T>(
       !NOT_SENT.has(code) &&
       !CONNECTION_LOST.has(code) &&
       !SEQUENCER_STATES.has(code) &&
+      !NOT_THE_DOCUMENT(code, message) &&
       !COUNTER_TABLE.test(message);
     if (!documentError) {
       if (code === '42P01' && !COUNTER_TABLE.test(message)) {

@@ -312,8 +312,8 @@ export function createPostgresSequencer(
   options: z.input<typeof PostgresSequencerOptionsSchema> & {
     clock?: Clock;
     /**
-     * The pool `withNumber` takes its connections from (a `pg` Pool). Needed only by `withNumber`;
-     * `next`/`nextBatch` run in the transaction you pass.
+     * The pool `withNumber` and `insertWithNumber` take their connections from (a `pg` Pool). Needed only
+     * by them; `next`/`nextBatch` run in the transaction you pass.
      */
     pool?: PgPoolLike;
   } = {},
@@ -474,12 +474,17 @@ export function createPostgresSequencer(
       throw invalidInput('insertWithNumber options', e, ['db']);
     }
     if (typeof (db as Partial<PgQueryable> | undefined)?.query !== 'function')
-      throw invalidInput("insertWithNumber needs { db } or the sequencer's { pool }", undefined, ['db']);
+      throw invalidInput(
+        'insertWithNumber options (it needs { db }, or a sequencer created with { pool })',
+        undefined,
+        ['db'],
+      );
     return withSpan('sequencer', 'allocate', spanAttributes(req.key, 1), () =>
       insertWithNumber<R>(db as PgQueryable, series, req, insert, {
         timeout,
         waitMs,
         namedStatements: o.namedStatements,
+        ownPool: db === pool,
       }),
     );
   };

@@ -40,13 +40,15 @@ export async function pgRecordVoid(
 /** List void rows of one counter. @internal */
 export async function pgListVoids(db: PgQueryable, key: CounterKey): Promise<VoidRecord[]> {
   try {
-    const { rows } = await db.query<{ number: string; reason: string; voided_at: Date }>(
-      `SELECT number, reason, voided_at FROM tenantry_sequencer_voids
+    // The time as epoch milliseconds, not as a timestamptz: a driver parses the server's text form of a
+    // timestamp only in the ISO DateStyle (node-postgres answers null under `SQL, DMY`).
+    const { rows } = await db.query<{ number: string; reason: string; voided_ms: string }>(
+      `SELECT number, reason, floor(extract(epoch FROM voided_at) * 1000)::bigint AS voided_ms FROM tenantry_sequencer_voids
         WHERE tenant = $1 AND series = $2 AND period = $3 ORDER BY number`,
       [key.tenant, key.series, key.period],
     );
     return rows.map((r) =>
-      Object.freeze({ number: Number(r.number), reason: r.reason, voidedAt: r.voided_at }),
+      Object.freeze({ number: Number(r.number), reason: r.reason, voidedAt: new Date(Number(r.voided_ms)) }),
     );
   } catch (e) {
     throw mapPgError(e, key, 0);

@@ -54,11 +54,11 @@ const PROBE_AND_COMMIT_SQL = `SELECT coalesce(${IN_OUR_TX}, false) AS ours; COMM
 // issue date and this transaction's id (to ask the server about the outcome if COMMIT's reply is lost).
 const LOCK_UPDATE_SQL = `UPDATE tenantry_sequencer_counters AS c SET last_value = c.last_value
  WHERE c.tenant = $1 AND c.series = $2 AND c.period = $3 AND $4::bigint IS NOT NULL AND ${LOCK_TIMEOUT_QUAL} AND ${IN_OUR_TX}
-RETURNING c.last_value, c.last_issue_date::text AS last_issue_date, txid_current()::text AS xid`;
+RETURNING c.last_value, to_char(c.last_issue_date, 'YYYY-MM-DD') AS last_issue_date, txid_current()::text AS xid`;
 const LOCK_UPSERT_SQL = `INSERT INTO tenantry_sequencer_counters AS c (tenant, series, period, last_value)
 SELECT $1, $2, $3, NULL WHERE $4::bigint IS NOT NULL AND ${LOCK_TIMEOUT_QUAL} AND ${IN_OUR_TX}
 ON CONFLICT (tenant, series, period) DO UPDATE SET last_value = c.last_value
-RETURNING c.last_value, c.last_issue_date::text AS last_issue_date, txid_current()::text AS xid`;
+RETURNING c.last_value, to_char(c.last_issue_date, 'YYYY-MM-DD') AS last_issue_date, txid_current()::text AS xid`;
 // Advance once by the number of successful writes.
 const ADVANCE_SQL = `UPDATE tenantry_sequencer_counters AS c
    SET last_value = $4::bigint, last_issue_date = GREATEST(c.last_issue_date, $5::date)
