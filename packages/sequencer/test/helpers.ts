@@ -73,3 +73,15 @@ export const codeOf = async (p: Promise<unknown>): Promise<string> => {
     return (e as { code?: string }).code ?? String(e);
   }
 };
+
+/** The stored `last_value` of the current tenant's counter of a series (text; `undefined` when there is no row). */
+export const counterValue = async (
+  db: { query<R>(text: string, values: unknown[]): Promise<{ rows: R[] }> },
+  seriesKey: string,
+): Promise<string | null | undefined> =>
+  (
+    await db.query<{ last_value: string | null }>(
+      'SELECT last_value FROM tenantry_sequencer_counters WHERE tenant = $1 AND series = $2',
+      [requireTenantId(), seriesKey],
+    )
+  ).rows[0]?.last_value;

@@ -17,6 +17,7 @@ import {
   tenantIt as it,
   useBackends,
 } from './helpers.js';
+import { counterValue } from './helpers.js';
 
 const env = useBackends();
 
@@ -61,13 +62,7 @@ describe.skipIf(!hasBackend('postgres')).each([
         [currentTenant(), s.key],
       )
     ).rows;
-  const counter = async (s: Series) =>
-    (
-      await pool.query<{ last_value: string | null }>(
-        'SELECT last_value FROM tenantry_sequencer_counters WHERE tenant = $1 AND series = $2',
-        [currentTenant(), s.key],
-      )
-    ).rows[0]?.last_value;
+  const counter = (s: Series) => counterValue(pool, s.key);
 
   beforeAll(async () => {
     // Named statements belong to a server session: through a transaction-mode pooler they would clash,

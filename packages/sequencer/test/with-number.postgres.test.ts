@@ -13,6 +13,7 @@ import {
   tenantIt as it,
   useBackends,
 } from './helpers.js';
+import { counterValue } from './helpers.js';
 
 const env = useBackends();
 const outcome = async <T>(p: Promise<T>): Promise<{ ok: T } | { code: string }> => {
@@ -52,13 +53,7 @@ describe.skipIf(!hasBackend('postgres')).each([
         [currentTenant(), s.key],
       )
     ).rows.map((r) => ({ n: Number(r.number), label: r.label, xid: r.xid }));
-  const counter = async (s: Series) =>
-    (
-      await pool.query<{ last_value: string | null }>(
-        'SELECT last_value FROM tenantry_sequencer_counters WHERE tenant = $1 AND series = $2',
-        [currentTenant(), s.key],
-      )
-    ).rows[0]?.last_value;
+  const counter = (s: Series) => counterValue(pool, s.key);
 
   beforeAll(async () => {
     pool = new pg.Pool({ connectionString: env.pgUrl(), max: 12, pipeline });
