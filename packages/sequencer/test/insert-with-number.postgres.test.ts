@@ -16,8 +16,8 @@ import {
   freshTenant,
   tenantIt as it,
   useBackends,
+  counterValue,
 } from './helpers.js';
-import { counterValue } from './helpers.js';
 
 const env = useBackends();
 

@@ -12,8 +12,8 @@ import {
   freshTenant,
   tenantIt as it,
   useBackends,
+  counterValue,
 } from './helpers.js';
-import { counterValue } from './helpers.js';
 
 const env = useBackends();
 const outcome = async <T>(p: Promise<T>): Promise<{ ok: T } | { code: string }> => {
