@@ -515,6 +515,35 @@ describe.skipIf(!hasBackend('postgres'))(
       }
     });
 
+    it('an error the checked-out connection emits while the statement runs does not crash the host; the connection is destroyed', async () => {
+      const s = defineSeries({ key: freshSeriesKey() });
+      const pool = new pg.Pool({ connectionString: env.pgDirectUrl(), max: 1 });
+      let connection: pg.PoolClient | undefined;
+      pool.on('acquire', (c) => {
+        connection = c;
+      });
+      const holder = new pg.Client({ connectionString: env.pgDirectUrl() });
+      await holder.connect();
+      try {
+        const seq = createPostgresSequencer({ pool, lockTimeoutMs: null });
+        expect((await seq.insertWithNumber(s, doc)).number).toBe(1);
+        await holder.query('BEGIN');
+        await holder.query(
+          'SELECT 1 FROM tenantry_sequencer_counters WHERE tenant = $1 AND series = $2 FOR UPDATE',
+          [currentTenant(), s.key],
+        );
+        const waiting = codeOf(seq.insertWithNumber(s, doc));
+        await new Promise((r) => setTimeout(r, 100));
+        expect(() => connection?.emit('error', new Error('the connection broke'))).not.toThrow();
+        await holder.query('ROLLBACK');
+        expect(await waiting).toBe('ok');
+        expect(pool.totalCount).toBe(0);
+      } finally {
+        await holder.end();
+        await pool.end();
+      }
+    });
+
     it('a read-only session is the store’s failure (SEQUENCER_STORE_FAILED), not the document’s', async () => {
       const s = defineSeries({ key: freshSeriesKey() });
       // A session setting: on the server directly.

@@ -352,14 +352,25 @@ export async function insertWithNumber<R>(
     );
   }
   let broken: Error | undefined;
+  // A connection that dies while checked out also emits 'error' on the client (pg's pool listens only
+  // to idle ones): listen while we hold it, so the host does not crash, and destroy it on release.
+  const events = client as unknown as {
+    on?(event: 'error', listener: (error: Error) => void): unknown;
+    removeListener?(event: 'error', listener: (error: Error) => void): unknown;
+  };
+  const onError = (error: Error): void => {
+    broken = error;
+  };
+  events.on?.('error', onError);
   try {
     return await numberedInsert<R>(client, series, req, spec, statement, values, settings);
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     if (code === 'SEQUENCER_COMMIT_UNKNOWN' || code === 'SEQUENCER_STORE_UNAVAILABLE')
-      broken = error as Error;
+      broken ??= error as Error;
     throw error;
   } finally {
+    events.removeListener?.('error', onError);
     client.release(broken);
   }
 }
