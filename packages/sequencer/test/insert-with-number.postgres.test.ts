@@ -296,7 +296,8 @@ describe.skipIf(!hasBackend('postgres')).each([
         seq().insertWithNumber(r, { table: 'ruledocs', tenantColumn: 'tenant', numberColumn: 'number' }),
       ),
     ).toBe('SEQUENCER_INSERT_FAILED');
-    expect(await counter(r)).toBe(undefined === (await counter(r)) ? undefined : null);
+    // No number taken: no counter row, or one with none issued.
+    expect([undefined, null]).toContain(await counter(r));
   });
 
   it('reads each input once: a getter or an iterator cannot swap a checked name for SQL', async () => {

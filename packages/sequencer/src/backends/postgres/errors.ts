@@ -3,8 +3,11 @@ import { SequencerError } from '../../errors.js';
 import { lockTimeout } from '../../lock-backend.js';
 import type { CounterKey } from '../../series.js';
 
-// Connection-level failures: the store is unreachable or the connection broke; retrying later can work.
-const UNAVAILABLE = new Set([
+/**
+ * Connection-level failures: the store is unreachable or the connection broke; retrying later can work.
+ * @internal
+ */
+export const UNAVAILABLE: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
   'ETIMEDOUT',

@@ -12,7 +12,8 @@ import {
   type ResolvedRequest,
   type Series,
 } from '../../series.js';
-import { mapPgError, type PgNamedQueryable } from './errors.js';
+import { quoteIdent } from '@tenantry/core/postgres';
+import { mapPgError, type PgNamedQueryable, UNAVAILABLE } from './errors.js';
 
 // Quoted as written ("Invoices" stays upper case), so only names that need no escaping are taken.
 // `__proto__` is refused: as an object key it names the prototype, not a column.
@@ -195,7 +196,6 @@ function fromParsed(p: z.output<typeof PostgresNumberedInsertSchema>): CheckedIn
   };
 }
 
-const quoteIdent = (name: string): string => `"${name}"`;
 const quoteTable = (name: string): string => name.split('.').map(quoteIdent).join('.');
 
 /**
@@ -451,22 +451,10 @@ async function numberedInsert<R>(
   return Object.freeze({ ...(allocated as AllocatedNumber), row: row as R });
 }
 
-// Failures before anything reached the server: retrying is safe.
+// Of the connection failures (errors.ts), those raised before anything reached the server (retrying is
+// safe); the others broke the connection with the statement possibly sent: it may have committed.
 const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', '57P03', '53300']);
-// The connection broke with the statement possibly sent: it may have committed.
-const CONNECTION_LOST = new Set([
-  'ECONNRESET',
-  'EPIPE',
-  'ETIMEDOUT',
-  '57P01',
-  '57P02',
-  '08000',
-  '08003',
-  '08006',
-  '08001',
-  '08004',
-  '08P01',
-]);
+const CONNECTION_LOST = new Set([...UNAVAILABLE].filter((code) => !NOT_SENT.has(code)));
 // (pg's `query_timeout` gives up waiting for a statement the server may still commit.)
 const LOST_MESSAGE = /Connection terminated|Client has encountered a connection error|Query read timeout/i;
 // The counter table itself, named in PostgreSQL's message (not a table whose name merely starts so).
@@ -529,24 +517,11 @@ async function guarded<T>(
       insertsDocument &&
       code !== undefined &&
       /^[0-9A-Z]{5}$/.test(code) &&
-      !NOT_SENT.has(code) &&
-      !CONNECTION_LOST.has(code) &&
+      !UNAVAILABLE.has(code) &&
       !SEQUENCER_STATES.has(code) &&
       !NOT_THE_DOCUMENT(code, message) &&
       !COUNTER_TABLE.test(message);
-    if (!documentError) {
-      if (code === '42P01' && !COUNTER_TABLE.test(message)) {
-        throw new SequencerError(
-          'SEQUENCER_STORE_FAILED',
-          'The PostgreSQL counter store failed; see the cause',
-          {
-            cause: error,
-            details: { ...base, sqlstate: code },
-          },
-        );
-      }
-      throw mapPgError(error, key, waitMs);
-    }
+    if (!documentError) throw mapPgError(error, key, waitMs);
     const details: Record<string, string> = { ...base, sqlstate: code as string };
     if (message.includes(NO_ROW)) details.reason = 'NO_ROW_INSERTED';
     for (const f of ['constraint', 'table', 'column'] as const) {
