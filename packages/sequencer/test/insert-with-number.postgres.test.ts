@@ -72,6 +72,9 @@ describe.skipIf(!hasBackend('postgres')).each([
       max: 12,
       pipeline,
     });
+    // As every application must: an idle connection the server or the pooler ends (a backend killed by
+    // the lost-connection test below) is reported on the pool, and would crash the process unheard.
+    pool.on('error', () => undefined);
     await runMigrations(pool, sequencerMigrations);
     await pool.query(`CREATE TABLE IF NOT EXISTS ndocs (id bigserial, tenant text NOT NULL, series text NOT NULL,
       period text NOT NULL, number bigint NOT NULL, code text, total numeric NOT NULL CHECK (total >= 0),

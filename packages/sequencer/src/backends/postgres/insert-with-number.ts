@@ -370,7 +370,9 @@ export async function insertWithNumber<R>(
       broken ??= error as Error;
     throw error;
   } finally {
-    events.removeListener?.('error', onError);
+    // A broken connection keeps the listener: it is destroyed, never reused, and the server's or the
+    // pooler's last message (PgBouncer's FATAL `server conn crashed?`) may still arrive after release.
+    if (broken === undefined) events.removeListener?.('error', onError);
     client.release(broken);
   }
 }
