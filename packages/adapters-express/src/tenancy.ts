@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { type TenantContextInput, noopAuditPort, parseInput, runAsTenant } from '@tenantry/core';
+import { noopAuditPort, parseInput, runAsTenant } from '@tenantry/core';
 import {
   BodyLimitSchema,
   CorsSettingsSchema,
@@ -58,8 +58,11 @@ export const ExpressTenancySettingsSchema = z.object({
 export interface TenancyOptions extends HttpTenancyOptions, z.input<typeof ExpressTenancySettingsSchema> {
   /** Shared store for the rate limits (an ioredis client), so they hold across processes. */
   redis?: RedisCallLike;
-  /** helmet's options; its defaults (CSP, HSTS, no `X-Powered-By`, …) apply when omitted. */
-  helmet?: HelmetOptions;
+  /**
+   * helmet's options; its defaults (CSP, HSTS, no `X-Powered-By`, …) apply when omitted. `false` sends
+   * no security headers (only when a proxy or gateway in front sets them), as in `@tenantry/nest`.
+   */
+  helmet?: HelmetOptions | false;
   /** Stores `/health/ready` checks. */
   readiness?: ReadinessChecks;
   /** What `close()` closes after the last request, in order (an audit log to flush, a config cache, pools). */
@@ -255,21 +258,25 @@ export function tenancy(options: TenancyOptions): TenancyMiddleware {
     }
     next();
   };
-  const health: Step = async (req, res, next) => {
+  // Not async: every request passes here, and only `/ready` waits for anything (no promise per request).
+  const health: Step = (req, res, next) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return next();
     if (req.path === live) {
       res.json({ status: 'ok' });
       return;
     }
     if (req.path !== ready) return next();
-    const r = shuttingDown
-      ? { ready: false, checks: { shutdown: 'down' as const } }
-      : await checkReadiness(options.readiness ?? {});
-    res.status(r.ready ? 200 : 503).json({ status: r.ready ? 'ready' : 'unavailable', checks: r.checks });
+    if (shuttingDown) {
+      res.status(503).json({ status: 'unavailable', checks: { shutdown: 'down' } });
+      return;
+    }
+    return checkReadiness(options.readiness ?? {}).then((r) => {
+      res.status(r.ready ? 200 : 503).json({ status: r.ready ? 'ready' : 'unavailable', checks: r.checks });
+    });
   };
   // Token and admission are answered synchronously when nothing needs I/O (a cached verification, no
-  // gatekeeper): no promise, no microtask, and the rest of the request runs straight inside
-  // runAsTenant. Otherwise the same checks run through their promises.
+  // gatekeeper or one answering from its config cache): no promise, no microtask, and the rest of the
+  // request runs straight inside runAsTenant. Otherwise the same checks run through their promises.
   const authenticate: Step = (req, _res, next) => {
     const view = viewOf(req);
     if (http.isPublic(view.path)) return next();
@@ -290,30 +297,40 @@ export function tenancy(options: TenancyOptions): TenancyMiddleware {
     if (!identity) return next();
     if (auditOn && isMutatingMethod(req.method)) installAudit(http, req, res, state);
     const context = http.contextOf(identity, state.requestId);
-    const admission = http.admitNow(identity, req.method, req.path);
-    if (admission !== undefined) {
-      state.admission = admission;
-      return context === undefined ? next() : runAsTenant(context, next);
+    if (context === undefined) {
+      state.admission = http.admitNow(identity, req.method, req.path);
+      return next();
     }
-    // Only a tenant's request reaches the gatekeeper, so `context` is set here. Enter it once and
-    // admit inside it (admit would otherwise enter it a second time).
-    return runAsTenant(context as TenantContextInput, async () => {
-      state.admission = await http.admit(identity, req.method, req.path);
-      next();
+    // Enter the tenant's context once; the gatekeeper decides inside it, at once when it can answer
+    // from memory, else through its promise (admit would otherwise enter it a second time).
+    return runAsTenant(context, () => {
+      const admission = http.admitNow(identity, req.method, req.path);
+      if (admission !== undefined) {
+        state.admission = admission;
+        return next();
+      }
+      return http.admit(identity, req.method, req.path).then((admitted) => {
+        state.admission = admitted;
+        next();
+      });
     });
   };
 
   // helmet's headers do not depend on the request unless its options hold functions (CSP nonces):
   // record them once and replay them, rather than run helmet's dozen middlewares per request.
-  const helmetHandler = helmet(options.helmet);
-  const headers = recordStaticHeaders(helmetHandler as HeaderMiddleware, options.helmet);
-  const securityHeaders: Step = headers
-    ? (_req, res, next) => {
-        headers.apply(res);
-        next();
-      }
-    : (helmetHandler as Step);
-  const steps: Step[] = [enter, securityHeaders];
+  const steps: Step[] = [enter];
+  if (options.helmet !== false) {
+    const helmetHandler = helmet(options.helmet);
+    const headers = recordStaticHeaders(helmetHandler as HeaderMiddleware, options.helmet);
+    steps.push(
+      headers
+        ? (_req, res, next) => {
+            headers.apply(res);
+            next();
+          }
+        : (helmetHandler as Step),
+    );
+  }
   if (settings.cors) {
     steps.push(cors(corsOptionsOf(settings.cors)) as Step);
   }

@@ -1,12 +1,32 @@
 import { request as httpRequest, Agent } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { currentTenantContext, noopAuditPort, isTenantryError } from '@tenantry/core';
+import {
+  createGatekeeper,
+  createTenantConfigCache,
+  createTenantDirectory,
+  currentTenantContext,
+  isTenantryError,
+  noopAuditPort,
+  runAsSystem,
+  type TenantConfigSource,
+} from '@tenantry/core';
+import { MemoryInvalidationBus } from '@tenantry/core/memory';
 import express from 'express';
 import helmet from 'helmet';
 import request from 'supertest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tenancy } from '../src/index.js';
-import { AUTH, AUDIENCE, ISSUER, type TestApp, bearer, buildApp, mint } from './helpers.js';
+import {
+  AUTH,
+  AUDIENCE,
+  ISSUER,
+  SEEDER,
+  type TestApp,
+  bearer,
+  buildApp,
+  mint,
+  seedTenants,
+} from './helpers.js';
 
 const PROBLEM = /^application\/problem\+json/;
 
@@ -186,6 +206,43 @@ describe('gatekeeper, segments and roles', () => {
       .get('/back-office/settings')
       .set(bearer(await mint({ tenantId: 'hooli', roles: ['TENANT_ADMIN'] })));
     expect(admin.status).toBe(200);
+  });
+
+  it('decides from a started config cache at once, and a tenant suspended meanwhile is refused on its next request', async () => {
+    const store = await seedTenants();
+    const bus = new MemoryInvalidationBus();
+    const cache = createTenantConfigCache({ store, bus });
+    await cache.start();
+    // Which of the cache's two doors each request went through.
+    const reads = { get: 0, peek: 0 };
+    const config: TenantConfigSource = {
+      get: (...a) => {
+        reads.get++;
+        return cache.get(...a);
+      },
+      peek: (...a) => {
+        reads.peek++;
+        return cache.peek(...a);
+      },
+    };
+    const cached = await buildApp({ gatekeeper: createGatekeeper({ config }) });
+    const acme = bearer(await mint({ tenantId: 'acme' }));
+    for (let i = 0; i < 3; i++)
+      expect((await request(cached.app).get('/ops/whoami').set(acme)).status).toBe(200);
+    // The first request loads through get; the next two are answered by peek alone (no promise).
+    expect([reads, cache.stats().misses, cache.stats().hits]).toEqual([{ get: 1, peek: 3 }, 1, 2]);
+    const unpaid = await request(cached.app)
+      .get('/ops/whoami')
+      .set(bearer(await mint({ tenantId: 'hooli' })));
+    expect([unpaid.status, unpaid.body.code]).toEqual([402, 'SUBSCRIPTION_PAST_DUE']);
+    await runAsSystem({ actor: SEEDER, reason: 'test' }, noopAuditPort, () =>
+      createTenantDirectory({ store, bus }).suspendTenant('acme'),
+    );
+    const refused = await request(cached.app).get('/ops/whoami').set(acme);
+    expect([refused.status, refused.body.code]).toEqual([403, 'TENANT_SUSPENDED']);
+    const again = await request(cached.app).get('/ops/whoami').set(acme);
+    expect([again.status, again.body.code]).toEqual([403, 'TENANT_SUSPENDED']);
+    await cache.close();
   });
 
   it('with settleOnlyPaths, a tenant admin of an unpaid tenant reaches only the billing routes', async () => {
@@ -391,6 +448,25 @@ describe('errors and security defaults', () => {
     const b = await request(withNonce.app).get('/health/live');
     expect(a.headers['content-security-policy']).toContain("'nonce-n");
     expect(a.headers['content-security-policy']).not.toBe(b.headers['content-security-policy']);
+  });
+
+  it('sends no helmet headers with helmet: false (a gateway sets them), and keeps the rest of the wiring', async () => {
+    const off = await buildApp({ helmet: false });
+    const live = await request(off.app).get('/health/live');
+    expect(live.status).toBe(200);
+    expect(live.headers['content-security-policy']).toBeUndefined();
+    expect(live.headers['strict-transport-security']).toBeUndefined();
+    expect(live.headers['x-request-id']).toMatch(/\S/);
+    const who = await request(off.app)
+      .get('/ops/whoami')
+      .set(bearer(await mint({ sub: 'u-2' })));
+    expect([who.status, who.body.actor, who.headers['content-security-policy']]).toEqual([
+      200,
+      'u-2',
+      undefined,
+    ]);
+    const refused = await request(off.app).get('/ops/whoami');
+    expect([refused.status, refused.body.code]).toEqual([401, 'HTTP_TOKEN_MISSING']);
   });
 
   it('sets helmet headers, no X-Powered-By, no CORS unless configured, and limits the body size', async () => {

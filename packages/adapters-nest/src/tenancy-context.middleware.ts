@@ -1,7 +1,7 @@
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { runAsTenant } from '@tenantry/core';
-import type { HttpTenancy } from '@tenantry/http';
+import type { HttpTenancy, RequestIdentity } from '@tenantry/http';
 import { headerOf, initState, tenantryOf, viewOf } from './request-state.js';
 import { TenancyService } from './tenancy.service.js';
 import { checkInjected } from './validation.js';
@@ -27,28 +27,35 @@ export function enterTenancyContext(
     res.setHeader('x-request-id', state.requestId);
   }
   const s = state;
+  const enter = (identity: RequestIdentity): void => {
+    s.identity = identity;
+    const context = http.contextOf(identity, s.requestId);
+    if (context) runAsTenant(context, next);
+    else next();
+  };
+  let known: RequestIdentity | undefined;
   try {
     const view = viewOf(req);
     if (http.isPublic(view.path)) {
       next();
       return;
     }
-    http.authenticate(view).then(
-      (identity) => {
-        s.identity = identity;
-        const context = http.contextOf(identity, s.requestId);
-        if (context) runAsTenant(context, next);
-        else next();
-      },
-      (error: unknown) => {
+    // A token verified before (the verified-token cache) is answered at once, with no promise.
+    known = http.authenticateNow(view);
+    if (known === undefined) {
+      http.authenticate(view).then(enter, (error: unknown) => {
         s.authError = error;
         next();
-      },
-    );
+      });
+      return;
+    }
   } catch (error) {
     s.authError = error;
     next();
+    return;
   }
+  // Outside the try: what the rest of the request throws is not an authentication failure.
+  enter(known);
 }
 
 /**

@@ -63,7 +63,8 @@ export class TenancyGuard implements CanActivate {
     return meta;
   }
 
-  // Not `async`: on Express the identity is known already, so the only wait is the admission's.
+  // Not `async`: on Express the identity is known already, and the admission is often answered at
+  // once (no gatekeeper, or one deciding from its config cache): then no promise at all.
   canActivate(ctx: ExecutionContext): boolean | Promise<boolean> {
     if (ctx.getType() !== 'http') return true;
     const http = this.tenancy.http;
@@ -95,7 +96,7 @@ export class TenancyGuard implements CanActivate {
     meta: RouteMeta,
     state: TenantryRequestState,
     identity: RequestIdentity,
-  ): Promise<boolean> {
+  ): boolean | Promise<boolean> {
     const http = this.tenancy.http;
     state.identity = identity;
     describeTiming(req, identity.tenantId);
@@ -110,6 +111,12 @@ export class TenancyGuard implements CanActivate {
     }
     if (meta.roles) assertRoles(identity.actor, meta.roles);
     if (meta.segment) http.segments.assertActorIn(identity.actor, meta.segment);
+    // At once when the gatekeeper can answer from memory (or there is none); else through its promise.
+    const now = http.admitNow(identity, view.method, view.path);
+    if (now !== undefined) {
+      state.admission = now;
+      return true;
+    }
     return http.admit(identity, view.method, view.path).then((admission) => {
       state.admission = admission;
       return true;

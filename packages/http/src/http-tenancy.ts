@@ -4,6 +4,7 @@ import {
   type Actor,
   type AuditPort,
   type Clock,
+  type GateDecision,
   type Gatekeeper,
   GatekeeperError,
   type Logger,
@@ -157,10 +158,11 @@ export interface HttpTenancy {
    */
   admit(identity: RequestIdentity, method: string, path: string): Promise<AdmittedRequest>;
   /**
-   * {@link HttpTenancy.admit} answered at once when no gatekeeper has to be asked (none configured, or
-   * an identity without tenant): the segment guard only. `undefined` when the gatekeeper must decide:
-   * then call `admit`.
-   * @throws `PERMISSION_DENIED` outside the segment's roles
+   * {@link HttpTenancy.admit} answered at once, with no promise: when no gatekeeper has to be asked
+   * (none configured, or an identity without tenant), or when it decides from memory (`checkNow`: a
+   * started config cache holding the tenant, no OpenTelemetry SDK). Enters the identity's tenant
+   * context for the check unless it is current. `undefined` when the gatekeeper must read: then call `admit`.
+   * @throws `PERMISSION_DENIED` outside the segment's roles; a gatekeeper code, as `admit` rejects with
    */
   admitNow(identity: RequestIdentity, method: string, path: string): AdmittedRequest | undefined;
   /** The segment of a path (`operations` for `/ops/...`), if any. */
@@ -187,6 +189,17 @@ const freshRequestId = (): string => `${REQUEST_ID_PREFIX}-${(++requestCounter).
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const ANONYMOUS: Actor = Object.freeze({ id: 'anonymous', roles: [], kind: 'user' as const });
 const NOT_SETTLE_ONLY: AdmittedRequest = Object.freeze({ settleOnly: false });
+const SETTLE_ONLY: AdmittedRequest = Object.freeze({ settleOnly: true });
+
+const accessOf = (method: string): 'read' | 'write' =>
+  READ_METHODS.has(method.toUpperCase()) ? 'read' : 'write';
+
+// The gatekeeper acts inside the tenant's context (T1): tenant and actor come from it. The adapters
+// may admit before entering the context (Express, Nest on Fastify): then it is entered for the check.
+const gateContextOf = (identity: RequestIdentity & { tenantId: string }): TenantContextInput =>
+  identity.impersonator
+    ? { tenantId: identity.tenantId, actor: identity.actor, impersonator: identity.impersonator }
+    : { tenantId: identity.tenantId, actor: identity.actor };
 
 function bearerToken(req: RequestView): string | undefined {
   const h = req.header('authorization');
@@ -275,6 +288,26 @@ export function createHttpTenancy(options: HttpTenancyOptions): HttpTenancy {
     ? new Set(settings.auditBody.maskKeys.map((k) => k.toLowerCase()))
     : DEFAULT_MASKED_KEYS;
   const audit = options.audit;
+  /** The gatekeeper's decision as an admission: refusals thrown; settle-only callers kept to `settleOnlyPaths`. */
+  const admitted = (decision: GateDecision, identity: RequestIdentity, path: string): AdmittedRequest => {
+    if (!decision.allowed) {
+      throw new GatekeeperError(decision.code, decision.message, { details: decision.details });
+    }
+    if (
+      decision.settleOnly &&
+      settings.settleOnlyPaths &&
+      !settings.settleOnlyPaths.some((p) => underPrefix(path, p))
+    ) {
+      throw new GatekeeperError(
+        'SUBSCRIPTION_PAST_DUE',
+        'Only billing is open until the subscription is settled',
+        {
+          details: { tenantId: identity.tenantId },
+        },
+      );
+    }
+    return decision.settleOnly ? SETTLE_ONLY : NOT_SETTLE_ONLY;
+  };
 
   return {
     logger,
@@ -311,10 +344,20 @@ export function createHttpTenancy(options: HttpTenancyOptions): HttpTenancy {
         : { tenantId: identity.tenantId, actor: identity.actor, requestId };
     },
 
-    admitNow(identity, _method, path) {
+    admitNow(identity, method, path) {
       const segment = segments.segmentOf(path);
       if (segment !== undefined) segments.assertActorIn(identity.actor, segment);
-      return !options.gatekeeper || identity.tenantId === undefined ? NOT_SETTLE_ONLY : undefined;
+      const gate = options.gatekeeper;
+      if (!gate || identity.tenantId === undefined) return NOT_SETTLE_ONLY;
+      if (typeof gate.checkNow !== 'function') return undefined;
+      const request = { access: accessOf(method) };
+      const decision =
+        currentTenantContext()?.tenantId === identity.tenantId
+          ? gate.checkNow(request)
+          : runAsTenant(gateContextOf(identity as RequestIdentity & { tenantId: string }), () =>
+              (gate.checkNow as NonNullable<typeof gate.checkNow>)(request),
+            );
+      return decision === undefined ? undefined : admitted(decision, identity, path);
     },
 
     async admit(identity, method, path) {
@@ -325,36 +368,12 @@ export function createHttpTenancy(options: HttpTenancyOptions): HttpTenancy {
       // The gatekeeper acts inside the tenant's context (T1): tenant and actor come from it. The
       // adapters may call admit before entering the context (Express, Nest on Fastify), so enter it
       // here unless it is already the request's tenant.
-      const access = READ_METHODS.has(method.toUpperCase()) ? ('read' as const) : ('write' as const);
-      const check = () => gate.check({ access });
+      const check = () => gate.check({ access: accessOf(method) });
       const decision =
         currentTenantContext()?.tenantId === identity.tenantId
           ? await check()
-          : await runAsTenant(
-              {
-                tenantId: identity.tenantId,
-                actor: identity.actor,
-                ...(identity.impersonator ? { impersonator: identity.impersonator } : {}),
-              },
-              check,
-            );
-      if (!decision.allowed) {
-        throw new GatekeeperError(decision.code, decision.message, { details: decision.details });
-      }
-      if (
-        decision.settleOnly &&
-        settings.settleOnlyPaths &&
-        !settings.settleOnlyPaths.some((p) => underPrefix(path, p))
-      ) {
-        throw new GatekeeperError(
-          'SUBSCRIPTION_PAST_DUE',
-          'Only billing is open until the subscription is settled',
-          {
-            details: { tenantId: identity.tenantId },
-          },
-        );
-      }
-      return { settleOnly: decision.settleOnly };
+          : await runAsTenant(gateContextOf(identity as RequestIdentity & { tenantId: string }), check);
+      return admitted(decision, identity, path);
     },
 
     recordRequest(input) {

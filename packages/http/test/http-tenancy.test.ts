@@ -4,13 +4,14 @@ import {
   ManualClock,
   MemoryAuditPort,
   createGatekeeper,
+  createTenantConfigCache,
   createTenantDirectory,
   directConfigSource,
   isTenantryError,
   noopAuditPort,
   runAsSystem,
 } from '@tenantry/core';
-import { MemoryTenantStore } from '@tenantry/core/memory';
+import { MemoryInvalidationBus, MemoryTenantStore } from '@tenantry/core/memory';
 import { describe, expect, it } from 'vitest';
 import {
   type HttpTenancyOptions,
@@ -148,5 +149,74 @@ describe('admitNow', () => {
       view({ authorization: `Bearer ${await mint({ tenantId: null, roles: ['SUPER_ADMIN'] })}` }),
     );
     expect(http.admitNow(staff, 'GET', '/sys-mgt/tenants')).toEqual({ settleOnly: false });
+  });
+
+  it('answers from a started config cache what admit answers: admissions, refusals, settle-only limits', async () => {
+    const store = new MemoryTenantStore();
+    const bus = new MemoryInvalidationBus();
+    const directory = createTenantDirectory({ store, bus });
+    let subscription = '';
+    const system = (fn: () => Promise<unknown>) =>
+      runAsSystem(
+        { actor: { id: 'seeder', kind: 'service' }, reason: 'test provisioning' },
+        noopAuditPort,
+        fn,
+      );
+    await system(async () => {
+      await directory.putPlan({ id: 'pro', name: 'Pro' });
+      await directory.createTenant({ id: 'umbrella', name: 'Umbrella' });
+      await directory.activateTenant('umbrella');
+      subscription = (
+        await directory.startSubscription({ tenantId: 'umbrella', planId: 'pro', status: 'ACTIVE' })
+      ).id;
+    });
+    const cache = createTenantConfigCache({ store, bus });
+    await cache.start();
+    const http = tenancy({
+      gatekeeper: createGatekeeper({ config: cache }),
+      settleOnlyPaths: ['/back-office/billing'],
+    });
+    const identity = async (roles: string[]) =>
+      http.authenticate(view({ authorization: `Bearer ${await mint({ tenantId: 'umbrella', roles })}` }));
+    const user = await identity(['USER']);
+    const admin = await identity(['TENANT_ADMIN']);
+    // Either answer as a string: the admission, or the refusal's code.
+    const outcome = async (fn: () => unknown): Promise<string> => {
+      try {
+        return JSON.stringify(await fn());
+      } catch (e) {
+        return isTenantryError(e) ? e.code : 'UNTYPED';
+      }
+    };
+    const both = async (who: typeof user, method: string, path: string) => {
+      const later = await outcome(() => http.admit(who, method, path));
+      const now = await outcome(() => http.admitNow(who, method, path));
+      return { later, now };
+    };
+    expect(http.admitNow(user, 'GET', '/ops/items')).toBeUndefined(); // nothing cached yet
+    expect(await both(user, 'POST', '/ops/items')).toEqual({
+      later: '{"settleOnly":false}',
+      now: '{"settleOnly":false}',
+    });
+    await system(() => directory.transitionSubscription(subscription, 'PAST_DUE'));
+    expect(http.admitNow(user, 'GET', '/ops/items')).toBeUndefined(); // the write invalidated the entry
+    expect(await both(user, 'GET', '/ops/items')).toEqual({
+      later: 'SUBSCRIPTION_PAST_DUE',
+      now: 'SUBSCRIPTION_PAST_DUE',
+    });
+    expect(await both(admin, 'GET', '/back-office/billing/invoices')).toEqual({
+      later: '{"settleOnly":true}',
+      now: '{"settleOnly":true}',
+    });
+    expect(await both(admin, 'GET', '/ops/items')).toEqual({
+      later: 'SUBSCRIPTION_PAST_DUE',
+      now: 'SUBSCRIPTION_PAST_DUE',
+    });
+    await system(() => directory.suspendTenant('umbrella'));
+    expect(await both(admin, 'GET', '/back-office/billing/invoices')).toEqual({
+      later: 'TENANT_SUSPENDED',
+      now: 'TENANT_SUSPENDED',
+    });
+    await cache.close();
   });
 });

@@ -105,3 +105,63 @@ describe('tenant config cache (in-process bus)', () => {
     expect(await asTenant('nobody', () => cache.get())).toBeNull();
   });
 });
+
+describe('tenant config cache: peek (memory only, no I/O)', () => {
+  it('answers what get answered while the entry is fresh; nothing before start, on a miss, after a write or the TTL', async () => {
+    const { cache, writer, clock } = await setup(1_000);
+    expect(await asTenant('acme', async () => cache.peek())).toBeUndefined(); // not started
+    await cache.start();
+    expect(await asTenant('acme', async () => cache.peek())).toBeUndefined(); // not loaded yet
+    const loaded = await asTenant('acme', () => cache.get());
+    const hits = cache.stats().hits;
+    expect(await asTenant('acme', async () => cache.peek())).toEqual(loaded);
+    expect(cache.stats().hits).toBe(hits + 1);
+    await writer.updateTenant('acme', { name: 'Acme v2' });
+    expect(await asTenant('acme', async () => cache.peek())).toBeUndefined(); // invalidated
+    await asTenant('acme', () => cache.get());
+    expect((await asTenant('acme', async () => cache.peek()))?.tenant.name).toBe('Acme v2');
+    clock.advance(1_001);
+    expect(await asTenant('acme', async () => cache.peek())).toBeUndefined(); // expired
+    expect(cache.stats().hits).toBe(hits + 2); // misses count nothing
+  });
+
+  it('answers nothing while the subscription is down, nor after it is back until a read reloads', async () => {
+    const { cache, bus } = await setup();
+    await cache.start();
+    await asTenant('acme', () => cache.get());
+    const outage = bus.simulateDisconnect();
+    expect(await asTenant('acme', async () => cache.peek())).toBeUndefined();
+    outage.resume();
+    expect(await asTenant('acme', async () => cache.peek())).toBeUndefined(); // flushed on reconnect
+  });
+
+  it("answers an acceptance only when that user's acceptance of that document is cached", async () => {
+    const { cache, writer } = await setup();
+    await cache.start();
+    const agreement = { userId: 'u-1', document: 'terms-of-service' };
+    await asTenant('acme', () => cache.get());
+    expect(await asTenant('acme', async () => cache.peek(undefined, { agreement }))).toBeUndefined();
+    await asTenant('acme', () => cache.get(undefined, { agreement }));
+    expect(await asTenant('acme', async () => cache.peek(undefined, { agreement }))).toMatchObject({
+      agreement: null,
+    });
+    await writer.acceptTerms({ tenantId: 'acme', userId: 'u-1', version: '2026-01' });
+    expect(await asTenant('acme', async () => cache.peek(undefined, { agreement }))).toBeUndefined();
+    await asTenant('acme', () => cache.get(undefined, { agreement }));
+    expect(await asTenant('acme', async () => cache.peek(undefined, { agreement }))).toMatchObject({
+      agreement: { version: '2026-01' },
+    });
+    const other = { userId: 'u-2', document: 'terms-of-service' };
+    expect(await asTenant('acme', async () => cache.peek(undefined, { agreement: other }))).toBeUndefined();
+  });
+
+  it('resolves the tenant as get does (T1)', async () => {
+    const { cache } = await setup();
+    await cache.start();
+    await asTenant('acme', () => cache.get());
+    expect(() => cache.peek()).toThrow(expect.objectContaining({ code: 'TENANT_CONTEXT_MISSING' }));
+    await expect(asTenant('acme', async () => cache.peek('other'))).rejects.toMatchObject({
+      code: 'TENANT_CONTEXT_CONFLICT',
+    });
+  });
+});

@@ -1,3 +1,5 @@
+import { trace } from '@opentelemetry/api';
+import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
   type ActorInput,
@@ -23,7 +25,10 @@ let directory: TenantDirectory;
 let gate: Gatekeeper;
 let subId: string;
 
+let configSource: 'direct' | 'cached';
+
 async function setup(source: 'direct' | 'cached'): Promise<void> {
+  configSource = source;
   const store = new MemoryTenantStore();
   const bus = new MemoryInvalidationBus();
   directory = backOffice(createTenantDirectory({ store, bus }));
@@ -55,9 +60,22 @@ async function code(
   access: 'read' | 'write' = 'write',
   tenantId = 'acme',
 ): Promise<string> {
+  // checkNow, the adapters' promise-free path: whenever it answers, it answers what check answers,
+  // both before check (an entry a write invalidated must not answer) and after check reloaded it.
+  const now = () => runAsTenant({ tenantId, actor }, () => gate.checkNow?.({ access }));
+  const early = now();
   const d = await check(gate, { tenantId, actor, access });
+  const late = now();
+  if (early !== undefined) expect(early).toEqual(d);
+  if (configSource === 'direct' || (!d.allowed && d.code === 'TENANT_NOT_FOUND')) {
+    expect(late).toBeUndefined(); // nothing in memory to answer from
+  } else {
+    expect(late).toEqual(d);
+    checkNowAnswers++;
+  }
   return d.allowed ? (d.settleOnly ? 'ALLOWED_SETTLE_ONLY' : 'ALLOWED') : d.code;
 }
+let checkNowAnswers = 0;
 
 // The same decisions whether the configuration is read straight from the store or through the cache
 // (whose entries, including terms acceptances, must be invalidated by every write).
@@ -171,5 +189,73 @@ describe.each(['direct', 'cached'] as const)('gatekeeper [%s config]', (source) 
     const e = await assertIn(gate, { tenantId: 'acme', actor: user }).catch((x: unknown) => x);
     expect(isTenantryError(e, 'TENANT_SUSPENDED') && [e.status, e.retryable]).toEqual([403, false]);
     expect(CoreErrorCodes.MAINTENANCE_GLOBAL).toEqual({ status: 503, retryable: true });
+  });
+});
+
+describe('gatekeeper checkNow (the promise-free path)', () => {
+  it('answered from the cache in the cases above, and never with a configuration read straight from the store', () => {
+    // Set by `code`: the cached runs answered after every check that found the tenant.
+    expect(checkNowAnswers).toBeGreaterThan(20);
+  });
+
+  it('validates like check, and resolves the tenant from the context (T1)', async () => {
+    await setup('cached');
+    const ask = (req: unknown) =>
+      runAsTenant({ tenantId: 'acme', actor: user }, () => gate.checkNow?.(req as never));
+    await check(gate, { tenantId: 'acme', actor: user, access: 'read' });
+    expect(ask({ access: 'read' })).toMatchObject({ allowed: true });
+    for (const bad of [{ access: 'READ' }, { access: 'read', tenantId: 'a:b' }, 'read', null]) {
+      expect(() => ask(bad), JSON.stringify(bad)).toThrow(
+        expect.objectContaining({ code: 'VALIDATION_FAILED' }),
+      );
+    }
+    expect(() => gate.checkNow?.({ access: 'read' })).toThrow(
+      expect.objectContaining({ code: 'TENANT_CONTEXT_MISSING' }),
+    );
+    expect(() =>
+      runAsTenant({ tenantId: 'acme', actor: user }, () =>
+        gate.checkNow?.({ access: 'read', tenantId: 'other' }),
+      ),
+    ).toThrow(expect.objectContaining({ code: 'TENANT_CONTEXT_CONFLICT' }));
+  });
+
+  it('leaves the decision to check when an OpenTelemetry SDK is installed (the span needs it)', async () => {
+    await setup('cached');
+    await check(gate, { tenantId: 'acme', actor: user, access: 'read' });
+    const ask = () =>
+      runAsTenant({ tenantId: 'acme', actor: user }, () => gate.checkNow?.({ access: 'read' }));
+    expect(ask()).toMatchObject({ allowed: true });
+    const provider = new BasicTracerProvider();
+    trace.setGlobalTracerProvider(provider);
+    try {
+      expect(ask()).toBeUndefined();
+    } finally {
+      trace.disable();
+    }
+    expect(ask()).toMatchObject({ allowed: true });
+  });
+
+  it('with a bus between processes, answers only for eventual consistency: a strict read owes a barrier', async () => {
+    const store = new MemoryTenantStore();
+    const local = new MemoryInvalidationBus();
+    // The same bus seen as one between processes: delivery not known to be synchronous.
+    const remote = {
+      publish: local.publish.bind(local),
+      subscribe: local.subscribe.bind(local),
+      sync: local.sync.bind(local),
+    };
+    const d = backOffice(createTenantDirectory({ store, bus: local }));
+    await d.createTenant({ id: 'acme', name: 'Acme' });
+    await d.activateTenant('acme');
+    for (const consistency of ['strict', 'eventual'] as const) {
+      const cache = createTenantConfigCache({ store, bus: remote, consistency });
+      await cache.start();
+      const g = createGatekeeper({ config: cache });
+      await runAsTenant({ tenantId: 'acme', actor: user }, () => g.check({ access: 'read' }));
+      const now = runAsTenant({ tenantId: 'acme', actor: user }, () => g.checkNow?.({ access: 'read' }));
+      if (consistency === 'strict') expect(now).toBeUndefined();
+      else expect(now).toMatchObject({ allowed: true });
+      await cache.close();
+    }
   });
 });

@@ -80,9 +80,10 @@ const NON_RECORDING_SPAN: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 /**
  * Whether no tracer provider is registered: the global provider is this copy of the API's proxy and has
  * no delegate. Checked on every call (an SDK may be registered at any time); any other provider (an SDK,
- * another copy of the API) takes the full path.
+ * another copy of the API) takes the full path. Not exported from the package.
+ * @internal
  */
-function noTracerInstalled(pkg: string): boolean {
+export function noTracerInstalled(pkg: string): boolean {
   const provider = trace.getTracerProvider();
   return (
     provider instanceof ProxyTracerProvider && provider.getDelegateTracer(`@tenantry/${pkg}`) === undefined

@@ -39,6 +39,14 @@ export interface TenantConfigSource {
    * @throws TenantryError `TENANT_CONTEXT_MISSING`, `TENANT_CONTEXT_CONFLICT`
    */
   get(tenantId?: string, options?: ConfigReadOptions): Promise<TenantConfig | null>;
+  /**
+   * What `get` would answer, when it can be answered from memory now, with no I/O and no wait:
+   * `undefined` otherwise (not cached, expired, the subscription down, a `strict` read that must
+   * wait for its bus's barrier, or the acceptance asked for not cached). The tenant is resolved as in
+   * `get`. Optional: a source without it is always asked with `get`.
+   * @throws TenantryError `TENANT_CONTEXT_MISSING`, `TENANT_CONTEXT_CONFLICT`
+   */
+  peek?(tenantId?: string, options?: ConfigReadOptions): TenantConfig | undefined;
 }
 
 async function loadTenant(
@@ -137,6 +145,8 @@ export interface TenantConfigCacheStats {
 
 /** A cached {@link TenantConfigSource} invalidated across processes. */
 export interface TenantConfigCache extends TenantConfigSource {
+  /** See {@link TenantConfigSource.peek}; hits count in `stats().hits`, a miss counts nothing. */
+  peek(tenantId?: string, options?: ConfigReadOptions): TenantConfig | undefined;
   /** Subscribe to the bus. Until it resolves, and whenever the subscription is lost, reads bypass the cache. */
   start(): Promise<void>;
   /** Unsubscribe and drop everything. */
@@ -258,7 +268,7 @@ export function createTenantConfigCache(options: TenantConfigCacheOptions): Tena
   /** Whether memory may answer now (after the barrier in strict mode). */
   const usable = async (): Promise<boolean> => {
     if (!healthy) return false;
-    if (!strict) return true;
+    if (!strict || bus.deliversSynchronously === true) return true;
     try {
       await barrier();
       return healthy;
@@ -345,6 +355,25 @@ export function createTenantConfigCache(options: TenantConfigCacheOptions): Tena
       const u = unsubscribe;
       unsubscribe = undefined;
       await u?.();
+    },
+    peek(explicit?: string, options?: ConfigReadOptions): TenantConfig | undefined {
+      const tenantId = resolveTenantId(explicit, 'tenant configuration');
+      // Memory answers without a wait only when no barrier is owed: eventual reads, or a bus that
+      // has delivered every completed write already (one process).
+      if (!healthy || (strict && bus.deliversSynchronously !== true)) return undefined;
+      const now = clock.now().getTime();
+      const cached = tenants.get(tenantId);
+      if (!platform || platform.expiresAt <= now || !cached || cached.expiresAt <= now) return undefined;
+      const a = options?.agreement;
+      if (!a) {
+        stats.hits++;
+        return { ...cached.value, platform: platform.value };
+      }
+      if (typeof a.userId !== 'string' || typeof a.document !== 'string') return undefined;
+      const hit = agreements.get(JSON.stringify([tenantId, a.userId, a.document]));
+      if (!hit || hit.expiresAt <= now) return undefined;
+      stats.hits++;
+      return { ...cached.value, platform: platform.value, agreement: hit.value };
     },
     async get(explicit?: string, options: ConfigReadOptions = {}): Promise<TenantConfig | null> {
       const tenantId = resolveTenantId(explicit, 'tenant configuration');

@@ -5,7 +5,7 @@ import { type CoreErrorCode, TenantryError } from '../kernel/errors.js';
 import { type Actor, ActorSchema, TenantIdSchema } from '../kernel/identity.js';
 import type { Tenant } from './model/tenant.js';
 import { Roles } from '../kernel/roles.js';
-import { withSpan } from '../kernel/telemetry.js';
+import { noTracerInstalled, withSpan } from '../kernel/telemetry.js';
 import { ValidationError, parseInput, requireOptionsObject } from '../kernel/validation.js';
 import { currentTenantContext } from '../kernel/context.js';
 import { resolveTenantId } from '../kernel/tenant-resolution.js';
@@ -80,6 +80,15 @@ export interface GatekeeperOptions {
 export interface Gatekeeper {
   /** The decision, without throwing for refusals. @throws `VALIDATION_FAILED` on malformed input */
   check(request?: GateRequest): Promise<GateDecision>;
+  /**
+   * `check`'s decision given at once, with no I/O and no promise, when the configuration source can
+   * answer from memory (a started `TenantConfigCache` holding the tenant, see `peek`) and no
+   * OpenTelemetry SDK is installed (a span needs `check`); `undefined` otherwise: then call `check`.
+   * Refusals are returned, not thrown, as by `check`.
+   * Optional in this interface so that hosts' own gatekeepers need not have it; `createGatekeeper`'s has.
+   * @throws `VALIDATION_FAILED` on malformed input; `TENANT_CONTEXT_MISSING`, `TENANT_CONTEXT_CONFLICT`
+   */
+  checkNow?(request?: GateRequest): GateDecision | undefined;
   /** Like `check`, but throws the refusal. @throws GatekeeperError with a {@link GatekeeperCode} */
   assert(request?: GateRequest): Promise<Extract<GateDecision, { allowed: true }>>;
 }
@@ -129,7 +138,7 @@ export function createGatekeeper(options: GatekeeperOptions): Gatekeeper {
     details: Object.freeze(details),
   });
 
-  const decide = async (req: Resolved, config: TenantConfig | null): Promise<GateDecision> => {
+  const decide = (req: Resolved, config: TenantConfig | null): GateDecision => {
     if (!config) return refuse('TENANT_NOT_FOUND', 'No such tenant', { tenantId: req.tenantId });
     const { tenant, subscription, platform } = config;
     const base = { tenantId: tenant.id };
@@ -182,7 +191,7 @@ export function createGatekeeper(options: GatekeeperOptions): Gatekeeper {
     return { allowed: true, tenant, settleOnly };
   };
 
-  const check = async (request: GateRequest = {}): Promise<GateDecision> => {
+  const resolve = (request: GateRequest): Resolved => {
     // The adapters ask `{ access }` on every request: that shape needs no zod; anything else is parsed.
     const access = accessOnly(request);
     const parsed =
@@ -196,7 +205,23 @@ export function createGatekeeper(options: GatekeeperOptions): Gatekeeper {
         { path: ['actor'], message: 'required outside a tenant context' },
       ]);
     }
-    const req: Resolved = { tenantId, actor, access: parsed.access };
+    return { tenantId, actor, access: parsed.access };
+  };
+  const agreementOf = (req: Resolved) =>
+    // One read brings the configuration and, when terms apply, the user's acceptance.
+    options.terms && req.actor.kind === 'user' ? { userId: req.actor.id, document } : undefined;
+
+  const checkNow = (request: GateRequest = {}): GateDecision | undefined => {
+    const peek = options.config.peek;
+    if (typeof peek !== 'function' || !noTracerInstalled('core')) return undefined;
+    const req = resolve(request);
+    const agreement = agreementOf(req);
+    const config = peek.call(options.config, req.tenantId, agreement ? { agreement } : {});
+    return config === undefined ? undefined : decide(req, config);
+  };
+
+  const check = async (request: GateRequest = {}): Promise<GateDecision> => {
+    const req = resolve(request);
     return withSpan(
       'core',
       'gatekeeper.check',
@@ -209,14 +234,13 @@ export function createGatekeeper(options: GatekeeperOptions): Gatekeeper {
     );
   };
   const checkParsed = async (req: Resolved): Promise<GateDecision> => {
-    // One read brings the configuration and, when terms apply, the user's acceptance.
-    const agreement =
-      options.terms && req.actor.kind === 'user' ? { userId: req.actor.id, document } : undefined;
+    const agreement = agreementOf(req);
     return decide(req, await options.config.get(req.tenantId, agreement ? { agreement } : {}));
   };
 
   return Object.freeze({
     check,
+    checkNow,
     async assert(request?: GateRequest) {
       const d = await check(request);
       if (!d.allowed) throw new GatekeeperError(d.code, d.message, { details: d.details });

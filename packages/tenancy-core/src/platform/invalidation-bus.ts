@@ -38,6 +38,12 @@ export interface InvalidationBus {
    * Rejects when the subscription is down. Used by the cache's `strict` consistency.
    */
   sync(): Promise<void>;
+  /**
+   * `true` when `publish` has delivered to every listener before it resolves (one process, no
+   * network): a read that starts after a write completed then always sees it, and the cache's
+   * `strict` barrier has nothing to wait for. Absent or `false` for a bus between processes.
+   */
+  readonly deliversSynchronously?: boolean;
 }
 
 /** Encode a message for the wire. @internal */

@@ -11,6 +11,8 @@ import type {
 export class MemoryInvalidationBus implements InvalidationBus {
   readonly #listeners = new Set<InvalidationListener>();
   readonly #disconnected = new Set<InvalidationListener>();
+  /** One process: `publish` calls every listener before it resolves. */
+  readonly deliversSynchronously = true;
   async publish(message: InvalidationMessage): Promise<void> {
     for (const l of this.#listeners) if (!this.#disconnected.has(l)) l.onMessage(message);
   }
