@@ -2,6 +2,9 @@
 // Runs every package's benchmark scripts (packages/*/bench/*.ts) one after another, so they never
 // compete for the machine. `npm run bench -- --json` ends with one JSON array of every row;
 // `npm run bench -- sequencer` runs only packages whose folder name contains "sequencer".
+// The scripts run on the packages' built `dist` (what users install; `npm run build` first): tsx only
+// transpiles the bench scripts themselves. Through tsx the sources would carry a helper call for
+// every closure created (esbuild's keepNames), a cost no user pays.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -16,6 +19,16 @@ const filters = args.filter((a) => !a.startsWith('--'));
 const rows = [];
 let failed = false;
 
+const unbuilt = readdirSync('packages')
+  .filter((pkg) => existsSync(join('packages', pkg, 'tsup.config.ts')))
+  .filter((pkg) => !existsSync(join('packages', pkg, 'dist')));
+if (unbuilt.length > 0) {
+  console.error(
+    `the benches run the built packages; build first (npm run build): no dist in ${unbuilt.join(', ')}`,
+  );
+  process.exit(1);
+}
+
 for (const pkg of readdirSync('packages').sort()) {
   if (filters.length && !filters.some((f) => pkg.includes(f))) continue;
   const dir = join('packages', pkg, 'bench');
@@ -25,15 +38,11 @@ for (const pkg of readdirSync('packages').sort()) {
     .sort()) {
     const script = join(dir, file);
     console.log(`\n=== ${script}`);
-    const res = spawnSync(
-      process.execPath,
-      ['--conditions=@tenantry/source', '--import', tsx, script, ...(json ? ['--json'] : [])],
-      {
-        stdio: ['ignore', 'pipe', 'inherit'],
-        encoding: 'utf8',
-        maxBuffer: 64 * 1024 * 1024,
-      },
-    );
+    const res = spawnSync(process.execPath, ['--import', tsx, script, ...(json ? ['--json'] : [])], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    });
     const out = res.stdout ?? '';
     const lines = out.trimEnd().split('\n');
     if (json) {

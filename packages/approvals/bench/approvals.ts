@@ -22,8 +22,8 @@ import { type BenchRow, compare, printBench, throughput } from '@tenantry/testki
 import { resolveBackend, uniqueId, withDatabase } from '@tenantry/testkit';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
-import { createApprovalEngine } from '../src/index.js';
-import { PostgresApprovalStore, approvalsMigrations } from '../src/postgres.js';
+import { createApprovalEngine } from '@tenantry/approvals';
+import { PostgresApprovalStore, approvalsMigrations } from '@tenantry/approvals/postgres';
 
 const status = await resolveBackend('postgres');
 if (!status.available) throw new Error(`postgres unavailable: ${status.reason}`);

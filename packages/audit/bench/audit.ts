@@ -20,8 +20,8 @@ import {
   createMasker,
   prepareEvent,
   verifyEvents,
-} from '../src/index.js';
-import { PostgresAuditSink, auditChainGuardSql, auditMigrationSql } from '../src/postgres.js';
+} from '@tenantry/audit';
+import { PostgresAuditSink, auditChainGuardSql, auditMigrationSql } from '@tenantry/audit/postgres';
 import { runAsTenant, uuidv7 } from '@tenantry/core';
 
 const BATCH = 500;

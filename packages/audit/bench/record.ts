@@ -9,8 +9,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { type AuditPortEvent, runAsTenant } from '@tenantry/core';
 import { type BenchRow, compare, printBench } from '@tenantry/testkit/bench';
-import { type AuditLog, createAuditLog } from '../src/index.js';
-import { MemoryAuditSink } from '../src/memory.js';
+import { type AuditLog, createAuditLog } from '@tenantry/audit';
+import { MemoryAuditSink } from '@tenantry/audit/memory';
 
 const actor = { id: 'bench-user', roles: ['USER'], kind: 'user' as const };
 // What requestAuditEvent returns for `POST /ops/hello` with body {"greeting":"hi"} (fresh per call,

@@ -8,8 +8,8 @@ import { runMigrations } from '@tenantry/core/postgres';
 import { type BenchRow, compare, printBench } from '@tenantry/testkit/bench';
 import { resolveBackend, uniqueId, withDatabase } from '@tenantry/testkit';
 import pg from 'pg';
-import { defineSeries } from '../src/index.js';
-import { createPostgresSequencer, sequencerMigrations } from '../src/postgres.js';
+import { defineSeries } from '@tenantry/sequencer';
+import { createPostgresSequencer, sequencerMigrations } from '@tenantry/sequencer/postgres';
 
 const status = await resolveBackend('postgres');
 if (!status.available) throw new Error(`postgres unavailable: ${status.reason}`);

@@ -16,8 +16,8 @@ import { runMigrations } from '@tenantry/core/postgres';
 import { type BenchRow, compare, printBench } from '@tenantry/testkit/bench';
 import { requiredBackends, resolveBackend, uniqueId, withDatabase } from '@tenantry/testkit';
 import pg from 'pg';
-import { defineSeries, type Series } from '../src/index.js';
-import { createPostgresSequencer, sequencerMigrations } from '../src/postgres.js';
+import { defineSeries, type Series } from '@tenantry/sequencer';
+import { createPostgresSequencer, sequencerMigrations } from '@tenantry/sequencer/postgres';
 
 const direct = await resolveBackend('postgres');
 const pooler = await resolveBackend('pgbouncer');

@@ -10,8 +10,8 @@ import { runAsTenant } from '@tenantry/core';
 import { runMigrations } from '@tenantry/core/postgres';
 import { resolveBackend, uniqueId, withDatabase } from '@tenantry/testkit';
 import pg from 'pg';
-import { defineSeries, type Series } from '../src/index.js';
-import { createPostgresSequencer, sequencerMigrations } from '../src/postgres.js';
+import { defineSeries, type Series } from '@tenantry/sequencer';
+import { createPostgresSequencer, sequencerMigrations } from '@tenantry/sequencer/postgres';
 
 const status = await resolveBackend('postgres');
 if (!status.available) throw new Error(`postgres unavailable: ${status.reason}`);

@@ -6,8 +6,8 @@ import { type BenchRow, compare, printBench } from '@tenantry/testkit/bench';
 import { runAsTenant } from '@tenantry/core';
 import { resolveBackend, uniqueId } from '@tenantry/testkit';
 import { Redis } from 'ioredis';
-import { createLockedSequencer, defineSeries, type Series } from '../src/index.js';
-import { RedisSequencerBackend } from '../src/redis.js';
+import { createLockedSequencer, defineSeries, type Series } from '@tenantry/sequencer';
+import { RedisSequencerBackend } from '@tenantry/sequencer/redis';
 
 const status = await resolveBackend('redis');
 if (!status.available) throw new Error(`redis unavailable: ${status.reason}`);

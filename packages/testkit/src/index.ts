@@ -27,6 +27,7 @@ export {
   runWorkers,
   sourceNodeFlags,
   type StartedChild,
+  builtNodeFlags,
   startChild,
   stopChildren,
 } from './processes.js';

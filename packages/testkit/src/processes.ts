@@ -11,6 +11,14 @@ export function sourceNodeFlags(): string[] {
   return ['--conditions=@tenantry/source', '--import', tsx];
 }
 
+/**
+ * Node flags that run a TypeScript script (a bench's server) while `@tenantry/*` imports resolve to the
+ * packages' built `dist`, as in a user's app: without the `@tenantry/source` condition.
+ */
+export function builtNodeFlags(): string[] {
+  return ['--import', pathToFileURL(require.resolve('tsx/esm')).href];
+}
+
 /** Options for {@link runWorkers}. */
 export interface RunWorkersOptions {
   /** Absolute path of the worker script (TypeScript is fine). */
@@ -167,17 +175,18 @@ export interface StartedChild<T> {
 }
 
 /**
- * Start a long-running child (a server, a queue worker) on the sources and resolve once it prints its
- * first JSON line on stdout. Rejects with its stderr if it exits or stays silent for `timeoutMs`.
+ * Start a long-running child (a server, a queue worker) on the sources (or with `nodeFlags`, e.g.
+ * {@link builtNodeFlags}) and resolve once it prints its first JSON line on stdout. Rejects with its stderr if it exits or stays silent for `timeoutMs`.
  * Stop it with {@link stopChildren}.
  */
 export function startChild<T = unknown>(
   script: string,
   args: string[] = [],
   timeoutMs = 30_000,
+  nodeFlags: string[] = sourceNodeFlags(),
 ): Promise<StartedChild<T>> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...sourceNodeFlags(), script, ...args], {
+    const child = spawn(process.execPath, [...nodeFlags, script, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

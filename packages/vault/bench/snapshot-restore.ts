@@ -22,14 +22,14 @@ import { MemoryDataKeyStore } from '@tenantry/crypto-fields/memory';
 import { type BenchRow, printBench } from '@tenantry/testkit/bench';
 import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
-import { FileSystemSnapshotStorage } from '../src/fs.js';
-import { createModuleRegistry, createVault } from '../src/index.js';
+import { FileSystemSnapshotStorage } from '@tenantry/vault/fs';
+import { createModuleRegistry, createVault } from '@tenantry/vault';
 import {
   PostgresSnapshotRecordStore,
   createPostgresTransactionScope,
   postgresTableModule,
   vaultMigrations,
-} from '../src/postgres.js';
+} from '@tenantry/vault/postgres';
 
 const ROWS = Number(process.env.VAULT_BENCH_ROWS ?? 1_000_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 1);
