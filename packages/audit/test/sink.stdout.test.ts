@@ -36,4 +36,38 @@ describe('stdout sink', () => {
       expect.objectContaining({ ok: false, firstBadSeq: 3, kind: 'modified' }),
     ]);
   });
+
+  it('prints one parseable line per event whatever the stream id, message and event hold, the event as its hashed text', async () => {
+    let out = '';
+    const destination = new Writable({
+      write(chunk: Buffer, _e, cb) {
+        out += chunk.toString();
+        cb();
+      },
+    });
+    const streamId = 'line"\nbreak\u2028\\';
+    const sink = new StdoutAuditSink({ destination: destination as never, streamId, msg: 'a "quoted"\nmsg' });
+    const log = createAuditLog({ sink });
+    const tricky = { text: 'x"}\n{"level":60', emoji: '\u{1F600}', nested: { n: [1, 2.5, null, true] } };
+    await inTenant('acme', log).record({
+      actor: { id: 'u' },
+      action: 'a.b',
+      outcome: 'success',
+      metadata: tricky,
+    });
+    await inTenant('globex', log).record({ actor: { id: 'v' }, action: 'a.c', outcome: 'failure' });
+    await log.flush?.();
+    const lines = out.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    const parsed = lines.map((l) => JSON.parse(l));
+    expect(parsed.map((p) => [p.msg, p.audit.stream, p.audit.chain, p.audit.seq])).toEqual([
+      ['a "quoted"\nmsg', streamId, 'acme', 1],
+      ['a "quoted"\nmsg', streamId, 'globex', 1],
+    ]);
+    expect(parsed[0].audit.event.metadata).toEqual(tricky);
+    expect(await verifyAuditLines(lines)).toEqual([
+      expect.objectContaining({ ok: true, checked: 1, chain: 'acme' }),
+      expect.objectContaining({ ok: true, checked: 1, chain: 'globex' }),
+    ]);
+  });
 });

@@ -60,6 +60,8 @@ export class StdoutAuditSink implements AuditSink {
   readonly #level: number;
   readonly #msg: string;
   readonly #stream: string;
+  readonly #msgJson: string;
+  readonly #streamJson: string;
   readonly #clock: Clock;
   readonly #heads = new Map<string, ChainHead>();
   #tail: Promise<unknown> = Promise.resolve();
@@ -84,6 +86,8 @@ export class StdoutAuditSink implements AuditSink {
     this.#level = opts.level ?? 30;
     this.#msg = opts.msg ?? 'audit';
     this.#stream = opts.streamId ?? uuidv7();
+    this.#msgJson = JSON.stringify(this.#msg);
+    this.#streamJson = JSON.stringify(this.#stream);
     this.#clock = opts.clock ?? systemClock;
   }
 
@@ -95,23 +99,12 @@ export class StdoutAuditSink implements AuditSink {
       const next = new Map<string, ChainHead>();
       for (const [chain, group] of groupByChain(events)) {
         const linked = chainBatch(this.#heads.get(chain) ?? EMPTY_HEAD, group, microsFromMillis(now));
-        linked.forEach((e, i) => {
-          out += `${JSON.stringify({
-            level: this.#level,
-            time: now,
-            msg: this.#msg,
-            audit: {
-              stream: this.#stream,
-              id: e.id,
-              chain,
-              seq: e.seq,
-              recordedAt: e.recordedAt,
-              prevHash: e.prevHash,
-              hash: e.hash,
-              event: group[i]!.body,
-            },
-          })}\n`;
-        });
+        // The event is printed as its canonical text, the exact bytes hashed (JSON of the same body),
+        // rather than serialized a second time; the other fields are JSON-encoded one by one.
+        const head = `{"level":${this.#level},"time":${now},"msg":${this.#msgJson},"audit":{"stream":${this.#streamJson},"chain":${JSON.stringify(chain)}`;
+        for (const e of linked) {
+          out += `${head},"id":${JSON.stringify(e.id)},"seq":${e.seq},"recordedAt":${e.recordedAt},"prevHash":${JSON.stringify(e.prevHash)},"hash":${JSON.stringify(e.hash)},"event":${e.text}}}\n`;
+        }
         const last = linked[linked.length - 1];
         if (last) next.set(chain, { seq: last.seq, hash: last.hash, recordedAt: last.recordedAt });
         stored.push(...linked);
