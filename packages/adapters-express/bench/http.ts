@@ -8,7 +8,7 @@
 // in-memory port instead of @tenantry/audit's log); and token + context vs its hand-written equivalent.
 // Bounded: 5 rounds × 2 s per app, plus a warm-up. BENCH_ROUNDS/BENCH_SECONDS shorten it.
 import { fileURLToPath } from 'node:url';
-import { type BenchRow, printBench } from '@tenantry/testkit/bench';
+import { printBench, ratioRow } from '@tenantry/testkit/bench';
 import { measureApps } from './fixtures/measure-apps.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
@@ -22,13 +22,7 @@ const m = await measureApps({
   seconds: SECONDS,
   connections: CONNECTIONS,
 });
-const row = (workload: string, ours: number, baseline: number): BenchRow => ({
-  workload,
-  ours,
-  baseline,
-  unit: 'req/s',
-  ratio: ours / baseline,
-});
+const row = (workload: string, ours: number, baseline: number) => ratioRow(workload, ours, baseline, 'req/s');
 printBench(
   `@tenantry/express, POST with JSON body, ${CONNECTIONS} connections, ${ROUNDS}×${SECONDS}s per app, one process per app`,
   [

@@ -8,11 +8,11 @@ import {
   isTenantryError,
   noopAuditPort,
   runAsSystem,
-  type TenantConfigSource,
 } from '@tenantry/core';
 import { MemoryInvalidationBus } from '@tenantry/core/memory';
 import express from 'express';
 import helmet from 'helmet';
+import { countingConfigSource } from '@tenantry/testkit';
 import request from 'supertest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tenancy } from '../src/index.js';
@@ -214,23 +214,13 @@ describe('gatekeeper, segments and roles', () => {
     const cache = createTenantConfigCache({ store, bus });
     await cache.start();
     // Which of the cache's two doors each request went through.
-    const reads = { get: 0, peek: 0 };
-    const config: TenantConfigSource = {
-      get: (...a) => {
-        reads.get++;
-        return cache.get(...a);
-      },
-      peek: (...a) => {
-        reads.peek++;
-        return cache.peek(...a);
-      },
-    };
+    const config = countingConfigSource(cache);
     const cached = await buildApp({ gatekeeper: createGatekeeper({ config }) });
     const acme = bearer(await mint({ tenantId: 'acme' }));
     for (let i = 0; i < 3; i++)
       expect((await request(cached.app).get('/ops/whoami').set(acme)).status).toBe(200);
     // The first request loads through get; the next two are answered by peek alone (no promise).
-    expect([reads, cache.stats().misses, cache.stats().hits]).toEqual([{ get: 1, peek: 3 }, 1, 2]);
+    expect([config.reads, cache.stats().misses, cache.stats().hits]).toEqual([{ get: 1, peek: 3 }, 1, 2]);
     const unpaid = await request(cached.app)
       .get('/ops/whoami')
       .set(bearer(await mint({ tenantId: 'hooli' })));

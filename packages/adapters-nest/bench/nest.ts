@@ -5,7 +5,7 @@
 // (fixtures/servers.ts). Bounded: 5 rounds × 2 s per app, plus a warm-up. BENCH_ROUNDS/BENCH_SECONDS
 // shorten it.
 import { fileURLToPath } from 'node:url';
-import { type BenchRow, printBench } from '@tenantry/testkit/bench';
+import { printBench, ratioRow } from '@tenantry/testkit/bench';
 import { measureApps } from '../../adapters-express/bench/fixtures/measure-apps.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
@@ -19,13 +19,7 @@ const m = await measureApps({
   seconds: SECONDS,
   connections: CONNECTIONS,
 });
-const row = (workload: string, ours: number, baseline: number): BenchRow => ({
-  workload,
-  ours,
-  baseline,
-  unit: 'req/s',
-  ratio: ours / baseline,
-});
+const row = (workload: string, ours: number, baseline: number) => ratioRow(workload, ours, baseline, 'req/s');
 printBench(
   `@tenantry/nest on Express, POST with JSON body, ${CONNECTIONS} connections, ${ROUNDS}×${SECONDS}s per app, one process per app`,
   [

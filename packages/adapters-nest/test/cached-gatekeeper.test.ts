@@ -1,7 +1,6 @@
 // The gatekeeper on a started config cache answers at once (no promise) once a tenant is loaded, on
 // both platforms; a write through the directory (invalidation) is seen by the very next request.
 import {
-  type TenantConfigSource,
   createGatekeeper,
   createTenantConfigCache,
   createTenantDirectory,
@@ -9,6 +8,7 @@ import {
   runAsSystem,
 } from '@tenantry/core';
 import { MemoryInvalidationBus } from '@tenantry/core/memory';
+import { countingConfigSource } from '@tenantry/testkit';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { type Platform, bearer, buildNestApp, mint, seedTenants } from './helpers.js';
@@ -21,24 +21,14 @@ describe.each(['express', 'fastify'] as Platform[])(
       const bus = new MemoryInvalidationBus();
       const cache = createTenantConfigCache({ store, bus });
       await cache.start();
-      const reads = { get: 0, peek: 0 };
-      const config: TenantConfigSource = {
-        get: (...a) => {
-          reads.get++;
-          return cache.get(...a);
-        },
-        peek: (...a) => {
-          reads.peek++;
-          return cache.peek(...a);
-        },
-      };
+      const config = countingConfigSource(cache);
       const t = await buildNestApp(platform, { gatekeeper: createGatekeeper({ config }) });
       try {
         const server = t.app.getHttpServer();
         const acme = bearer(await mint({ tenantId: 'acme' }));
         for (let i = 0; i < 3; i++)
           expect((await request(server).get('/ops/whoami').set(acme)).status).toBe(200);
-        expect(reads).toEqual({ get: 1, peek: 3 });
+        expect(config.reads).toEqual({ get: 1, peek: 3 });
         const unpaid = await request(server)
           .get('/ops/whoami')
           .set(bearer(await mint({ tenantId: 'hooli' })));

@@ -4,15 +4,21 @@ import { createAuditLog } from '../src/index.js';
 import { StdoutAuditSink, verifyAuditLines } from '../src/stdout.js';
 import { inTenant } from './helpers.js';
 
+/** A destination that keeps what is written to it. */
+function captured(): { destination: Writable; text: () => string } {
+  let out = '';
+  const destination = new Writable({
+    write(chunk: Buffer, _e, cb) {
+      out += chunk.toString();
+      cb();
+    },
+  });
+  return { destination, text: () => out };
+}
+
 describe('stdout sink', () => {
   it('prints pino-compatible JSON lines whose chains verify, and tampering with a line is caught', async () => {
-    let out = '';
-    const destination = new Writable({
-      write(chunk: Buffer, _e, cb) {
-        out += chunk.toString();
-        cb();
-      },
-    });
+    const { destination, text } = captured();
     const log = createAuditLog({
       sink: new StdoutAuditSink({ destination: destination as never, streamId: 's1' }),
     });
@@ -24,7 +30,7 @@ describe('stdout sink', () => {
         outcome: 'success',
         metadata: { i },
       });
-    const lines = out.trim().split('\n');
+    const lines = text().trim().split('\n');
     const first = JSON.parse(lines[0]!);
     expect(first).toMatchObject({ level: 30, msg: 'audit', audit: { stream: 's1', chain: 'acme', seq: 1 } });
     expect(typeof first.time).toBe('number');
@@ -38,13 +44,7 @@ describe('stdout sink', () => {
   });
 
   it('prints one parseable line per event whatever the stream id, message and event hold, the event as its hashed text', async () => {
-    let out = '';
-    const destination = new Writable({
-      write(chunk: Buffer, _e, cb) {
-        out += chunk.toString();
-        cb();
-      },
-    });
+    const { destination, text } = captured();
     const streamId = 'line"\nbreak\u2028\\';
     const sink = new StdoutAuditSink({ destination: destination as never, streamId, msg: 'a "quoted"\nmsg' });
     const log = createAuditLog({ sink });
@@ -57,7 +57,7 @@ describe('stdout sink', () => {
     });
     await inTenant('globex', log).record({ actor: { id: 'v' }, action: 'a.c', outcome: 'failure' });
     await log.flush?.();
-    const lines = out.trim().split('\n');
+    const lines = text().trim().split('\n');
     expect(lines).toHaveLength(2);
     const parsed = lines.map((l) => JSON.parse(l));
     expect(parsed.map((p) => [p.msg, p.audit.stream, p.audit.chain, p.audit.seq])).toEqual([

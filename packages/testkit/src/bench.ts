@@ -89,6 +89,11 @@ export async function compare(options: CompareOptions): Promise<BenchRow> {
   return { workload: options.workload, ours: o, baseline: b, unit: options.unit, ratio: o / b };
 }
 
+/** A row from two rates measured in the same run: `ratio` is `ours / baseline`. */
+export function ratioRow(workload: string, ours: number, baseline: number, unit: string): BenchRow {
+  return { workload, ours, baseline, unit, ratio: ours / baseline };
+}
+
 const fmt = (n: number): string =>
   n >= 1000 ? Math.round(n).toLocaleString('en-US') : n >= 10 ? n.toFixed(1) : n.toFixed(3);
 

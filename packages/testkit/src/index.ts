@@ -33,3 +33,4 @@ export {
 } from './processes.js';
 export { type LocalRedisCluster, startRedisCluster, redisClusterUnavailableReason } from './redis-cluster.js';
 export { type SocketWriteLog, recordSocketWrites } from './socket-writes.js';
+export { type CountingConfigSource, countingConfigSource } from './config-source.js';
