@@ -1,14 +1,15 @@
 // Throughput of one route behind the Express adapter, against the same route bare, measured with
-// autocannon on loopback in the same run, alternating rounds; each app alone in its own child process
-// (fixtures/one-server.ts, which says what each app holds). "Bare" is the same Express app and POST
-// route with no Tenantry middleware (express.json only). Rows: tenant resolution + context
-// (jose-verified token, cached; runAsTenant) vs bare, both without helmet; the same with the adapter's
-// default helmet headers vs bare + helmet(); the full stack (+ gatekeeper on a started config cache +
-// buffered audit log of the POST) vs bare; the adapter's own share (the same with events handed to an
-// in-memory port instead of @tenantry/audit's log); and token + context vs its hand-written equivalent.
-// Bounded: 5 rounds × 2 s per app, plus a warm-up. BENCH_ROUNDS/BENCH_SECONDS shorten it.
+// autocannon on loopback in the same run, alternating the order every round; rates are medians, ratios
+// the median of the per-round ratios; each app alone in its own child process (fixtures/one-server.ts,
+// which says what each app holds). "Bare" is the same Express app and POST route with no Tenantry
+// middleware (express.json only). Rows: tenant resolution + context (jose-verified token, cached;
+// runAsTenant) vs bare, both without helmet; the same with the adapter's default helmet headers vs
+// bare + helmet(); the full stack (+ gatekeeper on a started config cache + buffered audit log of the
+// POST) vs bare; the adapter's own share (the same with events handed to an in-memory port instead of
+// @tenantry/audit's log); and token + context vs its hand-written equivalent. Bounded: 5 rounds × 2 s
+// per app, plus a warm-up. BENCH_ROUNDS/BENCH_SECONDS shorten it.
 import { fileURLToPath } from 'node:url';
-import { printBench, ratioRow } from '@tenantry/testkit/bench';
+import { pairedRow, printBench } from '@tenantry/testkit/bench';
 import { measureApps } from './fixtures/measure-apps.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
@@ -22,7 +23,8 @@ const m = await measureApps({
   seconds: SECONDS,
   connections: CONNECTIONS,
 });
-const row = (workload: string, ours: number, baseline: number) => ratioRow(workload, ours, baseline, 'req/s');
+const row = (workload: string, ours: number[], baseline: number[]) =>
+  pairedRow(workload, ours, baseline, 'req/s');
 printBench(
   `@tenantry/express, POST with JSON body, ${CONNECTIONS} connections, ${ROUNDS}×${SECONDS}s per app, one process per app`,
   [

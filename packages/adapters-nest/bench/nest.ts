@@ -1,11 +1,11 @@
-// Throughput of one Nest route with TenancyModule (token + context; and the full stack: + gatekeeper on
-// a started config cache + buffered audit log of the POST) against the same route in a bare Nest app and
-// in a nestjs-cls app verifying the token with jose (what users write today), measured with autocannon
-// on loopback in the same run, alternating rounds; each app alone in its own child process
-// (fixtures/servers.ts). Bounded: 5 rounds × 2 s per app, plus a warm-up. BENCH_ROUNDS/BENCH_SECONDS
-// shorten it.
+// Throughput of one Nest route with TenancyModule (token + context; and the full stack: + gatekeeper
+// on a started config cache + buffered audit log of the POST) against the same route in a bare Nest
+// app and in a nestjs-cls app verifying the token with jose (what users write today), measured with
+// autocannon on loopback in the same run, alternating the order every round; rates are medians, ratios
+// the median of the per-round ratios; each app alone in its own child process (fixtures/servers.ts).
+// Bounded: 5 rounds × 2 s per app, plus a warm-up. BENCH_ROUNDS/BENCH_SECONDS shorten it.
 import { fileURLToPath } from 'node:url';
-import { printBench, ratioRow } from '@tenantry/testkit/bench';
+import { pairedRow, printBench } from '@tenantry/testkit/bench';
 import { measureApps } from '../../adapters-express/bench/fixtures/measure-apps.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
@@ -19,7 +19,8 @@ const m = await measureApps({
   seconds: SECONDS,
   connections: CONNECTIONS,
 });
-const row = (workload: string, ours: number, baseline: number) => ratioRow(workload, ours, baseline, 'req/s');
+const row = (workload: string, ours: number[], baseline: number[]) =>
+  pairedRow(workload, ours, baseline, 'req/s');
 printBench(
   `@tenantry/nest on Express, POST with JSON body, ${CONNECTIONS} connections, ${ROUNDS}×${SECONDS}s per app, one process per app`,
   [

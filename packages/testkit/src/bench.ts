@@ -52,7 +52,7 @@ export async function throughput(fn: () => unknown, options: ThroughputOptions =
   return (calls * units * 1000) / elapsed;
 }
 
-const median = (xs: number[]): number => {
+const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
@@ -89,9 +89,27 @@ export async function compare(options: CompareOptions): Promise<BenchRow> {
   return { workload: options.workload, ours: o, baseline: b, unit: options.unit, ratio: o / b };
 }
 
-/** A row from two rates measured in the same run: `ratio` is `ours / baseline`. */
-export function ratioRow(workload: string, ours: number, baseline: number, unit: string): BenchRow {
-  return { workload, ours, baseline, unit, ratio: ours / baseline };
+/**
+ * A row from rates measured in the same rounds (`ours[i]` and `baseline[i]` taken one after the other in
+ * round `i`): the rates are the medians, and the ratio is the median of the per-round ratios, which a
+ * machine drifting between rounds moves less than the ratio of the medians. The workload names the
+ * spread of the per-round ratios, so a reader sees how far one round can be from another.
+ */
+export function pairedRow(
+  workload: string,
+  ours: readonly number[],
+  baseline: readonly number[],
+  unit: string,
+): BenchRow {
+  const ratios = ours.map((o, i) => o / (baseline[i] as number));
+  const spread = `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}`;
+  return {
+    workload: `${workload} [rounds ${spread}]`,
+    ours: median(ours),
+    baseline: median(baseline),
+    unit,
+    ratio: median(ratios),
+  };
 }
 
 const fmt = (n: number): string =>
