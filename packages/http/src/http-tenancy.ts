@@ -191,8 +191,9 @@ const ANONYMOUS: Actor = Object.freeze({ id: 'anonymous', roles: [], kind: 'user
 const NOT_SETTLE_ONLY: AdmittedRequest = Object.freeze({ settleOnly: false });
 const SETTLE_ONLY: AdmittedRequest = Object.freeze({ settleOnly: true });
 
-const accessOf = (method: string): 'read' | 'write' =>
-  READ_METHODS.has(method.toUpperCase()) ? 'read' : 'write';
+// Anything but a read method (including a method that is not a string) asks for write access: fails closed.
+const accessOf = (method: unknown): 'read' | 'write' =>
+  typeof method === 'string' && READ_METHODS.has(method.toUpperCase()) ? 'read' : 'write';
 
 // The gatekeeper acts inside the tenant's context (T1): tenant and actor come from it. The adapters
 // may admit before entering the context (Express, Nest on Fastify): then it is entered for the check.
