@@ -281,22 +281,6 @@ const tooLarge = (what: string, size: number, max: number): AuditError =>
     details: { what, size, max },
   });
 
-// The body's keys in canonical (UTF-16 code unit) order; a test checks the text against canonicalJson.
-const BODY_KEYS = [
-  'action',
-  'actor',
-  'changes',
-  'id',
-  'impersonator',
-  'metadata',
-  'occurredAt',
-  'outcome',
-  'request',
-  'targets',
-  'tenantId',
-  'v',
-] as const;
-
 // With a masker of createMasker: each part is masked, checked and written as canonical JSON in one
 // walk, and the body's text is put together from the parts' texts (the same bytes as
 // `canonicalJson(body)`, without walking the body a second time). Parts are masked in the same order
@@ -306,35 +290,19 @@ function canonicalBody(
   deps: PrepareDeps,
   one: (value: unknown, shaped: boolean) => { json: JsonValue; text: string },
 ): { body: Record<string, unknown>; text: string } {
-  const texts: Partial<Record<(typeof BODY_KEYS)[number], string>> = {};
-  const body: Record<string, unknown> = {};
-  const part = (key: (typeof BODY_KEYS)[number], value: unknown, shapedPart: boolean): string => {
-    const r = one(value, shapedPart);
-    body[key] = r.json;
-    texts[key] = r.text;
-    return r.text;
-  };
-  const literal = (key: (typeof BODY_KEYS)[number], value: string | number | null): void => {
-    body[key] = value;
-    texts[key] = JSON.stringify(value);
-  };
-  literal('v', 1);
-  literal('id', deps.id);
-  literal('tenantId', input.tenantId);
-  part('actor', input.actor, true);
-  literal('action', input.action);
-  part('targets', input.targets, true);
-  literal('outcome', input.outcome);
-  literal('occurredAt', input.occurredAt ?? deps.now);
-  if (input.impersonator) part('impersonator', input.impersonator, true);
-  if (input.request) part('request', input.request, true);
+  const occurredAt = input.occurredAt ?? deps.now;
+  const actor = one(input.actor, true);
+  const targets = one(input.targets, true);
+  const impersonator = input.impersonator ? one(input.impersonator, true) : undefined;
+  const request = input.request ? one(input.request, true) : undefined;
+  let changes: { json: Record<string, JsonValue>; text: string } | undefined;
   if (input.changes) {
     // Before and after are masked separately, so anchored paths apply to each from its root.
-    const changes: Record<string, JsonValue> = {};
+    const json: Record<string, JsonValue> = {};
     const before = input.changes.before ? one(input.changes.before, false) : undefined;
     const after = input.changes.after ? one(input.changes.after, false) : undefined;
-    if (before) changes.before = before.json;
-    if (after) changes.after = after.json;
+    if (before) json.before = before.json;
+    if (after) json.after = after.json;
     const text =
       after && before
         ? `{"after":${after.text},"before":${before.text}}`
@@ -345,21 +313,53 @@ function canonicalBody(
             : '{}';
     const size = byteLength(text);
     if (size > deps.limits.maxChangesBytes) throw tooLarge('changes', size, deps.limits.maxChangesBytes);
-    body.changes = changes;
-    texts.changes = text;
+    changes = { json, text };
   }
+  let metadata: { json: JsonValue; text: string } | undefined;
   if (input.metadata) {
-    const size = byteLength(part('metadata', input.metadata, false));
+    metadata = one(input.metadata, false);
+    const size = byteLength(metadata.text);
     if (size > deps.limits.maxMetadataBytes) throw tooLarge('metadata', size, deps.limits.maxMetadataBytes);
   }
-  // Joined, not grown with +=: the stored text must be one flat string, not a rope of its pieces.
-  const parts: string[] = [];
-  for (const k of BODY_KEYS) {
-    const t = texts[k];
-    if (t !== undefined) parts.push(parts.length === 0 ? `{"${k}":${t}` : `,"${k}":${t}`);
-  }
-  parts.push('}');
-  return { body, text: parts.join('') };
+  // The body in plainBody's key order; its text with the keys in canonical (UTF-16 code unit) order, as
+  // one flat string (joined, not grown with +=, which would keep a rope of every piece alive). A test
+  // checks the text against canonicalJson.
+  const body: Record<string, unknown> = {
+    v: 1,
+    id: deps.id,
+    tenantId: input.tenantId,
+    actor: actor.json,
+    action: input.action,
+    targets: targets.json,
+    outcome: input.outcome,
+    occurredAt,
+  };
+  if (impersonator) body.impersonator = impersonator.json;
+  if (request) body.request = request.json;
+  if (changes) body.changes = changes.json;
+  if (metadata) body.metadata = metadata.json;
+  const text = [
+    '{"action":',
+    JSON.stringify(input.action),
+    ',"actor":',
+    actor.text,
+    changes ? `,"changes":${changes.text}` : '',
+    ',"id":',
+    JSON.stringify(deps.id),
+    impersonator ? `,"impersonator":${impersonator.text}` : '',
+    metadata ? `,"metadata":${metadata.text}` : '',
+    ',"occurredAt":',
+    JSON.stringify(occurredAt),
+    ',"outcome":',
+    JSON.stringify(input.outcome),
+    request ? `,"request":${request.text}` : '',
+    ',"targets":',
+    targets.text,
+    ',"tenantId":',
+    JSON.stringify(input.tenantId),
+    ',"v":1}',
+  ].join('');
+  return { body, text };
 }
 
 // Compared by their stored form (the same strict conversion as a recorded event, unmasked), so two

@@ -93,6 +93,29 @@ function checkString(s: string, path: readonly string[], root: string): void {
   if (MAYBE_UNSTORABLE.test(s)) assertStorableString(s, path.join('.') || root);
 }
 
+/** An object key as the walk uses it: its canonical JSON (`"k":`, `,"k":`) and its lower-cased form. */
+interface WalkKey {
+  readonly first: string;
+  readonly next: string;
+  readonly lower: string;
+}
+// Keys recur from event to event (`id`, `roles`, `method` …): each is checked and encoded once, then
+// remembered. Bounded in count and length, so distinct or long keys only cost the uncached path.
+const KEYS = new Map<string, WalkKey>();
+const MAX_KEYS = 4096;
+const MAX_KEY_LENGTH = 64;
+
+/** The key `k` checked (storable, else `AUDIT_VALUE_UNSUPPORTED`) and encoded. */
+function keyOf(k: string, path: readonly string[]): WalkKey {
+  const known = KEYS.get(k);
+  if (known !== undefined) return known;
+  checkString(k, path, '');
+  const json = JSON.stringify(k);
+  const key: WalkKey = { first: `${json}:`, next: `,${json}:`, lower: k.toLowerCase() };
+  if (k.length <= MAX_KEY_LENGTH && KEYS.size < MAX_KEYS) KEYS.set(k, key);
+  return key;
+}
+
 // One walk, shared by `toStorableJson` and `toStorableJsonText`. `path` is a stack (pushed and popped,
 // not copied per key). In canonical mode the canonical JSON of the result is collected in `parts` and
 // joined once: a string grown with += is a rope of every piece, which the stored event would keep
@@ -177,14 +200,14 @@ function walkObject(value: object, w: Walk, depth: number): JsonValue {
   const declared = o.declaredOf?.(value);
   let first = true;
   for (const k of keys) {
-    checkString(k, path, '');
+    const key = keyOf(k, path);
     const v = (value as Record<string, unknown>)[k];
     if (v === undefined && o.dropUndefined) continue;
     if (w.canonical) {
-      w.parts.push(first ? `${JSON.stringify(k)}:` : `,${JSON.stringify(k)}:`);
+      w.parts.push(first ? key.first : key.next);
       first = false;
     }
-    path.push(k.toLowerCase());
+    path.push(key.lower);
     let json: JsonValue;
     if (o.isMasked?.(path, k, declared) === true) {
       json = o.replacement ?? '[REDACTED]';
