@@ -1,6 +1,7 @@
 import { type AccessPolicy, currentTenantContext } from '@tenantry/core';
 import { assertRoles } from '@tenantry/http';
 import type { Request, RequestHandler } from 'express';
+import { withholdEndUntilAudited } from './audit-step.js';
 import { tenantryOf } from './request-state.js';
 
 const actorOf = (req: Request) => tenantryOf(req)?.identity?.actor ?? currentTenantContext()?.actor;
@@ -49,7 +50,7 @@ export interface AuditedOptions {
  * @example app.post('/ops/payouts/:id', audited({ resource: 'payout', failClosed: true }), pay);
  */
 export function audited(options: AuditedOptions = {}): RequestHandler {
-  return (req, _res, next) => {
+  return (req, res, next) => {
     const state = tenantryOf(req);
     if (state) {
       const id = options.resource ? req.params[options.idParam ?? 'id'] : undefined;
@@ -59,6 +60,7 @@ export function audited(options: AuditedOptions = {}): RequestHandler {
           : {}),
         failClosed: options.failClosed === true,
       };
+      if (options.failClosed === true) withholdEndUntilAudited(req, res);
     }
     next();
   };

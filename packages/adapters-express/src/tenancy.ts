@@ -26,11 +26,11 @@ import express, {
 } from 'express';
 import helmet, { type HelmetOptions } from 'helmet';
 import { z } from 'zod';
+import { expectAudit, recordOnClose } from './audit-step.js';
 import { type RedisCallLike, RateLimitSettingsSchema, ipLimiter, tenantLimiter } from './rate-limits.js';
 import {
   type TenantryRequestState,
   initState,
-  routeOf,
   routeTemplateOf,
   tenantryOf,
   viewOf,
@@ -121,83 +121,6 @@ function sendProblem(http: HttpTenancy, req: Request, res: Response, error: unkn
   res.status(p.status).set(p.headers).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(p.body));
 }
 
-const STRIP_ON_WITHHOLD = [
-  'content-type',
-  'content-length',
-  'content-encoding',
-  'content-disposition',
-  'etag',
-  'last-modified',
-  'location',
-  'set-cookie',
-];
-
-/** @internal Record the audit event of a mutating request, fail-open (on finish) or fail-closed (before the body leaves). */
-export function installAudit(
-  http: HttpTenancy,
-  req: Request,
-  res: Response,
-  state: TenantryRequestState,
-): void {
-  const record = (status: number): Promise<void> => {
-    const identity = state.identity;
-    if (!identity) return Promise.resolve();
-    return http.recordRequest({
-      tenantId: identity.tenantId,
-      actor: identity.actor,
-      impersonator: identity.impersonator,
-      method: req.method,
-      route: routeOf(req),
-      ...(state.audit?.resource ? { resource: state.audit.resource } : {}),
-      status,
-      ...(req.ip !== undefined ? { ip: req.ip } : {}),
-      ...(req.headers['user-agent'] !== undefined ? { userAgent: req.headers['user-agent'] } : {}),
-      requestId: state.requestId,
-      ...(req.body !== undefined ? { body: req.body } : {}),
-    });
-  };
-  let done = false;
-  const failOpen = (): void => {
-    if (done) return;
-    done = true;
-    record(res.statusCode).catch((error: unknown) =>
-      http.logger.error(
-        { requestId: state.requestId, code: (error as { code?: unknown })?.code ?? 'UNEXPECTED' },
-        'audit write of a request failed',
-      ),
-    );
-  };
-  // 'close' follows 'finish' on every response (and comes alone when the client went away).
-  res.once('close', failOpen);
-
-  // Fail-closed routes: `audited({ failClosed: true })` flips this before the handler answers.
-  const end = res.end;
-  res.end = function withheldEnd(this: Response, ...args: unknown[]): Response {
-    if (done || !state.audit?.failClosed || res.headersSent) {
-      return (end as (...a: unknown[]) => Response).apply(this, args);
-    }
-    done = true;
-    record(res.statusCode).then(
-      () => (end as (...a: unknown[]) => Response).apply(res, args),
-      (error: unknown) => {
-        for (const h of STRIP_ON_WITHHOLD) res.removeHeader(h);
-        const p = http.problem(
-          new HttpTenancyError('HTTP_AUDIT_UNAVAILABLE', 'The audit trail could not record this request', {
-            cause: error,
-          }),
-          state.requestId,
-        );
-        res.statusCode = p.status;
-        for (const [k, v] of Object.entries(p.headers)) res.setHeader(k, v);
-        const body = JSON.stringify(p.body);
-        res.setHeader('content-length', Buffer.byteLength(body));
-        (end as (...a: unknown[]) => Response).call(res, body);
-      },
-    );
-    return res;
-  } as Response['end'];
-}
-
 /**
  * The Tenantry middleware for Express 5. In order: refuse new requests while shutting down; request
  * id; helmet; CORS (only if configured); `/health/live` and `/health/ready`; per-IP rate limit; JSON
@@ -226,10 +149,15 @@ export function tenancy(options: TenancyOptions): TenancyMiddleware {
   const live = settings.healthPath === false ? undefined : `${settings.healthPath}/live`;
   const ready = settings.healthPath === false ? undefined : `${settings.healthPath}/ready`;
 
-  // One listener shared by every request that has no timer: no closure per request.
   function countedClose(): void {
     inFlight--;
     if (inFlight === 0 && drained) drained();
+  }
+  // One listener shared by every request that has no timer: no closure per request. The audit event is
+  // queued before the request stops counting, so a shutdown's flush that the count releases takes it.
+  function closed(this: Response): void {
+    recordOnClose(this);
+    countedClose();
   }
   const enter: Step = (req, res, next) => {
     const timer = http.timeRequest(req.method);
@@ -241,6 +169,7 @@ export function tenancy(options: TenancyOptions): TenancyMiddleware {
     // `on`, not `once`, spares a bound wrapper per request.
     if (timer !== undefined) {
       res.on('close', () => {
+        recordOnClose(res);
         timer({
           route: routeTemplateOf(req),
           status: res.statusCode,
@@ -250,7 +179,7 @@ export function tenancy(options: TenancyOptions): TenancyMiddleware {
         if (counted) countedClose();
       });
     } else if (counted) {
-      res.on('close', countedClose);
+      res.on('close', closed);
     }
     if (!counted) {
       res.setHeader('connection', 'close');
@@ -291,11 +220,11 @@ export function tenancy(options: TenancyOptions): TenancyMiddleware {
       next();
     });
   };
-  const admit: Step = (req, res, next) => {
+  const admit: Step = (req, _res, next) => {
     const state = tenantryOf(req) as TenantryRequestState;
     const identity = state.identity;
     if (!identity) return next();
-    if (auditOn && isMutatingMethod(req.method)) installAudit(http, req, res, state);
+    if (auditOn && isMutatingMethod(req.method)) expectAudit(http, state);
     const context = http.contextOf(identity, state.requestId);
     if (context === undefined) {
       state.admission = http.admitNow(identity, req.method, req.path);

@@ -118,6 +118,19 @@ export async function buildApp(
   app.post('/ops/payouts/:id', audited({ resource: 'payout', failClosed: true }), (req, res) => {
     res.status(201).json({ paid: req.params.id, secret: 'payout-body' });
   });
+  // A later audited() without failClosed turns the route back to fail-open.
+  app.post(
+    '/ops/refunds/:id',
+    audited({ resource: 'refund', failClosed: true }),
+    audited({ resource: 'refund' }),
+    (req, res) => {
+      res.status(201).json({ refunded: req.params.id });
+    },
+  );
+  // Whether the response got an own `end` (only fail-closed routes withhold it).
+  app.post('/ops/response-shape', (_req, res) => {
+    res.json({ ownEnd: Object.hasOwn(res, 'end') });
+  });
   app.get('/ops/crash', () => {
     throw new Error('duplicate key value violates unique constraint "users_email_key"; SELECT * FROM users');
   });

@@ -386,6 +386,53 @@ describe('audit of mutating requests', () => {
   });
 });
 
+describe('audit of mutating requests, exactly once', () => {
+  const eventsFor = (type: string, id: string) =>
+    t.audit.events.filter((e) => e.targets?.some((x) => x.type === type && x.id === id));
+
+  it('records one event per request on fail-open and fail-closed routes', async () => {
+    expect(
+      (
+        await request(t.app)
+          .post('/ops/payouts/91')
+          .set(bearer(await mint()))
+      ).status,
+    ).toBe(201);
+    expect(
+      (
+        await request(t.app)
+          .post('/ops/refunds/92')
+          .set(bearer(await mint()))
+      ).status,
+    ).toBe(201);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(eventsFor('payout', '91')).toHaveLength(1);
+    expect(eventsFor('refund', '92')).toHaveLength(1);
+  });
+
+  it('a later audited() without failClosed answers even when the audit write fails', async () => {
+    const failing = await buildApp({
+      auditPort: {
+        record: async () => {
+          throw new Error('audit store down');
+        },
+      },
+    });
+    const res = await request(failing.app)
+      .post('/ops/refunds/93')
+      .set(bearer(await mint()));
+    expect([res.status, res.body]).toEqual([201, { refunded: '93' }]);
+  });
+
+  it('leaves the response object alone on routes that do not fail closed', async () => {
+    const res = await request(t.app)
+      .post('/ops/response-shape')
+      .set(bearer(await mint()))
+      .send({});
+    expect(res.body).toEqual({ ownEnd: false });
+  });
+});
+
 describe('errors and security defaults', () => {
   it('answers unexpected errors with a bare 500 problem: no message, stack or SQL', async () => {
     const res = await request(t.app)
