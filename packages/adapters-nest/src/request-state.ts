@@ -179,12 +179,13 @@ export function recordRequest(
     impersonator: identity.impersonator,
     method: req.method,
     route: routeOf(request),
-    ...(state.audit.resource ? { resource: state.audit.resource } : {}),
-    ...(state.audit.maskPaths ? { maskPaths: state.audit.maskPaths } : {}),
+    // One shape for every request (absent values as undefined), not conditional spreads.
+    resource: state.audit.resource,
+    maskPaths: state.audit.maskPaths,
     status,
-    ...(req.ip !== undefined ? { ip: req.ip } : {}),
-    ...(typeof ua === 'string' ? { userAgent: ua } : {}),
+    ip: req.ip,
+    userAgent: typeof ua === 'string' ? ua : undefined,
     requestId: state.requestId,
-    ...(req.body !== undefined ? { body: req.body } : {}),
+    body: req.body,
   });
 }
