@@ -9,7 +9,11 @@ export interface TenantryRequestState {
   identity: RequestIdentity | undefined;
   /** What the gate decided (`settleOnly` for a tenant admin let in to pay). */
   admission: AdmittedRequest | undefined;
-  /** Set by `audited()`: the resource acted on, and whether the response waits for the audit write. */
+  /**
+   * Set by `audited()`: the resource acted on, and whether the response waits for the audit write.
+   * Only `audited({ failClosed: true })` withholds the response; setting `failClosed` here by hand
+   * does not (it can still turn a withheld response back to fail-open).
+   */
   audit: { resource?: { type: string; id?: string }; failClosed: boolean } | undefined;
 }
 

@@ -35,6 +35,16 @@ beforeAll(async () => {
   t = await buildApp();
 });
 
+/** The test app with an audit port whose every write fails. */
+const appWithFailingAudit = () =>
+  buildApp({
+    auditPort: {
+      record: async () => {
+        throw new Error('audit store down');
+      },
+    },
+  });
+
 describe('tenant from verified credentials only (T2)', () => {
   it('puts tenant, actor and request id into core context for the whole request', async () => {
     const res = await request(t.app)
@@ -355,13 +365,7 @@ describe('audit of mutating requests', () => {
   });
 
   it('fail-closed routes answer 503 when the audit write fails, and never send the handler body', async () => {
-    const failing = await buildApp({
-      auditPort: {
-        record: async () => {
-          throw new Error('audit store down');
-        },
-      },
-    });
+    const failing = await appWithFailingAudit();
     const res = await request(failing.app)
       .post('/ops/payouts/7')
       .set(bearer(await mint()));
@@ -411,13 +415,7 @@ describe('audit of mutating requests, exactly once', () => {
   });
 
   it('a later audited() without failClosed answers even when the audit write fails', async () => {
-    const failing = await buildApp({
-      auditPort: {
-        record: async () => {
-          throw new Error('audit store down');
-        },
-      },
-    });
+    const failing = await appWithFailingAudit();
     const res = await request(failing.app)
       .post('/ops/refunds/93')
       .set(bearer(await mint()));
