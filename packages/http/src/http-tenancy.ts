@@ -378,30 +378,39 @@ export function createHttpTenancy(options: HttpTenancyOptions): HttpTenancy {
     },
 
     recordRequest(input) {
-      const attrs = input.tenantId === undefined ? {} : { [TelemetryAttributes.TENANT_ID]: input.tenantId };
-      // Each field copied by name, not spread: this runs once per mutating request, and a spread of the
-      // input measured as the largest single cost of the request's audit record.
-      const event: RequestAuditInput = {
-        tenantId: input.tenantId,
-        actor: input.actor,
-        impersonator: input.impersonator,
-        method: input.method,
-        route: input.route,
-        resource: input.resource,
-        status: input.status,
-        ip: input.ip,
-        userAgent: input.userAgent,
-        requestId: input.requestId,
-        body: settings.auditBody.include ? input.body : undefined,
-        // Per-route paths (a DTO's `@Pii()` fields) add to the configured ones.
-        maskPaths: input.maskPaths
-          ? [...settings.auditBody.maskPaths, ...input.maskPaths]
-          : settings.auditBody.maskPaths,
-        maskKeys,
-      };
-      return withSpan('http', 'audit.write', attrs, () =>
-        audit.record(requestAuditEvent(event, clock.now())),
-      );
+      const tenantId = (input as { tenantId?: unknown } | null)?.tenantId;
+      const attrs = typeof tenantId === 'string' ? { [TelemetryAttributes.TENANT_ID]: tenantId } : {};
+      // Inside the span's callback, which turns a throw into a rejection; a malformed input is refused
+      // by requestAuditEvent's checks (a ValidationError), never by a TypeError from reading it here.
+      return withSpan('http', 'audit.write', attrs, () => {
+        if (typeof input !== 'object' || input === null) {
+          return audit.record(requestAuditEvent(input, clock.now()));
+        }
+        // Each field copied by name, not spread: this runs once per mutating request, and a spread of the
+        // input measured as the largest single cost of the request's audit record.
+        const event: RequestAuditInput = {
+          tenantId: input.tenantId,
+          actor: input.actor,
+          impersonator: input.impersonator,
+          method: input.method,
+          route: input.route,
+          resource: input.resource,
+          status: input.status,
+          ip: input.ip,
+          userAgent: input.userAgent,
+          requestId: input.requestId,
+          body: settings.auditBody.include ? input.body : undefined,
+          // Per-route paths (a DTO's `@Pii()` fields) add to the configured ones.
+          maskPaths:
+            input.maskPaths === undefined
+              ? settings.auditBody.maskPaths
+              : Array.isArray(input.maskPaths)
+                ? [...settings.auditBody.maskPaths, ...input.maskPaths]
+                : input.maskPaths,
+          maskKeys,
+        };
+        return audit.record(requestAuditEvent(event, clock.now()));
+      });
     },
 
     timeRequest: (method) =>

@@ -5,6 +5,7 @@ import {
   assertNamedTenantsAgree,
   assertRoles,
   checkReadiness,
+  createHttpTenancy,
   createSegmentMap,
   isMutatingMethod,
   maskBody,
@@ -117,6 +118,30 @@ describe('hostile inputs to the http helpers', () => {
     expect(
       codeOf(() => requestAuditEvent({ ...(good as object), maskPaths: [1] } as never, new Date())),
     ).toBe('VALIDATION_FAILED');
+  });
+
+  it('recordRequest answers malformed input with a rejected promise (VALIDATION_FAILED), never a throw', async () => {
+    const http = createHttpTenancy({
+      auth: { key: { secret: 'x'.repeat(40) }, issuer: 'i', audience: 'a' },
+      audit: { record: async () => undefined },
+    });
+    const good = {
+      tenantId: 't1',
+      actor: { id: 'u1', kind: 'user', roles: [] },
+      impersonator: undefined,
+      method: 'POST',
+      route: '/x',
+      status: 200,
+    };
+    await expect(http.recordRequest(good as never)).resolves.toBeUndefined();
+    const bad: unknown[] = [...HOSTILE, { ...good, maskPaths: 5 }, { ...good, maskPaths: 'a.b' }];
+    for (const input of bad) {
+      let pending: Promise<unknown> | undefined;
+      expect(() => {
+        pending = http.recordRequest(input as never);
+      }).not.toThrow();
+      expect(await codeOfAsync(() => pending as Promise<unknown>)).toBe('VALIDATION_FAILED');
+    }
   });
 
   it('rejects malformed segment prefixes, policies, roles and actors', () => {
