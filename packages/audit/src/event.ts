@@ -231,6 +231,7 @@ export function prepareEvent(
   if (!isRecord(input.actor)) invalid(what, 'input.actor', 'must be an object');
   if (typeof input.action !== 'string') invalid(what, 'input.action', 'must be a string');
   if (!Array.isArray(input.targets)) invalid(what, 'input.targets', 'must be an array');
+  if (typeof input.outcome !== 'string') invalid(what, 'input.outcome', 'must be a string');
   if (input.changes !== undefined && !isRecord(input.changes)) {
     invalid(what, 'input.changes', 'must be an object');
   }

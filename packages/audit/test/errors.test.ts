@@ -17,6 +17,7 @@ import {
   verifyEvents,
   checkpointKeyId,
   createAuditLog,
+  createMasker,
   createFanOutSink,
   generateCheckpointKeys,
   signCheckpoint,
@@ -130,6 +131,25 @@ describe('error codes', () => {
           ),
       ],
       ['prepare with a string', () => prepareEvent(huge as never, huge as never)],
+      [
+        // Without an outcome the event text would not be JSON (it was once written `"outcome":,`).
+        'prepare without an outcome',
+        () =>
+          prepareEvent(
+            {
+              tenantId: 'acme',
+              actor: { id: 'a', roles: [], kind: 'user' },
+              action: 'a.b',
+              targets: [],
+            } as never,
+            {
+              id: 'i',
+              now: 1,
+              masker: createMasker(),
+              limits: { maxMetadataBytes: 8192, maxChangesBytes: 32768 },
+            },
+          ),
+      ],
       ['diff of a 10 MB string', () => diffChanges(huge as never, {})],
       ['diff of null', () => diffChanges({}, null as never)],
       ['hash with a symbol', () => hashEvent(sym as never, 1, 1, 'p', 't')],
