@@ -85,8 +85,13 @@ export function withholdEndUntilAudited(req: Request, res: Response): void {
     const http = res.headersSent || !state.audit?.failClosed ? undefined : takePending(state);
     if (!http) return (end as (...a: unknown[]) => Response).apply(this, args);
     record(http, req, state, res.statusCode).then(
-      () => (end as (...a: unknown[]) => Response).apply(res, args),
+      // Something else may have answered meanwhile (the error handler, after the handler answered and
+      // then threw): a second end would raise ERR_STREAM_ALREADY_FINISHED on the response.
+      () => {
+        if (!res.headersSent) (end as (...a: unknown[]) => Response).apply(res, args);
+      },
       (error: unknown) => {
+        if (res.headersSent) return;
         for (const h of STRIP_ON_WITHHOLD) res.removeHeader(h);
         const p = http.problem(
           new HttpTenancyError('HTTP_AUDIT_UNAVAILABLE', 'The audit trail could not record this request', {

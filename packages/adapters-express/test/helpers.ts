@@ -127,6 +127,11 @@ export async function buildApp(
       res.status(201).json({ refunded: req.params.id });
     },
   );
+  // Answers, then throws: the error handler answers first, the withheld body must not follow.
+  app.post('/ops/payouts-then-throw/:id', audited({ resource: 'payout', failClosed: true }), (_req, res) => {
+    res.status(201).json({ secret: 'payout-body' });
+    throw new Error('after answering');
+  });
   // Whether the response got an own `end` (only fail-closed routes withhold it).
   app.post('/ops/response-shape', (_req, res) => {
     res.json({ ownEnd: Object.hasOwn(res, 'end') });

@@ -422,6 +422,26 @@ describe('audit of mutating requests, exactly once', () => {
     expect([res.status, res.body]).toEqual([201, { refunded: '93' }]);
   });
 
+  it('a fail-closed handler that answers and then throws gets one answer, and the server lives on', async () => {
+    for (const app of [t.app, (await appWithFailingAudit()).app]) {
+      const res = await request(app)
+        .post('/ops/payouts-then-throw/94')
+        .set(bearer(await mint()));
+      expect(res.status).toBe(500);
+      expect(res.text).not.toContain('payout-body');
+      await new Promise((r) => setTimeout(r, 20));
+      // No unhandled error took the process down: the next request is answered.
+      expect(
+        (
+          await request(app)
+            .post('/ops/items')
+            .set(bearer(await mint()))
+            .send({ name: 'x', qty: 1 })
+        ).status,
+      ).toBe(201);
+    }
+  });
+
   it('leaves the response object alone on routes that do not fail closed', async () => {
     const res = await request(t.app)
       .post('/ops/response-shape')
