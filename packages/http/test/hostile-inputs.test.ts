@@ -29,6 +29,16 @@ const HOSTILE: readonly unknown[] = [
   {},
 ];
 
+/** A well-formed request audit input, for the cases that break one field of it. */
+const GOOD_AUDIT_INPUT = {
+  tenantId: 't1',
+  actor: { id: 'u1', kind: 'user', roles: [] },
+  impersonator: undefined,
+  method: 'POST',
+  route: '/x',
+  status: 200,
+};
+
 function codeOf(fn: () => unknown): string | undefined {
   try {
     fn();
@@ -99,14 +109,7 @@ describe('hostile inputs to the http helpers', () => {
   });
 
   it('rejects malformed audit input and an invalid date', () => {
-    const good = {
-      tenantId: 't1',
-      actor: { id: 'u1', kind: 'user', roles: [] },
-      impersonator: undefined,
-      method: 'POST',
-      route: '/x',
-      status: 200,
-    } as never;
+    const good = GOOD_AUDIT_INPUT as never;
     expect(requestAuditEvent(good, new Date()).action).toBe('http.post');
     for (const bad of HOSTILE) {
       expect(codeOf(() => requestAuditEvent(bad as never, new Date()))).toBe('VALIDATION_FAILED');
@@ -125,14 +128,7 @@ describe('hostile inputs to the http helpers', () => {
       auth: { key: { secret: 'x'.repeat(40) }, issuer: 'i', audience: 'a' },
       audit: { record: async () => undefined },
     });
-    const good = {
-      tenantId: 't1',
-      actor: { id: 'u1', kind: 'user', roles: [] },
-      impersonator: undefined,
-      method: 'POST',
-      route: '/x',
-      status: 200,
-    };
+    const good = GOOD_AUDIT_INPUT;
     await expect(http.recordRequest(good as never)).resolves.toBeUndefined();
     const bad: unknown[] = [...HOSTILE, { ...good, maskPaths: 5 }, { ...good, maskPaths: 'a.b' }];
     for (const input of bad) {
