@@ -10,13 +10,13 @@
 // per app, plus a warm-up. BENCH_ROUNDS/BENCH_SECONDS shorten it.
 import { fileURLToPath } from 'node:url';
 import { pairedRow, printBench } from '@tenantry/testkit/bench';
-import { measureApps } from './fixtures/measure-apps.js';
+import { cpuLine, measureApps } from './fixtures/measure-apps.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const CONNECTIONS = 16;
 
-const m = await measureApps({
+const { rates: m, cpuUsPerRequest: cpu } = await measureApps({
   script: fileURLToPath(new URL('./fixtures/one-server.ts', import.meta.url)),
   apps: ['bare', 'context', 'bareHelmet', 'contextHelmet', 'adapterOnly', 'full', 'handwritten'] as const,
   rounds: ROUNDS,
@@ -25,6 +25,16 @@ const m = await measureApps({
 });
 const row = (workload: string, ours: number[], baseline: number[]) =>
   pairedRow(workload, ours, baseline, 'req/s');
+// Server CPU per request (before the table: with --json, the table's JSON is the last line).
+console.log(
+  [
+    cpuLine('token + context vs bare', cpu.context, cpu.bare),
+    cpuLine('token + context + helmet vs bare + helmet', cpu.contextHelmet, cpu.bareHelmet),
+    cpuLine('full stack (gatekeeper + buffered audit log) vs bare', cpu.full, cpu.bare),
+    cpuLine('gatekeeper + audit event to memory port vs bare', cpu.adapterOnly, cpu.bare),
+    cpuLine('token + context vs hand-written', cpu.context, cpu.handwritten),
+  ].join('\n'),
+);
 printBench(
   `@tenantry/express, POST with JSON body, ${CONNECTIONS} connections, ${ROUNDS}×${SECONDS}s per app, one process per app`,
   [

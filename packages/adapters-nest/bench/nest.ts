@@ -6,13 +6,13 @@
 // Bounded: 5 rounds × 2 s per app, plus a warm-up. BENCH_ROUNDS/BENCH_SECONDS shorten it.
 import { fileURLToPath } from 'node:url';
 import { pairedRow, printBench } from '@tenantry/testkit/bench';
-import { measureApps } from '../../adapters-express/bench/fixtures/measure-apps.js';
+import { cpuLine, measureApps } from '../../adapters-express/bench/fixtures/measure-apps.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const CONNECTIONS = 16;
 
-const m = await measureApps({
+const { rates: m, cpuUsPerRequest: cpu } = await measureApps({
   script: fileURLToPath(new URL('./fixtures/servers.ts', import.meta.url)),
   apps: ['bare', 'tenancy', 'full', 'cls'] as const,
   rounds: ROUNDS,
@@ -21,6 +21,14 @@ const m = await measureApps({
 });
 const row = (workload: string, ours: number[], baseline: number[]) =>
   pairedRow(workload, ours, baseline, 'req/s');
+// Server CPU per request (before the table: with --json, the table's JSON is the last line).
+console.log(
+  [
+    cpuLine('TenancyModule vs bare Nest', cpu.tenancy, cpu.bare),
+    cpuLine('full stack (gatekeeper + buffered audit log) vs bare Nest', cpu.full, cpu.bare),
+    cpuLine('TenancyModule vs nestjs-cls + jose', cpu.tenancy, cpu.cls),
+  ].join('\n'),
+);
 printBench(
   `@tenantry/nest on Express, POST with JSON body, ${CONNECTIONS} connections, ${ROUNDS}×${SECONDS}s per app, one process per app`,
   [

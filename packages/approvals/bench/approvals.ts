@@ -18,9 +18,8 @@
 // BENCH_ONLY=ours|ours-piped|baseline runs that side alone (for `node --cpu-prof`), and prints its rate.
 import { runAsTenant, noopAuditPort } from '@tenantry/core';
 import { runMigrations } from '@tenantry/core/postgres';
-import { type BenchRow, compare, printBench, throughput } from '@tenantry/testkit/bench';
+import { type BenchRow, compare, printBench, processCpuMs, throughput } from '@tenantry/testkit/bench';
 import { resolveBackend, uniqueId, withDatabase } from '@tenantry/testkit';
-import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { createApprovalEngine } from '@tenantry/approvals';
 import { PostgresApprovalStore, approvalsMigrations } from '@tenantry/approvals/postgres';
@@ -230,12 +229,9 @@ try {
     );
     const out = new Map<number, number>();
     for (const { pid } of rows) {
-      try {
-        const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-        out.set(pid, (Number(fields[11]) + Number(fields[12])) * 10); // utime + stime: ticks of 10 ms
-      } catch {
-        if (rows.length > 0 && out.size === 0) return undefined;
-      }
+      const ms = processCpuMs(pid);
+      if (ms !== undefined) out.set(pid, ms);
+      else if (rows.length > 0 && out.size === 0) return undefined;
     }
     return out;
   };

@@ -4,6 +4,24 @@
  * machine affects both alike. Ratio = ours ÷ baseline in throughput terms (higher is better).
  */
 
+import { readFileSync } from 'node:fs';
+
+/**
+ * CPU time a process has used so far (user + system), in milliseconds, from `/proc/<pid>/stat`
+ * (clock ticks of 10 ms); `undefined` where that is not readable (not Linux, another host's process).
+ * A figure a loaded machine moves far less than a rate: what the process spent, not what it got.
+ */
+export function processCpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? ticks * 10 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** One row of a benchmark table. */
 export interface BenchRow {
   workload: string;
