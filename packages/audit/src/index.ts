@@ -28,6 +28,7 @@ export {
   Sensitive,
   sensitiveFieldsOf,
   MaskingOptionsSchema,
+  DEFAULT_MASKED_PATHS,
   type MaskingOptions,
   type Masker,
   createMasker,

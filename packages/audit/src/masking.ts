@@ -4,6 +4,7 @@ import { invalid } from './guards.js';
 import {
   type JsonValue,
   type StorableJsonOptions,
+  maskName,
   toStorableJson,
   toStorableJsonText,
 } from './json-value.js';
@@ -114,19 +115,43 @@ function declaredFields(value: object): ReadonlySet<string> | undefined {
   return result;
 }
 
+/**
+ * The masker's default paths: names masked at any depth (`password`, `passwd`, `secret`, `token`,
+ * `apiKey`, `authorization`, `cookie`, `accessToken`, `refreshToken`, `idToken`, `clientSecret`,
+ * `privateKey`, `newPassword`, `currentPassword`), and `*.token`.
+ */
+export const DEFAULT_MASKED_PATHS: readonly string[] = Object.freeze([
+  'password',
+  'passwd',
+  'secret',
+  'token',
+  'apiKey',
+  'authorization',
+  'cookie',
+  'accessToken',
+  'refreshToken',
+  'idToken',
+  'clientSecret',
+  'privateKey',
+  'newPassword',
+  'currentPassword',
+  '*.token',
+]);
+
 /** Options of {@link createMasker}. */
 export const MaskingOptionsSchema = z.object({
   /**
-   * Paths to mask, dot-separated, matched case-insensitively. A single name without dots or
-   * wildcards (`password`) matches that key at any depth; otherwise the pattern is anchored at the
-   * root of `metadata`, `changes.before` and `changes.after`: `*` matches one key, `**` any number.
-   * Array indices are transparent: `users.token` matches `users[3].token`.
-   * @default ['password', 'passwd', 'secret', 'token', 'apiKey', 'authorization', 'cookie', '*.token']
+   * Paths to mask, dot-separated, each key compared ignoring case, `-`, `_` and white space (`apiKey`
+   * matches `api_key` and `API-KEY`). A single name without dots or wildcards (`password`) matches
+   * that key at any depth; otherwise the pattern is anchored at the root of `metadata`,
+   * `changes.before` and `changes.after`: `*` matches one key, `**` any number. Array indices are
+   * transparent: `users.token` matches `users[3].token`.
+   * @default DEFAULT_MASKED_PATHS
    */
   paths: z
     .array(z.string().min(1).max(256))
     .max(256)
-    .default(['password', 'passwd', 'secret', 'token', 'apiKey', 'authorization', 'cookie', '*.token']),
+    .default(() => [...DEFAULT_MASKED_PATHS]),
   /** What masked values become. @default '[REDACTED]' */
   replacement: z.string().max(64).default('[REDACTED]'),
   /** Maximum nesting depth of masked values. @default 8 */
@@ -188,10 +213,9 @@ export function createMasker(options: MaskingOptions = {}): Masker {
   const anywhere = new Set<string>();
   const anchored: Anchored[] = [];
   for (const p of opts.paths) {
-    const lower = p.toLowerCase();
-    if (!lower.includes('.') && !lower.includes('*')) anywhere.add(lower);
+    if (!p.includes('.') && !p.includes('*')) anywhere.add(maskName(p));
     else {
-      const segments = lower.split('.');
+      const segments = p.split('.').map(maskName);
       anchored.push({ segments, globstar: segments.includes('**') });
     }
   }

@@ -39,6 +39,55 @@ describe('masking', () => {
     });
   });
 
+  it('masks a listed name in snake, kebab or upper case, by name and by anchored path', () => {
+    const m = createMasker({ paths: ['apiKey', 'billing.cardNumber', '*.sessionId'] });
+    expect(
+      m.mask({
+        api_key: 'a',
+        'API-KEY': 'b',
+        'api key': 'c',
+        billing: { card_number: '4111', 'Card-Number': '4242', brand: 'visa' },
+        user: { session_id: 's1', 'Session-ID': 's2', sessions: 3 },
+        // Neighbours stay: a name that only contains a listed one.
+        apiKeyCount: 2,
+      }),
+    ).toEqual({
+      api_key: '[REDACTED]',
+      'API-KEY': '[REDACTED]',
+      'api key': '[REDACTED]',
+      billing: { card_number: '[REDACTED]', 'Card-Number': '[REDACTED]', brand: 'visa' },
+      user: { session_id: '[REDACTED]', 'Session-ID': '[REDACTED]', sessions: 3 },
+      apiKeyCount: 2,
+    });
+  });
+
+  it('masks the usual OAuth and password field names by default, however spelt', async () => {
+    const audit = createAuditLog({ sink: new MemoryAuditSink() });
+    const metadata = {
+      access_token: 'secret-1',
+      refresh_token: 'secret-2',
+      id_token: 'secret-3',
+      client_secret: 'secret-4',
+      new_password: 'secret-5',
+      current_password: 'secret-6',
+      private_key: 'secret-7',
+      'api-key': 'secret-8',
+      accessToken: 'secret-9',
+      nested: [{ Refresh_Token: 'secret-10' }],
+      note: 'kept',
+    };
+    const { id } = await asTenant('acme', () =>
+      audit.recordInContext({ action: 'client.created', outcome: 'success', metadata }),
+    );
+    await audit.flush();
+    const page = await asTenant('acme', () => audit.query({}));
+    const stored = page.events.find((e) => e.id === id);
+    const text = JSON.stringify(stored);
+    for (let i = 1; i <= 10; i++) expect(text).not.toContain(`secret-${i}"`);
+    expect(stored?.metadata).toMatchObject({ note: 'kept', access_token: '[REDACTED]' });
+    await audit.close();
+  });
+
   it('masks fields marked by decorator, by class registration and by the per-object symbol', () => {
     // What TypeScript emits for `@Sensitive() ssn` under experimentalDecorators (NestJS) ...
     class User {
