@@ -267,6 +267,13 @@ describe('gatekeeper, segments and roles', () => {
       .get('/sys-mgt/tenants')
       .set(bearer(await mint({ roles: ['TENANT_ADMIN'] })));
     expect(sys.status).toBe(403);
+    // Express routes ignore case: every casing that reaches the route meets the segment's guard.
+    for (const path of ['/SYS-MGT/tenants', '/Sys-Mgt/tenants', '/sys-mgt/TENANTS']) {
+      const res = await request(t.app).get(path).set(user);
+      expect([path, res.status, res.body.code]).toEqual([path, 403, 'PERMISSION_DENIED']);
+    }
+    const upper = await request(t.app).get('/BACK-OFFICE/settings').set(user);
+    expect([upper.status, upper.body.code]).toEqual([403, 'PERMISSION_DENIED']);
     // Platform staff carry no tenant: they reach system management, and cannot name a tenant.
     const platform = bearer(await mint({ tenantId: null, roles: ['SUPER_ADMIN'] }));
     expect((await request(t.app).get('/sys-mgt/tenants').set(platform)).status).toBe(200);
@@ -346,6 +353,29 @@ describe('audit of mutating requests', () => {
       metadata: { status: 200, body: { name: 'n', password: '[MASKED]' } },
     });
     expect(JSON.stringify(events)).not.toContain('hunter2');
+  });
+
+  it('masks secrets in the body whatever their spelling (snake, kebab, upper case), at any depth', async () => {
+    const before = t.audit.events.length;
+    const secrets = {
+      new_password: 'secret-1',
+      'api-key': 'secret-2',
+      access_token: 'secret-3',
+      refresh_token: 'secret-4',
+      client_secret: 'secret-5',
+      nested: [{ Access_Token: 'secret-6' }],
+    };
+    const res = await request(t.app)
+      .put('/ops/items/43')
+      .set(bearer(await mint()))
+      .send({ name: 'n', ...secrets });
+    expect(res.status).toBe(200);
+    await new Promise((r) => setTimeout(r, 20));
+    const events = t.audit.events.slice(before);
+    expect(events).toHaveLength(1);
+    const text = JSON.stringify(events);
+    for (let i = 1; i <= 6; i++) expect(text).not.toContain(`secret-${i}`);
+    expect(events[0]?.metadata).toMatchObject({ body: { name: 'n', access_token: '[MASKED]' } });
   });
 
   it('does not audit reads, and audits refusals of writes as denied', async () => {

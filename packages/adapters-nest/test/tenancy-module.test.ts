@@ -102,6 +102,15 @@ describe.each(['express', 'fastify'] as Platform[])('TenancyModule on Nest with 
       .get('/sys-mgt/tenants')
       .set(bearer(await mint({ roles: ['USER'] })));
     expect(user.body.code).toBe('PERMISSION_DENIED');
+    // Nest on Express routes ignore case; on Fastify a differently-cased path finds no route. Either
+    // way no casing reaches the handler past the segment's guard.
+    for (const path of ['/SYS-MGT/tenants', '/Sys-Mgt/tenants']) {
+      const res = await request(server())
+        .get(path)
+        .set(bearer(await mint({ roles: ['USER'] })));
+      expect([path, res.status]).toEqual([path, platform === 'express' ? 403 : 404]);
+      expect(res.body.ok).toBeUndefined();
+    }
     const platformStaff = await request(server())
       .get('/sys-mgt/tenants')
       .set(bearer(await mint({ tenantId: null, roles: ['SUPER_ADMIN'] })));

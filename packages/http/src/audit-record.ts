@@ -29,7 +29,7 @@ export interface RequestAuditInput {
   readonly body?: unknown;
   /** Dotted paths to mask in the body (`card.number`, `items.*.iban`). */
   readonly maskPaths?: readonly string[];
-  /** Key names masked wherever they occur in the body, compared case-insensitively. */
+  /** Key names masked wherever they occur in the body, compared as {@link maskKeyName}s. */
   readonly maskKeys?: ReadonlySet<string>;
 }
 
@@ -57,7 +57,37 @@ function maskAt(value: unknown, path: readonly string[]): unknown {
   return out;
 }
 
-/** Key names masked anywhere in an audited body unless the host configures its own list. */
+const SEPARATORS = /[-_\s]/g;
+/**
+ * A key name as masking compares it: lower-cased, with `-`, `_` and white space removed, so that
+ * `new_password`, `API-Key` and `Access_Token` meet `newpassword`, `apikey` and `accesstoken`: APIs
+ * spell one field in camel, snake and kebab case, and a secret must not reach the trail because of
+ * its spelling.
+ * @internal
+ */
+export function maskKeyName(name: string): string {
+  return name.toLowerCase().replace(SEPARATORS, '');
+}
+
+// Sets whose names are mask key names already (the defaults, and each app's configured list, built
+// once): others, handed to `maskBody` directly, are converted per call.
+const NORMALIZED = new WeakSet<ReadonlySet<string>>();
+
+/** @internal A set of mask key names built from `names`, used as is by {@link maskBody}. */
+export function maskKeySet(names: Iterable<string>): ReadonlySet<string> {
+  const set = new Set<string>();
+  for (const n of names) {
+    if (typeof n !== 'string') invalid('mask keys', [], 'must be key names (strings)');
+    set.add(maskKeyName(n));
+  }
+  NORMALIZED.add(set);
+  return set;
+}
+
+/**
+ * Key names masked anywhere in an audited body unless the host configures its own list, as
+ * {@link maskKeyName}s (`apikey` masks `apiKey`, `api_key` and `API-KEY`).
+ */
 export const DEFAULT_MASKED_KEYS: ReadonlySet<string> = new Set([
   'password',
   'passwordconfirmation',
@@ -78,6 +108,7 @@ export const DEFAULT_MASKED_KEYS: ReadonlySet<string> = new Set([
   'ssn',
   'otp',
 ]);
+NORMALIZED.add(DEFAULT_MASKED_KEYS);
 
 function prune(value: unknown, depth: number, keys: ReadonlySet<string>): unknown {
   if (value === null || typeof value !== 'object') {
@@ -87,7 +118,7 @@ function prune(value: unknown, depth: number, keys: ReadonlySet<string>): unknow
   if (Array.isArray(value)) return value.slice(0, 100).map((v) => prune(v, depth + 1, keys));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value as Record<string, unknown>).slice(0, 100)) {
-    defineOwn(out, k, keys.has(k.toLowerCase()) ? MASK : prune(v, depth + 1, keys));
+    defineOwn(out, k, keys.has(maskKeyName(k)) ? MASK : prune(v, depth + 1, keys));
   }
   return out;
 }
@@ -100,14 +131,17 @@ function checkMaskPaths(paths: unknown, what: string, key = 'paths'): asserts pa
 }
 
 function checkMaskKeys(keys: unknown, what: string, key = 'keys'): asserts keys is ReadonlySet<string> {
-  if (typeof (keys as { has?: unknown } | null)?.has !== 'function') {
+  if (
+    typeof (keys as { has?: unknown } | null)?.has !== 'function' ||
+    typeof (keys as { [Symbol.iterator]?: unknown })[Symbol.iterator] !== 'function'
+  ) {
     invalid(what, [key], 'must be a Set of key names');
   }
 }
 
 /**
  * Mask `paths` (each dotted, `*` for every key or element) and every key named in `keys` (at any depth,
- * case-insensitive) in a copy of `body`, and bound its size (depth 8, 100 keys or elements per level,
+ * ignoring case, `-`, `_` and white space: `apiKey` also masks `api_key` and `API-KEY`) in a copy of `body`, and bound its size (depth 8, 100 keys or elements per level,
  * strings cut at 1 KiB).
  * @example maskBody({ user: 'a', card: { no: '4111' } }, ['card.no']) // { user: 'a', card: { no: '[MASKED]' } }
  */
@@ -118,7 +152,7 @@ export function maskBody(
 ): unknown {
   checkMaskPaths(paths, 'maskBody arguments');
   checkMaskKeys(keys, 'maskBody arguments');
-  let out = prune(body, 0, keys);
+  let out = prune(body, 0, NORMALIZED.has(keys) ? keys : maskKeySet(keys as Iterable<string>));
   for (const p of paths) out = maskAt(out, p.split('.'));
   return out;
 }

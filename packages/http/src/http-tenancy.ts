@@ -19,7 +19,12 @@ import {
   withSpan,
 } from '@tenantry/core';
 import { z } from 'zod';
-import { DEFAULT_MASKED_KEYS, type RequestAuditInput, requestAuditEvent } from './audit-record.js';
+import {
+  DEFAULT_MASKED_KEYS,
+  type RequestAuditInput,
+  maskKeySet,
+  requestAuditEvent,
+} from './audit-record.js';
 import { HttpTenancyError } from './errors.js';
 import { type RequestTimer, countRefusal, startRequestTimer } from './http-metrics.js';
 import { type ProblemResponse, toProblem } from './problem.js';
@@ -48,13 +53,22 @@ import {
 export const HttpTenancySettingsSchema = z.object({
   /** Where clients may name a tenant (always checked against the token). */
   tenantHints: TenantHintsSchema.default({ header: 'x-tenant-id' }),
-  /** Path prefixes served without credentials (sign-in, webhooks with their own signature). @default [] */
+  /**
+   * Path prefixes served without credentials (sign-in, webhooks with their own signature), matched
+   * exactly, case and all: a path spelled differently (`/SIGN-IN`) is not public and needs a token,
+   * never the other way round. @default []
+   */
   publicPaths: z.array(z.string().startsWith('/')).default([]),
-  /** API segments as path prefix → segment name. @default DEFAULT_SEGMENT_PREFIXES */
+  /**
+   * API segments as path prefix → segment name, matched without regard to ASCII case and with runs of
+   * slashes collapsed (`/OPS/x` is in `/ops`), so no spelling a router accepts skips the segment's
+   * roles. @default DEFAULT_SEGMENT_PREFIXES
+   */
   segments: SegmentPrefixesSchema.optional(),
   /**
    * Paths a tenant admin may still use while the subscription is unpaid (`settleOnly`), e.g.
-   * `['/back-office/billing']`. When unset, a tenant admin passes everywhere (flagged as settle-only).
+   * `['/back-office/billing']`, matched exactly, case and all (another spelling is refused). When
+   * unset, a tenant admin passes everywhere (flagged as settle-only).
    */
   settleOnlyPaths: z.array(z.string().startsWith('/')).optional(),
   /** Audit of mutating requests. */
@@ -64,7 +78,10 @@ export const HttpTenancySettingsSchema = z.object({
       include: z.boolean().default(true),
       /** Dotted paths to mask (`card.number`, `items.*.iban`). */
       maskPaths: z.array(z.string().min(1)).default([]),
-      /** Key names masked at any depth. @default DEFAULT_MASKED_KEYS (password, token, secret, iban, …) */
+      /**
+       * Key names masked at any depth, ignoring case, `-`, `_` and white space (`apiKey` also masks
+       * `api_key`). @default DEFAULT_MASKED_KEYS (password, token, secret, iban, …)
+       */
       maskKeys: z.array(z.string().min(1)).optional(),
     })
     .default({ include: true, maskPaths: [] }),
@@ -286,7 +303,7 @@ export function createHttpTenancy(options: HttpTenancyOptions): HttpTenancy {
     };
   };
   const maskKeys = settings.auditBody.maskKeys
-    ? new Set(settings.auditBody.maskKeys.map((k) => k.toLowerCase()))
+    ? maskKeySet(settings.auditBody.maskKeys)
     : DEFAULT_MASKED_KEYS;
   const audit = options.audit;
   /** The gatekeeper's decision as an admission: refusals thrown; settle-only callers kept to `settleOnlyPaths`. */

@@ -38,10 +38,27 @@ function holdsOneOf(held: readonly string[], allowed: readonly string[]): boolea
   return false;
 }
 
+// Whether a path needs normalizing before it is matched: an upper-case ASCII letter or a run of slashes.
+const UNNORMALIZED = /[A-Z]|\/\//;
+const SLASHES = /\/{2,}/g;
+
+/**
+ * The path as segments are matched: ASCII letters lower-cased and runs of `/` collapsed. Routers match
+ * more loosely than a plain prefix test (Express ignores case by default; Fastify can be told to ignore
+ * duplicate slashes), so the segment guard must match at least every path the router sends to a
+ * segment's routes: a path it misses would skip the guard.
+ */
+function normalizedPath(path: string): string {
+  return UNNORMALIZED.test(path) ? path.replace(SLASHES, '/').toLowerCase() : path;
+}
+
 /**
  * Compile segment prefixes. A path is in a segment when it equals the prefix or continues it with `/`
- * (`/ops` and `/ops/x`, not `/opsx`). Role sets come from `policy.segment(name)`, else core's
- * `DEFAULT_SEGMENTS`.
+ * or `;` (`/ops`, `/ops/x` and `/ops;v=1`, not `/opsx`), compared without regard to ASCII case and with
+ * runs of slashes collapsed (`/OPS/x` and `//ops/x` are in `/ops`), so that a router matching loosely
+ * cannot reach a segment's routes around its guard. Role sets come from `policy.segment(name)`, else
+ * core's `DEFAULT_SEGMENTS`.
+ * @throws ValidationError `VALIDATION_FAILED` for malformed prefixes, or two prefixes differing only in case
  */
 export function createSegmentMap(
   prefixes: Readonly<Record<string, string>>,
@@ -53,14 +70,24 @@ export function createSegmentMap(
   if (policy !== undefined && typeof (policy as { segment?: unknown } | null)?.segment !== 'function') {
     invalid('access policy', ['segment'], 'must be a function');
   }
-  const entries = Object.entries(parsed).sort(([a], [b]) => b.length - a.length);
+  const entries: Array<[string, string]> = [];
+  for (const [prefix, name] of Object.entries(parsed)) {
+    const lower = prefix.replace(SLASHES, '/').toLowerCase();
+    if (entries.some(([p]) => p === lower)) {
+      invalid('segment prefixes', [prefix], 'must differ from every other prefix in more than case');
+    }
+    entries.push([lower, name]);
+  }
+  entries.sort(([a], [b]) => b.length - a.length);
   const roles = (segment: string): readonly string[] =>
     policy?.segment(segment) ?? defaultRoles[segment] ?? [];
   return {
     segmentOf(path: string): string | undefined {
+      const p = normalizedPath(path);
       for (const [prefix, name] of entries) {
-        if (path === prefix || (path.startsWith(prefix) && path.charCodeAt(prefix.length) === 47))
-          return name;
+        if (!p.startsWith(prefix)) continue;
+        const next = p.charCodeAt(prefix.length); // NaN at the end of the path
+        if (Number.isNaN(next) || next === 47 /* / */ || next === 59 /* ; */) return name;
       }
       return undefined;
     },

@@ -39,6 +39,51 @@ describe('request audit events', () => {
     expect(body.card.number).toBe('4111');
   });
 
+  it('masks a listed key in camel, snake, kebab or upper case, at any depth', () => {
+    const spellings = {
+      new_password: 'a',
+      current_password: 'b',
+      'api-key': 'c',
+      api_key: 'd',
+      API_KEY: 'e',
+      access_token: 'f',
+      refresh_token: 'g',
+      client_secret: 'h',
+      card_number: 'i',
+      'Id-Token': 'j',
+      nested: [{ Access_Token: 'k' }, { deeper: { 'client secret': 'l' } }],
+      // Neighbours stay: a name that only contains a listed one, and ordinary fields.
+      tokenCount: 3,
+      user_name: 'ann',
+    };
+    const masked = maskBody(spellings, []);
+    expect(masked).toEqual({
+      new_password: MASK,
+      current_password: MASK,
+      'api-key': MASK,
+      api_key: MASK,
+      API_KEY: MASK,
+      access_token: MASK,
+      refresh_token: MASK,
+      client_secret: MASK,
+      card_number: MASK,
+      'Id-Token': MASK,
+      nested: [{ Access_Token: MASK }, { deeper: { 'client secret': MASK } }],
+      tokenCount: 3,
+      user_name: 'ann',
+    });
+    // A caller's own list is compared the same way, however its names are spelt.
+    expect(maskBody({ tax_id: '1', TaxId: '2', taxid: '3', tax: 4 }, [], new Set(['Tax-ID']))).toEqual({
+      tax_id: MASK,
+      TaxId: MASK,
+      taxid: MASK,
+      tax: 4,
+    });
+    expect(() => maskBody({}, [], new Set([1 as unknown as string]))).toThrow(
+      expect.objectContaining({ code: 'VALIDATION_FAILED' }),
+    );
+  });
+
   it('names who, as whom, route, resource, outcome, status and request facts', () => {
     const e = requestAuditEvent(
       {

@@ -124,6 +124,38 @@ describe('admitNow', () => {
     expect(codeOf(() => http.admitNow(user, 'GET', '/sys-mgt/tenants'))).toBe('PERMISSION_DENIED');
   });
 
+  it('guards every spelling of a segment path that a router may send to its routes', async () => {
+    const http = tenancy();
+    const user = await http.authenticate(
+      view({ authorization: `Bearer ${await mint({ roles: ['USER'] })}` }),
+    );
+    // Express routes ignore case by default, Fastify can ignore duplicate slashes, and a `;` can end
+    // a path segment (Fastify's useSemicolonDelimiter): each is still the system segment.
+    for (const path of [
+      '/SYS-MGT/tenants',
+      '/Sys-Mgt/tenants',
+      '/sys-MGT',
+      '//sys-mgt/tenants',
+      '/sys-mgt//tenants',
+      '/sys-mgt/',
+      '/sys-mgt;v=1',
+    ]) {
+      expect([path, codeOf(() => http.admitNow(user, 'GET', path))]).toEqual([path, 'PERMISSION_DENIED']);
+      expect(http.segments.segmentOf(path)).toBe('system');
+    }
+    // Its neighbours are not in it.
+    for (const path of ['/sys-mgtx', '/sys', '/ops/sys-mgt', '/']) {
+      expect([path, http.segments.segmentOf(path)]).not.toEqual([path, 'system']);
+    }
+    expect(http.segments.segmentOf('/OPS/items')).toBe('operations');
+  });
+
+  it('refuses segment prefixes that differ only in case', () => {
+    expect(codeOf(() => tenancy({ segments: { '/ops': 'operations', '/OPS': 'system' } }))).toBe(
+      'VALIDATION_FAILED',
+    );
+  });
+
   it('leaves a tenant’s request to admit when a gatekeeper must decide', async () => {
     const store = new MemoryTenantStore();
     const directory = createTenantDirectory({ store });
