@@ -51,7 +51,7 @@ export const ListQuerySchema = z.object({
   tenantId: z.string().optional(),
   resource: ResourceRefSchema.optional(),
   makerId: z.string().min(1).max(256).optional(),
-  /** Requests this person approved, rejected or bypassed. */
+  /** Requests this person approved, rejected or bypassed, as themselves or while impersonating someone. */
   approverId: z.string().min(1).max(256).optional(),
   status: z
     .enum(['PENDING', 'APPROVED', 'EXECUTED', 'FAILED', 'REJECTED', 'EXPIRED', 'CANCELLED'])

@@ -71,7 +71,7 @@ export interface ApprovalStoreTx {
 export interface RequestQuery {
   readonly resource?: { readonly type: string; readonly id: string };
   readonly makerId?: string;
-  /** Requests this person approved, rejected or bypassed. */
+  /** Requests this person approved, rejected or bypassed, as themselves or while impersonating someone (`decidersOf`). */
   readonly decidedBy?: string;
   /** Stored approval states (note: a stored PENDING may read as EXPIRED; the engine applies the deadline). */
   readonly approvalStates?: readonly ApprovalState[];

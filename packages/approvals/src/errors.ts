@@ -40,6 +40,8 @@ export const ApprovalErrorCodes = defineErrorCodes({
   APPROVAL_NOT_MIGRATED: { status: 500 },
   /** The store could not be reached. Retry. */
   APPROVAL_STORE_UNAVAILABLE: { status: 503, retryable: true },
+  /** The store refused a statement for another reason; `details.sqlState` names PostgreSQL's code, the cause holds the driver's error. */
+  APPROVAL_STORE_FAILED: { status: 500 },
 });
 
 /** One of {@link ApprovalErrorCodes}. */

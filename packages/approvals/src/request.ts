@@ -1,4 +1,4 @@
-import { JsonValueSchema, type JsonValue, ValidationError } from '@tenantry/core';
+import { JsonValueSchema, type JsonValue, ValidationError, isStorableString } from '@tenantry/core';
 import { z } from 'zod';
 import { ActionNameSchema, type ApprovalPolicy, type BypassSettings } from './policy.js';
 
@@ -19,7 +19,8 @@ export type RequestStatus =
 /** The resource a request is about, e.g. `{ type: 'asset', id: '42' }`. */
 export const ResourceRefSchema = z.object({
   type: z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/, 'must be a lower-case slug'),
-  id: z.string().min(1).max(256),
+  /** No NUL or lone surrogate: PostgreSQL refuses NUL, and drivers would store two ids differing in a lone surrogate as one. */
+  id: z.string().min(1).max(256).refine(isStorableString, 'may not contain NUL or lone surrogates'),
 });
 /** A resource reference. */
 export type ResourceRef = z.output<typeof ResourceRefSchema>;
@@ -30,7 +31,12 @@ export const CreateRequestSchema = z.object({
   action: ActionNameSchema,
   resource: ResourceRefSchema,
   /** Why the maker asks; shown to approvers. Not audited in full (only its length). */
-  justification: z.string().trim().min(1).max(2000),
+  justification: z
+    .string()
+    .trim()
+    .min(1)
+    .max(2000)
+    .refine(isStorableString, 'may not contain NUL or lone surrogates'),
   /** What the handler needs to run the action (JSON, at most 64 KiB). @default {} */
   payload: JsonValueSchema.default({}).refine(
     (v) => JSON.stringify(v).length <= 65_536,
@@ -45,7 +51,12 @@ export type CreateRequestInput = z.input<typeof CreateRequestSchema>;
 /** Input of `approve()`, `reject()`, `cancel()`. */
 export const DecisionInputSchema = z.object({
   requestId: z.uuid(),
-  comment: z.string().trim().max(2000).optional(),
+  comment: z
+    .string()
+    .trim()
+    .max(2000)
+    .refine(isStorableString, 'may not contain NUL or lone surrogates')
+    .optional(),
   tenantId: z.string().optional(),
 });
 /** Input of `approve()`, `reject()`, `cancel()`. */
@@ -54,7 +65,12 @@ export type DecisionInput = z.input<typeof DecisionInputSchema>;
 /** Input of `bypass()`: the reason is required. */
 export const BypassInputSchema = z.object({
   requestId: z.uuid(),
-  reason: z.string().trim().min(3).max(2000),
+  reason: z
+    .string()
+    .trim()
+    .min(3)
+    .max(2000)
+    .refine(isStorableString, 'may not contain NUL or lone surrogates'),
   tenantId: z.string().optional(),
 });
 /** Input of `bypass()`. */
@@ -87,6 +103,22 @@ export interface HistoryEntry {
   readonly comment?: string;
   /** For `failed`: the error code (never the message). */
   readonly errorCode?: string;
+}
+
+/**
+ * The people who decided `request` (approved, rejected or bypassed it): each decision's actor and,
+ * when the decision was made while impersonating, the impersonator too. A person who decided while
+ * impersonating someone has decided: they count once (P1), whoever they act as next.
+ */
+export function decidersOf(request: Pick<ApprovalRequest, 'history'>): string[] {
+  // A plain loop: this runs on every write of a transition (no intermediate arrays, no Set).
+  const ids: string[] = [];
+  for (const h of request.history) {
+    if (h.type !== 'approved' && h.type !== 'rejected' && h.type !== 'bypassed') continue;
+    if (h.actorId && !ids.includes(h.actorId)) ids.push(h.actorId);
+    if (h.impersonatorId && !ids.includes(h.impersonatorId)) ids.push(h.impersonatorId);
+  }
+  return ids;
 }
 
 /** The rules a request was created under: a snapshot, so later policy changes do not alter it. */

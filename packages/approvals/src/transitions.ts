@@ -1,7 +1,7 @@
 import type { Actor } from '@tenantry/core';
 import { ApprovalError } from './errors.js';
 import type { ApprovalPolicy } from './policy.js';
-import { type ApprovalRequest, type HistoryEntry, isExpired } from './request.js';
+import { type ApprovalRequest, type HistoryEntry, decidersOf, isExpired } from './request.js';
 
 /** Who decides: the actor in context, and the support person impersonating them, if any. */
 export interface Decider {
@@ -88,13 +88,17 @@ function checkDecider(
       details: { requestId: request.id },
     });
   }
-  const decided = request.history.some(
-    (h) => (h.type === 'approved' || h.type === 'rejected') && h.actorId === who.actor.id,
-  );
+  // The people behind this decision (the actor, and the impersonator if any) against the people behind
+  // every earlier one: one person approving as themselves and again while impersonating someone (or
+  // the other way round) would otherwise count twice (P1).
+  const deciders = decidersOf(request);
+  const decided =
+    deciders.includes(who.actor.id) ||
+    (who.impersonator !== undefined && deciders.includes(who.impersonator.id));
   if (decided || request.approvals.includes(who.actor.id)) {
     throw new ApprovalError(
       'APPROVAL_ALREADY_DECIDED',
-      `Request ${request.id} was already decided by this actor`,
+      `Request ${request.id} was already decided by this person`,
       {
         details: { requestId: request.id },
       },

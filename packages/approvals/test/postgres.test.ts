@@ -315,5 +315,69 @@ describe.skipIf(!hasBackend('postgres')).each([
         await pool.query(`DROP ROLE ${role}`);
       }
     });
+
+    it('refuses ids no store keeps exactly, and answers any other refusal of the database with a typed error', async () => {
+      const s = await setup();
+      // PostgreSQL refuses NUL in text (a raw driver error before); a lone surrogate reaches it as
+      // U+FFFD, so two different ids would share one pending key.
+      for (const id of ['a\u0000b', 'x\ud800', 'x\udbff']) {
+        const code = await settledCode(
+          s.as(maker, (e) =>
+            e.request({ action: 'asset.delete', resource: { type: 'asset', id }, justification: 'j' }),
+          ),
+        );
+        expect([JSON.stringify(id), code]).toEqual([JSON.stringify(id), 'VALIDATION_FAILED']);
+      }
+      expect(await s.rows()).toBe(0);
+      expect(
+        await settledCode(
+          (async () =>
+            runAsTenant(
+              { tenantId: s.tenant, actor: { id: 'mal\u0000lory', roles: ['MANAGER'] } },
+              async () => 1,
+            ))(),
+        ),
+      ).toBe('VALIDATION_FAILED');
+      // A refusal the store does not name (here a CHECK constraint of the deployment's own copy of
+      // the table): APPROVAL_STORE_FAILED with the SQLSTATE, the driver's error as its cause.
+      const role = uniqueId('strict');
+      await pool.query(`CREATE ROLE ${role} LOGIN; CREATE SCHEMA ${role} AUTHORIZATION ${role};
+        CREATE TABLE ${role}.tenantry_approval_requests (LIKE public.tenantry_approval_requests INCLUDING ALL);
+        ALTER TABLE ${role}.tenantry_approval_requests ADD CHECK (length(resource_id) < 3);
+        CREATE TABLE ${role}.tenantry_approval_policies (LIKE public.tenantry_approval_policies INCLUDING ALL);
+        GRANT ALL ON ALL TABLES IN SCHEMA ${role} TO ${role};
+        ALTER ROLE ${role} SET search_path = ${role}`);
+      const url = new URL(db.url());
+      url.username = role;
+      const strict = new pg.Pool({ connectionString: url.toString(), max: 1, pipeline });
+      try {
+        const engine = createApprovalEngine({
+          store: new PostgresApprovalStore({ pool: strict }),
+          audit: new MemoryAuditPort(),
+        });
+        engine.registerResource('asset', { lock: () => undefined, unlock: () => undefined });
+        engine.registerAction('asset.delete', { execute: () => undefined });
+        await runAsTenant({ tenantId: s.tenant, actor: admin }, () =>
+          engine.setPolicies({
+            policies: [{ action: 'asset.delete', approvalsRequired: 1, approverRoles: ['MANAGER'] }],
+          }),
+        );
+        const error = await runAsTenant({ tenantId: s.tenant, actor: maker }, () =>
+          engine.request({
+            action: 'asset.delete',
+            resource: { type: 'asset', id: 'long' },
+            justification: 'j',
+          }),
+        ).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(error).toMatchObject({ code: 'APPROVAL_STORE_FAILED', details: { sqlState: '23514' } });
+        expect((error as Error).cause).toMatchObject({ code: '23514' });
+      } finally {
+        await strict.end();
+        await pool.query(`DROP SCHEMA ${role} CASCADE; DROP ROLE ${role}`);
+      }
+    });
   },
 );

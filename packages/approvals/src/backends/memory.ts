@@ -6,7 +6,7 @@ import type {
   RequestQuery,
 } from '../approval-store.js';
 import type { PolicySet } from '../policy.js';
-import type { ApprovalRequest } from '../request.js';
+import { type ApprovalRequest, decidersOf } from '../request.js';
 
 const clone = <T>(v: T): T => structuredClone(v);
 const pendingKey = (r: ApprovalRequest): string =>
@@ -16,11 +16,7 @@ const pendingKey = (r: ApprovalRequest): string =>
 export function matchesQuery(r: ApprovalRequest, q: RequestQuery): boolean {
   if (q.resource && (r.resource.type !== q.resource.type || r.resource.id !== q.resource.id)) return false;
   if (q.makerId !== undefined && r.makerId !== q.makerId) return false;
-  if (
-    q.decidedBy !== undefined &&
-    !r.history.some((h) => ['approved', 'rejected', 'bypassed'].includes(h.type) && h.actorId === q.decidedBy)
-  )
-    return false;
+  if (q.decidedBy !== undefined && !decidersOf(r).includes(q.decidedBy)) return false;
   if (q.approvalStates && !q.approvalStates.includes(r.approvalState)) return false;
   if (q.beforeId !== undefined && !(r.id < q.beforeId)) return false;
   if (q.decidableBy) {
@@ -30,8 +26,7 @@ export function matchesQuery(r: ApprovalRequest, q: RequestQuery): boolean {
     if (Date.parse(r.expiresAt) <= d.now.getTime()) return false;
     if (!d.roles.some((role) => policy.approverRoles.includes(role))) return false;
     if (r.makerId === d.actorId && !policy.allowMakerApproval) return false;
-    if (r.history.some((h) => (h.type === 'approved' || h.type === 'rejected') && h.actorId === d.actorId))
-      return false;
+    if (decidersOf(r).includes(d.actorId)) return false;
   }
   return true;
 }

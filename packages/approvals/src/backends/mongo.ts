@@ -1,4 +1,4 @@
-import { ValidationError } from '@tenantry/core';
+import { ValidationError, isTenantryError } from '@tenantry/core';
 import type { Collection, Db, Filter } from 'mongodb';
 import type {
   ApprovalStore,
@@ -9,7 +9,7 @@ import type {
 } from '../approval-store.js';
 import { ApprovalError } from '../errors.js';
 import type { PolicySet } from '../policy.js';
-import type { ApprovalRequest } from '../request.js';
+import { type ApprovalRequest, decidersOf } from '../request.js';
 
 /** Options of {@link MongoApprovalStore}. */
 export interface MongoApprovalStoreOptions {
@@ -50,14 +50,7 @@ interface PolicyDoc {
   createdBy: string;
 }
 
-const decided = (r: ApprovalRequest): string[] => [
-  ...new Set(
-    r.history
-      .filter((h) => h.type === 'approved' || h.type === 'rejected' || h.type === 'bypassed')
-      .map((h) => h.actorId ?? '')
-      .filter(Boolean),
-  ),
-];
+const decided = (r: ApprovalRequest): string[] => decidersOf(r);
 
 function toDoc(r: ApprovalRequest): RequestDoc {
   const { version, ...rest } = r;
@@ -97,10 +90,13 @@ async function guard<T>(op: () => Promise<T>): Promise<T> {
   try {
     return await op();
   } catch (error) {
+    if (isTenantryError(error)) throw error;
     if (UNAVAILABLE.has((error as Error | null)?.name ?? '')) {
       throw new ApprovalError('APPROVAL_STORE_UNAVAILABLE', 'MongoDB could not be reached', { cause: error });
     }
-    throw error;
+    throw new ApprovalError('APPROVAL_STORE_FAILED', 'MongoDB refused an approvals operation', {
+      cause: error,
+    });
   }
 }
 

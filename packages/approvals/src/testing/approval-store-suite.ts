@@ -205,6 +205,39 @@ export function approvalStoreConformance(harness: () => ApprovalStoreHarness, ap
       );
     });
 
+    it('counts a person once whether they decide as themselves or while impersonating someone', async () => {
+      const f = await fixture();
+      // carol impersonating alice, then carol as herself: one person, one vote.
+      const r = await ask(f);
+      const first = await f.as(suiteActors.alice, (e) => e.approve({ requestId: r.id }), suiteActors.carol);
+      expect([first.status, first.approvals]).toEqual(['PENDING', ['alice']]);
+      expect(await settledCode(f.as(suiteActors.carol, (e) => e.approve({ requestId: r.id })))).toBe(
+        'APPROVAL_ALREADY_DECIDED',
+      );
+      expect(await settledCode(f.as(suiteActors.alice, (e) => e.approve({ requestId: r.id })))).toBe(
+        'APPROVAL_ALREADY_DECIDED',
+      );
+      // carol has decided it: it is not in her inbox, and it is in her decisions.
+      expect((await f.as(suiteActors.carol, (e) => e.inbox())).items.map((i) => i.id)).not.toContain(r.id);
+      expect(
+        (await f.as(suiteActors.carol, (e) => e.list({ approverId: 'carol' }))).items.map((i) => i.id),
+      ).toEqual([r.id]);
+      // The other way round: carol as herself, then carol impersonating bob.
+      const s = await ask(f);
+      await f.as(suiteActors.carol, (e) => e.approve({ requestId: s.id }));
+      expect(
+        await settledCode(f.as(suiteActors.bob, (e) => e.approve({ requestId: s.id }), suiteActors.carol)),
+      ).toBe('APPROVAL_ALREADY_DECIDED');
+      expect(
+        await settledCode(f.as(suiteActors.bob, (e) => e.reject({ requestId: s.id }), suiteActors.carol)),
+      ).toBe('APPROVAL_ALREADY_DECIDED');
+      expect(f.effects.get(s.id)).toBeUndefined();
+      // A second person completes the first request: executed once.
+      const done = await f.as(suiteActors.bob, (e) => e.approve({ requestId: r.id }));
+      expect([done.status, done.approvals]).toEqual(['EXECUTED', ['alice', 'bob']]);
+      expect(f.effects.get(r.id)).toBe(1);
+    });
+
     it('an expired request cannot be approved even with no sweeper; the write releases the lock and keeps history', async () => {
       const f = await fixture();
       const r = await ask(f, 'x1');

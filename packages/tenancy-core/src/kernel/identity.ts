@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { RoleSchema } from './roles.js';
+import { isStorableString } from './validation.js';
 
 /** @internal The pattern of {@link TenantIdSchema}, for hot paths that pre-check before parsing. */
 export const TENANT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -16,14 +17,22 @@ export type TenantId = z.infer<typeof TenantIdSchema>;
 
 /** Who acts: a person, a service account, or the platform itself. */
 export const ActorSchema = z.object({
-  /** Stable id of the actor (user id, service account id). */
-  id: z.string().min(1).max(256),
+  /**
+   * Stable id of the actor (user id, service account id). No NUL or lone surrogate: stores would
+   * refuse the id or keep two different ids as one (`isStorableString`).
+   */
+  id: z.string().min(1).max(256).refine(isStorableString, 'may not contain NUL or lone surrogates'),
   /** Role names held by the actor in the current tenant. @default [] */
   roles: z.array(RoleSchema).max(64).default([]),
   /** The kind of actor. @default 'user' */
   kind: z.enum(['user', 'service', 'system']).default('user'),
   /** The partner (reseller) the actor belongs to, for partner staff. */
-  partnerId: z.string().min(1).max(128).optional(),
+  partnerId: z
+    .string()
+    .min(1)
+    .max(128)
+    .refine(isStorableString, 'may not contain NUL or lone surrogates')
+    .optional(),
   /** A display name for audit trails; never used for decisions. */
   displayName: z.string().max(256).optional(),
 });

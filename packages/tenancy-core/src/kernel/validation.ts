@@ -70,6 +70,18 @@ export function isWellFormedUnicode(s: string): boolean {
   return !LONE_SURROGATE.test(s);
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what must be found
+const NUL = /\u0000/;
+
+/**
+ * Whether every store keeps `s` exactly: no NUL (PostgreSQL refuses it in `text`) and no lone
+ * surrogate (drivers send U+FFFD instead, so two different ids would be stored as one).
+ * @example z.string().refine(isStorableString, 'may not contain NUL or lone surrogates')
+ */
+export function isStorableString(s: string): boolean {
+  return typeof s === 'string' && !NUL.test(s) && !LONE_SURROGATE.test(s);
+}
+
 /**
  * Cheap boundary check that `value` is a plain options object (not null, an array or a primitive),
  * before any property is read from it.

@@ -1,5 +1,5 @@
 import type { PolicySet } from '../../policy.js';
-import type { ApprovalRequest } from '../../request.js';
+import { type ApprovalRequest, decidersOf } from '../../request.js';
 
 /** A request row as selected (`body`, `version`). */
 export interface RequestRow {
@@ -10,16 +10,8 @@ export interface RequestRow {
 const json = (v: unknown): Record<string, unknown> =>
   (typeof v === 'string' ? JSON.parse(v) : v) as Record<string, unknown>;
 
-/** The people who decided a request (approve, reject, bypass), for the `decided_by` column. */
-export function decidedBy(request: ApprovalRequest): string[] {
-  // A plain loop: this runs on every write of a transition (no intermediate arrays, no Set).
-  const ids: string[] = [];
-  for (const h of request.history) {
-    if (h.type !== 'approved' && h.type !== 'rejected' && h.type !== 'bypassed') continue;
-    if (h.actorId && !ids.includes(h.actorId)) ids.push(h.actorId);
-  }
-  return ids;
-}
+/** The people who decided a request, for the `decided_by` column (see `decidersOf`). */
+export const decidedBy = (request: ApprovalRequest): string[] => decidersOf(request);
 
 /** The body column: the request without its version, as JSON text (the version column is the truth for the conditional writes; text, not jsonb, so PostgreSQL does not re-parse it on every transition). */
 export function encodeBody(request: ApprovalRequest): string {

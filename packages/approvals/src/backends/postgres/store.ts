@@ -1,4 +1,10 @@
-import { type PgPoolLike, type PgQueryable, TenantryError, ValidationError } from '@tenantry/core';
+import {
+  type PgPoolLike,
+  type PgQueryable,
+  TenantryError,
+  ValidationError,
+  isTenantryError,
+} from '@tenantry/core';
 import { corkWrites, isPipelinedClient } from '@tenantry/core/postgres';
 // The timers module's own function, not the global one: a host test that fakes timers (vitest's
 // `vi.useFakeTimers()`, sinon, jest replace `globalThis.setImmediate`) must not hold the corked socket.
@@ -44,8 +50,14 @@ const UNAVAILABLE = new Set([
   '08P01', // PgBouncer's "server conn crashed?": the server session died under the pooler
 ]);
 
-/** Map driver errors: a missing table → `APPROVAL_NOT_MIGRATED`, a lost server → `APPROVAL_STORE_UNAVAILABLE`. */
+/**
+ * Map driver errors to typed ones: a missing table → `APPROVAL_NOT_MIGRATED`, a lost server →
+ * `APPROVAL_STORE_UNAVAILABLE`, a serialization failure or deadlock → `APPROVAL_CONFLICT` (retryable),
+ * anything else → `APPROVAL_STORE_FAILED` with the SQLSTATE in `details` and the driver's error as the
+ * cause. Tenantry errors (a unit of work that ended) pass as they are.
+ */
 function mapError(error: unknown): unknown {
+  if (isTenantryError(error)) return error;
   const code = (error as { code?: unknown } | null)?.code;
   if (code === '42P01') {
     return new ApprovalError(
@@ -59,7 +71,16 @@ function mapError(error: unknown): unknown {
       cause: error,
     });
   }
-  return error;
+  if (code === '40001' || code === '40P01') {
+    return new ApprovalError('APPROVAL_CONFLICT', 'PostgreSQL aborted the transaction; retry', {
+      cause: error,
+      details: { sqlState: code },
+    });
+  }
+  return new ApprovalError('APPROVAL_STORE_FAILED', 'PostgreSQL refused an approvals statement', {
+    cause: error,
+    details: typeof code === 'string' ? { sqlState: code } : {},
+  });
 }
 
 const isConnectionError = (e: unknown): boolean =>
