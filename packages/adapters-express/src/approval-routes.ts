@@ -13,6 +13,12 @@ export interface ApprovalRoutesOptions {
    * @default '/ops/approvals'
    */
   basePath?: string;
+  /**
+   * Key names masked in the payloads these routes show (the stored payload, which the handler gets,
+   * is not changed); compared ignoring case, `-`, `_` and white space.
+   * @default @tenantry/http's DEFAULT_MASKED_KEYS (password, token, secret, apiKey, iban, …)
+   */
+  maskKeys?: readonly string[];
 }
 
 /** How a route that needs approval describes the action it asks for. */

@@ -27,6 +27,11 @@ engine.registerResource('item', {
   lock: ({ tenantId, resource }) => void locked.add(`${tenantId}/${resource.id}`),
   unlock: ({ tenantId, resource }) => void locked.delete(`${tenantId}/${resource.id}`),
 });
+const passwordsSet: unknown[] = [];
+engine.registerResource('user', { lock: () => undefined, unlock: () => undefined });
+engine.registerAction('user.password', {
+  execute: ({ payload }) => void passwordsSet.push(payload),
+});
 engine.registerAction('item.delete', {
   execute: ({ tenantId, request: r }) => {
     executions.push({ tenantId, id: r.resource.id });
@@ -42,7 +47,10 @@ beforeAll(async () => {
   for (const tenantId of ['acme', 'globex']) {
     await runAsTenant({ tenantId, actor: { id: 'ada', roles: ['TENANT_ADMIN'] } }, () =>
       engine.setPolicies({
-        policies: [{ action: 'item.delete', approvalsRequired: 1, approverRoles: ['MANAGER'] }],
+        policies: [
+          { action: 'item.delete', approvalsRequired: 1, approverRoles: ['MANAGER'] },
+          { action: 'user.password', approvalsRequired: 1, approverRoles: ['MANAGER'] },
+        ],
       }),
     );
   }
@@ -61,6 +69,13 @@ beforeAll(async () => {
     approvals.require({
       action: 'item.delete',
       resource: (req) => ({ type: 'item', id: String(req.params.id) }),
+    }),
+  );
+  app.put(
+    '/ops/users/:id/password',
+    approvals.require({
+      action: 'user.password',
+      resource: (req) => ({ type: 'user', id: String(req.params.id) }),
     }),
   );
   app.get('/ops/items', (_req, res) => {
@@ -149,6 +164,32 @@ describe('approvals through Express', () => {
       'approved',
       'executed',
     ]);
+  });
+
+  it('shows payloads with secret-named keys masked; the handler gets them whole', async () => {
+    const body = { new_password: 'hunter2-secret', apiKey: 'ak-secret', note: 'rotation' };
+    const asked = await request(app)
+      .put('/ops/users/u7/password')
+      .set(bearer(await maker()))
+      .set('x-approval-justification', 'locked out')
+      .send(body);
+    expect(asked.status).toBe(202);
+    const location = asked.headers.location as string;
+    const alice = bearer(await manager('alice'));
+    const views = [
+      asked.body,
+      (await request(app).get(location).set(alice)).body,
+      (await request(app).get('/ops/approvals/inbox').set(alice)).body,
+      (await request(app).get('/ops/approvals').set(alice)).body,
+      (await request(app).post(`${location}/approve`).set(alice).send({})).body,
+    ];
+    for (const v of views) expect(JSON.stringify(v)).not.toContain('secret');
+    expect(views[1].payload).toEqual({
+      params: { id: 'u7' },
+      body: { new_password: '[MASKED]', apiKey: '[MASKED]', note: 'rotation' },
+    });
+    expect(views[4].status).toBe('EXECUTED');
+    expect(passwordsSet).toEqual([{ params: { id: 'u7' }, body }]);
   });
 
   it('a rejected request never runs and releases the lock', async () => {

@@ -176,6 +176,26 @@ describe.each(['express', 'fastify'] as Platform[])('approvals through Nest on %
     expect(executions.filter((e) => e.id === '43')).toEqual([]);
   });
 
+  it('shows payloads with secret-named keys masked; the handler gets them whole', async () => {
+    const body = { reason: 'sold', api_key: 'ak-secret' };
+    const res = await request(server())
+      .delete('/ops/items/44')
+      .set(bearer(await maker()))
+      .set('x-approval-justification', 'sold')
+      .send(body);
+    expect(res.status).toBe(202);
+    const alice = bearer(await manager('alice'));
+    const shown = (
+      await request(server())
+        .get(res.headers.location as string)
+        .set(alice)
+    ).body;
+    expect(shown.payload).toEqual({ params: { id: '44' }, body: { reason: 'sold', api_key: '[MASKED]' } });
+    const approved = await request(server()).post(`${res.headers.location}/approve`).set(alice).send({});
+    for (const v of [res.body, shown, approved.body]) expect(JSON.stringify(v)).not.toContain('ak-secret');
+    expect(executions.find((e) => e.id === '44')?.payload).toEqual({ params: { id: '44' }, body });
+  });
+
   it('refuses a request without justification, and malformed ids and queries, with 400 problems', async () => {
     const none = await request(server())
       .delete('/ops/items/44')

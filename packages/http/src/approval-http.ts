@@ -1,5 +1,6 @@
 import { type JsonValue, parseInput } from '@tenantry/core';
 import { z } from 'zod';
+import { DEFAULT_MASKED_KEYS, maskForView, maskKeySet } from './audit-record.js';
 import { invalid, isObject } from './validation.js';
 
 /** A resource an approval request acts on (`@tenantry/approvals`' `ResourceRef`). */
@@ -106,6 +107,14 @@ export interface ApprovalHttpOptions {
   engine: ApprovalEngineLike;
   /** @default '/ops/approvals' */
   basePath?: string;
+  /**
+   * Key names masked (`[MASKED]`) in the payloads of the requests these routes show: a payload is
+   * what the handler needs (it may hold a password the action sets), and everyone who may list the
+   * tenant's requests would see it. Compared ignoring case, `-`, `_` and white space. The stored
+   * payload, which the handler receives, is not changed.
+   * @default DEFAULT_MASKED_KEYS (password, token, secret, apiKey, iban, …)
+   */
+  maskKeys?: readonly string[];
 }
 
 const ENGINE_METHODS = ['inbox', 'list', 'get', 'approve', 'reject', 'request'] as const;
@@ -145,6 +154,19 @@ export function createApprovalHttp(
   ) {
     invalid(what, ['basePath'], 'must be a path starting with / (at most 1024 characters)');
   }
+  const rawKeys = options.maskKeys as unknown;
+  if (
+    rawKeys !== undefined &&
+    (!Array.isArray(rawKeys) || rawKeys.length > 1024 || !rawKeys.every((k) => typeof k === 'string'))
+  ) {
+    invalid(what, ['maskKeys'], 'must be an array of key names (at most 1024)');
+  }
+  const keys = rawKeys === undefined ? DEFAULT_MASKED_KEYS : maskKeySet(rawKeys as readonly string[]);
+  // A request view, or a page of them ({ items }), with each payload masked for people to see.
+  const view = (v: unknown): unknown =>
+    isObject(v) && Object.hasOwn(v, 'payload') ? { ...v, payload: maskForView(v.payload, keys) } : v;
+  const shown = (r: unknown): unknown =>
+    isObject(r) && Array.isArray(r.items) ? { ...r, items: r.items.map(view) } : view(r);
   const e = options.engine;
   const basePath = (rawBase ?? '/ops/approvals').replace(/\/+$/, '');
   const page = (q: z.output<typeof ApprovalPageQuerySchema>) => ({
@@ -153,7 +175,8 @@ export function createApprovalHttp(
   });
   return {
     basePath,
-    inbox: async (query) => e.inbox(page(parseInput(ApprovalPageQuerySchema, query, 'approval inbox query'))),
+    inbox: async (query) =>
+      shown(await e.inbox(page(parseInput(ApprovalPageQuerySchema, query, 'approval inbox query')))),
     list: async (query) => {
       const q = parseInput(ApprovalListQuerySchema, query, 'approval list query');
       if ((q.resourceType === undefined) !== (q.resourceId === undefined)) {
@@ -163,22 +186,24 @@ export function createApprovalHttp(
           'resourceType and resourceId go together',
         );
       }
-      return e.list({
-        ...page(q),
-        ...(q.resourceType !== undefined && q.resourceId !== undefined
-          ? { resource: { type: q.resourceType, id: q.resourceId } }
-          : {}),
-        ...(q.status !== undefined ? { status: q.status } : {}),
-      });
+      return shown(
+        await e.list({
+          ...page(q),
+          ...(q.resourceType !== undefined && q.resourceId !== undefined
+            ? { resource: { type: q.resourceType, id: q.resourceId } }
+            : {}),
+          ...(q.status !== undefined ? { status: q.status } : {}),
+        }),
+      );
     },
-    get: async (id) => e.get({ requestId: String(id) }),
+    get: async (id) => shown(await e.get({ requestId: String(id) })),
     decide: async (decision, id, rawBody) => {
       const body = parseInput(ApprovalDecisionBodySchema, rawBody, `approval ${decision}`);
       const input = {
         requestId: String(id),
         ...(body?.comment !== undefined ? { comment: body.comment } : {}),
       };
-      return decision === 'approve' ? e.approve(input) : e.reject(input);
+      return shown(await (decision === 'approve' ? e.approve(input) : e.reject(input)));
     },
     ask: async (input) => {
       const created = await e.request({
@@ -190,7 +215,7 @@ export function createApprovalHttp(
       return {
         status: created.status === 'PENDING' ? 202 : 200,
         location: `${basePath}/${created.id}`,
-        body: created,
+        body: shown(created) as typeof created,
       };
     },
   };

@@ -110,17 +110,41 @@ export const DEFAULT_MASKED_KEYS: ReadonlySet<string> = new Set([
 ]);
 NORMALIZED.add(DEFAULT_MASKED_KEYS);
 
-function prune(value: unknown, depth: number, keys: ReadonlySet<string>): unknown {
+// How far a masked copy goes: an audited body is also bounded (depth, keys per level, string length);
+// a view shown to people keeps its values whole, with a depth guard only.
+interface Bounds {
+  readonly maxDepth: number;
+  readonly maxItems: number;
+  readonly maxString: number;
+}
+const AUDIT_BOUNDS: Bounds = { maxDepth: MAX_DEPTH, maxItems: 100, maxString: 1024 };
+const VIEW_BOUNDS: Bounds = {
+  maxDepth: 64,
+  maxItems: Number.POSITIVE_INFINITY,
+  maxString: Number.POSITIVE_INFINITY,
+};
+
+function prune(value: unknown, depth: number, keys: ReadonlySet<string>, b: Bounds): unknown {
   if (value === null || typeof value !== 'object') {
-    return typeof value === 'string' && value.length > 1024 ? `${value.slice(0, 1024)}…` : value;
+    return typeof value === 'string' && value.length > b.maxString
+      ? `${value.slice(0, b.maxString)}…`
+      : value;
   }
-  if (depth >= MAX_DEPTH) return '[TRUNCATED]';
-  if (Array.isArray(value)) return value.slice(0, 100).map((v) => prune(v, depth + 1, keys));
+  if (depth >= b.maxDepth) return '[TRUNCATED]';
+  if (Array.isArray(value)) return value.slice(0, b.maxItems).map((v) => prune(v, depth + 1, keys, b));
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value as Record<string, unknown>).slice(0, 100)) {
-    defineOwn(out, k, keys.has(maskKeyName(k)) ? MASK : prune(v, depth + 1, keys));
+  for (const [k, v] of Object.entries(value as Record<string, unknown>).slice(0, b.maxItems)) {
+    defineOwn(out, k, keys.has(maskKeyName(k)) ? MASK : prune(v, depth + 1, keys, b));
   }
   return out;
+}
+
+/**
+ * @internal A copy of `value` with every key named in `keys` (a {@link maskKeySet}) masked at any
+ * depth, values otherwise whole (nesting deeper than 64 is cut): what a person may be shown.
+ */
+export function maskForView(value: unknown, keys: ReadonlySet<string>): unknown {
+  return prune(value, 0, keys, VIEW_BOUNDS);
 }
 
 function checkMaskPaths(paths: unknown, what: string, key = 'paths'): asserts paths is readonly string[] {
@@ -152,7 +176,7 @@ export function maskBody(
 ): unknown {
   checkMaskPaths(paths, 'maskBody arguments');
   checkMaskKeys(keys, 'maskBody arguments');
-  let out = prune(body, 0, NORMALIZED.has(keys) ? keys : maskKeySet(keys as Iterable<string>));
+  let out = prune(body, 0, NORMALIZED.has(keys) ? keys : maskKeySet(keys as Iterable<string>), AUDIT_BOUNDS);
   for (const p of paths) out = maskAt(out, p.split('.'));
   return out;
 }
