@@ -60,9 +60,10 @@ export const HttpTenancySettingsSchema = z.object({
    */
   publicPaths: z.array(z.string().startsWith('/')).default([]),
   /**
-   * API segments as path prefix → segment name, matched without regard to ASCII case and with runs of
-   * slashes collapsed (`/OPS/x` is in `/ops`), so no spelling a router accepts skips the segment's
-   * roles. @default DEFAULT_SEGMENT_PREFIXES
+   * API segments as path prefix → segment name, matched without regard to ASCII case, with
+   * percent-escapes of ASCII characters decoded and runs of slashes collapsed (`/OPS/x` and `/%6Fps/x`
+   * are in `/ops`), so no spelling a router accepts skips the segment's roles.
+   * @default DEFAULT_SEGMENT_PREFIXES
    */
   segments: SegmentPrefixesSchema.optional(),
   /**

@@ -38,25 +38,41 @@ function holdsOneOf(held: readonly string[], allowed: readonly string[]): boolea
   return false;
 }
 
-// Whether a path needs normalizing before it is matched: an upper-case ASCII letter or a run of slashes.
-const UNNORMALIZED = /[A-Z]|\/\//;
+// Whether a path needs normalizing before it is matched: an upper-case ASCII letter, a run of
+// slashes, or a percent-escape.
+const UNNORMALIZED = /[A-Z%]|\/\//;
 const SLASHES = /\/{2,}/g;
+// A percent-escape of an ASCII character (`%73` is `s`, `%2F` is `/`). Escapes of other bytes cannot
+// spell a prefix (prefixes are ASCII), so they are left as they are and nothing can fail to decode.
+const ASCII_ESCAPE = /%([0-7][0-9A-Fa-f])/g;
+const unescapeAscii = (path: string): string =>
+  path.replace(ASCII_ESCAPE, (_m, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
 
 /**
- * The path as segments are matched: ASCII letters lower-cased and runs of `/` collapsed. Routers match
- * more loosely than a plain prefix test (Express ignores case by default; Fastify can be told to ignore
- * duplicate slashes), so the segment guard must match at least every path the router sends to a
- * segment's routes: a path it misses would skip the guard.
+ * The path as segments are matched: percent-escapes of ASCII characters decoded (repeatedly, so a
+ * double escape is decoded too), ASCII letters lower-cased and runs of `/` collapsed. Routers match
+ * more loosely than a plain prefix test (Express ignores case by default; Fastify decodes escapes
+ * before it picks a route and can be told to ignore duplicate slashes), so the segment guard must match
+ * at least every path the router sends to a segment's routes: a path it misses would skip the guard.
+ * Matching more (a path no router sends there) only refuses a request that would have found no route.
  */
 function normalizedPath(path: string): string {
-  return UNNORMALIZED.test(path) ? path.replace(SLASHES, '/').toLowerCase() : path;
+  if (!UNNORMALIZED.test(path)) return path;
+  let p = path;
+  for (let i = 0; i < 4 && p.includes('%'); i++) {
+    const next = unescapeAscii(p);
+    if (next === p) break;
+    p = next;
+  }
+  return p.replace(SLASHES, '/').toLowerCase();
 }
 
 /**
  * Compile segment prefixes. A path is in a segment when it equals the prefix or continues it with `/`
- * or `;` (`/ops`, `/ops/x` and `/ops;v=1`, not `/opsx`), compared without regard to ASCII case and with
- * runs of slashes collapsed (`/OPS/x` and `//ops/x` are in `/ops`), so that a router matching loosely
- * cannot reach a segment's routes around its guard. Role sets come from `policy.segment(name)`, else
+ * or `;` (`/ops`, `/ops/x` and `/ops;v=1`, not `/opsx`), compared without regard to ASCII case, with
+ * percent-escapes of ASCII characters decoded and runs of slashes collapsed (`/OPS/x`, `/%6Fps/x` and
+ * `//ops/x` are in `/ops`), so that a router matching loosely cannot reach a segment's routes around
+ * its guard. Role sets come from `policy.segment(name)`, else
  * core's `DEFAULT_SEGMENTS`.
  * @throws ValidationError `VALIDATION_FAILED` for malformed prefixes, or two prefixes differing only in case
  */

@@ -139,12 +139,19 @@ describe('admitNow', () => {
       '/sys-mgt//tenants',
       '/sys-mgt/',
       '/sys-mgt;v=1',
+      // Fastify decodes escapes before it picks a route.
+      '/%73ys-mgt/tenants',
+      '/sys%2Dmgt/tenants',
+      '/SYS%2dMGT',
+      '/%2573ys-mgt/tenants',
+      '/%2Fsys-mgt/tenants',
+      '/sys-mgt%2Ftenants',
     ]) {
       expect([path, codeOf(() => http.admitNow(user, 'GET', path))]).toEqual([path, 'PERMISSION_DENIED']);
       expect(http.segments.segmentOf(path)).toBe('system');
     }
     // Its neighbours are not in it.
-    for (const path of ['/sys-mgtx', '/sys', '/ops/sys-mgt', '/']) {
+    for (const path of ['/sys-mgtx', '/sys', '/ops/sys-mgt', '/', '/sys-mgt%78', '/%E0%A4%A', '/%zz']) {
       expect([path, http.segments.segmentOf(path)]).not.toEqual([path, 'system']);
     }
     expect(http.segments.segmentOf('/OPS/items')).toBe('operations');
