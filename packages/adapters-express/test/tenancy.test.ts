@@ -502,6 +502,13 @@ describe('errors and security defaults', () => {
       .set('content-type', 'application/json')
       .send('{"name": ');
     expect([badJson.status, badJson.body.code]).toEqual([400, 'HTTP_BAD_REQUEST']);
+    // A malformed %-escape in a route parameter (the router's URIError): a client error, not a 500.
+    const badParam = await request(t.app)
+      .put('/ops/items/%E0%A4%A')
+      .set(bearer(await mint()))
+      .send({ name: 'n' });
+    expect([badParam.status, badParam.body.code]).toEqual([400, 'HTTP_BAD_REQUEST']);
+    expect(JSON.stringify(badParam.body)).not.toContain('decode');
   });
 
   it('sends exactly the headers helmet sends (replayed once recorded), and runs helmet per request for CSP nonces', async () => {

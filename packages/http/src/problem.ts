@@ -50,14 +50,20 @@ interface HttpLikeError {
   type?: unknown;
 }
 
-/** A framework's own client error (body-parser's `entity.too.large`, malformed JSON): a status and `expose: true`. */
+/**
+ * A framework's own client error: a 4xx `status` (or `statusCode`) with `expose: true`, as body
+ * parsers raise (`entity.too.large`, malformed JSON), or the `URIError` with `status: 400` that the
+ * Express router raises for a malformed %-escape in a route parameter. Answered as a client error,
+ * never as an unexpected 500 (which would also reach `onUnexpectedError` for anyone to trigger).
+ * Another error that merely carries a 4xx status (a downstream call's) stays a 500.
+ */
 function frameworkClientError(error: unknown): number | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
   const e = error as HttpLikeError;
   const status =
     typeof e.status === 'number' ? e.status : typeof e.statusCode === 'number' ? e.statusCode : undefined;
-  if (status === undefined || status < 400 || status > 499 || e.expose !== true) return undefined;
-  return status;
+  if (status === undefined || status < 400 || status > 499) return undefined;
+  return e.expose === true || (error instanceof URIError && status === 400) ? status : undefined;
 }
 
 function isZodLike(error: unknown): error is { issues: Array<{ path: PropertyKey[]; message: string }> } {

@@ -106,5 +106,10 @@ describe('toProblem', () => {
     expect(JSON.stringify(p.body)).not.toContain('Unexpected token');
     // Not exposed (a server-side error that happens to carry a status): still a bare 500.
     expect(toProblem(Object.assign(new Error('x'), { status: 400 })).status).toBe(500);
+    // The Express router's malformed %-escape in a route parameter: a client error.
+    const uri = Object.assign(new URIError("Failed to decode param '%E0%A4%A'"), { status: 400 });
+    expect(toProblem(uri).body).toMatchObject({ status: 400, code: 'HTTP_BAD_REQUEST' });
+    expect(JSON.stringify(toProblem(uri).body)).not.toContain('decode');
+    expect(toProblem(Object.assign(new URIError('x'), { status: 500 })).status).toBe(500);
   });
 });
