@@ -8,11 +8,22 @@ import { ValidationError } from '@tenantry/core';
 const pii = new WeakMap<object, Set<string>>();
 const html = new WeakMap<object, Map<string, SanitizeHtmlOptions | undefined>>();
 
-/** What `@SanitizeHtml()` keeps (sanitize-html's allow-lists). Omitted fields keep sanitize-html's defaults. */
+/**
+ * What `@SanitizeHtml()` keeps (sanitize-html's allow-lists). Omitted fields keep sanitize-html's
+ * defaults. URL schemes are sanitize-html's defaults (`http`, `https`, `ftp`, `mailto`, `tel`), never
+ * `javascript:`.
+ */
 export interface SanitizeHtmlOptions {
-  /** Tags kept; all others are removed (their text kept, except `script`/`style`, dropped whole). */
+  /**
+   * Tags kept; all others are removed (their text kept, except `script`/`style`, dropped whole).
+   * Tags that run or embed code (`script`, `style`, `iframe`, `object`, `svg`, `form` …) are refused
+   * (`VALIDATION_FAILED`).
+   */
   allowedTags?: string[];
-  /** Attributes kept per tag (`{ a: ['href'] }`); `on*` handlers and `javascript:` URLs never pass. */
+  /**
+   * Attributes kept per tag (`{ a: ['href'] }`). Event handlers (`on*`), wildcards other than
+   * `data-*`/`aria-*`, `style`, `srcdoc` and `formaction` are refused (`VALIDATION_FAILED`).
+   */
   allowedAttributes?: Record<string, string[]>;
 }
 
@@ -46,7 +57,11 @@ export function Pii(): PropertyDecorator {
 /**
  * Marks a DTO string property (or array of strings) as accepting HTML: the body is cleaned with
  * sanitize-html (allow-list based; scripts, event handlers and `javascript:` URLs removed) before the
- * handler or a validation pipe sees it. Done by `SanitizeHtmlPipe`, global under `TenancyModule`.
+ * handler or a validation pipe sees it: every string in the field at any depth, whatever the client
+ * sent, and the marked fields of nested DTOs (properties typed with a DTO class). Done by
+ * `SanitizeHtmlPipe`, global under `TenancyModule`. An array of nested DTOs is declared `Array` in
+ * decorator metadata: mark the array property itself to clean every string in it.
+ * @throws ValidationError `VALIDATION_FAILED` for options that would let a script or handler through
  * @example
  * class NoteDto { @SanitizeHtml() body!: string; @SanitizeHtml({ allowedTags: ['b', 'i'] }) title!: string }
  */
@@ -77,6 +92,11 @@ function checkSanitizeOptions(options: unknown): void {
   ) {
     fail(['allowedTags'], 'must be an array of tag names');
   }
+  // What the decorator promises never passes: scripts (and the other tags that run or embed code),
+  // event handlers, and attribute wildcards that could match one (`o*`); `data-*` and `aria-*` are fine.
+  for (const tag of (o.allowedTags as string[] | undefined) ?? []) {
+    if (UNSAFE_TAGS.has(tag.toLowerCase())) fail(['allowedTags'], `may not allow <${tag}>`);
+  }
   const attrs = o.allowedAttributes;
   if (attrs !== undefined) {
     if (typeof attrs !== 'object' || attrs === null || Array.isArray(attrs))
@@ -84,9 +104,38 @@ function checkSanitizeOptions(options: unknown): void {
     for (const [tag, list] of Object.entries(attrs as object)) {
       if (!Array.isArray(list) || !list.every((a) => typeof a === 'string'))
         fail(['allowedAttributes', tag], 'must be an array of attribute names');
+      if (UNSAFE_TAGS.has(tag.toLowerCase())) fail(['allowedAttributes', tag], `may not allow <${tag}>`);
+      for (const a of list as string[]) {
+        const name = a.toLowerCase();
+        if (name.startsWith('on') || (name.includes('*') && !/^(data|aria)-[a-z0-9-]*\*$/.test(name))) {
+          fail(['allowedAttributes', tag], `may not allow ${a}: event handlers never pass`);
+        }
+        if (name === 'style' || name === 'srcdoc' || name === 'formaction') {
+          fail(['allowedAttributes', tag], `may not allow ${a}`);
+        }
+      }
     }
   }
 }
+
+const UNSAFE_TAGS: ReadonlySet<string> = new Set([
+  'script',
+  'style',
+  'iframe',
+  'frame',
+  'frameset',
+  'object',
+  'embed',
+  'applet',
+  'base',
+  'meta',
+  'link',
+  'form',
+  'svg',
+  'math',
+  'template',
+  'noscript',
+]);
 
 function chain(ctor: unknown): object[] {
   const out: object[] = [];

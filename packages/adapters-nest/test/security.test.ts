@@ -6,7 +6,7 @@ import { Body, Post } from '@nestjs/common';
 import { isTenantryError, requireTenant } from '@tenantry/core';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Audited, Pii, SanitizeHtml, TenancyHealthModule } from '../src/index.js';
+import { Audited, Pii, SanitizeHtml, type SanitizeHtmlOptions, TenancyHealthModule } from '../src/index.js';
 import { type NestTestApp, type Platform, bearer, buildNestApp, controller, mint } from './helpers.js';
 
 class ContactDto {
@@ -28,6 +28,22 @@ class NoteDto {
   tags!: string[];
   plain!: string;
 }
+class AddressDto {
+  line!: string;
+}
+SanitizeHtml()(AddressDto.prototype, 'line');
+class RichNoteDto {
+  rendered!: string;
+  lines!: string[];
+  address!: AddressDto;
+  anyShape!: unknown;
+}
+SanitizeHtml()(RichNoteDto.prototype, 'rendered');
+SanitizeHtml()(RichNoteDto.prototype, 'lines');
+SanitizeHtml()(RichNoteDto.prototype, 'anyShape');
+// As `nest build` emits for a decorated property typed with a class.
+Reflect.defineMetadata('design:type', AddressDto, RichNoteDto.prototype, 'address');
+
 SanitizeHtml({ allowedTags: ['b'] })(NoteDto.prototype, 'title');
 SanitizeHtml()(NoteDto.prototype, 'body');
 SanitizeHtml()(NoteDto.prototype, 'tags');
@@ -49,7 +65,13 @@ const Contacts = controller('ops/contacts', {
     params: [Body()],
     handler: ((body: NoteDto) => body) as never,
   },
+  richNote: {
+    decorators: [Post('rich-notes')],
+    params: [Body()],
+    handler: ((body: RichNoteDto) => body) as never,
+  },
 });
+Reflect.defineMetadata('design:paramtypes', [RichNoteDto], Contacts.prototype, 'richNote');
 Reflect.defineMetadata('design:paramtypes', [ContactDto], Contacts.prototype, 'create');
 Reflect.defineMetadata('design:paramtypes', [Object], Contacts.prototype, 'vip');
 Reflect.defineMetadata('design:paramtypes', [NoteDto], Contacts.prototype, 'note');
@@ -136,6 +158,53 @@ describe.each(['express', 'fastify'] as Platform[])('security defaults of Nest o
     expect(res.body.body).toContain('<a href="https://ok.test/">y</a>');
     expect(res.body.tags).toEqual(['ok', '<b>b</b>']);
     expect(res.body.plain).toBe('<script>kept</script>');
+  });
+
+  it('cleans every string of a marked field whatever its shape, and marked fields of nested DTOs', async () => {
+    const xss = '<img src=x onerror=alert(1)>';
+    const res = await request(server())
+      .post('/ops/contacts/rich-notes')
+      .set(bearer(await mint()))
+      .send({
+        rendered: [[`<p>${xss}</p>`]],
+        lines: [[xss], { deep: [xss] }],
+        address: { line: `<b>x</b>${xss}`, city: 'kept <i>as is</i>' },
+        anyShape: { a: { b: `<script>alert(1)</script>${xss}ok` } },
+      });
+    expect(res.status).toBe(201);
+    expect(JSON.stringify(res.body)).not.toMatch(/onerror|<img|<script/i);
+    expect(res.body.rendered).toEqual([['<p></p>']]);
+    expect(res.body.anyShape).toEqual({ a: { b: 'ok' } });
+    expect(res.body.address).toEqual({ line: '<b>x</b>', city: 'kept <i>as is</i>' });
+  });
+
+  it('refuses @SanitizeHtml() options that would let a script or an event handler through', () => {
+    const code = (f: () => unknown) => {
+      try {
+        f();
+        return 'ok';
+      } catch (e) {
+        return isTenantryError(e) ? e.code : 'RAW';
+      }
+    };
+    const unsafe: SanitizeHtmlOptions[] = [
+      { allowedTags: ['script'] },
+      { allowedTags: ['b', 'SVG'] },
+      { allowedAttributes: { a: ['href', 'onclick'] } },
+      { allowedAttributes: { '*': ['ONMOUSEOVER'] } },
+      { allowedAttributes: { a: ['o*'] } },
+      { allowedAttributes: { div: ['style'] } },
+      { allowedAttributes: { iframe: ['src'] } },
+    ];
+    for (const options of unsafe) {
+      expect([JSON.stringify(options), code(() => SanitizeHtml(options))]).toEqual([
+        JSON.stringify(options),
+        'VALIDATION_FAILED',
+      ]);
+    }
+    expect(
+      code(() => SanitizeHtml({ allowedTags: ['a'], allowedAttributes: { a: ['href', 'data-*'] } })),
+    ).toBe('ok');
   });
 
   it('sends helmet headers (CSP, HSTS, nosniff) and no X-Powered-By, on answers and on problems', async () => {
