@@ -97,7 +97,8 @@ async function smoke() {
     if (pkg.private) continue;
     if (!existsSync(join(pkgDir, 'dist'))) throw new Error(`${pkg.name}: no dist/; run npm run build first`);
     const [packed] = JSON.parse(
-      run('npm', ['pack', '--json', '--pack-destination', tarballs], { cwd: pkgDir }),
+      // The dist was just built (checked above): no prepack build again, and nothing on stdout but the JSON.
+      run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', tarballs], { cwd: pkgDir }),
     );
     const tgz = join(tarballs, packed.filename);
     const unpacked = join(work, 'unpacked', dir);

@@ -23,6 +23,8 @@ for (const dir of readdirSync('packages').sort()) {
     const res = spawnSync('npx', ['--no-install', cmd, ...args], {
       cwd: join('packages', dir),
       stdio: 'inherit',
+      // attw packs the package: the dist was just built (checked above), so no prepack build again.
+      env: { ...process.env, npm_config_ignore_scripts: 'true' },
     });
     if (res.status !== 0) failed = true;
   }

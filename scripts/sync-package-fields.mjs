@@ -7,7 +7,8 @@
 //   files          `dist`, plus `migrations` when the folder exists; never `src` (tests reach the sources
 //                  through the `@tenantry/source` condition, users get dist/ whose sourcemaps embed them);
 //   repository, homepage, bugs   from the package's folder;
-//   LICENSE        a copy of the root LICENSE (npm puts a package's own LICENSE in its tarball).
+//   LICENSE        a copy of the root LICENSE (npm puts a package's own LICENSE in its tarball);
+//   scripts.prepack `npm run build`, so a packed or published tarball never holds a stale dist.
 //
 // It also checks what cannot be derived: keywords, license, the shape of each export, and that what
 // users share with us (zod, @opentelemetry/api) is a peer dependency with one range across packages,
@@ -91,6 +92,8 @@ for (const dir of readdirSync(join(root, 'packages')).sort()) {
     typesVersions[subpath.slice(2)] = [cjsTypes];
   }
   next.typesVersions = { '*': typesVersions };
+  // `npm pack` and `npm publish` build first: a tarball never ships a dist older than its sources.
+  if (pkg.scripts?.build) next.scripts = { ...pkg.scripts, prepack: 'npm run build' };
   const ordered = orderKeys(next);
   const wanted = `${JSON.stringify(ordered, null, 2)}\n`;
   if (wanted !== text) {
