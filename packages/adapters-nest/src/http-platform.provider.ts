@@ -5,6 +5,7 @@ import {
   BodyLimitSchema,
   CorsSettingsSchema,
   DEFAULT_BODY_LIMIT,
+  HttpTenancyError,
   bodyLimitBytes,
   corsOptionsOf,
 } from '@tenantry/http';
@@ -34,6 +35,23 @@ interface FastifyAdapterLike {
 }
 interface ExpressLike {
   disable(setting: string): unknown;
+}
+
+interface FastifyFrameworkOptions {
+  frameworkErrors?: (
+    error: unknown,
+    request: object,
+    reply: { raw: HeaderResponse & { statusCode: number; end(body: string): unknown } },
+  ) => void;
+}
+
+// The options object a Fastify instance reads its `frameworkErrors` from (under Fastify's own
+// `fastify.options` symbol); `undefined` when this Fastify does not keep one there.
+function fastifyOptionsOf(instance: unknown): FastifyFrameworkOptions | undefined {
+  if (typeof instance !== 'object' || instance === null) return undefined;
+  const key = Object.getOwnPropertySymbols(instance).find((k) => k.description === 'fastify.options');
+  const options = key === undefined ? undefined : (instance as Record<symbol, unknown>)[key];
+  return typeof options === 'object' && options !== null ? (options as FastifyFrameworkOptions) : undefined;
 }
 
 /** @internal Token of the provider that configures the platform when the app is created. */
@@ -74,6 +92,27 @@ export const httpPlatformProvider: Provider = {
       (adapter as unknown as FastifyAdapterLike).setOnRequestHook((request, reply, done) =>
         early(request, reply.raw, done),
       );
+      // Fastify answers a URL it cannot decode (and a too long parameter) itself, before any hook,
+      // with its own JSON (its error code, the path echoed, no security headers) unless the app gave
+      // `frameworkErrors`. Its options object is read on each such answer, so one can be set here.
+      const options = fastifyOptionsOf(adapter.getInstance());
+      if (options && options.frameworkErrors === undefined) {
+        options.frameworkErrors = (_error, request, reply) => {
+          const res = reply.raw;
+          early(request, res, () => {
+            const state = tenantryOf(request);
+            const p = http.problem(
+              new HttpTenancyError('HTTP_BAD_REQUEST', 'The request URL is malformed'),
+              state?.requestId,
+            );
+            res.statusCode = p.status;
+            for (const [name, value] of Object.entries(p.headers)) res.setHeader(name, value);
+            const body = JSON.stringify(p.body);
+            res.setHeader('content-length', String(Buffer.byteLength(body)));
+            res.end(body);
+          });
+        };
+      }
     } else if (adapter.getType() === 'express') {
       (adapter.getInstance() as ExpressLike).disable('x-powered-by');
       adapter.use(early);

@@ -47,6 +47,18 @@ describe.each(['express', 'fastify'] as Platform[])('early answers of Nest on %s
     expect(res.body.instance).toBe(`urn:request:${res.headers['x-request-id']}`);
   });
 
+  it('a URL that cannot be decoded: a problem with helmet headers and a request id, no path echoed', async () => {
+    const res = await request(nest.app.getHttpServer()).get('/ops/%E0%A4%A').set(bearer(token));
+    // Fastify refuses the URL before routing; Express routes the raw path and finds no route.
+    expect([res.status, res.body.code]).toEqual(
+      platform === 'fastify' ? [400, 'HTTP_BAD_REQUEST'] : [404, 'HTTP_NOT_FOUND'],
+    );
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expectSecured(res);
+    expect(res.body.instance).toBe(`urn:request:${res.headers['x-request-id']}`);
+    expect(JSON.stringify(res.body)).not.toMatch(/FST_|%E0/);
+  });
+
   it('a CORS preflight: 204 with helmet headers and a request id', async () => {
     const res = await request(nest.app.getHttpServer())
       .options('/ops/items')
