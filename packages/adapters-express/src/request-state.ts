@@ -83,14 +83,75 @@ export function viewOf(req: Request): RequestView {
 /** The matched route pattern (`/ops/invoices/:id`), else the path. */
 export function routeOf(req: Request): string {
   const route = (req.route as { path?: unknown } | undefined)?.path;
-  return typeof route === 'string' ? `${req.baseUrl}${route}` : (req.originalUrl.split('?')[0] ?? req.path);
+  if (typeof route !== 'string') return req.originalUrl.split('?')[0] ?? req.path;
+  return `${mountTemplateOf(req) ?? req.baseUrl}${route}`;
 }
 
 /**
- * The matched route template (`/ops/invoices/:id`), or `undefined` when no route matched: metric
- * attributes must not take the raw path, whose values are unbounded.
+ * The matched route template (`/ops/invoices/:id`), or `undefined` when no route matched or the
+ * patterns of the routers it is mounted under cannot be told: metric attributes must not take the raw
+ * path (nor `req.baseUrl`, the mount's actual path), whose values are unbounded.
  */
 export function routeTemplateOf(req: Request): string | undefined {
   const route = (req.route as { path?: unknown } | undefined)?.path;
-  return typeof route === 'string' ? `${req.baseUrl}${route}` : undefined;
+  if (typeof route !== 'string') return undefined;
+  const mount = mountTemplateOf(req);
+  return mount === undefined ? undefined : `${mount}${route}`;
+}
+
+// The parts of Express's router (the `router` package) read to find a mount's pattern.
+interface RouterLayer {
+  readonly rawPath?: unknown;
+  readonly route?: unknown;
+  readonly handle?: { readonly stack?: unknown };
+  readonly matchers?: ReadonlyArray<(path: string) => { path: string } | false>;
+}
+
+// Mount templates by actual mount path, per app router: a bounded memo (a mount path holds parameter
+// values, so the distinct keys are unbounded; the map is emptied when full).
+const MOUNTS = new WeakMap<object, Map<string, string | null>>();
+const MAX_MOUNTS = 1024;
+
+/**
+ * The pattern of the routers `req` was routed through (`/customers/:id` for a router mounted there and
+ * `req.baseUrl` `/customers/42`); `''` when the route is on the app itself; `undefined` when it cannot
+ * be told (a mounted sub-app, an unknown router).
+ */
+function mountTemplateOf(req: Request): string | undefined {
+  const base = req.baseUrl;
+  if (base === '') return '';
+  const router = (req.app as unknown as { router?: { stack?: unknown } } | undefined)?.router;
+  if (!router || !Array.isArray(router.stack)) return undefined;
+  let memo = MOUNTS.get(router);
+  if (!memo) {
+    memo = new Map();
+    MOUNTS.set(router, memo);
+  }
+  const known = memo.get(base);
+  if (known !== undefined) return known ?? undefined;
+  const found = templateIn(router.stack as RouterLayer[], base, 0);
+  if (memo.size >= MAX_MOUNTS) memo.clear();
+  memo.set(base, found ?? null);
+  return found;
+}
+
+// Depth-first through mounted routers (layers whose handle has a stack and that are no route), matching
+// `path` with each layer's own matchers (which, unlike `layer.match`, change nothing).
+function templateIn(stack: readonly RouterLayer[], path: string, depth: number): string | undefined {
+  if (depth > 16) return undefined;
+  for (const layer of stack) {
+    if (layer.route !== undefined || !Array.isArray(layer.handle?.stack) || !layer.matchers) continue;
+    for (let i = 0; i < layer.matchers.length; i++) {
+      const m = layer.matchers[i]?.(path);
+      if (!m) continue;
+      const raw = Array.isArray(layer.rawPath) ? layer.rawPath[i] : layer.rawPath;
+      if (typeof raw !== 'string') continue;
+      const pattern = raw === '/' ? '' : raw.replace(/\/$/, '');
+      const rest = path.slice(m.path.length);
+      if (rest === '' || rest === '/') return pattern;
+      const inner = templateIn(layer.handle?.stack as RouterLayer[], rest, depth + 1);
+      if (inner !== undefined) return `${pattern}${inner}`;
+    }
+  }
+  return undefined;
 }

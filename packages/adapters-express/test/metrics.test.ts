@@ -54,6 +54,14 @@ beforeAll(async () => {
   app.get('/ops/ping', (_req, res) => {
     res.json({ ok: true });
   });
+  // Routers mounted under parameterized paths, nested.
+  const orders = express.Router();
+  orders.get('/orders', (_req, res) => {
+    res.json({ ok: true });
+  });
+  const customers = express.Router();
+  customers.use('/customers/:customer', orders);
+  app.use('/ops', customers);
   app.use(t.errors);
 });
 afterAll(() => sdk.uninstall());
@@ -96,6 +104,22 @@ describe('metrics', () => {
       'http_server_request_duration_seconds_count{http_request_method="GET",http_response_status_code="200",http_route="/ops/ping"} 1',
     );
     expect(ok.text).not.toContain('tenant_id');
+  });
+
+  it('labels requests through mounted routers with their patterns, never with path values or casing', async () => {
+    const user = bearer(await mint());
+    for (const path of [
+      '/ops/customers/alice@example.com/orders',
+      '/ops/customers/bob@example.com/orders',
+      '/OPS/Customers/carol/orders',
+    ]) {
+      expect((await request(app).get(path).set(user)).status).toBe(200);
+    }
+    const scrape = (await request(app).get('/metrics').set('authorization', `Bearer ${TOKEN}`)).text;
+    expect(scrape).toContain(
+      'http_server_request_duration_seconds_count{http_request_method="GET",http_response_status_code="200",http_route="/ops/customers/:customer/orders"} 3',
+    );
+    expect(scrape).not.toMatch(/example\.com|carol|OPS|Customers/);
   });
 
   it('serves platform staff (verified JWT, no tenant, staff role) and refuses tenant users', async () => {

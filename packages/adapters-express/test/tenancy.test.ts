@@ -1,6 +1,7 @@
 import { request as httpRequest, Agent } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
+  MemoryAuditPort,
   createGatekeeper,
   createTenantConfigCache,
   createTenantDirectory,
@@ -353,6 +354,26 @@ describe('audit of mutating requests', () => {
       metadata: { status: 200, body: { name: 'n', password: '[MASKED]' } },
     });
     expect(JSON.stringify(events)).not.toContain('hunter2');
+  });
+
+  it('names the route of a mounted router by its patterns, not by the path it was called with', async () => {
+    const audit = new MemoryAuditPort();
+    const t2 = tenancy({ auth: AUTH, audit, rateLimit: false });
+    const notes = express.Router();
+    notes.put('/note', (_req, res) => {
+      res.json({ ok: true });
+    });
+    const app = express();
+    app.use(t2);
+    app.use('/ops/customers/:customer', notes);
+    app.use(t2.errors);
+    await request(app)
+      .put('/ops/customers/alice@example.com/note')
+      .set(bearer(await mint()))
+      .send({});
+    await new Promise((r) => setTimeout(r, 20));
+    expect(audit.events.map((e) => e.targets?.[0]?.id)).toEqual(['PUT /ops/customers/:customer/note']);
+    expect(JSON.stringify(audit.events)).not.toContain('alice@example.com');
   });
 
   it('masks secrets in the body whatever their spelling (snake, kebab, upper case), at any depth', async () => {
