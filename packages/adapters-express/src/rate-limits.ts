@@ -3,11 +3,12 @@ import {
   HttpTenancyError,
   type RedisCallLike,
   type SignInLockoutSettings,
+  clientIpKey,
   createSignInLockout,
   lockoutKey,
 } from '@tenantry/http';
 import type { Request, RequestHandler } from 'express';
-import { type Options as RateLimitOptions, ipKeyGenerator, rateLimit } from 'express-rate-limit';
+import { type Options as RateLimitOptions, rateLimit } from 'express-rate-limit';
 import { RedisStore } from 'rate-limit-redis';
 import { z } from 'zod';
 import { tenantryOf } from './request-state.js';
@@ -105,7 +106,7 @@ export function signInLockout(options: SignInLockoutOptions): RequestHandler {
     throw new ValidationError(what, [{ path: ['account'], message: 'must be a function' }]);
   }
   return (req, res, next) => {
-    lockout.attempt(lockoutKey(options.account(req), ipKeyGenerator(req.ip ?? ''))).then((attempt) => {
+    lockout.attempt(lockoutKey(options.account(req), clientIpKey(req.ip ?? 'unknown'))).then((attempt) => {
       // Settled when the answer is sent; an aborted request stays counted as a failure.
       res.once('finish', () => {
         attempt.settle(res.statusCode).catch(() => undefined);

@@ -10,7 +10,7 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ValidationError } from '@tenantry/core';
-import { type SignInLockout as Lockout, lockoutKey } from '@tenantry/http';
+import { type SignInLockout as Lockout, clientIpKey, lockoutKey } from '@tenantry/http';
 import { type Observable, from, mergeMap } from 'rxjs';
 
 /** @internal Metadata key of `@SignInLockout()`. */
@@ -66,7 +66,7 @@ export class SignInLockoutInterceptor implements NestInterceptor {
     // Fastify's reply wraps the Node response; Express's response is one. 'finish' is when the status is final.
     const res = http.getResponse<{ raw?: NodeJS.EventEmitter & { statusCode: number } }>();
     const raw = (res.raw ?? res) as NodeJS.EventEmitter & { statusCode: number };
-    const ip = typeof req.ip === 'string' ? req.ip : 'unknown';
+    const ip = typeof req.ip === 'string' ? clientIpKey(req.ip) : 'unknown';
     return from(this.lockout.attempt(lockoutKey(spec.account(req), ip))).pipe(
       mergeMap((attempt) => {
         // An aborted request never finishes and stays counted as a failure.

@@ -9,6 +9,7 @@ import {
   getStorageToken,
 } from '@nestjs/throttler';
 import { ValidationError, parseInput } from '@tenantry/core';
+import { clientIpKey } from '@tenantry/http';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { tenantryOf } from './request-state.js';
@@ -37,9 +38,10 @@ export interface TenancyThrottlerOptions extends z.input<typeof TenancyThrottler
   redis?: Redis;
 }
 
+// By @tenantry/http's clientIpKey (an IPv6 client by its /56), as the Express adapter keys its limits.
 const ipOf = (req: Record<string, unknown>): string => {
   const ip = req.ip;
-  return typeof ip === 'string' ? ip : 'unknown';
+  return typeof ip === 'string' ? clientIpKey(ip) : 'unknown';
 };
 
 const what = 'TenancyThrottlerModule options';

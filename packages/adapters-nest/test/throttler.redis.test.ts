@@ -65,6 +65,51 @@ describe.skipIf(!hasBackend('redis'))(`TenancyThrottlerModule sharing Redis${ski
   });
 });
 
+describe.skipIf(!hasBackend('redis'))(
+  `TenancyThrottlerModule keys IPv6 clients by their /56${skipLabel('redis')}`,
+  () => {
+    const redis = useRedisPrefix();
+    it('counts addresses of one /56 against one per-IP limit, as the Express adapter does', async () => {
+      const client = new Redis(redis.url(), { maxRetriesPerRequest: 1 });
+      const nest = await buildNestApp(
+        'express',
+        {},
+        {
+          imports: [
+            TenancyThrottlerModule.forRoot({
+              redis: client,
+              perIp: { limit: 3, ttlMs: 60_000 },
+              perTenant: { limit: 100, ttlMs: 60_000 },
+              prefix: `${redis.prefix()}v6:`,
+            }),
+          ],
+        },
+      );
+      try {
+        // The client's address comes from X-Forwarded-For behind a trusted proxy.
+        (nest.app.getHttpAdapter().getInstance() as { set(k: string, v: unknown): void }).set(
+          'trust proxy',
+          true,
+        );
+        const token = bearer(await mint());
+        const from = async (ip: string) =>
+          (await request(nest.app.getHttpServer()).get('/ops/whoami').set(token).set('x-forwarded-for', ip))
+            .status;
+        // Four addresses a client can rotate through within its /56: the fourth is over the limit of 3.
+        const rotating = ['2001:db8:1:1::1', '2001:db8:1:2::2', '2001:db8:1:ff::3', '2001:db8:1:10::4'];
+        const statuses: number[] = [];
+        for (const ip of rotating) statuses.push(await from(ip));
+        expect(statuses).toEqual([200, 200, 200, 429]);
+        // Another /56 has its own window.
+        expect(await from('2001:db8:2::1')).toBe(200);
+      } finally {
+        await nest.close();
+        client.disconnect();
+      }
+    });
+  },
+);
+
 describe('TenancyThrottlerModule options', () => {
   it('refuses malformed limits and clients with VALIDATION_FAILED', () => {
     for (const bad of [

@@ -99,5 +99,6 @@ export {
   lockoutKey,
   createSignInLockout,
 } from './sign-in-lockout.js';
+export { clientIpKey } from './client-ip.js';
 export { CorsSettingsSchema, type CorsSettings, corsOptionsOf } from './cross-origin.js';
 export { DEFAULT_BODY_LIMIT, BodyLimitSchema, bodyLimitBytes } from './body-limit.js';
