@@ -1,5 +1,7 @@
 import {
   TenantIdSchema,
+  TenantryError,
+  confinedTenantId,
   currentSystemScope,
   currentTenantContext,
   parseInput,
@@ -51,6 +53,8 @@ export function resolveChain(explicit: TrailKey, what: string): string {
  *   cannot read anything back;
  * - a tenant event inside a tenant context (outside a system scope) must name that tenant
  *   (`TENANT_CONTEXT_CONFLICT` otherwise, as for `record`);
+ * - a tenant event in code that left a tenant's context (`runWithoutContext`) must name the tenant
+ *   that was left (`TENANT_CONTEXT_CONFLICT` otherwise);
  * - a tenant event outside any context, or inside the system scope, is accepted as named.
  * @throws TenantryError `TENANT_CONTEXT_CONFLICT`; ValidationError `VALIDATION_FAILED`
  */
@@ -59,5 +63,15 @@ export function resolvePortChain(tenantId: string | null): string {
   if (currentTenantContext() !== undefined && currentSystemScope() === undefined) {
     return resolveTenantId(tenantId, 'audit trail');
   }
-  return parseInput(TenantIdSchema, tenantId, 'tenant id of an audit event');
+  const id = parseInput(TenantIdSchema, tenantId, 'tenant id of an audit event');
+  // Code that left a tenant's context (runWithoutContext) is still confined to that tenant.
+  const confined = confinedTenantId();
+  if (confined !== undefined && confined !== id) {
+    throw new TenantryError(
+      'TENANT_CONTEXT_CONFLICT',
+      "Code that left a tenant's context cannot write another tenant's audit trail; use runAsSystem",
+      { details: { what: 'audit trail', current: confined, requested: id } },
+    );
+  }
+  return id;
 }

@@ -1,6 +1,7 @@
 // Invariant T1 against audit's own public API: every operation that takes a tenant resolves it with
 // core's resolveTenantId (inside tenant A only A; outside any context nothing; inside runAsSystem any).
 import { settledCode, tenantIsolationConformance } from '@tenantry/core/testing';
+import { runWithoutContext } from '@tenantry/core';
 import { describe, expect, it } from 'vitest';
 import { createAuditLog, generateCheckpointKeys } from '../src/index.js';
 import { MemoryAuditSink } from '../src/memory.js';
@@ -60,5 +61,24 @@ describe('the isolation hole of issue 10, as a regression', () => {
     });
     const b = await asSystem(() => log.query({ tenantId: 'hole-b' }));
     expect(b.events.map((e) => e.action)).toEqual(['secret.rotated']);
+  });
+
+  it("code that left tenant A's context writes A's trail through the port, never B's", async () => {
+    const event = (tenantId: string) => ({
+      tenantId,
+      actor: { id: 'u1', roles: [] as string[], kind: 'user' as const },
+      action: 'x.detached',
+      outcome: 'success' as const,
+    });
+    await asTenant('hole-a', async () => {
+      await runWithoutContext(async () => {
+        expect(await settledCode(log.port.record(event('hole-b')))).toBe('TENANT_CONTEXT_CONFLICT');
+        expect(await settledCode(log.port.record(event('hole-a')))).toBe('resolved');
+      });
+    });
+    const b = await asSystem(() => log.query({ tenantId: 'hole-b' }));
+    expect(b.events.map((e) => e.action)).not.toContain('x.detached');
+    // Outside any context (core writing before a context exists), a named tenant is accepted.
+    expect(await settledCode(log.port.record(event('hole-b')))).toBe('resolved');
   });
 });

@@ -27,6 +27,7 @@ export {
   runAsTenant,
   parseActor,
   currentTenantContext,
+  confinedTenantId,
   requireTenant,
   requireTenantId,
   currentSystemScope,

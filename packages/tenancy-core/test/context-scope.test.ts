@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   MemoryAuditPort,
   bindToCurrentContext,
+  confinedTenantId,
   currentSystemScope,
   currentTenantContext,
   isTenantryError,
@@ -63,6 +64,32 @@ describe('runWithoutContext', () => {
 
   it('refuses a non-function with VALIDATION_FAILED', () => {
     expect(errorOf(() => runWithoutContext(42 as never)).code).toBe('VALIDATION_FAILED');
+  });
+});
+
+describe('a function bound outside any context', () => {
+  it('called from inside a tenant, runs without context and cannot enter another tenant', () => {
+    const bound = bindToCurrentContext((tenant: typeof acme) => ({
+      seen: currentTenantContext(),
+      confined: confinedTenantId(),
+      entered: errorOf(() => runAsTenant(tenant, () => requireTenantId())).code,
+    }));
+    // From inside acme: the left tenant may be re-entered, another one may not.
+    expect(runAsTenant(acme, () => bound(globex))).toEqual({
+      seen: undefined,
+      confined: 'acme',
+      entered: 'TENANT_CONTEXT_CONFLICT',
+    });
+    expect(runAsTenant(acme, () => bound(acme)).entered).toBe('ok');
+    // Called where no context is active, it may enter any tenant (it is platform code).
+    expect(bound(globex)).toEqual({ seen: undefined, confined: undefined, entered: 'ok' });
+  });
+
+  it('confinedTenantId names the context or the tenant left, never inside a system scope', async () => {
+    expect(confinedTenantId()).toBeUndefined();
+    expect(runAsTenant(acme, () => confinedTenantId())).toBe('acme');
+    expect(runAsTenant(acme, () => runWithoutContext(() => confinedTenantId()))).toBe('acme');
+    expect(await runAsSystem(ops, new MemoryAuditPort(), async () => confinedTenantId())).toBeUndefined();
   });
 });
 

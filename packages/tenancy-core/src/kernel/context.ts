@@ -139,6 +139,19 @@ export function currentFrame():
   return storage.getStore();
 }
 
+/**
+ * The one tenant the current code may act for, if it is confined to one: the context's tenant, or
+ * inside {@link runWithoutContext} (or a function bound outside any context and called from a
+ * tenant's), the tenant that was left. `undefined` outside any tenant and inside a system scope. For
+ * channels that accept a named tenant where no context is active (an audit port), so that code which
+ * left tenant A still cannot name tenant B.
+ */
+export function confinedTenantId(): string | undefined {
+  const frame = storage.getStore();
+  if (frame === undefined || frame.system !== undefined) return undefined;
+  return frame.tenant?.tenantId ?? frame.detachedFrom;
+}
+
 /** The current tenant context, or `undefined` outside one. Prefer {@link requireTenant} where a tenant is mandatory. */
 export function currentTenantContext(): TenantContext | undefined {
   return storage.getStore()?.tenant;
@@ -239,12 +252,15 @@ export async function runAsSystem<R>(
  * Bind `fn` to the context that is current now, so it runs in that context whoever calls it later:
  * use it for listeners on emitters that outlive the request (sockets, shared buses), where Node
  * would otherwise run the listener in the *emitter's* context, possibly another tenant's.
- * Outside any context, the bound function runs with no context at all.
+ * Bound outside any context, the function runs as {@link runWithoutContext} would run it where it is
+ * called: with no context, and when called from inside a tenant's context, still unable to enter
+ * another tenant (`TENANT_CONTEXT_CONFLICT`; that goes through the audited `runAsSystem`).
  * @example bus.on('message', bindToCurrentContext((m) => handle(m)));
  */
 export function bindToCurrentContext<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R {
   const frame = storage.getStore();
-  return (...args: A) => (frame ? storage.run(frame, () => fn(...args)) : storage.exit(() => fn(...args)));
+  return (...args: A) =>
+    frame ? storage.run(frame, () => fn(...args)) : runWithoutContext(() => fn(...args));
 }
 
 /**
