@@ -221,6 +221,19 @@ describe.skipIf(!hasBackend('postgres')).each([
     } finally {
       await m.end();
     }
+    // A NOINHERIT member holds none of the owner's privileges until it runs SET ROLE, which it may do
+    // at any moment (and then turn forced RLS off): it is an owner in waiting.
+    const noinherit = await createRole('noi', 'NOINHERIT');
+    await admin.query(`GRANT ${ownerRole} TO ${noinherit}`);
+    const n = new pg.Client({ connectionString: urlAs(noinherit) });
+    await n.connect();
+    try {
+      await expect(assertRlsEnforced(n, { tables: ['customers'] })).rejects.toSatisfy((e) =>
+        isTenantryError(e, 'RLS_TABLE_OWNER'),
+      );
+    } finally {
+      await n.end();
+    }
   });
 
   it('the startup check refuses BYPASSRLS, directly or through a role it can become (also a superuser role)', async () => {

@@ -107,14 +107,14 @@ export async function assertRlsEnforced(
   const tableRes = o.tables
     ? await db.query<TableRow>(
         `SELECT t.requested, c.oid::regclass::text AS name, c.relrowsecurity AS rls, c.relforcerowsecurity AS forced,
-                pg_has_role(current_user, c.relowner, 'USAGE') AS owned
+                pg_has_role(current_user, c.relowner, 'MEMBER') AS owned
            FROM unnest($1::text[]) AS t(requested)
            LEFT JOIN pg_class c ON c.oid = to_regclass(t.requested)`,
         [o.tables],
       )
     : await db.query<TableRow>(
         `SELECT NULL AS requested, c.oid::regclass::text AS name, c.relrowsecurity AS rls,
-                c.relforcerowsecurity AS forced, pg_has_role(current_user, c.relowner, 'USAGE') AS owned
+                c.relforcerowsecurity AS forced, pg_has_role(current_user, c.relowner, 'MEMBER') AS owned
            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
           WHERE c.relkind IN ('r', 'p') AND c.relrowsecurity
             AND n.nspname NOT IN ('pg_catalog', 'information_schema')`,
