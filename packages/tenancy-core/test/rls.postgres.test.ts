@@ -199,7 +199,7 @@ describe.skipIf(!hasBackend('postgres')).each([
     );
   });
 
-  it("the startup check refuses the table owner, and a member inheriting the owner's rights", async () => {
+  it('the startup check refuses the table owner, and any member of it (inheriting, or one SET ROLE away)', async () => {
     const { urlAs, ownerRole, admin, createRole } = rls();
     const owner = new pg.Client({ connectionString: urlAs(ownerRole) });
     await owner.connect();
