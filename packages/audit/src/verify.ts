@@ -46,7 +46,10 @@ export type VerifyFailureKind =
   | 'duplicate'
   /** The first event of a range does not link to the expected anchor (previous checkpoint or genesis). */
   | 'anchor-mismatch'
-  /** A signed checkpoint names a hash the stored event at that sequence number does not have. */
+  /**
+   * A signed checkpoint names a hash the stored event at that sequence number does not have, or two
+   * signed checkpoints name different hashes for one sequence number (the chain was forked).
+   */
   | 'checkpoint-mismatch'
   /** The chain ends before a signed checkpoint's sequence number: its tail was removed. */
   | 'truncated'
@@ -169,6 +172,14 @@ export async function verifyEvents(
     firstBadSeq,
     kind,
   });
+  // Two anchors (signed checkpoints, kept or stored) for one seq with different hashes: the chain was
+  // forked, i.e. rewritten and checkpointed again. Which one is genuine cannot be told from the chain,
+  // so it fails; keeping either one silently would let the rewrite pass.
+  for (let i = 1; i < anchors.length; i++) {
+    const a = anchors[i] as (typeof anchors)[number];
+    const before = anchors[i - 1] as (typeof anchors)[number];
+    if (a.seq === before.seq && a.hash !== before.hash) return fail(a.seq, 'checkpoint-mismatch');
+  }
 
   for await (const batch of batches) {
     if (!Array.isArray(batch)) invalid(what, 'batches', 'must yield arrays of chained events');
