@@ -129,6 +129,25 @@ describe('impersonation', () => {
       );
     }));
 
+  it('refuses a target holding the permission through the policy, and a session started inside a session', () =>
+    asSystem(async () => {
+      const policy = defineAccessPolicy({ grants: { HELPDESK: ['tenant:impersonate'] } });
+      const { audit, imp } = setup({ accessPolicy: policy });
+      await expect(
+        imp.start({ support, tenantId: 'acme', target: { id: 'h-1', roles: ['HELPDESK'] }, reason }),
+      ).rejects.toSatisfy((e) => isTenantryError(e, 'IMPERSONATION_TARGET_FORBIDDEN'));
+      const session = await imp.start({ support, tenantId: 'acme', target, reason });
+      const cfo = { id: 'cfo', roles: ['TENANT_ADMIN'] };
+      const nested = await imp
+        .run(session, () => imp.start({ support, tenantId: 'acme', target: cfo, reason }))
+        .then(
+          () => 'started',
+          (e: unknown) => (isTenantryError(e) ? e.code : 'untyped'),
+        );
+      expect(nested).toBe('IMPERSONATION_TARGET_FORBIDDEN');
+      expect(audit.withAction('impersonation.started').map((e) => e.actor.id)).toEqual(['u-42']);
+    }));
+
   it('caps the duration at maxDurationMs', () =>
     asSystem(async () => {
       const { imp } = setup({ maxDurationMs: 120_000 });

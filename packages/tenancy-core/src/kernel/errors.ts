@@ -188,7 +188,7 @@ export const CoreErrorCodes = defineErrorCodes({
   // Tenancy platform: impersonation.
   /** The impersonation session's expiry has passed (or it was ended); start a new one. */
   IMPERSONATION_EXPIRED: { status: 401 },
-  /** The target may not be impersonated (themselves, or another support user / super admin). */
+  /** The target may not be impersonated (themselves, or another support user / super admin), or the caller is impersonating already. */
   IMPERSONATION_TARGET_FORBIDDEN: { status: 403 },
   /** The audit event could not be written, so the impersonation did not start (fail closed). */
   IMPERSONATION_AUDIT_FAILED: { status: 503, retryable: true },

@@ -1,6 +1,6 @@
 import type { Span } from '@opentelemetry/api';
 import { z } from 'zod';
-import { runAsTenant } from '../kernel/context.js';
+import { currentTenantContext, runAsTenant } from '../kernel/context.js';
 import { type CoreErrorCode, TenantryError } from '../kernel/errors.js';
 import { type Actor, ActorSchema, TenantIdSchema } from '../kernel/identity.js';
 import { createUuidV7Generator } from '../kernel/ids.js';
@@ -240,10 +240,21 @@ export function createImpersonation(options: ImpersonationOptions): Impersonatio
         details: { permission },
       });
     }
-    if (i.target.id === i.support.id || i.target.roles.some((r) => supportRoles.includes(r))) {
+    // A support user (by role, or by the permission through the access policy) is never a target: a
+    // session as one would let its holder start further sessions under another name.
+    if (i.target.id === i.support.id || mayImpersonate(i.target)) {
       throw new ImpersonationError('IMPERSONATION_TARGET_FORBIDDEN', 'This user cannot be impersonated', {
         details: { tenantId: i.tenantId, targetUserId: i.target.id },
       });
+    }
+    // No session inside a session: the person acting (the outer impersonator) would vanish from the
+    // inner session's audit events, which name only its own impersonator.
+    if (currentTenantContext()?.impersonator !== undefined) {
+      throw new ImpersonationError(
+        'IMPERSONATION_TARGET_FORBIDDEN',
+        'An impersonation cannot be started while impersonating',
+        { details: { tenantId: i.tenantId, targetUserId: i.target.id, nested: true } },
+      );
     }
     await recordOrFail(event(session, 'impersonation.started', 'success'));
     try {
