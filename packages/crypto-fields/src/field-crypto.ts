@@ -279,6 +279,19 @@ export class FieldCrypto {
     let out: unknown = doc;
     for (const p of parsedPaths) {
       const ctx = { ...base, field: p.path };
+      // A path inside one opened before it (`a`, then `a.b`) holds values the first pass could not see
+      // (they were inside `a`'s ciphertext): their keys are resolved now.
+      if (out !== doc) {
+        for (const [id, m] of await this.#materialsAt(
+          out as object,
+          [p],
+          base.tenantId,
+          false,
+          parsedByText,
+        )) {
+          materials.set(id, m);
+        }
+      }
       out = mapPath(out, p, (v) => {
         if (!isCiphertext(v)) return this.#plaintext(v);
         // Stryker disable next-line LogicalOperator: parsing again gives the same result (speed only)

@@ -83,7 +83,9 @@ export class IndexKeyMaterial {
   }
   /** The HMAC key of one field. Never log it. */
   fieldKey(collection: string, field: string): Uint8Array {
-    const id = `${collection}\u0000${field}`;
+    // Length-prefixed: `a\0b` + `c` and `a` + `b\0c` must not share a slot (the derivation itself is
+    // unambiguous; the cache must be too).
+    const id = `${collection.length}:${collection}\u0000${field}`;
     let k = this.#fieldKeys.get(id);
     if (k === undefined) {
       k = hkdf(sha256, this.#root, undefined, encodeParts(INDEX_INFO, collection, field), 32);

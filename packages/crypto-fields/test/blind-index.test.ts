@@ -22,6 +22,20 @@ describe('blind indexes', () => {
     ).toBe(a);
   });
 
+  it('never share a field key between two fields whose names differ only in where a NUL falls', async () => {
+    // (collection 'a\0b', field 'c') and (collection 'a', field 'b\0c') derive different keys; the
+    // per-tenant cache of field keys must not hand one the other's.
+    const first = { tenantId: 'acme', collection: 'a\u0000b', field: 'c' };
+    const second = { tenantId: 'acme', collection: 'a', field: 'b\u0000c' };
+    const { fields } = makeFields();
+    const one = await fields.blindIndex('x', first);
+    const two = await fields.blindIndex('x', second);
+    expect(two).not.toBe(one);
+    // The same in a fresh process (no cache): each index depends on its own field only.
+    const fresh = makeFields({ store: fields.keys.store, provider: undefined }).fields;
+    expect(await fresh.blindIndex('x', second)).toBe(two);
+  });
+
   it('truncate to the configured length and reveal nothing of the value', async () => {
     const { fields } = makeFields();
     for (const bytes of [8, 16, 32]) {

@@ -238,3 +238,15 @@ describe('sealing a value that already is a ciphertext', () => {
     expect(await codeOf(fields.sealObject(mixed, paths, at))).toBe('CRYPTO_ALREADY_SEALED');
   });
 });
+
+describe('openObject with a path inside another opened path', () => {
+  it('opens a value revealed by opening its parent, under a key the first pass could not see', () =>
+    runAsTenant({ tenantId: 'acme', actor: { id: 'u1' } }, async () => {
+      const { fields } = makeFields();
+      const at = { collection: 'settings', rowId: 'r1' };
+      const inner = await fields.sealObject({ a: { b: 'secret', c: 1 } }, ['a.b'], at); // a.b: key 1
+      await fields.keys.rotate();
+      const outer = await fields.sealObject(inner, ['a'], at); // a: key 2
+      expect(await fields.openObject(outer, ['a', 'a.b'], at)).toEqual({ a: { b: 'secret', c: 1 } });
+    }));
+});
