@@ -50,6 +50,31 @@ describe.skipIf(!hasBackend('postgres'))(
         expect(ann).toMatchObject({ email: 'Ann@Example.com', tax_id: '12-345' });
         const globexIdx = await users.blindIndex('email_idx', 'ann@example.com', { tenantId: 'globex' });
         expect(globexIdx).not.toBe(idx); // per-tenant keys: equal emails do not link across tenants
+
+        // A loaded row saved again without opening it keeps its blind index (not the ciphertext's).
+        const again = await users.encryptRow(rows[0], { tenantId: 'acme' });
+        expect(again.email).toBe(rows[0].email);
+        expect(again.email_idx).toBe(idx);
+
+        // An id given in upper case is bound as the uuid column returns it (lower case).
+        const upper = crypto.randomUUID().toUpperCase();
+        const carol = await users.encryptRow(
+          { id: upper, tenant_id: 'acme', email: 'carol@example.com', tax_id: '7' },
+          { tenantId: 'acme' },
+        );
+        await pool.query('INSERT INTO users VALUES ($1, $2, $3, $4, $5)', [
+          carol.id,
+          carol.tenant_id,
+          carol.email,
+          carol.email_idx,
+          carol.tax_id,
+        ]);
+        const stored = (await pool.query('SELECT * FROM users WHERE id = $1', [upper])).rows[0];
+        expect(stored.id).toBe(upper.toLowerCase());
+        expect(await users.decryptRow(stored, { tenantId: 'acme' })).toMatchObject({
+          email: 'carol@example.com',
+          tax_id: '7',
+        });
       } finally {
         await pool.end();
       }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { BlindIndexOptions } from '../../blind-index.js';
 import { CryptoFieldsError } from '../../errors.js';
 import type { FieldCrypto } from '../../field-crypto.js';
+import { isCiphertext } from '../../format.js';
 
 /** A blind index column computed from an encrypted column's plaintext. */
 export interface BlindIndexColumn extends BlindIndexOptions {
@@ -16,7 +17,10 @@ export interface PostgresRowCodecOptions {
   collection: string;
   /** Encrypted columns (field name = column name). */
   columns: readonly string[];
-  /** Primary key column, used as row id when `bindRowId`. @default 'id' */
+  /**
+   * Primary key column, used as row id when `bindRowId` (a UUID in lower case, as a `uuid` column
+   * returns it; other ids as their text). @default 'id'
+   */
   idColumn?: string;
   /** Bind each value to its row id (the id must be known before the insert, e.g. a UUIDv7). @default false */
   bindRowId?: boolean;
@@ -53,6 +57,8 @@ const RowSchema = z.custom<Record<string, unknown>>(
 );
 const TenantArgSchema = z.object({ tenantId: z.string().optional() });
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /**
  * A codec for `pg` rows: declare the secret columns once, then `encryptRow` before INSERT/UPDATE and
  * `decryptRow` after SELECT. Rotation of the same table: `PostgresRotationTarget` with the same columns.
@@ -80,7 +86,10 @@ export function createPostgresRowCodec(
         },
       );
     }
-    return String(v);
+    // As PostgreSQL gives the id back: a uuid column answers in lower case, so an id passed in upper
+    // case would bind a ciphertext no row read from the table could open.
+    const id = String(v);
+    return UUID.test(id) ? id.toLowerCase() : id;
   };
   const indexes = Object.entries(options.blindIndexes ?? {});
   const indexFor = (col: string, value: string, tenantId?: string) => {
@@ -100,7 +109,9 @@ export function createPostgresRowCodec(
       const out: Record<string, unknown> = { ...row };
       for (const [col, def] of indexes) {
         const v = row[def.source];
-        if (typeof v === 'string') out[col] = await indexFor(col, v, tenant.tenantId);
+        // A source still sealed (a loaded row saved again without opening it) keeps its stored index:
+        // indexing the ciphertext's text would drop the row out of equality search.
+        if (typeof v === 'string' && !isCiphertext(v)) out[col] = await indexFor(col, v, tenant.tenantId);
       }
       return fields.sealObject(out, options.columns, {
         tenantId: tenant.tenantId,
