@@ -2,7 +2,13 @@ import { TenantryError } from '@tenantry/core';
 import { z } from 'zod';
 import { SequencerError } from './errors.js';
 
-const CALENDAR_DATE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
+const CALENDAR_DATE_SHAPE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
+// A calendar date that exists: the shape, and a day that the month has (no 2026-02-30).
+function isCalendarDate(s: string): boolean {
+  if (!CALENDAR_DATE_SHAPE.test(s)) return false;
+  const d = new Date(`${s}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
+}
 const invalid = (what: string, message: string): TenantryError =>
   new TenantryError('VALIDATION_FAILED', `Invalid ${what}`, {
     details: { what, issues: [{ path: [], message }] },
@@ -55,7 +61,7 @@ export function isValidTimeZone(zone: string): boolean {
  */
 export function toCalendarDate(date: Date | string, timeZone: string): string {
   if (typeof date === 'string') {
-    if (!CALENDAR_DATE.test(date)) throw invalid('issue date', 'expected YYYY-MM-DD or a valid Date');
+    if (!isCalendarDate(date)) throw invalid('issue date', 'expected YYYY-MM-DD or a valid Date');
     return date;
   }
   if (!(date instanceof Date) || Number.isNaN(date.getTime())) {
@@ -93,7 +99,7 @@ export function periodKey(rule: PeriodRule, calendarDate: string | undefined): s
   if (calendarDate === undefined) {
     throw new SequencerError('SEQUENCER_ISSUE_DATE_REQUIRED', 'A periodic series needs the issue date');
   }
-  if (typeof calendarDate !== 'string' || !CALENDAR_DATE.test(calendarDate)) {
+  if (typeof calendarDate !== 'string' || !isCalendarDate(calendarDate)) {
     throw invalid('issue date', 'expected YYYY-MM-DD');
   }
   return rule === 'yearly' ? calendarDate.slice(0, 4) : calendarDate.slice(0, 7);

@@ -27,6 +27,14 @@ describe('period keys', () => {
       expect(codeOf(() => periodKey('yearly', bad))).toBe('VALIDATION_FAILED');
       expect(codeOf(() => periodKey('monthly', bad))).toBe('VALIDATION_FAILED');
     }
+    // Dates of the right shape that do not exist; their neighbours do.
+    for (const bad of ['2026-02-30', '2026-02-29', '2026-04-31', '2100-02-29']) {
+      expect([bad, codeOf(() => toCalendarDate(bad, 'UTC'))]).toEqual([bad, 'VALIDATION_FAILED']);
+      expect([bad, codeOf(() => periodKey('monthly', bad))]).toEqual([bad, 'VALIDATION_FAILED']);
+    }
+    for (const good of ['2028-02-29', '2000-02-29', '2026-04-30', '2026-12-31']) {
+      expect(toCalendarDate(good, 'UTC')).toBe(good);
+    }
     expect(codeOf(() => periodKey('yearly', 20260314 as never))).toBe('VALIDATION_FAILED');
     expect(codeOf(() => periodKey('weekly' as never, '2026-03-14'))).toBe('VALIDATION_FAILED');
     expect(codeOf(() => periodKey('weekly' as never, undefined))).toBe('VALIDATION_FAILED');
