@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decidedBy, decodeRequest, encodeBody } from '../src/backends/postgres/row-codec.js';
+import { decodeRequest, encodeBody } from '../src/backends/postgres/row-codec.js';
+import { decidersOf } from '../src/request.js';
 import type { ApprovalRequest, HistoryEntry } from '../src/request.js';
 
 const at = '2026-11-30T12:00:00.000Z';
@@ -54,7 +55,7 @@ describe('PostgreSQL row codec', () => {
   });
 
   it('lists the people who decided (approved, rejected, bypassed) once each, in order', () => {
-    expect(decidedBy(request)).toEqual(['carol', 'alice', 'dan']);
-    expect(decidedBy({ ...request, history: [h('requested', 'maker'), h('expired')] })).toEqual([]);
+    expect(decidersOf(request)).toEqual(['carol', 'alice', 'dan']);
+    expect(decidersOf({ ...request, history: [h('requested', 'maker'), h('expired')] })).toEqual([]);
   });
 });

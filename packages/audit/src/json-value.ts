@@ -1,3 +1,4 @@
+import { maskKeyName } from '@tenantry/core';
 import { AuditError } from './errors.js';
 
 /** A JSON value that round-trips exactly through PostgreSQL `text`/`jsonb`, MongoDB and JSON lines. */
@@ -25,7 +26,7 @@ export interface StorableJsonOptions {
   readonly maxDepth: number;
   /**
    * Whether the value under `key` is replaced by `replacement`. `path` holds the keys from the root to
-   * it as {@link maskName}s (array indices are transparent); it is only valid during the call. `declared` is
+   * it as core's `maskKeyName`s (array indices are transparent); it is only valid during the call. `declared` is
    * what `declaredOf` returned for the key's holder (read once per object, not once per key).
    */
   readonly isMasked?: (
@@ -93,22 +94,13 @@ function checkString(s: string, path: readonly string[], root: string): void {
   if (MAYBE_UNSTORABLE.test(s)) assertStorableString(s, path.join('.') || root);
 }
 
-/** An object key as the walk uses it: its canonical JSON (`"k":`, `,"k":`) and its {@link maskName}. */
+/** An object key as the walk uses it: its canonical JSON (`"k":`, `,"k":`) and its core's `maskKeyName`. */
 interface WalkKey {
   readonly first: string;
   readonly next: string;
   readonly lower: string;
 }
 
-const SEPARATORS = /[-_\s]/g;
-/**
- * A key name (or a masking path segment) as masking compares it: lower-cased, with `-`, `_` and white
- * space removed, so `api_key`, `API-Key` and `apiKey` are one name: APIs spell a field in camel, snake
- * and kebab case, and a secret must not reach the trail because of its spelling.
- */
-export function maskName(name: string): string {
-  return name.toLowerCase().replace(SEPARATORS, '');
-}
 // Keys recur from event to event (`id`, `roles`, `method` …): each is checked and encoded once, then
 // remembered. Bounded in count and length, so distinct or long keys only cost the uncached path.
 const KEYS = new Map<string, WalkKey>();
@@ -121,7 +113,7 @@ function keyOf(k: string, path: readonly string[]): WalkKey {
   if (known !== undefined) return known;
   checkString(k, path, '');
   const json = JSON.stringify(k);
-  const key: WalkKey = { first: `${json}:`, next: `,${json}:`, lower: maskName(k) };
+  const key: WalkKey = { first: `${json}:`, next: `,${json}:`, lower: maskKeyName(k) };
   if (k.length <= MAX_KEY_LENGTH && KEYS.size < MAX_KEYS) KEYS.set(k, key);
   return key;
 }

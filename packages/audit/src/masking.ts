@@ -1,10 +1,9 @@
 import { z } from 'zod';
-import { parseInput } from '@tenantry/core';
+import { maskKeyName, parseInput } from '@tenantry/core';
 import { invalid } from './guards.js';
 import {
   type JsonValue,
   type StorableJsonOptions,
-  maskName,
   toStorableJson,
   toStorableJsonText,
 } from './json-value.js';
@@ -213,9 +212,9 @@ export function createMasker(options: MaskingOptions = {}): Masker {
   const anywhere = new Set<string>();
   const anchored: Anchored[] = [];
   for (const p of opts.paths) {
-    if (!p.includes('.') && !p.includes('*')) anywhere.add(maskName(p));
+    if (!p.includes('.') && !p.includes('*')) anywhere.add(maskKeyName(p));
     else {
-      const segments = p.split('.').map(maskName);
+      const segments = p.split('.').map(maskKeyName);
       anchored.push({ segments, globstar: segments.includes('**') });
     }
   }

@@ -1,4 +1,4 @@
-import type { Actor, AuditPortEvent } from '@tenantry/core';
+import { type Actor, type AuditPortEvent, maskKeyName } from '@tenantry/core';
 import { defineOwn, invalid, isObject } from './validation.js';
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -29,7 +29,7 @@ export interface RequestAuditInput {
   readonly body?: unknown;
   /** Dotted paths to mask in the body (`card.number`, `items.*.iban`). */
   readonly maskPaths?: readonly string[];
-  /** Key names masked wherever they occur in the body, compared as {@link maskKeyName}s. */
+  /** Key names masked wherever they occur in the body, compared as core's `maskKeyName`s. */
   readonly maskKeys?: ReadonlySet<string>;
 }
 
@@ -57,18 +57,6 @@ function maskAt(value: unknown, path: readonly string[]): unknown {
   return out;
 }
 
-const SEPARATORS = /[-_\s]/g;
-/**
- * A key name as masking compares it: lower-cased, with `-`, `_` and white space removed, so that
- * `new_password`, `API-Key` and `Access_Token` meet `newpassword`, `apikey` and `accesstoken`: APIs
- * spell one field in camel, snake and kebab case, and a secret must not reach the trail because of
- * its spelling.
- * @internal
- */
-export function maskKeyName(name: string): string {
-  return name.toLowerCase().replace(SEPARATORS, '');
-}
-
 // Sets whose names are mask key names already (the defaults, and each app's configured list, built
 // once): others, handed to `maskBody` directly, are converted per call.
 const NORMALIZED = new WeakSet<ReadonlySet<string>>();
@@ -86,7 +74,7 @@ export function maskKeySet(names: Iterable<string>): ReadonlySet<string> {
 
 /**
  * Key names masked anywhere in an audited body unless the host configures its own list, as
- * {@link maskKeyName}s (`apikey` masks `apiKey`, `api_key` and `API-KEY`).
+ * core's `maskKeyName`s (`apikey` masks `apiKey`, `api_key` and `API-KEY`).
  */
 export const DEFAULT_MASKED_KEYS: ReadonlySet<string> = new Set([
   'password',

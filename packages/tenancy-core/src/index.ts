@@ -12,7 +12,7 @@ export {
   type TenantryErrorOptions,
   isTenantryError,
 } from './kernel/errors.js';
-export { ValidationError, parseInput, isStorableString } from './kernel/validation.js';
+export { ValidationError, parseInput, isStorableString, maskKeyName } from './kernel/validation.js';
 export {
   TenantIdSchema,
   type TenantId,

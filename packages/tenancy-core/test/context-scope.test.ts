@@ -6,6 +6,7 @@ import {
   currentSystemScope,
   currentTenantContext,
   isTenantryError,
+  maskKeyName,
   requireSystemScope,
   requireTenant,
   requireTenantId,
@@ -290,5 +291,18 @@ describe('one context storage per realm, and the labels errors carry', () => {
     expect(sym).toMatchObject({ code: 'TENANT_CONTEXT_MISSING', details: { what: 'ledger' } });
     const sym2 = errorOf(() => requireSystemScope(Symbol('plans') as never));
     expect(sym2).toMatchObject({ code: 'SYSTEM_SCOPE_REQUIRED', details: { what: 'plans' } });
+  });
+});
+
+describe('maskKeyName', () => {
+  it('folds case, `-`, `_` and white space, and nothing else', () => {
+    expect(['Access_Token', 'access-token', 'ACCESS TOKEN', 'accessToken'].map(maskKeyName)).toEqual([
+      'accesstoken',
+      'accesstoken',
+      'accesstoken',
+      'accesstoken',
+    ]);
+    expect(maskKeyName('tax.id')).toBe('tax.id');
+    expect(maskKeyName('tokenCount')).toBe('tokencount');
   });
 });

@@ -50,8 +50,6 @@ interface PolicyDoc {
   createdBy: string;
 }
 
-const decided = (r: ApprovalRequest): string[] => decidersOf(r);
-
 function toDoc(r: ApprovalRequest): RequestDoc {
   const { version, ...rest } = r;
   return {
@@ -67,7 +65,7 @@ function toDoc(r: ApprovalRequest): RequestDoc {
     expiresAt: new Date(r.expiresAt),
     approverRoles: [...(r.rules.policy?.approverRoles ?? [])],
     makerMayApprove: r.rules.policy?.allowMakerApproval ?? false,
-    decidedBy: decided(r),
+    decidedBy: decidersOf(r),
     unlockPending: r.unlockPending,
     version,
     body: JSON.stringify(rest),

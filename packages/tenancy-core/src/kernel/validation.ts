@@ -125,3 +125,15 @@ export function requireMethods(value: unknown, methods: readonly string[], what:
     ]);
   }
 }
+
+const MASK_KEY_SEPARATORS = /[-_\s]/g;
+/**
+ * A key name as masking compares it: lower-cased, with `-`, `_` and white space removed, so
+ * `new_password`, `API-Key` and `Access_Token` meet `newpassword`, `apikey` and `accesstoken`. APIs
+ * spell one field in camel, snake and kebab case, and a secret must not reach an audit trail because
+ * of its spelling; every package that masks by key name compares names this way.
+ * @example maskKeyName('Access_Token') // 'accesstoken'
+ */
+export function maskKeyName(name: string): string {
+  return String(name).toLowerCase().replace(MASK_KEY_SEPARATORS, '');
+}

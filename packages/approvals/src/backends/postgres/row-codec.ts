@@ -10,9 +10,6 @@ export interface RequestRow {
 const json = (v: unknown): Record<string, unknown> =>
   (typeof v === 'string' ? JSON.parse(v) : v) as Record<string, unknown>;
 
-/** The people who decided a request, for the `decided_by` column (see `decidersOf`). */
-export const decidedBy = (request: ApprovalRequest): string[] => decidersOf(request);
-
 /** The body column: the request without its version, as JSON text (the version column is the truth for the conditional writes; text, not jsonb, so PostgreSQL does not re-parse it on every transition). */
 export function encodeBody(request: ApprovalRequest): string {
   // The same text as stringifying the request without `version` (JSON omits undefined), without the
@@ -43,7 +40,7 @@ export function requestValues(r: ApprovalRequest): unknown[] {
     r.expiresAt,
     r.rules.policy?.approverRoles ?? [],
     r.rules.policy?.allowMakerApproval ?? false,
-    decidedBy(r),
+    decidersOf(r),
     r.unlockPending,
     r.version,
     encodeBody(r),

@@ -18,11 +18,10 @@ import type {
 } from '../../approval-store.js';
 import { ApprovalError } from '../../errors.js';
 import type { PolicySet } from '../../policy.js';
-import type { ApprovalRequest } from '../../request.js';
+import { type ApprovalRequest, decidersOf } from '../../request.js';
 import {
   REQUEST_COLUMNS,
   type RequestRow,
-  decidedBy,
   decodePolicySet,
   decodeRequest,
   encodeBody,
@@ -243,7 +242,7 @@ export class PostgresApprovalStore implements ApprovalStore {
           next.id,
           next.approvalState,
           next.executionState,
-          decidedBy(next),
+          decidersOf(next),
           next.unlockPending,
           next.version,
           encodeBody(next),
