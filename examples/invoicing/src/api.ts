@@ -233,7 +233,9 @@ export async function notificationsOf(s: Services) {
 /** The tenant's trail (newest first), whether its hash chain verifies, and a freshly signed checkpoint. */
 export async function auditOverview(s: Services) {
   const verified = await s.audit.verify();
-  const checkpoint = await s.audit.checkpoint();
+  // checkpoint() refuses (AUDIT_CHAIN_BROKEN) to sign a chain that does not verify: show the
+  // failure, not a 409.
+  const checkpoint = verified.ok ? await s.audit.checkpoint() : null;
   const events = [];
   let cursor: string | undefined;
   do {

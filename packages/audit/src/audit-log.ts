@@ -13,6 +13,7 @@ import {
 } from '@tenantry/core';
 import { z } from 'zod';
 import { BatchWriter } from './buffer.js';
+import type { ChainHead } from './chain.js';
 import {
   type Checkpoint,
   checkpointKeyId,
@@ -39,7 +40,7 @@ import { type Masker, type MaskingOptions, createMasker } from './masking.js';
 import { type AuditSink, type ReadableAuditSink, isReadable } from './audit-sink.js';
 import type { FileSpool } from './spool.js';
 import { type TrailKey, TrailKeySchema, resolveChain, resolvePortChain } from './trail-scope.js';
-import { type ChainAnchor, type VerifyResult, verifyEvents } from './verify.js';
+import { type ChainAnchor, type VerifyFailureKind, type VerifyResult, verifyEvents } from './verify.js';
 
 /** Whether an action fails when its audit event cannot be written (`closed`) or falls back to the spool (`open`). */
 export type FailureMode = 'closed' | 'open';
@@ -145,6 +146,16 @@ export const VerifyOptionsSchema = z.object({
 });
 export type VerifyOptions = z.input<typeof VerifyOptionsSchema>;
 
+/** Options of {@link AuditLog.checkpoint}. */
+export const CheckpointOptionsSchema = z.object({
+  /**
+   * Checkpoints the caller kept outside the store (signed by `publicKeys` or the signing key). With
+   * the stored ones, the latest at or below the head anchors the check before signing.
+   */
+  checkpoints: z.array(z.unknown()).optional(),
+});
+export type CheckpointOptions = z.input<typeof CheckpointOptionsSchema>;
+
 /** The audit log: record, verify, checkpoint, query, export. */
 export interface AuditLog {
   /**
@@ -181,10 +192,13 @@ export interface AuditLog {
   /**
    * Sign the chain's current head, store the checkpoint in the sink and return it (keep a copy
    * outside the database: that copy is what proves the log was not rewritten). `null` when the trail
-   * is still empty.
-   * @throws TenantryError as {@link AuditLog.verify}; AuditError `AUDIT_CAPABILITY_MISSING` without a signing key or a readable sink
+   * is still empty. Before signing, the events after the latest trusted checkpoint (stored, or kept
+   * and passed in `options.checkpoints`; from the first event when there is none) are verified up
+   * to the head, so a signature never vouches for a chain that does not verify. That costs one walk
+   * of those events: take checkpoints regularly (e.g. nightly) and the walk stays short.
+   * @throws TenantryError as {@link AuditLog.verify}; AuditError `AUDIT_CAPABILITY_MISSING` without a signing key or a readable sink; `AUDIT_CHECKPOINT_INVALID` for a checkpoint not signed by a trusted key; `AUDIT_CHAIN_BROKEN` (details: `chain`, `firstBadSeq`, `kind` as in {@link VerifyResult}) when the chain does not verify, and then nothing is signed or stored
    */
-  checkpoint(tenantId?: TrailKey): Promise<Checkpoint | null>;
+  checkpoint(tenantId?: TrailKey, options?: CheckpointOptions): Promise<Checkpoint | null>;
   /**
    * Events matching a filter, in sequence order, with a cursor for the next page.
    * @throws TenantryError as {@link AuditLog.verify}; AuditError `AUDIT_CURSOR_INVALID` | `AUDIT_CAPABILITY_MISSING`
@@ -401,8 +415,11 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
     }
   }
 
-  const trustedAnchors = (chain: string, checkpoints: readonly unknown[]): ChainAnchor[] => {
-    const keys = options.publicKeys ?? [];
+  const trustedAnchors = (
+    chain: string,
+    checkpoints: readonly unknown[],
+    keys: readonly string[] = options.publicKeys ?? [],
+  ): ChainAnchor[] => {
     return checkpoints.map((cp) => {
       if (!verifyCheckpointSignature(cp, keys) || (cp as Checkpoint).chain !== chain) {
         throw new AuditError(
@@ -416,6 +433,44 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
       const c = cp as Checkpoint;
       return { seq: c.seq, hash: c.hash };
     });
+  };
+
+  // The events after the latest anchor at or below the head, checked up to the head: what a new
+  // checkpoint would vouch for. An anchor beyond the head means the tail was removed.
+  const verifySinceAnchor = async (
+    s: ReadableAuditSink,
+    chain: string,
+    head: ChainHead,
+    anchors: readonly ChainAnchor[],
+  ): Promise<VerifyResult> => {
+    const fail = (firstBadSeq: number, kind: VerifyFailureKind): VerifyResult => ({
+      ok: false,
+      chain,
+      checked: 0,
+      firstBadSeq,
+      kind,
+    });
+    const beyond = anchors.filter((a) => a.seq > head.seq);
+    if (beyond.length > 0) return fail(head.seq + 1, 'truncated');
+    const latest = anchors.reduce<ChainAnchor | undefined>(
+      (m, a) => (m && m.seq >= a.seq ? m : a),
+      undefined,
+    );
+    const fromSeq = latest ? latest.seq + 1 : 1;
+    if (latest && latest.seq === head.seq) {
+      // Nothing new since the anchor: the head must be the anchored event (and every anchor agree).
+      const disagree = anchors.some((a) => a.seq === head.seq && a.hash !== head.hash);
+      return disagree ? fail(head.seq, 'checkpoint-mismatch') : { ok: true, chain, checked: 0, head };
+    }
+    const result = await verifyEvents(chain, batches(s, chain, fromSeq, head.seq), {
+      fromSeq,
+      toSeq: head.seq,
+      anchors,
+    });
+    if (!result.ok) return result;
+    // The walk must end at the head the store reported, or the head row itself is not what was walked.
+    if (result.head?.seq !== head.seq || result.head?.hash !== head.hash) return fail(head.seq, 'modified');
+    return result;
   };
 
   const log: AuditLog = {
@@ -474,8 +529,9 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
         },
       );
     },
-    async checkpoint(tenantId) {
+    async checkpoint(tenantId, opts = {}) {
       const chain = resolveChain(parseInput(TrailKeySchema, tenantId, 'audit trail'), 'audit trail');
+      const o = parseInput(CheckpointOptionsSchema, opts, 'checkpoint options');
       const signingKey = options.signingKey;
       if (!signingKey)
         throw new AuditError('AUDIT_CAPABILITY_MISSING', 'No signing key configured for checkpoints');
@@ -484,9 +540,22 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
         'audit',
         'checkpoint',
         { [TelemetryAttributes.TENANT_ID]: chain, 'tenantry.audit.sink': sink.name },
-        async () => {
+        async (span) => {
           const head = await s.head(chain);
           if (!head) return null;
+          const stored = s.capabilities.checkpoints ? await s.listCheckpoints(chain) : [];
+          // This log's own earlier checkpoints are trusted even when publicKeys omits its key.
+          const keys = [...(options.publicKeys ?? []), publicKeyOf(signingKey)];
+          const anchors = trustedAnchors(chain, [...stored, ...(o.checkpoints ?? [])], keys);
+          const result = await verifySinceAnchor(s, chain, head, anchors);
+          span.setAttributes({ 'tenantry.audit.checked': result.checked, 'tenantry.audit.ok': result.ok });
+          if (!result.ok) {
+            throw new AuditError(
+              'AUDIT_CHAIN_BROKEN',
+              `The audit trail does not verify from seq ${result.firstBadSeq} (${result.kind}); no checkpoint was signed`,
+              { details: { chain, firstBadSeq: result.firstBadSeq, kind: result.kind } },
+            );
+          }
           const cp = signCheckpoint(chain, head, signingKey, clock.now().getTime());
           if (s.capabilities.checkpoints) await s.putCheckpoint(cp);
           return cp;

@@ -21,6 +21,11 @@ export const AuditErrorCodes = defineErrorCodes({
   AUDIT_CAPABILITY_MISSING: { status: 500 },
   /** A checkpoint's signature or content does not verify, or it names another chain. */
   AUDIT_CHECKPOINT_INVALID: { status: 422 },
+  /**
+   * `checkpoint` found that the trail does not verify since its latest trusted checkpoint (an event
+   * modified, deleted or inserted, or the tail removed), so it signed nothing. Investigate with `verify`.
+   */
+  AUDIT_CHAIN_BROKEN: { status: 409 },
   /** An exported trail is malformed (no header, a line that is not JSON). */
   AUDIT_EXPORT_INVALID: { status: 422 },
   /** A query cursor is malformed or belongs to another chain. */

@@ -71,6 +71,8 @@ export {
   AuditQuerySchema,
   type AuditQuery,
   VerifyOptionsSchema,
+  CheckpointOptionsSchema,
+  type CheckpointOptions,
   type VerifyOptions,
   type AuditLog,
   createAuditLog,

@@ -113,6 +113,18 @@ describe.skipIf(!hasBackend('postgres'))(`PostgreSQL audit table${skipLabel('pos
       firstBadSeq: 4,
       kind: 'modified',
     });
+    // The nightly checkpoint job refuses to sign the edited chain, and stores nothing.
+    const refused = await inTenant('tampered', log)
+      .checkpoint('tampered')
+      .catch((e: { code?: string; details?: unknown }) => e);
+    expect(refused).toMatchObject({
+      code: 'AUDIT_CHAIN_BROKEN',
+      details: { chain: 'tampered', firstBadSeq: 4, kind: 'modified' },
+    });
+    const stored = await owner.query(
+      `SELECT count(*)::int AS n FROM tenantry_audit_checkpoints WHERE chain = 'tampered'`,
+    );
+    expect(stored.rows[0]).toEqual({ n: 0 });
     // Query results are decoded from the hashed text (the record), never from the index columns.
     const page = await inTenant('tampered', log).query({
       tenantId: 'tampered',
